@@ -1,0 +1,163 @@
+/**
+ * The routing declaration: every EventBridge rule, queue and consumer of paybus, declared once.
+ *
+ * The SST stacks (`stacks/`) and the embedded local runtime (`local/`) both read this module;
+ * nothing else restates a pattern, a queue setting or a handler path. Adding a rule is one entry in
+ * {@link rules} (plus a queue in {@link queues} if it needs a new consumer).
+ */
+
+/** Source used by the webhook bridge. AWS rejects `aws.`-prefixed sources on PutEvents. */
+export const WEBHOOK_SOURCE = "paybus.stripe";
+
+/** Prefix of every source the Stripe partner integration uses: `aws.partner/stripe.com/<ed_…>`. */
+export const PARTNER_SOURCE_PREFIX = "aws.partner/stripe.com/";
+
+/** An EventBridge event pattern, exactly as the JSON AWS receives. */
+export type EventPattern = { readonly [key: string]: unknown };
+
+/**
+ * The `source` clause that accepts Stripe events from the partner event source and from the
+ * webhook bridge. With `destinationIds`, only those event destinations (`ed_…`, `ed_test_…`) are
+ * trusted; otherwise any Stripe destination is.
+ */
+export function stripeSources(options: { destinationIds?: readonly string[] } = {}): unknown[] {
+  const partner =
+    options.destinationIds && options.destinationIds.length > 0
+      ? options.destinationIds.map((id) => `${PARTNER_SOURCE_PREFIX}${id}`)
+      : [{ prefix: PARTNER_SOURCE_PREFIX }];
+  return [...partner, WEBHOOK_SOURCE];
+}
+
+/** What one function may reach; the stacks turn this into `link`s and the tests check it is minimal. */
+export interface Access {
+  readonly tables?: readonly TableName[];
+  readonly stateMachines?: readonly StateMachineName[];
+  readonly email?: boolean;
+  readonly push?: boolean;
+}
+
+export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency";
+export type StateMachineName = "engagement";
+
+/** A Lambda function consuming an SQS queue through an event source mapping. */
+export interface ConsumerDeclaration {
+  /** `<file without extension>.<export>`, relative to the repository root (SST's format). */
+  readonly handler: string;
+  readonly batchSize: number;
+  readonly batchingWindowSeconds: number;
+  readonly maximumConcurrency: number;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly access: Access;
+}
+
+/** An SQS queue with its dead-letter queue and the one function that consumes it. */
+export interface QueueDeclaration {
+  readonly description: string;
+  /** Bounded context: the stack in `stacks/<context>.ts` that owns the queue and its consumer. */
+  readonly context: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly retentionSeconds: number;
+  /** Receives before SQS moves a message to the queue's DLQ. */
+  readonly maxReceiveCount: number;
+  readonly consumer: ConsumerDeclaration;
+}
+
+/** EventBridge's retry policy for a rule target; failures after it go to the rule's target DLQ. */
+export interface TargetRetryPolicy {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeSeconds: number;
+}
+
+export type RuleTarget =
+  | { readonly queue: QueueName }
+  | { readonly stateMachine: StateMachineName };
+
+export interface RuleDeclaration {
+  /** Unique, PascalCase; becomes the EventBridge rule name. */
+  readonly name: string;
+  readonly description: string;
+  readonly pattern: EventPattern;
+  readonly target: RuleTarget;
+  readonly retryPolicy: TargetRetryPolicy;
+}
+
+const DAY = 86_400;
+const defaultRetry: TargetRetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: DAY };
+
+/** Queues (each with a DLQ) and their consumers, by name. */
+export const queues = {
+  notifications: {
+    description: "Invoice payment outcomes waiting to be told to the customer by email and push.",
+    context: "notifications",
+    // Six times the function timeout, as AWS recommends for SQS event sources.
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * DAY,
+    maxReceiveCount: 5,
+    consumer: {
+      handler: "functions/notifications/handler.handler",
+      batchSize: 10,
+      batchingWindowSeconds: 1,
+      maximumConcurrency: 5,
+      timeoutSeconds: 20,
+      memoryMb: 512,
+      access: { tables: ["notifications", "profiles", "idempotency"], email: true, push: true },
+    },
+  },
+  loyalty: {
+    description: "One-time payments, refunds and disputes that change loyalty balances.",
+    context: "loyalty",
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * DAY,
+    maxReceiveCount: 5,
+    consumer: {
+      handler: "functions/loyalty/handler.handler",
+      batchSize: 10,
+      batchingWindowSeconds: 1,
+      maximumConcurrency: 10,
+      timeoutSeconds: 20,
+      memoryMb: 512,
+      access: { tables: ["loyalty"], stateMachines: ["engagement"] },
+    },
+  },
+} as const satisfies Record<string, QueueDeclaration>;
+
+export type QueueName = keyof typeof queues;
+
+/** Every EventBridge rule paybus puts on the bus. */
+export const rules = [
+  {
+    name: "RecurringPaymentNotifications",
+    description: "Subscription invoice paid or failed: tell the customer by email and push.",
+    pattern: {
+      source: stripeSources(),
+      "detail-type": ["invoice.paid", "invoice.payment_failed"],
+    },
+    target: { queue: "notifications" },
+    retryPolicy: defaultRetry,
+  },
+  {
+    name: "LoyaltyAccrual",
+    description:
+      "A one-time payment succeeded: credit loyalty points once per purchase (keyed by PaymentIntent).",
+    pattern: {
+      source: stripeSources(),
+      "detail-type": ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"],
+    },
+    target: { queue: "loyalty" },
+    retryPolicy: defaultRetry,
+  },
+  {
+    name: "LoyaltyReversal",
+    description: "A refund or a chargeback: take back the points the purchase earned.",
+    pattern: {
+      source: stripeSources(),
+      "detail-type": ["charge.refunded", "charge.dispute.created"],
+    },
+    target: { queue: "loyalty" },
+    retryPolicy: defaultRetry,
+  },
+] as const satisfies readonly RuleDeclaration[];
+
+/** The rules as the wider type, for code that iterates without caring about literal types. */
+export const ruleList: readonly RuleDeclaration[] = rules;
