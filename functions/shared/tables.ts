@@ -1,0 +1,54 @@
+/**
+ * DynamoDB tables, declared once. The SST stacks create them and the local runtime creates the
+ * same tables in its DynamoDB engine; functions find the physical name in the environment variable
+ * named by `envVar`.
+ */
+import type { TableName } from "../../events/rules.ts";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: "S" | "N";
+}
+
+export interface TableDeclaration {
+  readonly description: string;
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding an epoch-seconds expiry, enabled as DynamoDB TTL. */
+  readonly ttlAttribute?: string;
+}
+
+export const tables = {
+  loyalty: {
+    description: "Balances, tiers and the points ledger (one item per purchase and per reversal).",
+    envVar: "PAYBUS_LOYALTY_TABLE",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+  },
+  notifications: {
+    description: "Latest known invoice state and one record per notice sent, per channel.",
+    envVar: "PAYBUS_NOTIFICATIONS_TABLE",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    ttlAttribute: "expiresAt",
+  },
+  profiles: {
+    description: "Customer profiles: email, name, locale and registered push endpoints.",
+    envVar: "PAYBUS_PROFILES_TABLE",
+    partitionKey: { name: "pk", type: "S" },
+  },
+  idempotency: {
+    description: "Powertools idempotency records.",
+    envVar: "PAYBUS_IDEMPOTENCY_TABLE",
+    partitionKey: { name: "id", type: "S" },
+    ttlAttribute: "expiration",
+  },
+} as const satisfies Record<TableName, TableDeclaration>;
+
+/** The physical name of a table, from the function's environment. */
+export function tableName(table: TableName, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[tables[table].envVar];
+  if (!value) throw new Error(`${tables[table].envVar} is not set: the ${table} table's name is unknown`);
+  return value;
+}
