@@ -83,7 +83,8 @@ export interface RuleDeclaration {
 }
 
 const DAY = 86_400;
-const defaultRetry: TargetRetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: DAY };
+/** EventBridge's own defaults: 185 attempts within 24 hours. */
+export const defaultRetry: TargetRetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: DAY };
 
 /** Queues (each with a DLQ) and their consumers, by name. */
 export const queues = {

@@ -1,0 +1,8 @@
+/** The paybus event contract: EventBridge envelope, Stripe events and objects, money, routing. */
+export * from "./envelope.ts";
+export * from "./errors.ts";
+export * from "./money.ts";
+export * from "./parse.ts";
+export * from "./rules.ts";
+export * from "./stripe-event.ts";
+export * from "./stripe-objects.ts";

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { PARTNER_SOURCE_PREFIX, WEBHOOK_SOURCE, queues, ruleList, stripeSources } from "./rules.ts";
+
+describe("the routing declaration", () => {
+  it("gives every rule a unique PascalCase name and a description", () => {
+    const names = ruleList.map((rule) => rule.name);
+
+    expect(new Set(names).size).toBe(names.length);
+    for (const rule of ruleList) {
+      expect(rule.name).toMatch(/^[A-Z][A-Za-z0-9]+$/);
+      expect(rule.description.length).toBeGreaterThan(10);
+    }
+  });
+
+  it("targets only declared queues", () => {
+    for (const rule of ruleList) {
+      if ("queue" in rule.target) expect(Object.keys(queues)).toContain(rule.target.queue);
+    }
+  });
+
+  it("leaves no queue without a rule feeding it", () => {
+    const fed = new Set(ruleList.flatMap((rule) => ("queue" in rule.target ? [rule.target.queue] : [])));
+
+    expect([...fed].sort()).toEqual(Object.keys(queues).sort());
+  });
+
+  it("keeps the visibility timeout above the consumer timeout and a DLQ after a few receives", () => {
+    for (const queue of Object.values(queues)) {
+      expect(queue.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(queue.consumer.timeoutSeconds * 6);
+      expect(queue.maxReceiveCount).toBeGreaterThanOrEqual(2);
+      expect(queue.consumer.handler).toMatch(/^functions\/[a-z-]+\/handler\.[A-Za-z]+$/);
+    }
+  });
+
+  it("routes the mission's event types", () => {
+    const types = ruleList.flatMap((rule) => rule.pattern["detail-type"] as string[]);
+
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "invoice.paid",
+        "invoice.payment_failed",
+        "payment_intent.succeeded",
+        "charge.refunded",
+        "charge.dispute.created",
+      ]),
+    );
+  });
+});
+
+describe("stripeSources", () => {
+  it("accepts any Stripe destination and the webhook bridge by default", () => {
+    expect(stripeSources()).toEqual([{ prefix: PARTNER_SOURCE_PREFIX }, WEBHOOK_SOURCE]);
+  });
+
+  it("trusts only the given destinations when they are named", () => {
+    expect(stripeSources({ destinationIds: ["ed_test_1", "ed_2"] })).toEqual([
+      "aws.partner/stripe.com/ed_test_1",
+      "aws.partner/stripe.com/ed_2",
+      WEBHOOK_SOURCE,
+    ]);
+  });
+
+  it("never uses an aws.-prefixed source for the bridge, which PutEvents would reject", () => {
+    expect(WEBHOOK_SOURCE.startsWith("aws.")).toBe(false);
+  });
+});

@@ -1,0 +1,163 @@
+import { z } from "zod";
+
+/**
+ * The Stripe objects paybus reads, with only the fields it uses. Unknown fields are accepted (and
+ * dropped), and fields that moved in API version 2025-03-31 ("basil") are optional so that both
+ * layouts parse; the accessor functions below read whichever layout is present.
+ */
+
+const id = z.string().min(1);
+/** Integer minor units; Stripe never sends fractional or string amounts. */
+const minorUnits = z.number().int();
+const currency = z.string().regex(/^[a-z]{3}$/, "expected a lower-case ISO 4217 code");
+const unixSeconds = z.number().int();
+const metadata = z.record(z.string(), z.string());
+
+export const invoice = z.object({
+  id: id.startsWith("in_"),
+  object: z.literal("invoice"),
+  customer: id.nullable(),
+  customer_email: z.string().nullable().optional(),
+  customer_name: z.string().nullable().optional(),
+  number: z.string().nullable(),
+  currency,
+  amount_due: minorUnits,
+  amount_paid: minorUnits,
+  amount_remaining: minorUnits,
+  attempt_count: z.number().int().nonnegative(),
+  next_payment_attempt: unixSeconds.nullable(),
+  hosted_invoice_url: z.string().nullable().optional(),
+  invoice_pdf: z.string().nullable().optional(),
+  period_start: unixSeconds,
+  period_end: unixSeconds,
+  status: z.string().nullable(),
+  billing_reason: z.string().nullable().optional(),
+  collection_method: z.enum(["charge_automatically", "send_invoice"]),
+  created: unixSeconds,
+  livemode: z.boolean(),
+  metadata: metadata.nullable().optional(),
+  lines: z
+    .object({ data: z.array(z.object({ period: z.object({ start: unixSeconds, end: unixSeconds }).optional() })) })
+    .optional(),
+  /** Current layout (2025-03-31 and later). */
+  parent: z
+    .object({
+      subscription_details: z
+        .object({ subscription: z.string().nullable().optional(), metadata: metadata.nullable().optional() })
+        .nullable()
+        .optional(),
+    })
+    .nullable()
+    .optional(),
+  /** Older layout (before 2025-03-31). */
+  subscription: z.string().nullable().optional(),
+  subscription_details: z.object({ metadata: metadata.nullable().optional() }).nullable().optional(),
+});
+
+export const paymentIntent = z.object({
+  id: id.startsWith("pi_"),
+  object: z.literal("payment_intent"),
+  amount: minorUnits,
+  amount_received: minorUnits,
+  currency,
+  customer: id.nullable(),
+  description: z.string().nullable().optional(),
+  metadata,
+  status: z.string(),
+  created: unixSeconds,
+  livemode: z.boolean(),
+  receipt_email: z.string().nullable().optional(),
+  /** Older layout only: the invoice this PaymentIntent pays. */
+  invoice: z.string().nullable().optional(),
+});
+
+const billingDetails = z
+  .object({ email: z.string().nullable().optional(), name: z.string().nullable().optional() })
+  .nullable()
+  .optional();
+
+export const charge = z.object({
+  id: id.startsWith("ch_").or(id.startsWith("py_")),
+  object: z.literal("charge"),
+  amount: minorUnits,
+  amount_captured: minorUnits,
+  amount_refunded: minorUnits,
+  currency,
+  customer: id.nullable(),
+  payment_intent: id.nullable(),
+  metadata,
+  paid: z.boolean(),
+  refunded: z.boolean(),
+  status: z.string(),
+  created: unixSeconds,
+  livemode: z.boolean(),
+  billing_details: billingDetails,
+  receipt_email: z.string().nullable().optional(),
+  /** Older layout only. */
+  invoice: z.string().nullable().optional(),
+});
+
+export const checkoutSession = z.object({
+  id: id.startsWith("cs_"),
+  object: z.literal("checkout.session"),
+  mode: z.enum(["payment", "setup", "subscription"]),
+  payment_status: z.enum(["paid", "unpaid", "no_payment_required"]),
+  status: z.string().nullable(),
+  amount_total: minorUnits.nullable(),
+  currency: currency.nullable(),
+  customer: id.nullable(),
+  customer_details: billingDetails,
+  client_reference_id: z.string().nullable().optional(),
+  payment_intent: id.nullable(),
+  invoice: z.string().nullable().optional(),
+  subscription: z.string().nullable().optional(),
+  locale: z.string().nullable().optional(),
+  metadata: metadata.nullable(),
+  created: unixSeconds,
+  livemode: z.boolean(),
+});
+
+export const dispute = z.object({
+  id: id.startsWith("du_").or(id.startsWith("dp_")),
+  object: z.literal("dispute"),
+  amount: minorUnits,
+  currency,
+  charge: id,
+  payment_intent: id.nullable(),
+  reason: z.string(),
+  /** `warning_*` statuses are inquiries: no funds were withdrawn. */
+  status: z.string(),
+  metadata: metadata.nullable().optional(),
+  created: unixSeconds,
+  livemode: z.boolean(),
+});
+
+export const subscription = z.object({
+  id: id.startsWith("sub_"),
+  object: z.literal("subscription"),
+  customer: id,
+  status: z.string(),
+  metadata,
+  cancel_at_period_end: z.boolean(),
+  created: unixSeconds,
+  livemode: z.boolean(),
+  /** Older layout only: moved to subscription items in 2025-03-31. */
+  current_period_start: unixSeconds.optional(),
+  current_period_end: unixSeconds.optional(),
+});
+
+export type Invoice = z.infer<typeof invoice>;
+export type PaymentIntent = z.infer<typeof paymentIntent>;
+export type Charge = z.infer<typeof charge>;
+export type CheckoutSession = z.infer<typeof checkoutSession>;
+export type Dispute = z.infer<typeof dispute>;
+export type Subscription = z.infer<typeof subscription>;
+
+/** The subscription an invoice bills and its metadata, in either API layout. */
+export function invoiceSubscription(inv: Invoice): { id: string | null; metadata: Record<string, string> } {
+  const current = inv.parent?.subscription_details;
+  return {
+    id: current?.subscription ?? inv.subscription ?? null,
+    metadata: current?.metadata ?? inv.subscription_details?.metadata ?? {},
+  };
+}
