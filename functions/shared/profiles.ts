@@ -1,0 +1,103 @@
+/**
+ * Customer profiles (the `profiles` table): what paybus knows about a Stripe customer beyond the
+ * event itself — where to reach them (email, registered push endpoints), how to address them
+ * (name, locale) and their id in the loyalty program.
+ *
+ * One item per Stripe customer, keyed `pk = cus_…`. Consumers read profiles; the app (and the local
+ * runtime's demo seeding) writes them with {@link putProfile}.
+ */
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { dynamo } from "./clients.ts";
+import { PoisonRecordError } from "./errors.ts";
+import { tableName } from "./tables.ts";
+
+/** An SNS mobile push platform endpoint, e.g. `arn:aws:sns:us-east-1:111122223333:endpoint/GCM/app/0b1c…`. */
+export const snsEndpointArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint\/[A-Z_]+\/[^/\s]+\/[^/\s]+$/,
+    "expected an SNS platform endpoint ARN (arn:aws:sns:<region>:<account>:endpoint/<platform>/<app>/<id>)",
+  );
+
+/** A customer profile. `pushEndpoints` may be empty: the customer has no registered device. */
+export const customerProfile = z.object({
+  /** The Stripe customer id. */
+  customerId: z.string().startsWith("cus_", "expected a Stripe customer id (cus_…)"),
+  email: z.email().optional(),
+  name: z.string().min(1).optional(),
+  /** BCP 47 language tag the customer prefers, e.g. `fr-FR` (Stripe's `preferred_locales[0]`). */
+  locale: z
+    .string()
+    .refine((tag) => isLocale(tag), "expected a BCP 47 language tag such as en-US")
+    .optional(),
+  pushEndpoints: z.array(snsEndpointArn).default([]),
+  /** The customer's id in the loyalty program, when it differs from the Stripe id. */
+  loyaltyCustomerId: z.string().min(1).optional(),
+});
+
+export type CustomerProfile = z.infer<typeof customerProfile>;
+/** What callers pass to {@link putProfile}: `pushEndpoints` may be omitted. */
+export type CustomerProfileInput = z.input<typeof customerProfile>;
+
+/** A stored profile that does not satisfy {@link customerProfile}: re-reading it cannot help. */
+export class InvalidProfileError extends PoisonRecordError {
+  override name = "InvalidProfileError";
+}
+
+/** Where profiles live; defaults to the shared client and the `profiles` table from the environment. */
+export interface ProfileTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+function defaultTable(): ProfileTable {
+  return { client: dynamo(), tableName: tableName("profiles") };
+}
+
+function isLocale(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The profile of a Stripe customer, or `undefined` when none is stored.
+ *
+ * @throws InvalidProfileError when the stored item is not a valid profile.
+ */
+export async function getProfile(
+  customerId: string,
+  table: ProfileTable = defaultTable(),
+): Promise<CustomerProfile | undefined> {
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk: customerId } }));
+  if (!Item) return undefined;
+  const { pk: _pk, ...stored } = Item;
+  const parsed = customerProfile.safeParse(stored);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // The path names the field; the value (possibly an email) stays out of the message.
+    throw new InvalidProfileError(
+      `stored profile of ${customerId} is invalid: ${issue?.path.join(".") || "profile"}: ${issue?.message}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Creates or replaces a customer's profile, after validating it.
+ *
+ * @returns the profile as stored (with defaults applied).
+ * @throws z.ZodError when the profile is invalid.
+ */
+export async function putProfile(
+  profile: CustomerProfileInput,
+  table: ProfileTable = defaultTable(),
+): Promise<CustomerProfile> {
+  const valid = customerProfile.parse(profile);
+  await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk: valid.customerId, ...valid } }));
+  return valid;
+}
