@@ -1,0 +1,222 @@
+/**
+ * The local DynamoDB endpoint: dynalite for storage, behind a front server that adds what dynalite
+ * lacks (transactions, TTL, `ReturnValuesOnConditionCheckFailure`, fault injection, counters).
+ */
+import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { isIPv6, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { TableDeclaration } from "../../functions/shared/tables.ts";
+import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE } from "./constraints.ts";
+import { startEngine, type Engine } from "./engine.ts";
+import { DynamoServiceError, hasErrorCode, type JsonObject } from "./errors.ts";
+import type { FaultInjector } from "./faults.ts";
+import { IdempotencyTokens } from "./idempotency.ts";
+import { ReadWriteLock } from "./rw-lock.ts";
+import { TableSchemas, keyOf, type TableDescription, type WireItem } from "./schemas.ts";
+import { createTables } from "./tables.ts";
+import { TimeToLiveSettings, describeTimeToLive, sweepExpiredItems, updateTimeToLive } from "./time-to-live.ts";
+import { transactGetItems, transactWriteItems, type TransactionCounters } from "./transactions.ts";
+import { readJsonBody, sendError, sendJson, targetOperation } from "./wire.ts";
+
+/** Options of {@link startLocalDynamo}. */
+export interface LocalDynamoOptions {
+  /** Directory to persist tables (LevelDB) and TTL settings in; in-memory when absent. */
+  readonly dataDir?: string;
+  /** Interface to listen on; `127.0.0.1` by default. */
+  readonly host?: string;
+  /** Port to listen on; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** Consulted before every client request, to fail some on purpose. */
+  readonly faults?: FaultInjector;
+  /** How often expired items are deleted, in ms; 0 disables the timer. 60 s by default. */
+  readonly ttlSweepIntervalMs?: number;
+  /** Clock (epoch ms) for TTL expiry and the idempotency window; `Date.now` by default. */
+  readonly now?: () => number;
+}
+
+/** Counters, since start. */
+export interface LocalDynamoStats {
+  /** Client requests by operation, including those failed by fault injection. */
+  readonly requests: Readonly<Record<string, number>>;
+  readonly transactions: Readonly<TransactionCounters>;
+  readonly faultsInjected: number;
+  readonly expiredItemsDeleted: number;
+}
+
+/** A running local DynamoDB endpoint. */
+export interface LocalDynamo {
+  /** URL for the AWS SDK's `endpoint` option (or `AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly endpoint: string;
+  /**
+   * Creates the declared tables (on-demand, TTL enabled where declared) unless they exist.
+   * @param prefix physical names are `<prefix>-<logical name>`.
+   * @returns logical name -> physical name.
+   */
+  createTables<Name extends string>(declarations: Readonly<Record<Name, TableDeclaration>>, prefix: string): Promise<Record<Name, string>>;
+  /** Deletes expired items now, in every table with TTL enabled; resolves with how many. */
+  sweepExpiredItems(): Promise<number>;
+  stats(): LocalDynamoStats;
+  /** Stops the timer, lets in-flight operations finish, closes the endpoint and the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Operations that change nothing, run under the shared lock; every other operation runs alone,
+ * which is what makes a transaction's check-then-write sequence atomic (see `rw-lock.ts`).
+ */
+const READ_OPERATIONS = new Set([
+  "GetItem",
+  "BatchGetItem",
+  "Query",
+  "Scan",
+  "TransactGetItems",
+  "DescribeTable",
+  "ListTables",
+  "DescribeTimeToLive",
+  "ListTagsOfResource",
+]);
+
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+
+type Handler = (body: JsonObject) => Promise<JsonObject>;
+
+/** Starts dynalite and the front server; resolves once both listen. */
+export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  const now = options.now ?? Date.now;
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const engine = await startEngine(options.dataDir && join(options.dataDir, "leveldb"));
+  const settings = await TimeToLiveSettings.load(options.dataDir && join(options.dataDir, "time-to-live.json"));
+  const schemas = new TableSchemas(async (TableName) => (await engine.call("DescribeTable", { TableName })).Table as TableDescription);
+  const lock = new ReadWriteLock();
+  const counters: TransactionCounters = { committed: 0, cancelled: 0, replayed: 0, rolledBack: 0 };
+  const transactionContext = { engine, schemas, tokens: new IdempotencyTokens(now), counters };
+  const ttlContext = { settings, schemas };
+  const requests = new Map<string, number>();
+  let faultsInjected = 0;
+  let expiredItemsDeleted = 0;
+
+  const handlers: Readonly<Record<string, Handler>> = {
+    TransactWriteItems: (body) => transactWriteItems(body, transactionContext),
+    TransactGetItems: (body) => transactGetItems(body, transactionContext),
+    UpdateTimeToLive: (body) => updateTimeToLive(body, ttlContext),
+    DescribeTimeToLive: (body) => describeTimeToLive(body, ttlContext),
+    PutItem: (body) => singleWrite(engine, schemas, "PutItem", body),
+    UpdateItem: (body) => singleWrite(engine, schemas, "UpdateItem", body),
+    DeleteItem: (body) => singleWrite(engine, schemas, "DeleteItem", body),
+    UpdateTable: (body) => changeTable(engine, ttlContext, "UpdateTable", body),
+    DeleteTable: (body) => changeTable(engine, ttlContext, "DeleteTable", body),
+  };
+
+  /** Runs an operation under the right lock: the one path for clients and for `createTables`. */
+  const dispatch = (operation: string, body: JsonObject): Promise<JsonObject> => {
+    const handler = handlers[operation] ?? ((request: JsonObject) => engine.call(operation, request));
+    return READ_OPERATIONS.has(operation) ? lock.shared(() => handler(body)) : lock.exclusive(() => handler(body));
+  };
+
+  const server = createServer((req, res) => {
+    const operation = targetOperation(req.headers["x-amz-target"]);
+    if (!operation) {
+      sendError(res, new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service"));
+      return;
+    }
+    requests.set(operation, (requests.get(operation) ?? 0) + 1);
+    readJsonBody(req)
+      .then((body) => {
+        const fault = options.faults?.decide(operation, body);
+        if (!fault) return dispatch(operation, body);
+        faultsInjected++;
+        throw new DynamoServiceError(fault.code, fault.message, fault.status);
+      })
+      .then(
+        (result) => sendJson(res, 200, result),
+        (error: unknown) => sendError(res, error),
+      );
+  });
+  await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
+
+  let sweeping: Promise<number> | undefined;
+  const sweepOnce = async (): Promise<number> => {
+    const deleted = await sweepExpiredItems({ ...ttlContext, engine, lock, now });
+    expiredItemsDeleted += deleted;
+    return deleted;
+  };
+  // One sweep at a time: a caller arriving mid-sweep shares the running one.
+  const sweep = (): Promise<number> => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
+  const sweepInterval = options.ttlSweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  const timer =
+    sweepInterval > 0
+      ? setInterval(() => sweep().catch((error: unknown) => console.error("local dynamodb: TTL sweep failed:", error)), sweepInterval).unref()
+      : undefined;
+
+  let closing: Promise<void> | undefined;
+  const shutdown = async (): Promise<void> => {
+    clearInterval(timer);
+    await sweeping?.catch(() => undefined);
+    const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    // Requests already admitted hold or wait for the lock: once an exclusive turn comes up they are
+    // all done, and what remains are idle keep-alive connections.
+    await lock.exclusive(async () => undefined);
+    server.closeAllConnections();
+    await closed;
+    await engine.close();
+  };
+
+  return {
+    endpoint: endpointUrl(server),
+    createTables: (declarations, prefix) => createTables(declarations, prefix, dispatch),
+    sweepExpiredItems: sweep,
+    stats: () => ({
+      requests: Object.fromEntries(requests),
+      transactions: { ...counters },
+      faultsInjected,
+      expiredItemsDeleted,
+    }),
+    close: () => (closing ??= shutdown()),
+  };
+}
+
+/**
+ * A single-item write, adding what dynalite ignores: `ReturnValuesOnConditionCheckFailure`. The
+ * caller holds the exclusive lock, so the item read after a failed condition is the one that failed it.
+ */
+async function singleWrite(engine: Engine, schemas: TableSchemas, operation: string, body: JsonObject): Promise<JsonObject> {
+  const constraints = new Constraints();
+  constraints.oneOf(body.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", RETURN_VALUES_ON_CONDITION_CHECK_FAILURE);
+  constraints.check();
+  try {
+    return await engine.call(operation, body);
+  } catch (error) {
+    if (!hasErrorCode(error, "ConditionalCheckFailedException") || body.ReturnValuesOnConditionCheckFailure !== "ALL_OLD") throw error;
+    const table = await schemas.get(body.TableName as string);
+    const key = operation === "PutItem" ? keyOf(body.Item as WireItem, table) : (body.Key as WireItem);
+    const { Item } = await engine.call("GetItem", { TableName: table.TableName, Key: key, ConsistentRead: true });
+    throw Item ? error.withFields({ Item }) : error;
+  }
+}
+
+/** Forwards a table change, then drops what the front server knew about the table. */
+async function changeTable(
+  engine: Engine,
+  context: { readonly settings: TimeToLiveSettings; readonly schemas: TableSchemas },
+  operation: "UpdateTable" | "DeleteTable",
+  body: JsonObject,
+): Promise<JsonObject> {
+  const result = await engine.call(operation, body);
+  const tableName = String(body.TableName);
+  context.schemas.forget(tableName);
+  if (operation === "DeleteTable" && context.settings.attributeOf(tableName)) await context.settings.set(tableName, undefined);
+  return result;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function endpointUrl(server: Server): string {
+  const { address, port } = server.address() as AddressInfo;
+  return `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
+}

@@ -1,0 +1,245 @@
+/**
+ * `TransactWriteItems` and `TransactGetItems` on top of an engine that has neither.
+ *
+ * The caller serialises: a write transaction runs under the front server's exclusive lock, a read
+ * transaction under its shared lock, so the world cannot change between the steps below.
+ *
+ * A write transaction is validated as a whole, then every item's current image is read and every
+ * condition evaluated (by dynalite's own evaluator) before anything is written. Only when all hold
+ * are the writes applied; a write the engine still rejects (a data-dependent error such as `ADD` to
+ * a string) makes the already-applied writes roll back to the images read, so the outcome is
+ * all-or-nothing.
+ */
+import type { Engine } from "./engine.ts";
+import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE, memberPath, objectMember } from "./constraints.ts";
+import {
+  DynamoServiceError,
+  SerializationError,
+  TransactionCanceledError,
+  ValidationError,
+  type CancellationReason,
+  type JsonObject,
+} from "./errors.ts";
+import { type IdempotencyTokens, requestFingerprint } from "./idempotency.ts";
+import { checkItemRequest, conditionHolds, itemIdentity, type CheckedRequest, type ItemOperation } from "./internals.ts";
+import { keyOf, type TableSchemas, type WireItem } from "./schemas.ts";
+
+/** DynamoDB's limit on items per transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/** Transaction outcomes, for observability. */
+export interface TransactionCounters {
+  committed: number;
+  cancelled: number;
+  /** Requests answered from an earlier commit with the same `ClientRequestToken`. */
+  replayed: number;
+  /** Cancellations that had to undo writes already applied. */
+  rolledBack: number;
+}
+
+/** What the transaction handlers need. */
+export interface TransactionContext {
+  readonly engine: Pick<Engine, "call">;
+  readonly schemas: TableSchemas;
+  readonly tokens: IdempotencyTokens;
+  readonly counters: TransactionCounters;
+}
+
+type WriteKind = "ConditionCheck" | "Put" | "Delete" | "Update";
+
+interface KindRules {
+  /** The single-item operation whose validation rules apply to the item. */
+  readonly validateAs: ItemOperation;
+  /** The single-item operation that applies it; a condition check writes nothing. */
+  readonly applyAs?: "PutItem" | "UpdateItem" | "DeleteItem";
+  /** Members DynamoDB requires in a transaction even where the single-item operation does not. */
+  readonly required: readonly string[];
+}
+
+const WRITE_KINDS: Readonly<Record<WriteKind, KindRules>> = {
+  ConditionCheck: { validateAs: "DeleteItem", required: ["Key", "TableName", "ConditionExpression"] },
+  Put: { validateAs: "PutItem", applyAs: "PutItem", required: ["Item", "TableName"] },
+  Delete: { validateAs: "DeleteItem", applyAs: "DeleteItem", required: ["Key", "TableName"] },
+  Update: { validateAs: "UpdateItem", applyAs: "UpdateItem", required: ["Key", "UpdateExpression", "TableName"] },
+};
+
+const NO_REASON: CancellationReason = { Code: "None" };
+
+/** One operation of a write transaction, as given. */
+interface WriteRequest {
+  readonly kind: WriteKind;
+  readonly request: JsonObject;
+}
+
+/** One operation of a write transaction, validated against its table. */
+interface PlannedWrite extends WriteRequest {
+  readonly checked: CheckedRequest;
+  readonly key: WireItem;
+}
+
+/**
+ * Handles `TransactWriteItems`. The caller must hold the exclusive lock.
+ * @throws ValidationError, TransactionCanceledError, IdempotentParameterMismatchError, or an
+ *   engine error such as `ResourceNotFoundException`.
+ */
+export async function transactWriteItems(body: JsonObject, context: TransactionContext): Promise<JsonObject> {
+  const writes = await Promise.all(readWriteEnvelope(body).map((write) => planWrite(write, context.schemas)));
+  assertDistinctItems(writes);
+
+  const token = body.ClientRequestToken as string | undefined;
+  const fingerprint = requestFingerprint(body);
+  if (token !== undefined && context.tokens.isReplay(token, fingerprint)) {
+    context.counters.replayed++;
+    return {};
+  }
+
+  const images = await Promise.all(writes.map((write) => readImage(context.engine, write.checked.table.TableName, write.key)));
+  const reasons = writes.map((write, i) => conditionReason(write, images[i]));
+  if (reasons.some((reason) => reason !== NO_REASON)) {
+    context.counters.cancelled++;
+    throw new TransactionCanceledError(reasons);
+  }
+
+  await applyAll(writes, images, context);
+  if (token !== undefined) context.tokens.remember(token, fingerprint);
+  context.counters.committed++;
+  return {};
+}
+
+/**
+ * Handles `TransactGetItems`. The caller must hold (at least) the shared lock.
+ * @throws ValidationError, or an engine error such as `ResourceNotFoundException`.
+ */
+export async function transactGetItems(body: JsonObject, context: Pick<TransactionContext, "engine" | "schemas">): Promise<JsonObject> {
+  const gets = readGetEnvelope(body);
+  const checked = await Promise.all(gets.map((get) => checkItemRequest("GetItem", get, (name) => context.schemas.get(name))));
+  assertDistinctItems(checked.map((check) => ({ checked: check, key: check.parsed.Key as WireItem })));
+  const responses = await Promise.all(gets.map((get) => context.engine.call("GetItem", { ...get, ConsistentRead: true })));
+  return { Responses: responses.map(({ Item }) => (Item ? { Item } : {})) };
+}
+
+/** Checks the request's shape and splits it into one operation per item. */
+function readWriteEnvelope(body: JsonObject): WriteRequest[] {
+  const items = transactItems(body);
+  const constraints = new Constraints();
+  constraints.notNull(items, "transactItems");
+  constraints.length(items, "transactItems", 1, MAX_TRANSACTION_ITEMS);
+  constraints.length(stringMember(body.ClientRequestToken, "ClientRequestToken"), "clientRequestToken", 1, 36);
+  const writes = (items ?? []).map((item, i) => readWriteItem(item, `transactItems.${i + 1}.member`, constraints));
+  constraints.check();
+  return writes.map((write) => {
+    if (write.length !== 1) throw new ValidationError("TransactItems can only contain one of Check, Put, Update or Delete");
+    return write[0] as WriteRequest;
+  });
+}
+
+/** The operations an item holds (exactly one when valid), recording constraint violations. */
+function readWriteItem(item: unknown, path: string, constraints: Constraints): WriteRequest[] {
+  const members = objectMember(item, "TransactWriteItem") ?? {};
+  return (Object.keys(WRITE_KINDS) as WriteKind[]).flatMap((kind) => {
+    const request = objectMember(members[kind], kind);
+    if (!request) return [];
+    const kindPath = `${path}.${memberPath(kind)}`;
+    for (const name of WRITE_KINDS[kind].required) constraints.notNull(request[name], `${kindPath}.${memberPath(name)}`);
+    constraints.oneOf(
+      request.ReturnValuesOnConditionCheckFailure,
+      `${kindPath}.returnValuesOnConditionCheckFailure`,
+      RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    );
+    return [{ kind, request }];
+  });
+}
+
+function readGetEnvelope(body: JsonObject): JsonObject[] {
+  const items = transactItems(body);
+  const constraints = new Constraints();
+  constraints.notNull(items, "transactItems");
+  constraints.length(items, "transactItems", 1, MAX_TRANSACTION_ITEMS);
+  const gets = (items ?? []).map((item, i) => {
+    const get = objectMember(objectMember(item, "TransactGetItem")?.Get, "Get");
+    constraints.notNull(get, `transactItems.${i + 1}.member.get`);
+    return get;
+  });
+  constraints.check();
+  return gets as JsonObject[];
+}
+
+function transactItems(body: JsonObject): readonly unknown[] | undefined {
+  const items = body.TransactItems;
+  if (items === undefined || items === null) return undefined;
+  if (!Array.isArray(items)) throw new SerializationError("TransactItems must be a list");
+  return items;
+}
+
+function stringMember(value: unknown, name: string): string | undefined {
+  if (value === undefined || typeof value === "string") return value;
+  throw new SerializationError(`${name} must be a string`);
+}
+
+async function planWrite(write: WriteRequest, schemas: TableSchemas): Promise<PlannedWrite> {
+  const checked = await checkItemRequest(WRITE_KINDS[write.kind].validateAs, write.request, (name) => schemas.get(name));
+  const key = write.kind === "Put" ? keyOf(checked.parsed.Item as WireItem, checked.table) : (checked.parsed.Key as WireItem);
+  return { ...write, checked, key };
+}
+
+/** DynamoDB refuses a transaction naming one item twice, whatever the operations. */
+function assertDistinctItems(items: readonly { readonly checked: CheckedRequest; readonly key: WireItem }[]): void {
+  const seen = new Set<string>();
+  for (const { checked, key } of items) {
+    const identity = `${checked.table.TableName}\u0000${itemIdentity(key, checked.table)}`;
+    if (seen.has(identity)) throw new ValidationError("Transaction request cannot include multiple operations on one item");
+    seen.add(identity);
+  }
+}
+
+async function readImage(engine: TransactionContext["engine"], tableName: string, key: WireItem): Promise<WireItem | undefined> {
+  const { Item } = await engine.call("GetItem", { TableName: tableName, Key: key, ConsistentRead: true });
+  return Item as WireItem | undefined;
+}
+
+function conditionReason(write: PlannedWrite, image: WireItem | undefined): CancellationReason {
+  if (conditionHolds(write.checked, image)) return NO_REASON;
+  const returnImage = write.request.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && image !== undefined;
+  return { Code: "ConditionalCheckFailed", Message: "The conditional request failed", ...(returnImage ? { Item: image } : {}) };
+}
+
+/** Applies every write; if any fails, restores the images of those applied, then fails the request. */
+async function applyAll(writes: readonly PlannedWrite[], images: readonly (WireItem | undefined)[], context: TransactionContext): Promise<void> {
+  const outcomes = await Promise.allSettled(
+    writes.map(({ kind, request }) => {
+      const operation = WRITE_KINDS[kind].applyAs;
+      return operation ? context.engine.call(operation, request) : Promise.resolve({});
+    }),
+  );
+  if (outcomes.every((outcome) => outcome.status === "fulfilled")) return;
+
+  await Promise.all(
+    writes.map((write, i) =>
+      outcomes[i]?.status === "fulfilled" && WRITE_KINDS[write.kind].applyAs ? restore(context.engine, write, images[i]) : undefined,
+    ),
+  );
+  context.counters.rolledBack++;
+  const reasons = outcomes.map((outcome) => (outcome.status === "fulfilled" ? NO_REASON : itemFailureReason(outcome.reason)));
+  context.counters.cancelled++;
+  throw new TransactionCanceledError(reasons);
+}
+
+async function restore(engine: TransactionContext["engine"], write: PlannedWrite, image: WireItem | undefined): Promise<void> {
+  const TableName = write.checked.table.TableName;
+  await (image ? engine.call("PutItem", { TableName, Item: image }) : engine.call("DeleteItem", { TableName, Key: write.key }));
+}
+
+/** Engine errors that are an item's own doing, by the cancellation reason DynamoDB reports for them. */
+const ITEM_FAILURE_CODES: Readonly<Record<string, string>> = {
+  // Errors that depend on an item's contents (wrong operand type, item grown past 400 KB).
+  ValidationException: "ValidationError",
+  // Only if something wrote to the engine behind the front server's back.
+  ConditionalCheckFailedException: "ConditionalCheckFailed",
+};
+
+/** The cancellation reason for a failed write; rethrows failures that are not the item's doing. */
+function itemFailureReason(error: unknown): CancellationReason {
+  const code = error instanceof DynamoServiceError ? ITEM_FAILURE_CODES[error.code] : undefined;
+  if (!code) throw error;
+  return { Code: code, Message: (error as DynamoServiceError).message };
+}
