@@ -1,0 +1,136 @@
+/**
+ * The loyalty rules as pure integer arithmetic: points for a purchase, multipliers, tiers and how
+ * much of an award a refund or a chargeback takes back. BigInt keeps the products exact for any
+ * amount Stripe can send; nothing here touches floating point.
+ */
+import { currencyExponent, type Money } from "../../events/money.ts";
+import type { LoyaltyConfig, PromotionWindow } from "./config.ts";
+
+/** Tiers from lowest to highest; `member` is everyone's starting tier. */
+export const TIER_NAMES = ["member", "silver", "gold", "platinum"] as const;
+export type Tier = (typeof TIER_NAMES)[number];
+
+/** Lifetime points needed for each tier above `member`. */
+export const TIER_THRESHOLDS: Readonly<Record<Exclude<Tier, "member">, number>> = {
+  silver: 1_000,
+  gold: 5_000,
+  platinum: 15_000,
+};
+
+/** The tier earned by `lifetimePoints` (points ever awarded, before reversals). */
+export function tierFor(lifetimePoints: number): Tier {
+  if (lifetimePoints >= TIER_THRESHOLDS.platinum) return "platinum";
+  if (lifetimePoints >= TIER_THRESHOLDS.gold) return "gold";
+  if (lifetimePoints >= TIER_THRESHOLDS.silver) return "silver";
+  return "member";
+}
+
+/** `0` for member up to `3` for platinum, for comparing tiers. */
+export function tierRank(tier: Tier): number {
+  return TIER_NAMES.indexOf(tier);
+}
+
+/** How the points of one purchase were computed, kept on the ledger entry for audit. */
+export interface Award {
+  /** Points from the amount alone. */
+  readonly basePoints: number;
+  /** 1, or the premium multiplier when the purchase is premium. */
+  readonly premiumMultiplier: number;
+  /** The promotion that applied, if any (the highest multiplier among overlapping windows). */
+  readonly promotion: { readonly name: string; readonly multiplier: number } | null;
+  /** `basePoints × premiumMultiplier × promotion multiplier`. */
+  readonly points: number;
+}
+
+/** The purchase facts the award depends on. */
+export interface AwardInput {
+  readonly money: Money;
+  readonly premium: boolean;
+  /** When the purchase happened, epoch seconds (the Stripe event's `created`). */
+  readonly occurredAt: number;
+}
+
+/** Raised for a currency without a configured rate; callers record the purchase as skipped. */
+export class UnconfiguredCurrencyError extends Error {
+  override name = "UnconfiguredCurrencyError";
+  constructor(readonly currency: string) {
+    super(`no points rate is configured for ${currency.toUpperCase()}`);
+  }
+}
+
+/**
+ * Points for the amount alone: ⌊amount × points ÷ (perUnits × 10^exponent)⌋ on the exact minor
+ * units, so 20.99 USD at 1 point per unit is 20 and ¥4,800 at 1 point per ¥100 is 48.
+ */
+export function basePoints(money: Money, config: LoyaltyConfig): number {
+  const rate = config.currencies[money.currency.toLowerCase()];
+  if (!rate) throw new UnconfiguredCurrencyError(money.currency);
+  if (money.amount <= 0) return 0;
+  const divisor = BigInt(rate.perUnits) * 10n ** BigInt(currencyExponent(money.currency));
+  return Number((BigInt(money.amount) * BigInt(rate.points)) / divisor);
+}
+
+/** The promotion in force at `epochSeconds`: windows are `[start, end)`; overlapping windows do not stack, the highest wins. */
+export function activePromotion(promotions: readonly PromotionWindow[], epochSeconds: number): PromotionWindow | null {
+  const at = epochSeconds * 1000;
+  let best: PromotionWindow | null = null;
+  for (const window of promotions) {
+    if (Date.parse(window.start) <= at && at < Date.parse(window.end) && window.multiplier > (best?.multiplier ?? 0)) {
+      best = window;
+    }
+  }
+  return best;
+}
+
+/**
+ * The award for one purchase. Multipliers multiply: a premium purchase (2×) during a 3×
+ * promotion earns 6× the base points. The base is floored first, so multipliers never round.
+ */
+export function computeAward(input: AwardInput, config: LoyaltyConfig): Award {
+  const base = basePoints(input.money, config);
+  const premiumMultiplier = input.premium ? config.premiumMultiplier : 1;
+  const promotion = activePromotion(config.promotions, input.occurredAt);
+  const points = Number(BigInt(base) * BigInt(premiumMultiplier) * BigInt(promotion?.multiplier ?? 1));
+  return {
+    basePoints: base,
+    premiumMultiplier,
+    promotion: promotion ? { name: promotion.name, multiplier: promotion.multiplier } : null,
+    points,
+  };
+}
+
+/**
+ * What is known about the money going back to the customer for one purchase. Every field only
+ * grows (a join of everything seen), so the same set of events gives the same state in any order.
+ */
+export interface ReversalState {
+  /** Cumulative amount refunded (`charge.amount_refunded`, the largest seen), minor units. */
+  readonly refundedAmount: number;
+  /** What the refunded share is a share of (`charge.amount_captured`), minor units. */
+  readonly refundBasis: number;
+  /** A chargeback (a dispute that is not an inquiry) was opened. */
+  readonly chargedBack: boolean;
+}
+
+export const NO_REVERSAL: ReversalState = { refundedAmount: 0, refundBasis: 0, chargedBack: false };
+
+/** Both states together: the larger refund, and a chargeback if either had one. */
+export function mergeReversal(a: ReversalState, b: ReversalState): ReversalState {
+  const refund = b.refundedAmount > a.refundedAmount ? b : a;
+  return {
+    refundedAmount: refund.refundedAmount,
+    refundBasis: refund.refundBasis,
+    chargedBack: a.chargedBack || b.chargedBack,
+  };
+}
+
+/**
+ * Points that should have been taken back in total: all of them after a chargeback, otherwise
+ * ⌊awarded × refunded ÷ basis⌋. Callers apply the difference to what they already took back.
+ */
+export function reversalTarget(awardedPoints: number, state: ReversalState): number {
+  if (state.chargedBack) return awardedPoints;
+  if (state.refundBasis <= 0 || state.refundedAmount <= 0) return 0;
+  const share = (BigInt(awardedPoints) * BigInt(state.refundedAmount)) / BigInt(state.refundBasis);
+  return Math.min(awardedPoints, Number(share));
+}
