@@ -1,0 +1,89 @@
+/**
+ * The webhook bridge's Lambda, behind a function URL: verified Stripe webhooks in, the same events
+ * the partner event source delivers out, on the bus the rules listen on.
+ */
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { eventBridge } from "../shared/clients.ts";
+import { createLogger } from "../shared/logger.ts";
+import { BridgeConfigError, loadBridgeConfig, type BridgeConfig } from "./config.ts";
+import {
+  answerMisconfigured,
+  answerPutEvents,
+  answerPutEventsError,
+  verifyAndBuild,
+  type Answer,
+  type RejectDecision,
+} from "./core.ts";
+
+const logger = createLogger("ingest");
+const metrics = new Metrics({ namespace: "paybus", serviceName: "ingest" });
+
+/** A Lambda function URL handler. */
+export type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+function respond(answer: Answer): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: answer.status,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(answer.body),
+  };
+}
+
+function reportRejection(decision: RejectDecision): void {
+  const details = {
+    reason: decision.reason,
+    status: decision.status,
+    eventId: decision.event?.id,
+    eventType: decision.event?.type,
+    detail: decision.body,
+  };
+  if (decision.reason !== "oversized") {
+    logger.warn("webhook refused", details);
+    return;
+  }
+  // Nothing will ever publish this event as configured: alarm rather than let it retry quietly.
+  logger.error("webhook event over the PutEvents entry limit, not published", { ...details, entryBytes: decision.entryBytes });
+  metrics.addMetric("OversizedWebhookEvents", MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+}
+
+/** The bridge for one configuration; {@link handler} builds it from the environment. */
+export function createWebhookHandler(config: BridgeConfig): WebhookHandler {
+  return async (event) => {
+    const rawBody = Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
+    const receivedAt = new Date(event.requestContext.timeEpoch ?? Date.now());
+    const decision = verifyAndBuild(rawBody, event.headers, config, receivedAt);
+    if (decision.outcome === "reject") {
+      reportRejection(decision);
+      return respond(decision);
+    }
+
+    let answer: Answer;
+    try {
+      const output = await eventBridge().send(new PutEventsCommand({ Entries: [decision.entry] }));
+      answer = answerPutEvents(decision, output);
+    } catch (error) {
+      answer = answerPutEventsError(decision, error);
+    }
+    const details = { eventId: decision.event.id, eventType: decision.event.type, entryBytes: decision.entryBytes };
+    if (answer.status === 200) logger.info("webhook event published", details);
+    else logger.error("webhook event not published", { ...details, detail: answer.body });
+    return respond(answer);
+  };
+}
+
+let configured: WebhookHandler | undefined;
+
+/** The Lambda entry point: configuration from the environment, read on first use. */
+export const handler: WebhookHandler = async (event) => {
+  try {
+    configured ??= createWebhookHandler(loadBridgeConfig());
+  } catch (error) {
+    if (!(error instanceof BridgeConfigError)) throw error;
+    logger.error("webhook bridge misconfigured", { error: error.message });
+    return respond(answerMisconfigured(error));
+  }
+  return configured(event);
+};
