@@ -5,9 +5,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { classifyError } from "./errors.ts";
+import { classifyError, type ErrorClass } from "./errors.ts";
 
 export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
+
+type FailureListener = (failure: { messageId: string; error: unknown; errorClass: ErrorClass }) => void;
+const failureListeners = new Set<FailureListener>();
+
+/**
+ * Observes every record failure in this process. In AWS the same facts go to the logs; the local
+ * runtime subscribes so that reports and DLQ listings can say why a message failed.
+ */
+export function onRecordFailure(listener: FailureListener): () => void {
+  failureListeners.add(listener);
+  return () => failureListeners.delete(listener);
+}
 
 /** An SQS Lambda handler that reports partial batch failures. */
 export function sqsBatchHandler(
@@ -23,6 +35,7 @@ export function sqsBatchHandler(
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const log = errorClass === "poison" ? logger.error.bind(logger) : logger.warn.bind(logger);
       log("record failed", { messageId: record.messageId, errorClass, receiveCount, error });
+      for (const listener of failureListeners) listener({ messageId: record.messageId, error, errorClass });
       throw error;
     }
   };

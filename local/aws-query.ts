@@ -1,0 +1,35 @@
+/**
+ * The AWS Query protocol (form-encoded request, XML response) used by SES v1 and SNS: just what the
+ * local SES front and the local SNS need to answer the real SDK clients.
+ */
+import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import type { InjectedFault } from "./dynamodb/faults.ts";
+
+export function xmlEscape(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!);
+}
+
+/** Writes an AWS Query error (`<ErrorResponse>`), which the SDK turns into a named exception. */
+export function sendQueryError(res: ServerResponse, fault: InjectedFault): void {
+  const body =
+    `<ErrorResponse><Error><Type>${fault.status >= 500 ? "Receiver" : "Sender"}</Type>` +
+    `<Code>${xmlEscape(fault.code)}</Code><Message>${xmlEscape(fault.message)}</Message></Error>` +
+    `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+  res.writeHead(fault.status, { "content-type": "text/xml" });
+  res.end(body);
+}
+
+/** Writes `<{action}Response><{action}Result>…</{action}Result></{action}Response>`. */
+export function sendQueryResult(res: ServerResponse, action: string, resultXml: string, namespace: string): void {
+  const body =
+    `<${action}Response xmlns="${namespace}"><${action}Result>${resultXml}</${action}Result>` +
+    `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+  res.writeHead(200, { "content-type": "text/xml" });
+  res.end(body);
+}
+
+/** Decodes a form body into a flat map (`Attributes.entry.1.key` stays a dotted key). */
+export function parseForm(body: string): Map<string, string> {
+  return new Map(new URLSearchParams(body));
+}

@@ -1,0 +1,215 @@
+/**
+ * The Lambda event source mapping for SQS, emulated: long-polls a queue, hands the unmodified
+ * handler real SQS-shaped batches (batch size, batching window, maximum concurrency), deletes what
+ * succeeded, and leaves failures to reappear after the visibility timeout — as AWS does.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
+import type { ConsumerDeclaration } from "../events/rules.ts";
+import { onRecordFailure } from "../functions/shared/batch.ts";
+import type { Journal } from "./journal.ts";
+import type { LambdaHost, LocalFunction } from "./lambda.ts";
+import type { LocalSqs, QueueHandle } from "./sqs.ts";
+
+/** Why a whole batch counted as failed, when the handler's answer could not be used. */
+export function batchResponseProblem(response: unknown, messageIds: ReadonlySet<string>): string | undefined {
+  if (response === undefined || response === null) return undefined;
+  if (typeof response !== "object") return "the response is not an object";
+  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return undefined;
+  if (!Array.isArray(failures)) return "batchItemFailures is not a list";
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== "string" || id === "") return "a batchItemFailures entry has no itemIdentifier";
+    if (!messageIds.has(id)) return `itemIdentifier "${id}" is not a message of this batch`;
+  }
+  return undefined;
+}
+
+/** The ids of the records to keep (failed), or every id when the batch failed as a whole. */
+export function failedIds(response: unknown, messageIds: ReadonlySet<string>): { failed: Set<string>; problem?: string } {
+  const problem = batchResponseProblem(response, messageIds);
+  if (problem) return { failed: new Set(messageIds), problem };
+  const failures = (response as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined)?.batchItemFailures ?? [];
+  return { failed: new Set(failures.map((failure) => failure.itemIdentifier)) };
+}
+
+function toRecord(message: Message, queue: QueueHandle, region: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? "local",
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { stringValue: value.StringValue, dataType: value.DataType ?? "String", stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: queue.arn,
+    awsRegion: region,
+  };
+}
+
+/** Best-effort ids for the journal; the handler does the real validation. */
+function eventIds(body: string): { eventId?: string; stripeEventId?: string } {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; detail?: { id?: unknown } };
+    return {
+      ...(typeof parsed.id === "string" ? { eventId: parsed.id } : {}),
+      ...(typeof parsed.detail?.id === "string" ? { stripeEventId: parsed.detail.id } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+export interface EventSourceMappingOptions {
+  readonly sqs: LocalSqs;
+  readonly queue: QueueHandle;
+  readonly fn: LocalFunction;
+  readonly consumer: ConsumerDeclaration;
+  readonly lambda: LambdaHost;
+  readonly journal: Journal;
+  readonly region: string;
+}
+
+/** One queue -> one function, polling until stopped. */
+export class EventSourceMapping {
+  private running = false;
+  private workers: Promise<void>[] = [];
+  private inFlightBatches = 0;
+  private readonly lastError = new Map<string, string>();
+  private readonly knownDlq = new Set<string>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: EventSourceMappingOptions) {
+    this.unsubscribe = onRecordFailure(({ messageId, error }) => {
+      this.lastError.set(messageId, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const concurrency = Math.max(1, this.options.consumer.maximumConcurrency);
+    this.workers = Array.from({ length: concurrency }, () => this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+    this.unsubscribe();
+  }
+
+  /** True while a batch is being handled. */
+  get busy(): boolean {
+    return this.inFlightBatches > 0;
+  }
+
+  /** The last error seen for a message, kept so DLQ listings can say why it is there. */
+  errorFor(messageId: string): string | undefined {
+    return this.lastError.get(messageId);
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      try {
+        const messages = await this.receiveBatch();
+        this.noticeDlqMoves();
+        if (messages.length > 0) await this.handle(messages);
+      } catch (error) {
+        if (this.running) await new Promise((resolve) => setTimeout(resolve, 200));
+        void error;
+      }
+    }
+  }
+
+  /** Receives up to `batchSize` messages, waiting at most the batching window for more. */
+  private async receiveBatch(): Promise<Message[]> {
+    const { consumer, queue, sqs } = this.options;
+    const deadline = Date.now() + consumer.batchingWindowSeconds * 1000;
+    const batch: Message[] = [];
+    while (this.running && batch.length < consumer.batchSize) {
+      const waitSeconds = batch.length === 0 ? 1 : Math.min(1, Math.max(0, Math.ceil((deadline - Date.now()) / 1000)));
+      const { Messages = [] } = await sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          MaxNumberOfMessages: Math.min(10, consumer.batchSize - batch.length),
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ["All"],
+          MessageAttributeNames: ["All"],
+        }),
+      );
+      batch.push(...Messages);
+      if (batch.length > 0 && (Messages.length === 0 || Date.now() >= deadline)) break;
+    }
+    return batch;
+  }
+
+  private async handle(messages: Message[]): Promise<void> {
+    const { queue, fn, lambda, journal, region, sqs } = this.options;
+    this.inFlightBatches++;
+    try {
+      const records = messages.map((message) => toRecord(message, queue, region));
+      const ids = new Set(records.map((record) => record.messageId));
+      for (const id of ids) this.lastError.delete(id);
+      const event: SQSEvent = { Records: records };
+      const invocation = await lambda.invoke(fn, event);
+      const { failed, problem } = invocation.ok
+        ? failedIds(invocation.result, ids)
+        : { failed: ids, problem: `${invocation.error.name}: ${invocation.error.message}` };
+      const succeeded = records.filter((record) => !failed.has(record.messageId));
+      for (const record of records) {
+        const ok = !failed.has(record.messageId);
+        const outcome = ok ? "succeeded" : invocation.ok ? (problem ? "batch-failed" : "failed") : invocation.timedOut ? "timed-out" : "batch-failed";
+        const error = ok ? undefined : (this.lastError.get(record.messageId) ?? problem);
+        if (error) this.lastError.set(record.messageId, error);
+        journal.record({
+          kind: "consumer.attempt",
+          queue: queue.name,
+          messageId: record.messageId,
+          ...eventIds(record.body),
+          receiveCount: Number(record.attributes.ApproximateReceiveCount),
+          outcome,
+          error,
+        });
+      }
+      for (let i = 0; i < succeeded.length; i += 10) {
+        const chunk = succeeded.slice(i, i + 10);
+        await sqs.client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: chunk.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+          }),
+        );
+      }
+    } finally {
+      this.inFlightBatches--;
+    }
+  }
+
+  /** Journals messages that SQS moved to the DLQ since the last look, with their last error. */
+  private noticeDlqMoves(): void {
+    const { sqs, queue, journal } = this.options;
+    for (const message of sqs.peek(queue.dlqName)) {
+      if (this.knownDlq.has(message.messageId)) continue;
+      this.knownDlq.add(message.messageId);
+      journal.record({
+        kind: "queue.dlq",
+        queue: queue.name,
+        messageId: message.messageId,
+        ...eventIds(message.body),
+        error: this.lastError.get(message.messageId),
+      });
+    }
+  }
+}

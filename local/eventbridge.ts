@@ -1,0 +1,348 @@
+/**
+ * A local EventBridge bus: PutEvents with AWS's per-entry validation and size limit, rules from the
+ * routing declaration matched by paybus's pattern engine, delivery with the target retry policy and
+ * a target DLQ, an on-disk archive of every accepted event, replay, and TestEventPattern.
+ */
+import { randomUUID } from "node:crypto";
+import { compilePattern, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
+import type { RuleDeclaration } from "../events/rules.ts";
+import { AwsServiceError, type Operations } from "./aws-json.ts";
+import type { Archive, ReplayFilter } from "./archive.ts";
+import type { Journal } from "./journal.ts";
+
+/** AWS's PutEvents limits. The entry limit rose from 256 KB to 1 MB on 2026-01-29. */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  Resources?: string[];
+  Time?: number | string;
+  EventBusName?: string;
+  TraceHeader?: string;
+}
+
+export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+/** Entry size as EventBridge counts it: Time (14 bytes if set) + Source + DetailType + Detail + Resources. */
+export function entrySize(entry: PutEventsEntry): number {
+  let size = entry.Time !== undefined ? 14 : 0;
+  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) {
+    if (text) size += Buffer.byteLength(text, "utf8");
+  }
+  return size;
+}
+
+function entryError(code: string, message: string): PutEventsResultEntry {
+  return { ErrorCode: code, ErrorMessage: message };
+}
+
+/** Why AWS would refuse this entry, or undefined when it would accept it. */
+export function validateEntry(entry: PutEventsEntry, busNames: ReadonlySet<string>): PutEventsResultEntry | undefined {
+  for (const field of ["Source", "DetailType", "Detail"] as const) {
+    if (typeof entry[field] !== "string" || entry[field] === "") {
+      return entryError("InvalidArgument", `Parameter ${field} is not valid. Reason: ${field} is a required argument.`);
+    }
+  }
+  if (entry.Source!.startsWith("aws.")) {
+    return entryError("NotAuthorizedForSourceException", "Not authorized for the source.");
+  }
+  const bus = busName(entry.EventBusName);
+  if (!busNames.has(bus)) return entryError("ResourceNotFoundException", `Event bus ${bus} does not exist.`);
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.Detail!);
+  } catch {
+    return entryError("MalformedDetail", "Detail is malformed.");
+  }
+  if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
+    return entryError("MalformedDetail", "Detail is malformed.");
+  }
+  return undefined;
+}
+
+function busName(nameOrArn: string | undefined): string {
+  if (!nameOrArn) return "default";
+  const marker = ":event-bus/";
+  const at = nameOrArn.indexOf(marker);
+  return at === -1 ? nameOrArn : nameOrArn.slice(at + marker.length);
+}
+
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function entryTime(time: number | string | undefined): Date {
+  if (time === undefined) return new Date();
+  const date = typeof time === "number" ? new Date(time * 1000) : new Date(time);
+  return Number.isNaN(date.getTime()) ? new Date() : date;
+}
+
+/**
+ * The envelope targets receive, built as text around the caller's `Detail` so that number literals
+ * (e.g. integers beyond 2^53) reach consumers exactly as sent.
+ */
+export function buildEnvelope(
+  entry: Required<Pick<PutEventsEntry, "Source" | "DetailType" | "Detail">> & PutEventsEntry,
+  context: { id: string; account: string; region: string; replayName?: string | undefined },
+): string {
+  const head = {
+    version: "0",
+    id: context.id,
+    "detail-type": entry.DetailType,
+    source: entry.Source,
+    account: context.account,
+    time: isoSeconds(entryTime(entry.Time)),
+    region: context.region,
+    resources: entry.Resources ?? [],
+    ...(context.replayName ? { "replay-name": context.replayName } : {}),
+  };
+  return `${JSON.stringify(head).slice(0, -1)},"detail":${entry.Detail.trim()}}`;
+}
+
+/** Where a rule's matching events go, and where they go when delivery keeps failing. */
+export interface RuleTargetBinding {
+  readonly arn: string;
+  deliver(eventJson: string): Promise<void>;
+  deadLetter(eventJson: string, error: Error, ruleArn: string): Promise<void>;
+}
+
+export interface LocalEventBusOptions {
+  readonly name: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly rules: readonly RuleDeclaration[];
+  readonly targets: (rule: RuleDeclaration) => RuleTargetBinding;
+  readonly journal: Journal;
+  readonly archive: Archive;
+  readonly maxRequestBytes?: number;
+  /** Multiplies retry delays (1 = EventBridge's own backoff). */
+  readonly retryTimeScale?: number;
+}
+
+/** One event bus with its rules and targets. */
+export class LocalEventBus {
+  private readonly ruleSet = new RuleSet();
+  private readonly rulesByName = new Map<string, RuleDeclaration>();
+  private readonly bindings = new Map<string, RuleTargetBinding>();
+  private pendingDeliveries = 0;
+  private replays = 0;
+
+  constructor(private readonly options: LocalEventBusOptions) {
+    for (const rule of options.rules) {
+      this.ruleSet.add(rule.name, JSON.stringify(rule.pattern));
+      this.rulesByName.set(rule.name, rule);
+      this.bindings.set(rule.name, options.targets(rule));
+    }
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** True while deliveries (including retries) are still under way. */
+  get busy(): boolean {
+    return this.pendingDeliveries > 0;
+  }
+
+  ruleArn(name: string): string {
+    return `arn:aws:events:${this.options.region}:${this.options.accountId}:rule/${this.options.name}/${name}`;
+  }
+
+  /** PutEvents: validates each entry, archives and routes the accepted ones. */
+  putEvents(entries: PutEventsEntry[] | undefined): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+    if (!Array.isArray(entries) || entries.length === 0 || entries.length > PUT_EVENTS_MAX_ENTRIES) {
+      throw new AwsServiceError(
+        "ValidationException",
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${PUT_EVENTS_MAX_ENTRIES} and greater than or equal to 1`,
+      );
+    }
+    const total = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+    const limit = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    if (total > limit) {
+      entries.forEach((entry, index) => this.reject(index, entry, "ValidationException", `Total size of the entries in the request is over the limit (${total} > ${limit} bytes).`));
+      throw new AwsServiceError("ValidationException", `Total size of the entries in the request is over the limit (${total} > ${limit} bytes).`);
+    }
+    const busNames = new Set([this.options.name, "default"]);
+    const results = entries.map((entry, index): PutEventsResultEntry => {
+      const problem = validateEntry(entry, busNames);
+      if (problem) {
+        if ("ErrorCode" in problem) this.reject(index, entry, problem.ErrorCode, problem.ErrorMessage);
+        return problem;
+      }
+      const id = randomUUID();
+      const eventJson = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], {
+        id,
+        account: this.options.accountId,
+        region: this.options.region,
+      });
+      this.options.archive.append(eventJson);
+      this.route(eventJson, id, entry);
+      return { EventId: id };
+    });
+    return { FailedEntryCount: results.filter((result) => "ErrorCode" in result).length, Entries: results };
+  }
+
+  private reject(index: number, entry: PutEventsEntry, errorCode: string, errorMessage: string): void {
+    this.options.journal.record({
+      kind: "bus.rejected",
+      index,
+      errorCode,
+      errorMessage,
+      source: entry.Source,
+      detailType: entry.DetailType,
+      detail: entry.Detail && entry.Detail.length <= 64 * 1024 ? entry.Detail : undefined,
+    });
+  }
+
+  private route(eventJson: string, id: string, entry: PutEventsEntry, replayName?: string): string[] {
+    const matched = this.ruleSet.matchingRules(eventJson);
+    let stripeEventId: string | undefined;
+    try {
+      const detailId = (JSON.parse(entry.Detail ?? "{}") as { id?: unknown }).id;
+      if (typeof detailId === "string") stripeEventId = detailId;
+    } catch {
+      // validated earlier; nothing to add
+    }
+    this.options.journal.record({
+      kind: "bus.accepted",
+      eventId: id,
+      stripeEventId,
+      detailType: entry.DetailType ?? "",
+      source: entry.Source ?? "",
+      replayName,
+      matchedRules: matched,
+    });
+    for (const name of matched) void this.deliver(name, eventJson, id);
+    return matched;
+  }
+
+  /** Delivers with EventBridge's retry policy: exponential backoff, then the target DLQ. */
+  private async deliver(ruleName: string, eventJson: string, eventId: string): Promise<void> {
+    const rule = this.rulesByName.get(ruleName)!;
+    const binding = this.bindings.get(ruleName)!;
+    const { maximumRetryAttempts, maximumEventAgeSeconds } = rule.retryPolicy;
+    const scale = this.options.retryTimeScale ?? 1;
+    const started = Date.now();
+    this.pendingDeliveries++;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await binding.deliver(eventJson);
+          this.options.journal.record({ kind: "target.delivered", eventId, rule: ruleName, target: binding.arn, attempt });
+          return;
+        } catch (cause) {
+          const error = cause instanceof Error ? cause : new Error(String(cause));
+          this.options.journal.record({ kind: "target.failed", eventId, rule: ruleName, target: binding.arn, attempt, error: error.message });
+          const age = (Date.now() - started) / 1000;
+          if (attempt > maximumRetryAttempts || age >= maximumEventAgeSeconds * scale) {
+            await binding.deadLetter(eventJson, error, this.ruleArn(ruleName));
+            this.options.journal.record({ kind: "target.dlq", eventId, rule: ruleName, target: binding.arn, error: error.message });
+            return;
+          }
+          const backoffMs = Math.min(60_000, 1000 * 2 ** (attempt - 1)) * scale * (0.5 + Math.random() / 2);
+          await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        }
+      }
+    } finally {
+      this.pendingDeliveries--;
+    }
+  }
+
+  /**
+   * Re-sends archived events to the rules (not to the archive), each with a new envelope id and
+   * `replay-name`, as an EventBridge archive replay does.
+   */
+  replay(filter: ReplayFilter, name = `replay-${++this.replays}`): { replayName: string; events: number } {
+    const archived = this.options.archive.read(filter);
+    for (const { event } of archived) {
+      const original = JSON.parse(event) as { source: string; "detail-type": string; time: string; resources: string[] };
+      const detailStart = event.indexOf(',"detail":');
+      const entry: PutEventsEntry = {
+        Source: original.source,
+        DetailType: original["detail-type"],
+        Detail: event.slice(detailStart + ',"detail":'.length, -1),
+        Resources: original.resources,
+        Time: original.time,
+      };
+      const id = randomUUID();
+      const replayed = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], {
+        id,
+        account: this.options.accountId,
+        region: this.options.region,
+        replayName: name,
+      });
+      this.route(replayed, id, entry, name);
+    }
+    return { replayName: name, events: archived.length };
+  }
+
+  /** The EventBridge API operations this bus answers (awsJson1.1, `AWSEvents.*`). */
+  operations(): Operations {
+    return {
+      PutEvents: (input: { Entries?: PutEventsEntry[] }) => this.putEvents(input.Entries),
+      TestEventPattern: (input: { EventPattern?: string; Event?: string }) => ({
+        Result: testEventPattern(input.EventPattern ?? "", input.Event ?? ""),
+      }),
+      ListRules: () => ({
+        Rules: [...this.rulesByName.values()].map((rule) => this.describeRule(rule)),
+      }),
+      DescribeRule: (input: { Name?: string }) => {
+        const rule = this.rulesByName.get(input.Name ?? "");
+        if (!rule) throw new AwsServiceError("ResourceNotFoundException", `Rule ${input.Name} does not exist.`);
+        return this.describeRule(rule);
+      },
+      ListTargetsByRule: (input: { Rule?: string }) => {
+        const binding = this.bindings.get(input.Rule ?? "");
+        if (!binding) throw new AwsServiceError("ResourceNotFoundException", `Rule ${input.Rule} does not exist.`);
+        return { Targets: [{ Id: "target", Arn: binding.arn }] };
+      },
+      ListEventBuses: () => ({
+        EventBuses: [{ Name: this.options.name, Arn: `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/${this.options.name}` }],
+      }),
+    };
+  }
+
+  private describeRule(rule: RuleDeclaration) {
+    return {
+      Name: rule.name,
+      Arn: this.ruleArn(rule.name),
+      EventPattern: JSON.stringify(rule.pattern),
+      State: "ENABLED",
+      Description: rule.description,
+      EventBusName: this.options.name,
+    };
+  }
+}
+
+/** TestEventPattern: AWS's answer for one pattern and one event, with AWS's error texts. */
+export function testEventPattern(patternJson: string, eventJson: string): boolean {
+  let matcher;
+  try {
+    matcher = compilePattern(patternJson);
+  } catch (error) {
+    if (error instanceof InvalidEventPatternError) {
+      throw new AwsServiceError("InvalidEventPatternException", `Event pattern is not valid. Reason: ${error.message}`);
+    }
+    throw error;
+  }
+  const problem = envelopeProblem(eventJson);
+  if (problem) throw new AwsServiceError("InvalidEventPatternException", problem);
+  return matcher.matches(eventJson);
+}
+
+const REQUIRED_EVENT_FIELDS = ["id", "account", "source", "time", "region", "resources", "detail-type"] as const;
+
+/** What TestEventPattern refuses in the event itself. */
+function envelopeProblem(eventJson: string): string | undefined {
+  let event: Record<string, unknown>;
+  try {
+    event = JSON.parse(eventJson) as Record<string, unknown>;
+  } catch {
+    return "Event is not valid JSON.";
+  }
+  const missing = REQUIRED_EVENT_FIELDS.filter((field) => !(field in event));
+  return missing.length > 0 ? `Parameter Event is not valid. Reason: missing required field(s): ${missing.join(", ")}` : undefined;
+}

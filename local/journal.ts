@@ -1,0 +1,74 @@
+/**
+ * The local runtime's record of what happened to every event: accepted or rejected by the bus,
+ * which rules matched, deliveries, consumer attempts, DLQ moves, and the effects (emails, pushes,
+ * workflow executions). Reports, the CLI and the dashboard read it; nothing is lost silently.
+ */
+import { EventEmitter } from "node:events";
+
+export type JournalEntry =
+  | {
+      kind: "bus.accepted";
+      eventId: string;
+      stripeEventId?: string | undefined;
+      detailType: string;
+      source: string;
+      replayName?: string | undefined;
+      matchedRules: string[];
+    }
+  | { kind: "bus.rejected"; index: number; errorCode: string; errorMessage: string; source?: string | undefined; detailType?: string | undefined; detail?: string | undefined }
+  | { kind: "target.delivered"; eventId: string; rule: string; target: string; attempt: number }
+  | { kind: "target.failed"; eventId: string; rule: string; target: string; attempt: number; error: string }
+  | { kind: "target.dlq"; eventId: string; rule: string; target: string; error: string }
+  | {
+      kind: "consumer.attempt";
+      queue: string;
+      messageId: string;
+      eventId?: string | undefined;
+      stripeEventId?: string | undefined;
+      receiveCount: number;
+      outcome: "succeeded" | "failed" | "timed-out" | "batch-failed";
+      error?: string | undefined;
+    }
+  | { kind: "queue.dlq"; queue: string; messageId: string; eventId?: string | undefined; stripeEventId?: string | undefined; error?: string | undefined }
+  | { kind: "queue.redrive"; queue: string; messageId: string }
+  | { kind: "effect.email"; to: string[]; subject: string }
+  | { kind: "effect.push"; targetArn: string; title?: string | undefined; status: "delivered" | "endpoint-disabled" }
+  | { kind: "workflow.started"; executionArn: string; stateMachine: string; name: string }
+  | { kind: "workflow.finished"; executionArn: string; status: string };
+
+export type Recorded = JournalEntry & { seq: number; at: string };
+
+/** An append-only, in-memory journal with a change feed. */
+export class Journal {
+  private readonly entries: Recorded[] = [];
+  private readonly emitter = new EventEmitter();
+  private seq = 0;
+
+  constructor() {
+    this.emitter.setMaxListeners(100);
+  }
+
+  record(entry: JournalEntry): Recorded {
+    const recorded = { ...entry, seq: ++this.seq, at: new Date().toISOString() } as Recorded;
+    this.entries.push(recorded);
+    this.emitter.emit("entry", recorded);
+    return recorded;
+  }
+
+  /** Entries after `seq` (all when omitted), optionally of one kind. */
+  list<K extends JournalEntry["kind"]>(kind?: K, afterSeq = 0): Array<Extract<Recorded, { kind: K }>> {
+    return this.entries.filter(
+      (entry) => entry.seq > afterSeq && (kind === undefined || entry.kind === kind),
+    ) as Array<Extract<Recorded, { kind: K }>>;
+  }
+
+  /** Subscribe to new entries; returns the unsubscribe function. */
+  onEntry(listener: (entry: Recorded) => void): () => void {
+    this.emitter.on("entry", listener);
+    return () => this.emitter.off("entry", listener);
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+}
