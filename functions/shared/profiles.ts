@@ -20,6 +20,15 @@ export const snsEndpointArn = z
     "expected an SNS platform endpoint ARN (arn:aws:sns:<region>:<account>:endpoint/<platform>/<app>/<id>)",
   );
 
+/** A BCP 47 language tag that `Intl` accepts, e.g. `en-US`, `fr`, `ja-JP`. */
+export const languageTag = z.string().refine((tag) => {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}, "expected a BCP 47 language tag such as en-US");
+
 /** A customer profile. `pushEndpoints` may be empty: the customer has no registered device. */
 export const customerProfile = z.object({
   /** The Stripe customer id. */
@@ -27,10 +36,7 @@ export const customerProfile = z.object({
   email: z.email().optional(),
   name: z.string().min(1).optional(),
   /** BCP 47 language tag the customer prefers, e.g. `fr-FR` (Stripe's `preferred_locales[0]`). */
-  locale: z
-    .string()
-    .refine((tag) => isLocale(tag), "expected a BCP 47 language tag such as en-US")
-    .optional(),
+  locale: languageTag.optional(),
   pushEndpoints: z.array(snsEndpointArn).default([]),
   /** The customer's id in the loyalty program, when it differs from the Stripe id. */
   loyaltyCustomerId: z.string().min(1).optional(),
@@ -53,14 +59,6 @@ export interface ProfileTable {
 
 function defaultTable(): ProfileTable {
   return { client: dynamo(), tableName: tableName("profiles") };
-}
-
-function isLocale(tag: string): boolean {
-  try {
-    return Intl.getCanonicalLocales(tag).length === 1;
-  } catch {
-    return false;
-  }
 }
 
 /**

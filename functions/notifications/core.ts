@@ -1,0 +1,189 @@
+/**
+ * Recurring-payment notifications: one SQS message in, at most one email and one push per device
+ * out, exactly once per notice and channel.
+ *
+ * The decisions are the pure functions of `notice.ts` and the words those of `templates.ts`; this
+ * module sequences them around the three effects it is given: the {@link NotificationStore}, the
+ * profile lookup and the {@link Channels}.
+ */
+import { decodeStripeMessage } from "../../events/parse.ts";
+import { classifyError, PoisonRecordError, RetryableError } from "../shared/errors.ts";
+import type { CustomerProfile } from "../shared/profiles.ts";
+import { redactEmail } from "../shared/redact.ts";
+import { PushEndpointGoneError, type Channels } from "./channels.ts";
+import type { NotificationsConfig } from "./config.ts";
+import {
+  chooseLocale,
+  chooseRecipients,
+  INVOICE_EVENT_TYPES,
+  noticeKey,
+  plannedDeliveries,
+  pointlessReason,
+  toNotice,
+  type Delivery,
+  type Notice,
+} from "./notice.ts";
+import type { FinalDelivery, NotificationStore } from "./store.ts";
+import { hasCopy, renderNotice, type RenderedNotice } from "./templates.ts";
+
+/** Which notice an outcome is about (no personal data: safe to log). */
+export interface NoticeRef {
+  readonly invoiceId: string;
+  /** `paid` or `failed#<attempt>`. */
+  readonly key: string;
+  readonly eventId: string;
+  /** `detail.created`, Unix seconds. */
+  readonly eventCreated: number;
+}
+
+/** How one send went in this attempt. */
+export type DeliveryResult = { readonly channel: Delivery["channel"]; readonly target: Delivery["key"] } & (
+  | { readonly status: "sent"; readonly messageId: string; readonly delaySeconds: number }
+  /** An earlier attempt already sent it (or found the device gone): nothing to do. */
+  | { readonly status: "duplicate"; readonly previously: "sent" | "undeliverable" }
+  | { readonly status: "undeliverable"; readonly reason: string }
+  | { readonly status: "failed"; readonly error: unknown }
+);
+
+/** What became of one message. */
+export type NotifyOutcome =
+  | { readonly kind: "ignored"; readonly eventId: string; readonly reason: string }
+  | { readonly kind: "skipped"; readonly notice: NoticeRef; readonly reason: string }
+  | {
+      readonly kind: "attempted";
+      readonly notice: NoticeRef;
+      readonly locale: string;
+      readonly deliveries: readonly DeliveryResult[];
+    };
+
+export interface NotifyDependencies {
+  readonly store: NotificationStore;
+  readonly profiles: (customerId: string) => Promise<CustomerProfile | undefined>;
+  readonly channels: Channels;
+  readonly config: Pick<NotificationsConfig, "billingPortalUrl" | "defaultLocale">;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  /** Told every outcome, failures included, before {@link notify} returns or throws. */
+  readonly report: (outcome: NotifyOutcome) => void;
+}
+
+/** Another attempt is sending this very notice on this channel right now. */
+export class SendInProgressError extends RetryableError {
+  override name = "SendInProgressError";
+}
+
+/** Some sends failed and may succeed later; the ones that went out are not repeated. */
+export class DeliveryFailedError extends RetryableError {
+  override name = "DeliveryFailedError";
+}
+
+/** Every failed send was refused in a way a retry cannot change (e.g. SES rejected the message). */
+export class DeliveryRejectedError extends PoisonRecordError {
+  override name = "DeliveryRejectedError";
+}
+
+type FailedDelivery = Extract<DeliveryResult, { status: "failed" }>;
+
+function failureSummary(outcome: NotifyOutcome & { kind: "attempted" }, failed: readonly FailedDelivery[]): string {
+  const causes = failed.map(({ target, error }) => {
+    const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
+    // Provider messages can quote the recipient's address.
+    return `${target}: ${name}: ${redactEmail(message)}`;
+  });
+  const { invoiceId, key } = outcome.notice;
+  return `${failed.length} of ${outcome.deliveries.length} sends failed for ${invoiceId} ${key}: ${causes.join("; ")}`;
+}
+
+function reference(notice: Notice): NoticeRef {
+  return { invoiceId: notice.invoiceId, key: noticeKey(notice), eventId: notice.eventId, eventCreated: notice.eventCreated };
+}
+
+async function deliverOnce(
+  notice: Notice,
+  delivery: Delivery,
+  content: RenderedNotice,
+  deps: NotifyDependencies,
+): Promise<DeliveryResult> {
+  const target = { channel: delivery.channel, target: delivery.key };
+  const claim = await deps.store.claimDelivery(notice, delivery);
+  if (claim.kind === "done") return { ...target, status: "duplicate", previously: claim.status };
+  if (claim.kind === "busy") {
+    const error = new SendInProgressError(`${delivery.key} of ${notice.invoiceId} ${noticeKey(notice)} is being sent`);
+    return { ...target, status: "failed", error };
+  }
+  let final: FinalDelivery;
+  try {
+    const messageId =
+      delivery.channel === "email"
+        ? await deps.channels.sendEmail(delivery.address, content.email)
+        : await deps.channels.sendPush(delivery.endpointArn, content.push);
+    final = { status: "sent", messageId, sentAt: deps.now() };
+  } catch (error) {
+    if (!(error instanceof PushEndpointGoneError)) {
+      await deps.store.releaseDelivery(notice, delivery, claim.token);
+      return { ...target, status: "failed", error };
+    }
+    final = { status: "undeliverable", reason: error.reason };
+  }
+  try {
+    await deps.store.completeDelivery(notice, delivery, final);
+  } catch (error) {
+    // The send happened: keep the claim so only its lease running out can lead to a repeat.
+    return { ...target, status: "failed", error };
+  }
+  if (final.status === "undeliverable") return { ...target, ...final };
+  // Clock skew can put Stripe's timestamp ahead of ours; a negative delay means "immediately".
+  const delaySeconds = Math.max(0, (final.sentAt - notice.eventCreated * 1000) / 1000);
+  return { ...target, status: "sent", messageId: final.messageId, delaySeconds };
+}
+
+async function skip(notice: Notice, reason: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
+  await deps.store.recordSkipped(notice, reason);
+  return { kind: "skipped", notice: reference(notice), reason };
+}
+
+async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promise<NotifyOutcome> {
+  const freshness = await deps.store.recordInvoiceState(notice);
+  if (!freshness.current) {
+    const { status, eventId } = freshness.latest;
+    return skip(notice, `superseded by the invoice's later ${status} state (${eventId})`, deps);
+  }
+  const pointless = pointlessReason(notice);
+  if (pointless) return skip(notice, pointless, deps);
+
+  const profile = notice.customerId ? await deps.profiles(notice.customerId) : undefined;
+  const deliveries = plannedDeliveries(chooseRecipients(notice, profile));
+  if (deliveries.length === 0) return skip(notice, "no email address and no push endpoint", deps);
+
+  const locale = chooseLocale(notice, profile, deps.config.defaultLocale, hasCopy);
+  const content = renderNotice(notice, {
+    locale,
+    billingPortalUrl: deps.config.billingPortalUrl,
+    customerName: notice.customerName ?? profile?.name,
+  });
+  const results = await Promise.all(deliveries.map((delivery) => deliverOnce(notice, delivery, content, deps)));
+  return { kind: "attempted", notice: reference(notice), locale, deliveries: results };
+}
+
+/**
+ * Handles one SQS message body: decode, decide, send what has not been sent, report.
+ *
+ * @returns the outcome (also given to `deps.report`).
+ * @throws EventContractError (poison) for a message that is not a valid invoice event.
+ * @throws DeliveryFailedError (retryable) or DeliveryRejectedError (poison) when a send failed;
+ *   the sends that succeeded are recorded and will not be repeated by the retry.
+ */
+export async function notify(body: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
+  const decoded = decodeStripeMessage(body, INVOICE_EVENT_TYPES);
+  const outcome: NotifyOutcome =
+    decoded.kind === "thin"
+      ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
+      : await decideAndDeliver(toNotice(decoded), deps);
+  deps.report(outcome);
+  if (outcome.kind !== "attempted") return outcome;
+  const failed = outcome.deliveries.filter((result): result is FailedDelivery => result.status === "failed");
+  if (failed.length === 0) return outcome;
+  const allPoison = failed.every((result) => classifyError(result.error) === "poison");
+  const message = failureSummary(outcome, failed);
+  throw allPoison ? new DeliveryRejectedError(message) : new DeliveryFailedError(message);
+}

@@ -1,0 +1,44 @@
+/**
+ * Lambda entry point of the notifications consumer (queue `notifications`): wiring only. Each SQS
+ * record goes to {@link notify}; failures are reported per record by the shared batch handler.
+ */
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { sqsBatchHandler } from "../shared/batch.ts";
+import { dynamo, ses, sns } from "../shared/clients.ts";
+import { createLogger } from "../shared/logger.ts";
+import { getProfile } from "../shared/profiles.ts";
+import { awsChannels } from "./channels.ts";
+import { loadConfig } from "./config.ts";
+import { notify, type NotifyDependencies } from "./core.ts";
+import { dynamoNotificationStore } from "./store.ts";
+import { createReporter } from "./telemetry.ts";
+
+const logger = createLogger("notifications");
+const metrics = new Metrics({ namespace: "paybus", serviceName: "notifications" });
+
+let built: NotifyDependencies | undefined;
+// Built on first use, once per execution environment: a bad environment then fails records (and
+// says why in the log) instead of the import.
+function dependencies(): NotifyDependencies {
+  if (built) return built;
+  const config = loadConfig();
+  const now = Date.now;
+  built = {
+    store: dynamoNotificationStore({
+      client: dynamo(),
+      tableName: config.notificationsTable,
+      retentionSeconds: config.retentionSeconds,
+      leaseSeconds: config.sendLeaseSeconds,
+      now,
+    }),
+    profiles: (customerId) => getProfile(customerId, { client: dynamo(), tableName: config.profilesTable }),
+    channels: awsChannels({ ses: ses(), sns: sns() }, config.emailFrom),
+    config,
+    now,
+    report: createReporter({ logger, metrics }),
+  };
+  return built;
+}
+
+/** SQS batch handler with partial batch failures. */
+export const handler = sqsBatchHandler(logger, (record) => notify(record.body, dependencies()));
