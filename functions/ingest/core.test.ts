@@ -317,8 +317,12 @@ describe("answers once PutEvents has run", () => {
     });
   });
 
-  it("is 502 when the bus returned no event id", () => {
-    expect(answerPutEvents(decision, { FailedEntryCount: 0, Entries: [] }).status).toBe(502);
+  it.each([
+    ["no entry result", { FailedEntryCount: 0, Entries: [] }],
+    ["a failed count, even beside an event id", { FailedEntryCount: 1, Entries: [{ EventId: "e1" }] }],
+    ["an error code, even with a zero failed count", { FailedEntryCount: 0, Entries: [{ EventId: "e1", ErrorCode: "InternalFailure" }] }],
+  ])("is 502 when the bus returned %s", (_, output) => {
+    expect(answerPutEvents(decision, output).status).toBe(502);
   });
 
   it("is 502 naming the error when the call failed", () => {
