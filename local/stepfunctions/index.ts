@@ -1,0 +1,115 @@
+/**
+ * A local AWS Step Functions endpoint for paybus: serves the Step Functions API (awsJson1.0) so
+ * the real `@aws-sdk/client-sfn` works against it through an endpoint override, and runs the ASL
+ * with aws-local-stepfunctions, Task states resolved to local Lambda handlers.
+ *
+ * State is in memory only: executions, their history and task tokens live as long as the server
+ * and are gone after `close()` or a restart.
+ */
+import { operations } from "./api.ts";
+import type { TimeScales } from "./definition.ts";
+import { StepFunctionsEngine, type ExecutionRecord, type StepFunctionsChange } from "./engine.ts";
+import { InvalidScaleError, UnknownOperationError } from "./errors.ts";
+import { serveJsonApi } from "./http.ts";
+import { toJson } from "./json.ts";
+import type { StateMachineDeclaration } from "./machines.ts";
+import type { InvokeLambda } from "./tasks.ts";
+import type { PendingTaskToken } from "./tokens.ts";
+
+export type { ExecutionRecord, StepFunctionsChange } from "./engine.ts";
+export type { ExecutionStatus } from "./history.ts";
+export type { StateMachineDeclaration } from "./machines.ts";
+export type { InvokeLambda } from "./tasks.ts";
+export type { PendingTaskToken } from "./tokens.ts";
+export * from "./errors.ts";
+
+/** Options of {@link startLocalStepFunctions}. */
+export interface LocalStepFunctionsOptions {
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Port to listen on; default 0, a free port (read it from `endpoint`). */
+  port?: number;
+  /** The state machines to serve, validated at start-up. */
+  stateMachines: StateMachineDeclaration[];
+  /**
+   * Runs the Lambda function a Task state targets: the `FunctionName` of
+   * `arn:aws:states:::lambda:invoke[.waitForTaskToken]` (with its `Payload`), or the ARN of a
+   * direct `arn:aws:lambda:...` `Resource` (with the effective input). A rejection fails the task
+   * with the error's `name`, which `Retry`/`Catch` match.
+   */
+  invokeLambda: InvokeLambda;
+  /**
+   * Multiplies Wait durations and the `HeartbeatSeconds`/`TimeoutSeconds` of callback tasks, so
+   * that e.g. `0.001` turns a 72 h wait into 4.3 min. Lambda task timeouts are not scaled (they
+   * bound real code). Default 1.
+   */
+  timeScale?: number;
+  /** Multiplies `Retry` `IntervalSeconds`/`MaxDelaySeconds`; `BackoffRate` still applies. Default 1. */
+  retryIntervalScale?: number;
+  /** Region in ARNs; default `us-east-1`. */
+  region?: string;
+  /** Account id in ARNs; default `000000000000`. */
+  accountId?: string;
+}
+
+/** A running local Step Functions endpoint. */
+export interface LocalStepFunctions {
+  /** Base URL for `new SFNClient({ endpoint })` or `AWS_ENDPOINT_URL_SFN`. */
+  readonly endpoint: string;
+  /** Stops running executions (as `ABORTED`) and the server. Records stay readable. */
+  close(): Promise<void>;
+  /** Every execution started, oldest first, with the path of states entered. */
+  executions(): ExecutionRecord[];
+  /** Callback tasks waiting for `SendTaskSuccess`/`SendTaskFailure`, oldest first. */
+  pendingTaskTokens(): PendingTaskToken[];
+  /** Like the `SendTaskSuccess` API, with `output` as a value rather than JSON text. */
+  sendTaskSuccess(token: string, output: unknown): void;
+  /** Like the `SendTaskFailure` API. */
+  sendTaskFailure(token: string, error?: string, cause?: string): void;
+  /** Subscribes to execution and task-token changes; returns the unsubscribe function. */
+  onChange(listener: (change: StepFunctionsChange) => void): () => void;
+}
+
+const TARGET_PREFIX = "AWSStepFunctions";
+
+/**
+ * Starts a local Step Functions endpoint serving `StartExecution` (with AWS's name idempotency),
+ * `DescribeExecution`, `ListExecutions`, `GetExecutionHistory`, `StopExecution`,
+ * `SendTaskSuccess`, `SendTaskFailure`, `SendTaskHeartbeat`, `ListStateMachines` and
+ * `DescribeStateMachine`.
+ *
+ * Rejects with `InvalidDefinitionError`, `UnsupportedResourceError`, `InvalidNameError`,
+ * `StateMachineAlreadyExistsError` or {@link InvalidScaleError} before listening.
+ */
+export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  const engine = new StepFunctionsEngine({
+    stateMachines: options.stateMachines,
+    invokeLambda: options.invokeLambda,
+    scope: { region: options.region ?? "us-east-1", accountId: options.accountId ?? "000000000000" },
+    scales: timeScales(options),
+  });
+  const server = await serveJsonApi(options.host ?? "127.0.0.1", options.port ?? 0, TARGET_PREFIX, (operation, request) => {
+    if (!Object.hasOwn(operations, operation)) throw new UnknownOperationError(`Operation not supported: ${operation}`);
+    return operations[operation]!(engine, request);
+  });
+  return {
+    endpoint: server.endpoint,
+    close: async () => {
+      engine.shutdown();
+      await server.close();
+    },
+    executions: () => engine.executions(),
+    pendingTaskTokens: () => engine.pendingTaskTokens(),
+    sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, toJson(output)),
+    sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+    onChange: (listener) => engine.onChange(listener),
+  };
+}
+
+function timeScales(options: LocalStepFunctionsOptions): TimeScales {
+  const scale = (name: string, value = 1) => {
+    if (!Number.isFinite(value) || value < 0) throw new InvalidScaleError(`${name} must be a finite number >= 0, got ${value}`);
+    return value;
+  };
+  return { timeScale: scale("timeScale", options.timeScale), retryIntervalScale: scale("retryIntervalScale", options.retryIntervalScale) };
+}

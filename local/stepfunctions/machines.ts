@@ -1,0 +1,72 @@
+import "./polyfill.ts";
+import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { assertValidName, defaultRoleArn, stateMachineArn, type AwsScope } from "./arn.ts";
+import { indexStates, planLocalWork, prepareForEngine, type AslDefinition, type LocalWork, type TimeScales } from "./definition.ts";
+import { InvalidDefinitionError } from "./errors.ts";
+import type { StateCatalog } from "./history.ts";
+
+/** A state machine as declared to `startLocalStepFunctions`. */
+export interface StateMachineDeclaration {
+  /** The state machine name (the last part of its ARN). */
+  name: string;
+  /** The Amazon States Language definition, as parsed JSON. */
+  definition: object;
+  /** Reported by `DescribeStateMachine` and `$$.Execution.RoleArn`; never assumed locally. */
+  roleArn?: string;
+}
+
+/** A validated state machine, ready to start executions. */
+export interface RegisteredStateMachine {
+  readonly arn: string;
+  readonly name: string;
+  readonly roleArn: string;
+  /** The definition as declared, for `DescribeStateMachine`. */
+  readonly definitionText: string;
+  readonly creationDate: Date;
+  /** Runs the definition rewritten by `prepareForEngine`. */
+  readonly engine: StateMachine;
+  /** The local handler of each Task (and rewritten Wait) state, by state name. */
+  readonly plan: ReadonlyMap<string, LocalWork>;
+  readonly states: StateCatalog;
+}
+
+/**
+ * Validates a declaration and prepares it for the engine. Throws `InvalidNameError`,
+ * {@link InvalidDefinitionError} or `UnsupportedResourceError`, so that a bad definition fails at
+ * start-up as `CreateStateMachine` would.
+ */
+export function registerStateMachine(declaration: StateMachineDeclaration, scope: AwsScope, scales: TimeScales): RegisteredStateMachine {
+  assertValidName(declaration.name);
+  const definition = structuredClone(declaration.definition) as AslDefinition;
+  assertValidDefinition(declaration.name, definition);
+  const original = indexStates(definition);
+  const prepared = prepareForEngine(definition, scales);
+  const roleArn = declaration.roleArn ?? defaultRoleArn(scope);
+  return {
+    arn: stateMachineArn(scope, declaration.name),
+    name: declaration.name,
+    roleArn,
+    definitionText: JSON.stringify(definition),
+    creationDate: new Date(),
+    engine: new StateMachine(prepared as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } }),
+    plan: planLocalWork(indexStates(prepared)),
+    states: {
+      roleArn,
+      typeOf: (stateName) => original.get(stateName)?.Type ?? "Unknown",
+      resourceOf: (stateName) => {
+        const resource = original.get(stateName)?.Resource;
+        return typeof resource === "string" ? resource : undefined;
+      },
+    },
+  };
+}
+
+// The engine's constructor runs asl-validator (ARNs and JSONPaths included) on the original
+// definition; the prepared one is not valid ASL (it is only meant for the engine).
+function assertValidDefinition(name: string, definition: AslDefinition): void {
+  try {
+    new StateMachine(definition as unknown as StateMachineDefinition);
+  } catch (error) {
+    throw new InvalidDefinitionError(`State machine '${name}': ${(error as Error).message}`);
+  }
+}

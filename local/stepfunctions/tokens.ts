@@ -1,0 +1,127 @@
+import { randomBytes } from "node:crypto";
+import { HeartbeatTimeoutError, InvalidTokenError, StatesError, TaskDoesNotExistError, TaskTimedOutError } from "./errors.ts";
+import { promiseWithResolvers, type PromiseWithResolvers } from "./polyfill.ts";
+import { MAX_TIMER_MS } from "./timers.ts";
+
+/** A callback task waiting for `SendTaskSuccess`/`SendTaskFailure`. */
+export interface PendingTaskToken {
+  /** The opaque token handed to the task via `$$.Task.Token`. */
+  token: string;
+  executionArn: string;
+  stateName: string;
+  /** The task's effective input (after `Parameters`), token included, as the integration received it. */
+  input: unknown;
+}
+
+/** What a callback task registers with the broker. */
+export interface TaskTokenRequest extends PendingTaskToken {
+  /** Milliseconds without heartbeat after which the task fails with `States.HeartbeatTimeout`. */
+  heartbeatMs?: number;
+  /**
+   * The task's `TimeoutSeconds` in milliseconds. At that point the token is only retired (later
+   * calls get `TaskTimedOut`): the engine itself fails the task with its own `States.Timeout`,
+   * the one error `States.TaskFailed` must not match, which only the engine can raise.
+   */
+  timeoutMs?: number;
+}
+
+interface OpenTask {
+  readonly request: PendingTaskToken;
+  readonly outcome: PromiseWithResolvers<unknown>;
+  heartbeat?: NodeJS.Timeout;
+  deadline?: NodeJS.Timeout;
+}
+
+// AWS tokens are long opaque base64 strings; ours keep that look with a fixed, checkable shape.
+const TOKEN_PREFIX = "AQ";
+const TOKEN_BYTES = 96;
+const TOKEN_SHAPE = new RegExp(`^${TOKEN_PREFIX}[A-Za-z0-9+/]{${(TOKEN_BYTES / 3) * 4}}$`);
+
+/** A new task token: unguessable, and recognisable as ours by {@link TaskTokenBroker}. */
+export function generateTaskToken(): string {
+  return TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString("base64");
+}
+
+/**
+ * Hands out task tokens to callback tasks and settles them from `SendTask*` calls. Errors follow
+ * AWS: a string that cannot be a token is `InvalidToken`, a token never issued is
+ * `TaskDoesNotExist`, and a token whose task already ended is `TaskTimedOut`.
+ */
+export class TaskTokenBroker {
+  readonly #open = new Map<string, OpenTask>();
+  readonly #closed = new Set<string>();
+  readonly #onChange: (executionArn: string) => void;
+
+  /** @param onChange called with the execution ARN whenever one of its tokens opens or closes. */
+  constructor(onChange: (executionArn: string) => void) {
+    this.#onChange = onChange;
+  }
+
+  /** Opens `request.token`; the promise settles when the task succeeds, fails or times out. */
+  open(request: TaskTokenRequest): Promise<unknown> {
+    const { heartbeatMs, timeoutMs, ...pending } = request;
+    const task: OpenTask = { request: pending, outcome: promiseWithResolvers<unknown>() };
+    if (heartbeatMs !== undefined) {
+      const expire = () => this.#close(task).reject(new HeartbeatTimeoutError(pending.stateName));
+      task.heartbeat = setTimeout(expire, Math.min(heartbeatMs, MAX_TIMER_MS));
+    }
+    if (timeoutMs !== undefined) {
+      task.deadline = setTimeout(() => this.#close(task), Math.min(timeoutMs, MAX_TIMER_MS));
+    }
+    this.#open.set(pending.token, task);
+    this.#onChange(pending.executionArn);
+    return task.outcome.promise;
+  }
+
+  /** Completes the task with `output` (already parsed JSON). */
+  succeed(token: string, output: unknown): void {
+    this.#close(this.#find(token)).resolve(output);
+  }
+
+  /** Fails the task; `Retry`/`Catch` then see `error` as the error name, as on AWS. */
+  fail(token: string, error: string, cause: string): void {
+    this.#close(this.#find(token)).reject(new StatesError(error, cause));
+  }
+
+  /** Restarts the task's `HeartbeatSeconds` timer. */
+  heartbeat(token: string): void {
+    this.#find(token).heartbeat?.refresh();
+  }
+
+  /** Fails the task with `reason` if its token is still open (e.g. its integration failed). */
+  cancel(token: string, reason: Error): void {
+    const task = this.#open.get(token);
+    if (task) this.#close(task).reject(reason);
+  }
+
+  /** Fails every open task of an execution (stopped or ended) with `reason`. */
+  cancelExecution(executionArn: string, reason: Error): void {
+    for (const task of [...this.#open.values()]) {
+      if (task.request.executionArn === executionArn) this.#close(task).reject(reason);
+    }
+  }
+
+  /** Tokens currently awaited, oldest first (copies). */
+  pending(): PendingTaskToken[] {
+    return [...this.#open.values()].map((task) => structuredClone(task.request));
+  }
+
+  #find(token: string): OpenTask {
+    const task = this.#open.get(token);
+    if (task) return task;
+    if (this.#closed.has(token)) {
+      throw new TaskTimedOutError("Task Timed Out: 'Provided task does not exist anymore'");
+    }
+    if (!TOKEN_SHAPE.test(token)) throw new InvalidTokenError("Invalid Token: 'Invalid token'");
+    throw new TaskDoesNotExistError("Task does not exist anymore");
+  }
+
+  #close(task: OpenTask): PromiseWithResolvers<unknown> {
+    clearTimeout(task.heartbeat);
+    clearTimeout(task.deadline);
+    this.#open.delete(task.request.token);
+    this.#closed.add(task.request.token);
+    this.#onChange(task.request.executionArn);
+    return task.outcome;
+  }
+}
