@@ -1,0 +1,100 @@
+/**
+ * The loyalty consumer's logic for one SQS message: decode the Stripe event, then credit the
+ * purchase (and settle the tier and start the engagement workflow), apply a reversal, or record
+ * why nothing happens. Every step is idempotent, so a redelivery at any point converges.
+ */
+import type { SFNClient } from "@aws-sdk/client-sfn";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { decodeStripeMessage } from "../../events/parse.ts";
+import type { LoyaltyConfig } from "./config.ts";
+import { LOYALTY_EVENT_TYPES, RECORDED_SKIP_REASONS, toLoyaltyCommand, type Accrual, type SkipReason } from "./decode.ts";
+import { startEngagement } from "./engagement.ts";
+import type { LoyaltyLedger, ReversalOutcome } from "./ledger.ts";
+
+/** What the consumer needs: configuration, the ledger and the workflow to start. */
+export interface LoyaltyDeps {
+  readonly config: LoyaltyConfig;
+  readonly ledger: LoyaltyLedger;
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly logger: Logger;
+}
+
+export type LoyaltyResult =
+  | { readonly kind: "skipped"; readonly reason: SkipReason; readonly recorded: boolean }
+  | {
+      readonly kind: "awarded" | "duplicate";
+      readonly purchaseId: string;
+      readonly customerId: string;
+      readonly points: number;
+      readonly promotedTo: string | null;
+      readonly executionName: string;
+    }
+  | ({ readonly kind: "reversal"; readonly purchaseId: string } & ReversalOutcome);
+
+/**
+ * Handles one message body (an EventBridge envelope around a Stripe event).
+ *
+ * @throws EventContractError (poison) for an invalid event; DynamoDB and Step Functions errors
+ *   (retryable) propagate so that the record comes back.
+ */
+export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Promise<LoyaltyResult> {
+  const command = toLoyaltyCommand(decodeStripeMessage(body, LOYALTY_EVENT_TYPES), deps.config);
+  switch (command.kind) {
+    case "skip": {
+      const { purchaseId } = command;
+      const recorded = purchaseId !== null && RECORDED_SKIP_REASONS.has(command.reason);
+      if (recorded) await deps.ledger.recordSkip({ ...command, purchaseId });
+      deps.logger.info("loyalty event skipped", {
+        reason: command.reason,
+        detail: command.detail,
+        purchaseId,
+        eventId: command.source?.eventId,
+        recorded,
+      });
+      return { kind: "skipped", reason: command.reason, recorded };
+    }
+    case "reversal": {
+      const outcome = await deps.ledger.reverse(command);
+      deps.logger.info("loyalty reversal", { purchaseId: command.purchaseId, eventId: command.source.eventId, ...outcome });
+      return { kind: "reversal", purchaseId: command.purchaseId, ...outcome };
+    }
+    case "accrual":
+      return accrue(command, deps);
+  }
+}
+
+async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResult> {
+  const { ledger, logger } = deps;
+  const awarded = await ledger.award(accrual);
+  let purchase = awarded.purchase;
+  if (awarded.outcome === "duplicate" && (purchase.points !== accrual.award.points || purchase.customerId !== accrual.customerId)) {
+    // The three events of one payment should agree; when they do not (e.g. Checkout metadata not
+    // copied to the PaymentIntent), the first to arrive decided. Say so, for the operator.
+    logger.warn("events of one purchase disagree; the first one decided", {
+      purchaseId: accrual.purchaseId,
+      eventId: accrual.source.eventId,
+      decidedBy: purchase.sourceEvent?.eventId,
+    });
+  }
+  let executionName = purchase.engagementExecution;
+  if (executionName === undefined) {
+    purchase = await ledger.settleTier(purchase);
+    executionName = (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName;
+    await ledger.markEngagementStarted(purchase.purchaseId, executionName);
+  }
+  const result = {
+    kind: awarded.outcome,
+    purchaseId: purchase.purchaseId,
+    customerId: purchase.customerId,
+    points: purchase.points,
+    promotedTo: purchase.promotedTo ?? null,
+    executionName,
+  };
+  logger.info(awarded.outcome === "awarded" ? "loyalty points awarded" : "loyalty purchase already credited", {
+    ...result,
+    eventId: accrual.source.eventId,
+    ...(awarded.outcome === "awarded" ? { creditedPoints: awarded.creditedPoints } : {}),
+  });
+  return result;
+}

@@ -1,0 +1,28 @@
+/**
+ * Lambda entry point of the loyalty consumer (queue `loyalty`, rules `LoyaltyAccrual` and
+ * `LoyaltyReversal`): SQS batch in, partial batch failures out; the logic is in `core.ts`.
+ */
+import { dynamo, sfn } from "../shared/clients.ts";
+import { sqsBatchHandler } from "../shared/batch.ts";
+import { createLogger } from "../shared/logger.ts";
+import { tableName } from "../shared/tables.ts";
+import { loadLoyaltyConfig } from "./config.ts";
+import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
+import { engagementStateMachineArn } from "./engagement.ts";
+import { LoyaltyLedger } from "./ledger.ts";
+
+const logger = createLogger("loyalty");
+
+let deps: LoyaltyDeps | undefined;
+/** Built on first use, so that importing the module (tests, the local runtime) needs no environment. */
+function dependencies(): LoyaltyDeps {
+  return (deps ??= {
+    config: loadLoyaltyConfig(),
+    ledger: new LoyaltyLedger(dynamo(), tableName("loyalty")),
+    sfn: sfn(),
+    stateMachineArn: engagementStateMachineArn(),
+    logger,
+  });
+}
+
+export const handler = sqsBatchHandler(logger, (record) => processLoyaltyMessage(record.body, dependencies()));

@@ -1,0 +1,218 @@
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseLoyaltyConfig } from "./config.ts";
+import type { Accrual, Reversal, Skip } from "./decode.ts";
+import { balanceKey, LoyaltyLedger, type AwardedPurchase } from "./ledger.ts";
+import { computeAward } from "./points.ts";
+import { startLoyaltyTable, type LoyaltyTable } from "./testing/local-aws.ts";
+
+const config = parseLoyaltyConfig(undefined);
+let table: LoyaltyTable;
+let ledger: LoyaltyLedger;
+let sequence = 0;
+
+beforeAll(async () => {
+  table = await startLoyaltyTable("ledger");
+  ledger = new LoyaltyLedger(table.client, table.tableName);
+});
+afterAll(async () => {
+  await table?.close();
+});
+
+/** A fresh customer id, so that tests sharing the table never share a balance. */
+function newCustomer(): string {
+  return `C-${++sequence}`;
+}
+
+function accrual(customerId: string, purchaseId: string, amount: number, premium = false): Accrual {
+  const money = { amount, currency: "usd" };
+  return {
+    kind: "accrual",
+    purchaseId,
+    customerId,
+    stripeCustomerId: null,
+    money,
+    premium,
+    award: computeAward({ money, premium, occurredAt: 1_785_800_364 }, config),
+    source: { eventId: `evt_${purchaseId}`, eventType: "payment_intent.succeeded", created: 1_785_800_364 },
+  };
+}
+
+function refund(purchaseId: string, refundedAmount: number, refundBasis: number, eventId = `evt_refund_${refundedAmount}`): Reversal {
+  return {
+    kind: "reversal",
+    purchaseId,
+    state: { refundedAmount, refundBasis, chargedBack: false },
+    source: { eventId, eventType: "charge.refunded", created: 1_785_900_000 },
+  };
+}
+
+function chargeback(purchaseId: string): Reversal {
+  return {
+    kind: "reversal",
+    purchaseId,
+    state: { refundedAmount: 0, refundBasis: 0, chargedBack: true },
+    source: { eventId: `evt_dispute_${purchaseId}`, eventType: "charge.dispute.created", created: 1_786_000_000 },
+  };
+}
+
+describe("crediting a purchase", () => {
+  it("credits once and reports later events of the purchase as duplicates", async () => {
+    const customer = newCustomer();
+
+    const first = await ledger.award(accrual(customer, "pi_once", 2000, true));
+    const second = await ledger.award(accrual(customer, "pi_once", 2000, true));
+
+    expect(first).toMatchObject({ outcome: "awarded", creditedPoints: 40 });
+    expect(second.outcome).toBe("duplicate");
+    expect(await ledger.getBalance(customer)).toEqual({ customerId: customer, points: 40, lifetimePoints: 40, tier: "member", purchases: 1 });
+  });
+
+  it("credits once when fifty deliveries of one purchase race", async () => {
+    const customer = newCustomer();
+
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => ledger.award(accrual(customer, "pi_race", 1000))));
+
+    expect(outcomes.filter((o) => o.outcome === "awarded")).toHaveLength(1);
+    expect((await ledger.getBalance(customer)).points).toBe(10);
+  });
+
+  it("credits a purchase that was recorded as skipped once an event can credit it", async () => {
+    const customer = newCustomer();
+    const skipped: Skip & { purchaseId: string } = {
+      kind: "skip",
+      reason: "currency-not-configured",
+      detail: "no points rate is configured for JPY",
+      purchaseId: "pi_skipped_then_credited",
+      source: { eventId: "evt_s", eventType: "payment_intent.succeeded", created: 1 },
+      money: { amount: 4800, currency: "jpy" },
+      customerId: customer,
+    };
+
+    expect(await ledger.recordSkip(skipped)).toBe("recorded");
+    expect(await ledger.recordSkip(skipped)).toBe("already-known");
+    expect(await ledger.getPurchase("pi_skipped_then_credited")).toMatchObject({ status: "skipped", skipReason: "currency-not-configured" });
+    const credited = await ledger.award(accrual(customer, "pi_skipped_then_credited", 3000));
+
+    expect(credited.outcome).toBe("awarded");
+    expect((await ledger.getBalance(customer)).points).toBe(30);
+  });
+});
+
+describe("reversals", () => {
+  it("takes back each partial refund's share once, from cumulative amounts", async () => {
+    const customer = newCustomer();
+    await ledger.award(accrual(customer, "pi_partial", 2000, true)); // 40 points
+
+    const quarter = await ledger.reverse(refund("pi_partial", 500, 2000));
+    const again = await ledger.reverse(refund("pi_partial", 500, 2000));
+    const threeQuarters = await ledger.reverse(refund("pi_partial", 1500, 2000));
+    const stale = await ledger.reverse(refund("pi_partial", 500, 2000, "evt_late_copy"));
+
+    expect(quarter).toMatchObject({ outcome: "applied", reversedPoints: 10 });
+    expect(again).toEqual({ outcome: "unchanged" });
+    expect(threeQuarters).toMatchObject({ outcome: "applied", reversedPoints: 20 });
+    expect(stale).toEqual({ outcome: "unchanged" });
+    expect((await ledger.getBalance(customer)).points).toBe(10);
+    expect(await ledger.getPurchase("pi_partial")).toMatchObject({ reversedPoints: 30, refundedAmount: 1500 });
+  });
+
+  it("takes back the rest on a chargeback, and nothing more on a later refund", async () => {
+    const customer = newCustomer();
+    await ledger.award(accrual(customer, "pi_chargeback", 2000, true));
+    await ledger.reverse(refund("pi_chargeback", 500, 2000));
+
+    const dispute = await ledger.reverse(chargeback("pi_chargeback"));
+    const fullRefund = await ledger.reverse(refund("pi_chargeback", 2000, 2000));
+
+    expect(dispute).toMatchObject({ outcome: "applied", reversedPoints: 30 });
+    expect(fullRefund).toEqual({ outcome: "applied", customerId: customer, reversedPoints: 0, unrecoveredPoints: 0 });
+    expect(await ledger.getBalance(customer)).toMatchObject({ points: 0, lifetimePoints: 40 });
+  });
+
+  it("applies concurrent deliveries of one refund once", async () => {
+    const customer = newCustomer();
+    await ledger.award(accrual(customer, "pi_concurrent_refund", 2000, true));
+
+    await Promise.all(Array.from({ length: 20 }, () => ledger.reverse(refund("pi_concurrent_refund", 1000, 2000))));
+
+    expect((await ledger.getBalance(customer)).points).toBe(20);
+  });
+
+  it("nets a reversal that arrived before its purchase", async () => {
+    const customer = newCustomer();
+
+    const early = await ledger.reverse(refund("pi_reversed_first", 1000, 2000));
+    const credited = await ledger.award(accrual(customer, "pi_reversed_first", 2000, true));
+
+    expect(early).toEqual({ outcome: "pending" });
+    expect(credited).toMatchObject({ outcome: "awarded", creditedPoints: 20 });
+    expect(await ledger.getBalance(customer)).toMatchObject({ points: 20, lifetimePoints: 40 });
+    expect(await ledger.getPurchase("pi_reversed_first")).toMatchObject({ status: "awarded", points: 40, reversedPoints: 20 });
+  });
+
+  it("never takes the balance below zero and records what it could not take back", async () => {
+    const customer = newCustomer();
+    await ledger.award(accrual(customer, "pi_spent", 2000, true));
+    // The customer spent 30 of the 40 points elsewhere.
+    await table.client.send(
+      new UpdateCommand({ TableName: table.tableName, Key: balanceKey(customer), UpdateExpression: "ADD points :spent", ExpressionAttributeValues: { ":spent": -30 } }),
+    );
+
+    const outcome = await ledger.reverse(chargeback("pi_spent"));
+
+    expect(outcome).toEqual({ outcome: "applied", customerId: customer, reversedPoints: 40, unrecoveredPoints: 30 });
+    expect((await ledger.getBalance(customer)).points).toBe(0);
+    expect(await ledger.getPurchase("pi_spent")).toMatchObject({ reversedPoints: 40, unrecoveredPoints: 30 });
+  });
+});
+
+describe("tier promotion", () => {
+  it("promotes exactly once when concurrent accruals cross the threshold together", async () => {
+    const customer = newCustomer();
+    const opening = await ledger.award(accrual(customer, "pi_opening", 99_000)); // 990 points
+    await ledger.settleTier(opening.purchase);
+
+    const settled = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const { purchase } = await ledger.award(accrual(customer, `pi_cross_${i}`, 1000)); // 10 points each
+        return ledger.settleTier(purchase);
+      }),
+    );
+
+    const promotions = settled.filter((p) => p.promotedTo !== undefined);
+    expect(promotions).toHaveLength(1);
+    expect(promotions[0]).toMatchObject({ promotedFrom: "member", promotedTo: "silver" });
+    expect(await ledger.getBalance(customer)).toMatchObject({ lifetimePoints: 1190, tier: "silver" });
+  });
+
+  it("decides a purchase's promotion once, whichever delivery settles it", async () => {
+    const customer = newCustomer();
+    const { purchase } = await ledger.award(accrual(customer, "pi_big", 500_000)); // 5000 points
+
+    const decisions = await Promise.all(Array.from({ length: 10 }, () => ledger.settleTier(purchase)));
+
+    expect(new Set(decisions.map((d) => d.promotedTo))).toEqual(new Set(["gold"]));
+    expect(decisions[0]).toMatchObject({ promotedFrom: "member", tierChecked: true });
+  });
+
+  it("does not demote on a reversal", async () => {
+    const customer = newCustomer();
+    const { purchase } = await ledger.award(accrual(customer, "pi_demote", 100_000)); // 1000 points
+    await ledger.settleTier(purchase);
+
+    await ledger.reverse(chargeback("pi_demote"));
+
+    expect(await ledger.getBalance(customer)).toMatchObject({ points: 0, lifetimePoints: 1000, tier: "silver" });
+  });
+
+  it("leaves the tier alone below the next threshold", async () => {
+    const customer = newCustomer();
+    const { purchase } = await ledger.award(accrual(customer, "pi_small", 99_900)); // 999 points
+
+    const settled: AwardedPurchase = await ledger.settleTier(purchase);
+
+    expect(settled.promotedTo).toBeUndefined();
+    expect((await ledger.getBalance(customer)).tier).toBe("member");
+  });
+});

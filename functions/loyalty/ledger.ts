@@ -1,0 +1,442 @@
+/**
+ * The loyalty ledger in DynamoDB (the `loyalty` table): one item per purchase and one balance per
+ * customer, changed together in `TransactWriteItems` so that a purchase is credited, and each
+ * reversal applied, exactly once whatever the redeliveries, duplicates, concurrency and order.
+ *
+ * Item layout (pk / sk):
+ * - `PURCHASE#<purchaseId>` / `PURCHASE` — the ledger entry of one purchase: `status` (`awarded`,
+ *   `pending` = a reversal arrived first, `skipped` = recorded but not credited), the award, the
+ *   reversal state (cumulative refund, chargeback), `reversedPoints`, `unrecoveredPoints`, the
+ *   tier decision (`tierChecked`, `promotedFrom`, `promotedTo`) and `engagementExecution`.
+ *   `version` grows on every change and guards every read-modify-write.
+ * - `CUSTOMER#<customerId>` / `BALANCE` — `points` (spendable, never below 0), `lifetimePoints`
+ *   (everything ever awarded, which tiers are based on), `tier`, `purchases`.
+ */
+import {
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { RetryableError } from "../shared/errors.ts";
+import type { Accrual, Reversal, Skip } from "./decode.ts";
+import {
+  mergeReversal,
+  NO_REVERSAL,
+  reversalTarget,
+  TIER_NAMES,
+  tierFor,
+  tierRank,
+  type ReversalState,
+} from "./points.ts";
+
+const tier = z.enum(TIER_NAMES);
+
+/** A purchase's ledger entry as stored. */
+export const purchaseRecord = z.object({
+  purchaseId: z.string(),
+  status: z.enum(["awarded", "pending", "skipped"]),
+  version: z.number().int().positive(),
+  customerId: z.string().optional(),
+  stripeCustomerId: z.string().nullable().optional(),
+  amount: z.number().int().optional(),
+  currency: z.string().optional(),
+  premium: z.boolean().optional(),
+  basePoints: z.number().int().optional(),
+  premiumMultiplier: z.number().int().optional(),
+  promotion: z.object({ name: z.string(), multiplier: z.number().int() }).nullable().optional(),
+  /** Points awarded (gross, before reversals). */
+  points: z.number().int().nonnegative().optional(),
+  occurredAt: z.number().int().optional(),
+  /** The Stripe event that credited (or skipped) the purchase. */
+  sourceEvent: z.object({ eventId: z.string(), eventType: z.string() }).optional(),
+  refundedAmount: z.number().int().nonnegative(),
+  refundBasis: z.number().int().nonnegative(),
+  chargedBack: z.boolean(),
+  /** Points taken back so far: always the reversal target of the stored state once awarded. */
+  reversedPoints: z.number().int().nonnegative(),
+  /** Reversed points the balance could not cover (it never goes below zero). */
+  unrecoveredPoints: z.number().int().nonnegative().optional(),
+  reversalEvents: z.set(z.string()).optional(),
+  skipReason: z.string().optional(),
+  skipDetail: z.string().optional(),
+  tierChecked: z.boolean().optional(),
+  promotedFrom: tier.optional(),
+  promotedTo: tier.optional(),
+  engagementExecution: z.string().optional(),
+});
+export type PurchaseRecord = z.infer<typeof purchaseRecord>;
+/** An awarded purchase: the fields the award wrote are present. */
+export type AwardedPurchase = PurchaseRecord &
+  Required<Pick<PurchaseRecord, "customerId" | "points" | "amount" | "currency" | "occurredAt">> & { status: "awarded" };
+
+export const balanceRecord = z.object({
+  customerId: z.string(),
+  points: z.number().int().nonnegative(),
+  lifetimePoints: z.number().int().nonnegative(),
+  tier,
+  purchases: z.number().int().nonnegative(),
+});
+export type BalanceRecord = z.infer<typeof balanceRecord>;
+
+/** A stored item that does not match the layout: a bug or a manual edit, not a passing fault. */
+export class CorruptLedgerItemError extends Error {
+  override name = "CorruptLedgerItemError";
+}
+
+export const purchaseKey = (purchaseId: string) => ({ pk: `PURCHASE#${purchaseId}`, sk: "PURCHASE" });
+export const balanceKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: "BALANCE" });
+
+export type AwardOutcome =
+  | { readonly outcome: "awarded"; readonly purchase: AwardedPurchase; readonly creditedPoints: number }
+  | { readonly outcome: "duplicate"; readonly purchase: AwardedPurchase };
+
+export type ReversalOutcome =
+  | { readonly outcome: "applied"; readonly customerId: string; readonly reversedPoints: number; readonly unrecoveredPoints: number }
+  | { readonly outcome: "unchanged" }
+  /** Recorded on a placeholder: the purchase is not credited (yet); it will be netted when it is. */
+  | { readonly outcome: "pending" };
+
+export interface LedgerOptions {
+  /** Optimistic attempts before giving up with a RetryableError (SQS redelivers later). */
+  readonly maxAttempts?: number;
+}
+
+/** Cancellation reasons of a TransactWriteItems call, in request order; undefined for other errors. */
+function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
+  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name !== "TransactionCanceledException") return undefined;
+  return (e.CancellationReasons ?? []).map((reason) => reason.Code);
+}
+
+/** Contention worth another optimistic attempt: a failed condition we can re-read, or a conflict. */
+function isContention(error: unknown): boolean {
+  const codes = cancellationCodes(error);
+  if (codes) return codes.some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict");
+  const name = (error as { name?: string })?.name;
+  return name === "ConditionalCheckFailedException" || name === "TransactionConflictException";
+}
+
+function reversalStateOf(record: PurchaseRecord | undefined): ReversalState {
+  if (!record) return NO_REVERSAL;
+  return { refundedAmount: record.refundedAmount, refundBasis: record.refundBasis, chargedBack: record.chargedBack };
+}
+
+function sameReversal(a: ReversalState, b: ReversalState): boolean {
+  return a.refundedAmount === b.refundedAmount && a.refundBasis === b.refundBasis && a.chargedBack === b.chargedBack;
+}
+
+function isAwarded(record: PurchaseRecord | undefined): record is AwardedPurchase {
+  return record?.status === "awarded";
+}
+
+/** The loyalty ledger over one table. */
+export class LoyaltyLedger {
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: LedgerOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 10;
+  }
+
+  async getPurchase(purchaseId: string): Promise<PurchaseRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: purchaseKey(purchaseId), ConsistentRead: true }),
+    );
+    return Item ? this.parse(purchaseRecord, Item, `purchase ${purchaseId}`) : undefined;
+  }
+
+  /** The customer's balance; a customer never seen has zero points and the `member` tier. */
+  async getBalance(customerId: string): Promise<BalanceRecord> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: balanceKey(customerId), ConsistentRead: true }),
+    );
+    if (!Item) return { customerId, points: 0, lifetimePoints: 0, tier: "member", purchases: 0 };
+    return this.parse(balanceRecord, Item, `balance of ${customerId}`);
+  }
+
+  /**
+   * Credits a purchase once: puts its ledger entry (only if no other event of the purchase did)
+   * and adds the points to the balance in one transaction. A placeholder left by an earlier
+   * reversal is netted: the balance gets the points minus what the reversal takes back.
+   */
+  async award(accrual: Accrual): Promise<AwardOutcome> {
+    return this.optimistically(`award ${accrual.purchaseId}`, async () => {
+      const existing = await this.getPurchase(accrual.purchaseId);
+      if (isAwarded(existing)) return { outcome: "duplicate", purchase: existing } as const;
+      const reversal = reversalStateOf(existing);
+      const points = accrual.award.points;
+      const reversedPoints = reversalTarget(points, reversal);
+      const purchase: AwardedPurchase = {
+        purchaseId: accrual.purchaseId,
+        status: "awarded",
+        version: (existing?.version ?? 0) + 1,
+        customerId: accrual.customerId,
+        stripeCustomerId: accrual.stripeCustomerId,
+        amount: accrual.money.amount,
+        currency: accrual.money.currency,
+        premium: accrual.premium,
+        basePoints: accrual.award.basePoints,
+        premiumMultiplier: accrual.award.premiumMultiplier,
+        promotion: accrual.award.promotion,
+        points,
+        occurredAt: accrual.source.created,
+        sourceEvent: { eventId: accrual.source.eventId, eventType: accrual.source.eventType },
+        ...reversal,
+        reversedPoints,
+        ...(existing?.reversalEvents ? { reversalEvents: existing.reversalEvents } : {}),
+      };
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...purchaseKey(accrual.purchaseId), ...purchase },
+                ...(existing
+                  ? { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": existing.version } }
+                  : { ConditionExpression: "attribute_not_exists(pk)" }),
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: balanceKey(accrual.customerId),
+                UpdateExpression:
+                  "ADD points :credited, lifetimePoints :points, purchases :one " +
+                  "SET customerId = :customer, tier = if_not_exists(tier, :member)",
+                ExpressionAttributeValues: {
+                  ":credited": points - reversedPoints,
+                  ":points": points,
+                  ":one": 1,
+                  ":customer": accrual.customerId,
+                  ":member": "member",
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return { outcome: "awarded", purchase, creditedPoints: points - reversedPoints } as const;
+    });
+  }
+
+  /**
+   * Records a purchase the programme skipped for a reason an operator can fix (no customer, a
+   * currency without a rate), unless the purchase is already known. A later event of the same
+   * purchase that can be credited still is.
+   */
+  async recordSkip(skip: Skip & { purchaseId: string }): Promise<"recorded" | "already-known"> {
+    const record: PurchaseRecord = {
+      purchaseId: skip.purchaseId,
+      status: "skipped",
+      version: 1,
+      ...(skip.customerId ? { customerId: skip.customerId } : {}),
+      ...(skip.money ? { amount: skip.money.amount, currency: skip.money.currency } : {}),
+      ...(skip.source ? { occurredAt: skip.source.created, sourceEvent: { eventId: skip.source.eventId, eventType: skip.source.eventType } } : {}),
+      ...NO_REVERSAL,
+      reversedPoints: 0,
+      skipReason: skip.reason,
+      skipDetail: skip.detail,
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...purchaseKey(skip.purchaseId), ...record },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return "recorded";
+    } catch (error) {
+      if ((error as { name?: string }).name === "ConditionalCheckFailedException") return "already-known";
+      throw error;
+    }
+  }
+
+  /**
+   * Applies a refund or chargeback once. The purchase's reversal state only grows (largest
+   * cumulative refund, chargeback or not), and the balance loses the difference between the new
+   * target and what was already taken back — never going below zero: what it cannot cover is
+   * kept as `unrecoveredPoints`. Before the purchase is credited, the state waits on a placeholder.
+   */
+  async reverse(reversal: Reversal): Promise<ReversalOutcome> {
+    return this.optimistically(`reverse ${reversal.purchaseId}`, async (): Promise<ReversalOutcome> => {
+      const existing = await this.getPurchase(reversal.purchaseId);
+      const before = reversalStateOf(existing);
+      const after = mergeReversal(before, reversal.state);
+      if (existing && sameReversal(before, after)) return { outcome: "unchanged" };
+      const event = new Set([reversal.source.eventId]);
+      if (!existing) {
+        const placeholder: PurchaseRecord = {
+          purchaseId: reversal.purchaseId,
+          status: "pending",
+          version: 1,
+          ...after,
+          reversedPoints: 0,
+          reversalEvents: event,
+        };
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...purchaseKey(reversal.purchaseId), ...placeholder },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+        return { outcome: "pending" };
+      }
+      const updatePurchase = (reversedPoints: number, unrecovered: number) => ({
+        TableName: this.tableName,
+        Key: purchaseKey(reversal.purchaseId),
+        UpdateExpression:
+          "SET refundedAmount = :refunded, refundBasis = :basis, chargedBack = :chargedBack, " +
+          "reversedPoints = :reversed, version = :next ADD reversalEvents :event, unrecoveredPoints :unrecovered",
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: {
+          ":refunded": after.refundedAmount,
+          ":basis": after.refundBasis,
+          ":chargedBack": after.chargedBack,
+          ":reversed": reversedPoints,
+          ":next": existing.version + 1,
+          ":version": existing.version,
+          ":event": event,
+          ":unrecovered": unrecovered,
+        },
+      });
+      if (!isAwarded(existing)) {
+        await this.client.send(new UpdateCommand(updatePurchase(0, 0)));
+        return { outcome: "pending" };
+      }
+      const target = reversalTarget(existing.points, after);
+      const delta = target - existing.reversedPoints;
+      const balance = await this.getBalance(existing.customerId);
+      const taken = Math.min(delta, balance.points);
+      const unrecovered = delta - taken;
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: updatePurchase(target, unrecovered) },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: balanceKey(existing.customerId),
+                UpdateExpression: "ADD points :minusTaken",
+                // Taking everything asks for the exact balance read, so a credit racing in is not
+                // wrongly written off; otherwise any balance still covering the delta will do.
+                ConditionExpression: unrecovered > 0 ? "points = :seen" : "points >= :taken",
+                ExpressionAttributeValues: {
+                  ":minusTaken": -taken,
+                  ...(unrecovered > 0 ? { ":seen": balance.points } : { ":taken": taken }),
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return { outcome: "applied", customerId: existing.customerId, reversedPoints: delta, unrecoveredPoints: unrecovered };
+    });
+  }
+
+  /**
+   * Decides once per awarded purchase whether it promoted its customer, and returns the purchase
+   * with that decision. The tier follows `lifetimePoints`; the promotion is a conditional change
+   * of the stored tier made together with the purchase's `promotedTo`, so when concurrent
+   * accruals cross a threshold together exactly one of them owns the promotion. Reversals never
+   * lower `lifetimePoints`, so they never demote.
+   */
+  async settleTier(purchase: AwardedPurchase): Promise<AwardedPurchase> {
+    return this.optimistically(`settle tier for ${purchase.purchaseId}`, async () => {
+      // Balance first: a promotion committed by another delivery of this purchase is then
+      // visible on the purchase read after it.
+      const balance = await this.getBalance(purchase.customerId);
+      const current = await this.getPurchase(purchase.purchaseId);
+      if (!isAwarded(current)) throw new CorruptLedgerItemError(`purchase ${purchase.purchaseId} is no longer awarded`);
+      if (current.tierChecked) return current;
+      const earned = tierFor(balance.lifetimePoints);
+      const promotes = tierRank(earned) > tierRank(balance.tier);
+      const decision = promotes ? { promotedFrom: balance.tier, promotedTo: earned } : {};
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: purchaseKey(purchase.purchaseId),
+                UpdateExpression: promotes
+                  ? "SET tierChecked = :true, promotedFrom = :from, promotedTo = :to"
+                  : "SET tierChecked = :true",
+                ConditionExpression: "attribute_not_exists(tierChecked)",
+                ExpressionAttributeValues: { ":true": true, ...(promotes ? { ":from": balance.tier, ":to": earned } : {}) },
+              },
+            },
+            // Without a promotion the tier still must be the one read, or the decision is stale.
+            promotes
+              ? {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: balanceKey(purchase.customerId),
+                    UpdateExpression: "SET tier = :to",
+                    ConditionExpression: "tier = :from",
+                    ExpressionAttributeValues: { ":from": balance.tier, ":to": earned },
+                  },
+                }
+              : {
+                  ConditionCheck: {
+                    TableName: this.tableName,
+                    Key: balanceKey(purchase.customerId),
+                    ConditionExpression: "tier = :tier",
+                    ExpressionAttributeValues: { ":tier": balance.tier },
+                  },
+                },
+          ],
+        }),
+      );
+      return { ...current, tierChecked: true, ...decision };
+    });
+  }
+
+  /** Remembers the engagement execution started for a purchase, so duplicates need not start it again. */
+  async markEngagementStarted(purchaseId: string, executionName: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: purchaseKey(purchaseId),
+        UpdateExpression: "SET engagementExecution = :execution",
+        ExpressionAttributeValues: { ":execution": executionName },
+      }),
+    );
+  }
+
+  /**
+   * Runs a read-then-conditional-write step until its conditions hold. A failed condition means
+   * another delivery or a concurrent change got there first: re-reading settles it.
+   */
+  private async optimistically<T>(what: string, step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!isContention(error)) throw error;
+        if (attempt >= this.maxAttempts) {
+          throw new RetryableError(`${what}: still contended after ${attempt} attempts`, { cause: error });
+        }
+        // Full jitter, so that writers contending for one balance spread out.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private parse<S extends z.ZodType>(schema: S, item: Record<string, unknown>, what: string): z.infer<S> {
+    const { pk: _pk, sk: _sk, ...fields } = item;
+    const result = schema.safeParse(fields);
+    if (!result.success) {
+      throw new CorruptLedgerItemError(`stored ${what} is invalid: ${result.error.issues[0]?.path.join(".")}: ${result.error.issues[0]?.message}`);
+    }
+    return result.data;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The input of the engagement state machine (`workflows/engagement.asl.json`), validated by the
+ * loyalty consumer before it starts an execution. The ASL reads only fields declared here; a
+ * contract test walks the definition and fails when it reads a path this schema does not have.
+ */
+import { z } from "zod";
+import { TIER_NAMES } from "../functions/loyalty/points.ts";
+
+export const tier = z.enum(TIER_NAMES);
+
+/** Points above which a purchase takes the high-value path (the ASL's Choice compares with it). */
+export const HIGH_VALUE_POINTS = 500;
+
+export const engagementInput = z
+  .object({
+    /** The purchase (PaymentIntent id) that earned the points; one execution per purchase. */
+    purchaseId: z.string().min(1),
+    /** The loyalty customer id. */
+    customerId: z.string().min(1),
+    /** The Stripe customer (`cus_…`), to find the customer's profile and email; null for guests. */
+    stripeCustomerId: z.string().min(1).nullable(),
+    /** Points the purchase earned (before any reversal). */
+    pointsEarned: z.number().int().nonnegative(),
+    /** The purchase amount in minor units, and its currency. */
+    amount: z.number().int().nonnegative(),
+    currency: z.string().regex(/^[a-z]{3}$/),
+    /** Whether this purchase promoted the customer; `previousTier`/`newTier` are set exactly when it did. */
+    tierChanged: z.boolean(),
+    previousTier: tier.nullable(),
+    newTier: tier.nullable(),
+    /** When the purchase happened (the Stripe event's `created`), ISO 8601. */
+    occurredAt: z.iso.datetime(),
+  })
+  .strict()
+  .refine((input) => input.tierChanged === (input.newTier !== null && input.previousTier !== null), {
+    message: "previousTier and newTier are set exactly when tierChanged is true",
+    path: ["tierChanged"],
+  });
+
+export type EngagementInput = z.infer<typeof engagementInput>;
