@@ -3,7 +3,7 @@
  * lacks (transactions, TTL, `ReturnValuesOnConditionCheckFailure`, fault injection, counters).
  */
 import { mkdir } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import { isIPv6, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TableDeclaration } from "../../functions/shared/tables.ts";
@@ -81,20 +81,32 @@ const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 type Handler = (body: JsonObject) => Promise<JsonObject>;
 
+/** Counters the front server keeps; {@link LocalDynamo.stats} snapshots them. */
+interface Counters {
+  readonly requests: Map<string, number>;
+  readonly transactions: TransactionCounters;
+  faultsInjected: number;
+  expiredItemsDeleted: number;
+}
+
+type Dispatch = (operation: string, body: JsonObject) => Promise<JsonObject>;
+
 /** Starts dynalite and the front server; resolves once both listen. */
 export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
   const now = options.now ?? Date.now;
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const engine = await startEngine(options.dataDir && join(options.dataDir, "leveldb"));
   const settings = await TimeToLiveSettings.load(options.dataDir && join(options.dataDir, "time-to-live.json"));
+  const engine = await startEngine(options.dataDir && join(options.dataDir, "leveldb"));
   const schemas = new TableSchemas(async (TableName) => (await engine.call("DescribeTable", { TableName })).Table as TableDescription);
   const lock = new ReadWriteLock();
-  const counters: TransactionCounters = { committed: 0, cancelled: 0, replayed: 0, rolledBack: 0 };
-  const transactionContext = { engine, schemas, tokens: new IdempotencyTokens(now), counters };
+  const counters: Counters = {
+    requests: new Map(),
+    transactions: { committed: 0, cancelled: 0, replayed: 0, rolledBack: 0 },
+    faultsInjected: 0,
+    expiredItemsDeleted: 0,
+  };
+  const transactionContext = { engine, schemas, tokens: new IdempotencyTokens(now), counters: counters.transactions };
   const ttlContext = { settings, schemas };
-  const requests = new Map<string, number>();
-  let faultsInjected = 0;
-  let expiredItemsDeleted = 0;
 
   const handlers: Readonly<Record<string, Handler>> = {
     TransactWriteItems: (body) => transactWriteItems(body, transactionContext),
@@ -109,50 +121,27 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   };
 
   /** Runs an operation under the right lock: the one path for clients and for `createTables`. */
-  const dispatch = (operation: string, body: JsonObject): Promise<JsonObject> => {
+  const dispatch: Dispatch = (operation, body) => {
     const handler = handlers[operation] ?? ((request: JsonObject) => engine.call(operation, request));
     return READ_OPERATIONS.has(operation) ? lock.shared(() => handler(body)) : lock.exclusive(() => handler(body));
   };
 
-  const server = createServer((req, res) => {
-    const operation = targetOperation(req.headers["x-amz-target"]);
-    if (!operation) {
-      sendError(res, new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service"));
-      return;
-    }
-    requests.set(operation, (requests.get(operation) ?? 0) + 1);
-    readJsonBody(req)
-      .then((body) => {
-        const fault = options.faults?.decide(operation, body);
-        if (!fault) return dispatch(operation, body);
-        faultsInjected++;
-        throw new DynamoServiceError(fault.code, fault.message, fault.status);
-      })
-      .then(
-        (result) => sendJson(res, 200, result),
-        (error: unknown) => sendError(res, error),
-      );
-  });
-  await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
+  const server = createServer(frontListener(dispatch, options.faults, counters));
+  try {
+    await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
 
-  let sweeping: Promise<number> | undefined;
-  const sweepOnce = async (): Promise<number> => {
+  const sweeper = startSweeper(async () => {
     const deleted = await sweepExpiredItems({ ...ttlContext, engine, lock, now });
-    expiredItemsDeleted += deleted;
+    counters.expiredItemsDeleted += deleted;
     return deleted;
-  };
-  // One sweep at a time: a caller arriving mid-sweep shares the running one.
-  const sweep = (): Promise<number> => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
-  const sweepInterval = options.ttlSweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
-  const timer =
-    sweepInterval > 0
-      ? setInterval(() => sweep().catch((error: unknown) => console.error("local dynamodb: TTL sweep failed:", error)), sweepInterval).unref()
-      : undefined;
+  }, options.ttlSweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
 
-  let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
-    clearInterval(timer);
-    await sweeping?.catch(() => undefined);
+    await sweeper.stop();
     const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     // Requests already admitted hold or wait for the lock: once an exclusive turn comes up they are
     // all done, and what remains are idle keep-alive connections.
@@ -161,18 +150,62 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     await closed;
     await engine.close();
   };
+  let closing: Promise<void> | undefined;
 
   return {
     endpoint: endpointUrl(server),
     createTables: (declarations, prefix) => createTables(declarations, prefix, dispatch),
-    sweepExpiredItems: sweep,
+    sweepExpiredItems: sweeper.sweep,
     stats: () => ({
-      requests: Object.fromEntries(requests),
-      transactions: { ...counters },
-      faultsInjected,
-      expiredItemsDeleted,
+      requests: Object.fromEntries(counters.requests),
+      transactions: { ...counters.transactions },
+      faultsInjected: counters.faultsInjected,
+      expiredItemsDeleted: counters.expiredItemsDeleted,
     }),
     close: () => (closing ??= shutdown()),
+  };
+}
+
+/** The front server's request listener: protocol, counters and fault injection around `dispatch`. */
+function frontListener(dispatch: Dispatch, faults: FaultInjector | undefined, counters: Counters): RequestListener {
+  return (req, res) => {
+    const operation = targetOperation(req.headers["x-amz-target"]);
+    if (!operation) {
+      sendError(res, new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service"));
+      return;
+    }
+    counters.requests.set(operation, (counters.requests.get(operation) ?? 0) + 1);
+    readJsonBody(req)
+      .then((body) => {
+        const fault = faults?.decide(operation, body);
+        if (!fault) return dispatch(operation, body);
+        counters.faultsInjected++;
+        throw new DynamoServiceError(fault.code, fault.message, fault.status);
+      })
+      .then(
+        (result) => sendJson(res, 200, result),
+        (error: unknown) => sendError(res, error),
+      );
+  };
+}
+
+/**
+ * Runs `sweepOnce` every `intervalMs` (0: never) and on demand, one sweep at a time: a caller
+ * arriving mid-sweep shares the running one.
+ */
+function startSweeper(sweepOnce: () => Promise<number>, intervalMs: number) {
+  let running: Promise<number> | undefined;
+  const sweep = (): Promise<number> => (running ??= sweepOnce().finally(() => (running = undefined)));
+  const timer =
+    intervalMs > 0
+      ? setInterval(() => sweep().catch((error: unknown) => console.error("local dynamodb: TTL sweep failed:", error)), intervalMs).unref()
+      : undefined;
+  return {
+    sweep,
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
   };
 }
 
