@@ -1,0 +1,33 @@
+/** Prefix AWS puts in front of every pattern error (`InvalidEventPatternException`). */
+const AWS_PATTERN_PREFIX = "Event pattern is not valid. Reason: ";
+
+/**
+ * A rejected event pattern. `message` is the engine's own reason (the text event-ruler produces,
+ * e.g. `Empty arrays are not allowed`); {@link InvalidEventPatternError.awsMessage} is the full
+ * sentence EventBridge returns from `PutRule` / `TestEventPattern`.
+ */
+export class InvalidEventPatternError extends Error {
+  override readonly name = "InvalidEventPatternError";
+
+  /** `Event pattern is not valid. Reason: <message>`, as AWS words it. */
+  readonly awsMessage: string;
+
+  constructor(reason: string) {
+    super(reason);
+    this.awsMessage = `${AWS_PATTERN_PREFIX}${reason}`;
+  }
+}
+
+/** An event that is not JSON, or (for {@link validateEnvelope}) lacks an envelope field AWS requires. */
+export class InvalidEventError extends Error {
+  override readonly name = "InvalidEventError";
+}
+
+/**
+ * A JSON syntax error, worded as Jackson (the parser event-ruler uses) words it. Internal: the
+ * compiler turns it into an {@link InvalidEventPatternError}, the event reader into an
+ * {@link InvalidEventError}.
+ */
+export class JsonSyntaxError extends Error {
+  override readonly name = "JsonSyntaxError";
+}

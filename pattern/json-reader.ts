@@ -1,0 +1,370 @@
+/**
+ * A small JSON reader that keeps number literals as text and fails with Jackson's wording.
+ *
+ * EventBridge runs event-ruler, which reads patterns with Jackson's streaming parser: the pattern
+ * compiler pulls one token at a time and stops at the first problem, so which error a malformed
+ * pattern reports depends on when the parser notices it. {@link JsonTokenReader} reproduces that
+ * token-by-token behaviour; {@link JsonScanner} holds the character-level pieces it shares with
+ * the event reader.
+ */
+import { JsonSyntaxError } from "./errors.ts";
+
+/** Token kinds, as Jackson's `JsonToken` names them. */
+export const Tok = {
+  StartObject: 0,
+  EndObject: 1,
+  StartArray: 2,
+  EndArray: 3,
+  FieldName: 4,
+  String: 5,
+  Number: 6,
+  True: 7,
+  False: 8,
+  Null: 9,
+} as const;
+export type Tok = (typeof Tok)[keyof typeof Tok];
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/** Jackson's list of what may start a value, used in several of its messages. */
+const VALID_VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+/** Jackson quotes at most this many characters of the input in a location. */
+const MAX_SOURCE_SNIPPET = 500;
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
+
+function isDigit(code: number): boolean {
+  return code >= DIGIT_0 && code <= DIGIT_9;
+}
+
+function isIdentifierPart(code: number): boolean {
+  return /[\p{L}\p{N}_$]/u.test(String.fromCharCode(code));
+}
+
+/** Jackson's `_getCharDesc`: how a character is named in an error message. */
+function describeChar(code: number): string {
+  const char = String.fromCharCode(code);
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `(CTRL-CHAR, code ${code})`;
+  if (code > 255) return `'${char}' (code ${code} / 0x${code.toString(16)})`;
+  return `'${char}' (code ${code})`;
+}
+
+/** Character-level JSON reading over one string, with Jackson-worded failures. */
+export class JsonScanner {
+  pos = 0;
+
+  constructor(readonly text: string) {}
+
+  /** Skips JSON whitespace; returns the code of the next character, or -1 at the end. */
+  skipWhitespace(): number {
+    const { text } = this;
+    while (this.pos < text.length) {
+      const code = text.charCodeAt(this.pos);
+      if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) {
+        this.pos++;
+      } else {
+        if (code < 0x20) {
+          this.fail(
+            `Illegal character (${describeChar(code)}): only regular white space (\\r, \\n, \\t) is allowed between tokens`,
+          );
+        }
+        return code;
+      }
+    }
+    return -1;
+  }
+
+  /** Reads a string whose opening quote is at `pos`; leaves `pos` after the closing quote. */
+  readString(): string {
+    const { text } = this;
+    let start = ++this.pos;
+    let result = "";
+    while (this.pos < text.length) {
+      const code = text.charCodeAt(this.pos);
+      if (code === QUOTE) {
+        result += text.slice(start, this.pos++);
+        return result;
+      }
+      if (code === BACKSLASH) {
+        result += text.slice(start, this.pos) + this.readEscape();
+        start = this.pos;
+      } else if (code < 0x20) {
+        this.fail(
+          `Illegal unquoted character (${describeChar(code)}): has to be escaped using backslash to be included in string value`,
+        );
+      } else {
+        this.pos++;
+      }
+    }
+    return this.failEof(": was expecting closing quote for a string value");
+  }
+
+  private readEscape(): string {
+    const code = this.text.charCodeAt(this.pos + 1);
+    if (Number.isNaN(code)) this.failEof(" in character escape sequence");
+    const char = String.fromCharCode(code);
+    this.pos += 2;
+    const simple = ESCAPES[char];
+    if (simple !== undefined) return simple;
+    if (char !== "u") this.fail(`Unrecognized character escape ${describeChar(code)}`);
+    let value = 0;
+    for (let i = 0; i < 4; i++) {
+      const hex = this.text.charCodeAt(this.pos);
+      if (Number.isNaN(hex)) this.failEof(" in character escape sequence");
+      const digit = parseInt(String.fromCharCode(hex), 16);
+      if (Number.isNaN(digit)) {
+        this.unexpected(hex, "expected a hex-digit for character escape sequence");
+      }
+      value = value * 16 + digit;
+      this.pos++;
+    }
+    return String.fromCharCode(value);
+  }
+
+  /** Reads a number literal starting at `pos` and returns its exact text. */
+  readNumber(): string {
+    const { text } = this;
+    const start = this.pos;
+    if (text.charCodeAt(this.pos) === MINUS) {
+      this.pos++;
+      if (!isDigit(text.charCodeAt(this.pos))) {
+        this.numberFail("expected digit (0-9) to follow minus sign, for valid numeric value");
+      }
+    }
+    if (text.charCodeAt(this.pos) === DIGIT_0 && isDigit(text.charCodeAt(this.pos + 1))) {
+      this.fail("Invalid numeric value: Leading zeroes not allowed");
+    }
+    this.skipDigits();
+    if (text.charCodeAt(this.pos) === 0x2e) {
+      this.pos++;
+      if (!isDigit(text.charCodeAt(this.pos))) this.numberFail("Decimal point not followed by a digit");
+      this.skipDigits();
+    }
+    const exponent = text.charCodeAt(this.pos) | 0x20;
+    if (exponent === 0x65) {
+      this.pos++;
+      const sign = text.charCodeAt(this.pos);
+      if (sign === MINUS || sign === 0x2b) this.pos++;
+      if (!isDigit(text.charCodeAt(this.pos))) this.numberFail("Exponent indicator not followed by a digit");
+      this.skipDigits();
+    }
+    return text.slice(start, this.pos);
+  }
+
+  private skipDigits(): void {
+    while (isDigit(this.text.charCodeAt(this.pos))) this.pos++;
+  }
+
+  private numberFail(comment: string): never {
+    const code = this.text.charCodeAt(this.pos);
+    if (Number.isNaN(code)) this.failEof(" in a Number value");
+    return this.fail(`Unexpected character (${describeChar(code)}) in numeric value: ${comment}`);
+  }
+
+  /** Reads `true`, `false` or `null` starting at `pos`. */
+  readLiteral(): Tok {
+    const { text } = this;
+    for (const [word, tok] of [
+      ["true", Tok.True],
+      ["false", Tok.False],
+      ["null", Tok.Null],
+    ] as const) {
+      if (text.startsWith(word, this.pos) && !isIdentifierPart(text.charCodeAt(this.pos + word.length))) {
+        this.pos += word.length;
+        return tok;
+      }
+    }
+    return this.invalidToken();
+  }
+
+  /** Jackson's `_reportInvalidToken`: names the whole run of identifier characters. */
+  invalidToken(): never {
+    const start = this.pos;
+    while (this.pos < this.text.length && isIdentifierPart(this.text.charCodeAt(this.pos))) this.pos++;
+    const token = this.text.slice(start, Math.max(this.pos, start + 1));
+    return this.fail(`Unrecognized token '${token}': was expecting ${VALID_VALUES}`);
+  }
+
+  /** Reports a character that cannot start a value. */
+  invalidValueStart(code: number): never {
+    if (code === RBRACKET || code === RBRACE || code === COMMA) this.unexpected(code, "expected a value");
+    if (isIdentifierPart(code)) this.invalidToken();
+    return this.unexpected(code, `expected a valid value ${VALID_VALUES}`);
+  }
+
+  /** `Unexpected character ('x' (code 120)): <comment>`, or end-of-input when `code` is -1. */
+  unexpected(code: number, comment: string): never {
+    if (code < 0) this.failEof("");
+    return this.fail(`Unexpected character (${describeChar(code)}): ${comment}`);
+  }
+
+  failEof(detail: string): never {
+    return this.fail(`Unexpected end-of-input${detail}`);
+  }
+
+  fail(message: string): never {
+    throw new JsonSyntaxError(message);
+  }
+
+  /** Jackson's location text for a character offset, quoting the input as Jackson does. */
+  location(offset: number): string {
+    const before = this.text.slice(0, offset);
+    const line = before.split("\n").length;
+    const column = offset - before.lastIndexOf("\n");
+    const shown = this.text.slice(0, MAX_SOURCE_SNIPPET);
+    const truncated =
+      this.text.length > MAX_SOURCE_SNIPPET ? `[truncated ${this.text.length - MAX_SOURCE_SNIPPET} chars]` : "";
+    return `[Source: (String)"${shown}"${truncated}; line: ${line}, column: ${column}]`;
+  }
+}
+
+interface Scope {
+  readonly inObject: boolean;
+  /** Offset of the opening bracket, for Jackson's "starting at" locations. */
+  readonly start: number;
+  /** True once the scope holds a value, so the next one needs a comma first. */
+  hasValue: boolean;
+}
+
+const SCOPE_NAMES = { true: "Object", false: "Array" } as const;
+
+/**
+ * A pull parser with the token order and error timing of Jackson's `ReaderBasedJsonParser`:
+ * the value after a field name is scanned together with the name (strings excepted), close
+ * markers are checked before commas, and nothing past the root value is read.
+ */
+export class JsonTokenReader {
+  private readonly scanner: JsonScanner;
+  private readonly scopes: Scope[] = [];
+  /** Value token already scanned with the preceding field name. */
+  private pending: Tok | null = null;
+  private pendingText = "";
+  /** Text of the current string, number or literal token. */
+  text = "";
+  /** Name of the current field (valid after a {@link Tok.FieldName} token). */
+  fieldName = "";
+
+  constructor(source: string) {
+    this.scanner = new JsonScanner(source);
+  }
+
+  /** The next token, or `null` at the end of the input. */
+  next(): Tok | null {
+    if (this.pending !== null) return this.takePending();
+    const { scanner } = this;
+    let code = scanner.skipWhitespace();
+    const scope = this.scopes.at(-1);
+    if (code < 0) return this.endOfInput(scope);
+    if (code === RBRACKET || code === RBRACE) return this.close(code, scope);
+    if (scope?.hasValue) {
+      if (code !== COMMA) {
+        scanner.unexpected(code, `was expecting comma to separate ${SCOPE_NAMES[`${scope.inObject}`]} entries`);
+      }
+      scanner.pos++;
+      code = scanner.skipWhitespace();
+    }
+    if (scope) scope.hasValue = true;
+    if (scope?.inObject) return this.readField(code);
+    return this.readValue(code);
+  }
+
+  private takePending(): Tok {
+    const tok = this.pending as Tok;
+    this.pending = null;
+    if (tok === Tok.String) {
+      this.text = this.scanner.readString();
+    } else {
+      this.text = this.pendingText;
+    }
+    return tok;
+  }
+
+  private endOfInput(scope: Scope | undefined): null {
+    if (scope) {
+      this.scanner.failEof(
+        `: expected close marker for ${SCOPE_NAMES[`${scope.inObject}`]} (start marker at ${this.scanner.location(scope.start)})`,
+      );
+    }
+    return null;
+  }
+
+  private close(code: number, scope: Scope | undefined): Tok {
+    const closesObject = code === RBRACE;
+    if (!scope || scope.inObject !== closesObject) {
+      const marker = String.fromCharCode(code);
+      if (!scope) this.scanner.unexpected(code, `expected a valid value ${VALID_VALUES}`);
+      const expected = scope.inObject ? "}" : "]";
+      this.scanner.fail(
+        `Unexpected close marker '${marker}': expected '${expected}' (for ${SCOPE_NAMES[`${scope.inObject}`]} starting at ${this.scanner.location(scope.start)})`,
+      );
+    }
+    this.scanner.pos++;
+    this.scopes.pop();
+    return closesObject ? Tok.EndObject : Tok.EndArray;
+  }
+
+  private readField(code: number): Tok {
+    const { scanner } = this;
+    if (code !== QUOTE) {
+      if (code < 0) scanner.failEof(" within/between Object entries");
+      scanner.unexpected(code, "was expecting double-quote to start field name");
+    }
+    this.fieldName = scanner.readString();
+    const colon = scanner.skipWhitespace();
+    if (colon !== COLON) scanner.unexpected(colon, "was expecting a colon to separate field name and value");
+    scanner.pos++;
+    const valueStart = scanner.skipWhitespace();
+    if (valueStart === QUOTE) {
+      // Jackson reads a string value lazily, so its errors surface on the next call.
+      this.pending = Tok.String;
+    } else {
+      this.pending = this.readValue(valueStart);
+      this.pendingText = this.text;
+    }
+    return Tok.FieldName;
+  }
+
+  private readValue(code: number): Tok {
+    const { scanner } = this;
+    if (code === LBRACE || code === LBRACKET) {
+      this.scopes.push({ inObject: code === LBRACE, start: scanner.pos, hasValue: false });
+      scanner.pos++;
+      return code === LBRACE ? Tok.StartObject : Tok.StartArray;
+    }
+    if (code === QUOTE) {
+      this.text = scanner.readString();
+      return Tok.String;
+    }
+    if (code === MINUS || isDigit(code)) {
+      this.text = scanner.readNumber();
+      return Tok.Number;
+    }
+    if (code < 0) scanner.failEof(": expected a value");
+    if (code === 0x74 || code === 0x66 || code === 0x6e) {
+      const start = scanner.pos;
+      const tok = scanner.readLiteral();
+      this.text = scanner.text.slice(start, scanner.pos);
+      return tok;
+    }
+    return scanner.invalidValueStart(code);
+  }
+}
