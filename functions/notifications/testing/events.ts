@@ -1,6 +1,7 @@
 /**
  * Test support: fixture events as the consumer receives them, optionally altered — the invoice
- * (`data.object`) and the Stripe event (`detail`) can be patched, e.g. another attempt or currency.
+ * (`data.object`), the Stripe event (`detail`) and the envelope can be patched, e.g. another attempt
+ * or currency.
  */
 import { decodeStripeMessage } from "../../../events/parse.ts";
 import { loadFixture } from "../../../fixtures/index.ts";
@@ -11,6 +12,8 @@ export interface EventPatch {
   readonly invoice?: Record<string, unknown>;
   /** Fields merged into `detail` (e.g. `id`, `created`). */
   readonly detail?: Record<string, unknown>;
+  /** Fields merged into the EventBridge envelope (e.g. a redelivery's new `id`). */
+  readonly envelope?: Record<string, unknown>;
   /** Turns the event into another invoice event type (detail-type and detail.type together). */
   readonly type?: string;
 }
@@ -20,6 +23,7 @@ export function invoiceMessage(fixture: string, patch: EventPatch = {}): string 
   const envelope = loadFixture(fixture);
   Object.assign(envelope.detail.data.object, patch.invoice);
   Object.assign(envelope.detail, patch.detail);
+  Object.assign(envelope, patch.envelope);
   if (patch.type) {
     envelope["detail-type"] = patch.type;
     envelope.detail.type = patch.type;

@@ -91,6 +91,8 @@ export interface SnsStandIn extends QueryServer {
   readonly publishes: readonly RecordedPublish[];
   /** From now on, publishes to this endpoint fail with `EndpointDisabled`, as SNS does. */
   disable(endpointArn: string): void;
+  /** Forgets publishes and disabled endpoints. */
+  reset(): void;
 }
 
 /** A recording SNS for mobile push publishes. */
@@ -121,7 +123,15 @@ export async function startSnsStandIn(): Promise<SnsStandIn> {
         `</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
     };
   });
-  return { ...server, publishes, disable: (endpointArn) => disabled.add(endpointArn) };
+  return {
+    ...server,
+    publishes,
+    disable: (endpointArn) => disabled.add(endpointArn),
+    reset() {
+      publishes.length = 0;
+      disabled.clear();
+    },
+  };
 }
 
 /** A pass-through to `target` that can inject AWS errors first. */
