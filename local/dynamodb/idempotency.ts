@@ -5,7 +5,7 @@
 import { IdempotentParameterMismatchError, type JsonObject } from "./errors.ts";
 
 /** How long DynamoDB honours a client request token after the request that used it. */
-export const IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
+const IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
 
 /**
  * Members that may differ between a request and its retry: DynamoDB documents that a replay may
@@ -20,7 +20,7 @@ export function requestFingerprint(request: JsonObject): string {
 }
 
 /** JSON with object members sorted by name, so equal values always serialise alike. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (typeof value === "object" && value !== null) {
     const members = Object.entries(value)

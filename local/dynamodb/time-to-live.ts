@@ -114,7 +114,7 @@ function readSpecification(body: JsonObject): TimeToLiveSpecification {
  * DynamoDB refuses no-op changes and switching attributes without disabling first.
  * @throws ValidationError
  */
-export function nextAttribute(current: string | undefined, specification: TimeToLiveSpecification): string | undefined {
+function nextAttribute(current: string | undefined, specification: TimeToLiveSpecification): string | undefined {
   if (current !== undefined && current !== specification.AttributeName) {
     throw new ValidationError(`TimeToLive is active on a different AttributeName: current AttributeName is ${current}`);
   }

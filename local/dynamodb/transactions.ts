@@ -25,7 +25,7 @@ import { checkItemRequest, conditionHolds, itemIdentity, type CheckedRequest, ty
 import { keyOf, type TableSchemas, type WireItem } from "./schemas.ts";
 
 /** DynamoDB's limit on items per transaction. */
-export const MAX_TRANSACTION_ITEMS = 100;
+const MAX_TRANSACTION_ITEMS = 100;
 
 /** Transaction outcomes, for observability. */
 export interface TransactionCounters {
