@@ -34,6 +34,8 @@ export interface Access {
   readonly stateMachines?: readonly StateMachineName[];
   readonly email?: boolean;
   readonly push?: boolean;
+  /** May put events on the paybus event bus. */
+  readonly putEvents?: boolean;
 }
 
 export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency";
@@ -124,6 +126,26 @@ export const queues = {
 } as const satisfies Record<string, QueueDeclaration>;
 
 export type QueueName = keyof typeof queues;
+
+/** A Lambda function that is not an SQS consumer. */
+export interface FunctionDeclaration {
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly access: Access;
+}
+
+/**
+ * The webhook bridge (`functions/ingest`): verified Stripe webhooks in, the same events on the bus
+ * out, with source {@link WEBHOOK_SOURCE}. Served by a function URL in AWS and at
+ * `/stripe/webhook` by the local runtime.
+ */
+export const webhookBridge = {
+  handler: "functions/ingest/handler.handler",
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  access: { putEvents: true },
+} as const satisfies FunctionDeclaration;
 
 /** Every EventBridge rule paybus puts on the bus. */
 export const rules = [

@@ -40,13 +40,18 @@ function entryError(code: string, message: string): PutEventsResultEntry {
 }
 
 /** Why AWS would refuse this entry, or undefined when it would accept it. */
-export function validateEntry(entry: PutEventsEntry, busNames: ReadonlySet<string>): PutEventsResultEntry | undefined {
+export function validateEntry(
+  entry: PutEventsEntry,
+  busNames: ReadonlySet<string>,
+  options: { partner?: boolean } = {},
+): PutEventsResultEntry | undefined {
   for (const field of ["Source", "DetailType", "Detail"] as const) {
     if (typeof entry[field] !== "string" || entry[field] === "") {
       return entryError("InvalidArgument", `Parameter ${field} is not valid. Reason: ${field} is a required argument.`);
     }
   }
-  if (entry.Source!.startsWith("aws.")) {
+  const partnerSource = options.partner === true && entry.Source!.startsWith("aws.partner/");
+  if (entry.Source!.startsWith("aws.") && !partnerSource) {
     return entryError("NotAuthorizedForSourceException", "Not authorized for the source.");
   }
   const bus = busName(entry.EventBusName);
@@ -151,8 +156,14 @@ export class LocalEventBus {
     return `arn:aws:events:${this.options.region}:${this.options.accountId}:rule/${this.options.name}/${name}`;
   }
 
-  /** PutEvents: validates each entry, archives and routes the accepted ones. */
-  putEvents(entries: PutEventsEntry[] | undefined): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+  /**
+   * PutEvents: validates each entry, archives and routes the accepted ones. `partner` lets
+   * `aws.partner/…` sources in, as the partner integration (not a caller) may use them.
+   */
+  putEvents(
+    entries: PutEventsEntry[] | undefined,
+    options: { partner?: boolean } = {},
+  ): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
     if (!Array.isArray(entries) || entries.length === 0 || entries.length > PUT_EVENTS_MAX_ENTRIES) {
       throw new AwsServiceError(
         "ValidationException",
@@ -167,7 +178,7 @@ export class LocalEventBus {
     }
     const busNames = new Set([this.options.name, "default"]);
     const results = entries.map((entry, index): PutEventsResultEntry => {
-      const problem = validateEntry(entry, busNames);
+      const problem = validateEntry(entry, busNames, options);
       if (problem) {
         if ("ErrorCode" in problem) this.reject(index, entry, problem.ErrorCode, problem.ErrorMessage);
         return problem;

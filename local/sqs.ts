@@ -15,6 +15,7 @@ import type { QueueDeclaration } from "../events/rules.ts";
 
 export interface QueueHandle {
   readonly name: string;
+  readonly physicalName: string;
   readonly url: string;
   readonly arn: string;
   readonly dlqName: string;
@@ -78,6 +79,7 @@ export class LocalSqs {
     });
     const handle: QueueHandle = {
       name,
+      physicalName: physical,
       url: queue.queueUrl,
       arn: queue.queueArn,
       dlqName: dlq.queueName,

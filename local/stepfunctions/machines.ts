@@ -62,10 +62,11 @@ export function registerStateMachine(declaration: StateMachineDeclaration, scope
 }
 
 // The engine's constructor runs asl-validator (ARNs and JSONPaths included) on the original
-// definition; the prepared one is not valid ASL (it is only meant for the engine).
+// definition; the prepared one is not valid ASL (it is only meant for the engine). The validator
+// fills in defaults such as `QueryLanguage` in place, hence the copy.
 function assertValidDefinition(name: string, definition: AslDefinition): void {
   try {
-    new StateMachine(definition as unknown as StateMachineDefinition);
+    new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition);
   } catch (error) {
     throw new InvalidDefinitionError(`State machine '${name}': ${(error as Error).message}`);
   }

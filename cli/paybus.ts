@@ -1,0 +1,241 @@
+/**
+ * `paybus`: run the pipeline locally and talk to it.
+ *
+ *   paybus dev [--port 4010] [--data-dir .paybus] [--demo] [--time-scale 1] [--workflow-time-scale 1]
+ *   paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict]
+ *   paybus send <files…> [--url http://127.0.0.1:4010]
+ *   paybus replay [--from <ISO>] [--to <ISO>] [--event evt_…]… [--url …]
+ *   paybus dlq list|redrive|discard [--queue <name>] [messageId…] [--url …]
+ *   paybus status [--url …]
+ *   paybus rules test --pattern <file|json> <event files…>
+ *   paybus rules lint
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { rulesLint, rulesTest } from "./rules.ts";
+
+export const DEFAULT_PORT = 4010;
+const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+
+/** A mistake the user can fix; printed without a stack trace. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const USAGE = `paybus — Stripe events on EventBridge, locally
+
+Usage:
+  paybus dev [--port ${DEFAULT_PORT}] [--data-dir .paybus] [--demo] [--time-scale 1] [--workflow-time-scale 1]
+  paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict]
+  paybus send <files…> [--url ${DEFAULT_URL}]
+  paybus replay [--from <ISO time>] [--to <ISO time>] [--event evt_…] [--url …]
+  paybus dlq list|redrive|discard [--queue <name>] [messageId…] [--url …]
+  paybus status [--url …]
+  paybus workflows send-now [--url …]
+  paybus rules test --pattern <file|json> <event files…>
+  paybus rules lint
+`;
+
+/** JSON files named on the command line, directories expanded (sorted), each parsed with a clear error. */
+export function readEventFiles(paths: readonly string[]): Array<{ file: string; events: Record<string, unknown>[] }> {
+  if (paths.length === 0) throw new UsageError("no event files given");
+  const files = paths.flatMap((path) => {
+    if (!existsSync(path)) throw new UsageError(`${path}: no such file or directory`);
+    return statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((name) => name.endsWith(".json") && name !== "manifest.json")
+          .sort()
+          .map((name) => join(path, name))
+      : [path];
+  });
+  return files.map((file) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new UsageError(`${file}: invalid JSON: ${(error as Error).message}`);
+    }
+    const events = Array.isArray(parsed) ? parsed : [parsed];
+    for (const event of events) {
+      if (event === null || typeof event !== "object") throw new UsageError(`${file}: expected an EventBridge event object (or a list of them)`);
+    }
+    return { file, events: events as Record<string, unknown>[] };
+  });
+}
+
+async function admin(url: string, path: string, body?: unknown): Promise<any> {
+  let answer: Response;
+  try {
+    answer = await fetch(`${url}/_paybus${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  } catch {
+    throw new UsageError(`cannot reach a paybus runtime at ${url}: start one with \`npm start\` or \`paybus dev\`, or pass --url`);
+  }
+  const payload = (await answer.json()) as { error?: string } & Record<string, any>;
+  if (!answer.ok) throw new UsageError(payload.error ?? `${answer.status} ${answer.statusText}`);
+  return payload;
+}
+
+async function dev(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string", default: String(DEFAULT_PORT) },
+      "data-dir": { type: "string", default: ".paybus" },
+      demo: { type: "boolean", default: false },
+      "time-scale": { type: "string", default: "1" },
+      "workflow-time-scale": { type: "string" },
+    },
+  });
+  const { startDev } = await import("../local/dev.ts");
+  const dev = await startDev({
+    port: Number(values.port),
+    dataDir: resolve(values["data-dir"]),
+    timeScale: Number(values["time-scale"]),
+    workflowTimeScale: values["workflow-time-scale"] === undefined ? undefined : Number(values["workflow-time-scale"]),
+    demo: values.demo,
+  });
+  await new Promise<void>((resolvePromise) => {
+    const stop = () => resolvePromise();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  process.stdout.write("\nstopping…\n");
+  await dev.stop();
+  return 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      events: { type: "string", multiple: true },
+      json: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
+      strict: { type: "boolean", default: false },
+      timeout: { type: "string", default: "120" },
+    },
+  });
+  const inputs = readEventFiles([...(values.events ?? []), ...positionals]);
+  const { runEvents, formatReport } = await import("../local/run.ts");
+  const dataDir = values["data-dir"] ? resolve(values["data-dir"]) : mkdtempSync(join(tmpdir(), "paybus-run-"));
+  try {
+    const report = await runEvents(inputs, { dataDir, timeoutMs: Number(values.timeout) * 1000, progress: values.json ? undefined : process.stderr });
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    const problems = report.totals.rejected + report.totals.inDlq;
+    return values.strict && problems > 0 ? 1 : 0;
+  } finally {
+    if (!values["data-dir"]) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function send(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { url: { type: "string", default: DEFAULT_URL } } });
+  let failed = 0;
+  for (const { file, events } of readEventFiles(positionals)) {
+    const { results } = await admin(values.url, "/send", events);
+    results.forEach((result: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }, index: number) => {
+      const label = events.length > 1 ? `${file}[${index}]` : file;
+      if (result.EventId) process.stdout.write(`accepted  ${label}  ${result.EventId}\n`);
+      else {
+        failed++;
+        process.stdout.write(`rejected  ${label}  ${result.ErrorCode}: ${result.ErrorMessage}\n`);
+      }
+    });
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+async function replay(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { url: { type: "string", default: DEFAULT_URL }, from: { type: "string" }, to: { type: "string" }, event: { type: "string", multiple: true } },
+  });
+  const result = await admin(values.url, "/replay", { start: values.from, end: values.to, stripeEventIds: values.event });
+  process.stdout.write(`replayed ${result.events} event(s) as ${result.replayName}\n`);
+  return 0;
+}
+
+async function dlq(argv: string[]): Promise<number> {
+  const [action = "list", ...rest] = argv;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { url: { type: "string", default: DEFAULT_URL }, queue: { type: "string" } } });
+  if (action === "list") {
+    const { queues } = await admin(values.url, "/dlq");
+    for (const { queue, messages } of queues as Array<{ queue: string; messages: Array<{ messageId: string; receiveCount: number; error?: string }> }>) {
+      if (values.queue && queue !== values.queue) continue;
+      process.stdout.write(`${queue}: ${messages.length} message(s) in the DLQ\n`);
+      for (const message of messages) process.stdout.write(`  ${message.messageId}  receives=${message.receiveCount}  ${message.error ?? "(no error recorded)"}\n`);
+    }
+    return 0;
+  }
+  if (action !== "redrive" && action !== "discard") throw new UsageError(`unknown dlq action "${action}" (list, redrive, discard)`);
+  if (!values.queue) throw new UsageError(`dlq ${action} needs --queue <name>`);
+  const result = await admin(values.url, `/dlq/${action}`, { queue: values.queue, messageIds: positionals.length > 0 ? positionals : undefined });
+  process.stdout.write(`${action === "redrive" ? "redrove" : "discarded"} ${result.messageIds.length} message(s) from the ${values.queue} DLQ\n`);
+  return 0;
+}
+
+async function status(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { url: { type: "string", default: DEFAULT_URL } } });
+  const state = await admin(values.url, "/status");
+  process.stdout.write(`runtime at ${values.url} (${state.quiet ? "quiet" : "busy"})\n`);
+  for (const [name, endpoint] of Object.entries(state.endpoints)) process.stdout.write(`  ${name.padEnd(14)} ${endpoint}\n`);
+  for (const queue of state.queues) {
+    process.stdout.write(`  queue ${queue.queue.padEnd(14)} ready=${queue.ready} in-flight=${queue.inFlight} delayed=${queue.delayed} dlq=${queue.dlq}\n`);
+  }
+  return 0;
+}
+
+async function workflows(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action !== "send-now") throw new UsageError(`unknown workflows action "${action ?? ""}" (send-now)`);
+  const { values } = parseArgs({ args: rest, options: { url: { type: "string", default: DEFAULT_URL } } });
+  const result = await admin(values.url, "/followups/send-now", {});
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "dev":
+        return await dev(rest);
+      case "run":
+        return await run(rest);
+      case "send":
+        return await send(rest);
+      case "replay":
+        return await replay(rest);
+      case "dlq":
+        return await dlq(rest);
+      case "status":
+        return await status(rest);
+      case "workflows":
+        return await workflows(rest);
+      case "rules":
+        if (rest[0] === "test") return await rulesTest(rest.slice(1));
+        if (rest[0] === "lint") return await rulesLint();
+        throw new UsageError(`unknown rules action "${rest[0] ?? ""}" (test, lint)`);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+    }
+  } catch (error) {
+    const known = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+    return 2;
+  }
+}
+
+if (process.argv[1]?.endsWith("cli/paybus.ts")) {
+  process.exitCode = await main(process.argv.slice(2));
+}

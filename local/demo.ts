@@ -1,0 +1,52 @@
+/**
+ * The demo scenario `npm start` plays: customers with emails and devices, then the fixtures (with a
+ * few redeliveries and two larger purchases), so a newcomer sees notifications, points, a tier
+ * promotion and engagement workflows within seconds.
+ */
+import { fixtureNames, loadFixture } from "../fixtures/index.ts";
+import { putProfile } from "../functions/shared/profiles.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** Demo customers: the Stripe customers of the invoice fixtures, plus one without a device. */
+const DEMO_CUSTOMERS = [
+  { customerId: "cus_AbIItO38LiTlry", email: "jenny.rosen@example.com", name: "Jenny Rosen", locale: "en-US", devices: 1 },
+  { customerId: "cus_rr45S67CzesPOY", email: "sam.lee@example.com", name: "Sam Lee", locale: "en-GB", devices: 1 },
+  { customerId: "cus_61BSXNh6V2pQ3q", email: "hana.sato@example.jp", name: "Hana Sato", locale: "ja-JP", devices: 1 },
+  { customerId: "cus_Qul9Qa3lJkatBi", email: "alex.martin@example.com", name: "Alex Martin", locale: "fr-FR", devices: 0 },
+] as const;
+
+/** Seeds the profile table and registers a push endpoint per device in the local SNS. */
+export async function seedDemoCustomers(runtime: Runtime): Promise<void> {
+  for (const customer of DEMO_CUSTOMERS) {
+    const pushEndpoints = Array.from({ length: customer.devices }, (_, i) =>
+      runtime.sns.createEndpoint("paybus-demo", `device-token-${customer.customerId}-${i}`),
+    );
+    await putProfile({ customerId: customer.customerId, email: customer.email, name: customer.name, locale: customer.locale, pushEndpoints });
+  }
+}
+
+/** A copy of a purchase fixture as a new purchase: new ids, another amount and customer. */
+function purchaseLike(base: string, suffix: string, amount: number, customerId: string): Record<string, any> {
+  const event = loadFixture(base);
+  const object = event.detail.data.object;
+  event.id = `${event.id.slice(0, -4)}${suffix}`;
+  event.detail.id = `evt_demo${suffix}${event.detail.id.slice(8 + suffix.length)}`;
+  object.id = `pi_demo${suffix}${object.id.slice(7 + suffix.length)}`;
+  object.amount = object.amount_received = amount;
+  object.metadata = { ...object.metadata, customer_id: customerId, order_id: `ORD-DEMO-${suffix}` };
+  return event;
+}
+
+/** The demo events, in the order they are sent. */
+export function demoEvents(): Array<Record<string, any>> {
+  const fixtures = fixtureNames.map((name) => loadFixture(name));
+  const redelivered = ["01", "03"].map((name) => ({ ...loadFixture(name), id: crypto.randomUUID() }));
+  return [
+    ...fixtures,
+    ...redelivered,
+    // $600 of premium items: 1,200 points, a Silver promotion and the tier-upgrade workflow.
+    purchaseLike("03", "0600", 60_000, "C-100877"),
+    // $300 of premium items: 600 points, a high-value purchase.
+    purchaseLike("03", "0300", 30_000, "C-424242"),
+  ];
+}

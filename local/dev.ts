@@ -1,0 +1,132 @@
+/**
+ * `paybus dev` (and `npm start`): start the runtime on a fixed port with the webhook bridge, the
+ * admin API and the follow-up scheduler, print how to reach everything, and optionally play the demo.
+ */
+import { adminRoute } from "./admin.ts";
+import { demoEvents, seedDemoCustomers } from "./demo.ts";
+import { Runtime } from "./runtime.ts";
+import { loyaltySnapshot } from "./state.ts";
+import { WEBHOOK_PATH, webhookRoute } from "./webhook.ts";
+
+export interface DevOptions {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly timeScale?: number;
+  /** How fast workflow time runs: 0.0001 makes the 72-hour follow-up come after ~26 s. */
+  readonly workflowTimeScale?: number | undefined;
+  readonly demo?: boolean;
+  readonly out?: NodeJS.WritableStream;
+  /** Seconds between runs of the follow-up dispatcher (an EventBridge schedule in AWS). */
+  readonly dispatchEverySeconds?: number;
+}
+
+/** A clock for workflow time: runs `1/scale` times faster than real time, and can jump ahead. */
+export class WorkflowClock {
+  private readonly started = Date.now();
+  private offsetMs = 0;
+
+  constructor(private readonly scale = 1) {}
+
+  now(): Date {
+    const elapsed = Date.now() - this.started;
+    return new Date(this.started + elapsed / this.scale + this.offsetMs);
+  }
+
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface Dev {
+  readonly runtime: Runtime;
+  readonly clock: WorkflowClock;
+  stop(): Promise<void>;
+}
+
+const FOLLOW_UP_DELAY_MS = 72 * 3600 * 1000;
+
+/** Starts the development runtime; resolves once it serves (and the demo, if asked, was sent). */
+export async function startDev(options: DevOptions): Promise<Dev> {
+  const out = options.out ?? process.stdout;
+  const workflowTimeScale = options.workflowTimeScale ?? (options.demo ? 0.0001 : 1);
+  const runtime = await Runtime.start({
+    port: options.port,
+    dataDir: options.dataDir,
+    timeScale: options.timeScale ?? 1,
+    env: process.env.STRIPE_WEBHOOK_SECRETS || process.env.STRIPE_WEBHOOK_SECRET
+      ? { STRIPE_WEBHOOK_SECRETS: (process.env.STRIPE_WEBHOOK_SECRETS ?? process.env.STRIPE_WEBHOOK_SECRET)! }
+      : {},
+  });
+  const clock = new WorkflowClock(workflowTimeScale);
+  runtime.addRoute(webhookRoute(runtime));
+  runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => sendFollowupsNow(runtime, clock) }));
+
+  const dispatcher = setInterval(() => {
+    void runtime.runScheduled("FollowupDispatch", clock.now()).catch((error: Error) => out.write(`follow-up dispatch failed: ${error.message}\n`));
+  }, (options.dispatchEverySeconds ?? 5) * 1000);
+
+  printBanner(runtime, out);
+  if (options.demo) await playDemo(runtime, out);
+  return {
+    runtime,
+    clock,
+    stop: async () => {
+      clearInterval(dispatcher);
+      await runtime.stop();
+    },
+  };
+}
+
+/** Jumps workflow time past the follow-up delay and runs the dispatcher ("send now"). */
+export async function sendFollowupsNow(runtime: Runtime, clock: WorkflowClock): Promise<unknown> {
+  clock.advance(FOLLOW_UP_DELAY_MS);
+  return runtime.runScheduled("FollowupDispatch", clock.now());
+}
+
+function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
+  const e = runtime.endpoints;
+  out.write(
+    [
+      `paybus local runtime — ${e.gateway}`,
+      "",
+      `  EventBridge   ${e.eventBridge}   (bus ${runtime.busName})`,
+      `  SQS           ${e.sqs}`,
+      `  DynamoDB      ${e.dynamodb}`,
+      `  Step Functions ${e.stepFunctions}`,
+      `  SES           ${e.ses}   (sent mail: ${e.ses}/store via the local SES)`,
+      `  SNS           ${e.sns}`,
+      "",
+      "Point the AWS CLI or SDK at it:",
+      `  export AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventBridge} AWS_ENDPOINT_URL_SQS=${e.sqs} AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_SFN=${e.stepFunctions}`,
+      "  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+      "",
+      "Forward real test-mode Stripe events (set STRIPE_WEBHOOK_SECRET to the secret it prints):",
+      `  stripe listen --forward-to ${e.gateway.replace("127.0.0.1", "localhost")}${WEBHOOK_PATH}`,
+      "",
+      "Try: npx paybus send fixtures/stripe-events/03-payment-intent-succeeded-usd.json · npx paybus status · npx paybus dlq list",
+      "Ctrl-C stops; balances and the archive stay in the data directory.",
+      "",
+    ].join("\n"),
+  );
+}
+
+async function playDemo(runtime: Runtime, out: NodeJS.WritableStream): Promise<void> {
+  await seedDemoCustomers(runtime);
+  const events = demoEvents();
+  const results = runtime.sendEnvelopes(events);
+  const rejected = results.filter((result) => "ErrorCode" in result).length;
+  out.write(`demo: sent ${events.length} events (${rejected} rejected by the bus); waiting for the pipeline…\n`);
+  await runtime.waitForQuiet(60_000);
+  const emails = runtime.journal.list("effect.email");
+  const pushes = runtime.journal.list("effect.push").filter((push) => push.status === "delivered");
+  out.write(`\ndemo: ${emails.length} email(s), ${pushes.length} push(es)\n`);
+  for (const email of emails) out.write(`  email → ${email.to.join(", ")}: ${email.subject}\n`);
+  for (const push of pushes) out.write(`  push  → …${push.targetArn.slice(-12)}: ${push.title ?? ""}\n`);
+  const { customers } = await loyaltySnapshot(runtime);
+  for (const customer of customers) out.write(`  loyalty ${customer.customerId}: ${customer.points} points, ${customer.tier}\n`);
+  for (const execution of runtime.sfn.executions()) {
+    out.write(`  workflow ${execution.name}: ${execution.status} via ${execution.path.join(" → ")}\n`);
+  }
+  const dlq = runtime.journal.list("queue.dlq").length;
+  out.write(`  DLQ: ${dlq} message(s)${dlq ? " — see `npx paybus dlq list`" : ""}\n\n`);
+}

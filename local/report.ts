@@ -1,0 +1,116 @@
+/**
+ * The `paybus run` report: what happened to every input event, and what the pipeline produced.
+ * Every input is accounted for: accepted (with its rules, deliveries and consumer attempts) or
+ * rejected (with the reason).
+ */
+import type { Recorded } from "./journal.ts";
+import type { Runtime } from "./runtime.ts";
+import { dlqListing } from "./admin.ts";
+
+export interface InputOutcome {
+  readonly label: string;
+  readonly status: "accepted" | "rejected";
+  readonly error?: string | undefined;
+  readonly eventId?: string | undefined;
+  readonly stripeEventId?: string | undefined;
+  readonly detailType?: string | undefined;
+  readonly rules: string[];
+  readonly deliveries: Array<{ rule: string; attempts: number; outcome: "delivered" | "target-dlq" | "pending" }>;
+  readonly attempts: Array<{ queue: string; receiveCount: number; outcome: string; error?: string | undefined }>;
+  readonly dlq: Array<{ queue: string; error?: string | undefined }>;
+  /** Where the input ended: consumed, in a DLQ, matched no rule, or rejected by the bus. */
+  readonly result: "consumed" | "dlq" | "unmatched" | "rejected" | "in-progress";
+}
+
+export interface RunReport {
+  readonly inputs: InputOutcome[];
+  readonly totals: {
+    inputs: number;
+    accepted: number;
+    rejected: number;
+    unmatched: number;
+    consumed: number;
+    inDlq: number;
+    consumerAttempts: number;
+    retries: number;
+    emails: number;
+    pushes: number;
+    workflows: number;
+  };
+  readonly emails: Array<{ to: string[]; subject: string }>;
+  readonly pushes: Array<{ targetArn: string; title?: string | undefined }>;
+  readonly loyalty: unknown;
+  readonly workflows: Array<{ name: string; status: string; path: string[] }>;
+  readonly dlq: ReturnType<typeof dlqListing>;
+}
+
+export interface SentInput {
+  readonly label: string;
+  readonly result: { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+  readonly stripeEventId?: string | undefined;
+  readonly detailType?: string | undefined;
+}
+
+function outcomeOf(input: SentInput, byEvent: Map<string, Recorded[]>): InputOutcome {
+  const base = { label: input.label, stripeEventId: input.stripeEventId, detailType: input.detailType };
+  if ("ErrorCode" in input.result) {
+    return { ...base, status: "rejected", error: `${input.result.ErrorCode}: ${input.result.ErrorMessage}`, rules: [], deliveries: [], attempts: [], dlq: [], result: "rejected" };
+  }
+  const entries = byEvent.get(input.result.EventId) ?? [];
+  const accepted = entries.find((entry) => entry.kind === "bus.accepted");
+  const rules = accepted?.kind === "bus.accepted" ? accepted.matchedRules : [];
+  const deliveries = rules.map((rule) => {
+    const forRule = entries.filter((entry) => "rule" in entry && entry.rule === rule);
+    const done = forRule.find((entry) => entry.kind === "target.delivered" || entry.kind === "target.dlq");
+    return {
+      rule,
+      attempts: forRule.filter((entry) => entry.kind === "target.delivered" || entry.kind === "target.failed").length,
+      outcome: done?.kind === "target.delivered" ? ("delivered" as const) : done ? ("target-dlq" as const) : ("pending" as const),
+    };
+  });
+  const attempts = entries.flatMap((entry) =>
+    entry.kind === "consumer.attempt" ? [{ queue: entry.queue, receiveCount: entry.receiveCount, outcome: entry.outcome, error: entry.error }] : [],
+  );
+  const dlq = entries.flatMap((entry) => (entry.kind === "queue.dlq" ? [{ queue: entry.queue, error: entry.error }] : []));
+  const consumed = attempts.filter((a) => a.outcome === "succeeded").length >= deliveries.length && deliveries.length > 0;
+  const result = rules.length === 0 ? "unmatched" : dlq.length > 0 || deliveries.some((d) => d.outcome === "target-dlq") ? "dlq" : consumed ? "consumed" : "in-progress";
+  return { ...base, status: "accepted", eventId: input.result.EventId, rules, deliveries, attempts, dlq, result };
+}
+
+/** Builds the report for the inputs of one run from the runtime's journal and engines. */
+export async function buildReport(runtime: Runtime, inputs: readonly SentInput[], loyalty: unknown): Promise<RunReport> {
+  const byEvent = new Map<string, Recorded[]>();
+  for (const entry of runtime.journal.list()) {
+    const id = "eventId" in entry ? entry.eventId : undefined;
+    if (!id) continue;
+    let list = byEvent.get(id);
+    if (!list) byEvent.set(id, (list = []));
+    list.push(entry);
+  }
+  const outcomes = inputs.map((input) => outcomeOf(input, byEvent));
+  const emails = runtime.journal.list("effect.email").map(({ to, subject }) => ({ to, subject }));
+  const pushes = runtime.journal.list("effect.push").filter((p) => p.status === "delivered").map(({ targetArn, title }) => ({ targetArn, title }));
+  const workflows = runtime.sfn.executions().map((execution) => ({ name: execution.name, status: execution.status, path: execution.path }));
+  const attempts = outcomes.flatMap((o) => o.attempts);
+  return {
+    inputs: outcomes,
+    totals: {
+      inputs: outcomes.length,
+      accepted: outcomes.filter((o) => o.status === "accepted").length,
+      rejected: outcomes.filter((o) => o.status === "rejected").length,
+      unmatched: outcomes.filter((o) => o.result === "unmatched").length,
+      consumed: outcomes.filter((o) => o.result === "consumed").length,
+      inDlq: outcomes.filter((o) => o.result === "dlq").length,
+      consumerAttempts: attempts.length,
+      retries: attempts.filter((a) => a.receiveCount > 1).length,
+      emails: emails.length,
+      pushes: pushes.length,
+      workflows: workflows.length,
+    },
+    emails,
+    pushes,
+    loyalty,
+    workflows,
+    dlq: dlqListing(runtime),
+  };
+}

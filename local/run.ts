@@ -1,0 +1,72 @@
+/**
+ * `paybus run`: start a runtime, feed it events, wait until every queue and workflow is quiet,
+ * and report what happened to each input.
+ */
+import { buildReport, type RunReport, type SentInput } from "./report.ts";
+import { Runtime } from "./runtime.ts";
+import { loyaltySnapshot } from "./state.ts";
+
+export interface RunOptions {
+  readonly dataDir: string;
+  readonly timeoutMs?: number;
+  /** Where progress lines go (stderr for humans); none when omitted. */
+  readonly progress?: NodeJS.WritableStream | undefined;
+  readonly timeScale?: number;
+}
+
+/** Sends every input event and returns the report once the pipeline is quiet. */
+export async function runEvents(
+  inputs: ReadonlyArray<{ file: string; events: Record<string, unknown>[] }>,
+  options: RunOptions,
+): Promise<RunReport> {
+  const runtime = await Runtime.start({ dataDir: options.dataDir, port: 0, timeScale: options.timeScale ?? 0.05, workflowTimeScale: 0.0001 });
+  try {
+    const sent: SentInput[] = [];
+    for (const { file, events } of inputs) {
+      const results = runtime.sendEnvelopes(events);
+      results.forEach((result, index) => {
+        const detail = events[index]?.detail as { id?: unknown } | undefined;
+        sent.push({
+          label: events.length > 1 ? `${file}[${index}]` : file,
+          result,
+          stripeEventId: typeof detail?.id === "string" ? detail.id : undefined,
+          detailType: typeof events[index]?.["detail-type"] === "string" ? (events[index]!["detail-type"] as string) : undefined,
+        });
+      });
+      options.progress?.write(`sent ${sent.length} event(s)\r`);
+    }
+    options.progress?.write(`\nwaiting for the pipeline to settle…\n`);
+    await runtime.waitForQuiet(options.timeoutMs ?? 120_000);
+    return await buildReport(runtime, sent, await loyaltySnapshot(runtime));
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** The report for people: one line per input, then the totals and outcomes. */
+export function formatReport(report: RunReport): string {
+  const lines: string[] = [];
+  for (const input of report.inputs) {
+    const what = `${input.detailType ?? "?"} ${input.stripeEventId ?? ""}`.trim();
+    const detail =
+      input.status === "rejected"
+        ? input.error
+        : input.result === "unmatched"
+          ? "matched no rule (archived)"
+          : `${input.rules.join(", ")}; ${input.attempts.length} attempt(s)${input.dlq.length ? `; DLQ: ${input.dlq.map((d) => d.error ?? "?").join("; ")}` : ""}`;
+    lines.push(`${input.result.padEnd(11)} ${input.label}  ${what}  ${detail ?? ""}`);
+  }
+  const t = report.totals;
+  lines.push(
+    "",
+    `inputs ${t.inputs}: accepted ${t.accepted}, rejected ${t.rejected}, unmatched ${t.unmatched}, consumed ${t.consumed}, in DLQ ${t.inDlq}`,
+    `consumer attempts ${t.consumerAttempts} (retries ${t.retries}); emails ${t.emails}; pushes ${t.pushes}; workflows ${t.workflows}`,
+  );
+  for (const email of report.emails) lines.push(`  email → ${email.to.join(", ")}: ${email.subject}`);
+  for (const push of report.pushes) lines.push(`  push  → ${push.targetArn.split("/").slice(-2).join("/")}: ${push.title ?? ""}`);
+  for (const customer of (report.loyalty as { customers?: Array<{ customerId: string; points: number; tier: string }> })?.customers ?? []) {
+    lines.push(`  loyalty ${customer.customerId}: ${customer.points} points (${customer.tier})`);
+  }
+  for (const workflow of report.workflows) lines.push(`  workflow ${workflow.name}: ${workflow.status} via ${workflow.path.join(" → ")}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,423 @@
+/**
+ * The embedded local runtime: the whole paybus pipeline on one machine, no AWS account, no Docker.
+ *
+ * It starts local engines for every AWS service paybus uses, creates the bus rules, queues, tables
+ * and state machines from the same declarations the SST stacks read, points the AWS SDK at them
+ * through `AWS_ENDPOINT_URL_<SERVICE>`, and runs the unmodified handlers.
+ */
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
+import { tables } from "../functions/shared/tables.ts";
+import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
+import { Archive } from "./archive.ts";
+import { handleAwsJson } from "./aws-json.ts";
+import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
+import { EventSourceMapping } from "./event-source-mapping.ts";
+import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
+import { SwitchableFaults } from "./faults.ts";
+import { Journal } from "./journal.ts";
+import { LambdaHost, type LocalFunction } from "./lambda.ts";
+import { LocalSes } from "./ses.ts";
+import { LocalSns } from "./sns.ts";
+import { LocalSqs } from "./sqs.ts";
+import { startLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/index.ts";
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+export interface RuntimeOptions {
+  /** Where balances (DynamoDB) and the bus archive are kept; in-memory DynamoDB when `null`. */
+  readonly dataDir?: string | null;
+  /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */
+  readonly port?: number;
+  readonly host?: string;
+  readonly region?: string;
+  readonly accountId?: string;
+  readonly busName?: string;
+  /**
+   * Scales queue visibility timeouts and EventBridge retry delays; 1 is AWS's timing. Tests use a
+   * small value so that retries come back within a second.
+   */
+  readonly timeScale?: number;
+  /** Scales Step Functions waits and retry intervals (the 72-hour follow-up wait in the demo). */
+  readonly workflowTimeScale?: number;
+  /** Prefix for physical resource names. */
+  readonly prefix?: string;
+  /** Extra environment for the functions (e.g. loyalty configuration). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly rules?: readonly RuleDeclaration[];
+}
+
+export interface RuntimeEndpoints {
+  readonly gateway: string;
+  readonly eventBridge: string;
+  readonly sqs: string;
+  readonly dynamodb: string;
+  readonly stepFunctions: string;
+  readonly ses: string;
+  readonly sns: string;
+}
+
+/** Fault switches for the downstream services, for tests and the reliability suite. */
+export interface RuntimeFaults {
+  readonly dynamodb: SwitchableFaults;
+  readonly ses: SwitchableFaults;
+  readonly sns: SwitchableFaults;
+}
+
+/** The function name a handler gets locally, derived from its folder (`functions/loyalty/handler.handler` -> `paybus-loyalty`). */
+export function functionName(prefix: string, handler: string): string {
+  return `${prefix}-${handler.split("/")[1]}`;
+}
+
+const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
+
+/** A running local runtime. */
+export class Runtime {
+  readonly journal = new Journal();
+  readonly faults: RuntimeFaults = { dynamodb: new SwitchableFaults(), ses: new SwitchableFaults(), sns: new SwitchableFaults() };
+  readonly mappings = new Map<QueueName, EventSourceMapping>();
+  readonly lambda: LambdaHost;
+  readonly functions = new Map<string, LocalFunction>();
+  readonly prefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  dynamo!: LocalDynamo;
+  sqs!: LocalSqs;
+  ses!: LocalSes;
+  sns!: LocalSns;
+  sfn!: LocalStepFunctions;
+  bus!: LocalEventBus;
+  archive!: Archive;
+  tableNames!: Record<keyof typeof tables, string>;
+  endpoints!: RuntimeEndpoints;
+  private gateway: Server | undefined;
+  private readonly routes: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>> = [];
+  private readonly savedEnv = new Map<string, string | undefined>();
+
+  private constructor(readonly options: RuntimeOptions) {
+    this.prefix = options.prefix ?? "paybus";
+    this.region = options.region ?? "us-east-1";
+    this.accountId = options.accountId ?? "000000000000";
+    this.lambda = new LambdaHost(PROJECT_ROOT, this.region, this.accountId);
+  }
+
+  /** Starts every engine and the gateway; resolves once the pipeline accepts events. */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const runtime = new Runtime(options);
+    try {
+      await runtime.boot();
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+    return runtime;
+  }
+
+  private get dataDir(): string | undefined {
+    if (this.options.dataDir === null) return undefined;
+    return resolve(this.options.dataDir ?? join(PROJECT_ROOT, ".paybus"));
+  }
+
+  private async boot(): Promise<void> {
+    const host = this.options.host ?? "127.0.0.1";
+    const timeScale = this.options.timeScale ?? 1;
+    const dataDir = this.dataDir;
+
+    this.dynamo = await startLocalDynamo({ ...(dataDir ? { dataDir: join(dataDir, "dynamodb") } : {}), host, port: 0, faults: this.faults.dynamodb });
+    this.tableNames = await this.dynamo.createTables(tables, this.prefix);
+    this.ses = new LocalSes({ journal: this.journal, faults: this.faults.ses, host });
+    this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
+    await Promise.all([this.ses.start(), this.sns.start()]);
+    this.sqs = await LocalSqs.start({ host, region: this.region, prefix: this.prefix, timeScale });
+
+    this.registerFunctions();
+    this.sfn = await startLocalStepFunctions({
+      host,
+      port: 0,
+      region: this.region,
+      accountId: this.accountId,
+      timeScale: this.options.workflowTimeScale ?? 1,
+      stateMachines: Object.keys(stateMachines).map((name) => ({
+        name: `${this.prefix}-${name}`,
+        definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
+      })),
+      invokeLambda: (arnOrName, payload) => this.invokeByArn(arnOrName, payload),
+    });
+    this.journalWorkflows();
+
+    this.archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${this.busName}.jsonl`));
+    for (const [name, declaration] of Object.entries(queues)) this.sqs.createQueue(name, declaration);
+    this.bus = new LocalEventBus({
+      name: this.busName,
+      region: this.region,
+      accountId: this.accountId,
+      rules: this.options.rules ?? ruleList,
+      targets: (rule) => this.bindTarget(rule),
+      journal: this.journal,
+      archive: this.archive,
+      retryTimeScale: timeScale,
+    });
+
+    await this.startGateway(host);
+    this.endpoints = {
+      gateway: this.gatewayUrl,
+      eventBridge: this.gatewayUrl,
+      sqs: this.sqs.endpoint,
+      dynamodb: this.dynamo.endpoint,
+      stepFunctions: this.sfn.endpoint,
+      ses: this.ses.endpoint,
+      sns: this.sns.endpoint,
+    };
+    this.applyEnvironment();
+
+    for (const [name, declaration] of Object.entries(queues) as Array<[QueueName, (typeof queues)[QueueName]]>) {
+      const mapping = new EventSourceMapping({
+        sqs: this.sqs,
+        queue: this.sqs.queue(name),
+        fn: this.functions.get(functionName(this.prefix, declaration.consumer.handler))!,
+        consumer: declaration.consumer,
+        lambda: this.lambda,
+        journal: this.journal,
+        region: this.region,
+      });
+      this.mappings.set(name, mapping);
+      mapping.start();
+    }
+  }
+
+  get busName(): string {
+    return this.options.busName ?? `${this.prefix}-bus`;
+  }
+
+  get gatewayUrl(): string {
+    const address = this.gateway?.address() as AddressInfo | undefined;
+    return address ? `http://${this.options.host ?? "127.0.0.1"}:${address.port}` : "";
+  }
+
+  private registerFunctions(): void {
+    const add = (handler: string, timeoutSeconds: number, memoryMb: number, name = functionName(this.prefix, handler)) =>
+      this.functions.set(name, { name, handler, timeoutSeconds, memoryMb });
+    for (const queue of Object.values(queues)) add(queue.consumer.handler, queue.consumer.timeoutSeconds, queue.consumer.memoryMb);
+    add(webhookBridge.handler, webhookBridge.timeoutSeconds, webhookBridge.memoryMb);
+    for (const machine of Object.values(stateMachines)) {
+      for (const [logical, fn] of Object.entries(machine.functions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
+    }
+    for (const [logical, fn] of Object.entries(scheduledFunctions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
+  }
+
+  /** Invokes a function by name or ARN (Step Functions tasks, scheduled functions). */
+  async invokeByArn(arnOrName: string, payload: unknown): Promise<unknown> {
+    const name = arnOrName.split(":").pop() ?? arnOrName;
+    const fn = this.functions.get(name);
+    if (!fn) throw Object.assign(new Error(`Function not found: ${arnOrName}`), { name: "ResourceNotFoundException" });
+    const invocation = await this.lambda.invoke(fn, payload);
+    if (!invocation.ok) throw invocation.error;
+    return invocation.result;
+  }
+
+  /** Runs a scheduled function now, as its EventBridge schedule would (the event carries `time`). */
+  async runScheduled(logical: keyof typeof scheduledFunctions, time = new Date()): Promise<unknown> {
+    return this.invokeByArn(`${this.prefix}-${logical}`, {
+      version: "0",
+      id: crypto.randomUUID(),
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+      account: this.accountId,
+      time: time.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      region: this.region,
+      resources: [`arn:aws:events:${this.region}:${this.accountId}:rule/${this.prefix}-${logical}`],
+      detail: {},
+    });
+  }
+
+  private bindTarget(rule: RuleDeclaration): RuleTargetBinding {
+    const dlq = this.sqs.createPlainQueue(`${rule.name}-target-dlq`);
+    const deadLetter: RuleTargetBinding["deadLetter"] = async (eventJson, error, ruleArn) => {
+      await this.sqs.client.send(
+        new SendMessageCommand({
+          QueueUrl: dlq.url,
+          MessageBody: eventJson,
+          MessageAttributes: {
+            RULE_ARN: { DataType: "String", StringValue: ruleArn },
+            ERROR_CODE: { DataType: "String", StringValue: error.name },
+            ERROR_MESSAGE: { DataType: "String", StringValue: error.message.slice(0, 256) },
+          },
+        }),
+      );
+    };
+    if ("queue" in rule.target) {
+      const queue = this.sqs.queue(rule.target.queue);
+      return {
+        arn: queue.arn,
+        deliver: async (eventJson) => {
+          await this.sqs.client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: eventJson }));
+        },
+        deadLetter,
+      };
+    }
+    const machine = rule.target.stateMachine;
+    const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-${machine}`;
+    const client = new SFNClient({ endpoint: this.sfn.endpoint, region: this.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    return {
+      arn,
+      deliver: async (eventJson) => {
+        await client.send(new StartExecutionCommand({ stateMachineArn: arn, input: eventJson }));
+      },
+      deadLetter,
+    };
+  }
+
+  /** Journals each workflow execution when it starts and when it ends. */
+  private journalWorkflows(): void {
+    const seen = new Map<string, string>();
+    this.sfn.onChange((change) => {
+      if (change.kind !== "execution") return;
+      const execution = this.sfn.executions().find((e) => e.executionArn === change.executionArn);
+      if (!execution || seen.get(execution.executionArn) === execution.status) return;
+      if (!seen.has(execution.executionArn)) {
+        this.journal.record({ kind: "workflow.started", executionArn: execution.executionArn, stateMachine: execution.stateMachineArn, name: execution.name });
+      }
+      seen.set(execution.executionArn, execution.status);
+      if (execution.status !== "RUNNING") this.journal.record({ kind: "workflow.finished", executionArn: execution.executionArn, status: execution.status });
+    });
+  }
+
+  /** Points the AWS SDK (in this process) at the local engines and gives functions their config. */
+  private applyEnvironment(): void {
+    const env: Record<string, string> = {
+      ...FAKE_CREDENTIALS,
+      AWS_REGION: this.region,
+      AWS_ENDPOINT_URL_DYNAMODB: this.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SQS: this.endpoints.sqs,
+      AWS_ENDPOINT_URL_SES: this.endpoints.ses,
+      AWS_ENDPOINT_URL_SNS: this.endpoints.sns,
+      AWS_ENDPOINT_URL_SFN: this.endpoints.stepFunctions,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: this.endpoints.eventBridge,
+      POWERTOOLS_DEV: "false",
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "SILENT",
+      POWERTOOLS_METRICS_NAMESPACE: "paybus",
+      PAYBUS_EVENT_BUS_NAME: this.busName,
+      PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
+      ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),
+      ...this.options.env,
+    };
+    for (const [key, value] of Object.entries(env)) {
+      if (!this.savedEnv.has(key)) this.savedEnv.set(key, process.env[key]);
+      process.env[key] = value;
+    }
+  }
+
+  /** Adds a gateway route (webhook bridge, admin API, dashboard); a route returns true when it answered. */
+  addRoute(route: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>): void {
+    this.routes.push(route);
+  }
+
+  private async startGateway(host: string): Promise<void> {
+    this.gateway = createServer((req, res) => {
+      void this.route(req, res).catch((error: Error) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: error.message }));
+      });
+    });
+    await new Promise<void>((resolvePromise, reject) => {
+      this.gateway!.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === "EADDRINUSE"
+            ? new Error(`port ${this.options.port} is already in use: stop the other process or pass --port <n> (0 picks a free one)`)
+            : error,
+        ),
+      );
+      this.gateway!.listen(this.options.port ?? 0, host, resolvePromise);
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await handleAwsJson(req, res, "AWSEvents", this.bus.operations())) return;
+    const url = new URL(req.url ?? "/", this.gatewayUrl);
+    for (const route of this.routes) if (await route(req, res, url)) return;
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }));
+  }
+
+  /**
+   * Puts events on the bus as the Stripe partner source would (the partner integration may use
+   * `aws.partner/…` sources, which PutEvents refuses from callers). Accepts full envelopes, such as
+   * the fixtures; returns one result per event, in order.
+   */
+  sendEnvelopes(envelopes: ReadonlyArray<Record<string, unknown>>): Array<{ EventId: string } | { ErrorCode: string; ErrorMessage: string }> {
+    const results = [];
+    for (let i = 0; i < envelopes.length; i += 10) {
+      const entries = envelopes.slice(i, i + 10).map(envelopeToEntry);
+      results.push(...this.bus.putEvents(entries, { partner: true }).Entries);
+    }
+    return results;
+  }
+
+  /** True when no event is being delivered, no message is queued or in flight, and no batch runs. */
+  isQuiet(): boolean {
+    if (this.bus.busy) return false;
+    for (const [name, mapping] of this.mappings) {
+      if (mapping.busy) return false;
+      const depth = this.sqs.depth(this.sqs.queue(name).physicalName);
+      if (depth.ready + depth.inFlight + depth.delayed > 0) return false;
+    }
+    // An execution parked on a task token (the 72-hour follow-up) waits for the outside world.
+    const waiting = new Set(this.sfn.pendingTaskTokens().map((token) => token.executionArn));
+    return this.sfn.executions().every((execution) => execution.status !== "RUNNING" || waiting.has(execution.executionArn));
+  }
+
+  /** Resolves once the pipeline has been quiet for a moment; rejects after `timeoutMs`. */
+  async waitForQuiet(timeoutMs = 60_000, settleMs = 300): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let quietSince: number | undefined;
+    while (Date.now() < deadline) {
+      if (this.isQuiet()) {
+        quietSince ??= Date.now();
+        if (Date.now() - quietSince >= settleMs) return;
+      } else {
+        quietSince = undefined;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the pipeline did not settle within ${timeoutMs} ms (a consumer keeps failing, or the load is too high)`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.mappings.values()].map((mapping) => mapping.stop()));
+    await new Promise<void>((r) => (this.gateway ? this.gateway.close(() => r()) : r()));
+    this.gateway?.closeAllConnections();
+    await Promise.allSettled([this.sfn?.close(), this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
+    for (const [key, value] of this.savedEnv) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** Depth, in-flight and DLQ size of every queue. */
+export function queueStatus(runtime: Runtime) {
+  return [...runtime.mappings.keys()].map((name) => {
+    const handle = runtime.sqs.queue(name);
+    return {
+      queue: name,
+      ...runtime.sqs.depth(handle.physicalName),
+      dlq: runtime.sqs.depth(handle.dlqName).ready,
+    };
+  });
+}
+
+/** A PutEvents entry from an envelope as delivered to targets (the shape of the fixtures). */
+export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEntry {
+  return {
+    Source: envelope.source as string,
+    DetailType: envelope["detail-type"] as string,
+    Detail: envelope.detail === undefined ? undefined! : JSON.stringify(envelope.detail),
+    Resources: Array.isArray(envelope.resources) ? (envelope.resources as string[]) : [],
+    ...(typeof envelope.time === "string" ? { Time: envelope.time } : {}),
+  };
+}
