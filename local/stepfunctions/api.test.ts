@@ -25,10 +25,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./index.ts";
 import { generateTaskToken } from "./tokens.ts";
-import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient } from "./test-support.ts";
+import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient, waitFor } from "./test-support.ts";
 
 const CALLBACK_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:callback";
 const CHOICE_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:choice";
+const WAIT_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:wait";
 const APPROVAL = "paybus-request-approval";
 
 let sfn: LocalStepFunctions;
@@ -40,6 +41,7 @@ beforeAll(async () => {
     stateMachines: [
       { name: "callback", definition: fixture("callback"), roleArn: "arn:aws:iam::000000000000:role/paybus-workflows" },
       { name: "choice", definition: fixture("choice") },
+      { name: "wait", definition: fixture("wait") },
     ],
     invokeLambda: lambdas.invoke,
   });
@@ -212,6 +214,18 @@ describe("execution and state machine queries", () => {
     expect(events!.map((event) => event.type)).toEqual(["ExecutionAborted"]);
   });
 
+  it("stops an execution in the middle of an unscaled 72 h Wait", async () => {
+    // Arrange
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: WAIT_ARN, input: '{"followUpSeconds":1}' }));
+    await waitFor(sfn, () => sfn.executions().find((record) => record.executionArn === executionArn && record.path.length > 0));
+
+    // Act
+    await client.send(new StopExecutionCommand({ executionArn }));
+
+    // Assert
+    expect(await closedExecution(sfn, executionArn!)).toMatchObject({ status: "ABORTED", path: ["CoolingOff"] });
+  });
+
   it("lists executions newest first, filtered by status and paginated", async () => {
     // Arrange
     const running = await startCallback("list-re-9", "re_9");
@@ -238,7 +252,7 @@ describe("execution and state machine queries", () => {
     // Assert
     expect(described).toMatchObject({ name: "callback", status: "ACTIVE", type: "STANDARD", roleArn: "arn:aws:iam::000000000000:role/paybus-workflows" });
     expect(JSON.parse(described.definition!)).toEqual(fixture("callback"));
-    expect(listed.stateMachines!.map((machine) => machine.stateMachineArn)).toEqual([CALLBACK_ARN, CHOICE_ARN]);
+    expect(listed.stateMachines!.map((machine) => machine.stateMachineArn)).toEqual([CALLBACK_ARN, CHOICE_ARN, WAIT_ARN]);
   });
 
   it.each([
