@@ -10,9 +10,11 @@
 import { flattenEvent, interestIn } from "./event.ts";
 import { compileRule, type PatternOptions } from "./matcher.ts";
 
+export { DEFAULT_MAX_WILDCARD_COMPLEXITY } from "./complexity.ts";
+export { REQUIRED_ENVELOPE_FIELDS, validateEnvelope } from "./envelope.ts";
 export { InvalidEventError, InvalidEventPatternError } from "./errors.ts";
 export { DEFAULT_MAX_PATTERN_BYTES, type PatternOptions } from "./matcher.ts";
-export { DEFAULT_MAX_WILDCARD_COMPLEXITY } from "./complexity.ts";
+export { RuleSet } from "./rule-set.ts";
 
 /** A compiled event pattern. */
 export interface Matcher {
