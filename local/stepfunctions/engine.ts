@@ -160,7 +160,11 @@ export class StepFunctionsEngine {
     const execution = this.#find(arn);
     if (execution.record.status === "RUNNING") {
       const stopDate = new Date();
-      Object.assign(execution.record, { status: "ABORTED", stopDate }, error !== undefined && { error }, cause !== undefined && { cause });
+      const record = execution.record;
+      record.status = "ABORTED";
+      record.stopDate = stopDate;
+      if (error !== undefined) record.error = error;
+      if (cause !== undefined) record.cause = cause;
       this.#append(execution, abortedEntry(stopDate, error, cause));
       execution.abort();
       this.#broker.cancelExecution(arn, new ExecutionStoppedError());

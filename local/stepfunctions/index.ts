@@ -62,9 +62,12 @@ export interface LocalStepFunctions {
   executions(): ExecutionRecord[];
   /** Callback tasks waiting for `SendTaskSuccess`/`SendTaskFailure`, oldest first. */
   pendingTaskTokens(): PendingTaskToken[];
-  /** Like the `SendTaskSuccess` API, with `output` as a value rather than JSON text. */
+  /**
+   * Like the `SendTaskSuccess` API, with `output` as a value rather than JSON text. Throws
+   * `InvalidTokenError`, `TaskDoesNotExistError` or `TaskTimedOutError` as the API would answer.
+   */
   sendTaskSuccess(token: string, output: unknown): void;
-  /** Like the `SendTaskFailure` API. */
+  /** Like the `SendTaskFailure` API; `error` is the name the task's `Retry`/`Catch` match. Throws as {@link LocalStepFunctions.sendTaskSuccess}. */
   sendTaskFailure(token: string, error?: string, cause?: string): void;
   /** Subscribes to execution and task-token changes; returns the unsubscribe function. */
   onChange(listener: (change: StepFunctionsChange) => void): () => void;

@@ -62,6 +62,8 @@ async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue
     case "callback": {
       const token = generateTaskToken();
       const request = replaceInStrings(input, context.tokenPlaceholder, token);
+      // Parsed before the token opens, so that a malformed request leaves no token behind.
+      const invocation = work.invokesLambda ? lambdaInvokeRequest(request) : undefined;
       const outcome = context.broker.open({
         token,
         executionArn: context.executionArn,
@@ -70,11 +72,12 @@ async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue
         heartbeatMs: secondsToMs(work.heartbeatSeconds),
         timeoutMs: secondsToMs(work.timeoutSeconds),
       });
-      if (work.invokesLambda) {
+      if (invocation) {
         // The token is open before the function runs, so the function may call back at once; only
         // a failed invocation ends the task early, with the function's error as on AWS.
-        const { FunctionName, Payload } = lambdaInvokeRequest(request);
-        invokeAsTask(context.invokeLambda, FunctionName, Payload).catch((error: Error) => context.broker.cancel(token, error));
+        invokeAsTask(context.invokeLambda, invocation.FunctionName, invocation.Payload).catch((error: Error) =>
+          context.broker.cancel(token, error),
+        );
       }
       return asJsonValue(await outcome);
     }
