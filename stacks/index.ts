@@ -1,0 +1,34 @@
+/**
+ * One paybus stage: builds the plan from the declarations and the stage's configuration, then
+ * creates it context by context. The order matters only where a resource needs another's ARN.
+ */
+import { createAlarms } from "./alarms.ts";
+import { createConsumers } from "./consumers.ts";
+import { createWebhookBridge } from "./ingest.ts";
+import { createChannels } from "./notifications.ts";
+import { buildPlan } from "./plan.ts";
+import { resolveStage } from "./stage-config.ts";
+import { Registry } from "./registry.ts";
+import { createBus, createRules } from "./routing.ts";
+import { stages } from "./stages.ts";
+import { createTables } from "./storage.ts";
+import { createWorkflows } from "./workflows.ts";
+
+/** Deploys the stage; the returned outputs are printed by `sst deploy`. */
+export function deploy(stage: string) {
+  const registry = new Registry(buildPlan(resolveStage(stage, stages)));
+  createTables(registry);
+  const { emailIdentity } = createChannels(registry);
+  const bus = createBus(registry);
+  createWorkflows(registry);
+  const queues = createConsumers(registry);
+  createRules(registry, bus, queues);
+  const webhookUrl = createWebhookBridge(registry);
+  const alarms = createAlarms(registry);
+  return {
+    eventBus: bus.name,
+    ...(webhookUrl ? { webhookUrl } : {}),
+    emailIdentity: emailIdentity.emailIdentity,
+    alarmTopic: alarms.arn,
+  };
+}

@@ -1,0 +1,423 @@
+import { describe, expect, it } from "vitest";
+import { queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
+import { ENGAGEMENT_ARN_ENV } from "../../functions/loyalty/engagement.ts";
+import { tables as declaredTables } from "../../functions/shared/tables.ts";
+import {
+  buildPlan,
+  declarations,
+  PlanError,
+  queuePolicy,
+  TABLE_ACTIONS,
+  WEBHOOK_BRIDGE,
+  type FunctionPlan,
+  type GrantPlan,
+  type InfraPlan,
+  type ResourceRef,
+  type Template,
+} from "../../stacks/plan.ts";
+import type { StageConfig } from "../../stacks/stage-config.ts";
+
+/** A webhook-bridge stage with push, the widest plan. */
+const customStage: StageConfig = {
+  bus: { kind: "custom" },
+  livemode: false,
+  emailFrom: "billing@shop.example",
+  push: { platform: "GCM" },
+  archiveRetentionDays: 7,
+  notificationSlaSeconds: 60,
+  retain: false,
+};
+
+/** A production-like stage on Stripe's partner bus, without push. */
+const partnerStage: StageConfig = {
+  ...customStage,
+  bus: { kind: "partner", eventSourceName: "aws.partner/stripe.com/ed_61RM8ltWcTW4mbsxf16RJyfa2xSQLHJJh1sxm7H0KVT6" },
+  livemode: true,
+  push: false,
+  retain: true,
+};
+
+const plan = buildPlan(customStage);
+
+function fn(p: InfraPlan, logicalName: string): FunctionPlan {
+  const found = p.functions.find((candidate) => candidate.logicalName === logicalName);
+  if (!found) throw new Error(`no function ${logicalName} in the plan`);
+  return found;
+}
+
+function linkedGrants(p: InfraPlan, f: FunctionPlan): GrantPlan[] {
+  return f.links.map((link) => {
+    const grant = p.grants.find((candidate) => candidate.logicalName === link);
+    if (!grant) throw new Error(`${f.logicalName} links ${link}, which the plan does not define`);
+    return grant;
+  });
+}
+
+/** The resources a function's grants reach, as comparable strings (`table:loyalty`, `emailIdentity`). */
+function reach(p: InfraPlan, f: FunctionPlan): string[] {
+  return linkedGrants(p, f)
+    .map(({ ref }) => describeRef(ref))
+    .sort();
+}
+
+function describeRef(ref: ResourceRef): string {
+  switch (ref.kind) {
+    case "table":
+      return `table:${ref.table}`;
+    case "stateMachine":
+      return `stateMachine:${ref.stateMachine}`;
+    case "queue":
+      return `queue:${ref.queue}`;
+    default:
+      return ref.kind;
+  }
+}
+
+/** What a declared Access should reach, written out independently of the plan's own mapping. */
+function expectedReach(access: Access, stage: StageConfig): string[] {
+  return [
+    ...(access.tables ?? []).map((table) => `table:${table}`),
+    ...(access.stateMachines ?? []).map((machine) => `stateMachine:${machine}`),
+    ...(access.email ? ["emailIdentity"] : []),
+    ...(access.push && stage.push ? ["pushApplication"] : []),
+    ...(access.putEvents ? ["bus"] : []),
+  ].sort();
+}
+
+function actionsOf(p: InfraPlan, f: FunctionPlan): string[] {
+  return linkedGrants(p, f).flatMap((grant) => grant.statements.flatMap((statement) => [...statement.actions]));
+}
+
+const literal = (template: Template | undefined) =>
+  template?.every((part) => typeof part === "string") ? template.join("") : undefined;
+
+describe("queues and consumers", () => {
+  it("gives every declared queue its own dead-letter queue with the declared receive count", () => {
+    expect(plan.queues.map((queue) => queue.queue).sort()).toEqual(Object.keys(declaredQueues).sort());
+    const queueNames = new Set(plan.queues.map((queue) => queue.logicalName));
+    const dlqNames = plan.queues.map((queue) => queue.deadLetter.logicalName);
+
+    expect(new Set(dlqNames).size).toBe(dlqNames.length);
+    for (const queue of plan.queues) {
+      const declared = declaredQueues[queue.queue as keyof typeof declaredQueues];
+      expect(queueNames.has(queue.deadLetter.logicalName)).toBe(false);
+      expect(queue.deadLetter.maxReceiveCount).toBe(declared.maxReceiveCount);
+      expect(queue.deadLetter.retentionSeconds).toBeGreaterThan(queue.retentionSeconds);
+      expect(queue.visibilityTimeoutSeconds).toBe(declared.visibilityTimeoutSeconds);
+      expect(queue.encryption).toBe("SQS_MANAGED");
+    }
+  });
+
+  it("consumes every queue with one function that reports partial batch failures, as declared", () => {
+    for (const queue of plan.queues) {
+      const declared = declaredQueues[queue.queue as keyof typeof declaredQueues].consumer;
+      const consumers = plan.functions.filter(
+        (f) => f.trigger.kind === "queue" && f.trigger.queue === queue.logicalName,
+      );
+
+      expect(consumers.map((f) => f.logicalName)).toEqual([queue.consumer]);
+      const consumer = consumers[0]!;
+      expect(consumer.handler).toBe(declared.handler);
+      expect(consumer.trigger).toEqual({
+        kind: "queue",
+        queue: queue.logicalName,
+        batchSize: declared.batchSize,
+        batchingWindowSeconds: declared.batchingWindowSeconds,
+        maximumConcurrency: declared.maximumConcurrency,
+        reportBatchItemFailures: true,
+      });
+      expect(consumer.timeoutSeconds).toBe(declared.timeoutSeconds);
+      expect(consumer.memoryMb).toBe(declared.memoryMb);
+    }
+  });
+
+  it("runs every function on arm64 nodejs22.x", () => {
+    for (const f of plan.functions) {
+      expect([f.logicalName, f.runtime, f.architecture]).toEqual([f.logicalName, "nodejs22.x", "arm64"]);
+    }
+  });
+});
+
+describe("rules", () => {
+  it("sends each declared pattern to AWS unchanged, with its retry policy and the routing DLQ", () => {
+    expect(plan.rules.map((rule) => rule.name)).toEqual(ruleList.map((rule) => rule.name));
+    for (const [index, rule] of plan.rules.entries()) {
+      const declared = ruleList[index]!;
+      expect(JSON.parse(rule.eventPattern)).toEqual(declared.pattern);
+      expect(rule.retryPolicy).toEqual({
+        maximumRetryAttempts: declared.retryPolicy.maximumRetryAttempts,
+        maximumEventAgeInSeconds: declared.retryPolicy.maximumEventAgeSeconds,
+      });
+      expect(rule.deadLetterQueue).toBe(plan.routingDeadLetterQueue.logicalName);
+    }
+  });
+
+  it("targets the queue each rule declares and lets exactly those rules send to it", () => {
+    for (const rule of ruleList) {
+      const target = rule.target;
+      if (!("queue" in target)) continue;
+      const queue = plan.queues.find((candidate) => candidate.queue === target.queue);
+      const planned = plan.rules.find((candidate) => candidate.name === rule.name);
+
+      expect(planned?.target).toEqual({ kind: "queue", queue: queue?.logicalName });
+      expect(queue?.senders).toContain(rule.name);
+    }
+    const senders = plan.queues.flatMap((queue) => queue.senders);
+    expect(senders.sort()).toEqual(
+      ruleList.filter((rule) => "queue" in rule.target).map((rule) => rule.name).sort(),
+    );
+  });
+
+  it("writes queue policies that admit EventBridge only on behalf of the given rules", () => {
+    const policy = queuePolicy("arn:aws:sqs:eu-west-1:111122223333:loyalty", [
+      "arn:aws:events:eu-west-1:111122223333:rule/bus/LoyaltyAccrual",
+      "arn:aws:events:eu-west-1:111122223333:rule/bus/LoyaltyReversal",
+    ]);
+
+    expect(policy).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EventBridgeRules",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: "arn:aws:sqs:eu-west-1:111122223333:loyalty",
+          Condition: {
+            ArnEquals: {
+              "aws:SourceArn": [
+                "arn:aws:events:eu-west-1:111122223333:rule/bus/LoyaltyAccrual",
+                "arn:aws:events:eu-west-1:111122223333:rule/bus/LoyaltyReversal",
+              ],
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it("maps a rule that targets a state machine to that state machine", () => {
+    const withWorkflowRule = {
+      ...declarations,
+      rules: [
+        ...declarations.rules,
+        {
+          name: "EngagementKickoff",
+          description: "Start the engagement workflow directly.",
+          pattern: { source: ["paybus.stripe"] },
+          target: { stateMachine: "engagement" as const },
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeSeconds: 600 },
+        },
+      ],
+    };
+
+    const rule = buildPlan(customStage, withWorkflowRule).rules.find((r) => r.name === "EngagementKickoff");
+
+    expect(rule?.target).toEqual({ kind: "stateMachine", stateMachine: "EngagementStateMachine" });
+  });
+
+  it("refuses a rule whose queue is not declared", () => {
+    const dangling = {
+      ...declarations,
+      rules: [{ ...declarations.rules[0]!, target: { queue: "winback" as never } }],
+    };
+
+    expect(() => buildPlan(customStage, dangling)).toThrow(PlanError);
+    expect(() => buildPlan(customStage, dangling)).toThrow(/undeclared queue "winback"/);
+  });
+});
+
+describe("least privilege", () => {
+  it("links every function to exactly the resources its declaration names", () => {
+    const declared: [string, Access][] = [
+      ...Object.values(declaredQueues).map((queue, index): [string, Access] => [
+        plan.queues[index]!.consumer,
+        queue.consumer.access,
+      ]),
+      ...Object.values(declarations.stateMachines).flatMap((machine) =>
+        Object.entries(machine.functions).map(([name, f]): [string, Access] => [name, f.access]),
+      ),
+      ...Object.entries(declarations.scheduledFunctions).map(([name, f]): [string, Access] => [name, f.access]),
+      [WEBHOOK_BRIDGE, webhookBridge.access],
+    ];
+
+    expect(declared.map(([name]) => name).sort()).toEqual(plan.functions.map((f) => f.logicalName).sort());
+    for (const [name, access] of declared) {
+      expect([name, ...reach(plan, fn(plan, name))]).toEqual([name, ...expectedReach(access, customStage)]);
+    }
+  });
+
+  it("keeps loyalty away from email and push, and notifications away from workflows", () => {
+    const loyalty = fn(plan, "LoyaltyConsumer");
+    const notifications = fn(plan, "NotificationsConsumer");
+
+    expect(actionsOf(plan, loyalty).filter((action) => /^(ses|sns):/.test(action))).toEqual([]);
+    expect(actionsOf(plan, loyalty)).toContain("states:StartExecution");
+    expect(actionsOf(plan, notifications).filter((action) => action.startsWith("states:"))).toEqual([]);
+    expect(actionsOf(plan, notifications)).toEqual(expect.arrayContaining(["ses:SendEmail", "sns:Publish"]));
+    expect(reach(plan, loyalty)).not.toContain("table:notifications");
+  });
+
+  it("grants no wildcard action, no bare '*' resource and no table scan or administration", () => {
+    for (const grant of plan.grants) {
+      for (const statement of grant.statements) {
+        for (const action of statement.actions) expect(action).not.toMatch(/\*/);
+        for (const resource of statement.resources) expect(resource).not.toEqual(["*"]);
+      }
+    }
+    expect(TABLE_ACTIONS).not.toContain("dynamodb:Scan");
+    expect(TABLE_ACTIONS.filter((action) => /Table|Backup|Stream|TimeToLive/.test(action))).toEqual([]);
+  });
+
+  it("lets the email grant send only from the configured address", () => {
+    const email = plan.grants.find((grant) => grant.ref.kind === "emailIdentity");
+
+    expect(email?.statements).toEqual([
+      expect.objectContaining({
+        actions: ["ses:SendEmail", "ses:SendRawEmail"],
+        conditions: [{ test: "StringEquals", variable: "ses:FromAddress", values: ["billing@shop.example"] }],
+      }),
+    ]);
+  });
+
+  it("drops push from the notifications function where the stage has no push application", () => {
+    const partner = buildPlan(partnerStage);
+    const notifications = fn(partner, "NotificationsConsumer");
+
+    expect(reach(partner, notifications)).not.toContain("pushApplication");
+    expect(actionsOf(partner, notifications)).not.toContain("sns:Publish");
+    expect(partner.push).toBeUndefined();
+    expect(partner.secrets).not.toContain("PushPlatformCredential");
+  });
+
+  it("refuses access to an undeclared table", () => {
+    const engagement = declarations.stateMachines.engagement;
+    const [taskName, task] = Object.entries(engagement.functions)[0]!;
+    const broken = {
+      ...declarations,
+      stateMachines: {
+        engagement: {
+          ...engagement,
+          functions: { ...engagement.functions, [taskName]: { ...task, access: { tables: ["ledger" as never] } } },
+        },
+      },
+    };
+
+    expect(() => buildPlan(customStage, broken)).toThrow(/reaches undeclared table "ledger"/);
+  });
+});
+
+describe("function environment", () => {
+  it("tells each function the names of the tables it links, under the declared variables, and no others", () => {
+    for (const f of plan.functions) {
+      const linkedTables = linkedGrants(plan, f).flatMap(({ ref }) => (ref.kind === "table" ? [ref.table] : []));
+      for (const [table, declaration] of Object.entries(declaredTables)) {
+        const value = f.environment[declaration.envVar];
+        if (linkedTables.includes(table as keyof typeof declaredTables)) {
+          expect(value).toEqual([{ nameOf: { kind: "table", table } }]);
+        } else {
+          expect(value).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it("gives the loyalty consumer the engagement ARN under the variable it reads", () => {
+    expect(fn(plan, "LoyaltyConsumer").environment[ENGAGEMENT_ARN_ENV]).toEqual([
+      { arnOf: { kind: "stateMachine", stateMachine: "engagement" } },
+    ]);
+  });
+
+  it("configures the webhook bridge from secrets and the stage, on custom-bus stages only", () => {
+    const bridge = fn(plan, WEBHOOK_BRIDGE);
+
+    expect(bridge.trigger).toEqual({ kind: "url" });
+    expect(bridge.environment.STRIPE_WEBHOOK_SECRETS).toEqual([{ secret: "StripeWebhookSecrets" }]);
+    expect(bridge.environment.PAYBUS_EVENT_BUS_NAME).toEqual([{ nameOf: { kind: "bus" } }]);
+    expect(literal(bridge.environment.PAYBUS_EXPECTED_LIVEMODE)).toBe("false");
+    expect(plan.secrets).toContain("StripeWebhookSecrets");
+
+    const partner = buildPlan(partnerStage);
+    expect(partner.functions.map((f) => f.logicalName)).not.toContain(WEBHOOK_BRIDGE);
+    expect(partner.secrets).not.toContain("StripeWebhookSecrets");
+    expect(partner.bus.existingName).toBe(partnerStage.bus.kind === "partner" ? partnerStage.bus.eventSourceName : "");
+  });
+
+  it("adds per-context settings from the stage but never lets them replace what the deployment sets", () => {
+    const configured = buildPlan({
+      ...customStage,
+      environment: { notifications: { PAYBUS_BILLING_PORTAL_URL: "https://shop.example/billing" } },
+    });
+
+    expect(literal(fn(configured, "NotificationsConsumer").environment.PAYBUS_BILLING_PORTAL_URL)).toBe(
+      "https://shop.example/billing",
+    );
+    expect(fn(configured, "LoyaltyConsumer").environment.PAYBUS_BILLING_PORTAL_URL).toBeUndefined();
+    expect(() =>
+      buildPlan({ ...customStage, environment: { notifications: { PAYBUS_NOTIFICATIONS_TABLE: "mine" } } }),
+    ).toThrow(/is set by the deployment itself/);
+    expect(() => buildPlan({ ...customStage, environment: { billing: { X: "1" } } })).toThrow(/context "billing"/);
+  });
+});
+
+describe("tables", () => {
+  it("creates every declared table on demand with point-in-time recovery and its TTL attribute", () => {
+    expect(plan.tables.map((table) => table.table).sort()).toEqual(Object.keys(declaredTables).sort());
+    for (const table of plan.tables) {
+      const declared = declaredTables[table.table];
+      expect(table).toMatchObject({
+        envVar: declared.envVar,
+        partitionKey: declared.partitionKey,
+        billingMode: "PAY_PER_REQUEST",
+        pointInTimeRecovery: true,
+        deletionProtection: false,
+      });
+      expect(table.sortKey).toEqual("sortKey" in declared ? declared.sortKey : undefined);
+      expect(table.ttlAttribute).toEqual("ttlAttribute" in declared ? declared.ttlAttribute : undefined);
+    }
+    expect(buildPlan(partnerStage).tables.every((table) => table.deletionProtection)).toBe(true);
+  });
+});
+
+describe("alarms", () => {
+  it("watches the depth of every dead-letter queue, the routing one included", () => {
+    const watched = plan.alarms
+      .filter((alarm) => alarm.metricName === "ApproximateNumberOfMessagesVisible")
+      .map((alarm) => alarm.dimensions.QueueName);
+    const dlqs = [...plan.queues.map((queue) => queue.deadLetter.logicalName), plan.routingDeadLetterQueue.logicalName];
+
+    expect(watched).toEqual(dlqs.map((queue) => [{ nameOf: { kind: "queue", queue } }]));
+    for (const alarm of plan.alarms.filter((a) => a.namespace === "AWS/SQS")) {
+      expect([alarm.comparison, alarm.threshold]).toEqual(["GreaterThanThreshold", 0]);
+    }
+  });
+
+  it("alarms on the notification SLA per channel at p99, and on oversized webhooks only with the bridge", () => {
+    const sla = plan.alarms.filter((alarm) => alarm.logicalName.startsWith("NotificationSla"));
+
+    expect(sla.map((alarm) => [alarm.statistic.name, alarm.threshold, literal(alarm.dimensions.channel)])).toEqual([
+      ["p99", 60, "email"],
+      ["p99", 60, "push"],
+    ]);
+    expect(plan.alarms.map((alarm) => alarm.logicalName)).toContain("OversizedWebhookEvents");
+
+    const partner = buildPlan({ ...partnerStage, notificationSlaSeconds: 30 });
+    expect(
+      partner.alarms.filter((a) => a.logicalName.startsWith("NotificationSla")).map((a) => [a.threshold, literal(a.dimensions.channel)]),
+    ).toEqual([[30, "email"]]);
+    expect(partner.alarms.map((alarm) => alarm.logicalName)).not.toContain("OversizedWebhookEvents");
+  });
+});
+
+describe("names", () => {
+  it("refuses two resources with one name", () => {
+    const machine = declarations.stateMachines.engagement;
+    const [, task] = Object.entries(machine.functions)[0]!;
+    const clash = {
+      ...declarations,
+      stateMachines: { engagement: { ...machine, functions: { ...machine.functions, LoyaltyConsumer: task } } },
+    };
+
+    expect(() => buildPlan(customStage, clash)).toThrow(/two resources would be named "LoyaltyConsumer"/);
+  });
+});
