@@ -225,6 +225,20 @@ describe("failed payment attempts", () => {
     expect(await engines.ses.emails()).toHaveLength(0);
   });
 
+  it("is not told when a later attempt was told first", async () => {
+    // Arrange
+    const ids = freshIds();
+    await notify(message("02", ids, { detail: { created: 1786207300 }, invoice: { attempt_count: 3 } }), deps);
+
+    // Act
+    const outcome = await notify(message("02", ids), deps);
+
+    // Assert
+    expect(outcome).toMatchObject({ kind: "skipped", notice: { key: "failed#2" } });
+    expect((outcome as { reason: string }).reason).toMatch(/^superseded by the invoice's later failed state/);
+    expect(await engines.ses.emails()).toHaveLength(1);
+  });
+
   it("is told, and so is the payment, when they arrive in order", async () => {
     // Arrange
     const ids = freshIds();
