@@ -1,0 +1,18 @@
+/** Where engagement emails come from and go through, from the environment. */
+import { dynamo, ses } from "../shared/clients.ts";
+import { tableName } from "../shared/tables.ts";
+import { loyaltyTable } from "../../workflows/task.ts";
+import type { EmailDeps } from "./core.ts";
+
+/** The sender of engagement emails (`PAYBUS_EMAIL_FROM`, a verified SES identity). */
+export const DEFAULT_EMAIL_FROM = "rewards@example.com";
+
+/** The email dependencies of the engagement functions, through the shared clients. */
+export function emailDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EmailDeps {
+  return {
+    ses: ses(),
+    profiles: { client: dynamo(), tableName: tableName("profiles", env) },
+    claims: loyaltyTable(env),
+    from: env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+  };
+}

@@ -1,0 +1,14 @@
+/** Lambda entry point of the `EngagementEmail` task (see workflows/index.ts). */
+import { createLogger } from "../shared/logger.ts";
+import { taskHandler } from "../../workflows/task.ts";
+import { emailDepsFromEnvironment } from "./config.ts";
+import { engagementEmailRequest, sendEngagementEmail, type EmailDeps } from "./core.ts";
+
+const logger = createLogger("engagement-email");
+let deps: EmailDeps | undefined;
+
+export const handler = taskHandler(logger, engagementEmailRequest, async (request) => {
+  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment()));
+  logger.info("engagement email", { template: request.template, executionName: request.executionName, ...outcome });
+  return outcome;
+});

@@ -1,0 +1,11 @@
+/** Lambda entry point of the `EngagementRecordFailure` task (see workflows/index.ts). */
+import { createLogger } from "../shared/logger.ts";
+import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
+import { failureRequest, recordFailure } from "./core.ts";
+
+const logger = createLogger("engagement-record-failure");
+
+export const handler = taskHandler(logger, failureRequest, async (request) => {
+  logger.error("engagement workflow failed", { executionName: request.executionName, purchaseId: request.purchaseId, error: request.error.Error });
+  return recordFailure(request, loyaltyTable());
+});

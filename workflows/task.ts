@@ -1,0 +1,55 @@
+/**
+ * What every engagement task function shares: its input validated against the payload the ASL
+ * sends, errors named the way the ASL's `Retry` and `Catch` match them, and the loyalty table.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { z } from "zod";
+import { dynamo } from "../functions/shared/clients.ts";
+import { classifyError, PoisonRecordError, RetryableError } from "../functions/shared/errors.ts";
+import { tableName } from "../functions/shared/tables.ts";
+
+/** The task's payload does not match what the function expects: the ASL and the function drifted. */
+export class TaskInputError extends PoisonRecordError {
+  override name = "TaskInputError";
+}
+
+/** A DynamoDB table and the client to reach it. */
+export interface TaskTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** The loyalty table from the environment, through the shared client. */
+export function loyaltyTable(env: NodeJS.ProcessEnv = process.env): TaskTable {
+  return { client: dynamo(), tableName: tableName("loyalty", env) };
+}
+
+/**
+ * A Lambda handler for a Task state. A fault that may pass (throttling, a 5xx) is rethrown as
+ * `RetryableError`, which the ASL retries with backoff; anything else fails the task at once and
+ * goes to the workflow's failure path.
+ */
+export function taskHandler<S extends z.ZodType, R>(
+  logger: Logger,
+  schema: S,
+  run: (input: z.infer<S>) => Promise<R>,
+): (event: unknown) => Promise<R> {
+  return async (event) => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new TaskInputError(`task input ${issue?.path.join(".") || "payload"}: ${issue?.message ?? "invalid"}`, { cause: parsed.error });
+    }
+    try {
+      return await run(parsed.data);
+    } catch (error) {
+      const errorClass = classifyError(error);
+      logger.error("task failed", { errorClass, error });
+      if (errorClass === "retryable" && !(error instanceof RetryableError)) {
+        throw new RetryableError((error as Error).message ?? String(error), { cause: error });
+      }
+      throw error;
+    }
+  };
+}
