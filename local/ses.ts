@@ -48,7 +48,11 @@ export class LocalSes {
         if (fault) return sendQueryError(res, fault);
         const answer = await fetch(`${this.upstreamUrl}${req.url ?? "/"}`, {
           method: req.method ?? "POST",
-          headers: { "content-type": req.headers["content-type"] ?? "application/x-www-form-urlencoded" },
+          headers: {
+            "content-type": req.headers["content-type"] ?? "application/x-www-form-urlencoded",
+            // aws-ses-v2-local refuses unsigned requests (403, a JSON body the SDK cannot parse).
+            ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+          },
           ...(req.method === "GET" || req.method === "HEAD" ? {} : { body }),
         });
         const text = await answer.text();
