@@ -59,7 +59,6 @@ export interface WaitRequest {
   timestamp?: unknown;
 }
 
-const CALLBACK_SUFFIX = ".waitForTaskToken";
 const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[^:]+(:[^:]+)?$/;
 const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
 const SERVICE_CALLBACK = /^arn:aws[a-z-]*:states:::.+\.waitForTaskToken$/;
@@ -108,7 +107,7 @@ export function taskTarget(resource: string): TaskTarget | undefined {
 
 /** Whether the state is a Task using the callback (`.waitForTaskToken`) pattern. */
 export function isCallbackTask(state: AslState): boolean {
-  return state.Type === "Task" && String(state.Resource).endsWith(CALLBACK_SUFFIX);
+  return state.Type === "Task" && taskTarget(String(state.Resource))?.kind === "callback";
 }
 
 /**

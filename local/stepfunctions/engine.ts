@@ -257,7 +257,9 @@ export class StepFunctionsEngine {
     // After StopExecution the engine still unwinds; none of that is part of the history on AWS.
     if (execution.record.status !== "RUNNING") return;
     const entry = historyEntry(event, execution.machine.states);
-    if (entry) this.#append(execution, entry);
+    // Engine bookkeeping without an AWS counterpart changes nothing visible.
+    if (!entry) return;
+    this.#append(execution, entry);
     if (event.type === "StateEntered") execution.record.path.push(event.state.name);
     const outcome = executionOutcome(event);
     if (outcome) {
