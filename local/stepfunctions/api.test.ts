@@ -226,19 +226,26 @@ describe("execution and state machine queries", () => {
     expect(await closedExecution(sfn, executionArn!)).toMatchObject({ status: "ABORTED", path: ["CoolingOff"] });
   });
 
-  it("lists executions newest first, filtered by status and paginated", async () => {
+  it("lists executions newest first, paginated and filtered by status", async () => {
     // Arrange
-    const running = await startCallback("list-re-9", "re_9");
+    const succeeded = await startCallback("list-succeeded", "re_10");
+    sfn.sendTaskSuccess(succeeded.pending.token, {});
+    await closedExecution(sfn, succeeded.executionArn);
+    const failed = await startCallback("list-failed", "re_11");
+    sfn.sendTaskFailure(failed.pending.token, "Paybus.RefundRejected");
+    await closedExecution(sfn, failed.executionArn);
+    const running = await startCallback("list-running", "re_12");
 
     // Act
-    const page = await client.send(new ListExecutionsCommand({ stateMachineArn: CALLBACK_ARN, statusFilter: "RUNNING", maxResults: 1 }));
-    const all = await client.send(new ListExecutionsCommand({ stateMachineArn: CALLBACK_ARN }));
+    const newest = await client.send(new ListExecutionsCommand({ stateMachineArn: CALLBACK_ARN, maxResults: 2 }));
+    const next = await client.send(new ListExecutionsCommand({ stateMachineArn: CALLBACK_ARN, maxResults: 2, nextToken: newest.nextToken }));
+    const failedOnly = await client.send(new ListExecutionsCommand({ stateMachineArn: CALLBACK_ARN, statusFilter: "FAILED" }));
 
     // Assert
-    expect(page.executions!.map((execution) => execution.executionArn)).toEqual([running.executionArn]);
-    expect(page.nextToken).toBeDefined();
-    expect(all.executions![0]!.executionArn).toBe(running.executionArn);
-    expect(new Set(all.executions!.map((execution) => execution.status))).toEqual(new Set(["RUNNING", "SUCCEEDED", "FAILED", "ABORTED"]));
+    expect(newest.executions!.map((execution) => execution.executionArn)).toEqual([running.executionArn, failed.executionArn]);
+    expect(next.executions![0]!.executionArn).toBe(succeeded.executionArn);
+    expect(failedOnly.executions!.map((execution) => execution.executionArn)).toContain(failed.executionArn);
+    expect(failedOnly.executions!.every((execution) => execution.status === "FAILED")).toBe(true);
   });
 
   it("describes and lists the declared state machines", async () => {
