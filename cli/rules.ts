@@ -1,0 +1,192 @@
+/**
+ * `paybus rules`: check event patterns offline with the EventBridge-compatible matcher.
+ *
+ *   paybus rules test --pattern <file|json> <event files…>
+ *   paybus rules lint
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { PARTNER_SOURCE_PREFIX, ruleList, WEBHOOK_SOURCE, type RuleDeclaration } from "../events/rules.ts";
+import { stripeEventTypes } from "../events/stripe-event-types.ts";
+import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
+
+/** Sources a Stripe event can arrive with: the partner event source and the webhook bridge. */
+export const LINT_SOURCES = [`${PARTNER_SOURCE_PREFIX}ed_test_x`, WEBHOOK_SOURCE] as const;
+
+const USAGE = "usage: paybus rules test --pattern <file|json> <event files…>";
+
+function print(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function printError(line: string): void {
+  process.stderr.write(`paybus rules: ${line}\n`);
+}
+
+/** A pattern given inline (it starts like JSON) or as a file to read. */
+function readPattern(argument: string): string {
+  return /^\s*[{[]/.test(argument) ? argument : readFileSync(argument, "utf8");
+}
+
+function verdict(matcher: { matches(json: string): boolean }, file: string): { line: string; ok: boolean } {
+  let json: string;
+  try {
+    json = readFileSync(file, "utf8");
+  } catch (error) {
+    return { line: `unreadable ${file}: ${(error as Error).message}`, ok: false };
+  }
+  try {
+    return { line: `${matcher.matches(json) ? "match   " : "no-match"}   ${file}`, ok: true };
+  } catch (error) {
+    if (!(error instanceof InvalidEventError)) throw error;
+    return { line: `invalid    ${file}: ${error.message}`, ok: false };
+  }
+}
+
+/**
+ * `paybus rules test`: prints `match`, `no-match` or `invalid` for each event file. Returns 1 if
+ * the pattern is invalid or an event file cannot be read or parsed, 2 on a usage error.
+ */
+export async function rulesTest(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { pattern: { type: "string" } } });
+  if (values.pattern === undefined || positionals.length === 0) {
+    printError(USAGE);
+    return 2;
+  }
+  let source: string;
+  try {
+    source = readPattern(values.pattern);
+  } catch (error) {
+    printError(`cannot read pattern ${values.pattern}: ${(error as Error).message}`);
+    return 1;
+  }
+  let matcher: { matches(json: string): boolean };
+  try {
+    matcher = compilePattern(source);
+  } catch (error) {
+    if (!(error instanceof InvalidEventPatternError)) throw error;
+    print(`invalid pattern: ${error.awsMessage}`);
+    return 1;
+  }
+  const results = positionals.map((file) => verdict(matcher, file));
+  for (const { line } of results) print(line);
+  return results.every(({ ok }) => ok) ? 0 : 1;
+}
+
+/** A synthetic EventBridge event of one Stripe event type from one source. */
+function syntheticEvent(type: string, source: string): string {
+  const thin = /^v\d+\./.test(type);
+  return JSON.stringify({
+    version: "0",
+    id: "00000000-0000-4000-8000-000000000000",
+    "detail-type": type,
+    source,
+    account: "111122223333",
+    time: "2026-01-01T00:00:00Z",
+    region: "us-east-1",
+    resources: [],
+    detail: thin
+      ? { id: "evt_test_x", object: "v2.core.event", type }
+      : { id: "evt_test_x", object: "event", type, data: { object: {} } },
+  });
+}
+
+/** What `paybus rules lint` found. */
+export interface LintReport {
+  /** Rule name -> reason, for patterns EventBridge would reject. */
+  readonly invalid: ReadonlyMap<string, string>;
+  /** Rule name -> event type -> the sources from which that type reaches the rule. */
+  readonly catches: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+  /** `[ruleA, ruleB, types both catch]` for every pair of rules catching a common event. */
+  readonly overlaps: readonly (readonly [string, string, readonly string[]])[];
+  /** Event types no rule catches from any source. */
+  readonly uncaught: readonly string[];
+}
+
+/** Evaluates every rule against a synthetic event per Stripe event type and source. */
+export function lintRules(rules: readonly RuleDeclaration[], eventTypes: readonly string[] = stripeEventTypes): LintReport {
+  const invalid = new Map<string, string>();
+  const ruleSet = new RuleSet();
+  for (const rule of rules) {
+    try {
+      ruleSet.add(rule.name, JSON.stringify(rule.pattern));
+    } catch (error) {
+      if (!(error instanceof InvalidEventPatternError)) throw error;
+      invalid.set(rule.name, error.message);
+    }
+  }
+  const catches = new Map<string, Map<string, string[]>>();
+  const uncaught: string[] = [];
+  for (const type of eventTypes) {
+    let caught = false;
+    for (const source of LINT_SOURCES) {
+      for (const name of ruleSet.matchingRules(syntheticEvent(type, source))) {
+        caught = true;
+        const byType = catches.get(name) ?? new Map<string, string[]>();
+        catches.set(name, byType.set(type, [...(byType.get(type) ?? []), source]));
+      }
+    }
+    if (!caught) uncaught.push(type);
+  }
+  return { invalid, catches, overlaps: overlaps(rules, catches), uncaught };
+}
+
+function overlaps(
+  rules: readonly RuleDeclaration[],
+  catches: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>,
+): [string, string, string[]][] {
+  const found: [string, string, string[]][] = [];
+  rules.forEach((a, index) => {
+    for (const b of rules.slice(index + 1)) {
+      const typesOfB = catches.get(b.name);
+      const shared = [...(catches.get(a.name)?.keys() ?? [])].filter((type) => typesOfB?.has(type));
+      if (shared.length > 0) found.push([a.name, b.name, shared]);
+    }
+  });
+  return found;
+}
+
+/** `invoice: paid, payment_failed` lines, one per resource family. */
+function groupedTypes(types: readonly string[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const type of types) {
+    const dot = type.indexOf(".", /^v\d+\./.test(type) ? type.indexOf(".") + 1 : 0);
+    const family = type.slice(0, dot);
+    groups.set(family, [...(groups.get(family) ?? []), type.slice(dot + 1)]);
+  }
+  return [...groups].map(([family, events]) => `${family}: ${events.join(", ")}`);
+}
+
+function printReport(rules: readonly RuleDeclaration[], report: LintReport): void {
+  print(`Rules (${rules.length}), checked against ${stripeEventTypes.length} Stripe event types from ${LINT_SOURCES.join(" and ")}:`);
+  for (const rule of rules) {
+    const reason = report.invalid.get(rule.name);
+    if (reason !== undefined) {
+      print(`  ${rule.name}: INVALID PATTERN: ${reason}`);
+      continue;
+    }
+    const types = report.catches.get(rule.name) ?? new Map<string, readonly string[]>();
+    print(`  ${rule.name}: ${types.size} event type${types.size === 1 ? "" : "s"}`);
+    for (const [type, sources] of types) {
+      const partial = sources.length < LINT_SOURCES.length ? ` (only from ${sources.join(", ")})` : "";
+      print(`    ${type}${partial}`);
+    }
+  }
+  print();
+  if (report.overlaps.length === 0) print("Overlaps: none");
+  for (const [a, b, types] of report.overlaps) print(`Overlap: ${a} and ${b} both catch ${types.join(", ")}`);
+  print();
+  print(`Uncaught: ${report.uncaught.length} of ${stripeEventTypes.length} event types reach no rule`);
+  for (const line of groupedTypes(report.uncaught)) print(`  ${line}`);
+}
+
+/**
+ * `paybus rules lint`: which Stripe event types each rule of `events/rules.ts` can match, which
+ * rules overlap, which event types no rule catches. Returns 1 if a pattern is invalid.
+ */
+export async function rulesLint(rules: readonly RuleDeclaration[] = ruleList): Promise<number> {
+  const report = lintRules(rules);
+  printReport(rules, report);
+  if (report.invalid.size > 0) printError(`${report.invalid.size} invalid pattern(s)`);
+  return report.invalid.size > 0 ? 1 : 0;
+}
