@@ -3,7 +3,13 @@
  * endpoint). Errors pass through unchanged except the ones that say a device is gone for good.
  */
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
-import { EndpointDisabledException, NotFoundException, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import {
+  EndpointDisabledException,
+  InvalidParameterException,
+  NotFoundException,
+  PublishCommand,
+  type SNSClient,
+} from "@aws-sdk/client-sns";
 import type { EmailContent, PushContent } from "./templates.ts";
 
 /** Sends one email or one push; resolves to the provider's message id. */
@@ -59,7 +65,11 @@ export function awsChannels(clients: { ses: SESClient; sns: SNSClient }, emailFr
         return MessageId ?? "";
       } catch (error) {
         if (error instanceof EndpointDisabledException) throw new PushEndpointGoneError("endpoint-disabled", { cause: error });
-        if (error instanceof NotFoundException) throw new PushEndpointGoneError("endpoint-not-found", { cause: error });
+        // SNS answers a deleted endpoint with InvalidParameter, telling it apart only by the message.
+        const deleted =
+          error instanceof NotFoundException ||
+          (error instanceof InvalidParameterException && /no endpoint found/i.test(error.message));
+        if (deleted) throw new PushEndpointGoneError("endpoint-not-found", { cause: error });
         throw error;
       }
     },

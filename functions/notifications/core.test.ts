@@ -1,6 +1,7 @@
 /**
- * The core against real engines: dynalite for the send records, aws-ses-v2-local for email and the
- * recording SNS stand-in for push, through the real SDK clients. Only the clock is the test's.
+ * The core against the local runtime's engines: local DynamoDB for the send records, local SES
+ * (aws-ses-v2-local) for email and local SNS for push, through the real SDK clients. Only the
+ * clock is the test's.
  */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -14,9 +15,11 @@ import { noticeFrom, invoiceMessage, type EventPatch } from "./testing/events.ts
 import { startNotificationEngines, type NotificationEngines } from "./testing/engines.ts";
 import { dynamoNotificationStore } from "./store.ts";
 
-const PHONE = "arn:aws:sns:us-east-1:111122223333:endpoint/GCM/paybus-app/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
-const TABLET = "arn:aws:sns:us-east-1:111122223333:endpoint/APNS/paybus-app/9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 const LEASE_SECONDS = 60;
+
+/** Push endpoints registered in the local SNS for every test. */
+let PHONE: string;
+let TABLET: string;
 
 let engines: NotificationEngines;
 let clock: number;
@@ -26,18 +29,20 @@ let sequence = 0;
 
 beforeAll(async () => {
   engines = await startNotificationEngines();
+  PHONE = engines.device("phone");
+  TABLET = engines.device("tablet");
   const now = () => clock;
-  const profiles = { client: engines.dynamo.client, tableName: engines.profilesTable };
+  const profiles = { client: engines.documents, tableName: engines.profilesTable };
   deps = {
     store: dynamoNotificationStore({
-      client: engines.dynamo.client,
+      client: engines.documents,
       tableName: engines.notificationsTable,
       retentionSeconds: 86_400,
       leaseSeconds: LEASE_SECONDS,
       now,
     }),
     profiles: (customerId) => getProfile(customerId, profiles),
-    channels: awsChannels({ ses: engines.ses.client, sns: engines.sns.client }, "billing@example.com"),
+    channels: awsChannels({ ses: engines.sesClient, sns: engines.snsClient }, "billing@example.com"),
     config: { billingPortalUrl: "https://billing.example.com/payment-method", defaultLocale: "en-US" },
     now,
     report: (outcome) => outcomes.push(outcome),
@@ -66,11 +71,11 @@ function message(fixture: string, ids: { invoice: string; customer: string }, pa
 }
 
 async function seedProfile(customerId: string, fields: Partial<CustomerProfileInput> = {}): Promise<void> {
-  await putProfile({ customerId, ...fields }, { client: engines.dynamo.client, tableName: engines.profilesTable });
+  await putProfile({ customerId, ...fields }, { client: engines.documents, tableName: engines.profilesTable });
 }
 
 async function sendRecord(invoiceId: string, sk: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await engines.dynamo.client.send(
+  const { Item } = await engines.documents.send(
     new GetCommand({ TableName: engines.notificationsTable, Key: { pk: `invoice#${invoiceId}`, sk } }),
   );
   return Item;
@@ -94,9 +99,10 @@ describe("a paid invoice", () => {
       subject: "Payment received for invoice F8C76741-0032",
     });
     expect(emails[0]?.body.text).toContain("We received your payment of $15.00");
-    expect(engines.sns.publishes.map((publish) => publish.targetArn)).toEqual(expect.arrayContaining([PHONE, TABLET]));
-    expect(engines.sns.publishes.every((publish) => publish.messageStructure === "json")).toBe(true);
-    expect(JSON.parse(JSON.parse(engines.sns.publishes[0]?.message ?? "").GCM).fcmV1Message.message.notification).toEqual({
+    expect(engines.sns.outbox.map((publish) => publish.targetArn)).toEqual(expect.arrayContaining([PHONE, TABLET]));
+    expect(engines.sns.outbox.every((publish) => publish.messageStructure === "json")).toBe(true);
+    const platforms = engines.sns.outbox[0]?.message as Record<string, string>;
+    expect(JSON.parse(platforms.GCM ?? "").fcmV1Message.message.notification).toEqual({
       title: "Payment received",
       body: "$15.00 paid for invoice F8C76741-0032. Thank you!",
     });
@@ -123,7 +129,7 @@ describe("a paid invoice", () => {
 
     // Assert
     expect(await engines.ses.emails()).toHaveLength(1);
-    expect(engines.sns.publishes).toHaveLength(1);
+    expect(engines.sns.outbox).toHaveLength(1);
     for (const outcome of [again, succeeded]) {
       expect(outcome).toMatchObject({
         kind: "attempted",
@@ -145,7 +151,7 @@ describe("a paid invoice", () => {
 
     // Assert
     expect(await engines.ses.emails()).toHaveLength(0);
-    expect(engines.sns.publishes.map((publish) => publish.targetArn)).toEqual([PHONE]);
+    expect(engines.sns.outbox.map((publish) => publish.targetArn)).toEqual([PHONE]);
   });
 
   it("writes in the profile's language to the profile's address when the invoice has neither", async () => {
@@ -260,7 +266,7 @@ describe("faults", () => {
     // Arrange
     const ids = freshIds();
     await seedProfile(ids.customer, { pushEndpoints: [PHONE] });
-    engines.sns.failNext(1, { status: 500, code: "InternalError" });
+    engines.faults.failNext("Publish", 1, { status: 500, code: "InternalError", message: "Internal error" });
 
     // Act
     const first = await notify(message("01", ids), deps).catch((error: unknown) => error);
@@ -270,7 +276,7 @@ describe("faults", () => {
     expect(first).toBeInstanceOf(DeliveryFailedError);
     expect(classifyError(first)).toBe("retryable");
     expect((first as Error).message).toBe(
-      `1 of 2 sends failed for ${ids.invoice} paid: push#${PHONE}: InternalErrorException: InternalError`,
+      `1 of 2 sends failed for ${ids.invoice} paid: push#${PHONE}: InternalErrorException: Internal error`,
     );
     expect(retry).toMatchObject({
       deliveries: [
@@ -279,31 +285,31 @@ describe("faults", () => {
       ],
     });
     expect(await engines.ses.emails()).toHaveLength(1);
-    expect(engines.sns.publishes).toHaveLength(1);
+    expect(engines.sns.outbox).toHaveLength(1);
   });
 
   it("treats SES throttling as retryable and still sends the push", async () => {
     // Arrange
     const ids = freshIds();
     await seedProfile(ids.customer, { pushEndpoints: [PHONE] });
-    engines.ses.failNext(1, { status: 400, code: "Throttling", message: "Maximum sending rate exceeded." });
+    engines.faults.failNext("SendEmail", 1, { status: 400, code: "Throttling", message: "Maximum sending rate exceeded." });
 
     // Act
     const first = await notify(message("02", ids), deps).catch((error: unknown) => error);
-    const afterFirst = { emails: (await engines.ses.emails()).length, pushes: engines.sns.publishes.length };
+    const afterFirst = { emails: (await engines.ses.emails()).length, pushes: engines.sns.outbox.length };
     await notify(message("02", ids), deps);
 
     // Assert
     expect(first).toBeInstanceOf(DeliveryFailedError);
     expect(afterFirst).toEqual({ emails: 0, pushes: 1 });
     expect(await engines.ses.emails()).toHaveLength(1);
-    expect(engines.sns.publishes).toHaveLength(1);
+    expect(engines.sns.outbox).toHaveLength(1);
   });
 
   it("treats an SES rejection as poison, without the address in the reason", async () => {
     // Arrange
     const ids = freshIds();
-    engines.ses.failNext(1, {
+    engines.faults.failNext("SendEmail", 1, {
       status: 400,
       code: "MessageRejected",
       message: "Email address is not verified: jenny.rosen@example.com",
@@ -321,8 +327,9 @@ describe("faults", () => {
   it("records a disabled endpoint once and never retries it, while other devices get the push", async () => {
     // Arrange
     const ids = freshIds();
-    await seedProfile(ids.customer, { pushEndpoints: [PHONE, TABLET] });
-    engines.sns.disable(PHONE);
+    const broken = engines.device("broken");
+    await seedProfile(ids.customer, { pushEndpoints: [broken, TABLET] });
+    engines.sns.setEnabled(broken, false);
 
     // Act
     const first = await notify(message("01", ids), deps);
@@ -332,17 +339,32 @@ describe("faults", () => {
     expect(first).toMatchObject({
       deliveries: [
         { status: "sent" },
-        { target: `push#${PHONE}`, status: "undeliverable", reason: "endpoint-disabled" },
+        { target: `push#${broken}`, status: "undeliverable", reason: "endpoint-disabled" },
         { target: `push#${TABLET}`, status: "sent" },
       ],
     });
     expect(redelivery).toMatchObject({
       deliveries: [{ status: "duplicate" }, { status: "duplicate", previously: "undeliverable" }, { status: "duplicate" }],
     });
-    expect(engines.sns.publishes.map((publish) => publish.targetArn)).toEqual([TABLET]);
-    expect(await sendRecord(ids.invoice, `notice#paid#push#${PHONE}`)).toMatchObject({
+    expect(engines.sns.outbox.map((publish) => publish.targetArn)).toEqual([TABLET]);
+    expect(await sendRecord(ids.invoice, `notice#paid#push#${broken}`)).toMatchObject({
       status: "undeliverable",
       reason: "endpoint-disabled",
+    });
+  });
+
+  it("records an endpoint SNS no longer knows as undeliverable", async () => {
+    // Arrange
+    const ids = freshIds();
+    const deleted = "arn:aws:sns:us-east-1:111122223333:endpoint/GCM/paybus-app/5a0c7e2b-0d6f-4b7e-9c3a-2f1e0d9c8b7a";
+    await seedProfile(ids.customer, { pushEndpoints: [deleted] });
+
+    // Act
+    const outcome = await notify(message("01", ids), deps);
+
+    // Assert
+    expect(outcome).toMatchObject({
+      deliveries: [{ status: "sent" }, { target: `push#${deleted}`, status: "undeliverable", reason: "endpoint-not-found" }],
     });
   });
 

@@ -1,6 +1,6 @@
 /**
  * The Lambda handler as SQS invokes it, configured only through its environment (table names and
- * `AWS_ENDPOINT_URL_<SERVICE>`), against dynalite, aws-ses-v2-local and the SNS stand-in.
+ * `AWS_ENDPOINT_URL_<SERVICE>`), against the local runtime's DynamoDB, SES and SNS.
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
@@ -10,22 +10,22 @@ import { putProfile } from "../shared/profiles.ts";
 import { invoiceMessage } from "./testing/events.ts";
 import { startNotificationEngines, type NotificationEngines } from "./testing/engines.ts";
 
-const PHONE = "arn:aws:sns:us-east-1:111122223333:endpoint/GCM/paybus-app/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
-
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 let engines: NotificationEngines;
 let handler: Handler;
 let output: string[];
+let phone: string;
 
 beforeAll(async () => {
   engines = await startNotificationEngines();
   for (const [name, value] of Object.entries(engines.env)) vi.stubEnv(name, value);
   vi.stubEnv("PAYBUS_EMAIL_FROM", "receipts@paybus.example.com");
   ({ handler } = await import("./handler.ts"));
+  phone = engines.device("phone");
   await putProfile(
-    { customerId: "cus_AbIItO38LiTlry", pushEndpoints: [PHONE] },
-    { client: engines.dynamo.client, tableName: engines.profilesTable },
+    { customerId: "cus_AbIItO38LiTlry", pushEndpoints: [phone] },
+    { client: engines.documents, tableName: engines.profilesTable },
   );
 });
 
@@ -94,7 +94,7 @@ describe("notifications handler", () => {
       ["receipts@paybus.example.com", "jenny.rosen@example.com", "Payment received for invoice F8C76741-0032"],
       ["receipts@paybus.example.com", "taro.suzuki@example.jp", "Payment received for invoice B5953531-0033"],
     ]);
-    expect(engines.sns.publishes.map((publish) => publish.targetArn)).toEqual([PHONE]);
+    expect(engines.sns.outbox.map((publish) => publish.targetArn)).toEqual([phone]);
   });
 
   it("sends nothing again when a batch is redelivered, with invoice.payment_succeeded added", async () => {
@@ -103,7 +103,7 @@ describe("notifications handler", () => {
     const failed = invoiceMessage("02", { invoice: { id: "in_redelivered2" } });
     const succeeded = invoiceMessage("15", { invoice: { id: "in_redelivered1" } });
     await handler(sqsEvent([paid, failed]), context);
-    const firstDelivery = { emails: (await engines.ses.emails()).length, pushes: engines.sns.publishes.length };
+    const firstDelivery = { emails: (await engines.ses.emails()).length, pushes: engines.sns.outbox.length };
     await engines.reset();
 
     // Act
@@ -113,13 +113,13 @@ describe("notifications handler", () => {
     expect(firstDelivery).toEqual({ emails: 2, pushes: 1 });
     expect(response.batchItemFailures).toEqual([]);
     expect(await engines.ses.emails()).toEqual([]);
-    expect(engines.sns.publishes).toEqual([]);
+    expect(engines.sns.outbox).toEqual([]);
   });
 
   it("returns a throttled record for a retry, which then sends only what is missing", async () => {
     // Arrange
     const body = invoiceMessage("02", { invoice: { attempt_count: 3 }, detail: { created: 1786207300 } });
-    engines.ses.failNext(1, { status: 400, code: "Throttling", message: "Maximum sending rate exceeded." });
+    engines.faults.failNext("SendEmail", 1, { status: 400, code: "Throttling", message: "Maximum sending rate exceeded." });
 
     // Act
     const first = await handler(sqsEvent([body]), context);

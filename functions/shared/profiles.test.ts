@@ -1,27 +1,33 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_AWS, startDynalite, type LocalDynamo } from "../notifications/testing/dynalite.ts";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.ts";
 import { classifyError } from "./errors.ts";
 import { getProfile, InvalidProfileError, putProfile, type ProfileTable } from "./profiles.ts";
+import { tables } from "./tables.ts";
 
 const ENDPOINT = "arn:aws:sns:us-east-1:111122223333:endpoint/GCM/paybus-app/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 
 let engine: LocalDynamo;
+let raw: DynamoDBClient;
 let table: ProfileTable;
 
 beforeAll(async () => {
-  engine = await startDynalite();
-  const names = await engine.createTables(["profiles"]);
-  table = { client: engine.client, tableName: names.profiles };
+  engine = await startLocalDynamo({ port: 0, ttlSweepIntervalMs: 0 });
+  const names = await engine.createTables({ profiles: tables.profiles }, "test");
+  raw = new DynamoDBClient({ endpoint: engine.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  table = { client: DynamoDBDocumentClient.from(raw), tableName: names.profiles };
   // The default table comes from the environment, as in Lambda.
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = engine.endpoint;
-  process.env.AWS_REGION = LOCAL_AWS.region;
-  process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
-  process.env.PAYBUS_PROFILES_TABLE = names.profiles;
+  vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", engine.endpoint);
+  vi.stubEnv("AWS_REGION", "us-east-1");
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
+  vi.stubEnv("PAYBUS_PROFILES_TABLE", names.profiles);
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
+  raw?.destroy();
   await engine?.close();
 });
 
@@ -74,7 +80,7 @@ describe("profiles", () => {
 
   it("reports a corrupt stored profile as poison without echoing the email", async () => {
     // Arrange: written behind putProfile's back
-    await engine.client.send(
+    await table.client.send(
       new PutCommand({
         TableName: table.tableName,
         Item: { pk: "cus_corrupt", customerId: "cus_corrupt", email: "jenny.rosen@example.com", pushEndpoints: "one" },

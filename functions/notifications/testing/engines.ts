@@ -1,104 +1,104 @@
 /**
- * Test support: every engine the notifications consumer talks to, on loopback with random ports —
- * dynalite with the `notifications` and `profiles` tables, aws-ses-v2-local behind a fault proxy, and
- * the recording SNS stand-in — plus real SDK clients and the environment a Lambda would get.
+ * Test support: the engines the notifications consumer talks to, taken from the local runtime and
+ * started on loopback with random ports — local DynamoDB with the `notifications` and `profiles`
+ * tables, local SES (aws-ses-v2-local) and local SNS mobile push, each able to fail the next
+ * requests on demand — plus real SDK clients and the environment a Lambda would get.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { LOCAL_AWS, startDynalite, type LocalDynamo } from "./dynalite.ts";
-import { startFaultProxy, startSnsStandIn, type QueryFault, type SnsStandIn } from "./query-server.ts";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { startLocalDynamo, type LocalDynamo } from "../../../local/dynamodb/index.ts";
+import type { FaultInjector, InjectedFault } from "../../../local/faults.ts";
+import { LocalSes } from "../../../local/ses.ts";
+import { LocalSns } from "../../../local/sns.ts";
+import { tables } from "../../shared/tables.ts";
 
-/** An email as aws-ses-v2-local stored it. */
-export interface StoredEmail {
-  readonly messageId: string;
-  readonly from: string;
-  readonly destination: { readonly to: readonly string[] };
-  readonly subject: string;
-  readonly body: { readonly html?: string; readonly text?: string };
+const REGION = "us-east-1";
+const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+/** Fails the next requests of one operation, then lets everything through. */
+export class NextRequestFaults implements FaultInjector {
+  private readonly queued: Array<{ operation: string; fault: InjectedFault }> = [];
+
+  /** The next `count` requests of `operation` (e.g. `SendEmail`, `Publish`) fail with `fault`. */
+  failNext(operation: string, count: number, fault: InjectedFault): void {
+    for (let i = 0; i < count; i += 1) this.queued.push({ operation, fault });
+  }
+
+  decide(operation: string): InjectedFault | undefined {
+    const index = this.queued.findIndex((entry) => entry.operation === operation);
+    return index < 0 ? undefined : this.queued.splice(index, 1)[0]?.fault;
+  }
+
+  clear(): void {
+    this.queued.length = 0;
+  }
 }
 
 export interface NotificationEngines {
   readonly dynamo: LocalDynamo;
+  /** A document client on the local DynamoDB, marshalled like the shared `dynamo()` client. */
+  readonly documents: DynamoDBDocumentClient;
   readonly notificationsTable: string;
   readonly profilesTable: string;
-  /** SES as the consumer sees it (through the fault proxy). */
-  readonly ses: {
-    readonly client: SESClient;
-    readonly endpoint: string;
-    failNext(count: number, fault: QueryFault): void;
-    /** Every email SES accepted since the last {@link NotificationEngines.reset}. */
-    emails(): Promise<StoredEmail[]>;
-  };
-  readonly sns: SnsStandIn & { readonly client: SNSClient };
+  readonly ses: LocalSes;
+  readonly sns: LocalSns;
+  readonly sesClient: SESClient;
+  readonly snsClient: SNSClient;
+  /** Faults for SES (`SendEmail`) and SNS (`Publish`). */
+  readonly faults: NextRequestFaults;
   /** What a Lambda running against these engines finds in its environment. */
   readonly env: Readonly<Record<string, string>>;
-  /** Forgets sent emails, publishes and disabled endpoints (tables keep their items: tests use their own invoice ids). */
+  /** Registers an enabled push endpoint in the local SNS and returns its ARN. */
+  device(name: string): string;
+  /** Forgets emails, publishes and pending faults (tables keep their items: tests use their own ids). */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
 
-type SesServerFactory = (config: { host: string; port: number }) => Promise<Server>;
-
-async function startSesLocal(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const module = (await import("aws-ses-v2-local")) as unknown as { default: SesServerFactory | { default: SesServerFactory } };
-  // CommonJS interop differs between loaders: the factory is `default` or `default.default`.
-  const start = typeof module.default === "function" ? module.default : module.default.default;
-  const server = await start({ host: "127.0.0.1", port: 0 });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
-
 export async function startNotificationEngines(): Promise<NotificationEngines> {
-  const dynamo = await startDynalite();
-  const names = await dynamo.createTables(["notifications", "profiles"]);
-  const sesLocal = await startSesLocal();
-  const sesProxy = await startFaultProxy(sesLocal.endpoint);
-  const sns = await startSnsStandIn();
-  // No SDK retries: a fault injected once must reach the code under test.
-  const sesClient = new SESClient({ ...LOCAL_AWS, endpoint: sesProxy.endpoint, maxAttempts: 1 });
-  const snsClient = new SNSClient({ ...LOCAL_AWS, endpoint: sns.endpoint, maxAttempts: 1 });
+  const faults = new NextRequestFaults();
+  const dynamo = await startLocalDynamo({ port: 0, ttlSweepIntervalMs: 0 });
+  const names = await dynamo.createTables({ notifications: tables.notifications, profiles: tables.profiles }, "test");
+  const ses = new LocalSes({ faults });
+  const sns = new LocalSns({ region: REGION, accountId: "111122223333", faults });
+  await Promise.all([ses.start(), sns.start()]);
+  const raw = new DynamoDBClient({ region: REGION, credentials: CREDENTIALS, endpoint: dynamo.endpoint });
+  // One attempt per call: an injected fault must reach the code under test, not the SDK's retries.
+  const sesClient = new SESClient({ region: REGION, credentials: CREDENTIALS, endpoint: ses.endpoint, maxAttempts: 1 });
+  const snsClient = new SNSClient({ region: REGION, credentials: CREDENTIALS, endpoint: sns.endpoint, maxAttempts: 1 });
 
   return {
     dynamo,
+    documents: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
     notificationsTable: names.notifications,
     profilesTable: names.profiles,
-    ses: {
-      client: sesClient,
-      endpoint: sesProxy.endpoint,
-      failNext: sesProxy.failNext,
-      async emails() {
-        const response = await fetch(`${sesLocal.endpoint}/store`);
-        return ((await response.json()) as { emails: StoredEmail[] }).emails;
-      },
-    },
-    sns: { ...sns, client: snsClient },
+    ses,
+    sns,
+    sesClient,
+    snsClient,
+    faults,
     env: {
-      AWS_REGION: LOCAL_AWS.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       AWS_MAX_ATTEMPTS: "1",
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SES: sesProxy.endpoint,
+      AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
       PAYBUS_NOTIFICATIONS_TABLE: names.notifications,
       PAYBUS_PROFILES_TABLE: names.profiles,
     },
+    device: (name) => sns.createEndpoint("paybus-app", `token-${name}`),
     async reset() {
-      await fetch(`${sesLocal.endpoint}/clear-store`, { method: "POST" });
-      sns.reset();
+      await ses.clear();
+      sns.outbox.length = 0;
+      faults.clear();
     },
     async close() {
-      sesClient.destroy();
-      snsClient.destroy();
-      await Promise.all([sns.close(), sesProxy.close(), sesLocal.close(), dynamo.close()]);
+      for (const client of [raw, sesClient, snsClient]) client.destroy();
+      await Promise.all([ses.stop(), sns.stop(), dynamo.close()]);
     },
   };
 }
