@@ -142,6 +142,7 @@ export class Runtime {
       region: this.region,
       accountId: this.accountId,
       timeScale: this.options.workflowTimeScale ?? 1,
+      retryIntervalScale: timeScale,
       stateMachines: Object.keys(stateMachines).map((name) => ({
         name: `${this.prefix}-${name}`,
         definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
@@ -301,6 +302,8 @@ export class Runtime {
       POWERTOOLS_DEV: "false",
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "SILENT",
       POWERTOOLS_METRICS_NAMESPACE: "paybus",
+      // EMF lines are CloudWatch's input; locally the journal and reports carry the same facts.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
       PAYBUS_EVENT_BUS_NAME: this.busName,
       PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
       ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),

@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: runs every benchmark in `bench/`, prints their figures and writes them all to
+ * `bench/results/latest.json` (and a timestamped copy). `npm run bench -- pattern pipeline` runs
+ * only the named ones.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { arch, cpus, platform } from "node:os";
+import { fileURLToPath } from "node:url";
+
+type Bench = () => Promise<Record<string, unknown>>;
+
+const benches: Record<string, () => Promise<{ run: Bench }>> = {
+  pattern: () => import("./pattern.ts"),
+  dynamo: () => import("./dynamo.ts"),
+  loyalty: () => import("./loyalty.ts"),
+  pipeline: () => import("./pipeline.ts"),
+  bundles: () => import("./bundles.ts"),
+};
+
+const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
+const unknown = wanted.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(", ")} (known: ${Object.keys(benches).join(", ")})\n`);
+  process.exit(2);
+}
+
+const results: Record<string, unknown> = {};
+for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const { run } = await benches[name]!();
+  results[name] = await run();
+}
+
+const report = {
+  at: new Date().toISOString(),
+  machine: { node: process.version, platform: platform(), arch: arch(), cpus: cpus().length, cpu: cpus()[0]?.model },
+  results,
+};
+const dir = fileURLToPath(new URL("./results/", import.meta.url));
+mkdirSync(dir, { recursive: true });
+const text = `${JSON.stringify(report, null, 2)}\n`;
+writeFileSync(join(dir, "latest.json"), text);
+writeFileSync(join(dir, `bench-${report.at.replace(/[:.]/g, "-")}.json`), text);
+process.stdout.write(`\nwrote ${join(dir, "latest.json")}\n`);
+process.exit(0);
