@@ -3,7 +3,7 @@
  * says which queues, dead-letter queues, rules, targets, tables, functions, state machines, grants
  * and alarms one stage gets.
  *
- * Pure on purpose (no SST or Pulumi import): the SST stacks only turn each entry into resources,
+ * Pure on purpose (no SST or Pulumi import; the one read is a state machine's ASL file): the SST stacks only turn each entry into resources,
  * and `test/infra/` checks the mapping — a DLQ for every queue, partial batch responses for every
  * consumer, least privilege for every function — without an AWS account. Values known only at
  * deploy time (ARNs, names, the region) appear as {@link Template}s the stacks resolve.
@@ -20,7 +20,10 @@ import {
   type TableName,
 } from "../events/rules.ts";
 import { tables as declaredTables, type TableDeclaration } from "../functions/shared/tables.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
+  resolvePlaceholders,
   scheduledFunctions as declaredScheduled,
   stateMachines as declaredStateMachines,
   type ScheduledFunctionDeclaration,
@@ -713,4 +716,32 @@ export function queuePolicy(queueArn: string, ruleArns: readonly string[]): obje
       },
     ],
   };
+}
+
+/**
+ * The ASL of a planned state machine, read from `root` (the repository root), with each
+ * `${LogicalName}` replaced by `functionArns[LogicalName]`.
+ *
+ * Reads relative to an explicit root rather than through `workflows/index.ts`' own
+ * `readDefinition`: SST runs the stacks from a bundle under `.sst/platform/`, where a path derived
+ * from `import.meta.url` no longer points into the repository.
+ */
+export function renderDefinition(
+  machine: StateMachinePlan,
+  root: string,
+  functionArns: Readonly<Record<string, string>>,
+): string {
+  const definition = JSON.parse(readFileSync(join(root, machine.definitionFile), "utf8")) as object;
+  const declared = Object.fromEntries(machine.functions.map((name) => [name, true]));
+  const resolved = resolvePlaceholders(
+    definition,
+    declared,
+    (logicalName) => {
+      const arn = functionArns[logicalName];
+      if (arn === undefined) throw new PlanError(`${machine.definitionFile}: no ARN given for ${logicalName}`);
+      return arn;
+    },
+    machine.definitionFile,
+  );
+  return JSON.stringify(resolved);
 }

@@ -3,8 +3,8 @@
  * placeholders replaced by the ARNs of the functions deployed for them, and the scheduled functions
  * that serve the workflows.
  */
-import { loadDefinition } from "../workflows/index.ts";
-import { MissingResourceError, type Registry } from "./registry.ts";
+import { renderDefinition } from "./plan.ts";
+import type { Registry } from "./registry.ts";
 
 /** Creates every workflow function, state machine and scheduled function of the plan. */
 export function createWorkflows(registry: Registry): void {
@@ -37,15 +37,7 @@ export function createWorkflows(registry: Registry): void {
     const created = new aws.sfn.StateMachine(machine.logicalName, {
       type: machine.type,
       roleArn: role.arn,
-      definition: $util.all(arns).apply((resolved) =>
-        JSON.stringify(
-          loadDefinition(machine.stateMachine, (logicalName) => {
-            const arn = resolved[logicalName];
-            if (arn === undefined) throw new MissingResourceError(`${logicalName} has no function for ${machine.logicalName}`);
-            return arn;
-          }),
-        ),
-      ),
+      definition: $util.all(arns).apply((resolved) => renderDefinition(machine, $cli.paths.root, resolved)),
     });
     registry.add(machine.logicalName, { name: created.name, arn: created.arn });
   }

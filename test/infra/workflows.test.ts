@@ -1,7 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
 import { definitionPlaceholders, loadDefinition, readDefinition, stateMachines } from "../../workflows/index.ts";
-import { buildPlan, STATE_MACHINE_ACTIONS } from "../../stacks/plan.ts";
+import { buildPlan, PlanError, renderDefinition, STATE_MACHINE_ACTIONS } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
+
+const REPOSITORY_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "paybus-infra-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const stage: StageConfig = {
   bus: { kind: "custom" },
@@ -34,17 +43,47 @@ describe("state machines", () => {
       expect([...machine.functions].sort()).toEqual([...deployed].sort());
     });
 
-    it(`leaves no placeholder in the ${machine.stateMachine} definition once ARNs are substituted`, () => {
+    it(`renders the ${machine.stateMachine} definition with every placeholder replaced by its function's ARN`, () => {
       const arn = (logicalName: string) => `arn:aws:lambda:eu-west-1:111122223333:function:paybus-prod-${logicalName}`;
+      const arns = Object.fromEntries(machine.functions.map((name) => [name, arn(name)]));
 
-      const definition = loadDefinition(machine.stateMachine, arn);
+      const definition = JSON.parse(renderDefinition(machine, REPOSITORY_ROOT, arns)) as object;
 
+      expect(definition).toEqual(loadDefinition(machine.stateMachine, arn));
       expect(JSON.stringify(definition)).not.toContain("${");
       const invoked = valuesOf(definition, "FunctionName").filter((name) => typeof name === "string");
       expect(invoked.length).toBeGreaterThan(0);
       for (const name of invoked) expect(machine.functions.map(arn)).toContain(name);
     });
   }
+
+  it("refuses to render a definition with a function ARN missing", () => {
+    const machine = plan.stateMachines[0]!;
+    const arns = Object.fromEntries(machine.functions.slice(1).map((name) => [name, `arn:${name}`]));
+
+    expect(() => renderDefinition(machine, REPOSITORY_ROOT, arns)).toThrow(PlanError);
+  });
+
+  it("renders definitions from a bundle elsewhere, as SST runs the stacks from .sst/platform/", async () => {
+    const outfile = join(scratch, ".sst", "platform", "sst.config.mjs");
+    await build({
+      entryPoints: [join(REPOSITORY_ROOT, "stacks", "plan.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile,
+      logLevel: "silent",
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+    const bundled = (await import(pathToFileURL(outfile).href)) as typeof import("../../stacks/plan.ts");
+    const machine = bundled.buildPlan(stage).stateMachines[0]!;
+    const arns = Object.fromEntries(machine.functions.map((name) => [name, `arn:aws:lambda:::function:${name}`]));
+
+    const definition = bundled.renderDefinition(machine, REPOSITORY_ROOT, arns);
+
+    expect(definitionPlaceholders(JSON.parse(definition))).toEqual([]);
+    expect(definition).toContain("arn:aws:lambda:::function:");
+  });
 
   it("uses only Lambda integrations, the one thing the state machine role may do", () => {
     for (const machine of plan.stateMachines) {
