@@ -86,15 +86,15 @@ class Flattener {
     private readonly interest: PathInterest,
   ) {}
 
-  /** Reads the value at `pos`; `path` is `null` inside a subtree nobody asked for. */
-  value(path: string | null, arrays: Membership): void {
+  /** Reads the value at `pos`; `path` is `null` for a value nobody asked for. */
+  private value(path: string | null, arrays: Membership): void {
     const { scanner } = this;
     const code = scanner.skipWhitespace();
-    const descend = path !== null && this.interest.prefixes.has(path);
-    if (code === 0x7b) return this.object(descend ? `${path}.` : null, arrays);
-    if (code === 0x5b) return this.array(path !== null && this.isWanted(path) ? path : null, arrays);
+    if (path === null || (code === 0x7b && !this.interest.prefixes.has(path))) return scanner.skipValue();
+    if (code === 0x7b) return this.object(`${path}.`, arrays);
+    if (code === 0x5b) return this.array(path, arrays);
     const leaf = this.scalar(code, arrays);
-    if (path !== null && this.interest.leaves.has(path)) this.add(path, leaf);
+    if (this.interest.leaves.has(path)) this.add(path, leaf);
   }
 
   private isWanted(path: string): boolean {
@@ -121,8 +121,8 @@ class Flattener {
     return scanner.invalidValueStart(code);
   }
 
-  /** Reads an object whose keys extend `prefix` (`""` at the root, `null` when skipping). */
-  object(prefix: string | null, arrays: Membership): void {
+  /** Reads an object at `pos` whose keys extend `prefix` (`""` at the root). */
+  object(prefix: string, arrays: Membership): void {
     const { scanner } = this;
     scanner.pos++;
     let code = scanner.skipWhitespace();
@@ -136,25 +136,26 @@ class Flattener {
       const colon = scanner.skipWhitespace();
       if (colon !== 0x3a) scanner.unexpected(colon, "was expecting a colon to separate field name and value");
       scanner.pos++;
-      const child = prefix === null ? null : prefix + key;
-      this.value(child !== null && this.isWanted(child) ? child : null, arrays);
+      const child = prefix + key;
+      this.value(this.isWanted(child) ? child : null, arrays);
       code = this.separator(0x7d, "Object");
       if (code < 0) return;
     }
   }
 
-  private array(path: string | null, arrays: Membership): void {
+  /** Reads an array at `pos`: its elements all sit at `path`. */
+  private array(path: string, arrays: Membership): void {
     const { scanner } = this;
     scanner.pos++;
     if (scanner.skipWhitespace() === 0x5d) {
       scanner.pos++;
       return;
     }
-    const arrayId = path === null ? -1 : this.nextArrayId++;
+    const arrayId = this.nextArrayId++;
     for (let index = 0; ; index++) {
       // Only objects and arrays record their element: scalars of one array never conflict.
       const code = scanner.skipWhitespace();
-      const nested = path !== null && (code === 0x7b || code === 0x5b);
+      const nested = code === 0x7b || code === 0x5b;
       this.value(path, nested ? [...arrays, arrayId, index] : arrays);
       if (this.separator(0x5d, "Array") < 0) return;
     }

@@ -38,6 +38,10 @@ const DIGIT_9 = 0x39;
 
 /** Jackson's list of what may start a value, used in several of its messages. */
 const VALID_VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+/** Characters that force the slow path of string reading: escapes and raw control characters. */
+const NEEDS_DECODING = /[\\\u0000-\u001f]/;
+/** Quotes and brackets: what skipping a container has to look at. */
+const STRUCTURE = /["[\]{}]/g;
 /** Jackson quotes at most this many characters of the input in a location. */
 const MAX_SOURCE_SNIPPET = 500;
 
@@ -97,6 +101,15 @@ export class JsonScanner {
   readString(): string {
     const { text } = this;
     let start = ++this.pos;
+    // Most strings have no escapes: find the closing quote natively.
+    const end = text.indexOf('"', start);
+    if (end >= 0) {
+      const raw = text.slice(start, end);
+      if (!NEEDS_DECODING.test(raw)) {
+        this.pos = end + 1;
+        return raw;
+      }
+    }
     let result = "";
     while (this.pos < text.length) {
       const code = text.charCodeAt(this.pos);
@@ -138,6 +151,57 @@ export class JsonScanner {
       this.pos++;
     }
     return String.fromCharCode(value);
+  }
+
+  /**
+   * Skips the value at `pos`. Inside strings and containers it only checks what it needs to find
+   * the end (strings close, brackets pair up), which keeps unread parts of large events cheap.
+   */
+  skipValue(): void {
+    const code = this.skipWhitespace();
+    if (code === QUOTE) this.skipString();
+    else if (code === LBRACE || code === LBRACKET) this.skipContainer();
+    else if (code === MINUS || isDigit(code)) this.readNumber();
+    else if (code === 0x74 || code === 0x66 || code === 0x6e) this.readLiteral();
+    else this.invalidValueStart(code);
+  }
+
+  private skipString(): void {
+    let end = this.pos;
+    do {
+      end = this.text.indexOf('"', end + 1);
+      if (end < 0) this.failEof(": was expecting closing quote for a string value");
+    } while (this.isEscaped(end));
+    this.pos = end + 1;
+  }
+
+  /** Whether the character at `index` is preceded by an odd number of backslashes. */
+  private isEscaped(index: number): boolean {
+    let backslashes = 0;
+    while (this.text.charCodeAt(index - 1 - backslashes) === BACKSLASH) backslashes++;
+    return backslashes % 2 === 1;
+  }
+
+  private skipContainer(): void {
+    const closers: number[] = [];
+    const structure = STRUCTURE;
+    structure.lastIndex = this.pos;
+    for (let match = structure.exec(this.text); match; match = structure.exec(this.text)) {
+      this.pos = match.index;
+      const code = this.text.charCodeAt(this.pos);
+      if (code === QUOTE) {
+        this.skipString();
+        structure.lastIndex = this.pos;
+      } else if (code === LBRACE || code === LBRACKET) {
+        closers.push(code + 2);
+      } else if (closers.pop() !== code) {
+        this.unexpected(code, "mismatched close marker");
+      } else if (closers.length === 0) {
+        this.pos++;
+        return;
+      }
+    }
+    this.failEof(": expected close marker");
   }
 
   /** Reads a number literal starting at `pos` and returns its exact text. */
