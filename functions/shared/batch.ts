@@ -26,7 +26,6 @@ export function sqsBatchHandler(
   logger: Logger,
   handleRecord: RecordHandler,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const processor = new BatchProcessor(EventType.SQS);
   const logged: RecordHandler = async (record) => {
     try {
       return await handleRecord(record);
@@ -39,6 +38,8 @@ export function sqsBatchHandler(
       throw error;
     }
   };
+  // One processor per invocation: a processor holds the batch it is working on, and the local
+  // runtime runs concurrent invocations of one handler in the same module instance.
   return (event, context) =>
-    processPartialResponse(event, logged, processor, { context, throwOnFullBatchFailure: false });
+    processPartialResponse(event, logged, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
 }
