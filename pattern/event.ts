@@ -48,12 +48,12 @@ export class Leaf {
 export type FlatEvent = ReadonlyMap<string, readonly Leaf[]>;
 
 /**
- * Which paths a reader needs: leaves at `leaves`, and objects or arrays to descend into at
- * `prefixes`. Everything else is validated and skipped without building leaves.
+ * Which paths a reader needs: leaf values at some paths, and the insides of objects at others.
+ * Everything else is skipped without building leaves.
  */
 export interface PathInterest {
-  readonly leaves: ReadonlySet<string>;
-  readonly prefixes: ReadonlySet<string>;
+  wantsLeaf(path: string): boolean;
+  wantsInside(path: string): boolean;
 }
 
 /**
@@ -69,13 +69,10 @@ export function interestIn(paths: Iterable<string>): PathInterest {
       prefixes.add(path.slice(0, dot));
     }
   }
-  return { leaves, prefixes };
+  return { wantsLeaf: (path) => leaves.has(path), wantsInside: (path) => prefixes.has(path) };
 }
 
-const ALL: PathInterest = {
-  leaves: { has: () => true } as unknown as ReadonlySet<string>,
-  prefixes: { has: () => true } as unknown as ReadonlySet<string>,
-};
+const EVERYTHING: PathInterest = { wantsLeaf: () => true, wantsInside: () => true };
 
 class Flattener {
   private nextArrayId = 0;
@@ -90,15 +87,15 @@ class Flattener {
   private value(path: string | null, arrays: Membership): void {
     const { scanner } = this;
     const code = scanner.skipWhitespace();
-    if (path === null || (code === 0x7b && !this.interest.prefixes.has(path))) return scanner.skipValue();
+    if (path === null || (code === 0x7b && !this.interest.wantsInside(path))) return scanner.skipValue();
     if (code === 0x7b) return this.object(`${path}.`, arrays);
     if (code === 0x5b) return this.array(path, arrays);
     const leaf = this.scalar(code, arrays);
-    if (this.interest.leaves.has(path)) this.add(path, leaf);
+    if (this.interest.wantsLeaf(path)) this.add(path, leaf);
   }
 
   private isWanted(path: string): boolean {
-    return this.interest.leaves.has(path) || this.interest.prefixes.has(path);
+    return this.interest.wantsLeaf(path) || this.interest.wantsInside(path);
   }
 
   private add(path: string, leaf: Leaf): void {
@@ -179,7 +176,7 @@ class Flattener {
  * Parses an event and returns its leaves by path, keeping only the paths in `interest` (all of
  * them when omitted). Throws {@link InvalidEventError} if the text is not a JSON object.
  */
-export function flattenEvent(json: string, interest: PathInterest = ALL): FlatEvent {
+export function flattenEvent(json: string, interest: PathInterest = EVERYTHING): FlatEvent {
   const scanner = new JsonScanner(json);
   const flattener = new Flattener(scanner, interest);
   try {

@@ -45,6 +45,22 @@ describe("structure", () => {
   });
 });
 
+describe("syntax", () => {
+  it("quotes the pattern and the opening bracket's position for a mismatched close marker", () => {
+    const pattern = '{"a": [ { "anything-but": { "equals-ignore-case": ["1", "2" } } ] }';
+
+    const error = rejection(pattern);
+
+    expect(error.message).toBe(
+      `Unexpected close marker '}': expected ']' (for Array starting at [Source: (String)"${pattern}"; line: 1, column: 51])`,
+    );
+  });
+
+  it("ignores anything after the pattern's closing brace, as event-ruler stops reading there", () => {
+    expect(() => compilePattern('{"a": ["x"]} trailing')).not.toThrow();
+  });
+});
+
 describe("operators", () => {
   it.each([
     ['{"a": [{"prefix": 3}]}', "prefix match pattern must be a string"],

@@ -373,12 +373,11 @@ export class JsonTokenReader {
 
   private close(code: number, scope: Scope | undefined): Tok {
     const closesObject = code === RBRACE;
-    if (!scope || scope.inObject !== closesObject) {
-      const marker = String.fromCharCode(code);
-      if (!scope) this.scanner.unexpected(code, `expected a valid value ${VALID_VALUES}`);
+    if (!scope) return this.scanner.unexpected(code, `expected a valid value ${VALID_VALUES}`);
+    if (scope.inObject !== closesObject) {
       const expected = scope.inObject ? "}" : "]";
       this.scanner.fail(
-        `Unexpected close marker '${marker}': expected '${expected}' (for ${SCOPE_NAMES[`${scope.inObject}`]} starting at ${this.scanner.location(scope.start)})`,
+        `Unexpected close marker '${String.fromCharCode(code)}': expected '${expected}' (for ${SCOPE_NAMES[`${scope.inObject}`]} starting at ${this.scanner.location(scope.start)})`,
       );
     }
     this.scanner.pos++;
