@@ -4,16 +4,16 @@ import { parseLoyaltyConfig } from "./config.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import { balanceKey, LoyaltyLedger, type AwardedPurchase } from "./ledger.ts";
 import { computeAward } from "./points.ts";
-import { startLoyaltyTable, type LoyaltyTable } from "./testing/local-aws.ts";
+import { startLocalTables, type LocalTables } from "./testing/local-aws.ts";
 
 const config = parseLoyaltyConfig(undefined);
-let table: LoyaltyTable;
+let table: LocalTables<"loyalty">;
 let ledger: LoyaltyLedger;
 let sequence = 0;
 
 beforeAll(async () => {
-  table = await startLoyaltyTable("ledger");
-  ledger = new LoyaltyLedger(table.client, table.tableName);
+  table = await startLocalTables(["loyalty"], "ledger");
+  ledger = new LoyaltyLedger(table.client, table.tableNames.loyalty);
 });
 afterAll(async () => {
   await table?.close();
@@ -156,7 +156,7 @@ describe("reversals", () => {
     await ledger.award(accrual(customer, "pi_spent", 2000, true));
     // The customer spent 30 of the 40 points elsewhere.
     await table.client.send(
-      new UpdateCommand({ TableName: table.tableName, Key: balanceKey(customer), UpdateExpression: "ADD points :spent", ExpressionAttributeValues: { ":spent": -30 } }),
+      new UpdateCommand({ TableName: table.tableNames.loyalty, Key: balanceKey(customer), UpdateExpression: "ADD points :spent", ExpressionAttributeValues: { ":spent": -30 } }),
     );
 
     const outcome = await ledger.reverse(chargeback("pi_spent"));

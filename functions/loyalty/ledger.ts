@@ -111,6 +111,14 @@ function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
   return (e.CancellationReasons ?? []).map((reason) => reason.Code);
 }
 
+/** Another transaction held one of the items. */
+function isConflict(error: unknown): boolean {
+  return (
+    (error as { name?: string })?.name === "TransactionConflictException" ||
+    (cancellationCodes(error) ?? []).includes("TransactionConflict")
+  );
+}
+
 /** Contention worth another optimistic attempt: a failed condition we can re-read, or a conflict. */
 function isContention(error: unknown): boolean {
   const codes = cancellationCodes(error);
@@ -166,8 +174,9 @@ export class LoyaltyLedger {
    * reversal is netted: the balance gets the points minus what the reversal takes back.
    */
   async award(accrual: Accrual): Promise<AwardOutcome> {
-    return this.optimistically(`award ${accrual.purchaseId}`, async () => {
-      const existing = await this.getPurchase(accrual.purchaseId);
+    return this.optimistically(`award ${accrual.purchaseId}`, async (attempt) => {
+      // Most purchases are new: try that first, and read what is there only if it is not.
+      const existing = attempt === 1 ? undefined : await this.getPurchase(accrual.purchaseId);
       if (isAwarded(existing)) return { outcome: "duplicate", purchase: existing } as const;
       const reversal = reversalStateOf(existing);
       const points = accrual.award.points;
@@ -189,6 +198,7 @@ export class LoyaltyLedger {
         sourceEvent: { eventId: accrual.source.eventId, eventType: accrual.source.eventType },
         ...reversal,
         reversedPoints,
+        unrecoveredPoints: 0,
         ...(existing?.reversalEvents ? { reversalEvents: existing.reversalEvents } : {}),
       };
       await this.client.send(
@@ -350,16 +360,27 @@ export class LoyaltyLedger {
    * lower `lifetimePoints`, so they never demote.
    */
   async settleTier(purchase: AwardedPurchase): Promise<AwardedPurchase> {
-    return this.optimistically(`settle tier for ${purchase.purchaseId}`, async () => {
-      // Balance first: a promotion committed by another delivery of this purchase is then
-      // visible on the purchase read after it.
-      const balance = await this.getBalance(purchase.customerId);
-      const current = await this.getPurchase(purchase.purchaseId);
+    return this.optimistically(`settle tier for ${purchase.purchaseId}`, async (attempt) => {
+      // After a failed condition, another delivery may have decided: read the purchase again.
+      const current = attempt === 1 ? purchase : await this.getPurchase(purchase.purchaseId);
       if (!isAwarded(current)) throw new CorruptLedgerItemError(`purchase ${purchase.purchaseId} is no longer awarded`);
       if (current.tierChecked) return current;
+      const balance = await this.getBalance(purchase.customerId);
       const earned = tierFor(balance.lifetimePoints);
-      const promotes = tierRank(earned) > tierRank(balance.tier);
-      const decision = promotes ? { promotedFrom: balance.tier, promotedTo: earned } : {};
+      if (tierRank(earned) <= tierRank(balance.tier)) {
+        // No promotion due. Lifetime points and the stored tier only grow, so a later accrual
+        // that crosses a threshold settles its own tier after this read: nothing can be missed.
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: purchaseKey(purchase.purchaseId),
+            UpdateExpression: "SET tierChecked = :true",
+            ConditionExpression: "attribute_not_exists(tierChecked)",
+            ExpressionAttributeValues: { ":true": true },
+          }),
+        );
+        return { ...current, tierChecked: true };
+      }
       await this.client.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -367,36 +388,24 @@ export class LoyaltyLedger {
               Update: {
                 TableName: this.tableName,
                 Key: purchaseKey(purchase.purchaseId),
-                UpdateExpression: promotes
-                  ? "SET tierChecked = :true, promotedFrom = :from, promotedTo = :to"
-                  : "SET tierChecked = :true",
+                UpdateExpression: "SET tierChecked = :true, promotedFrom = :from, promotedTo = :to",
                 ConditionExpression: "attribute_not_exists(tierChecked)",
-                ExpressionAttributeValues: { ":true": true, ...(promotes ? { ":from": balance.tier, ":to": earned } : {}) },
+                ExpressionAttributeValues: { ":true": true, ":from": balance.tier, ":to": earned },
               },
             },
-            // Without a promotion the tier still must be the one read, or the decision is stale.
-            promotes
-              ? {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: balanceKey(purchase.customerId),
-                    UpdateExpression: "SET tier = :to",
-                    ConditionExpression: "tier = :from",
-                    ExpressionAttributeValues: { ":from": balance.tier, ":to": earned },
-                  },
-                }
-              : {
-                  ConditionCheck: {
-                    TableName: this.tableName,
-                    Key: balanceKey(purchase.customerId),
-                    ConditionExpression: "tier = :tier",
-                    ExpressionAttributeValues: { ":tier": balance.tier },
-                  },
-                },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: balanceKey(purchase.customerId),
+                UpdateExpression: "SET tier = :to",
+                ConditionExpression: "tier = :from",
+                ExpressionAttributeValues: { ":from": balance.tier, ":to": earned },
+              },
+            },
           ],
         }),
       );
-      return { ...current, tierChecked: true, ...decision };
+      return { ...current, tierChecked: true, promotedFrom: balance.tier, promotedTo: earned };
     });
   }
 
@@ -413,20 +422,24 @@ export class LoyaltyLedger {
   }
 
   /**
-   * Runs a read-then-conditional-write step until its conditions hold. A failed condition means
-   * another delivery or a concurrent change got there first: re-reading settles it.
+   * Runs a read-then-conditional-write step until its conditions hold (`attempt` counts from 1).
+   * A failed condition means another delivery or a concurrent change got there first: re-reading
+   * settles it.
    */
-  private async optimistically<T>(what: string, step: () => Promise<T>): Promise<T> {
+  private async optimistically<T>(what: string, step: (attempt: number) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await step();
+        return await step(attempt);
       } catch (error) {
         if (!isContention(error)) throw error;
         if (attempt >= this.maxAttempts) {
           throw new RetryableError(`${what}: still contended after ${attempt} attempts`, { cause: error });
         }
-        // Full jitter, so that writers contending for one balance spread out.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
+        // A failed condition is settled by re-reading at once; repeated failures and conflicts
+        // back off with full jitter, so that writers contending for one balance spread out.
+        if (attempt >= 3 || isConflict(error)) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
+        }
       }
     }
   }

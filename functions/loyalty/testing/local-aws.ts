@@ -1,35 +1,38 @@
 /**
- * Test support for the loyalty suites: the local DynamoDB engine (with transactions) holding the
- * `loyalty` table, and a loopback Step Functions endpoint that records `StartExecution` calls and,
- * like AWS, refuses a second execution with the same name and a different input.
+ * Test and benchmark support for the loyalty suites: the local engines of the embedded runtime
+ * (DynamoDB with transactions, Step Functions, SES) on random loopback ports, reached with the
+ * real AWS SDK clients.
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { AwsServiceError, serveAwsJson } from "../../../local/aws-json.ts";
+import type { TableName } from "../../../events/rules.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../../local/dynamodb/index.ts";
+import { startLocalStepFunctions, type LocalStepFunctions } from "../../../local/stepfunctions/index.ts";
 import { tables } from "../../shared/tables.ts";
 
 /** Credentials and region the SDK needs to sign requests to a local engine. */
 export const LOCAL_AWS = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
 
-export interface LoyaltyTable {
+export interface LocalTables<Name extends TableName> {
   readonly engine: LocalDynamo;
+  /** A document client marshalled like the shared `dynamo()` client. */
   readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
+  readonly tableNames: Record<Name, string>;
   close(): Promise<void>;
 }
 
-/** The local DynamoDB engine on a random loopback port with the `loyalty` table created. */
-export async function startLoyaltyTable(prefix = "test"): Promise<LoyaltyTable> {
+/** The local DynamoDB engine with the named tables created from their declarations. */
+export async function startLocalTables<Name extends TableName>(names: readonly Name[], prefix = "test"): Promise<LocalTables<Name>> {
   const engine = await startLocalDynamo({ port: 0, ttlSweepIntervalMs: 0 });
-  const { loyalty } = await engine.createTables({ loyalty: tables.loyalty }, prefix);
-  const raw = new DynamoDBClient({ ...LOCAL_AWS, endpoint: engine.endpoint, maxAttempts: 1 });
+  const declarations = Object.fromEntries(names.map((name) => [name, tables[name]])) as Record<Name, (typeof tables)[Name]>;
+  const tableNames = await engine.createTables(declarations, prefix);
+  const raw = new DynamoDBClient({ ...LOCAL_AWS, endpoint: engine.endpoint });
   const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   return {
     engine,
     client,
-    tableName: loyalty,
+    tableNames,
     async close() {
       raw.destroy();
       await engine.close();
@@ -37,54 +40,32 @@ export async function startLoyaltyTable(prefix = "test"): Promise<LoyaltyTable> 
   };
 }
 
-/** One recorded `StartExecution`. */
-export interface RecordedStart {
-  readonly stateMachineArn: string;
-  readonly name: string;
-  readonly input: unknown;
-}
-
-export interface RecordingStepFunctions {
+/** A Step Functions endpoint whose `engagement` machine only records that it was started. */
+export interface StartRecorder {
+  readonly sfn: LocalStepFunctions;
   readonly client: SFNClient;
-  /** Executions started, in order (a refused duplicate is not recorded). */
-  readonly started: RecordedStart[];
-  /** Every StartExecution call received, including refused ones. */
-  calls: number;
+  readonly stateMachineArn: string;
   close(): Promise<void>;
 }
 
-/** A Step Functions endpoint that only starts (records) executions. */
-export async function startRecordingStepFunctions(): Promise<RecordingStepFunctions> {
-  const byName = new Map<string, string>();
-  const recorder = {
-    started: [] as RecordedStart[],
-    calls: 0,
-  };
-  const service = await serveAwsJson(
-    "AWSStepFunctions",
-    {
-      StartExecution(request: { stateMachineArn: string; name: string; input: string }) {
-        recorder.calls++;
-        const executionArn = `${request.stateMachineArn.replace(":stateMachine:", ":execution:")}:${request.name}`;
-        const previous = byName.get(request.name);
-        if (previous !== undefined && previous !== request.input) {
-          throw new AwsServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
-        }
-        if (previous === undefined) {
-          byName.set(request.name, request.input);
-          recorder.started.push({ stateMachineArn: request.stateMachineArn, name: request.name, input: JSON.parse(request.input) });
-        }
-        return { executionArn, startDate: 0 };
-      },
-    },
-    { contentType: "application/x-amz-json-1.0" },
-  );
-  const client = new SFNClient({ ...LOCAL_AWS, endpoint: service.endpoint, maxAttempts: 1 });
-  return Object.assign(recorder, {
+/**
+ * The local Step Functions engine serving an `engagement` machine that succeeds at once: for
+ * tests of when and with what input the consumer starts the workflow, not of the workflow itself
+ * (the engagement suites run the real definition).
+ */
+export async function startStartRecorder(): Promise<StartRecorder> {
+  const sfn = await startLocalStepFunctions({
+    stateMachines: [{ name: "engagement", definition: { StartAt: "Started", States: { Started: { Type: "Succeed" } } } }],
+    invokeLambda: () => Promise.reject(new Error("this state machine invokes no function")),
+  });
+  const client = new SFNClient({ ...LOCAL_AWS, endpoint: sfn.endpoint });
+  return {
+    sfn,
     client,
+    stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:engagement",
     async close() {
       client.destroy();
-      await service.close();
+      await sfn.close();
     },
-  });
+  };
 }
