@@ -124,7 +124,7 @@ export class EventSourceMapping {
     while (this.running) {
       try {
         const messages = await this.receiveBatch();
-        this.noticeDlqMoves();
+        this.syncDlq();
         if (messages.length > 0) await this.handle(messages);
       } catch (error) {
         if (this.running) await new Promise((resolve) => setTimeout(resolve, 200));
@@ -150,7 +150,8 @@ export class EventSourceMapping {
         }),
       );
       batch.push(...Messages);
-      if (batch.length > 0 && (Messages.length === 0 || Date.now() >= deadline)) break;
+      // An empty long poll ends the round, so the caller can look at the DLQ and stop promptly.
+      if (batch.length === 0 || Messages.length === 0 || Date.now() >= deadline) break;
     }
     return batch;
   }
@@ -198,7 +199,7 @@ export class EventSourceMapping {
   }
 
   /** Journals messages that SQS moved to the DLQ since the last look, with their last error. */
-  private noticeDlqMoves(): void {
+  syncDlq(): void {
     const { sqs, queue, journal } = this.options;
     for (const message of sqs.peek(queue.dlqName)) {
       if (this.knownDlq.has(message.messageId)) continue;

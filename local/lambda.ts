@@ -28,6 +28,8 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** Loads handlers from the project and invokes them like Lambda would. */
 export class LambdaHost {
+  private static environments = 0;
+  private readonly environmentId = ++LambdaHost.environments;
   private readonly loaded = new Map<string, Promise<Handler>>();
 
   constructor(
@@ -46,7 +48,10 @@ export class LambdaHost {
       const dot = handler.lastIndexOf(".");
       const file = handler.slice(0, dot);
       const exportName = handler.slice(dot + 1);
-      promise = import(pathToFileURL(join(this.rootDir, `${file}.ts`)).href).then((module) => {
+      // A query per host gives each runtime its own copy of the handler module, like a fresh
+      // execution environment: state a handler caches (clients, config) never leaks between runtimes.
+      const url = `${pathToFileURL(join(this.rootDir, `${file}.ts`)).href}?environment=${this.environmentId}`;
+      promise = import(url).then((module) => {
         const fn = (module as Record<string, unknown>)[exportName];
         if (typeof fn !== "function") throw new Error(`${file}.ts does not export a function named "${exportName}"`);
         return fn as Handler;

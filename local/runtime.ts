@@ -366,6 +366,7 @@ export class Runtime {
     if (this.bus.busy) return false;
     for (const [name, mapping] of this.mappings) {
       if (mapping.busy) return false;
+      mapping.syncDlq();
       const depth = this.sqs.depth(this.sqs.queue(name).physicalName);
       if (depth.ready + depth.inFlight + depth.delayed > 0) return false;
     }

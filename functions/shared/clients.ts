@@ -10,15 +10,29 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
-function once<T>(create: () => T): () => T {
+/**
+ * A client built on first use and kept while its endpoint variable is unchanged. In Lambda the
+ * environment never changes, so this is "once"; a local runtime restarted in the same process
+ * (tests) gets clients for its new endpoints.
+ */
+function cached<T extends { destroy(): void }>(endpointVariable: string, create: () => T): () => T {
   let value: T | undefined;
-  return () => (value ??= create());
+  let builtFor: string | undefined;
+  return () => {
+    const endpoint = process.env[endpointVariable] ?? process.env.AWS_ENDPOINT_URL;
+    if (value === undefined || builtFor !== endpoint) {
+      value?.destroy();
+      value = create();
+      builtFor = endpoint;
+    }
+    return value;
+  };
 }
 
-export const dynamo = once(() =>
+export const dynamo = cached("AWS_ENDPOINT_URL_DYNAMODB", () =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
 );
-export const ses = once(() => new SESClient({}));
-export const sns = once(() => new SNSClient({}));
-export const sfn = once(() => new SFNClient({}));
-export const eventBridge = once(() => new EventBridgeClient({}));
+export const ses = cached("AWS_ENDPOINT_URL_SES", () => new SESClient({}));
+export const sns = cached("AWS_ENDPOINT_URL_SNS", () => new SNSClient({}));
+export const sfn = cached("AWS_ENDPOINT_URL_SFN", () => new SFNClient({}));
+export const eventBridge = cached("AWS_ENDPOINT_URL_EVENTBRIDGE", () => new EventBridgeClient({}));
