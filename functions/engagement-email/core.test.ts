@@ -1,0 +1,76 @@
+import { SESClient } from "@aws-sdk/client-ses";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FaultInjector } from "../../local/dynamodb/faults.ts";
+import { LocalSes } from "../../local/ses.ts";
+import { LOCAL_AWS, startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
+import { putProfile } from "../shared/profiles.ts";
+import { emailClaimKey, sendEngagementEmail, type EmailDeps, type EngagementEmailRequest } from "./core.ts";
+
+let tables: LocalTables<"loyalty" | "profiles">;
+let ses: LocalSes;
+let throttledSes: LocalSes;
+const throttling: FaultInjector = { decide: () => ({ code: "Throttling", message: "Maximum sending rate exceeded.", status: 400 }) };
+
+beforeAll(async () => {
+  tables = await startLocalTables(["loyalty", "profiles"], "email");
+  ses = new LocalSes();
+  throttledSes = new LocalSes({ faults: throttling });
+  await Promise.all([ses.start(), throttledSes.start()]);
+  await putProfile({ customerId: "cus_1", email: "grace@example.com", name: "Grace", locale: "en-GB" }, { client: tables.client, tableName: tables.tableNames.profiles });
+  await putProfile({ customerId: "cus_no_email" }, { client: tables.client, tableName: tables.tableNames.profiles });
+});
+afterAll(async () => {
+  await Promise.all([ses?.stop(), throttledSes?.stop()]);
+  await tables?.close();
+});
+
+function deps(via: LocalSes = ses): EmailDeps {
+  return {
+    ses: new SESClient({ ...LOCAL_AWS, endpoint: via.endpoint, maxAttempts: 1 }),
+    profiles: { client: tables.client, tableName: tables.tableNames.profiles },
+    claims: { client: tables.client, tableName: tables.tableNames.loyalty },
+    from: "rewards@paybus.example",
+  };
+}
+
+const request = (executionName: string, stripeCustomerId: string | null = "cus_1"): EngagementEmailRequest => ({
+  template: "confirmation",
+  executionName,
+  purchaseId: "pi_1",
+  customerId: "C-1",
+  stripeCustomerId,
+  pointsEarned: 40,
+  amount: 2000,
+  currency: "usd",
+  newTier: null,
+});
+
+describe("sending an engagement email", () => {
+  it("sends once per execution and template, to the profile's address", async () => {
+    const first = await sendEngagementEmail(request("exec-once"), deps());
+    const retried = await sendEngagementEmail(request("exec-once"), deps());
+
+    expect(first).toMatchObject({ sent: true });
+    expect(retried).toEqual({ sent: false, reason: "already-sent" });
+    const sent = (await ses.emails()).filter((e) => e.destination.to.includes("grace@example.com"));
+    expect(sent.map((e) => [e.from, e.subject])).toEqual([["rewards@paybus.example", "You earned 40 points"]]);
+  });
+
+  it("releases its claim when SES refuses, so that the retried task sends", async () => {
+    const throttled = sendEngagementEmail(request("exec-throttled"), deps(throttledSes));
+
+    await expect(throttled).rejects.toMatchObject({ name: "Throttling" });
+    const claim = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: emailClaimKey("exec-throttled", "confirmation") }));
+    expect(claim.Item).toBeUndefined();
+    expect(await sendEngagementEmail(request("exec-throttled"), deps())).toMatchObject({ sent: true });
+  });
+
+  it.each([
+    ["a guest checkout", null, "no-stripe-customer"],
+    ["a customer without a profile", "cus_unknown", "no-profile"],
+    ["a profile without an email", "cus_no_email", "no-email"],
+  ] as const)("skips %s without failing", async (_, customer, reason) => {
+    expect(await sendEngagementEmail(request(`exec-${reason}`, customer), deps())).toEqual({ sent: false, reason });
+  });
+});
