@@ -167,6 +167,30 @@ describe("notifications handler", () => {
     expect(everything).not.toContain("Jenny Rosen");
   });
 
+  it("keeps the address out of the logs when SES quotes it in an error", async () => {
+    // Arrange
+    const body = invoiceMessage("01", { invoice: { id: "in_logs3" } });
+    engines.faults.failNext("SendEmail", 1, {
+      status: 400,
+      code: "MessageRejected",
+      message: "Email address is not verified. The following identities failed the check: jenny.rosen@example.com",
+    });
+
+    // Act
+    const response = await handler(sqsEvent([body]), context);
+
+    // Assert
+    expect(response.batchItemFailures).toHaveLength(1);
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({
+        message: "notification send failed",
+        errorName: "MessageRejected",
+        errorMessage: expect.stringContaining("failed the check: j***@example.com"),
+      }),
+    );
+    expect(output.join("")).not.toContain("jenny.rosen@example.com");
+  });
+
   it("warns when a notice goes out more than a minute after Stripe created the event", async () => {
     // Arrange: fixture 01 was created in August 2026, long before this run
     const late = invoiceMessage("01", { invoice: { id: "in_late1" } });

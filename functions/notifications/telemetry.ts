@@ -6,6 +6,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
 import type { MetricUnit as MetricUnitValue } from "@aws-lambda-powertools/metrics/types";
+import { redactEmail } from "../shared/redact.ts";
 import { SLA_SECONDS } from "./config.ts";
 import type { DeliveryResult, NoticeRef, NotifyOutcome } from "./core.ts";
 
@@ -44,10 +45,14 @@ function reportDelivery(notice: NoticeRef, result: DeliveryResult, options: Repo
       emitMetric(metrics, "NotificationsUndeliverable", result.channel);
       logger.warn("push endpoint unusable: recorded, not retried", { ...context, reason: result.reason });
       return;
-    case "failed":
+    case "failed": {
       emitMetric(metrics, "NotificationSendFailures", result.channel);
-      logger.warn("notification send failed", { ...context, error: result.error });
+      // Name and redacted message only: provider messages and stack traces can quote the address (and
+      // the log redaction masks any attribute called `name`).
+      const { name, message } = result.error instanceof Error ? result.error : { name: "Error", message: String(result.error) };
+      logger.warn("notification send failed", { ...context, errorName: name, errorMessage: redactEmail(message) });
       return;
+    }
   }
 }
 
