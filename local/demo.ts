@@ -3,7 +3,7 @@
  * few redeliveries and two larger purchases), so a newcomer sees notifications, points, a tier
  * promotion and engagement workflows within seconds.
  */
-import { fixtureNames, loadFixture } from "../fixtures/index.ts";
+import { fixtureNames, loadFixture, redelivery } from "../fixtures/index.ts";
 import { putProfile } from "../functions/shared/profiles.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -40,7 +40,7 @@ function purchaseLike(base: string, suffix: string, amount: number, customerId: 
 /** The demo events, in the order they are sent. */
 export function demoEvents(): Array<Record<string, any>> {
   const fixtures = fixtureNames.map((name) => loadFixture(name));
-  const redelivered = ["01", "03"].map((name) => ({ ...loadFixture(name), id: crypto.randomUUID() }));
+  const redelivered = ["01", "03"].map(redelivery);
   return [
     ...fixtures,
     ...redelivered,

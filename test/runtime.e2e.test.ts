@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadFixture } from "../fixtures/index.ts";
+import { loadFixture, redelivery } from "../fixtures/index.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { rateFaults } from "../local/faults.ts";
 import { Runtime } from "../local/runtime.ts";
@@ -62,7 +62,7 @@ describe("the pipeline on the local runtime", () => {
     const emailsBefore = runtime.journal.list("effect.email").length;
     const balancesBefore = (await loyaltySnapshot(runtime)).customers;
 
-    const results = runtime.sendEnvelopes(["01", "02", "03", "05"].map((name) => ({ ...loadFixture(name), id: crypto.randomUUID() })));
+    const results = runtime.sendEnvelopes(["01", "02", "03", "05"].map(redelivery));
     await runtime.waitForQuiet(30_000);
 
     expect(results.every((result) => "EventId" in result)).toBe(true);
@@ -178,7 +178,7 @@ describe("the pipeline on the local runtime", () => {
   });
 
   it("archives every accepted event on disk, including events no rule matches", () => {
-    const unmatched = { ...loadFixture("08"), id: crypto.randomUUID() };
+    const unmatched = redelivery("08");
 
     const [result] = runtime.sendEnvelopes([unmatched]);
 

@@ -87,7 +87,7 @@ class Graph {
   /** The mocked ARN of a queue / function / state machine / rule, as the mocks derive it. */
   arn(type: string, name: string): string {
     const resource = this.one(type, name);
-    const physical = (resource.inputs.name as string | undefined) ?? `${name}-mock`;
+    const physical = resource.id ?? (resource.inputs.name as string | undefined) ?? `${name}-mock`;
     const region = "eu-west-1";
     const account = "111122223333";
     switch (type) {
@@ -128,7 +128,9 @@ beforeAll(async () => {
     format: "esm",
     target: "node20",
     outfile: harness,
+    // Resolved at run time from .sst/platform/node_modules (stacks/tsconfig.json maps them there for tsc).
     packages: "external",
+    external: ["@pulumi/*"],
     logLevel: "silent",
   });
   [custom, partner] = await Promise.all([mockDeploy("custom", customStage), mockDeploy("partner", partnerStage)]);
