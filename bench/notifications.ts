@@ -1,0 +1,94 @@
+/**
+ * Notifications throughput and latency: the core (`notify`) on distinct paid invoices, each with an
+ * email and one push, against the local runtime's DynamoDB, SES and SNS through the real SDK
+ * clients; then the same messages again, which the send records turn into duplicates.
+ *
+ * Run with `npx tsx bench/notifications.ts` (prints and writes `bench/results/notifications.json`),
+ * or import {@link run}.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { awsChannels } from "../functions/notifications/channels.ts";
+import { notify, type NotifyDependencies } from "../functions/notifications/core.ts";
+import { dynamoNotificationStore } from "../functions/notifications/store.ts";
+import { startNotificationEngines } from "../functions/notifications/testing/engines.ts";
+import { invoiceMessage } from "../functions/notifications/testing/events.ts";
+import { getProfile, putProfile } from "../functions/shared/profiles.ts";
+
+const NOTICES = 400;
+const CONCURRENCY = 10;
+
+/** Measures first deliveries and redeliveries; returns notices per second and latency percentiles. */
+export async function run(): Promise<Record<string, unknown>> {
+  const engines = await startNotificationEngines();
+  try {
+    const profiles = { client: engines.documents, tableName: engines.profilesTable };
+    const deps: NotifyDependencies = {
+      store: dynamoNotificationStore({
+        client: engines.documents,
+        tableName: engines.notificationsTable,
+        retentionSeconds: 86_400,
+        leaseSeconds: 60,
+        now: Date.now,
+      }),
+      profiles: (customerId) => getProfile(customerId, profiles),
+      channels: awsChannels({ ses: engines.sesClient, sns: engines.snsClient }, "billing@example.com"),
+      config: { billingPortalUrl: "https://billing.example.com/payment-method", defaultLocale: "en-US" },
+      now: Date.now,
+      report: () => undefined,
+    };
+    const device = engines.device("bench");
+    const messages: string[] = [];
+    for (let i = 0; i < NOTICES; i += 1) {
+      const customer = `cus_bench${i}`;
+      await putProfile({ customerId: customer, pushEndpoints: [device] }, profiles);
+      messages.push(invoiceMessage("01", { invoice: { id: `in_bench${i}`, customer } }));
+    }
+
+    const first = await measure(messages, (body) => notify(body, deps));
+    const again = await measure(messages, (body) => notify(body, deps));
+    const figures = {
+      notices: NOTICES,
+      concurrency: CONCURRENCY,
+      emailsSent: (await engines.ses.emails()).length,
+      pushesSent: engines.sns.outbox.length,
+      firstDelivery: first,
+      redelivery: again,
+    };
+    console.log("notifications (%d paid invoices, email + push each, %d concurrent):", NOTICES, CONCURRENCY);
+    console.table({ "first delivery": first, "redelivery (all duplicates)": again });
+    return figures;
+  } finally {
+    await engines.close();
+  }
+}
+
+async function measure(
+  messages: readonly string[],
+  operation: (body: string) => Promise<unknown>,
+): Promise<{ perSecond: number; p50Ms: number; p95Ms: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < messages.length) {
+      const body = messages[next++]!;
+      const begun = performance.now();
+      await operation(body);
+      latencies.push(performance.now() - begun);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10;
+  return { perSecond: Math.round(messages.length / seconds), p50Ms: percentile(0.5), p95Ms: percentile(0.95) };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const figures = await run();
+  const results = fileURLToPath(new URL("./results/", import.meta.url));
+  await mkdir(results, { recursive: true });
+  await writeFile(`${results}notifications.json`, `${JSON.stringify({ ...figures, node: process.version, at: new Date().toISOString() }, null, 2)}\n`);
+}
