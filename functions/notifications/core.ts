@@ -84,11 +84,19 @@ export class DeliveryRejectedError extends PoisonRecordError {
 
 type FailedDelivery = Extract<DeliveryResult, { status: "failed" }>;
 
+/**
+ * An error's name and message, fit for logs and DLQ reasons: provider messages can quote the
+ * recipient's address, so it is redacted, and stack traces (which repeat the message) are left out.
+ */
+export function describeError(error: unknown): { readonly errorName: string; readonly errorMessage: string } {
+  const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
+  return { errorName: name, errorMessage: redactEmail(message) };
+}
+
 function failureSummary(outcome: NotifyOutcome & { kind: "attempted" }, failed: readonly FailedDelivery[]): string {
   const causes = failed.map(({ target, error }) => {
-    const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
-    // Provider messages can quote the recipient's address.
-    return `${target}: ${name}: ${redactEmail(message)}`;
+    const { errorName, errorMessage } = describeError(error);
+    return `${target}: ${errorName}: ${errorMessage}`;
   });
   const { invoiceId, key } = outcome.notice;
   return `${failed.length} of ${outcome.deliveries.length} sends failed for ${invoiceId} ${key}: ${causes.join("; ")}`;

@@ -22,7 +22,7 @@ beforeAll(async () => {
   // A first invocation imports the handler and builds its clients, which can outlast the scaled
   // (1 s) visibility timeout and let SQS hand the message out twice; warm up so tests see steady state.
   runtime.sendEnvelopes([invoiceEvent("01", "warmup", { customer: "cus_e2ewarmup", customer_email: null })]);
-  await runtime.waitForQuiet(20_000);
+  await runtime.waitForQuiet(20_000, 100);
 });
 
 afterAll(async () => {
@@ -56,9 +56,9 @@ describe("notifications through the local runtime", () => {
 
     // Act: the fixtures, then EventBridge redelivering 01 (a new envelope id)
     runtime.sendEnvelopes(fixtures);
-    await runtime.waitForQuiet(20_000);
+    await runtime.waitForQuiet(20_000, 100);
     runtime.sendEnvelopes([redelivered]);
-    await runtime.waitForQuiet(20_000);
+    await runtime.waitForQuiet(20_000, 100);
 
     // Assert
     const emails = await runtime.ses.emails();
@@ -83,7 +83,7 @@ describe("notifications through the local runtime", () => {
 
     // Act
     runtime.sendEnvelopes([event]);
-    await runtime.waitForQuiet(20_000);
+    await runtime.waitForQuiet(20_000, 100);
     runtime.faults.ses.set(undefined);
 
     // Assert
@@ -101,7 +101,7 @@ describe("notifications through the local runtime", () => {
 
     // Act
     runtime.sendEnvelopes([event]);
-    await runtime.waitForQuiet(20_000);
+    await runtime.waitForQuiet(20_000, 100);
 
     // Assert
     const attempts = attemptsOf("evt_e2einvalid");
@@ -121,9 +121,9 @@ describe("notifications through the local runtime", () => {
 
     // Act: the event, then its redelivery
     runtime.sendEnvelopes([event]);
-    await runtime.waitForQuiet(20_000);
+    await runtime.waitForQuiet(20_000, 100);
     runtime.sendEnvelopes([{ ...event, id: crypto.randomUUID() }]);
-    await runtime.waitForQuiet(20_000);
+    await runtime.waitForQuiet(20_000, 100);
 
     // Assert
     const refused = runtime.journal.list("effect.push").filter((entry) => entry.targetArn === disabled);

@@ -6,9 +6,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
 import type { MetricUnit as MetricUnitValue } from "@aws-lambda-powertools/metrics/types";
-import { redactEmail } from "../shared/redact.ts";
 import { SLA_SECONDS } from "./config.ts";
-import type { DeliveryResult, NoticeRef, NotifyOutcome } from "./core.ts";
+import { describeError, type DeliveryResult, type NoticeRef, type NotifyOutcome } from "./core.ts";
 
 export interface ReporterOptions {
   readonly logger: Logger;
@@ -47,10 +46,8 @@ function reportDelivery(notice: NoticeRef, result: DeliveryResult, options: Repo
       return;
     case "failed": {
       emitMetric(metrics, "NotificationSendFailures", result.channel);
-      // Name and redacted message only: provider messages and stack traces can quote the address (and
-      // the log redaction masks any attribute called `name`).
-      const { name, message } = result.error instanceof Error ? result.error : { name: "Error", message: String(result.error) };
-      logger.warn("notification send failed", { ...context, errorName: name, errorMessage: redactEmail(message) });
+      // Not the error itself: its stack repeats a message that may quote the address.
+      logger.warn("notification send failed", { ...context, ...describeError(result.error) });
       return;
     }
   }
