@@ -57,6 +57,7 @@ export interface NotificationEngines {
   close(): Promise<void>;
 }
 
+/** Starts the engines; {@link NotificationEngines.close} stops them. */
 export async function startNotificationEngines(): Promise<NotificationEngines> {
   const faults = new NextRequestFaults();
   const dynamo = await startLocalDynamo({ port: 0, ttlSweepIntervalMs: 0 });
