@@ -100,7 +100,7 @@ export const queues = {
     consumer: {
       handler: "functions/notifications/handler.handler",
       batchSize: 10,
-      batchingWindowSeconds: 1,
+      batchingWindowSeconds: 0,
       maximumConcurrency: 5,
       timeoutSeconds: 20,
       memoryMb: 512,
@@ -116,7 +116,7 @@ export const queues = {
     consumer: {
       handler: "functions/loyalty/handler.handler",
       batchSize: 10,
-      batchingWindowSeconds: 1,
+      batchingWindowSeconds: 0,
       maximumConcurrency: 10,
       timeoutSeconds: 20,
       memoryMb: 512,

@@ -3,7 +3,12 @@
  * handler real SQS-shaped batches (batch size, batching window, maximum concurrency), deletes what
  * succeeded, and leaves failures to reappear after the visibility timeout — as AWS does.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+} from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { ConsumerDeclaration } from "../events/rules.ts";
 import { onRecordFailure } from "../functions/shared/batch.ts";
@@ -80,6 +85,8 @@ export interface EventSourceMappingOptions {
   readonly lambda: LambdaHost;
   readonly journal: Journal;
   readonly region: string;
+  /** Seconds before a failed record is received again (the queue's visibility timeout, scaled). */
+  readonly retryAfterSeconds: number;
 }
 
 /** One queue -> one function, polling until stopped. */
@@ -184,12 +191,24 @@ export class EventSourceMapping {
           error,
         });
       }
+      const retried = records.filter((record) => failed.has(record.messageId));
       for (let i = 0; i < succeeded.length; i += 10) {
-        const chunk = succeeded.slice(i, i + 10);
         await sqs.client.send(
           new DeleteMessageBatchCommand({
             QueueUrl: queue.url,
-            Entries: chunk.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+            Entries: succeeded.slice(i, i + 10).map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+          }),
+        );
+      }
+      for (let i = 0; i < retried.length; i += 10) {
+        await sqs.client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queue.url,
+            Entries: retried.slice(i, i + 10).map((record, index) => ({
+              Id: String(index),
+              ReceiptHandle: record.receiptHandle,
+              VisibilityTimeout: this.options.retryAfterSeconds,
+            })),
           }),
         );
       }

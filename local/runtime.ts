@@ -185,6 +185,7 @@ export class Runtime {
         lambda: this.lambda,
         journal: this.journal,
         region: this.region,
+        retryAfterSeconds: this.sqs.scaled(declaration.visibilityTimeoutSeconds),
       });
       this.mappings.set(name, mapping);
       mapping.start();

@@ -59,7 +59,11 @@ export class LocalSqs {
     return new LocalSqs(server, client, endpoint, options.prefix ?? "paybus", options.timeScale ?? 1);
   }
 
-  /** Scales a duration in seconds for local runs, never below SQS's one-second granularity. */
+  /**
+   * Scales a duration in seconds for local runs, never below SQS's one-second granularity. Queues
+   * keep their declared visibility timeout (so a slow batch is never received twice); the event
+   * source mapping shortens it for failed records, so retries come back after the scaled time.
+   */
   scaled(seconds: number): number {
     return Math.max(1, Math.round(seconds * this.timeScale));
   }
@@ -72,7 +76,7 @@ export class LocalSqs {
     });
     const queue = this.server.createQueue(physical, {
       attributes: {
-        VisibilityTimeout: String(this.scaled(declaration.visibilityTimeoutSeconds)),
+        VisibilityTimeout: String(declaration.visibilityTimeoutSeconds),
         MessageRetentionPeriod: String(declaration.retentionSeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: declaration.maxReceiveCount }),
       },

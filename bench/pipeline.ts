@@ -1,0 +1,163 @@
+/**
+ * Pipeline benchmark on the embedded runtime: events/s from PutEvents to consumer completion, and
+ * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
+ * is measured in the same run as the ceiling (every event costs one or more writes).
+ *
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000]
+ */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadFixture } from "../fixtures/index.ts";
+import { putProfile } from "../functions/shared/profiles.ts";
+import { Runtime } from "../local/runtime.ts";
+
+const CUSTOMERS = 200;
+
+/** Percentiles of a sample (nearest rank). */
+export function percentiles(values: readonly number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+  return { p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? Number.NaN, n: sorted.length };
+}
+
+let sequence = 0;
+
+/** With fresh ids: 7 in 10 a one-time purchase (from fixture 03), else a paid invoice (fixture 01). */
+function syntheticEvent(): Record<string, any> {
+  const n = ++sequence;
+  const kind = n % 10 < 7 ? "purchase" : "invoice";
+  const id = n.toString(36).padStart(8, "0");
+  const customer = n % CUSTOMERS;
+  const event = loadFixture(kind === "purchase" ? "03" : "01");
+  event.id = crypto.randomUUID();
+  event.detail.id = `evt_bench${id}`;
+  event.detail.created = Math.floor(Date.now() / 1000);
+  const object = event.detail.data.object;
+  if (kind === "purchase") {
+    object.id = `pi_bench${id}`;
+    object.amount = object.amount_received = 1000 + (n % 50) * 100;
+    object.metadata = { ...object.metadata, customer_id: `B-${customer}` };
+  } else {
+    object.id = `in_bench${id}`;
+    object.number = `BENCH-${id}`;
+    object.customer = `cus_bench${customer}`;
+  }
+  return event;
+}
+
+/** Raw UpdateItem ADD rate of the runtime's DynamoDB engine, 32 requests in flight. */
+async function dynamoCeiling(runtime: Runtime, seconds: number): Promise<number> {
+  const client = new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  const worker = async (w: number) => {
+    while (performance.now() < deadline) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: runtime.tableNames.loyalty,
+          Key: { pk: { S: `BENCH#${w}` }, sk: { S: "COUNTER" } },
+          UpdateExpression: "ADD n :one",
+          ExpressionAttributeValues: { ":one": { N: "1" } },
+        }),
+      );
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 32 }, (_, w) => worker(w)));
+  client.destroy();
+  return done / ((performance.now() - started) / 1000);
+}
+
+/** Milliseconds from send to the consumer's successful attempt, per queue, for the given events. */
+function completionLatencies(runtime: Runtime, sentAt: Map<string, number>): Record<string, number[]> {
+  const byQueue: Record<string, number[]> = {};
+  for (const attempt of runtime.journal.list("consumer.attempt")) {
+    if (attempt.outcome !== "succeeded" || !attempt.eventId) continue;
+    const started = sentAt.get(attempt.eventId);
+    if (started === undefined) continue;
+    (byQueue[attempt.queue] ??= []).push(Date.parse(attempt.at) - started);
+  }
+  return byQueue;
+}
+
+function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<string, number>): void {
+  const now = Date.now();
+  for (const result of runtime.sendEnvelopes(events)) {
+    if ("EventId" in result) sentAt.set(result.EventId, now);
+    else throw new Error(`the bus refused a benchmark event: ${result.ErrorCode} ${result.ErrorMessage}`);
+  }
+}
+
+export async function run(options: { rate?: number; seconds?: number; burst?: number } = {}): Promise<Record<string, unknown>> {
+  const rate = options.rate ?? 100;
+  const seconds = options.seconds ?? 10;
+  const burst = options.burst ?? 2000;
+  const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
+  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+  try {
+    for (let c = 0; c < CUSTOMERS; c++) {
+      await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint("bench", `token-${c}`)] });
+    }
+    const ceiling = await dynamoCeiling(runtime, 3);
+    process.stdout.write(`DynamoDB engine ceiling: ${ceiling.toFixed(0)} UpdateItem/s (32 in flight)\n`);
+
+    // Steady offered load: `rate` events/s (70% purchases, 30% paid invoices) in 100 ms ticks.
+    const steady = new Map<string, number>();
+    const perTick = rate / 10;
+    let owed = 0;
+    for (let tick = 0; tick < seconds * 10; tick++) {
+      const tickStart = performance.now();
+      owed += perTick;
+      const count = Math.floor(owed);
+      owed -= count;
+      send(runtime, Array.from({ length: count }, syntheticEvent), steady);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (performance.now() - tickStart))));
+    }
+    await runtime.waitForQuiet(300_000);
+    const steadyLatency = Object.fromEntries(
+      Object.entries(completionLatencies(runtime, steady)).map(([queue, values]) => [queue, percentiles(values)]),
+    );
+
+    // Burst: everything at once; throughput = completed / time to drain.
+    const burstSent = new Map<string, number>();
+    const burstStart = performance.now();
+    send(runtime, Array.from({ length: burst }, syntheticEvent), burstSent);
+    await runtime.waitForQuiet(600_000);
+    const drainSeconds = (performance.now() - burstStart) / 1000;
+    const completed = Object.values(completionLatencies(runtime, burstSent)).reduce((sum, values) => sum + values.length, 0);
+
+    const result = {
+      dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
+      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency },
+      burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds) },
+      emails: runtime.journal.list("effect.email").length,
+      pushes: runtime.journal.list("effect.push").length,
+      dlq: runtime.journal.list("queue.dlq").length,
+      dlqErrors: [...new Set(runtime.journal.list("queue.dlq").map((e) => e.error))].slice(0, 3),
+    };
+    process.stdout.write(`steady ${rate} events/s for ${seconds} s:\n`);
+    for (const [queue, p] of Object.entries(steadyLatency)) {
+      process.stdout.write(`  ${queue.padEnd(14)} PutEvents→consumer done  p50 ${p.p50} ms  p95 ${p.p95} ms  p99 ${p.p99} ms  (n=${p.n})\n`);
+    }
+    process.stdout.write(`burst of ${burst}: ${result.burst.eventsPerSecond} events/s end to end (drained in ${result.burst.drainSeconds} s); DLQ ${result.dlq}\n`);
+    return result;
+  } finally {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" } } });
+  await run({
+    ...(values.rate ? { rate: Number(values.rate) } : {}),
+    ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
+    ...(values.burst ? { burst: Number(values.burst) } : {}),
+  });
+  process.exit(0);
+}
