@@ -13,6 +13,7 @@ type Bench = () => Promise<Record<string, unknown>>;
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
   pattern: () => import("./pattern.ts"),
   dynamo: () => import("./dynamo.ts"),
+  notifications: () => import("./notifications.ts"),
   loyalty: () => import("./loyalty.ts"),
   pipeline: () => import("./pipeline.ts"),
   bundles: () => import("./bundles.ts"),

@@ -20,7 +20,9 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactEmail(value);
   if (depth > 12 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redactEmail(value.message), stack: value.stack };
+  if (value instanceof Error) {
+    return { name: value.name, message: redactEmail(value.message), stack: value.stack && redactEmail(value.stack) };
+  }
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     out[key] = PII_KEYS.has(key) && item !== null && item !== undefined ? "[redacted]" : redact(item, depth + 1);
