@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Type-checks sst.config.ts and stacks/ against SST's real component types, offline.
+# Checks the SST deployment offline: sst.config.ts and stacks/ type-check against SST's real
+# component types, then the stacks run under Pulumi's runtime mocks (test/infra/stacks.test.ts).
 #
 # `sst install` writes .sst/platform (SST's sources and the Pulumi/AWS provider packages the
 # config's types come from); it needs bun, which npm ships as @oven/bun-<platform>. Then tsc runs
@@ -7,7 +8,7 @@
 # platform folder) and are reported but never fail the check.
 #
 # Exit status: 0 when clean (or skipped because no bun binary exists for this platform), 1 on a
-# type error in our files, 2 when `sst install` itself fails.
+# type error in our files or a failing resource-graph test, 2 when `sst install` itself fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,3 +54,6 @@ if [[ $tsc_status -ne 0 && "$theirs" -eq 0 ]]; then
   exit 1
 fi
 echo "check-sst: sst.config.ts and stacks/ type-check against SST $(node -p 'require("./node_modules/sst/package.json").version') (ignored ${theirs} error(s) inside .sst/)"
+
+# The resource graph and IAM of a mocked deployment; required here, so a missing platform fails.
+PAYBUS_REQUIRE_SST_PLATFORM=1 node_modules/.bin/vitest run test/infra/stacks.test.ts

@@ -7,16 +7,19 @@ import { createConsumers } from "./consumers.ts";
 import { createWebhookBridge } from "./ingest.ts";
 import { createChannels } from "./notifications.ts";
 import { buildPlan } from "./plan.ts";
-import { resolveStage } from "./stage-config.ts";
+import { resolveStage, type StageConfig } from "./stage-config.ts";
 import { Registry } from "./registry.ts";
 import { createBus, createRules } from "./routing.ts";
 import { stages } from "./stages.ts";
 import { createTables } from "./storage.ts";
 import { createWorkflows } from "./workflows.ts";
 
-/** Deploys the stage; the returned outputs are printed by `sst deploy`. */
-export function deploy(stage: string) {
-  const registry = new Registry(buildPlan(resolveStage(stage, stages)));
+/**
+ * Deploys the stage with its configuration from `stacks/stages.ts` (or `config`, as the resource
+ * graph tests do); the returned outputs are printed by `sst deploy`.
+ */
+export function deploy(stage: string, config: StageConfig = resolveStage(stage, stages)) {
+  const registry = new Registry(buildPlan(config));
   createTables(registry);
   const { emailIdentity } = createChannels(registry);
   const bus = createBus(registry);

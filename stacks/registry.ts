@@ -103,6 +103,11 @@ export class Registry {
       memory: `${fn.memoryMb} MB`,
       environment,
       link: fn.links.map((grant) => this.link(grant)),
+      transform: {
+        // SST also lets the account root assume function roles (for `sst dev`, which paybus does
+        // not use: its local runtime runs the handlers): only Lambda may.
+        role: { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }) },
+      },
       ...extra,
     });
     this.add(fn.logicalName, { name: created.name, arn: created.arn });

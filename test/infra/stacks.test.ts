@@ -45,8 +45,10 @@ const harness = join(PLATFORM, `paybus-mock-deploy-${process.pid}.mjs`);
 
 async function mockDeploy(name: string, stage: StageConfig): Promise<Graph> {
   const out = join(scratch, `${name}.json`);
+  // A failed run still writes what it registered and why; the first test reports its errors.
   await promisify(execFile)(process.execPath, [harness], {
     cwd: ROOT,
+    timeout: 45_000,
     env: {
       ...process.env,
       PAYBUS_MOCK_ROOT: ROOT,
@@ -55,6 +57,8 @@ async function mockDeploy(name: string, stage: StageConfig): Promise<Graph> {
       SST_SECRET_StripeWebhookSecrets: "whsec_mock",
       SST_SECRET_PushPlatformCredential: "mock-credential",
     },
+  }).catch((error: unknown) => {
+    if (!existsSync(out)) throw error;
   });
   return new Graph(JSON.parse(readFileSync(out, "utf8")) as MockDeployment);
 }
