@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { fixtureNames, fixtureText } from "../fixtures/index.ts";
+import { compilePattern, RuleSet } from "../pattern/index.ts";
 import { PARTNER_SOURCE_PREFIX, WEBHOOK_SOURCE, queues, ruleList, stripeSources } from "./rules.ts";
 
 describe("the routing declaration", () => {
@@ -62,5 +64,58 @@ describe("stripeSources", () => {
 
   it("never uses an aws.-prefixed source for the bridge, which PutEvents would reject", () => {
     expect(WEBHOOK_SOURCE.startsWith("aws.")).toBe(false);
+  });
+});
+
+function declaredRuleSet(): RuleSet {
+  const ruleSet = new RuleSet();
+  for (const rule of ruleList) ruleSet.add(rule.name, JSON.stringify(rule.pattern));
+  return ruleSet;
+}
+
+describe("the declared patterns", () => {
+  it("are valid EventBridge patterns", () => {
+    for (const rule of ruleList) expect(() => compilePattern(JSON.stringify(rule.pattern))).not.toThrow();
+  });
+
+  it("route each fixture to the rules the mission needs, and no other", () => {
+    const ruleSet = declaredRuleSet();
+
+    const routed = Object.fromEntries(fixtureNames.map((name) => [name.slice(0, 2), ruleSet.matchingRules(fixtureText(name))]));
+
+    expect(routed).toEqual({
+      "01": ["RecurringPaymentNotifications"],
+      "02": ["RecurringPaymentNotifications"],
+      "03": ["LoyaltyAccrual"],
+      "04": ["LoyaltyAccrual"],
+      "05": ["LoyaltyAccrual"],
+      "06": ["LoyaltyReversal"],
+      "07": ["LoyaltyReversal"],
+      "08": [],
+      "09": [],
+      "10": [],
+      "11": ["LoyaltyAccrual"],
+      "12": ["LoyaltyAccrual"],
+      "13": ["RecurringPaymentNotifications"],
+      "14": ["LoyaltyAccrual"],
+      "15": [],
+      "16": [],
+    });
+  });
+
+  it("also route the same events when the webhook bridge is their source", () => {
+    const ruleSet = declaredRuleSet();
+    const event = JSON.parse(fixtureText("01"));
+    event.source = WEBHOOK_SOURCE;
+
+    expect(ruleSet.matchingRules(JSON.stringify(event))).toEqual(["RecurringPaymentNotifications"]);
+  });
+
+  it("ignore an untrusted source even with a Stripe-shaped event", () => {
+    const ruleSet = declaredRuleSet();
+    const event = JSON.parse(fixtureText("01"));
+    event.source = "com.attacker.stripe";
+
+    expect(ruleSet.matchingRules(JSON.stringify(event))).toEqual([]);
   });
 });

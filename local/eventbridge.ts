@@ -4,7 +4,7 @@
  * a target DLQ, an on-disk archive of every accepted event, replay, and TestEventPattern.
  */
 import { randomUUID } from "node:crypto";
-import { compilePattern, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
+import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet, validateEnvelope } from "../pattern/index.ts";
 import type { RuleDeclaration } from "../events/rules.ts";
 import { AwsServiceError, type Operations } from "./aws-json.ts";
 import type { Archive, ReplayFilter } from "./archive.ts";
@@ -330,30 +330,17 @@ export class LocalEventBus {
 
 /** TestEventPattern: AWS's answer for one pattern and one event, with AWS's error texts. */
 export function testEventPattern(patternJson: string, eventJson: string): boolean {
-  let matcher;
   try {
-    matcher = compilePattern(patternJson);
+    const matcher = compilePattern(patternJson);
+    validateEnvelope(eventJson);
+    return matcher.matches(eventJson);
   } catch (error) {
     if (error instanceof InvalidEventPatternError) {
       throw new AwsServiceError("InvalidEventPatternException", `Event pattern is not valid. Reason: ${error.message}`);
     }
+    if (error instanceof InvalidEventError) {
+      throw new AwsServiceError("InvalidEventPatternException", `Parameter Event is not valid. Reason: ${error.message}`);
+    }
     throw error;
   }
-  const problem = envelopeProblem(eventJson);
-  if (problem) throw new AwsServiceError("InvalidEventPatternException", problem);
-  return matcher.matches(eventJson);
-}
-
-const REQUIRED_EVENT_FIELDS = ["id", "account", "source", "time", "region", "resources", "detail-type"] as const;
-
-/** What TestEventPattern refuses in the event itself. */
-function envelopeProblem(eventJson: string): string | undefined {
-  let event: Record<string, unknown>;
-  try {
-    event = JSON.parse(eventJson) as Record<string, unknown>;
-  } catch {
-    return "Event is not valid JSON.";
-  }
-  const missing = REQUIRED_EVENT_FIELDS.filter((field) => !(field in event));
-  return missing.length > 0 ? `Parameter Event is not valid. Reason: missing required field(s): ${missing.join(", ")}` : undefined;
 }
