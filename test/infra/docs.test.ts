@@ -1,0 +1,36 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ruleList } from "../../events/rules.ts";
+import { buildPlan } from "../../stacks/plan.ts";
+
+const deployDoc = readFileSync(new URL("../../docs/deploy.md", import.meta.url), "utf8");
+
+describe("docs/deploy.md", () => {
+  it("lists exactly the event types the rules route, for the Stripe event destination", () => {
+    const block = /<!-- event-types:start -->([\s\S]*?)<!-- event-types:end -->/.exec(deployDoc)?.[1] ?? "";
+    const listed = block
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => /^[a-z_]+(\.[a-z_]+)+$/.test(line));
+    const routed = new Set(ruleList.flatMap((rule) => rule.pattern["detail-type"] as string[]));
+
+    expect(listed).toEqual([...routed].sort());
+  });
+
+  it("tells how to set every secret a stage can need", () => {
+    const secrets = new Set([
+      ...buildPlan({
+        bus: { kind: "custom" },
+        livemode: false,
+        emailFrom: "billing@shop.example",
+        push: { platform: "APNS" },
+        archiveRetentionDays: 7,
+        notificationSlaSeconds: 60,
+        retain: false,
+      }).secrets,
+    ]);
+
+    expect(secrets.size).toBe(3);
+    for (const secret of secrets) expect(deployDoc).toContain(`npx sst secret set ${secret} `);
+  });
+});
