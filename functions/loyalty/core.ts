@@ -1,6 +1,6 @@
 /**
  * The loyalty consumer's logic for one SQS message: decode the Stripe event, then credit the
- * purchase (and settle the tier and start the engagement workflow), apply a reversal, or record
+ * purchase (settling the tier) and start the engagement workflow, apply a reversal, or record
  * why nothing happens. Every step is idempotent, so a redelivery at any point converges.
  */
 import type { SFNClient } from "@aws-sdk/client-sfn";
@@ -67,7 +67,7 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
 async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResult> {
   const { ledger, logger } = deps;
   const awarded = await ledger.award(accrual);
-  let purchase = awarded.purchase;
+  const purchase = awarded.purchase;
   if (awarded.outcome === "duplicate" && (purchase.points !== accrual.award.points || purchase.customerId !== accrual.customerId)) {
     // The three events of one payment should agree; when they do not (e.g. Checkout metadata not
     // copied to the PaymentIntent), the first to arrive decided. Say so, for the operator.
@@ -79,7 +79,6 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResul
   }
   let executionName = purchase.engagementExecution;
   if (executionName === undefined) {
-    purchase = await ledger.settleTier(purchase);
     executionName = (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName;
     await ledger.markEngagementStarted(purchase.purchaseId, executionName);
   }

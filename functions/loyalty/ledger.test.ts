@@ -2,7 +2,7 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLoyaltyConfig } from "./config.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
-import { balanceKey, LoyaltyLedger, type AwardedPurchase } from "./ledger.ts";
+import { balanceKey, LoyaltyLedger } from "./ledger.ts";
 import { computeAward } from "./points.ts";
 import { startLocalTables, type LocalTables } from "./testing/local-aws.ts";
 
@@ -170,49 +170,53 @@ describe("reversals", () => {
 describe("tier promotion", () => {
   it("promotes exactly once when concurrent accruals cross the threshold together", async () => {
     const customer = newCustomer();
-    const opening = await ledger.award(accrual(customer, "pi_opening", 99_000)); // 990 points
-    await ledger.settleTier(opening.purchase);
+    await ledger.award(accrual(customer, "pi_opening", 99_000)); // 990 points
 
-    const settled = await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => {
-        const { purchase } = await ledger.award(accrual(customer, `pi_cross_${i}`, 1000)); // 10 points each
-        return ledger.settleTier(purchase);
-      }),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.award(accrual(customer, `pi_cross_${i}`, 1000)))); // 10 points each
 
-    const promotions = settled.filter((p) => p.promotedTo !== undefined);
+    const promotions = outcomes.map((o) => o.purchase).filter((p) => p.promotedTo !== undefined);
     expect(promotions).toHaveLength(1);
     expect(promotions[0]).toMatchObject({ promotedFrom: "member", promotedTo: "silver" });
-    expect(await ledger.getBalance(customer)).toMatchObject({ lifetimePoints: 1190, tier: "silver" });
+    expect(await ledger.getBalance(customer)).toMatchObject({ lifetimePoints: 1190, tier: "silver", purchases: 21 });
   });
 
-  it("decides a purchase's promotion once, whichever delivery settles it", async () => {
+  it("gives every delivery of a promoting purchase the same decision", async () => {
     const customer = newCustomer();
-    const { purchase } = await ledger.award(accrual(customer, "pi_big", 500_000)); // 5000 points
 
-    const decisions = await Promise.all(Array.from({ length: 10 }, () => ledger.settleTier(purchase)));
+    const deliveries = await Promise.all(Array.from({ length: 10 }, () => ledger.award(accrual(customer, "pi_big", 500_000)))); // 5000 points
 
-    expect(new Set(decisions.map((d) => d.promotedTo))).toEqual(new Set(["gold"]));
-    expect(decisions[0]).toMatchObject({ promotedFrom: "member", tierChecked: true });
+    expect(deliveries.filter((d) => d.outcome === "awarded")).toHaveLength(1);
+    expect(new Set(deliveries.map((d) => `${d.purchase.promotedFrom}→${d.purchase.promotedTo}`))).toEqual(new Set(["member→gold"]));
+  });
+
+  it("promotes one tier after another as lifetime points grow", async () => {
+    const customer = newCustomer();
+
+    const first = await ledger.award(accrual(customer, "pi_step_1", 100_000)); // 1000
+    const second = await ledger.award(accrual(customer, "pi_step_2", 300_000)); // 4000
+    const third = await ledger.award(accrual(customer, "pi_step_3", 100_000)); // 5000
+
+    expect([first, second, third].map((o) => o.purchase.promotedTo ?? null)).toEqual(["silver", null, "gold"]);
+    expect(third.purchase.promotedFrom).toBe("silver");
   });
 
   it("does not demote on a reversal", async () => {
     const customer = newCustomer();
-    const { purchase } = await ledger.award(accrual(customer, "pi_demote", 100_000)); // 1000 points
-    await ledger.settleTier(purchase);
+    await ledger.award(accrual(customer, "pi_demote", 100_000)); // 1000 points
 
     await ledger.reverse(chargeback("pi_demote"));
+    const next = await ledger.award(accrual(customer, "pi_after_demote", 1000));
 
-    expect(await ledger.getBalance(customer)).toMatchObject({ points: 0, lifetimePoints: 1000, tier: "silver" });
+    expect(await ledger.getBalance(customer)).toMatchObject({ points: 10, lifetimePoints: 1010, tier: "silver" });
+    expect(next.purchase.promotedTo).toBeUndefined();
   });
 
   it("leaves the tier alone below the next threshold", async () => {
     const customer = newCustomer();
+
     const { purchase } = await ledger.award(accrual(customer, "pi_small", 99_900)); // 999 points
 
-    const settled: AwardedPurchase = await ledger.settleTier(purchase);
-
-    expect(settled.promotedTo).toBeUndefined();
+    expect(purchase.promotedTo).toBeUndefined();
     expect((await ledger.getBalance(customer)).tier).toBe("member");
   });
 });

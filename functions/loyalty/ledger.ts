@@ -7,7 +7,7 @@
  * - `PURCHASE#<purchaseId>` / `PURCHASE` — the ledger entry of one purchase: `status` (`awarded`,
  *   `pending` = a reversal arrived first, `skipped` = recorded but not credited), the award, the
  *   reversal state (cumulative refund, chargeback), `reversedPoints`, `unrecoveredPoints`, the
- *   tier decision (`tierChecked`, `promotedFrom`, `promotedTo`) and `engagementExecution`.
+ *   promotion it caused (`promotedFrom`, `promotedTo`) and `engagementExecution`.
  *   `version` grows on every change and guards every read-modify-write.
  * - `CUSTOMER#<customerId>` / `BALANCE` — `points` (spendable, never below 0), `lifetimePoints`
  *   (everything ever awarded, which tiers are based on), `tier`, `purchases`.
@@ -26,10 +26,11 @@ import {
   mergeReversal,
   NO_REVERSAL,
   reversalTarget,
+  noPromotionBounds,
   TIER_NAMES,
-  tierFor,
-  tierRank,
+  tierAfterAccrual,
   type ReversalState,
+  type Tier,
 } from "./points.ts";
 
 const tier = z.enum(TIER_NAMES);
@@ -62,7 +63,6 @@ export const purchaseRecord = z.object({
   reversalEvents: z.set(z.string()).optional(),
   skipReason: z.string().optional(),
   skipDetail: z.string().optional(),
-  tierChecked: z.boolean().optional(),
   promotedFrom: tier.optional(),
   promotedTo: tier.optional(),
   engagementExecution: z.string().optional(),
@@ -127,6 +127,42 @@ function isContention(error: unknown): boolean {
   return name === "ConditionalCheckFailedException" || name === "TransactionConflictException";
 }
 
+/** How an award writes the tier, and the condition that makes that write right at commit time. */
+interface TierWrite {
+  readonly setTier: string;
+  readonly condition: string;
+  readonly values: Record<string, unknown>;
+}
+
+/** No promotion: the tier stays as stored, provided no threshold is reached whatever tier that is. */
+function noPromotionCondition(points: number): TierWrite {
+  const bounds = noPromotionBounds(points);
+  const clauses = TIER_NAMES.map((tier) =>
+    Number.isFinite(bounds[tier]) ? `(tier = :${tier} AND lifetimePoints <= :${tier}Bound)` : `tier = :${tier}`,
+  );
+  const values: Record<string, unknown> = {};
+  for (const tier of TIER_NAMES) {
+    values[`:${tier}`] = tier;
+    if (Number.isFinite(bounds[tier])) values[`:${tier}Bound`] = bounds[tier];
+  }
+  return {
+    setTier: "tier = if_not_exists(tier, :member)",
+    condition: ["attribute_not_exists(pk)", ...clauses].join(" OR "),
+    values,
+  };
+}
+
+/** A promotion: only from the tier read, and only for the lifetime totals that promote to exactly `to`. */
+function promotionCondition(balanceExists: boolean, from: Tier, to: Tier, [low, high]: readonly [number, number]): TierWrite {
+  if (!balanceExists) return { setTier: "tier = :to", condition: "attribute_not_exists(pk)", values: { ":to": to } };
+  const bounded = Number.isFinite(high);
+  return {
+    setTier: "tier = :to",
+    condition: bounded ? "tier = :from AND lifetimePoints BETWEEN :low AND :high" : "tier = :from AND lifetimePoints >= :low",
+    values: { ":to": to, ":from": from, ":low": low, ...(bounded ? { ":high": high } : {}) },
+  };
+}
+
 function reversalStateOf(record: PurchaseRecord | undefined): ReversalState {
   if (!record) return NO_REVERSAL;
   return { refundedAmount: record.refundedAmount, refundBasis: record.refundBasis, chargedBack: record.chargedBack };
@@ -161,26 +197,40 @@ export class LoyaltyLedger {
 
   /** The customer's balance; a customer never seen has zero points and the `member` tier. */
   async getBalance(customerId: string): Promise<BalanceRecord> {
+    return (await this.readBalance(customerId)) ?? { customerId, points: 0, lifetimePoints: 0, tier: "member", purchases: 0 };
+  }
+
+  private async readBalance(customerId: string): Promise<BalanceRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: balanceKey(customerId), ConsistentRead: true }),
     );
-    if (!Item) return { customerId, points: 0, lifetimePoints: 0, tier: "member", purchases: 0 };
-    return this.parse(balanceRecord, Item, `balance of ${customerId}`);
+    return Item ? this.parse(balanceRecord, Item, `balance of ${customerId}`) : undefined;
   }
 
   /**
-   * Credits a purchase once: puts its ledger entry (only if no other event of the purchase did)
-   * and adds the points to the balance in one transaction. A placeholder left by an earlier
+   * Credits a purchase once, in one transaction: puts its ledger entry (only if no other event of
+   * the purchase did) and adds the points to the balance. A placeholder left by an earlier
    * reversal is netted: the balance gets the points minus what the reversal takes back.
+   *
+   * The tier is settled in the same transaction: it follows lifetime points (which reversals
+   * never lower, so they never demote), and the balance update is conditioned on the tier and
+   * lifetime range the decision was made for. Accruals that do not cross a threshold pass that
+   * condition whatever runs beside them; of concurrent accruals crossing one together, exactly one
+   * commits the promotion (`promotedFrom`/`promotedTo` on its entry) and the others re-read.
    */
   async award(accrual: Accrual): Promise<AwardOutcome> {
-    return this.optimistically(`award ${accrual.purchaseId}`, async (attempt) => {
-      // Most purchases are new: try that first, and read what is there only if it is not.
-      const existing = attempt === 1 ? undefined : await this.getPurchase(accrual.purchaseId);
+    // Most purchases are new: assume so, and read the entry only once its condition has failed.
+    let existing: PurchaseRecord | undefined;
+    let entryStale = false;
+    return this.optimistically(`award ${accrual.purchaseId}`, async () => {
+      if (entryStale) existing = await this.getPurchase(accrual.purchaseId);
       if (isAwarded(existing)) return { outcome: "duplicate", purchase: existing } as const;
+      const balance = await this.readBalance(accrual.customerId);
       const reversal = reversalStateOf(existing);
       const points = accrual.award.points;
       const reversedPoints = reversalTarget(points, reversal);
+      const before = balance?.tier ?? "member";
+      const after = tierAfterAccrual(before, balance?.lifetimePoints ?? 0, points);
       const purchase: AwardedPurchase = {
         purchaseId: accrual.purchaseId,
         status: "awarded",
@@ -200,38 +250,47 @@ export class LoyaltyLedger {
         reversedPoints,
         unrecoveredPoints: 0,
         ...(existing?.reversalEvents ? { reversalEvents: existing.reversalEvents } : {}),
+        ...(after.promoted ? { promotedFrom: before, promotedTo: after.tier } : {}),
       };
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...purchaseKey(accrual.purchaseId), ...purchase },
-                ...(existing
-                  ? { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": existing.version } }
-                  : { ConditionExpression: "attribute_not_exists(pk)" }),
+      const balanceWrite = after.promoted
+        ? promotionCondition(balance !== undefined, before, after.tier, after.lifetimeRange)
+        : noPromotionCondition(points);
+      const transaction = new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...purchaseKey(accrual.purchaseId), ...purchase },
+              ...(existing
+                ? { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": existing.version } }
+                : { ConditionExpression: "attribute_not_exists(pk)" }),
+            },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: balanceKey(accrual.customerId),
+              UpdateExpression: `ADD points :credited, lifetimePoints :points, purchases :one SET customerId = :customer, ${balanceWrite.setTier}`,
+              ConditionExpression: balanceWrite.condition,
+              ExpressionAttributeValues: {
+                ":credited": points - reversedPoints,
+                ":points": points,
+                ":one": 1,
+                ":customer": accrual.customerId,
+                ...balanceWrite.values,
               },
             },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: balanceKey(accrual.customerId),
-                UpdateExpression:
-                  "ADD points :credited, lifetimePoints :points, purchases :one " +
-                  "SET customerId = :customer, tier = if_not_exists(tier, :member)",
-                ExpressionAttributeValues: {
-                  ":credited": points - reversedPoints,
-                  ":points": points,
-                  ":one": 1,
-                  ":customer": accrual.customerId,
-                  ":member": "member",
-                },
-              },
-            },
-          ],
-        }),
-      );
+          },
+        ],
+      });
+      try {
+        await this.client.send(transaction);
+      } catch (error) {
+        // Only the balance's condition failing (the usual contention) leaves the entry as read.
+        const codes = cancellationCodes(error);
+        entryStale = !codes || codes[0] !== "None";
+        throw error;
+      }
       return { outcome: "awarded", purchase, creditedPoints: points - reversedPoints } as const;
     });
   }
@@ -349,63 +408,6 @@ export class LoyaltyLedger {
         }),
       );
       return { outcome: "applied", customerId: existing.customerId, reversedPoints: delta, unrecoveredPoints: unrecovered };
-    });
-  }
-
-  /**
-   * Decides once per awarded purchase whether it promoted its customer, and returns the purchase
-   * with that decision. The tier follows `lifetimePoints`; the promotion is a conditional change
-   * of the stored tier made together with the purchase's `promotedTo`, so when concurrent
-   * accruals cross a threshold together exactly one of them owns the promotion. Reversals never
-   * lower `lifetimePoints`, so they never demote.
-   */
-  async settleTier(purchase: AwardedPurchase): Promise<AwardedPurchase> {
-    return this.optimistically(`settle tier for ${purchase.purchaseId}`, async (attempt) => {
-      // After a failed condition, another delivery may have decided: read the purchase again.
-      const current = attempt === 1 ? purchase : await this.getPurchase(purchase.purchaseId);
-      if (!isAwarded(current)) throw new CorruptLedgerItemError(`purchase ${purchase.purchaseId} is no longer awarded`);
-      if (current.tierChecked) return current;
-      const balance = await this.getBalance(purchase.customerId);
-      const earned = tierFor(balance.lifetimePoints);
-      if (tierRank(earned) <= tierRank(balance.tier)) {
-        // No promotion due. Lifetime points and the stored tier only grow, so a later accrual
-        // that crosses a threshold settles its own tier after this read: nothing can be missed.
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: purchaseKey(purchase.purchaseId),
-            UpdateExpression: "SET tierChecked = :true",
-            ConditionExpression: "attribute_not_exists(tierChecked)",
-            ExpressionAttributeValues: { ":true": true },
-          }),
-        );
-        return { ...current, tierChecked: true };
-      }
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: purchaseKey(purchase.purchaseId),
-                UpdateExpression: "SET tierChecked = :true, promotedFrom = :from, promotedTo = :to",
-                ConditionExpression: "attribute_not_exists(tierChecked)",
-                ExpressionAttributeValues: { ":true": true, ":from": balance.tier, ":to": earned },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: balanceKey(purchase.customerId),
-                UpdateExpression: "SET tier = :to",
-                ConditionExpression: "tier = :from",
-                ExpressionAttributeValues: { ":from": balance.tier, ":to": earned },
-              },
-            },
-          ],
-        }),
-      );
-      return { ...current, tierChecked: true, promotedFrom: balance.tier, promotedTo: earned };
     });
   }
 

@@ -6,7 +6,9 @@ import {
   computeAward,
   mergeReversal,
   NO_REVERSAL,
+  noPromotionBounds,
   reversalTarget,
+  tierAfterAccrual,
   tierFor,
   UnconfiguredCurrencyError,
 } from "./points.ts";
@@ -101,6 +103,28 @@ describe("tiers", () => {
     [1_000_000, "platinum"],
   ] as const)("%i lifetime points is %s", (points, tier) => {
     expect(tierFor(points)).toBe(tier);
+  });
+});
+
+describe("the tier after an accrual, and the lifetime range it holds for", () => {
+  it("stays put below the next threshold, for any lifetime that keeps it there", () => {
+    expect(tierAfterAccrual("member", 900, 40)).toEqual({ tier: "member", promoted: false, lifetimeRange: [0, 959] });
+  });
+
+  it("promotes on crossing, for exactly the lifetimes that cross into that tier", () => {
+    expect(tierAfterAccrual("member", 990, 40)).toEqual({ tier: "silver", promoted: true, lifetimeRange: [960, 4959] });
+  });
+
+  it("jumps several tiers at once", () => {
+    expect(tierAfterAccrual("member", 0, 20_000)).toEqual({ tier: "platinum", promoted: true, lifetimeRange: [0, Number.POSITIVE_INFINITY] });
+  });
+
+  it("bounds, per stored tier, the lifetimes at which an accrual promotes no one", () => {
+    expect(noPromotionBounds(40)).toEqual({ member: 959, silver: 4959, gold: 14_959, platinum: Number.POSITIVE_INFINITY });
+  });
+
+  it("never lowers a stored tier", () => {
+    expect(tierAfterAccrual("gold", 10, 10)).toMatchObject({ tier: "gold", promoted: false });
   });
 });
 

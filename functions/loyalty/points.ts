@@ -30,6 +30,44 @@ export function tierRank(tier: Tier): number {
   return TIER_NAMES.indexOf(tier);
 }
 
+/** Lifetime points at which `tier` starts (0 for member). */
+function thresholdOf(tier: Tier): number {
+  return tier === "member" ? 0 : TIER_THRESHOLDS[tier];
+}
+
+/** Lifetime points at which the tier above `tier` starts; Infinity above platinum. */
+function nextThresholdOf(tier: Tier): number {
+  const next = TIER_NAMES[tierRank(tier) + 1];
+  return next ? thresholdOf(next) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The tier after an accrual of `points` to a customer at `current` with `lifetimePoints`: it only
+ * ever goes up. For a promotion, also the range of lifetime totals (before the accrual) for which
+ * that promotion is the right one, so that the write can be conditioned on it.
+ */
+export function tierAfterAccrual(
+  current: Tier,
+  lifetimePoints: number,
+  points: number,
+): { readonly tier: Tier; readonly promoted: boolean; readonly lifetimeRange: readonly [number, number] } {
+  const earned = tierFor(lifetimePoints + points);
+  const tier = tierRank(earned) > tierRank(current) ? earned : current;
+  const promoted = tier !== current;
+  const low = promoted ? thresholdOf(tier) - points : 0;
+  return { tier, promoted, lifetimeRange: [Math.max(0, low), nextThresholdOf(tier) - points - 1] };
+}
+
+/**
+ * For each stored tier, the largest lifetime total (before the accrual) at which adding `points`
+ * does not reach the next tier. A write conditioned on "lifetime is within the bound of whatever
+ * tier is stored" is right whatever else committed meanwhile, so accruals that promote no one
+ * never conflict with each other.
+ */
+export function noPromotionBounds(points: number): Readonly<Record<Tier, number>> {
+  return Object.fromEntries(TIER_NAMES.map((tier) => [tier, nextThresholdOf(tier) - points - 1])) as Record<Tier, number>;
+}
+
 /** How the points of one purchase were computed, kept on the ledger entry for audit. */
 export interface Award {
   /** Points from the amount alone. */
