@@ -13,7 +13,7 @@ import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { ConsumerDeclaration } from "../events/rules.ts";
 import { onRecordFailure } from "../functions/shared/batch.ts";
 import type { Journal } from "./journal.ts";
-import type { LambdaHost, LocalFunction } from "./lambda.ts";
+import { FunctionTimeoutError, type Invocation, type LambdaHost, type LocalFunction } from "./lambda.ts";
 import type { LocalSqs, QueueHandle } from "./sqs.ts";
 
 /** Why a whole batch counted as failed, when the handler's answer could not be used. */
@@ -77,6 +77,49 @@ function eventIds(body: string): { eventId?: string; stripeEventId?: string } {
   }
 }
 
+/**
+ * What a fault-injection test does to one record of a batch:
+ * - `throw`: the function fails that record (it is reported as a batch item failure without
+ *   reaching the handler), the other records of the batch are handled normally;
+ * - `timeout`: the invocation runs the handler on the batch, then counts as timed out, so every
+ *   record of the batch comes back although the handler's work (and its effects) happened — the
+ *   hardest case for exactly-once.
+ */
+export type RecordChaos = "throw" | "timeout";
+
+/** What a {@link ConsumerChaos} decision sees about one record. */
+export interface ChaosContext {
+  readonly queue: string;
+  readonly functionName: string;
+  readonly record: SQSRecord;
+  /** `ApproximateReceiveCount`: 1 on the first delivery. */
+  readonly receiveCount: number;
+}
+
+/** Decides, per record and attempt, whether to make the consumer fail it; undefined = no fault. */
+export type ConsumerChaos = (context: ChaosContext) => RecordChaos | undefined;
+
+/** The failure a `throw` decision reports for its record. */
+export class InjectedRecordError extends Error {
+  override name = "InjectedRecordError";
+}
+
+/** A {@link ConsumerChaos} that can be replaced at any time (none by default), counting what it injected. */
+export class SwitchableChaos {
+  private current: ConsumerChaos | undefined;
+  injected = 0;
+
+  set(chaos: ConsumerChaos | undefined): void {
+    this.current = chaos;
+  }
+
+  decide(context: ChaosContext): RecordChaos | undefined {
+    const verdict = this.current?.(context);
+    if (verdict) this.injected++;
+    return verdict;
+  }
+}
+
 export interface EventSourceMappingOptions {
   readonly sqs: LocalSqs;
   readonly queue: QueueHandle;
@@ -87,6 +130,8 @@ export interface EventSourceMappingOptions {
   readonly region: string;
   /** Seconds before a failed record is received again (the queue's visibility timeout, scaled). */
   readonly retryAfterSeconds: number;
+  /** Consumer faults to inject (tests and the reliability suite); none when absent. */
+  readonly chaos?: SwitchableChaos;
 }
 
 /** One queue -> one function, polling until stopped. */
@@ -170,11 +215,24 @@ export class EventSourceMapping {
       const records = messages.map((message) => toRecord(message, queue, region));
       const ids = new Set(records.map((record) => record.messageId));
       for (const id of ids) this.lastError.delete(id);
-      const event: SQSEvent = { Records: records };
-      const invocation = await lambda.invoke(fn, event);
+      const verdicts = new Map(records.map((record) => [record.messageId, this.chaosFor(record)]));
+      const thrown = new Set([...ids].filter((id) => verdicts.get(id) === "throw"));
+      const handed = records.filter((record) => !thrown.has(record.messageId));
+      const handedIds = new Set(handed.map((record) => record.messageId));
+      const event: SQSEvent = { Records: handed };
+      let invocation: Invocation = handed.length > 0 ? await lambda.invoke(fn, event) : { ok: true, result: undefined, durationMs: 0 };
+      if ([...verdicts.values()].includes("timeout")) {
+        const error = new FunctionTimeoutError(`Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds (injected)`);
+        invocation = { ok: false, error, timedOut: true, durationMs: invocation.durationMs };
+      }
       const { failed, problem } = invocation.ok
-        ? failedIds(invocation.result, ids)
+        ? failedIds(invocation.result, handedIds)
         : { failed: ids, problem: `${invocation.error.name}: ${invocation.error.message}` };
+      for (const id of thrown) {
+        const injected = new InjectedRecordError("the consumer was made to fail this record");
+        failed.add(id);
+        this.lastError.set(id, `${injected.name}: ${injected.message}`);
+      }
       const succeeded = records.filter((record) => !failed.has(record.messageId));
       for (const record of records) {
         const ok = !failed.has(record.messageId);
@@ -215,6 +273,11 @@ export class EventSourceMapping {
     } finally {
       this.inFlightBatches--;
     }
+  }
+
+  private chaosFor(record: SQSRecord): RecordChaos | undefined {
+    const { chaos, queue, fn } = this.options;
+    return chaos?.decide({ queue: queue.name, functionName: fn.name, record, receiveCount: Number(record.attributes.ApproximateReceiveCount) });
   }
 
   /** Journals messages that SQS moved to the DLQ since the last look, with their last error. */

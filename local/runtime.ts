@@ -17,7 +17,7 @@ import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/
 import { Archive } from "./archive.ts";
 import { handleAwsJson } from "./aws-json.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
-import { EventSourceMapping } from "./event-source-mapping.ts";
+import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
 import { SwitchableFaults } from "./faults.ts";
 import { Journal } from "./journal.ts";
@@ -62,11 +62,13 @@ export interface RuntimeEndpoints {
   readonly sns: string;
 }
 
-/** Fault switches for the downstream services, for tests and the reliability suite. */
+/** Fault switches for the downstream services and the consumers, for tests and the reliability suite. */
 export interface RuntimeFaults {
   readonly dynamodb: SwitchableFaults;
   readonly ses: SwitchableFaults;
   readonly sns: SwitchableFaults;
+  /** Consumer failures (a thrown record, a timed-out invocation) chosen per record and attempt. */
+  readonly consumers: SwitchableChaos;
 }
 
 /** The function name a handler gets locally, derived from its folder (`functions/loyalty/handler.handler` -> `paybus-loyalty`). */
@@ -79,7 +81,12 @@ const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "l
 /** A running local runtime. */
 export class Runtime {
   readonly journal = new Journal();
-  readonly faults: RuntimeFaults = { dynamodb: new SwitchableFaults(), ses: new SwitchableFaults(), sns: new SwitchableFaults() };
+  readonly faults: RuntimeFaults = {
+    dynamodb: new SwitchableFaults(),
+    ses: new SwitchableFaults(),
+    sns: new SwitchableFaults(),
+    consumers: new SwitchableChaos(),
+  };
   readonly mappings = new Map<QueueName, EventSourceMapping>();
   readonly lambda: LambdaHost;
   readonly functions = new Map<string, LocalFunction>();
@@ -186,6 +193,7 @@ export class Runtime {
         journal: this.journal,
         region: this.region,
         retryAfterSeconds: this.sqs.scaled(declaration.visibilityTimeoutSeconds),
+        chaos: this.faults.consumers,
       });
       this.mappings.set(name, mapping);
       mapping.start();

@@ -1,0 +1,404 @@
+/**
+ * Runs a scenario on the embedded local runtime and judges the result: sends the waves (and the
+ * bad inputs), lets the pipeline settle between waves, reads the final state back through the real
+ * SDK and the runtime's journal, and lists every difference from the oracle's expected state.
+ */
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { QueueName } from "../../events/rules.ts";
+import { putProfile } from "../../functions/shared/profiles.ts";
+import type { DlqMessage } from "../../local/sqs.ts";
+import type { Runtime } from "../../local/runtime.ts";
+import { loyaltySnapshot } from "../../local/state.ts";
+import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
+import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
+
+const QUEUES: readonly QueueName[] = ["notifications", "loyalty"];
+
+/** Runtime options every reliability run shares: fast retries, the scenario's loyalty programme. */
+export function runtimeOptions(scenario: Scenario, dataDir: string | null, timeScale = 0.01) {
+  return {
+    dataDir,
+    port: 0,
+    timeScale,
+    workflowTimeScale: 0.0001,
+    env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify(scenario.loyaltyConfig) },
+  } as const;
+}
+
+/** An EventBridge client for the runtime's bus, as an application would use it. */
+export function eventBridgeClient(runtime: Runtime): EventBridgeClient {
+  return new EventBridgeClient({ endpoint: runtime.endpoints.eventBridge, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+}
+
+/** Seeds the profiles, registering a push endpoint per device in the local SNS. */
+export async function seedProfiles(runtime: Runtime, profiles: readonly ProfileSpec[]): Promise<void> {
+  for (const { devices, ...profile } of profiles) {
+    const pushEndpoints = Array.from({ length: devices }, (_, i) => runtime.sns.createEndpoint("paybus-reliability", `token-${profile.customerId}-${i}`));
+    await putProfile({ ...profile, pushEndpoints });
+  }
+}
+
+/** What became of each bad input at the bus. */
+export interface BadInputReceipt {
+  readonly input: BadInput;
+  /** The bus's answer for the entry, or the error of a refused request. */
+  readonly result: { EventId: string } | { ErrorCode: string; ErrorMessage?: string } | { refused: string } | { queued: string };
+}
+
+/** What was sent and what the bus answered. */
+export interface SendLog {
+  /** Entries offered to the bus or a queue, good and bad. */
+  sent: number;
+  /** Bus event ids of accepted good inputs. */
+  readonly goodEventIds: string[];
+  /** Good inputs the bus refused (must stay 0). */
+  readonly goodRejected: string[];
+  readonly bad: BadInputReceipt[];
+  /** DLQ messages moved back to their queue while settling. */
+  redriven: number;
+}
+
+/** Sends good envelopes as the Stripe partner source, ten per PutEvents. */
+export function sendGood(runtime: Runtime, envelopes: readonly Envelope[], log: SendLog): void {
+  const results = runtime.sendEnvelopes(envelopes);
+  log.sent += envelopes.length;
+  results.forEach((result, index) => {
+    if ("EventId" in result) log.goodEventIds.push(result.EventId);
+    else log.goodRejected.push(`${envelopes[index]?.detail?.id}: ${result.ErrorCode}: ${result.ErrorMessage}`);
+  });
+}
+
+/** Sends one bad input the way it arrives in real life; never throws (refusals are the point). */
+export async function sendBad(runtime: Runtime, eventBridge: EventBridgeClient, input: BadInput, log: SendLog): Promise<void> {
+  log.sent++;
+  let result: BadInputReceipt["result"];
+  switch (input.via) {
+    case "partner":
+      result = runtime.sendEnvelopes([input.envelope])[0]!;
+      break;
+    case "api":
+      try {
+        const answer = await eventBridge.send(new PutEventsCommand({ Entries: [{ ...input.entry, EventBusName: runtime.busName }] }));
+        const entry = answer.Entries?.[0] ?? {};
+        result = entry.EventId ? { EventId: entry.EventId } : { ErrorCode: entry.ErrorCode ?? "?", ErrorMessage: entry.ErrorMessage };
+      } catch (error) {
+        result = { refused: (error as Error).name };
+      }
+      break;
+    case "queue": {
+      const sent = await runtime.sqs.client.send(new SendMessageCommand({ QueueUrl: runtime.sqs.queue(input.queue).url, MessageBody: input.body }));
+      result = { queued: sent.MessageId ?? "" };
+      break;
+    }
+  }
+  log.bad.push({ input, result });
+}
+
+export function newSendLog(): SendLog {
+  return { sent: 0, goodEventIds: [], goodRejected: [], bad: [], redriven: 0 };
+}
+
+/** The Stripe event id in a message body, if it has one. */
+export function stripeIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { detail?: { id?: unknown } }).detail?.id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** DLQ messages that are meant to stay there: the poison bad inputs. */
+export function isBadInput(bad: readonly BadInput[]): (message: DlqMessage) => boolean {
+  const ids = new Set(bad.flatMap((input) => (input.stripeEventId ? [input.stripeEventId] : [])));
+  const bodies = new Set(bad.flatMap((input) => (input.via === "queue" ? [input.body] : [])));
+  return (message) => bodies.has(message.body) || ids.has(stripeIdOf(message.body) ?? "");
+}
+
+/**
+ * Waits until the pipeline is quiet; then, as an operator would after an outage, redrives DLQ
+ * messages that are not meant to stay there and waits again, until none is left.
+ */
+export async function settle(runtime: Runtime, log: SendLog, keep: (message: DlqMessage) => boolean, timeoutMs: number): Promise<void> {
+  for (let round = 0; ; round++) {
+    await runtime.waitForQuiet(timeoutMs);
+    let moved = 0;
+    for (const queue of QUEUES) {
+      const ids = runtime.sqs.dlqMessages(queue).filter((message) => !keep(message)).map((message) => message.messageId);
+      if (ids.length > 0) moved += (await runtime.sqs.redrive(queue, ids)).length;
+    }
+    log.redriven += moved;
+    if (moved === 0) return;
+    if (round >= 10) throw new Error(`records still reach the DLQ after ${round} redrives`);
+  }
+}
+
+export interface WaveOptions {
+  /** Called before each wave is sent (e.g. to switch faults on). */
+  readonly beforeWave?: (wave: number) => void;
+  /** DLQ messages to leave where they are while settling (besides the bad inputs). */
+  readonly keepInDlq?: (message: DlqMessage) => boolean;
+  readonly settleTimeoutMs?: number;
+}
+
+/** Sends the scenario wave by wave (bad inputs interleaved with the first), settling after each. */
+export async function runWaves(runtime: Runtime, eventBridge: EventBridgeClient, scenario: Scenario, options: WaveOptions = {}): Promise<SendLog> {
+  const log = newSendLog();
+  const badInput = isBadInput(scenario.bad);
+  const keep = (message: DlqMessage) => badInput(message) || (options.keepInDlq?.(message) ?? false);
+  for (const [index, wave] of scenario.waves.entries()) {
+    options.beforeWave?.(index);
+    const bad = index === 0 ? scenario.bad : [];
+    const step = Math.max(10, Math.ceil(wave.length / Math.max(1, bad.length)));
+    for (let offset = 0, b = 0; offset < wave.length || b < bad.length; offset += step, b++) {
+      sendGood(runtime, wave.slice(offset, offset + step), log);
+      if (b < bad.length) await sendBad(runtime, eventBridge, bad[b]!, log);
+      // Yield so consumers start while the wave is still being sent, as with a live stream.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await settle(runtime, log, keep, options.settleTimeoutMs ?? 120_000);
+  }
+  return log;
+}
+
+/** The final state as the pipeline left it. */
+export interface ObservedState {
+  readonly balances: ReadonlyMap<string, { points: number; lifetimePoints: number; tier: string; purchases: number }>;
+  readonly purchases: ReadonlyMap<string, Record<string, unknown>>;
+  readonly emails: ReadonlyArray<{ readonly to: readonly string[]; readonly subject: string }>;
+  readonly pushes: ReadonlyArray<{ readonly targetArn: string; readonly invoiceId: string; readonly key: string }>;
+  readonly workflows: ReadonlyArray<{ readonly name: string; readonly status: string }>;
+}
+
+/** The push's data (`invoiceId`, `type`, `attempt`) from the SNS message as published. */
+function pushNotice(message: unknown): { invoiceId: string; key: string } {
+  const gcm = JSON.parse((message as { GCM: string }).GCM) as { fcmV1Message: { message: { data: Record<string, string> } } };
+  const data = gcm.fcmV1Message.message.data;
+  return { invoiceId: data.invoiceId ?? "?", key: data.type === "invoice.paid" ? "paid" : `failed#${data.attempt}` };
+}
+
+/** Reads the final state: ledger through the SDK, emails and pushes from the local services. */
+export async function observe(runtime: Runtime): Promise<ObservedState> {
+  const { customers, purchases } = await loyaltySnapshot(runtime);
+  return {
+    balances: new Map(customers.map(({ customerId, points, lifetimePoints, tier, purchases: count }) => [customerId, { points, lifetimePoints, tier, purchases: count }])),
+    purchases: new Map(purchases.map((purchase) => [purchase.purchaseId, purchase])),
+    emails: runtime.journal.list("effect.email").map(({ to, subject }) => ({ to, subject })),
+    pushes: runtime.sns.outbox.map((push) => ({ targetArn: push.targetArn, ...pushNotice(push.message) })),
+    workflows: runtime.sfn.executions().map(({ name, status }) => ({ name, status })),
+  };
+}
+
+/** Every invoice number in the inputs, to tell notification emails from engagement emails. */
+export function invoiceNumbers(waves: ReadonlyArray<readonly Envelope[]>): Set<string> {
+  const numbers = new Set<string>();
+  for (const wave of waves) {
+    for (const envelope of wave) {
+      const object = envelope.detail?.data?.object;
+      if (object?.object === "invoice") numbers.add(object.number ?? object.id);
+    }
+  }
+  return numbers;
+}
+
+function count<K>(keys: Iterable<K>): Map<K, number> {
+  const counts = new Map<K, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
+}
+
+function diffCounts(what: string, expected: ReadonlyMap<string, number>, observed: ReadonlyMap<string, number>, out: string[]): void {
+  for (const key of new Set([...expected.keys(), ...observed.keys()])) {
+    const [want, got] = [expected.get(key) ?? 0, observed.get(key) ?? 0];
+    if (want !== got) out.push(`${what} ${key}: expected ${want}, got ${got}`);
+  }
+}
+
+/** Options of {@link compare}: workflows cannot be compared after a crash (local executions are in memory). */
+export interface CompareOptions {
+  /** Invoice numbers of the inputs (see {@link invoiceNumbers}). */
+  readonly numbers: ReadonlySet<string>;
+  readonly workflows?: boolean;
+  /** Effects observed by an earlier process of the same run (before a crash). */
+  readonly earlier?: Pick<ObservedState, "emails" | "pushes">;
+}
+
+/** Every difference between the expected and the observed final state; empty when they agree. */
+export function compare(expected: ExpectedState, observed: ObservedState, options: CompareOptions): string[] {
+  const out: string[] = [];
+  for (const id of new Set([...expected.balances.keys(), ...observed.balances.keys()])) {
+    const [want, got] = [expected.balances.get(id), observed.balances.get(id)];
+    if (JSON.stringify(want) !== JSON.stringify(got)) out.push(`balance ${id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  }
+  for (const id of new Set([...expected.purchases.keys(), ...observed.purchases.keys()])) {
+    const [want, got] = [expected.purchases.get(id), observed.purchases.get(id)];
+    if (!want || !got) {
+      out.push(`purchase ${id}: expected ${want ? want.status : "none"}, got ${got ? String(got.status) : "none"}`);
+      continue;
+    }
+    const seen = {
+      status: got.status,
+      ...(want.customerId !== undefined ? { customerId: got.customerId } : {}),
+      ...(want.points !== undefined ? { points: got.points } : {}),
+      reversedPoints: got.reversedPoints,
+      refundedAmount: got.refundedAmount,
+      chargedBack: got.chargedBack,
+    };
+    if (JSON.stringify(seen) !== JSON.stringify(want)) out.push(`purchase ${id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(seen)}`);
+    if (((got.unrecoveredPoints as number | undefined) ?? 0) !== 0) out.push(`purchase ${id}: ${String(got.unrecoveredPoints)} points could not be recovered`);
+    if (want.status === "awarded" && !got.engagementExecution) out.push(`purchase ${id}: no engagement workflow recorded`);
+  }
+
+  const emails = [...(options.earlier?.emails ?? []), ...observed.emails];
+  const noticeEmails: string[] = [];
+  const engagementEmails: string[] = [];
+  for (const email of emails) {
+    const number = email.subject.split(/\s+/).find((word) => options.numbers.has(word));
+    for (const to of email.to) (number ? noticeEmails : engagementEmails).push(number ? `${to} ${number}` : to);
+  }
+  diffCounts("notice emails to", count(expected.notices.flatMap((n) => (n.email ? [`${n.email} ${n.number}`] : []))), count(noticeEmails), out);
+  diffCounts("engagement emails to", expected.engagementEmails, count(engagementEmails), out);
+
+  const pushes = [...(options.earlier?.pushes ?? []), ...observed.pushes];
+  diffCounts("pushes for", new Map(expected.notices.filter((n) => n.pushes > 0).map((n) => [`${n.invoiceId} ${n.key}`, n.pushes])), count(pushes.map((p) => `${p.invoiceId} ${p.key}`)), out);
+  diffCounts("pushes to one device for", new Map(), new Map([...count(pushes.map((p) => `${p.invoiceId} ${p.key} ${p.targetArn}`))].filter(([, n]) => n > 1)), out);
+
+  if (options.workflows !== false) {
+    diffCounts("engagement executions", count(expected.workflows), count(observed.workflows.map((w) => w.name)), out);
+    for (const workflow of observed.workflows) {
+      if (workflow.status !== "SUCCEEDED" && workflow.status !== "RUNNING") out.push(`engagement execution ${workflow.name}: ${workflow.status}`);
+    }
+  }
+  return out;
+}
+
+/** Checks each bad input reached the outcome it was built for; returns the differences. */
+export function checkBadInputs(runtime: Runtime, log: SendLog): string[] {
+  const out: string[] = [];
+  const accepted = new Map(runtime.journal.list("bus.accepted").map((entry) => [entry.eventId, entry]));
+  const dlq = new Map(QUEUES.map((queue) => [queue, runtime.sqs.dlqMessages(queue)]));
+  for (const { input, result } of log.bad) {
+    const expect = input.expect;
+    const what = `bad input "${input.label}"`;
+    switch (expect.outcome) {
+      case "rejected":
+        if (!("ErrorCode" in result) || result.ErrorCode !== expect.code) out.push(`${what}: expected rejection ${expect.code}, got ${JSON.stringify(result)}`);
+        break;
+      case "request-refused":
+        if (!("refused" in result) || result.refused !== expect.code) out.push(`${what}: expected the request refused with ${expect.code}, got ${JSON.stringify(result)}`);
+        break;
+      case "unmatched": {
+        const entry = "EventId" in result ? accepted.get(result.EventId) : undefined;
+        if (!entry || entry.matchedRules.length > 0) out.push(`${what}: expected accepted and unmatched, got ${JSON.stringify(entry?.matchedRules ?? result)}`);
+        break;
+      }
+      case "dlq": {
+        const mapping = runtime.mappings.get(expect.queue)!;
+        const parked = (dlq.get(expect.queue) ?? []).filter((message) =>
+          input.via === "queue" ? message.body === input.body : stripeIdOf(message.body) === input.stripeEventId,
+        );
+        const reasons = parked.map((message) => mapping.errorFor(message.messageId) ?? "(no reason)");
+        if (parked.length === 0) out.push(`${what}: expected in the ${expect.queue} DLQ, not there`);
+        else if (!reasons.every((reason) => reason.includes(expect.reason))) out.push(`${what}: DLQ reason ${JSON.stringify(reasons)} lacks "${expect.reason}"`);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Nothing lost: every accepted good event that a rule routed was consumed (a success on record). */
+export function checkNothingLost(runtime: Runtime, log: SendLog): string[] {
+  const consumed = new Set(runtime.journal.list("consumer.attempt").flatMap((a) => (a.outcome === "succeeded" && a.eventId ? [a.eventId] : [])));
+  const routed = new Map(runtime.journal.list("bus.accepted").map((entry) => [entry.eventId, entry.matchedRules.length]));
+  const lost = log.goodEventIds.filter((id) => (routed.get(id) ?? 0) > 0 && !consumed.has(id));
+  return [
+    ...log.goodRejected.map((reason) => `good input rejected by the bus: ${reason}`),
+    ...(lost.length > 0 ? [`${lost.length} routed event(s) never consumed, e.g. ${lost.slice(0, 3).join(", ")}`] : []),
+  ];
+}
+
+/** The report's figures for one run. */
+export interface Figures {
+  readonly eventsIn: { sent: number; accepted: number; rejected: number; refusedRequests: number; unmatched: number; queuedDirectly: number };
+  readonly deliveries: {
+    consumerAttempts: number;
+    succeeded: number;
+    failedAttempts: number;
+    timedOut: number;
+    retries: number;
+    duplicatesSuppressed: number;
+  };
+  readonly dlq: { entries: number; redriven: number; remaining: number };
+  readonly faultsInjected: { dynamodb: number; ses: number; sns: number; consumers: number };
+  readonly effectsOut: {
+    notificationEmails: number;
+    engagementEmails: number;
+    pushes: number;
+    purchasesCredited: number;
+    reversals: number;
+    pointsOutstanding: number;
+    workflows: number;
+  };
+  readonly mismatches: number;
+}
+
+/**
+ * Figures from the journal and the observed state. Duplicates suppressed: successful deliveries
+ * of a Stripe event a consumer had already consumed (redeliveries, copies, replays), whose effects
+ * the comparison with the oracle proves were not repeated.
+ */
+export function figures(runtime: Runtime, log: SendLog, observed: ObservedState, numbers: ReadonlySet<string>, mismatches: number, earlier?: Figures): Figures {
+  const attempts = runtime.journal.list("consumer.attempt");
+  const succeeded = attempts.filter((a) => a.outcome === "succeeded");
+  const firsts = new Set(succeeded.map((a) => `${a.queue} ${a.stripeEventId ?? a.messageId}`));
+  const accepted = runtime.journal.list("bus.accepted").filter((entry) => !entry.replayName);
+  const notificationEmails = observed.emails.filter((email) => email.subject.split(/\s+/).some((word) => numbers.has(word))).length;
+  const purchases = [...observed.purchases.values()];
+  const add = (a: number, b: number | undefined) => a + (b ?? 0);
+  return {
+    eventsIn: {
+      sent: log.sent,
+      accepted: add(accepted.length, earlier?.eventsIn.accepted),
+      rejected: log.bad.filter((b) => "ErrorCode" in b.result).length + log.goodRejected.length,
+      refusedRequests: log.bad.filter((b) => "refused" in b.result).length,
+      unmatched: add(accepted.filter((entry) => entry.matchedRules.length === 0).length, earlier?.eventsIn.unmatched),
+      queuedDirectly: log.bad.filter((b) => "queued" in b.result).length,
+    },
+    deliveries: {
+      consumerAttempts: add(attempts.length, earlier?.deliveries.consumerAttempts),
+      succeeded: add(succeeded.length, earlier?.deliveries.succeeded),
+      failedAttempts: add(attempts.length - succeeded.length, earlier?.deliveries.failedAttempts),
+      timedOut: add(attempts.filter((a) => a.outcome === "timed-out").length, earlier?.deliveries.timedOut),
+      retries: add(attempts.filter((a) => a.receiveCount > 1).length, earlier?.deliveries.retries),
+      duplicatesSuppressed: add(succeeded.length - firsts.size, earlier?.deliveries.duplicatesSuppressed),
+    },
+    dlq: {
+      entries: add(runtime.journal.list("queue.dlq").length, earlier?.dlq.entries),
+      redriven: log.redriven,
+      remaining: QUEUES.reduce((sum, queue) => sum + runtime.sqs.dlqMessages(queue).length, 0),
+    },
+    faultsInjected: {
+      dynamodb: runtime.faults.dynamodb.injected,
+      ses: runtime.faults.ses.injected,
+      sns: runtime.faults.sns.injected,
+      consumers: runtime.faults.consumers.injected,
+    },
+    effectsOut: {
+      notificationEmails: add(notificationEmails, earlier?.effectsOut.notificationEmails),
+      engagementEmails: add(observed.emails.length - notificationEmails, earlier?.effectsOut.engagementEmails),
+      pushes: add(observed.pushes.length, earlier?.effectsOut.pushes),
+      purchasesCredited: purchases.filter((p) => p.status === "awarded").length,
+      reversals: purchases.filter((p) => ((p.reversedPoints as number) ?? 0) > 0).length,
+      pointsOutstanding: [...observed.balances.values()].reduce((sum, b) => sum + b.points, 0),
+      workflows: add(observed.workflows.length, earlier?.effectsOut.workflows),
+    },
+    mismatches,
+  };
+}
+
+/** The oracle's expectation for a scenario. */
+export function expectationFor(scenario: Scenario): ExpectedState {
+  return expectedState(scenario.waves, scenario.loyaltyConfig as OracleLoyaltyConfig, scenario.profiles);
+}
