@@ -100,6 +100,27 @@ describe("crediting a purchase", () => {
 });
 
 describe("reversals", () => {
+  it("keeps an early reversal when the purchase then turns out to be skipped, and nets it if credited later", async () => {
+    const customer = newCustomer();
+    const skip: Skip & { purchaseId: string } = {
+      kind: "skip",
+      reason: "no-customer",
+      detail: "neither metadata.customer_id nor a Stripe customer",
+      purchaseId: "pi_reversed_then_skipped",
+      source: { eventId: "evt_skip", eventType: "payment_intent.succeeded", created: 1 },
+      money: { amount: 2000, currency: "usd" },
+      customerId: null,
+    };
+
+    await ledger.reverse(refund("pi_reversed_then_skipped", 1000, 2000));
+    const recorded = await ledger.recordSkip(skip);
+    const credited = await ledger.award(accrual(customer, "pi_reversed_then_skipped", 2000, true));
+
+    expect(recorded).toBe("recorded");
+    expect(credited).toMatchObject({ outcome: "awarded", creditedPoints: 20 });
+    expect(await ledger.getPurchase("pi_reversed_then_skipped")).toMatchObject({ status: "awarded", refundedAmount: 1000, reversedPoints: 20 });
+  });
+
   it("takes back each partial refund's share once, from cumulative amounts", async () => {
     const customer = newCustomer();
     await ledger.award(accrual(customer, "pi_partial", 2000, true)); // 40 points

@@ -297,28 +297,43 @@ export class LoyaltyLedger {
 
   /**
    * Records a purchase the programme skipped for a reason an operator can fix (no customer, a
-   * currency without a rate), unless the purchase is already known. A later event of the same
+   * currency without a rate), unless the purchase is already known — a placeholder left by an
+   * early reversal takes the record, keeping its reversal state. A later event of the same
    * purchase that can be credited still is.
    */
   async recordSkip(skip: Skip & { purchaseId: string }): Promise<"recorded" | "already-known"> {
-    const record: PurchaseRecord = {
+    const fields: Record<string, unknown> = {
       purchaseId: skip.purchaseId,
-      status: "skipped",
-      version: 1,
-      ...(skip.customerId ? { customerId: skip.customerId } : {}),
-      ...(skip.money ? { amount: skip.money.amount, currency: skip.money.currency } : {}),
-      ...(skip.source ? { occurredAt: skip.source.created, sourceEvent: { eventId: skip.source.eventId, eventType: skip.source.eventType } } : {}),
-      ...NO_REVERSAL,
-      reversedPoints: 0,
       skipReason: skip.reason,
       skipDetail: skip.detail,
+      ...(skip.customerId ? { customerId: skip.customerId } : {}),
+      ...(skip.money ? { amount: skip.money.amount, currency: skip.money.currency } : {}),
+      ...(skip.source
+        ? { occurredAt: skip.source.created, sourceEvent: { eventId: skip.source.eventId, eventType: skip.source.eventType } }
+        : {}),
     };
+    const names = Object.keys(fields);
     try {
       await this.client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: { ...purchaseKey(skip.purchaseId), ...record },
-          ConditionExpression: "attribute_not_exists(pk)",
+          Key: purchaseKey(skip.purchaseId),
+          UpdateExpression:
+            `SET #status = :skipped, ${names.map((name) => `${name} = :${name}`).join(", ")}, ` +
+            // The version moves, so that an award racing with this record re-reads it.
+            "version = if_not_exists(version, :zero) + :one, reversedPoints = if_not_exists(reversedPoints, :zero), " +
+            "refundedAmount = if_not_exists(refundedAmount, :zero), refundBasis = if_not_exists(refundBasis, :zero), " +
+            "chargedBack = if_not_exists(chargedBack, :false)",
+          ConditionExpression: "attribute_not_exists(pk) OR #status = :pending",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(names.map((name) => [`:${name}`, fields[name]])),
+            ":skipped": "skipped",
+            ":pending": "pending",
+            ":zero": 0,
+            ":one": 1,
+            ":false": false,
+          },
         }),
       );
       return "recorded";
