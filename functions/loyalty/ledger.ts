@@ -20,13 +20,13 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { RetryableError } from "../shared/errors.ts";
+import { PoisonRecordError, RetryableError } from "../shared/errors.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import {
   mergeReversal,
   NO_REVERSAL,
-  reversalTarget,
   noPromotionBounds,
+  reversalTarget,
   TIER_NAMES,
   tierAfterAccrual,
   type ReversalState,
@@ -81,8 +81,8 @@ export const balanceRecord = z.object({
 });
 export type BalanceRecord = z.infer<typeof balanceRecord>;
 
-/** A stored item that does not match the layout: a bug or a manual edit, not a passing fault. */
-export class CorruptLedgerItemError extends Error {
+/** A stored item that does not match the layout: a bug or a manual edit, which no retry can fix. */
+export class CorruptLedgerItemError extends PoisonRecordError {
   override name = "CorruptLedgerItemError";
 }
 
@@ -439,14 +439,13 @@ export class LoyaltyLedger {
   }
 
   /**
-   * Runs a read-then-conditional-write step until its conditions hold (`attempt` counts from 1).
-   * A failed condition means another delivery or a concurrent change got there first: re-reading
-   * settles it.
+   * Runs a read-then-conditional-write step until its conditions hold. A failed condition means
+   * another delivery or a concurrent change got there first: re-reading settles it.
    */
-  private async optimistically<T>(what: string, step: (attempt: number) => Promise<T>): Promise<T> {
+  private async optimistically<T>(what: string, step: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await step(attempt);
+        return await step();
       } catch (error) {
         if (!isContention(error)) throw error;
         if (attempt >= this.maxAttempts) {
