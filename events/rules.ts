@@ -31,14 +31,17 @@ export function stripeSources(options: { destinationIds?: readonly string[] } = 
 /** What one function may reach; the stacks turn this into `link`s and the tests check it is minimal. */
 export interface Access {
   readonly tables?: readonly TableName[];
+  /** State machines whose executions the function starts. */
   readonly stateMachines?: readonly StateMachineName[];
+  /** State machines whose callback tasks the function completes (SendTaskSuccess/Failure/Heartbeat). */
+  readonly taskTokens?: readonly StateMachineName[];
   readonly email?: boolean;
   readonly push?: boolean;
   /** May put events on the paybus event bus. */
   readonly putEvents?: boolean;
 }
 
-export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency";
+export type TableName = "loyalty" | "notifications" | "profiles";
 export type StateMachineName = "engagement";
 
 /** A Lambda function consuming an SQS queue through an event source mapping. */
@@ -104,7 +107,7 @@ export const queues = {
       maximumConcurrency: 5,
       timeoutSeconds: 20,
       memoryMb: 512,
-      access: { tables: ["notifications", "profiles", "idempotency"], email: true, push: true },
+      access: { tables: ["notifications", "profiles"], email: true, push: true },
     },
   },
   loyalty: {

@@ -82,6 +82,8 @@ export class PlanError extends Error {
 export type ResourceRef =
   | { readonly kind: "table"; readonly table: TableName }
   | { readonly kind: "stateMachine"; readonly stateMachine: StateMachineName }
+  /** The same state machine, for answering its task tokens rather than starting it. */
+  | { readonly kind: "taskTokens"; readonly stateMachine: StateMachineName }
   | { readonly kind: "emailIdentity" }
   | { readonly kind: "pushApplication" }
   | { readonly kind: "bus" }
@@ -267,6 +269,7 @@ export function resourceLogicalName(ref: ResourceRef): string {
     case "table":
       return tableLogicalName(ref.table);
     case "stateMachine":
+    case "taskTokens":
       return stateMachineLogicalName(ref.stateMachine);
     case "emailIdentity":
       return EMAIL_IDENTITY;
@@ -301,13 +304,11 @@ export const TABLE_ACTIONS = [
   "dynamodb:ConditionCheckItem",
 ] as const;
 
-/** Start executions and complete callback tasks; IAM scopes task responses to the state machine. */
-export const STATE_MACHINE_ACTIONS = [
-  "states:StartExecution",
-  "states:SendTaskSuccess",
-  "states:SendTaskFailure",
-  "states:SendTaskHeartbeat",
-] as const;
+/** Start executions of one state machine. */
+export const START_EXECUTION_ACTIONS = ["states:StartExecution"] as const;
+
+/** Complete callback tasks; IAM scopes task responses to the state machine. */
+export const TASK_TOKEN_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"] as const;
 
 const arnOf = (ref: ResourceRef): Part => ({ arnOf: ref });
 const nameOf = (ref: ResourceRef): Part => ({ nameOf: ref });
@@ -318,8 +319,9 @@ function statementsFor(ref: ResourceRef, stage: StageConfig): PolicyStatement[] 
     case "table":
       return [{ actions: TABLE_ACTIONS, resources: [[arnOf(ref)], [arnOf(ref), "/index/*"]] }];
     case "stateMachine":
-      // Starting executions, and answering the task tokens its callback states hand out.
-      return [{ actions: [...STATE_MACHINE_ACTIONS], resources: [[arnOf(ref)]] }];
+      return [{ actions: [...START_EXECUTION_ACTIONS], resources: [[arnOf(ref)]] }];
+    case "taskTokens":
+      return [{ actions: [...TASK_TOKEN_ACTIONS], resources: [[arnOf({ kind: "stateMachine", stateMachine: ref.stateMachine })]] }];
     case "emailIdentity":
       // SES authorises against the identity *and*, in the sandbox, each recipient's identity: allow
       // any identity but only with our From address, so the function cannot send as anyone else.
@@ -357,6 +359,8 @@ function environmentFor(ref: ResourceRef, tables: Declarations["tables"], stage:
       return { PAYBUS_EMAIL_FROM: [stage.emailFrom] };
     case "pushApplication":
       // The function publishes to endpoint ARNs kept in customer profiles: it needs no address.
+    case "taskTokens":
+      // Task tokens carry their execution: answering one needs no address either.
       return {};
     case "bus":
       return { PAYBUS_EVENT_BUS_NAME: [nameOf(ref)] };
@@ -370,13 +374,14 @@ export function accessRefs(access: Access, stage: StageConfig): ResourceRef[] {
   return [
     ...(access.tables ?? []).map((table): ResourceRef => ({ kind: "table", table })),
     ...(access.stateMachines ?? []).map((stateMachine): ResourceRef => ({ kind: "stateMachine", stateMachine })),
+    ...(access.taskTokens ?? []).map((stateMachine): ResourceRef => ({ kind: "taskTokens", stateMachine })),
     ...(access.email ? [{ kind: "emailIdentity" } as const] : []),
     ...(access.push && stage.push ? [{ kind: "pushApplication" } as const] : []),
     ...(access.putEvents ? [{ kind: "bus" } as const] : []),
   ];
 }
 
-const grantLogicalName = (ref: ResourceRef) => `${resourceLogicalName(ref)}Access`;
+const grantLogicalName = (ref: ResourceRef) => `${resourceLogicalName(ref)}${ref.kind === "taskTokens" ? "TaskTokens" : ""}Access`;
 
 // ---------------------------------------------------------------------------------------------
 // The plan.
@@ -410,7 +415,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     for (const table of access.tables ?? []) {
       if (!known.tables.has(table)) throw new PlanError(`${owner} reaches undeclared table "${table}"`);
     }
-    for (const machine of access.stateMachines ?? []) {
+    for (const machine of [...(access.stateMachines ?? []), ...(access.taskTokens ?? [])]) {
       if (!known.stateMachines.has(machine)) throw new PlanError(`${owner} reaches undeclared state machine "${machine}"`);
     }
     return accessRefs(access, stage);

@@ -88,13 +88,12 @@ export const stateMachines = {
 export const scheduledFunctions = {
   FollowupDispatch: {
     description:
-      "Sends the follow-up campaigns that are due and completes their workflow tasks (SendTaskSuccess); " +
-      "needs states:SendTaskSuccess on the engagement state machine.",
+      "Sends the follow-up campaigns that are due and completes their workflow tasks (SendTaskSuccess).",
     handler: "functions/engagement-followup-dispatch/handler.handler",
     scheduleExpression: "rate(5 minutes)",
     timeoutSeconds: 60,
     memoryMb: 256,
-    access: { tables: ["loyalty", "profiles"], email: true, stateMachines: ["engagement"] },
+    access: { tables: ["loyalty", "profiles"], email: true, taskTokens: ["engagement"] },
   },
 } as const satisfies Record<string, ScheduledFunctionDeclaration>;
 

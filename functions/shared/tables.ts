@@ -38,12 +38,6 @@ export const tables = {
     envVar: "PAYBUS_PROFILES_TABLE",
     partitionKey: { name: "pk", type: "S" },
   },
-  idempotency: {
-    description: "Powertools idempotency records.",
-    envVar: "PAYBUS_IDEMPOTENCY_TABLE",
-    partitionKey: { name: "id", type: "S" },
-    ttlAttribute: "expiration",
-  },
 } as const satisfies Record<TableName, TableDeclaration>;
 
 /** The physical name of a table, from the function's environment. */

@@ -39,10 +39,8 @@ describe("createTables", () => {
       loyalty: "ttl-loyalty",
       notifications: "ttl-notifications",
       profiles: "ttl-profiles",
-      idempotency: "ttl-idempotency",
     });
     expect(await describeTtl(names.notifications)).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
-    expect(await describeTtl(names.idempotency)).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiration" });
     expect(await describeTtl(names.loyalty)).toEqual({ TimeToLiveStatus: "DISABLED" });
   });
 

@@ -221,7 +221,7 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
       expect([fn.name, fn.inputs.runtime, fn.inputs.architectures]).toEqual([fn.name, "nodejs22.x", ["arm64"]]);
     }
     const variables = custom.lambda("NotificationsConsumer").inputs.environment as { variables: Record<string, string> };
-    for (const table of ["notifications", "profiles", "idempotency"] as const) {
+    for (const table of ["notifications", "profiles"] as const) {
       const physical = custom.input("aws:dynamodb/table:Table", plan.tables.find((t) => t.table === table)!.logicalName, "name") ?? `${plan.tables.find((t) => t.table === table)!.logicalName}-mock`;
       expect(variables.variables[declaredTables[table].envVar]).toBe(physical);
     }
