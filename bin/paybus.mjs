@@ -4,4 +4,4 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("../cli/paybus.ts");
-process.exitCode = await main(process.argv.slice(2));
+process.exit(await main(process.argv.slice(2)));
