@@ -1,10 +1,12 @@
 /**
  * The runtime's admin API under `/_paybus/`, used by the `paybus` CLI against a running `paybus dev`
- * (and by the dashboard): send events, replay the archive, list and redrive DLQs, status.
+ * (and by the dashboard): send events, replay the archive, list and redrive DLQs, complete task
+ * tokens, status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "./aws-json.ts";
 import { queueStatus, type Runtime } from "./runtime.ts";
+import { StepFunctionsApiError } from "./stepfunctions/index.ts";
 
 export const ADMIN_PREFIX = "/_paybus";
 
@@ -82,6 +84,18 @@ export function adminRoute(runtime: Runtime, hooks: AdminHooks = {}) {
           const done = path.endsWith("redrive") ? await runtime.sqs.redrive(queue, ids) : await runtime.sqs.discard(queue, ids);
           for (const messageId of done) if (path.endsWith("redrive")) runtime.journal.record({ kind: "queue.redrive", queue, messageId });
           return json(res, 200, { queue, messageIds: done });
+        }
+        case "POST /tasks/success": {
+          // Completes a waiting callback task (SendTaskSuccess), e.g. from the dashboard.
+          const body = await jsonBody(req);
+          if (typeof body.token !== "string" || body.token === "") throw new AdminRequestError("token is required");
+          try {
+            runtime.sfn.sendTaskSuccess(body.token, body.output ?? {});
+          } catch (error) {
+            if (error instanceof StepFunctionsApiError) throw new AdminRequestError(`${error.type}: ${error.message}`);
+            throw error;
+          }
+          return json(res, 200, { completed: true });
         }
         case "POST /followups/send-now":
           if (!hooks.sendFollowupsNow) return json(res, 404, { error: "follow-ups are not scheduled by this runtime" });

@@ -2,6 +2,7 @@
  * `paybus dev` (and `npm start`): start the runtime on a fixed port with the webhook bridge, the
  * admin API and the follow-up scheduler, print how to reach everything, and optionally play the demo.
  */
+import { startDashboard } from "../dashboard/server.ts";
 import { adminRoute } from "./admin.ts";
 import { demoEvents, seedDemoCustomers } from "./demo.ts";
 import { Runtime } from "./runtime.ts";
@@ -60,6 +61,8 @@ export async function startDev(options: DevOptions): Promise<Dev> {
   const clock = new WorkflowClock(workflowTimeScale);
   runtime.addRoute(webhookRoute(runtime));
   runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => sendFollowupsNow(runtime, clock) }));
+  const dashboard = startDashboard(runtime);
+  runtime.addRoute(dashboard.route);
 
   const dispatcher = setInterval(() => {
     void runtime.runScheduled("FollowupDispatch", clock.now()).catch((error: Error) => out.write(`follow-up dispatch failed: ${error.message}\n`));
@@ -72,6 +75,8 @@ export async function startDev(options: DevOptions): Promise<Dev> {
     clock,
     stop: async () => {
       clearInterval(dispatcher);
+      // Live streams never end on their own; the gateway can only close once they have.
+      await dashboard.close();
       await runtime.stop();
     },
   };
@@ -89,6 +94,7 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
     [
       `paybus local runtime — ${e.gateway}`,
       "",
+      `  Dashboard       ${e.gateway}/   (live view of the pipeline; open it in a browser)`,
       `  EventBridge     ${e.eventBridge}   (bus ${runtime.busName})`,
       `  SQS             ${e.sqs}`,
       `  DynamoDB        ${e.dynamodb}`,
@@ -103,7 +109,8 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
       "Forward real test-mode Stripe events (set STRIPE_WEBHOOK_SECRET to the secret it prints):",
       `  stripe listen --forward-to ${e.gateway.replace("127.0.0.1", "localhost")}${WEBHOOK_PATH}`,
       "",
-      "Try: npx paybus send fixtures/stripe-events/03-payment-intent-succeeded-usd.json · npx paybus status · npx paybus dlq list",
+      "Try, in another terminal: npm run paybus -- send fixtures/stripe-events/03-payment-intent-succeeded-usd.json",
+      "                          npm run paybus -- status · npm run paybus -- dlq list · npm run paybus -- workflows send-now",
       "Ctrl-C stops; balances and the archive stay in the data directory.",
       "",
     ].join("\n"),
@@ -112,6 +119,7 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
 
 async function playDemo(runtime: Runtime, out: NodeJS.WritableStream): Promise<void> {
   await seedDemoCustomers(runtime);
+  const earlierRuns = runtime.archive.read().length > 0;
   const events = demoEvents();
   const results = runtime.sendEnvelopes(events);
   const rejected = results.filter((result) => "ErrorCode" in result).length;
@@ -120,6 +128,9 @@ async function playDemo(runtime: Runtime, out: NodeJS.WritableStream): Promise<v
   const emails = runtime.journal.list("effect.email");
   const pushes = runtime.journal.list("effect.push").filter((push) => push.status === "delivered");
   out.write(`\ndemo: ${emails.length} email(s), ${pushes.length} push(es)\n`);
+  if (earlierRuns) {
+    out.write("  (the data directory already holds an earlier run: each purchase and invoice counts once, so repeats change nothing;\n   delete .paybus/ or pass --data-dir <new dir> to start afresh)\n");
+  }
   for (const email of emails) out.write(`  email → ${email.to.join(", ")}: ${email.subject}\n`);
   for (const push of pushes) out.write(`  push  → …${push.targetArn.slice(-12)}: ${push.title ?? ""}\n`);
   const { customers } = await loyaltySnapshot(runtime);
@@ -128,5 +139,5 @@ async function playDemo(runtime: Runtime, out: NodeJS.WritableStream): Promise<v
     out.write(`  workflow ${execution.name}: ${execution.status} via ${execution.path.join(" → ")}\n`);
   }
   const dlq = runtime.journal.list("queue.dlq").length;
-  out.write(`  DLQ: ${dlq} message(s)${dlq ? " — see `npx paybus dlq list`" : ""}\n\n`);
+  out.write(`  DLQ: ${dlq} message(s)${dlq ? " — see `npm run paybus -- dlq list`" : ""}\n\n`);
 }

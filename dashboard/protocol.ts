@@ -1,0 +1,255 @@
+/**
+ * What the dashboard server sends the page: view models only, already formatted where formatting
+ * needs the server's knowledge (money in its currency, graph layouts). The browser code and the
+ * server both import these types; this module imports nothing so that it compiles for either.
+ */
+
+/** Where one event stands, as a whole. */
+export type EventStatus = "rejected" | "unmatched" | "in-flight" | "retrying" | "dlq" | "done";
+
+/** Where one event stands at one target of one of its rules. */
+export type DestinationState = "pending" | "queued" | "retrying" | "consumed" | "dlq" | "redriven" | "delivered" | "target-dlq";
+
+export interface Destination {
+  /** The rules that sent the event here (several rules may share a target). */
+  readonly rules: string[];
+  readonly kind: "queue" | "stateMachine";
+  /** Queue or state machine name, as declared in `events/rules.ts`. */
+  readonly target: string;
+  readonly state: DestinationState;
+  /** Consumer attempts so far (queues only). */
+  readonly attempts: number;
+}
+
+/** What an envelope says about itself, for people. */
+export interface EventSummary {
+  readonly type: string;
+  readonly stripeEventId?: string | undefined;
+  /** The Stripe object's id (`in_…`, `pi_…`, `ch_…`). */
+  readonly objectId?: string | undefined;
+  /** Stripe customer (`cus_…`). */
+  readonly customer?: string | undefined;
+  /** The app's own customer id (`metadata.customer_id`), which the loyalty program uses. */
+  readonly appCustomer?: string | undefined;
+  /** Integer minor units and ISO currency, as Stripe sent them. */
+  readonly amount?: { readonly amount: number; readonly currency: string } | undefined;
+  /** The amount formatted in its currency (`$20.00`, `¥4,800`, `KWD 12.350`). */
+  readonly amountText?: string | undefined;
+}
+
+/** One line of the event stream: an accepted or rejected event. */
+export interface EventRow extends EventSummary {
+  /** The envelope id for accepted events; `rejected-<seq>` for rejected ones. */
+  readonly id: string;
+  readonly seq: number;
+  /** When the bus answered (ISO 8601). */
+  readonly at: string;
+  readonly status: EventStatus;
+  readonly source?: string | undefined;
+  readonly replayName?: string | undefined;
+  readonly rules: string[];
+  readonly destinations: Destination[];
+  /** Why the bus refused it, or the last consumer error. */
+  readonly error?: string | undefined;
+}
+
+export type TimelineTone = "info" | "good" | "warn" | "bad";
+
+/** One step of an event's way through the pipeline. */
+export interface TimelineItem {
+  readonly at: string;
+  readonly stage: "bus" | "target" | "consumer" | "dlq" | "effect" | "workflow";
+  readonly title: string;
+  readonly detail?: string | undefined;
+  readonly tone: TimelineTone;
+}
+
+/** What caused an email or a push: the Stripe event and, for workflow emails, the execution. */
+export interface Cause {
+  readonly stripeEventId: string;
+  readonly eventType?: string | undefined;
+  readonly via: "notification" | "workflow";
+  readonly executionName?: string | undefined;
+}
+
+export interface EmailView {
+  readonly messageId: string;
+  readonly to: string[];
+  readonly subject: string;
+  /** ISO 8601. */
+  readonly at: string;
+  readonly hasHtml: boolean;
+  readonly cause?: Cause | undefined;
+}
+
+export interface PushView {
+  readonly messageId: string;
+  /** The device endpoint, shortened to `<app>/<id>`. */
+  readonly endpoint: string;
+  readonly title?: string | undefined;
+  readonly body?: string | undefined;
+  readonly at: string;
+  readonly cause?: Cause | undefined;
+}
+
+export interface LedgerEntryView {
+  readonly purchaseId: string;
+  readonly status: string;
+  readonly amountText?: string | undefined;
+  readonly points: number;
+  readonly reversedPoints: number;
+  readonly refundedText?: string | undefined;
+  readonly chargedBack: boolean;
+  readonly promotedTo?: string | undefined;
+  readonly skipReason?: string | undefined;
+  readonly stripeEventId?: string | undefined;
+  readonly eventType?: string | undefined;
+  /** When the purchase happened (ISO 8601). */
+  readonly occurredAt?: string | undefined;
+}
+
+export interface CustomerView {
+  readonly customerId: string;
+  readonly tier: string;
+  readonly points: number;
+  readonly lifetimePoints: number;
+  readonly purchases: number;
+  readonly ledger: LedgerEntryView[];
+}
+
+export interface QueueView {
+  readonly queue: string;
+  readonly ready: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+  readonly dlq: number;
+}
+
+export interface DlqMessageView {
+  readonly messageId: string;
+  readonly receiveCount: number;
+  readonly error?: string | undefined;
+  /** Envelope id, to open the event. */
+  readonly eventId?: string | undefined;
+  readonly summary: EventSummary;
+}
+
+export interface DlqView {
+  readonly queue: string;
+  readonly messages: DlqMessageView[];
+}
+
+export interface ExecutionView {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly stateMachine: string;
+  readonly status: string;
+  readonly startDate: string;
+  readonly stopDate?: string | undefined;
+  readonly path: string[];
+  /** Edge ids of the machine's graph that this execution went along. */
+  readonly litEdges: string[];
+  readonly error?: string | undefined;
+  readonly cause?: string | undefined;
+  /** The purchase and the Stripe event that started it, when known. */
+  readonly purchaseId?: string | undefined;
+  readonly stripeEventId?: string | undefined;
+}
+
+export interface TaskTokenView {
+  readonly token: string;
+  readonly executionArn: string;
+  readonly executionName: string;
+  readonly stateName: string;
+}
+
+/** The state of everything the engines hold, refreshed as the pipeline works. */
+export interface DashboardState {
+  readonly dlq: DlqView[];
+  readonly customers: CustomerView[];
+  readonly emails: EmailView[];
+  readonly pushes: PushView[];
+  readonly executions: ExecutionView[];
+  readonly tokens: TaskTokenView[];
+}
+
+/** A node of a drawn graph; coordinates are the top-left corner, in SVG user units. */
+export interface GraphNode {
+  readonly id: string;
+  readonly kind: string;
+  readonly label: string;
+  readonly sublabel?: string | undefined;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  /** For group nodes (a Parallel state): drawn behind their children. */
+  readonly group?: boolean;
+}
+
+export interface GraphEdge {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly kind: string;
+  /** SVG path data. */
+  readonly path: string;
+  readonly label?: string | undefined;
+  /** Where the label (or live counts) go. */
+  readonly labelX: number;
+  readonly labelY: number;
+}
+
+export interface Graph {
+  readonly width: number;
+  readonly height: number;
+  readonly nodes: GraphNode[];
+  readonly edges: GraphEdge[];
+}
+
+/** Live counts on one edge of the flow graph. */
+export interface EdgeStats {
+  readonly count: number;
+  readonly failed: number;
+  /** Over the last minute. */
+  readonly perMinute: number;
+}
+
+/** Live figures of the flow view. */
+export interface FlowStats {
+  readonly edges: Record<string, EdgeStats>;
+  readonly queues: QueueView[];
+  readonly bus: { readonly accepted: number; readonly rejected: number; readonly unmatched: number };
+  readonly effects: { readonly emails: number; readonly pushes: number };
+  readonly workflows: Record<string, { readonly running: number; readonly succeeded: number; readonly failed: number }>;
+}
+
+/** Everything the page needs when it connects. */
+export interface InitMessage {
+  readonly busName: string;
+  readonly gateway: string;
+  readonly flowGraph: Graph;
+  /** State machine name -> its ASL drawn as a graph. */
+  readonly workflowGraphs: Record<string, Graph>;
+  readonly fixtures: string[];
+  readonly rows: EventRow[];
+  readonly flow: FlowStats;
+  readonly state: DashboardState | null;
+}
+
+/** Server-sent events: the event name and its JSON data. */
+export interface StreamMessages {
+  readonly init: InitMessage;
+  readonly rows: EventRow[];
+  readonly flow: FlowStats;
+  readonly state: DashboardState;
+  readonly problem: { readonly message: string };
+}
+
+/** `GET /dashboard/api/events/<id>`. */
+export interface EventDetail {
+  readonly row: EventRow;
+  /** The envelope, pretty-printed; absent when it could not be found. */
+  readonly json?: string | undefined;
+  readonly timeline: TimelineItem[];
+}
