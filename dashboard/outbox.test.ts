@@ -32,6 +32,7 @@ function sources(overrides: Partial<OutboxSources>): OutboxSources {
     purchaseEvents: new Map(),
     profiles: new Map([["cus_Qul9Qa3lJkatBi", profile]]),
     eventTypes: new Map(),
+    sendTimes: [],
     ...overrides,
   };
 }
@@ -106,6 +107,23 @@ describe("outboxEmails", () => {
     );
 
     expect(views.map((view) => view.cause?.stripeEventId).sort()).toEqual(["evt_1", "evt_2"]);
+  });
+
+  it("takes the send time to the millisecond from the journal, pairing equal emails in send order", () => {
+    const email = (messageId: string): SentEmail => ({ messageId, from: "f@example.com", destination: { to: ["a@example.com"], cc: [], bcc: [] }, subject: "Same", body: { text: "t" }, at: 1_785_800_000 });
+    const sendTimes = [
+      { to: ["b@example.com"], subject: "Same", at: "2026-08-03T23:33:20.100Z" },
+      { to: ["a@example.com"], subject: "Same", at: "2026-08-03T23:33:20.250Z" },
+      { to: ["a@example.com"], subject: "Same", at: "2026-08-03T23:33:20.750Z" },
+    ];
+
+    const views = outboxEmails(sources({ emails: [email("first"), email("second"), email("third")], sendTimes }));
+
+    expect(views.map((view) => [view.messageId, view.at])).toEqual([
+      ["third", "2026-08-03T23:33:20.000Z"],
+      ["second", "2026-08-03T23:33:20.750Z"],
+      ["first", "2026-08-03T23:33:20.250Z"],
+    ]);
   });
 
   it("leaves the cause unknown rather than guessing", () => {

@@ -49,6 +49,8 @@ export interface OutboxSources {
   readonly profiles: ReadonlyMap<string, { readonly name?: string | undefined; readonly locale?: string | undefined }>;
   /** Stripe event id -> its type, for the events the stream has seen. */
   readonly eventTypes: ReadonlyMap<string, string>;
+  /** When each email was sent to the millisecond, in send order (the journal's `effect.email` entries). */
+  readonly sendTimes: ReadonlyArray<{ readonly to: readonly string[]; readonly subject: string; readonly at: string }>;
 }
 
 const isTemplate = (name: string): name is EmailTemplate => (EMAIL_TEMPLATES as readonly string[]).includes(name);
@@ -90,10 +92,24 @@ function expectedEngagementEmails(sources: OutboxSources): Map<string, Cause[]> 
   return expected;
 }
 
+/**
+ * The store keeps whole seconds; the journal knows the millisecond. Emails to the same people with
+ * the same subject are paired in send order, which both records keep.
+ */
+function preciseTimes(sources: OutboxSources): Map<string, string[]> {
+  const times = new Map<string, string[]>();
+  for (const sent of sources.sendTimes) {
+    const key = `${sent.to.join(",")}\n${sent.subject}`;
+    times.set(key, [...(times.get(key) ?? []), sent.at]);
+  }
+  return times;
+}
+
 /** Every email with its cause, newest first. */
 export function outboxEmails(sources: OutboxSources): EmailView[] {
   const notices = new Map(sources.notices.map((notice) => [notice.messageId, notice.stripeEventId]));
   const engagement = expectedEngagementEmails(sources);
+  const times = preciseTimes(sources);
   const views = sources.emails.map((email): EmailView => {
     const noticeEvent = notices.get(email.messageId);
     // Identical content from two executions is indistinguishable; each claim is used once.
@@ -104,7 +120,7 @@ export function outboxEmails(sources: OutboxSources): EmailView[] {
       messageId: email.messageId,
       to: email.destination.to,
       subject: email.subject,
-      at: new Date(email.at * 1000).toISOString(),
+      at: times.get(`${email.destination.to.join(",")}\n${email.subject}`)?.shift() ?? new Date(email.at * 1000).toISOString(),
       hasHtml: typeof email.body.html === "string",
       cause,
     };

@@ -80,6 +80,7 @@ export class StateReader {
       purchaseEvents,
       profiles: new Map(profiles.map((item) => [String(item.pk), { name: item.name as string | undefined, locale: item.locale as string | undefined }])),
       eventTypes,
+      sendTimes: runtime.journal.list("effect.email"),
     };
     return {
       dlq: this.dlq(),
