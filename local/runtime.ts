@@ -287,8 +287,8 @@ export class Runtime {
     const seen = new Map<string, string>();
     this.sfn.onChange((change) => {
       if (change.kind !== "execution") return;
-      const execution = this.sfn.executions().find((e) => e.executionArn === change.executionArn);
-      if (!execution || seen.get(execution.executionArn) === execution.status) return;
+      const execution = this.sfn.execution(change.executionArn);
+      if (seen.get(execution.executionArn) === execution.status) return;
       if (!seen.has(execution.executionArn)) {
         this.journal.record({ kind: "workflow.started", executionArn: execution.executionArn, stateMachine: execution.stateMachineArn, name: execution.name });
       }
@@ -381,7 +381,7 @@ export class Runtime {
     }
     // An execution parked on a task token (the 72-hour follow-up) waits for the outside world.
     const waiting = new Set(this.sfn.pendingTaskTokens().map((token) => token.executionArn));
-    return this.sfn.executions().every((execution) => execution.status !== "RUNNING" || waiting.has(execution.executionArn));
+    return this.sfn.executions("RUNNING").every((execution) => waiting.has(execution.executionArn));
   }
 
   /** Resolves once the pipeline has been quiet for a moment; rejects after `timeoutMs`. */

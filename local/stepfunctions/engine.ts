@@ -142,14 +142,15 @@ export class StepFunctionsEngine {
   /** Executions of a state machine, newest first, optionally only those with `status`. */
   listExecutions(stateMachineArn: string, status?: ExecutionStatus): ExecutionRecord[] {
     const machine = this.stateMachine(stateMachineArn);
-    return this.executions()
-      .filter((record) => record.stateMachineArn === machine.arn && (status === undefined || record.status === status))
+    return this.executions(status)
+      .filter((record) => record.stateMachineArn === machine.arn)
       .reverse();
   }
 
-  /** Every execution, oldest first (copies). */
-  executions(): ExecutionRecord[] {
-    return [...this.#executions.values()].map((execution) => structuredClone(execution.record));
+  /** Every execution, or those with `status`, oldest first (copies). */
+  executions(status?: ExecutionStatus): ExecutionRecord[] {
+    const records = [...this.#executions.values()].map((execution) => execution.record);
+    return records.filter((record) => status === undefined || record.status === status).map((record) => structuredClone(record));
   }
 
   /**

@@ -12,6 +12,7 @@ import { StepFunctionsEngine, type ExecutionRecord, type StepFunctionsChange } f
 import { InvalidScaleError, UnknownOperationError } from "./errors.ts";
 import { serveJsonApi } from "./http.ts";
 import { toJson } from "./json.ts";
+import type { ExecutionStatus } from "./history.ts";
 import type { StateMachineDeclaration } from "./machines.ts";
 import type { InvokeLambda } from "./tasks.ts";
 import type { PendingTaskToken } from "./tokens.ts";
@@ -58,8 +59,10 @@ export interface LocalStepFunctions {
   readonly endpoint: string;
   /** Stops running executions (as `ABORTED`) and the server. Records stay readable. */
   close(): Promise<void>;
-  /** Every execution started, oldest first, with the path of states entered. */
-  executions(): ExecutionRecord[];
+  /** Every execution started (or those with `status`), oldest first, with the path of states entered. */
+  executions(status?: ExecutionStatus): ExecutionRecord[];
+  /** One execution's record; throws `ExecutionDoesNotExist` for an unknown ARN. */
+  execution(executionArn: string): ExecutionRecord;
   /** Callback tasks waiting for `SendTaskSuccess`/`SendTaskFailure`, oldest first. */
   pendingTaskTokens(): PendingTaskToken[];
   /**
@@ -101,7 +104,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       engine.shutdown();
       await server.close();
     },
-    executions: () => engine.executions(),
+    executions: (status) => engine.executions(status),
+    execution: (executionArn) => engine.describeExecution(executionArn).record,
     pendingTaskTokens: () => engine.pendingTaskTokens(),
     sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, toJson(output)),
     sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
