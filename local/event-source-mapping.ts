@@ -172,6 +172,9 @@ export class EventSourceMapping {
     return this.lastError.get(messageId);
   }
 
+  /** The last error polling the queue raised (the queue service stopping, say), for status output. */
+  lastPollError: Error | undefined;
+
   private async work(): Promise<void> {
     while (this.running) {
       try {
@@ -179,8 +182,9 @@ export class EventSourceMapping {
         this.syncDlq();
         if (messages.length > 0) await this.handle(messages);
       } catch (error) {
+        // Lambda's poller backs off and keeps polling; so does this one.
+        this.lastPollError = error instanceof Error ? error : new Error(String(error));
         if (this.running) await new Promise((resolve) => setTimeout(resolve, 200));
-        void error;
       }
     }
   }

@@ -420,6 +420,7 @@ export function queueStatus(runtime: Runtime) {
       queue: name,
       ...runtime.sqs.depth(handle.physicalName),
       dlq: runtime.sqs.depth(handle.dlqName).ready,
+      pollError: runtime.mappings.get(name)?.lastPollError?.message,
     };
   });
 }
@@ -429,7 +430,7 @@ export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEnt
   return {
     Source: envelope.source as string,
     DetailType: envelope["detail-type"] as string,
-    Detail: envelope.detail === undefined ? undefined! : JSON.stringify(envelope.detail),
+    ...(envelope.detail === undefined ? {} : { Detail: JSON.stringify(envelope.detail) }),
     Resources: Array.isArray(envelope.resources) ? (envelope.resources as string[]) : [],
     ...(typeof envelope.time === "string" ? { Time: envelope.time } : {}),
   };
