@@ -2,7 +2,7 @@
  * `paybus`: run the pipeline locally and talk to it.
  *
  *   paybus dev [--port 4010] [--data-dir .paybus] [--demo] [--time-scale 1] [--workflow-time-scale 1]
- *   paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict]
+ *   paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict] [--time-scale 0.01] [--timeout 120]
  *   paybus send <files…> [--url http://127.0.0.1:4010]
  *   paybus replay [--from <ISO>] [--to <ISO>] [--event evt_…]… [--url …]
  *   paybus dlq list|redrive|discard [--queue <name>] [messageId…] [--url …]
@@ -32,7 +32,7 @@ const USAGE = `paybus — Stripe events on EventBridge, locally
 
 Usage:
   paybus dev [--port ${DEFAULT_PORT}] [--data-dir .paybus] [--demo] [--time-scale 1] [--workflow-time-scale 1]
-  paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict]
+  paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict] [--time-scale 0.01] [--timeout 120]
   paybus send <files…> [--url ${DEFAULT_URL}]
   paybus replay [--from <ISO time>] [--to <ISO time>] [--event evt_…] [--url …]
   paybus dlq list|redrive|discard [--queue <name>] [messageId…] [--url …]
@@ -120,13 +120,19 @@ async function run(argv: string[]): Promise<number> {
       "data-dir": { type: "string" },
       strict: { type: "boolean", default: false },
       timeout: { type: "string", default: "120" },
+      "time-scale": { type: "string", default: "0.01" },
     },
   });
   const inputs = readEventFiles([...(values.events ?? []), ...positionals]);
   const { runEvents, formatReport } = await import("../local/run.ts");
   const dataDir = values["data-dir"] ? resolve(values["data-dir"]) : mkdtempSync(join(tmpdir(), "paybus-run-"));
   try {
-    const report = await runEvents(inputs, { dataDir, timeoutMs: Number(values.timeout) * 1000, progress: values.json ? undefined : process.stderr });
+    const report = await runEvents(inputs, {
+      dataDir,
+      timeoutMs: Number(values.timeout) * 1000,
+      timeScale: Number(values["time-scale"]),
+      progress: values.json ? undefined : process.stderr,
+    });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     const problems = report.totals.rejected + report.totals.inDlq;
     return values.strict && problems > 0 ? 1 : 0;

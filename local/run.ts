@@ -19,7 +19,7 @@ export async function runEvents(
   inputs: ReadonlyArray<{ file: string; events: Record<string, unknown>[] }>,
   options: RunOptions,
 ): Promise<RunReport> {
-  const runtime = await Runtime.start({ dataDir: options.dataDir, port: 0, timeScale: options.timeScale ?? 0.05, workflowTimeScale: 0.0001 });
+  const runtime = await Runtime.start({ dataDir: options.dataDir, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001 });
   try {
     const sent: SentInput[] = [];
     for (const { file, events } of inputs) {

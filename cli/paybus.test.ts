@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { FIXTURE_DIR } from "../fixtures/index.ts";
+import { main, readEventFiles, UsageError } from "./paybus.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "paybus-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
+  try {
+    return { code: await main(argv), out: out.join(""), err: err.join("") };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe("paybus CLI", () => {
+  it("reads a directory of events in order, and says which file is bad", () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "{ nope");
+
+    expect(readEventFiles([FIXTURE_DIR]).map((f) => f.file.split("/").pop())[0]).toBe("01-invoice-paid-usd-subscription-cycle.json");
+    expect(() => readEventFiles([bad])).toThrow(UsageError);
+    expect(() => readEventFiles([bad])).toThrow(/bad\.json: invalid JSON/);
+    expect(() => readEventFiles([join(dir, "missing.json")])).toThrow(/no such file or directory/);
+  });
+
+  it("answers an unknown command with the usage and exit code 2", async () => {
+    const { code, err } = await capture(["frobnicate"]);
+
+    expect(code).toBe(2);
+    expect(err).toContain('unknown command "frobnicate"');
+    expect(err).toContain("paybus run --events");
+  });
+
+  it("tells the user how to start a runtime when none is running", async () => {
+    const { code, err } = await capture(["status", "--url", "http://127.0.0.1:9"]);
+
+    expect(code).toBe(2);
+    expect(err).toContain("cannot reach a paybus runtime at http://127.0.0.1:9");
+  });
+
+  it("runs the fixtures end to end and accounts for every input in the JSON report", async () => {
+    const poison = join(dir, "poison.json");
+    const event = JSON.parse((await import("node:fs")).readFileSync(join(FIXTURE_DIR, "02-invoice-payment-failed-usd-retry-2.json"), "utf8"));
+    event.detail.type = "invoice.paid";
+    writeFileSync(poison, JSON.stringify([event, { ...event, source: "aws.events" }]));
+
+    const { code, out } = await capture(["run", "--events", FIXTURE_DIR, poison, "--json", "--strict"]);
+    const report = JSON.parse(out);
+
+    expect(code).toBe(1);
+    expect(report.totals).toMatchObject({ inputs: 18, accepted: 17, rejected: 1, inDlq: 1 });
+    expect(report.inputs.filter((i: { result: string }) => i.result === "unmatched").map((i: { detailType: string }) => i.detailType)).toEqual([
+      "customer.subscription.created",
+      "customer.subscription.updated",
+      "customer.subscription.deleted",
+      "invoice.payment_succeeded",
+      "v2.core.event_destination.ping",
+    ]);
+    const dlq = report.inputs.find((i: { result: string }) => i.result === "dlq");
+    expect(dlq.dlq[0].error).toContain('detail-type "invoice.payment_failed" does not match detail.type "invoice.paid"');
+    expect(report.inputs.find((i: { status: string }) => i.status === "rejected").error).toBe("NotAuthorizedForSourceException: Not authorized for the source.");
+    // One per invoice fact; the engagement emails need customer profiles, which a bare run has none of.
+    expect(report.totals.emails).toBe(3);
+  }, 120_000);
+});
