@@ -17,6 +17,7 @@ import { TableSchemas, keyOf, type TableDescription, type WireItem } from "./sch
 import { createTables } from "./tables.ts";
 import { TimeToLiveSettings, describeTimeToLive, sweepExpiredItems, updateTimeToLive } from "./time-to-live.ts";
 import { transactGetItems, transactWriteItems, type TransactionCounters } from "./transactions.ts";
+import { UndoLog } from "./undo-log.ts";
 import { readJsonBody, sendError, sendJson, targetOperation } from "./wire.ts";
 
 /** Options of {@link startLocalDynamo}. */
@@ -97,6 +98,14 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const settings = await TimeToLiveSettings.load(options.dataDir && join(options.dataDir, "time-to-live.json"));
   const engine = await startEngine(options.dataDir && join(options.dataDir, "leveldb"));
+  const undo = new UndoLog(options.dataDir && join(options.dataDir, "transaction-undo.json"));
+  try {
+    // A transaction the last process was killed in the middle of is undone before any request.
+    await undo.recover(engine);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
   const schemas = new TableSchemas(async (TableName) => (await engine.call("DescribeTable", { TableName })).Table as TableDescription);
   const lock = new ReadWriteLock();
   const counters: Counters = {
@@ -105,7 +114,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     faultsInjected: 0,
     expiredItemsDeleted: 0,
   };
-  const transactionContext = { engine, schemas, tokens: new IdempotencyTokens(now), counters: counters.transactions };
+  const transactionContext = { engine, schemas, tokens: new IdempotencyTokens(now), counters: counters.transactions, undo };
   const ttlContext = { settings, schemas };
 
   const handlers: Readonly<Record<string, Handler>> = {

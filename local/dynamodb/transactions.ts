@@ -8,7 +8,7 @@
  * condition evaluated (by dynalite's own evaluator) before anything is written. Only when all hold
  * are the writes applied; a write the engine still rejects (a data-dependent error such as `ADD` to
  * a string) makes the already-applied writes roll back to the images read, so the outcome is
- * all-or-nothing.
+ * all-or-nothing — also across a kill of the process, through the {@link UndoLog}.
  */
 import type { Engine } from "./engine.ts";
 import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE, memberPath, objectMember } from "./constraints.ts";
@@ -23,6 +23,7 @@ import {
 import { type IdempotencyTokens, requestFingerprint } from "./idempotency.ts";
 import { checkItemRequest, conditionHolds, itemIdentity, type CheckedRequest, type ItemOperation } from "./internals.ts";
 import { keyOf, type TableSchemas, type WireItem } from "./schemas.ts";
+import type { UndoLog } from "./undo-log.ts";
 
 /** DynamoDB's limit on items per transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -43,6 +44,8 @@ export interface TransactionContext {
   readonly schemas: TableSchemas;
   readonly tokens: IdempotencyTokens;
   readonly counters: TransactionCounters;
+  /** Where the images wait while writes are applied, so that a kill cannot leave half a transaction. */
+  readonly undo?: UndoLog;
 }
 
 type WriteKind = "ConditionCheck" | "Put" | "Delete" | "Update";
@@ -205,19 +208,26 @@ function conditionReason(write: PlannedWrite, image: WireItem | undefined): Canc
 
 /** Applies every write; if any fails, restores the images of those applied, then fails the request. */
 async function applyAll(writes: readonly PlannedWrite[], images: readonly (WireItem | undefined)[], context: TransactionContext): Promise<void> {
+  context.undo?.begin(
+    writes.flatMap((write, i) => (WRITE_KINDS[write.kind].applyAs ? [{ TableName: write.checked.table.TableName, key: write.key, image: images[i] }] : [])),
+  );
   const outcomes = await Promise.allSettled(
     writes.map(({ kind, request }) => {
       const operation = WRITE_KINDS[kind].applyAs;
       return operation ? context.engine.call(operation, request) : Promise.resolve({});
     }),
   );
-  if (outcomes.every((outcome) => outcome.status === "fulfilled")) return;
+  if (outcomes.every((outcome) => outcome.status === "fulfilled")) {
+    context.undo?.end();
+    return;
+  }
 
   await Promise.all(
     writes.map((write, i) =>
       outcomes[i]?.status === "fulfilled" && WRITE_KINDS[write.kind].applyAs ? restore(context.engine, write, images[i]) : undefined,
     ),
   );
+  context.undo?.end();
   context.counters.rolledBack++;
   const reasons = outcomes.map((outcome) => (outcome.status === "fulfilled" ? NO_REASON : itemFailureReason(outcome.reason)));
   context.counters.cancelled++;
