@@ -5,22 +5,15 @@
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { tier } from "../../workflows/engagement-input.ts";
+import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import { getProfile, type ProfileTable } from "../shared/profiles.ts";
 import { EMAIL_TEMPLATES, renderEngagementEmail } from "./templates.ts";
 
 /** The payload the ASL sends to the email task (and the dispatcher builds for follow-ups). */
-export const engagementEmailRequest = z.object({
+export const engagementEmailRequest = purchaseFacts.extend({
   template: z.enum(EMAIL_TEMPLATES),
   executionName: z.string().min(1),
-  purchaseId: z.string().min(1),
-  customerId: z.string().min(1),
-  stripeCustomerId: z.string().min(1).nullable(),
-  pointsEarned: z.number().int().nonnegative(),
-  amount: z.number().int().nonnegative(),
-  currency: z.string().regex(/^[a-z]{3}$/),
-  newTier: tier.nullable(),
 });
 export type EngagementEmailRequest = z.infer<typeof engagementEmailRequest>;
 

@@ -8,22 +8,15 @@
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { tier } from "../../workflows/engagement-input.ts";
+import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 
 export const FOLLOWUP_PARTITION = "FOLLOWUP";
 
 /** The payload the ASL sends to the `FollowupSchedule` task. */
-export const followupRequest = z.object({
+export const followupRequest = purchaseFacts.extend({
   taskToken: z.string().min(1),
   executionName: z.string().min(1),
-  purchaseId: z.string().min(1),
-  customerId: z.string().min(1),
-  stripeCustomerId: z.string().min(1).nullable(),
-  pointsEarned: z.number().int().nonnegative(),
-  amount: z.number().int().nonnegative(),
-  currency: z.string().regex(/^[a-z]{3}$/),
-  newTier: tier.nullable(),
   /** How long after scheduling the follow-up goes out (the ASL says 72 h). */
   delaySeconds: z.number().int().nonnegative(),
 });
