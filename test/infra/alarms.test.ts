@@ -12,17 +12,9 @@ import { SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "../../fun
 import { createReporter } from "../../functions/notifications/telemetry.ts";
 import { createLogger } from "../../functions/shared/logger.ts";
 import { buildPlan, type AlarmPlan, type FunctionPlan } from "../../stacks/plan.ts";
-import type { StageConfig } from "../../stacks/stage-config.ts";
+import { customStage } from "./stages.fixture.ts";
 
-const plan = buildPlan({
-  bus: { kind: "custom" },
-  livemode: false,
-  emailFrom: "billing@shop.example",
-  push: { platform: "GCM" },
-  archiveRetentionDays: 7,
-  notificationSlaSeconds: 60,
-  retain: false,
-} satisfies StageConfig);
+const plan = buildPlan(customStage);
 
 interface Emf {
   readonly _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ruleList } from "../../events/rules.ts";
 import { buildPlan } from "../../stacks/plan.ts";
+import { customStage } from "./stages.fixture.ts";
 
 const deployDoc = readFileSync(new URL("../../docs/deploy.md", import.meta.url), "utf8");
 
@@ -19,15 +20,7 @@ describe("docs/deploy.md", () => {
 
   it("tells how to set every secret a stage can need", () => {
     const secrets = new Set([
-      ...buildPlan({
-        bus: { kind: "custom" },
-        livemode: false,
-        emailFrom: "billing@shop.example",
-        push: { platform: "APNS" },
-        archiveRetentionDays: 7,
-        notificationSlaSeconds: 60,
-        retain: false,
-      }).secrets,
+      ...buildPlan({ ...customStage, push: { platform: "APNS" } }).secrets,
     ]);
 
     expect(secrets.size).toBe(3);

@@ -16,26 +16,7 @@ import {
   type Template,
 } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
-
-/** A webhook-bridge stage with push, the widest plan. */
-const customStage: StageConfig = {
-  bus: { kind: "custom" },
-  livemode: false,
-  emailFrom: "billing@shop.example",
-  push: { platform: "GCM" },
-  archiveRetentionDays: 7,
-  notificationSlaSeconds: 60,
-  retain: false,
-};
-
-/** A production-like stage on Stripe's partner bus, without push. */
-const partnerStage: StageConfig = {
-  ...customStage,
-  bus: { kind: "partner", eventSourceName: "aws.partner/stripe.com/ed_61RM8ltWcTW4mbsxf16RJyfa2xSQLHJJh1sxm7H0KVT6" },
-  livemode: true,
-  push: false,
-  retain: true,
-};
+import { customStage, partnerStage } from "./stages.fixture.ts";
 
 const plan = buildPlan(customStage);
 

@@ -19,6 +19,7 @@ import { tables as declaredTables } from "../../functions/shared/tables.ts";
 import { buildPlan } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
 import type { MockDeployment, RegisteredResource } from "../../stacks/testing/deployment.ts";
+import { customStage, PARTNER_BUS, partnerStage } from "./stages.fixture.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PLATFORM = join(ROOT, ".sst", "platform");
@@ -26,18 +27,6 @@ const available = existsSync(join(PLATFORM, "node_modules", "@pulumi", "pulumi")
 if (!available && process.env.PAYBUS_REQUIRE_SST_PLATFORM === "1") {
   throw new Error(".sst/platform is missing: run scripts/check-sst.sh (sst install) first");
 }
-
-const customStage: StageConfig = {
-  bus: { kind: "custom" },
-  livemode: false,
-  emailFrom: "billing@shop.example",
-  push: { platform: "GCM" },
-  archiveRetentionDays: 7,
-  notificationSlaSeconds: 60,
-  retain: false,
-};
-const PARTNER_BUS = "aws.partner/stripe.com/ed_61RM8ltWcTW4mbsxf16RJyfa2xSQLHJJh1sxm7H0KVT6";
-const partnerStage: StageConfig = { ...customStage, bus: { kind: "partner", eventSourceName: PARTNER_BUS }, push: false, retain: true };
 
 const scratch = mkdtempSync(join(tmpdir(), "paybus-stacks-"));
 // Inside .sst/platform, as SST places its own bundle, so `@pulumi/*` resolve from there.

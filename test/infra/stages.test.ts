@@ -2,16 +2,9 @@ import { describe, expect, it } from "vitest";
 import { buildPlan } from "../../stacks/plan.ts";
 import { resolveStage, StageConfigError, type StageConfig } from "../../stacks/stage-config.ts";
 import { stages } from "../../stacks/stages.ts";
+import { customStage } from "./stages.fixture.ts";
 
-const base: StageConfig = {
-  bus: { kind: "custom" },
-  livemode: false,
-  emailFrom: "billing@shop.example",
-  push: false,
-  archiveRetentionDays: 7,
-  notificationSlaSeconds: 60,
-  retain: false,
-};
+const base: StageConfig = { ...customStage, push: false };
 
 describe("stage configuration", () => {
   it("plans every configured stage, and any other stage from the default entry", () => {

@@ -7,20 +7,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { definitionPlaceholders, loadDefinition, readDefinition, stateMachines } from "../../workflows/index.ts";
 import { buildPlan, PlanError, renderDefinition, TASK_TOKEN_ACTIONS } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
+import { customStage } from "./stages.fixture.ts";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "paybus-infra-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const stage: StageConfig = {
-  bus: { kind: "custom" },
-  livemode: false,
-  emailFrom: "billing@shop.example",
-  push: false,
-  archiveRetentionDays: 7,
-  notificationSlaSeconds: 60,
-  retain: false,
-};
+const stage: StageConfig = { ...customStage, push: false };
 const plan = buildPlan(stage);
 
 /** Every value under `key` anywhere in a JSON value (Parallel and Map branches included). */
