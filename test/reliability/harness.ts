@@ -6,7 +6,7 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { QueueName } from "../../events/rules.ts";
-import { putProfile } from "../../functions/shared/profiles.ts";
+import { getProfile, putProfile } from "../../functions/shared/profiles.ts";
 import type { DlqMessage } from "../../local/sqs.ts";
 import type { Runtime } from "../../local/runtime.ts";
 import { loyaltySnapshot } from "../../local/state.ts";
@@ -16,11 +16,11 @@ import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
 const QUEUES: readonly QueueName[] = ["notifications", "loyalty"];
 
 /** Runtime options every reliability run shares: fast retries, the scenario's loyalty programme. */
-export function runtimeOptions(scenario: Scenario, dataDir: string | null, timeScale = 0.01) {
+export function runtimeOptions(scenario: Scenario, dataDir: string | null) {
   return {
     dataDir,
     port: 0,
-    timeScale,
+    timeScale: 0.01,
     workflowTimeScale: 0.0001,
     env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify(scenario.loyaltyConfig) },
   } as const;
@@ -36,6 +36,17 @@ export async function seedProfiles(runtime: Runtime, profiles: readonly ProfileS
   for (const { devices, ...profile } of profiles) {
     const pushEndpoints = Array.from({ length: devices }, (_, i) => runtime.sns.createEndpoint("paybus-reliability", `token-${profile.customerId}-${i}`));
     await putProfile({ ...profile, pushEndpoints });
+  }
+}
+
+/**
+ * After a restart on the same data directory: the profiles are still in DynamoDB, but the local
+ * SNS keeps its platform endpoints in memory. Registers the stored endpoint ARNs again, as they
+ * would still exist in SNS.
+ */
+export async function restoreEndpoints(runtime: Runtime, profiles: readonly ProfileSpec[]): Promise<void> {
+  for (const { customerId } of profiles) {
+    for (const arn of (await getProfile(customerId))?.pushEndpoints ?? []) runtime.sns.setEnabled(arn, true);
   }
 }
 
@@ -171,8 +182,8 @@ export interface ObservedState {
   readonly workflows: ReadonlyArray<{ readonly name: string; readonly status: string }>;
 }
 
-/** The push's data (`invoiceId`, `type`, `attempt`) from the SNS message as published. */
-function pushNotice(message: unknown): { invoiceId: string; key: string } {
+/** The notice a push is about, from the data (`invoiceId`, `type`, `attempt`) of the SNS message as published. */
+export function pushNotice(message: unknown): { invoiceId: string; key: string } {
   const gcm = JSON.parse((message as { GCM: string }).GCM) as { fcmV1Message: { message: { data: Record<string, string> } } };
   const data = gcm.fcmV1Message.message.data;
   return { invoiceId: data.invoiceId ?? "?", key: data.type === "invoice.paid" ? "paid" : `failed#${data.attempt}` };
@@ -215,11 +226,14 @@ function diffCounts(what: string, expected: ReadonlyMap<string, number>, observe
   }
 }
 
-/** Options of {@link compare}: workflows cannot be compared after a crash (local executions are in memory). */
 export interface CompareOptions {
   /** Invoice numbers of the inputs (see {@link invoiceNumbers}). */
   readonly numbers: ReadonlySet<string>;
-  readonly workflows?: boolean;
+  /**
+   * Whether to compare engagement executions and their emails; not after a process crash, as the
+   * local Step Functions keeps executions in memory (the ledger's `engagementExecution` still is).
+   */
+  readonly engagement?: boolean;
   /** Effects observed by an earlier process of the same run (before a crash). */
   readonly earlier?: Pick<ObservedState, "emails" | "pushes">;
 }
@@ -258,13 +272,13 @@ export function compare(expected: ExpectedState, observed: ObservedState, option
     for (const to of email.to) (number ? noticeEmails : engagementEmails).push(number ? `${to} ${number}` : to);
   }
   diffCounts("notice emails to", count(expected.notices.flatMap((n) => (n.email ? [`${n.email} ${n.number}`] : []))), count(noticeEmails), out);
-  diffCounts("engagement emails to", expected.engagementEmails, count(engagementEmails), out);
+  if (options.engagement !== false) diffCounts("engagement emails to", expected.engagementEmails, count(engagementEmails), out);
 
   const pushes = [...(options.earlier?.pushes ?? []), ...observed.pushes];
   diffCounts("pushes for", new Map(expected.notices.filter((n) => n.pushes > 0).map((n) => [`${n.invoiceId} ${n.key}`, n.pushes])), count(pushes.map((p) => `${p.invoiceId} ${p.key}`)), out);
   diffCounts("pushes to one device for", new Map(), new Map([...count(pushes.map((p) => `${p.invoiceId} ${p.key} ${p.targetArn}`))].filter(([, n]) => n > 1)), out);
 
-  if (options.workflows !== false) {
+  if (options.engagement !== false) {
     diffCounts("engagement executions", count(expected.workflows), count(observed.workflows.map((w) => w.name)), out);
     for (const workflow of observed.workflows) {
       if (workflow.status !== "SUCCEEDED" && workflow.status !== "RUNNING") out.push(`engagement execution ${workflow.name}: ${workflow.status}`);
@@ -349,33 +363,32 @@ export interface Figures {
  * of a Stripe event a consumer had already consumed (redeliveries, copies, replays), whose effects
  * the comparison with the oracle proves were not repeated.
  */
-export function figures(runtime: Runtime, log: SendLog, observed: ObservedState, numbers: ReadonlySet<string>, mismatches: number, earlier?: Figures): Figures {
+export function figures(runtime: Runtime, log: SendLog, observed: ObservedState, numbers: ReadonlySet<string>, mismatches: number): Figures {
   const attempts = runtime.journal.list("consumer.attempt");
   const succeeded = attempts.filter((a) => a.outcome === "succeeded");
   const firsts = new Set(succeeded.map((a) => `${a.queue} ${a.stripeEventId ?? a.messageId}`));
   const accepted = runtime.journal.list("bus.accepted").filter((entry) => !entry.replayName);
   const notificationEmails = observed.emails.filter((email) => email.subject.split(/\s+/).some((word) => numbers.has(word))).length;
   const purchases = [...observed.purchases.values()];
-  const add = (a: number, b: number | undefined) => a + (b ?? 0);
   return {
     eventsIn: {
       sent: log.sent,
-      accepted: add(accepted.length, earlier?.eventsIn.accepted),
+      accepted: accepted.length,
       rejected: log.bad.filter((b) => "ErrorCode" in b.result).length + log.goodRejected.length,
       refusedRequests: log.bad.filter((b) => "refused" in b.result).length,
-      unmatched: add(accepted.filter((entry) => entry.matchedRules.length === 0).length, earlier?.eventsIn.unmatched),
+      unmatched: accepted.filter((entry) => entry.matchedRules.length === 0).length,
       queuedDirectly: log.bad.filter((b) => "queued" in b.result).length,
     },
     deliveries: {
-      consumerAttempts: add(attempts.length, earlier?.deliveries.consumerAttempts),
-      succeeded: add(succeeded.length, earlier?.deliveries.succeeded),
-      failedAttempts: add(attempts.length - succeeded.length, earlier?.deliveries.failedAttempts),
-      timedOut: add(attempts.filter((a) => a.outcome === "timed-out").length, earlier?.deliveries.timedOut),
-      retries: add(attempts.filter((a) => a.receiveCount > 1).length, earlier?.deliveries.retries),
-      duplicatesSuppressed: add(succeeded.length - firsts.size, earlier?.deliveries.duplicatesSuppressed),
+      consumerAttempts: attempts.length,
+      succeeded: succeeded.length,
+      failedAttempts: attempts.length - succeeded.length,
+      timedOut: attempts.filter((a) => a.outcome === "timed-out").length,
+      retries: attempts.filter((a) => a.receiveCount > 1).length,
+      duplicatesSuppressed: succeeded.length - firsts.size,
     },
     dlq: {
-      entries: add(runtime.journal.list("queue.dlq").length, earlier?.dlq.entries),
+      entries: runtime.journal.list("queue.dlq").length,
       redriven: log.redriven,
       remaining: QUEUES.reduce((sum, queue) => sum + runtime.sqs.dlqMessages(queue).length, 0),
     },
@@ -386,13 +399,13 @@ export function figures(runtime: Runtime, log: SendLog, observed: ObservedState,
       consumers: runtime.faults.consumers.injected,
     },
     effectsOut: {
-      notificationEmails: add(notificationEmails, earlier?.effectsOut.notificationEmails),
-      engagementEmails: add(observed.emails.length - notificationEmails, earlier?.effectsOut.engagementEmails),
-      pushes: add(observed.pushes.length, earlier?.effectsOut.pushes),
+      notificationEmails,
+      engagementEmails: observed.emails.length - notificationEmails,
+      pushes: observed.pushes.length,
       purchasesCredited: purchases.filter((p) => p.status === "awarded").length,
       reversals: purchases.filter((p) => ((p.reversedPoints as number) ?? 0) > 0).length,
       pointsOutstanding: [...observed.balances.values()].reduce((sum, b) => sum + b.points, 0),
-      workflows: add(observed.workflows.length, earlier?.effectsOut.workflows),
+      workflows: observed.workflows.length,
     },
     mismatches,
   };

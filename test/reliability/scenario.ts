@@ -465,6 +465,19 @@ export function syntheticScenario(options: SyntheticOptions): Scenario {
   };
 }
 
+/**
+ * The process-crash scenario: a synthetic scenario whose invoice events keep their waves and whose
+ * loyalty events (order-free) all come in one last wave, during which the process is killed. (A
+ * kill between an email leaving SES and its send record is the one window the notifications
+ * consumer documents as unclosable: that window is left out of the kill.)
+ */
+export function crashScenario(seed: number, events: number): Scenario {
+  const base = syntheticScenario({ seed, events, namespace: "k" });
+  const invoice = (envelope: Envelope) => String(envelope["detail-type"]).startsWith("invoice.");
+  const loyalty = new Random(seed).shuffle(base.waves.flatMap((wave) => wave.filter((envelope) => !invoice(envelope))));
+  return { ...base, name: "process crash", waves: [...base.waves.map((wave) => wave.filter(invoice)), loyalty] };
+}
+
 /** The fixture customers' profiles: invoice customers with devices, and the buyer of 03/04. */
 export const FIXTURE_PROFILES: readonly ProfileSpec[] = [
   { customerId: "cus_AbIItO38LiTlry", email: "jenny.rosen@example.com", name: "Jenny Rosen", locale: "en-US", devices: 1 },
