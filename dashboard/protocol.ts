@@ -251,5 +251,13 @@ export interface EventDetail {
   readonly row: EventRow;
   /** The envelope, pretty-printed; absent when it could not be found. */
   readonly json?: string | undefined;
+  /** This delivery's way through the pipeline. */
   readonly timeline: TimelineItem[];
+  /**
+   * What the Stripe event caused (emails, pushes, workflows), whichever delivery of it did: effects
+   * happen once per Stripe event, however often it is delivered.
+   */
+  readonly effects: TimelineItem[];
+  /** How many times the bus accepted this Stripe event (redeliveries and replays included). */
+  readonly deliveries: number;
 }

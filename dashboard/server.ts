@@ -250,8 +250,14 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
     if (!row) return undefined;
     const first = index.entries(id)[0];
     const body = bodies.get(id) ?? (first?.kind === "bus.rejected" ? rejectedEnvelope(first) : undefined);
-    const items = [...timeline(index.entries(id)), ...effects(row)].sort((a, b) => a.at.localeCompare(b.at));
-    return { row, json: body === undefined ? undefined : JSON.stringify(body, null, 2), timeline: items };
+    const deliveries = row.stripeEventId ? index.rows().filter((r) => r.stripeEventId === row.stripeEventId && r.status !== "rejected").length : 1;
+    return {
+      row,
+      json: body === undefined ? undefined : JSON.stringify(body, null, 2),
+      timeline: timeline(index.entries(id)),
+      effects: effects(row).sort((a, b) => a.at.localeCompare(b.at)),
+      deliveries,
+    };
   };
 
   const emailPage = async (messageId: string, res: ServerResponse): Promise<true> => {

@@ -106,3 +106,17 @@ export function table(caption: string | undefined, headers: readonly string[], r
 export function empty(text: string): HTMLElement {
   return h("p", { class: "empty" }, text);
 }
+
+/**
+ * A change detector: each call says whether `value` differs from the previous call's. Views skip
+ * rebuilding what did not change, so live updates never disturb a hover, a click or a reader.
+ */
+export function changes(): (value: unknown) => boolean {
+  let last: string | undefined;
+  return (value) => {
+    const next = JSON.stringify(value);
+    if (next === last) return false;
+    last = next;
+    return true;
+  };
+}

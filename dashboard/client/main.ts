@@ -81,7 +81,8 @@ function render(): void {
 // Tabs: arrow keys move between them, as the ARIA tabs pattern expects.
 tabs.addEventListener("keydown", (event) => {
   if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
-  const index = views.indexOf(current ?? views[0]!);
+  const focused = views.findIndex((view) => document.activeElement?.id === `tab-${view.id}`);
+  const index = focused === -1 ? views.indexOf(current ?? views[0]!) : focused;
   const next =
     event.key === "Home" ? 0 : event.key === "End" ? views.length - 1 : (index + (event.key === "ArrowRight" ? 1 : views.length - 1)) % views.length;
   event.preventDefault();

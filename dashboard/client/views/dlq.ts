@@ -4,7 +4,7 @@
  */
 import type { DlqMessageView, DlqView } from "../../protocol.ts";
 import { admin, refresh } from "../api.ts";
-import { h, replace, table } from "../dom.ts";
+import { changes, h, replace, table } from "../dom.ts";
 import { store } from "../store.ts";
 import { act, eventLink } from "../ui.ts";
 import type { View } from "./view.ts";
@@ -15,6 +15,7 @@ const CONFIRM_MS = 5000;
 export function dlqView(): View {
   let region: HTMLElement;
   const armed = new Map<string, number>();
+  let fresh = changes();
 
   const move = (verb: "redrive" | "discard", queue: string, messageIds?: string[]) => async () => {
     const result = await admin<{ messageIds: string[] }>(`/dlq/${verb}`, { queue, ...(messageIds ? { messageIds } : {}) });
@@ -97,6 +98,7 @@ export function dlqView(): View {
     id: "dlq",
     title: "DLQs",
     mount(root) {
+      fresh = changes();
       region = h("div", { class: "stack-lg" });
       root.append(
         h(
@@ -107,7 +109,7 @@ export function dlqView(): View {
         ),
       );
     },
-    update: render,
+    update: () => fresh(store.state?.dlq) && render(),
     badge: () => store.state?.dlq.reduce((sum, queue) => sum + queue.messages.length, 0) ?? 0,
   };
 }

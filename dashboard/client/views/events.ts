@@ -2,9 +2,9 @@
  * The event stream: every event the bus accepted or rejected, newest first, with filters, and a
  * details panel with the envelope and its way through the pipeline.
  */
-import type { Destination, EventDetail, EventRow, EventStatus } from "../../protocol.ts";
+import type { Destination, EventDetail, EventRow, EventStatus, TimelineItem } from "../../protocol.ts";
 import { admin, read } from "../api.ts";
-import { badge, clock, h, replace, table } from "../dom.ts";
+import { badge, changes, clock, h, replace, table } from "../dom.ts";
 import { rowForStripeEvent, rowsNewestFirst, store } from "../store.ts";
 import { act, eventHref } from "../ui.ts";
 import type { View } from "./view.ts";
@@ -78,6 +78,14 @@ function eventRow(row: EventRow, redelivered: boolean): HTMLTableRowElement {
   );
 }
 
+function timelineList(items: readonly TimelineItem[], label: string): HTMLElement {
+  return h(
+    "ol",
+    { class: "timeline", "aria-label": label },
+    items.map((item) => h("li", { class: item.tone }, h("time", { datetime: item.at }, clock(item.at)), h("div", {}, h("strong", {}, item.title), item.detail ? h("p", { class: "small" }, item.detail) : null))),
+  );
+}
+
 function facts(entries: ReadonlyArray<[string, string | Node | undefined]>): HTMLElement {
   return h("dl", { class: "facts" }, entries.filter(([, value]) => value !== undefined && value !== "").map(([term, value]) => [h("dt", {}, term), h("dd", {}, value!)]));
 }
@@ -91,11 +99,19 @@ export function eventsView(): View {
   let dialog: HTMLDialogElement;
   let knownTypes = "";
   let openId: string | undefined;
+  /** What the open details were fetched for: the row, and the engines' state (effects come from it). */
   let openSeen = "";
+  let openState: unknown;
+  let shownDetail = "";
+  let fresh = changes();
 
   const showDetail = async (id: string) => {
     const detail = await read<EventDetail>(`/events/${encodeURIComponent(id)}`).catch((error: Error) => error);
     if (openId !== id) return;
+    // Refetched on live updates; rebuilt only when something changed (keeps the reader's scroll).
+    const text = JSON.stringify(detail instanceof Error ? detail.message : detail);
+    if (text === shownDetail) return;
+    shownDetail = text;
     if (detail instanceof Error) {
       replace(dialog, h("div", { class: "drawer-body" }, h("p", {}, detail.message), h("button", { class: "button", on: { click: () => dialog.close() } }, "Close")));
       return;
@@ -134,13 +150,10 @@ export function eventsView(): View {
           ["Error", row.error],
         ]),
         h("h3", {}, "Timeline"),
-        h(
-          "ol",
-          { class: "timeline" },
-          detail.timeline.map((item) =>
-            h("li", { class: item.tone }, h("time", { datetime: item.at }, clock(item.at)), h("div", {}, h("strong", {}, item.title), item.detail ? h("p", { class: "small" }, item.detail) : null)),
-          ),
-        ),
+        timelineList(detail.timeline, "Timeline of this delivery"),
+        h("h3", {}, "What this Stripe event caused"),
+        detail.deliveries > 1 ? h("p", { class: "muted small" }, `The bus accepted this Stripe event ${detail.deliveries} times; its effects happen once, whichever delivery got there first.`) : null,
+        detail.effects.length ? timelineList(detail.effects, "Effects of this Stripe event") : h("p", { class: "muted" }, "No email, push or workflow (yet)."),
         h("h3", {}, "Event JSON"),
         detail.json ? h("pre", { class: "json", tabindex: 0, "aria-label": "Event JSON" }, h("code", {}, detail.json)) : h("p", { class: "muted" }, "The envelope is not in the archive."),
       ),
@@ -191,6 +204,7 @@ export function eventsView(): View {
         if (location.hash.startsWith("#/events/")) history.replaceState(null, "", "#/events");
       });
       knownTypes = "";
+      fresh = changes();
       root.append(
         h(
           "section",
@@ -213,11 +227,12 @@ export function eventsView(): View {
       );
     },
     update() {
-      render();
+      if (fresh(store.rows.size === 0 ? [] : [...store.rows.values()])) render();
       const row = openId ? store.rows.get(openId) : undefined;
       const seen = row ? JSON.stringify(row) : "";
-      if (openId && row && seen !== openSeen) {
+      if (openId && row && (seen !== openSeen || store.state !== openState)) {
         openSeen = seen;
+        openState = store.state;
         void showDetail(openId);
       }
     },
@@ -229,6 +244,8 @@ export function eventsView(): View {
       const id = param.startsWith("evt_") ? (rowForStripeEvent(param)?.id ?? param) : param;
       openId = id;
       openSeen = JSON.stringify(store.rows.get(id) ?? "");
+      openState = store.state;
+      shownDetail = "";
       replace(dialog, h("div", { class: "drawer-body" }, h("p", { class: "muted" }, "Loading…")));
       if (!dialog.open) dialog.showModal();
       void showDetail(id);

@@ -3,7 +3,7 @@
  * queue depth and in-flight messages on each queue, and the same figures as tables.
  */
 import type { EdgeStats, FlowStats, Graph } from "../../protocol.ts";
-import { count, h, replace, table } from "../dom.ts";
+import { changes, count, h, replace, table } from "../dom.ts";
 import { drawGraph, type DrawnGraph } from "../graph.ts";
 import { store } from "../store.ts";
 import type { View } from "./view.ts";
@@ -53,6 +53,7 @@ export function flowView(): View {
   let queuesRegion: HTMLElement;
   let edgesRegion: HTMLElement;
   let canvas: HTMLElement;
+  let fresh = changes();
 
   const labelOf = (id: string) => graph?.nodes.find((node) => node.id === id)?.label ?? id;
 
@@ -61,6 +62,7 @@ export function flowView(): View {
     title: "Flow",
     mount(root) {
       drawn = undefined;
+      fresh = changes();
       kpis = h("div", { class: "kpis" });
       canvas = h("div", { class: "graph-wrap", tabindex: 0, role: "group", "aria-label": "Routing graph (scrolls sideways on narrow screens)" });
       queuesRegion = h("div", { class: "table-wrap" });
@@ -78,7 +80,7 @@ export function flowView(): View {
     },
     update() {
       const { init, flow } = store;
-      if (!init || !flow) return;
+      if (!init || !flow || !fresh(flow)) return;
       if (!drawn) {
         graph = init.flowGraph;
         drawn = drawGraph(graph, { className: "flow-graph", title: "Routing graph", description: "Bus, rules, queues with their dead-letter queues, consumers, state machines and effects, with live counts." });

@@ -3,7 +3,7 @@
  * purchase, with what reversals took back).
  */
 import type { CustomerView, LedgerEntryView } from "../../protocol.ts";
-import { badge, count, dateTime, empty, h, replace, table } from "../dom.ts";
+import { badge, changes, count, dateTime, empty, h, replace, table } from "../dom.ts";
 import { store } from "../store.ts";
 import { eventLink } from "../ui.ts";
 import type { View } from "./view.ts";
@@ -47,6 +47,7 @@ function ledgerTable(customer: CustomerView): HTMLElement {
 export function loyaltyView(): View {
   let region: HTMLElement;
   const expanded = new Set<string>();
+  let fresh = changes();
 
   const render = () => {
     const customers = store.state?.customers;
@@ -95,6 +96,7 @@ export function loyaltyView(): View {
     id: "loyalty",
     title: "Loyalty",
     mount(root) {
+      fresh = changes();
       region = h("div", { class: "table-wrap" });
       root.append(
         h(
@@ -105,6 +107,6 @@ export function loyaltyView(): View {
         ),
       );
     },
-    update: render,
+    update: () => fresh(store.state?.customers) && render(),
   };
 }

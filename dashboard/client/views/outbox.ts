@@ -3,7 +3,7 @@
  * each with the Stripe event that caused it.
  */
 import type { Cause, EmailView } from "../../protocol.ts";
-import { clock, empty, h, replace, table } from "../dom.ts";
+import { changes, clock, empty, h, replace, table } from "../dom.ts";
 import { store } from "../store.ts";
 import { eventLink } from "../ui.ts";
 import type { View } from "./view.ts";
@@ -25,6 +25,7 @@ export function outboxView(): View {
   let pushes: HTMLElement;
   let selected: string | undefined;
   let shownInFrame: string | undefined;
+  let fresh = changes();
 
   const select = (email: EmailView) => {
     selected = email.messageId;
@@ -103,6 +104,7 @@ export function outboxView(): View {
     title: "Outbox",
     mount(root) {
       shownInFrame = undefined;
+      fresh = changes();
       list = h("div", { class: "mail-list-wrap" });
       preview = h("div", {});
       // No allow-scripts, no allow-same-origin: the email can neither run code nor reach the page.
@@ -118,6 +120,6 @@ export function outboxView(): View {
         ),
       );
     },
-    update: render,
+    update: () => fresh([store.state?.emails, store.state?.pushes]) && render(),
   };
 }

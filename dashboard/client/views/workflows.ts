@@ -4,7 +4,7 @@
  */
 import type { ExecutionView } from "../../protocol.ts";
 import { admin, refresh } from "../api.ts";
-import { badge, clock, empty, h, replace, table } from "../dom.ts";
+import { badge, changes, clock, empty, h, replace, table } from "../dom.ts";
 import { drawGraph, type DrawnGraph } from "../graph.ts";
 import { store } from "../store.ts";
 import { act, eventLink } from "../ui.ts";
@@ -20,6 +20,7 @@ export function workflowsView(): View {
   let drawn: { machine: string; graph: DrawnGraph } | undefined;
   let selected: string | undefined;
   let shownTokens: string | undefined;
+  let fresh = changes();
 
   const light = (execution: ExecutionView | undefined) => {
     if (!drawn) return;
@@ -127,6 +128,7 @@ export function workflowsView(): View {
     mount(root) {
       drawn = undefined;
       shownTokens = undefined;
+      fresh = changes();
       canvas = h("div", { class: "graph-wrap asl", tabindex: 0, role: "group", "aria-label": "State machine graph" });
       caption = h("div", { class: "graph-caption", "aria-live": "polite" });
       executionsRegion = h("div", { class: "table-wrap" });
@@ -174,7 +176,7 @@ export function workflowsView(): View {
         ),
       );
     },
-    update: render,
+    update: () => fresh([store.init?.workflowGraphs !== undefined, store.state?.executions, store.state?.tokens]) && render(),
     badge: () => store.state?.tokens.length ?? 0,
   };
 }
