@@ -107,7 +107,7 @@ export function flowGraph(declarations: FlowDeclarations): Graph {
   ];
   const pushSenders = Object.entries(queues).filter(([, q]) => q.consumer.access.push).map(([name]) => flowIds.consumer(name));
   place({ id: flowIds.email, kind: "effect", label: "Email", sublabel: "SES", column: 5, wanted: mean(emailSenders.map(y), 0) });
-  place({ id: flowIds.push, kind: "effect", label: "Push", sublabel: "SNS mobile push", column: 5, wanted: mean(pushSenders.map(y), 0) + step });
+  place({ id: flowIds.push, kind: "effect", label: "Push", sublabel: "SNS push", column: 5, wanted: mean(pushSenders.map(y), 0) + step });
   for (const from of emailSenders) edges.push({ from, to: flowIds.email, kind: "effect" });
   for (const from of pushSenders) edges.push({ from, to: flowIds.push, kind: "effect" });
   settle([...nodes.values()].filter((node) => node.column === 5));

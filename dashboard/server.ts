@@ -187,6 +187,15 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
   };
 
   const tick = () => {
+    try {
+      update();
+    } catch (error) {
+      // A timer callback must not take the runtime down; the page shows what went wrong.
+      broadcast("problem", { message: `the dashboard could not update: ${(error as Error).message}` });
+    }
+  };
+
+  const update = () => {
     if (dirtyRows.size > 0) {
       fillBodies();
       broadcast("rows", [...dirtyRows].flatMap((id) => index.row(id) ?? []));
@@ -222,6 +231,7 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
     };
     sse(res, "init", init);
     clients.add(res);
+    res.on("error", () => clients.delete(res));
     timer ??= setInterval(tick, tickMs).unref();
     if (!state && !reading) void readState();
     req.on("close", () => {
@@ -240,7 +250,7 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
     return [
       ...state.emails.filter((email) => email.cause?.stripeEventId === id).map((email): TimelineItem => ({ at: email.at, stage: "effect", title: `Email sent: ${email.subject}`, detail: email.cause?.executionName ? `by workflow ${email.cause.executionName}` : undefined, tone: "good" })),
       ...state.pushes.filter((push) => push.cause?.stripeEventId === id).map((push): TimelineItem => ({ at: push.at, stage: "effect", title: `Push sent: ${push.title ?? push.body ?? ""}`, detail: push.endpoint, tone: "good" })),
-      ...state.executions.filter((execution) => execution.stripeEventId === id).map((execution): TimelineItem => ({ at: execution.startDate, stage: "workflow", title: `Workflow ${execution.name}: ${execution.status}`, detail: execution.path.join(" → "), tone: execution.status === "FAILED" ? "bad" : "good" })),
+      ...state.executions.filter((execution) => execution.stripeEventId === id).map((execution): TimelineItem => ({ at: execution.startDate, stage: "workflow", title: `Workflow ${execution.name}: ${execution.status.toLowerCase().replace("_", " ")}`, detail: execution.path.join(" → "), tone: execution.status === "FAILED" ? "bad" : "good" })),
     ];
   };
 

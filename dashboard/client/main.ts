@@ -101,6 +101,7 @@ function connect(): void {
     store.init = init;
     store.rows.clear();
     for (const row of init.rows) store.rows.set(row.id, row);
+    store.rowsVersion++;
     store.flow = init.flow;
     store.state = init.state;
     store.connection = "live";
@@ -108,6 +109,7 @@ function connect(): void {
   });
   listen(source, "rows", (rows) => {
     for (const row of rows) store.rows.set(row.id, row);
+    store.rowsVersion++;
   });
   listen(source, "flow", (flow) => (store.flow = flow));
   listen(source, "state", (state) => {

@@ -9,6 +9,8 @@ export type Connection = "connecting" | "live" | "offline";
 export interface Store {
   init: InitMessage | undefined;
   readonly rows: Map<string, EventRow>;
+  /** Bumped whenever rows arrive, so views can tell without comparing them all. */
+  rowsVersion: number;
   flow: FlowStats | undefined;
   state: DashboardState | null;
   connection: Connection;
@@ -16,7 +18,7 @@ export interface Store {
   problem: string | undefined;
 }
 
-export const store: Store = { init: undefined, rows: new Map(), flow: undefined, state: null, connection: "connecting", problem: undefined };
+export const store: Store = { init: undefined, rows: new Map(), rowsVersion: 0, flow: undefined, state: null, connection: "connecting", problem: undefined };
 
 const listeners = new Set<() => void>();
 let scheduled = false;

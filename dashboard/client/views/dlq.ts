@@ -60,9 +60,13 @@ export function dlqView(): View {
       h("td", { class: "error-text" }, message.error ?? h("span", { class: "muted" }, "not recorded (failed before this runtime started)")),
       h(
         "td",
-        { class: "actions" },
-        h("button", { class: "button primary", "data-key": `redrive:${message.messageId}`, on: { click: (event) => act(event.currentTarget as HTMLButtonElement, move("redrive", queue, [message.messageId])) } }, "Redrive"),
-        discardButton(`discard:${message.messageId}`, "Discard", move("discard", queue, [message.messageId])),
+        {},
+        h(
+          "div",
+          { class: "actions" },
+          h("button", { class: "button primary", "data-key": `redrive:${message.messageId}`, on: { click: (event) => act(event.currentTarget as HTMLButtonElement, move("redrive", queue, [message.messageId])) } }, "Redrive"),
+          discardButton(`discard:${message.messageId}`, "Discard", move("discard", queue, [message.messageId])),
+        ),
       ),
     );
 

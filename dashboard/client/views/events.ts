@@ -227,7 +227,7 @@ export function eventsView(): View {
       );
     },
     update() {
-      if (fresh(store.rows.size === 0 ? [] : [...store.rows.values()])) render();
+      if (fresh(store.rowsVersion)) render();
       const row = openId ? store.rows.get(openId) : undefined;
       const seen = row ? JSON.stringify(row) : "";
       if (openId && row && (seen !== openSeen || store.state !== openState)) {
