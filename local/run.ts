@@ -3,8 +3,8 @@
  * and report what happened to each input.
  */
 import { buildReport, type RunReport, type SentInput } from "./report.ts";
-import { Runtime } from "./runtime.ts";
-import { loyaltySnapshot } from "./state.ts";
+import { queueStatus, Runtime } from "./runtime.ts";
+import { loyaltySnapshot, type LoyaltySnapshot } from "./state.ts";
 
 export interface RunOptions {
   readonly dataDir: string;
@@ -36,11 +36,29 @@ export async function runEvents(
       options.progress?.write(`sent ${sent.length} event(s)\r`);
     }
     options.progress?.write(`\nwaiting for the pipeline to settle…\n`);
-    await runtime.waitForQuiet(options.timeoutMs ?? 120_000);
+    const ticker = options.progress && setInterval(() => options.progress?.write(`${liveSummary(runtime)}\r`), 1000);
+    try {
+      await runtime.waitForQuiet(options.timeoutMs ?? 120_000);
+    } finally {
+      if (ticker) {
+        clearInterval(ticker);
+        options.progress?.write("\r\x1b[K");
+      }
+    }
     return await buildReport(runtime, sent, await loyaltySnapshot(runtime));
   } finally {
     await runtime.stop();
   }
+}
+
+/** One status line while a run settles: work left per queue, attempts so far, effects. */
+function liveSummary(runtime: Runtime): string {
+  const queues = queueStatus(runtime)
+    .map((q) => `${q.queue} ${q.ready + q.inFlight + q.delayed} left${q.dlq ? `, ${q.dlq} in DLQ` : ""}`)
+    .join(" · ");
+  const attempts = runtime.journal.list("consumer.attempt").length;
+  const emails = runtime.journal.list("effect.email").length;
+  return `  ${queues} · ${attempts} consumer attempts · ${emails} emails   `;
 }
 
 /** The report for people: one line per input, then the totals and outcomes. */
@@ -64,8 +82,10 @@ export function formatReport(report: RunReport): string {
   );
   for (const email of report.emails) lines.push(`  email → ${email.to.join(", ")}: ${email.subject}`);
   for (const push of report.pushes) lines.push(`  push  → ${push.targetArn.split("/").slice(-2).join("/")}: ${push.title ?? ""}`);
-  for (const customer of (report.loyalty as { customers?: Array<{ customerId: string; points: number; tier: string }> })?.customers ?? []) {
-    lines.push(`  loyalty ${customer.customerId}: ${customer.points} points (${customer.tier})`);
+  const loyalty = report.loyalty as LoyaltySnapshot;
+  for (const customer of loyalty.customers) lines.push(`  loyalty ${customer.customerId}: ${customer.points} points (${customer.tier})`);
+  for (const purchase of loyalty.purchases.filter((p) => p.status === "skipped")) {
+    lines.push(`  loyalty skipped ${purchase.purchaseId}: ${purchase.skipReason ?? ""}${purchase.skipDetail ? ` — ${purchase.skipDetail}` : ""}`);
   }
   for (const workflow of report.workflows) lines.push(`  workflow ${workflow.name}: ${workflow.status} via ${workflow.path.join(" → ")}`);
   return `${lines.join("\n")}\n`;
