@@ -89,9 +89,20 @@ export function summarizeText(json: string | undefined, fallbackType = "(unreada
   }
 }
 
+/** The journal entries that belong to one event, from the bus's answer to its DLQ moves. */
+export type EventEntry = Extract<
+  Recorded,
+  { kind: "bus.accepted" | "bus.rejected" | "target.delivered" | "target.failed" | "target.dlq" | "consumer.attempt" | "queue.dlq" | "queue.redrive" }
+>;
+
+/** How the bus answered: every tracked event starts with one of these. */
+type BusAnswer = Extract<EventEntry, { kind: "bus.accepted" | "bus.rejected" }>;
+
 interface Tracked {
   readonly id: string;
-  readonly entries: Recorded[];
+  readonly answer: BusAnswer;
+  /** Every entry about the event, the answer first. */
+  readonly entries: EventEntry[];
   summary: EventSummary;
   hasBody: boolean;
 }
@@ -104,7 +115,7 @@ function targetOf(rule: RuleDeclaration | undefined): Target | undefined {
 }
 
 /** Where an event stands at one queue, from the journal entries about it there (in order). */
-function queueState(entries: readonly Recorded[], delivered: boolean, failedDelivery: boolean): { state: DestinationState; attempts: number } {
+function queueState(entries: readonly EventEntry[], delivered: boolean, failedDelivery: boolean): { state: DestinationState; attempts: number } {
   let state: DestinationState = delivered ? "queued" : failedDelivery ? "retrying" : "pending";
   let attempts = 0;
   for (const entry of entries) {
@@ -181,13 +192,13 @@ export class EventIndex {
     return summarizeEnvelope({ "detail-type": entry.detailType, source: entry.source, detail });
   }
 
-  private track(id: string, entry: Recorded, summary: EventSummary, hasBody: boolean): string {
+  private track(id: string, entry: BusAnswer, summary: EventSummary, hasBody: boolean): string {
     if (!this.events.has(id)) this.order.push(id);
-    this.events.set(id, { id, entries: [entry], summary, hasBody });
+    this.events.set(id, { id, answer: entry, entries: [entry], summary, hasBody });
     return id;
   }
 
-  private append(id: string, entry: Recorded): string | undefined {
+  private append(id: string, entry: EventEntry): string | undefined {
     const tracked = this.events.get(id);
     if (!tracked) return undefined;
     tracked.entries.push(entry);
@@ -203,7 +214,7 @@ export class EventIndex {
   setBody(id: string, envelope: unknown): boolean {
     const tracked = this.events.get(id);
     if (!tracked) return false;
-    const accepted = tracked.entries[0];
+    const accepted = tracked.answer;
     const summary = summarizeEnvelope(envelope);
     tracked.summary = { ...summary, stripeEventId: summary.stripeEventId ?? (accepted?.kind === "bus.accepted" ? accepted.stripeEventId : undefined) };
     tracked.hasBody = true;
@@ -212,11 +223,11 @@ export class EventIndex {
 
   /** The Stripe event id and replay name of an accepted event, to find its body elsewhere. */
   origin(id: string): { stripeEventId?: string | undefined; replayName?: string | undefined } | undefined {
-    const first = this.events.get(id)?.entries[0];
+    const first = this.events.get(id)?.answer;
     return first?.kind === "bus.accepted" ? { stripeEventId: first.stripeEventId, replayName: first.replayName } : undefined;
   }
 
-  entries(id: string): readonly Recorded[] {
+  entries(id: string): readonly EventEntry[] {
     return this.events.get(id)?.entries ?? [];
   }
 
@@ -236,12 +247,11 @@ export class EventIndex {
   }
 
   private toRow(tracked: Tracked): EventRow {
-    const first = tracked.entries[0]!;
+    const first = tracked.answer;
     const base = { ...tracked.summary, id: tracked.id, seq: first.seq, at: first.at };
     if (first.kind === "bus.rejected") {
       return { ...base, status: "rejected", source: first.source, rules: [], destinations: [], error: `${first.errorCode}: ${first.errorMessage}` };
     }
-    if (first.kind !== "bus.accepted") throw new Error(`event ${tracked.id} starts with ${first.kind}`);
     const destinations = this.destinations(first.matchedRules, tracked.entries);
     const lastError = [...tracked.entries].reverse().find((entry) => "error" in entry && entry.error);
     const status = first.matchedRules.length === 0 ? "unmatched" : worst(destinations.map((d) => STATUS_BY_STATE[d.state]));
@@ -256,7 +266,7 @@ export class EventIndex {
     };
   }
 
-  private destinations(matchedRules: readonly string[], entries: readonly Recorded[]): Destination[] {
+  private destinations(matchedRules: readonly string[], entries: readonly EventEntry[]): Destination[] {
     const byTarget = new Map<string, { target: Target; rules: string[] }>();
     for (const name of matchedRules) {
       const target = targetOf(this.rules.get(name)) ?? { kind: "queue" as const, target: `(rule ${name})` };
@@ -282,7 +292,7 @@ function worst(statuses: readonly EventStatus[]): EventStatus {
 }
 
 /** The journal entries of one event as a timeline for people. */
-export function timeline(entries: readonly Recorded[]): TimelineItem[] {
+export function timeline(entries: readonly EventEntry[]): TimelineItem[] {
   return entries.map((entry): TimelineItem => {
     const at = entry.at;
     switch (entry.kind) {
@@ -314,8 +324,6 @@ export function timeline(entries: readonly Recorded[]): TimelineItem[] {
         return { at, stage: "dlq", title: `Moved to the ${entry.queue} DLQ`, detail: entry.error, tone: "bad" };
       case "queue.redrive":
         return { at, stage: "dlq", title: `Redriven from the ${entry.queue} DLQ`, tone: "info" };
-      default:
-        return { at, stage: "effect", title: entry.kind, tone: "info" };
     }
   });
 }

@@ -7,7 +7,7 @@ import { h } from "./dom.ts";
 export type Tone = "good" | "bad" | "info";
 
 /** Shows and announces a short message for a few seconds. */
-export function announce(message: string, tone: Tone = "info"): void {
+function announce(message: string, tone: Tone = "info"): void {
   const region = document.getElementById("toasts");
   if (!region) return;
   const toast = h("div", { class: `toast ${tone}` }, message);

@@ -11,7 +11,7 @@ import type { View } from "./view.ts";
 
 const SHOWN = 300;
 
-export const STATUS: Readonly<Record<EventStatus, { label: string; tone: string }>> = {
+const STATUS: Readonly<Record<EventStatus, { label: string; tone: string }>> = {
   rejected: { label: "Rejected", tone: "bad" },
   unmatched: { label: "No rule", tone: "muted" },
   "in-flight": { label: "In flight", tone: "info" },
