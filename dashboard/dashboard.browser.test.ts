@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
   const external: string[] = [];
   const pageErrors: string[] = [];
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string, fullPage = true) => page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage });
   /** Clicks a view's tab (named like the view, with an optional count) and waits for its route. */
   const openView = async (title: string, route = title.toLowerCase()) => {
     // A details dialog left open (by a failed step) would make the rest of the page inert.
@@ -260,9 +260,9 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-    await shot("events-narrow");
+    await shot("events-narrow", false);
     await openView("Loyalty");
-    await shot("loyalty-narrow");
+    await shot("loyalty-narrow", false);
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
