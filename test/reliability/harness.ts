@@ -15,13 +15,17 @@ import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
 
 const QUEUES: readonly QueueName[] = ["notifications", "loyalty"];
 
-/** Runtime options every reliability run shares: fast retries, the scenario's loyalty programme. */
+/**
+ * Runtime options every reliability run shares: fast retries, the scenario's loyalty programme.
+ * Workflow time is real: an execution waits for its 72 h follow-up on a task token with a 4-day
+ * timeout, which must not run out while a long run is still going (no dispatcher runs here).
+ */
 export function runtimeOptions(scenario: Scenario, dataDir: string | null) {
   return {
     dataDir,
     port: 0,
     timeScale: 0.01,
-    workflowTimeScale: 0.0001,
+    workflowTimeScale: 1,
     env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify(scenario.loyaltyConfig) },
   } as const;
 }
@@ -81,7 +85,7 @@ export function sendGood(runtime: Runtime, envelopes: readonly Envelope[], log: 
 }
 
 /** Sends one bad input the way it arrives in real life; never throws (refusals are the point). */
-export async function sendBad(runtime: Runtime, eventBridge: EventBridgeClient, input: BadInput, log: SendLog): Promise<void> {
+async function sendBad(runtime: Runtime, eventBridge: EventBridgeClient, input: BadInput, log: SendLog): Promise<void> {
   log.sent++;
   let result: BadInputReceipt["result"];
   switch (input.via) {
@@ -121,7 +125,7 @@ export function stripeIdOf(body: string): string | undefined {
 }
 
 /** DLQ messages that are meant to stay there: the poison bad inputs. */
-export function isBadInput(bad: readonly BadInput[]): (message: DlqMessage) => boolean {
+function isBadInput(bad: readonly BadInput[]): (message: DlqMessage) => boolean {
   const ids = new Set(bad.flatMap((input) => (input.stripeEventId ? [input.stripeEventId] : [])));
   const bodies = new Set(bad.flatMap((input) => (input.via === "queue" ? [input.body] : [])));
   return (message) => bodies.has(message.body) || ids.has(stripeIdOf(message.body) ?? "");

@@ -42,7 +42,7 @@ export class ScenarioFailedError extends Error {
 }
 
 /** Runs one scenario in a child process and resolves with its result. */
-export function runInChild(name: ScenarioName, sizes: ScenarioSizes): Promise<ScenarioResult> {
+function runInChild(name: ScenarioName, sizes: ScenarioSizes): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify({ name, sizes })], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

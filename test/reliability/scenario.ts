@@ -119,14 +119,14 @@ const HOUR = 3600;
 const DAY = 24 * HOUR;
 
 /** The currencies the suite's loyalty programme rates; BHD is left out on purpose (a recorded skip). */
-export const RELIABILITY_CURRENCIES = {
+const RELIABILITY_CURRENCIES = {
   usd: { points: 1, perUnits: 1 },
   jpy: { points: 1, perUnits: 100 },
   kwd: { points: 3, perUnits: 1 },
 } as const;
 
 /** The loyalty configuration for a run whose purchases start at `start` (Unix seconds). */
-export function loyaltyConfigFor(promotion: { start: number; end: number }): Record<string, unknown> {
+function loyaltyConfigFor(promotion: { start: number; end: number }): Record<string, unknown> {
   return {
     currencies: RELIABILITY_CURRENCIES,
     premiumMultiplier: 2,
@@ -301,10 +301,10 @@ export interface SyntheticOptions {
 }
 
 /** Every Stripe event is created at or after this (Unix seconds): 2026-09-01T00:00:00Z. */
-export const SYNTHETIC_START = Date.parse("2026-09-01T00:00:00Z") / 1000;
+const SYNTHETIC_START = Date.parse("2026-09-01T00:00:00Z") / 1000;
 /** The span over which purchases and invoices are spread, and the promotion window inside it. */
 const SPAN = 6 * HOUR;
-export const SYNTHETIC_PROMOTION = { start: SYNTHETIC_START + 2 * HOUR, end: SYNTHETIC_START + 4 * HOUR };
+const SYNTHETIC_PROMOTION = { start: SYNTHETIC_START + 2 * HOUR, end: SYNTHETIC_START + 4 * HOUR };
 
 /**
  * Purchases (with refunds, partial or full, chargebacks and inquiries, refunds of purchases never
@@ -515,7 +515,7 @@ export function fixtureScenario(copies: number, seed: number): Scenario {
  * A fixture under new ids (Stripe object and event ids, invoice number and loyalty customer id
  * suffixed with `ns`), so that several copies of a fixture scenario can share one runtime.
  */
-export function renamedFixture(name: string, ns: string): Envelope {
+function renamedFixture(name: string, ns: string): Envelope {
   const text = JSON.stringify(loadFixture(name)).replace(/"((?:(?:evt|pi|ch|cs_test|du|in)_[A-Za-z0-9]+)|C-\d+)"/g, `"$1${ns}"`);
   const envelope = JSON.parse(text) as Envelope;
   const object = envelope.detail.data?.object;

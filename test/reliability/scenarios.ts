@@ -214,7 +214,7 @@ function poisonCandidates(scenario: Scenario): string[] {
  * A consumer-chaos plan keyed on Stripe event ids, so the same events fail on every run of a seed;
  * at least one event of each kind is chosen, however small the scenario.
  */
-export function chaosPlan(scenario: Scenario, seed: number, rates: { throwOnce: number; throwTwice: number; timeout: number; poison: number }) {
+function chaosPlan(scenario: Scenario, seed: number, rates: { throwOnce: number; throwTwice: number; timeout: number; poison: number }) {
   const random = new Random(seed);
   const ids = [...new Set(scenario.waves.flat().map((e) => e.detail.id as string))];
   const pick = (from: readonly string[], rate: number) => {
@@ -298,7 +298,7 @@ export async function consumerCrashes(events = 300, seed = 11): Promise<Scenario
 }
 
 /** SES throttling, SNS errors, DynamoDB throttling and transaction conflicts at the given rates. */
-export function downstreamFaults(runtime: Runtime, seed: number, rates: { ses: number; sns: number; dynamoThrottle: number; conflicts: number }): void {
+function downstreamFaults(runtime: Runtime, seed: number, rates: { ses: number; sns: number; dynamoThrottle: number; conflicts: number }): void {
   runtime.faults.ses.set(rateFaults({ rate: rates.ses, operations: ["SendEmail"], code: "Throttling", message: "Maximum sending rate exceeded.", seed }));
   runtime.faults.sns.set(rateFaults({ rate: rates.sns, operations: ["Publish"], code: "InternalError", message: "Internal failure", status: 500, seed: seed + 1 }));
   runtime.faults.dynamodb.set(
@@ -535,7 +535,7 @@ export async function processCrash(events = 300, seed = 51): Promise<ScenarioRes
 }
 
 /** The load run's fault and chaos rates: all of the above at once. */
-export const LOAD_RATES = {
+const LOAD_RATES = {
   chaos: { throwOnce: 0.01, throwTwice: 0.005, timeout: 0.003, poison: 0.002 },
   downstream: { ses: 0.1, sns: 0.1, dynamoThrottle: 0.02, conflicts: 0.05 },
 } as const;
