@@ -4,15 +4,15 @@
  * retries, DLQ entries, mismatches) and writes it to `bench/results/reliability.json`. Exits 1 when
  * any scenario found a mismatch, 2 when one could not run.
  *
- * Options: `--load <events>` (20000), `--quick` (the sizes `npm test` uses), `--only <name,…>`,
- * `--concurrency <processes>` (2).
+ * Options: `--load <events>` (20000), `--quick` (the sizes and scenarios `npm test` runs),
+ * `--only <name,…>`, `--concurrency <processes>` (2).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, availableParallelism, cpus, platform } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../local/runtime.ts";
-import { QUICK, runScenarios, SCENARIOS, type ScenarioName, type ScenarioSizes } from "../test/reliability/runner.ts";
+import { FULL_RUN_ONLY, QUICK, runScenarios, SCENARIOS, type ScenarioName, type ScenarioSizes } from "../test/reliability/runner.ts";
 import type { ScenarioResult } from "../test/reliability/scenarios.ts";
 
 /** Sizes of the full run: the load at 20,000 events, the other synthetic scenarios larger than in `npm test`. */
@@ -29,7 +29,9 @@ const { values } = parseArgs({
 const base = values.quick ? QUICK : FULL;
 const sizes: ScenarioSizes = { ...base, load: values.load ? Number(values.load) : base.load };
 const known = Object.keys(SCENARIOS) as ScenarioName[];
-const names = values.only ? (values.only.split(",").map((name) => name.trim()) as ScenarioName[]) : known;
+const names = values.only
+  ? (values.only.split(",").map((name) => name.trim()) as ScenarioName[])
+  : known.filter((name) => !(values.quick && FULL_RUN_ONLY.has(name)));
 const unknown = names.filter((name) => !known.includes(name));
 if (unknown.length > 0) {
   process.stderr.write(`unknown scenario(s): ${unknown.join(", ")} (known: ${known.join(", ")})\n`);

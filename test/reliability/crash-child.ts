@@ -5,11 +5,11 @@
  * cannot read after the kill: the events the bus accepted, each consumer success, each email and
  * push sent.
  *
- * Usage: `node --import tsx test/reliability/crash-child.ts '{"dataDir":"…","seed":1,"events":300}'`
+ * Usage: `node --import tsx test/reliability/crash-child.ts '{"dataDir":"…","seed":1,"events":300,"moment":"loyalty"}'`
  */
 import { Runtime } from "../../local/runtime.ts";
 import { newSendLog, pushNotice, runtimeOptions, seedProfiles, sendGood, settle } from "./harness.ts";
-import { crashScenario } from "./scenario.ts";
+import { crashScenario, type CrashMoment } from "./scenario.ts";
 
 /** One line of the child's report. */
 export type CrashChildLine =
@@ -21,10 +21,10 @@ export type CrashChildLine =
   | { readonly push: { readonly targetArn: string; readonly invoiceId: string; readonly key: string } }
   | { readonly done: true };
 
-const { dataDir, seed, events } = JSON.parse(process.argv[2] ?? "{}") as { dataDir: string; seed: number; events: number };
+const { dataDir, seed, events, moment } = JSON.parse(process.argv[2] ?? "{}") as { dataDir: string; seed: number; events: number; moment: CrashMoment };
 const say = (line: CrashChildLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-const scenario = crashScenario(seed, events);
+const scenario = crashScenario(seed, events, moment);
 const runtime = await Runtime.start(runtimeOptions(scenario, dataDir));
 await seedProfiles(runtime, scenario.profiles);
 runtime.journal.onEntry((entry) => {

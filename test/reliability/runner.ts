@@ -26,11 +26,18 @@ export const SCENARIOS = {
   "consumer crashes": (sizes: ScenarioSizes) => consumerCrashes(sizes.consumerCrashes),
   "downstream faults": (sizes: ScenarioSizes) => downstream(sizes.downstream),
   "process crash": (sizes: ScenarioSizes) => processCrash(sizes.processCrash),
+  "process crash with notices in flight": (sizes: ScenarioSizes) => processCrash(sizes.processCrash, 52, "everything"),
   "bad input": () => badInput(),
   load: (sizes: ScenarioSizes) => load(sizes.load),
 } as const satisfies Record<string, (sizes: ScenarioSizes) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
+
+/**
+ * Scenarios left out of `npm test`: after a kill with notices in flight, the restart waits out the
+ * dead process's send leases (up to 60 s of real time).
+ */
+export const FULL_RUN_ONLY: ReadonlySet<ScenarioName> = new Set(["process crash with notices in flight"]);
 
 const CHILD = fileURLToPath(new URL("./run-scenario.ts", import.meta.url));
 /** Marks the line carrying the result, apart from anything else a process may print. */

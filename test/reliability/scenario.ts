@@ -465,14 +465,21 @@ export function syntheticScenario(options: SyntheticOptions): Scenario {
   };
 }
 
+/** What is going on when the crash scenario kills the process. */
+export type CrashMoment =
+  /** Loyalty events arrive and are consumed; the invoice waves have settled. */
+  | "loyalty"
+  /** Everything at once, notices included: a kill may land between an email leaving and its record. */
+  | "everything";
+
 /**
- * The process-crash scenario: a synthetic scenario whose invoice events keep their waves and whose
- * loyalty events (order-free) all come in one last wave, during which the process is killed. (A
- * kill between an email leaving SES and its send record is the one window the notifications
- * consumer documents as unclosable: that window is left out of the kill.)
+ * The process-crash scenario: a synthetic scenario killed in its last wave. For `loyalty`, invoice
+ * events keep their waves and the loyalty events (order-free) all come last; for `everything`, the
+ * waves are as generated.
  */
-export function crashScenario(seed: number, events: number): Scenario {
+export function crashScenario(seed: number, events: number, moment: CrashMoment): Scenario {
   const base = syntheticScenario({ seed, events, namespace: "k" });
+  if (moment === "everything") return { ...base, name: "process crash with notices in flight" };
   const invoice = (envelope: Envelope) => String(envelope["detail-type"]).startsWith("invoice.");
   const loyalty = new Random(seed).shuffle(base.waves.flatMap((wave) => wave.filter((envelope) => !invoice(envelope))));
   return { ...base, name: "process crash", waves: [...base.waves.map((wave) => wave.filter(invoice)), loyalty] };
