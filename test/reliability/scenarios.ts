@@ -1,8 +1,8 @@
 /**
  * The reliability scenarios of issue 9, each a function that runs on the embedded local runtime and
- * returns its figures and every mismatch found (none when the claim holds). The vitest files run
- * them at small sizes; `scripts/reliability.ts` runs them all, the load at full size, and prints
- * the report.
+ * returns its figures and every mismatch found (none when the claim holds). `reliability.test.ts`
+ * runs them at small sizes; `scripts/reliability.ts` runs them all, the load at full size, and
+ * prints the report. Each runs in its own process (`runner.ts`).
  */
 import { TestEventPatternCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { spawn } from "node:child_process";
