@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The EventBridge envelope around every event a rule target receives. `replay-name` is present

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { charge, checkoutSession, dispute, invoice, paymentIntent, subscription } from "./stripe-objects.ts";
 
 /** A snapshot event: the Stripe Event object with the resource as it was (`data.object`). */

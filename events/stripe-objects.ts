@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The Stripe objects paybus reads, with only the fields it uses. Unknown fields are accepted (and

@@ -3,7 +3,7 @@
  * loyalty consumer before it starts an execution. The ASL reads only fields declared here; a
  * contract test walks the definition and fails when it reads a path this schema does not have.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { TIER_NAMES } from "../functions/loyalty/points.ts";
 
 export const tier = z.enum(TIER_NAMES);

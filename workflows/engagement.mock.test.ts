@@ -8,7 +8,7 @@ import "../local/stepfunctions/polyfill.ts";
 import { readFileSync } from "node:fs";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { engagementInput, type EngagementInput } from "./engagement-input.ts";
 import { loadDefinition } from "./index.ts";
 

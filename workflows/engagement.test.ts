@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { engagementInput } from "./engagement-input.ts";
 import { definitionPlaceholders, loadDefinition, readDefinition, resolvePlaceholders, stateMachines, UndeclaredFunctionError } from "./index.ts";
 

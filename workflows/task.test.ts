@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "../functions/shared/errors.ts";
 import { createLogger } from "../functions/shared/logger.ts";
 import { TaskInputError, taskHandler } from "./task.ts";

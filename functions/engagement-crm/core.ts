@@ -5,7 +5,7 @@
  * task cannot overwrite a newer promotion.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { tier } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import { tierRank } from "../loyalty/points.ts";

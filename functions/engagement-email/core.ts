@@ -4,7 +4,7 @@
  */
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import { getProfile, type ProfileTable } from "../shared/profiles.ts";

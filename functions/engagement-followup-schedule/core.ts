@@ -7,7 +7,7 @@
  * everything due with one Query. Volume is one item per tier upgrade or high-value purchase.
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { tier } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import type { Tier } from "../loyalty/points.ts";

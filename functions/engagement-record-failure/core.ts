@@ -3,7 +3,7 @@
  * loyalty table (`ENGAGEMENT#<execution>` / `FAILURE`), before the execution ends as failed.
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { TaskTable } from "../../workflows/task.ts";
 import { redactEmail } from "../shared/redact.ts";
 

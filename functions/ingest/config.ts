@@ -5,7 +5,7 @@
  * Error messages name variables, never their values: the secrets must not reach a log line or a
  * response body (Stripe shows response bodies in its dashboard).
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** EventBridge's historical PutEvents entry limit; the conservative default (256 KiB). */
 export const DEFAULT_MAX_ENTRY_BYTES = 262_144;

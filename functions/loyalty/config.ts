@@ -2,7 +2,7 @@
  * Loyalty programme settings, read once from `PAYBUS_LOYALTY_CONFIG` (JSON) and validated with zod.
  * Every rate is a pair of integers so that no points figure ever goes through floating point.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** `points` points for every `perUnits` whole units of the currency: ¥100 -> 1 point is `{ points: 1, perUnits: 100 }`. */
 export const pointsRate = z.object({

@@ -19,7 +19,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "../shared/errors.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import {

@@ -2,7 +2,7 @@
  * The notifications function's configuration, read from the environment once (see README.md for
  * every variable).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { languageTag } from "../shared/profiles.ts";
 import { tableName } from "../shared/tables.ts";
 

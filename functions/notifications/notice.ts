@@ -9,7 +9,7 @@
 import type { TypedStripeEvent } from "../../events/parse.ts";
 import type { Money } from "../../events/money.ts";
 import { invoiceSubscription } from "../../events/stripe-objects.ts";
-import { z } from "zod";
+import * as z from "zod";
 import type { CustomerProfile } from "../shared/profiles.ts";
 
 /** The invoice events this function tells customers about. */

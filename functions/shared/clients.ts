@@ -29,10 +29,10 @@ function cached<T extends { destroy(): void }>(endpointVariable: string, create:
   };
 }
 
-export const dynamo = cached("AWS_ENDPOINT_URL_DYNAMODB", () =>
+export const dynamo = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_DYNAMODB", () =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
 );
-export const ses = cached("AWS_ENDPOINT_URL_SES", () => new SESClient({}));
-export const sns = cached("AWS_ENDPOINT_URL_SNS", () => new SNSClient({}));
-export const sfn = cached("AWS_ENDPOINT_URL_SFN", () => new SFNClient({}));
-export const eventBridge = cached("AWS_ENDPOINT_URL_EVENTBRIDGE", () => new EventBridgeClient({}));
+export const ses = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SES", () => new SESClient({}));
+export const sns = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SNS", () => new SNSClient({}));
+export const sfn = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SFN", () => new SFNClient({}));
+export const eventBridge = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_EVENTBRIDGE", () => new EventBridgeClient({}));

@@ -7,7 +7,7 @@
  * runtime's demo seeding) writes them with {@link putProfile}.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { dynamo } from "./clients.ts";
 import { PoisonRecordError } from "./errors.ts";
 import { tableName } from "./tables.ts";

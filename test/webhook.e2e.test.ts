@@ -1,0 +1,71 @@
+/**
+ * The webhook bridge served by the local runtime at /stripe/webhook, as `stripe listen` would feed
+ * it: signed deliveries go on the bus under the bridge's source and reach the same consumers.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WEBHOOK_SOURCE } from "../events/rules.ts";
+import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
+import { Runtime } from "../local/runtime.ts";
+import { loyaltySnapshot } from "../local/state.ts";
+import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
+
+describe("the webhook bridge on the local runtime", () => {
+  let runtime: Runtime;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "paybus-webhook-"));
+    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, env: { STRIPE_WEBHOOK_SECRETS: SECRET } });
+    runtime.addRoute(webhookRoute(runtime));
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function deliver(body: string, signature: string): Promise<Response> {
+    return fetch(`${runtime.gatewayUrl}${WEBHOOK_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": signature },
+      body,
+    });
+  }
+
+  it("puts a signed event on the bus as the partner source would, and the consumer credits it once however often it comes", async () => {
+    const body = webhookBody(stripeEvent("05"));
+    const now = Math.floor(Date.now() / 1000);
+
+    const answers = [await deliver(body, sign(body, { timestamp: now })), await deliver(body, sign(body, { timestamp: now }))];
+    await runtime.waitForQuiet(30_000);
+
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const accepted = runtime.journal.list("bus.accepted").filter((entry) => entry.source === WEBHOOK_SOURCE);
+    expect(accepted.map((entry) => [entry.detailType, entry.matchedRules])).toEqual([
+      ["checkout.session.completed", ["LoyaltyAccrual"]],
+      ["checkout.session.completed", ["LoyaltyAccrual"]],
+    ]);
+    const { customers } = await loyaltySnapshot(runtime);
+    expect(customers).toEqual([expect.objectContaining({ customerId: "C-101034", points: 60, purchases: 1 })]);
+  });
+
+  it("refuses a bad signature with 400 and publishes nothing", async () => {
+    const before = runtime.journal.list("bus.accepted").length;
+    const body = webhookBody(stripeEvent("03"));
+
+    const answer = await deliver(body, sign(body, { secret: "whsec_wrong", timestamp: Math.floor(Date.now() / 1000) }));
+
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain("bad_signature");
+    expect(runtime.journal.list("bus.accepted")).toHaveLength(before);
+  });
+
+  it("answers only POST", async () => {
+    const answer = await fetch(`${runtime.gatewayUrl}${WEBHOOK_PATH}`);
+
+    expect(answer.status).toBe(405);
+  });
+});
