@@ -1,7 +1,6 @@
 /**
  * Event-pattern matching throughput: events per second through a {@link RuleSet} of 1, 10, 100
- * and 1,000 rules, single thread, over Stripe-like EventBridge events (the files of
- * `test/fixtures/stripe-events/` when that folder exists, otherwise events built here).
+ * and 1,000 rules, single thread, over the Stripe fixtures exactly as EventBridge delivers them.
  *
  * Two rule shapes:
  * - `indexed`: paybus-style rules (`source` + exact `detail-type`), which the rule set files under
@@ -11,74 +10,20 @@
  *
  * Run with `npx tsx bench/pattern.ts`, or import {@link run}.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { snapshotEventTypes } from "../events/stripe-event-types.ts";
+import { fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { RuleSet } from "../pattern/index.ts";
 
 const RULE_COUNTS = [1, 10, 100, 1000] as const;
 /** Measuring time per configuration, after warming up. */
 const MEASURE_MS = 700;
 const WARM_UP_EVENTS = 20_000;
-const FIXTURES = fileURLToPath(new URL("../test/fixtures/stripe-events/", import.meta.url));
-const PARTNER_SOURCE = "aws.partner/stripe.com/ed_test_61L6lvFJkZ1C84wk5YVy0uY4";
 
-/** An EventBridge event carrying a Stripe snapshot event of the given type, about 2 KB. */
-function builtEvent(type: string, index: number): string {
-  const created = 1_785_751_205 + index;
-  const object = {
-    id: `ch_${index.toString(36).padStart(24, "0")}`,
-    object: type.split(".")[0],
-    amount: 1500 + (index % 7) * 250,
-    amount_captured: 1500,
-    amount_refunded: 0,
-    currency: ["usd", "eur", "jpy", "kwd"][index % 4],
-    customer: `cus_${index.toString(36).padStart(14, "0")}`,
-    description: "Premium plan",
-    livemode: false,
-    metadata: { product_category: index % 2 ? "premium" : "standard", customer_id: `app-${index}` },
-    payment_intent: `pi_${index.toString(36).padStart(24, "0")}`,
-    payment_method_details: { card: { brand: "visa", country: "US", exp_month: 12, exp_year: 2030, last4: "4242" } },
-    billing_details: { address: { city: "San Francisco", country: "US", line1: "510 Townsend St", postal_code: "94103" } },
-    outcome: { network_status: "approved_by_network", risk_level: "normal", risk_score: 32, type: "authorized" },
-    status: "succeeded",
-    created,
-  };
-  return JSON.stringify({
-    version: "0",
-    id: `a3e64b15-8c65-4a8d-b04f-${index.toString(16).padStart(12, "0")}`,
-    "detail-type": type,
-    source: PARTNER_SOURCE,
-    account: "111122223333",
-    time: new Date(created * 1000 + 2000).toISOString().replace(".000", ""),
-    region: "us-east-1",
-    resources: [`arn:aws:events:us-east-1::event-source/${PARTNER_SOURCE}`],
-    detail: {
-      id: `evt_${index.toString(36).padStart(24, "0")}`,
-      object: "event",
-      api_version: "2026-07-29.dahlia",
-      created,
-      data: { object, previous_attributes: {} },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type,
-    },
-  });
-}
-
-const BUILT_TYPES = ["invoice.paid", "charge.succeeded", "payment_intent.succeeded", "charge.refunded", "customer.updated"];
-
+/** The Stripe fixtures as compact JSON, the way EventBridge delivers them (the files are pretty-printed). */
 function benchEvents(): { events: string[]; origin: string } {
-  if (existsSync(FIXTURES)) {
-    const files = readdirSync(FIXTURES).filter((name) => name.endsWith(".json") && name !== "manifest.json");
-    if (files.length > 0) {
-      return { events: files.map((name) => readFileSync(join(FIXTURES, name), "utf8")), origin: "test/fixtures/stripe-events" };
-    }
-  }
-  return { events: Array.from({ length: 50 }, (_, i) => builtEvent(BUILT_TYPES[i % BUILT_TYPES.length] as string, i)), origin: "built" };
+  return { events: fixtureNames.map((name) => JSON.stringify(loadFixture(name))), origin: "fixtures/stripe-events" };
 }
 
 /** Rule i: Stripe sources and one detail-type (cycling through every snapshot type). */
