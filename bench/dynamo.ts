@@ -10,7 +10,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { tables } from "../functions/shared/tables.ts";
+import { tables } from "../functions/common/tables.ts";
 import { startEngine } from "../local/dynamodb/engine.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
 import { createTables } from "../local/dynamodb/tables.ts";

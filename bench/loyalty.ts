@@ -20,7 +20,7 @@ import { processLoyaltyMessage, type LoyaltyDeps } from "../functions/loyalty/co
 import type { Accrual } from "../functions/loyalty/decode.ts";
 import { LoyaltyLedger, type AwardOutcome } from "../functions/loyalty/ledger.ts";
 import { startLocalTables, startStartRecorder } from "../functions/loyalty/testing/local-aws.ts";
-import { createLogger } from "../functions/shared/logger.ts";
+import { createLogger } from "../functions/common/logger.ts";
 
 const PURCHASES = 2000;
 const CUSTOMERS = 200;

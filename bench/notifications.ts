@@ -14,7 +14,7 @@ import { notify, type NotifyDependencies } from "../functions/notifications/core
 import { dynamoNotificationStore } from "../functions/notifications/store.ts";
 import { startNotificationEngines } from "../functions/notifications/testing/engines.ts";
 import { invoiceMessage } from "../functions/notifications/testing/events.ts";
-import { getProfile, putProfile } from "../functions/shared/profiles.ts";
+import { getProfile, putProfile } from "../functions/common/profiles.ts";
 
 const NOTICES = 400;
 const CONCURRENCY = 10;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadFixture } from "../fixtures/index.ts";
-import { putProfile } from "../functions/shared/profiles.ts";
+import { putProfile } from "../functions/common/profiles.ts";
 import { Runtime } from "../local/runtime.ts";
 
 const CUSTOMERS = 200;

@@ -4,7 +4,7 @@
  * promotion and engagement workflows within seconds.
  */
 import { fixtureNames, loadFixture, redelivery } from "../fixtures/index.ts";
-import { putProfile } from "../functions/shared/profiles.ts";
+import { putProfile } from "../functions/common/profiles.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Demo customers: the Stripe customers of the invoice fixtures, plus one without a device. */

@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { ConsumerDeclaration } from "../events/rules.ts";
-import { onRecordFailure } from "../functions/shared/batch.ts";
+import { onRecordFailure } from "../functions/common/batch.ts";
 import type { Journal } from "./journal.ts";
 import { FunctionTimeoutError, type Invocation, type LambdaHost, type LocalFunction } from "./lambda.ts";
 import type { LocalSqs, QueueHandle } from "./sqs.ts";

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
-import { tables } from "../functions/shared/tables.ts";
+import { tables } from "../functions/common/tables.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
 import { handleAwsJson } from "./aws-json.ts";

@@ -19,7 +19,7 @@ import {
   type StateMachineName,
   type TableName,
 } from "../events/rules.ts";
-import { tables as declaredTables, type TableDeclaration } from "../functions/shared/tables.ts";
+import { tables as declaredTables, type TableDeclaration } from "../functions/common/tables.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {

@@ -1,4 +1,4 @@
-/** DynamoDB tables, one per declaration in `functions/shared/tables.ts`. */
+/** DynamoDB tables, one per declaration in `functions/common/tables.ts`. */
 import type { Registry } from "./registry.ts";
 
 /** Creates every table of the plan: on-demand, point-in-time recovery, TTL where declared. */

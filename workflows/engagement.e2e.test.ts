@@ -11,7 +11,7 @@ import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { startLocalTables, type LocalTables, LOCAL_AWS } from "../functions/loyalty/testing/local-aws.ts";
-import { putProfile } from "../functions/shared/profiles.ts";
+import { putProfile } from "../functions/common/profiles.ts";
 import { LambdaHost } from "../local/lambda.ts";
 import { LocalSes } from "../local/ses.ts";
 import { startLocalStepFunctions, type ExecutionRecord, type LocalStepFunctions } from "../local/stepfunctions/index.ts";

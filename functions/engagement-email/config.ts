@@ -1,6 +1,6 @@
 /** Where engagement emails come from and go through, from the environment. */
-import { dynamo, ses } from "../shared/clients.ts";
-import { tableName } from "../shared/tables.ts";
+import { dynamo, ses } from "../common/clients.ts";
+import { tableName } from "../common/tables.ts";
 import { loyaltyTable } from "../../workflows/task.ts";
 import type { EmailDeps } from "./core.ts";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultInjector } from "../../local/dynamodb/faults.ts";
 import { LocalSes } from "../../local/ses.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
-import { putProfile } from "../shared/profiles.ts";
+import { putProfile } from "../common/profiles.ts";
 import { emailClaimKey, sendEngagementEmail, type EmailDeps, type EngagementEmailRequest } from "./core.ts";
 
 let tables: LocalTables<"loyalty" | "profiles">;

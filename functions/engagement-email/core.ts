@@ -7,7 +7,7 @@ import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
-import { getProfile, type ProfileTable } from "../shared/profiles.ts";
+import { getProfile, type ProfileTable } from "../common/profiles.ts";
 import { EMAIL_TEMPLATES, renderEngagementEmail } from "./templates.ts";
 
 /** The payload the ASL sends to the email task (and the dispatcher builds for follow-ups). */

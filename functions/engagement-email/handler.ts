@@ -1,5 +1,5 @@
 /** Lambda entry point of the `EngagementEmail` task (see workflows/index.ts). */
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../common/logger.ts";
 import { taskHandler } from "../../workflows/task.ts";
 import { emailDepsFromEnvironment } from "./config.ts";
 import { engagementEmailRequest, sendEngagementEmail, type EmailDeps } from "./core.ts";

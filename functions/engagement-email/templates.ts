@@ -4,7 +4,7 @@
  */
 import { formatMoney } from "../../events/money.ts";
 import type { Tier } from "../loyalty/points.ts";
-import type { CustomerProfile } from "../shared/profiles.ts";
+import type { CustomerProfile } from "../common/profiles.ts";
 
 export const EMAIL_TEMPLATES = ["tier-upgrade", "high-value", "confirmation", "follow-up"] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];

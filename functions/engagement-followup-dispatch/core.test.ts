@@ -8,8 +8,8 @@ import { LocalSes } from "../../local/ses.ts";
 import { startLocalStepFunctions, type LocalStepFunctions } from "../../local/stepfunctions/index.ts";
 import { closedExecution } from "../../local/stepfunctions/test-support.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
-import { createLogger } from "../shared/logger.ts";
-import { putProfile } from "../shared/profiles.ts";
+import { createLogger } from "../common/logger.ts";
+import { putProfile } from "../common/profiles.ts";
 import { FOLLOWUP_PARTITION, followupRequest, scheduleFollowup } from "../engagement-followup-schedule/core.ts";
 import { dispatchDueFollowups, type DispatchDeps } from "./core.ts";
 

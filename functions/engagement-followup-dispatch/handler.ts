@@ -4,8 +4,8 @@
  * the local runtime sends a 72-hour follow-up at once.
  */
 import type { ScheduledEvent } from "aws-lambda";
-import { createLogger } from "../shared/logger.ts";
-import { sfn } from "../shared/clients.ts";
+import { createLogger } from "../common/logger.ts";
+import { sfn } from "../common/clients.ts";
 import { loyaltyTable } from "../../workflows/task.ts";
 import { emailDepsFromEnvironment } from "../engagement-email/config.ts";
 import { dispatchDueFollowups, type DispatchDeps } from "./core.ts";

@@ -1,5 +1,5 @@
 /** Lambda entry point of the `FollowupSchedule` task (`lambda:invoke.waitForTaskToken`, see workflows/index.ts). */
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../common/logger.ts";
 import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
 import { followupRequest, scheduleFollowup } from "./core.ts";
 

@@ -1,5 +1,5 @@
 /** Lambda entry point of the `EngagementOffer` task (see workflows/index.ts). */
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../common/logger.ts";
 import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
 import { applyOffer, offerRequest } from "./core.ts";
 

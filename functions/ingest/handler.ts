@@ -5,8 +5,8 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { eventBridge } from "../shared/clients.ts";
-import { createLogger } from "../shared/logger.ts";
+import { eventBridge } from "../common/clients.ts";
+import { createLogger } from "../common/logger.ts";
 import { BridgeConfigError, loadBridgeConfig, type BridgeConfig } from "./config.ts";
 import {
   answerMisconfigured,

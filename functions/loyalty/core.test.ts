@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventContractError } from "../../events/errors.ts";
 import { fixtureText, loadFixture } from "../../fixtures/index.ts";
 import type { EngagementInput } from "../../workflows/engagement-input.ts";
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../common/logger.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";

@@ -2,10 +2,10 @@
  * Lambda entry point of the loyalty consumer (queue `loyalty`, rules `LoyaltyAccrual` and
  * `LoyaltyReversal`): SQS batch in, partial batch failures out; the logic is in `core.ts`.
  */
-import { dynamo, sfn } from "../shared/clients.ts";
-import { sqsBatchHandler } from "../shared/batch.ts";
-import { createLogger } from "../shared/logger.ts";
-import { tableName } from "../shared/tables.ts";
+import { dynamo, sfn } from "../common/clients.ts";
+import { sqsBatchHandler } from "../common/batch.ts";
+import { createLogger } from "../common/logger.ts";
+import { tableName } from "../common/tables.ts";
 import { loadLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { engagementStateMachineArn } from "./engagement.ts";

@@ -20,7 +20,7 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { PoisonRecordError, RetryableError } from "../shared/errors.ts";
+import { PoisonRecordError, RetryableError } from "../common/errors.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import {
   mergeReversal,

@@ -3,8 +3,8 @@
  * every variable).
  */
 import * as z from "zod";
-import { languageTag } from "../shared/profiles.ts";
-import { tableName } from "../shared/tables.ts";
+import { languageTag } from "../common/profiles.ts";
+import { tableName } from "../common/tables.ts";
 
 /** Delay from Stripe's `detail.created` to a send above which the issue's one-minute SLA is missed. */
 export const SLA_SECONDS = 60;

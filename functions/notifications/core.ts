@@ -7,9 +7,9 @@
  * profile lookup and the {@link Channels}.
  */
 import { decodeStripeMessage } from "../../events/parse.ts";
-import { classifyError, PoisonRecordError, RetryableError } from "../shared/errors.ts";
-import type { CustomerProfile } from "../shared/profiles.ts";
-import { redactEmail } from "../shared/redact.ts";
+import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
+import type { CustomerProfile } from "../common/profiles.ts";
+import { redactEmail } from "../common/redact.ts";
 import { PushEndpointGoneError, type Channels } from "./channels.ts";
 import type { NotificationsConfig } from "./config.ts";
 import {

@@ -8,7 +8,7 @@ import { loadFixture } from "../../fixtures/index.ts";
 import { queues } from "../../events/rules.ts";
 import type { InjectedFault } from "../../local/faults.ts";
 import { Runtime } from "../../local/runtime.ts";
-import { putProfile } from "../shared/profiles.ts";
+import { putProfile } from "../common/profiles.ts";
 
 let runtime: Runtime;
 let jennysPhone: string;

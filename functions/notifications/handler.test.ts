@@ -6,7 +6,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
-import { putProfile } from "../shared/profiles.ts";
+import { putProfile } from "../common/profiles.ts";
 import { invoiceMessage } from "./testing/events.ts";
 import { startNotificationEngines, type NotificationEngines } from "./testing/engines.ts";
 

@@ -3,10 +3,10 @@
  * record goes to {@link notify}; failures are reported per record by the shared batch handler.
  */
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { sqsBatchHandler } from "../shared/batch.ts";
-import { dynamo, ses, sns } from "../shared/clients.ts";
-import { createLogger } from "../shared/logger.ts";
-import { getProfile } from "../shared/profiles.ts";
+import { sqsBatchHandler } from "../common/batch.ts";
+import { dynamo, ses, sns } from "../common/clients.ts";
+import { createLogger } from "../common/logger.ts";
+import { getProfile } from "../common/profiles.ts";
 import { awsChannels } from "./channels.ts";
 import { loadConfig } from "./config.ts";
 import { notify, type NotifyDependencies } from "./core.ts";

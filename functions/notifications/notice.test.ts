@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CustomerProfile } from "../shared/profiles.ts";
+import type { CustomerProfile } from "../common/profiles.ts";
 import {
   chooseLocale,
   chooseRecipients,

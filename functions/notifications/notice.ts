@@ -10,7 +10,7 @@ import type { TypedStripeEvent } from "../../events/parse.ts";
 import type { Money } from "../../events/money.ts";
 import { invoiceSubscription } from "../../events/stripe-objects.ts";
 import * as z from "zod";
-import type { CustomerProfile } from "../shared/profiles.ts";
+import type { CustomerProfile } from "../common/profiles.ts";
 
 /** The invoice events this function tells customers about. */
 export const INVOICE_EVENT_TYPES = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"] as const;

@@ -1,6 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../common/logger.ts";
 import type { DeliveryResult, NotifyOutcome } from "./core.ts";
 import { createReporter } from "./telemetry.ts";
 

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tables } from "../../functions/shared/tables.ts";
+import { tables } from "../../functions/common/tables.ts";
 import { rateFaults, startLocalDynamo, type LocalDynamo } from "./index.ts";
 import { clientsFor, type Clients } from "./testing.ts";
 

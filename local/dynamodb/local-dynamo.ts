@@ -6,7 +6,7 @@ import { mkdir } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
 import { isIPv6, type AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { TableDeclaration } from "../../functions/shared/tables.ts";
+import type { TableDeclaration } from "../../functions/common/tables.ts";
 import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE } from "./constraints.ts";
 import { startEngine, type Engine } from "./engine.ts";
 import { DynamoServiceError, hasErrorCode, type JsonObject } from "./errors.ts";

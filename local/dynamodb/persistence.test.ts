@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tables } from "../../functions/shared/tables.ts";
+import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
 import { clientsFor, type Clients } from "./testing.ts";
 

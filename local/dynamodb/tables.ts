@@ -1,9 +1,9 @@
 /**
- * Creates the tables declared in `functions/shared/tables.ts`, the way the SST stacks do
+ * Creates the tables declared in `functions/common/tables.ts`, the way the SST stacks do
  * (on-demand billing, TTL where declared), idempotently: with a persisted data directory the
  * tables are there already after a restart, and that is fine.
  */
-import type { TableDeclaration } from "../../functions/shared/tables.ts";
+import type { TableDeclaration } from "../../functions/common/tables.ts";
 import { DynamoServiceError, hasErrorCode, type JsonObject } from "./errors.ts";
 import type { TableDescription } from "./schemas.ts";
 

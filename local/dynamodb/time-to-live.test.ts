@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tables } from "../../functions/shared/tables.ts";
+import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
 import { clientsFor, type Clients } from "./testing.ts";
 

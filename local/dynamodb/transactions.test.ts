@@ -8,7 +8,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { tables } from "../../functions/shared/tables.ts";
+import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
 import { clientsFor, type Clients } from "./testing.ts";
 

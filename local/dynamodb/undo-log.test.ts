@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { tables } from "../../functions/shared/tables.ts";
+import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
 import { clientsFor, type Clients } from "./testing.ts";
 import { UndoLog } from "./undo-log.ts";

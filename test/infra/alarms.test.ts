@@ -10,7 +10,7 @@ import { DEFAULT_MAX_ENTRY_BYTES } from "../../functions/ingest/config.ts";
 import { createWebhookHandler } from "../../functions/ingest/handler.ts";
 import { SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "../../functions/ingest/test-support.ts";
 import { createReporter } from "../../functions/notifications/telemetry.ts";
-import { createLogger } from "../../functions/shared/logger.ts";
+import { createLogger } from "../../functions/common/logger.ts";
 import { buildPlan, type AlarmPlan, type FunctionPlan } from "../../stacks/plan.ts";
 import { customStage } from "./stages.fixture.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
 import { ENGAGEMENT_ARN_ENV } from "../../functions/loyalty/engagement.ts";
-import { tables as declaredTables } from "../../functions/shared/tables.ts";
+import { tables as declaredTables } from "../../functions/common/tables.ts";
 import {
   buildPlan,
   declarations,

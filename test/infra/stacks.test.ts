@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queues as declaredQueues, ruleList } from "../../events/rules.ts";
-import { tables as declaredTables } from "../../functions/shared/tables.ts";
+import { tables as declaredTables } from "../../functions/common/tables.ts";
 import { buildPlan } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
 import type { MockDeployment, RegisteredResource } from "../../stacks/testing/deployment.ts";

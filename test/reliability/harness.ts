@@ -8,7 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { QueueName } from "../../events/rules.ts";
-import { getProfile, putProfile } from "../../functions/shared/profiles.ts";
+import { getProfile, putProfile } from "../../functions/common/profiles.ts";
 import type { DlqMessage } from "../../local/sqs.ts";
 import type { Runtime } from "../../local/runtime.ts";
 import { loyaltySnapshot } from "../../local/state.ts";

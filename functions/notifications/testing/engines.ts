@@ -12,7 +12,7 @@ import { startLocalDynamo, type LocalDynamo } from "../../../local/dynamodb/inde
 import type { FaultInjector, InjectedFault } from "../../../local/faults.ts";
 import { LocalSes } from "../../../local/ses.ts";
 import { LocalSns } from "../../../local/sns.ts";
-import { tables } from "../../shared/tables.ts";
+import { tables } from "../../common/tables.ts";
 
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
