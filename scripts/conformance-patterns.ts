@@ -33,7 +33,7 @@ interface Result {
 }
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const DEFAULT_CORPUS = resolve(repoRoot, "../common/conformance/event-patterns/cases.json");
+const DEFAULT_CORPUS = resolve(repoRoot, "../shared/conformance/event-patterns/cases.json");
 
 function evaluate(testCase: ConformanceCase): { outcome: Outcome; error?: string } {
   try {
