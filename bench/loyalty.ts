@@ -21,6 +21,7 @@ import type { Accrual } from "../functions/loyalty/decode.ts";
 import { LoyaltyLedger, type AwardOutcome } from "../functions/loyalty/ledger.ts";
 import { startLocalTables, startStartRecorder } from "../functions/loyalty/testing/local-aws.ts";
 import { createLogger } from "../functions/common/logger.ts";
+import { latencySummary } from "./stats.ts";
 
 const PURCHASES = 2000;
 const CUSTOMERS = 200;
@@ -52,13 +53,9 @@ function message(run: string, n: number, as: "pi" | "charge"): { purchaseId: str
   return { purchaseId, body: JSON.stringify(event) };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return Number((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0).toFixed(1));
-}
-
 function summary(samples: number[]): { p50: number; p95: number; p99: number; max: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: percentile(sorted, 100) };
+  const { p50, p95, p99, max } = latencySummary(samples);
+  return { p50, p95, p99, max };
 }
 
 /**

@@ -15,6 +15,7 @@ import { dynamoNotificationStore } from "../functions/notifications/store.ts";
 import { startNotificationEngines } from "../functions/notifications/testing/engines.ts";
 import { invoiceMessage } from "../functions/notifications/testing/events.ts";
 import { getProfile, putProfile } from "../functions/common/profiles.ts";
+import { latencySummary } from "./stats.ts";
 
 const NOTICES = 400;
 const CONCURRENCY = 10;
@@ -81,9 +82,8 @@ async function measure(
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10;
-  return { perSecond: Math.round(messages.length / seconds), p50Ms: percentile(0.5), p95Ms: percentile(0.95) };
+  const { p50, p95 } = latencySummary(latencies);
+  return { perSecond: Math.round(messages.length / seconds), p50Ms: p50, p95Ms: p95 };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

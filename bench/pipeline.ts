@@ -14,15 +14,9 @@ import { parseArgs } from "node:util";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
 import { Runtime } from "../local/runtime.ts";
+import { latencySummary } from "./stats.ts";
 
 const CUSTOMERS = 200;
-
-/** Percentiles of a sample (nearest rank). */
-export function percentiles(values: readonly number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-  return { p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? Number.NaN, n: sorted.length };
-}
 
 let sequence = 0;
 
@@ -120,7 +114,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     }
     await runtime.waitForQuiet(300_000);
     const steadyLatency = Object.fromEntries(
-      Object.entries(completionLatencies(runtime, steady)).map(([queue, values]) => [queue, percentiles(values)]),
+      Object.entries(completionLatencies(runtime, steady)).map(([queue, values]) => [queue, latencySummary(values)]),
     );
 
     // Burst: everything at once; throughput = completed / time to drain.

@@ -1,7 +1,9 @@
 /**
- * A minimal server for AWS JSON-protocol APIs (awsJson1.0 / 1.1): `POST /` with
- * `X-Amz-Target: <Service>.<Operation>`, JSON in, JSON out, errors as `{__type, message}`.
+ * The AWS JSON protocol (awsJson1.0 / 1.1), served once for every local engine that speaks it:
+ * `POST /` with `X-Amz-Target: <Service>.<Operation>`, JSON in, JSON out, errors as
+ * `{__type, message}` — which the SDK turns into named exceptions.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -15,6 +17,16 @@ export class AwsServiceError extends Error {
     super(message);
     this.name = type;
   }
+}
+
+/** Any error that names its AWS error code in `type` (e.g. the Step Functions engine's errors). */
+function awsErrorOf(error: unknown): { type: string; message: string; status: number } {
+  const candidate = error as { type?: unknown; message?: unknown; status?: unknown };
+  if (error instanceof Error && typeof candidate.type === "string") {
+    return { type: candidate.type, message: error.message, status: typeof candidate.status === "number" ? candidate.status : 400 };
+  }
+  // Anything else is a bug of the local engine, reported as AWS reports its own failures.
+  return { type: "InternalFailure", message: (error as Error)?.message ?? String(error), status: 500 };
 }
 
 export type Operations = Record<string, (input: any) => unknown>;
@@ -32,8 +44,23 @@ export async function readBody(req: IncomingMessage, limitBytes = 16 * 1024 * 10
 
 function send(res: ServerResponse, status: number, body: unknown, contentType: string): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomUUID() });
   res.end(text);
+}
+
+function parseInput(body: Buffer): Record<string, unknown> {
+  const text = body.toString("utf8");
+  if (text.trim() === "") return {};
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch {
+    throw new AwsServiceError("SerializationException", "The request body is not valid JSON");
+  }
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new AwsServiceError("SerializationException", "The request body must be a JSON object");
+  }
+  return input as Record<string, unknown>;
 }
 
 /**
@@ -51,38 +78,50 @@ export async function handleAwsJson(
   if (typeof target !== "string" || !target.startsWith(`${service}.`)) return false;
   const operation = target.slice(service.length + 1);
   try {
-    const body = await readBody(req);
-    const implementation = operations[operation];
-    if (!implementation) throw new AwsServiceError("UnknownOperationException", `Operation ${operation} is not supported by the local ${service}`);
-    const input = body.length > 0 ? JSON.parse(body.toString("utf8")) : {};
-    send(res, 200, (await implementation(input)) ?? {}, contentType);
+    const input = parseInput(await readBody(req));
+    if (!Object.hasOwn(operations, operation)) {
+      throw new AwsServiceError("UnknownOperationException", `Operation not supported by the local ${service}: ${operation}`);
+    }
+    send(res, 200, (await operations[operation]!(input)) ?? {}, contentType);
   } catch (error) {
-    const aws = error instanceof AwsServiceError ? error : new AwsServiceError("InternalException", (error as Error).message, 500);
+    const aws = awsErrorOf(error);
     send(res, aws.status, { __type: aws.type, message: aws.message }, contentType);
   }
   return true;
 }
 
-/** Starts an HTTP server on loopback for one AWS JSON service; resolves with its endpoint. */
+/** Listens on `host:port` (0 picks a free port) and resolves with the bound `http://host:port`. */
+export async function listen(server: Server, host: string, port = 0): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+}
+
+/** Closes a server without waiting for the SDK's kept-alive connections to idle out. */
+export function close(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Serves one AWS JSON service on loopback; resolves with its endpoint. */
 export async function serveAwsJson(
   service: string,
   operations: Operations,
   options: { host?: string; port?: number; contentType?: string } = {},
-): Promise<{ server: Server; endpoint: string; close(): Promise<void> }> {
+): Promise<{ endpoint: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     void handleAwsJson(req, res, service, operations, options.contentType).then((handled) => {
-      if (!handled) send(res, 400, { __type: "UnknownOperationException", message: "Missing or foreign X-Amz-Target" }, "application/json");
+      if (!handled) {
+        send(res, 400, { __type: "UnknownOperationException", message: `Missing or foreign X-Amz-Target: ${String(req.headers["x-amz-target"])}` }, "application/json");
+      }
     });
   });
-  const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    endpoint: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const endpoint = await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
+  return { endpoint, close: () => close(server) };
 }

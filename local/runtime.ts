@@ -15,7 +15,7 @@ import { queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration }
 import { tables } from "../functions/common/tables.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
-import { handleAwsJson } from "./aws-json.ts";
+import { close, handleAwsJson, listen } from "./aws-json.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
 import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
@@ -336,16 +336,12 @@ export class Runtime {
         res.end(JSON.stringify({ error: error.message }));
       });
     });
-    await new Promise<void>((resolvePromise, reject) => {
-      this.gateway!.once("error", (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === "EADDRINUSE"
-            ? new Error(`port ${this.options.port} is already in use: stop the other process or pass --port <n> (0 picks a free one)`)
-            : error,
-        ),
-      );
-      this.gateway!.listen(this.options.port ?? 0, host, resolvePromise);
-    });
+    try {
+      await listen(this.gateway, host, this.options.port ?? 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      throw new Error(`port ${this.options.port} is already in use: stop the other process or pass --port <n> (0 picks a free one)`);
+    }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -402,8 +398,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     await Promise.all([...this.mappings.values()].map((mapping) => mapping.stop()));
-    await new Promise<void>((r) => (this.gateway ? this.gateway.close(() => r()) : r()));
-    this.gateway?.closeAllConnections();
+    await close(this.gateway);
     await Promise.allSettled([this.sfn?.close(), this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
     for (const [key, value] of this.savedEnv) {
       if (value === undefined) delete process.env[key];

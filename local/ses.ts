@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody } from "./aws-json.ts";
+import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError } from "./aws-query.ts";
 import type { FaultInjector } from "./dynamodb/faults.ts";
 import type { Journal } from "./journal.ts";
@@ -64,8 +64,7 @@ export class LocalSes {
         }
       });
     });
-    await new Promise<void>((resolve) => this.front!.listen(0, host, resolve));
-    this.endpoint = `http://${host}:${(this.front.address() as AddressInfo).port}`;
+    this.endpoint = await listen(this.front, host);
     return this.endpoint;
   }
 
@@ -81,8 +80,7 @@ export class LocalSes {
   }
 
   async stop(): Promise<void> {
-    for (const server of [this.front, this.upstream]) {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    }
+    await close(this.front);
+    await close(this.upstream);
   }
 }

@@ -5,8 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { readBody } from "./aws-json.ts";
+import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError, sendQueryResult, xmlEscape } from "./aws-query.ts";
 import type { FaultInjector } from "./dynamodb/faults.ts";
 import type { Journal } from "./journal.ts";
@@ -81,14 +80,12 @@ export class LocalSns {
     this.server = createServer((req, res) => {
       void readBody(req).then((body) => this.handle(parseForm(body.toString("utf8")), res));
     });
-    const host = this.options.host ?? "127.0.0.1";
-    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, host, resolve));
-    this.endpoint = `http://${host}:${(this.server.address() as AddressInfo).port}`;
+    this.endpoint = await listen(this.server, this.options.host ?? "127.0.0.1", this.options.port ?? 0);
     return this.endpoint;
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await close(this.server);
   }
 
   private handle(form: Map<string, string>, res: import("node:http").ServerResponse): void {

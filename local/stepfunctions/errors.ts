@@ -71,16 +71,6 @@ export class ValidationError extends StepFunctionsApiError {
   readonly type = "ValidationException";
 }
 
-/** The request body is not a JSON object. */
-export class SerializationError extends StepFunctionsApiError {
-  readonly type = "SerializationException";
-}
-
-/** `X-Amz-Target` names an operation this endpoint does not serve. */
-export class UnknownOperationError extends StepFunctionsApiError {
-  readonly type = "UnknownOperationException";
-}
-
 /**
  * An error raised inside an execution. aws-local-stepfunctions matches `Retry`/`Catch`
  * `ErrorEquals` against `name` and reports `message` as the `Cause`, so both carry AWS's values.

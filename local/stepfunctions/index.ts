@@ -7,10 +7,10 @@
  * and are gone after `close()` or a restart.
  */
 import { operations } from "./api.ts";
-import type { TimeScales } from "./definition.ts";
+import type { JsonObject, TimeScales } from "./definition.ts";
 import { StepFunctionsEngine, type ExecutionRecord, type StepFunctionsChange } from "./engine.ts";
-import { InvalidScaleError, UnknownOperationError } from "./errors.ts";
-import { serveJsonApi } from "./http.ts";
+import { serveAwsJson } from "../aws-json.ts";
+import { InvalidScaleError } from "./errors.ts";
 import { toJson } from "./json.ts";
 import type { ExecutionStatus } from "./history.ts";
 import type { StateMachineDeclaration } from "./machines.ts";
@@ -94,10 +94,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     scope: { region: options.region ?? "us-east-1", accountId: options.accountId ?? "000000000000" },
     scales: timeScales(options),
   });
-  const server = await serveJsonApi(options.host ?? "127.0.0.1", options.port ?? 0, TARGET_PREFIX, (operation, request) => {
-    if (!Object.hasOwn(operations, operation)) throw new UnknownOperationError(`Operation not supported: ${operation}`);
-    return operations[operation]!(engine, request);
-  });
+  const bound = Object.fromEntries(Object.entries(operations).map(([name, operation]) => [name, (request: JsonObject) => operation(engine, request)]));
+  const server = await serveAwsJson(TARGET_PREFIX, bound, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, contentType: "application/x-amz-json-1.0" });
   return {
     endpoint: server.endpoint,
     close: async () => {
