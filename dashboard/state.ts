@@ -3,12 +3,11 @@
  * ledger, the outbox, workflow executions and waiting task tokens. Storage is read with the real
  * AWS SDK from the local DynamoDB; everything else comes from the runtime's engines.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { PurchaseRecord } from "../functions/loyalty/ledger.ts";
 import { dlqListing } from "../local/admin.ts";
 import type { Runtime } from "../local/runtime.ts";
-import { loyaltySnapshot } from "../local/state.ts";
+import { localDynamoClient, loyaltySnapshot } from "../local/state.ts";
 import type { ExecutionRecord } from "../local/stepfunctions/index.ts";
 import { litEdges } from "./asl.ts";
 import { moneyText, summarizeText } from "./events.ts";
@@ -48,9 +47,7 @@ export class StateReader {
     /** State machine name -> its drawn ASL, to light the path of each execution. */
     private readonly graphs: Readonly<Record<string, Graph>>,
   ) {
-    this.client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
-    );
+    this.client = localDynamoClient(runtime);
   }
 
   private async scan(input: ScanCommandInput): Promise<Record<string, any>[]> {
@@ -63,7 +60,7 @@ export class StateReader {
   async read(eventTypes: ReadonlyMap<string, string>): Promise<DashboardState> {
     const { runtime } = this;
     const [loyalty, notices, claims, profiles, emails] = await Promise.all([
-      loyaltySnapshot(runtime),
+      loyaltySnapshot(runtime, this.client),
       this.scan({ TableName: runtime.tableNames.notifications, FilterExpression: "#status = :sent", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":sent": "sent" } }),
       this.scan({ TableName: runtime.tableNames.loyalty, FilterExpression: "begins_with(pk, :engagement) AND begins_with(sk, :email)", ExpressionAttributeValues: { ":engagement": "ENGAGEMENT#", ":email": "EMAIL#" } }),
       this.scan({ TableName: runtime.tableNames.profiles }),

@@ -12,11 +12,16 @@ export interface LoyaltySnapshot {
   readonly purchases: PurchaseRecord[];
 }
 
-/** Every balance and ledger entry in the loyalty table. */
-export async function loyaltySnapshot(runtime: Runtime): Promise<LoyaltySnapshot> {
-  const client = DynamoDBDocumentClient.from(
+/** A document client for the runtime's DynamoDB, for readers that poll it. */
+export function localDynamoClient(runtime: Runtime): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
   );
+}
+
+/** Every balance and ledger entry in the loyalty table, read with `reader` or a client of its own. */
+export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumentClient): Promise<LoyaltySnapshot> {
+  const client = reader ?? localDynamoClient(runtime);
   const customers: BalanceRecord[] = [];
   const purchases: PurchaseRecord[] = [];
   try {
@@ -27,7 +32,7 @@ export async function loyaltySnapshot(runtime: Runtime): Promise<LoyaltySnapshot
       }
     }
   } finally {
-    client.destroy();
+    if (!reader) client.destroy();
   }
   customers.sort((a, b) => a.customerId.localeCompare(b.customerId));
   return { customers, purchases };

@@ -4,14 +4,13 @@
  * SDK and the runtime's journal, and lists every difference from the oracle's expected state.
  */
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { QueueName } from "../../events/rules.ts";
 import { getProfile, putProfile } from "../../functions/common/profiles.ts";
 import type { DlqMessage } from "../../local/sqs.ts";
 import type { Runtime } from "../../local/runtime.ts";
-import { loyaltySnapshot } from "../../local/state.ts";
+import { localDynamoClient, loyaltySnapshot } from "../../local/state.ts";
 import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
 import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
 
@@ -246,9 +245,7 @@ export interface LiveClaim {
 
 /** Sends the notifications table holds as claimed and not done (after a kill). */
 export async function liveClaims(runtime: Runtime): Promise<LiveClaim[]> {
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
-  );
+  const client = localDynamoClient(runtime);
   const claims: LiveClaim[] = [];
   try {
     for await (const page of paginateScan({ client }, { TableName: runtime.tableNames.notifications })) {
