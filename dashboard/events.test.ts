@@ -101,6 +101,17 @@ describe("EventIndex", () => {
     expect(row.error).toBeUndefined();
   });
 
+  it("marks an event discarded from a DLQ, not as still in it", () => {
+    const { index } = fold([
+      accepted("e-1", ["LoyaltyAccrual"]),
+      { kind: "consumer.attempt", queue: "loyalty", messageId: "m", eventId: "e-1", receiveCount: 5, outcome: "failed", error: "PoisonRecordError: no" },
+      { kind: "queue.dlq", queue: "loyalty", messageId: "m", eventId: "e-1", error: "PoisonRecordError: no" },
+      { kind: "queue.discard", queue: "loyalty", messageId: "m" },
+    ]);
+
+    expect(index.row("e-1")).toMatchObject({ status: "discarded", destinations: [expect.objectContaining({ state: "discarded" })] });
+  });
+
   it("keeps the last error while an event is not done", () => {
     const { index } = fold([
       accepted("e-1", ["LoyaltyAccrual"]),

@@ -92,7 +92,7 @@ export function summarizeText(json: string | undefined, fallbackType = "(unreada
 /** The journal entries that belong to one event, from the bus's answer to its DLQ moves. */
 export type EventEntry = Extract<
   Recorded,
-  { kind: "bus.accepted" | "bus.rejected" | "target.delivered" | "target.failed" | "target.dlq" | "consumer.attempt" | "queue.dlq" | "queue.redrive" }
+  { kind: "bus.accepted" | "bus.rejected" | "target.delivered" | "target.failed" | "target.dlq" | "consumer.attempt" | "queue.dlq" | "queue.redrive" | "queue.discard" }
 >;
 
 /** How the bus answered: every tracked event starts with one of these. */
@@ -124,6 +124,7 @@ function queueState(entries: readonly EventEntry[], delivered: boolean, failedDe
       state = entry.outcome === "succeeded" ? "consumed" : "retrying";
     } else if (entry.kind === "queue.dlq") state = "dlq";
     else if (entry.kind === "queue.redrive") state = "redriven";
+    else if (entry.kind === "queue.discard") state = "discarded";
   }
   return { state, attempts };
 }
@@ -137,10 +138,11 @@ const STATUS_BY_STATE: Readonly<Record<DestinationState, EventStatus>> = {
   delivered: "done",
   dlq: "dlq",
   "target-dlq": "dlq",
+  discarded: "discarded",
 };
 
 /** The worst destination decides: a DLQ anywhere outranks a retry, which outranks work in flight. */
-const STATUS_RANK: readonly EventStatus[] = ["done", "in-flight", "retrying", "dlq"];
+const STATUS_RANK: readonly EventStatus[] = ["done", "in-flight", "retrying", "discarded", "dlq"];
 
 /**
  * Every event the bus answered, folded from journal entries as they come. Consumer-side entries
@@ -173,7 +175,8 @@ export class EventIndex {
       case "queue.dlq":
         if (entry.eventId) this.eventByMessage.set(entry.messageId, entry.eventId);
         return entry.eventId ? this.append(entry.eventId, entry) : undefined;
-      case "queue.redrive": {
+      case "queue.redrive":
+      case "queue.discard": {
         const eventId = this.eventByMessage.get(entry.messageId);
         return eventId ? this.append(eventId, entry) : undefined;
       }
@@ -324,6 +327,8 @@ export function timeline(entries: readonly EventEntry[]): TimelineItem[] {
         return { at, stage: "dlq", title: `Moved to the ${entry.queue} DLQ`, detail: entry.error, tone: "bad" };
       case "queue.redrive":
         return { at, stage: "dlq", title: `Redriven from the ${entry.queue} DLQ`, tone: "info" };
+      case "queue.discard":
+        return { at, stage: "dlq", title: `Discarded from the ${entry.queue} DLQ`, tone: "bad" };
     }
   });
 }

@@ -5,10 +5,10 @@
  */
 
 /** Where one event stands, as a whole. */
-export type EventStatus = "rejected" | "unmatched" | "in-flight" | "retrying" | "dlq" | "done";
+export type EventStatus = "rejected" | "unmatched" | "in-flight" | "retrying" | "dlq" | "discarded" | "done";
 
 /** Where one event stands at one target of one of its rules. */
-export type DestinationState = "pending" | "queued" | "retrying" | "consumed" | "dlq" | "redriven" | "delivered" | "target-dlq";
+export type DestinationState = "pending" | "queued" | "retrying" | "consumed" | "dlq" | "redriven" | "discarded" | "delivered" | "target-dlq";
 
 export interface Destination {
   /** The rules that sent the event here (several rules may share a target). */

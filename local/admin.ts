@@ -4,6 +4,7 @@
  * tokens, status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { QueueName } from "../events/rules.ts";
 import { readBody } from "./aws-json.ts";
 import { queueStatus, type Runtime } from "./runtime.ts";
 import { StepFunctionsApiError } from "./stepfunctions/index.ts";
@@ -80,9 +81,9 @@ export function adminRoute(runtime: Runtime, hooks: AdminHooks = {}) {
         case "POST /dlq/discard": {
           const body = await jsonBody(req);
           const queue = String(body.queue ?? "");
+          if (!runtime.mappings.has(queue as QueueName)) throw new AdminRequestError(`no queue named "${queue}" (queues: ${[...runtime.mappings.keys()].join(", ")})`);
           const ids = Array.isArray(body.messageIds) ? body.messageIds.map(String) : undefined;
-          const done = path.endsWith("redrive") ? await runtime.sqs.redrive(queue, ids) : await runtime.sqs.discard(queue, ids);
-          for (const messageId of done) if (path.endsWith("redrive")) runtime.journal.record({ kind: "queue.redrive", queue, messageId });
+          const done = path.endsWith("redrive") ? await runtime.redriveDlq(queue as QueueName, ids) : await runtime.discardDlq(queue as QueueName, ids);
           return json(res, 200, { queue, messageIds: done });
         }
         case "POST /tasks/success": {
@@ -106,7 +107,7 @@ export function adminRoute(runtime: Runtime, hooks: AdminHooks = {}) {
           return json(res, 404, { error: `unknown admin endpoint ${req.method} ${url.pathname}` });
       }
     } catch (error) {
-      const status = error instanceof AdminRequestError || /no queue named/.test((error as Error).message) ? 400 : 500;
+      const status = error instanceof AdminRequestError ? 400 : 500;
       return json(res, status, { error: (error as Error).message });
     }
   };

@@ -31,6 +31,7 @@ export type JournalEntry =
     }
   | { kind: "queue.dlq"; queue: string; messageId: string; eventId?: string | undefined; stripeEventId?: string | undefined; error?: string | undefined }
   | { kind: "queue.redrive"; queue: string; messageId: string }
+  | { kind: "queue.discard"; queue: string; messageId: string }
   | { kind: "effect.email"; to: string[]; subject: string }
   | { kind: "effect.push"; targetArn: string; title?: string | undefined; status: "delivered" | "endpoint-disabled" }
   | { kind: "workflow.started"; executionArn: string; stateMachine: string; name: string }

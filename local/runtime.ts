@@ -366,6 +366,20 @@ export class Runtime {
     return results;
   }
 
+  /** Moves DLQ messages (all, or the given ids) back to their queue, journaled; returns the ids moved. */
+  async redriveDlq(queue: QueueName, messageIds?: readonly string[]): Promise<string[]> {
+    const moved = await this.sqs.redrive(queue, messageIds);
+    for (const messageId of moved) this.journal.record({ kind: "queue.redrive", queue, messageId });
+    return moved;
+  }
+
+  /** Deletes DLQ messages (all, or the given ids) for good, journaled; returns the ids deleted. */
+  async discardDlq(queue: QueueName, messageIds?: readonly string[]): Promise<string[]> {
+    const deleted = await this.sqs.discard(queue, messageIds);
+    for (const messageId of deleted) this.journal.record({ kind: "queue.discard", queue, messageId });
+    return deleted;
+  }
+
   /** True when no event is being delivered, no message is queued or in flight, and no batch runs. */
   isQuiet(): boolean {
     if (this.bus.busy) return false;

@@ -138,7 +138,9 @@ describe("the pipeline on the local runtime", () => {
     const attempts = runtime.journal.list("consumer.attempt").filter((a) => a.stripeEventId === "evt_poison_mismatch");
     expect(attempts.map((a) => a.receiveCount)).toEqual([1, 2, 3, 4, 5]);
     expect(runtime.sqs.dlqMessages("notifications").map((m) => JSON.parse(m.body).detail.id)).toContain("evt_poison_mismatch");
-    await runtime.sqs.discard("notifications");
+    const discarded = await runtime.discardDlq("notifications");
+    expect(runtime.journal.list("queue.discard").map((entry) => entry.messageId)).toEqual(discarded);
+    expect(runtime.sqs.dlqMessages("notifications")).toEqual([]);
   });
 
   it("retries through SES throttling, parks the record in the DLQ, and a redrive sends it exactly once", async () => {
@@ -152,7 +154,7 @@ describe("the pipeline on the local runtime", () => {
     await runtime.waitForQuiet(60_000);
     const parked = runtime.sqs.dlqMessages("notifications");
     runtime.faults.ses.set(undefined);
-    await runtime.sqs.redrive("notifications");
+    await runtime.redriveDlq("notifications");
     await runtime.waitForQuiet(30_000);
 
     expect(parked).toHaveLength(1);

@@ -142,7 +142,7 @@ export async function settle(runtime: Runtime, log: SendLog, keep: (message: Dlq
     let moved = 0;
     for (const queue of QUEUES) {
       const ids = runtime.sqs.dlqMessages(queue).filter((message) => !keep(message)).map((message) => message.messageId);
-      if (ids.length > 0) moved += (await runtime.sqs.redrive(queue, ids)).length;
+      if (ids.length > 0) moved += (await runtime.redriveDlq(queue, ids)).length;
     }
     log.redriven += moved;
     if (moved === 0) return;

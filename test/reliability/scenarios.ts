@@ -264,7 +264,7 @@ export async function consumerCrashes(events = 300, seed = 11): Promise<Scenario
         if (!perMessage.every((counts) => counts === full)) checks.push(`poison attempts per message: ${JSON.stringify([...new Set(perMessage)])}, expected ${full}`);
         // The fix: the consumer stops failing; the operator redrives the DLQ.
         runtime.faults.consumers.set(undefined);
-        log.redriven += (await runtime.sqs.redrive("loyalty")).length;
+        log.redriven += (await runtime.redriveDlq("loyalty")).length;
         await runtime.waitForQuiet(60_000);
       },
     });
@@ -580,7 +580,7 @@ export async function load(events: number, seed = 41): Promise<ScenarioResult> {
         faultsOff(runtime);
         runtime.faults.consumers.set(undefined);
         const poison = runtime.sqs.dlqMessages("loyalty").filter((message) => plan.poison.has(stripeIdOf(message.body) ?? ""));
-        log.redriven += (await runtime.sqs.redrive("loyalty", poison.map((message) => message.messageId))).length;
+        log.redriven += (await runtime.redriveDlq("loyalty", poison.map((message) => message.messageId))).length;
         await runtime.waitForQuiet(300_000);
       },
     });

@@ -17,6 +17,7 @@ const STATUS: Readonly<Record<EventStatus, { label: string; tone: string }>> = {
   "in-flight": { label: "In flight", tone: "info" },
   retrying: { label: "Retrying", tone: "warn" },
   dlq: { label: "In DLQ", tone: "bad" },
+  discarded: { label: "Discarded", tone: "muted" },
   done: { label: "Done", tone: "good" },
 };
 
@@ -24,6 +25,7 @@ const DESTINATION_TONE: Readonly<Record<Destination["state"], string>> = {
   pending: "info",
   queued: "info",
   redriven: "info",
+  discarded: "muted",
   delivered: "good",
   consumed: "good",
   retrying: "warn",
