@@ -222,7 +222,8 @@ export class Runtime {
 
   /** Invokes a function by name or ARN (Step Functions tasks, scheduled functions). */
   async invokeByArn(arnOrName: string, payload: unknown): Promise<unknown> {
-    const name = arnOrName.split(":").pop() ?? arnOrName;
+    // `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`, or the bare name.
+    const name = arnOrName.includes(":function:") ? arnOrName.split(":function:")[1]!.split(":")[0]! : arnOrName;
     const fn = this.functions.get(name);
     if (!fn) throw Object.assign(new Error(`Function not found: ${arnOrName}`), { name: "ResourceNotFoundException" });
     const invocation = await this.lambda.invoke(fn, payload);
