@@ -1,14 +1,10 @@
 /**
  * The Lambda event source mapping for SQS, emulated: long-polls a queue, hands the unmodified
  * handler real SQS-shaped batches (batch size, batching window, maximum concurrency), deletes what
- * succeeded, and leaves failures to reappear after the visibility timeout — as AWS does.
+ * succeeded, and leaves failures to reappear after the visibility timeout — as AWS does. It calls
+ * the local SQS engine's operations directly (same inputs and answers as the SQS API, no HTTP hop).
  */
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-} from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { ConsumerDeclaration } from "../events/rules.ts";
 import { onRecordFailure } from "../functions/common/batch.ts";
@@ -137,6 +133,7 @@ export interface EventSourceMappingOptions {
 /** One queue -> one function, polling until stopped. */
 export class EventSourceMapping {
   private running = false;
+  private stopping = new AbortController();
   private workers: Promise<void>[] = [];
   private inFlightBatches = 0;
   private readonly lastError = new Map<string, string>();
@@ -152,12 +149,14 @@ export class EventSourceMapping {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     const concurrency = Math.max(1, this.options.consumer.maximumConcurrency);
     this.workers = Array.from({ length: concurrency }, () => this.work());
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     await Promise.all(this.workers);
     this.unsubscribe();
   }
@@ -169,7 +168,8 @@ export class EventSourceMapping {
 
   /** The last error seen for a message, kept so DLQ listings can say why it is there. */
   errorFor(messageId: string): string | undefined {
-    return this.lastError.get(messageId);
+    const { sqs, queue } = this.options;
+    return this.lastError.get(messageId) ?? sqs.noteOf(queue.dlqName, messageId) ?? sqs.noteOf(queue.physicalName, messageId);
   }
 
   /** The last error polling the queue raised (the queue service stopping, say), for status output. */
@@ -196,16 +196,17 @@ export class EventSourceMapping {
     const batch: Message[] = [];
     while (this.running && batch.length < consumer.batchSize) {
       const waitSeconds = batch.length === 0 ? 1 : Math.min(1, Math.max(0, Math.ceil((deadline - Date.now()) / 1000)));
-      const { Messages = [] } = await sqs.client.send(
-        new ReceiveMessageCommand({
+      const { Messages = [] } = await sqs.engine.ReceiveMessage(
+        {
           QueueUrl: queue.url,
           MaxNumberOfMessages: Math.min(10, consumer.batchSize - batch.length),
           WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ["All"],
           MessageAttributeNames: ["All"],
-        }),
+        },
+        sqs.context(this.stopping.signal),
       );
-      batch.push(...Messages);
+      batch.push(...(Messages as Message[]));
       // An empty long poll ends the round, so the caller can look at the DLQ and stop promptly.
       if (batch.length === 0 || Messages.length === 0 || Date.now() >= deadline) break;
     }
@@ -242,7 +243,11 @@ export class EventSourceMapping {
         const ok = !failed.has(record.messageId);
         const outcome = ok ? "succeeded" : invocation.ok ? (problem ? "batch-failed" : "failed") : invocation.timedOut ? "timed-out" : "batch-failed";
         const error = ok ? undefined : (this.lastError.get(record.messageId) ?? problem);
-        if (error) this.lastError.set(record.messageId, error);
+        if (error) {
+          this.lastError.set(record.messageId, error);
+          // Kept with the message, so `dlq list` still says why after a restart.
+          sqs.note(queue.physicalName, record.messageId, error);
+        }
         journal.record({
           kind: "consumer.attempt",
           queue: queue.name,
@@ -255,24 +260,20 @@ export class EventSourceMapping {
       }
       const retried = records.filter((record) => failed.has(record.messageId));
       for (let i = 0; i < succeeded.length; i += 10) {
-        await sqs.client.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queue.url,
-            Entries: succeeded.slice(i, i + 10).map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-          }),
-        );
+        await sqs.engine.DeleteMessageBatch({
+          QueueUrl: queue.url,
+          Entries: succeeded.slice(i, i + 10).map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        });
       }
       for (let i = 0; i < retried.length; i += 10) {
-        await sqs.client.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queue.url,
-            Entries: retried.slice(i, i + 10).map((record, index) => ({
-              Id: String(index),
-              ReceiptHandle: record.receiptHandle,
-              VisibilityTimeout: this.options.retryAfterSeconds,
-            })),
-          }),
-        );
+        await sqs.engine.ChangeMessageVisibilityBatch({
+          QueueUrl: queue.url,
+          Entries: retried.slice(i, i + 10).map((record, index) => ({
+            Id: String(index),
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: this.options.retryAfterSeconds,
+          })),
+        });
       }
     } finally {
       this.inFlightBatches--;
@@ -295,7 +296,7 @@ export class EventSourceMapping {
         queue: queue.name,
         messageId: message.messageId,
         ...eventIds(message.body),
-        error: this.lastError.get(message.messageId),
+        error: this.lastError.get(message.messageId) ?? message.error,
       });
     }
   }

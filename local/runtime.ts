@@ -6,7 +6,6 @@
  * through `AWS_ENDPOINT_URL_<SERVICE>`, and runs the unmodified handlers.
  */
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -140,7 +139,14 @@ export class Runtime {
     this.ses = new LocalSes({ journal: this.journal, faults: this.faults.ses, host });
     this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
     await Promise.all([this.ses.start(), this.sns.start()]);
-    this.sqs = await LocalSqs.start({ host, region: this.region, prefix: this.prefix, timeScale });
+    this.sqs = await LocalSqs.start({
+      host,
+      region: this.region,
+      accountId: this.accountId,
+      prefix: this.prefix,
+      timeScale,
+      ...(dataDir ? { dataDir: join(dataDir, "sqs") } : {}),
+    });
 
     this.registerFunctions();
     this.sfn = await startLocalStepFunctions({
@@ -171,6 +177,8 @@ export class Runtime {
       retryTimeScale: timeScale,
     });
 
+    // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
+    await this.sqs.engine.durable();
     await this.startGateway(host);
     this.endpoints = {
       gateway: this.gatewayUrl,
@@ -249,24 +257,18 @@ export class Runtime {
   private bindTarget(rule: RuleDeclaration): RuleTargetBinding {
     const dlq = this.sqs.createPlainQueue(`${rule.name}-target-dlq`);
     const deadLetter: RuleTargetBinding["deadLetter"] = async (eventJson, error, ruleArn) => {
-      await this.sqs.client.send(
-        new SendMessageCommand({
-          QueueUrl: dlq.url,
-          MessageBody: eventJson,
-          MessageAttributes: {
-            RULE_ARN: { DataType: "String", StringValue: ruleArn },
-            ERROR_CODE: { DataType: "String", StringValue: error.name },
-            ERROR_MESSAGE: { DataType: "String", StringValue: error.message.slice(0, 256) },
-          },
-        }),
-      );
+      await this.sqs.send(dlq.url, eventJson, {
+        RULE_ARN: { DataType: "String", StringValue: ruleArn },
+        ERROR_CODE: { DataType: "String", StringValue: error.name || "Error" },
+        ERROR_MESSAGE: { DataType: "String", StringValue: error.message.slice(0, 256) || "(no message)" },
+      });
     };
     if ("queue" in rule.target) {
       const queue = this.sqs.queue(rule.target.queue);
       return {
         arn: queue.arn,
         deliver: async (eventJson) => {
-          await this.sqs.client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: eventJson }));
+          await this.sqs.send(queue.url, eventJson);
         },
         deadLetter,
       };

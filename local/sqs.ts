@@ -1,17 +1,20 @@
 /**
- * Queues with SQS semantics (fauxqs, spoken to over the SQS JSON protocol with the real SDK):
- * every declared queue gets a DLQ and a redrive policy, exactly as the stacks create them.
+ * The local SQS service: paybus's own engine (`local/sqs/`), durable in the runtime's data
+ * directory, served on loopback in the JSON and query protocols. Every declared queue gets a DLQ
+ * and a redrive policy, exactly as the stacks create them. The runtime itself (bus deliveries, the
+ * event source mappings, DLQ redrive/discard) calls the engine directly; clients use HTTP.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-  type Message,
-} from "@aws-sdk/client-sqs";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { QueueDeclaration } from "../events/rules.ts";
+import { close, listen } from "./aws-json.ts";
+import { SqsEngine, type RequestContext } from "./sqs/engine.ts";
+import { handleSqs } from "./sqs/protocol.ts";
+import type { QueueState } from "./sqs/queue.ts";
+import { FileStore, MemoryStore, type SqsStore } from "./sqs/store.ts";
+import type { MessageAttributeValue } from "./sqs/validate.ts";
+
+export { sqsProtocolOf } from "./sqs/protocol.ts";
 
 export interface QueueHandle {
   readonly name: string;
@@ -33,6 +36,19 @@ export interface DlqMessage {
   readonly messageId: string;
   readonly body: string;
   readonly receiveCount: number;
+  /** Why a consumer last failed it, kept with the message across restarts. */
+  readonly error?: string;
+}
+
+export interface LocalSqsOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly prefix?: string;
+  readonly timeScale?: number;
+  readonly region: string;
+  readonly accountId?: string;
+  /** Directory of the durable log; in memory when absent. */
+  readonly dataDir?: string;
 }
 
 /** The local SQS service, its queues and the DLQ operations the CLI and dashboard need. */
@@ -40,23 +56,44 @@ export class LocalSqs {
   readonly queues = new Map<string, QueueHandle>();
 
   private constructor(
-    private readonly server: FauxqsServer,
+    readonly engine: SqsEngine,
+    private readonly store: SqsStore,
+    private readonly server: Server,
     readonly client: SQSClient,
     readonly endpoint: string,
     private readonly prefix: string,
     private readonly timeScale: number,
   ) {}
 
-  static async start(options: { host?: string; port?: number; prefix?: string; timeScale?: number; region: string }): Promise<LocalSqs> {
+  static async start(options: LocalSqsOptions): Promise<LocalSqs> {
     const host = options.host ?? "127.0.0.1";
-    const server = await startFauxqs({ port: options.port ?? 0, host, logger: false, defaultRegion: options.region });
-    const endpoint = `http://${host}:${server.port}`;
-    const client = new SQSClient({
-      endpoint,
-      region: options.region,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-    return new LocalSqs(server, client, endpoint, options.prefix ?? "paybus", options.timeScale ?? 1);
+    let engine: SqsEngine | undefined;
+    const engineOptions = { region: options.region, accountId: options.accountId ?? "000000000000" };
+    let store: SqsStore;
+    if (options.dataDir) {
+      const opened = await FileStore.open(options.dataDir, () => engine!.snapshot());
+      store = opened.store;
+      engine = new SqsEngine({ ...engineOptions, store });
+      engine.restore(opened.recovered.snapshot, opened.recovered.records);
+    } else {
+      store = new MemoryStore();
+      engine = new SqsEngine({ ...engineOptions, store });
+    }
+    let endpoint = "";
+    const server = createServer((req, res) => void handleSqs(engine!, req, res, endpoint));
+    try {
+      endpoint = await listen(server, host, options.port ?? 0);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    const client = new SQSClient({ endpoint, region: options.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    return new LocalSqs(engine, store, server, client, endpoint, options.prefix ?? "paybus", options.timeScale ?? 1);
+  }
+
+  /** Answers an SQS request that arrived elsewhere (the gateway), with queue URLs on its Host. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return handleSqs(this.engine, req, res, this.endpoint);
   }
 
   /**
@@ -68,38 +105,38 @@ export class LocalSqs {
     return Math.max(1, Math.round(seconds * this.timeScale));
   }
 
-  /** Creates a queue and its DLQ (idempotent), with the declaration's settings. */
+  private handleFor(name: string): { url: string; arn: string } {
+    return { url: this.engine.url(this.endpoint, name), arn: this.engine.arn(name) };
+  }
+
+  /**
+   * Creates a queue and its DLQ (or brings them, kept from a previous run, to the declaration's
+   * settings). Messages a previous process left in flight come back within the scaled visibility
+   * timeout: the in-process consumers that held them died with that process.
+   */
   createQueue(name: string, declaration: Pick<QueueDeclaration, "visibilityTimeoutSeconds" | "retentionSeconds" | "maxReceiveCount">): QueueHandle {
     const physical = `${this.prefix}-${name}`;
-    const dlq = this.server.createQueue(`${physical}-dlq`, {
-      attributes: { MessageRetentionPeriod: String(14 * 86_400) },
+    const dlqName = `${physical}-dlq`;
+    const dlq = this.handleFor(dlqName);
+    this.engine.ensureQueue(dlqName, { MessageRetentionPeriod: String(14 * 86_400) });
+    this.engine.ensureQueue(physical, {
+      VisibilityTimeout: String(declaration.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(declaration.retentionSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: declaration.maxReceiveCount }),
     });
-    const queue = this.server.createQueue(physical, {
-      attributes: {
-        VisibilityTimeout: String(declaration.visibilityTimeoutSeconds),
-        MessageRetentionPeriod: String(declaration.retentionSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: declaration.maxReceiveCount }),
-      },
-    });
-    const handle: QueueHandle = {
-      name,
-      physicalName: physical,
-      url: queue.queueUrl,
-      arn: queue.queueArn,
-      dlqName: dlq.queueName,
-      dlqUrl: dlq.queueUrl,
-      dlqArn: dlq.queueArn,
-    };
+    this.engine.capInFlight(physical, this.scaled(declaration.visibilityTimeoutSeconds));
+    this.engine.capInFlight(dlqName, this.scaled(30));
+    const queue = this.handleFor(physical);
+    const handle: QueueHandle = { name, physicalName: physical, url: queue.url, arn: queue.arn, dlqName, dlqUrl: dlq.url, dlqArn: dlq.arn };
     this.queues.set(name, handle);
     return handle;
   }
 
   /** Creates a plain queue without a DLQ (used for EventBridge target DLQs). */
   createPlainQueue(name: string): { url: string; arn: string } {
-    const queue = this.server.createQueue(`${this.prefix}-${name}`, {
-      attributes: { MessageRetentionPeriod: String(14 * 86_400) },
-    });
-    return { url: queue.queueUrl, arn: queue.queueArn };
+    const physical = `${this.prefix}-${name}`;
+    this.engine.ensureQueue(physical, { MessageRetentionPeriod: String(14 * 86_400) });
+    return this.handleFor(physical);
   }
 
   queue(name: string): QueueHandle {
@@ -108,14 +145,36 @@ export class LocalSqs {
     return handle;
   }
 
+  private state(physicalName: string): QueueState | undefined {
+    const q = this.engine.queueNamed(physicalName);
+    q?.promote(Date.now());
+    return q;
+  }
+
   depth(physicalName: string): QueueDepth {
-    const inspected = this.server.inspectQueue(physicalName);
-    if (!inspected) return { ready: 0, inFlight: 0, delayed: 0 };
-    return {
-      ready: inspected.messages.ready.length,
-      inFlight: inspected.messages.inflight.length,
-      delayed: inspected.messages.delayed.length,
-    };
+    const q = this.state(physicalName);
+    return q ? { ready: q.visibleCount, inFlight: q.inFlight, delayed: q.delayed } : { ready: 0, inFlight: 0, delayed: 0 };
+  }
+
+  /** Sends a message (durable when the promise resolves), as a producer in this process would. */
+  async send(url: string, body: string, messageAttributes?: Record<string, MessageAttributeValue>): Promise<string> {
+    const answer = await this.engine.SendMessage({ QueueUrl: url, MessageBody: body, ...(messageAttributes ? { MessageAttributes: messageAttributes } : {}) }, this.context());
+    return answer.MessageId!;
+  }
+
+  /** The context of a request made by the runtime itself. */
+  context(signal?: AbortSignal): RequestContext {
+    return { origin: this.endpoint, sender: "paybus-local", ...(signal ? { signal } : {}) };
+  }
+
+  /** Keeps why a consumer failed a message with it (persisted; moves to the DLQ with it). */
+  note(physicalName: string, messageId: string, error: string): void {
+    this.engine.note(physicalName, messageId, error);
+  }
+
+  /** The note kept with a message (see {@link note}), if it is still in that queue. */
+  noteOf(physicalName: string, messageId: string): string | undefined {
+    return this.engine.queueNamed(physicalName)?.messages.get(messageId)?.note;
   }
 
   /** The messages in a queue's DLQ, without receiving them. */
@@ -123,68 +182,46 @@ export class LocalSqs {
     return this.peek(this.queue(name).dlqName);
   }
 
-  /** The messages in any queue, without receiving them. */
+  /** The messages in any queue (visible, in flight and delayed), without receiving them. */
   peek(physicalName: string): DlqMessage[] {
-    const inspected = this.server.inspectQueue(physicalName);
-    if (!inspected) return [];
-    const all = [...inspected.messages.ready, ...inspected.messages.inflight.map((entry) => entry.message)];
-    return all.map((message) => ({
-      messageId: message.messageId,
+    const q = this.state(physicalName);
+    return [...(q?.messages.values() ?? [])].map((message) => ({
+      messageId: message.id,
       body: message.body,
-      receiveCount: message.approximateReceiveCount,
+      receiveCount: message.receiveCount,
+      ...(message.note ? { error: message.note } : {}),
     }));
   }
 
   /**
    * Moves DLQ messages back to their source queue (all, or those with the given ids), as SQS's
-   * DLQ redrive does. Returns the ids moved.
+   * DLQ redrive does: they arrive as new messages. Returns the DLQ ids moved.
    */
   async redrive(name: string, messageIds?: readonly string[]): Promise<string[]> {
     const handle = this.queue(name);
-    return this.drainDlq(handle, messageIds, async (message) => {
-      await this.client.send(new SendMessageCommand({ QueueUrl: handle.url, MessageBody: message.Body ?? "" }));
-    });
+    const wanted = messageIds ? new Set(messageIds) : undefined;
+    const source = this.engine.queueNamed(handle.physicalName);
+    const dlq = this.engine.queueNamed(handle.dlqName);
+    if (!source || !dlq) return [];
+    const moved = this.engine.moveMessages(dlq, (message) => !wanted || wanted.has(message.id), () => source);
+    await this.engine.durable();
+    return moved;
   }
 
   /** Deletes DLQ messages for good (all, or those with the given ids). Returns the ids deleted. */
   async discard(name: string, messageIds?: readonly string[]): Promise<string[]> {
-    return this.drainDlq(this.queue(name), messageIds, async () => undefined);
-  }
-
-  private async drainDlq(
-    handle: QueueHandle,
-    messageIds: readonly string[] | undefined,
-    onMessage: (message: Message) => Promise<void>,
-  ): Promise<string[]> {
     const wanted = messageIds ? new Set(messageIds) : undefined;
-    const done: string[] = [];
-    const skipped: Message[] = [];
-    for (;;) {
-      const { Messages = [] } = await this.client.send(
-        new ReceiveMessageCommand({ QueueUrl: handle.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }),
-      );
-      if (Messages.length === 0) break;
-      for (const message of Messages) {
-        if (wanted && !wanted.has(message.MessageId ?? "")) {
-          skipped.push(message);
-          continue;
-        }
-        await onMessage(message);
-        await this.client.send(new DeleteMessageCommand({ QueueUrl: handle.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
-        done.push(message.MessageId ?? "");
-      }
-    }
-    // Messages we were not asked to move become visible again straight away.
-    await Promise.all(
-      skipped.map((message) =>
-        this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: handle.dlqUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
-      ),
-    );
-    return done;
+    const dlq = this.engine.queueNamed(this.queue(name).dlqName);
+    if (!dlq) return [];
+    const gone = this.engine.discardMessages(dlq, (message) => !wanted || wanted.has(message.id));
+    await this.engine.durable();
+    return gone;
   }
 
   async stop(): Promise<void> {
     this.client.destroy();
-    await this.server.stop();
+    await close(this.server);
+    this.engine.close();
+    await this.store.close();
   }
 }

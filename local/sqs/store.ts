@@ -1,0 +1,223 @@
+/**
+ * Durable storage for the local SQS: an fsync'd append-only log of every change, compacted into a
+ * snapshot.
+ *
+ * On disk (`<dir>/`):
+ * - `snapshot-<n>.json`: the whole state at one instant (queues, their attributes and every message
+ *   with its receive count, visibility deadline, receipt and DLQ source), written to a `.tmp` file,
+ *   fsync'd, then renamed, so it is either absent or complete;
+ * - `log-<n>.jsonl`: one JSON record per change made after snapshot `n` (send, receive, change of
+ *   visibility, delete, move to a DLQ, queue created/changed/deleted/purged, error note);
+ * - `secret`: the key that signs receipt handles, so handles stay valid across restarts.
+ *
+ * Group commit: changes are applied in memory and appended to a batch; `durable()` resolves once
+ * the batch holding them is written and `fdatasync`'d, and the engine answers only then (SendMessage
+ * is on disk before its answer). Every change made while one batch is being synced joins the next.
+ * Recovery loads the newest complete snapshot and replays its log; a torn last line (a `kill -9`
+ * in the middle of a write) was never acknowledged and is cut off. When the log outgrows the
+ * snapshot, the state is serialised (synchronously, so it holds exactly the changes made so far),
+ * written as snapshot `n+1`, and new changes go to `log-<n+1>`; the old files are then deleted.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Where records go; the engine does not know whether it is durable. */
+export interface SqsStore {
+  append(record: object): void;
+  /** Resolves when everything appended so far is durable. */
+  durable(): Promise<void>;
+  /** The key that signs receipt handles. */
+  readonly secret: Buffer;
+  close(): Promise<void>;
+}
+
+/** No disk: `paybus run`, tests, `dataDir: null`. */
+export class MemoryStore implements SqsStore {
+  readonly secret = randomBytes(32);
+  append(): void {}
+  durable(): Promise<void> {
+    return Promise.resolve();
+  }
+  async close(): Promise<void> {}
+}
+
+interface Batch {
+  lines: string[];
+  bytes: number;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A failure is reported to whoever awaits durable(); never an unhandled rejection.
+  done.catch(() => undefined);
+  return { lines: [], bytes: 0, done, resolve, reject };
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What recovery found: the snapshot (if any) and the records to replay after it. */
+export interface Recovered {
+  readonly snapshot: unknown;
+  readonly records: unknown[];
+}
+
+/** The append-only log with snapshots in `dir`. Open it with {@link FileStore.open}. */
+export class FileStore implements SqsStore {
+  private batch = newBatch();
+  private flushing: Promise<void> | undefined;
+  private logBytes = 0;
+  private snapshotBytes = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private generation: number,
+    private log: FileHandle,
+    readonly secret: Buffer,
+    private readonly snapshotOf: () => unknown,
+  ) {}
+
+  /**
+   * Opens (or creates) the store and returns what it holds. `snapshotOf` serialises the engine's
+   * whole state; it is called when the log is compacted.
+   */
+  static async open(dir: string, snapshotOf: () => unknown): Promise<{ store: FileStore; recovered: Recovered }> {
+    mkdirSync(dir, { recursive: true });
+    const secretFile = join(dir, "secret");
+    if (!existsSync(secretFile)) {
+      writeFileSync(secretFile, randomBytes(32), { mode: 0o600 });
+      fsyncDir(dir);
+    }
+    const secret = readFileSync(secretFile);
+    const files = readdirSync(dir);
+    for (const file of files) if (file.endsWith(".tmp")) unlinkSync(join(dir, file));
+    const generations = files.flatMap((file) => /^snapshot-(\d+)\.json$/.exec(file)?.[1] ?? []).map(Number);
+    const generation = generations.length > 0 ? Math.max(...generations) : 0;
+    const snapshotFile = join(dir, `snapshot-${generation}.json`);
+    const snapshot = existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, "utf8")) : undefined;
+    const logFile = join(dir, `log-${generation}.jsonl`);
+    const records: unknown[] = [];
+    if (existsSync(logFile)) {
+      const text = readFileSync(logFile, "utf8");
+      let end = 0;
+      for (let start = 0; start < text.length; ) {
+        const newline = text.indexOf("\n", start);
+        if (newline < 0) break; // torn last line: never acknowledged
+        const line = text.slice(start, newline);
+        try {
+          records.push(JSON.parse(line));
+        } catch {
+          break; // a torn write followed by nothing valid
+        }
+        start = newline + 1;
+        end = Buffer.byteLength(text.slice(0, start));
+      }
+      if (end < statSync(logFile).size) truncateSync(logFile, end);
+    }
+    // Files of older generations are left over when a crash hit the end of a compaction.
+    for (const file of files) {
+      const match = /^(?:snapshot|log)-(\d+)\.jsonl?$/.exec(file);
+      if (match && Number(match[1]) < generation) unlinkSync(join(dir, file));
+    }
+    const log = await open(logFile, "a");
+    const store = new FileStore(dir, generation, log, secret, snapshotOf);
+    store.logBytes = (await log.stat()).size;
+    store.snapshotBytes = existsSync(snapshotFile) ? statSync(snapshotFile).size : 0;
+    return { store, recovered: { snapshot, records } };
+  }
+
+  append(record: object): void {
+    if (this.closed) throw new Error("the SQS store is closed");
+    const line = `${JSON.stringify(record)}\n`;
+    this.batch.lines.push(line);
+    this.batch.bytes += line.length;
+  }
+
+  durable(): Promise<void> {
+    const waitFor = this.batch.lines.length > 0 ? this.batch.done : undefined;
+    this.kick();
+    return waitFor ?? this.flushing ?? Promise.resolve();
+  }
+
+  private kick(): void {
+    if (this.flushing || this.batch.lines.length === 0) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flushLoop())
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.batch.lines.length > 0 && !this.closed) this.kick();
+      });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.batch.lines.length > 0) {
+      if (this.logBytes > Math.max(8 * 1024 * 1024, 2 * this.snapshotBytes)) {
+        await this.compact();
+        continue;
+      }
+      const batch = this.batch;
+      this.batch = newBatch();
+      try {
+        const data = batch.lines.join("");
+        await this.log.write(data);
+        await this.log.datasync();
+        this.logBytes += Buffer.byteLength(data);
+        batch.resolve();
+      } catch (error) {
+        batch.reject(error as Error);
+      }
+    }
+  }
+
+  /** Writes snapshot n+1 of the state as it is now, then switches to log n+1. */
+  private async compact(): Promise<void> {
+    const carried = this.batch; // applied in memory, so inside the snapshot
+    this.batch = newBatch();
+    try {
+      const text = JSON.stringify(this.snapshotOf());
+      const next = this.generation + 1;
+      const tmp = join(this.dir, `snapshot-${next}.json.tmp`);
+      const file = await open(tmp, "w");
+      await file.write(text);
+      await file.sync();
+      await file.close();
+      renameSync(tmp, join(this.dir, `snapshot-${next}.json`));
+      const log = await open(join(this.dir, `log-${next}.jsonl`), "a");
+      fsyncDir(this.dir);
+      const old = this.generation;
+      await this.log.close();
+      this.log = log;
+      this.generation = next;
+      this.logBytes = 0;
+      this.snapshotBytes = Buffer.byteLength(text);
+      for (const stale of [`snapshot-${old}.json`, `log-${old}.jsonl`]) if (existsSync(join(this.dir, stale))) unlinkSync(join(this.dir, stale));
+      carried.resolve();
+    } catch (error) {
+      carried.reject(error as Error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.durable();
+    while (this.flushing) await this.flushing;
+    this.closed = true;
+    await this.log.close();
+  }
+}
