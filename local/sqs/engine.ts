@@ -519,29 +519,33 @@ export class SqsEngine {
     const systemNames = new Set<string>([...asList(input.AttributeNames, "AttributeNames"), ...asList(input.MessageSystemAttributeNames, "MessageSystemAttributeNames")]);
     const attributeNames = asList(input.MessageAttributeNames, "MessageAttributeNames");
     const deadline = this.now() + wait * 1000;
-    for (;;) {
-      const taken = this.take(q, max, visibility ?? Number(q.attributes.VisibilityTimeout ?? 30));
-      if (taken.length > 0) {
-        await this.store.durable();
-        return { Messages: taken.map((message) => this.render(q, message, systemNames, attributeNames)) };
-      }
-      const remaining = deadline - this.now();
-      if (remaining <= 0 || ctx.signal?.aborted || !this.queues.has(q.name)) {
-        await this.store.durable(); // moves to the DLQ made while looking
-        return {};
-      }
-      const change = q.changed();
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => change.cancel();
-      await Promise.race([
-        change.promise,
-        new Promise<void>((resolve) => {
+    let wake: (() => void) | undefined;
+    const onAbort = () => wake?.();
+    ctx.signal?.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        const taken = this.take(q, max, visibility ?? Number(q.attributes.VisibilityTimeout ?? 30));
+        if (taken.length > 0) {
+          await this.store.durable();
+          return { Messages: taken.map((message) => this.render(q, message, systemNames, attributeNames)) };
+        }
+        const remaining = deadline - this.now();
+        if (remaining <= 0 || ctx.signal?.aborted || !this.queues.has(q.name)) {
+          await this.store.durable(); // moves to the DLQ made while looking
+          return {};
+        }
+        const change = q.changed();
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          void change.promise.then(resolve);
           timer = setTimeout(resolve, remaining);
-          ctx.signal?.addEventListener("abort", () => resolve(), { once: true });
-        }),
-      ]);
-      clearTimeout(timer);
-      onAbort();
+        });
+        clearTimeout(timer);
+        change.cancel();
+      }
+    } finally {
+      ctx.signal?.removeEventListener("abort", onAbort);
     }
   }
 
