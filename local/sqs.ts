@@ -49,6 +49,8 @@ export interface LocalSqsOptions {
   readonly accountId?: string;
   /** Directory of the durable log; in memory when absent. */
   readonly dataDir?: string;
+  /** Log size that triggers a snapshot (default 8 MiB; tests make it small). */
+  readonly compactAfterBytes?: number;
 }
 
 /** The local SQS service, its queues and the DLQ operations the CLI and dashboard need. */
@@ -71,7 +73,7 @@ export class LocalSqs {
     const engineOptions = { region: options.region, accountId: options.accountId ?? "000000000000" };
     let store: SqsStore;
     if (options.dataDir) {
-      const opened = await FileStore.open(options.dataDir, () => engine!.snapshot());
+      const opened = await FileStore.open(options.dataDir, () => engine!.snapshot(), options);
       store = opened.store;
       engine = new SqsEngine({ ...engineOptions, store });
       engine.restore(opened.recovered.snapshot, opened.recovered.records);

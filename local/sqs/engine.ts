@@ -233,8 +233,8 @@ export class SqsEngine {
   }
 
   async CreateQueue(input: Input, ctx: RequestContext): Promise<{ QueueUrl: string }> {
-    const requested = checkQueueAttributes(input.Attributes, true);
     const name = checkQueueName(input.QueueName, (input.Attributes ?? {}) as Record<string, string>);
+    const requested = checkQueueAttributes(input.Attributes, true);
     const tags = this.checkTags(input.tags);
     const existing = this.queues.get(name);
     if (existing) {

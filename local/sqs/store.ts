@@ -92,13 +92,14 @@ export class FileStore implements SqsStore {
     private log: FileHandle,
     readonly secret: Buffer,
     private readonly snapshotOf: () => unknown,
+    private readonly compactAfterBytes: number,
   ) {}
 
   /**
    * Opens (or creates) the store and returns what it holds. `snapshotOf` serialises the engine's
    * whole state; it is called when the log is compacted.
    */
-  static async open(dir: string, snapshotOf: () => unknown): Promise<{ store: FileStore; recovered: Recovered }> {
+  static async open(dir: string, snapshotOf: () => unknown, options: { compactAfterBytes?: number } = {}): Promise<{ store: FileStore; recovered: Recovered }> {
     mkdirSync(dir, { recursive: true });
     const secretFile = join(dir, "secret");
     if (!existsSync(secretFile)) {
@@ -137,7 +138,7 @@ export class FileStore implements SqsStore {
       if (match && Number(match[1]) < generation) unlinkSync(join(dir, file));
     }
     const log = await open(logFile, "a");
-    const store = new FileStore(dir, generation, log, secret, snapshotOf);
+    const store = new FileStore(dir, generation, log, secret, snapshotOf, options.compactAfterBytes ?? 8 * 1024 * 1024);
     store.logBytes = (await log.stat()).size;
     store.snapshotBytes = existsSync(snapshotFile) ? statSync(snapshotFile).size : 0;
     return { store, recovered: { snapshot, records } };
@@ -168,7 +169,7 @@ export class FileStore implements SqsStore {
 
   private async flushLoop(): Promise<void> {
     while (this.batch.lines.length > 0) {
-      if (this.logBytes > Math.max(8 * 1024 * 1024, 2 * this.snapshotBytes)) {
+      if (this.logBytes > Math.max(this.compactAfterBytes, 2 * this.snapshotBytes)) {
         await this.compact();
         continue;
       }
