@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   notifications: () => import("./notifications.ts"),
   loyalty: () => import("./loyalty.ts"),
   pipeline: () => import("./pipeline.ts"),
+  sqs: () => import("./sqs.ts"),
   bundles: () => import("./bundles.ts"),
 };
 
