@@ -121,3 +121,18 @@ describe("the local SQS on a data directory", () => {
     expect(after).toEqual({ ready: 1, inFlight: 0, delayed: 0 });
   });
 });
+
+describe("one writer per data directory", () => {
+  it("refuses a second process on the same directory, and takes over after a kill -9", async () => {
+    const dataDir = tempDir();
+    const holder = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dataDir, "lock"), String(holder.pid));
+
+    await expect(LocalSqs.start({ region: "us-east-1", dataDir })).rejects.toMatchObject({ name: "SqsDataDirLockedError", message: expect.stringContaining(`pid ${holder.pid}`) });
+    holder.kill("SIGKILL");
+    await new Promise((resolve) => holder.once("exit", resolve));
+    const sqs = await LocalSqs.start({ region: "us-east-1", dataDir });
+    await sqs.stop();
+  });
+});

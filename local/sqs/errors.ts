@@ -29,11 +29,12 @@ const CATALOG: Record<string, Spelling> = {
   OverLimit: { query: "OverLimit", status: 403 },
   ResourceNotFoundException: { query: "ResourceNotFoundException", status: 404 },
   InternalFailure: { query: "InternalFailure", status: 500 },
+  AccessDenied: { query: "AccessDenied", status: 403 },
 };
 
 /** Shapes of the SQS model (a `__type` the SDK knows); the other codes are AWS's common errors. */
 const MODELLED = new Set([
-  ...Object.keys(CATALOG).filter((code) => code !== "InternalFailure"),
+  ...Object.keys(CATALOG).filter((code) => code !== "InternalFailure" && code !== "AccessDenied"),
   "ReceiptHandleIsInvalid",
   "InvalidAttributeName",
   "InvalidAttributeValue",

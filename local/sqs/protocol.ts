@@ -69,6 +69,24 @@ export function originOf(req: IncomingMessage, fallback: string): string {
   return typeof host === "string" && HOST.test(host) ? `http://${host}` : fallback;
 }
 
+const LOOPBACK_NAME = /^(?:localhost|[A-Za-z0-9-]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:127(?:\.\d{1,3}){3}\])$/i;
+
+/**
+ * Refuses what only a web page would send: a request carrying `Origin` or a cross-site
+ * `Sec-Fetch-Site` (SDKs and CLIs send neither), and a `Host` that is not a loopback name (DNS
+ * rebinding). Otherwise any page could post `Action=SendMessage` to the local SQS.
+ */
+function refuseWebPages(req: IncomingMessage, fallbackOrigin: string): void {
+  const site = req.headers["sec-fetch-site"];
+  if (req.headers.origin !== undefined || (typeof site === "string" && site !== "none")) {
+    throw new SqsError("AccessDenied", "The local SQS does not accept requests from web pages.");
+  }
+  const host = String(req.headers.host ?? "").replace(/:\d{1,5}$/, "");
+  if (host !== "" && !LOOPBACK_NAME.test(host) && host !== new URL(fallbackOrigin).hostname) {
+    throw new SqsError("AccessDenied", `The local SQS answers loopback names only, not "${host}".`);
+  }
+}
+
 async function run(engine: SqsEngine, operation: string, input: Record<string, unknown>, ctx: RequestContext): Promise<Record<string, unknown>> {
   if (OPERATIONS.has(operation)) return (await (engine as any)[operation](input, ctx)) as Record<string, unknown>;
   if (NOT_EMULATED.has(operation)) throw new SqsError("UnsupportedOperation", `${operation} is not implemented by the paybus local SQS.`);
@@ -93,6 +111,7 @@ export async function handleSqs(engine: SqsEngine, req: IncomingMessage, res: Se
       res.end(text);
     };
     try {
+      refuseWebPages(req, fallbackOrigin);
       if (!target.startsWith(TARGET_PREFIX)) throw new SqsError("InvalidAction", `The action ${target} is not valid for this endpoint.`);
       const text = (await readBody(req, 4 * 1024 * 1024)).toString("utf8");
       let input: unknown = {};
@@ -117,6 +136,7 @@ export async function handleSqs(engine: SqsEngine, req: IncomingMessage, res: Se
     res.end(xml);
   };
   try {
+    refuseWebPages(req, fallbackOrigin);
     const url = new URL(req.url ?? "/", "http://local");
     const params = new URLSearchParams(url.search);
     if (req.method === "POST") for (const [key, value] of new URLSearchParams((await readBody(req, 4 * 1024 * 1024)).toString("utf8"))) params.append(key, value);

@@ -299,3 +299,28 @@ describe("the query protocol (older CLIs and boto3)", () => {
     expect(await unknown.text()).toContain("<Code>InvalidAction</Code>");
   });
 });
+
+describe("web pages", () => {
+  it("refuses a cross-site form post and a foreign Host, and sends nothing", async () => {
+    const url = await queue();
+    const form = new URLSearchParams({ Action: "SendMessage", QueueUrl: url, MessageBody: "forged" });
+    const fromPage = await fetch(sqs.endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" }, body: form });
+    const { request } = await import("node:http");
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const { hostname, port } = new URL(sqs.endpoint);
+      const req = request({ hostname, port, method: "POST", path: "/", headers: { host: `evil.example:${port}`, "content-type": "application/x-www-form-urlencoded" } }, (res) => {
+        let body = "";
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end(form.toString());
+    });
+
+    expect(fromPage.status).toBe(403);
+    expect(await fromPage.text()).toContain("<Code>AccessDenied</Code>");
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain("<Code>AccessDenied</Code>");
+    expect(await counts(url)).toEqual([0, 0, 0]);
+  });
+});

@@ -63,6 +63,47 @@ function newBatch(): Batch {
   return { lines: [], bytes: 0, done, resolve, reject };
 }
 
+/** Another process writes to this data directory. */
+export class SqsDataDirLockedError extends Error {
+  override name = "SqsDataDirLockedError";
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** One writer per directory: two runtimes appending to one log would corrupt it. */
+function lock(dir: string): void {
+  const file = join(dir, "lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(file, "utf8"));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+        throw new SqsDataDirLockedError(`another paybus runtime (pid ${holder}) is using ${dir}: stop it, or use another --data-dir`);
+      }
+      unlinkSync(file); // left by a process that is gone (kill -9)
+    }
+  }
+  throw new SqsDataDirLockedError(`could not lock ${dir}`);
+}
+
+function unlock(dir: string): void {
+  try {
+    unlinkSync(join(dir, "lock"));
+  } catch {
+    // already gone
+  }
+}
+
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
   try {
@@ -101,6 +142,7 @@ export class FileStore implements SqsStore {
    */
   static async open(dir: string, snapshotOf: () => unknown, options: { compactAfterBytes?: number } = {}): Promise<{ store: FileStore; recovered: Recovered }> {
     mkdirSync(dir, { recursive: true });
+    lock(dir);
     const secretFile = join(dir, "secret");
     if (!existsSync(secretFile)) {
       writeFileSync(secretFile, randomBytes(32), { mode: 0o600 });
@@ -116,21 +158,19 @@ export class FileStore implements SqsStore {
     const logFile = join(dir, `log-${generation}.jsonl`);
     const records: unknown[] = [];
     if (existsSync(logFile)) {
-      const text = readFileSync(logFile, "utf8");
+      const bytes = readFileSync(logFile);
       let end = 0;
-      for (let start = 0; start < text.length; ) {
-        const newline = text.indexOf("\n", start);
+      for (let start = 0; start < bytes.length; ) {
+        const newline = bytes.indexOf(10, start);
         if (newline < 0) break; // torn last line: never acknowledged
-        const line = text.slice(start, newline);
         try {
-          records.push(JSON.parse(line));
+          records.push(JSON.parse(bytes.toString("utf8", start, newline)));
         } catch {
           break; // a torn write followed by nothing valid
         }
-        start = newline + 1;
-        end = Buffer.byteLength(text.slice(0, start));
+        start = end = newline + 1;
       }
-      if (end < statSync(logFile).size) truncateSync(logFile, end);
+      if (end < bytes.length) truncateSync(logFile, end);
     }
     // Files of older generations are left over when a crash hit the end of a compaction.
     for (const file of files) {
@@ -220,5 +260,6 @@ export class FileStore implements SqsStore {
     while (this.flushing) await this.flushing;
     this.closed = true;
     await this.log.close();
+    unlock(this.dir);
   }
 }
