@@ -37,7 +37,10 @@ function timed(seconds: number, inFlight: number, op: () => Promise<number>): Pr
     let done = 0;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
-        while (performance.now() < deadline) done += await op();
+        while (performance.now() < deadline) {
+          const n = await op(); // not `done += await op()`: that reads `done` before the await
+          done += n;
+        }
       }),
     );
     return done;
