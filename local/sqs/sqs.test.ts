@@ -22,7 +22,9 @@ import {
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalSqs } from "../sqs.ts";
+import { createServer } from "node:http";
+import { close, listen } from "../aws-json.ts";
+import { LocalSqs, sqsProtocolOf } from "../sqs.ts";
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -322,5 +324,38 @@ describe("web pages", () => {
     expect(rebound.status).toBe(403);
     expect(rebound.body).toContain("<Code>AccessDenied</Code>");
     expect(await counts(url)).toEqual([0, 0, 0]);
+  });
+});
+
+describe("behind another server (the gateway)", () => {
+  it("recognises SQS requests by their headers and answers with URLs on that server's Host", async () => {
+    const seen: string[] = [];
+    const gateway = createServer((req, res) => {
+      const protocol = sqsProtocolOf(req);
+      seen.push(protocol ?? "other");
+      if (protocol) return void sqs.handle(req, res);
+      res.writeHead(404).end();
+    });
+    const endpoint = await listen(gateway, "127.0.0.1", 0);
+    const viaGateway = new SQSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+    try {
+      const { QueueUrl } = await viaGateway.send(new CreateQueueCommand({ QueueName: "via-gateway" }));
+      await viaGateway.send(new SendMessageCommand({ QueueUrl, MessageBody: "through" }));
+      const signed = await fetch(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "AWS4-HMAC-SHA256 Credential=a/20261205/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0" },
+        body: new URLSearchParams({ Action: "GetQueueUrl", QueueName: "via-gateway" }),
+      });
+      const notSqs = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=ListQueues" });
+
+      expect(QueueUrl).toBe(`${endpoint}/000000000000/via-gateway`);
+      expect(await signed.text()).toContain(`<QueueUrl>${endpoint}/000000000000/via-gateway</QueueUrl>`);
+      expect(notSqs.status).toBe(404);
+      expect(seen).toEqual(["json", "json", "query", "other"]);
+      expect(await counts(QueueUrl!)).toEqual([1, 0, 0]);
+    } finally {
+      viaGateway.destroy();
+      await close(gateway);
+    }
   });
 });
