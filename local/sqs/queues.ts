@@ -204,6 +204,7 @@ export class SqsQueues {
       const policy = parseRedrivePolicy(attributes.RedrivePolicy);
       const target = this.queueByArn(policy.deadLetterTargetArn);
       if (!target) throw invalidValue("RedrivePolicy", attributes.RedrivePolicy, "Dead letter target does not exist.");
+      if (target.name === q.name) throw invalidValue("RedrivePolicy", attributes.RedrivePolicy, "A queue cannot be its own dead-letter queue.");
       const allow = target.attributes.RedriveAllowPolicy ? parseRedriveAllowPolicy(target.attributes.RedriveAllowPolicy) : undefined;
       if (allow && (allow.redrivePermission === "denyAll" || (allow.redrivePermission === "byQueue" && !allow.sourceQueueArns?.includes(this.arn(q.name))))) {
         throw invalidValue("RedrivePolicy", attributes.RedrivePolicy, `Queue ${policy.deadLetterTargetArn} does not allow this queue to use it as a dead-letter queue.`);
