@@ -69,6 +69,19 @@ describe("errors are named as AWS names them (JSON protocol, x-amzn-query-error)
     await expect(client.send(command() as never)).rejects.toMatchObject({ name, message: expect.stringContaining(message), $metadata: { httpStatusCode: 400 } });
   });
 
+  it("encodes errors as the SQS developer guide's JSON example, and answers unknown actions at once", async () => {
+    const call = (target: string, body: object) =>
+      fetch(sqs.endpoint, { method: "POST", headers: { "x-amz-target": target, "content-type": "application/x-amz-json-1.0" }, body: JSON.stringify(body) });
+    const missing = await call("AmazonSQS.GetQueueUrl", { QueueName: "nope" });
+    const unknown = await call("AmazonSQS.Frobnicate", {});
+
+    expect(missing.status).toBe(400);
+    expect(missing.headers.get("x-amzn-query-error")).toBe("AWS.SimpleQueueService.NonExistentQueue;Sender");
+    expect(await missing.json()).toEqual({ __type: "com.amazonaws.sqs#QueueDoesNotExist", message: "The specified queue does not exist." });
+    expect(unknown.status).toBe(400);
+    expect(unknown.headers.get("x-amzn-query-error")).toBe("InvalidAction;Sender");
+  });
+
   it("accepts the names AWS accepts: 80 characters, hyphens and underscores", async () => {
     const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `A-_${"z".repeat(77)}` }));
     expect(QueueUrl).toMatch(/\/000000000000\/A-_z{77}$/);
