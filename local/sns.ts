@@ -1,16 +1,23 @@
 /**
  * Local SNS mobile push: platform applications, platform endpoints and `Publish` to an endpoint
  * ARN, recorded in an outbox. No emulator covers platform endpoints, so this one is ours; it speaks
- * the AWS Query protocol so the real `@aws-sdk/client-sns` works unchanged.
+ * the AWS Query protocol so the real `@aws-sdk/client-sns` works unchanged. Validation and errors
+ * follow the SNS API reference (see `sns/platform.ts`); every other action is answered at once with
+ * an AWS-shaped `InvalidAction` error.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError, sendQueryResult, xmlEscape } from "./aws-query.ts";
 import type { FaultInjector } from "./dynamodb/faults.ts";
 import type { Journal } from "./journal.ts";
+import { PushRegistry, SnsError, type PlatformEndpoint } from "./sns/platform.ts";
+
+export { SnsError, PUSH_PLATFORMS } from "./sns/platform.ts";
 
 const NAMESPACE = "http://sns.amazonaws.com/doc/2010-03-31/";
+/** The platform credential of the applications {@link LocalSns.createEndpoint} creates for demos and tests. */
+const LOCAL_CREDENTIAL = "local-placeholder-credential";
 
 export interface PushRecord {
   readonly messageId: string;
@@ -19,13 +26,6 @@ export interface PushRecord {
   readonly message: unknown;
   readonly messageStructure?: string | undefined;
   readonly at: string;
-}
-
-interface Endpoint {
-  arn: string;
-  token: string;
-  enabled: boolean;
-  customUserData?: string | undefined;
 }
 
 export interface LocalSnsOptions {
@@ -54,32 +54,65 @@ function pushTitle(message: unknown): string | undefined {
   return undefined;
 }
 
+/** `Attributes.entry.N.key` / `.value` pairs of a query request, or undefined when none is sent. */
+export function formMap(form: Map<string, string>, prefix: string): Record<string, string> | undefined {
+  const map: Record<string, string> = {};
+  let found = false;
+  for (const [key, value] of form) {
+    const match = key.startsWith(`${prefix}.entry.`) && /^(\d+)\.key$/.exec(key.slice(prefix.length + 7));
+    if (!match) continue;
+    found = true;
+    map[value] = form.get(`${prefix}.entry.${match[1]}.value`) ?? "";
+  }
+  return found ? map : undefined;
+}
+
+function attributesXml(attributes: Record<string, string>): string {
+  const entries = Object.entries(attributes)
+    .map(([key, value]) => `<entry><key>${xmlEscape(key)}</key><value>${xmlEscape(value)}</value></entry>`)
+    .join("");
+  return `<Attributes>${entries}</Attributes>`;
+}
+
+function endpointXml(endpoint: PlatformEndpoint): string {
+  return `<member><EndpointArn>${xmlEscape(endpoint.arn)}</EndpointArn>${attributesXml(endpoint.attributes)}</member>`;
+}
+
 export class LocalSns {
   readonly outbox: PushRecord[] = [];
-  private readonly endpoints = new Map<string, Endpoint>();
+  readonly registry: PushRegistry;
   private server: Server | undefined;
   endpoint = "";
 
-  constructor(private readonly options: LocalSnsOptions) {}
-
-  /** Registers a device endpoint directly (demo data, tests); returns its ARN. */
-  createEndpoint(application: string, token: string, enabled = true): string {
-    const arn = `arn:aws:sns:${this.options.region}:${this.options.accountId}:endpoint/GCM/${application}/${randomUUID()}`;
-    this.endpoints.set(arn, { arn, token, enabled });
-    return arn;
+  constructor(private readonly options: LocalSnsOptions) {
+    this.registry = new PushRegistry(options.region, options.accountId);
   }
 
-  /** Enables or disables an endpoint, as SNS does when the platform reports the token invalid. */
+  /**
+   * Registers a device directly (demo data, tests): creates the GCM application `application` if
+   * needed, then the endpoint for `token` — the same ARN again for a token already registered.
+   */
+  createEndpoint(application: string, token: string, enabled = true): string {
+    const applicationArn = this.registry.applicationArn("GCM", application);
+    const app = this.registry.listApplications().find((candidate) => candidate.arn === applicationArn)
+      ?? this.registry.createApplication(application, "GCM", { PlatformCredential: LOCAL_CREDENTIAL });
+    const existing = this.registry.findByToken(app.arn, token);
+    const endpoint = existing ?? this.registry.createEndpoint(app.arn, token, undefined);
+    this.registry.setEndpointAttributes(endpoint.arn, { Enabled: String(enabled) });
+    return endpoint.arn;
+  }
+
+  /**
+   * Enables or disables an endpoint, as SNS does when the platform reports the token invalid.
+   *
+   * @throws SnsError `NotFound` when the endpoint does not exist.
+   */
   setEnabled(arn: string, enabled: boolean): void {
-    const endpoint = this.endpoints.get(arn);
-    if (endpoint) endpoint.enabled = enabled;
-    else this.endpoints.set(arn, { arn, token: "unknown", enabled });
+    this.registry.setEndpointAttributes(arn, { Enabled: String(enabled) });
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      void readBody(req).then((body) => this.handle(parseForm(body.toString("utf8")), res));
-    });
+    this.server = createServer((req, res) => void this.serve(req, res));
     this.endpoint = await listen(this.server, this.options.host ?? "127.0.0.1", this.options.port ?? 0);
     return this.endpoint;
   }
@@ -88,56 +121,80 @@ export class LocalSns {
     await close(this.server);
   }
 
-  private handle(form: Map<string, string>, res: import("node:http").ServerResponse): void {
+  /** Answers one query-protocol request; never throws, never leaves a request without an answer. */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      this.handle(parseForm((await readBody(req)).toString("utf8")), res);
+    } catch (error) {
+      if (res.headersSent) return void res.end();
+      if (error instanceof SnsError) return sendQueryError(res, { code: error.code, message: error.message, status: error.status });
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === "number" && status < 500) return sendQueryError(res, { code: (error as Error).name, message: (error as Error).message, status });
+      sendQueryError(res, { code: "InternalError", message: `The local SNS failed: ${(error as Error)?.message ?? String(error)}`, status: 500 });
+    }
+  }
+
+  private handle(form: Map<string, string>, res: ServerResponse): void {
     const action = form.get("Action") ?? "";
     const fault = this.options.faults?.decide(action, Object.fromEntries(form));
     if (fault) return sendQueryError(res, fault);
+    const reply = (xml: string) => sendQueryResult(res, action, xml, NAMESPACE);
+    const registry = this.registry;
     switch (action) {
       case "CreatePlatformApplication": {
-        const name = form.get("Name") ?? "app";
-        const platform = form.get("Platform") ?? "GCM";
-        const arn = `arn:aws:sns:${this.options.region}:${this.options.accountId}:app/${platform}/${name}`;
-        return sendQueryResult(res, action, `<PlatformApplicationArn>${arn}</PlatformApplicationArn>`, NAMESPACE);
+        const application = registry.createApplication(form.get("Name"), form.get("Platform"), formMap(form, "Attributes"));
+        return reply(`<PlatformApplicationArn>${xmlEscape(application.arn)}</PlatformApplicationArn>`);
       }
-      case "CreatePlatformEndpoint": {
-        const app = (form.get("PlatformApplicationArn") ?? "").split("/").pop() ?? "app";
-        const arn = this.createEndpoint(app, form.get("Token") ?? "");
-        return sendQueryResult(res, action, `<EndpointArn>${arn}</EndpointArn>`, NAMESPACE);
-      }
-      case "GetEndpointAttributes": {
-        const endpoint = this.endpoints.get(form.get("EndpointArn") ?? "");
-        if (!endpoint) return sendQueryError(res, { code: "NotFound", message: "Endpoint does not exist", status: 404 });
-        const entries = [
-          ["Enabled", String(endpoint.enabled)],
-          ["Token", endpoint.token],
-        ]
-          .map(([k, v]) => `<entry><key>${k}</key><value>${xmlEscape(v!)}</value></entry>`)
+      case "GetPlatformApplicationAttributes":
+        return reply(attributesXml(registry.application(form.get("PlatformApplicationArn")).attributes));
+      case "ListPlatformApplications": {
+        const members = registry
+          .listApplications()
+          .map((app) => `<member><PlatformApplicationArn>${xmlEscape(app.arn)}</PlatformApplicationArn>${attributesXml(app.attributes)}</member>`)
           .join("");
-        return sendQueryResult(res, action, `<Attributes>${entries}</Attributes>`, NAMESPACE);
+        return reply(`<PlatformApplications>${members}</PlatformApplications>`);
       }
-      case "SetEndpointAttributes": {
-        const arn = form.get("EndpointArn") ?? "";
-        for (const [key, value] of form) {
-          if (key.endsWith(".key") && value === "Enabled") this.setEnabled(arn, form.get(key.replace(/key$/, "value")) === "true");
-        }
-        return sendQueryResult(res, action, "", NAMESPACE);
+      case "DeletePlatformApplication":
+        registry.deleteApplication(form.get("PlatformApplicationArn"));
+        return reply("");
+      case "CreatePlatformEndpoint": {
+        const endpoint = registry.createEndpoint(form.get("PlatformApplicationArn"), form.get("Token"), form.get("CustomUserData"), formMap(form, "Attributes"));
+        return reply(`<EndpointArn>${xmlEscape(endpoint.arn)}</EndpointArn>`);
+      }
+      case "GetEndpointAttributes":
+        return reply(attributesXml(registry.endpoint(form.get("EndpointArn")).attributes));
+      case "SetEndpointAttributes":
+        registry.setEndpointAttributes(form.get("EndpointArn"), formMap(form, "Attributes"));
+        return reply("");
+      case "DeleteEndpoint":
+        registry.deleteEndpoint(form.get("EndpointArn"));
+        return reply("");
+      case "ListEndpointsByPlatformApplication": {
+        const page = registry.listEndpoints(form.get("PlatformApplicationArn"), form.get("NextToken"));
+        const next = page.nextToken ? `<NextToken>${page.nextToken}</NextToken>` : "";
+        return reply(`<Endpoints>${page.endpoints.map(endpointXml).join("")}</Endpoints>${next}`);
       }
       case "Publish":
         return this.publish(form, res);
       default:
-        return sendQueryError(res, { code: "InvalidAction", message: `The local SNS does not support ${action}`, status: 400 });
+        throw new SnsError(
+          "InvalidAction",
+          action === ""
+            ? "The request names no Action."
+            : `The action ${action} is not valid for the local SNS, which emulates mobile push only (platform applications, endpoints, Publish to an endpoint).`,
+        );
     }
   }
 
-  private publish(form: Map<string, string>, res: import("node:http").ServerResponse): void {
+  private publish(form: Map<string, string>, res: ServerResponse): void {
     const targetArn = form.get("TargetArn") ?? "";
-    const endpoint = this.endpoints.get(targetArn);
+    const endpoint = this.registry.findEndpoint(targetArn);
     if (!endpoint) {
-      return sendQueryError(res, { code: "InvalidParameter", message: "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified", status: 400 });
+      throw new SnsError("InvalidParameter", "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified");
     }
-    if (!endpoint.enabled) {
+    if (endpoint.attributes.Enabled !== "true") {
       this.options.journal?.record({ kind: "effect.push", targetArn, status: "endpoint-disabled" });
-      return sendQueryError(res, { code: "EndpointDisabled", message: "Endpoint is disabled", status: 400 });
+      throw new SnsError("EndpointDisabled", "Endpoint is disabled");
     }
     const raw = form.get("Message") ?? "";
     const structure = form.get("MessageStructure");
@@ -146,7 +203,7 @@ export class LocalSns {
       try {
         message = JSON.parse(raw);
       } catch {
-        return sendQueryError(res, { code: "InvalidParameter", message: "Invalid parameter: Message Structure - JSON message body failed to parse", status: 400 });
+        throw new SnsError("InvalidParameter", "Invalid parameter: Message Structure - JSON message body failed to parse");
       }
     }
     const record: PushRecord = { messageId: randomUUID(), targetArn, message, messageStructure: structure, at: new Date().toISOString() };
