@@ -4,15 +4,23 @@
  * a target DLQ, an on-disk archive of every accepted event, replay, and TestEventPattern.
  */
 import { randomUUID } from "node:crypto";
-import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet, validateEnvelope } from "../pattern/index.ts";
+import { RuleSet } from "../pattern/index.ts";
 import type { RuleDeclaration } from "../events/rules.ts";
 import { AwsServiceError, type Operations } from "./aws-json.ts";
 import type { Archive, ReplayFilter } from "./archive.ts";
+import { parsePutEventsRequest, PUT_EVENTS_MAX_ENTRIES, stringMember } from "./eventbridge/request.ts";
+import { testEventPattern } from "./eventbridge/test-event-pattern.ts";
 import type { Journal } from "./journal.ts";
 
-/** AWS's PutEvents limits. The entry limit rose from 256 KB to 1 MB on 2026-01-29. */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
+export { PUT_EVENTS_MAX_ENTRIES, parsePutEventsRequest } from "./eventbridge/request.ts";
+export { TEST_EVENT_REQUIRED_FIELDS, testEventPattern } from "./eventbridge/test-event-pattern.ts";
+
+/** AWS's PutEvents request limit. The entry limit rose from 256 KB to 1 MB on 2026-01-29. */
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+/** The bus every account has; paybus declares no rule on it. */
+export const DEFAULT_BUS = "default";
+/** A warning about the same bus is printed at most this often. */
+const WARNING_INTERVAL_MS = 10_000;
 
 export interface PutEventsEntry {
   Source?: string;
@@ -68,8 +76,9 @@ export function validateEntry(
   return undefined;
 }
 
-function busName(nameOrArn: string | undefined): string {
-  if (!nameOrArn) return "default";
+/** The bus an entry names (by name or ARN); no name means the default bus. */
+export function busName(nameOrArn: string | undefined): string {
+  if (!nameOrArn) return DEFAULT_BUS;
   const marker = ":event-bus/";
   const at = nameOrArn.indexOf(marker);
   return at === -1 ? nameOrArn : nameOrArn.slice(at + marker.length);
@@ -125,6 +134,8 @@ export interface LocalEventBusOptions {
   readonly maxRequestBytes?: number;
   /** Multiplies retry delays (1 = EventBridge's own backoff). */
   readonly retryTimeScale?: number;
+  /** Where the bus reports what a user should know (events on the default bus or a missing bus). */
+  readonly warn?: (message: string) => void;
 }
 
 /** One event bus with its rules and targets. */
@@ -134,6 +145,7 @@ export class LocalEventBus {
   private readonly bindings = new Map<string, RuleTargetBinding>();
   private pendingDeliveries = 0;
   private replays = 0;
+  private readonly lastWarning = new Map<string, number>();
 
   constructor(private readonly options: LocalEventBusOptions) {
     for (const rule of options.rules) {
@@ -176,24 +188,52 @@ export class LocalEventBus {
       entries.forEach((entry, index) => this.reject(index, entry, "ValidationException", `Total size of the entries in the request is over the limit (${total} > ${limit} bytes).`));
       throw new AwsServiceError("ValidationException", `Total size of the entries in the request is over the limit (${total} > ${limit} bytes).`);
     }
-    const busNames = new Set([this.options.name, "default"]);
+    const busNames = new Set([this.options.name, DEFAULT_BUS]);
+    // Every entry is judged before any is accepted, so nothing is half-done if judging fails.
+    const verdicts = entries.map((entry) => validateEntry(entry, busNames, options));
     const results = entries.map((entry, index): PutEventsResultEntry => {
-      const problem = validateEntry(entry, busNames, options);
+      const problem = verdicts[index];
       if (problem) {
         if ("ErrorCode" in problem) this.reject(index, entry, problem.ErrorCode, problem.ErrorMessage);
+        if ("ErrorCode" in problem && problem.ErrorCode === "ResourceNotFoundException") {
+          const name = busName(entry.EventBusName);
+          this.warnAbout(name, `EventBridge: an event for bus "${name}" was refused (ResourceNotFoundException): that bus does not exist here; paybus's rules are on "${this.options.name}".`);
+        }
         return problem;
       }
-      const id = randomUUID();
-      const eventJson = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], {
-        id,
-        account: this.options.accountId,
-        region: this.options.region,
-      });
-      this.options.archive.append(eventJson);
-      this.route(eventJson, id, entry);
-      return { EventId: id };
+      return this.accept(index, entry);
     });
     return { FailedEntryCount: results.filter((result) => "ErrorCode" in result).length, Entries: results };
+  }
+
+  /** Archives and routes one valid entry; the default bus keeps it (no rule of paybus's runs). */
+  private accept(index: number, entry: PutEventsEntry): PutEventsResultEntry {
+    const id = randomUUID();
+    const eventJson = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], { id, account: this.options.accountId, region: this.options.region });
+    if (busName(entry.EventBusName) !== this.options.name) {
+      this.options.journal.record({ kind: "bus.accepted", eventId: id, detailType: entry.DetailType ?? "", source: entry.Source ?? "", matchedRules: [], eventBus: DEFAULT_BUS });
+      this.warnAbout(
+        DEFAULT_BUS,
+        `EventBridge: an event was put on the default bus (no EventBusName), which has no paybus rules: it was accepted and matched nothing. Put events on "${this.options.name}" (EventBusName=${this.options.name}).`,
+      );
+      return { EventId: id };
+    }
+    try {
+      this.options.archive.append(eventJson);
+      this.route(eventJson, id, entry);
+    } catch (error) {
+      // A fault of the local engine fails this entry as AWS's retryable InternalFailure, not the request.
+      this.reject(index, entry, "InternalFailure", (error as Error).message);
+      return entryError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.");
+    }
+    return { EventId: id };
+  }
+
+  private warnAbout(key: string, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastWarning.get(key) ?? -Infinity) < WARNING_INTERVAL_MS) return;
+    this.lastWarning.set(key, now);
+    (this.options.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(message);
   }
 
   private reject(index: number, entry: PutEventsEntry, errorCode: string, errorMessage: string): void {
@@ -293,10 +333,13 @@ export class LocalEventBus {
   /** The EventBridge API operations this bus answers (awsJson1.1, `AWSEvents.*`). */
   operations(): Operations {
     return {
-      PutEvents: (input: { Entries?: PutEventsEntry[] }) => this.putEvents(input.Entries),
-      TestEventPattern: (input: { EventPattern?: string; Event?: string }) => ({
-        Result: testEventPattern(input.EventPattern ?? "", input.Event ?? ""),
-      }),
+      // The request is checked whole (types, counts) before any entry is looked at.
+      PutEvents: (input: Record<string, unknown>) => this.putEvents(parsePutEventsRequest(input)),
+      TestEventPattern: (input: Record<string, unknown>) => {
+        const pattern = stringMember(input, "EventPattern", true)!;
+        const event = stringMember(input, "Event", true)!;
+        return { Result: testEventPattern(pattern, event) };
+      },
       ListRules: () => ({
         Rules: [...this.rulesByName.values()].map((rule) => this.describeRule(rule)),
       }),
@@ -311,9 +354,18 @@ export class LocalEventBus {
         return { Targets: [{ Id: "target", Arn: binding.arn }] };
       },
       ListEventBuses: () => ({
-        EventBuses: [{ Name: this.options.name, Arn: `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/${this.options.name}` }],
+        EventBuses: [DEFAULT_BUS, this.options.name].map((name) => ({ Name: name, Arn: this.busArn(name) })),
       }),
+      DescribeEventBus: (input: Record<string, unknown>) => {
+        const name = busName(stringMember(input, "Name", false));
+        if (name !== DEFAULT_BUS && name !== this.options.name) throw new AwsServiceError("ResourceNotFoundException", `Event bus ${name} does not exist.`);
+        return { Name: name, Arn: this.busArn(name) };
+      },
     };
+  }
+
+  private busArn(name: string): string {
+    return `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/${name}`;
   }
 
   private describeRule(rule: RuleDeclaration) {
@@ -325,22 +377,5 @@ export class LocalEventBus {
       Description: rule.description,
       EventBusName: this.options.name,
     };
-  }
-}
-
-/** TestEventPattern: AWS's answer for one pattern and one event, with AWS's error texts. */
-export function testEventPattern(patternJson: string, eventJson: string): boolean {
-  try {
-    const matcher = compilePattern(patternJson);
-    validateEnvelope(eventJson);
-    return matcher.matches(eventJson);
-  } catch (error) {
-    if (error instanceof InvalidEventPatternError) {
-      throw new AwsServiceError("InvalidEventPatternException", `Event pattern is not valid. Reason: ${error.message}`);
-    }
-    if (error instanceof InvalidEventError) {
-      throw new AwsServiceError("InvalidEventPatternException", `Parameter Event is not valid. Reason: ${error.message}`);
-    }
-    throw error;
   }
 }

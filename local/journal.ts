@@ -14,6 +14,8 @@ export type JournalEntry =
       source: string;
       replayName?: string | undefined;
       matchedRules: string[];
+      /** Set when the event went to another bus than paybus's (the default bus), where no paybus rule runs. */
+      eventBus?: string | undefined;
     }
   | { kind: "bus.rejected"; index: number; errorCode: string; errorMessage: string; source?: string | undefined; detailType?: string | undefined; detail?: string | undefined }
   | { kind: "target.delivered"; eventId: string; rule: string; target: string; attempt: number }

@@ -49,6 +49,8 @@ export interface RuntimeOptions {
   /** Extra environment for the functions (e.g. loyalty configuration). */
   readonly env?: Readonly<Record<string, string>>;
   readonly rules?: readonly RuleDeclaration[];
+  /** Where warnings for the user go (an event on the default bus, an SES identity AWS would refuse); stderr by default. */
+  readonly warn?: (message: string) => void;
 }
 
 export interface RuntimeEndpoints {
@@ -80,6 +82,8 @@ const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "l
 /** A running local runtime. */
 export class Runtime {
   readonly journal = new Journal();
+  /** Every warning given, in order (also written through {@link RuntimeOptions.warn}). */
+  readonly warnings: string[] = [];
   readonly faults: RuntimeFaults = {
     dynamodb: new SwitchableFaults(),
     ses: new SwitchableFaults(),
@@ -175,6 +179,7 @@ export class Runtime {
       journal: this.journal,
       archive: this.archive,
       retryTimeScale: timeScale,
+      warn: (message) => this.warn(message),
     });
 
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
@@ -206,6 +211,12 @@ export class Runtime {
       this.mappings.set(name, mapping);
       mapping.start();
     }
+  }
+
+  /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
+  warn(message: string): void {
+    this.warnings.push(message);
+    (this.options.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(message);
   }
 
   get busName(): string {
@@ -363,7 +374,7 @@ export class Runtime {
   sendEnvelopes(envelopes: ReadonlyArray<Record<string, unknown>>): Array<{ EventId: string } | { ErrorCode: string; ErrorMessage: string }> {
     const results = [];
     for (let i = 0; i < envelopes.length; i += 10) {
-      const entries = envelopes.slice(i, i + 10).map(envelopeToEntry);
+      const entries = envelopes.slice(i, i + 10).map((envelope) => ({ ...envelopeToEntry(envelope), EventBusName: this.busName }));
       results.push(...this.bus.putEvents(entries, { partner: true }).Entries);
     }
     return results;
