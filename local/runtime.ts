@@ -21,7 +21,7 @@ import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./ev
 import { SwitchableFaults } from "./faults.ts";
 import { Journal } from "./journal.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
-import { LocalSes } from "./ses.ts";
+import { declaredEmailIdentities, identityWarnings, LocalSes } from "./ses.ts";
 import { LocalSns } from "./sns.ts";
 import { LocalSqs } from "./sqs.ts";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/index.ts";
@@ -49,6 +49,16 @@ export interface RuntimeOptions {
   /** Extra environment for the functions (e.g. loyalty configuration). */
   readonly env?: Readonly<Record<string, string>>;
   readonly rules?: readonly RuleDeclaration[];
+  /**
+   * Verified SES identities (addresses, domains). Default: the ones `stacks/stages.ts` declares for
+   * the `default` stage, which the stacks create in AWS.
+   */
+  readonly sesIdentities?: readonly string[];
+  /**
+   * Emulate the SES sandbox: unverified recipients are refused, as on a new AWS account. Default:
+   * off (an account with production access), or `PAYBUS_SES_SANDBOX=true`.
+   */
+  readonly sesSandbox?: boolean;
   /** Where warnings for the user go (an event on the default bus, an SES identity AWS would refuse); stderr by default. */
   readonly warn?: (message: string) => void;
 }
@@ -140,7 +150,20 @@ export class Runtime {
 
     this.dynamo = await startLocalDynamo({ ...(dataDir ? { dataDir: join(dataDir, "dynamodb") } : {}), host, port: 0, faults: this.faults.dynamodb });
     this.tableNames = await this.dynamo.createTables(tables, this.prefix);
-    this.ses = new LocalSes({ journal: this.journal, faults: this.faults.ses, host });
+    const sesIdentities = this.options.sesIdentities ?? declaredEmailIdentities();
+    this.ses = new LocalSes({
+      journal: this.journal,
+      faults: this.faults.ses,
+      host,
+      region: this.region,
+      identities: sesIdentities,
+      sandbox: this.options.sesSandbox ?? process.env.PAYBUS_SES_SANDBOX === "true",
+    });
+    for (const warning of identityWarnings(sesIdentities)) this.warn(warning);
+    const emailFrom = this.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM;
+    if (emailFrom && !this.ses.identities.isVerified(emailFrom)) {
+      this.warn(`SES: PAYBUS_EMAIL_FROM=${emailFrom} is not a declared identity (${sesIdentities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
+    }
     this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
     await Promise.all([this.ses.start(), this.sns.start()]);
     this.sqs = await LocalSqs.start({

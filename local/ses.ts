@@ -1,13 +1,29 @@
 /**
- * Local SES: aws-ses-v2-local (serves the SES v1 and v2 APIs and keeps every email sent) behind a
- * thin front that can inject SES faults (throttling, 5xx) and journals each email sent.
+ * Local SES (v1 and v2): a front that checks every request as SES does — verified identities
+ * declared once in `stacks/stages.ts`, an optional sandbox that refuses unverified recipients, message
+ * tags — answers the read operations clients call (ListIdentities, GetIdentityVerificationAttributes,
+ * GetSendQuota, GetAccount, ListEmailIdentities…), and passes accepted sends to aws-ses-v2-local,
+ * which keeps every email sent. Every other operation is answered at once with an AWS-shaped error:
+ * aws-ses-v2-local never answers actions it does not know, so nothing unknown may reach it.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { stages } from "../stacks/stages.ts";
+import { emailIdentitiesOf, resolveStage } from "../stacks/stage-config.ts";
 import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError } from "./aws-query.ts";
+import type { SesAnswer, SesContext } from "./ses/context.ts";
 import type { FaultInjector } from "./dynamodb/faults.ts";
+import { isUnverifiable, SesError, SesIdentities } from "./ses/identities.ts";
+import { handleV1 } from "./ses/v1.ts";
+import { handleV2 } from "./ses/v2.ts";
 import type { Journal } from "./journal.ts";
+
+export { SesError, isUnverifiable } from "./ses/identities.ts";
+
+/** How long a send may take in aws-ses-v2-local before the request fails (it never should). */
+const UPSTREAM_TIMEOUT_MS = 15_000;
+const DAY_MS = 86_400_000;
 
 /** An email as aws-ses-v2-local stores it. */
 export interface SentEmail {
@@ -24,15 +40,49 @@ export interface LocalSesOptions {
   readonly journal?: Journal;
   readonly faults?: FaultInjector;
   readonly host?: string;
+  readonly region?: string;
+  /**
+   * Verified identities (addresses and domains). Default: those `stacks/stages.ts` declares for
+   * the `default` stage — the same the stacks create.
+   */
+  readonly identities?: readonly string[];
+  /** Refuse unverified recipients, as a new account in the SES sandbox does. Default: false. */
+  readonly sandbox?: boolean;
+}
+
+/** The SES identities of a stage as `stacks/stages.ts` declares them (the stacks create the same). */
+export function declaredEmailIdentities(stage = "default"): string[] {
+  return emailIdentitiesOf(resolveStage(stage, stages));
+}
+
+/**
+ * What a developer should know about the declared identities before deploying: each one the local
+ * SES accepts but AWS could never verify (a reserved domain such as example.com).
+ */
+export function identityWarnings(identities: readonly string[], stage = "default"): string[] {
+  return identities.filter(isUnverifiable).map(
+    (identity) =>
+      `SES: "${identity}" (stacks/stages.ts, stage "${stage}") is treated as a verified sender here, but AWS refuses to send from it ` +
+      `(MessageRejected: Email address is not verified) until it is verified — and ${identity} is a reserved domain nobody can verify. ` +
+      "Set emailFrom and emailIdentity to an address or domain you own, deploy, then verify it (docs/deploy.md, \"SES identities and the sandbox\").",
+  );
 }
 
 export class LocalSes {
   private upstream: Server | undefined;
   private front: Server | undefined;
   private upstreamUrl = "";
+  private readonly sent: number[] = [];
+  readonly identities: SesIdentities;
   endpoint = "";
 
-  constructor(private readonly options: LocalSesOptions = {}) {}
+  constructor(private readonly options: LocalSesOptions = {}) {
+    this.identities = new SesIdentities({
+      identities: options.identities ?? declaredEmailIdentities(),
+      sandbox: options.sandbox ?? false,
+      region: options.region ?? "us-east-1",
+    });
+  }
 
   async start(): Promise<string> {
     const host = this.options.host ?? "127.0.0.1";
@@ -40,32 +90,93 @@ export class LocalSes {
     const start = typeof module.default === "function" ? module.default : module.default.default;
     this.upstream = await start({ host, port: 0 });
     this.upstreamUrl = `http://${host}:${(this.upstream.address() as AddressInfo).port}`;
-    this.front = createServer((req, res) => {
-      void readBody(req).then(async (body) => {
-        const form = parseForm(body.toString("utf8"));
-        const action = form.get("Action") ?? req.headers["x-amz-target"]?.toString() ?? req.url ?? "";
-        const fault = this.options.faults?.decide(action, Object.fromEntries(form));
-        if (fault) return sendQueryError(res, fault);
-        const answer = await fetch(`${this.upstreamUrl}${req.url ?? "/"}`, {
-          method: req.method ?? "POST",
-          headers: {
-            "content-type": req.headers["content-type"] ?? "application/x-www-form-urlencoded",
-            // aws-ses-v2-local refuses unsigned requests (403, a JSON body the SDK cannot parse).
-            ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-          },
-          ...(req.method === "GET" || req.method === "HEAD" ? {} : { body }),
-        });
-        const text = await answer.text();
-        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "text/xml" });
-        res.end(text);
-        if (answer.ok && (action === "SendEmail" || action === "SendRawEmail")) {
-          const to = [...form].filter(([key]) => key.startsWith("Destination.ToAddresses.member.")).map(([, value]) => value);
-          this.options.journal?.record({ kind: "effect.email", to, subject: form.get("Message.Subject.Data") ?? "" });
-        }
-      });
-    });
+    this.front = createServer((req, res) => void this.serve(req, res));
     this.endpoint = await listen(this.front, host);
     return this.endpoint;
+  }
+
+  /** Answers one SES request (v1 or v2); never throws, never leaves a request unanswered. */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://local");
+    const v2 = url.pathname.startsWith("/v2/");
+    try {
+      const body = await readBody(req);
+      const context: SesContext = { identities: this.identities, sentLast24Hours: () => this.sentSince(Date.now() - DAY_MS) };
+      let answer: SesAnswer;
+      if (v2) {
+        const operation = url.pathname === "/v2/email/outbound-emails" ? "SendEmail" : url.pathname === "/v2/email/outbound-bulk-emails" ? "SendBulkEmail" : url.pathname;
+        const fault = this.options.faults?.decide(operation, {});
+        if (fault) return this.fail(res, v2, new SesError(fault.code, fault.message, fault.status));
+        let input: unknown;
+        try {
+          input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+        } catch {
+          throw new SesError("BadRequestException", "The request body is not valid JSON.");
+        }
+        answer = handleV2(req.method ?? "GET", url.pathname, url.searchParams, input, context);
+      } else {
+        const form = parseForm(body.toString("utf8"));
+        const fault = this.options.faults?.decide(form.get("Action") ?? "", Object.fromEntries(form));
+        if (fault) return this.fail(res, v2, new SesError(fault.code, fault.message, fault.status));
+        answer = handleV1(form, context);
+      }
+      if (answer.kind === "reply") {
+        res.writeHead(answer.status, { "content-type": answer.contentType });
+        return void res.end(answer.body);
+      }
+      await this.forward(req, url, body, v2, res);
+      if (res.statusCode === 200 && answer.email) {
+        this.sent.push(Date.now());
+        this.options.journal?.record({ kind: "effect.email", to: answer.email.to, subject: answer.email.subject });
+      }
+    } catch (error) {
+      this.fail(res, v2, error);
+    }
+  }
+
+  /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped). */
+  private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse): Promise<void> {
+    const answer = await fetch(`${this.upstreamUrl}${url.pathname}${url.search}`, {
+      method: req.method ?? "POST",
+      headers: {
+        "content-type": req.headers["content-type"] ?? (v2 ? "application/json" : "application/x-www-form-urlencoded"),
+        // aws-ses-v2-local refuses unsigned requests.
+        authorization: req.headers.authorization ?? "AWS4-HMAC-SHA256 Credential=local",
+      },
+      ...(req.method === "GET" || req.method === "HEAD" ? {} : { body }),
+      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+    });
+    const text = await answer.text();
+    if (answer.ok) {
+      res.writeHead(200, { "content-type": answer.headers.get("content-type") ?? (v2 ? "application/json" : "text/xml") });
+      return void res.end(text);
+    }
+    let reason = text;
+    let type = v2 ? "BadRequestException" : "InvalidParameterValue";
+    try {
+      const parsed = JSON.parse(text) as { type?: string; message?: string; detail?: string };
+      reason = parsed.detail ?? parsed.message ?? text;
+      if (parsed.type) type = parsed.type;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new SesError(type, reason.replace(/^aws-ses-v2-local: /, ""), answer.status >= 500 ? 500 : answer.status === 404 ? 404 : 400);
+  }
+
+  private fail(res: ServerResponse, v2: boolean, error: unknown): void {
+    if (res.headersSent) return void res.end();
+    const known = error instanceof SesError;
+    const code = known ? error.code : "InternalFailure";
+    const status = known ? error.status : 500;
+    const message = known ? error.message : `The local SES failed: ${(error as Error)?.message ?? String(error)}`;
+    if (!v2) return sendQueryError(res, { code, message, status });
+    res.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": code });
+    res.end(JSON.stringify({ message }));
+  }
+
+  private sentSince(epochMs: number): number {
+    while (this.sent.length > 0 && this.sent[0]! < epochMs) this.sent.shift();
+    return this.sent.length;
   }
 
   /** Every email sent since `sinceEpochSeconds` (all when omitted). */
@@ -76,6 +187,7 @@ export class LocalSes {
   }
 
   async clear(): Promise<void> {
+    this.sent.length = 0;
     await fetch(`${this.upstreamUrl}/clear-store`, { method: "POST" });
   }
 

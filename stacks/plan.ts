@@ -29,7 +29,7 @@ import {
   type ScheduledFunctionDeclaration,
   type StateMachineDeclaration,
 } from "../workflows/index.ts";
-import { StageConfigError, type BusConfig, type PushPlatform, type StageConfig } from "./stage-config.ts";
+import { emailIdentitiesOf, StageConfigError, type BusConfig, type PushPlatform, type StageConfig } from "./stage-config.ts";
 
 /** Lambda runtime and architecture of every paybus function. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
@@ -614,7 +614,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     stateMachines,
     grants: [...grants.values()],
     secrets,
-    email: { from: stage.emailFrom, identity: stage.emailIdentity ?? stage.emailFrom },
+    email: { from: stage.emailFrom, identity: emailIdentitiesOf(stage)[0]! },
     push: stage.push ? { logicalName: PUSH_APPLICATION, platform: stage.push.platform } : undefined,
     alarms: alarmsFor(queues, functions, stage),
     alarmEmail: stage.alarmEmail,

@@ -39,6 +39,24 @@ export interface StageConfig {
   readonly environment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/**
+ * The SES identities a stage declares — its `emailIdentity` (a domain or an address), else its From
+ * address. The stacks create them (`aws.sesv2.EmailIdentity`) and the local runtime treats them, and
+ * only them, as verified: the one declaration of who may send.
+ */
+export function emailIdentitiesOf(config: StageConfig): string[] {
+  return [config.emailIdentity ?? config.emailFrom];
+}
+
+/** True when the identity (an address, or a domain and its subdomains) lets `address` send. */
+export function identityCovers(identity: string, address: string): boolean {
+  const lower = address.toLowerCase();
+  if (identity.includes("@")) return identity.toLowerCase() === lower;
+  const domain = lower.slice(lower.lastIndexOf("@") + 1);
+  const verified = identity.toLowerCase();
+  return domain === verified || domain.endsWith(`.${verified}`);
+}
+
 /** A stage's configuration is missing or wrong. */
 export class StageConfigError extends Error {
   override name = "StageConfigError";
@@ -63,6 +81,9 @@ export function resolveStage(stage: string, stages: Readonly<Record<string, Stag
     );
   }
   if (!EMAIL_ADDRESS.test(config.emailFrom)) throw fail(`emailFrom "${config.emailFrom}" is not an email address`);
+  if (!emailIdentitiesOf(config).some((identity) => identityCovers(identity, config.emailFrom))) {
+    throw fail(`emailFrom "${config.emailFrom}" is not covered by emailIdentity "${config.emailIdentity}": SES would refuse every send (MessageRejected)`);
+  }
   if (config.alarmEmail !== undefined && !EMAIL_ADDRESS.test(config.alarmEmail)) {
     throw fail(`alarmEmail "${config.alarmEmail}" is not an email address`);
   }

@@ -13,6 +13,10 @@ export const stages: Readonly<Record<string, StageConfig>> = {
     bus: { kind: "custom" },
     livemode: false,
     emailFrom: "billing@example.com",
+    // The SES identity the stack creates, and what the local runtime treats as verified: the domain
+    // covers both of paybus's default senders (billing@, rewards@). example.com is reserved and
+    // cannot be verified in AWS: set your own domain before a real deploy (docs/deploy.md).
+    emailIdentity: "example.com",
     push: false,
     archiveRetentionDays: 7,
     notificationSlaSeconds: 60,

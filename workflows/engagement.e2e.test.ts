@@ -32,7 +32,8 @@ let dispatchFollowups: (typeof import("../functions/engagement-followup-dispatch
 
 beforeAll(async () => {
   tables = await startLocalTables(["loyalty", "profiles"], "e2e");
-  ses = new LocalSes();
+  // The workflow sends as rewards@paybus.example: that domain is this SES's verified identity.
+  ses = new LocalSes({ identities: ["paybus.example"] });
   await ses.start();
   const host = new LambdaHost(new URL("..", import.meta.url).pathname);
   const functions: Record<string, { handler: string; timeoutSeconds: number; memoryMb: number }> = stateMachines.engagement.functions;

@@ -14,8 +14,9 @@ const throttling: FaultInjector = { decide: () => ({ code: "Throttling", message
 
 beforeAll(async () => {
   tables = await startLocalTables(["loyalty", "profiles"], "email");
-  ses = new LocalSes();
-  throttledSes = new LocalSes({ faults: throttling });
+  // The tests send as rewards@paybus.example: that domain is this SES's verified identity.
+  ses = new LocalSes({ identities: ["paybus.example"] });
+  throttledSes = new LocalSes({ faults: throttling, identities: ["paybus.example"] });
   await Promise.all([ses.start(), throttledSes.start()]);
   await putProfile({ customerId: "cus_1", email: "grace@example.com", name: "Grace", locale: "en-GB" }, { client: tables.client, tableName: tables.tableNames.profiles });
   await putProfile({ customerId: "cus_no_email" }, { client: tables.client, tableName: tables.tableNames.profiles });

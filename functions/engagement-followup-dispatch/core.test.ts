@@ -27,8 +27,9 @@ const sesDown: FaultInjector = { decide: () => ({ code: "ServiceUnavailable", me
 
 beforeAll(async () => {
   tables = await startLocalTables(["loyalty", "profiles"], "dispatch");
-  ses = new LocalSes();
-  brokenSes = new LocalSes({ faults: sesDown });
+  // The tests send as rewards@paybus.example: that domain is this SES's verified identity.
+  ses = new LocalSes({ identities: ["paybus.example"] });
+  brokenSes = new LocalSes({ faults: sesDown, identities: ["paybus.example"] });
   await Promise.all([ses.start(), brokenSes.start()]);
   await putProfile({ customerId: "cus_1", email: "follow@example.com" }, { client: tables.client, tableName: tables.tableNames.profiles });
   // A workflow that only waits for the follow-up, scheduled by the real schedule core at T0.
