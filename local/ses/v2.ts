@@ -64,10 +64,14 @@ export function handleV2(method: string, path: string, query: URLSearchParams, b
       SendQuota: { Max24HourSend: quota.max24HourSend, MaxSendRate: quota.maxSendRate, SentLast24Hours: quota.sentLast24Hours },
     });
   }
-  if (method === "GET" && path === "/v2/email/identities") {
+  // ListEmailIdentities: `POST /v2/email/list-identities` in the current API, `GET /v2/email/identities` before.
+  const listing = method === "POST" && path === "/v2/email/list-identities" ? "body" : method === "GET" && path === "/v2/email/identities" ? "query" : undefined;
+  if (listing) {
     const all = identities.list();
-    const size = Number(query.get("PageSize") ?? PAGE_SIZE);
-    const start = query.has("NextToken") ? Number(Buffer.from(query.get("NextToken")!, "base64url").toString("utf8")) : 0;
+    const read = (name: string): string | undefined => (listing === "query" ? (query.get(name) ?? undefined) : input[name] === undefined ? undefined : String(input[name]));
+    const size = Number(read("PageSize") ?? PAGE_SIZE);
+    const token = read("NextToken");
+    const start = token !== undefined ? Number(Buffer.from(token, "base64url").toString("utf8")) : 0;
     if (!Number.isInteger(start) || start < 0 || start > all.length) throw new SesError("BadRequestException", "Invalid NextToken.");
     const page = all.slice(start, start + size).map((name) => identityOf(name, context));
     return json({ EmailIdentities: page, ...(start + size < all.length ? { NextToken: Buffer.from(String(start + size)).toString("base64url") } : {}) });

@@ -1,0 +1,225 @@
+/**
+ * The local SES against the real `@aws-sdk/client-ses` and `@aws-sdk/client-sesv2`, written from the
+ * SES developer guide (verified identities, the sandbox, the mailbox simulator) and API references
+ * (SendEmail, SendRawEmail, MessageTag, ListIdentities, GetIdentityVerificationAttributes,
+ * GetSendQuota; SESv2 SendEmail, GetAccount, ListEmailIdentities), and SES's recorded error texts.
+ */
+import {
+  GetIdentityVerificationAttributesCommand,
+  GetSendQuotaCommand,
+  ListIdentitiesCommand,
+  SendEmailCommand,
+  SendRawEmailCommand,
+  SESClient,
+  VerifyEmailIdentityCommand,
+  CreateReceiptRuleSetCommand,
+} from "@aws-sdk/client-ses";
+import { CreateEmailIdentityCommand, GetAccountCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, SendEmailCommand as SendEmailV2Command, SESv2Client } from "@aws-sdk/client-sesv2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
+
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+const engines: LocalSes[] = [];
+
+async function start(options: ConstructorParameters<typeof LocalSes>[0]) {
+  const ses = new LocalSes(options);
+  await ses.start();
+  engines.push(ses);
+  return {
+    ses,
+    v1: new SESClient({ endpoint: ses.endpoint, region: "us-east-1", credentials, maxAttempts: 1 }),
+    v2: new SESv2Client({ endpoint: ses.endpoint, region: "us-east-1", credentials, maxAttempts: 1 }),
+  };
+}
+
+let production: Awaited<ReturnType<typeof start>>;
+let sandbox: Awaited<ReturnType<typeof start>>;
+
+beforeAll(async () => {
+  production = await start({ identities: ["shop.example.net", "alerts@other.example.org"] });
+  sandbox = await start({ identities: ["shop.example.net", "tester@mail.example.org"], sandbox: true });
+});
+
+afterAll(async () => {
+  await Promise.all(engines.map((engine) => engine.stop()));
+});
+
+async function failure(promise: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
+  }
+  throw new Error("the command succeeded");
+}
+
+const message = { Subject: { Data: "Receipt" }, Body: { Text: { Data: "Thanks" } } };
+const send = (client: SESClient, Source: string, to: string[], extra: Partial<ConstructorParameters<typeof SendEmailCommand>[0]> = {}) =>
+  client.send(new SendEmailCommand({ Source, Destination: { ToAddresses: to }, Message: message, ...extra }));
+
+describe("verified identities (SES v1)", () => {
+  it("sends from an address at a verified domain, or at one of its subdomains, and keeps the email", async () => {
+    const { MessageId } = await send(production.v1, "Billing <billing@shop.example.net>", ["anyone@customer.example"]);
+    await send(production.v1, "news@eu.shop.example.net", ["anyone@customer.example"]);
+
+    expect(MessageId).toBeTruthy();
+    expect((await production.ses.emails()).map((email) => email.from)).toEqual(expect.arrayContaining(["Billing <billing@shop.example.net>", "news@eu.shop.example.net"]));
+  });
+
+  it("refuses an unverified sender with MessageRejected, worded as SES words it", async () => {
+    const error = await failure(send(production.v1, "billing@example.com", ["anyone@customer.example"]));
+
+    expect(error).toEqual({
+      name: "MessageRejected",
+      message: "Email address is not verified. The following identities failed the check in region US-EAST-1: billing@example.com",
+      status: 400,
+    });
+  });
+
+  it("checks the return path and the raw message's From as senders too", async () => {
+    const returnPath = await failure(send(production.v1, "billing@shop.example.net", ["a@customer.example"], { ReturnPath: "bounces@elsewhere.example" }));
+    const raw = Buffer.from("From: someone@elsewhere.example\r\nTo: a@customer.example\r\nSubject: Hi\r\n\r\nBody");
+    const rawError = await failure(production.v1.send(new SendRawEmailCommand({ RawMessage: { Data: raw } })));
+
+    expect(returnPath.message).toBe("Email address is not verified. The following identities failed the check in region US-EAST-1: bounces@elsewhere.example");
+    expect(rawError.name).toBe("MessageRejected");
+    expect(rawError.message).toContain("someone@elsewhere.example");
+  });
+
+  it("validates message tags: ASCII letters, digits, '_' and '-', 256 characters at most", async () => {
+    const badName = await failure(send(production.v1, "billing@shop.example.net", ["a@customer.example"], { Tags: [{ Name: "event:id", Value: "abc" }] }));
+    const badValue = await failure(send(production.v1, "billing@shop.example.net", ["a@customer.example"], { Tags: [{ Name: "campaign", Value: "spring sale" }] }));
+    const tooLong = await failure(send(production.v1, "billing@shop.example.net", ["a@customer.example"], { Tags: [{ Name: "n".repeat(257), Value: "v" }] }));
+    const fine = await send(production.v1, "billing@shop.example.net", ["a@customer.example"], { Tags: [{ Name: "campaign_2026-spring", Value: "A-b_9" }] });
+
+    expect(badName).toEqual({ name: "InvalidParameterValue", message: "Invalid tag name <event:id>: only alphanumeric ASCII characters, '_', and '-' are allowed.", status: 400 });
+    expect(badValue).toEqual({ name: "InvalidParameterValue", message: "Invalid tag value <spring sale>: only alphanumeric ASCII characters, '_', and '-' are allowed.", status: 400 });
+    expect(tooLong.name).toBe("InvalidParameterValue");
+    expect(fine.MessageId).toBeTruthy();
+  });
+});
+
+describe("the sandbox", () => {
+  it("refuses unverified recipients, naming each, and accepts verified ones and the mailbox simulator", async () => {
+    const refused = await failure(send(sandbox.v1, "billing@shop.example.net", ["tester@mail.example.org", "jenny@customer.example", "sam@customer.example"]));
+    const accepted = await send(sandbox.v1, "billing@shop.example.net", ["tester@mail.example.org", "success@simulator.amazonses.com"]);
+
+    expect(refused).toEqual({
+      name: "MessageRejected",
+      message: "Email address is not verified. The following identities failed the check in region US-EAST-1: jenny@customer.example, sam@customer.example",
+      status: 400,
+    });
+    expect(accepted.MessageId).toBeTruthy();
+  });
+
+  it("lists the sender first when both the sender and a recipient fail", async () => {
+    const error = await failure(send(sandbox.v1, "nobody@elsewhere.example", ["jenny@customer.example"]));
+
+    expect(error.message).toBe("Email address is not verified. The following identities failed the check in region US-EAST-1: nobody@elsewhere.example, jenny@customer.example");
+  });
+
+  it("reports the sandbox quota (200 a day, 1 a second) and production access in GetAccount", async () => {
+    const quota = await sandbox.v1.send(new GetSendQuotaCommand({}));
+    const account = await sandbox.v2.send(new GetAccountCommand({}));
+    const productionAccount = await production.v2.send(new GetAccountCommand({}));
+
+    expect(quota).toMatchObject({ Max24HourSend: 200, MaxSendRate: 1 });
+    expect(quota.SentLast24Hours).toBeGreaterThanOrEqual(1);
+    expect(account).toMatchObject({ ProductionAccessEnabled: false, SendingEnabled: true, SendQuota: { Max24HourSend: 200, MaxSendRate: 1 } });
+    expect(productionAccount.ProductionAccessEnabled).toBe(true);
+  });
+});
+
+describe("read operations", () => {
+  it("lists identities by type, with paging", async () => {
+    const all = await production.v1.send(new ListIdentitiesCommand({}));
+    const domains = await production.v1.send(new ListIdentitiesCommand({ IdentityType: "Domain" }));
+    const first = await production.v1.send(new ListIdentitiesCommand({ MaxItems: 1 }));
+    const second = await production.v1.send(new ListIdentitiesCommand({ MaxItems: 1, NextToken: first.NextToken }));
+
+    expect(all.Identities).toEqual(["shop.example.net", "alerts@other.example.org"]);
+    expect(domains.Identities).toEqual(["shop.example.net"]);
+    expect([...first.Identities!, ...second.Identities!]).toEqual(all.Identities);
+    expect(second.NextToken).toBeUndefined();
+  });
+
+  it("answers verification attributes for the account's identities and leaves others out", async () => {
+    const { VerificationAttributes } = await production.v1.send(
+      new GetIdentityVerificationAttributesCommand({ Identities: ["shop.example.net", "alerts@other.example.org", "stranger@nowhere.example"] }),
+    );
+
+    expect(Object.keys(VerificationAttributes ?? {})).toEqual(["shop.example.net", "alerts@other.example.org"]);
+    expect(VerificationAttributes?.["shop.example.net"]?.VerificationStatus).toBe("Success");
+    expect(VerificationAttributes?.["shop.example.net"]?.VerificationToken).toBeTruthy();
+    expect(VerificationAttributes?.["alerts@other.example.org"]).toEqual({ VerificationStatus: "Success" });
+  });
+
+  it("lists and gets SESv2 email identities; an unknown one is NotFound", async () => {
+    const { EmailIdentities } = await production.v2.send(new ListEmailIdentitiesCommand({}));
+    const domain = await production.v2.send(new GetEmailIdentityCommand({ EmailIdentity: "shop.example.net" }));
+    const missing = await failure(production.v2.send(new GetEmailIdentityCommand({ EmailIdentity: "nowhere.example" })));
+
+    expect(EmailIdentities).toEqual([
+      { IdentityType: "DOMAIN", IdentityName: "shop.example.net", SendingEnabled: true, VerificationStatus: "SUCCESS" },
+      { IdentityType: "EMAIL_ADDRESS", IdentityName: "alerts@other.example.org", SendingEnabled: true, VerificationStatus: "SUCCESS" },
+    ]);
+    expect(domain).toMatchObject({ IdentityType: "DOMAIN", VerifiedForSendingStatus: true, VerificationStatus: "SUCCESS" });
+    expect(missing).toMatchObject({ name: "NotFoundException", status: 404 });
+  });
+});
+
+describe("SES v2 sends", () => {
+  const v2Send = (client: SESv2Client, from: string, to: string[], tags?: Array<{ Name: string; Value: string }>) =>
+    client.send(new SendEmailV2Command({ FromEmailAddress: from, Destination: { ToAddresses: to }, Content: { Simple: { Subject: { Data: "Hi" }, Body: { Text: { Data: "Body" } } } }, ...(tags ? { EmailTags: tags } : {}) }));
+
+  it("sends from a verified identity and refuses an unverified one with MessageRejected", async () => {
+    const ok = await v2Send(production.v2, "alerts@other.example.org", ["a@customer.example"]);
+    const refused = await failure(v2Send(production.v2, "rewards@example.com", ["a@customer.example"]));
+
+    expect(ok.MessageId).toBeTruthy();
+    expect(refused).toEqual({
+      name: "MessageRejected",
+      message: "Email address is not verified. The following identities failed the check in region US-EAST-1: rewards@example.com",
+      status: 400,
+    });
+  });
+
+  it("refuses unverified recipients in the sandbox and invalid email tags", async () => {
+    const recipient = await failure(v2Send(sandbox.v2, "billing@shop.example.net", ["jenny@customer.example"]));
+    const tag = await failure(v2Send(production.v2, "billing@shop.example.net", ["a@customer.example"], [{ Name: "order", Value: "ORD/1" }]));
+
+    expect(recipient.message).toBe("Email address is not verified. The following identities failed the check in region US-EAST-1: jenny@customer.example");
+    expect(tag).toMatchObject({ name: "BadRequestException", message: "Invalid tag value <ORD/1>: only alphanumeric ASCII characters, '_', and '-' are allowed." });
+  });
+});
+
+describe("operations the local SES does not emulate", () => {
+  it("answers them at once with an AWS-shaped error instead of hanging", async () => {
+    const v1Verify = await failure(production.v1.send(new VerifyEmailIdentityCommand({ EmailAddress: "me@shop.example.net" })));
+    const v1Receipt = await failure(production.v1.send(new CreateReceiptRuleSetCommand({ RuleSetName: "r" })));
+    const v2Create = await failure(production.v2.send(new CreateEmailIdentityCommand({ EmailIdentity: "me@shop.example.net" })));
+
+    expect(v1Verify).toMatchObject({ name: "InvalidAction", status: 400 });
+    expect(v1Verify.message).toContain("stacks/stages.ts");
+    expect(v1Receipt).toMatchObject({ name: "InvalidAction", status: 400 });
+    expect(v2Create).toMatchObject({ name: "UnknownOperationException", status: 404 });
+  });
+});
+
+describe("the one declaration of identities", () => {
+  it("comes from stacks/stages.ts, covers paybus's default senders, and is flagged as unverifiable in AWS", async () => {
+    const declared = declaredEmailIdentities();
+    const local = await start({});
+
+    expect(declared).toEqual(["example.com"]);
+    expect(local.ses.identities.isVerified("billing@example.com")).toBe(true);
+    expect(local.ses.identities.isVerified("rewards@example.com")).toBe(true);
+    await expect(send(local.v1, "rewards@example.com", ["jenny.rosen@example.com"])).resolves.toMatchObject({ MessageId: expect.any(String) });
+    const warnings = identityWarnings(declared);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"example.com"');
+    expect(warnings[0]).toContain("docs/deploy.md");
+    expect(identityWarnings(["mail.shop.io"])).toEqual([]);
+  });
+});
