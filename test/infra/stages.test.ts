@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildPlan } from "../../stacks/plan.ts";
-import { resolveStage, StageConfigError, type StageConfig } from "../../stacks/stage-config.ts";
+import { emailIdentitiesOf, resolveStage, StageConfigError, type StageConfig } from "../../stacks/stage-config.ts";
 import { stages } from "../../stacks/stages.ts";
 import { customStage } from "./stages.fixture.ts";
 
@@ -22,6 +22,18 @@ describe("stage configuration", () => {
 
       expect(resolveStage("production", { production: config })).toBe(config);
     }
+  });
+
+  it("declares the SES identity once: emailIdentity, else the From address, which it must cover", () => {
+    const domain = { ...base, emailFrom: "billing@shop.example", emailIdentity: "shop.example" };
+    const subdomain = { ...base, emailFrom: "billing@mail.shop.example", emailIdentity: "shop.example" };
+    const foreign = { ...base, emailFrom: "billing@shop.example", emailIdentity: "other.example" };
+
+    expect(emailIdentitiesOf(domain)).toEqual(["shop.example"]);
+    expect(emailIdentitiesOf({ ...base, emailFrom: "billing@shop.example", emailIdentity: undefined })).toEqual(["billing@shop.example"]);
+    expect(resolveStage("production", { production: subdomain })).toBe(subdomain);
+    expect(() => resolveStage("production", { production: foreign })).toThrow(/emailFrom "billing@shop.example" is not covered by emailIdentity "other.example"/);
+    expect(buildPlan(resolveStage("production", { production: domain })).email.identity).toBe("shop.example");
   });
 
   it("refuses a partner bus that is not a Stripe event source, naming the stage and the field", () => {
