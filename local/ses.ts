@@ -56,15 +56,18 @@ export function declaredEmailIdentities(stage = "default"): string[] {
 }
 
 /**
- * What a developer should know about the declared identities before deploying: each one the local
- * SES accepts but AWS could never verify (a reserved domain such as example.com).
+ * What a developer should know about the declared identities before deploying: every one is
+ * verified here at once but sends in AWS only once verified, and a reserved domain (example.com)
+ * never can be.
  */
 export function identityWarnings(identities: readonly string[], stage = "default"): string[] {
-  return identities.filter(isUnverifiable).map(
-    (identity) =>
-      `SES: "${identity}" (stacks/stages.ts, stage "${stage}") is treated as a verified sender here, but AWS refuses to send from it ` +
-      `(MessageRejected: Email address is not verified) until it is verified — and ${identity} is a reserved domain nobody can verify. ` +
-      "Set emailFrom and emailIdentity to an address or domain you own, deploy, then verify it (docs/deploy.md, \"SES identities and the sandbox\").",
+  return identities.map((identity) =>
+    isUnverifiable(identity)
+      ? `SES: "${identity}" (stacks/stages.ts, stage "${stage}") is treated as a verified sender here, but AWS refuses to send from it ` +
+        `(MessageRejected: Email address is not verified) until it is verified — and ${identity} is a reserved domain nobody can verify. ` +
+        "Set emailFrom and emailIdentity to an address or domain you own, deploy, then verify it (docs/deploy.md, \"SES identities and the sandbox\")."
+      : `SES: "${identity}" (stacks/stages.ts, stage "${stage}") is treated as verified here; in AWS it sends only once verified ` +
+        "(its DKIM records published, or the link in AWS's email opened): docs/deploy.md, \"SES identities and the sandbox\".",
   );
 }
 
