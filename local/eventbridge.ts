@@ -209,20 +209,21 @@ export class LocalEventBus {
   /** Archives and routes one valid entry; the default bus keeps it (no rule of paybus's runs). */
   private accept(index: number, entry: PutEventsEntry): PutEventsResultEntry {
     const id = randomUUID();
-    const eventJson = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], { id, account: this.options.accountId, region: this.options.region });
     if (busName(entry.EventBusName) !== this.options.name) {
       this.options.journal.record({ kind: "bus.accepted", eventId: id, detailType: entry.DetailType ?? "", source: entry.Source ?? "", matchedRules: [], eventBus: DEFAULT_BUS });
       this.warnAbout(
         DEFAULT_BUS,
-        `EventBridge: an event was put on the default bus (no EventBusName), which has no paybus rules: it was accepted and matched nothing. Put events on "${this.options.name}" (EventBusName=${this.options.name}).`,
+        `EventBridge: an event was put on the default bus (EventBusName omitted or "default"), which has no paybus rules: it was accepted and matched nothing. Put events on "${this.options.name}" (EventBusName=${this.options.name}).`,
       );
       return { EventId: id };
     }
+    const eventJson = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], { id, account: this.options.accountId, region: this.options.region });
     try {
       this.options.archive.append(eventJson);
       this.route(eventJson, id, entry);
     } catch (error) {
-      // A fault of the local engine fails this entry as AWS's retryable InternalFailure, not the request.
+      // A fault of the local engine fails this entry as AWS's retryable InternalFailure, not the
+      // request (the entries before it stay accepted, as their results say).
       this.reject(index, entry, "InternalFailure", (error as Error).message);
       return entryError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.");
     }

@@ -29,7 +29,7 @@ function checkEmailTags(...lists: Tags[]): void {
   checkTags(lists.flatMap((list) => (list ?? []).map((tag) => ({ name: tag.Name, value: tag.Value }))), "BadRequestException");
 }
 
-function identityOf(name: string, context: SesContext) {
+function identityOf(name: string) {
   return { IdentityType: name.includes("@") ? "EMAIL_ADDRESS" : "DOMAIN", IdentityName: name, SendingEnabled: true, VerificationStatus: "SUCCESS" };
 }
 
@@ -73,14 +73,14 @@ export function handleV2(method: string, path: string, query: URLSearchParams, b
     const token = read("NextToken");
     const start = token !== undefined ? Number(Buffer.from(token, "base64url").toString("utf8")) : 0;
     if (!Number.isInteger(start) || start < 0 || start > all.length) throw new SesError("BadRequestException", "Invalid NextToken.");
-    const page = all.slice(start, start + size).map((name) => identityOf(name, context));
+    const page = all.slice(start, start + size).map((name) => identityOf(name));
     return json({ EmailIdentities: page, ...(start + size < all.length ? { NextToken: Buffer.from(String(start + size)).toString("base64url") } : {}) });
   }
   const identity = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
   if (method === "GET" && identity) {
     const name = decodeURIComponent(identity[1]!);
     if (!identities.has(name)) throw new SesError("NotFoundException", `Email identity ${name} does not exist.`, 404);
-    const summary = identityOf(name, context);
+    const summary = identityOf(name);
     return json({ IdentityType: summary.IdentityType, FeedbackForwardingStatus: true, VerifiedForSendingStatus: true, VerificationStatus: "SUCCESS", Policies: {}, Tags: [] });
   }
   if (path === "/v2/email/templates" || path.startsWith("/v2/email/templates/")) return { kind: "forward" };
