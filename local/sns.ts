@@ -187,7 +187,16 @@ export class LocalSns {
   }
 
   private publish(form: Map<string, string>, res: ServerResponse): void {
-    const targetArn = form.get("TargetArn") ?? "";
+    const targetArn = form.get("TargetArn");
+    if (targetArn === undefined) {
+      // Topics and SMS are not emulated: no topic exists here, as none can be created.
+      if (form.has("TopicArn")) throw new SnsError("NotFound", "Topic does not exist", 404);
+      if (form.has("PhoneNumber")) throw new SnsError("InvalidParameter", "Invalid parameter: PhoneNumber Reason: the local SNS emulates mobile push only and sends no SMS");
+      throw new SnsError("InvalidParameter", "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter");
+    }
+    if (!form.has("Message")) {
+      throw new SnsError("ValidationError", "1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null");
+    }
     const endpoint = this.registry.findEndpoint(targetArn);
     if (!endpoint) {
       throw new SnsError("InvalidParameter", "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified");

@@ -96,6 +96,8 @@ describe("verified identities (SES v1)", () => {
     expect(badName).toEqual({ name: "InvalidParameterValue", message: "Invalid tag name <event:id>: only alphanumeric ASCII characters, '_', and '-' are allowed.", status: 400 });
     expect(badValue).toEqual({ name: "InvalidParameterValue", message: "Invalid tag value <spring sale>: only alphanumeric ASCII characters, '_', and '-' are allowed.", status: 400 });
     expect(tooLong.name).toBe("InvalidParameterValue");
+    const crowd = Array.from({ length: 51 }, (_, i) => `c${i}@customer.example`);
+    expect(await failure(send(production.v1, "billing@shop.example.net", crowd))).toEqual({ name: "InvalidParameterValue", message: "Recipient count exceeds 50.", status: 400 });
     expect(fine.MessageId).toBeTruthy();
   });
 });

@@ -45,6 +45,8 @@ export function handleV1(form: Map<string, string>, context: SesContext): SesAns
     case "SendEmail": {
       checkTags(tagsOf(form));
       const recipients = ["ToAddresses", "CcAddresses", "BccAddresses"].flatMap((kind) => members(form, `Destination.${kind}`));
+      // SendEmail takes at most 50 recipients (To, Cc and Bcc together).
+      if (recipients.length > 50) throw new SesError("InvalidParameterValue", "Recipient count exceeds 50.");
       identities.checkSend(required(form, "Source"), recipients, form.get("ReturnPath"));
       return { kind: "forward", email: { to: members(form, "Destination.ToAddresses"), subject: form.get("Message.Subject.Data") ?? "" } };
     }

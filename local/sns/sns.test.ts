@@ -160,6 +160,24 @@ describe("platform endpoints", () => {
   });
 });
 
+describe("Publish", () => {
+  it("delivers to an enabled endpoint, refuses a disabled one, and names what a request lacks", async () => {
+    const app = await gcmApplication("publish-app");
+    const { EndpointArn } = await client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "device-p" }));
+
+    const { MessageId } = await client.send(new PublishCommand({ TargetArn: EndpointArn, Message: "hello" }));
+    await client.send(new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Enabled: "false" } }));
+    const disabled = await failure(client.send(new PublishCommand({ TargetArn: EndpointArn, Message: "hello" })));
+    const noTarget = await failure(client.send(new PublishCommand({ Message: "hello" })));
+    const topic = await failure(client.send(new PublishCommand({ TopicArn: "arn:aws:sns:us-east-1:000000000000:alerts", Message: "hello" })));
+
+    expect(sns.outbox.find((push) => push.messageId === MessageId)).toMatchObject({ targetArn: EndpointArn, message: "hello" });
+    expect(disabled).toEqual({ name: "EndpointDisabledException", message: "Endpoint is disabled", status: 400 });
+    expect(noTarget).toEqual({ name: "InvalidParameterException", message: "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter", status: 400 });
+    expect(topic).toEqual({ name: "NotFoundException", message: "Topic does not exist", status: 404 });
+  });
+});
+
 describe("what the local SNS does not emulate", () => {
   it("answers an unsupported action at once with an AWS-shaped InvalidAction", async () => {
     const error = await failure(client.send(new CreateTopicCommand({ Name: "alerts" })));
