@@ -5,6 +5,7 @@
  * and texts ("Email address is not verified. The following identities failed the check in region
  * US-EAST-1: …", "Invalid tag name <…>: only alphanumeric ASCII characters, '_', and '-' are allowed.").
  */
+import { identityCovers } from "../../stacks/stage-config.ts";
 
 /** Why SES refuses a send, as its error code (`MessageRejected`, `InvalidParameterValue`…) and message. */
 export class SesError extends Error {
@@ -85,11 +86,8 @@ export class SesIdentities {
   /** True when `address` is a verified address, or at a verified domain or one of its subdomains. */
   isVerified(address: string): boolean {
     const email = addressOf(address);
-    const lower = email.toLowerCase();
-    const domain = domainOf(lower);
-    return this.identities.some((identity) =>
-      identity.includes("@") ? identity.toLowerCase() === lower : domain === identity || domain.endsWith(`.${identity}`),
-    );
+    // The same rule the stage configuration applies to emailFrom: one notion of "covered".
+    return this.identities.some((identity) => identityCovers(identity, email));
   }
 
   /**
