@@ -23,6 +23,12 @@ const allKnown = [
   "customer.subscription.created",
   "customer.subscription.updated",
   "customer.subscription.deleted",
+  "customer.subscription.trial_will_end",
+  "customer.created",
+  "customer.updated",
+  "customer.deleted",
+  "invoice.payment_action_required",
+  "invoice.upcoming",
 ] as const satisfies readonly KnownEventType[];
 
 function expectContractError(fn: () => unknown, message: string | RegExp): EventContractError {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { customer, lifecycleSubscription, upcomingInvoice } from "./stripe-customer-objects.ts";
 import { charge, checkoutSession, dispute, invoice, paymentIntent, subscription } from "./stripe-objects.ts";
 
 /** A snapshot event: the Stripe Event object with the resource as it was (`data.object`). */
@@ -43,8 +44,14 @@ export const objectSchemas = {
   "checkout.session.completed": checkoutSession,
   "charge.dispute.created": dispute,
   "customer.subscription.created": subscription,
-  "customer.subscription.updated": subscription,
-  "customer.subscription.deleted": subscription,
+  "customer.subscription.updated": lifecycleSubscription,
+  "customer.subscription.deleted": lifecycleSubscription,
+  "customer.subscription.trial_will_end": lifecycleSubscription,
+  "customer.created": customer,
+  "customer.updated": customer,
+  "customer.deleted": customer,
+  "invoice.payment_action_required": invoice,
+  "invoice.upcoming": upcomingInvoice,
 } as const;
 
 export type KnownEventType = keyof typeof objectSchemas;

@@ -64,10 +64,6 @@ export interface DynamoNotificationStoreOptions {
 }
 
 const invoiceKey = (notice: Notice) => `invoice#${notice.invoiceId}`;
-const deliveryKey = (notice: Notice, delivery: Delivery) => ({
-  pk: invoiceKey(notice),
-  sk: `notice#${noticeKey(notice)}#${delivery.key}`,
-});
 
 async function unlessConditionFails<T>(operation: Promise<T>): Promise<T | "condition-failed"> {
   try {
@@ -78,10 +74,105 @@ async function unlessConditionFails<T>(operation: Promise<T>): Promise<T | "cond
   }
 }
 
+/**
+ * One business fact told to a customer, as the send records know it: the partition it lives in
+ * (`invoice#in_…` for invoice notices, `<notice>#<subject>` for lifecycle notices) and its key
+ * within it. Any consumer that tells customers something once per fact and channel uses these.
+ */
+export interface FactRef {
+  readonly partition: string;
+  readonly key: string;
+  /** The Stripe event (`evt_…`) that brought it; kept for tracing, never for dedupe. */
+  readonly eventId: string;
+}
+
+/** Per-channel exactly-once send records on the `notifications` table (claim, complete, release). */
+export interface DeliveryClaims {
+  claim(fact: FactRef, delivery: Delivery): Promise<Claim>;
+  complete(fact: FactRef, delivery: Delivery, result: FinalDelivery): Promise<void>;
+  release(fact: FactRef, delivery: Delivery, token: string): Promise<void>;
+  recordSkipped(fact: FactRef, reason: string): Promise<void>;
+}
+
+const factDeliveryKey = (fact: FactRef, delivery: Delivery) => ({ pk: fact.partition, sk: `notice#${fact.key}#${delivery.key}` });
+
+/** The send records of {@link DeliveryClaims} on the `notifications` table. */
+export function dynamoDeliveryClaims(options: DynamoNotificationStoreOptions): DeliveryClaims {
+  const { client, tableName: TableName, now } = options;
+  const expiresAt = () => Math.floor(now() / 1000) + options.retentionSeconds;
+  return {
+    async claim(fact, delivery) {
+      const key = factDeliveryKey(fact, delivery);
+      const token = randomUUID();
+      const claimed = await unlessConditionFails(
+        client.send(
+          new UpdateCommand({
+            TableName,
+            Key: key,
+            UpdateExpression:
+              "SET #status = :sending, leaseUntil = :leaseUntil, claimToken = :token, channel = :channel, eventId = :eventId, expiresAt = :expiresAt",
+            ConditionExpression: "attribute_not_exists(pk) OR (#status = :sending AND leaseUntil < :now)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: {
+              ":sending": "sending",
+              ":leaseUntil": now() + options.leaseSeconds * 1000,
+              ":now": now(),
+              ":token": token,
+              ":channel": delivery.channel,
+              ":eventId": fact.eventId,
+              ":expiresAt": expiresAt(),
+            },
+          }),
+        ),
+      );
+      if (claimed !== "condition-failed") return { kind: "claimed", token };
+      const { Item } = await client.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
+      // Gone again (released meanwhile) or still sending: either way another attempt is on it.
+      if (Item?.status === "sent" || Item?.status === "undeliverable") return { kind: "done", status: Item.status };
+      return { kind: "busy" };
+    },
+
+    async complete(fact, delivery, result) {
+      // Unconditional: even if our lease ran out and someone else claimed the send, it did happen.
+      await client.send(
+        new PutCommand({
+          TableName,
+          Item: { ...factDeliveryKey(fact, delivery), ...result, channel: delivery.channel, eventId: fact.eventId, expiresAt: expiresAt() },
+        }),
+      );
+    },
+
+    async release(fact, delivery, token) {
+      await unlessConditionFails(
+        client.send(
+          new DeleteCommand({
+            TableName,
+            Key: factDeliveryKey(fact, delivery),
+            ConditionExpression: "claimToken = :token",
+            ExpressionAttributeValues: { ":token": token },
+          }),
+        ),
+      );
+    },
+
+    async recordSkipped(fact, reason) {
+      await client.send(
+        new PutCommand({
+          TableName,
+          Item: { pk: fact.partition, sk: `notice#${fact.key}#skipped`, status: "skipped", reason, eventId: fact.eventId, expiresAt: expiresAt() },
+        }),
+      );
+    },
+  };
+}
+
+const invoiceFact = (notice: Notice): FactRef => ({ partition: invoiceKey(notice), key: noticeKey(notice), eventId: notice.eventId });
+
 /** {@link NotificationStore} on the `notifications` table. */
 export function dynamoNotificationStore(options: DynamoNotificationStoreOptions): NotificationStore {
   const { client, tableName: TableName, now } = options;
   const expiresAt = () => Math.floor(now() / 1000) + options.retentionSeconds;
+  const claims = dynamoDeliveryClaims(options);
 
   return {
     async recordInvoiceState(notice) {
@@ -112,74 +203,9 @@ export function dynamoNotificationStore(options: DynamoNotificationStoreOptions)
       return { current: false, latest: { status: Item?.status, version: Item?.version, eventId: Item?.eventId } };
     },
 
-    async claimDelivery(notice, delivery) {
-      const key = deliveryKey(notice, delivery);
-      const token = randomUUID();
-      const claimed = await unlessConditionFails(
-        client.send(
-          new UpdateCommand({
-            TableName,
-            Key: key,
-            UpdateExpression:
-              "SET #status = :sending, leaseUntil = :leaseUntil, claimToken = :token, channel = :channel, eventId = :eventId, expiresAt = :expiresAt",
-            ConditionExpression: "attribute_not_exists(pk) OR (#status = :sending AND leaseUntil < :now)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: {
-              ":sending": "sending",
-              ":leaseUntil": now() + options.leaseSeconds * 1000,
-              ":now": now(),
-              ":token": token,
-              ":channel": delivery.channel,
-              ":eventId": notice.eventId,
-              ":expiresAt": expiresAt(),
-            },
-          }),
-        ),
-      );
-      if (claimed !== "condition-failed") return { kind: "claimed", token };
-      const { Item } = await client.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
-      // Gone again (released meanwhile) or still sending: either way another attempt is on it.
-      if (Item?.status === "sent" || Item?.status === "undeliverable") return { kind: "done", status: Item.status };
-      return { kind: "busy" };
-    },
-
-    async completeDelivery(notice, delivery, result) {
-      // Unconditional: even if our lease ran out and someone else claimed the send, it did happen.
-      await client.send(
-        new PutCommand({
-          TableName,
-          Item: { ...deliveryKey(notice, delivery), ...result, channel: delivery.channel, eventId: notice.eventId, expiresAt: expiresAt() },
-        }),
-      );
-    },
-
-    async releaseDelivery(notice, delivery, token) {
-      await unlessConditionFails(
-        client.send(
-          new DeleteCommand({
-            TableName,
-            Key: deliveryKey(notice, delivery),
-            ConditionExpression: "claimToken = :token",
-            ExpressionAttributeValues: { ":token": token },
-          }),
-        ),
-      );
-    },
-
-    async recordSkipped(notice, reason) {
-      await client.send(
-        new PutCommand({
-          TableName,
-          Item: {
-            pk: invoiceKey(notice),
-            sk: `notice#${noticeKey(notice)}#skipped`,
-            status: "skipped",
-            reason,
-            eventId: notice.eventId,
-            expiresAt: expiresAt(),
-          },
-        }),
-      );
-    },
+    claimDelivery: (notice, delivery) => claims.claim(invoiceFact(notice), delivery),
+    completeDelivery: (notice, delivery, result) => claims.complete(invoiceFact(notice), delivery, result),
+    releaseDelivery: (notice, delivery, token) => claims.release(invoiceFact(notice), delivery, token),
+    recordSkipped: (notice, reason) => claims.recordSkipped(invoiceFact(notice), reason),
   };
 }
