@@ -154,7 +154,7 @@ export type Dispute = z.infer<typeof dispute>;
 export type Subscription = z.infer<typeof subscription>;
 
 /** The subscription an invoice bills and its metadata, in either API layout. */
-export function invoiceSubscription(inv: Invoice): { id: string | null; metadata: Record<string, string> } {
+export function invoiceSubscription(inv: Pick<Invoice, "parent" | "subscription" | "subscription_details">): { id: string | null; metadata: Record<string, string> } {
   const current = inv.parent?.subscription_details;
   return {
     id: current?.subscription ?? inv.subscription ?? null,

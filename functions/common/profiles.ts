@@ -3,10 +3,13 @@
  * event itself — where to reach them (email, registered push endpoints), how to address them
  * (name, locale) and their id in the loyalty program.
  *
- * One item per Stripe customer, keyed `pk = cus_…`. Consumers read profiles; the app (and the local
- * runtime's demo seeding) writes them with {@link putProfile}.
+ * One item per Stripe customer, keyed `pk = cus_…`. `functions/customers` keeps the Stripe part
+ * (email, name, locale, documented metadata) in sync from `customer.*` events, `functions/devices`
+ * adds and removes the app's devices, and {@link putProfile} writes a whole profile (demo, tests).
+ * A deleted customer leaves a tombstone without personal data, which reads as no profile.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createHash } from "node:crypto";
 import * as z from "zod";
 import { dynamo } from "./clients.ts";
 import { PoisonRecordError } from "./errors.ts";
@@ -29,6 +32,20 @@ export const languageTag = z.string().refine((tag) => {
   }
 }, "expected a BCP 47 language tag such as en-US");
 
+/** The mobile platforms a device may be registered for (SNS platform application types). */
+export const PUSH_PLATFORMS = ["APNS", "APNS_SANDBOX", "GCM"] as const;
+export type PushPlatform = (typeof PUSH_PLATFORMS)[number];
+
+/** A device the app registered for a customer (`functions/devices`). */
+export const registeredDevice = z.object({
+  platform: z.enum(PUSH_PLATFORMS),
+  token: z.string().min(1),
+  endpointArn: snsEndpointArn,
+  /** Epoch milliseconds. */
+  registeredAt: z.number(),
+});
+export type RegisteredDevice = z.infer<typeof registeredDevice>;
+
 /** A customer profile. `pushEndpoints` may be empty: the customer has no registered device. */
 export const customerProfile = z.object({
   /** The Stripe customer id. */
@@ -40,6 +57,10 @@ export const customerProfile = z.object({
   pushEndpoints: z.array(snsEndpointArn).default([]),
   /** The customer's id in the loyalty program, when it differs from the Stripe id. */
   loyaltyCustomerId: z.string().min(1).optional(),
+  /** Devices registered by the app, by a key derived from the token ({@link deviceKey}). */
+  devices: z.record(z.string(), registeredDevice).optional(),
+  /** The Connect account the customer belongs to; absent for the platform's own customers. */
+  account: z.string().startsWith("acct_").optional(),
 });
 
 export type CustomerProfile = z.infer<typeof customerProfile>;
@@ -71,7 +92,8 @@ export async function getProfile(
   table: ProfileTable = defaultTable(),
 ): Promise<CustomerProfile | undefined> {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk: customerId } }));
-  if (!Item) return undefined;
+  // A tombstone (customer deleted in Stripe) holds no personal data: nobody to reach.
+  if (!Item || Item.deleted === true) return undefined;
   const { pk: _pk, ...stored } = Item;
   const parsed = customerProfile.safeParse(stored);
   if (!parsed.success) {
@@ -82,7 +104,21 @@ export async function getProfile(
       { cause: parsed.error },
     );
   }
-  return parsed.data;
+  return withDeviceEndpoints(parsed.data);
+}
+
+/** `pushEndpoints` with the endpoints of registered devices added (each once). */
+function withDeviceEndpoints(profile: CustomerProfile): CustomerProfile {
+  const devices = Object.values(profile.devices ?? {}).map((device) => device.endpointArn);
+  return { ...profile, pushEndpoints: [...new Set([...profile.pushEndpoints, ...devices])] };
+}
+
+/**
+ * The map key of a device token: a hash, because tokens are long and may hold characters that are
+ * awkward in attribute paths, and so that logs can name a device without quoting its token.
+ */
+export function deviceKey(token: string): string {
+  return createHash("sha256").update(token).digest("hex").slice(0, 32);
 }
 
 /**

@@ -151,7 +151,7 @@ describe("failed notice", () => {
     expect(email.html).toMatchSnapshot();
   });
 
-  it("in German when Stripe will not retry any more", () => {
+  it("in German when Stripe will not retry any more: the customer must pay on the hosted invoice", () => {
     // Act
     const { email, push } = render("02", "de-DE", { invoice: { attempt_count: 4, next_payment_attempt: null } });
 
@@ -165,8 +165,8 @@ describe("failed notice", () => {
 
       Bitte aktualisieren Sie Ihre Zahlungsmethode, damit Ihr Abonnement ohne Unterbrechung weiterläuft.
 
-      Zahlungsmethode aktualisieren
-      https://billing.example.com/payment-method
+      Rechnung bezahlen
+      https://invoice.stripe.com/i/acct_1ZqaEk5kb18UZlUm/test_KxQS0nRpdwYvsOr0nzBZ6EkQD2206a7T9IV7971oWBpJ9FspQA9ZiUX7dBbT5d7C?s=ap
       "
     `);
     expect(push.body).toMatchInlineSnapshot(`"15,00 $ für Rechnung 31A191F8-0024 konnten nicht eingezogen werden. Keine weiteren automatischen Versuche. Bitte aktualisieren Sie Ihre Zahlungsmethode."`);

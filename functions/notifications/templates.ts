@@ -265,13 +265,21 @@ function failedMessage(copy: Copy, notice: FailedNotice, locale: string): Messag
     attempt: notice.attempt,
     retryAt: notice.nextAttempt === null ? undefined : momentFormat(locale).format(notice.nextAttempt * 1000),
   };
-  return notice.collectionMethod === "send_invoice" ? copy.failedManual(values) : copy.failedAutomatic(values);
+  if (notice.collectionMethod === "send_invoice") return copy.failedManual(values);
+  const message = copy.failedAutomatic(values);
+  // No automatic retry left: the customer must pay on the hosted invoice page (see actionUrl).
+  return needsCustomer(notice) && notice.hostedInvoiceUrl ? { ...message, actionLabel: copy.failedManual(values).actionLabel } : message;
+}
+
+/** A failed automatic charge Stripe will not retry: only the customer can settle the invoice now. */
+function needsCustomer(notice: FailedNotice): boolean {
+  return notice.collectionMethod === "charge_automatically" && notice.nextAttempt === null;
 }
 
 /** Where the call to action leads: the receipt, the billing portal, or the invoice to pay by hand. */
 function actionUrl(notice: Notice, billingPortalUrl: string): string | undefined {
   if (notice.kind === "paid") return notice.receiptUrl;
-  if (notice.collectionMethod === "send_invoice") return notice.hostedInvoiceUrl ?? billingPortalUrl;
+  if (notice.collectionMethod === "send_invoice" || needsCustomer(notice)) return notice.hostedInvoiceUrl ?? billingPortalUrl;
   return billingPortalUrl;
 }
 
@@ -331,5 +339,23 @@ export function renderNotice(notice: Notice, options: RenderOptions): RenderedNo
     locale,
     email: { subject: message.subject, html: layoutHtml(locale, greeting, message, url), text: layoutText(greeting, message, url) },
     push: { title: message.pushTitle, body: message.pushBody, data },
+  };
+}
+
+/**
+ * Lays out a message already written in the reader's language as an email and a push, exactly as
+ * the invoice notices are laid out. Used by the lifecycle notices (`functions/lifecycle`).
+ */
+export function renderMessage(
+  message: Message,
+  options: { readonly locale: string; readonly customerName: string | undefined; readonly url: string | undefined; readonly data: Readonly<Record<string, string>> },
+): RenderedNotice {
+  const { locale, url } = options;
+  const copy = COPY[new Intl.Locale(locale).language] ?? en;
+  const greeting = copy.greeting(options.customerName);
+  return {
+    locale,
+    email: { subject: message.subject, html: layoutHtml(locale, greeting, message, url), text: layoutText(greeting, message, url) },
+    push: { title: message.pushTitle, body: message.pushBody, data: { ...options.data, ...(url ? { url } : {}) } },
   };
 }
