@@ -92,14 +92,21 @@ describe("the declared patterns", () => {
       "06": ["LoyaltyReversal"],
       "07": ["LoyaltyReversal"],
       "08": [],
-      "09": [],
-      "10": [],
+      "09": ["CancellationScheduledNotice"],
+      "10": ["CancellationConfirmedNotice"],
       "11": ["LoyaltyAccrual"],
       "12": ["LoyaltyAccrual"],
       "13": ["RecurringPaymentNotifications"],
       "14": ["LoyaltyAccrual"],
       "15": [],
       "16": [],
+      "17": ["CustomerProfileSync"],
+      "18": ["CustomerProfileSync"],
+      "19": ["CustomerProfileSync"],
+      "20": ["PaymentActionRequiredNotice"],
+      "21": ["TrialEndingNotice"],
+      "22": ["RenewalReminderNotice"],
+      "23": ["CustomerProfileSync"],
     });
   });
 

@@ -5,6 +5,7 @@
  * nothing else restates a pattern, a queue setting or a handler path. Adding a rule is one entry in
  * {@link rules} (plus a queue in {@link queues} if it needs a new consumer).
  */
+import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 
 /** Source used by the webhook bridge. AWS rejects `aws.`-prefixed sources on PutEvents. */
 export const WEBHOOK_SOURCE = "paybus.stripe";
@@ -39,9 +40,14 @@ export interface Access {
   readonly push?: boolean;
   /** May put events on the paybus event bus. */
   readonly putEvents?: boolean;
+  /**
+   * Manages the push application's device endpoints: `register` creates, reads, re-enables and
+   * deletes them (the device API), `delete` only deletes them (erasing a deleted customer).
+   */
+  readonly deviceEndpoints?: "register" | "delete";
 }
 
-export type TableName = "loyalty" | "notifications" | "profiles";
+export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency";
 export type StateMachineName = "engagement";
 
 /** A Lambda function consuming an SQS queue through an event source mapping. */
@@ -126,6 +132,38 @@ export const queues = {
       access: { tables: ["loyalty"], stateMachines: ["engagement"] },
     },
   },
+  customers: {
+    description: "Stripe customer changes that keep profiles (email, name, locale) in sync, and deletions that erase them.",
+    context: "customers",
+    visibilityTimeoutSeconds: 60,
+    retentionSeconds: 4 * DAY,
+    maxReceiveCount: 5,
+    consumer: {
+      handler: "functions/customers/handler.handler",
+      batchSize: 10,
+      batchingWindowSeconds: 0,
+      maximumConcurrency: 5,
+      timeoutSeconds: 10,
+      memoryMb: 256,
+      access: { tables: ["profiles"], deviceEndpoints: "delete" },
+    },
+  },
+  lifecycle: {
+    description: "Subscription lifecycle facts (trial ending, payment action required, renewal, cancellation) to tell by email and push.",
+    context: "notifications",
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * DAY,
+    maxReceiveCount: 5,
+    consumer: {
+      handler: "functions/lifecycle/handler.handler",
+      batchSize: 10,
+      batchingWindowSeconds: 0,
+      maximumConcurrency: 5,
+      timeoutSeconds: 20,
+      memoryMb: 512,
+      access: { tables: ["notifications", "profiles"], email: true, push: true },
+    },
+  },
 } as const satisfies Record<string, QueueDeclaration>;
 
 export type QueueName = keyof typeof queues;
@@ -148,6 +186,18 @@ export const webhookBridge = {
   timeoutSeconds: 10,
   memoryMb: 256,
   access: { putEvents: true },
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The device API (`functions/devices`): the app's backend registers and removes push devices for a
+ * customer. Served by a function URL with `AWS_IAM` auth in AWS and at `/devices` by the local
+ * runtime. Registrations are idempotent per `Idempotency-Key` (Powertools, `idempotency` table).
+ */
+export const deviceApi = {
+  handler: "functions/devices/handler.handler",
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  access: { tables: ["profiles", "idempotency"], deviceEndpoints: "register" },
 } as const satisfies FunctionDeclaration;
 
 /** Every EventBridge rule paybus puts on the bus. */
@@ -183,7 +233,29 @@ export const rules = [
     target: { queue: "loyalty" },
     retryPolicy: defaultRetry,
   },
+  {
+    name: "CustomerProfileSync",
+    description: "A Stripe customer was created, changed or deleted: bring the profile up to date, or erase it.",
+    pattern: {
+      source: stripeSources(),
+      "detail-type": ["customer.created", "customer.updated", "customer.deleted"],
+    },
+    target: { queue: "customers" },
+    retryPolicy: defaultRetry,
+  },
 ] as const satisfies readonly RuleDeclaration[];
 
+/**
+ * One rule per lifecycle notice (`functions/lifecycle/notices/`), each routing the notice's event
+ * types to the `lifecycle` queue. A notice declared there is routed here without restating it.
+ */
+export const lifecycleRules: readonly RuleDeclaration[] = lifecycleNotices.map((notice) => ({
+  name: notice.rule.name,
+  description: notice.rule.description,
+  pattern: { source: stripeSources(), "detail-type": [...notice.eventTypes] },
+  target: { queue: "lifecycle" },
+  retryPolicy: defaultRetry,
+}));
+
 /** The rules as the wider type, for code that iterates without caring about literal types. */
-export const ruleList: readonly RuleDeclaration[] = rules;
+export const ruleList: readonly RuleDeclaration[] = [...rules, ...lifecycleRules];

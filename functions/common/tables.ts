@@ -34,9 +34,16 @@ export const tables = {
     ttlAttribute: "expiresAt",
   },
   profiles: {
-    description: "Customer profiles: email, name, locale and registered push endpoints.",
+    description: "Customer profiles: email, name, locale (synced from Stripe) and registered devices; tombstones of deleted customers.",
     envVar: "PAYBUS_PROFILES_TABLE",
     partitionKey: { name: "pk", type: "S" },
+  },
+  idempotency: {
+    description: "Powertools idempotency records of the device API (one per Idempotency-Key, expiring).",
+    envVar: "PAYBUS_IDEMPOTENCY_TABLE",
+    // Powertools' DynamoDB persistence layer's default key and expiry attributes.
+    partitionKey: { name: "id", type: "S" },
+    ttlAttribute: "expiration",
   },
 } as const satisfies Record<TableName, TableDeclaration>;
 

@@ -10,7 +10,8 @@ import { decodeStripeMessage } from "../../events/parse.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
 import type { CustomerProfile } from "../common/profiles.ts";
 import { redactEmail } from "../common/redact.ts";
-import { PushEndpointGoneError, type Channels } from "./channels.ts";
+import type { Channels } from "./channels.ts";
+import { deliverOnce, type DeliverContext, type DeliveryResult } from "./deliver.ts";
 import type { NotificationsConfig } from "./config.ts";
 import {
   chooseLocale,
@@ -23,8 +24,10 @@ import {
   type Delivery,
   type Notice,
 } from "./notice.ts";
-import type { FinalDelivery, NotificationStore } from "./store.ts";
-import { hasCopy, renderNotice, type RenderedNotice } from "./templates.ts";
+import type { NotificationStore } from "./store.ts";
+import { hasCopy, renderNotice } from "./templates.ts";
+
+export { SendInProgressError, type DeliveryResult } from "./deliver.ts";
 
 /** Which notice an outcome is about (no personal data: safe to log). */
 export interface NoticeRef {
@@ -35,15 +38,6 @@ export interface NoticeRef {
   /** `detail.created`, Unix seconds. */
   readonly eventCreated: number;
 }
-
-/** How one send went in this attempt. */
-export type DeliveryResult = { readonly channel: Delivery["channel"]; readonly target: Delivery["key"] } & (
-  | { readonly status: "sent"; readonly messageId: string; readonly delaySeconds: number }
-  /** An earlier attempt already sent it (or found the device gone): nothing to do. */
-  | { readonly status: "duplicate"; readonly previously: "sent" | "undeliverable" }
-  | { readonly status: "undeliverable"; readonly reason: string }
-  | { readonly status: "failed"; readonly error: unknown }
-);
 
 /** What became of one message. */
 export type NotifyOutcome =
@@ -65,11 +59,6 @@ export interface NotifyDependencies {
   readonly now: () => number;
   /** Told every outcome, failures included, before {@link notify} returns or throws. */
   readonly report: (outcome: NotifyOutcome) => void;
-}
-
-/** Another attempt is sending this very notice on this channel right now. */
-export class SendInProgressError extends RetryableError {
-  override name = "SendInProgressError";
 }
 
 /** Some sends failed and may succeed later; the ones that went out are not repeated. */
@@ -106,45 +95,6 @@ function reference(notice: Notice): NoticeRef {
   return { invoiceId: notice.invoiceId, key: noticeKey(notice), eventId: notice.eventId, eventCreated: notice.eventCreated };
 }
 
-async function deliverOnce(
-  notice: Notice,
-  delivery: Delivery,
-  content: RenderedNotice,
-  deps: NotifyDependencies,
-): Promise<DeliveryResult> {
-  const target = { channel: delivery.channel, target: delivery.key };
-  const claim = await deps.store.claimDelivery(notice, delivery);
-  if (claim.kind === "done") return { ...target, status: "duplicate", previously: claim.status };
-  if (claim.kind === "busy") {
-    const error = new SendInProgressError(`${delivery.key} of ${notice.invoiceId} ${noticeKey(notice)} is being sent`);
-    return { ...target, status: "failed", error };
-  }
-  let final: FinalDelivery;
-  try {
-    const messageId =
-      delivery.channel === "email"
-        ? await deps.channels.sendEmail(delivery.address, content.email)
-        : await deps.channels.sendPush(delivery.endpointArn, content.push);
-    final = { status: "sent", messageId, sentAt: deps.now() };
-  } catch (error) {
-    if (!(error instanceof PushEndpointGoneError)) {
-      await deps.store.releaseDelivery(notice, delivery, claim.token);
-      return { ...target, status: "failed", error };
-    }
-    final = { status: "undeliverable", reason: error.reason };
-  }
-  try {
-    await deps.store.completeDelivery(notice, delivery, final);
-  } catch (error) {
-    // The send happened: keep the claim so only its lease running out can lead to a repeat.
-    return { ...target, status: "failed", error };
-  }
-  if (final.status === "undeliverable") return { ...target, ...final };
-  // Clock skew can put Stripe's timestamp ahead of ours; a negative delay means "immediately".
-  const delaySeconds = Math.max(0, (final.sentAt - notice.eventCreated * 1000) / 1000);
-  return { ...target, status: "sent", messageId: final.messageId, delaySeconds };
-}
-
 async function skip(notice: Notice, reason: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
   await deps.store.recordSkipped(notice, reason);
   return { kind: "skipped", notice: reference(notice), reason };
@@ -169,7 +119,18 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promi
     billingPortalUrl: deps.config.billingPortalUrl,
     customerName: notice.customerName ?? profile?.name,
   });
-  const results = await Promise.all(deliveries.map((delivery) => deliverOnce(notice, delivery, content, deps)));
+  const context: DeliverContext = {
+    claims: {
+      claim: (delivery) => deps.store.claimDelivery(notice, delivery),
+      complete: (delivery, final) => deps.store.completeDelivery(notice, delivery, final),
+      release: (delivery, token) => deps.store.releaseDelivery(notice, delivery, token),
+    },
+    channels: deps.channels,
+    now: deps.now,
+    eventCreated: notice.eventCreated,
+    label: `${notice.invoiceId} ${noticeKey(notice)}`,
+  };
+  const results = await Promise.all(deliveries.map((delivery) => deliverOnce(delivery, content, context)));
   return { kind: "attempted", notice: reference(notice), locale, deliveries: results };
 }
 

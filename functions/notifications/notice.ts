@@ -149,7 +149,7 @@ export interface Recipients {
  * The invoice's `customer_email` (what Stripe bills) or else the profile's; push endpoints from the
  * profile. Malformed addresses are treated as missing rather than bounced by SES.
  */
-export function chooseRecipients(notice: Notice, profile: CustomerProfile | undefined): Recipients {
+export function chooseRecipients(notice: Pick<Notice, "customerEmail">, profile: CustomerProfile | undefined): Recipients {
   const email = [notice.customerEmail, profile?.email].find((candidate) => emailAddress.safeParse(candidate).success);
   return { email, pushEndpoints: [...new Set(profile?.pushEndpoints ?? [])] };
 }
@@ -173,8 +173,8 @@ export function plannedDeliveries(recipients: Recipients): Delivery[] {
  * default) that is a valid tag in a language we have copy for.
  */
 export function chooseLocale(
-  notice: Notice,
-  profile: CustomerProfile | undefined,
+  notice: Pick<Notice, "localeHints">,
+  profile: Pick<CustomerProfile, "locale"> | undefined,
   defaultLocale: string,
   hasCopy: (language: string) => boolean,
 ): string {
