@@ -4,6 +4,7 @@
  */
 import { startDashboard } from "../dashboard/server.ts";
 import { adminRoute } from "./admin.ts";
+import { devicesRoute } from "./devices.ts";
 import { demoEvents, seedDemoCustomers } from "./demo.ts";
 import { Runtime } from "./runtime.ts";
 import { loyaltySnapshot } from "./state.ts";
@@ -60,6 +61,7 @@ export async function startDev(options: DevOptions): Promise<Dev> {
   });
   const clock = new WorkflowClock(workflowTimeScale);
   runtime.addRoute(webhookRoute(runtime));
+  runtime.addRoute(devicesRoute(runtime));
   runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => sendFollowupsNow(runtime, clock) }));
   const dashboard = startDashboard(runtime);
   runtime.addRoute(dashboard.route);

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
+import { deviceApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
@@ -256,6 +256,7 @@ export class Runtime {
       this.functions.set(name, { name, handler, timeoutSeconds, memoryMb });
     for (const queue of Object.values(queues)) add(queue.consumer.handler, queue.consumer.timeoutSeconds, queue.consumer.memoryMb);
     add(webhookBridge.handler, webhookBridge.timeoutSeconds, webhookBridge.memoryMb);
+    add(deviceApi.handler, deviceApi.timeoutSeconds, deviceApi.memoryMb);
     for (const machine of Object.values(stateMachines)) {
       for (const [logical, fn] of Object.entries(machine.functions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
     }
@@ -351,6 +352,10 @@ export class Runtime {
       // EMF lines are CloudWatch's input; locally the journal and reports carry the same facts.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
       PAYBUS_EVENT_BUS_NAME: this.busName,
+      // The local push applications the device API registers endpoints in (one per platform).
+      PAYBUS_PUSH_APPLICATIONS: JSON.stringify(
+        Object.fromEntries(["GCM", "APNS", "APNS_SANDBOX"].map((platform) => [platform, `arn:aws:sns:${this.region}:${this.accountId}:app/${platform}/${this.prefix}-app`])),
+      ),
       PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
       ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),
       ...this.options.env,

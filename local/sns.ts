@@ -111,6 +111,11 @@ export class LocalSns {
     this.registry.setEndpointAttributes(arn, { Enabled: String(enabled) });
   }
 
+  /** Whether an endpoint exists (not deleted). */
+  hasEndpoint(arn: string): boolean {
+    return this.endpoints.has(arn);
+  }
+
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.serve(req, res));
     this.endpoint = await listen(this.server, this.options.host ?? "127.0.0.1", this.options.port ?? 0);
@@ -174,6 +179,10 @@ export class LocalSns {
         const next = page.nextToken ? `<NextToken>${page.nextToken}</NextToken>` : "";
         return reply(`<Endpoints>${page.endpoints.map(endpointXml).join("")}</Endpoints>${next}`);
       }
+      case "DeleteEndpoint":
+        // Idempotent in SNS: deleting an endpoint that does not exist succeeds.
+        this.endpoints.delete(form.get("EndpointArn") ?? "");
+        return sendQueryResult(res, action, "", NAMESPACE);
       case "Publish":
         return this.publish(form, res);
       default:

@@ -1,0 +1,129 @@
+/**
+ * The device API's Lambda, behind a function URL with `AWS_IAM` auth (the app's backend signs its
+ * requests with SigV4; IAM decides who may call). Wiring only: routes, status codes and the
+ * Powertools idempotency of registrations (`Idempotency-Key` header).
+ *
+ * | request | body / query | answer |
+ * | --- | --- | --- |
+ * | `POST /devices` + `Idempotency-Key` | `{customerId, platform, token}` | 200 `{device}` |
+ * | `GET /devices?customerId=cus_…` | | 200 `{devices}` |
+ * | `DELETE /devices` | `{customerId, token}` | 200 `{removed}` |
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { dynamo, sns } from "../common/clients.ts";
+import { createLogger } from "../common/logger.ts";
+import { DeviceConfigError, loadDeviceConfig } from "./config.ts";
+import { listDevices, parseBody, registerDevice, registerRequest, removeDevice, removeRequest, type DeviceDependencies, type RegisterRequest } from "./core.ts";
+import { snsEndpointRegistry } from "./endpoints.ts";
+import { DeviceRequestError } from "./errors.ts";
+import { dynamoDeviceStore } from "./store.ts";
+
+const logger = createLogger("devices");
+
+type Answer = APIGatewayProxyStructuredResultV2;
+
+const json = (statusCode: number, body: unknown): Answer => ({
+  statusCode,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+const refuse = (statusCode: number, code: string, message: string): Answer => json(statusCode, { error: { code, message } });
+
+interface Built {
+  readonly deps: DeviceDependencies;
+  readonly register: (request: RegisterRequest & { idempotencyKey: string }) => Promise<unknown>;
+  readonly idempotency: IdempotencyConfig;
+}
+
+let built: Built | undefined;
+function build(): Built {
+  if (built) return built;
+  const config = loadDeviceConfig();
+  const deps: DeviceDependencies = {
+    store: dynamoDeviceStore({ client: dynamo(), tableName: config.profilesTable }),
+    endpoints: snsEndpointRegistry(sns()),
+    applications: config.applications,
+    now: Date.now,
+  };
+  const idempotency = new IdempotencyConfig({
+    eventKeyJmesPath: "idempotencyKey",
+    // The same key with another body is a client bug: refuse it rather than replay the first answer.
+    payloadValidationJmesPath: "[customerId, platform, token]",
+    expiresAfterSeconds: config.idempotencySeconds,
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: new DynamoDBClient({}) });
+  const register = makeIdempotent(
+    async (request: RegisterRequest & { idempotencyKey: string }) => ({ device: await registerDevice(request, deps) }),
+    { persistenceStore, config: idempotency },
+  );
+  built = { deps, register, idempotency };
+  return built;
+}
+
+function bodyOf(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DeviceRequestError("the body is not valid JSON", 400, "InvalidRequest");
+  }
+}
+
+async function route(event: APIGatewayProxyEventV2, context: Context | undefined): Promise<Answer> {
+  const path = event.rawPath.replace(/\/+$/, "") || "/";
+  if (path !== "/devices" && path !== "/") return refuse(404, "NotFound", `no route for ${event.rawPath}`);
+  const { deps, register, idempotency } = build();
+  switch (event.requestContext.http.method) {
+    case "POST": {
+      const idempotencyKey = event.headers["idempotency-key"];
+      if (!idempotencyKey || idempotencyKey.length > 255) {
+        return refuse(400, "IdempotencyKeyRequired", "send an Idempotency-Key header (1 to 255 characters) with every registration");
+      }
+      const request = parseBody(registerRequest, bodyOf(event));
+      if (context) idempotency.registerLambdaContext(context);
+      return json(200, await register({ ...request, idempotencyKey }));
+    }
+    case "GET":
+      return json(200, { devices: await listDevices(event.queryStringParameters?.customerId ?? "", deps) });
+    case "DELETE":
+      return json(200, { removed: await removeDevice(parseBody(removeRequest, bodyOf(event)), deps) });
+    default:
+      return refuse(405, "MethodNotAllowed", `${event.requestContext.http.method} is not supported: use POST, GET or DELETE`);
+  }
+}
+
+/** The Lambda entry point (function URL, payload format 2.0). */
+export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<Answer> {
+  try {
+    const answer = await route(event, context);
+    logger.info("device request", { method: event.requestContext.http.method, status: answer.statusCode });
+    return answer;
+  } catch (error) {
+    if (error instanceof DeviceRequestError) {
+      logger.info("device request refused", { code: error.code, status: error.status });
+      return refuse(error.status, error.code, error.message);
+    }
+    if (error instanceof IdempotencyValidationError) {
+      return refuse(422, "IdempotencyKeyReused", "this Idempotency-Key was used for another registration: use a new key per request");
+    }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      return refuse(409, "RequestInProgress", "a registration with this Idempotency-Key is in progress: retry shortly");
+    }
+    if (error instanceof DeviceConfigError) {
+      logger.error("device API misconfigured", { error: error.message });
+      return refuse(500, "Misconfigured", error.message);
+    }
+    logger.error("device request failed", { error });
+    return refuse(500, "InternalError", "the device could not be registered: retry later");
+  }
+}
