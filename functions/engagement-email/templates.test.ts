@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { renderEngagementEmail, type EmailFacts } from "./templates.ts";
+import { COPY } from "../notifications/templates.ts";
+import { EMAIL_TEMPLATES, ENGAGEMENT_COPY, renderEngagementEmail, type EmailFacts } from "./templates.ts";
 
 const facts: EmailFacts = { template: "confirmation", pointsEarned: 1200, amount: 60_000, currency: "usd", newTier: null };
 
@@ -24,8 +25,8 @@ describe("engagement email templates", () => {
   it("high value, in the customer's locale and currency", () => {
     const email = renderEngagementEmail({ ...facts, template: "high-value", amount: 480_000, currency: "jpy" }, { locale: "ja-JP" });
 
-    expect(email.subject).toBe("Thank you: 1,200 points are yours");
-    expect(email.text).toContain("Your purchase of ￥480,000 earned 1,200 points.");
+    expect(email.subject).toBe("ありがとうございます：1,200 ポイントを獲得しました");
+    expect(email.text).toContain("￥480,000 のお買い物で 1,200 ポイントを獲得しました。");
   });
 
   it("confirmation", () => {
@@ -45,5 +46,34 @@ describe("engagement email templates", () => {
     expect(afterPurchase.text.replace(/\u00a0/g, " ")).toContain(
       "A few days ago your purchase of KWD 12.350 earned 1,200 points.",
     );
+  });
+});
+
+describe("engagement emails speak every language the notifications speak", () => {
+  it("a fr-FR profile gets French, tier name included", () => {
+    const email = renderEngagementEmail({ ...facts, template: "tier-upgrade", newTier: "silver" }, { name: "Camille", locale: "fr-FR" });
+
+    expect(email.subject).toBe("Bienvenue au niveau Argent");
+    expect(email.text).toContain("Bonjour Camille,");
+    expect(email.text).toContain("Votre achat de 600,00\u00a0$US vous a rapporté 1\u202f200 points");
+  });
+
+  it("a language without copy falls back to English throughout", () => {
+    const email = renderEngagementEmail({ ...facts, template: "confirmation" }, { locale: "pt-BR" });
+
+    expect(email.text).toBe("Hello,\n\nYour purchase of $600.00 earned 1,200 points.\n");
+  });
+
+  it.each(Object.keys(COPY))("has every template in %s, in words of its own", (language) => {
+    const copy = ENGAGEMENT_COPY[language];
+
+    expect(copy, `no engagement copy for "${language}"`).toBeDefined();
+    for (const template of EMAIL_TEMPLATES) {
+      const forTier = { ...facts, template, newTier: "gold" as const };
+      const email = renderEngagementEmail(forTier, { locale: language });
+      const english = renderEngagementEmail(forTier, { locale: "en" });
+      if (language !== "en") expect(email.subject, `${template} in ${language}`).not.toBe(english.subject);
+      expect(email.subject.length).toBeGreaterThan(0);
+    }
   });
 });

@@ -24,57 +24,143 @@ export interface RenderedEmail {
   readonly html: string;
 }
 
-const TIER_LABELS: Readonly<Record<Tier, string>> = { member: "Member", silver: "Silver", gold: "Gold", platinum: "Platinum" };
-
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Subject and paragraphs of each template; `tier` is the new tier's label when there is one. */
-function content(facts: EmailFacts, money: string, points: string, tier: string | null): { subject: string; paragraphs: string[] } {
-  switch (facts.template) {
-    case "tier-upgrade":
-      return {
-        subject: `Welcome to ${tier}`,
-        paragraphs: [
-          `Your purchase of ${money} earned ${points} points and took you to ${tier}.`,
-          `Your ${tier} welcome offer is already on your account: it applies at your next checkout.`,
-        ],
-      };
-    case "high-value":
-      return {
-        subject: `Thank you: ${points} points are yours`,
-        paragraphs: [
-          `Your purchase of ${money} earned ${points} points.`,
-          "As one of our most valued customers, you get early access to our next collection.",
-        ],
-      };
-    case "confirmation":
-      return {
-        subject: `You earned ${points} points`,
-        paragraphs: [`Your purchase of ${money} earned ${points} points.`],
-      };
-    case "follow-up":
-      return tier
-        ? {
-            subject: `Making the most of ${tier}`,
-            paragraphs: [`It has been a few days since you reached ${tier}.`, "Your welcome offer is still waiting at checkout."]
-          }
+/** What the words of one language place: values already formatted for the reader's locale. */
+interface Values {
+  readonly money: string;
+  readonly points: string;
+  /** The new tier's label in this language, when the purchase changed tier. */
+  readonly tier: string | null;
+}
+
+type Content = { subject: string; paragraphs: string[] };
+
+/** The engagement emails in one language. */
+export interface EngagementCopy {
+  readonly greeting: (name: string | undefined) => string;
+  readonly tiers: Readonly<Record<Tier, string>>;
+  readonly templates: Readonly<Record<EmailTemplate, (values: Values) => Content>>;
+}
+
+const en: EngagementCopy = {
+  greeting: (name) => (name ? `Hello ${name},` : "Hello,"),
+  tiers: { member: "Member", silver: "Silver", gold: "Gold", platinum: "Platinum" },
+  templates: {
+    "tier-upgrade": ({ money, points, tier }) => ({
+      subject: `Welcome to ${tier}`,
+      paragraphs: [
+        `Your purchase of ${money} earned ${points} points and took you to ${tier}.`,
+        `Your ${tier} welcome offer is already on your account: it applies at your next checkout.`,
+      ],
+    }),
+    "high-value": ({ money, points }) => ({
+      subject: `Thank you: ${points} points are yours`,
+      paragraphs: [`Your purchase of ${money} earned ${points} points.`, "As one of our most valued customers, you get early access to our next collection."],
+    }),
+    confirmation: ({ money, points }) => ({ subject: `You earned ${points} points`, paragraphs: [`Your purchase of ${money} earned ${points} points.`] }),
+    "follow-up": ({ money, points, tier }) =>
+      tier
+        ? { subject: `Making the most of ${tier}`, paragraphs: [`It has been a few days since you reached ${tier}.`, "Your welcome offer is still waiting at checkout."] }
         : {
             subject: "How are you enjoying your purchase?",
             paragraphs: [`A few days ago your purchase of ${money} earned ${points} points.`, "Tell us how it is going: just reply to this email."],
-          };
-  }
-}
+          },
+  },
+};
+
+const fr: EngagementCopy = {
+  greeting: (name) => (name ? `Bonjour ${name},` : "Bonjour,"),
+  tiers: { member: "Membre", silver: "Argent", gold: "Or", platinum: "Platine" },
+  templates: {
+    "tier-upgrade": ({ money, points, tier }) => ({
+      subject: `Bienvenue au niveau ${tier}`,
+      paragraphs: [
+        `Votre achat de ${money} vous a rapporté ${points} points et vous fait passer au niveau ${tier}.`,
+        `Votre offre de bienvenue ${tier} est déjà sur votre compte : elle s'applique à votre prochain achat.`,
+      ],
+    }),
+    "high-value": ({ money, points }) => ({
+      subject: `Merci : ${points} points sont à vous`,
+      paragraphs: [`Votre achat de ${money} vous a rapporté ${points} points.`, "En tant que client privilégié, vous avez un accès anticipé à notre prochaine collection."],
+    }),
+    confirmation: ({ money, points }) => ({ subject: `Vous avez gagné ${points} points`, paragraphs: [`Votre achat de ${money} vous a rapporté ${points} points.`] }),
+    "follow-up": ({ money, points, tier }) =>
+      tier
+        ? { subject: `Profitez pleinement du niveau ${tier}`, paragraphs: [`Vous avez atteint le niveau ${tier} il y a quelques jours.`, "Votre offre de bienvenue vous attend toujours lors de votre prochain achat."] }
+        : {
+            subject: "Que pensez-vous de votre achat ?",
+            paragraphs: [`Il y a quelques jours, votre achat de ${money} vous a rapporté ${points} points.`, "Dites-nous ce que vous en pensez : répondez simplement à cet e-mail."],
+          },
+  },
+};
+
+const de: EngagementCopy = {
+  greeting: (name) => (name ? `Hallo ${name},` : "Hallo,"),
+  tiers: { member: "Mitglied", silver: "Silber", gold: "Gold", platinum: "Platin" },
+  templates: {
+    "tier-upgrade": ({ money, points, tier }) => ({
+      subject: `Willkommen bei ${tier}`,
+      paragraphs: [
+        `Ihr Einkauf über ${money} hat Ihnen ${points} Punkte eingebracht und Sie zu ${tier} befördert.`,
+        `Ihr ${tier}-Willkommensangebot ist bereits in Ihrem Konto: Es gilt bei Ihrem nächsten Einkauf.`,
+      ],
+    }),
+    "high-value": ({ money, points }) => ({
+      subject: `Vielen Dank: ${points} Punkte gehören Ihnen`,
+      paragraphs: [`Ihr Einkauf über ${money} hat Ihnen ${points} Punkte eingebracht.`, "Als einer unserer treuesten Kunden erhalten Sie frühen Zugang zu unserer nächsten Kollektion."],
+    }),
+    confirmation: ({ money, points }) => ({ subject: `Sie haben ${points} Punkte gesammelt`, paragraphs: [`Ihr Einkauf über ${money} hat Ihnen ${points} Punkte eingebracht.`] }),
+    "follow-up": ({ money, points, tier }) =>
+      tier
+        ? { subject: `Das Beste aus ${tier} machen`, paragraphs: [`Sie haben ${tier} vor ein paar Tagen erreicht.`, "Ihr Willkommensangebot wartet noch beim Bezahlen auf Sie."] }
+        : {
+            subject: "Wie gefällt Ihnen Ihr Einkauf?",
+            paragraphs: [`Vor ein paar Tagen hat Ihnen Ihr Einkauf über ${money} ${points} Punkte eingebracht.`, "Erzählen Sie uns davon: Antworten Sie einfach auf diese E-Mail."],
+          },
+  },
+};
+
+const ja: EngagementCopy = {
+  greeting: (name) => (name ? `${name} 様` : "お客様"),
+  tiers: { member: "メンバー", silver: "シルバー", gold: "ゴールド", platinum: "プラチナ" },
+  templates: {
+    "tier-upgrade": ({ money, points, tier }) => ({
+      subject: `${tier}会員へようこそ`,
+      paragraphs: [`${money} のお買い物で ${points} ポイントを獲得し、${tier}会員になりました。`, `${tier}会員の特典はすでにアカウントに付与されており、次回のお会計で適用されます。`],
+    }),
+    "high-value": ({ money, points }) => ({
+      subject: `ありがとうございます：${points} ポイントを獲得しました`,
+      paragraphs: [`${money} のお買い物で ${points} ポイントを獲得しました。`, "大切なお客様として、次のコレクションに先行してアクセスいただけます。"],
+    }),
+    confirmation: ({ money, points }) => ({ subject: `${points} ポイントを獲得しました`, paragraphs: [`${money} のお買い物で ${points} ポイントを獲得しました。`] }),
+    "follow-up": ({ money, points, tier }) =>
+      tier
+        ? { subject: `${tier}会員の特典をご活用ください`, paragraphs: [`${tier}会員になってから数日が経ちました。`, "ウェルカム特典は次回のお会計でご利用いただけます。"] }
+        : {
+            subject: "お買い物はいかがでしたか？",
+            paragraphs: [`数日前の ${money} のお買い物で ${points} ポイントを獲得されました。`, "ご感想をお聞かせください。このメールに返信するだけで届きます。"],
+          },
+  },
+};
+
+/** Engagement copy by language subtag (`fr` serves `fr-FR`, `fr-CA`, …). */
+export const ENGAGEMENT_COPY: Readonly<Record<string, EngagementCopy>> = { en, fr, de, ja };
 
 /** The email for `facts`, greeting the customer by name and formatting in their locale when the profile has them. */
 export function renderEngagementEmail(facts: EmailFacts, profile: Pick<CustomerProfile, "name" | "locale">): RenderedEmail {
-  const locale = profile.locale ?? "en-US";
+  const requested = profile.locale ?? "en-US";
+  // A locale whose language has no copy is written in English, with English formatting.
+  const language = new Intl.Locale(requested).language;
+  const copy = ENGAGEMENT_COPY[language] ?? en;
+  const locale = ENGAGEMENT_COPY[language] ? requested : "en-US";
   const money = formatMoney({ amount: facts.amount, currency: facts.currency }, locale);
   const points = new Intl.NumberFormat(locale).format(facts.pointsEarned);
-  const tier = facts.newTier ? TIER_LABELS[facts.newTier] : null;
-  const { subject, paragraphs } = content(facts, money, points, tier);
-  const greeting = profile.name ? `Hello ${profile.name},` : "Hello,";
+  const tier = facts.newTier ? copy.tiers[facts.newTier] : null;
+  const { subject, paragraphs } = copy.templates[facts.template]({ money, points, tier });
+  const greeting = copy.greeting(profile.name);
   return {
     subject,
     text: [greeting, ...paragraphs].join("\n\n") + "\n",
