@@ -9,6 +9,7 @@
  *   paybus status [--url …]
  *   paybus rules test --pattern <file|json> <event files…>
  *   paybus rules lint
+ *   paybus devices add|list|remove --customer cus_… [--platform GCM --token …] [--url …]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +41,8 @@ Usage:
   paybus workflows send-now [--url …]
   paybus rules test --pattern <file|json> <event files…>
   paybus rules lint
+  paybus devices add --customer cus_… --platform GCM|APNS|APNS_SANDBOX --token <token> [--idempotency-key k] [--url …]
+  paybus devices list|remove --customer cus_… [--token <token>] [--url …]
 `;
 
 /** JSON files named on the command line, directories expanded (sorted), each parsed with a clear error. */
@@ -226,6 +229,10 @@ export async function main(argv: string[]): Promise<number> {
         return await status(rest);
       case "workflows":
         return await workflows(rest);
+      case "devices": {
+        const { devices } = await import("./devices.ts");
+        return await devices(rest, process.stdout, DEFAULT_URL);
+      }
       case "rules":
         if (rest[0] === "test") return await rulesTest(rest.slice(1));
         if (rest[0] === "lint") return await rulesLint();
@@ -240,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
   } catch (error) {
-    const known = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const known = error instanceof UsageError || (error as Error).name === "UsageError" || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 2;
   }

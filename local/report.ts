@@ -6,6 +6,7 @@
 import type { Recorded } from "./journal.ts";
 import type { Runtime } from "./runtime.ts";
 import { dlqListing } from "./admin.ts";
+import { profilesSnapshot, type DeviceRow, type ProfileRow } from "./state.ts";
 
 export interface InputOutcome {
   readonly label: string;
@@ -40,6 +41,10 @@ export interface RunReport {
   readonly emails: Array<{ to: string[]; subject: string }>;
   readonly pushes: Array<{ targetArn: string; title?: string | undefined }>;
   readonly loyalty: unknown;
+  /** Customer profiles after the run (synced from `customer.*` events, or seeded). */
+  readonly profiles: ProfileRow[];
+  /** Devices registered through the device API. */
+  readonly devices: DeviceRow[];
   readonly workflows: Array<{ name: string; status: string; path: string[] }>;
   readonly dlq: ReturnType<typeof dlqListing>;
 }
@@ -92,6 +97,7 @@ export async function buildReport(runtime: Runtime, inputs: readonly SentInput[]
   const pushes = runtime.journal.list("effect.push").filter((p) => p.status === "delivered").map(({ targetArn, title }) => ({ targetArn, title }));
   const workflows = runtime.sfn.executions().map((execution) => ({ name: execution.name, status: execution.status, path: execution.path }));
   const attempts = outcomes.flatMap((o) => o.attempts);
+  const { profiles, devices } = await profilesSnapshot(runtime);
   return {
     inputs: outcomes,
     totals: {
@@ -110,6 +116,8 @@ export async function buildReport(runtime: Runtime, inputs: readonly SentInput[]
     emails,
     pushes,
     loyalty,
+    profiles,
+    devices,
     workflows,
     dlq: dlqListing(runtime),
   };

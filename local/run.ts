@@ -87,6 +87,10 @@ export function formatReport(report: RunReport): string {
   for (const purchase of loyalty.purchases.filter((p) => p.status === "skipped")) {
     lines.push(`  loyalty skipped ${purchase.purchaseId}: ${purchase.skipReason ?? ""}${purchase.skipDetail ? ` — ${purchase.skipDetail}` : ""}`);
   }
+  for (const profile of report.profiles) {
+    const what = profile.deleted ? "erased (customer deleted in Stripe)" : `${profile.email ?? "no email"}, ${profile.locale ?? "default locale"}, ${profile.devices} device(s)`;
+    lines.push(`  profile ${profile.customerId}: ${what}`);
+  }
   for (const workflow of report.workflows) lines.push(`  workflow ${workflow.name}: ${workflow.status} via ${workflow.path.join(" → ")}`);
   return `${lines.join("\n")}\n`;
 }

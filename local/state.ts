@@ -37,3 +37,56 @@ export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumen
   customers.sort((a, b) => a.customerId.localeCompare(b.customerId));
   return { customers, purchases };
 }
+
+/** A profile as the run report and the CLI show it. */
+export interface ProfileRow {
+  readonly customerId: string;
+  readonly email?: string;
+  readonly name?: string;
+  readonly locale?: string;
+  readonly account?: string;
+  /** Erased after Stripe's `customer.deleted`: a tombstone without personal data. */
+  readonly deleted: boolean;
+  readonly devices: number;
+}
+
+/** A registered device as the run report shows it (the token stays out). */
+export interface DeviceRow {
+  readonly customerId: string;
+  readonly deviceId: string;
+  readonly platform: string;
+  readonly endpointArn: string;
+  /** Whether the local SNS still has the endpoint. */
+  readonly endpointExists: boolean;
+}
+
+/** Every profile and registered device in the profiles table. */
+export async function profilesSnapshot(runtime: Runtime, reader?: DynamoDBDocumentClient): Promise<{ profiles: ProfileRow[]; devices: DeviceRow[] }> {
+  const client = reader ?? localDynamoClient(runtime);
+  const profiles: ProfileRow[] = [];
+  const devices: DeviceRow[] = [];
+  try {
+    for await (const page of paginateScan({ client }, { TableName: runtime.tableNames.profiles })) {
+      for (const item of page.Items ?? []) {
+        const registered = Object.entries((item.devices ?? {}) as Record<string, { platform: string; endpointArn: string }>);
+        const endpoints = new Set<string>([...((item.pushEndpoints as string[] | undefined) ?? []), ...registered.map(([, d]) => d.endpointArn)]);
+        profiles.push({
+          customerId: String(item.pk),
+          ...(item.email ? { email: String(item.email) } : {}),
+          ...(item.name ? { name: String(item.name) } : {}),
+          ...(item.locale ? { locale: String(item.locale) } : {}),
+          ...(item.account ? { account: String(item.account) } : {}),
+          deleted: item.deleted === true,
+          devices: endpoints.size,
+        });
+        for (const [deviceId, device] of registered) {
+          devices.push({ customerId: String(item.pk), deviceId, platform: device.platform, endpointArn: device.endpointArn, endpointExists: runtime.sns.hasEndpoint(device.endpointArn) });
+        }
+      }
+    }
+  } finally {
+    if (!reader) client.destroy();
+  }
+  profiles.sort((a, b) => a.customerId.localeCompare(b.customerId));
+  return { profiles, devices };
+}

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { getProfile } from "../functions/common/profiles.ts";
 import { devicesRoute } from "../local/devices.ts";
+import { buildReport } from "../local/report.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 
@@ -112,6 +113,11 @@ describe("customers you can reach, from an empty data directory", () => {
     // Assert 3: the older update did not overwrite the newer state; nothing went to a DLQ
     expect(await getProfile(CUSTOMER)).toMatchObject({ email: "camille.durand@example.fr", name: "Camille Martin-Durand", locale: "fr", pushEndpoints: [endpointArn] });
     for (const queue of ["customers", "lifecycle"] as const) expect(runtime.sqs.dlqMessages(queue)).toEqual([]);
+
+    // Assert 4: the run report shows the profile and the device
+    const report = await buildReport(runtime, [], { customers: [], purchases: [] });
+    expect(report.profiles).toEqual([{ customerId: CUSTOMER, email: "camille.durand@example.fr", name: "Camille Martin-Durand", locale: "fr", deleted: false, devices: 1 }]);
+    expect(report.devices).toEqual([{ customerId: CUSTOMER, deviceId: first.body.device.deviceId, platform: "GCM", endpointArn, endpointExists: true }]);
   });
 
   it("refuses unsigned requests, unknown platforms, bad tokens and unknown customers with clear errors", async () => {
