@@ -7,10 +7,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GetEndpointAttributesCommand, SetEndpointAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { getProfile } from "../functions/common/profiles.ts";
 import { devicesRoute } from "../local/devices.ts";
+import { devices } from "../cli/devices.ts";
 import { buildReport } from "../local/report.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
@@ -146,6 +148,16 @@ describe("customers you can reach, from an empty data directory", () => {
     const list = (await (await fetch(url, { headers })).json()) as { devices: Array<{ endpointArn: string }> };
     expect(list.devices).toHaveLength(2);
 
+    // The platform reported the token invalid and SNS disabled the endpoint; the app registers it again.
+    const sns = new SNSClient({ endpoint: runtime.endpoints.sns, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const disabledArn: string = registered.body.device.endpointArn;
+    await sns.send(new SetEndpointAttributesCommand({ EndpointArn: disabledArn, Attributes: { Enabled: "false" } }));
+    const reRegistered = await deviceRequest("POST", { customerId: CUSTOMER, platform: "GCM", token: other }, { "Idempotency-Key": "reg-4" });
+    const { Attributes } = await sns.send(new GetEndpointAttributesCommand({ EndpointArn: disabledArn }));
+    sns.destroy();
+    expect(reRegistered.body.device.endpointArn).toBe(disabledArn);
+    expect(Attributes?.Enabled).toBe("true");
+
     const removed = await deviceRequest("DELETE", { customerId: CUSTOMER, token: other });
     expect(removed.status).toBe(200);
     expect(runtime.sns.hasEndpoint(registered.body.device.endpointArn)).toBe(false);
@@ -163,5 +175,26 @@ describe("customers you can reach, from an empty data directory", () => {
     expect(late.body.error.message).toMatch(/was deleted in Stripe/);
     await send(redelivered(event("19", 2)));
     expect(await getProfile(CUSTOMER)).toBeUndefined();
+  });
+
+  it("paybus devices add|list|remove drive the same API, signed", async () => {
+    const created = event("17", 30);
+    created.detail.id = "evt_cli00000000000000000001";
+    created.detail.data.object.id = "cus_CliUser0000001";
+    await send(created);
+    const output: string[] = [];
+    const out = { write: (text: string) => output.push(text) } as unknown as NodeJS.WritableStream;
+    const apns = "a1".repeat(32);
+
+    await devices(["add", "--url", runtime.gatewayUrl, "--customer", "cus_CliUser0000001", "--platform", "apns", "--token", apns], out);
+    await devices(["list", "--url", runtime.gatewayUrl, "--customer", "cus_CliUser0000001"], out);
+    await devices(["remove", "--url", runtime.gatewayUrl, "--customer", "cus_CliUser0000001", "--token", apns], out);
+    const missing = devices(["remove", "--url", runtime.gatewayUrl, "--customer", "cus_CliUser0000001", "--token", apns], out);
+
+    expect(output[0]).toMatch(/^registered APNS device [0-9a-f]{32} → arn:aws:sns:/);
+    expect(output[1]).toBe("cus_CliUser0000001: 1 device(s)\n");
+    expect(output.at(-1)).toMatch(/^removed device [0-9a-f]{32} \(endpoint deleted\)/);
+    await expect(missing).rejects.toThrow("404: customer cus_CliUser0000001 has no device with this token");
+    expect((await getProfile("cus_CliUser0000001"))?.pushEndpoints).toEqual([]);
   });
 });
