@@ -4,6 +4,7 @@
  */
 import { createAlarms } from "./alarms.ts";
 import { createConsumers } from "./consumers.ts";
+import { createDeviceApi } from "./customers.ts";
 import { createWebhookBridge } from "./ingest.ts";
 import { createChannels } from "./notifications.ts";
 import { buildPlan } from "./plan.ts";
@@ -27,10 +28,12 @@ export function deploy(stage: string, config: StageConfig = resolveStage(stage, 
   const queues = createConsumers(registry);
   createRules(registry, bus, queues);
   const webhookUrl = createWebhookBridge(registry);
+  const deviceApiUrl = createDeviceApi(registry);
   const alarms = createAlarms(registry);
   return {
     eventBus: bus.name,
     ...(webhookUrl ? { webhookUrl } : {}),
+    ...(deviceApiUrl ? { deviceApiUrl } : {}),
     emailIdentity: emailIdentity.emailIdentity,
     alarmTopic: alarms.arn,
   };

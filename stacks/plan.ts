@@ -9,6 +9,7 @@
  * deploy time (ARNs, names, the region) appear as {@link Template}s the stacks resolve.
  */
 import {
+  deviceApi as declaredDeviceApi,
   queues as declaredQueues,
   ruleList,
   webhookBridge as declaredWebhookBridge,
@@ -44,6 +45,9 @@ const NOTIFICATION_CHANNELS = ["email", "push"] as const;
 /** Component name of the webhook bridge function (deployed on custom-bus stages only). */
 export const WEBHOOK_BRIDGE = "WebhookBridge";
 
+/** Component name of the device API function (deployed where push is configured). */
+export const DEVICE_API = "DeviceApi";
+
 /** The maximum SQS retention: a dead letter waits as long as possible for a human. */
 const DLQ_RETENTION_SECONDS = 14 * 86_400;
 
@@ -58,6 +62,8 @@ export interface Declarations {
   readonly stateMachines: Readonly<Record<StateMachineName, StateMachineDeclaration>>;
   readonly scheduledFunctions: Readonly<Record<string, ScheduledFunctionDeclaration>>;
   readonly webhookBridge: FunctionDeclaration;
+  /** The device API (`functions/devices`), behind an IAM-authenticated function URL. */
+  readonly deviceApi?: FunctionDeclaration;
 }
 
 /** The declarations paybus ships. */
@@ -68,6 +74,7 @@ export const declarations: Declarations = {
   stateMachines: declaredStateMachines,
   scheduledFunctions: declaredScheduled,
   webhookBridge: declaredWebhookBridge,
+  deviceApi: declaredDeviceApi,
 };
 
 /** The declarations and the stage do not fit together (a dangling reference, a name clash). */
@@ -86,6 +93,11 @@ export type ResourceRef =
   | { readonly kind: "taskTokens"; readonly stateMachine: StateMachineName }
   | { readonly kind: "emailIdentity" }
   | { readonly kind: "pushApplication" }
+  /**
+   * The push application's device endpoints, managed rather than published to: `register`
+   * (create, read, re-enable, delete: the device API) or `delete` (erasing a deleted customer).
+   */
+  | { readonly kind: "deviceEndpoints"; readonly mode: "register" | "delete" }
   | { readonly kind: "bus" }
   /** A queue or dead-letter queue, by its logical name. */
   | { readonly kind: "queue"; readonly queue: string };
@@ -178,7 +190,8 @@ export type TriggerPlan =
     }
   | { readonly kind: "stateMachine"; readonly stateMachine: string }
   | { readonly kind: "schedule"; readonly scheduleExpression: ScheduleExpression }
-  | { readonly kind: "url" };
+  /** A function URL; `iam` requires SigV4-signed requests (`AWS_IAM`), otherwise anyone may call. */
+  | { readonly kind: "url"; readonly auth?: "iam" };
 
 export interface FunctionPlan {
   readonly logicalName: string;
@@ -274,6 +287,7 @@ export function resourceLogicalName(ref: ResourceRef): string {
     case "emailIdentity":
       return EMAIL_IDENTITY;
     case "pushApplication":
+    case "deviceEndpoints":
       return PUSH_APPLICATION;
     case "bus":
       return BUS;
@@ -303,6 +317,9 @@ export const TABLE_ACTIONS = [
   "dynamodb:DeleteItem",
   "dynamodb:ConditionCheckItem",
 ] as const;
+
+/** What the device API does with endpoints (the SNS token-management flow). */
+export const DEVICE_REGISTER_ACTIONS = ["sns:GetEndpointAttributes", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"] as const;
 
 /** Start executions of one state machine. */
 export const START_EXECUTION_ACTIONS = ["states:StartExecution"] as const;
@@ -342,6 +359,20 @@ function statementsFor(ref: ResourceRef, stage: StageConfig): PolicyStatement[] 
       ];
       return [{ actions: ["sns:Publish"], resources: [endpoints] }];
     }
+    case "deviceEndpoints": {
+      if (!stage.push) throw new PlanError("push is disabled for this stage: nothing may manage device endpoints");
+      const application = { kind: "pushApplication" } as const;
+      const endpoints: Template = [
+        "arn:", pseudo("partition"), ":sns:", pseudo("region"), ":", pseudo("accountId"),
+        `:endpoint/${stage.push.platform}/`, nameOf(application), "/*",
+      ];
+      if (ref.mode === "delete") return [{ actions: ["sns:DeleteEndpoint"], resources: [endpoints] }];
+      return [
+        // CreatePlatformEndpoint is authorised on the application, the rest on its endpoints.
+        { actions: ["sns:CreatePlatformEndpoint"], resources: [[arnOf(application)]] },
+        { actions: [...DEVICE_REGISTER_ACTIONS], resources: [endpoints] },
+      ];
+    }
     case "bus":
       return [{ actions: ["events:PutEvents"], resources: [[arnOf(ref)]] }];
     case "queue":
@@ -357,6 +388,12 @@ function environmentFor(ref: ResourceRef, tables: Declarations["tables"], stage:
       return { [stateMachineArnEnvVar(ref.stateMachine)]: [arnOf(ref)] };
     case "emailIdentity":
       return { PAYBUS_EMAIL_FROM: [stage.emailFrom] };
+    case "deviceEndpoints":
+      // The device API creates endpoints in the application of the stage's platform.
+      if (ref.mode === "register" && stage.push) {
+        return { PAYBUS_PUSH_APPLICATIONS: [`{"${stage.push.platform}":"`, arnOf({ kind: "pushApplication" }), '"}'] };
+      }
+      return {};
     case "pushApplication":
       // The function publishes to endpoint ARNs kept in customer profiles: it needs no address.
     case "taskTokens":
@@ -378,10 +415,12 @@ export function accessRefs(access: Access, stage: StageConfig): ResourceRef[] {
     ...(access.email ? [{ kind: "emailIdentity" } as const] : []),
     ...(access.push && stage.push ? [{ kind: "pushApplication" } as const] : []),
     ...(access.putEvents ? [{ kind: "bus" } as const] : []),
+    ...(access.deviceEndpoints && stage.push ? [{ kind: "deviceEndpoints", mode: access.deviceEndpoints } as const] : []),
   ];
 }
 
-const grantLogicalName = (ref: ResourceRef) => `${resourceLogicalName(ref)}${ref.kind === "taskTokens" ? "TaskTokens" : ""}Access`;
+const grantLogicalName = (ref: ResourceRef) =>
+  `${resourceLogicalName(ref)}${ref.kind === "taskTokens" ? "TaskTokens" : ref.kind === "deviceEndpoints" ? `Endpoint${pascalCase(ref.mode)}` : ""}Access`;
 
 // ---------------------------------------------------------------------------------------------
 // The plan.
@@ -542,6 +581,18 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
         PAYBUS_EXPECTED_LIVEMODE: [String(stage.livemode)],
       },
       trigger: { kind: "url" },
+    });
+  }
+  if (decl.deviceApi && stage.push) {
+    specs.push({
+      logicalName: DEVICE_API,
+      context: "customers",
+      description: "Registers and removes the app's push devices for a customer (IAM-authenticated function URL).",
+      handler: decl.deviceApi.handler,
+      timeoutSeconds: decl.deviceApi.timeoutSeconds,
+      memoryMb: decl.deviceApi.memoryMb,
+      refs: checkAccess("the device API", decl.deviceApi.access),
+      trigger: { kind: "url", auth: "iam" },
     });
   }
   if (stage.push) {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
+import { deviceApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
 import { ENGAGEMENT_ARN_ENV } from "../../functions/loyalty/engagement.ts";
 import { tables as declaredTables } from "../../functions/common/tables.ts";
 import {
   buildPlan,
   declarations,
+  DEVICE_API,
   PlanError,
   queuePolicy,
   TABLE_ACTIONS,
@@ -65,6 +66,7 @@ function expectedReach(access: Access, stage: StageConfig): string[] {
     ...(access.email ? ["emailIdentity"] : []),
     ...(access.push && stage.push ? ["pushApplication"] : []),
     ...(access.putEvents ? ["bus"] : []),
+    ...(access.deviceEndpoints && stage.push ? ["deviceEndpoints"] : []),
   ].sort();
 }
 
@@ -223,6 +225,7 @@ describe("least privilege", () => {
       ),
       ...Object.entries(declarations.scheduledFunctions).map(([name, f]): [string, Access] => [name, f.access]),
       [WEBHOOK_BRIDGE, webhookBridge.access],
+      [DEVICE_API, deviceApi.access],
     ];
 
     expect(declared.map(([name]) => name).sort()).toEqual(plan.functions.map((f) => f.logicalName).sort());
@@ -262,6 +265,23 @@ describe("least privilege", () => {
         conditions: [{ test: "StringEquals", variable: "ses:FromAddress", values: ["billing@shop.example"] }],
       }),
     ]);
+  });
+
+  it("serves the device API behind an IAM-authenticated URL, managing only the push application's endpoints", () => {
+    const api = fn(plan, DEVICE_API);
+    const customers = fn(plan, "CustomersConsumer");
+
+    expect(api.trigger).toEqual({ kind: "url", auth: "iam" });
+    expect(actionsOf(plan, api).filter((action) => action.startsWith("sns:")).sort()).toEqual([
+      "sns:CreatePlatformEndpoint",
+      "sns:DeleteEndpoint",
+      "sns:GetEndpointAttributes",
+      "sns:SetEndpointAttributes",
+    ]);
+    expect(actionsOf(plan, api)).not.toContain("sns:Publish");
+    expect(actionsOf(plan, customers).filter((action) => action.startsWith("sns:"))).toEqual(["sns:DeleteEndpoint"]);
+    expect(api.environment.PAYBUS_PUSH_APPLICATIONS).toEqual(['{"GCM":"', { arnOf: { kind: "pushApplication" } }, '"}']);
+    expect(buildPlan(partnerStage).functions.map((f) => f.logicalName)).not.toContain(DEVICE_API);
   });
 
   it("drops push from the notifications function where the stage has no push application", () => {
