@@ -10,5 +10,6 @@ import type { Registry } from "./registry.ts";
 export function createDeviceApi(registry: Registry): $util.Output<string> | undefined {
   const api = registry.plan.functions.find((fn) => fn.logicalName === DEVICE_API);
   if (!api) return undefined;
-  return registry.function(api, { url: { authorization: "iam" } }).url;
+  // Server to server only: no CORS, so no browser page can call it even with stolen credentials.
+  return registry.function(api, { url: { authorization: "iam", cors: false } }).url;
 }

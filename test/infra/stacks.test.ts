@@ -272,7 +272,12 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
   });
 
   it("wires the webhook bridge and push only where the stage has them", () => {
-    expect(custom.all("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(1);
+    // The webhook bridge (Stripe cannot sign AWS requests) and the device API (IAM, no CORS).
+    expect(custom.all("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(2);
+    expect(custom.one("aws:lambda/functionUrl:FunctionUrl", "WebhookBridgeUrl").inputs.authorizationType).toBe("NONE");
+    const deviceApi = custom.one("aws:lambda/functionUrl:FunctionUrl", "DeviceApiUrl").inputs;
+    expect(deviceApi.authorizationType).toBe("AWS_IAM");
+    expect(deviceApi.cors).toBeUndefined();
     expect(custom.all("aws:sns/platformApplication:PlatformApplication")).toHaveLength(1);
     expect(partner.all("aws:lambda/functionUrl:FunctionUrl")).toEqual([]);
     expect(partner.all("aws:sns/platformApplication:PlatformApplication")).toEqual([]);
