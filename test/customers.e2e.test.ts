@@ -197,4 +197,21 @@ describe("customers you can reach, from an empty data directory", () => {
     await expect(missing).rejects.toThrow("404: customer cus_CliUser0000001 has no device with this token");
     expect((await getProfile("cus_CliUser0000001"))?.pushEndpoints).toEqual([]);
   });
+
+  it("does not ask to confirm a payment whose invoice was paid before the request arrived", async () => {
+    const invoiceId = "in_1LatePaid00000000000001";
+    const action = event("20", 40);
+    action.detail.id = "evt_latepaid_action";
+    Object.assign(action.detail.data.object, { id: invoiceId, customer_email: "late.payer@example.fr", number: "LATE-0001" });
+    const paid = event("20", 50);
+    paid["detail-type"] = paid.detail.type = "invoice.paid";
+    paid.detail.id = "evt_latepaid_paid";
+    Object.assign(paid.detail.data.object, { id: invoiceId, customer_email: "late.payer@example.fr", number: "LATE-0001", status: "paid", amount_paid: 2900, amount_remaining: 0 });
+
+    await send(paid);
+    await send(action);
+
+    const subjects = (await runtime.ses.emails()).filter((email) => email.destination.to[0] === "late.payer@example.fr").map((email) => email.subject);
+    expect(subjects).toEqual(["Payment received for invoice LATE-0001"]);
+  });
 });

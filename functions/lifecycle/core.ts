@@ -34,6 +34,8 @@ export interface LifecycleDependencies {
   readonly notices: readonly LifecycleNotice<any, any>[];
   readonly claims: DeliveryClaims;
   readonly profiles: (customerId: string) => Promise<CustomerProfile | undefined>;
+  /** Whether the invoice notices recorded the invoice as paid (its latest known state). */
+  readonly invoicePaid: (invoiceId: string) => Promise<boolean>;
   readonly channels: Channels;
   readonly config: { readonly billingPortalUrl: string; readonly defaultLocale: string; readonly enabled: ReadonlySet<string> };
   /** Epoch milliseconds. */
@@ -89,6 +91,11 @@ async function tell(
   deps: LifecycleDependencies,
 ): Promise<LifecycleOutcome> {
   const ref: FactRef = { partition: `${notice.name}#${fact.subject}`, key: fact.key, eventId: event.id };
+  if (fact.unlessPaid && (await deps.invoicePaid(fact.unlessPaid))) {
+    const reason = `invoice ${fact.unlessPaid} is already paid`;
+    await deps.claims.recordSkipped(ref, reason);
+    return { kind: "skipped", eventId: event.id, notice: notice.name, reason };
+  }
   const profile = fact.customerId ? await deps.profiles(fact.customerId) : undefined;
   const deliveries = plannedDeliveries(chooseRecipients({ customerEmail: fact.email }, profile));
   if (deliveries.length === 0) {

@@ -9,7 +9,7 @@ import { createLogger } from "../common/logger.ts";
 import { getProfile } from "../common/profiles.ts";
 import { awsChannels } from "../notifications/channels.ts";
 import { SLA_SECONDS } from "../notifications/config.ts";
-import { dynamoDeliveryClaims } from "../notifications/store.ts";
+import { dynamoDeliveryClaims, invoiceRecordedPaid } from "../notifications/store.ts";
 import { loadConfig } from "./config.ts";
 import { notifyLifecycle, type LifecycleDependencies, type LifecycleOutcome } from "./core.ts";
 import { lifecycleNotices } from "./notices/index.ts";
@@ -55,6 +55,7 @@ function dependencies(): LifecycleDependencies {
       now,
     }),
     profiles: (customerId) => getProfile(customerId, { client: dynamo(), tableName: config.profilesTable }),
+    invoicePaid: (invoiceId) => invoiceRecordedPaid({ client: dynamo(), tableName: config.notificationsTable }, invoiceId),
     channels: awsChannels({ ses: ses(), sns: sns() }, config.emailFrom),
     config,
     now,

@@ -33,6 +33,11 @@ export interface LifecycleFact<K extends string = string> {
   readonly values: Readonly<Record<K, FactValue>>;
   /** Where the call to action leads: a Stripe-hosted page, or the billing portal when undefined. */
   readonly url: string | undefined;
+  /**
+   * The invoice whose payment this fact asks for: once the invoice notices recorded it as paid, a
+   * late event asks for nothing and is not told.
+   */
+  readonly unlessPaid?: string;
 }
 
 export type FactDecision<K extends string> = { readonly tell: LifecycleFact<K> } | { readonly skip: string };

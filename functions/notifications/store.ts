@@ -166,6 +166,12 @@ export function dynamoDeliveryClaims(options: DynamoNotificationStoreOptions): D
   };
 }
 
+/** Whether the invoice's latest recorded state (`invoice#in_…` / `state`) is paid. */
+export async function invoiceRecordedPaid(table: { client: DynamoDBDocumentClient; tableName: string }, invoiceId: string): Promise<boolean> {
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk: `invoice#${invoiceId}`, sk: "state" }, ConsistentRead: true }));
+  return Item?.status === "paid";
+}
+
 const invoiceFact = (notice: Notice): FactRef => ({ partition: invoiceKey(notice), key: noticeKey(notice), eventId: notice.eventId });
 
 /** {@link NotificationStore} on the `notifications` table. */

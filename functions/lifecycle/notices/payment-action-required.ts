@@ -26,6 +26,7 @@ export const paymentActionRequired = defineNotice({
           number: { kind: "text", text: inv.number ?? inv.id },
         },
         url: nonEmpty(inv.hosted_invoice_url),
+        unlessPaid: inv.id,
       },
     };
   },
