@@ -76,7 +76,9 @@ describe("paybus rules lint", () => {
     expect(out).toContain("RecurringPaymentNotifications: 2 event types\n    invoice.paid\n    invoice.payment_failed\n");
     expect(out).toContain("LoyaltyReversal: 2 event types\n    charge.dispute.created\n    charge.refunded\n");
     expect(out).toContain("Overlaps: none");
-    expect(out).toContain(`Uncaught: ${stripeEventTypes.length - 7} of ${stripeEventTypes.length} event types`);
+    expect(out).toContain("CustomerProfileSync: 3 event types\n    customer.created\n    customer.deleted\n    customer.updated\n");
+    // 7 payment types, 3 customer types, 5 lifecycle-notice types.
+    expect(out).toContain(`Uncaught: ${stripeEventTypes.length - 15} of ${stripeEventTypes.length} event types`);
     expect(out).toMatch(/^ {2}invoice: created, deleted, .*payment_succeeded/m);
   });
 

@@ -7,7 +7,7 @@
  * `pendingEndpointDeletes` (SNS endpoints still to delete; emptied once they are gone).
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RetryableError } from "../common/errors.ts";
 import type { ProfileTable } from "../common/profiles.ts";
 import type { ProfileChange, SyncedFields } from "./sync.ts";
@@ -67,7 +67,7 @@ export interface ProfileSyncStore {
 
 /** {@link ProfileSyncStore} on DynamoDB. */
 export function dynamoProfileSyncStore(table: ProfileTable, now: () => number = Date.now): ProfileSyncStore {
-  const { client, tableName: TableName } = table as { client: DynamoDBDocumentClient; tableName: string };
+  const { client, tableName: TableName } = table;
   return {
     async apply(change) {
       const values: Record<string, unknown> = { ":version": change.version, ":eventId": change.eventId, ":customerId": change.customerId, ":syncedAt": now() };

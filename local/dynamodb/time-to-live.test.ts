@@ -39,8 +39,11 @@ describe("createTables", () => {
       loyalty: "ttl-loyalty",
       notifications: "ttl-notifications",
       profiles: "ttl-profiles",
+      idempotency: "ttl-idempotency",
     });
     expect(await describeTtl(names.notifications)).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
+    // Powertools' idempotency records expire on their `expiration` attribute.
+    expect(await describeTtl(names.idempotency)).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiration" });
     expect(await describeTtl(names.loyalty)).toEqual({ TimeToLiveStatus: "DISABLED" });
   });
 
