@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await expect.poll(() => frame.locator("body").innerText(), LIVE).toContain("F8C76741-0032");
     expect(await text(page.locator(".mail-head"))).toMatch(/Caused by\s+invoice\.paid\s+via notifications/);
 
-    await page.getByRole("button", { name: /Welcome to Silver/ }).click();
+    await page.getByRole("button", { name: /Bienvenue au niveau Argent/ }).click();
     await expect.poll(() => text(page.locator(".mail-head")), LIVE).toMatch(/payment_intent\.succeeded\s+via workflow purchase-pi_demo0600/);
     expect(await text(page.getByRole("table", { name: "Pushes, newest first" }))).toMatch(/Payment received[\s\S]*invoice\.paid/);
     await shot("outbox");
