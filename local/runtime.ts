@@ -5,6 +5,7 @@
  * and state machines from the same declarations the SST stacks read, points the AWS SDK at them
  * through `AWS_ENDPOINT_URL_<SERVICE>`, and runs the unmodified handlers.
  */
+import { CreatePlatformApplicationCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -166,6 +167,7 @@ export class Runtime {
     }
     this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
     await Promise.all([this.ses.start(), this.sns.start()]);
+    await this.createPushApplications();
     this.sqs = await LocalSqs.start({
       host,
       region: this.region,
@@ -240,6 +242,26 @@ export class Runtime {
   warn(message: string): void {
     this.warnings.push(message);
     (this.options.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(message);
+  }
+
+  /** The local push applications the device API registers endpoints in, by platform. */
+  pushApplications: Record<string, string> = {};
+
+  /** One platform application per platform, created through the SNS API as the stacks create it in AWS. */
+  private async createPushApplications(): Promise<void> {
+    const client = new SNSClient({ endpoint: this.sns.endpoint, region: this.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    try {
+      for (const platform of ["GCM", "APNS", "APNS_SANDBOX"]) {
+        const credentials: Record<string, string> =
+          platform === "GCM" ? { PlatformCredential: "local-fcm-key" } : { PlatformCredential: "local-apns-key", PlatformPrincipal: "local-apns-key-id" };
+        const { PlatformApplicationArn } = await client.send(
+          new CreatePlatformApplicationCommand({ Name: `${this.prefix}-app`, Platform: platform, Attributes: credentials }),
+        );
+        this.pushApplications[platform] = PlatformApplicationArn!;
+      }
+    } finally {
+      client.destroy();
+    }
   }
 
   get busName(): string {
@@ -353,9 +375,7 @@ export class Runtime {
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
       PAYBUS_EVENT_BUS_NAME: this.busName,
       // The local push applications the device API registers endpoints in (one per platform).
-      PAYBUS_PUSH_APPLICATIONS: JSON.stringify(
-        Object.fromEntries(["GCM", "APNS", "APNS_SANDBOX"].map((platform) => [platform, `arn:aws:sns:${this.region}:${this.accountId}:app/${platform}/${this.prefix}-app`])),
-      ),
+      PAYBUS_PUSH_APPLICATIONS: JSON.stringify(this.pushApplications),
       PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
       ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),
       ...this.options.env,

@@ -113,7 +113,7 @@ export class LocalSns {
 
   /** Whether an endpoint exists (not deleted). */
   hasEndpoint(arn: string): boolean {
-    return this.endpoints.has(arn);
+    return this.registry.findEndpoint(arn) !== undefined;
   }
 
   async start(): Promise<string> {
@@ -179,10 +179,6 @@ export class LocalSns {
         const next = page.nextToken ? `<NextToken>${page.nextToken}</NextToken>` : "";
         return reply(`<Endpoints>${page.endpoints.map(endpointXml).join("")}</Endpoints>${next}`);
       }
-      case "DeleteEndpoint":
-        // Idempotent in SNS: deleting an endpoint that does not exist succeeds.
-        this.endpoints.delete(form.get("EndpointArn") ?? "");
-        return sendQueryResult(res, action, "", NAMESPACE);
       case "Publish":
         return this.publish(form, res);
       default:
