@@ -4,7 +4,7 @@
  * element of which array it came from so that matches can be kept array-consistent.
  */
 import { InvalidEventError, JsonSyntaxError } from "./errors.ts";
-import { JsonScanner } from "./json-reader.ts";
+import { JsonScanner, NestingTooDeep } from "./json-reader.ts";
 import { comparableValue } from "./numbers.ts";
 import { ipToHex } from "./ip.ts";
 
@@ -12,10 +12,65 @@ export const LeafKind = { String: 0, Number: 1, Literal: 2 } as const;
 export type LeafKind = (typeof LeafKind)[keyof typeof LeafKind];
 
 /**
- * Array positions of a leaf as flat pairs `[arrayId, index, arrayId, index, ...]`, outermost
- * array first; empty when the leaf is not inside an array.
+ * Deepest nesting of objects and arrays accepted in an event (and a pattern). event-ruler reads
+ * JSON with Jackson, whose `StreamReadConstraints` default is 1,000 levels; deeper input is
+ * refused with Jackson's message rather than risking the stack.
  */
-export type Membership = readonly number[];
+export const MAX_NESTING_DEPTH = 1000;
+
+/** Jackson's wording for input nested deeper than {@link MAX_NESTING_DEPTH}. */
+export function nestingTooDeep(depth: number): string {
+  return `Document nesting depth (${depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`;
+}
+
+/**
+ * One object or array that is an element of an event array: where array consistency is decided.
+ * Two leaves are consistent unless their chains of such elements first differ at two elements
+ * of the same array. Leaves outside any array element have no context (`null`).
+ */
+export class ArrayElement {
+  private ancestors: readonly ArrayElement[] | undefined;
+
+  constructor(
+    readonly parent: ArrayElement | null,
+    readonly arrayId: number,
+    readonly index: number,
+    /** 1 for an element of an array that is not itself inside an array element. */
+    readonly depth: number,
+  ) {}
+
+  /** The elements from the outermost (position 0) down to this one (position `depth - 1`). */
+  get chain(): readonly ArrayElement[] {
+    if (this.ancestors === undefined) {
+      // Built iteratively: a recursive build could exhaust the stack on deep events.
+      const pending: ArrayElement[] = [];
+      let element: ArrayElement | null = this;
+      while (element && element.ancestors === undefined) {
+        pending.push(element);
+        element = element.parent;
+      }
+      for (let i = pending.length - 1; i >= 0; i--) {
+        const current = pending[i] as ArrayElement;
+        current.ancestors = current.parent ? [...current.parent.chain, current] : [current];
+      }
+    }
+    return this.ancestors as readonly ArrayElement[];
+  }
+}
+
+/** Whether two leaf contexts can be chosen together (event-ruler's array consistency). */
+export function consistentContexts(a: ArrayElement | null, b: ArrayElement | null): boolean {
+  if (a === null || b === null || a === b) return true;
+  const chainA = a.chain;
+  const chainB = b.chain;
+  const common = Math.min(chainA.length, chainB.length);
+  for (let i = 0; i < common; i++) {
+    const x = chainA[i] as ArrayElement;
+    const y = chainB[i] as ArrayElement;
+    if (x !== y) return x.arrayId !== y.arrayId;
+  }
+  return true;
+}
 
 /** One leaf value of an event. */
 export class Leaf {
@@ -26,7 +81,8 @@ export class Leaf {
     readonly kind: LeafKind,
     /** A string's content (unescaped), a number's literal text, or `true` / `false` / `null`. */
     readonly text: string,
-    readonly arrays: Membership,
+    /** The innermost array element (object or array) holding the leaf, if any. */
+    readonly context: ArrayElement | null,
   ) {}
 
   /** The number as event-ruler compares it, or `null` if it is not a comparable number. */
@@ -76,6 +132,7 @@ const EVERYTHING: PathInterest = { wantsLeaf: () => true, wantsInside: () => tru
 
 class Flattener {
   private nextArrayId = 0;
+  private depth = 0;
   readonly leaves = new Map<string, Leaf[]>();
 
   constructor(
@@ -84,14 +141,30 @@ class Flattener {
   ) {}
 
   /** Reads the value at `pos`; `path` is `null` for a value nobody asked for. */
-  private value(path: string | null, arrays: Membership): void {
+  private value(path: string | null, context: ArrayElement | null): void {
     const { scanner } = this;
     const code = scanner.skipWhitespace();
-    if (path === null || (code === 0x7b && !this.interest.wantsInside(path))) return scanner.skipValue();
-    if (code === 0x7b) return this.object(`${path}.`, arrays);
-    if (code === 0x5b) return this.array(path, arrays);
-    const leaf = this.scalar(code, arrays);
+    if (path === null || (code === 0x7b && !this.interest.wantsInside(path))) {
+      try {
+        return scanner.skipValue(MAX_NESTING_DEPTH - this.depth);
+      } catch (error) {
+        if (error instanceof NestingTooDeep) this.tooDeep(this.depth + error.depth);
+        throw error;
+      }
+    }
+    if (code === 0x7b) return this.object(`${path}.`, context);
+    if (code === 0x5b) return this.array(path, context);
+    const leaf = this.scalar(code, context);
     if (this.interest.wantsLeaf(path)) this.add(path, leaf);
+  }
+
+  /** Counts one more level of nesting, refusing input deeper than Jackson accepts. */
+  private enter(): void {
+    if (++this.depth > MAX_NESTING_DEPTH) this.tooDeep(this.depth);
+  }
+
+  private tooDeep(depth: number): never {
+    throw new InvalidEventError(`Event is not valid JSON: ${nestingTooDeep(depth)}`);
   }
 
   private isWanted(path: string): boolean {
@@ -104,7 +177,7 @@ class Flattener {
     else this.leaves.set(path, [leaf]);
   }
 
-  private scalar(code: number, arrays: Membership): Leaf {
+  private scalar(code: number, arrays: ArrayElement | null): Leaf {
     const { scanner } = this;
     if (code === 0x22) return new Leaf(LeafKind.String, scanner.readString(), arrays);
     if (code === 0x2d || (code >= 0x30 && code <= 0x39)) {
@@ -119,12 +192,14 @@ class Flattener {
   }
 
   /** Reads an object at `pos` whose keys extend `prefix` (`""` at the root). */
-  object(prefix: string, arrays: Membership): void {
+  object(prefix: string, context: ArrayElement | null): void {
     const { scanner } = this;
+    this.enter();
     scanner.pos++;
     let code = scanner.skipWhitespace();
     if (code === 0x7d) {
       scanner.pos++;
+      this.depth--;
       return;
     }
     for (;;) {
@@ -134,27 +209,36 @@ class Flattener {
       if (colon !== 0x3a) scanner.unexpected(colon, "was expecting a colon to separate field name and value");
       scanner.pos++;
       const child = prefix + key;
-      this.value(this.isWanted(child) ? child : null, arrays);
+      this.value(this.isWanted(child) ? child : null, context);
       code = this.separator(0x7d, "Object");
-      if (code < 0) return;
+      if (code < 0) {
+        this.depth--;
+        return;
+      }
     }
   }
 
   /** Reads an array at `pos`: its elements all sit at `path`. */
-  private array(path: string, arrays: Membership): void {
+  private array(path: string, context: ArrayElement | null): void {
     const { scanner } = this;
+    this.enter();
     scanner.pos++;
     if (scanner.skipWhitespace() === 0x5d) {
       scanner.pos++;
+      this.depth--;
       return;
     }
     const arrayId = this.nextArrayId++;
+    const depth = (context?.depth ?? 0) + 1;
     for (let index = 0; ; index++) {
       // Only objects and arrays record their element: scalars of one array never conflict.
       const code = scanner.skipWhitespace();
       const nested = code === 0x7b || code === 0x5b;
-      this.value(path, nested ? [...arrays, arrayId, index] : arrays);
-      if (this.separator(0x5d, "Array") < 0) return;
+      this.value(path, nested ? new ArrayElement(context, arrayId, index, depth) : context);
+      if (this.separator(0x5d, "Array") < 0) {
+        this.depth--;
+        return;
+      }
     }
   }
 
@@ -181,7 +265,7 @@ export function flattenEvent(json: string, interest: PathInterest = EVERYTHING):
   const flattener = new Flattener(scanner, interest);
   try {
     if (scanner.skipWhitespace() !== 0x7b) throw new InvalidEventError("Event is not a JSON object");
-    flattener.object("", []);
+    flattener.object("", null);
     const trailing = scanner.skipWhitespace();
     if (trailing >= 0) scanner.unexpected(trailing, "expected end of input after the event object");
   } catch (error) {

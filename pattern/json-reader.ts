@@ -72,6 +72,15 @@ function describeChar(code: number): string {
   return `'${char}' (code ${code})`;
 }
 
+/** Input nested deeper than the reader was allowed to go; `depth` counts from where it started. */
+export class NestingTooDeep extends Error {
+  override readonly name = "NestingTooDeep";
+
+  constructor(readonly depth: number) {
+    super(`nesting depth ${depth}`);
+  }
+}
+
 /** Character-level JSON reading over one string, with Jackson-worded failures. */
 export class JsonScanner {
   pos = 0;
@@ -157,10 +166,10 @@ export class JsonScanner {
    * Skips the value at `pos`. Inside strings and containers it only checks what it needs to find
    * the end (strings close, brackets pair up), which keeps unread parts of large events cheap.
    */
-  skipValue(): void {
+  skipValue(maxDepth = Infinity): void {
     const code = this.skipWhitespace();
     if (code === QUOTE) this.skipString();
-    else if (code === LBRACE || code === LBRACKET) this.skipContainer();
+    else if (code === LBRACE || code === LBRACKET) this.skipContainer(maxDepth);
     else if (code === MINUS || isDigit(code)) this.readNumber();
     else if (code === 0x74 || code === 0x66 || code === 0x6e) this.readLiteral();
     else this.invalidValueStart(code);
@@ -182,7 +191,8 @@ export class JsonScanner {
     return backslashes % 2 === 1;
   }
 
-  private skipContainer(): void {
+  /** Skips an object or array; more than `maxDepth` levels inside it throws {@link NestingTooDeep}. */
+  private skipContainer(maxDepth: number): void {
     const closers: number[] = [];
     const structure = STRUCTURE;
     structure.lastIndex = this.pos;
@@ -193,6 +203,7 @@ export class JsonScanner {
         this.skipString();
         structure.lastIndex = this.pos;
       } else if (code === LBRACE || code === LBRACKET) {
+        if (closers.length >= maxDepth) throw new NestingTooDeep(closers.length + 1);
         closers.push(code + 2);
       } else if (closers.pop() !== code) {
         this.unexpected(code, "mismatched close marker");
@@ -327,7 +338,11 @@ export class JsonTokenReader {
   /** Name of the current field (valid after a {@link Tok.FieldName} token). */
   fieldName = "";
 
-  constructor(source: string) {
+  constructor(
+    source: string,
+    /** Jackson's default `StreamReadConstraints` nesting limit. */
+    private readonly maxDepth = 1000,
+  ) {
     this.scanner = new JsonScanner(source);
   }
 
@@ -409,6 +424,11 @@ export class JsonTokenReader {
   private readValue(code: number): Tok {
     const { scanner } = this;
     if (code === LBRACE || code === LBRACKET) {
+      if (this.scopes.length >= this.maxDepth) {
+        scanner.fail(
+          `Document nesting depth (${this.scopes.length + 1}) exceeds the maximum allowed (${this.maxDepth}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`,
+        );
+      }
       this.scopes.push({ inObject: code === LBRACE, start: scanner.pos, hasValue: false });
       scanner.pos++;
       return code === LBRACE ? Tok.StartObject : Tok.StartArray;

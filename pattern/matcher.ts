@@ -1,10 +1,11 @@
 /**
- * A compiled pattern and the array-consistent search that matches it against a flattened event.
+ * A compiled pattern, matched sub-rule by sub-rule against a flattened event.
  */
 import { compileSubRules, type SubRule } from "./compiler.ts";
 import { DEFAULT_MAX_WILDCARD_COMPLEXITY, wildcardComplexity, type WildcardGroup } from "./complexity.ts";
 import { InvalidEventPatternError } from "./errors.ts";
-import type { FlatEvent, Leaf, Membership } from "./event.ts";
+import { subRuleMatches, type FieldInput } from "./consistency.ts";
+import type { FlatEvent, Leaf } from "./event.ts";
 import { matchesLeaf, type ValuePattern } from "./patterns.ts";
 
 /** EventBridge's default "Event pattern size" quota, in characters. */
@@ -48,46 +49,15 @@ function toFieldRules(subRule: SubRule): FieldRule[] {
     }));
 }
 
-/** Whether `arrays` can join `sofar`: no array may be entered at two different elements. */
-function consistent(sofar: Membership, arrays: Membership): boolean {
-  for (let i = 0; i < arrays.length; i += 2) {
-    for (let j = 0; j < sofar.length; j += 2) {
-      if (sofar[j] === arrays[i] && sofar[j + 1] !== arrays[i + 1]) return false;
-    }
-  }
-  return true;
-}
-
-function join(sofar: Membership, arrays: Membership): Membership {
-  if (arrays.length === 0) return sofar;
-  if (sofar.length === 0) return arrays;
-  const joined = [...sofar];
-  for (let i = 0; i < arrays.length; i += 2) {
-    if (!joined.some((id, j) => j % 2 === 0 && id === arrays[i])) joined.push(arrays[i] as number, arrays[i + 1] as number);
-  }
-  return joined;
-}
-
 const NO_LEAVES: readonly Leaf[] = [];
 
-/**
- * Depth-first search for one leaf per field (or a permitted absence) such that all chosen leaves
- * are array-consistent. An absent field only counts as present when some leaf of it is consistent
- * with the leaves chosen for earlier fields, as in event-ruler's `NameState.getNameTransitions`.
- */
-function matchFrom(fields: readonly FieldRule[], index: number, event: FlatEvent, sofar: Membership): boolean {
-  const field = fields[index];
-  if (!field) return true;
-  const leaves = event.get(field.path) ?? NO_LEAVES;
-  if (field.allowsAbsence && !leaves.some((leaf) => consistent(sofar, leaf.arrays))) {
-    if (matchFrom(fields, index + 1, event, sofar)) return true;
-  }
-  for (const leaf of leaves) {
-    if (!consistent(sofar, leaf.arrays)) continue;
-    if (!field.patterns.some((pattern) => matchesLeaf(pattern, leaf))) continue;
-    if (matchFrom(fields, index + 1, event, join(sofar, leaf.arrays))) return true;
-  }
-  return false;
+/** The inputs of {@link subRuleMatches} for one sub-rule, read straight from the event. */
+export function fieldInputs(fields: readonly FieldRule[], event: FlatEvent): FieldInput[] {
+  return fields.map((field) => {
+    const leaves = event.get(field.path) ?? NO_LEAVES;
+    const candidates = field.patterns.length === 0 ? NO_LEAVES : leaves.filter((leaf) => field.patterns.some((pattern) => matchesLeaf(pattern, leaf)));
+    return field.allowsAbsence ? { candidates, allLeaves: leaves } : { candidates };
+  });
 }
 
 /** A validated pattern: a rule matches when any of its sub-rules (its `$or` branches) does. */
@@ -100,7 +70,7 @@ export class CompiledPattern {
   }
 
   matchesFlat(event: FlatEvent): boolean {
-    return this.subRules.some((fields) => matchFrom(fields, 0, event, []));
+    return this.subRules.some((fields) => subRuleMatches(fieldInputs(fields, event)));
   }
 }
 

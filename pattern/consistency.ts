@@ -1,0 +1,215 @@
+/**
+ * Array-consistent matching of one sub-rule: choose one leaf per field (or a permitted absence)
+ * so that no two chosen leaves sit in different elements of the same event array, as
+ * event-ruler's `rulesForJSONEvent` requires.
+ *
+ * A naive search tries every combination of leaves and is exponential in the number of
+ * multi-valued fields. Here the choice is decided over the tree of array elements instead: a
+ * field with a candidate directly in the current element is satisfied whatever else is chosen,
+ * different arrays never conflict, and inside one array the remaining fields must all be found
+ * in one element. Each element is examined once, so the time is linear in the candidates times
+ * their array depth.
+ *
+ * Two cases keep a search, both bounded by memoisation:
+ * - an `exists: false` field whose leaves sit inside array elements: event-ruler decides its
+ *   absence against the fields before it in sorted order, so the fields are walked in that order,
+ *   remembering failed states restricted to the arrays that later fields can still touch;
+ * - a field reached in two different arrays of one element, which only happens when the event
+ *   spells one path twice (duplicate keys, or `"a.b"` next to `"a": {"b"}`): its array is chosen
+ *   by search. Choosing among such alternatives is NP-hard in general; it is exponential only in
+ *   the number of such doubly-spelled fields.
+ */
+import { consistentContexts, type ArrayElement, type Leaf } from "./event.ts";
+
+/** What the matcher knows about one field of a sub-rule, in event-ruler's sorted field order. */
+export interface FieldInput {
+  /** Leaves satisfying one of the field's value patterns. */
+  readonly candidates: readonly Leaf[];
+  /** For a field that may be absent (`exists: false`): every leaf at its path, whatever its value. */
+  readonly allLeaves?: readonly Leaf[];
+}
+
+/** Whether the sub-rule whose fields these are matches. */
+export function subRuleMatches(fields: readonly FieldInput[]): boolean {
+  const required: (readonly Leaf[])[] = [];
+  for (const field of fields) {
+    const { allLeaves, candidates } = field;
+    if (allLeaves !== undefined) {
+      if (allLeaves.length === 0) continue; // absent: satisfied, and nothing to choose
+      // Leaves outside arrays are consistent with any choice, so the field cannot count as absent.
+      if (!allLeaves.every((leaf) => leaf.context === null)) return orderedSearch(fields);
+    }
+    if (candidates.length === 0) return false;
+    required.push(candidates);
+  }
+  return consistentChoice(required);
+}
+
+/** Whether one leaf per entry of `fields` can be chosen, all array-consistent. */
+export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean {
+  return satisfiable(0, fields);
+}
+
+/**
+ * Whether the fields can be satisfied inside one array element at `depth` (0: the event root),
+ * given candidates that all lie inside that element.
+ */
+function satisfiable(depth: number, fields: readonly (readonly Leaf[])[]): boolean {
+  let byArray: Map<number, number[]> | undefined;
+  let ambiguous: number[] | undefined;
+  const byChild: (Map<ArrayElement, Leaf[]> | undefined)[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const leaves = fields[i] as readonly Leaf[];
+    let children: Map<ArrayElement, Leaf[]> | undefined = new Map();
+    for (const leaf of leaves) {
+      const context = leaf.context;
+      if (context === null || context.depth === depth) {
+        children = undefined; // a candidate right here: consistent with any other choice
+        break;
+      }
+      const child = context.chain[depth] as ArrayElement;
+      const list = children.get(child);
+      if (list) list.push(leaf);
+      else children.set(child, [leaf]);
+    }
+    byChild.push(children);
+    if (children === undefined) continue;
+    if (countArrays(children) === 1) {
+      byArray ??= new Map();
+      const array = (children.keys().next().value as ArrayElement).arrayId;
+      const group = byArray.get(array);
+      if (group) group.push(i);
+      else byArray.set(array, [i]);
+    } else {
+      (ambiguous ??= []).push(i);
+    }
+  }
+  if (ambiguous === undefined) {
+    for (const group of byArray?.values() ?? []) {
+      if (!arraySatisfiable(depth, group, byChild)) return false;
+    }
+    return true;
+  }
+  return assignAmbiguous(depth, byArray ?? new Map(), ambiguous, byChild);
+}
+
+function countArrays(children: Map<ArrayElement, Leaf[]>): number {
+  const arrays = new Set<number>();
+  for (const child of children.keys()) arrays.add(child.arrayId);
+  return arrays.size;
+}
+
+/** Whether one element of an array holds candidates for every field of `group`, consistently. */
+function arraySatisfiable(
+  depth: number,
+  group: readonly number[],
+  byChild: readonly (Map<ArrayElement, Leaf[]> | undefined)[],
+  array?: number,
+): boolean {
+  let smallest: Map<ArrayElement, Leaf[]> | undefined;
+  for (const i of group) {
+    const children = byChild[i] as Map<ArrayElement, Leaf[]>;
+    if (!smallest || children.size < smallest.size) smallest = children;
+  }
+  for (const element of (smallest as Map<ArrayElement, Leaf[]>).keys()) {
+    if (array !== undefined && element.arrayId !== array) continue;
+    const inside: Leaf[][] = [];
+    for (const i of group) {
+      const leaves = (byChild[i] as Map<ArrayElement, Leaf[]>).get(element);
+      if (!leaves) break;
+      inside.push(leaves);
+    }
+    if (inside.length === group.length && satisfiable(depth + 1, inside)) return true;
+  }
+  return false;
+}
+
+/** Tries every array for the fields found in several arrays of one element (see the module note). */
+function assignAmbiguous(
+  depth: number,
+  fixed: ReadonlyMap<number, readonly number[]>,
+  ambiguous: readonly number[],
+  byChild: readonly (Map<ArrayElement, Leaf[]> | undefined)[],
+): boolean {
+  const groups = new Map<number, number[]>([...fixed].map(([array, group]) => [array, [...group]]));
+  const known = new Map<string, boolean>();
+  const holds = (array: number, group: readonly number[]): boolean => {
+    const key = `${array}:${[...group].sort((a, b) => a - b).join(",")}`;
+    let result = known.get(key);
+    if (result === undefined) {
+      result = arraySatisfiable(depth, group, byChild, array);
+      known.set(key, result);
+    }
+    return result;
+  };
+  const assign = (k: number): boolean => {
+    if (k === ambiguous.length) {
+      for (const [array, group] of groups) if (!holds(array, group)) return false;
+      return true;
+    }
+    const field = ambiguous[k] as number;
+    const arrays = new Set<number>();
+    for (const child of (byChild[field] as Map<ArrayElement, Leaf[]>).keys()) arrays.add(child.arrayId);
+    for (const array of arrays) {
+      const group = groups.get(array) ?? [];
+      groups.set(array, group);
+      group.push(field);
+      // Fail early: adding fields to an array never makes it easier.
+      const ok = holds(array, group) && assign(k + 1);
+      group.pop();
+      if (group.length === 0) groups.delete(array);
+      if (ok) return true;
+    }
+    return false;
+  };
+  return assign(0);
+}
+
+/**
+ * event-ruler's order-dependent walk, for sub-rules with an `exists: false` field whose leaves
+ * sit inside arrays: such a field counts as absent when none of its leaves is consistent with the
+ * leaves chosen for the fields before it. Failed states are remembered by field and by the
+ * choices made in arrays that the remaining fields can still reach; fields on one array path are
+ * contiguous in sorted order, so those choices form a chain and the states stay few.
+ */
+function orderedSearch(fields: readonly FieldInput[]): boolean {
+  const count = fields.length;
+  const reachable: Set<number>[] = new Array(count + 1);
+  reachable[count] = new Set();
+  for (let i = count - 1; i >= 0; i--) {
+    const arrays = new Set(reachable[i + 1]);
+    const field = fields[i] as FieldInput;
+    for (const leaf of field.allLeaves ?? field.candidates) {
+      for (const element of leaf.context?.chain ?? []) arrays.add(element.arrayId);
+    }
+    reachable[i] = arrays;
+  }
+  const chosen: ArrayElement[] = [];
+  const failed = new Set<string>();
+  const consistent = (context: ArrayElement | null): boolean => chosen.every((other) => consistentContexts(other, context));
+  const stateKey = (index: number): string => {
+    const arrays = reachable[index] as Set<number>;
+    const parts = new Set<string>();
+    for (const context of chosen) {
+      for (const element of context.chain) if (arrays.has(element.arrayId)) parts.add(`${element.arrayId}:${element.index}`);
+    }
+    return `${index}|${[...parts].sort().join(",")}`;
+  };
+  const from = (index: number): boolean => {
+    const field = fields[index];
+    if (!field) return true;
+    const key = stateKey(index);
+    if (failed.has(key)) return false;
+    if (field.allLeaves && !field.allLeaves.some((leaf) => consistent(leaf.context)) && from(index + 1)) return true;
+    for (const leaf of field.candidates) {
+      if (!consistent(leaf.context)) continue;
+      if (leaf.context) chosen.push(leaf.context);
+      const matched = from(index + 1);
+      if (leaf.context) chosen.pop();
+      if (matched) return true;
+    }
+    failed.add(key);
+    return false;
+  };
+  return from(0);
+}
