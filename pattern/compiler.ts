@@ -16,7 +16,27 @@ import type { ValuePattern } from "./patterns.ts";
 import { caseless, parseWildcard, WildcardError, type Wildcard } from "./text-match.ts";
 
 /** One alternative of a rule (a branch of its `$or`s): value patterns by dotted path. */
-export type SubRule = Map<string, readonly ValuePattern[]>;
+export type SubRule = ReadonlyMap<string, readonly ValuePattern[]>;
+
+/**
+ * A sub-rule while compiling: its field assignments as a list sharing its tail with the
+ * sub-rules it was forked from, so forking at a `$or` costs O(1) instead of a map copy. The
+ * newest assignment of a path wins, as a Java map `put` does.
+ */
+interface Assignment {
+  readonly path: string;
+  readonly values: readonly ValuePattern[];
+  readonly previous: Assignment | null;
+}
+
+/** Sub-rules being built; an entry is `null` for a sub-rule with no field yet. */
+type Building = (Assignment | null)[];
+
+function materialise(assignments: Assignment | null): SubRule {
+  const fields = new Map<string, readonly ValuePattern[]>();
+  for (let node = assignments; node; node = node.previous) if (!fields.has(node.path)) fields.set(node.path, node.values);
+  return fields;
+}
 
 type Dialect = "current" | "legacy";
 
@@ -60,6 +80,22 @@ const RESERVED_IN_OR = new Set([
   "ip-address-in-range",
   "ip-address-not-in-range",
 ]);
+
+/**
+ * Most alternatives (sub-rules) a pattern may expand to through its `$or`s. event-ruler expands
+ * every combination eagerly and sets no limit of its own (`JsonRuleCompiler.parseIntoOrRelationship`
+ * copies the sub-rules so far for each branch), so 17 two-way `$or`s already make 131,072
+ * sub-rules; EventBridge's service-side limit is not documented. paybus refuses past this many,
+ * which keeps compile time and memory bounded whatever the pattern.
+ */
+export const MAX_SUB_RULES = 4096;
+
+/** Most fields one sub-rule may have (event-ruler's `GenericMachine.MAXIMUM_RULE_SIZE`). */
+export const MAX_RULE_FIELDS = 256;
+
+export function tooManySubRules(): string {
+  return `Rule is too complex - its $or relationships expand to more than ${MAX_SUB_RULES} combinations`;
+}
 
 const ONE_KEY = "Only one key allowed in match expression";
 const TOO_MANY = "Too many elements in numeric expression";
@@ -107,10 +143,10 @@ class RuleCompiler {
   }
 
   compile(): SubRule[] {
-    const rules: SubRule[] = [];
+    const rules: Building = [];
     if (this.next() !== Tok.StartObject) fail("Filter is not an object");
     this.parseObject(rules, false);
-    return rules;
+    return rules.map(materialise);
   }
 
   private next(): Tok | null {
@@ -141,7 +177,7 @@ class RuleCompiler {
     if (this.next() !== Tok.EndObject) fail(message);
   }
 
-  private parseObject(rules: SubRule[], insideOr: boolean): void {
+  private parseObject(rules: Building, insideOr: boolean): void {
     let fieldsPresent = false;
     while (this.next() !== Tok.EndObject) {
       fieldsPresent = true;
@@ -168,30 +204,33 @@ class RuleCompiler {
   }
 
   /** Each object of a `$or` forks the rules parsed so far; fields after it join every fork. */
-  private parseOr(rules: SubRule[]): void {
-    const before = rules.map((rule) => new Map(rule));
+  private parseOr(rules: Building): void {
+    const before = rules.slice();
     rules.length = 0;
     if (this.next() !== Tok.StartArray) fail(`It must be an Array followed with ${OR}.`);
     let branches = 0;
     for (let tok = this.next(); tok !== Tok.EndArray; tok = this.next()) {
       branches++;
       if (tok !== Tok.StartObject) fail(`Only JSON object is allowed in array of ${OR} relationship.`);
-      const fork = before.length > 0 ? before.map((rule) => new Map(rule)) : [new Map()];
+      // Checked before copying, so an explosive pattern fails before it costs memory.
+      if (rules.length + Math.max(before.length, 1) > MAX_SUB_RULES) throw new FatalPatternError(tooManySubRules());
+      const fork: Building = before.length > 0 ? before.slice() : [null];
       this.parseObject(fork, true);
-      rules.push(...fork);
+      if (rules.length + fork.length > MAX_SUB_RULES) throw new FatalPatternError(tooManySubRules());
+      for (const rule of fork) rules.push(rule);
     }
     if (branches < 2) fail(`There must have at least 2 Objects in ${OR} relationship.`);
   }
 
-  private writeRules(rules: SubRule[], name: string): void {
+  private writeRules(rules: Building, name: string): void {
     const values: ValuePattern[] = [];
     for (let tok = this.next(); tok !== Tok.EndArray; tok = this.next()) {
       values.push(this.matchValue(tok));
     }
     if (values.length === 0) fail("Empty arrays are not allowed");
-    if (rules.length === 0) rules.push(new Map());
-    // A repeated path replaces the earlier one, as a Java map put does.
-    for (const rule of rules) rule.set(name, values);
+    if (rules.length === 0) rules.push(null);
+    // A repeated path replaces the earlier one, as a Java map put does (see materialise).
+    for (let i = 0; i < rules.length; i++) rules[i] = { path: name, values, previous: rules[i] as Assignment | null };
   }
 
   private matchValue(tok: Tok | null): ValuePattern {

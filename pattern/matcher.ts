@@ -1,7 +1,7 @@
 /**
  * A compiled pattern, matched sub-rule by sub-rule against a flattened event.
  */
-import { compileSubRules, type SubRule } from "./compiler.ts";
+import { compileSubRules, MAX_RULE_FIELDS, type SubRule } from "./compiler.ts";
 import { DEFAULT_MAX_WILDCARD_COMPLEXITY, wildcardComplexity, type WildcardGroup } from "./complexity.ts";
 import { InvalidEventPatternError } from "./errors.ts";
 import { subRuleMatches, type FieldInput } from "./consistency.ts";
@@ -24,6 +24,8 @@ export interface PatternOptions {
   readonly maxPatternBytes?: number;
   /** Largest accepted wildcard complexity (default 10, EventBridge's cap). */
   readonly maxWildcardComplexity?: number;
+  /** Name used in event-ruler's "Size of rule '<name>'" message (default `pattern`). */
+  readonly ruleName?: string;
 }
 
 /** One field of a sub-rule: where to look and what the values there must satisfy. */
@@ -38,26 +40,34 @@ function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** event-ruler walks a rule's fields in sorted key order; `exists: false` depends on that order. */
-function toFieldRules(subRule: SubRule): FieldRule[] {
-  return [...subRule.entries()]
-    .sort(([a], [b]) => byCodeUnits(a, b))
-    .map(([path, patterns]) => ({
-      path,
-      patterns: patterns.filter((pattern) => !(pattern.type === "exists" && !pattern.present)),
-      allowsAbsence: patterns.some((pattern) => pattern.type === "exists" && !pattern.present),
-    }));
+/**
+ * event-ruler walks a rule's fields in sorted key order; `exists: false` depends on that order.
+ * `$or` branches share their value lists, so one field object is made per list (`shared`).
+ */
+function toFieldRules(subRule: SubRule, shared: Map<readonly ValuePattern[], FieldRule>): FieldRule[] {
+  const fields: FieldRule[] = [];
+  for (const [path, patterns] of subRule) {
+    let field = shared.get(patterns);
+    if (!field || field.path !== path) {
+      field = {
+        path,
+        patterns: patterns.filter((pattern) => !(pattern.type === "exists" && !pattern.present)),
+        allowsAbsence: patterns.some((pattern) => pattern.type === "exists" && !pattern.present),
+      };
+      shared.set(patterns, field);
+    }
+    fields.push(field);
+  }
+  return fields.sort((a, b) => byCodeUnits(a.path, b.path));
 }
 
 const NO_LEAVES: readonly Leaf[] = [];
 
-/** The inputs of {@link subRuleMatches} for one sub-rule, read straight from the event. */
-export function fieldInputs(fields: readonly FieldRule[], event: FlatEvent): FieldInput[] {
-  return fields.map((field) => {
-    const leaves = event.get(field.path) ?? NO_LEAVES;
-    const candidates = field.patterns.length === 0 ? NO_LEAVES : leaves.filter((leaf) => field.patterns.some((pattern) => matchesLeaf(pattern, leaf)));
-    return field.allowsAbsence ? { candidates, allLeaves: leaves } : { candidates };
-  });
+/** What {@link subRuleMatches} needs to know about one field, read straight from the event. */
+export function fieldInput(field: FieldRule, event: FlatEvent): FieldInput {
+  const leaves = event.get(field.path) ?? NO_LEAVES;
+  const candidates = field.patterns.length === 0 ? NO_LEAVES : leaves.filter((leaf) => field.patterns.some((pattern) => matchesLeaf(pattern, leaf)));
+  return field.allowsAbsence ? { candidates, allLeaves: leaves } : { candidates };
 }
 
 /** A validated pattern: a rule matches when any of its sub-rules (its `$or` branches) does. */
@@ -66,11 +76,20 @@ export class CompiledPattern {
   readonly paths: readonly string[];
 
   constructor(readonly subRules: readonly (readonly FieldRule[])[]) {
-    this.paths = [...new Set(subRules.flatMap((fields) => fields.map((field) => field.path)))];
+    const paths = new Set<string>();
+    for (const fields of subRules) for (const field of fields) paths.add(field.path);
+    this.paths = [...paths];
   }
 
   matchesFlat(event: FlatEvent): boolean {
-    return this.subRules.some((fields) => subRuleMatches(fieldInputs(fields, event)));
+    // Sub-rules from `$or` branches share field objects: read each field from the event once.
+    const inputs = new Map<FieldRule, FieldInput>();
+    const input = (field: FieldRule): FieldInput => {
+      let known = inputs.get(field);
+      if (!known) inputs.set(field, (known = fieldInput(field, event)));
+      return known;
+    };
+    return this.subRules.some((fields) => subRuleMatches(fields.map(input)));
   }
 }
 
@@ -87,15 +106,22 @@ function wildcardGroups(patterns: readonly ValuePattern[]): WildcardGroup[] {
  * in event-ruler, so the wildcards of a path are evaluated together.
  */
 function checkComplexity(subRules: readonly (readonly FieldRule[])[], limit: number): void {
-  const byPath = new Map<string, WildcardGroup[]>();
+  // The same pattern repeated in several sub-rules is one pattern of the shared byte machine.
+  const byPath = new Map<string, Map<string, WildcardGroup>>();
+  const seen = new Set<FieldRule>();
   for (const fields of subRules) {
     for (const field of fields) {
-      const groups = wildcardGroups(field.patterns);
-      if (groups.length > 0) byPath.set(field.path, [...(byPath.get(field.path) ?? []), ...groups]);
+      if (seen.has(field)) continue;
+      seen.add(field);
+      for (const group of wildcardGroups(field.patterns)) {
+        let groups = byPath.get(field.path);
+        if (!groups) byPath.set(field.path, (groups = new Map()));
+        groups.set(JSON.stringify(group), group);
+      }
     }
   }
   for (const groups of byPath.values()) {
-    if (wildcardComplexity(groups, limit) > limit) throw new InvalidEventPatternError(TOO_COMPLEX);
+    if (wildcardComplexity([...groups.values()], limit) > limit) throw new InvalidEventPatternError(TOO_COMPLEX);
   }
 }
 
@@ -109,7 +135,12 @@ export function compileRule(source: string, options: PatternOptions = {}): Compi
   if (size > maxBytes) {
     throw new InvalidEventPatternError(`Event pattern is ${size} bytes long, over the limit of ${maxBytes}`);
   }
-  const fieldRules = compileSubRules(source).map(toFieldRules);
+  const subRules = compileSubRules(source);
+  if (subRules.some((subRule) => subRule.size > MAX_RULE_FIELDS)) {
+    throw new InvalidEventPatternError(`Size of rule '${options.ruleName ?? "pattern"}' exceeds max value of ${MAX_RULE_FIELDS}`);
+  }
+  const shared = new Map<readonly ValuePattern[], FieldRule>();
+  const fieldRules = subRules.map((subRule) => toFieldRules(subRule, shared));
   checkComplexity(fieldRules, options.maxWildcardComplexity ?? DEFAULT_MAX_WILDCARD_COMPLEXITY);
   return new CompiledPattern(fieldRules);
 }
