@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compilePattern, InvalidEventError, InvalidEventPatternError } from "../pattern/index.ts";
+import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
 
 type Outcome = "match" | "no-match" | "invalid";
 
@@ -35,9 +35,19 @@ interface Result {
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_CORPUS = resolve(repoRoot, "../shared/conformance/event-patterns/cases.json");
 
+/** One rule set holding every valid pattern of the corpus, each under its case id. */
+let everyRule: RuleSet | undefined;
+
 function evaluate(testCase: ConformanceCase): { outcome: Outcome; error?: string } {
   try {
     const matched = compilePattern(testCase.patternJson).matches(testCase.eventJson);
+    // The rule set must agree, alone and compiled together with every other pattern of the corpus.
+    const alone = new RuleSet();
+    alone.add(testCase.id, testCase.patternJson);
+    const together = everyRule?.matchingRules(testCase.eventJson).includes(testCase.id);
+    if (alone.matchingRules(testCase.eventJson).includes(testCase.id) !== matched || together !== matched) {
+      return { outcome: "invalid", error: `RuleSet disagrees with compilePattern (alone or with every rule)` };
+    }
     return { outcome: matched ? "match" : "no-match" };
   } catch (error) {
     if (error instanceof InvalidEventPatternError || error instanceof InvalidEventError) {
@@ -101,6 +111,14 @@ function main(path: string): number {
     return 0;
   }
   const cases = JSON.parse(readFileSync(path, "utf8")) as ConformanceCase[];
+  everyRule = new RuleSet();
+  for (const testCase of cases) {
+    try {
+      everyRule.add(testCase.id, testCase.patternJson);
+    } catch (error) {
+      if (!(error instanceof InvalidEventPatternError)) throw error;
+    }
+  }
   const results = cases.map(run);
   const plain = results.filter((result) => !result.testCase.caveats?.length);
   const caveated = results.filter((result) => result.testCase.caveats?.length);

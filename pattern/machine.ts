@@ -1,0 +1,235 @@
+/**
+ * Every sub-rule of every rule compiled into one structure keyed by field path and value, as
+ * event-ruler's `Machine` is: an event is read once, each leaf is looked up by its path and value
+ * (exact strings, numbers and literals through hash maps; the other operators, deduplicated
+ * across rules, tested once per leaf), and only the sub-rules whose every required field got a
+ * value are checked for array consistency. Rules looking at values the event does not hold cost
+ * nothing per event.
+ */
+import { subRuleMatches, type FieldInput } from "./consistency.ts";
+import { LeafKind, type FlatEvent, type Leaf } from "./event.ts";
+import type { CompiledPattern, FieldRule } from "./matcher.ts";
+import { matchesLeaf, type ValuePattern } from "./patterns.ts";
+
+/** One value pattern at one path, shared by every rule that uses it. */
+interface Predicate {
+  readonly id: number;
+  readonly pattern: ValuePattern;
+}
+
+/** The predicates of one path, split by how a leaf finds them. */
+interface PathIndex {
+  readonly strings: Map<string, number[]>;
+  readonly literals: Map<string, number[]>;
+  readonly numberTexts: Map<string, number[]>;
+  /** Comparable numbers by value (`-0` kept apart from `0`, as event-ruler orders them). */
+  readonly numberValues: Map<number | string, number[]>;
+  /** Operators tested leaf by leaf (prefix, numeric ranges, anything-but, cidr, ...). */
+  readonly tested: Predicate[];
+}
+
+interface CompiledField {
+  readonly path: string;
+  readonly predicates: readonly number[];
+  readonly allowsAbsence: boolean;
+}
+
+interface CompiledSubRule {
+  /** Position of the rule in the machine's rule list. */
+  readonly rule: number;
+  readonly fields: readonly CompiledField[];
+  /** Fields that need a value (not `exists: false`): the sub-rule is checked once all have one. */
+  readonly required: number;
+}
+
+const NO_LEAVES: readonly Leaf[] = [];
+
+function numberKey(value: number): number | string {
+  return Object.is(value, -0) ? "-0" : value;
+}
+
+/** A stable text for a value pattern, so equal patterns of different rules become one predicate. */
+function patternKey(pattern: ValuePattern): string {
+  return JSON.stringify(pattern, (_key, value: unknown) => {
+    if (value instanceof Set) return [...(value as Set<unknown>)].sort();
+    if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+    return value;
+  });
+}
+
+function push<K>(map: Map<K, number[]>, key: K, id: number): void {
+  const list = map.get(key);
+  if (list) list.push(id);
+  else map.set(key, [id]);
+}
+
+/** A compiled set of rules; rebuilt whenever the set changes. */
+export class Machine {
+  private readonly paths = new Map<string, PathIndex>();
+  private readonly predicateIds = new Map<string, number>();
+  private readonly predicateCount: number;
+  /** Predicate id -> the (sub-rule, field) slots it satisfies. */
+  private readonly users: number[][] = [];
+  private readonly slotSubRule: number[] = [];
+  private readonly subRules: CompiledSubRule[] = [];
+  /** Sub-rules with only `exists: false` fields: checked on every event. */
+  private readonly unconditional: number[] = [];
+
+  // Per-event scratch, reset by stamping with the event's epoch instead of clearing.
+  private epoch = 0;
+  private readonly predicateStamp: number[] = [];
+  private readonly predicateLeaves: Leaf[][] = [];
+  private readonly slotStamp: number[] = [];
+  private readonly subRuleStamp: number[] = [];
+  private readonly subRuleCount: number[] = [];
+  private readonly ruleStamp: number[] = [];
+
+  /** Every path some rule reads. */
+  readonly fieldPaths: readonly string[];
+
+  constructor(rules: readonly CompiledPattern[]) {
+    rules.forEach((rule, ruleIndex) => {
+      const shared = new Map<FieldRule, CompiledField>();
+      for (const fields of rule.subRules) this.addSubRule(ruleIndex, fields, shared);
+    });
+    this.predicateCount = this.predicateIds.size;
+    this.fieldPaths = [...this.paths.keys()];
+  }
+
+  private addSubRule(rule: number, fields: readonly FieldRule[], shared: Map<FieldRule, CompiledField>): void {
+    const index = this.subRules.length;
+    const compiled = fields.map((field) => {
+      let known = shared.get(field);
+      if (!known) {
+        known = { path: field.path, predicates: field.patterns.map((pattern) => this.predicate(field.path, pattern)), allowsAbsence: field.allowsAbsence };
+        shared.set(field, known);
+      }
+      return known;
+    });
+    let required = 0;
+    for (const field of compiled) {
+      this.pathIndex(field.path);
+      if (field.allowsAbsence) continue;
+      required++;
+      const slot = this.slotSubRule.length;
+      this.slotSubRule.push(index);
+      for (const id of new Set(field.predicates)) (this.users[id] as number[]).push(slot);
+    }
+    this.subRules.push({ rule, fields: compiled, required });
+    if (required === 0) this.unconditional.push(index);
+  }
+
+  private pathIndex(path: string): PathIndex {
+    let index = this.paths.get(path);
+    if (!index) {
+      index = { strings: new Map(), literals: new Map(), numberTexts: new Map(), numberValues: new Map(), tested: [] };
+      this.paths.set(path, index);
+    }
+    return index;
+  }
+
+  private predicate(path: string, pattern: ValuePattern): number {
+    const key = `${path}\u0000${patternKey(pattern)}`;
+    const known = this.predicateIds.get(key);
+    if (known !== undefined) return known;
+    const id = this.predicateIds.size;
+    this.predicateIds.set(key, id);
+    this.users.push([]);
+    const index = this.pathIndex(path);
+    switch (pattern.type) {
+      case "exact-string":
+        push(index.strings, pattern.value, id);
+        break;
+      case "exact-literal":
+        push(index.literals, pattern.text, id);
+        break;
+      case "exact-number":
+        push(index.numberTexts, pattern.text, id);
+        if (pattern.value !== undefined) push(index.numberValues, numberKey(pattern.value), id);
+        break;
+      default:
+        index.tested.push({ id, pattern });
+    }
+    return id;
+  }
+
+  /** Positions (in the order given to the constructor) of the rules the event matches, ascending. */
+  match(event: FlatEvent): number[] {
+    const epoch = ++this.epoch;
+    const satisfied: number[] = [];
+    for (const [path, leaves] of event) {
+      const index = this.paths.get(path);
+      if (index) for (const leaf of leaves) this.lookUp(index, leaf, epoch, satisfied);
+    }
+    const candidates: number[] = [];
+    const { users, slotStamp, slotSubRule, subRuleStamp, subRuleCount, subRules } = this;
+    for (const id of satisfied) {
+      for (const slot of users[id] as number[]) {
+        if (slotStamp[slot] === epoch) continue;
+        slotStamp[slot] = epoch;
+        const subRule = slotSubRule[slot] as number;
+        if (subRuleStamp[subRule] !== epoch) {
+          subRuleStamp[subRule] = epoch;
+          subRuleCount[subRule] = 0;
+        }
+        subRuleCount[subRule] = (subRuleCount[subRule] as number) + 1;
+        if (subRuleCount[subRule] === (subRules[subRule] as CompiledSubRule).required) candidates.push(subRule);
+      }
+    }
+    const matched: number[] = [];
+    for (const list of [candidates, this.unconditional]) {
+      for (const index of list) {
+        const subRule = subRules[index] as CompiledSubRule;
+        if (this.ruleStamp[subRule.rule] === epoch) continue;
+        if (subRuleMatches(subRule.fields.map((field) => this.input(field, event, epoch)))) {
+          this.ruleStamp[subRule.rule] = epoch;
+          matched.push(subRule.rule);
+        }
+      }
+    }
+    return matched.sort((a, b) => a - b);
+  }
+
+  private lookUp(index: PathIndex, leaf: Leaf, epoch: number, satisfied: number[]): void {
+    let ids: number[] | undefined;
+    if (leaf.kind === LeafKind.String) ids = index.strings.get(leaf.text);
+    else if (leaf.kind === LeafKind.Literal) ids = index.literals.get(leaf.text);
+    else {
+      ids = index.numberTexts.get(leaf.text);
+      if (index.numberValues.size > 0) {
+        const value = leaf.number;
+        const byValue = value === null ? undefined : index.numberValues.get(numberKey(value));
+        if (byValue) for (const id of byValue) this.record(id, leaf, epoch, satisfied);
+      }
+    }
+    if (ids) for (const id of ids) this.record(id, leaf, epoch, satisfied);
+    for (const { id, pattern } of index.tested) if (matchesLeaf(pattern, leaf)) this.record(id, leaf, epoch, satisfied);
+  }
+
+  private record(id: number, leaf: Leaf, epoch: number, satisfied: number[]): void {
+    if (this.predicateStamp[id] !== epoch) {
+      this.predicateStamp[id] = epoch;
+      this.predicateLeaves[id] = [leaf];
+      satisfied.push(id);
+      return;
+    }
+    const leaves = this.predicateLeaves[id] as Leaf[];
+    // A number can match one predicate both by text and by value.
+    if (leaves[leaves.length - 1] !== leaf) leaves.push(leaf);
+  }
+
+  private input(field: CompiledField, event: FlatEvent, epoch: number): FieldInput {
+    let candidates: readonly Leaf[] = NO_LEAVES;
+    for (const id of field.predicates) {
+      if (this.predicateStamp[id] !== epoch) continue;
+      const leaves = this.predicateLeaves[id] as Leaf[];
+      candidates = candidates === NO_LEAVES ? leaves : [...new Set([...candidates, ...leaves])];
+    }
+    return field.allowsAbsence ? { candidates, allLeaves: event.get(field.path) ?? NO_LEAVES } : { candidates };
+  }
+
+  /** Number of distinct value patterns (for tests and diagnostics). */
+  get size(): number {
+    return this.predicateCount;
+  }
+}
