@@ -19,7 +19,7 @@
  *   by search. Choosing among such alternatives is NP-hard in general; it is exponential only in
  *   the number of such doubly-spelled fields.
  */
-import { consistentContexts, type ArrayElement, type Leaf } from "./event.ts";
+import type { ArrayElement, Leaf } from "./event.ts";
 
 /** What the matcher knows about one field of a sub-rule, in event-ruler's sorted field order. */
 export interface FieldInput {
@@ -165,6 +165,51 @@ function assignAmbiguous(
   return assign(0);
 }
 
+/** Leaves arranged by their chain of array elements, to find those consistent with a choice fast. */
+interface LeafTree {
+  readonly leaves: Leaf[];
+  /** Array id -> element index -> subtree. */
+  readonly arrays: Map<number, Map<number, LeafTree>>;
+}
+
+function leafTree(leaves: readonly Leaf[]): LeafTree {
+  const root: LeafTree = { leaves: [], arrays: new Map() };
+  for (const leaf of leaves) {
+    let node = root;
+    for (const element of leaf.context?.chain ?? []) {
+      let byIndex = node.arrays.get(element.arrayId);
+      if (!byIndex) node.arrays.set(element.arrayId, (byIndex = new Map()));
+      let child = byIndex.get(element.index);
+      if (!child) byIndex.set(element.index, (child = { leaves: [], arrays: new Map() }));
+      node = child;
+    }
+    node.leaves.push(leaf);
+  }
+  return root;
+}
+
+/**
+ * Calls `visit` on each leaf of `tree` consistent with the chosen elements (`selected`: array id
+ * -> element index) until it returns true; returns whether it did. Only the chosen element of a
+ * chosen array is entered, so the walk costs the consistent leaves plus the path to them.
+ */
+function someConsistent(tree: LeafTree, selected: ReadonlyMap<number, number>, visit: (leaf: Leaf) => boolean): boolean {
+  const pending: LeafTree[] = [tree];
+  while (pending.length > 0) {
+    const node = pending.pop() as LeafTree;
+    for (const leaf of node.leaves) if (visit(leaf)) return true;
+    for (const [array, byIndex] of node.arrays) {
+      const index = selected.get(array);
+      if (index === undefined) for (const child of byIndex.values()) pending.push(child);
+      else {
+        const child = byIndex.get(index);
+        if (child) pending.push(child);
+      }
+    }
+  }
+  return false;
+}
+
 /**
  * event-ruler's order-dependent walk, for sub-rules with an `exists: false` field whose leaves
  * sit inside arrays: such a field counts as absent when none of its leaves is consistent with the
@@ -184,32 +229,47 @@ function orderedSearch(fields: readonly FieldInput[]): boolean {
     }
     reachable[i] = arrays;
   }
-  const chosen: ArrayElement[] = [];
+  const candidateTrees = fields.map((field) => leafTree(field.candidates));
+  const presenceTrees = fields.map((field) => (field.allLeaves ? leafTree(field.allLeaves) : undefined));
+  /** Chosen element per array, with how many chosen leaves pass through it. */
+  const selected = new Map<number, number>();
+  const uses = new Map<number, number>();
+  const choose = (context: ArrayElement | null): void => {
+    for (const element of context?.chain ?? []) {
+      selected.set(element.arrayId, element.index);
+      uses.set(element.arrayId, (uses.get(element.arrayId) ?? 0) + 1);
+    }
+  };
+  const unchoose = (context: ArrayElement | null): void => {
+    for (const element of context?.chain ?? []) {
+      const left = (uses.get(element.arrayId) as number) - 1;
+      if (left === 0) {
+        uses.delete(element.arrayId);
+        selected.delete(element.arrayId);
+      } else uses.set(element.arrayId, left);
+    }
+  };
   const failed = new Set<string>();
-  const consistent = (context: ArrayElement | null): boolean => chosen.every((other) => consistentContexts(other, context));
   const stateKey = (index: number): string => {
     const arrays = reachable[index] as Set<number>;
-    const parts = new Set<string>();
-    for (const context of chosen) {
-      for (const element of context.chain) if (arrays.has(element.arrayId)) parts.add(`${element.arrayId}:${element.index}`);
-    }
-    return `${index}|${[...parts].sort().join(",")}`;
+    const parts: string[] = [];
+    for (const [array, element] of selected) if (arrays.has(array)) parts.push(`${array}:${element}`);
+    return `${index}|${parts.sort().join(",")}`;
   };
   const from = (index: number): boolean => {
-    const field = fields[index];
-    if (!field) return true;
+    if (index === count) return true;
     const key = stateKey(index);
     if (failed.has(key)) return false;
-    if (field.allLeaves && !field.allLeaves.some((leaf) => consistent(leaf.context)) && from(index + 1)) return true;
-    for (const leaf of field.candidates) {
-      if (!consistent(leaf.context)) continue;
-      if (leaf.context) chosen.push(leaf.context);
-      const matched = from(index + 1);
-      if (leaf.context) chosen.pop();
-      if (matched) return true;
-    }
-    failed.add(key);
-    return false;
+    const presence = presenceTrees[index];
+    if (presence && !someConsistent(presence, selected, () => true) && from(index + 1)) return true;
+    const matched = someConsistent(candidateTrees[index] as LeafTree, selected, (leaf) => {
+      choose(leaf.context);
+      const found = from(index + 1);
+      unchoose(leaf.context);
+      return found;
+    });
+    if (!matched) failed.add(key);
+    return matched;
   };
   return from(0);
 }
