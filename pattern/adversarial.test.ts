@@ -1,0 +1,109 @@
+/**
+ * Adversarial inputs (issue 19): each case must give EventBridge's answer through both
+ * `compilePattern` and `RuleSet`. A regression to exponential matching shows up as a time-out
+ * (generous, for a loaded machine); speed itself is measured in `bench/pattern-adversarial.ts`.
+ *
+ * The randomised part checks the linear matcher against a direct transcription of
+ * event-ruler's search (every combination of leaves, in sorted field order), on events small
+ * enough for that search.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { adversarialCases, type Expected } from "./adversarial-cases.ts";
+import { consistentContexts, flattenEvent, type ArrayElement, type FlatEvent, type Leaf } from "./event.ts";
+import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "./index.ts";
+import { compileRule, type FieldRule } from "./matcher.ts";
+import { matchesLeaf } from "./patterns.ts";
+
+const TIMEOUT_MS = 20_000;
+
+type Outcome = "match" | "no-match" | { invalidPattern: string } | { invalidEvent: string };
+
+function outcome(decide: () => boolean): Outcome {
+  try {
+    return decide() ? "match" : "no-match";
+  } catch (error) {
+    if (error instanceof InvalidEventPatternError) return { invalidPattern: error.message };
+    if (error instanceof InvalidEventError) return { invalidEvent: error.message };
+    throw error;
+  }
+}
+
+function throughRuleSet(pattern: string, event: string): boolean {
+  const rules = new RuleSet();
+  rules.add("other", '{"detail":{"zzz":["never"]}}');
+  rules.add("case", pattern);
+  return rules.matchingRules(event).includes("case");
+}
+
+describe("adversarial cases", () => {
+  it.each(adversarialCases.map((c) => [c.name, c] as const))(
+    "%s",
+    (_name, { pattern, event, expected }) => {
+      const single = outcome(() => compilePattern(pattern).matches(event));
+      const together = outcome(() => throughRuleSet(pattern, event));
+
+      expect(single).toEqual(expected satisfies Expected);
+      expect(together).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+/** event-ruler's search, transcribed: one leaf per field in sorted order, array-consistent. */
+function referenceMatches(patternJson: string, eventJson: string): boolean {
+  const pattern = compileRule(patternJson);
+  const event = flattenEvent(eventJson);
+  return pattern.subRules.some((fields) => search(fields, 0, event, []));
+}
+
+function search(fields: readonly FieldRule[], index: number, event: FlatEvent, chosen: (ArrayElement | null)[]): boolean {
+  const field = fields[index];
+  if (!field) return true;
+  const leaves: readonly Leaf[] = event.get(field.path) ?? [];
+  const consistent = (leaf: Leaf) => chosen.every((other) => consistentContexts(other, leaf.context));
+  if (field.allowsAbsence && !leaves.some(consistent) && search(fields, index + 1, event, chosen)) return true;
+  return leaves.some(
+    (leaf) =>
+      consistent(leaf) &&
+      field.patterns.some((p) => matchesLeaf(p, leaf)) &&
+      search(fields, index + 1, event, [...chosen, leaf.context]),
+  );
+}
+
+/** Small events built from a few keys, so that paths collide, arrays nest and dotted keys appear. */
+const KEYS = ["a", "b", "a.b"] as const;
+const scalar = fc.constantFrom<unknown>(1, 2, "x", null, true);
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar, tie("array"), tie("object")),
+  array: fc.array(tie("node"), { maxLength: 3 }),
+  object: fc.dictionary(fc.constantFrom(...KEYS), tie("node"), { maxKeys: 3 }),
+})).node;
+
+const leafPattern = fc.constantFrom('[1]', '[2, "x"]', '[{"exists": false}]', '[{"exists": true}]', '[{"anything-but": 2}]', "[null]");
+const patternArbitrary = fc
+  .uniqueArray(fc.tuple(fc.constantFrom("a", "b", "a.a", "a.b", "b.a", "b.b", "a.b.a"), leafPattern), {
+    minLength: 1,
+    maxLength: 4,
+    selector: ([path]) => path,
+  })
+  .map((fields) => JSON.stringify(Object.fromEntries(fields.map(([path, values]) => [path, JSON.parse(values)]))));
+
+describe("agreement with event-ruler's exhaustive search", () => {
+  it(
+    "gives the same answer on random small events and patterns (arrays of objects, exists:false, dotted keys)",
+    () => {
+      fc.assert(
+        fc.property(patternArbitrary, fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 3 }), (pattern, eventValue) => {
+          const event = JSON.stringify(eventValue);
+          const expected = referenceMatches(pattern, event);
+
+          expect(compilePattern(pattern).matches(event)).toBe(expected);
+          expect(throughRuleSet(pattern, event)).toBe(expected);
+        }),
+        { numRuns: 3000, seed: 19 },
+      );
+    },
+    TIMEOUT_MS * 3,
+  );
+});
