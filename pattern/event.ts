@@ -104,31 +104,65 @@ export class Leaf {
 export type FlatEvent = ReadonlyMap<string, readonly Leaf[]>;
 
 /**
- * Which paths a reader needs: leaf values at some paths, and the insides of objects at others.
- * Everything else is skipped without building leaves.
+ * Which paths a reader needs, as a tree of path segments: leaf values at some paths, and the
+ * insides of objects on the way to them. Everything else is skipped without building leaves or
+ * even path strings. Event keys may themselves contain dots (`{"a.b": 1}` has the path `a.b`),
+ * so such a key is followed segment by segment.
  */
-export interface PathInterest {
-  wantsLeaf(path: string): boolean;
-  wantsInside(path: string): boolean;
-}
+export class PathInterest {
+  /** Leaf values at this path are wanted. */
+  wanted: boolean;
+  private children: Map<string, PathInterest> | undefined;
 
-/**
- * The interest for a set of pattern paths. Event keys may themselves contain dots (`{"a.b": 1}`
- * has the path `a.b`), so every dot-boundary prefix of a path is worth descending into.
- */
-export function interestIn(paths: Iterable<string>): PathInterest {
-  const leaves = new Set<string>();
-  const prefixes = new Set<string>();
-  for (const path of paths) {
-    leaves.add(path);
-    for (let dot = path.indexOf("."); dot >= 0; dot = path.indexOf(".", dot + 1)) {
-      prefixes.add(path.slice(0, dot));
-    }
+  constructor(
+    /** The dotted path of this node (`""` at the root). */
+    readonly path: string,
+    /** Wants every path (a reader of whole events). */
+    private readonly everything = false,
+    private readonly isRoot = false,
+  ) {
+    this.wanted = everything;
   }
-  return { wantsLeaf: (path) => leaves.has(path), wantsInside: (path) => prefixes.has(path) };
+
+  /** The node for `key` inside an object at this path, if anything there is wanted. */
+  child(key: string): PathInterest | undefined {
+    if (this.everything) return new PathInterest(this.isRoot ? key : `${this.path}.${key}`, true);
+    const direct = this.children?.get(key);
+    if (direct !== undefined || key.indexOf(".") < 0) return direct;
+    let node: PathInterest | undefined = this;
+    for (const segment of key.split(".")) {
+      node = node.children?.get(segment);
+      if (node === undefined) return undefined;
+    }
+    return node;
+  }
+
+  /** Whether some wanted path lies below this one. */
+  get hasChildren(): boolean {
+    return this.everything || this.children !== undefined;
+  }
+
+  /** Adds a wanted path below this node. */
+  add(path: string): void {
+    let node: PathInterest = this;
+    for (const segment of path.split(".")) {
+      node.children ??= new Map();
+      let next = node.children.get(segment);
+      if (!next) node.children.set(segment, (next = new PathInterest(node.isRoot ? segment : `${node.path}.${segment}`)));
+      node = next;
+    }
+    node.wanted = true;
+  }
 }
 
-const EVERYTHING: PathInterest = { wantsLeaf: () => true, wantsInside: () => true };
+/** The interest for a set of pattern paths. */
+export function interestIn(paths: Iterable<string>): PathInterest {
+  const root = new PathInterest("", false, true);
+  for (const path of paths) root.add(path);
+  return root;
+}
+
+const EVERYTHING = new PathInterest("", true, true);
 
 class Flattener {
   private nextArrayId = 0;
@@ -137,14 +171,13 @@ class Flattener {
 
   constructor(
     private readonly scanner: JsonScanner,
-    private readonly interest: PathInterest,
   ) {}
 
-  /** Reads the value at `pos`; `path` is `null` for a value nobody asked for. */
-  private value(path: string | null, context: ArrayElement | null): void {
+  /** Reads the value at `pos`; `node` is `undefined` for a value nobody asked for. */
+  private value(node: PathInterest | undefined, context: ArrayElement | null): void {
     const { scanner } = this;
     const code = scanner.skipWhitespace();
-    if (path === null || (code === 0x7b && !this.interest.wantsInside(path))) {
+    if (node === undefined || (code === 0x7b && !node.hasChildren)) {
       try {
         return scanner.skipValue(MAX_NESTING_DEPTH - this.depth);
       } catch (error) {
@@ -152,10 +185,10 @@ class Flattener {
         throw error;
       }
     }
-    if (code === 0x7b) return this.object(`${path}.`, context);
-    if (code === 0x5b) return this.array(path, context);
+    if (code === 0x7b) return this.object(node, context);
+    if (code === 0x5b) return this.array(node, context);
     const leaf = this.scalar(code, context);
-    if (this.interest.wantsLeaf(path)) this.add(path, leaf);
+    if (node.wanted) this.add(node.path, leaf);
   }
 
   /** Counts one more level of nesting, refusing input deeper than Jackson accepts. */
@@ -165,10 +198,6 @@ class Flattener {
 
   private tooDeep(depth: number): never {
     throw new InvalidEventError(`Event is not valid JSON: ${nestingTooDeep(depth)}`);
-  }
-
-  private isWanted(path: string): boolean {
-    return this.interest.wantsLeaf(path) || this.interest.wantsInside(path);
   }
 
   private add(path: string, leaf: Leaf): void {
@@ -191,8 +220,8 @@ class Flattener {
     return scanner.invalidValueStart(code);
   }
 
-  /** Reads an object at `pos` whose keys extend `prefix` (`""` at the root). */
-  object(prefix: string, context: ArrayElement | null): void {
+  /** Reads an object at `pos` whose keys extend the path of `node`. */
+  object(node: PathInterest, context: ArrayElement | null): void {
     const { scanner } = this;
     this.enter();
     scanner.pos++;
@@ -208,8 +237,7 @@ class Flattener {
       const colon = scanner.skipWhitespace();
       if (colon !== 0x3a) scanner.unexpected(colon, "was expecting a colon to separate field name and value");
       scanner.pos++;
-      const child = prefix + key;
-      this.value(this.isWanted(child) ? child : null, context);
+      this.value(node.child(key), context);
       code = this.separator(0x7d, "Object");
       if (code < 0) {
         this.depth--;
@@ -219,7 +247,7 @@ class Flattener {
   }
 
   /** Reads an array at `pos`: its elements all sit at `path`. */
-  private array(path: string, context: ArrayElement | null): void {
+  private array(node: PathInterest, context: ArrayElement | null): void {
     const { scanner } = this;
     this.enter();
     scanner.pos++;
@@ -234,7 +262,7 @@ class Flattener {
       // Only objects and arrays record their element: scalars of one array never conflict.
       const code = scanner.skipWhitespace();
       const nested = code === 0x7b || code === 0x5b;
-      this.value(path, nested ? new ArrayElement(context, arrayId, index, depth) : context);
+      this.value(node, nested ? new ArrayElement(context, arrayId, index, depth) : context);
       if (this.separator(0x5d, "Array") < 0) {
         this.depth--;
         return;
@@ -262,10 +290,10 @@ class Flattener {
  */
 export function flattenEvent(json: string, interest: PathInterest = EVERYTHING): FlatEvent {
   const scanner = new JsonScanner(json);
-  const flattener = new Flattener(scanner, interest);
+  const flattener = new Flattener(scanner);
   try {
     if (scanner.skipWhitespace() !== 0x7b) throw new InvalidEventError("Event is not a JSON object");
-    flattener.object("", null);
+    flattener.object(interest, null);
     const trailing = scanner.skipWhitespace();
     if (trailing >= 0) scanner.unexpected(trailing, "expected end of input after the event object");
   } catch (error) {
