@@ -38,8 +38,6 @@ interface CompiledSubRule {
   /** Position of the rule in the machine's rule list. */
   readonly rule: number;
   readonly fields: readonly CompiledField[];
-  /** Fields that need a value (not `exists: false`): the sub-rule is checked once all have one. */
-  readonly required: number;
 }
 
 const NO_LEAVES: readonly Leaf[] = [];
@@ -68,9 +66,12 @@ export class Machine {
   private readonly paths = new Map<string, PathIndex>();
   private readonly predicateIds = new Map<string, number>();
   private readonly predicateCount: number;
-  /** Predicate id -> the (sub-rule, field) slots it satisfies. */
-  private readonly users: number[][] = [];
-  private readonly slotSubRule: number[] = [];
+  /**
+   * Predicate id -> the sub-rules filed under it. Each sub-rule is filed under the predicates of
+   * one field that needs a value, the one shared by the fewest other sub-rules (like the first
+   * transition of event-ruler's machine): it is checked only when one of them holds.
+   */
+  private readonly keyUsers: number[][] = [];
   private readonly subRules: CompiledSubRule[] = [];
   /** Sub-rules with only `exists: false` fields: checked on every event. */
   private readonly unconditional: number[] = [];
@@ -79,9 +80,7 @@ export class Machine {
   private epoch = 0;
   private readonly predicateStamp: number[] = [];
   private readonly predicateLeaves: Leaf[][] = [];
-  private readonly slotStamp: number[] = [];
   private readonly subRuleStamp: number[] = [];
-  private readonly subRuleCount: number[] = [];
   private readonly ruleStamp: number[] = [];
 
   /** Every path some rule reads. */
@@ -94,29 +93,45 @@ export class Machine {
     });
     this.predicateCount = this.predicateIds.size;
     this.fieldPaths = [...this.paths.keys()];
+    this.fileSubRules();
   }
 
   private addSubRule(rule: number, fields: readonly FieldRule[], shared: Map<FieldRule, CompiledField>): void {
-    const index = this.subRules.length;
     const compiled = fields.map((field) => {
       let known = shared.get(field);
       if (!known) {
-        known = { path: field.path, predicates: field.patterns.map((pattern) => this.predicate(field.path, pattern)), allowsAbsence: field.allowsAbsence };
+        const predicates = [...new Set(field.patterns.map((pattern) => this.predicate(field.path, pattern)))];
+        known = { path: field.path, predicates, allowsAbsence: field.allowsAbsence };
+        this.pathIndex(field.path);
         shared.set(field, known);
       }
       return known;
     });
-    let required = 0;
-    for (const field of compiled) {
-      this.pathIndex(field.path);
-      if (field.allowsAbsence) continue;
-      required++;
-      const slot = this.slotSubRule.length;
-      this.slotSubRule.push(index);
-      for (const id of new Set(field.predicates)) (this.users[id] as number[]).push(slot);
+    this.subRules.push({ rule, fields: compiled });
+  }
+
+  /** Files each sub-rule under its most selective field needing a value (see {@link keyUsers}). */
+  private fileSubRules(): void {
+    const sharing = new Array<number>(this.predicateCount).fill(0);
+    for (const { fields } of this.subRules) {
+      for (const field of fields) if (!field.allowsAbsence) for (const id of field.predicates) sharing[id] = (sharing[id] as number) + 1;
     }
-    this.subRules.push({ rule, fields: compiled, required });
-    if (required === 0) this.unconditional.push(index);
+    for (let id = 0; id < this.predicateCount; id++) this.keyUsers.push([]);
+    this.subRules.forEach(({ fields }, index) => {
+      let key: CompiledField | undefined;
+      let keyCost = Infinity;
+      for (const field of fields) {
+        if (field.allowsAbsence) continue;
+        let cost = 0;
+        for (const id of field.predicates) cost += sharing[id] as number;
+        if (cost < keyCost) {
+          key = field;
+          keyCost = cost;
+        }
+      }
+      if (key === undefined) this.unconditional.push(index);
+      else for (const id of key.predicates) (this.keyUsers[id] as number[]).push(index);
+    });
   }
 
   private pathIndex(path: string): PathIndex {
@@ -134,7 +149,6 @@ export class Machine {
     if (known !== undefined) return known;
     const id = this.predicateIds.size;
     this.predicateIds.set(key, id);
-    this.users.push([]);
     const index = this.pathIndex(path);
     switch (pattern.type) {
       case "exact-string":
@@ -162,18 +176,12 @@ export class Machine {
       if (index) for (const leaf of leaves) this.lookUp(index, leaf, epoch, satisfied);
     }
     const candidates: number[] = [];
-    const { users, slotStamp, slotSubRule, subRuleStamp, subRuleCount, subRules } = this;
+    const { keyUsers, subRuleStamp, subRules } = this;
     for (const id of satisfied) {
-      for (const slot of users[id] as number[]) {
-        if (slotStamp[slot] === epoch) continue;
-        slotStamp[slot] = epoch;
-        const subRule = slotSubRule[slot] as number;
-        if (subRuleStamp[subRule] !== epoch) {
-          subRuleStamp[subRule] = epoch;
-          subRuleCount[subRule] = 0;
-        }
-        subRuleCount[subRule] = (subRuleCount[subRule] as number) + 1;
-        if (subRuleCount[subRule] === (subRules[subRule] as CompiledSubRule).required) candidates.push(subRule);
+      for (const subRule of keyUsers[id] as number[]) {
+        if (subRuleStamp[subRule] === epoch) continue;
+        subRuleStamp[subRule] = epoch;
+        candidates.push(subRule);
       }
     }
     const matched: number[] = [];
@@ -181,13 +189,24 @@ export class Machine {
       for (const index of list) {
         const subRule = subRules[index] as CompiledSubRule;
         if (this.ruleStamp[subRule.rule] === epoch) continue;
-        if (subRuleMatches(subRule.fields.map((field) => this.input(field, event, epoch)))) {
+        if (this.subRuleHolds(subRule, event, epoch)) {
           this.ruleStamp[subRule.rule] = epoch;
           matched.push(subRule.rule);
         }
       }
     }
     return matched.sort((a, b) => a - b);
+  }
+
+  private subRuleHolds(subRule: CompiledSubRule, event: FlatEvent, epoch: number): boolean {
+    const inputs: FieldInput[] = [];
+    for (const field of subRule.fields) {
+      const input = this.input(field, event, epoch);
+      // Most candidates fail here, on a field none of whose values the event holds.
+      if (input.candidates.length === 0 && !field.allowsAbsence) return false;
+      inputs.push(input);
+    }
+    return subRuleMatches(inputs);
   }
 
   private lookUp(index: PathIndex, leaf: Leaf, epoch: number, satisfied: number[]): void {
