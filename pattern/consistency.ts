@@ -55,6 +55,8 @@ export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean 
  * given candidates that all lie inside that element.
  */
 function satisfiable(depth: number, fields: readonly (readonly Leaf[])[]): boolean {
+  // Usual case, and no allocation: every field has a candidate outside deeper array elements.
+  if (fields.every((leaves) => leaves.some((leaf) => leaf.context === null || leaf.context.depth === depth))) return true;
   let byArray: Map<number, number[]> | undefined;
   let ambiguous: number[] | undefined;
   const byChild: (Map<ArrayElement, Leaf[]> | undefined)[] = [];

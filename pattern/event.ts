@@ -113,6 +113,8 @@ export class PathInterest {
   /** Leaf values at this path are wanted. */
   wanted: boolean;
   private children: Map<string, PathInterest> | undefined;
+  /** The same children as a list, scanned in place of the map when there are few. */
+  private childList: [string, PathInterest][] | undefined;
 
   constructor(
     /** The dotted path of this node (`""` at the root). */
@@ -137,6 +139,18 @@ export class PathInterest {
     return node;
   }
 
+  /** {@link child} for the key `text.slice(start, end)`, without slicing when the key is unwanted. */
+  childAt(text: string, start: number, end: number): PathInterest | undefined {
+    const list = this.childList;
+    if (list !== undefined && list.length <= FEW_CHILDREN && !this.everything) {
+      const length = end - start;
+      for (const [key, node] of list) if (key.length === length && text.startsWith(key, start)) return node;
+      const dot = text.indexOf(".", start);
+      return dot >= 0 && dot < end ? this.child(text.slice(start, end)) : undefined;
+    }
+    return list === undefined && !this.everything ? undefined : this.child(text.slice(start, end));
+  }
+
   /** Whether some wanted path lies below this one. */
   get hasChildren(): boolean {
     return this.everything || this.children !== undefined;
@@ -148,7 +162,11 @@ export class PathInterest {
     for (const segment of path.split(".")) {
       node.children ??= new Map();
       let next = node.children.get(segment);
-      if (!next) node.children.set(segment, (next = new PathInterest(node.isRoot ? segment : `${node.path}.${segment}`)));
+      if (!next) {
+        next = new PathInterest(node.isRoot ? segment : `${node.path}.${segment}`);
+        node.children.set(segment, next);
+        (node.childList ??= []).push([segment, next]);
+      }
       node = next;
     }
     node.wanted = true;
@@ -163,6 +181,8 @@ export function interestIn(paths: Iterable<string>): PathInterest {
 }
 
 const EVERYTHING = new PathInterest("", true, true);
+/** Up to this many children, keys are compared in place rather than looked up in a map. */
+const FEW_CHILDREN = 8;
 
 class Flattener {
   private nextArrayId = 0;
@@ -233,11 +253,19 @@ class Flattener {
     }
     for (;;) {
       if (code !== 0x22) scanner.unexpected(code, "was expecting double-quote to start field name");
-      const key = scanner.readString();
+      // Most keys are plain and unwanted: compare them in place instead of slicing each one.
+      const end = scanner.plainStringEnd();
+      let child: PathInterest | undefined;
+      if (end >= 0) {
+        child = node.childAt(scanner.text, scanner.pos + 1, end);
+        scanner.pos = end + 1;
+      } else {
+        child = node.child(scanner.readString());
+      }
       const colon = scanner.skipWhitespace();
       if (colon !== 0x3a) scanner.unexpected(colon, "was expecting a colon to separate field name and value");
       scanner.pos++;
-      this.value(node.child(key), context);
+      this.value(child, context);
       code = this.separator(0x7d, "Object");
       if (code < 0) {
         this.depth--;

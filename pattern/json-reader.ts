@@ -40,8 +40,8 @@ const DIGIT_9 = 0x39;
 const VALID_VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
 /** Characters that force the slow path of string reading: escapes and raw control characters. */
 const NEEDS_DECODING = /[\\\u0000-\u001f]/;
-/** Quotes and brackets: what skipping a container has to look at. */
-const STRUCTURE = /["[\]{}]/g;
+/** Strings up to this long are read character by character; longer ones with `indexOf`. */
+const SHORT_STRING = 32;
 /** Jackson quotes at most this many characters of the input in a location. */
 const MAX_SOURCE_SNIPPET = 500;
 
@@ -61,6 +61,10 @@ function isDigit(code: number): boolean {
 }
 
 function isIdentifierPart(code: number): boolean {
+  // What follows a literal in valid JSON is punctuation or white space: answer those at once.
+  if (code === COMMA || code === RBRACE || code === RBRACKET || code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09 || Number.isNaN(code)) {
+    return false;
+  }
   return /[\p{L}\p{N}_$]/u.test(String.fromCharCode(code));
 }
 
@@ -110,7 +114,17 @@ export class JsonScanner {
   readString(): string {
     const { text } = this;
     let start = ++this.pos;
-    // Most strings have no escapes: find the closing quote natively.
+    // Most strings are short keys without escapes: one pass over their characters.
+    const length = text.length;
+    for (let i = start; i < start + SHORT_STRING && i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === QUOTE) {
+        this.pos = i + 1;
+        return text.slice(start, i);
+      }
+      if (code === BACKSLASH || code < 0x20) break;
+    }
+    // Longer ones: find the closing quote natively.
     const end = text.indexOf('"', start);
     if (end >= 0) {
       const raw = text.slice(start, end);
@@ -170,7 +184,7 @@ export class JsonScanner {
     const code = this.skipWhitespace();
     if (code === QUOTE) this.skipString();
     else if (code === LBRACE || code === LBRACKET) this.skipContainer(maxDepth);
-    else if (code === MINUS || isDigit(code)) this.readNumber();
+    else if (code === MINUS || isDigit(code)) this.skipNumber();
     else if (code === 0x74 || code === 0x66 || code === 0x6e) this.readLiteral();
     else this.invalidValueStart(code);
   }
@@ -193,32 +207,48 @@ export class JsonScanner {
 
   /** Skips an object or array; more than `maxDepth` levels inside it throws {@link NestingTooDeep}. */
   private skipContainer(maxDepth: number): void {
+    // A plain loop over the characters between strings (strings are skipped with indexOf).
+    const { text } = this;
+    const length = text.length;
     const closers: number[] = [];
-    const structure = STRUCTURE;
-    structure.lastIndex = this.pos;
-    for (let match = structure.exec(this.text); match; match = structure.exec(this.text)) {
-      this.pos = match.index;
-      const code = this.text.charCodeAt(this.pos);
+    let pos = this.pos;
+    while (pos < length) {
+      const code = text.charCodeAt(pos);
       if (code === QUOTE) {
+        this.pos = pos;
         this.skipString();
-        structure.lastIndex = this.pos;
-      } else if (code === LBRACE || code === LBRACKET) {
+        pos = this.pos;
+        continue;
+      }
+      if (code === LBRACE || code === LBRACKET) {
         if (closers.length >= maxDepth) throw new NestingTooDeep(closers.length + 1);
         closers.push(code + 2);
-      } else if (closers.pop() !== code) {
-        this.unexpected(code, "mismatched close marker");
-      } else if (closers.length === 0) {
-        this.pos++;
-        return;
+      } else if (code === RBRACE || code === RBRACKET) {
+        if (closers.pop() !== code) {
+          this.pos = pos;
+          this.unexpected(code, "mismatched close marker");
+        }
+        if (closers.length === 0) {
+          this.pos = pos + 1;
+          return;
+        }
       }
+      pos++;
     }
+    this.pos = pos;
     this.failEof(": expected close marker");
   }
 
   /** Reads a number literal starting at `pos` and returns its exact text. */
   readNumber(): string {
-    const { text } = this;
     const start = this.pos;
+    this.skipNumber();
+    return this.text.slice(start, this.pos);
+  }
+
+  /** Moves past a number literal starting at `pos`, checking its syntax. */
+  skipNumber(): void {
+    const { text } = this;
     if (text.charCodeAt(this.pos) === MINUS) {
       this.pos++;
       if (!isDigit(text.charCodeAt(this.pos))) {
@@ -242,7 +272,6 @@ export class JsonScanner {
       if (!isDigit(text.charCodeAt(this.pos))) this.numberFail("Exponent indicator not followed by a digit");
       this.skipDigits();
     }
-    return text.slice(start, this.pos);
   }
 
   private skipDigits(): void {
@@ -257,18 +286,29 @@ export class JsonScanner {
 
   /** Reads `true`, `false` or `null` starting at `pos`. */
   readLiteral(): Tok {
-    const { text } = this;
-    for (const [word, tok] of [
-      ["true", Tok.True],
-      ["false", Tok.False],
-      ["null", Tok.Null],
-    ] as const) {
-      if (text.startsWith(word, this.pos) && !isIdentifierPart(text.charCodeAt(this.pos + word.length))) {
-        this.pos += word.length;
-        return tok;
-      }
+    const { text, pos } = this;
+    const first = text.charCodeAt(pos);
+    const word = first === 0x74 ? "true" : first === 0x66 ? "false" : "null";
+    if (text.startsWith(word, pos) && !isIdentifierPart(text.charCodeAt(pos + word.length))) {
+      this.pos += word.length;
+      return first === 0x74 ? Tok.True : first === 0x66 ? Tok.False : Tok.Null;
     }
     return this.invalidToken();
+  }
+
+  /**
+   * For a string whose opening quote is at `pos`: the index of its closing quote if it holds no
+   * escape or control character (so its text is the raw characters), else -1. Does not move.
+   */
+  plainStringEnd(): number {
+    const { text } = this;
+    const length = text.length;
+    for (let i = this.pos + 1; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === QUOTE) return i;
+      if (code === BACKSLASH || code < 0x20) return -1;
+    }
+    return -1;
   }
 
   /** Jackson's `_reportInvalidToken`: names the whole run of identifier characters. */
