@@ -145,8 +145,8 @@ export class PathInterest {
     if (list !== undefined && list.length <= FEW_CHILDREN && !this.everything) {
       const length = end - start;
       for (const [key, node] of list) if (key.length === length && text.startsWith(key, start)) return node;
-      const dot = text.indexOf(".", start);
-      return dot >= 0 && dot < end ? this.child(text.slice(start, end)) : undefined;
+      for (let i = start; i < end; i++) if (text.charCodeAt(i) === 0x2e) return this.child(text.slice(start, end));
+      return undefined;
     }
     return list === undefined && !this.everything ? undefined : this.child(text.slice(start, end));
   }

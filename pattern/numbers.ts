@@ -18,6 +18,17 @@ export function notComparableReason(literal: string): string {
  * it numerically (out of double range, or not exactly representable).
  */
 export function comparableValue(literal: string): number | undefined {
+  // Fast path: integers of up to 15 digits are exact doubles whatever their value.
+  const length = literal.length;
+  const start = literal.charCodeAt(0) === 0x2d ? 1 : 0;
+  if (length - start <= 15 && length > start) {
+    let digits = true;
+    for (let i = start; i < length && digits; i++) {
+      const code = literal.charCodeAt(i);
+      digits = code >= 0x30 && code <= 0x39;
+    }
+    if (digits) return Number(literal);
+  }
   const value = Number(literal);
   if (!Number.isFinite(value)) return undefined;
   return canonicalDecimal(literal) === canonicalDecimal(String(value)) ? value : undefined;
