@@ -15,6 +15,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
   pattern: () => import("./pattern.ts"),
+  "pattern-adversarial": () => import("./pattern-adversarial.ts"),
   dynamo: () => import("./dynamo.ts"),
   notifications: () => import("./notifications.ts"),
   loyalty: () => import("./loyalty.ts"),
