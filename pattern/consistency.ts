@@ -50,35 +50,36 @@ export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean 
   return satisfiable(0, fields);
 }
 
+/** Distinguishes the marks of one {@link arraySatisfiable} call on array elements from another's. */
+let marks = 0;
+
+/** The element at `depth` on the way to a leaf that lies deeper than `depth`. */
+function elementAt(leaf: Leaf, depth: number): ArrayElement {
+  let element = leaf.context as ArrayElement;
+  // A few steps up are cheaper than building the chain; deep leaves use the (cached) chain.
+  if (element.depth - depth > 8) return element.chain[depth] as ArrayElement;
+  while (element.depth > depth + 1) element = element.parent as ArrayElement;
+  return element;
+}
+
+function isFree(leaf: Leaf, depth: number): boolean {
+  return leaf.context === null || leaf.context.depth === depth;
+}
+
 /**
  * Whether the fields can be satisfied inside one array element at `depth` (0: the event root),
  * given candidates that all lie inside that element.
  */
 function satisfiable(depth: number, fields: readonly (readonly Leaf[])[]): boolean {
-  // Usual case, and no allocation: every field has a candidate outside deeper array elements.
-  if (fields.every((leaves) => leaves.some((leaf) => leaf.context === null || leaf.context.depth === depth))) return true;
   let byArray: Map<number, number[]> | undefined;
   let ambiguous: number[] | undefined;
-  const byChild: (Map<ArrayElement, Leaf[]> | undefined)[] = [];
   for (let i = 0; i < fields.length; i++) {
     const leaves = fields[i] as readonly Leaf[];
-    let children: Map<ArrayElement, Leaf[]> | undefined = new Map();
-    for (const leaf of leaves) {
-      const context = leaf.context;
-      if (context === null || context.depth === depth) {
-        children = undefined; // a candidate right here: consistent with any other choice
-        break;
-      }
-      const child = context.chain[depth] as ArrayElement;
-      const list = children.get(child);
-      if (list) list.push(leaf);
-      else children.set(child, [leaf]);
-    }
-    byChild.push(children);
-    if (children === undefined) continue;
-    if (countArrays(children) === 1) {
+    // A candidate right in this element is consistent with any other choice.
+    if (leaves.some((leaf) => isFree(leaf, depth))) continue;
+    const array = elementAt(leaves[0] as Leaf, depth).arrayId;
+    if (leaves.every((leaf) => elementAt(leaf, depth).arrayId === array)) {
       byArray ??= new Map();
-      const array = (children.keys().next().value as ArrayElement).arrayId;
       const group = byArray.get(array);
       if (group) group.push(i);
       else byArray.set(array, [i]);
@@ -87,51 +88,63 @@ function satisfiable(depth: number, fields: readonly (readonly Leaf[])[]): boole
     }
   }
   if (ambiguous === undefined) {
-    for (const group of byArray?.values() ?? []) {
-      if (!arraySatisfiable(depth, group, byChild)) return false;
-    }
+    for (const [array, group] of byArray ?? []) if (!arraySatisfiable(depth, fields, group, array)) return false;
     return true;
   }
-  return assignAmbiguous(depth, byArray ?? new Map(), ambiguous, byChild);
+  return assignAmbiguous(depth, fields, byArray ?? new Map(), ambiguous);
 }
 
-function countArrays(children: Map<ArrayElement, Leaf[]>): number {
-  const arrays = new Set<number>();
-  for (const child of children.keys()) arrays.add(child.arrayId);
-  return arrays.size;
-}
-
-/** Whether one element of an array holds candidates for every field of `group`, consistently. */
-function arraySatisfiable(
-  depth: number,
-  group: readonly number[],
-  byChild: readonly (Map<ArrayElement, Leaf[]> | undefined)[],
-  array?: number,
-): boolean {
-  let smallest: Map<ArrayElement, Leaf[]> | undefined;
-  for (const i of group) {
-    const children = byChild[i] as Map<ArrayElement, Leaf[]>;
-    if (!smallest || children.size < smallest.size) smallest = children;
-  }
-  for (const element of (smallest as Map<ArrayElement, Leaf[]>).keys()) {
-    if (array !== undefined && element.arrayId !== array) continue;
-    const inside: Leaf[][] = [];
-    for (const i of group) {
-      const leaves = (byChild[i] as Map<ArrayElement, Leaf[]>).get(element);
-      if (!leaves) break;
-      inside.push(leaves);
+/**
+ * Whether one element of `array` holds candidates for every field of `group`, consistently.
+ * Elements are marked in place (no map per call): an element's `hits` counts the fields of the
+ * group found in it so far, and only elements with all of them get their candidates collected.
+ */
+function arraySatisfiable(depth: number, fields: readonly (readonly Leaf[])[], group: readonly number[], array: number): boolean {
+  const mark = ++marks;
+  const size = group.length;
+  for (let j = 0; j < size; j++) {
+    for (const leaf of fields[group[j] as number] as readonly Leaf[]) {
+      const element = elementAt(leaf, depth);
+      if (element.arrayId !== array) continue;
+      if (j === 0) {
+        if (element.mark !== mark) {
+          element.mark = mark;
+          element.hits = 1;
+        }
+      } else if (element.mark === mark && element.hits === j) {
+        element.hits = j + 1;
+      }
     }
-    if (inside.length === group.length && satisfiable(depth + 1, inside)) return true;
   }
-  return false;
+  const feasible: ArrayElement[] = [];
+  for (const leaf of fields[group[size - 1] as number] as readonly Leaf[]) {
+    const element = elementAt(leaf, depth);
+    if (element.arrayId !== array || element.mark !== mark || element.hits !== size) continue;
+    element.hits = size + 1; // collected
+    element.bucket = group.map(() => []);
+    feasible.push(element);
+  }
+  if (feasible.length === 0) return false;
+  for (let j = 0; j < size; j++) {
+    for (const leaf of fields[group[j] as number] as readonly Leaf[]) {
+      const element = elementAt(leaf, depth);
+      if (element.arrayId === array && element.mark === mark && element.hits === size + 1) (element.bucket as Leaf[][])[j]?.push(leaf);
+    }
+  }
+  const insides = feasible.map((element) => {
+    const inside = element.bucket as Leaf[][];
+    element.bucket = undefined;
+    return inside;
+  });
+  return insides.some((inside) => satisfiable(depth + 1, inside));
 }
 
 /** Tries every array for the fields found in several arrays of one element (see the module note). */
 function assignAmbiguous(
   depth: number,
+  fields: readonly (readonly Leaf[])[],
   fixed: ReadonlyMap<number, readonly number[]>,
   ambiguous: readonly number[],
-  byChild: readonly (Map<ArrayElement, Leaf[]> | undefined)[],
 ): boolean {
   const groups = new Map<number, number[]>([...fixed].map(([array, group]) => [array, [...group]]));
   const known = new Map<string, boolean>();
@@ -139,7 +152,7 @@ function assignAmbiguous(
     const key = `${array}:${[...group].sort((a, b) => a - b).join(",")}`;
     let result = known.get(key);
     if (result === undefined) {
-      result = arraySatisfiable(depth, group, byChild, array);
+      result = arraySatisfiable(depth, fields, group, array);
       known.set(key, result);
     }
     return result;
@@ -151,7 +164,7 @@ function assignAmbiguous(
     }
     const field = ambiguous[k] as number;
     const arrays = new Set<number>();
-    for (const child of (byChild[field] as Map<ArrayElement, Leaf[]>).keys()) arrays.add(child.arrayId);
+    for (const leaf of fields[field] as readonly Leaf[]) arrays.add(elementAt(leaf, depth).arrayId);
     for (const array of arrays) {
       const group = groups.get(array) ?? [];
       groups.set(array, group);

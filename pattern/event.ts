@@ -30,6 +30,10 @@ export function nestingTooDeep(depth: number): string {
  */
 export class ArrayElement {
   private ancestors: readonly ArrayElement[] | undefined;
+  /** Scratch space of the consistency check (`consistency.ts`), valid during one call only. */
+  mark = 0;
+  hits = 0;
+  bucket: Leaf[][] | undefined = undefined;
 
   constructor(
     readonly parent: ArrayElement | null,
@@ -222,8 +226,12 @@ class Flattener {
 
   private add(path: string, leaf: Leaf): void {
     const existing = this.leaves.get(path);
-    if (existing) existing.push(leaf);
-    else this.leaves.set(path, [leaf]);
+    if (!existing) this.leaves.set(path, [leaf]);
+    else {
+      // A run of equal values in one array (`[1,1,1,...]`) adds nothing to match: keep one.
+      const last = existing[existing.length - 1] as Leaf;
+      if (last.context !== leaf.context || last.kind !== leaf.kind || last.text !== leaf.text) existing.push(leaf);
+    }
   }
 
   private scalar(code: number, arrays: ArrayElement | null): Leaf {
