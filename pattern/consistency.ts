@@ -7,8 +7,8 @@
  * multi-valued fields. Here the choice is decided over the tree of array elements instead: a
  * field with a candidate directly in the current element is satisfied whatever else is chosen,
  * different arrays never conflict, and inside one array the remaining fields must all be found
- * in one element. Each element is examined once, so the time is linear in the candidates times
- * their array depth.
+ * in one element. Each element on the way to a candidate is examined once per field, so the time
+ * is linear in the size of the event for a given pattern.
  *
  * Two cases keep a search, both bounded by memoisation:
  * - an `exists: false` field whose leaves sit inside array elements: event-ruler decides its
@@ -45,106 +45,122 @@ export function subRuleMatches(fields: readonly FieldInput[]): boolean {
   return consistentChoice(required);
 }
 
-/** Whether one leaf per entry of `fields` can be chosen, all array-consistent. */
+/** Field membership bits: a number for up to 31 fields, words beyond. */
+type Bits = number | Uint32Array;
+
+function hasBit(bits: Bits, field: number): boolean {
+  return typeof bits === "number" ? ((bits >>> field) & 1) === 1 : (((bits[field >>> 5] as number) >>> (field & 31)) & 1) === 1;
+}
+
+function withBit(bits: Bits, field: number): Bits {
+  if (typeof bits === "number") return bits | (1 << field);
+  bits[field >>> 5] = (bits[field >>> 5] as number) | (1 << (field & 31));
+  return bits;
+}
+
+/** What one call records on an array element (or on the event root). */
+interface Scratch {
+  /** Fields with a candidate somewhere inside. */
+  below: Bits;
+  /** Fields with a candidate directly here (not inside a deeper array element). */
+  direct: Bits;
+  /** Marked elements one level down. */
+  kids: ArrayElement[];
+}
+
+/** Tells one call's marks on array elements from another's. */
+let calls = 0;
+
+/**
+ * Whether one leaf per entry of `fields` can be chosen, all array-consistent.
+ *
+ * Each candidate marks its element and the elements above it with its field (stopping where the
+ * field is already marked), so marking costs the elements on the way to candidates, once per
+ * field. The choice is then decided top-down on the marked elements only (see the module note).
+ */
 export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean {
-  return satisfiable(0, fields);
-}
-
-/** Distinguishes the marks of one {@link arraySatisfiable} call on array elements from another's. */
-let marks = 0;
-
-/** The element at `depth` on the way to a leaf that lies deeper than `depth`. */
-function elementAt(leaf: Leaf, depth: number): ArrayElement {
-  let element = leaf.context as ArrayElement;
-  // A few steps up are cheaper than building the chain; deep leaves use the (cached) chain.
-  if (element.depth - depth > 8) return element.chain[depth] as ArrayElement;
-  while (element.depth > depth + 1) element = element.parent as ArrayElement;
-  return element;
-}
-
-function isFree(leaf: Leaf, depth: number): boolean {
-  return leaf.context === null || leaf.context.depth === depth;
-}
-
-/**
- * Whether the fields can be satisfied inside one array element at `depth` (0: the event root),
- * given candidates that all lie inside that element.
- */
-function satisfiable(depth: number, fields: readonly (readonly Leaf[])[]): boolean {
-  let byArray: Map<number, number[]> | undefined;
-  let ambiguous: number[] | undefined;
-  for (let i = 0; i < fields.length; i++) {
-    const leaves = fields[i] as readonly Leaf[];
-    // A candidate right in this element is consistent with any other choice.
-    if (leaves.some((leaf) => isFree(leaf, depth))) continue;
-    const array = elementAt(leaves[0] as Leaf, depth).arrayId;
-    if (leaves.every((leaf) => elementAt(leaf, depth).arrayId === array)) {
-      byArray ??= new Map();
-      const group = byArray.get(array);
-      if (group) group.push(i);
-      else byArray.set(array, [i]);
-    } else {
-      (ambiguous ??= []).push(i);
+  // Usual case: every field has a candidate outside any array element.
+  if (fields.every((leaves) => leaves.some((leaf) => leaf.context === null))) return true;
+  const token = ++calls;
+  const wide = fields.length > 31;
+  const fresh = (): Bits => (wide ? new Uint32Array(Math.ceil(fields.length / 32)) : 0);
+  const root: Scratch = { below: fresh(), direct: fresh(), kids: [] };
+  const init = (element: ArrayElement): void => {
+    element.mark = token;
+    element.below = fresh();
+    element.direct = fresh();
+    element.kids = [];
+  };
+  const ensure = (element: ArrayElement): void => {
+    if (element.mark === token) return;
+    init(element);
+    for (let child = element; ; ) {
+      const parent = child.parent;
+      if (parent === null) {
+        root.kids.push(child);
+        return;
+      }
+      const known = parent.mark === token;
+      if (!known) init(parent);
+      (parent.kids as ArrayElement[]).push(child);
+      if (known) return;
+      child = parent;
     }
-  }
-  if (ambiguous === undefined) {
-    for (const [array, group] of byArray ?? []) if (!arraySatisfiable(depth, fields, group, array)) return false;
-    return true;
-  }
-  return assignAmbiguous(depth, fields, byArray ?? new Map(), ambiguous);
-}
-
-/**
- * Whether one element of `array` holds candidates for every field of `group`, consistently.
- * Elements are marked in place (no map per call): an element's `hits` counts the fields of the
- * group found in it so far, and only elements with all of them get their candidates collected.
- */
-function arraySatisfiable(depth: number, fields: readonly (readonly Leaf[])[], group: readonly number[], array: number): boolean {
-  const mark = ++marks;
-  const size = group.length;
-  for (let j = 0; j < size; j++) {
-    for (const leaf of fields[group[j] as number] as readonly Leaf[]) {
-      const element = elementAt(leaf, depth);
-      if (element.arrayId !== array) continue;
-      if (j === 0) {
-        if (element.mark !== mark) {
-          element.mark = mark;
-          element.hits = 1;
-        }
-      } else if (element.mark === mark && element.hits === j) {
-        element.hits = j + 1;
+  };
+  fields.forEach((leaves, field) => {
+    for (const leaf of leaves) {
+      const context = leaf.context;
+      if (context === null) {
+        root.direct = withBit(root.direct, field);
+        continue;
+      }
+      ensure(context);
+      context.direct = withBit(context.direct as Bits, field);
+      for (let element: ArrayElement | null = context; element && !hasBit(element.below as Bits, field); element = element.parent) {
+        element.below = withBit(element.below as Bits, field);
       }
     }
-  }
-  const feasible: ArrayElement[] = [];
-  for (const leaf of fields[group[size - 1] as number] as readonly Leaf[]) {
-    const element = elementAt(leaf, depth);
-    if (element.arrayId !== array || element.mark !== mark || element.hits !== size) continue;
-    element.hits = size + 1; // collected
-    element.bucket = group.map(() => []);
-    feasible.push(element);
-  }
-  if (feasible.length === 0) return false;
-  for (let j = 0; j < size; j++) {
-    for (const leaf of fields[group[j] as number] as readonly Leaf[]) {
-      const element = elementAt(leaf, depth);
-      if (element.arrayId === array && element.mark === mark && element.hits === size + 1) (element.bucket as Leaf[][])[j]?.push(leaf);
-    }
-  }
-  const insides = feasible.map((element) => {
-    const inside = element.bucket as Leaf[][];
-    element.bucket = undefined;
-    return inside;
   });
-  return insides.some((inside) => satisfiable(depth + 1, inside));
+  return solve(root, fields.map((_, field) => field));
+}
+
+/** Whether the `required` fields can all be satisfied inside `node`. */
+function solve(node: Scratch | ArrayElement, required: readonly number[]): boolean {
+  const direct = node.direct as Bits;
+  const remaining = required.filter((field) => !hasBit(direct, field));
+  if (remaining.length === 0) return true;
+  const kidsByArray = new Map<number, ArrayElement[]>();
+  for (const kid of node.kids as ArrayElement[]) {
+    const list = kidsByArray.get(kid.arrayId);
+    if (list) list.push(kid);
+    else kidsByArray.set(kid.arrayId, [kid]);
+  }
+  const groups = new Map<number, number[]>();
+  const ambiguous: { field: number; arrays: number[] }[] = [];
+  for (const field of remaining) {
+    const arrays: number[] = [];
+    for (const [array, kids] of kidsByArray) if (kids.some((kid) => hasBit(kid.below as Bits, field))) arrays.push(array);
+    if (arrays.length === 0) return false;
+    if (arrays.length === 1) {
+      const group = groups.get(arrays[0] as number);
+      if (group) group.push(field);
+      else groups.set(arrays[0] as number, [field]);
+    } else ambiguous.push({ field, arrays });
+  }
+  const holds = (array: number, group: readonly number[]): boolean =>
+    (kidsByArray.get(array) as ArrayElement[]).some((kid) => group.every((field) => hasBit(kid.below as Bits, field)) && solve(kid, group));
+  if (ambiguous.length === 0) {
+    for (const [array, group] of groups) if (!holds(array, group)) return false;
+    return true;
+  }
+  return assignAmbiguous(groups, ambiguous, holds);
 }
 
 /** Tries every array for the fields found in several arrays of one element (see the module note). */
 function assignAmbiguous(
-  depth: number,
-  fields: readonly (readonly Leaf[])[],
   fixed: ReadonlyMap<number, readonly number[]>,
-  ambiguous: readonly number[],
+  ambiguous: readonly { field: number; arrays: readonly number[] }[],
+  holdsUncached: (array: number, group: readonly number[]) => boolean,
 ): boolean {
   const groups = new Map<number, number[]>([...fixed].map(([array, group]) => [array, [...group]]));
   const known = new Map<string, boolean>();
@@ -152,7 +168,7 @@ function assignAmbiguous(
     const key = `${array}:${[...group].sort((a, b) => a - b).join(",")}`;
     let result = known.get(key);
     if (result === undefined) {
-      result = arraySatisfiable(depth, fields, group, array);
+      result = holdsUncached(array, group);
       known.set(key, result);
     }
     return result;
@@ -162,9 +178,7 @@ function assignAmbiguous(
       for (const [array, group] of groups) if (!holds(array, group)) return false;
       return true;
     }
-    const field = ambiguous[k] as number;
-    const arrays = new Set<number>();
-    for (const leaf of fields[field] as readonly Leaf[]) arrays.add(elementAt(leaf, depth).arrayId);
+    const { field, arrays } = ambiguous[k] as { field: number; arrays: readonly number[] };
     for (const array of arrays) {
       const group = groups.get(array) ?? [];
       groups.set(array, group);

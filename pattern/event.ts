@@ -32,8 +32,9 @@ export class ArrayElement {
   private ancestors: readonly ArrayElement[] | undefined;
   /** Scratch space of the consistency check (`consistency.ts`), valid during one call only. */
   mark = 0;
-  hits = 0;
-  bucket: Leaf[][] | undefined = undefined;
+  below: number | Uint32Array = 0;
+  direct: number | Uint32Array = 0;
+  kids: ArrayElement[] | undefined = undefined;
 
   constructor(
     readonly parent: ArrayElement | null,
