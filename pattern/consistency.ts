@@ -197,19 +197,26 @@ function assignAmbiguous(
 /** Leaves arranged by their chain of array elements, to find those consistent with a choice fast. */
 interface LeafTree {
   readonly leaves: Leaf[];
-  /** Array id -> element index -> subtree. */
-  readonly arrays: Map<number, Map<number, LeafTree>>;
+  /** Array id -> element index -> subtree (absent when no array lies below). */
+  arrays: Map<number, LeafTree[]> | undefined;
 }
 
+/** Reused stack of a leaf's elements, outermost last (walking up allocates nothing). */
+const upward: ArrayElement[] = [];
+
 function leafTree(leaves: readonly Leaf[]): LeafTree {
-  const root: LeafTree = { leaves: [], arrays: new Map() };
+  const root: LeafTree = { leaves: [], arrays: undefined };
   for (const leaf of leaves) {
     let node = root;
-    for (const element of leaf.context?.chain ?? []) {
+    upward.length = 0;
+    for (let element = leaf.context; element; element = element.parent) upward.push(element);
+    for (let i = upward.length - 1; i >= 0; i--) {
+      const element = upward[i] as ArrayElement;
+      node.arrays ??= new Map();
       let byIndex = node.arrays.get(element.arrayId);
-      if (!byIndex) node.arrays.set(element.arrayId, (byIndex = new Map()));
-      let child = byIndex.get(element.index);
-      if (!child) byIndex.set(element.index, (child = { leaves: [], arrays: new Map() }));
+      if (!byIndex) node.arrays.set(element.arrayId, (byIndex = []));
+      let child = byIndex[element.index];
+      if (!child) byIndex[element.index] = child = { leaves: [], arrays: undefined };
       node = child;
     }
     node.leaves.push(leaf);
@@ -227,11 +234,13 @@ function someConsistent(tree: LeafTree, selected: ReadonlyMap<number, number>, v
   while (pending.length > 0) {
     const node = pending.pop() as LeafTree;
     for (const leaf of node.leaves) if (visit(leaf)) return true;
+    if (node.arrays === undefined) continue;
     for (const [array, byIndex] of node.arrays) {
       const index = selected.get(array);
-      if (index === undefined) for (const child of byIndex.values()) pending.push(child);
-      else {
-        const child = byIndex.get(index);
+      if (index === undefined) {
+        for (const child of byIndex) if (child) pending.push(child);
+      } else {
+        const child = byIndex[index];
         if (child) pending.push(child);
       }
     }
@@ -254,23 +263,29 @@ function orderedSearch(fields: readonly FieldInput[]): boolean {
     const arrays = new Set(reachable[i + 1]);
     const field = fields[i] as FieldInput;
     for (const leaf of field.allLeaves ?? field.candidates) {
-      for (const element of leaf.context?.chain ?? []) arrays.add(element.arrayId);
+      for (let element = leaf.context; element; element = element.parent) arrays.add(element.arrayId);
     }
     reachable[i] = arrays;
   }
-  const candidateTrees = fields.map((field) => leafTree(field.candidates));
-  const presenceTrees = fields.map((field) => (field.allLeaves ? leafTree(field.allLeaves) : undefined));
+  // Trees are built on first use: with nothing chosen yet, every leaf is consistent.
+  const candidateTrees: (LeafTree | undefined)[] = [];
+  const presenceTrees: (LeafTree | undefined)[] = [];
+  const someConsistentOf = (leaves: readonly Leaf[], trees: (LeafTree | undefined)[], index: number, visit: (leaf: Leaf) => boolean): boolean => {
+    if (leaves.length === 0) return false;
+    if (selected.size === 0) return leaves.some(visit);
+    return someConsistent((trees[index] ??= leafTree(leaves)), selected, visit);
+  };
   /** Chosen element per array, with how many chosen leaves pass through it. */
   const selected = new Map<number, number>();
   const uses = new Map<number, number>();
   const choose = (context: ArrayElement | null): void => {
-    for (const element of context?.chain ?? []) {
+    for (let element = context; element; element = element.parent) {
       selected.set(element.arrayId, element.index);
       uses.set(element.arrayId, (uses.get(element.arrayId) ?? 0) + 1);
     }
   };
   const unchoose = (context: ArrayElement | null): void => {
-    for (const element of context?.chain ?? []) {
+    for (let element = context; element; element = element.parent) {
       const left = (uses.get(element.arrayId) as number) - 1;
       if (left === 0) {
         uses.delete(element.arrayId);
@@ -281,17 +296,23 @@ function orderedSearch(fields: readonly FieldInput[]): boolean {
   const failed = new Set<string>();
   const stateKey = (index: number): string => {
     const arrays = reachable[index] as Set<number>;
-    const parts: string[] = [];
-    for (const [array, element] of selected) if (arrays.has(array)) parts.push(`${array}:${element}`);
-    return `${index}|${parts.sort().join(",")}`;
+    let parts: string[] | undefined;
+    let only = "";
+    for (const [array, element] of selected) {
+      if (!arrays.has(array)) continue;
+      const part = `${array}:${element}`;
+      if (only === "") only = part;
+      else (parts ??= [only]).push(part);
+    }
+    return `${index}|${parts ? parts.sort().join(",") : only}`;
   };
   const from = (index: number): boolean => {
     if (index === count) return true;
     const key = stateKey(index);
     if (failed.has(key)) return false;
-    const presence = presenceTrees[index];
-    if (presence && !someConsistent(presence, selected, () => true) && from(index + 1)) return true;
-    const matched = someConsistent(candidateTrees[index] as LeafTree, selected, (leaf) => {
+    const field = fields[index] as FieldInput;
+    if (field.allLeaves && !someConsistentOf(field.allLeaves, presenceTrees, index, () => true) && from(index + 1)) return true;
+    const matched = someConsistentOf(field.candidates, candidateTrees, index, (leaf) => {
       choose(leaf.context);
       const found = from(index + 1);
       unchoose(leaf.context);
