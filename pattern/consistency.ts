@@ -229,24 +229,23 @@ function leafTree(leaves: readonly Leaf[]): LeafTree {
  * -> element index) until it returns true; returns whether it did. Only the chosen element of a
  * chosen array is entered, so the walk costs the consistent leaves plus the path to them.
  */
-function someConsistent(tree: LeafTree, selected: ReadonlyMap<number, number>, visit: (leaf: Leaf) => boolean): boolean {
-  const pending: LeafTree[] = [tree];
-  while (pending.length > 0) {
-    const node = pending.pop() as LeafTree;
-    for (const leaf of node.leaves) if (visit(leaf)) return true;
-    if (node.arrays === undefined) continue;
-    for (const [array, byIndex] of node.arrays) {
-      const index = selected.get(array);
-      if (index === undefined) {
-        for (const child of byIndex) if (child) pending.push(child);
-      } else {
-        const child = byIndex[index];
-        if (child) pending.push(child);
-      }
+function someConsistent(node: LeafTree, selected: ReadonlyMap<number, number>, visit: (leaf: Leaf) => boolean): boolean {
+  // Recursive (no stack to allocate): trees are at most as deep as the event's array nesting.
+  for (const leaf of node.leaves) if (visit(leaf)) return true;
+  if (node.arrays === undefined) return false;
+  for (const [array, byIndex] of node.arrays) {
+    const index = selected.get(array);
+    if (index === undefined) {
+      for (const child of byIndex) if (child && someConsistent(child, selected, visit)) return true;
+    } else {
+      const child = byIndex[index];
+      if (child && someConsistent(child, selected, visit)) return true;
     }
   }
   return false;
 }
+
+const ANY_LEAF = (): boolean => true;
 
 /**
  * event-ruler's order-dependent walk, for sub-rules with an `exists: false` field whose leaves
@@ -293,25 +292,32 @@ function orderedSearch(fields: readonly FieldInput[]): boolean {
       } else uses.set(element.arrayId, left);
     }
   };
-  const failed = new Set<string>();
-  const stateKey = (index: number): string => {
+  const failed = new Set<number | string>();
+  /** The state: field index and relevant choices; a number (no allocation) for up to one choice. */
+  const stateKey = (index: number): number | string => {
     const arrays = reachable[index] as Set<number>;
     let parts: string[] | undefined;
-    let only = "";
+    let onlyArray = -1;
+    let onlyElement = 0;
     for (const [array, element] of selected) {
       if (!arrays.has(array)) continue;
-      const part = `${array}:${element}`;
-      if (only === "") only = part;
-      else (parts ??= [only]).push(part);
+      if (onlyArray < 0) {
+        onlyArray = array;
+        onlyElement = element;
+      } else (parts ??= [`${onlyArray}:${onlyElement}`]).push(`${array}:${element}`);
     }
-    return `${index}|${parts ? parts.sort().join(",") : only}`;
+    if (parts) return `${index}|${parts.sort().join(",")}`;
+    // index < 2^9 (256 fields), array and element ids < 2^21: exact in a double.
+    if (onlyArray < 0) return -1 - index;
+    if (onlyArray < 2 ** 21 && onlyElement < 2 ** 21) return (index * 2 ** 21 + onlyArray) * 2 ** 21 + onlyElement;
+    return `${index}|${onlyArray}:${onlyElement}`;
   };
   const from = (index: number): boolean => {
     if (index === count) return true;
     const key = stateKey(index);
     if (failed.has(key)) return false;
     const field = fields[index] as FieldInput;
-    if (field.allLeaves && !someConsistentOf(field.allLeaves, presenceTrees, index, () => true) && from(index + 1)) return true;
+    if (field.allLeaves && !someConsistentOf(field.allLeaves, presenceTrees, index, ANY_LEAF) && from(index + 1)) return true;
     const matched = someConsistentOf(field.candidates, candidateTrees, index, (leaf) => {
       choose(leaf.context);
       const found = from(index + 1);
