@@ -13,6 +13,7 @@ describe("PutEvents entry validation", () => {
     [{ ...entry, Source: undefined }, "InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."],
     [{ ...entry, Detail: "[1]" }, "MalformedDetail", "Detail is malformed."],
     [{ ...entry, Detail: "{" }, "MalformedDetail", "Detail is malformed."],
+    [{ ...entry, Detail: `{"a":${"[".repeat(1000)}${"]".repeat(1000)}}` }, "MalformedDetail", "Detail is malformed."],
     [{ ...entry, Source: "aws.partner/stripe.com/ed_1" }, "NotAuthorizedForSourceException", "Not authorized for the source."],
     [{ ...entry, EventBusName: "arn:aws:events:us-east-1:1:event-bus/other" }, "ResourceNotFoundException", "Event bus other does not exist."],
   ])("refuses %j", (bad, code, message) => {

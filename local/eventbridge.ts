@@ -4,7 +4,7 @@
  * a target DLQ, an on-disk archive of every accepted event, replay, and TestEventPattern.
  */
 import { randomUUID } from "node:crypto";
-import { RuleSet } from "../pattern/index.ts";
+import { nestedTooDeep, RuleSet } from "../pattern/index.ts";
 import type { RuleDeclaration } from "../events/rules.ts";
 import { AwsServiceError, type Operations } from "./aws-json.ts";
 import type { Archive, ReplayFilter } from "./archive.ts";
@@ -73,6 +73,8 @@ export function validateEntry(
   if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
     return entryError("MalformedDetail", "Detail is malformed.");
   }
+  // Deeper than the matcher (like Jackson, 1,000 levels) reads: refused here rather than failing the whole call.
+  if (nestedTooDeep(entry.Detail!, 1)) return entryError("MalformedDetail", "Detail is malformed.");
   return undefined;
 }
 

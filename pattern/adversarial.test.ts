@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { adversarialCases, type Expected } from "./adversarial-cases.ts";
 import { consistentContexts, flattenEvent, type ArrayElement, type FlatEvent, type Leaf } from "./event.ts";
-import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "./index.ts";
+import { compilePattern, InvalidEventError, InvalidEventPatternError, nestedTooDeep, RuleSet } from "./index.ts";
 import { compileRule, type FieldRule } from "./matcher.ts";
 import { matchesLeaf } from "./patterns.ts";
 
@@ -48,6 +48,17 @@ describe("adversarial cases", () => {
     },
     TIMEOUT_MS,
   );
+});
+
+describe("nestedTooDeep", () => {
+  it("tells a bus which details the matcher would refuse (1,000 levels with the envelope)", () => {
+    const detail = (arrays: number) => `{"a":${"[".repeat(arrays)}1${"]".repeat(arrays)}}`;
+
+    expect(nestedTooDeep(detail(998), 1)).toBe(false);
+    expect(nestedTooDeep(detail(999), 1)).toBe(true);
+    expect(() => compilePattern('{"a":[1]}').matches(`{"detail":${detail(998)}}`)).not.toThrow();
+    expect(() => compilePattern('{"a":[1]}').matches(`{"detail":${detail(999)}}`)).toThrow(InvalidEventError);
+  });
 });
 
 /** event-ruler's search, transcribed: one leaf per field in sorted order, array-consistent. */

@@ -322,6 +322,22 @@ class Flattener {
 }
 
 /**
+ * Whether JSON text nests objects and arrays deeper than {@link MAX_NESTING_DEPTH} once placed
+ * `levelsAbove` levels down (1 for an event's `detail`): such an event is refused by the matcher
+ * with {@link InvalidEventError}, so a bus should refuse it up front. Syntax is not checked.
+ */
+export function nestedTooDeep(json: string, levelsAbove = 0): boolean {
+  const scanner = new JsonScanner(json);
+  try {
+    scanner.skipValue(MAX_NESTING_DEPTH - levelsAbove);
+    return false;
+  } catch (error) {
+    if (error instanceof NestingTooDeep) return true;
+    return false;
+  }
+}
+
+/**
  * Parses an event and returns its leaves by path, keeping only the paths in `interest` (all of
  * them when omitted). Throws {@link InvalidEventError} if the text is not a JSON object.
  */
