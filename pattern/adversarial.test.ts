@@ -10,6 +10,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { adversarialCases, type Expected } from "./adversarial-cases.ts";
+import { MAX_SUB_RULES } from "./compiler.ts";
 import { consistentContexts, flattenEvent, type ArrayElement, type FlatEvent, type Leaf } from "./event.ts";
 import { compilePattern, InvalidEventError, InvalidEventPatternError, nestedTooDeep, RuleSet } from "./index.ts";
 import { compileRule, type FieldRule } from "./matcher.ts";
@@ -48,6 +49,28 @@ describe("adversarial cases", () => {
     },
     TIMEOUT_MS,
   );
+});
+
+describe("limits on what a pattern may expand to", () => {
+  const fields = (count: number) => JSON.stringify({ detail: Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}`, [1]])) });
+
+  it("refuses a rule of more than 256 fields with event-ruler's message, naming the rule", () => {
+    const options = { maxPatternBytes: 8192 };
+    const rules = new RuleSet(options);
+
+    expect(() => compilePattern(fields(256), options)).not.toThrow();
+    expect(() => compilePattern(fields(257), options)).toThrow("Size of rule 'pattern' exceeds max value of 256");
+    expect(() => rules.add("too-wide", fields(257))).toThrow("Size of rule 'too-wide' exceeds max value of 256");
+  });
+
+  it(`accepts exactly ${MAX_SUB_RULES} $or combinations and refuses one more branch`, () => {
+    // 2^12 = 4096; a third alternative in the last $or makes 2^11 * 3 = 6144.
+    const twelve = Array.from({ length: 12 }, (_, i) => `"f${i}":{"$or":[{"a":[1]},{"b":[1]}]}`);
+    const threeWay = [...twelve.slice(0, 11), `"f11":{"$or":[{"a":[1]},{"b":[1]},{"c":[1]}]}`];
+
+    expect(() => compilePattern(`{"detail":{${twelve.join(",")}}}`)).not.toThrow();
+    expect(() => compilePattern(`{"detail":{${threeWay.join(",")}}}`)).toThrow(InvalidEventPatternError);
+  });
 });
 
 describe("nestedTooDeep", () => {
