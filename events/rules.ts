@@ -28,9 +28,26 @@ export function stripeSources(options: { destinationIds?: readonly string[] } = 
   return [...partner, WEBHOOK_SOURCE];
 }
 
+/** A DynamoDB item action, as IAM names it without the `dynamodb:` prefix. */
+export type TableAction = "GetItem" | "BatchGetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem" | "ConditionCheckItem";
+
+/**
+ * What one function does on one table. `test/iam.e2e.test.ts` records every SDK call each function
+ * makes and fails when an action (or a key pattern) here is never used, or a used one is missing.
+ */
+export interface TableAccess {
+  /** Exactly the item actions the function performs (transactions count per item: Put, Update, …). */
+  readonly actions: readonly TableAction[];
+  /**
+   * Partition-key patterns (IAM `StringLike`, `*` any run) the function's items are confined to,
+   * enforced with the `dynamodb:LeadingKeys` condition; omitted where the keys have no fixed shape.
+   */
+  readonly leadingKeys?: readonly string[];
+}
+
 /** What one function may reach; the stacks turn this into `link`s and the tests check it is minimal. */
 export interface Access {
-  readonly tables?: readonly TableName[];
+  readonly tables?: { readonly [T in TableName]?: TableAccess };
   /** State machines whose executions the function starts. */
   readonly stateMachines?: readonly StateMachineName[];
   /** State machines whose callback tasks the function completes (SendTaskSuccess/Failure/Heartbeat). */
@@ -39,6 +56,8 @@ export interface Access {
   readonly push?: boolean;
   /** May put events on the paybus event bus. */
   readonly putEvents?: boolean;
+  /** May read the Stripe webhook signing secrets from Secrets Manager (the webhook bridge). */
+  readonly webhookSecret?: boolean;
 }
 
 export type TableName = "loyalty" | "notifications" | "profiles";
@@ -107,7 +126,15 @@ export const queues = {
       maximumConcurrency: 5,
       timeoutSeconds: 20,
       memoryMb: 512,
-      access: { tables: ["notifications", "profiles"], email: true, push: true },
+      access: {
+        tables: {
+          // invoice#<id>: the invoice's state, then one claim per notice and channel.
+          notifications: { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"], leadingKeys: ["invoice#*"] },
+          profiles: { actions: ["GetItem"] },
+        },
+        email: true,
+        push: true,
+      },
     },
   },
   loyalty: {
@@ -123,7 +150,12 @@ export const queues = {
       maximumConcurrency: 10,
       timeoutSeconds: 20,
       memoryMb: 512,
-      access: { tables: ["loyalty"], stateMachines: ["engagement"] },
+      access: {
+        tables: {
+          loyalty: { actions: ["GetItem", "PutItem", "UpdateItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*"] },
+        },
+        stateMachines: ["engagement"],
+      },
     },
   },
 } as const satisfies Record<string, QueueDeclaration>;
@@ -136,6 +168,8 @@ export interface FunctionDeclaration {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly access: Access;
+  /** Reserved concurrency: the most executions that may run at once (a public URL's flood cap). */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -147,7 +181,10 @@ export const webhookBridge = {
   handler: "functions/ingest/handler.handler",
   timeoutSeconds: 10,
   memoryMb: 256,
-  access: { putEvents: true },
+  access: { putEvents: true, webhookSecret: true },
+  // Stripe delivers with modest concurrency and retries for three days on a 429: ten executions
+  // carry normal traffic while a flood of forged requests cannot take the account's concurrency.
+  reservedConcurrency: 10,
 } as const satisfies FunctionDeclaration;
 
 /** Every EventBridge rule paybus puts on the bus. */

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SESClient } from "@aws-sdk/client-ses";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -36,3 +37,4 @@ export const ses = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SES", () => new SESC
 export const sns = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SNS", () => new SNSClient({}));
 export const sfn = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SFN", () => new SFNClient({}));
 export const eventBridge = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_EVENTBRIDGE", () => new EventBridgeClient({}));
+export const secretsManager = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SECRETS_MANAGER", () => new SecretsManagerClient({}));

@@ -36,7 +36,12 @@ export interface EventSummary {
 /** The JSON body of an answer to Stripe (visible in its dashboard, so never a secret in it). */
 export type AnswerBody =
   | { readonly received: true; readonly id: string; readonly eventBridgeId?: string }
-  | { readonly error: { readonly reason: RejectReason | "publish_failed" | "misconfigured"; readonly message: string } };
+  | {
+      readonly error: {
+        readonly reason: RejectReason | "publish_failed" | "misconfigured" | "secret_unavailable";
+        readonly message: string;
+      };
+    };
 
 /** An HTTP answer to Stripe. */
 export interface Answer {
@@ -275,4 +280,9 @@ export function answerPutEventsError(decision: PublishDecision, error: unknown):
 /** The answer when the deployment's configuration is unusable: 500, so Stripe retries once it is fixed. */
 export function answerMisconfigured(error: BridgeConfigError): Answer {
   return { status: 500, body: { error: { reason: "misconfigured", message: error.message } } };
+}
+
+/** The answer when the signing secrets could not be read: 503, so Stripe retries later. */
+export function answerSecretUnavailable(error: Error): Answer {
+  return { status: 503, body: { error: { reason: "secret_unavailable", message: `${error.message}; retry later` } } };
 }
