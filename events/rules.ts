@@ -47,7 +47,8 @@ export interface TableAccess {
 
 /** What one function may reach; the stacks turn this into `link`s and the tests check it is minimal. */
 export interface Access {
-  readonly tables?: { readonly [T in TableName]?: TableAccess };
+  /** Per table, one grant, or several where actions differ in the keys they touch. */
+  readonly tables?: { readonly [T in TableName]?: TableAccess | readonly TableAccess[] };
   /** State machines whose executions the function starts. */
   readonly stateMachines?: readonly StateMachineName[];
   /** State machines whose callback tasks the function completes (SendTaskSuccess/Failure/Heartbeat). */
@@ -152,7 +153,11 @@ export const queues = {
       memoryMb: 512,
       access: {
         tables: {
-          loyalty: { actions: ["GetItem", "PutItem", "UpdateItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*"] },
+          // Ledger entries (PURCHASE#…) are created; balances (CUSTOMER#…) only updated.
+          loyalty: [
+            { actions: ["GetItem", "UpdateItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*"] },
+            { actions: ["PutItem"], leadingKeys: ["PURCHASE#*"] },
+          ],
         },
         stateMachines: ["engagement"],
       },

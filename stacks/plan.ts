@@ -354,11 +354,13 @@ function tableStatement(ref: Extract<ResourceRef, { kind: "table" }>, access: Ta
   };
 }
 
-function statementsFor(ref: ResourceRef, stage: StageConfig, tableAccess?: TableAccess): PolicyStatement[] {
+function statementsFor(ref: ResourceRef, stage: StageConfig, tableAccess?: TableAccess | readonly TableAccess[]): PolicyStatement[] {
   switch (ref.kind) {
-    case "table":
-      if (!tableAccess) throw new PlanError(`table ${ref.table} is linked without its access`);
-      return [tableStatement(ref, tableAccess)];
+    case "table": {
+      const grants: readonly TableAccess[] = tableAccess === undefined ? [] : "actions" in tableAccess ? [tableAccess] : tableAccess;
+      if (grants.length === 0) throw new PlanError(`table ${ref.table} is linked without its access`);
+      return grants.map((grant) => tableStatement(ref, grant));
+    }
     case "stateMachine":
       return [{ actions: [...START_EXECUTION_ACTIONS], resources: [[arnOf(ref)]] }];
     case "taskTokens":

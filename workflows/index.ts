@@ -102,8 +102,13 @@ export const scheduledFunctions = {
     memoryMb: 256,
     access: {
       tables: {
-        // Due follow-ups (FOLLOWUP) and the engagement email's send claims (ENGAGEMENT#…).
-        loyalty: { actions: ["Query", "DeleteItem", "PutItem"], leadingKeys: ["FOLLOWUP", "ENGAGEMENT#*"] },
+        loyalty: [
+          // Due follow-ups, read and removed once sent.
+          { actions: ["Query"], leadingKeys: ["FOLLOWUP"] },
+          { actions: ["DeleteItem"], leadingKeys: ["FOLLOWUP", "ENGAGEMENT#*"] },
+          // The engagement email's send claim, released (deleted) when SES refuses the send.
+          { actions: ["PutItem"], leadingKeys: ["ENGAGEMENT#*"] },
+        ],
         profiles: { actions: ["GetItem"] },
       },
       email: true,
