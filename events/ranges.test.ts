@@ -81,3 +81,28 @@ describe("times are whole seconds that every consumer can turn into a date", () 
     expect(decoded.kind === "snapshot" && new Date(decoded.object.period_end * 1000).toISOString()).toBe("9999-12-31T23:59:59.000Z");
   });
 });
+
+describe("a refusal is one line whatever the event holds (found by the fuzz suite)", () => {
+  it("escapes a line break in the detail-type it quotes, and in the event id", () => {
+    const envelope = loadFixture("01") as Record<string, any>;
+    envelope["detail-type"] = "x\r\nBcc: a@b.c";
+    envelope.detail.id = "evt_1\nforged log line";
+
+    let caught: unknown;
+    try {
+      decodeStripeMessage(envelope, ["invoice.paid"]);
+    } catch (error) {
+      caught = error;
+    }
+
+    expect(caught).toBeInstanceOf(EventContractError);
+    expect((caught as Error).message).toBe('detail-type "x\\r\\nBcc: a@b.c" does not match detail.type "invoice.paid" (evt_1\\u000aforged log line)');
+  });
+
+  it("quotes at most 100 characters of a value", () => {
+    const envelope = loadFixture("01") as Record<string, any>;
+    envelope["detail-type"] = "y".repeat(5000);
+
+    expect(() => decodeStripeMessage(envelope, ["invoice.paid"])).toThrow(new RegExp(`^detail-type "${"y".repeat(100)}…" does not match`));
+  });
+});
