@@ -3,7 +3,7 @@
  * `npm run fuzz` runs the same properties longer (see scripts/fuzz.ts).
  *
  * `PAYBUS_FUZZ_SEED` replays a run (fast-check prints the seed and path of any counterexample);
- * `PAYBUS_FUZZ_RUNS` scales every property's run count (1 = the `npm test` budget).
+ * `PAYBUS_FUZZ_RUNS_SCALE` scales every property's run count (1 = the `npm test` budget).
  */
 import type { Parameters } from "fast-check";
 
