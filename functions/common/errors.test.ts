@@ -55,6 +55,13 @@ describe("classifyError", () => {
     expect(classifyError(thrownBy(act))).toBe("poison");
   });
 
+  it("classes an SDK response it could not parse (a SyntaxError with $metadata) by the response's status", () => {
+    const garbled = Object.assign(new SyntaxError("Unexpected token '<'"), { $metadata: { httpStatusCode: 502 } });
+
+    expect(classifyError(garbled)).toBe("retryable");
+    expect(toRecordError(garbled)).toBe(garbled);
+  });
+
   it("still classes throttling and unknown faults as retryable", () => {
     expect(classifyError(Object.assign(new Error("slow down"), { name: "ThrottlingException" }))).toBe("retryable");
     expect(classifyError(new Error("socket hang up"))).toBe("retryable");

@@ -53,6 +53,9 @@ function isZodError(error: unknown): error is z.ZodError {
  * The same bytes raise them again on every delivery.
  */
 function isBadValueError(error: unknown): boolean {
+  // An SDK client that could not parse a response (a proxy's HTML 502) throws a SyntaxError too,
+  // with the response's $metadata: that is the service's fault, classified below by its status.
+  if (error instanceof Error && "$metadata" in error) return false;
   return isZodError(error) || error instanceof RangeError || error instanceof SyntaxError;
 }
 
