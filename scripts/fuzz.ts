@@ -1,6 +1,6 @@
 /**
- * The fuzz suite's longer run: the same seeded properties as `npm test` (test/fuzz/), with a bigger
- * budget and any seed.
+ * The fuzz suite's longer run: the same seeded properties as `npm test` (test/fuzz/ and the local
+ * bus's PutEvents property), with a bigger budget and any seed.
  *
  *   npm run fuzz                       # 50 × the npm-test budget, seed from the clock (printed)
  *   npm run fuzz -- --scale 200        # a longer run
@@ -27,9 +27,17 @@ if (!Number.isFinite(scale) || scale <= 0 || !Number.isInteger(seed)) {
 
 console.log(`fuzz: seed ${seed}, ${scale} × the npm-test budget (replay with --seed ${seed} --scale ${scale})`);
 const root = fileURLToPath(new URL("../", import.meta.url));
-const run = spawnSync(process.execPath, [fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url)), "run", "test/fuzz", "--maxWorkers=1"], {
+// The PutEvents property of the local bus takes an absolute run count (300 in npm test).
+const PUT_EVENTS_PROPERTY = "local/eventbridge/put-events.property.test.ts";
+const vitest = fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url));
+const run = spawnSync(process.execPath, [vitest, "run", "test/fuzz", PUT_EVENTS_PROPERTY, "--maxWorkers=1"], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, PAYBUS_FUZZ_SEED: String(seed), PAYBUS_FUZZ_RUNS_SCALE: String(scale) },
+  env: {
+    ...process.env,
+    PAYBUS_FUZZ_SEED: String(seed),
+    PAYBUS_FUZZ_RUNS_SCALE: String(scale),
+    PAYBUS_FUZZ_RUNS: String(Math.round(300 * scale)),
+  },
 });
 process.exit(run.status ?? 1);
