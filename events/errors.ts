@@ -10,7 +10,11 @@ export class EventContractError extends Error {
   readonly field: string | undefined;
 
   constructor(message: string, options: { eventId?: string; field?: string; cause?: unknown } = {}) {
-    super(options.eventId ? `${message} (${options.eventId})` : message, { cause: options.cause });
+    const text = options.eventId ? `${message} (${options.eventId})` : message;
+    // One line whatever the event holds: ids and values come from the sender.
+    super(text.replace(/[\p{Cc}\u2028\u2029]/gu, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`), {
+      cause: options.cause,
+    });
     this.eventId = options.eventId;
     this.field = options.field;
   }

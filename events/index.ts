@@ -3,6 +3,7 @@ export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./money.ts";
 export * from "./parse.ts";
+export * from "./ranges.ts";
 export * from "./rules.ts";
 export * from "./stripe-customer-objects.ts";
 export * from "./stripe-event.ts";

@@ -16,6 +16,18 @@ import {
   type StripeThinEvent,
 } from "./stripe-event.ts";
 
+/** The longest value a refusal quotes: the reason names the problem, it does not carry the event. */
+const MAX_QUOTED = 100;
+
+/**
+ * A value from the event as a refusal quotes it: JSON-escaped, so a line break or a control
+ * character cannot split the reason (logs and DLQ listings show one line per failure), and short.
+ */
+function quote(value: string): string {
+  const text = JSON.stringify(value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value);
+  return text;
+}
+
 /** The first problem zod found, as `path: message`, with the path prefixed by where the value sits. */
 function describeIssue(error: z.ZodError, prefix: string): { field: string; text: string } {
   const issue = error.issues[0];
@@ -63,7 +75,7 @@ export function parseStripeEvent(envelope: EventBridgeEnvelope): StripeEvent {
       : { kind: "snapshot", envelope, event: validate(stripeSnapshotEvent, detail, "detail", eventId) };
   if (stripeEvent.event.type !== envelope["detail-type"]) {
     throw new EventContractError(
-      `detail-type "${envelope["detail-type"]}" does not match detail.type "${stripeEvent.event.type}"`,
+      `detail-type ${quote(envelope["detail-type"])} does not match detail.type ${quote(stripeEvent.event.type)}`,
       { eventId, field: "detail-type" },
     );
   }
@@ -89,7 +101,7 @@ export function parseStripeObject<T extends KnownEventType>(
   const { event, envelope } = parsed;
   if (!isKnownEventType(event.type) || !(accepted as readonly string[]).includes(event.type)) {
     throw new UnknownEventTypeError(
-      `event type "${event.type}" is not handled here (expected one of: ${accepted.join(", ")})`,
+      `event type ${quote(event.type)} is not handled here (expected one of: ${accepted.join(", ")})`,
       { eventId: event.id, field: "detail.type" },
     );
   }

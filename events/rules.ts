@@ -5,6 +5,8 @@
  * nothing else restates a pattern, a queue setting or a handler path. Adding a rule is one entry in
  * {@link rules} (plus a queue in {@link queues} if it needs a new consumer).
  */
+import { REGISTRATION_KEY_PREFIX } from "../functions/devices/idempotency-key.ts";
+import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 
 /** Source used by the webhook bridge. AWS rejects `aws.`-prefixed sources on PutEvents. */
@@ -29,9 +31,27 @@ export function stripeSources(options: { destinationIds?: readonly string[] } = 
   return [...partner, WEBHOOK_SOURCE];
 }
 
+/** A DynamoDB item action, as IAM names it without the `dynamodb:` prefix. */
+export type TableAction = "GetItem" | "BatchGetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem" | "ConditionCheckItem";
+
+/**
+ * What one function does on one table. `test/iam.e2e.test.ts` records every SDK call each function
+ * makes and fails when an action (or a key pattern) here is never used, or a used one is missing.
+ */
+export interface TableAccess {
+  /** Exactly the item actions the function performs (transactions count per item: Put, Update, …). */
+  readonly actions: readonly TableAction[];
+  /**
+   * Partition-key patterns (IAM `StringLike`, `*` any run) the function's items are confined to,
+   * enforced with the `dynamodb:LeadingKeys` condition; omitted where the keys have no fixed shape.
+   */
+  readonly leadingKeys?: readonly string[];
+}
+
 /** What one function may reach; the stacks turn this into `link`s and the tests check it is minimal. */
 export interface Access {
-  readonly tables?: readonly TableName[];
+  /** Per table, one grant, or several where actions differ in the keys they touch. */
+  readonly tables?: { readonly [T in TableName]?: TableAccess | readonly TableAccess[] };
   /** State machines whose executions the function starts. */
   readonly stateMachines?: readonly StateMachineName[];
   /** State machines whose callback tasks the function completes (SendTaskSuccess/Failure/Heartbeat). */
@@ -45,6 +65,8 @@ export interface Access {
    * deletes them (the device API), `delete` only deletes them (erasing a deleted customer).
    */
   readonly deviceEndpoints?: "register" | "delete";
+  /** May read the Stripe webhook signing secrets from Secrets Manager (the webhook bridge). */
+  readonly webhookSecret?: boolean;
 }
 
 export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency";
@@ -113,7 +135,15 @@ export const queues = {
       maximumConcurrency: 5,
       timeoutSeconds: 20,
       memoryMb: 512,
-      access: { tables: ["notifications", "profiles"], email: true, push: true },
+      access: {
+        tables: {
+          // invoice#<id>: the invoice's state, then one claim per notice and channel.
+          notifications: { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"], leadingKeys: ["invoice#*"] },
+          profiles: { actions: ["GetItem"] },
+        },
+        email: true,
+        push: true,
+      },
     },
   },
   loyalty: {
@@ -129,7 +159,16 @@ export const queues = {
       maximumConcurrency: 10,
       timeoutSeconds: 20,
       memoryMb: 512,
-      access: { tables: ["loyalty"], stateMachines: ["engagement"] },
+      access: {
+        tables: {
+          // Ledger entries (PURCHASE#…) are created; balances (CUSTOMER#…) only updated.
+          loyalty: [
+            { actions: ["GetItem", "UpdateItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*"] },
+            { actions: ["PutItem"], leadingKeys: ["PURCHASE#*"] },
+          ],
+        },
+        stateMachines: ["engagement"],
+      },
     },
   },
   customers: {
@@ -145,7 +184,13 @@ export const queues = {
       maximumConcurrency: 5,
       timeoutSeconds: 10,
       memoryMb: 256,
-      access: { tables: ["profiles"], deviceEndpoints: "delete" },
+      access: {
+        tables: {
+          // Profiles are keyed by the Stripe customer id, which the event contract requires to be cus_….
+          profiles: { actions: ["GetItem", "UpdateItem"], leadingKeys: ["cus_*"] },
+        },
+        deviceEndpoints: "delete",
+      },
     },
   },
   lifecycle: {
@@ -161,7 +206,19 @@ export const queues = {
       maximumConcurrency: 5,
       timeoutSeconds: 20,
       memoryMb: 512,
-      access: { tables: ["notifications", "profiles"], email: true, push: true },
+      access: {
+        tables: {
+          notifications: [
+            // lifecycle#<notice>#<subject>: one claim per fact and channel, released when a send fails.
+            { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${LIFECYCLE_PARTITION_PREFIX}*`] },
+            // invoice#<id>: whether the invoice notices recorded the invoice paid (read only).
+            { actions: ["GetItem"], leadingKeys: ["invoice#*"] },
+          ],
+          profiles: { actions: ["GetItem"] },
+        },
+        email: true,
+        push: true,
+      },
     },
   },
 } as const satisfies Record<string, QueueDeclaration>;
@@ -174,6 +231,8 @@ export interface FunctionDeclaration {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly access: Access;
+  /** Reserved concurrency: the most executions that may run at once (a public URL's flood cap). */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -185,7 +244,10 @@ export const webhookBridge = {
   handler: "functions/ingest/handler.handler",
   timeoutSeconds: 10,
   memoryMb: 256,
-  access: { putEvents: true },
+  access: { putEvents: true, webhookSecret: true },
+  // Stripe delivers with modest concurrency and retries for three days on a 429: ten executions
+  // carry normal traffic while a flood of forged requests cannot take the account's concurrency.
+  reservedConcurrency: 10,
 } as const satisfies FunctionDeclaration;
 
 /**
@@ -197,7 +259,17 @@ export const deviceApi = {
   handler: "functions/devices/handler.handler",
   timeoutSeconds: 10,
   memoryMb: 256,
-  access: { tables: ["profiles", "idempotency"], deviceEndpoints: "register" },
+  access: {
+    tables: {
+      profiles: { actions: ["GetItem", "UpdateItem"], leadingKeys: ["cus_*"] },
+      // Powertools' DynamoDBPersistenceLayer: a conditional PutItem (the existing record comes back
+      // with the failed condition, ReturnValuesOnConditionCheckFailure), UpdateItem on success,
+      // DeleteItem when the registration fails. Its GetItem runs only if a failed condition
+      // returned no item, which DynamoDB does not do for ALL_OLD.
+      idempotency: { actions: ["PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${REGISTRATION_KEY_PREFIX}#*`] },
+    },
+    deviceEndpoints: "register",
+  },
 } as const satisfies FunctionDeclaration;
 
 /** Every EventBridge rule paybus puts on the bus. */

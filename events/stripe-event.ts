@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { customer, lifecycleSubscription, upcomingInvoice } from "./stripe-customer-objects.ts";
+import { MAX_UNIX_SECONDS } from "./ranges.ts";
 import { charge, checkoutSession, dispute, invoice, paymentIntent, subscription } from "./stripe-objects.ts";
 
 /** A snapshot event: the Stripe Event object with the resource as it was (`data.object`). */
@@ -7,7 +8,11 @@ export const stripeSnapshotEvent = z.object({
   id: z.string().startsWith("evt_", "expected a Stripe event id (evt_…)"),
   object: z.literal("event"),
   api_version: z.string().nullable(),
-  created: z.number().int(),
+  created: z
+    .number()
+    .int("expected a Unix time in whole seconds")
+    .min(0, "expected a Unix time after 1970")
+    .max(MAX_UNIX_SECONDS, "expected a Unix time before the year 10000"),
   data: z.object({
     object: z.record(z.string(), z.unknown()),
     previous_attributes: z.record(z.string(), z.unknown()).optional(),

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { MAX_MINOR_UNITS, MAX_UNIX_SECONDS } from "./ranges.ts";
 
 /**
  * The Stripe objects paybus reads, with only the fields it uses. Unknown fields are accepted (and
@@ -7,10 +8,23 @@ import * as z from "zod";
  */
 
 const id = z.string().min(1);
-/** Integer minor units; Stripe never sends fractional or string amounts. */
-const minorUnits = z.number().int();
+/**
+ * Integer minor units; Stripe never sends fractional, negative or string amounts. Stripe caps an
+ * amount at eight digits for most currencies and twelve for a few: anything larger is not a real
+ * amount, and beyond 2^53 it would not even survive JSON parsing exactly.
+ */
+const minorUnits = z
+  .number()
+  .int("expected an integer amount in minor units")
+  .min(0, "expected an amount of 0 or more")
+  .max(MAX_MINOR_UNITS, `expected an amount of at most ${MAX_MINOR_UNITS} minor units`);
 const currency = z.string().regex(/^[a-z]{3}$/, "expected a lower-case ISO 4217 code");
-const unixSeconds = z.number().int();
+/** Seconds since the epoch that every consumer can turn into a `Date` and an ISO 8601 string. */
+const unixSeconds = z
+  .number()
+  .int("expected a Unix time in whole seconds")
+  .min(0, "expected a Unix time after 1970")
+  .max(MAX_UNIX_SECONDS, "expected a Unix time before the year 10000");
 const metadata = z.record(z.string(), z.string());
 
 export const invoice = z.object({

@@ -18,6 +18,7 @@ import {
   type QueueDeclaration,
   type RuleDeclaration,
   type StateMachineName,
+  type TableAccess,
   type TableName,
 } from "../events/rules.ts";
 import { tables as declaredTables, type TableDeclaration } from "../functions/common/tables.ts";
@@ -99,6 +100,8 @@ export type ResourceRef =
    */
   | { readonly kind: "deviceEndpoints"; readonly mode: "register" | "delete" }
   | { readonly kind: "bus" }
+  /** The Secrets Manager secret holding the Stripe webhook signing secrets (comma-separated). */
+  | { readonly kind: "webhookSecret" }
   /** A queue or dead-letter queue, by its logical name. */
   | { readonly kind: "queue"; readonly queue: string };
 
@@ -121,9 +124,11 @@ export interface PolicyStatement {
   readonly conditions?: readonly { readonly test: string; readonly variable: string; readonly values: readonly string[] }[];
 }
 
-/** What linking one resource allows: the stacks make each grant an `sst.Linkable`. */
+/** What linking one resource allows one function: the stacks make each grant an `sst.Linkable`. */
 export interface GrantPlan {
   readonly logicalName: string;
+  /** The function the grant belongs to: grants are never shared, so each holds exactly what its function uses. */
+  readonly function: string;
   readonly ref: ResourceRef;
   readonly statements: readonly PolicyStatement[];
 }
@@ -206,6 +211,8 @@ export interface FunctionPlan {
   /** Grants ({@link GrantPlan} logical names) linked to the function: everything it may reach. */
   readonly links: readonly string[];
   readonly trigger: TriggerPlan;
+  /** Reserved concurrency: a cap on simultaneous executions (the public function URL's flood guard). */
+  readonly reservedConcurrency?: number;
 }
 
 export interface StateMachinePlan {
@@ -250,6 +257,8 @@ export interface InfraPlan {
   readonly stateMachines: readonly StateMachinePlan[];
   readonly grants: readonly GrantPlan[];
   readonly secrets: readonly SecretName[];
+  /** The Secrets Manager secret the webhook bridge reads at runtime, filled from an `sst.Secret`. */
+  readonly webhookSecret: { readonly logicalName: string; readonly valueFrom: SecretName } | undefined;
   readonly email: { readonly from: string; readonly identity: string };
   readonly push: { readonly logicalName: string; readonly platform: PushPlatform } | undefined;
   readonly alarms: readonly AlarmPlan[];
@@ -275,6 +284,7 @@ const PUSH_APPLICATION = "PushApplication";
 const ROUTING_DLQ = "RoutingDlq";
 const EMAIL_IDENTITY = "EmailIdentity";
 const BUS = "EventBus";
+const WEBHOOK_SECRET = "WebhookSecret";
 
 /** The component name of the resource `ref` points at. */
 export function resourceLogicalName(ref: ResourceRef): string {
@@ -291,6 +301,8 @@ export function resourceLogicalName(ref: ResourceRef): string {
       return PUSH_APPLICATION;
     case "bus":
       return BUS;
+    case "webhookSecret":
+      return WEBHOOK_SECRET;
     case "queue":
       return ref.queue;
   }
@@ -305,8 +317,9 @@ export function stateMachineArnEnvVar(name: string): string {
 // Access: what each kind of resource lets a function do, and what it tells it.
 
 /**
- * Item-level reads and writes only: no Scan, no table administration. Transactions need no action
- * of their own; IAM checks each Put/Update/ConditionCheck inside them.
+ * Every table action a function may be granted: item-level reads and writes only, no Scan, no
+ * table administration. Each function gets the subset its declaration names ({@link TableAccess}).
+ * Transactions need no action of their own; IAM checks each Put/Update/ConditionCheck inside them.
  */
 export const TABLE_ACTIONS = [
   "dynamodb:GetItem",
@@ -324,17 +337,47 @@ export const DEVICE_REGISTER_ACTIONS = ["sns:GetEndpointAttributes", "sns:SetEnd
 /** Start executions of one state machine. */
 export const START_EXECUTION_ACTIONS = ["states:StartExecution"] as const;
 
-/** Complete callback tasks; IAM scopes task responses to the state machine. */
-export const TASK_TOKEN_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"] as const;
+/**
+ * Complete callback tasks; IAM scopes task responses to the state machine. Only success: the
+ * dispatcher never fails or heartbeats a task (a follow-up it cannot send stays due).
+ */
+export const TASK_TOKEN_ACTIONS = ["states:SendTaskSuccess"] as const;
+
+/** Reserved concurrency of the webhook bridge unless its declaration says otherwise. */
+export const WEBHOOK_RESERVED_CONCURRENCY = 10;
+
+/** The Secrets Manager variable the bridge reads its signing secrets' ARN from. */
+export const WEBHOOK_SECRET_ID_ENV = "PAYBUS_WEBHOOK_SECRET_ID";
 
 const arnOf = (ref: ResourceRef): Part => ({ arnOf: ref });
 const nameOf = (ref: ResourceRef): Part => ({ nameOf: ref });
 const pseudo = (name: "partition" | "region" | "accountId"): Part => ({ pseudo: name });
 
-function statementsFor(ref: ResourceRef, stage: StageConfig): PolicyStatement[] {
+function tableStatement(ref: Extract<ResourceRef, { kind: "table" }>, access: TableAccess): PolicyStatement {
+  const actions = access.actions.map((action) => `dynamodb:${action}`);
+  const unknown = actions.filter((action) => !(TABLE_ACTIONS as readonly string[]).includes(action));
+  if (unknown.length > 0 || actions.length === 0) {
+    throw new PlanError(`table ${ref.table}: grant one or more of ${TABLE_ACTIONS.join(", ")}, not [${actions.join(", ")}]`);
+  }
+  // Indexes only for the actions that can use one (Query); paybus declares none yet.
+  const resources: Template[] = actions.includes("dynamodb:Query") ? [[arnOf(ref)], [arnOf(ref), "/index/*"]] : [[arnOf(ref)]];
+  return {
+    actions,
+    resources,
+    // ForAllValues: every partition key the request touches must match one pattern.
+    ...(access.leadingKeys
+      ? { conditions: [{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: access.leadingKeys }] }
+      : {}),
+  };
+}
+
+function statementsFor(ref: ResourceRef, stage: StageConfig, tableAccess?: TableAccess | readonly TableAccess[]): PolicyStatement[] {
   switch (ref.kind) {
-    case "table":
-      return [{ actions: TABLE_ACTIONS, resources: [[arnOf(ref)], [arnOf(ref), "/index/*"]] }];
+    case "table": {
+      const grants: readonly TableAccess[] = tableAccess === undefined ? [] : "actions" in tableAccess ? [tableAccess] : tableAccess;
+      if (grants.length === 0) throw new PlanError(`table ${ref.table} is linked without its access`);
+      return grants.map((grant) => tableStatement(ref, grant));
+    }
     case "stateMachine":
       return [{ actions: [...START_EXECUTION_ACTIONS], resources: [[arnOf(ref)]] }];
     case "taskTokens":
@@ -344,7 +387,7 @@ function statementsFor(ref: ResourceRef, stage: StageConfig): PolicyStatement[] 
       // any identity but only with our From address, so the function cannot send as anyone else.
       return [
         {
-          actions: ["ses:SendEmail", "ses:SendRawEmail"],
+          actions: ["ses:SendEmail"],
           resources: [["arn:", pseudo("partition"), ":ses:", pseudo("region"), ":", pseudo("accountId"), ":identity/*"]],
           conditions: [{ test: "StringEquals", variable: "ses:FromAddress", values: [stage.emailFrom] }],
         },
@@ -375,6 +418,8 @@ function statementsFor(ref: ResourceRef, stage: StageConfig): PolicyStatement[] 
     }
     case "bus":
       return [{ actions: ["events:PutEvents"], resources: [[arnOf(ref)]] }];
+    case "webhookSecret":
+      return [{ actions: ["secretsmanager:GetSecretValue"], resources: [[arnOf(ref)]] }];
     case "queue":
       throw new PlanError(`functions reach queues only through their event source mapping, not a link (${ref.queue})`);
   }
@@ -401,6 +446,8 @@ function environmentFor(ref: ResourceRef, tables: Declarations["tables"], stage:
       return {};
     case "bus":
       return { PAYBUS_EVENT_BUS_NAME: [nameOf(ref)] };
+    case "webhookSecret":
+      return { [WEBHOOK_SECRET_ID_ENV]: [arnOf(ref)] };
     case "queue":
       return {};
   }
@@ -409,18 +456,20 @@ function environmentFor(ref: ResourceRef, tables: Declarations["tables"], stage:
 /** The resources a declared {@link Access} reaches on this stage (push only where it is deployed). */
 export function accessRefs(access: Access, stage: StageConfig): ResourceRef[] {
   return [
-    ...(access.tables ?? []).map((table): ResourceRef => ({ kind: "table", table })),
+    ...(Object.keys(access.tables ?? {}) as TableName[]).map((table): ResourceRef => ({ kind: "table", table })),
     ...(access.stateMachines ?? []).map((stateMachine): ResourceRef => ({ kind: "stateMachine", stateMachine })),
     ...(access.taskTokens ?? []).map((stateMachine): ResourceRef => ({ kind: "taskTokens", stateMachine })),
     ...(access.email ? [{ kind: "emailIdentity" } as const] : []),
     ...(access.push && stage.push ? [{ kind: "pushApplication" } as const] : []),
     ...(access.putEvents ? [{ kind: "bus" } as const] : []),
     ...(access.deviceEndpoints && stage.push ? [{ kind: "deviceEndpoints", mode: access.deviceEndpoints } as const] : []),
+    ...(access.webhookSecret ? [{ kind: "webhookSecret" } as const] : []),
   ];
 }
 
-const grantLogicalName = (ref: ResourceRef) =>
-  `${resourceLogicalName(ref)}${ref.kind === "taskTokens" ? "TaskTokens" : ref.kind === "deviceEndpoints" ? `Endpoint${pascalCase(ref.mode)}` : ""}Access`;
+/** `LoyaltyConsumerLoyaltyTableAccess`: one grant per function and resource, never shared. */
+const grantLogicalName = (fn: string, ref: ResourceRef) =>
+  `${fn}${resourceLogicalName(ref)}${ref.kind === "taskTokens" ? "TaskTokens" : ref.kind === "deviceEndpoints" ? `Endpoint${pascalCase(ref.mode)}` : ""}Access`;
 
 // ---------------------------------------------------------------------------------------------
 // The plan.
@@ -433,8 +482,10 @@ interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly refs: readonly ResourceRef[];
+  readonly access: Access;
   readonly extraEnvironment?: Readonly<Record<string, Template>>;
   readonly trigger: TriggerPlan;
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -451,7 +502,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     queues: new Set<string>(Object.keys(decl.queues)),
   };
   const checkAccess = (owner: string, access: Access) => {
-    for (const table of access.tables ?? []) {
+    for (const table of Object.keys(access.tables ?? {})) {
       if (!known.tables.has(table)) throw new PlanError(`${owner} reaches undeclared table "${table}"`);
     }
     for (const machine of [...(access.stateMachines ?? []), ...(access.taskTokens ?? [])]) {
@@ -496,6 +547,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       timeoutSeconds: queue.consumer.timeoutSeconds,
       memoryMb: queue.consumer.memoryMb,
       refs: checkAccess(`the ${name} consumer`, queue.consumer.access),
+      access: queue.consumer.access,
       trigger: {
         kind: "queue",
         queue: logicalName,
@@ -535,6 +587,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
         timeoutSeconds: fn.timeoutSeconds,
         memoryMb: fn.memoryMb,
         refs: checkAccess(`${functionName} (${name} workflow)`, fn.access),
+        access: fn.access,
         trigger: { kind: "stateMachine", stateMachine: logicalName },
       });
     }
@@ -561,6 +614,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       timeoutSeconds: fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
       refs: checkAccess(name, fn.access),
+      access: fn.access,
       trigger: { kind: "schedule", scheduleExpression },
     });
   }
@@ -576,11 +630,14 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       timeoutSeconds: decl.webhookBridge.timeoutSeconds,
       memoryMb: decl.webhookBridge.memoryMb,
       refs: checkAccess("the webhook bridge", decl.webhookBridge.access),
-      extraEnvironment: {
-        STRIPE_WEBHOOK_SECRETS: [{ secret: "StripeWebhookSecrets" }],
-        PAYBUS_EXPECTED_LIVEMODE: [String(stage.livemode)],
-      },
+      access: decl.webhookBridge.access,
+      // The signing secrets are read from Secrets Manager at runtime (PAYBUS_WEBHOOK_SECRET_ID),
+      // never put in the environment, which lambda:GetFunctionConfiguration shows in clear.
+      extraEnvironment: { PAYBUS_EXPECTED_LIVEMODE: [String(stage.livemode)] },
       trigger: { kind: "url" },
+      // A flood of unsigned requests to the public URL is refused cheaply, but each still runs
+      // the function: the cap keeps it from taking the account's concurrency or running up cost.
+      reservedConcurrency: decl.webhookBridge.reservedConcurrency ?? WEBHOOK_RESERVED_CONCURRENCY,
     });
   }
   if (decl.deviceApi && stage.push) {
@@ -592,6 +649,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       timeoutSeconds: decl.deviceApi.timeoutSeconds,
       memoryMb: decl.deviceApi.memoryMb,
       refs: checkAccess("the device API", decl.deviceApi.access),
+      access: decl.deviceApi.access,
       trigger: { kind: "url", auth: "iam" },
     });
   }
@@ -614,8 +672,9 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       POWERTOOLS_METRICS_NAMESPACE: [METRICS_NAMESPACE],
     };
     for (const ref of spec.refs) {
-      const logicalName = grantLogicalName(ref);
-      if (!grants.has(logicalName)) grants.set(logicalName, { logicalName, ref, statements: statementsFor(ref, stage) });
+      const logicalName = grantLogicalName(spec.logicalName, ref);
+      const tableAccess = ref.kind === "table" ? spec.access.tables?.[ref.table] : undefined;
+      grants.set(logicalName, { logicalName, function: spec.logicalName, ref, statements: statementsFor(ref, stage, tableAccess) });
       Object.assign(environment, environmentFor(ref, decl.tables, stage));
     }
     Object.assign(environment, spec.extraEnvironment);
@@ -633,8 +692,9 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       timeoutSeconds: spec.timeoutSeconds,
       memoryMb: spec.memoryMb,
       environment,
-      links: spec.refs.map(grantLogicalName),
+      links: spec.refs.map((ref) => grantLogicalName(spec.logicalName, ref)),
       trigger: spec.trigger,
+      ...(spec.reservedConcurrency === undefined ? {} : { reservedConcurrency: spec.reservedConcurrency }),
     };
   });
 
@@ -665,6 +725,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     stateMachines,
     grants: [...grants.values()],
     secrets,
+    webhookSecret: secrets.includes("StripeWebhookSecrets") ? { logicalName: WEBHOOK_SECRET, valueFrom: "StripeWebhookSecrets" } : undefined,
     email: { from: stage.emailFrom, identity: emailIdentitiesOf(stage)[0]! },
     push: stage.push ? { logicalName: PUSH_APPLICATION, platform: stage.push.platform } : undefined,
     alarms: alarmsFor(queues, functions, stage),
@@ -738,6 +799,7 @@ function assertUniqueNames(plan: InfraPlan): void {
     EMAIL_IDENTITY,
     ...(plan.push ? [plan.push.logicalName] : []),
     plan.routingDeadLetterQueue.logicalName,
+    ...(plan.webhookSecret ? [plan.webhookSecret.logicalName] : []),
     ...plan.tables.map((table) => table.logicalName),
     ...plan.queues.flatMap((queue) => [queue.logicalName, queue.deadLetter.logicalName]),
     ...plan.rules.map((rule) => rule.name),

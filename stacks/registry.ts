@@ -103,6 +103,7 @@ export class Registry {
       memory: `${fn.memoryMb} MB`,
       environment,
       link: fn.links.map((grant) => this.link(grant)),
+      ...(fn.reservedConcurrency === undefined ? {} : { concurrency: { reserved: fn.reservedConcurrency } }),
       transform: {
         // SST also lets the account root assume function roles (for `sst dev`, which paybus does
         // not use: its local runtime runs the handlers): only Lambda may.

@@ -50,35 +50,42 @@ export const stateMachines = {
         handler: "functions/engagement-email/handler.handler",
         timeoutSeconds: 15,
         memoryMb: 256,
-        access: { tables: ["loyalty", "profiles"], email: true },
+        access: {
+          tables: {
+            // One send claim per execution and template, released when SES refuses the send.
+            loyalty: { actions: ["PutItem", "DeleteItem"], leadingKeys: ["ENGAGEMENT#*"] },
+            profiles: { actions: ["GetItem"] },
+          },
+          email: true,
+        },
       },
       EngagementCrm: {
         description: "Updates the customer's loyalty profile in the CRM record with the new tier.",
         handler: "functions/engagement-crm/handler.handler",
         timeoutSeconds: 10,
         memoryMb: 256,
-        access: { tables: ["loyalty"] },
+        access: { tables: { loyalty: { actions: ["UpdateItem"], leadingKeys: ["CUSTOMER#*"] } } },
       },
       EngagementOffer: {
         description: "Applies the personalised offer of the new tier to the customer's account.",
         handler: "functions/engagement-offer/handler.handler",
         timeoutSeconds: 10,
         memoryMb: 256,
-        access: { tables: ["loyalty"] },
+        access: { tables: { loyalty: { actions: ["PutItem", "GetItem"], leadingKeys: ["CUSTOMER#*"] } } },
       },
       FollowupSchedule: {
         description: "Stores the follow-up's task token with its due time; the dispatcher completes the task.",
         handler: "functions/engagement-followup-schedule/handler.handler",
         timeoutSeconds: 10,
         memoryMb: 256,
-        access: { tables: ["loyalty"] },
+        access: { tables: { loyalty: { actions: ["PutItem"], leadingKeys: ["FOLLOWUP"] } } },
       },
       EngagementRecordFailure: {
         description: "Records why an engagement execution failed, for the operator.",
         handler: "functions/engagement-record-failure/handler.handler",
         timeoutSeconds: 10,
         memoryMb: 256,
-        access: { tables: ["loyalty"] },
+        access: { tables: { loyalty: { actions: ["PutItem"], leadingKeys: ["ENGAGEMENT#*"] } } },
       },
     },
   },
@@ -93,7 +100,20 @@ export const scheduledFunctions = {
     scheduleExpression: "rate(5 minutes)",
     timeoutSeconds: 60,
     memoryMb: 256,
-    access: { tables: ["loyalty", "profiles"], email: true, taskTokens: ["engagement"] },
+    access: {
+      tables: {
+        loyalty: [
+          // Due follow-ups, read and removed once sent.
+          { actions: ["Query"], leadingKeys: ["FOLLOWUP"] },
+          { actions: ["DeleteItem"], leadingKeys: ["FOLLOWUP", "ENGAGEMENT#*"] },
+          // The engagement email's send claim, released (deleted) when SES refuses the send.
+          { actions: ["PutItem"], leadingKeys: ["ENGAGEMENT#*"] },
+        ],
+        profiles: { actions: ["GetItem"] },
+      },
+      email: true,
+      taskTokens: ["engagement"],
+    },
   },
 } as const satisfies Record<string, ScheduledFunctionDeclaration>;
 

@@ -5,7 +5,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { classifyError, type ErrorClass } from "./errors.ts";
+import { classifyError, toRecordError, type ErrorClass } from "./errors.ts";
 
 export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
 
@@ -29,7 +29,9 @@ export function sqsBatchHandler(
   const logged: RecordHandler = async (record) => {
     try {
       return await handleRecord(record);
-    } catch (error) {
+    } catch (thrown) {
+      // A bad value is reported as poison with a one-line reason, not as a multi-line dump.
+      const error = toRecordError(thrown);
       const errorClass = classifyError(error);
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const log = errorClass === "poison" ? logger.error.bind(logger) : logger.warn.bind(logger);

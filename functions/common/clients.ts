@@ -6,6 +6,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SESClient } from "@aws-sdk/client-ses";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -32,7 +33,13 @@ function cached<T extends { destroy(): void }>(endpointVariable: string, create:
 export const dynamo = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_DYNAMODB", () =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
 );
+/**
+ * A plain DynamoDB client (marshalled attribute values), for libraries that send their own
+ * low-level commands: Powertools' idempotency persistence layer.
+ */
+export const dynamoClient = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_DYNAMODB", () => new DynamoDBClient({}));
 export const ses = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SES", () => new SESClient({}));
 export const sns = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SNS", () => new SNSClient({}));
 export const sfn = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SFN", () => new SFNClient({}));
 export const eventBridge = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_EVENTBRIDGE", () => new EventBridgeClient({}));
+export const secretsManager = /* @__PURE__ */ cached("AWS_ENDPOINT_URL_SECRETS_MANAGER", () => new SecretsManagerClient({}));

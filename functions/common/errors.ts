@@ -5,6 +5,7 @@
  * after `maxReceiveCount`; the classification decides how it is logged and lets the local runtime
  * and the reports say why a message is in a DLQ.
  */
+import * as z from "zod";
 import { EventContractError } from "../../events/errors.ts";
 
 /** A fault that may pass: throttling, a 5xx, a timeout, a conflicting transaction. */
@@ -36,9 +37,56 @@ const RETRYABLE_NAMES = new Set([
 
 export type ErrorClass = "retryable" | "poison";
 
+/**
+ * A schema refusal from zod. Matched by shape as well as by class: a second copy of zod (a
+ * dependency's) throws errors that are not `instanceof` ours.
+ */
+function isZodError(error: unknown): error is z.ZodError {
+  if (error instanceof z.ZodError) return true;
+  const candidate = error as { name?: unknown; issues?: unknown };
+  return error instanceof Error && candidate.name === "ZodError" && Array.isArray(candidate.issues);
+}
+
+/**
+ * Errors a bad value raises, whatever code raised them: a schema refusal (`ZodError`), a number or
+ * date out of range (`RangeError`, e.g. `Invalid time value`), unparsable text (`SyntaxError`).
+ * The same bytes raise them again on every delivery.
+ */
+function isBadValueError(error: unknown): boolean {
+  // An SDK client that could not parse a response (a proxy's HTML 502) throws a SyntaxError too,
+  // with the response's $metadata: that is the service's fault, classified below by its status.
+  if (error instanceof Error && "$metadata" in error) return false;
+  return isZodError(error) || error instanceof RangeError || error instanceof SyntaxError;
+}
+
+/** The first line of a message: the DLQ listing and the logs get one line per failure. */
+const firstLine = (text: string) => text.split(/\r?\n/, 1)[0]!.trim();
+
+/** Why `error` happened, in one line: a zod refusal as `path: message` of its first issue. */
+export function describeError(error: unknown): string {
+  if (isZodError(error)) {
+    const issue = error.issues[0];
+    const path = issue?.path.map(String).join(".") || "value";
+    return `${path}: ${firstLine(issue?.message ?? "invalid")}${error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ""}`;
+  }
+  if (error instanceof Error) return firstLine(error.message) || error.name;
+  return firstLine(String(error));
+}
+
+/**
+ * The error to report for a failed record: a bad-value error becomes a {@link PoisonRecordError}
+ * with a one-line reason (its cause kept), anything else is returned as it is.
+ */
+export function toRecordError(error: unknown): unknown {
+  if (!isBadValueError(error)) return error;
+  const name = isZodError(error) ? "ZodError" : (error as Error).name;
+  return new PoisonRecordError(`${name}: ${describeError(error)}`, { cause: error });
+}
+
 /** Decides whether redelivery can help. Unknown errors count as retryable: the DLQ bounds them. */
 export function classifyError(error: unknown): ErrorClass {
   if (error instanceof EventContractError || error instanceof PoisonRecordError) return "poison";
+  if (isBadValueError(error)) return "poison";
   if (error instanceof RetryableError) return "retryable";
   const aws = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
   if (aws?.$retryable || (aws?.name && RETRYABLE_NAMES.has(aws.name))) return "retryable";

@@ -9,7 +9,6 @@
  * | `GET /devices?customerId=cus_…` | | 200 `{devices}` |
  * | `DELETE /devices` | `{customerId, token}` | 200 `{removed}` |
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -18,12 +17,13 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { dynamo, sns } from "../common/clients.ts";
+import { dynamo, dynamoClient, sns } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
 import { DeviceConfigError, loadDeviceConfig } from "./config.ts";
 import { listDevices, parseBody, registerDevice, registerRequest, removeDevice, removeRequest, type DeviceDependencies, type RegisterRequest } from "./core.ts";
 import { snsEndpointRegistry } from "./endpoints.ts";
 import { DeviceRequestError } from "./errors.ts";
+import { REGISTRATION_KEY_PREFIX } from "./idempotency-key.ts";
 import { dynamoDeviceStore } from "./store.ts";
 
 const logger = createLogger("devices");
@@ -60,10 +60,11 @@ function build(): Built {
     payloadValidationJmesPath: "[customerId, platform, token]",
     expiresAfterSeconds: config.idempotencySeconds,
   });
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: new DynamoDBClient({}) });
+  // The shared low-level client: one connection pool, and the IAM audit sees these calls too.
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoClient() });
   const register = makeIdempotent(
     async (request: RegisterRequest & { idempotencyKey: string }) => ({ device: await registerDevice(request, deps) }),
-    { persistenceStore, config: idempotency },
+    { persistenceStore, config: idempotency, keyPrefix: REGISTRATION_KEY_PREFIX },
   );
   built = { deps, register, idempotency };
   return built;

@@ -26,6 +26,20 @@ export interface BridgeConfig {
   readonly maxEntryBytes: number;
 }
 
+/**
+ * Where the signing secrets come from: the environment (locally, `STRIPE_WEBHOOK_SECRETS` or
+ * `STRIPE_WEBHOOK_SECRET`), or a Secrets Manager secret read at runtime (deployed: the environment
+ * of a function is visible to anyone allowed `lambda:GetFunctionConfiguration`).
+ */
+export type SecretSource =
+  | { readonly kind: "environment"; readonly secrets: readonly string[] }
+  | { readonly kind: "secretsManager"; readonly secretId: string };
+
+/** The bridge's configuration before the secrets are read. */
+export interface BridgeSettings extends Omit<BridgeConfig, "webhookSecrets"> {
+  readonly secretSource: SecretSource;
+}
+
 /** The environment is missing a variable or holds an invalid value. */
 export class BridgeConfigError extends Error {
   override name = "BridgeConfigError";
@@ -44,25 +58,32 @@ function flag(variable: string) {
   );
 }
 
+/** A comma-separated list of signing secrets; messages name `origin`, never a value. */
+function secretList(origin: string) {
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((secret) => secret.trim())
+        .filter((secret) => secret !== ""),
+    )
+    .pipe(
+      z
+        .array(z.string().startsWith("whsec_", `every ${origin} entry must be a signing secret starting with whsec_`))
+        .min(1, `${origin} holds no secret`),
+    );
+}
+
+const MISSING_SECRETS =
+  "STRIPE_WEBHOOK_SECRETS is not set: give the endpoint's signing secret (whsec_…), or several separated by commas " +
+  "while rotating; deployed, PAYBUS_WEBHOOK_SECRET_ID names the Secrets Manager secret holding them";
+
 const environment = z.object({
-  STRIPE_WEBHOOK_SECRETS: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string({
-        error: "STRIPE_WEBHOOK_SECRETS is not set: give the endpoint's signing secret (whsec_…), or several separated by commas while rotating",
-      })
-      .transform((value) =>
-        value
-          .split(",")
-          .map((secret) => secret.trim())
-          .filter((secret) => secret !== ""),
-      )
-      .pipe(
-        z
-          .array(z.string().startsWith("whsec_", "every STRIPE_WEBHOOK_SECRETS entry must be a signing secret starting with whsec_"))
-          .min(1, "STRIPE_WEBHOOK_SECRETS holds no secret"),
-      ),
-  ),
+  STRIPE_WEBHOOK_SECRETS: z.preprocess(unsetIfEmpty, secretList("STRIPE_WEBHOOK_SECRETS").optional()),
+  /** The singular form `stripe listen` users set; read only when the plural is unset. */
+  STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, secretList("STRIPE_WEBHOOK_SECRET").optional()),
+  PAYBUS_WEBHOOK_SECRET_ID: z.preprocess(unsetIfEmpty, z.string().optional()),
   PAYBUS_EVENT_BUS_NAME: z.preprocess(
     unsetIfEmpty,
     z.string({ error: "PAYBUS_EVENT_BUS_NAME is not set: name the event bus the rules listen on" }),
@@ -94,17 +115,55 @@ const environment = z.object({
  * @throws BridgeConfigError listing every problem by variable name.
  */
 export function loadBridgeConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  const { secretSource, ...settings } = loadBridgeSettings(env);
+  if (secretSource.kind !== "environment") {
+    throw new BridgeConfigError("webhook bridge misconfigured: the signing secrets are in Secrets Manager; use loadBridgeSettings");
+  }
+  return { webhookSecrets: secretSource.secrets, ...settings };
+}
+
+/**
+ * Reads the bridge's settings from `env`, with where its signing secrets come from:
+ * `PAYBUS_WEBHOOK_SECRET_ID` (a Secrets Manager secret, read at runtime), or else
+ * `STRIPE_WEBHOOK_SECRETS` (or `STRIPE_WEBHOOK_SECRET`) from the environment, as locally.
+ *
+ * @throws BridgeConfigError listing every problem by variable name.
+ */
+export function loadBridgeSettings(env: NodeJS.ProcessEnv = process.env): BridgeSettings {
+  const isSet = (name: string) => unsetIfEmpty(env[name]) !== undefined;
+  const inEnvironmentSet = isSet("STRIPE_WEBHOOK_SECRETS") || isSet("STRIPE_WEBHOOK_SECRET");
+  const problems: string[] = [];
+  if (!inEnvironmentSet && !isSet("PAYBUS_WEBHOOK_SECRET_ID")) problems.push(MISSING_SECRETS);
+  if (inEnvironmentSet && isSet("PAYBUS_WEBHOOK_SECRET_ID")) {
+    problems.push("set PAYBUS_WEBHOOK_SECRET_ID or STRIPE_WEBHOOK_SECRETS, not both");
+  }
   const result = environment.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => issue.message);
+  if (!result.success) problems.push(...result.error.issues.map((issue) => issue.message));
+  if (!result.success || problems.length > 0) {
     throw new BridgeConfigError(`webhook bridge misconfigured: ${problems.join("; ")}`);
   }
   const config = result.data;
+  const inEnvironment = config.STRIPE_WEBHOOK_SECRETS ?? config.STRIPE_WEBHOOK_SECRET;
   return {
-    webhookSecrets: config.STRIPE_WEBHOOK_SECRETS,
+    secretSource: inEnvironment
+      ? { kind: "environment", secrets: inEnvironment }
+      : { kind: "secretsManager", secretId: config.PAYBUS_WEBHOOK_SECRET_ID! },
     eventBusName: config.PAYBUS_EVENT_BUS_NAME,
     expectedLivemode: config.PAYBUS_EXPECTED_LIVEMODE,
     forwardThinEvents: config.PAYBUS_FORWARD_THIN_EVENTS,
     maxEntryBytes: config.PAYBUS_MAX_ENTRY_BYTES,
   };
+}
+
+/**
+ * The signing secrets in a Secrets Manager secret's value (comma-separated, like the variable).
+ *
+ * @throws BridgeConfigError naming the secret's variable, never the value.
+ */
+export function parseSecretValue(value: string | undefined): readonly string[] {
+  const result = secretList("the PAYBUS_WEBHOOK_SECRET_ID secret").safeParse(value ?? "");
+  if (!result.success) {
+    throw new BridgeConfigError(`webhook bridge misconfigured: ${result.error.issues[0]?.message ?? "invalid secret value"}`);
+  }
+  return result.data;
 }

@@ -130,6 +130,26 @@ describe("signature verification", () => {
     expect(() => deliver(body, { "stripe-signature": sign(body) }, testConfig(), new Date(Number.NaN))).toThrow(RangeError);
   });
 
+  describe("headers that make Stripe's verifier throw a plain Error (issue 13, point 1)", () => {
+    it.each([
+      ["an empty v1=", `t=${SIGNED_AT},v1=`],
+      ["a bare v1", `t=${SIGNED_AT},v1`],
+      ["only empty signatures", `t=${SIGNED_AT},v1=,v1=`],
+    ])("refuses %s as a bad signature instead of throwing", (_, header) => {
+      const rejected = expectReject(deliver(body, { "stripe-signature": header }), 400, "bad_signature");
+
+      expect(JSON.stringify(rejected.body)).toContain("No signatures found with expected scheme");
+    });
+
+    it("still accepts a genuine signature beside an empty v1=", () => {
+      const header = `${sign(body)},v1=`;
+
+      expectPublish(deliver(body, { "stripe-signature": header }));
+      const [timestamp, genuine] = sign(body).split(",");
+      expectPublish(deliver(body, { "stripe-signature": [timestamp, "v1=", "v1", genuine, "v1="].join(",") }));
+    });
+  });
+
   describe("secret rotation", () => {
     const rotating = testConfig({ webhookSecrets: [SECRET, NEXT_SECRET] });
 
@@ -174,6 +194,20 @@ describe("malformed bodies, correctly signed, publish nothing", () => {
     const rejected = expectReject(deliver(body, { "stripe-signature": sign(body) }), 400, "malformed_body");
 
     expect((rejected.body as { error: { message: string } }).error.message).toMatch(message);
+  });
+});
+
+describe("refusals never repeat the payload (issue 13, point 2)", () => {
+  it.each([
+    ["a name in it", '{"a": jenny}'],
+    ["an email at its start", "jenny.rosen@example.com paid"],
+    ["an unterminated string", '"jenny.rosen'],
+  ])("answers a signed non-JSON body with %s without quoting it", (_, body) => {
+    const rejected = expectReject(deliver(body, { "stripe-signature": sign(body) }), 400, "malformed_body");
+
+    const message = (rejected.body as { error: { message: string } }).error.message;
+    expect(message).toMatch(/^body is not valid JSON/);
+    expect(message).not.toContain("jenny");
   });
 });
 

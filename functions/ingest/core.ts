@@ -36,7 +36,12 @@ export interface EventSummary {
 /** The JSON body of an answer to Stripe (visible in its dashboard, so never a secret in it). */
 export type AnswerBody =
   | { readonly received: true; readonly id: string; readonly eventBridgeId?: string }
-  | { readonly error: { readonly reason: RejectReason | "publish_failed" | "misconfigured"; readonly message: string } };
+  | {
+      readonly error: {
+        readonly reason: RejectReason | "publish_failed" | "misconfigured" | "secret_unavailable";
+        readonly message: string;
+      };
+    };
 
 /** An HTTP answer to Stripe. */
 export interface Answer {
@@ -89,12 +94,41 @@ const firstLine = (message: string) => message.split("\n")[0]!.trim();
 const isSignatureError = (error: unknown) => error instanceof Stripe.errors.StripeSignatureVerificationError;
 
 /**
+ * `header` without `v1` elements that carry no value (`v1=` or a bare `v1`). Stripe's verifier
+ * hands every `v1` to its constant-time comparison, which throws a plain `Error` on an empty
+ * string: unfiltered, anyone could turn a refusal into a 5xx without knowing any secret. An empty
+ * value can never match a signature, so dropping it changes no verdict: a header holding only
+ * empty `v1`s is refused as having none, and a genuine `v1` beside an empty one is still honoured.
+ */
+function withoutEmptySignatures(header: string): string {
+  return header
+    .split(",")
+    .filter((element) => {
+      const [scheme, value] = element.split("=");
+      return scheme !== "v1" || (value !== undefined && value !== "");
+    })
+    .join(",");
+}
+
+/** Runs the SDK's check; any failure that is not its own verdict still counts as a bad signature. */
+function checkHeader(payload: string, header: string, secret: string, tolerance: number, receivedAtMs: number): string | undefined {
+  try {
+    Stripe.webhooks.signature!.verifyHeader(payload, header, secret, tolerance, undefined, receivedAtMs);
+    return undefined;
+  } catch (error) {
+    // The SDK's own messages never contain the payload or the secret; anything else is not shown.
+    return isSignatureError(error) ? firstLine((error as Error).message) : "Stripe-Signature could not be checked";
+  }
+}
+
+/**
  * Checks `Stripe-Signature` against every configured secret (several while one is rotated).
  *
  * This is the check `stripe.webhooks.constructEvent` runs (`t=` and one or more `v1=`,
  * constant-time comparison, tolerance) without its parsing, which refuses thin events. The
  * signature is matched first with the tolerance off, so a genuine but stale delivery is told
- * apart from a forged one without reading the SDK's message text.
+ * apart from a forged one without reading the SDK's message text. Nothing the header holds can
+ * make this throw: every failure is a refusal.
  */
 function verifySignature(
   payload: string,
@@ -102,29 +136,22 @@ function verifySignature(
   secrets: readonly string[],
   receivedAtMs: number,
 ): RejectDecision | undefined {
-  const { signature: verifier } = Stripe.webhooks;
-  if (!verifier) throw new Error("the stripe SDK has no webhook signature verifier");
+  if (!Stripe.webhooks.signature) throw new Error("the stripe SDK has no webhook signature verifier");
   if (!signature) return reject(400, "bad_signature", "missing Stripe-Signature header");
+  const header = withoutEmptySignatures(signature);
   let firstFailure = "";
   for (const secret of secrets) {
-    try {
-      verifier.verifyHeader(payload, signature, secret, 0, undefined, receivedAtMs);
-    } catch (error) {
-      if (!isSignatureError(error)) throw error;
-      firstFailure ||= firstLine((error as Error).message);
+    const failure = checkHeader(payload, header, secret, 0, receivedAtMs);
+    if (failure !== undefined) {
+      firstFailure ||= failure;
       continue;
     }
-    try {
-      verifier.verifyHeader(payload, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, receivedAtMs);
-      return undefined;
-    } catch (error) {
-      if (!isSignatureError(error)) throw error;
-      return reject(
-        400,
-        "stale_timestamp",
-        `Stripe-Signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} s old: refused as a possible replay`,
-      );
-    }
+    if (checkHeader(payload, header, secret, SIGNATURE_TOLERANCE_SECONDS, receivedAtMs) === undefined) return undefined;
+    return reject(
+      400,
+      "stale_timestamp",
+      `Stripe-Signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} s old: refused as a possible replay`,
+    );
   }
   return reject(400, "bad_signature", `Stripe-Signature matches no configured webhook secret: ${firstFailure}`);
 }
@@ -142,7 +169,9 @@ function parseEvent(text: string): ParsedEvent | RejectDecision {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return reject(400, "malformed_body", `body is not valid JSON: ${(error as Error).message}`);
+    // V8's message quotes the start of the text: keep only where parsing stopped.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    return reject(400, "malformed_body", `body is not valid JSON${position === undefined ? "" : ` (at character ${position})`}`);
   }
   const object = (value as { object?: unknown } | null)?.object;
   const kind = object === "event" ? "snapshot" : object === "v2.core.event" ? "thin" : undefined;
@@ -251,4 +280,9 @@ export function answerPutEventsError(decision: PublishDecision, error: unknown):
 /** The answer when the deployment's configuration is unusable: 500, so Stripe retries once it is fixed. */
 export function answerMisconfigured(error: BridgeConfigError): Answer {
   return { status: 500, body: { error: { reason: "misconfigured", message: error.message } } };
+}
+
+/** The answer when the signing secrets could not be read: 503, so Stripe retries later. */
+export function answerSecretUnavailable(error: Error): Answer {
+  return { status: 503, body: { error: { reason: "secret_unavailable", message: `${error.message}; retry later` } } };
 }

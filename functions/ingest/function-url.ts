@@ -9,6 +9,36 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 /** The path the local runtime serves the webhook bridge at. */
 export const WEBHOOK_PATH = "/stripe/webhook";
 
+/**
+ * The largest request body a function URL passes on: Lambda's 6 MB invocation payload quota.
+ * Larger requests are answered 413 by the URL itself; the function never runs.
+ */
+export const FUNCTION_URL_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** The answer a function URL gives a request whose body is over {@link FUNCTION_URL_MAX_BODY_BYTES}. */
+export const PAYLOAD_TOO_LARGE = { status: 413, body: JSON.stringify({ message: "Request Entity Too Large" }) } as const;
+
+/**
+ * The function URL event for `req`, reading its body up to {@link FUNCTION_URL_MAX_BODY_BYTES};
+ * `"too-large"` as soon as the body goes over it (the rest is never buffered), for the caller to
+ * answer {@link PAYLOAD_TOO_LARGE} as the function URL would.
+ */
+export async function readFunctionUrlRequest(
+  req: IncomingMessage,
+  limitBytes = FUNCTION_URL_MAX_BODY_BYTES,
+): Promise<APIGatewayProxyEventV2 | "too-large"> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limitBytes) return "too-large";
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) return "too-large";
+    chunks.push(chunk as Buffer);
+  }
+  return toFunctionUrlEvent(req, Buffer.concat(chunks));
+}
+
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `requestContext.time` as function URLs write it: `12/Mar/2020:19:03:58 +0000`. */

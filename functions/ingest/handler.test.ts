@@ -9,9 +9,10 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_SOURCE } from "../../events/rules.ts";
-import { DEFAULT_MAX_ENTRY_BYTES } from "./config.ts";
+import { DEFAULT_MAX_ENTRY_BYTES, loadBridgeSettings } from "./config.ts";
 import { WEBHOOK_PATH, toFunctionUrlEvent } from "./function-url.ts";
-import { createWebhookHandler, handler } from "./handler.ts";
+import { createConfiguredHandler, createWebhookHandler, handler } from "./handler.ts";
+import { SECRET_MAX_AGE_SECONDS } from "./secrets.ts";
 import { NEXT_SECRET, SECRET, SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "./test-support.ts";
 
 type Failure = { kind: "http"; status: number } | { kind: "entry"; errorCode: string };
@@ -73,12 +74,47 @@ class PutEventsEndpoint {
   }
 }
 
+/** A Secrets Manager endpoint (awsJson1.1) holding one secret, counting reads, told to fail. */
+class SecretsManagerEndpoint {
+  static readonly ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:paybus-webhook-AbCdEf";
+  value = SECRET;
+  reads = 0;
+  failing = false;
+  private readonly server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const reply = (status: number, body: unknown) =>
+        res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
+      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId: string };
+      if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue" || SecretId !== SecretsManagerEndpoint.ARN) {
+        reply(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
+        return;
+      }
+      this.reads += 1;
+      if (this.failing) reply(400, { __type: "AccessDeniedException", message: "not authorized to perform secretsmanager:GetSecretValue" });
+      else reply(200, { ARN: SecretId, Name: "paybus-webhook", SecretString: this.value, VersionId: randomUUID() });
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
+  }
+}
+
 const bus = new PutEventsEndpoint();
+const secretStore = new SecretsManagerEndpoint();
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   // Read by the shared EventBridge client when the handler first uses it.
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = await bus.start();
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = await secretStore.start();
   process.env.AWS_REGION = "us-east-1";
   process.env.AWS_ACCESS_KEY_ID = "test";
   process.env.AWS_SECRET_ACCESS_KEY = "test";
@@ -89,6 +125,7 @@ afterEach(() => bus.reset());
 afterAll(async () => {
   process.env = savedEnv;
   await bus.close();
+  await secretStore.close();
 });
 
 const ARRIVAL_MS = (SIGNED_AT + 2) * 1000;
@@ -375,5 +412,83 @@ describe("served by node http as the local runtime will (stripe listen --forward
     expect(received?.headers["stripe-signature"]).toBe(signature);
     expect(received?.headers).not.toHaveProperty("cookie");
     expect(Buffer.from(received?.body ?? "", "base64").toString("utf8")).toBe(body);
+  });
+});
+
+describe("signing secrets read from Secrets Manager at runtime (issue 13, point 5)", () => {
+  const settings = () =>
+    loadBridgeSettings({ PAYBUS_WEBHOOK_SECRET_ID: SecretsManagerEndpoint.ARN, PAYBUS_EVENT_BUS_NAME: "paybus-test" });
+
+  afterEach(() => {
+    vi.useRealTimers();
+    secretStore.value = SECRET;
+    secretStore.reads = 0;
+    secretStore.failing = false;
+  });
+
+  it("verifies with the stored secret, read once for many deliveries", async () => {
+    const bridge = createConfiguredHandler(settings());
+
+    const results = [answer(await bridge(delivery(stripeEvent("03")))), answer(await bridge(delivery(stripeEvent("04"))))];
+
+    expect(results.map((result) => result.status)).toEqual([200, 200]);
+    expect(secretStore.reads).toBe(1);
+    expect(bus.published.map((entry) => entry.DetailType)).toEqual(["payment_intent.succeeded", "charge.succeeded"]);
+  });
+
+  it(`picks up a rotated value (new,old) once the cached one is ${SECRET_MAX_AGE_SECONDS} s old`, async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const bridge = createConfiguredHandler(settings());
+    await bridge(delivery(stripeEvent("03")));
+    secretStore.value = `${NEXT_SECRET},${SECRET}`;
+
+    const beforeExpiry = answer(await bridge(delivery(stripeEvent("03"), { secret: NEXT_SECRET })));
+    vi.setSystemTime(Date.now() + (SECRET_MAX_AGE_SECONDS + 1) * 1000);
+    const afterExpiry = [
+      answer(await bridge(delivery(stripeEvent("03"), { secret: NEXT_SECRET }))),
+      answer(await bridge(delivery(stripeEvent("04"), { secret: SECRET }))),
+    ];
+
+    expect(beforeExpiry.body.error.reason).toBe("bad_signature");
+    expect(afterExpiry.map((result) => result.status)).toEqual([200, 200]);
+    expect(secretStore.reads).toBe(2);
+  });
+
+  it("answers 503 (Stripe retries) while the secret cannot be read, and recovers", async () => {
+    const bridge = createConfiguredHandler(settings());
+    secretStore.failing = true;
+
+    const failed = answer(await bridge(delivery(stripeEvent("03"))));
+    secretStore.failing = false;
+    const recovered = answer(await bridge(delivery(stripeEvent("03"))));
+
+    expect(failed).toEqual({
+      status: 503,
+      body: { error: { reason: "secret_unavailable", message: "the webhook secret could not be read: AccessDeniedException; retry later" } },
+    });
+    expect(recovered.status).toBe(200);
+  });
+
+  it("answers 500 for a stored value that is not a list of signing secrets, never repeating it", async () => {
+    secretStore.value = "sk_live_51Hsupersecretvalue";
+    let result: ReturnType<typeof answer> | undefined;
+
+    const output = await captureOutput(async () => {
+      result = answer(await createConfiguredHandler(settings())(delivery(stripeEvent("03"))));
+    });
+
+    expect(result?.status).toBe(500);
+    expect(result?.body.error.message).toContain("must be a signing secret starting with whsec_");
+    expect(JSON.stringify([result, output])).not.toContain("supersecret");
+  });
+
+  it("keeps STRIPE_WEBHOOK_SECRET (singular) working for local use, and refuses both sources at once", () => {
+    expect(loadBridgeSettings({ STRIPE_WEBHOOK_SECRET: SECRET, PAYBUS_EVENT_BUS_NAME: "b" }).secretSource).toEqual({
+      kind: "environment",
+      secrets: [SECRET],
+    });
+    expect(() =>
+      loadBridgeSettings({ STRIPE_WEBHOOK_SECRETS: SECRET, PAYBUS_WEBHOOK_SECRET_ID: SecretsManagerEndpoint.ARN, PAYBUS_EVENT_BUS_NAME: "b" }),
+    ).toThrow("set PAYBUS_WEBHOOK_SECRET_ID or STRIPE_WEBHOOK_SECRETS, not both");
   });
 });

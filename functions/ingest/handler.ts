@@ -7,15 +7,17 @@ import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { eventBridge } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
-import { BridgeConfigError, loadBridgeConfig, type BridgeConfig } from "./config.ts";
+import { BridgeConfigError, loadBridgeSettings, type BridgeConfig, type BridgeSettings } from "./config.ts";
 import {
   answerMisconfigured,
   answerPutEvents,
   answerPutEventsError,
+  answerSecretUnavailable,
   verifyAndBuild,
   type Answer,
   type RejectDecision,
 } from "./core.ts";
+import { SecretUnavailableError, secretReader } from "./secrets.ts";
 
 const logger = createLogger("ingest");
 const metrics = new Metrics({ namespace: "paybus", serviceName: "ingest" });
@@ -74,12 +76,35 @@ export function createWebhookHandler(config: BridgeConfig): WebhookHandler {
   };
 }
 
+/**
+ * The bridge for `settings`: each request gets the signing secrets from their source (the
+ * environment, or Secrets Manager through its cache), then {@link createWebhookHandler}'s answer.
+ */
+export function createConfiguredHandler(settings: BridgeSettings): WebhookHandler {
+  const readSecrets = secretReader(settings.secretSource);
+  return async (event) => {
+    let config: BridgeConfig;
+    try {
+      config = { ...settings, webhookSecrets: await readSecrets() };
+    } catch (error) {
+      if (error instanceof SecretUnavailableError) {
+        logger.error("webhook secret unavailable", { error: error.message });
+        return respond(answerSecretUnavailable(error));
+      }
+      if (!(error instanceof BridgeConfigError)) throw error;
+      logger.error("webhook bridge misconfigured", { error: error.message });
+      return respond(answerMisconfigured(error));
+    }
+    return createWebhookHandler(config)(event);
+  };
+}
+
 let configured: WebhookHandler | undefined;
 
-/** The Lambda entry point: configuration from the environment, read on first use. */
+/** The Lambda entry point: settings from the environment, read on first use. */
 export const handler: WebhookHandler = async (event) => {
   try {
-    configured ??= createWebhookHandler(loadBridgeConfig());
+    configured ??= createConfiguredHandler(loadBridgeSettings());
   } catch (error) {
     if (!(error instanceof BridgeConfigError)) throw error;
     logger.error("webhook bridge misconfigured", { error: error.message });

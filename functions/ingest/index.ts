@@ -1,4 +1,5 @@
 /** The webhook bridge: the Lambda handler, its configuration, and what the local runtime mounts. */
-export { handler, createWebhookHandler, type WebhookHandler } from "./handler.ts";
-export { loadBridgeConfig, BridgeConfigError, type BridgeConfig } from "./config.ts";
+export { handler, createConfiguredHandler, createWebhookHandler, type WebhookHandler } from "./handler.ts";
+export { loadBridgeConfig, loadBridgeSettings, BridgeConfigError, type BridgeConfig, type BridgeSettings, type SecretSource } from "./config.ts";
+export { SECRET_MAX_AGE_SECONDS, SecretUnavailableError, secretReader } from "./secrets.ts";
 export { WEBHOOK_PATH, toFunctionUrlEvent } from "./function-url.ts";

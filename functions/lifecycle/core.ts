@@ -13,7 +13,7 @@ import { deliverOnce, type DeliveryResult } from "../notifications/deliver.ts";
 import { chooseLocale, chooseRecipients, plannedDeliveries } from "../notifications/notice.ts";
 import type { DeliveryClaims, FactRef } from "../notifications/store.ts";
 import { COPY, renderMessage, type RenderedNotice } from "../notifications/templates.ts";
-import type { FactValue, LifecycleFact, LifecycleNotice } from "./notice.ts";
+import { LIFECYCLE_PARTITION_PREFIX, type FactValue, type LifecycleFact, type LifecycleNotice } from "./notice.ts";
 
 /** Which fact an outcome is about (no personal data: safe to log). */
 export interface FactReference {
@@ -90,7 +90,7 @@ async function tell(
   event: { readonly id: string; readonly created: number; readonly type: string },
   deps: LifecycleDependencies,
 ): Promise<LifecycleOutcome> {
-  const ref: FactRef = { partition: `${notice.name}#${fact.subject}`, key: fact.key, eventId: event.id };
+  const ref: FactRef = { partition: `${LIFECYCLE_PARTITION_PREFIX}${notice.name}#${fact.subject}`, key: fact.key, eventId: event.id };
   if (fact.unlessPaid && (await deps.invoicePaid(fact.unlessPaid))) {
     const reason = `invoice ${fact.unlessPaid} is already paid`;
     await deps.claims.recordSkipped(ref, reason);

@@ -12,6 +12,13 @@ import type { KnownEventType } from "../../events/stripe-event.ts";
 import type { Money } from "../../events/money.ts";
 import type { Message } from "../notifications/templates.ts";
 
+/**
+ * Prefix of every partition key the lifecycle notices write in the `notifications` table
+ * (`lifecycle#<notice>#<subject>`): one fixed shape, so IAM can confine the lifecycle consumer to
+ * its own records (`dynamodb:LeadingKeys`) apart from the invoice notices' `invoice#…`.
+ */
+export const LIFECYCLE_PARTITION_PREFIX = "lifecycle#";
+
 /** A value the copy shows, formatted for the reader's locale before the copy sees it. */
 export type FactValue =
   | { readonly kind: "day"; readonly at: number }

@@ -11,6 +11,7 @@ import type { Money } from "../../events/money.ts";
 import { invoiceSubscription } from "../../events/stripe-objects.ts";
 import * as z from "zod";
 import type { CustomerProfile } from "../common/profiles.ts";
+import { webLink } from "../common/text.ts";
 
 /** The invoice events this function tells customers about. */
 export const INVOICE_EVENT_TYPES = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"] as const;
@@ -103,7 +104,8 @@ export function toNotice(event: InvoiceEvent): Notice {
     // Invoices marked paid out of band may report amount_paid 0 for a non-zero invoice.
     amount: { amount: inv.amount_paid > 0 ? inv.amount_paid : inv.amount_due, currency: inv.currency },
     period: servicePeriod(inv),
-    receiptUrl: nonEmpty(inv.hosted_invoice_url) ?? nonEmpty(inv.invoice_pdf),
+    // The first of the two that is a web link: a scheme such as javascript: is never offered.
+    receiptUrl: webLink(nonEmpty(inv.hosted_invoice_url)) ?? webLink(nonEmpty(inv.invoice_pdf)),
   };
 }
 

@@ -235,3 +235,37 @@ describe("snsPushMessage", () => {
     expect(message.APNS_SANDBOX).toBe(message.APNS);
   });
 });
+
+describe("text from the event cannot fold the subject or plant a script link (issue 13, point 6)", () => {
+  it("keeps an invoice number with control characters on one line in the subject", () => {
+    const { email } = render("01", "en-US", { invoice: { number: "F8C7\r\nBcc: victim@example.com\u0000\u0085-0032" } });
+
+    expect(email.subject).toBe("Payment received for invoice F8C7 Bcc: victim@example.com -0032");
+    expect(email.subject).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+  });
+
+  it.each(["javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>", "/relative/path"])(
+    "renders no link for a receipt URL %s, falling back to the PDF when it is a web link",
+    (url) => {
+      const withoutPdf = render("01", "en-US", { invoice: { hosted_invoice_url: url, invoice_pdf: null } });
+      const withPdf = render("01", "en-US", { invoice: { hosted_invoice_url: url, invoice_pdf: "https://pay.stripe.com/invoice/x/pdf" } });
+
+      for (const { email, push } of [withoutPdf, withPdf]) {
+        expect(email.html.toLowerCase()).not.toContain(url.toLowerCase().slice(0, 10));
+        expect(email.text.toLowerCase()).not.toContain(url.toLowerCase().slice(0, 10));
+        expect(JSON.stringify(push.data).toLowerCase()).not.toContain(url.toLowerCase().slice(0, 10));
+      }
+      expect(withoutPdf.email.html).not.toContain("<a ");
+      expect(withPdf.email.html).toContain('<a href="https://pay.stripe.com/invoice/x/pdf"');
+    },
+  );
+
+  it("sends a manual-payment failure to the billing portal when the hosted invoice URL is not a web link", () => {
+    const { email } = render("02", "en-US", {
+      invoice: { collection_method: "send_invoice", next_payment_attempt: null, hosted_invoice_url: "javascript:alert(1)" },
+    });
+
+    expect(email.html).toContain(`<a href="${PORTAL}"`);
+    expect(email.html).not.toContain("javascript:");
+  });
+});

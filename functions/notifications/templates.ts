@@ -6,6 +6,7 @@
  * arrive already formatted for the locale (money via `formatMoney`, dates via `Intl`), so the copy
  * only places them. The snapshot tests in `templates.test.ts` show every variant.
  */
+import { singleLine, webLink } from "../common/text.ts";
 import { formatMoney } from "../../events/money.ts";
 import type { FailedNotice, Notice, PaidNotice } from "./notice.ts";
 
@@ -278,8 +279,9 @@ function needsCustomer(notice: FailedNotice): boolean {
 
 /** Where the call to action leads: the receipt, the billing portal, or the invoice to pay by hand. */
 function actionUrl(notice: Notice, billingPortalUrl: string): string | undefined {
-  if (notice.kind === "paid") return notice.receiptUrl;
-  if (notice.collectionMethod === "send_invoice" || needsCustomer(notice)) return notice.hostedInvoiceUrl ?? billingPortalUrl;
+  // Links from the event are shown only when they are web links; the portal URL is checked by config.
+  if (notice.kind === "paid") return webLink(notice.receiptUrl);
+  if (notice.collectionMethod === "send_invoice" || needsCustomer(notice)) return webLink(notice.hostedInvoiceUrl) ?? billingPortalUrl;
   return billingPortalUrl;
 }
 
@@ -326,7 +328,9 @@ function layoutHtml(locale: string, greeting: string, message: Message, url: str
 export function renderNotice(notice: Notice, options: RenderOptions): RenderedNotice {
   const { locale } = options;
   const copy = COPY[new Intl.Locale(locale).language] ?? en;
-  const message = notice.kind === "paid" ? paidMessage(copy, notice, locale) : failedMessage(copy, notice, locale);
+  const written = notice.kind === "paid" ? paidMessage(copy, notice, locale) : failedMessage(copy, notice, locale);
+  // The invoice number comes from Stripe and reaches the Subject header: keep it on one line.
+  const message = { ...written, subject: singleLine(written.subject) };
   const greeting = copy.greeting(options.customerName ?? notice.customerName);
   const url = actionUrl(notice, options.billingPortalUrl);
   const data: Record<string, string> = {

@@ -60,13 +60,14 @@ function describeRef(ref: ResourceRef): string {
 /** What a declared Access should reach, written out independently of the plan's own mapping. */
 function expectedReach(access: Access, stage: StageConfig): string[] {
   return [
-    ...(access.tables ?? []).map((table) => `table:${table}`),
+    ...Object.keys(access.tables ?? {}).map((table) => `table:${table}`),
     ...(access.stateMachines ?? []).map((machine) => `stateMachine:${machine}`),
     ...(access.taskTokens ?? []).map((machine) => `taskTokens:${machine}`),
     ...(access.email ? ["emailIdentity"] : []),
     ...(access.push && stage.push ? ["pushApplication"] : []),
     ...(access.putEvents ? ["bus"] : []),
     ...(access.deviceEndpoints && stage.push ? ["deviceEndpoints"] : []),
+    ...(access.webhookSecret ? ["webhookSecret"] : []),
   ].sort();
 }
 
@@ -261,7 +262,7 @@ describe("least privilege", () => {
 
     expect(email?.statements).toEqual([
       expect.objectContaining({
-        actions: ["ses:SendEmail", "ses:SendRawEmail"],
+        actions: ["ses:SendEmail"],
         conditions: [{ test: "StringEquals", variable: "ses:FromAddress", values: ["billing@shop.example"] }],
       }),
     ]);
@@ -302,7 +303,7 @@ describe("least privilege", () => {
       stateMachines: {
         engagement: {
           ...engagement,
-          functions: { ...engagement.functions, [taskName]: { ...task, access: { tables: ["ledger" as never] } } },
+          functions: { ...engagement.functions, [taskName]: { ...task, access: { tables: { ledger: { actions: ["GetItem"] } } as never } } },
         },
       },
     };
@@ -336,7 +337,10 @@ describe("function environment", () => {
     const bridge = fn(plan, WEBHOOK_BRIDGE);
 
     expect(bridge.trigger).toEqual({ kind: "url" });
-    expect(bridge.environment.STRIPE_WEBHOOK_SECRETS).toEqual([{ secret: "StripeWebhookSecrets" }]);
+    // The signing secrets stay out of the environment: the bridge reads them from Secrets Manager.
+    expect(bridge.environment.STRIPE_WEBHOOK_SECRETS).toBeUndefined();
+    expect(bridge.environment.PAYBUS_WEBHOOK_SECRET_ID).toEqual([{ arnOf: { kind: "webhookSecret" } }]);
+    expect(plan.webhookSecret).toEqual({ logicalName: "WebhookSecret", valueFrom: "StripeWebhookSecrets" });
     expect(bridge.environment.PAYBUS_EVENT_BUS_NAME).toEqual([{ nameOf: { kind: "bus" } }]);
     expect(literal(bridge.environment.PAYBUS_EXPECTED_LIVEMODE)).toBe("false");
     expect(plan.secrets).toContain("StripeWebhookSecrets");
@@ -423,5 +427,72 @@ describe("names", () => {
     };
 
     expect(() => buildPlan(customStage, clash)).toThrow(/two resources would be named "LoyaltyConsumer"/);
+  });
+});
+
+describe("least privilege, action by action (issue 13, points 4 and 5)", () => {
+  const statementsOf = (f: string, kind: ResourceRef["kind"], table?: string) =>
+    linkedGrants(plan, fn(plan, f))
+      .filter(({ ref }) => ref.kind === kind && (table === undefined || (ref.kind === "table" && ref.table === table)))
+      .flatMap((grant) => grant.statements);
+
+  it.each(["NotificationsConsumer", "EngagementEmail", "FollowupDispatch"])("lets %s only read profiles", (name) => {
+    expect(statementsOf(name, "table", "profiles").flatMap((statement) => statement.actions)).toEqual(["dynamodb:GetItem"]);
+  });
+
+  it("grants no function ses:SendRawEmail, and no table grant reaches indexes without a Query", () => {
+    for (const grant of plan.grants) {
+      for (const statement of grant.statements) {
+        expect(statement.actions).not.toContain("ses:SendRawEmail");
+        if (!statement.actions.includes("dynamodb:Query")) {
+          expect(statement.resources.some((resource) => resource.includes("/index/*"))).toBe(false);
+        }
+      }
+    }
+  });
+
+  it("confines every function on the loyalty table to its own partition keys", () => {
+    const loyaltyFunctions = plan.functions.filter((f) => linkedGrants(plan, f).some(({ ref }) => ref.kind === "table" && ref.table === "loyalty"));
+
+    expect(loyaltyFunctions.length).toBeGreaterThan(5);
+    for (const f of loyaltyFunctions) {
+      for (const statement of statementsOf(f.logicalName, "table", "loyalty")) {
+        expect(statement.conditions, f.logicalName).toEqual([
+          { test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: expect.any(Array) },
+        ]);
+      }
+    }
+    expect(statementsOf("EngagementCrm", "table", "loyalty")).toEqual([
+      {
+        actions: ["dynamodb:UpdateItem"],
+        resources: [[{ arnOf: { kind: "table", table: "loyalty" } }]],
+        conditions: [{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["CUSTOMER#*"] }],
+      },
+    ]);
+  });
+
+  it("gives every grant to one function only", () => {
+    const owners = plan.functions.flatMap((f) => f.links);
+
+    expect(new Set(owners).size).toBe(owners.length);
+    for (const grant of plan.grants) expect(fn(plan, grant.function).links).toContain(grant.logicalName);
+  });
+
+  it("lets the webhook bridge read its one secret and caps its concurrency; no other function is capped", () => {
+    expect(statementsOf(WEBHOOK_BRIDGE, "webhookSecret")).toEqual([
+      { actions: ["secretsmanager:GetSecretValue"], resources: [[{ arnOf: { kind: "webhookSecret" } }]] },
+    ]);
+    expect(fn(plan, WEBHOOK_BRIDGE).reservedConcurrency).toBe(10);
+    expect(plan.functions.filter((f) => f.reservedConcurrency !== undefined).map((f) => f.logicalName)).toEqual([WEBHOOK_BRIDGE]);
+  });
+
+  it("refuses a table grant with no action or an action outside the item-level list", () => {
+    const broken = (actions: readonly string[]) => ({
+      ...declarations,
+      webhookBridge: { ...webhookBridge, access: { ...webhookBridge.access, tables: { loyalty: { actions } } } } as never,
+    });
+
+    expect(() => buildPlan(customStage, broken([]))).toThrow(PlanError);
+    expect(() => buildPlan(customStage, broken(["Scan"]))).toThrow(/grant one or more of dynamodb:GetItem/);
   });
 });

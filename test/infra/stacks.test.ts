@@ -284,6 +284,43 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
     expect(partner.all("aws:lambda/function:Function").map((fn) => fn.name)).not.toContain("WebhookBridgeFunction");
   });
 
+  it("keeps the webhook secret out of the environment, in Secrets Manager only the bridge reads, and caps the bridge", () => {
+    const bridge = custom.lambda("WebhookBridge");
+    const variables = (bridge.inputs.environment as { variables: Record<string, string> }).variables;
+    const secret = custom.one("aws:secretsmanager/secret:Secret", "WebhookSecret");
+    const secretArn = `arn:aws:secretsmanager:eu-west-1:111122223333:${secret.id ?? (secret.inputs.name as string | undefined) ?? "WebhookSecret-mock"}`;
+
+    expect(JSON.stringify(custom.all("aws:lambda/function:Function").map((fn) => fn.inputs.environment))).not.toContain("whsec_mock");
+    expect(variables.STRIPE_WEBHOOK_SECRETS).toBeUndefined();
+    expect(variables.PAYBUS_WEBHOOK_SECRET_ID).toBe(secretArn);
+    // Pulumi keeps the value as a secret output (encrypted in its state).
+    expect(custom.one("aws:secretsmanager/secretVersion:SecretVersion", "WebhookSecretValue").inputs.secretString).toMatchObject({ value: "whsec_mock" });
+    expect(custom.statements("WebhookBridge").filter((statement) => statement.actions.includes("secretsmanager:GetSecretValue"))).toEqual([
+      expect.objectContaining({ actions: ["secretsmanager:GetSecretValue"], resources: [secretArn] }),
+    ]);
+    for (const fn of plan.functions.filter((f) => f.logicalName !== "WebhookBridge")) {
+      expect(custom.statements(fn.logicalName).flatMap((statement) => statement.actions)).not.toContain("secretsmanager:GetSecretValue");
+    }
+    expect(bridge.inputs.reservedConcurrentExecutions).toBe(10);
+    expect(custom.lambda("LoyaltyConsumer").inputs.reservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it("confines table statements to the declared actions and partition keys", () => {
+    const crm = custom.statements("EngagementCrm").filter((statement) => statement.actions.some((action) => action.startsWith("dynamodb:")));
+
+    expect(crm).toEqual([
+      expect.objectContaining({
+        actions: ["dynamodb:UpdateItem"],
+        conditions: [{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["CUSTOMER#*"] }],
+      }),
+    ]);
+    const profileActions = custom
+      .statements("NotificationsConsumer")
+      .filter((statement) => statement.resources.some((resource) => /ProfilesTable/.test(resource)))
+      .flatMap((statement) => statement.actions);
+    expect(profileActions).toEqual(["dynamodb:GetItem"]);
+  });
+
   it("references the partner bus by name instead of creating one, and archives it", () => {
     const bus = partner.one("aws:cloudwatch/eventBus:EventBus", "EventBusBus");
     const archive = partner.one("aws:cloudwatch/eventArchive:EventArchive", "EventArchive").inputs;

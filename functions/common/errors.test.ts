@@ -1,0 +1,123 @@
+/**
+ * Retryable or poison, decided in one place (issue 13, point 3): an error a bad value raises —
+ * zod's refusal, `RangeError: Invalid time value`, unparsable JSON — fails again on every delivery,
+ * so it is poison, reported in one line.
+ */
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import * as z from "zod";
+import { engagementInput } from "../../workflows/engagement-input.ts";
+import { onRecordFailure, sqsBatchHandler } from "./batch.ts";
+import { PoisonRecordError, classifyError, describeError, toRecordError } from "./errors.ts";
+import { createLogger } from "./logger.ts";
+
+function thrownBy(act: () => unknown): unknown {
+  try {
+    act();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
+const negativeAmountInput = {
+  purchaseId: "pi_1",
+  customerId: "C-1",
+  stripeCustomerId: null,
+  pointsEarned: 0,
+  amount: -500,
+  currency: "usd",
+  tierChanged: false,
+  previousTier: null,
+  newTier: null,
+  occurredAt: "2026-08-01T10:00:00.000Z",
+};
+
+describe("classifyError", () => {
+  it("classes the workflow input's ZodError as poison", () => {
+    const error = thrownBy(() => engagementInput.parse(negativeAmountInput));
+
+    expect(error).toBeInstanceOf(z.ZodError);
+    expect(classifyError(error)).toBe("poison");
+  });
+
+  it("classes a ZodError from another copy of zod (matched by shape) as poison", () => {
+    const foreign = Object.assign(new Error("[\n  {}\n]"), { name: "ZodError", issues: [{ path: ["a"], message: "bad" }] });
+
+    expect(classifyError(foreign)).toBe("poison");
+  });
+
+  it.each([
+    ["Invalid time value", () => new Date(9e15 * 1000).toISOString()],
+    ["an invalid locale", () => new Intl.NumberFormat("not a locale!")],
+    ["unparsable JSON", () => JSON.parse("{")],
+  ])("classes the error of %s as poison", (_, act) => {
+    expect(classifyError(thrownBy(act))).toBe("poison");
+  });
+
+  it("classes an SDK response it could not parse (a SyntaxError with $metadata) by the response's status", () => {
+    const garbled = Object.assign(new SyntaxError("Unexpected token '<'"), { $metadata: { httpStatusCode: 502 } });
+
+    expect(classifyError(garbled)).toBe("retryable");
+    expect(toRecordError(garbled)).toBe(garbled);
+  });
+
+  it("still classes throttling and unknown faults as retryable", () => {
+    expect(classifyError(Object.assign(new Error("slow down"), { name: "ThrottlingException" }))).toBe("retryable");
+    expect(classifyError(new Error("socket hang up"))).toBe("retryable");
+  });
+});
+
+describe("toRecordError", () => {
+  it("turns a ZodError into a one-line poison error naming the field, keeping the cause", () => {
+    const zodError = thrownBy(() => engagementInput.parse(negativeAmountInput));
+
+    const error = toRecordError(zodError) as PoisonRecordError;
+
+    expect(error).toBeInstanceOf(PoisonRecordError);
+    expect(error.message).toBe("ZodError: amount: Too small: expected number to be >=0");
+    expect(error.cause).toBe(zodError);
+  });
+
+  it("leaves other errors as they are", () => {
+    const error = new Error("socket hang up");
+
+    expect(toRecordError(error)).toBe(error);
+  });
+
+  it("describes a multi-line message by its first line", () => {
+    expect(describeError(new Error("first\nsecond"))).toBe("first");
+  });
+});
+
+describe("sqsBatchHandler", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("reports a record failing on a bad value as poison with a one-line reason", async () => {
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    const heard: { error: unknown; errorClass: string }[] = [];
+    const stop = onRecordFailure(({ error, errorClass }) => heard.push({ error, errorClass }));
+    const handler = sqsBatchHandler(createLogger("errors-test"), async () => engagementInput.parse(negativeAmountInput));
+    const record = { messageId: "m-1", body: "{}", attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
+
+    try {
+      const response = await handler({ Records: [record] } as SQSEvent, {} as Context);
+
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
+    } finally {
+      stop();
+    }
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.errorClass).toBe("poison");
+    expect((heard[0]!.error as Error).message).toBe("ZodError: amount: Too small: expected number to be >=0");
+    const logged = lines.flatMap((text) => text.split("\n")).filter((line) => line.includes('"record failed"'));
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0]!)).toMatchObject({ errorClass: "poison", error: { name: "PoisonRecordError" } });
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * Least privilege against the code (issue 13, point 4): the whole pipeline runs on the local runtime
+ * — demo events, follow-ups, a webhook through Secrets Manager, SES failing — while every SDK call
+ * is recorded per function; the plan's grants must be exactly what was used. A grant no function
+ * exercised, or a call no grant allows, fails the test with its name.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadFixture } from "../fixtures/index.ts";
+import { dynamo, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
+import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
+import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
+import { Runtime } from "../local/runtime.ts";
+import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
+import { buildPlan, TABLE_ACTIONS, type InfraPlan } from "../stacks/plan.ts";
+import { auditGrants, recordUses, type Use } from "./iam/audit.ts";
+import { customStage } from "./infra/stages.fixture.ts";
+
+const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-webhook-AbCdEf";
+
+/** Secrets Manager's GetSecretValue for the one webhook secret (awsJson1.1), which the runtime lacks. */
+function secretStore(): Server {
+  return createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId?: string };
+      const found = req.headers["x-amz-target"] === "secretsmanager.GetSecretValue" && SecretId === SECRET_ARN;
+      res.writeHead(found ? 200 : 400, { "content-type": "application/x-amz-json-1.1" });
+      res.end(
+        JSON.stringify(
+          found
+            ? { ARN: SECRET_ARN, Name: "paybus-webhook", SecretString: SECRET, VersionId: randomUUID() }
+            : { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." },
+        ),
+      );
+    });
+  });
+}
+
+/** A purchase like fixture 03 with new ids, for `customerId` (whose profile has an email). */
+function newPurchase(suffix: string, customerId: string, amount: number): Record<string, any> {
+  const event = loadFixture("03");
+  event.id = randomUUID();
+  event.detail.id = `evt_iam${suffix}`;
+  event.detail.data.object.id = `pi_iam${suffix}`;
+  event.detail.data.object.amount = event.detail.data.object.amount_received = amount;
+  event.detail.data.object.metadata = { ...event.detail.data.object.metadata, customer_id: customerId };
+  return event;
+}
+
+/** A new paid invoice (fixture 01 with new ids). */
+function newInvoice(suffix: string): Record<string, any> {
+  const event = loadFixture("01");
+  event.id = randomUUID();
+  event.detail.id = `evt_iamInvoice${suffix}`;
+  event.detail.data.object.id = `in_iam${suffix}`;
+  return event;
+}
+
+describe("every function's grants are exactly the calls it makes", () => {
+  let runtime: Runtime;
+  let dataDir: string;
+  let store: Server;
+  let recorded: { uses: Use[]; unattributed: string[] };
+  const plan: InfraPlan = buildPlan(customStage);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "paybus-iam-"));
+    store = secretStore();
+    await new Promise<void>((resolve) => store.listen(0, "127.0.0.1", resolve));
+    runtime = await Runtime.start({
+      dataDir,
+      port: 0,
+      timeScale: 0.01,
+      workflowTimeScale: 0.0001,
+      env: {
+        // As deployed: the bridge reads its signing secret from Secrets Manager, not the environment.
+        PAYBUS_WEBHOOK_SECRET_ID: SECRET_ARN,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(store.address() as AddressInfo).port}`,
+      },
+    });
+    runtime.addRoute(webhookRoute(runtime));
+    await seedDemoCustomers(runtime);
+    // From here on, the handlers' own calls only (the clients are the ones they share).
+    recorded = recordUses([dynamo(), ses(), sns(), sfn(), eventBridge(), secretsManager()]);
+
+    // Notices, loyalty, the engagement workflow on every path, and their duplicates.
+    runtime.sendEnvelopes(demoEvents());
+    await runtime.waitForQuiet(120_000);
+    // A signed webhook: the secret from Secrets Manager, the event onto the bus.
+    const body = webhookBody(stripeEvent("05"));
+    const answer = await fetch(`${runtime.gatewayUrl}${WEBHOOK_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": sign(body, { timestamp: Math.floor(Date.now() / 1000) }) },
+      body,
+    });
+    expect(answer.status).toBe(200);
+    // A tier offer applied twice (a retried task): the second finds the first.
+    const offer = {
+      executionName: "iam-offer",
+      purchaseId: "pi_iamOffer",
+      customerId: "C-iam",
+      previousTier: "member",
+      newTier: "silver",
+      occurredAt: new Date().toISOString(),
+    };
+    await runtime.invokeByArn(`${runtime.prefix}-EngagementOffer`, offer);
+    await runtime.invokeByArn(`${runtime.prefix}-EngagementOffer`, offer);
+    await runtime.waitForQuiet(60_000);
+    // SES failing: claimed sends are released, the workflow records its failure, due follow-ups stay due.
+    const dueLater = new Date(Date.now() + 4 * 86_400_000);
+    runtime.faults.ses.set({ decide: () => ({ code: "Throttling", message: "Maximum sending rate exceeded.", status: 400 }) });
+    runtime.sendEnvelopes([newInvoice("SesDown"), newPurchase("SesDown", "C-100877", 70_000)]);
+    await runtime.waitForQuiet(120_000);
+    await runtime.runScheduled("FollowupDispatch", dueLater).catch(() => undefined);
+    runtime.faults.ses.set(undefined);
+    // The follow-up campaign, due 72 h later, once SES is back.
+    await runtime.runScheduled("FollowupDispatch", dueLater);
+  }, 300_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await new Promise<void>((resolve) => store?.close(() => resolve()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("exercised every function, each call made by one function's code", () => {
+    const exercised = new Set(recorded.uses.map((use) => use.fn));
+
+    expect(plan.functions.map((fn) => fn.handler.split("/")[1]).filter((folder) => !exercised.has(folder!))).toEqual([]);
+    expect(recorded.unattributed).toEqual([]);
+  });
+
+  it("grants no action, resource or partition key the functions did not use, and every one they did", () => {
+    expect(auditGrants(plan, recorded.uses)).toEqual([]);
+  });
+
+  it("fails when a grant exceeds what its function uses (the grants paybus had before)", () => {
+    // Every table action on every linked table, shared, without LeadingKeys; SES raw email too.
+    const broad: InfraPlan = {
+      ...plan,
+      grants: plan.grants.map((grant) => ({
+        ...grant,
+        statements: grant.statements.map((statement) =>
+          grant.ref.kind === "table"
+            ? { actions: [...TABLE_ACTIONS], resources: statement.resources }
+            : grant.ref.kind === "emailIdentity"
+              ? { ...statement, actions: ["ses:SendEmail", "ses:SendRawEmail"] }
+              : statement,
+        ),
+      })),
+    };
+
+    const problems = auditGrants(broad, recorded.uses);
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "NotificationsConsumer: dynamodb:PutItem on table:profiles is granted but never used",
+        "EngagementEmail: dynamodb:DeleteItem on table:profiles is granted but never used",
+        "FollowupDispatch: dynamodb:Query on table:profiles is granted but never used",
+        "NotificationsConsumer: ses:SendRawEmail on emailIdentity is granted but never used",
+        "EngagementCrm: dynamodb:PutItem on table:loyalty is granted but never used",
+      ]),
+    );
+  });
+
+  it("fails when a function uses what it was not granted", () => {
+    const stray: Use = { fn: "engagement-crm", action: "dynamodb:DeleteItem", resource: "table:loyalty", partitionKey: "PURCHASE#pi_1" };
+
+    expect(auditGrants(plan, [...recorded.uses, stray])).toEqual([
+      'EngagementCrm: dynamodb:DeleteItem on table:loyalty is used but not granted',
+    ]);
+    const outsideKeys: Use = { ...stray, action: "dynamodb:UpdateItem" };
+    expect(auditGrants(plan, [...recorded.uses, outsideKeys])).toEqual([
+      'EngagementCrm: dynamodb:UpdateItem on table:loyalty on partition key "PURCHASE#pi_1" is outside the granted LeadingKeys',
+    ]);
+  });
+});

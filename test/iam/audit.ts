@@ -1,0 +1,197 @@
+/**
+ * Least privilege, checked against what the code really does: every AWS SDK call the functions make
+ * in the end-to-end run is recorded (an SDK middleware on the shared clients), attributed to the
+ * function whose code made it (its `functions/<folder>/` frames on the call stack), and compared
+ * with the IAM statements the plan grants that function.
+ */
+import { tables, type TableDeclaration } from "../../functions/common/tables.ts";
+import type { FunctionPlan, GrantPlan, InfraPlan, ResourceRef } from "../../stacks/plan.ts";
+
+/** One IAM action one function performed on one resource (and, for tables, the partition key). */
+export interface Use {
+  /** The function's folder under `functions/` (`engagement-offer`). */
+  readonly fn: string;
+  /** `dynamodb:GetItem`, `ses:SendEmail`, … */
+  readonly action: string;
+  /** As {@link describeRef} writes it: `table:loyalty`, `emailIdentity`, `bus`, … */
+  readonly resource: string;
+  /** The partition key the request touched (DynamoDB item actions). */
+  readonly partitionKey?: string;
+}
+
+export function describeRef(ref: ResourceRef): string {
+  switch (ref.kind) {
+    case "table":
+      return `table:${ref.table}`;
+    case "stateMachine":
+      return `stateMachine:${ref.stateMachine}`;
+    case "taskTokens":
+      return `taskTokens:${ref.stateMachine}`;
+    case "queue":
+      return `queue:${ref.queue}`;
+    default:
+      return ref.kind;
+  }
+}
+
+/** `functions/engagement-offer/handler.handler` → `engagement-offer`. */
+export const functionFolder = (fn: FunctionPlan) => fn.handler.split("/")[1]!;
+
+// ---------------------------------------------------------------------------------------------
+// Recording.
+
+type Input = Record<string, any>;
+const SERVICE_PREFIX: Record<string, string> = {
+  DynamoDBClient: "dynamodb",
+  SESClient: "ses",
+  SNSClient: "sns",
+  SFNClient: "states",
+  EventBridgeClient: "events",
+  SecretsManagerClient: "secretsmanager",
+};
+const NON_TABLE_RESOURCE: Record<string, string> = {
+  "ses:SendEmail": "emailIdentity",
+  "ses:SendRawEmail": "emailIdentity",
+  "sns:Publish": "pushApplication",
+  "states:StartExecution": "stateMachine:engagement",
+  "states:SendTaskSuccess": "taskTokens:engagement",
+  "states:SendTaskFailure": "taskTokens:engagement",
+  "states:SendTaskHeartbeat": "taskTokens:engagement",
+  "events:PutEvents": "bus",
+  "secretsmanager:GetSecretValue": "webhookSecret",
+};
+const TRANSACT_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" };
+
+/** A key attribute as the document client or the marshalled low-level input holds it. */
+const plain = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : typeof (value as { S?: unknown })?.S === "string" ? (value as { S: string }).S : undefined;
+
+function tableOf(physical: string | undefined, env: NodeJS.ProcessEnv): string {
+  const entry = (Object.entries(tables) as [string, TableDeclaration][]).find(([, t]) => env[t.envVar] === physical);
+  return `table:${entry?.[0] ?? `unknown(${physical})`}`;
+}
+
+function partitionKeyOf(input: Input): string | undefined {
+  const key = input.Key ?? input.Item;
+  if (key) return plain(key.pk);
+  const condition = /\bpk\s*=\s*(:[A-Za-z0-9_]+)/.exec(input.KeyConditionExpression ?? "");
+  return condition ? plain(input.ExpressionAttributeValues?.[condition[1]!]) : undefined;
+}
+
+/** The IAM actions one SDK request is authorised as (a transaction: one per item). */
+export function usesOf(fn: string, clientName: string, commandName: string, input: Input, env: NodeJS.ProcessEnv): Use[] {
+  const service = SERVICE_PREFIX[clientName] ?? clientName;
+  const operation = commandName.replace(/Command$/, "");
+  if (service === "dynamodb" && /^Transact(Write|Get)Items$/.test(operation)) {
+    return (input.TransactItems as Input[]).flatMap((item) =>
+      Object.entries(item).map(([kind, request]: [string, Input]) => ({
+        fn,
+        action: `dynamodb:${kind === "Get" ? "GetItem" : TRANSACT_ACTIONS[kind] ?? kind}`,
+        resource: tableOf(request.TableName, env),
+        ...(partitionKeyOf(request) === undefined ? {} : { partitionKey: partitionKeyOf(request)! }),
+      })),
+    );
+  }
+  const action = `${service}:${operation}`;
+  if (service === "dynamodb") {
+    const partitionKey = partitionKeyOf(input);
+    return [{ fn, action, resource: tableOf(input.TableName, env), ...(partitionKey === undefined ? {} : { partitionKey }) }];
+  }
+  return [{ fn, action, resource: NON_TABLE_RESOURCE[action] ?? `unknown(${action})` }];
+}
+
+/** The function whose code is on the stack: the outermost `functions/<folder>/` frame that is not shared code. */
+export function callingFunction(stack: string): string | undefined {
+  const folders = [...stack.matchAll(/\/functions\/([a-z0-9-]+)\//g)].map((match) => match[1]!).filter((folder) => folder !== "common");
+  return folders.at(-1);
+}
+
+interface MiddlewareClient {
+  readonly middlewareStack: {
+    add(middleware: (next: any, context: any) => (args: any) => Promise<any>, options: { step: "initialize"; name: string }): void;
+  };
+}
+
+/** Records every request `clients` send from now on; `unattributed` counts calls from no function. */
+export function recordUses(clients: readonly MiddlewareClient[], env: NodeJS.ProcessEnv = process.env) {
+  const uses: Use[] = [];
+  const unattributed: string[] = [];
+  const limit = Error.stackTraceLimit;
+  for (const client of clients) {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        Error.stackTraceLimit = 200;
+        const stack = new Error().stack ?? "";
+        Error.stackTraceLimit = limit;
+        const fn = callingFunction(stack);
+        if (fn) uses.push(...usesOf(fn, context.clientName, context.commandName, args.input, env));
+        else unattributed.push(`${context.clientName}.${context.commandName}`);
+        return next(args);
+      },
+      { step: "initialize", name: "paybusIamAudit" },
+    );
+  }
+  return { uses, unattributed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison.
+
+/** `StringLike`: `*` any run, `?` one character, everything else literal. */
+export function stringLike(pattern: string, value: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${source}$`, "s").test(value);
+}
+
+const grantsOf = (plan: InfraPlan, fn: FunctionPlan): GrantPlan[] =>
+  fn.links.map((link) => plan.grants.find((grant) => grant.logicalName === link)!);
+
+/**
+ * Every difference between what the plan grants and what the functions did: a granted action never
+ * used, a used action not granted, a `dynamodb:LeadingKeys` pattern no request matched, a request
+ * whose key no pattern allows. Empty when the grants are exactly what the code needs.
+ */
+export function auditGrants(plan: InfraPlan, uses: readonly Use[]): string[] {
+  const problems: string[] = [];
+  for (const fn of plan.functions) {
+    const folder = functionFolder(fn);
+    const mine = uses.filter((use) => use.fn === folder);
+    // Per permission, the LeadingKeys of each statement granting it (undefined: any key).
+    const granted = new Map<string, (readonly string[] | undefined)[]>();
+    for (const grant of grantsOf(plan, fn)) {
+      for (const statement of grant.statements) {
+        const leading = statement.conditions?.find((condition) => condition.variable === "dynamodb:LeadingKeys")?.values;
+        for (const action of statement.actions) {
+          const permission = `${action} on ${describeRef(grant.ref)}`;
+          granted.set(permission, [...(granted.get(permission) ?? []), leading]);
+        }
+      }
+    }
+    const used = new Map<string, Use[]>();
+    for (const use of mine) used.set(`${use.action} on ${use.resource}`, [...(used.get(`${use.action} on ${use.resource}`) ?? []), use]);
+    for (const [permission, statements] of granted) {
+      const calls = used.get(permission);
+      if (!calls) {
+        problems.push(`${fn.logicalName}: ${permission} is granted but never used`);
+        continue;
+      }
+      for (const pattern of statements.flatMap((leading) => leading ?? [])) {
+        if (!calls.some((call) => call.partitionKey !== undefined && stringLike(pattern, call.partitionKey))) {
+          problems.push(`${fn.logicalName}: ${permission} allows partition keys "${pattern}", which no request used`);
+        }
+      }
+      const allows = (key: string | undefined) =>
+        statements.some((leading) => leading === undefined || (key !== undefined && leading.some((pattern) => stringLike(pattern, key))));
+      for (const call of calls) {
+        if (!allows(call.partitionKey)) {
+          problems.push(`${fn.logicalName}: ${permission} on partition key "${call.partitionKey}" is outside the granted LeadingKeys`);
+        }
+      }
+    }
+    for (const permission of used.keys()) {
+      if (!granted.has(permission)) problems.push(`${fn.logicalName}: ${permission} is used but not granted`);
+    }
+  }
+  return [...new Set(problems)];
+}
+
