@@ -1,7 +1,8 @@
 /**
  * Least privilege against the code (issue 13, point 4): the whole pipeline runs on the local runtime
- * — demo events, follow-ups, a webhook through Secrets Manager, SES failing — while every SDK call
- * is recorded per function; the plan's grants must be exactly what was used. A grant no function
+ * — demo events, follow-ups, a webhook through Secrets Manager, customers synced and erased, devices
+ * registered and removed through the signed device API, lifecycle notices, SES failing — while
+ * every SDK call is recorded per function; the plan's grants must be exactly what was used. A grant no function
  * exercised, or a call no grant allows, fails the test with its name.
  */
 import { randomUUID } from "node:crypto";
@@ -10,12 +11,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SetEndpointAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
-import { dynamo, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
+import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
+import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { Runtime } from "../local/runtime.ts";
+import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
 import { buildPlan, TABLE_ACTIONS, type InfraPlan } from "../stacks/plan.ts";
 import { auditGrants, recordUses, type Use } from "./iam/audit.ts";
@@ -63,6 +67,30 @@ function newInvoice(suffix: string): Record<string, any> {
   return event;
 }
 
+/** A customer of the device scenario, created, given devices, told lifecycle notices, then deleted. */
+const CUSTOMER = "cus_IamDevices00001";
+// FCM registration tokens' shape: instance id, colon, a long URL-safe string.
+const TOKEN = `iamDev1Tk0001:APA91b${"Hx9_Qm2-ZkL4vN8pR1sT6wY0cB3dF5gJ7".repeat(4)}`;
+const OTHER_TOKEN = `iamDev2Tk0002:APA91b${"Qm2-ZkL4vN8pR1sT6wY0cB3dF5gJ7Hx9_".repeat(4)}`;
+
+/** A fixture as a new Stripe event (new ids) about `customer`. */
+function customerEvent(fixture: string, suffix: string, customer: string): Record<string, any> {
+  const event = loadFixture(fixture);
+  event.id = randomUUID();
+  event.detail.id = `evt_iam${suffix}`;
+  event.detail.created = Math.floor(Date.now() / 1000);
+  const object = event.detail.data.object;
+  if (object.object === "customer") object.id = customer;
+  else {
+    object.id = `${object.id.split("_")[0]}_iam${suffix}`;
+    object.customer = customer;
+  }
+  return event;
+}
+
+/** A redelivery: the same Stripe event in a new envelope. */
+const redelivered = (envelope: Record<string, any>) => ({ ...structuredClone(envelope), id: randomUUID() });
+
 describe("every function's grants are exactly the calls it makes", () => {
   let runtime: Runtime;
   let dataDir: string;
@@ -86,9 +114,10 @@ describe("every function's grants are exactly the calls it makes", () => {
       },
     });
     runtime.addRoute(webhookRoute(runtime));
+    runtime.addRoute(devicesRoute(runtime));
     await seedDemoCustomers(runtime);
     // From here on, the handlers' own calls only (the clients are the ones they share).
-    recorded = recordUses([dynamo(), ses(), sns(), sfn(), eventBridge(), secretsManager()]);
+    recorded = recordUses([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge(), secretsManager()]);
 
     // Notices, loyalty, the engagement workflow on every path, and their duplicates.
     runtime.sendEnvelopes(demoEvents());
@@ -113,10 +142,48 @@ describe("every function's grants are exactly the calls it makes", () => {
     await runtime.invokeByArn(`${runtime.prefix}-EngagementOffer`, offer);
     await runtime.invokeByArn(`${runtime.prefix}-EngagementOffer`, offer);
     await runtime.waitForQuiet(60_000);
+
+    // A customer from Stripe, their phone registered through the signed device API (retried, then
+    // re-registered once SNS disabled the endpoint), a second device added and removed, and a
+    // registration for an unknown customer (Powertools releases its idempotency record).
+    const device = async (method: string, body: unknown, headers: Record<string, string> = {}) => {
+      const url = new URL(DEVICES_PATH, runtime.gatewayUrl);
+      const text = JSON.stringify(body);
+      const signed = await signRequest(
+        { method, url, headers: { "content-type": "application/json", ...headers }, body: text },
+        { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" },
+      );
+      const response = await fetch(url, { method, headers: signed, body: text });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    runtime.sendEnvelopes([customerEvent("17", "Created", CUSTOMER)]);
+    await runtime.waitForQuiet(60_000);
+    const registration = { customerId: CUSTOMER, platform: "GCM", token: TOKEN };
+    const registered = await device("POST", registration, { "Idempotency-Key": "iam-reg-1" });
+    expect(registered.status).toBe(200);
+    expect(await device("POST", registration, { "Idempotency-Key": "iam-reg-1" })).toEqual(registered);
+    expect((await device("POST", { ...registration, customerId: "cus_IamNobody00001" }, { "Idempotency-Key": "iam-reg-x" })).status).toBe(404);
+    const admin = new SNSClient({ endpoint: runtime.endpoints.sns, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    await admin.send(new SetEndpointAttributesCommand({ EndpointArn: registered.body.device.endpointArn, Attributes: { Enabled: "false" } }));
+    admin.destroy();
+    expect((await device("POST", registration, { "Idempotency-Key": "iam-reg-2" })).status).toBe(200);
+    expect((await device("POST", { ...registration, token: OTHER_TOKEN }, { "Idempotency-Key": "iam-reg-3" })).status).toBe(200);
+    expect((await device("DELETE", { customerId: CUSTOMER, token: OTHER_TOKEN })).status).toBe(200);
+    // Lifecycle notices to that customer (email and push), each redelivered; then Stripe deletes
+    // the customer, erasing the profile and the remaining device's endpoint.
+    const lifecycle = [customerEvent("20", "ActionRequired", CUSTOMER), customerEvent("21", "TrialEnding", CUSTOMER)];
+    runtime.sendEnvelopes(lifecycle);
+    await runtime.waitForQuiet(60_000);
+    runtime.sendEnvelopes(lifecycle.map(redelivered));
+    await runtime.waitForQuiet(60_000);
+    expect(runtime.sns.outbox.filter((push) => push.targetArn === registered.body.device.endpointArn)).toHaveLength(2);
+    runtime.sendEnvelopes([customerEvent("23", "Deleted", CUSTOMER)]);
+    await runtime.waitForQuiet(60_000);
+    expect(runtime.sns.hasEndpoint(registered.body.device.endpointArn)).toBe(false);
     // SES failing: claimed sends are released, the workflow records its failure, due follow-ups stay due.
     const dueLater = new Date(Date.now() + 4 * 86_400_000);
     runtime.faults.ses.set({ decide: () => ({ code: "Throttling", message: "Maximum sending rate exceeded.", status: 400 }) });
-    runtime.sendEnvelopes([newInvoice("SesDown"), newPurchase("SesDown", "C-100877", 70_000)]);
+    runtime.sendEnvelopes([newInvoice("SesDown"), newPurchase("SesDown", "C-100877", 70_000), customerEvent("20", "LifecycleSesDown", "cus_IamSesDown0001")]);
     await runtime.waitForQuiet(120_000);
     await runtime.runScheduled("FollowupDispatch", dueLater).catch(() => undefined);
     runtime.faults.ses.set(undefined);
@@ -152,7 +219,9 @@ describe("every function's grants are exactly the calls it makes", () => {
             ? { actions: [...TABLE_ACTIONS], resources: statement.resources }
             : grant.ref.kind === "emailIdentity"
               ? { ...statement, actions: ["ses:SendEmail", "ses:SendRawEmail"] }
-              : statement,
+              : grant.ref.kind === "deviceEndpoints"
+                ? { ...statement, actions: [...new Set([...statement.actions, "sns:GetEndpointAttributes", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"])] }
+                : statement,
         ),
       })),
     };
@@ -166,6 +235,11 @@ describe("every function's grants are exactly the calls it makes", () => {
         "FollowupDispatch: dynamodb:Query on table:profiles is granted but never used",
         "NotificationsConsumer: ses:SendRawEmail on emailIdentity is granted but never used",
         "EngagementCrm: dynamodb:PutItem on table:loyalty is granted but never used",
+        "CustomersConsumer: dynamodb:PutItem on table:profiles is granted but never used",
+        "CustomersConsumer: sns:SetEndpointAttributes on deviceEndpoints is granted but never used",
+        "LifecycleConsumer: dynamodb:UpdateItem on table:profiles is granted but never used",
+        "DeviceApi: dynamodb:GetItem on table:idempotency is granted but never used",
+        "DeviceApi: dynamodb:Query on table:profiles is granted but never used",
       ]),
     );
   });
@@ -179,6 +253,16 @@ describe("every function's grants are exactly the calls it makes", () => {
     const outsideKeys: Use = { ...stray, action: "dynamodb:UpdateItem" };
     expect(auditGrants(plan, [...recorded.uses, outsideKeys])).toEqual([
       'EngagementCrm: dynamodb:UpdateItem on table:loyalty on partition key "PURCHASE#pi_1" is outside the granted LeadingKeys',
+    ]);
+    // The lifecycle consumer may read the invoice notices' state but not write it; the device API
+    // may write only Stripe customers' profiles and its own idempotency records.
+    const lifecycleWrite: Use = { fn: "lifecycle", action: "dynamodb:PutItem", resource: "table:notifications", partitionKey: "invoice#in_1" };
+    const deviceWrite: Use = { fn: "devices", action: "dynamodb:UpdateItem", resource: "table:profiles", partitionKey: "C-100877" };
+    const foreignRecord: Use = { fn: "devices", action: "dynamodb:DeleteItem", resource: "table:idempotency", partitionKey: "other-function#abc" };
+    expect(auditGrants(plan, [...recorded.uses, lifecycleWrite, deviceWrite, foreignRecord])).toEqual([
+      'LifecycleConsumer: dynamodb:PutItem on table:notifications on partition key "invoice#in_1" is outside the granted LeadingKeys',
+      'DeviceApi: dynamodb:UpdateItem on table:profiles on partition key "C-100877" is outside the granted LeadingKeys',
+      'DeviceApi: dynamodb:DeleteItem on table:idempotency on partition key "other-function#abc" is outside the granted LeadingKeys',
     ]);
   });
 });

@@ -57,6 +57,12 @@ const NON_TABLE_RESOURCE: Record<string, string> = {
   "states:SendTaskSuccess": "taskTokens:engagement",
   "states:SendTaskFailure": "taskTokens:engagement",
   "states:SendTaskHeartbeat": "taskTokens:engagement",
+  // The device API manages endpoints (CreatePlatformEndpoint is authorised on the application,
+  // the rest on its endpoints, both in the one deviceEndpoints grant); the profile sync deletes them.
+  "sns:CreatePlatformEndpoint": "deviceEndpoints",
+  "sns:GetEndpointAttributes": "deviceEndpoints",
+  "sns:SetEndpointAttributes": "deviceEndpoints",
+  "sns:DeleteEndpoint": "deviceEndpoints",
   "events:PutEvents": "bus",
   "secretsmanager:GetSecretValue": "webhookSecret",
 };
@@ -66,15 +72,22 @@ const TRANSACT_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "Upda
 const plain = (value: unknown): string | undefined =>
   typeof value === "string" ? value : typeof (value as { S?: unknown })?.S === "string" ? (value as { S: string }).S : undefined;
 
-function tableOf(physical: string | undefined, env: NodeJS.ProcessEnv): string {
-  const entry = (Object.entries(tables) as [string, TableDeclaration][]).find(([, t]) => env[t.envVar] === physical);
-  return `table:${entry?.[0] ?? `unknown(${physical})`}`;
+function declarationOf(physical: string | undefined, env: NodeJS.ProcessEnv): [string, TableDeclaration] | undefined {
+  return (Object.entries(tables) as [string, TableDeclaration][]).find(([, t]) => env[t.envVar] === physical);
 }
 
-function partitionKeyOf(input: Input): string | undefined {
+function tableOf(physical: string | undefined, env: NodeJS.ProcessEnv): string {
+  return `table:${declarationOf(physical, env)?.[0] ?? `unknown(${physical})`}`;
+}
+
+/** The request's partition key, by the table's declared key attribute (`pk`, Powertools' `id`). */
+function partitionKeyOf(input: Input, env: NodeJS.ProcessEnv): string | undefined {
+  const name = declarationOf(input.TableName, env)?.[1].partitionKey.name ?? "pk";
   const key = input.Key ?? input.Item;
-  if (key) return plain(key.pk);
-  const condition = /\bpk\s*=\s*(:[A-Za-z0-9_]+)/.exec(input.KeyConditionExpression ?? "");
+  if (key) return plain(key[name]);
+  const attribute = Object.entries(input.ExpressionAttributeNames ?? {}).find(([, value]) => value === name)?.[0];
+  const names = [name, ...(attribute ? [attribute] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const condition = new RegExp(`(?:^|[^\\w#])(?:${names})\\s*=\\s*(:[A-Za-z0-9_]+)`).exec(input.KeyConditionExpression ?? "");
   return condition ? plain(input.ExpressionAttributeValues?.[condition[1]!]) : undefined;
 }
 
@@ -88,13 +101,13 @@ export function usesOf(fn: string, clientName: string, commandName: string, inpu
         fn,
         action: `dynamodb:${kind === "Get" ? "GetItem" : TRANSACT_ACTIONS[kind] ?? kind}`,
         resource: tableOf(request.TableName, env),
-        ...(partitionKeyOf(request) === undefined ? {} : { partitionKey: partitionKeyOf(request)! }),
+        ...(partitionKeyOf(request, env) === undefined ? {} : { partitionKey: partitionKeyOf(request, env)! }),
       })),
     );
   }
   const action = `${service}:${operation}`;
   if (service === "dynamodb") {
-    const partitionKey = partitionKeyOf(input);
+    const partitionKey = partitionKeyOf(input, env);
     return [{ fn, action, resource: tableOf(input.TableName, env), ...(partitionKey === undefined ? {} : { partitionKey }) }];
   }
   return [{ fn, action, resource: NON_TABLE_RESOURCE[action] ?? `unknown(${action})` }];
