@@ -6,6 +6,7 @@ import { formatMoney } from "../../events/money.ts";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import type { KnownEventType } from "../../events/stripe-event.ts";
 import { classifyError } from "../common/errors.ts";
+import { webLink } from "../common/text.ts";
 import type { CustomerProfile } from "../common/profiles.ts";
 import type { Channels } from "../notifications/channels.ts";
 import { DeliveryFailedError, DeliveryRejectedError, describeError } from "../notifications/core.ts";
@@ -74,7 +75,8 @@ export function renderFact(
   return renderMessage(message, {
     locale: options.locale,
     customerName: options.customerName,
-    url: fact.url ?? options.billingPortalUrl,
+    // Links from the event are shown only when they are web links, as in the invoice notices.
+    url: webLink(fact.url) ?? options.billingPortalUrl,
     data: { type: options.eventType, notice: notice.name, subject: fact.subject },
   });
 }

@@ -86,6 +86,28 @@ describe("what each notice tells", () => {
     expect(push.data).toEqual({ type: "invoice.payment_action_required", notice: "payment-action-required", subject: "in_1T0dA85kb18UZlUmQ7cVx2Lk", url: fact.url });
   });
 
+  it("payment action required: an invoice number with control characters stays on one line in the subject", () => {
+    const { notice, fact } = told("20", { object: { number: "7C1D\r\nBcc: victim@example.com\u2028-0002" } });
+
+    const { email } = renderFact(notice, fact, { locale: "en-US", customerName: undefined, billingPortalUrl: PORTAL, eventType: "invoice.payment_action_required" });
+
+    expect(email.subject).toBe("Please confirm your payment for invoice 7C1D Bcc: victim@example.com -0002");
+  });
+
+  it.each(["javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>", "/relative/path"])(
+    "payment action required: a hosted invoice link %s is never rendered (the billing portal instead)",
+    (link) => {
+      const { notice, fact } = told("20", { object: { hosted_invoice_url: link } });
+
+      const { email, push } = renderFact(notice, fact, { locale: "en-US", customerName: undefined, billingPortalUrl: PORTAL, eventType: "invoice.payment_action_required" });
+
+      expect(email.text).not.toContain(link);
+      expect(email.html).not.toContain(link.replace(/</g, "&lt;"));
+      expect(email.text).toContain(`Confirm payment\n${PORTAL}`);
+      expect(push.data.url).toBe(PORTAL);
+    },
+  );
+
   it("trial ending: the date the trial ends, the billing portal to act", () => {
     const { notice, fact } = told("21");
 

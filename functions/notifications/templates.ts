@@ -357,9 +357,11 @@ export function renderMessage(
   const { locale, url } = options;
   const copy = COPY[new Intl.Locale(locale).language] ?? en;
   const greeting = copy.greeting(options.customerName);
+  // Values from Stripe reach the Subject header here too (an invoice number): keep it on one line.
+  const written = { ...message, subject: singleLine(message.subject) };
   return {
     locale,
-    email: { subject: message.subject, html: layoutHtml(locale, greeting, message, url), text: layoutText(greeting, message, url) },
-    push: { title: message.pushTitle, body: message.pushBody, data: { ...options.data, ...(url ? { url } : {}) } },
+    email: { subject: written.subject, html: layoutHtml(locale, greeting, written, url), text: layoutText(greeting, written, url) },
+    push: { title: written.pushTitle, body: written.pushBody, data: { ...options.data, ...(url ? { url } : {}) } },
   };
 }
