@@ -4,9 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { WEBHOOK_PATH, toFunctionUrlEvent } from "../functions/ingest/function-url.ts";
+import { PAYLOAD_TOO_LARGE, WEBHOOK_PATH, readFunctionUrlRequest } from "../functions/ingest/function-url.ts";
 import { webhookBridge } from "../events/rules.ts";
-import { readBody } from "./aws-json.ts";
 import { functionName, type Runtime } from "./runtime.ts";
 
 export { WEBHOOK_PATH };
@@ -19,7 +18,13 @@ export function webhookRoute(runtime: Runtime) {
       res.writeHead(405, { allow: "POST" }).end();
       return true;
     }
-    const invocation = await runtime.lambda.invoke(fn, toFunctionUrlEvent(req, await readBody(req)));
+    // Over Lambda's 6 MB payload quota the function URL answers 413 itself; the function never runs.
+    const event = await readFunctionUrlRequest(req);
+    if (event === "too-large") {
+      res.writeHead(PAYLOAD_TOO_LARGE.status, { "content-type": "application/json", connection: "close" }).end(PAYLOAD_TOO_LARGE.body);
+      return true;
+    }
+    const invocation = await runtime.lambda.invoke(fn, event);
     if (!invocation.ok) {
       res.writeHead(502, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: `${invocation.error.name}: ${invocation.error.message}` }));

@@ -3,10 +3,12 @@
  * it: signed deliveries go on the bus under the bridge's source and reach the same consumers.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEBHOOK_SOURCE } from "../events/rules.ts";
+import { PAYLOAD_TOO_LARGE } from "../functions/ingest/function-url.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { Runtime } from "../local/runtime.ts";
 import { loyaltySnapshot } from "../local/state.ts";
@@ -60,6 +62,40 @@ describe("the webhook bridge on the local runtime", () => {
 
     expect(answer.status).toBe(400);
     expect(await answer.text()).toContain("bad_signature");
+    expect(runtime.journal.list("bus.accepted")).toHaveLength(before);
+  });
+
+  it("answers 413 to a 17 MiB body, as the function URL does, without running the bridge", async () => {
+    const before = runtime.journal.list("bus.accepted").length;
+    const size = 17 * 1024 * 1024;
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+
+    // Written in chunks until the answer comes: the runtime may answer (and close) before the upload ends.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${runtime.gatewayUrl}${WEBHOOK_PATH}`, { method: "POST", headers: { "content-type": "application/json", "content-length": size } });
+      let answered = false;
+      req.on("response", (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (data: Buffer) => chunks.push(data));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("error", (error) => {
+        if (!answered) reject(error);
+      });
+      let sent = 0;
+      const write = () => {
+        while (!answered && sent < size) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", write);
+        }
+        if (!answered) req.end();
+      };
+      write();
+    });
+
+    expect(answer).toEqual({ status: 413, body: PAYLOAD_TOO_LARGE.body });
     expect(runtime.journal.list("bus.accepted")).toHaveLength(before);
   });
 
