@@ -64,22 +64,23 @@ export async function run(): Promise<Record<string, unknown>> {
       concurrency: CONCURRENCY,
       updates: UPDATES,
       transactions: TRANSACTIONS,
-      sdkCeilingUpdateItemPerSecond: await rate(UPDATES, (i) => sdk.echo.documents.send(add("bench-loyalty", i))),
-      rawDynaliteUpdateItemPerSecond: await rate(UPDATES, (i) => sdk.raw.documents.send(add(rawTable, i))),
-      frontUpdateItemPerSecond: await rate(UPDATES, (i) => sdk.memory.documents.send(add(memoryTable, i))),
-      frontPersistentUpdateItemPerSecond: await rate(UPDATES, (i) => sdk.persistent.documents.send(add(persistentTable, i))),
+      sdkCeilingUpdateItemPerSecond: await measure("sdkCeilingUpdateItemPerSecond", UPDATES, (i) => sdk.echo.documents.send(add("bench-loyalty", i))),
+      rawDynaliteUpdateItemPerSecond: await measure("rawDynaliteUpdateItemPerSecond", UPDATES, (i) => sdk.raw.documents.send(add(rawTable, i))),
+      frontUpdateItemPerSecond: await measure("frontUpdateItemPerSecond", UPDATES, (i) => sdk.memory.documents.send(add(memoryTable, i))),
+      frontPersistentUpdateItemPerSecond: await measure("frontPersistentUpdateItemPerSecond", UPDATES, (i) => sdk.persistent.documents.send(add(persistentTable, i))),
       // Every call gets its own ledger entry, so every transaction commits.
-      frontTransactWriteItemsPerSecond: await rate(TRANSACTIONS, (i) => sdk.memory.documents.send(accrue(i))),
+      frontTransactWriteItemsPerSecond: await measure("frontTransactWriteItemsPerSecond", TRANSACTIONS, (i) => sdk.memory.documents.send(accrue(i))),
     };
-    console.log("local dynamodb (ops/s, %d concurrent):", CONCURRENCY);
+    const row = (key: keyof typeof figures & keyof typeof cpuPerOperation) => ({ "ops/s": figures[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
+    console.log("local dynamodb (%d concurrent, SDK clients in this process):", CONCURRENCY);
     console.table({
-      "SDK ceiling (server answers {} at once)": figures.sdkCeilingUpdateItemPerSecond,
-      "UpdateItem ADD, dynalite's own server": figures.rawDynaliteUpdateItemPerSecond,
-      "UpdateItem ADD, paybus endpoint (memory)": figures.frontUpdateItemPerSecond,
-      "UpdateItem ADD, paybus endpoint (LevelDB)": figures.frontPersistentUpdateItemPerSecond,
-      "TransactWriteItems (Put + ADD), paybus endpoint": figures.frontTransactWriteItemsPerSecond,
+      "SDK ceiling (server answers {} at once)": row("sdkCeilingUpdateItemPerSecond"),
+      "UpdateItem ADD, dynalite's own server": row("rawDynaliteUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (memory)": row("frontUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (LevelDB)": row("frontPersistentUpdateItemPerSecond"),
+      "TransactWriteItems (Put + ADD), paybus endpoint": row("frontTransactWriteItemsPerSecond"),
     });
-    return figures;
+    return { ...figures, cpuMicrosecondsPerOperation: { ...cpuPerOperation } };
   } finally {
     for (const clients of Object.values(sdk)) clients.client.destroy();
     await memory.close();
@@ -149,12 +150,25 @@ async function createRawTable(sdk: Clients, TableName: string): Promise<string> 
   return TableName;
 }
 
+/** CPU time (µs) this process spent per operation, by the last {@link rate}: unlike a rate, barely moved by other processes' load. */
+const cpuPerOperation: Record<string, number> = {};
+let measuring = "";
+
 /** Operations per second over `count` operations, `CONCURRENCY` at a time, after a warm-up. */
 async function rate(count: number, operation: (i: number) => Promise<unknown>): Promise<number> {
   await pool(WARM_UP, operation);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await pool(count, (i) => operation(i + WARM_UP));
+  const used = process.cpuUsage(cpu);
+  cpuPerOperation[measuring] = Math.round((used.user + used.system) / count);
   return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+/** {@link rate}, recording the CPU per operation under `name`. */
+function measure(name: string, count: number, operation: (i: number) => Promise<unknown>): Promise<number> {
+  measuring = name;
+  return rate(count, operation);
 }
 
 async function pool(count: number, operation: (i: number) => Promise<unknown>): Promise<void> {
