@@ -70,6 +70,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
           rulesFile: side.rulesFile && resolve(side.rulesFile),
           eventsFile,
           output: join(work, `${name}.json`),
+          dataDir: join(work, `${name}-data`),
           timeoutMs: options.timeoutMs ?? 600_000,
         },
         join(work, `${name}-job.json`),

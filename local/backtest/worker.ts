@@ -23,6 +23,8 @@ export interface BacktestJob {
   /** JSON list of envelopes, oldest first. */
   readonly eventsFile: string;
   readonly output: string;
+  /** Temporary directory for the runtime's archive. */
+  readonly dataDir: string;
   readonly timeoutMs: number;
 }
 
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   const { Runtime, queueStatus } = (await import(pathToFileURL(join(root, "local/runtime.ts")).href)) as typeof import("../runtime.ts");
   const { loyaltySnapshot } = (await import(pathToFileURL(join(root, "local/state.ts")).href)) as typeof import("../state.ts");
   const runtime = await Runtime.start({
-    dataDir: null,
+    // The archive goes to a temporary directory (not the tree's `.paybus/`); the tables stay in memory.
+    dataDir: job.dataDir,
+    dynamodbInMemory: true,
     port: 0,
     timeScale: 0.01,
     workflowTimeScale: 0.0001,
