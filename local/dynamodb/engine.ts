@@ -24,8 +24,20 @@ interface TableLookup {
 /** The parts of dynalite's store (`dynalite/db`'s `create`) the engine touches. */
 interface DynaliteStore {
   getTable: TableLookup;
+  /** The LevelDB (or memory-level) database every table's items live in, `valueEncoding: json`. */
+  readonly db: LevelDatabase;
   readonly tableDb: { readonly awsAccountId: string; readonly awsRegion: string };
   readonly lifecycleManager: { gracefulClose(cb: (error?: Error | null) => void): void };
+}
+
+type LevelCallback = (error: Error | null, value?: unknown) => void;
+
+interface LevelDatabase {
+  get(key: string, callback?: LevelCallback): unknown;
+  put(key: string, value: unknown, callback?: LevelCallback): unknown;
+  del(key: string, callback?: LevelCallback): unknown;
+  batch(operations: ReadonlyArray<{ type: "put" | "del"; key: string; value?: unknown }>, callback?: LevelCallback): unknown;
+  iterator(): AsyncIterable<[string, unknown]>;
 }
 
 interface ActionValidation {
@@ -102,6 +114,7 @@ export async function startEngine(path?: string): Promise<Engine> {
   // Table state changes are instant: the endpoint is for tests and local runs, not for rehearsing
   // CREATING/DELETING delays.
   const store = db.create({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (path) await mirrorReads(store.db);
   cacheActiveTables(store);
   const { awsRegion, awsAccountId } = store.tableDb;
 
@@ -180,6 +193,44 @@ function cacheActiveTables(store: DynaliteStore): asserts store is CachingStore 
       if (!error && table?.TableStatus === "ACTIVE" && seen === generation) active.set(name, table);
       callback(error, table);
     });
+  };
+}
+
+/**
+ * Serves LevelDB's point reads from memory: every value is kept (as its JSON text) in a map loaded
+ * at open and written through on every put, delete and batch, so `get` (every item operation reads
+ * its item first) costs a `JSON.parse` instead of a LevelDB lookup. Writes, range reads (Query,
+ * Scan) and durability stay LevelDB's. Local data sets are small; a production-sized table would
+ * not fit, and is not what this endpoint is for.
+ */
+async function mirrorReads(level: LevelDatabase): Promise<void> {
+  const values = new Map<string, string>();
+  for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
+  const get = level.get.bind(level);
+  const put = level.put.bind(level);
+  const del = level.del.bind(level);
+  const batch = level.batch.bind(level);
+  level.get = (key, callback) => {
+    if (!callback) return get(key);
+    const text = values.get(key);
+    // Asynchronous like LevelDB's own answer (callers are written for it); a missing key is `undefined`.
+    queueMicrotask(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
+    return undefined;
+  };
+  level.put = (key, value, callback) => {
+    values.set(key, JSON.stringify(value));
+    return put(key, value, callback);
+  };
+  level.del = (key, callback) => {
+    values.delete(key);
+    return del(key, callback);
+  };
+  level.batch = (operations, callback) => {
+    for (const operation of operations) {
+      if (operation.type === "put") values.set(operation.key, JSON.stringify(operation.value));
+      else values.delete(operation.key);
+    }
+    return batch(operations, callback);
   };
 }
 
