@@ -3,7 +3,9 @@
  * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
  * is measured in the same run as the ceiling (every event costs one or more writes).
  *
- *   npx tsx bench/pipeline.ts [--rate 40] [--seconds 10] [--burst 2000]
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000]
+ *
+ * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does.
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,7 +90,7 @@ function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<
 }
 
 export async function run(options: { rate?: number; seconds?: number; burst?: number } = {}): Promise<Record<string, unknown>> {
-  const rate = options.rate ?? 40;
+  const rate = options.rate ?? 100;
   const seconds = options.seconds ?? 10;
   const burst = options.burst ?? 2000;
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
