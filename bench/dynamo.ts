@@ -10,6 +10,7 @@
  * {@link run}.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { fork } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -71,6 +72,17 @@ export async function run(): Promise<Record<string, unknown>> {
       // Every call gets its own ledger entry, so every transaction commits.
       frontTransactWriteItemsPerSecond: await measure("frontTransactWriteItemsPerSecond", TRANSACTIONS, (i) => sdk.memory.documents.send(accrue(i))),
     };
+    // The endpoint in a process of its own: the rate with the SDK's work elsewhere, and the CPU
+    // the endpoint itself spends per request.
+    const separate = await inChildProcess("paybus", async (endpoint, table) => {
+      const clients = clientsFor(endpoint);
+      try {
+        return await measure("separateProcessUpdateItemPerSecond", UPDATES, (i) => clients.documents.send(add(table, i)));
+      } finally {
+        clients.client.destroy();
+      }
+    });
+    Object.assign(figures, { separateProcessUpdateItemPerSecond: separate.rate, endpointCpuMicrosecondsPerUpdateItem: separate.cpuPerOperation });
     const row = (key: keyof typeof figures & keyof typeof cpuPerOperation) => ({ "ops/s": figures[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
     console.log("local dynamodb (%d concurrent, SDK clients in this process):", CONCURRENCY);
     console.table({
@@ -80,6 +92,12 @@ export async function run(): Promise<Record<string, unknown>> {
       "UpdateItem ADD, paybus endpoint (LevelDB)": row("frontPersistentUpdateItemPerSecond"),
       "TransactWriteItems (Put + ADD), paybus endpoint": row("frontTransactWriteItemsPerSecond"),
     });
+    console.log(
+      "paybus endpoint in its own process: %d UpdateItem/s; the endpoint's own CPU: %d µs per UpdateItem (a capacity of ~%d/s per core)",
+      separate.rate,
+      separate.cpuPerOperation,
+      Math.round(1e6 / separate.cpuPerOperation),
+    );
     return { ...figures, cpuMicrosecondsPerOperation: { ...cpuPerOperation } };
   } finally {
     for (const clients of Object.values(sdk)) clients.client.destroy();
@@ -88,6 +106,35 @@ export async function run(): Promise<Record<string, unknown>> {
     await raw.close();
     await echo.close();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts `bench/dynamo-server.ts` (`kind`, from `root`), runs `work` against it, and returns the
+ * rate `work` measured and the child's CPU time per operation during it.
+ */
+export async function inChildProcess(
+  kind: "paybus" | "dynalite",
+  work: (endpoint: string, table: string) => Promise<number>,
+  root?: string,
+): Promise<{ rate: number; cpuPerOperation: number }> {
+  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), [kind, ...(root ? [root] : [])], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  try {
+    const { endpoint, table } = await next();
+    child.send("cpu");
+    const before = (await next()).cpu as NodeJS.CpuUsage;
+    const rate = await work(endpoint, table);
+    child.send("cpu");
+    const after = (await next()).cpu as NodeJS.CpuUsage;
+    // The rate's warm-up ran inside `work` too: count its operations.
+    const cpu = after.user - before.user + after.system - before.system;
+    return { rate, cpuPerOperation: Math.round(cpu / (UPDATES + WARM_UP)) };
+  } finally {
+    child.kill();
   }
 }
 

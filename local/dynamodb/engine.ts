@@ -114,7 +114,7 @@ export async function startEngine(path?: string): Promise<Engine> {
   // Table state changes are instant: the endpoint is for tests and local runs, not for rehearsing
   // CREATING/DELETING delays.
   const store = db.create({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  if (path) await mirrorReads(store.db);
+  await mirror(store.db, { durable: path !== undefined });
   cacheActiveTables(store);
   const { awsRegion, awsAccountId } = store.tableDb;
 
@@ -197,40 +197,53 @@ function cacheActiveTables(store: DynaliteStore): asserts store is CachingStore 
 }
 
 /**
- * Serves LevelDB's point reads from memory: every value is kept (as its JSON text) in a map loaded
- * at open and written through on every put, delete and batch, so `get` (every item operation reads
- * its item first) costs a `JSON.parse` instead of a LevelDB lookup. Writes, range reads (Query,
- * Scan) and durability stay LevelDB's. Local data sets are small; a production-sized table would
- * not fit, and is not what this endpoint is for.
+ * Serves point reads from memory: every value is kept (as its JSON text) in a map loaded at open
+ * and written through on every put, delete and batch, so `get` (every item operation reads its item
+ * first) costs a `JSON.parse` and a microtask instead of a store lookup answered on a later turn of
+ * the event loop (dynalite's callback wrappers answer with `setImmediate`, and under load each turn
+ * is long). Range reads (Query, Scan) stay the store's; it holds every write too.
+ *
+ * `durable` (LevelDB on disk): a write is acknowledged once LevelDB has it, as before. In memory,
+ * memory-level applies a write synchronously when it is called, so the write is acknowledged at
+ * once (on a microtask) rather than a loop turn later.
+ *
+ * Local data sets are small; a production-sized table would not fit, and is not what this endpoint
+ * is for.
  */
-async function mirrorReads(level: LevelDatabase): Promise<void> {
+async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<void> {
   const values = new Map<string, string>();
   for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
   const get = level.get.bind(level);
   const put = level.put.bind(level);
   const del = level.del.bind(level);
   const batch = level.batch.bind(level);
+  const acknowledge = (write: (callback?: LevelCallback) => unknown, callback: LevelCallback | undefined): unknown => {
+    if (options.durable || !callback) return write(callback);
+    (write() as Promise<unknown>).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
+    queueMicrotask(() => callback(null));
+    return undefined;
+  };
   level.get = (key, callback) => {
     if (!callback) return get(key);
     const text = values.get(key);
-    // Asynchronous like LevelDB's own answer (callers are written for it); a missing key is `undefined`.
+    // Asynchronous like the store's own answer (callers are written for it); a missing key is `undefined`.
     queueMicrotask(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
     return undefined;
   };
   level.put = (key, value, callback) => {
     values.set(key, JSON.stringify(value));
-    return put(key, value, callback);
+    return acknowledge((cb) => put(key, value, cb), callback);
   };
   level.del = (key, callback) => {
     values.delete(key);
-    return del(key, callback);
+    return acknowledge((cb) => del(key, cb), callback);
   };
   level.batch = (operations, callback) => {
     for (const operation of operations) {
       if (operation.type === "put") values.set(operation.key, JSON.stringify(operation.value));
       else values.delete(operation.key);
     }
-    return batch(operations, callback);
+    return acknowledge((cb) => batch(operations, cb), callback);
   };
 }
 
