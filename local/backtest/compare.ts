@@ -58,6 +58,8 @@ export interface BacktestComparison {
   readonly dlq: CountDifference[];
   /** True when both sides did exactly the same. */
   readonly identical: boolean;
+  /** Errors that escaped a local engine on either side (the differences may then not all be the change's). */
+  readonly engineErrors: { readonly base: number; readonly candidate: number; readonly samples: string[] };
 }
 
 export function compareSides(base: SideResult, candidate: SideResult): BacktestComparison {
@@ -112,7 +114,12 @@ export function compareSides(base: SideResult, candidate: SideResult): BacktestC
   const identical =
     events.length + comparison.emails.length + comparison.pushes.length + customers.length + purchases.length + comparison.dlq.length === 0 &&
     comparison.workflows.missing.length + comparison.workflows.extra.length === 0;
-  return { ...comparison, identical };
+  const engineErrors = {
+    base: base.engineErrors?.count ?? 0,
+    candidate: candidate.engineErrors?.count ?? 0,
+    samples: [...(base.engineErrors?.samples ?? []), ...(candidate.engineErrors?.samples ?? [])].slice(0, 5),
+  };
+  return { ...comparison, identical, engineErrors };
 }
 
 function totals(side: SideResult): Totals {
@@ -161,6 +168,14 @@ export function formatComparison(comparison: BacktestComparison, labels: { base:
   const lines: string[] = [];
   const { base, candidate } = comparison.totals;
   lines.push(`base: ${labels.base}`, `candidate: ${labels.candidate}`, "");
+  const { engineErrors } = comparison;
+  if (engineErrors.base + engineErrors.candidate > 0) {
+    lines.push(
+      `warning: a local engine failed ${engineErrors.base} time(s) on base and ${engineErrors.candidate} on the candidate (${engineErrors.samples.join("; ")});`,
+      "some differences below may come from those failures rather than from the change",
+      "",
+    );
+  }
   lines.push(`${"".padEnd(14)}${"base".padStart(10)}${"candidate".padStart(11)}${"change".padStart(9)}`);
   for (const key of Object.keys(base) as (keyof Totals)[]) {
     const change = candidate[key] - base[key];

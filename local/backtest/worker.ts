@@ -46,6 +46,12 @@ export interface SideResult {
   readonly workflows: string[];
   /** Messages that ended in a DLQ (consumer queues and rule target DLQs), by queue. */
   readonly dlq: Record<string, number>;
+  /**
+   * Errors a local engine let escape (e.g. a connection reset inside an emulator): the run goes on
+   * (the affected request fails or times out and is retried like any other), but the sides may
+   * then differ for reasons that are not the change being tested.
+   */
+  readonly engineErrors: { readonly count: number; readonly samples: string[] };
   readonly seconds: number;
 }
 
@@ -56,7 +62,17 @@ const SEND_CHUNK = 250;
 /** Messages waiting in the queues before sending pauses: memory stays flat on long runs. */
 const MAX_BACKLOG = 2_000;
 
+const engineErrors = { count: 0, samples: [] as string[] };
+
+/** Counts an error that escaped a local engine instead of dying of it (see {@link SideResult.engineErrors}). */
+function recordEngineError(error: unknown): void {
+  engineErrors.count++;
+  if (engineErrors.samples.length < 5) engineErrors.samples.push(error instanceof Error ? error.message : String(error));
+}
+
 async function main(): Promise<void> {
+  process.on("unhandledRejection", recordEngineError);
+  process.on("uncaughtException", recordEngineError);
   const job = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as BacktestJob;
   const root = resolve(job.root);
   const started = performance.now();
@@ -86,7 +102,7 @@ async function main(): Promise<void> {
     progress.stop();
 
     const result = await collect(runtime, events.length, devices, await loyaltySnapshot(runtime));
-    writeFileSync(job.output, JSON.stringify({ ...result, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
+    writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
   } finally {
     await runtime.stop();
   }
@@ -152,7 +168,7 @@ async function collect(
   events: number,
   devices: ReadonlyMap<string, string>,
   loyalty: Awaited<ReturnType<typeof import("../state.ts").loyaltySnapshot>>,
-): Promise<Omit<SideResult, "seconds">> {
+): Promise<Omit<SideResult, "seconds" | "engineErrors">> {
   const perEvent: Record<string, { type: string; rules: string[]; dlq: string[] }> = {};
   const stripeIdOf = new Map<string, string>();
   let accepted = 0;
