@@ -137,7 +137,7 @@ async function run(argv: string[]): Promise<number> {
       timeoutMs: Number(values.timeout) * 1000,
       timeScale: Number(values["time-scale"]),
       // A temporary data directory is deleted after the run: its tables may as well stay in memory.
-      dynamodbInMemory: !values["data-dir"],
+      inMemory: !values["data-dir"],
       progress: values.json ? undefined : process.stderr,
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

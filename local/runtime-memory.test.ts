@@ -12,7 +12,7 @@ let sdk: Clients;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-memory-"));
-  runtime = await Runtime.start({ dataDir, dynamodbInMemory: true, port: 0 });
+  runtime = await Runtime.start({ dataDir, inMemory: true, port: 0 });
   sdk = clientsFor(runtime.endpoints.dynamodb);
 });
 
@@ -22,8 +22,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe("a runtime with DynamoDB in memory (paybus run, backtests)", () => {
-  it("serves the declared tables without writing them to the data directory", async () => {
+describe("a runtime in memory (paybus run, backtests)", () => {
+  it("serves the declared tables and queues without writing them to the data directory", async () => {
     // Act
     await sdk.documents.send(new PutCommand({ TableName: runtime.tableNames.loyalty, Item: { pk: "CUSTOMER#m", sk: "BALANCE", points: 7 } }));
     const { Item } = await sdk.documents.send(new GetCommand({ TableName: runtime.tableNames.loyalty, Key: { pk: "CUSTOMER#m", sk: "BALANCE" } }));
@@ -32,5 +32,6 @@ describe("a runtime with DynamoDB in memory (paybus run, backtests)", () => {
     expect(Item).toMatchObject({ points: 7 });
     expect(existsSync(join(dataDir, "dynamodb"))).toBe(false);
     expect(readdirSync(dataDir)).not.toContain("dynamodb");
+    expect(readdirSync(dataDir)).not.toContain("sqs");
   });
 });

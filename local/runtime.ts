@@ -33,11 +33,11 @@ export interface RuntimeOptions {
   /** Where balances (DynamoDB) and the bus archive are kept; in-memory DynamoDB when `null`. */
   readonly dataDir?: string | null;
   /**
-   * Keeps DynamoDB in memory even with a `dataDir` (which then holds only the archive): for
-   * one-shot runs (`paybus run`, backtests) that throw their tables away, LevelDB's disk writes
+   * Keeps DynamoDB tables and SQS queues in memory even with a `dataDir` (which then holds only
+   * the archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes
    * buy nothing.
    */
-  readonly dynamodbInMemory?: boolean;
+  readonly inMemory?: boolean;
   /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */
   readonly port?: number;
   readonly host?: string;
@@ -155,7 +155,8 @@ export class Runtime {
     const timeScale = this.options.timeScale ?? 1;
     const dataDir = this.dataDir;
 
-    const tablesDir = dataDir && !this.options.dynamodbInMemory ? join(dataDir, "dynamodb") : undefined;
+    const durableDir = this.options.inMemory ? undefined : dataDir;
+    const tablesDir = durableDir && join(durableDir, "dynamodb");
     this.dynamo = await startLocalDynamo({ ...(tablesDir ? { dataDir: tablesDir } : {}), host, port: 0, faults: this.faults.dynamodb });
     this.tableNames = await this.dynamo.createTables(tables, this.prefix);
     const sesIdentities = this.options.sesIdentities ?? declaredEmailIdentities();
@@ -181,7 +182,7 @@ export class Runtime {
       accountId: this.accountId,
       prefix: this.prefix,
       timeScale,
-      ...(dataDir ? { dataDir: join(dataDir, "sqs") } : {}),
+      ...(durableDir ? { dataDir: join(durableDir, "sqs") } : {}),
     });
 
     this.registerFunctions();

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const runtime = await Runtime.start({
     // The archive goes to a temporary directory (not the tree's `.paybus/`); the tables stay in memory.
     dataDir: job.dataDir,
-    dynamodbInMemory: true,
+    inMemory: true,
     port: 0,
     timeScale: 0.01,
     workflowTimeScale: 0.0001,
