@@ -32,6 +32,12 @@ export const PROJECT_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)
 export interface RuntimeOptions {
   /** Where balances (DynamoDB) and the bus archive are kept; in-memory DynamoDB when `null`. */
   readonly dataDir?: string | null;
+  /**
+   * Keeps DynamoDB tables and SQS queues in memory even with a `dataDir` (which then holds only
+   * the archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes
+   * buy nothing.
+   */
+  readonly inMemory?: boolean;
   /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */
   readonly port?: number;
   readonly host?: string;
@@ -149,7 +155,9 @@ export class Runtime {
     const timeScale = this.options.timeScale ?? 1;
     const dataDir = this.dataDir;
 
-    this.dynamo = await startLocalDynamo({ ...(dataDir ? { dataDir: join(dataDir, "dynamodb") } : {}), host, port: 0, faults: this.faults.dynamodb });
+    const durableDir = this.options.inMemory ? undefined : dataDir;
+    const tablesDir = durableDir && join(durableDir, "dynamodb");
+    this.dynamo = await startLocalDynamo({ ...(tablesDir ? { dataDir: tablesDir } : {}), host, port: 0, faults: this.faults.dynamodb });
     this.tableNames = await this.dynamo.createTables(tables, this.prefix);
     const sesIdentities = this.options.sesIdentities ?? declaredEmailIdentities();
     this.ses = new LocalSes({
@@ -174,7 +182,7 @@ export class Runtime {
       accountId: this.accountId,
       prefix: this.prefix,
       timeScale,
-      ...(dataDir ? { dataDir: join(dataDir, "sqs") } : {}),
+      ...(durableDir ? { dataDir: join(durableDir, "sqs") } : {}),
     });
 
     this.registerFunctions();
