@@ -67,6 +67,8 @@ export const operations: Readonly<Record<string, Operation>> = {
 
   SendTaskSuccess: (engine, request) => {
     const token = requiredString(request, "taskToken");
+    // AWS checks the token first: an invalid token with invalid output is InvalidToken.
+    engine.assertTaskToken(token);
     const output = requiredString(request, "output");
     engine.sendTaskSuccess(token, parseJson(output, () => new InvalidOutputError(`Invalid Output: '${output}'`)));
     return {};
