@@ -190,6 +190,8 @@ export class Runtime {
         definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
       })),
       invokeLambda: (arnOrName, payload) => this.invokeByArn(arnOrName, payload),
+      // Executions, their history and task tokens survive a restart (running ones resume below).
+      ...(dataDir ? { dataDir: join(dataDir, "stepfunctions") } : {}),
     });
     this.journalWorkflows();
 
@@ -236,6 +238,8 @@ export class Runtime {
       this.mappings.set(name, mapping);
       mapping.start();
     }
+    // Last, once the functions' environment points at the engines: resumed tasks invoke them.
+    this.sfn.resume();
   }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */

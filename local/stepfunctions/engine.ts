@@ -19,7 +19,9 @@ import {
 import {
   abortedEntry,
   executionOutcome,
-  historyEntry,
+  CHAIN,
+  HistoryChain,
+  historyEntries,
   type EngineEvent,
   type ExecutionStatus,
   type HistoryEntry,
@@ -75,6 +77,7 @@ interface StoredExecution {
   readonly machine: RegisteredStateMachine;
   readonly history: HistoryEvent[];
   readonly log: ExecutionLog;
+  readonly chain: HistoryChain;
   /**
    * History events a resumed run will emit again, by signature, with their count: those are
    * already in `history` and are not appended twice.
@@ -290,6 +293,7 @@ export class StepFunctionsEngine {
       machine,
       history: [],
       log: new ExecutionLog(arn, this.#store),
+      chain: new HistoryChain(),
       replayed: new Map(),
       abort: () => undefined,
     };
@@ -348,6 +352,7 @@ export class StepFunctionsEngine {
         case "event": {
           const event = { ...entry.event, timestamp: new Date(entry.event.timestamp) } as HistoryEvent;
           execution.history.push(event);
+          execution.chain.remember(entry.link ?? { thread: "" }, event.id);
           const entered = (event as { stateEnteredEventDetails?: { name: string } }).stateEnteredEventDetails;
           if (event.type.endsWith("StateEntered") && entered) execution.record.path.push(entered.name);
           break;
@@ -437,17 +442,22 @@ export class StepFunctionsEngine {
     // After StopExecution the engine still unwinds; none of that is part of the history on AWS.
     // Nor is what a shutdown unwinds: the execution resumes from its record.
     if (execution.record.status !== "RUNNING" || this.#closing) return;
-    const entry = historyEntry(event, execution.machine.states);
+    const entries = historyEntries(event, execution.machine.states);
     // Engine bookkeeping without an AWS counterpart changes nothing visible.
-    if (!entry) return;
-    // A resumed run goes again through what the history already holds.
-    const signature = entrySignature(entry);
-    const pending = execution.replayed.get(signature) ?? 0;
-    if (pending > 0) {
-      execution.replayed.set(signature, pending - 1);
-      return;
+    if (entries.length === 0) return;
+    let appended = 0;
+    for (const entry of entries) {
+      // A resumed run goes again through what the history already holds.
+      const signature = entrySignature(entry);
+      const pending = execution.replayed.get(signature) ?? 0;
+      if (pending > 0) {
+        execution.replayed.set(signature, pending - 1);
+      } else {
+        this.#append(execution, entry);
+        appended += 1;
+      }
     }
-    this.#append(execution, entry);
+    if (appended === 0) return;
     if (event.type === "StateEntered") execution.record.path.push(event.state.name);
     const outcome = executionOutcome(event);
     if (outcome) {
@@ -461,9 +471,15 @@ export class StepFunctionsEngine {
 
   #append(execution: StoredExecution, entry: HistoryEntry): void {
     const id = execution.history.length + 1;
-    const event = { ...entry, id, previousEventId: id - 1 } as HistoryEvent;
+    const link = entry[CHAIN];
+    const event = { ...entry, id, previousEventId: execution.chain.link(entry, id) } as HistoryEvent;
     execution.history.push(event);
-    this.#store.append({ t: "event", arn: execution.record.executionArn, event: { ...event, timestamp: event.timestamp.toISOString() } });
+    this.#store.append({
+      t: "event",
+      arn: execution.record.executionArn,
+      event: { ...event, timestamp: event.timestamp.toISOString() },
+      ...(link && { link }),
+    });
   }
 
   #find(arn: string): StoredExecution {

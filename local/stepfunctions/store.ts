@@ -10,7 +10,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ExecutionStatus } from "./history.ts";
+import type { ChainLink, ExecutionStatus } from "./history.ts";
 
 /** A task occurrence: a state's `n`-th run with one input in one execution (see `occurrenceKey`). */
 export type Occurrence = string;
@@ -22,7 +22,7 @@ export type TaskOutcome = { ok: true; output: unknown } | { ok: false; error: st
 export type StoreRecord =
   | { t: "start"; arn: string; machineArn: string; name: string; inputText: string; startDate: string }
   /** A history event as `GetExecutionHistory` shows it (timestamp as ISO text). */
-  | { t: "event"; arn: string; event: Record<string, unknown> & { id: number; timestamp: string; type: string } }
+  | { t: "event"; arn: string; event: Record<string, unknown> & { id: number; timestamp: string; type: string }; link?: ChainLink }
   | { t: "end"; arn: string; status: Exclude<ExecutionStatus, "RUNNING">; stopDate: string; output?: unknown; error?: string; cause?: string }
   | { t: "outcome"; arn: string; occ: Occurrence; outcome: TaskOutcome }
   /** A Wait occurrence started: it ends at `until` (epoch ms, already time-scaled). */
