@@ -159,13 +159,23 @@ export class Runtime {
       region: this.region,
       identities: sesIdentities,
       sandbox: this.options.sesSandbox ?? process.env.PAYBUS_SES_SANDBOX === "true",
+      // The outbox survives a restart with the data directory.
+      ...(dataDir ? { stateFile: join(dataDir, "ses", "outbox.jsonl") } : {}),
     });
     for (const warning of identityWarnings(sesIdentities)) this.warn(warning);
     const emailFrom = this.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM;
     if (emailFrom && !this.ses.identities.isVerified(emailFrom)) {
       this.warn(`SES: PAYBUS_EMAIL_FROM=${emailFrom} is not a declared identity (${sesIdentities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
     }
-    this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
+    this.sns = new LocalSns({
+      region: this.region,
+      accountId: this.accountId,
+      journal: this.journal,
+      faults: this.faults.sns,
+      host,
+      // Platform endpoints and the outbox survive a restart with the data directory.
+      ...(dataDir ? { stateDir: join(dataDir, "sns") } : {}),
+    });
     await Promise.all([this.ses.start(), this.sns.start()]);
     await this.createPushApplications();
     this.sqs = await LocalSqs.start({

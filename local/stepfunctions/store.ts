@@ -8,8 +8,7 @@
  * Written with `appendFileSync` and no `fsync`: it survives a crash or `kill -9` of the process
  * (the kernel holds the written pages), not a power cut, like the bus archive.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { JsonLinesLog } from "../jsonl-log.ts";
 import type { ChainLink, ExecutionStatus } from "./history.ts";
 
 /** A task occurrence: a state's `n`-th run with one input in one execution (see `occurrenceKey`). */
@@ -46,27 +45,6 @@ export const memoryStore: ExecutionStore = { append: () => undefined, load: () =
 
 /** The JSON Lines store in `file` (created with its directory when missing). */
 export function fileStore(file: string): ExecutionStore {
-  mkdirSync(dirname(file), { recursive: true });
-  // A kill during a write leaves a last line without its newline: end it, so that the next record
-  // starts on a line of its own and only the torn one is skipped.
-  if (existsSync(file)) {
-    const text = readFileSync(file, "utf8");
-    if (text.length > 0 && !text.endsWith("\n")) appendFileSync(file, "\n");
-  }
-  return {
-    append: (record) => appendFileSync(file, `${JSON.stringify(record)}\n`),
-    load: () => {
-      if (!existsSync(file)) return [];
-      const records: StoreRecord[] = [];
-      for (const line of readFileSync(file, "utf8").split("\n")) {
-        if (!line.trim()) continue;
-        try {
-          records.push(JSON.parse(line) as StoreRecord);
-        } catch {
-          // a torn line left by a hard kill: it was never acknowledged
-        }
-      }
-      return records;
-    },
-  };
+  const log = new JsonLinesLog<StoreRecord>(file);
+  return { append: (record) => log.append(record), load: () => log.read() };
 }
