@@ -19,6 +19,7 @@ import { close, handleAwsJson, listen } from "./aws-json.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
 import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
+import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
 import { Journal } from "./journal.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
@@ -217,6 +218,9 @@ export class Runtime {
       archive: this.archive,
       retryTimeScale: timeScale,
       warn: (message) => this.warn(message),
+      // Deliveries not finished when the process stopped are resumed below (without a data
+      // directory the archive is scratch space and nothing is resumed).
+      ...(dataDir ? { deliveries: new DeliveryLog(join(dataDir, "archive", `${this.busName}.delivered.jsonl`)) } : {}),
     });
 
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
@@ -250,6 +254,7 @@ export class Runtime {
     }
     // Last, once the functions' environment points at the engines: resumed tasks invoke them.
     this.sfn.resume();
+    this.bus.resumeDeliveries();
   }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
