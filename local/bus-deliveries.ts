@@ -5,7 +5,7 @@
  * delivered again. A kill between a target's acceptance and this record delivers that event twice
  * to that target: at least once, as EventBridge delivers; consumers dedupe on the Stripe event id.
  */
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { JsonLinesLog } from "./jsonl-log.ts";
 
 /** One finished delivery: the target took the event (or its DLQ did). */
@@ -27,6 +27,8 @@ export class DeliveryLog {
   constructor(file?: string) {
     this.isNew = file !== undefined && !existsSync(file);
     this.log = new JsonLinesLog(file);
+    // Created now, so that a kill before the first delivery finished is not taken for an old directory.
+    if (file) appendFileSync(file, "");
     for (const { id, rule } of this.log.read()) this.done.add(`${id} ${rule}`);
   }
 
