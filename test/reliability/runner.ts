@@ -14,11 +14,13 @@ export interface ScenarioSizes {
   readonly consumerCrashes: number;
   readonly downstream: number;
   readonly processCrash: number;
+  /** Events of "restart without replay". */
+  readonly restart: number;
   readonly load: number;
 }
 
 /** The sizes `npm test` runs. */
-export const QUICK: ScenarioSizes = { consumerCrashes: 200, downstream: 150, processCrash: 200, load: 300 };
+export const QUICK: ScenarioSizes = { consumerCrashes: 200, downstream: 150, processCrash: 200, restart: 80, load: 300 };
 
 /** Every scenario of issue 9, by name, in report order. */
 export const SCENARIOS = {
@@ -28,7 +30,7 @@ export const SCENARIOS = {
   "downstream faults": (sizes: ScenarioSizes) => downstream(sizes.downstream),
   "process crash": (sizes: ScenarioSizes) => processCrash(sizes.processCrash),
   "process crash with notices in flight": (sizes: ScenarioSizes) => processCrash(sizes.processCrash, 52, "everything"),
-  "restart without replay": (sizes: ScenarioSizes) => restartWithoutReplay(sizes.processCrash),
+  "restart without replay": (sizes: ScenarioSizes) => restartWithoutReplay(sizes.restart),
   "bad input": () => badInput(),
   load: (sizes: ScenarioSizes) => load(sizes.load),
 } as const satisfies Record<string, (sizes: ScenarioSizes) => Promise<ScenarioResult>>;
