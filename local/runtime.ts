@@ -363,7 +363,8 @@ export class Runtime {
 
   /** Journals each workflow execution when it starts and when it ends. */
   private journalWorkflows(): void {
-    const seen = new Map<string, string>();
+    // Executions read back from the data directory were journaled by the process that started them.
+    const seen = new Map<string, string>(this.sfn.executions().map((execution) => [execution.executionArn, execution.status]));
     this.sfn.onChange((change) => {
       if (change.kind !== "execution") return;
       const execution = this.sfn.execution(change.executionArn);

@@ -4,23 +4,23 @@
  * listens and has resumed what the directory holds. Every Lambda invocation is appended to
  * `<dataDir>/invocations.jsonl` (`start`, then `done`), so tests can count them across processes.
  *
- * Usage: node --import tsx durable-child.ts <dataDir> [timeScale]
+ * Usage: node --import tsx durable-child.ts <dataDir> <machine,…>
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLocalStepFunctions } from "./index.ts";
 import { fixture } from "./test-support.ts";
 
-const [dataDir, timeScale = "1"] = process.argv.slice(2);
-if (!dataDir) throw new Error("usage: durable-child.ts <dataDir> [timeScale]");
+const [dataDir, machines = ""] = process.argv.slice(2);
+if (!dataDir) throw new Error("usage: durable-child.ts <dataDir> <machine,…>");
 const invocations = join(dataDir, "invocations.jsonl");
 
 type Step = { step: string; input: { order: string; pauseSeconds: number; trail?: string[]; ship?: string[]; approve?: string[] } };
 
 const sfn = await startLocalStepFunctions({
   dataDir,
-  timeScale: Number(timeScale),
-  stateMachines: (["steps", "pause", "callback", "choice"] as const).map((name) => ({ name, definition: fixture(name) })),
+  // Only the machines a test uses: each is validated at start-up, which takes a while.
+  stateMachines: machines.split(",").map((name) => ({ name, definition: fixture(name as Parameters<typeof fixture>[0]) })),
   invokeLambda: async (functionName, payload) => {
     const name = functionName.split(":function:").pop()!;
     appendFileSync(invocations, `${JSON.stringify({ pid: process.pid, phase: "start", name, payload })}\n`);

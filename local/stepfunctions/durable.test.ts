@@ -51,9 +51,9 @@ function dataDir(): string {
   return dir;
 }
 
-async function startChild(dir: string, timeScale = 1): Promise<Child> {
+async function startChild(dir: string, machines: readonly string[]): Promise<Child> {
   // One process (no tsx wrapper in between), so that SIGKILL kills the endpoint itself.
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, String(timeScale)], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, machines.join(",")], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the child exited (${code}) before listening`)));
@@ -107,7 +107,8 @@ describe("a restart on the same data directory", () => {
   it("keeps task tokens valid, names taken, finished executions readable, and Waits on their recorded end", async () => {
     // Arrange: a finished execution, one waiting on a task token, one in a 6 s Wait.
     const dir = dataDir();
-    const first = await startChild(dir);
+    const machines = ["choice", "callback", "pause"];
+    const first = await startChild(dir, machines);
     const finished = await first.client.send(
       new StartExecutionCommand({ stateMachineArn: `${ARN_PREFIX}choice`, name: "small-payment", input: '{"amount": 500}' }),
     );
@@ -133,7 +134,7 @@ describe("a restart on the same data directory", () => {
     // Act: kill -9, stay down 3 s, restart on the same directory.
     await kill(first);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const second = await startChild(dir);
+    const second = await startChild(dir, machines);
 
     // Assert: the finished execution is as it was.
     const described = await second.client.send(new DescribeExecutionCommand({ executionArn: finished.executionArn }));
@@ -175,7 +176,7 @@ describe("a restart on the same data directory", () => {
   it("finishes every execution exactly as without a crash when killed twice mid-flight, then stopped cleanly", async () => {
     // Arrange
     const dir = dataDir();
-    let child = await startChild(dir);
+    let child = await startChild(dir, ["steps"]);
     const orders = Array.from({ length: 12 }, (_, i) => `order-${i}`);
     const arns: string[] = [];
     for (const order of orders) {
@@ -189,14 +190,14 @@ describe("a restart on the same data directory", () => {
     for (const delayMs of [150, 700]) {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       await kill(child);
-      child = await startChild(dir);
+      child = await startChild(dir, ["steps"]);
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     const stopped = new Promise((resolve) => child.process.once("exit", resolve));
     child.process.kill("SIGTERM");
     await stopped;
     children.splice(children.indexOf(child), 1);
-    child = await startChild(dir);
+    child = await startChild(dir, ["steps"]);
 
     // Assert: every execution succeeded with the output of an uninterrupted run.
     for (const [i, arn] of arns.entries()) {
