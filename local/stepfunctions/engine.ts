@@ -32,6 +32,7 @@ import { registerStateMachine, type RegisteredStateMachine, type StateMachineDec
 import { createLocalHandlers, type InvokeLambda } from "./tasks.ts";
 import { TaskTokenBroker, type PendingTaskToken } from "./tokens.ts";
 import { ExecutionLog } from "./replay.ts";
+import { entrySignature, replaySignatures, restoreRecord, type TokenOwner } from "./restore.ts";
 import { memoryStore, type ExecutionStore, type Occurrence, type StoreRecord } from "./store.ts";
 
 /** An execution as recorded locally. */
@@ -85,13 +86,6 @@ interface StoredExecution {
   replayed: Map<string, number>;
   /** Aborts the engine run and every pending local handler. */
   abort: () => void;
-}
-
-/** Where a task token leads: its execution and task occurrence. */
-interface TokenOwner {
-  readonly executionArn: string;
-  readonly occ: Occurrence;
-  closed: boolean;
 }
 
 const SHUTDOWN_CAUSE = "The local Step Functions endpoint was closed";
@@ -347,42 +341,7 @@ export class StepFunctionsEngine {
         continue;
       }
       const execution = this.#executions.get(entry.arn);
-      if (!execution) continue;
-      switch (entry.t) {
-        case "event": {
-          const event = { ...entry.event, timestamp: new Date(entry.event.timestamp) } as HistoryEvent;
-          execution.history.push(event);
-          execution.chain.remember(entry.link ?? { thread: "" }, event.id);
-          const entered = (event as { stateEnteredEventDetails?: { name: string } }).stateEnteredEventDetails;
-          if (event.type.endsWith("StateEntered") && entered) execution.record.path.push(entered.name);
-          break;
-        }
-        case "end": {
-          const { t: _t, arn: _arn, stopDate, ...outcome } = entry;
-          Object.assign(execution.record, outcome, { stopDate: new Date(stopDate) });
-          break;
-        }
-        case "outcome":
-          execution.log.restoreOutcome(entry.occ, entry.outcome);
-          break;
-        case "wait":
-          execution.log.restoreWait(entry.occ, entry.until);
-          break;
-        case "token": {
-          const { t: _t, arn: _arn, occ, ...token } = entry;
-          execution.log.restoreToken(occ, token);
-          this.#tokens.set(token.token, { executionArn: entry.arn, occ, closed: false });
-          break;
-        }
-        case "invoked":
-          execution.log.restoreInvoked(entry.occ);
-          break;
-        case "tokenClosed": {
-          const owner = this.#tokens.get(entry.token);
-          if (owner) owner.closed = true;
-          break;
-        }
-      }
+      if (execution) restoreRecord(execution, entry, this.#tokens);
     }
     for (const [token, owner] of this.#tokens) {
       const running = this.#executions.get(owner.executionArn)?.record.status === "RUNNING";
@@ -492,22 +451,6 @@ export class StepFunctionsEngine {
   #notify(change: StepFunctionsChange): void {
     for (const listener of this.#listeners) queueMicrotask(() => listener(change));
   }
-}
-
-/** What identifies a history entry across runs: everything but its timestamp. */
-function entrySignature(entry: HistoryEntry | HistoryEvent): string {
-  const { timestamp: _timestamp, id: _id, previousEventId: _previous, ...rest } = entry as HistoryEvent;
-  return JSON.stringify(rest);
-}
-
-function replaySignatures(history: readonly HistoryEvent[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const event of history) {
-    // ExecutionAborted is recorded by StopExecution, never emitted by a run.
-    const signature = entrySignature(event);
-    counts.set(signature, (counts.get(signature) ?? 0) + 1);
-  }
-  return counts;
 }
 
 function assertIdempotentStart(existing: StoredExecution, inputText: string): void {
