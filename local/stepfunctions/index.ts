@@ -7,6 +7,7 @@
  * it, they are recorded as they happen and survive a restart, even a `kill -9`: finished
  * executions stay listable, running ones resume (`resume()`), task tokens stay valid.
  */
+import { join } from "node:path";
 import { operations } from "./api.ts";
 import type { JsonObject, TimeScales } from "./definition.ts";
 import { StepFunctionsEngine, type ExecutionRecord, type StepFunctionsChange } from "./engine.ts";
@@ -15,7 +16,6 @@ import { InvalidScaleError } from "./errors.ts";
 import { toJson } from "./json.ts";
 import { engineTimeoutError } from "./engine-timeout.ts";
 import { fileStore } from "./store.ts";
-import { join } from "node:path";
 import type { ExecutionStatus } from "./history.ts";
 import type { StateMachineDeclaration } from "./machines.ts";
 import type { InvokeLambda } from "./tasks.ts";
