@@ -39,11 +39,9 @@ export type ScenarioName = keyof typeof SCENARIOS;
 
 /**
  * Scenarios left out of `npm test`: after a kill with notices in flight, the restart waits out the
- * dead process's send leases (up to 60 s of real time). "restart without replay" needs queues that
- * survive a kill (the durable SQS engine): until it is on main it runs only in the full run, where
- * it shows the loss.
+ * dead process's send leases (up to 60 s of real time).
  */
-export const FULL_RUN_ONLY: ReadonlySet<ScenarioName> = new Set(["process crash with notices in flight", "restart without replay"]);
+export const FULL_RUN_ONLY: ReadonlySet<ScenarioName> = new Set(["process crash with notices in flight"]);
 
 const CHILD = fileURLToPath(new URL("./run-scenario.ts", import.meta.url));
 /** Marks the line carrying the result, apart from anything else a process may print. */
