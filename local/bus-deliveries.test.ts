@@ -55,8 +55,8 @@ describe("resumeDeliveries", () => {
     dirs.push(dir);
     const before = bus(dir, new Set(["Everything"]));
     const { Entries } = before.instance.putEvents([
-      { Source: "paybus.stripe", DetailType: "invoice.paid", Detail: '{"id":"evt_1"}' },
-      { Source: "paybus.stripe", DetailType: "charge.succeeded", Detail: '{"id":"evt_2"}' },
+      { EventBusName: "paybus-bus", Source: "paybus.stripe", DetailType: "invoice.paid", Detail: '{"id":"evt_1"}' },
+      { EventBusName: "paybus-bus", Source: "paybus.stripe", DetailType: "charge.succeeded", Detail: '{"id":"evt_2"}' },
     ]);
     const ids = Entries.map((entry) => (entry as { EventId: string }).EventId);
     await until(() => before.received.length === 1);
