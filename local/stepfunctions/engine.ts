@@ -276,6 +276,7 @@ export class StepFunctionsEngine {
     } else {
       this.#closing = true;
       for (const execution of this.#executions.values()) execution.abort();
+      this.#broker.dispose();
     }
     this.#listeners.clear();
   }

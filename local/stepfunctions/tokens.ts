@@ -137,6 +137,18 @@ export class TaskTokenBroker {
     }
   }
 
+  /**
+   * Forgets every open token without settling or recording anything (the engine is closing and
+   * its executions stay recorded as running): only the timers go, so nothing keeps the process up.
+   */
+  dispose(): void {
+    for (const task of this.#open.values()) {
+      clearTimeout(task.heartbeat);
+      clearTimeout(task.deadline);
+    }
+    this.#open.clear();
+  }
+
   /** Tokens currently awaited, oldest first (copies). */
   pending(): PendingTaskToken[] {
     return [...this.#open.values()].map((task) => structuredClone(task.request));
