@@ -19,6 +19,7 @@ import { close, handleAwsJson, listen } from "./aws-json.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
 import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
+import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
 import { Journal } from "./journal.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
@@ -167,13 +168,23 @@ export class Runtime {
       region: this.region,
       identities: sesIdentities,
       sandbox: this.options.sesSandbox ?? process.env.PAYBUS_SES_SANDBOX === "true",
+      // The outbox survives a restart with the data directory.
+      ...(dataDir ? { stateFile: join(dataDir, "ses", "outbox.jsonl") } : {}),
     });
     for (const warning of identityWarnings(sesIdentities)) this.warn(warning);
     const emailFrom = this.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM;
     if (emailFrom && !this.ses.identities.isVerified(emailFrom)) {
       this.warn(`SES: PAYBUS_EMAIL_FROM=${emailFrom} is not a declared identity (${sesIdentities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
     }
-    this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
+    this.sns = new LocalSns({
+      region: this.region,
+      accountId: this.accountId,
+      journal: this.journal,
+      faults: this.faults.sns,
+      host,
+      // Platform endpoints and the outbox survive a restart with the data directory.
+      ...(dataDir ? { stateDir: join(dataDir, "sns") } : {}),
+    });
     await Promise.all([this.ses.start(), this.sns.start()]);
     await this.createPushApplications();
     this.sqs = await LocalSqs.start({
@@ -198,6 +209,8 @@ export class Runtime {
         definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
       })),
       invokeLambda: (arnOrName, payload) => this.invokeByArn(arnOrName, payload),
+      // Executions, their history and task tokens survive a restart (running ones resume below).
+      ...(dataDir ? { dataDir: join(dataDir, "stepfunctions") } : {}),
     });
     this.journalWorkflows();
 
@@ -213,6 +226,9 @@ export class Runtime {
       archive: this.archive,
       retryTimeScale: timeScale,
       warn: (message) => this.warn(message),
+      // Deliveries not finished when the process stopped are resumed below (without a data
+      // directory the archive is scratch space and nothing is resumed).
+      ...(dataDir ? { deliveries: new DeliveryLog(join(dataDir, "archive", `${this.busName}.delivered.jsonl`)) } : {}),
     });
 
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
@@ -244,6 +260,9 @@ export class Runtime {
       this.mappings.set(name, mapping);
       mapping.start();
     }
+    // Last, once the functions' environment points at the engines: resumed tasks invoke them.
+    this.sfn.resume();
+    this.bus.resumeDeliveries();
   }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
@@ -352,7 +371,8 @@ export class Runtime {
 
   /** Journals each workflow execution when it starts and when it ends. */
   private journalWorkflows(): void {
-    const seen = new Map<string, string>();
+    // Executions read back from the data directory were journaled by the process that started them.
+    const seen = new Map<string, string>(this.sfn.executions().map((execution) => [execution.executionArn, execution.status]));
     this.sfn.onChange((change) => {
       if (change.kind !== "execution") return;
       const execution = this.sfn.execution(change.executionArn);
