@@ -1,51 +1,63 @@
 /**
- * Local DynamoDB throughput: `UpdateItem` (`ADD`) straight into dynalite, the same through the
- * front server (which serialises writes), and `TransactWriteItems` (ledger `Put` + balance `ADD`,
- * the loyalty accrual) through the front server. Real SDK clients, loopback, in-process.
+ * Local DynamoDB throughput, 32 requests in flight, real SDK clients over loopback, in process:
+ * `UpdateItem` (`ADD`) into dynalite's own HTTP server (the engine the endpoint is built on, for
+ * comparison), the same through the paybus endpoint in memory and with a data directory (LevelDB),
+ * `TransactWriteItems` (ledger `Put` + balance `ADD`, the loyalty accrual) through the endpoint,
+ * and the SDK's own cost against a server that answers `{}` at once (the ceiling any endpoint in
+ * this process can reach).
  *
  * Run with `npx tsx bench/dynamo.ts` (prints and writes `bench/results/dynamo.json`), or import
  * {@link run}.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { fork } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../functions/common/tables.ts";
-import { startEngine } from "../local/dynamodb/engine.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
-import { createTables } from "../local/dynamodb/tables.ts";
-import { clientsFor } from "../local/dynamodb/testing.ts";
+import { clientsFor, type Clients } from "../local/dynamodb/testing.ts";
 
 const CONCURRENCY = 32;
 const UPDATES = 3000;
 const TRANSACTIONS = 1500;
 const WARM_UP = 300;
-/** Balances updated round-robin: enough keys that dynalite's per-item lock is not the bottleneck. */
+/** Balances updated round-robin: enough keys that per-item locks are not the bottleneck. */
 const KEYS = 16;
 
 const onlyLoyalty = { loyalty: tables.loyalty };
 
+const add = (TableName: string, i: number) =>
+  new UpdateCommand({
+    TableName,
+    Key: { pk: `customer#${i % KEYS}`, sk: "balance" },
+    UpdateExpression: "ADD points :n",
+    ExpressionAttributeValues: { ":n": 1 },
+  });
+
 /** Measures the rates; returns them (operations per second) with the parameters used. */
 export async function run(): Promise<Record<string, unknown>> {
-  const front = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
-  const raw = await startEngine();
-  const frontSdk = clientsFor(front.endpoint);
-  const rawSdk = clientsFor(raw.endpoint);
+  const dataDir = await mkdtemp(join(tmpdir(), "paybus-bench-dynamo-"));
+  const memory = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+  const persistent = await startLocalDynamo({ dataDir, ttlSweepIntervalMs: 0 });
+  const raw = await startDynalite();
+  const echo = await startEcho();
+  const sdk = { memory: clientsFor(memory.endpoint), persistent: clientsFor(persistent.endpoint), raw: clientsFor(raw.endpoint), echo: clientsFor(echo.endpoint) };
   try {
-    const frontTable = (await front.createTables(onlyLoyalty, "bench")).loyalty;
-    const rawTable = (await createTables(onlyLoyalty, "bench", raw.call)).loyalty;
-    const add = (TableName: string, i: number) =>
-      new UpdateCommand({
-        TableName,
-        Key: { pk: `customer#${i % KEYS}`, sk: "balance" },
-        UpdateExpression: "ADD points :n",
-        ExpressionAttributeValues: { ":n": 1 },
-      });
+    const memoryTable = (await memory.createTables(onlyLoyalty, "bench")).loyalty;
+    const persistentTable = (await persistent.createTables(onlyLoyalty, "bench")).loyalty;
+    const rawTable = await createRawTable(sdk.raw, "bench-loyalty");
     const accrue = (i: number) =>
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: frontTable, Item: { pk: `customer#${i % KEYS}`, sk: `ledger#${i}`, points: 1 }, ConditionExpression: "attribute_not_exists(pk)" } },
-          { Update: { TableName: frontTable, Key: { pk: `customer#${i % KEYS}`, sk: "balance" }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } } },
+          { Put: { TableName: memoryTable, Item: { pk: `customer#${i % KEYS}`, sk: `ledger#${i}`, points: 1 }, ConditionExpression: "attribute_not_exists(pk)" } },
+          { Update: { TableName: memoryTable, Key: { pk: `customer#${i % KEYS}`, sk: "balance" }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } } },
         ],
       });
 
@@ -53,32 +65,157 @@ export async function run(): Promise<Record<string, unknown>> {
       concurrency: CONCURRENCY,
       updates: UPDATES,
       transactions: TRANSACTIONS,
-      rawDynaliteUpdateItemPerSecond: await rate(UPDATES, (i) => rawSdk.documents.send(add(rawTable, i))),
-      frontUpdateItemPerSecond: await rate(UPDATES, (i) => frontSdk.documents.send(add(frontTable, i))),
+      sdkCeilingUpdateItemPerSecond: await measure("sdkCeilingUpdateItemPerSecond", UPDATES, (i) => sdk.echo.documents.send(add("bench-loyalty", i))),
+      rawDynaliteUpdateItemPerSecond: await measure("rawDynaliteUpdateItemPerSecond", UPDATES, (i) => sdk.raw.documents.send(add(rawTable, i))),
+      frontUpdateItemPerSecond: await measure("frontUpdateItemPerSecond", UPDATES, (i) => sdk.memory.documents.send(add(memoryTable, i))),
+      frontPersistentUpdateItemPerSecond: await measure("frontPersistentUpdateItemPerSecond", UPDATES, (i) => sdk.persistent.documents.send(add(persistentTable, i))),
       // Every call gets its own ledger entry, so every transaction commits.
-      frontTransactWriteItemsPerSecond: await rate(TRANSACTIONS, (i) => frontSdk.documents.send(accrue(i))),
+      frontTransactWriteItemsPerSecond: await measure("frontTransactWriteItemsPerSecond", TRANSACTIONS, (i) => sdk.memory.documents.send(accrue(i))),
     };
-    console.log("local dynamodb (ops/s, %d concurrent):", CONCURRENCY);
-    console.table({
-      "UpdateItem ADD, raw dynalite": figures.rawDynaliteUpdateItemPerSecond,
-      "UpdateItem ADD, front server": figures.frontUpdateItemPerSecond,
-      "TransactWriteItems (Put + ADD), front server": figures.frontTransactWriteItemsPerSecond,
+    // The endpoint in a process of its own: the rate with the SDK's work elsewhere, and the CPU
+    // the endpoint itself spends per request.
+    const separate = await inChildProcess("paybus", async (endpoint, table) => {
+      const clients = clientsFor(endpoint);
+      try {
+        return await measure("separateProcessUpdateItemPerSecond", UPDATES, (i) => clients.documents.send(add(table, i)));
+      } finally {
+        clients.client.destroy();
+      }
     });
-    return figures;
+    Object.assign(figures, { separateProcessUpdateItemPerSecond: separate.rate, endpointCpuMicrosecondsPerUpdateItem: separate.cpuPerOperation });
+    const row = (key: keyof typeof figures & keyof typeof cpuPerOperation) => ({ "ops/s": figures[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
+    console.log("local dynamodb (%d concurrent, SDK clients in this process):", CONCURRENCY);
+    console.table({
+      "SDK ceiling (server answers {} at once)": row("sdkCeilingUpdateItemPerSecond"),
+      "UpdateItem ADD, dynalite's own server": row("rawDynaliteUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (memory)": row("frontUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (LevelDB)": row("frontPersistentUpdateItemPerSecond"),
+      "TransactWriteItems (Put + ADD), paybus endpoint": row("frontTransactWriteItemsPerSecond"),
+    });
+    console.log(
+      "paybus endpoint in its own process: %d UpdateItem/s; the endpoint's own CPU: %d µs per UpdateItem (a capacity of ~%d/s per core)",
+      separate.rate,
+      separate.cpuPerOperation,
+      Math.round(1e6 / separate.cpuPerOperation),
+    );
+    return { ...figures, cpuMicrosecondsPerOperation: { ...cpuPerOperation } };
   } finally {
-    frontSdk.client.destroy();
-    rawSdk.client.destroy();
-    await front.close();
+    for (const clients of Object.values(sdk)) clients.client.destroy();
+    await memory.close();
+    await persistent.close();
     await raw.close();
+    await echo.close();
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Starts `bench/dynamo-server.ts` (`kind`, from `root`), runs `work` against it, and returns the
+ * rate `work` measured and the child's CPU time per operation during it.
+ */
+export async function inChildProcess(
+  kind: "paybus" | "dynalite",
+  work: (endpoint: string, table: string) => Promise<number>,
+  root?: string,
+): Promise<{ rate: number; cpuPerOperation: number }> {
+  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), [kind, ...(root ? [root] : [])], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  try {
+    const { endpoint, table } = await next();
+    child.send("cpu");
+    const before = (await next()).cpu as NodeJS.CpuUsage;
+    const rate = await work(endpoint, table);
+    child.send("cpu");
+    const after = (await next()).cpu as NodeJS.CpuUsage;
+    // The rate's warm-up ran inside `work` too: count its operations.
+    const cpu = after.user - before.user + after.system - before.system;
+    return { rate, cpuPerOperation: Math.round(cpu / (UPDATES + WARM_UP)) };
+  } finally {
+    child.kill();
+  }
+}
+
+interface Listening {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+async function listening(server: Server): Promise<Listening> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** dynalite 4.0.0 as its own HTTP server (in memory). */
+function startDynalite(): Promise<Listening> {
+  const dynalite = createRequire(import.meta.url)("dynalite") as (options: object) => Server;
+  return listening(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
+}
+
+/** A server that reads the request and answers `{}`: what the SDK and HTTP cost by themselves. */
+function startEcho(): Promise<Listening> {
+  return listening(
+    createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": 2 });
+        res.end("{}");
+      });
+    }),
+  );
+}
+
+async function createRawTable(sdk: Clients, TableName: string): Promise<string> {
+  await sdk.client.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ],
+    }),
+  );
+  while ((await sdk.client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus !== "ACTIVE") {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return TableName;
+}
+
+/** CPU time (µs) this process spent per operation, by the last {@link rate}: unlike a rate, barely moved by other processes' load. */
+const cpuPerOperation: Record<string, number> = {};
+let measuring = "";
 
 /** Operations per second over `count` operations, `CONCURRENCY` at a time, after a warm-up. */
 async function rate(count: number, operation: (i: number) => Promise<unknown>): Promise<number> {
   await pool(WARM_UP, operation);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await pool(count, (i) => operation(i + WARM_UP));
+  const used = process.cpuUsage(cpu);
+  cpuPerOperation[measuring] = Math.round((used.user + used.system) / count);
   return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+/** {@link rate}, recording the CPU per operation under `name`. */
+function measure(name: string, count: number, operation: (i: number) => Promise<unknown>): Promise<number> {
+  measuring = name;
+  return rate(count, operation);
 }
 
 async function pool(count: number, operation: (i: number) => Promise<unknown>): Promise<void> {

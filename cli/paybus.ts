@@ -10,6 +10,7 @@
  *   paybus rules test --pattern <file|json> <event files…>
  *   paybus rules lint
  *   paybus devices add|list|remove --customer cus_… [--platform GCM --token …] [--url …]
+ *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,6 +44,7 @@ Usage:
   paybus rules lint
   paybus devices add --customer cus_… --platform GCM|APNS|APNS_SANDBOX --token <token> [--idempotency-key k] [--url …]
   paybus devices list|remove --customer cus_… [--token <token>] [--url …]
+  paybus backtest --events <archive|dir|export|stripe-list.json|synthetic:N> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
 `;
 
 /** JSON files named on the command line, directories expanded (sorted), each parsed with a clear error. */
@@ -134,6 +136,8 @@ async function run(argv: string[]): Promise<number> {
       dataDir,
       timeoutMs: Number(values.timeout) * 1000,
       timeScale: Number(values["time-scale"]),
+      // A temporary data directory is deleted after the run: its tables may as well stay in memory.
+      inMemory: !values["data-dir"],
       progress: values.json ? undefined : process.stderr,
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -233,6 +237,10 @@ export async function main(argv: string[]): Promise<number> {
         const { devices } = await import("./devices.ts");
         return await devices(rest, process.stdout, DEFAULT_URL);
       }
+      case "backtest": {
+        const { backtestCommand } = await import("../local/backtest/index.ts");
+        return await backtestCommand(rest);
+      }
       case "rules":
         if (rest[0] === "test") return await rulesTest(rest.slice(1));
         if (rest[0] === "lint") return await rulesLint();
@@ -247,7 +255,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
   } catch (error) {
-    const known = error instanceof UsageError || (error as Error).name === "UsageError" || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const known =
+      error instanceof UsageError ||
+      (error as Error).name === "UsageError" ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ||
+      ["BacktestInputError", "RulesFileError", "BacktestRunError"].includes((error as Error).name);
     process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 2;
   }

@@ -113,7 +113,7 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
       "",
       "Try, in another terminal: npm run paybus -- send fixtures/stripe-events/03-payment-intent-succeeded-usd.json",
       "                          npm run paybus -- status · npm run paybus -- dlq list · npm run paybus -- workflows send-now",
-      "Ctrl-C stops; balances and the archive stay in the data directory.",
+      "Ctrl-C stops; balances, the archive, workflows and the outbox stay in the data directory.",
       "",
     ].join("\n"),
   );

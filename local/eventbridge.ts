@@ -11,6 +11,7 @@ import type { Archive, ReplayFilter } from "./archive.ts";
 import { parsePutEventsRequest, PUT_EVENTS_MAX_ENTRIES, stringMember } from "./eventbridge/request.ts";
 import { testEventPattern } from "./eventbridge/test-event-pattern.ts";
 import type { Journal } from "./journal.ts";
+import type { DeliveryLog } from "./bus-deliveries.ts";
 
 export { PUT_EVENTS_MAX_ENTRIES, parsePutEventsRequest } from "./eventbridge/request.ts";
 export { TEST_EVENT_REQUIRED_FIELDS, testEventPattern } from "./eventbridge/test-event-pattern.ts";
@@ -138,6 +139,8 @@ export interface LocalEventBusOptions {
   readonly retryTimeScale?: number;
   /** Where the bus reports what a user should know (events on the default bus or a missing bus). */
   readonly warn?: (message: string) => void;
+  /** Records finished deliveries, so that {@link LocalEventBus.resumeDeliveries} can finish the others after a restart. */
+  readonly deliveries?: DeliveryLog;
 }
 
 /** One event bus with its rules and targets. */
@@ -285,6 +288,7 @@ export class LocalEventBus {
       for (let attempt = 1; ; attempt++) {
         try {
           await binding.deliver(eventJson);
+          this.options.deliveries?.finished(eventId, ruleName);
           this.options.journal.record({ kind: "target.delivered", eventId, rule: ruleName, target: binding.arn, attempt });
           return;
         } catch (cause) {
@@ -293,6 +297,7 @@ export class LocalEventBus {
           const age = (Date.now() - started) / 1000;
           if (attempt > maximumRetryAttempts || age >= maximumEventAgeSeconds * scale) {
             await binding.deadLetter(eventJson, error, this.ruleArn(ruleName));
+            this.options.deliveries?.finished(eventId, ruleName);
             this.options.journal.record({ kind: "target.dlq", eventId, rule: ruleName, target: binding.arn, error: error.message });
             return;
           }
@@ -303,6 +308,30 @@ export class LocalEventBus {
     } finally {
       this.pendingDeliveries--;
     }
+  }
+
+  /**
+   * After a restart: delivers every archived event to each matching rule whose delivery had not
+   * finished when the process stopped (accepted events are never lost between the archive and the
+   * targets). Returns how many deliveries were resumed.
+   */
+  resumeDeliveries(): number {
+    if (!this.options.deliveries) return 0;
+    let resumed = 0;
+    for (const { event } of this.options.archive.read()) {
+      const id = (JSON.parse(event) as { id?: unknown }).id;
+      if (typeof id !== "string") continue;
+      for (const rule of this.ruleSet.matchingRules(event)) {
+        if (this.options.deliveries.isFinished(id, rule)) continue;
+        if (this.options.deliveries.isNew) {
+          this.options.deliveries.finished(id, rule);
+          continue;
+        }
+        resumed++;
+        void this.deliver(rule, event, id);
+      }
+    }
+    return resumed;
   }
 
   /**

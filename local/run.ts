@@ -12,6 +12,8 @@ export interface RunOptions {
   /** Where progress lines go (stderr for humans); none when omitted. */
   readonly progress?: NodeJS.WritableStream | undefined;
   readonly timeScale?: number;
+  /** Tables and queues in memory (the data directory then holds only the archive): for throw-away runs. */
+  readonly inMemory?: boolean;
 }
 
 /** Sends every input event and returns the report once the pipeline is quiet. */
@@ -19,7 +21,7 @@ export async function runEvents(
   inputs: ReadonlyArray<{ file: string; events: Record<string, unknown>[] }>,
   options: RunOptions,
 ): Promise<RunReport> {
-  const runtime = await Runtime.start({ dataDir: options.dataDir, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001 });
+  const runtime = await Runtime.start({ dataDir: options.dataDir, inMemory: options.inMemory ?? false, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001 });
   try {
     const sent: SentInput[] = [];
     for (const { file, events } of inputs) {

@@ -19,6 +19,7 @@ import { close, handleAwsJson, listen } from "./aws-json.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
 import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
+import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
 import { Journal } from "./journal.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
@@ -32,6 +33,12 @@ export const PROJECT_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)
 export interface RuntimeOptions {
   /** Where balances (DynamoDB) and the bus archive are kept; in-memory DynamoDB when `null`. */
   readonly dataDir?: string | null;
+  /**
+   * Keeps DynamoDB tables and SQS queues in memory even with a `dataDir` (which then holds only
+   * the archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes
+   * buy nothing.
+   */
+  readonly inMemory?: boolean;
   /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */
   readonly port?: number;
   readonly host?: string;
@@ -149,7 +156,9 @@ export class Runtime {
     const timeScale = this.options.timeScale ?? 1;
     const dataDir = this.dataDir;
 
-    this.dynamo = await startLocalDynamo({ ...(dataDir ? { dataDir: join(dataDir, "dynamodb") } : {}), host, port: 0, faults: this.faults.dynamodb });
+    const durableDir = this.options.inMemory ? undefined : dataDir;
+    const tablesDir = durableDir && join(durableDir, "dynamodb");
+    this.dynamo = await startLocalDynamo({ ...(tablesDir ? { dataDir: tablesDir } : {}), host, port: 0, faults: this.faults.dynamodb });
     this.tableNames = await this.dynamo.createTables(tables, this.prefix);
     const sesIdentities = this.options.sesIdentities ?? declaredEmailIdentities();
     this.ses = new LocalSes({
@@ -159,13 +168,23 @@ export class Runtime {
       region: this.region,
       identities: sesIdentities,
       sandbox: this.options.sesSandbox ?? process.env.PAYBUS_SES_SANDBOX === "true",
+      // The outbox survives a restart with the data directory.
+      ...(dataDir ? { stateFile: join(dataDir, "ses", "outbox.jsonl") } : {}),
     });
     for (const warning of identityWarnings(sesIdentities)) this.warn(warning);
     const emailFrom = this.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM;
     if (emailFrom && !this.ses.identities.isVerified(emailFrom)) {
       this.warn(`SES: PAYBUS_EMAIL_FROM=${emailFrom} is not a declared identity (${sesIdentities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
     }
-    this.sns = new LocalSns({ region: this.region, accountId: this.accountId, journal: this.journal, faults: this.faults.sns, host });
+    this.sns = new LocalSns({
+      region: this.region,
+      accountId: this.accountId,
+      journal: this.journal,
+      faults: this.faults.sns,
+      host,
+      // Platform endpoints and the outbox survive a restart with the data directory.
+      ...(dataDir ? { stateDir: join(dataDir, "sns") } : {}),
+    });
     await Promise.all([this.ses.start(), this.sns.start()]);
     await this.createPushApplications();
     this.sqs = await LocalSqs.start({
@@ -174,7 +193,7 @@ export class Runtime {
       accountId: this.accountId,
       prefix: this.prefix,
       timeScale,
-      ...(dataDir ? { dataDir: join(dataDir, "sqs") } : {}),
+      ...(durableDir ? { dataDir: join(durableDir, "sqs") } : {}),
     });
 
     this.registerFunctions();
@@ -190,6 +209,8 @@ export class Runtime {
         definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
       })),
       invokeLambda: (arnOrName, payload) => this.invokeByArn(arnOrName, payload),
+      // Executions, their history and task tokens survive a restart (running ones resume below).
+      ...(dataDir ? { dataDir: join(dataDir, "stepfunctions") } : {}),
     });
     this.journalWorkflows();
 
@@ -205,6 +226,9 @@ export class Runtime {
       archive: this.archive,
       retryTimeScale: timeScale,
       warn: (message) => this.warn(message),
+      // Deliveries not finished when the process stopped are resumed below (without a data
+      // directory the archive is scratch space and nothing is resumed).
+      ...(dataDir ? { deliveries: new DeliveryLog(join(dataDir, "archive", `${this.busName}.delivered.jsonl`)) } : {}),
     });
 
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
@@ -236,6 +260,9 @@ export class Runtime {
       this.mappings.set(name, mapping);
       mapping.start();
     }
+    // Last, once the functions' environment points at the engines: resumed tasks invoke them.
+    this.sfn.resume();
+    this.bus.resumeDeliveries();
   }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
@@ -344,7 +371,8 @@ export class Runtime {
 
   /** Journals each workflow execution when it starts and when it ends. */
   private journalWorkflows(): void {
-    const seen = new Map<string, string>();
+    // Executions read back from the data directory were journaled by the process that started them.
+    const seen = new Map<string, string>(this.sfn.executions().map((execution) => [execution.executionArn, execution.status]));
     this.sfn.onChange((change) => {
       if (change.kind !== "execution") return;
       const execution = this.sfn.execution(change.executionArn);

@@ -18,6 +18,7 @@ import { isUnverifiable, SesError, SesIdentities } from "./ses/identities.ts";
 import { handleV1 } from "./ses/v1.ts";
 import { handleV2 } from "./ses/v2.ts";
 import type { Journal } from "./journal.ts";
+import { JsonLinesLog } from "./jsonl-log.ts";
 
 export { SesError, isUnverifiable } from "./ses/identities.ts";
 
@@ -48,6 +49,11 @@ export interface LocalSesOptions {
   readonly identities?: readonly string[];
   /** Refuse unverified recipients, as a new account in the SES sandbox does. Default: false. */
   readonly sandbox?: boolean;
+  /**
+   * File where every email sent is recorded (JSON Lines), so that the outbox survives a restart;
+   * without it, emails live as long as the process.
+   */
+  readonly stateFile?: string;
 }
 
 /** The SES identities of a stage as `stacks/stages.ts` declares them (the stacks create the same). */
@@ -78,8 +84,16 @@ export class LocalSes {
   private readonly sent: number[] = [];
   readonly identities: SesIdentities;
   endpoint = "";
+  private readonly saved: JsonLinesLog<SentEmail>;
+  // Emails sent before this start (aws-ses-v2-local keeps only those sent since).
+  private earlier: SentEmail[];
+  private readonly savedIds = new Set<string>();
+  private lastSavedAt = 0;
 
   constructor(private readonly options: LocalSesOptions = {}) {
+    this.saved = new JsonLinesLog(options.stateFile);
+    this.earlier = this.saved.read();
+    for (const email of this.earlier) this.savedIds.add(email.messageId);
     this.identities = new SesIdentities({
       identities: options.identities ?? declaredEmailIdentities(),
       sandbox: options.sandbox ?? false,
@@ -127,7 +141,7 @@ export class LocalSes {
         res.writeHead(answer.status, { "content-type": answer.contentType });
         return void res.end(answer.body);
       }
-      await this.forward(req, url, body, v2, res);
+      await this.forward(req, url, body, v2, res, answer.email !== undefined);
       if (res.statusCode === 200 && answer.email) {
         this.sent.push(Date.now());
         this.options.journal?.record({ kind: "effect.email", to: answer.email.to, subject: answer.email.subject });
@@ -138,7 +152,7 @@ export class LocalSes {
   }
 
   /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped). */
-  private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse): Promise<void> {
+  private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse, isSend = false): Promise<void> {
     const answer = await fetch(`${this.upstreamUrl}${url.pathname}${url.search}`, {
       method: req.method ?? "POST",
       headers: {
@@ -151,6 +165,8 @@ export class LocalSes {
     });
     const text = await answer.text();
     if (answer.ok) {
+      // Recorded before the caller hears of it: an email that was sent is never missing after a restart.
+      if (isSend && this.options.stateFile) await this.saveNewEmails();
       res.writeHead(200, { "content-type": answer.headers.get("content-type") ?? (v2 ? "application/json" : "text/xml") });
       return void res.end(text);
     }
@@ -182,16 +198,36 @@ export class LocalSes {
     return this.sent.length;
   }
 
-  /** Every email sent since `sinceEpochSeconds` (all when omitted). */
+  /** Every email sent since `sinceEpochSeconds` (all when omitted), those of earlier runs on the same state file first. */
   async emails(sinceEpochSeconds?: number): Promise<SentEmail[]> {
     const query = sinceEpochSeconds === undefined ? "" : `?since=${Math.floor(sinceEpochSeconds)}`;
     const answer = await fetch(`${this.upstreamUrl}/store${query}`);
-    return ((await answer.json()) as { emails: SentEmail[] }).emails;
+    const current = ((await answer.json()) as { emails: SentEmail[] }).emails;
+    const since = Math.floor(sinceEpochSeconds ?? 0);
+    const earlier = this.earlier.filter((email) => email.at >= since);
+    // aws-ses-v2-local keeps its store per process: in one process, a restarted runtime sees them twice.
+    const known = new Set(earlier.map((email) => email.messageId));
+    return [...earlier, ...current.filter((email) => !known.has(email.messageId))];
   }
 
   async clear(): Promise<void> {
     this.sent.length = 0;
     await fetch(`${this.upstreamUrl}/clear-store`, { method: "POST" });
+    this.saved.clear();
+    this.savedIds.clear();
+    this.earlier = [];
+    this.lastSavedAt = 0;
+  }
+
+  // Emails are stamped in whole seconds: asking from the last one saved reads only a few again.
+  private async saveNewEmails(): Promise<void> {
+    const answer = await fetch(`${this.upstreamUrl}/store?since=${this.lastSavedAt}`);
+    for (const email of ((await answer.json()) as { emails: SentEmail[] }).emails) {
+      if (this.savedIds.has(email.messageId)) continue;
+      this.savedIds.add(email.messageId);
+      this.saved.append(email);
+      this.lastSavedAt = Math.max(this.lastSavedAt, Math.floor(email.at));
+    }
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError, sendQueryResult, xmlEscape } from "./aws-query.ts";
 import type { FaultInjector } from "./dynamodb/faults.ts";
 import type { Journal } from "./journal.ts";
+import { SnsState } from "./sns/state.ts";
 import { PushRegistry, SnsError, type PlatformEndpoint } from "./sns/platform.ts";
 
 export { SnsError, PUSH_PLATFORMS } from "./sns/platform.ts";
@@ -35,6 +36,11 @@ export interface LocalSnsOptions {
   readonly faults?: FaultInjector;
   readonly host?: string;
   readonly port?: number;
+  /**
+   * Directory where applications, endpoints (`registry.json`) and the outbox (`outbox.jsonl`) are
+   * kept, so that they survive a restart; without it they live as long as the process.
+   */
+  readonly stateDir?: string;
 }
 
 /** A title for the journal, read from the usual GCM/APNS payload shapes when present. */
@@ -84,8 +90,14 @@ export class LocalSns {
   private server: Server | undefined;
   endpoint = "";
 
+  private readonly state: SnsState;
+
   constructor(private readonly options: LocalSnsOptions) {
     this.registry = new PushRegistry(options.region, options.accountId);
+    this.state = new SnsState(options.stateDir);
+    const saved = this.state.load();
+    if (saved.registry) this.registry.restore(saved.registry);
+    this.outbox.push(...saved.outbox);
   }
 
   /**
@@ -99,6 +111,7 @@ export class LocalSns {
     const existing = this.registry.findByToken(app.arn, token);
     const endpoint = existing ?? this.registry.createEndpoint(app.arn, token, undefined);
     this.registry.setEndpointAttributes(endpoint.arn, { Enabled: String(enabled) });
+    this.state.saveRegistry(this.registry);
     return endpoint.arn;
   }
 
@@ -109,6 +122,7 @@ export class LocalSns {
    */
   setEnabled(arn: string, enabled: boolean): void {
     this.registry.setEndpointAttributes(arn, { Enabled: String(enabled) });
+    this.state.saveRegistry(this.registry);
   }
 
   /** Whether an endpoint exists (not deleted). */
@@ -148,6 +162,7 @@ export class LocalSns {
     switch (action) {
       case "CreatePlatformApplication": {
         const application = registry.createApplication(form.get("Name"), form.get("Platform"), formMap(form, "Attributes"));
+        this.state.saveRegistry(registry);
         return reply(`<PlatformApplicationArn>${xmlEscape(application.arn)}</PlatformApplicationArn>`);
       }
       case "GetPlatformApplicationAttributes":
@@ -161,18 +176,22 @@ export class LocalSns {
       }
       case "DeletePlatformApplication":
         registry.deleteApplication(form.get("PlatformApplicationArn"));
+        this.state.saveRegistry(registry);
         return reply("");
       case "CreatePlatformEndpoint": {
         const endpoint = registry.createEndpoint(form.get("PlatformApplicationArn"), form.get("Token"), form.get("CustomUserData"), formMap(form, "Attributes"));
+        this.state.saveRegistry(registry);
         return reply(`<EndpointArn>${xmlEscape(endpoint.arn)}</EndpointArn>`);
       }
       case "GetEndpointAttributes":
         return reply(attributesXml(registry.endpoint(form.get("EndpointArn")).attributes));
       case "SetEndpointAttributes":
         registry.setEndpointAttributes(form.get("EndpointArn"), formMap(form, "Attributes"));
+        this.state.saveRegistry(registry);
         return reply("");
       case "DeleteEndpoint":
         registry.deleteEndpoint(form.get("EndpointArn"));
+        this.state.saveRegistry(registry);
         return reply("");
       case "ListEndpointsByPlatformApplication": {
         const page = registry.listEndpoints(form.get("PlatformApplicationArn"), form.get("NextToken"));
@@ -221,6 +240,8 @@ export class LocalSns {
       }
     }
     const record: PushRecord = { messageId: randomUUID(), targetArn, message, messageStructure: structure, at: new Date().toISOString() };
+    // Recorded before the caller hears of it: a push that was sent is never missing after a restart.
+    this.state.savePush(record);
     this.outbox.push(record);
     this.options.journal?.record({ kind: "effect.push", targetArn, title: pushTitle(message), status: "delivered" });
     sendQueryResult(res, "Publish", `<MessageId>${record.messageId}</MessageId>`, NAMESPACE);

@@ -16,7 +16,7 @@ import { FULL_RUN_ONLY, QUICK, runScenarios, SCENARIOS, type ScenarioName, type 
 import type { ScenarioResult } from "../test/reliability/scenarios.ts";
 
 /** Sizes of the full run: the load at 20,000 events, the other synthetic scenarios larger than in `npm test`. */
-const FULL: ScenarioSizes = { consumerCrashes: 1000, downstream: 1000, processCrash: 1000, load: 20_000 };
+const FULL: ScenarioSizes = { consumerCrashes: 1000, downstream: 1000, processCrash: 1000, restart: 1000, load: 20_000 };
 
 const { values } = parseArgs({
   options: {

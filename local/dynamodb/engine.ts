@@ -1,105 +1,253 @@
 /**
- * The storage engine behind the endpoint: dynalite, started in-process on a random loopback port,
- * and a small JSON client the front server uses to talk to it.
+ * The storage engine behind the endpoint: dynalite's store and request handlers, called in
+ * process. dynalite's own HTTP server is not used: the front server already parsed the request,
+ * and a second hop (serialise, send, parse, answer, parse again) cost more than the storage itself.
+ *
+ * Requests go through exactly the steps dynalite's server takes after its HTTP layer: type checks,
+ * validations (both from `dynalite/validations/`), then the action (`dynalite/actions/`), so the
+ * answers and error messages are dynalite's own. dynalite is pinned (4.0.0); these are its internals.
  */
-import { Agent, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
 
-interface DynaliteOptions {
-  readonly path?: string;
-  readonly createTableMs?: number;
-  readonly deleteTableMs?: number;
-  readonly updateTableMs?: number;
+interface DynaliteError {
+  readonly statusCode?: number;
+  readonly body?: JsonObject;
 }
 
-// dynalite is CommonJS without type declarations.
-const dynalite = createRequire(import.meta.url)("dynalite") as (options: DynaliteOptions) => Server;
+type Callback = (error: (Error & DynaliteError) | null | undefined, result?: JsonObject) => void;
 
-/** A running dynalite and a client for it. */
+interface TableLookup {
+  (name: string, checkStatus: boolean | Callback, cb?: Callback): void;
+}
+
+/** The parts of dynalite's store (`dynalite/db`'s `create`) the engine touches. */
+interface DynaliteStore {
+  getTable: TableLookup;
+  /** The LevelDB (or memory-level) database every table's items live in, `valueEncoding: json`. */
+  readonly db: LevelDatabase;
+  readonly tableDb: { readonly awsAccountId: string; readonly awsRegion: string };
+  readonly lifecycleManager: { gracefulClose(cb: (error?: Error | null) => void): void };
+}
+
+type LevelCallback = (error: Error | null, value?: unknown) => void;
+
+interface LevelDatabase {
+  get(key: string, callback?: LevelCallback): unknown;
+  put(key: string, value: unknown, callback?: LevelCallback): unknown;
+  del(key: string, callback?: LevelCallback): unknown;
+  batch(operations: ReadonlyArray<{ type: "put" | "del"; key: string; value?: unknown }>, callback?: LevelCallback): unknown;
+  iterator(): AsyncIterable<[string, unknown]>;
+}
+
+interface ActionValidation {
+  readonly types: JsonObject;
+  readonly custom?: (data: JsonObject, store: unknown) => string | undefined;
+}
+
+type Action = (store: DynaliteStore, data: JsonObject, cb: Callback) => void;
+
+const require = createRequire(import.meta.url);
+const db = require("dynalite/db/index.js") as { create(options: JsonObject): DynaliteStore };
+const validations = require("dynalite/validations/index.js") as {
+  checkTypes(data: JsonObject, types: JsonObject): JsonObject;
+  checkValidations(data: JsonObject, types: JsonObject, custom: ActionValidation["custom"], store: unknown): void;
+};
+
+/** The operations dynalite implements (its own list); the front server adds the rest. */
+const OPERATIONS = [
+  "BatchGetItem",
+  "BatchWriteItem",
+  "CreateTable",
+  "DeleteItem",
+  "DeleteTable",
+  "DescribeTable",
+  "DescribeTimeToLive",
+  "GetItem",
+  "ListTables",
+  "PutItem",
+  "Query",
+  "Scan",
+  "TagResource",
+  "UntagResource",
+  "ListTagsOfResource",
+  "UpdateItem",
+  "UpdateTable",
+] as const;
+
+const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+const actions = new Map<string, { readonly action: Action; readonly validation: ActionValidation }>(
+  OPERATIONS.map((operation) => [
+    operation,
+    {
+      action: require(`dynalite/actions/${lowerFirst(operation)}.js`) as Action,
+      validation: require(`dynalite/validations/${lowerFirst(operation)}.js`) as ActionValidation,
+    },
+  ]),
+);
+
+/** Operations that change a table's description (status, indexes), and so the cached one. */
+const TABLE_CHANGES = new Set(["CreateTable", "DeleteTable", "UpdateTable"]);
+
+/** The storage engine, in process. */
 export interface Engine {
-  /** dynalite's own endpoint: bypasses the front server's transactions, locks and TTL. */
-  readonly endpoint: string;
-  /** Calls a DynamoDB operation; resolves with the response body, rejects with a {@link DynamoServiceError}. */
+  /** Validates then runs a DynamoDB operation; resolves with the response body, rejects with a {@link DynamoServiceError}. */
   call(operation: string, body: JsonObject): Promise<JsonObject>;
+  /**
+   * Validates a request as dynalite does, without running it; returns the checked request (with
+   * parsed expressions) for {@link Engine.run}. `body` is left as it was.
+   * @throws DynamoServiceError
+   */
+  validate(operation: string, body: JsonObject): JsonObject;
+  /** Runs a request {@link Engine.validate} returned (once: actions consume parsed expressions). */
+  run(operation: string, checked: JsonObject): Promise<JsonObject>;
+  /** `arn:aws:dynamodb:<region>:<account>:table/`: what table ARNs of this engine start with. */
+  readonly tableArnPrefix: string;
   close(): Promise<void>;
 }
 
 /**
- * Starts dynalite on `127.0.0.1` and a random port (its CLI cannot: `--port 0` means 4567).
- * @param path LevelDB directory; in-memory when absent.
+ * Opens dynalite's store.
+ * @param path LevelDB directory; in memory when absent.
  */
 export async function startEngine(path?: string): Promise<Engine> {
   // Table state changes are instant: the endpoint is for tests and local runs, not for rehearsing
   // CREATING/DELETING delays.
-  const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const store = db.create({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await mirror(store.db, { durable: path !== undefined });
+  cacheActiveTables(store);
+  const { awsRegion, awsAccountId } = store.tableDb;
+
+  const validate = (operation: string, body: JsonObject): JsonObject => {
+    const entry = actions.get(operation);
+    if (!entry) throw new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service");
+    try {
+      // checkTypes deletes unknown members from its argument: a shallow copy keeps the caller's.
+      const checked = validations.checkTypes({ ...body }, entry.validation.types);
+      validations.checkValidations(checked, entry.validation.types, entry.validation.custom, store);
+      return checked;
+    } catch (error) {
+      throw asServiceError(error);
+    }
+  };
+
+  const run = (operation: string, checked: JsonObject): Promise<JsonObject> => {
+    const { action } = actions.get(operation)!;
+    const tableChange = TABLE_CHANGES.has(operation) ? String(checked.TableName) : undefined;
+    if (tableChange) store.forgetTable(tableChange);
+    return new Promise((resolve, reject) => {
+      action(store, checked, (error, result) => {
+        if (tableChange) store.forgetTable(tableChange);
+        if (error) reject(asServiceError(error));
+        else resolve(result ?? {});
+      });
+    });
+  };
+
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    call: (operation, body) => post(agent, port, operation, body),
-    async close() {
-      agent.destroy();
-      // dynalite's close also closes LevelDB, which must happen before the directory is reopened.
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    validate,
+    run,
+    call: (operation, body) => {
+      try {
+        return run(operation, validate(operation, body));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
+    tableArnPrefix: `arn:aws:dynamodb:${awsRegion}:${awsAccountId}:table/`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        // Waits for pending LevelDB operations, then closes it (the directory can be reopened after).
+        store.lifecycleManager.gracefulClose((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }
 
-/** dynalite only checks that a SigV4-shaped header is present; it never verifies the signature. */
-const FAKE_AUTHORIZATION =
-  "AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
-
-function post(agent: Agent, port: number, operation: string, body: JsonObject): Promise<JsonObject> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        agent,
-        host: "127.0.0.1",
-        port,
-        method: "POST",
-        path: "/",
-        headers: {
-          "content-type": "application/x-amz-json-1.0",
-          "content-length": Buffer.byteLength(payload),
-          "x-amz-target": `DynamoDB_20120810.${operation}`,
-          "x-amz-date": "20000101T000000Z",
-          authorization: FAKE_AUTHORIZATION,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", reject);
-        res.on("end", () => {
-          const status = res.statusCode ?? 500;
-          const text = Buffer.concat(chunks).toString("utf8");
-          const parsed = parseObject(text);
-          if (status === 200 && parsed) resolve(parsed);
-          else reject(parsed ? DynamoServiceError.fromWire(status, parsed) : engineFailure(status, text));
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
+interface CachingStore extends DynaliteStore {
+  forgetTable(name: string): void;
 }
 
-function parseObject(text: string): JsonObject | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
-  } catch {
+/**
+ * Every item operation starts with dynalite reading and decoding the table's description from
+ * LevelDB. Active descriptions only change through the table operations, which drop them from the
+ * cache before and after they run (dynalite's state changes happen in between, on its timers).
+ */
+function cacheActiveTables(store: DynaliteStore): asserts store is CachingStore {
+  const read = store.getTable.bind(store);
+  const active = new Map<string, JsonObject>();
+  let generation = 0;
+  (store as CachingStore).forgetTable = (name) => {
+    generation++;
+    active.delete(name);
+  };
+  store.getTable = (name, checkStatus, cb) => {
+    const callback = (typeof checkStatus === "function" ? checkStatus : cb) as Callback;
+    const cached = active.get(name);
+    if (cached) {
+      queueMicrotask(() => callback(null, cached));
+      return;
+    }
+    const seen = generation;
+    read(name, checkStatus, (error, table) => {
+      // A table change that started meanwhile may have made this description stale.
+      if (!error && table?.TableStatus === "ACTIVE" && seen === generation) active.set(name, table);
+      callback(error, table);
+    });
+  };
+}
+
+/**
+ * Serves point reads from memory: every value is kept (as its JSON text) in a map loaded at open
+ * and written through on every put, delete and batch, so `get` (every item operation reads its item
+ * first) costs a `JSON.parse` and a microtask instead of a store lookup answered on a later turn of
+ * the event loop (dynalite's callback wrappers answer with `setImmediate`, and under load each turn
+ * is long). Range reads (Query, Scan) stay the store's; it holds every write too.
+ *
+ * `durable` (LevelDB on disk): a write is acknowledged once LevelDB has it, as before. In memory,
+ * memory-level applies a write synchronously when it is called, so the write is acknowledged at
+ * once (on a microtask) rather than a loop turn later.
+ *
+ * Local data sets are small; a production-sized table would not fit, and is not what this endpoint
+ * is for.
+ */
+async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<void> {
+  const values = new Map<string, string>();
+  for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
+  const get = level.get.bind(level);
+  const put = level.put.bind(level);
+  const del = level.del.bind(level);
+  const batch = level.batch.bind(level);
+  const acknowledge = (write: (callback?: LevelCallback) => unknown, callback: LevelCallback | undefined): unknown => {
+    if (options.durable || !callback) return write(callback);
+    (write() as Promise<unknown>).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
+    queueMicrotask(() => callback(null));
     return undefined;
-  }
+  };
+  level.get = (key, callback) => {
+    if (!callback) return get(key);
+    const text = values.get(key);
+    // Asynchronous like the store's own answer (callers are written for it); a missing key is `undefined`.
+    queueMicrotask(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
+    return undefined;
+  };
+  level.put = (key, value, callback) => {
+    values.set(key, JSON.stringify(value));
+    return acknowledge((cb) => put(key, value, cb), callback);
+  };
+  level.del = (key, callback) => {
+    values.delete(key);
+    return acknowledge((cb) => del(key, cb), callback);
+  };
+  level.batch = (operations, callback) => {
+    for (const operation of operations) {
+      if (operation.type === "put") values.set(operation.key, JSON.stringify(operation.value));
+      else values.delete(operation.key);
+    }
+    return acknowledge((cb) => batch(operations, cb), callback);
+  };
 }
 
-function engineFailure(status: number, text: string): DynamoServiceError {
-  return new DynamoServiceError("InternalServerError", `dynalite answered ${status}: ${text.slice(0, 200)}`, 500);
+function asServiceError(error: unknown): unknown {
+  const { statusCode, body } = (error ?? {}) as DynaliteError;
+  return statusCode && body ? DynamoServiceError.fromWire(statusCode, body) : error;
 }

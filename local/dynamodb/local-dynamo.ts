@@ -1,6 +1,7 @@
 /**
- * The local DynamoDB endpoint: dynalite for storage, behind a front server that adds what dynalite
- * lacks (transactions, TTL, `ReturnValuesOnConditionCheckFailure`, fault injection, counters).
+ * The local DynamoDB endpoint: one HTTP server speaking DynamoDB's JSON protocol, dynalite's store
+ * and request handlers called in process behind it, and what dynalite lacks (transactions, TTL,
+ * table ARNs, `ReturnValuesOnConditionCheckFailure`, fault injection, counters) in front.
  */
 import { mkdir } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
@@ -12,6 +13,8 @@ import { startEngine, type Engine } from "./engine.ts";
 import { DynamoServiceError, hasErrorCode, type JsonObject } from "./errors.ts";
 import type { FaultInjector } from "./faults.ts";
 import { IdempotencyTokens } from "./idempotency.ts";
+import { createDispatch, type Dispatch } from "./dispatch.ts";
+import { ItemLocks, ModeGate } from "./item-locks.ts";
 import { ReadWriteLock } from "./rw-lock.ts";
 import { TableSchemas, keyOf, type TableDescription, type WireItem } from "./schemas.ts";
 import { createTables } from "./tables.ts";
@@ -62,25 +65,7 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/**
- * Operations that change nothing, run under the shared lock; every other operation runs alone,
- * which is what makes a transaction's check-then-write sequence atomic (see `rw-lock.ts`).
- */
-const READ_OPERATIONS = new Set([
-  "GetItem",
-  "BatchGetItem",
-  "Query",
-  "Scan",
-  "TransactGetItems",
-  "DescribeTable",
-  "ListTables",
-  "DescribeTimeToLive",
-  "ListTagsOfResource",
-]);
-
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
-
-type Handler = (body: JsonObject) => Promise<JsonObject>;
 
 /** Counters the front server keeps; {@link LocalDynamo.stats} snapshots them. */
 interface Counters {
@@ -90,9 +75,7 @@ interface Counters {
   expiredItemsDeleted: number;
 }
 
-type Dispatch = (operation: string, body: JsonObject) => Promise<JsonObject>;
-
-/** Starts dynalite and the front server; resolves once both listen. */
+/** Opens the engine and starts the front server; resolves once it listens. */
 export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
   const now = options.now ?? Date.now;
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
@@ -107,33 +90,34 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     throw error;
   }
   const schemas = new TableSchemas(async (TableName) => (await engine.call("DescribeTable", { TableName })).Table as TableDescription);
-  const lock = new ReadWriteLock();
+  const tableLock = new ReadWriteLock();
+  const locks = new ItemLocks();
+  const gate = new ModeGate<"read" | "commit">();
   const counters: Counters = {
     requests: new Map(),
     transactions: { committed: 0, cancelled: 0, replayed: 0, rolledBack: 0 },
     faultsInjected: 0,
     expiredItemsDeleted: 0,
   };
-  const transactionContext = { engine, schemas, tokens: new IdempotencyTokens(now), counters: counters.transactions, undo };
+  const transactionContext = { engine, schemas, locks, gate, tokens: new IdempotencyTokens(now), counters: counters.transactions, undo };
   const ttlContext = { settings, schemas };
 
-  const handlers: Readonly<Record<string, Handler>> = {
-    TransactWriteItems: (body) => transactWriteItems(body, transactionContext),
-    TransactGetItems: (body) => transactGetItems(body, transactionContext),
-    UpdateTimeToLive: (body) => updateTimeToLive(body, ttlContext),
-    DescribeTimeToLive: (body) => describeTimeToLive(body, ttlContext),
-    PutItem: (body) => singleWrite(engine, schemas, "PutItem", body),
-    UpdateItem: (body) => singleWrite(engine, schemas, "UpdateItem", body),
-    DeleteItem: (body) => singleWrite(engine, schemas, "DeleteItem", body),
-    UpdateTable: (body) => changeTable(engine, ttlContext, "UpdateTable", body),
-    DeleteTable: (body) => changeTable(engine, ttlContext, "DeleteTable", body),
-  };
-
-  /** Runs an operation under the right lock: the one path for clients and for `createTables`. */
-  const dispatch: Dispatch = (operation, body) => {
-    const handler = handlers[operation] ?? ((request: JsonObject) => engine.call(operation, request));
-    return READ_OPERATIONS.has(operation) ? lock.shared(() => handler(body)) : lock.exclusive(() => handler(body));
-  };
+  const dispatch = createDispatch({
+    engine,
+    schemas,
+    locks,
+    gate,
+    tableLock,
+    handlers: {
+      TransactWriteItems: (body) => transactWriteItems(body, transactionContext),
+      TransactGetItems: (body) => transactGetItems(body, transactionContext),
+      UpdateTimeToLive: (body) => updateTimeToLive(body, ttlContext),
+      DescribeTimeToLive: (body) => describeTimeToLive(body, ttlContext),
+      UpdateTable: (body) => changeTable(engine, ttlContext, "UpdateTable", body),
+      DeleteTable: (body) => changeTable(engine, ttlContext, "DeleteTable", body),
+    },
+    singleWrite: (operation, checked, body) => singleWrite(engine, schemas, operation, checked, body),
+  });
 
   const server = createServer(frontListener(dispatch, options.faults, counters));
   try {
@@ -144,7 +128,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   }
 
   const sweeper = startSweeper(async () => {
-    const deleted = await sweepExpiredItems({ ...ttlContext, engine, lock, now });
+    const deleted = await sweepExpiredItems({ ...ttlContext, call: dispatch, now });
     counters.expiredItemsDeleted += deleted;
     return deleted;
   }, options.ttlSweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
@@ -154,7 +138,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     // Requests already admitted hold or wait for the lock: once an exclusive turn comes up they are
     // all done, and what remains are idle keep-alive connections.
-    await lock.exclusive(async () => undefined);
+    await tableLock.exclusive(async () => undefined);
     server.closeAllConnections();
     await closed;
     await engine.close();
@@ -220,14 +204,14 @@ function startSweeper(sweepOnce: () => Promise<number>, intervalMs: number) {
 
 /**
  * A single-item write, adding what dynalite ignores: `ReturnValuesOnConditionCheckFailure`. The
- * caller holds the exclusive lock, so the item read after a failed condition is the one that failed it.
+ * caller holds the item's lock, so the item read after a failed condition is the one that failed it.
  */
-async function singleWrite(engine: Engine, schemas: TableSchemas, operation: string, body: JsonObject): Promise<JsonObject> {
+async function singleWrite(engine: Engine, schemas: TableSchemas, operation: string, checked: JsonObject, body: JsonObject): Promise<JsonObject> {
   const constraints = new Constraints();
   constraints.oneOf(body.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", RETURN_VALUES_ON_CONDITION_CHECK_FAILURE);
   constraints.check();
   try {
-    return await engine.call(operation, body);
+    return await engine.run(operation, checked);
   } catch (error) {
     if (!hasErrorCode(error, "ConditionalCheckFailedException") || body.ReturnValuesOnConditionCheckFailure !== "ALL_OLD") throw error;
     const table = await schemas.get(body.TableName as string);

@@ -8,10 +8,8 @@
  * attribute is missing or not a number never expire.
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
-import type { Engine } from "./engine.ts";
 import { Constraints, objectMember } from "./constraints.ts";
 import { ValidationError, hasErrorCode, type JsonObject } from "./errors.ts";
-import type { ReadWriteLock } from "./rw-lock.ts";
 import { keyOf, type TableSchemas, type WireItem } from "./schemas.ts";
 
 /** Table name -> TTL attribute, for tables with TTL enabled. */
@@ -70,7 +68,7 @@ interface TimeToLiveSpecification {
   readonly AttributeName: string;
 }
 
-/** Handles `UpdateTimeToLive`. The caller must hold the exclusive lock. */
+/** Handles `UpdateTimeToLive`. The caller must hold the table lock exclusively. */
 export async function updateTimeToLive(body: JsonObject, context: TimeToLiveContext): Promise<JsonObject> {
   const specification = readSpecification(body);
   const tableName = body.TableName as string;
@@ -126,16 +124,16 @@ function nextAttribute(current: string | undefined, specification: TimeToLiveSpe
 
 /** What the sweeper needs. */
 export interface SweepContext extends TimeToLiveContext {
-  readonly engine: Pick<Engine, "call">;
-  readonly lock: ReadWriteLock;
+  /** Runs an operation through the front server's locks (the scan reads many items, the delete locks one). */
+  readonly call: (operation: string, body: JsonObject) => Promise<JsonObject>;
   /** Current time, epoch milliseconds. */
   readonly now: () => number;
 }
 
 /**
  * Deletes the items whose TTL has passed, in every table with TTL enabled; returns how many.
- * Reads page by page under the shared lock and deletes one item at a time under the exclusive
- * lock, with the expiry as the delete's condition: an item whose TTL was extended meanwhile stays.
+ * Reads page by page and deletes one item at a time, each under its item's lock, with the expiry as
+ * the delete's condition: an item whose TTL was extended meanwhile stays.
  */
 export async function sweepExpiredItems(context: SweepContext): Promise<number> {
   const nowSeconds = { N: String(Math.floor(context.now() / 1000)) };
@@ -149,15 +147,13 @@ export async function sweepExpiredItems(context: SweepContext): Promise<number> 
     };
     let startKey: JsonObject | undefined;
     do {
-      const page = await context.lock.shared(() =>
-        context.engine.call("Scan", {
-          TableName: tableName,
-          FilterExpression: expired.ConditionExpression,
-          ExpressionAttributeNames: expired.ExpressionAttributeNames,
-          ExpressionAttributeValues: expired.ExpressionAttributeValues,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+      const page = await context.call("Scan", {
+        TableName: tableName,
+        FilterExpression: expired.ConditionExpression,
+        ExpressionAttributeNames: expired.ExpressionAttributeNames,
+        ExpressionAttributeValues: expired.ExpressionAttributeValues,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      });
       for (const item of (page.Items ?? []) as WireItem[]) {
         if (await deleteIfExpired(context, { TableName: tableName, Key: keyOf(item, table), ...expired })) deleted++;
       }
@@ -169,7 +165,7 @@ export async function sweepExpiredItems(context: SweepContext): Promise<number> 
 
 async function deleteIfExpired(context: SweepContext, request: JsonObject): Promise<boolean> {
   try {
-    await context.lock.exclusive(() => context.engine.call("DeleteItem", request));
+    await context.call("DeleteItem", request);
     return true;
   } catch (error) {
     if (hasErrorCode(error, "ConditionalCheckFailedException")) return false;

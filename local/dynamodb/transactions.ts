@@ -1,8 +1,10 @@
 /**
  * `TransactWriteItems` and `TransactGetItems` on top of an engine that has neither.
  *
- * The caller serialises: a write transaction runs under the front server's exclusive lock, a read
- * transaction under its shared lock, so the world cannot change between the steps below.
+ * A transaction locks its items (exclusively to write, shared to read; in sorted order, so two
+ * transactions cannot deadlock), so no other write to them can come between the steps below; while
+ * it applies its writes it also holds the commit side of the gate that Query, Scan and BatchGetItem
+ * pass in the other mode, so they never see it half applied (see `item-locks.ts`).
  *
  * A write transaction is validated as a whole, then every item's current image is read and every
  * condition evaluated (by dynalite's own evaluator) before anything is written. Only when all hold
@@ -11,6 +13,7 @@
  * all-or-nothing — also across a kill of the process, through the {@link UndoLog}.
  */
 import type { Engine } from "./engine.ts";
+import type { ItemLocks, ModeGate } from "./item-locks.ts";
 import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE, memberPath, objectMember } from "./constraints.ts";
 import {
   DynamoServiceError,
@@ -40,8 +43,11 @@ export interface TransactionCounters {
 
 /** What the transaction handlers need. */
 export interface TransactionContext {
-  readonly engine: Pick<Engine, "call">;
+  readonly engine: Pick<Engine, "call" | "run">;
   readonly schemas: TableSchemas;
+  readonly locks: ItemLocks;
+  /** Passed in `commit` mode while writes are applied; multi-item reads pass it in `read` mode. */
+  readonly gate: ModeGate<"read" | "commit">;
   readonly tokens: IdempotencyTokens;
   readonly counters: TransactionCounters;
   /** Where the images wait while writes are applied, so that a kill cannot leave half a transaction. */
@@ -81,43 +87,51 @@ interface PlannedWrite extends WriteRequest {
 }
 
 /**
- * Handles `TransactWriteItems`. The caller must hold the exclusive lock.
+ * Handles `TransactWriteItems`, locking its items (and its `ClientRequestToken`) for its duration.
  * @throws ValidationError, TransactionCanceledError, IdempotentParameterMismatchError, or an
  *   engine error such as `ResourceNotFoundException`.
  */
 export async function transactWriteItems(body: JsonObject, context: TransactionContext): Promise<JsonObject> {
   const writes = await Promise.all(readWriteEnvelope(body).map((write) => planWrite(write, context.schemas)));
-  assertDistinctItems(writes);
+  const identities = assertDistinctItems(writes);
 
   const token = body.ClientRequestToken as string | undefined;
   const fingerprint = requestFingerprint(body);
-  if (token !== undefined && context.tokens.isReplay(token, fingerprint)) {
-    context.counters.replayed++;
+  // Two requests with one token run one after the other, so the second sees the first's outcome.
+  const locked = token === undefined ? identities : [...identities, `\u0001token\u0000${token}`];
+  return context.locks.with(locked, true, async () => {
+    if (token !== undefined && context.tokens.isReplay(token, fingerprint)) {
+      context.counters.replayed++;
+      return {};
+    }
+
+    const images = await Promise.all(writes.map((write) => readImage(context.engine, write.checked.table.TableName, write.key)));
+    const reasons = writes.map((write, i) => conditionReason(write, images[i]));
+    if (reasons.some((reason) => reason !== NO_REASON)) {
+      context.counters.cancelled++;
+      throw new TransactionCanceledError(reasons);
+    }
+
+    // One write is atomic by itself: only several can be seen half applied.
+    const applied = writes.filter((write) => WRITE_KINDS[write.kind].applyAs).length;
+    await (applied > 1 ? context.gate.with("commit", () => applyAll(writes, images, context)) : applyAll(writes, images, context));
+    if (token !== undefined) context.tokens.remember(token, fingerprint);
+    context.counters.committed++;
     return {};
-  }
-
-  const images = await Promise.all(writes.map((write) => readImage(context.engine, write.checked.table.TableName, write.key)));
-  const reasons = writes.map((write, i) => conditionReason(write, images[i]));
-  if (reasons.some((reason) => reason !== NO_REASON)) {
-    context.counters.cancelled++;
-    throw new TransactionCanceledError(reasons);
-  }
-
-  await applyAll(writes, images, context);
-  if (token !== undefined) context.tokens.remember(token, fingerprint);
-  context.counters.committed++;
-  return {};
+  });
 }
 
 /**
- * Handles `TransactGetItems`. The caller must hold (at least) the shared lock.
+ * Handles `TransactGetItems`, holding its items' locks shared while it reads them.
  * @throws ValidationError, or an engine error such as `ResourceNotFoundException`.
  */
-export async function transactGetItems(body: JsonObject, context: Pick<TransactionContext, "engine" | "schemas">): Promise<JsonObject> {
+export async function transactGetItems(body: JsonObject, context: Pick<TransactionContext, "engine" | "schemas" | "locks">): Promise<JsonObject> {
   const gets = readGetEnvelope(body);
   const checked = await Promise.all(gets.map((get) => checkItemRequest("GetItem", get, (name) => context.schemas.get(name))));
-  assertDistinctItems(checked.map((check) => ({ checked: check, key: check.parsed.Key as WireItem })));
-  const responses = await Promise.all(gets.map((get) => context.engine.call("GetItem", { ...get, ConsistentRead: true })));
+  const identities = assertDistinctItems(checked.map((check) => ({ checked: check, key: check.parsed.Key as WireItem })));
+  const responses = await context.locks.with(identities, false, () =>
+    Promise.all(gets.map((get) => context.engine.call("GetItem", { ...get, ConsistentRead: true }))),
+  );
   return { Responses: responses.map(({ Item }) => (Item ? { Item } : {})) };
 }
 
@@ -185,14 +199,23 @@ async function planWrite(write: WriteRequest, schemas: TableSchemas): Promise<Pl
   return { ...write, checked, key };
 }
 
-/** DynamoDB refuses a transaction naming one item twice, whatever the operations. */
-function assertDistinctItems(items: readonly { readonly checked: CheckedRequest; readonly key: WireItem }[]): void {
+/**
+ * DynamoDB refuses a transaction naming one item twice, whatever the operations.
+ * @returns the items' identities, as the front server locks them.
+ */
+function assertDistinctItems(items: readonly { readonly checked: CheckedRequest; readonly key: WireItem }[]): string[] {
   const seen = new Set<string>();
   for (const { checked, key } of items) {
-    const identity = `${checked.table.TableName}\u0000${itemIdentity(key, checked.table)}`;
+    const identity = lockIdentity(checked.table.TableName, itemIdentity(key, checked.table));
     if (seen.has(identity)) throw new ValidationError("Transaction request cannot include multiple operations on one item");
     seen.add(identity);
   }
+  return [...seen];
+}
+
+/** How the front server names an item in its locks: table and engine key. */
+export function lockIdentity(tableName: string, engineKey: string): string {
+  return `${tableName}\u0000${engineKey}`;
 }
 
 async function readImage(engine: TransactionContext["engine"], tableName: string, key: WireItem): Promise<WireItem | undefined> {
@@ -208,17 +231,18 @@ function conditionReason(write: PlannedWrite, image: WireItem | undefined): Canc
 
 /** Applies every write; if any fails, restores the images of those applied, then fails the request. */
 async function applyAll(writes: readonly PlannedWrite[], images: readonly (WireItem | undefined)[], context: TransactionContext): Promise<void> {
-  context.undo?.begin(
+  const record = context.undo?.begin(
     writes.flatMap((write, i) => (WRITE_KINDS[write.kind].applyAs ? [{ TableName: write.checked.table.TableName, key: write.key, image: images[i] }] : [])),
   );
   const outcomes = await Promise.allSettled(
-    writes.map(({ kind, request }) => {
+    writes.map(({ kind, checked }) => {
       const operation = WRITE_KINDS[kind].applyAs;
-      return operation ? context.engine.call(operation, request) : Promise.resolve({});
+      // The request as validated (expressions parsed), exactly what the engine would run.
+      return operation ? context.engine.run(operation, checked.parsed) : Promise.resolve({});
     }),
   );
   if (outcomes.every((outcome) => outcome.status === "fulfilled")) {
-    context.undo?.end();
+    context.undo?.end(record);
     return;
   }
 
@@ -227,7 +251,7 @@ async function applyAll(writes: readonly PlannedWrite[], images: readonly (WireI
       outcomes[i]?.status === "fulfilled" && WRITE_KINDS[write.kind].applyAs ? restore(context.engine, write, images[i]) : undefined,
     ),
   );
-  context.undo?.end();
+  context.undo?.end(record);
   context.counters.rolledBack++;
   const reasons = outcomes.map((outcome) => (outcome.status === "fulfilled" ? NO_REASON : itemFailureReason(outcome.reason)));
   context.counters.cancelled++;

@@ -97,6 +97,20 @@ export class PushRegistry {
     private readonly accountId: string,
   ) {}
 
+  /** Every application and endpoint, for the runtime to keep them across restarts. */
+  snapshot(): { applications: PlatformApplication[]; endpoints: PlatformEndpoint[] } {
+    return { applications: [...this.applications.values()], endpoints: [...this.endpoints.values()] };
+  }
+
+  /** Puts back what {@link snapshot} returned (at start-up, before any request). */
+  restore(snapshot: { applications: readonly PlatformApplication[]; endpoints: readonly PlatformEndpoint[] }): void {
+    for (const application of snapshot.applications) this.applications.set(application.arn, application);
+    for (const endpoint of snapshot.endpoints) {
+      this.endpoints.set(endpoint.arn, endpoint);
+      if (endpoint.attributes.Token !== undefined) this.byToken.set(`${endpoint.applicationArn} ${endpoint.attributes.Token}`, endpoint.arn);
+    }
+  }
+
   applicationArn(platform: string, name: string): string {
     return `arn:aws:sns:${this.region}:${this.accountId}:app/${platform}/${name}`;
   }

@@ -37,7 +37,7 @@ export interface CallbackTimers {
 
 /** What the runtime substitutes for one state: a Task target, or a Wait it times itself. */
 export type LocalWork =
-  | Exclude<TaskTarget, { kind: "callback" }>
+  | (Exclude<TaskTarget, { kind: "callback" }> & { timeoutSeconds?: number })
   | (Extract<TaskTarget, { kind: "callback" }> & CallbackTimers)
   | { kind: "wait" };
 
@@ -124,7 +124,10 @@ export function planLocalWork(preparedStates: Map<string, AslState>): Map<string
     const resource = String(state.Resource);
     const target: LocalWork | undefined = resource === WAIT_RESOURCE ? { kind: "wait" } : taskTarget(resource);
     if (!target) unsupported.push(`'${name}' (${resource})`);
-    else plan.set(name, target.kind === "callback" ? { ...target, ...callbackTimers(state) } : target);
+    else if (target.kind === "wait") plan.set(name, target);
+    // The timeout the engine enforces (prepared: scaled, capped): a resumed task enforces it too.
+    else if (target.kind === "callback") plan.set(name, { ...target, ...callbackTimers(state) });
+    else plan.set(name, typeof state.TimeoutSeconds === "number" ? { ...target, timeoutSeconds: state.TimeoutSeconds } : target);
   }
   if (unsupported.length > 0) {
     throw new UnsupportedResourceError(

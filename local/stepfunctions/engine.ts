@@ -1,7 +1,9 @@
 /**
- * The in-memory Step Functions service behind the HTTP API: registered state machines, executions
- * (run by aws-local-stepfunctions) with their history, and the task-token broker. Nothing is
- * persisted: executions live as long as the engine.
+ * The Step Functions service behind the HTTP API: registered state machines, executions (run by
+ * aws-local-stepfunctions) with their history, and the task-token broker. With a durable store
+ * every execution, history event, task outcome, Wait end and task token is recorded as it happens;
+ * a new engine on the same store lists the executions again and {@link StepFunctionsEngine.resume}
+ * continues the running ones (see `replay.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { assertStatesArn, assertValidName, executionArn, type AwsScope } from "./arn.ts";
@@ -17,7 +19,9 @@ import {
 import {
   abortedEntry,
   executionOutcome,
-  historyEntry,
+  CHAIN,
+  HistoryChain,
+  historyEntries,
   type EngineEvent,
   type ExecutionStatus,
   type HistoryEntry,
@@ -27,6 +31,9 @@ import { parseJson } from "./json.ts";
 import { registerStateMachine, type RegisteredStateMachine, type StateMachineDeclaration } from "./machines.ts";
 import { createLocalHandlers, type InvokeLambda } from "./tasks.ts";
 import { TaskTokenBroker, type PendingTaskToken } from "./tokens.ts";
+import { ExecutionLog } from "./replay.ts";
+import { entrySignature, replaySignatures, restoreRecord, type TokenOwner } from "./restore.ts";
+import { memoryStore, type ExecutionStore, type Occurrence, type StoreRecord } from "./store.ts";
 
 /** An execution as recorded locally. */
 export interface ExecutionRecord {
@@ -58,6 +65,10 @@ export interface EngineOptions {
   readonly invokeLambda: InvokeLambda;
   readonly scope: AwsScope;
   readonly scales: TimeScales;
+  /** Where executions are recorded; default: nowhere (they live as long as the engine). */
+  readonly store?: ExecutionStore;
+  /** Makes the engine's own `States.Timeout` error (see `engine-timeout.ts`). */
+  readonly timeoutError: () => Error;
 }
 
 interface StoredExecution {
@@ -66,8 +77,15 @@ interface StoredExecution {
   readonly inputText: string;
   readonly machine: RegisteredStateMachine;
   readonly history: HistoryEvent[];
+  readonly log: ExecutionLog;
+  readonly chain: HistoryChain;
+  /**
+   * History events a resumed run will emit again, by signature, with their count: those are
+   * already in `history` and are not appended twice.
+   */
+  replayed: Map<string, number>;
   /** Aborts the engine run and every pending local handler. */
-  readonly abort: () => void;
+  abort: () => void;
 }
 
 const SHUTDOWN_CAUSE = "The local Step Functions endpoint was closed";
@@ -79,19 +97,43 @@ export class StepFunctionsEngine {
   // Insertion order is start order, which ListExecutions reverses.
   readonly #executions = new Map<string, StoredExecution>();
   readonly #listeners = new Set<(change: StepFunctionsChange) => void>();
-  readonly #broker = new TaskTokenBroker((executionArn) => this.#notify({ kind: "taskToken", executionArn }));
+  readonly #store: ExecutionStore;
+  readonly #tokens = new Map<string, TokenOwner>();
+  // Set by shutdown(): with a durable store, running executions are left as recorded, to resume.
+  #closing = false;
+  readonly #broker = new TaskTokenBroker((executionArn) => this.#notify({ kind: "taskToken", executionArn }), {
+    settled: (request, outcome) => {
+      const owner = this.#tokens.get(request.token);
+      const execution = this.#executions.get(request.executionArn);
+      if (owner && execution && !this.#closing) execution.log.recordOutcome(owner.occ, outcome);
+    },
+    closed: (request) => this.#closeToken(request.executionArn, request.token),
+  });
   // Unguessable, so no input text can be mistaken for it (see TaskContext.tokenPlaceholder).
   readonly #tokenPlaceholder = `paybus-local-task-token-${randomUUID()}`;
 
   /** Registers every state machine; throws on the first invalid or duplicate declaration. */
   constructor(options: EngineOptions) {
     this.#options = options;
+    this.#store = options.store ?? memoryStore;
     for (const declaration of options.stateMachines) {
       const machine = registerStateMachine(declaration, options.scope, options.scales);
       if (this.#machines.has(machine.arn)) {
         throw new StateMachineAlreadyExistsError(`State machine '${machine.name}' is declared twice`);
       }
       this.#machines.set(machine.arn, machine);
+    }
+    this.#restore(this.#store.load());
+  }
+
+  /**
+   * Continues every execution the store left running: each runs again from the start with the
+   * recorded task outcomes, so it comes back to where it stood and goes on from there. Call it
+   * once, when whatever the tasks invoke is ready.
+   */
+  resume(): void {
+    for (const execution of this.#executions.values()) {
+      if (execution.record.status === "RUNNING") this.#run(execution);
     }
   }
 
@@ -125,7 +167,13 @@ export class StepFunctionsEngine {
       assertIdempotentStart(existing, inputText);
       return structuredClone(existing.record);
     }
-    return structuredClone(this.#launch(machine, arn, name, inputText, input).record);
+    const startDate = new Date();
+    // Recorded before the caller hears of it: an execution that was started is never lost.
+    this.#store.append({ t: "start", arn, machineArn: machine.arn, name, inputText, startDate: startDate.toISOString() });
+    const execution = this.#create(machine, arn, name, inputText, input, startDate);
+    this.#run(execution);
+    this.#notify({ kind: "execution", executionArn: arn });
+    return structuredClone(execution.record);
   }
 
   /** A copy of the execution's record with its input text; `ExecutionDoesNotExist` if unknown. */
@@ -167,6 +215,7 @@ export class StepFunctionsEngine {
       if (error !== undefined) record.error = error;
       if (cause !== undefined) record.cause = cause;
       this.#append(execution, abortedEntry(stopDate, error, cause));
+      this.#recordEnd(execution);
       execution.abort();
       this.#broker.cancelExecution(arn, new ExecutionStoppedError());
       this.#notify({ kind: "execution", executionArn: arn });
@@ -174,18 +223,29 @@ export class StepFunctionsEngine {
     return execution.record.stopDate!;
   }
 
+  /**
+   * Throws what `SendTask*` answers for a token that cannot be settled (`InvalidToken`,
+   * `TaskDoesNotExist`, `TaskTimedOut`), so that the API checks the token before the output.
+   */
+  assertTaskToken(token: string): void {
+    if (!this.#broker.isOpen(token) && !this.#awaitingResume(token)) this.#broker.assertKnown(token);
+  }
+
   /** Completes a callback task with `output` (parsed JSON). */
   sendTaskSuccess(token: string, output: unknown): void {
+    if (this.#settleBeforeResume(token, { ok: true, output })) return;
     this.#broker.succeed(token, output);
   }
 
   /** Fails a callback task; `error` is the name its `Retry`/`Catch` see. */
   sendTaskFailure(token: string, error = "", cause = ""): void {
+    if (this.#settleBeforeResume(token, { ok: false, error, cause })) return;
     this.#broker.fail(token, error, cause);
   }
 
   /** Restarts a callback task's `HeartbeatSeconds` timer. */
   sendTaskHeartbeat(token: string): void {
+    if (this.#awaitingResume(token)) return;
     this.#broker.heartbeat(token);
   }
 
@@ -203,29 +263,58 @@ export class StepFunctionsEngine {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Stops every running execution and forgets listeners; records stay readable. */
+  /**
+   * Stops the engine. Without a durable store, running executions end as `ABORTED`; with one, they
+   * are left as recorded (still `RUNNING`), for the next engine on the store to resume. Listeners
+   * are forgotten; records stay readable.
+   */
   shutdown(): void {
-    for (const execution of this.#executions.values()) {
-      if (execution.record.status === "RUNNING") this.stopExecution(execution.record.executionArn, undefined, SHUTDOWN_CAUSE);
+    if (this.#store === memoryStore) {
+      for (const execution of this.#executions.values()) {
+        if (execution.record.status === "RUNNING") this.stopExecution(execution.record.executionArn, undefined, SHUTDOWN_CAUSE);
+      }
+    } else {
+      this.#closing = true;
+      for (const execution of this.#executions.values()) execution.abort();
+      this.#broker.dispose();
     }
     this.#listeners.clear();
   }
 
-  #launch(machine: RegisteredStateMachine, arn: string, name: string, inputText: string, input: unknown): StoredExecution {
+  #create(machine: RegisteredStateMachine, arn: string, name: string, inputText: string, input: unknown, startDate: Date): StoredExecution {
+    const execution: StoredExecution = {
+      record: { executionArn: arn, stateMachineArn: machine.arn, name, status: "RUNNING", input, startDate, path: [] },
+      inputText,
+      machine,
+      history: [],
+      log: new ExecutionLog(arn, this.#store),
+      chain: new HistoryChain(),
+      replayed: new Map(),
+      abort: () => undefined,
+    };
+    this.#executions.set(arn, execution);
+    return execution;
+  }
+
+  /** Runs the execution's definition from the start; recorded task outcomes are replayed. */
+  #run(execution: StoredExecution): void {
+    const { machine, record } = execution;
     const controller = new AbortController();
     const handlers = createLocalHandlers(machine.plan, {
-      executionArn: arn,
+      executionArn: record.executionArn,
       signal: controller.signal,
       broker: this.#broker,
       invokeLambda: this.#options.invokeLambda,
       timeScale: this.#options.scales.timeScale,
       tokenPlaceholder: this.#tokenPlaceholder,
+      log: execution.log,
+      timeoutError: this.#options.timeoutError,
     });
-    const startDate = new Date();
-    const run = machine.engine.run(input as Parameters<typeof machine.engine.run>[0], {
+    execution.replayed = replaySignatures(execution.history);
+    const run = machine.engine.run(structuredClone(record.input) as Parameters<typeof machine.engine.run>[0], {
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: arn, Name: name, RoleArn: machine.roleArn },
+        Execution: { Id: record.executionArn, Name: record.name, RoleArn: machine.roleArn },
         StateMachine: { Id: machine.arn, Name: machine.name },
         Task: { Token: this.#tokenPlaceholder },
       },
@@ -234,20 +323,75 @@ export class StepFunctionsEngine {
     // Status and output are read from the event log, so that they never disagree with the
     // history; the result promise only needs a handler because it rejects on failure.
     run.result.catch(() => undefined);
-    const execution: StoredExecution = {
-      record: { executionArn: arn, stateMachineArn: machine.arn, name, status: "RUNNING", input, startDate, path: [] },
-      inputText,
-      machine,
-      history: [],
-      abort: () => {
-        controller.abort();
-        run.abort();
-      },
+    execution.abort = () => {
+      controller.abort();
+      run.abort();
     };
-    this.#executions.set(arn, execution);
     void this.#follow(execution, run.eventLogs);
-    this.#notify({ kind: "execution", executionArn: arn });
-    return execution;
+  }
+
+  /** Rebuilds executions, histories, task logs and tokens from the store's records, in order. */
+  #restore(records: readonly StoreRecord[]): void {
+    for (const entry of records) {
+      if (entry.t === "start") {
+        const machine = this.#machines.get(entry.machineArn);
+        // An execution of a machine no longer declared cannot run or be described: left out.
+        if (!machine || this.#executions.has(entry.arn)) continue;
+        const input = parseJson(entry.inputText, () => new InvalidExecutionInputError(entry.inputText));
+        this.#create(machine, entry.arn, entry.name, entry.inputText, input, new Date(entry.startDate));
+        continue;
+      }
+      const execution = this.#executions.get(entry.arn);
+      if (execution) restoreRecord(execution, entry, this.#tokens);
+    }
+    for (const [token, owner] of this.#tokens) {
+      const running = this.#executions.get(owner.executionArn)?.record.status === "RUNNING";
+      if (owner.closed || !running) {
+        owner.closed = true;
+        this.#broker.markClosed(token);
+      }
+    }
+  }
+
+  /** A token issued before a restart whose task the resumed run has not reached yet. */
+  #awaitingResume(token: string): boolean {
+    const owner = this.#tokens.get(token);
+    return owner !== undefined && !owner.closed && !this.#broker.isOpen(token);
+  }
+
+  /**
+   * Settles a token whose task the resumed run has not re-opened yet: the outcome is recorded, and
+   * the run replays it when it reaches the task. Returns false when the broker holds the token.
+   */
+  #settleBeforeResume(token: string, outcome: { ok: true; output: unknown } | { ok: false; error: string; cause: string }): boolean {
+    if (!this.#awaitingResume(token)) return false;
+    const owner = this.#tokens.get(token)!;
+    this.#executions.get(owner.executionArn)!.log.recordOutcome(owner.occ, outcome);
+    this.#closeToken(owner.executionArn, token);
+    this.#broker.markClosed(token);
+    return true;
+  }
+
+  #closeToken(executionArn: string, token: string): void {
+    if (this.#closing) return;
+    const owner = this.#tokens.get(token);
+    if (owner?.closed) return;
+    if (owner) owner.closed = true;
+    this.#store.append({ t: "tokenClosed", arn: executionArn, token });
+  }
+
+  #recordEnd(execution: StoredExecution): void {
+    const { record } = execution;
+    if (record.status === "RUNNING") return;
+    this.#store.append({
+      t: "end",
+      arn: record.executionArn,
+      status: record.status,
+      stopDate: record.stopDate!.toISOString(),
+      ...(record.output !== undefined && { output: record.output }),
+      ...(record.error !== undefined && { error: record.error }),
+      ...(record.cause !== undefined && { cause: record.cause }),
+    });
   }
 
   async #follow(execution: StoredExecution, events: AsyncIterable<EngineEvent>): Promise<void> {
@@ -256,15 +400,29 @@ export class StepFunctionsEngine {
 
   #record(execution: StoredExecution, event: EngineEvent): void {
     // After StopExecution the engine still unwinds; none of that is part of the history on AWS.
-    if (execution.record.status !== "RUNNING") return;
-    const entry = historyEntry(event, execution.machine.states);
+    // Nor is what a shutdown unwinds: the execution resumes from its record.
+    if (execution.record.status !== "RUNNING" || this.#closing) return;
+    const entries = historyEntries(event, execution.machine.states);
     // Engine bookkeeping without an AWS counterpart changes nothing visible.
-    if (!entry) return;
-    this.#append(execution, entry);
+    if (entries.length === 0) return;
+    let appended = 0;
+    for (const entry of entries) {
+      // A resumed run goes again through what the history already holds.
+      const signature = entrySignature(entry);
+      const pending = execution.replayed.get(signature) ?? 0;
+      if (pending > 0) {
+        execution.replayed.set(signature, pending - 1);
+      } else {
+        this.#append(execution, entry);
+        appended += 1;
+      }
+    }
+    if (appended === 0) return;
     if (event.type === "StateEntered") execution.record.path.push(event.state.name);
     const outcome = executionOutcome(event);
     if (outcome) {
       Object.assign(execution.record, outcome);
+      this.#recordEnd(execution);
       // Tokens of tasks the engine abandoned (e.g. a sibling branch of a failed Parallel).
       this.#broker.cancelExecution(execution.record.executionArn, new ExecutionStoppedError());
     }
@@ -273,7 +431,15 @@ export class StepFunctionsEngine {
 
   #append(execution: StoredExecution, entry: HistoryEntry): void {
     const id = execution.history.length + 1;
-    execution.history.push({ ...entry, id, previousEventId: id - 1 } as HistoryEvent);
+    const link = entry[CHAIN];
+    const event = { ...entry, id, previousEventId: execution.chain.link(entry, id) } as HistoryEvent;
+    execution.history.push(event);
+    this.#store.append({
+      t: "event",
+      arn: execution.record.executionArn,
+      event: { ...event, timestamp: event.timestamp.toISOString() },
+      ...(link && { link }),
+    });
   }
 
   #find(arn: string): StoredExecution {

@@ -3,15 +3,19 @@
  * the real `@aws-sdk/client-sfn` works against it through an endpoint override, and runs the ASL
  * with aws-local-stepfunctions, Task states resolved to local Lambda handlers.
  *
- * State is in memory only: executions, their history and task tokens live as long as the server
- * and are gone after `close()` or a restart.
+ * Without `dataDir`, executions, their history and task tokens live as long as the server. With
+ * it, they are recorded as they happen and survive a restart, even a `kill -9`: finished
+ * executions stay listable, running ones resume (`resume()`), task tokens stay valid.
  */
+import { join } from "node:path";
 import { operations } from "./api.ts";
 import type { JsonObject, TimeScales } from "./definition.ts";
 import { StepFunctionsEngine, type ExecutionRecord, type StepFunctionsChange } from "./engine.ts";
 import { serveAwsJson } from "../aws-json.ts";
 import { InvalidScaleError } from "./errors.ts";
 import { toJson } from "./json.ts";
+import { engineTimeoutError } from "./engine-timeout.ts";
+import { fileStore } from "./store.ts";
 import type { ExecutionStatus } from "./history.ts";
 import type { StateMachineDeclaration } from "./machines.ts";
 import type { InvokeLambda } from "./tasks.ts";
@@ -51,14 +55,28 @@ export interface LocalStepFunctionsOptions {
   region?: string;
   /** Account id in ARNs; default `000000000000`. */
   accountId?: string;
+  /**
+   * Directory where executions are recorded (`executions.jsonl`), so that they survive a restart.
+   * Without it, nothing is kept. Running executions recorded there resume on `resume()`.
+   */
+  dataDir?: string;
 }
 
 /** A running local Step Functions endpoint. */
 export interface LocalStepFunctions {
   /** Base URL for `new SFNClient({ endpoint })` or `AWS_ENDPOINT_URL_SFN`. */
   readonly endpoint: string;
-  /** Stops running executions (as `ABORTED`) and the server. Records stay readable. */
+  /**
+   * Stops the server. Without `dataDir` running executions end as `ABORTED`; with it they stay
+   * `RUNNING` on disk, to resume when an endpoint is started again on the same directory. Records
+   * stay readable.
+   */
   close(): Promise<void>;
+  /**
+   * Resumes the running executions recorded in `dataDir` by an earlier endpoint (nothing without
+   * `dataDir`). Call it once whatever the tasks invoke is ready; until then they are only listed.
+   */
+  resume(): void;
   /** Every execution started (or those with `status`), oldest first, with the path of states entered. */
   executions(status?: ExecutionStatus): ExecutionRecord[];
   /** One execution's record; throws `ExecutionDoesNotExist` for an unknown ARN. */
@@ -93,6 +111,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     invokeLambda: options.invokeLambda,
     scope: { region: options.region ?? "us-east-1", accountId: options.accountId ?? "000000000000" },
     scales: timeScales(options),
+    timeoutError: await engineTimeoutError(),
+    ...(options.dataDir !== undefined && { store: fileStore(join(options.dataDir, "executions.jsonl")) }),
   });
   const bound = Object.fromEntries(Object.entries(operations).map(([name, operation]) => [name, (request: JsonObject) => operation(engine, request)]));
   const server = await serveAwsJson(TARGET_PREFIX, bound, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, contentType: "application/x-amz-json-1.0" });
@@ -102,6 +122,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       engine.shutdown();
       await server.close();
     },
+    resume: () => engine.resume(),
     executions: (status) => engine.executions(status),
     execution: (executionArn) => engine.describeExecution(executionArn).record,
     pendingTaskTokens: () => engine.pendingTaskTokens(),

@@ -1,7 +1,7 @@
 import "./polyfill.ts";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { assertValidName, defaultRoleArn, stateMachineArn, type AwsScope } from "./arn.ts";
-import { indexStates, planLocalWork, prepareForEngine, type AslDefinition, type LocalWork, type TimeScales } from "./definition.ts";
+import { indexStates, nestedDefinitions, planLocalWork, prepareForEngine, type AslDefinition, type LocalWork, type TimeScales } from "./definition.ts";
 import { InvalidDefinitionError } from "./errors.ts";
 import type { StateCatalog } from "./history.ts";
 
@@ -40,6 +40,7 @@ export function registerStateMachine(declaration: StateMachineDeclaration, scope
   const definition = structuredClone(declaration.definition) as AslDefinition;
   assertValidDefinition(declaration.name, definition);
   const original = indexStates(definition);
+  const threads = branchThreads(definition);
   const prepared = prepareForEngine(definition, scales);
   const roleArn = declaration.roleArn ?? defaultRoleArn(scope);
   return {
@@ -52,6 +53,7 @@ export function registerStateMachine(declaration: StateMachineDeclaration, scope
     plan: planLocalWork(indexStates(prepared)),
     states: {
       roleArn,
+      threadOf: (stateName) => threads.get(stateName) ?? "",
       typeOf: (stateName) => original.get(stateName)?.Type ?? "Unknown",
       resourceOf: (stateName) => {
         const resource = original.get(stateName)?.Resource;
@@ -70,4 +72,17 @@ function assertValidDefinition(name: string, definition: AslDefinition): void {
   } catch (error) {
     throw new InvalidDefinitionError(`State machine '${name}': ${(error as Error).message}`);
   }
+}
+
+/** The Parallel branch (`<Parallel>[<index>]`) of every state nested in one; Map item states count as branch 0. */
+function branchThreads(definition: AslDefinition): Map<string, string> {
+  const threads = new Map<string, string>();
+  const visit = (current: AslDefinition, thread: string) => {
+    for (const [name, state] of Object.entries(current.States)) {
+      if (thread) threads.set(name, thread);
+      nestedDefinitions(state).forEach((nested, index) => visit(nested, `${name}[${index}]`));
+    }
+  };
+  visit(definition, "");
+  return threads;
 }

@@ -6,10 +6,12 @@
 import { randomUUID } from "node:crypto";
 import type { RunOptions } from "aws-local-stepfunctions";
 import type { LocalWork, WaitRequest } from "./definition.ts";
-import { StatesError, StatesRuntimeError } from "./errors.ts";
+import { ExecutionStoppedError, StatesError, StatesRuntimeError } from "./errors.ts";
 import { toJson } from "./json.ts";
 import { abortable, sleep } from "./timers.ts";
 import { generateTaskToken, type TaskTokenBroker } from "./tokens.ts";
+import type { ExecutionLog } from "./replay.ts";
+import type { Occurrence, TaskOutcome } from "./store.ts";
 
 type LocalHandlers = NonNullable<NonNullable<RunOptions["overrides"]>["taskResourceLocalHandlers"]>;
 type LocalHandler = LocalHandlers[string];
@@ -33,54 +35,128 @@ export interface TaskContext {
    * task's token: callback handlers swap this placeholder for a fresh token in their input.
    */
   readonly tokenPlaceholder: string;
+  /** What the execution recorded so far: outcomes are replayed, new ones recorded. */
+  readonly log: ExecutionLog;
+  /** Makes the engine's own `States.Timeout` error (see `engine-timeout.ts`). */
+  readonly timeoutError: () => Error;
 }
 
-/** Builds the engine's `taskResourceLocalHandlers` for one execution. */
+/** Builds the engine's `taskResourceLocalHandlers` for one run of an execution. */
 export function createLocalHandlers(plan: ReadonlyMap<string, LocalWork>, context: TaskContext): LocalHandlers {
   const handlers: LocalHandlers = {};
+  const occurrence = context.log.occurrences();
   for (const [stateName, work] of plan) {
-    handlers[stateName] = (input) => abortable(runLocalWork(work, stateName, input, context), context.signal);
+    handlers[stateName] = (input) => {
+      const occ = occurrence(stateName, JSON.stringify(input).replaceAll(context.tokenPlaceholder, "$$.Task.Token"));
+      return abortable(runRecorded(work, stateName, input, occ, context), context.signal);
+    };
   }
   return handlers;
 }
 
-async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue, context: TaskContext): Promise<JsonValue> {
+/**
+ * Runs one task occurrence, or replays its recorded outcome. A new outcome is recorded as soon as
+ * it is known, before the engine sees it, so a restart never runs a finished task again; a task
+ * that was still running when the process died runs again (at least once, see the README).
+ */
+async function runRecorded(work: LocalWork, stateName: string, input: JsonValue, occ: Occurrence, context: TaskContext): Promise<JsonValue> {
+  const recorded = context.log.outcome(occ);
+  if (recorded) return replay(recorded, context);
+  try {
+    const output = await runLocalWork(work, stateName, input, occ, context);
+    context.log.recordOutcome(occ, { ok: true, output });
+    return output;
+  } catch (error) {
+    // A stop is not an outcome of the task, and a States.Runtime error comes back by itself.
+    const recordable = error instanceof Error && !(error instanceof ExecutionStoppedError) && !(error instanceof StatesRuntimeError);
+    if (recordable && !context.signal.aborted) context.log.recordOutcome(occ, { ok: false, error: error.name, cause: error.message });
+    throw error;
+  }
+}
+
+function replay(outcome: TaskOutcome, context: TaskContext): JsonValue {
+  if (outcome.ok) return outcome.output as JsonValue;
+  if (outcome.error === "States.Timeout") throw context.timeoutError();
+  throw new StatesError(outcome.error, outcome.cause);
+}
+
+async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue, occ: Occurrence, context: TaskContext): Promise<JsonValue> {
   switch (work.kind) {
     case "wait": {
       const request = input as unknown as WaitRequest; // built by the Parameters of waitAsTask
-      await sleep(waitMilliseconds(request, Date.now(), context.timeScale), context.signal);
+      // The end is recorded when the wait starts, so a restart sleeps only for what is left.
+      const until = context.log.waitUntil(occ, () => Date.now() + waitMilliseconds(request, Date.now(), context.timeScale));
+      await sleep(until - Date.now(), context.signal);
       return asJsonValue(request.input);
     }
     case "lambda":
       assertNoTaskToken(input, context.tokenPlaceholder);
-      return invokeAsTask(context.invokeLambda, work.functionArn, input);
+      return withDeadline(invokeAsTask(context.invokeLambda, work.functionArn, input), deadlineOf(work.timeoutSeconds), context);
     case "lambdaInvoke": {
       assertNoTaskToken(input, context.tokenPlaceholder);
       const { FunctionName, Payload } = lambdaInvokeRequest(input);
-      return lambdaInvokeOutput(await invokeAsTask(context.invokeLambda, FunctionName, Payload));
+      const output = withDeadline(invokeAsTask(context.invokeLambda, FunctionName, Payload), deadlineOf(work.timeoutSeconds), context);
+      return lambdaInvokeOutput(await output);
     }
     case "callback": {
-      const token = generateTaskToken();
+      // A token issued before a restart is issued again, so that it stays valid.
+      const known = context.log.token(occ);
+      const token = known?.token ?? generateTaskToken();
       const request = replaceInStrings(input, context.tokenPlaceholder, token);
       // Parsed before the token opens, so that a malformed request leaves no token behind.
       const invocation = work.invokesLambda ? lambdaInvokeRequest(request) : undefined;
+      const deadline = known ? known.deadline : deadlineOf(work.timeoutSeconds);
+      const heartbeatMs = secondsToMs(work.heartbeatSeconds);
+      if (!known) {
+        context.log.recordToken(occ, {
+          token,
+          stateName,
+          input: request,
+          ...(heartbeatMs !== undefined && { heartbeatMs }),
+          ...(deadline !== undefined && { deadline }),
+        });
+      }
       const outcome = context.broker.open({
         token,
         executionArn: context.executionArn,
         stateName,
         input: request,
-        heartbeatMs: secondsToMs(work.heartbeatSeconds),
-        timeoutMs: secondsToMs(work.timeoutSeconds),
+        heartbeatMs,
+        timeoutMs: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
       });
-      if (invocation) {
+      if (invocation && !context.log.invoked(occ)) {
         // The token is open before the function runs, so the function may call back at once; only
         // a failed invocation ends the task early, with the function's error as on AWS.
-        invokeAsTask(context.invokeLambda, invocation.FunctionName, invocation.Payload).catch((error: Error) =>
-          context.broker.cancel(token, error),
+        invokeAsTask(context.invokeLambda, invocation.FunctionName, invocation.Payload).then(
+          () => context.log.recordInvoked(occ),
+          (error: Error) => context.broker.cancel(token, error),
         );
       }
-      return asJsonValue(await outcome);
+      return asJsonValue(await withDeadline(outcome, deadline, context));
     }
+  }
+}
+
+function deadlineOf(timeoutSeconds: number | undefined): number | undefined {
+  return timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
+}
+
+/**
+ * Settles like `work`, or fails with the engine's `States.Timeout` at `deadline` (epoch ms). The
+ * engine enforces the same timeout from when it called the handler; this one also holds when the
+ * task was started before a restart (a callback task's deadline is recorded with its token).
+ */
+async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, context: TaskContext): Promise<T> {
+  if (deadline === undefined) return work;
+  const timer = new AbortController();
+  const expired = sleep(deadline - Date.now(), AbortSignal.any([timer.signal, context.signal])).then(() => {
+    throw context.timeoutError();
+  });
+  expired.catch(() => undefined);
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    timer.abort();
   }
 }
 

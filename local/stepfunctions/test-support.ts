@@ -4,7 +4,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import type { ExecutionRecord, InvokeLambda, LocalStepFunctions, PendingTaskToken } from "./index.ts";
 
 /** The names of the ASL fixtures in `testdata/`. */
-export const FIXTURES = ["choice", "parallel", "retry-catch", "callback", "callback-timeout", "heartbeat", "wait"] as const;
+export const FIXTURES = ["choice", "parallel", "retry-catch", "callback", "callback-timeout", "heartbeat", "wait", "steps", "pause"] as const;
 
 /** A parsed fixture `testdata/<name>.asl.json`. */
 export function fixture(name: (typeof FIXTURES)[number]): object {

@@ -25,6 +25,14 @@ export interface TaskTokenRequest extends PendingTaskToken {
   timeoutMs?: number;
 }
 
+/** Observers of the broker, for the durable store. */
+export interface TaskTokenHooks {
+  /** A `SendTaskSuccess`/`SendTaskFailure` settled the task (called before the task resumes). */
+  settled?(request: PendingTaskToken, outcome: { ok: true; output: unknown } | { ok: false; error: string; cause: string }): void;
+  /** The token was retired, whatever the reason. */
+  closed?(request: PendingTaskToken): void;
+}
+
 interface OpenTask {
   readonly request: PendingTaskToken;
   readonly outcome: PromiseWithResolvers<unknown>;
@@ -51,10 +59,34 @@ export class TaskTokenBroker {
   readonly #open = new Map<string, OpenTask>();
   readonly #closed = new Set<string>();
   readonly #onChange: (executionArn: string) => void;
+  readonly #hooks: TaskTokenHooks;
 
-  /** @param onChange called with the execution ARN whenever one of its tokens opens or closes. */
-  constructor(onChange: (executionArn: string) => void) {
+  /**
+   * @param onChange called with the execution ARN whenever one of its tokens opens or closes.
+   * @param hooks called synchronously before a `SendTask*` call returns, so that what it settled is
+   * recorded (durably) before the caller hears back.
+   */
+  constructor(onChange: (executionArn: string) => void, hooks: TaskTokenHooks = {}) {
     this.#onChange = onChange;
+    this.#hooks = hooks;
+  }
+
+  /** Whether `token` is awaited right now. */
+  isOpen(token: string): boolean {
+    return this.#open.has(token);
+  }
+
+  /** Marks a token as used up (e.g. read back from the store at start-up): later calls answer `TaskTimedOut`. */
+  markClosed(token: string): void {
+    this.#closed.add(token);
+  }
+
+  /**
+   * Throws what `SendTask*` would answer for a token that is not open: `TaskTimedOut` for a token
+   * that was closed, `InvalidToken` for a string that cannot be a token, `TaskDoesNotExist` else.
+   */
+  assertKnown(token: string): void {
+    this.#find(token);
   }
 
   /** Opens `request.token`; the promise settles when the task succeeds, fails or times out. */
@@ -75,12 +107,16 @@ export class TaskTokenBroker {
 
   /** Completes the task with `output` (already parsed JSON). */
   succeed(token: string, output: unknown): void {
-    this.#close(this.#find(token)).resolve(output);
+    const task = this.#find(token);
+    this.#hooks.settled?.(task.request, { ok: true, output });
+    this.#close(task).resolve(output);
   }
 
   /** Fails the task; `Retry`/`Catch` then see `error` as the error name, as on AWS. */
   fail(token: string, error: string, cause: string): void {
-    this.#close(this.#find(token)).reject(new StatesError(error, cause));
+    const task = this.#find(token);
+    this.#hooks.settled?.(task.request, { ok: false, error, cause });
+    this.#close(task).reject(new StatesError(error, cause));
   }
 
   /** Restarts the task's `HeartbeatSeconds` timer. */
@@ -99,6 +135,18 @@ export class TaskTokenBroker {
     for (const task of [...this.#open.values()]) {
       if (task.request.executionArn === executionArn) this.#close(task).reject(reason);
     }
+  }
+
+  /**
+   * Forgets every open token without settling or recording anything (the engine is closing and
+   * its executions stay recorded as running): only the timers go, so nothing keeps the process up.
+   */
+  dispose(): void {
+    for (const task of this.#open.values()) {
+      clearTimeout(task.heartbeat);
+      clearTimeout(task.deadline);
+    }
+    this.#open.clear();
   }
 
   /** Tokens currently awaited, oldest first (copies). */
@@ -121,6 +169,7 @@ export class TaskTokenBroker {
     clearTimeout(task.deadline);
     this.#open.delete(task.request.token);
     this.#closed.add(task.request.token);
+    this.#hooks.closed?.(task.request);
     this.#onChange(task.request.executionArn);
     return task.outcome;
   }

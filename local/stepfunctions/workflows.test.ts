@@ -172,7 +172,11 @@ describe("Retry and Catch", () => {
       "ExecutionFailed",
     ]);
     expect(events![2]!.taskFailedEventDetails).toMatchObject({ resourceType: "lambda", resource: "invoke", error: "Paybus.CardDeclined" });
-    expect(events![1]!.stateEnteredEventDetails).toEqual({ name: "CapturePayment", input: JSON.stringify({ paymentId: "pi_7" }) });
+    expect(events![1]!.stateEnteredEventDetails).toEqual({
+      name: "CapturePayment",
+      input: JSON.stringify({ paymentId: "pi_7" }),
+      inputDetails: { truncated: false },
+    });
     expect(events![7]!.timestamp).toBeInstanceOf(Date);
   });
 });

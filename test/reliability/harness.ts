@@ -45,9 +45,9 @@ export async function seedProfiles(runtime: Runtime, profiles: readonly ProfileS
 }
 
 /**
- * After a restart on the same data directory: the profiles are still in DynamoDB, but the local
- * SNS keeps its platform endpoints in memory. Registers the stored endpoint ARNs again, as they
- * would still exist in SNS.
+ * After a restart on the same data directory: makes sure every endpoint ARN stored in a profile is
+ * registered and enabled in the local SNS (which keeps its endpoints in the data directory, so
+ * this changes nothing there; it matters only for a directory written before that).
  */
 export async function restoreEndpoints(runtime: Runtime, profiles: readonly ProfileSpec[]): Promise<void> {
   for (const { customerId } of profiles) {
@@ -273,8 +273,8 @@ export interface CompareOptions {
   /** Invoice numbers of the inputs (see {@link invoiceNumbers}). */
   readonly numbers: ReadonlySet<string>;
   /**
-   * Whether to compare engagement executions and their emails; not after a process crash, as the
-   * local Step Functions keeps executions in memory (the ledger's `engagementExecution` still is).
+   * Whether to compare engagement executions and their emails (the process-crash scenarios, which
+   * replay the archive, check them through the ledger's `engagementExecution` instead).
    */
   readonly engagement?: boolean;
   /** Effects observed by an earlier process of the same run (before a crash). */

@@ -76,6 +76,22 @@ describe("reliability", () => {
     expect(figures.deliveries.duplicatesSuppressed).toBeGreaterThan(0);
   });
 
+  it("restart without replay: a kill -9 with work in flight loses or doubles nothing accepted, DLQ entries included, and tokens stay valid", () => {
+    const { mismatches, figures, notes } = result("restart without replay");
+
+    expect(mismatches).toEqual([]);
+    const { beforeKill, workflowsAfterRestart, completedByFollowUp } = notes as {
+      beforeKill: { accepted: number; workflows: number; dlq: number };
+      workflowsAfterRestart: number;
+      completedByFollowUp: number;
+    };
+    expect(beforeKill.dlq).toBeGreaterThan(0);
+    expect(beforeKill.workflows).toBeGreaterThan(0);
+    expect(workflowsAfterRestart).toBeGreaterThanOrEqual(beforeKill.workflows);
+    expect(completedByFollowUp).toBeGreaterThan(0);
+    expect(figures.dlq.remaining).toBe(beforeKill.dlq);
+  });
+
   it("bad input: every kind gets a clear error, is accounted for, and the runtime keeps working", () => {
     const { mismatches, figures } = result("bad input");
 

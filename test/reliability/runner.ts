@@ -7,17 +7,20 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../../local/runtime.ts";
 import { badInput, consumerCrashes, downstream, duplicates, load, processCrash, reordering, type ScenarioResult } from "./scenarios.ts";
+import { restartWithoutReplay } from "./restart.ts";
 
 /** How big each scenario runs: events for the synthetic ones. */
 export interface ScenarioSizes {
   readonly consumerCrashes: number;
   readonly downstream: number;
   readonly processCrash: number;
+  /** Events of "restart without replay". */
+  readonly restart: number;
   readonly load: number;
 }
 
 /** The sizes `npm test` runs. */
-export const QUICK: ScenarioSizes = { consumerCrashes: 200, downstream: 150, processCrash: 200, load: 300 };
+export const QUICK: ScenarioSizes = { consumerCrashes: 200, downstream: 150, processCrash: 200, restart: 80, load: 300 };
 
 /** Every scenario of issue 9, by name, in report order. */
 export const SCENARIOS = {
@@ -27,6 +30,7 @@ export const SCENARIOS = {
   "downstream faults": (sizes: ScenarioSizes) => downstream(sizes.downstream),
   "process crash": (sizes: ScenarioSizes) => processCrash(sizes.processCrash),
   "process crash with notices in flight": (sizes: ScenarioSizes) => processCrash(sizes.processCrash, 52, "everything"),
+  "restart without replay": (sizes: ScenarioSizes) => restartWithoutReplay(sizes.restart),
   "bad input": () => badInput(),
   load: (sizes: ScenarioSizes) => load(sizes.load),
 } as const satisfies Record<string, (sizes: ScenarioSizes) => Promise<ScenarioResult>>;

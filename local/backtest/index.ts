@@ -1,0 +1,202 @@
+/**
+ * `paybus backtest`: what would a change to the rules or the consumers have done to real traffic?
+ * Replays the same events through two versions, each on a fresh in-memory runtime in its own
+ * process (both cores), and reports the differences per event and in totals.
+ *
+ *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>]
+ *                   [--json] [--fail-on-diff] [--timeout 600] [--limit 20]
+ *
+ * Base is the git ref (HEAD by default) unless only rule files are compared (`--base-rules` and/or
+ * `--rules` without `--base`: both sides then run the working tree); the candidate is the working
+ * tree. Sources: see `input.ts`.
+ */
+import { fork, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { compareSides, formatComparison, type BacktestComparison } from "./compare.ts";
+import { BacktestInputError, readBacktestEvents } from "./input.ts";
+import type { BacktestJob, SideResult, WorkerMessage } from "./worker.ts";
+
+const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
+
+/** One version to run. */
+export interface BacktestSide {
+  readonly label: string;
+  /** A git ref to export, or undefined for the working tree. */
+  readonly ref?: string | undefined;
+  readonly rulesFile?: string | undefined;
+}
+
+export interface BacktestOptions {
+  /** Events source (see `readBacktestEvents`). */
+  readonly events: string;
+  readonly base: BacktestSide;
+  readonly candidate: BacktestSide;
+  readonly timeoutMs?: number;
+  /** Called with the share of work done on each side (0–1). */
+  readonly onProgress?: (base: number, candidate: number) => void;
+}
+
+export interface BacktestReport {
+  readonly labels: { readonly base: string; readonly candidate: string };
+  readonly events: number;
+  readonly seconds: number;
+  readonly sides: { readonly base: SideResult; readonly candidate: SideResult };
+  readonly comparison: BacktestComparison;
+}
+
+/** A failure to run one side (its stack, or what it printed). */
+export class BacktestRunError extends Error {
+  override name = "BacktestRunError";
+}
+
+/** Runs both sides in parallel and compares them. */
+export async function backtest(options: BacktestOptions): Promise<BacktestReport> {
+  const started = performance.now();
+  const work = mkdtempSync(join(tmpdir(), "paybus-backtest-"));
+  try {
+    const events = readBacktestEvents(options.events);
+    const eventsFile = join(work, "events.json");
+    writeFileSync(eventsFile, JSON.stringify(events));
+    const progress = { base: 0, candidate: 0 };
+    const run = (name: "base" | "candidate", side: BacktestSide) =>
+      runSide(
+        {
+          root: side.ref ? exportRef(side.ref, join(work, `${name}-tree`)) : PROJECT_ROOT,
+          rulesFile: side.rulesFile && resolve(side.rulesFile),
+          eventsFile,
+          output: join(work, `${name}.json`),
+          dataDir: join(work, `${name}-data`),
+          timeoutMs: options.timeoutMs ?? 600_000,
+        },
+        join(work, `${name}-job.json`),
+        (share) => {
+          progress[name] = share;
+          options.onProgress?.(progress.base, progress.candidate);
+        },
+      );
+    const [base, candidate] = await Promise.all([run("base", options.base), run("candidate", options.candidate)]);
+    return {
+      labels: { base: options.base.label, candidate: options.candidate.label },
+      events: events.length,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+      sides: { base, candidate },
+      comparison: compareSides(base, candidate),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Exports `ref` of the repository into `directory` (`git archive`, nothing checked out in the
+ * repository itself) and shares the working tree's `node_modules` with it.
+ */
+function exportRef(ref: string, directory: string): string {
+  const archive = spawnSync("git", ["-C", PROJECT_ROOT, "archive", "--format=tar", ref], { maxBuffer: 1 << 30 });
+  if (archive.status !== 0) throw new BacktestRunError(`git archive ${ref}: ${archive.stderr.toString().trim()}`);
+  spawnSync("mkdir", ["-p", directory]);
+  const tar = spawnSync("tar", ["-x", "-C", directory], { input: archive.stdout });
+  if (tar.status !== 0) throw new BacktestRunError(`extracting ${ref}: ${tar.stderr.toString().trim()}`);
+  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(directory, "node_modules"), "dir");
+  return directory;
+}
+
+function runSide(job: BacktestJob, jobFile: string, onProgress: (share: number) => void): Promise<SideResult> {
+  writeFileSync(jobFile, JSON.stringify(job));
+  return new Promise((resolvePromise, reject) => {
+    const child = fork(WORKER, [jobFile], {
+      cwd: job.root,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: "SILENT", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    });
+    let failure: string | undefined;
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.on("message", (message: WorkerMessage) => {
+      if ("progress" in message) onProgress(message.progress);
+      else failure = message.error;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) {
+        try {
+          resolvePromise(JSON.parse(readFileSync(job.output, "utf8")) as SideResult);
+        } catch (error) {
+          reject(error);
+        }
+      } else {
+        reject(new BacktestRunError(`the ${job.root === PROJECT_ROOT ? "working tree" : "exported ref"} run failed (exit ${code}): ${failure ?? stderr.trim()}`));
+      }
+    });
+  });
+}
+
+/** `paybus backtest` argument handling; returns the exit code. */
+export async function backtestCommand(argv: string[], output: NodeJS.WritableStream = process.stdout, progressStream: NodeJS.WriteStream = process.stderr): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: "string" },
+      base: { type: "string" },
+      "base-rules": { type: "string" },
+      rules: { type: "string" },
+      json: { type: "boolean", default: false },
+      "fail-on-diff": { type: "boolean", default: false },
+      timeout: { type: "string", default: "600" },
+      limit: { type: "string", default: "20" },
+    },
+  });
+  if (!values.events) throw new BacktestInputError("backtest needs --events <archive file | directory | export | stripe events list JSON | synthetic:<count>>");
+  const rulesOnly = values.base === undefined && (values["base-rules"] !== undefined || values.rules !== undefined);
+  const baseRef = rulesOnly ? undefined : (values.base ?? "HEAD");
+  const describe = (tree: string, rules: string | undefined) => `${tree}${rules ? ` with rules from ${rules}` : ""}`;
+  const base: BacktestSide = { label: describe(baseRef ? `git ${baseRef}` : "working tree", values["base-rules"]), ref: baseRef, rulesFile: values["base-rules"] };
+  const candidate: BacktestSide = { label: describe("working tree", values.rules), rulesFile: values.rules };
+
+  const bar = progressStream.isTTY && !values.json ? progressBar(progressStream) : undefined;
+  const report = await backtest({
+    events: values.events,
+    base,
+    candidate,
+    timeoutMs: Number(values.timeout) * 1000,
+    ...(bar ? { onProgress: bar.update } : {}),
+  });
+  bar?.done();
+  output.write(
+    values.json
+      ? `${JSON.stringify({ labels: report.labels, eventCount: report.events, seconds: report.seconds, ...report.comparison }, null, 2)}\n`
+      : `${formatComparison(report.comparison, report.labels, Number(values.limit))}\n${report.events} events replayed through both versions in ${report.seconds} s\n`,
+  );
+  return values["fail-on-diff"] && !report.comparison.identical ? 1 : 0;
+}
+
+/** A one-line progress bar with an ETA, redrawn in place (only on a terminal). */
+function progressBar(stream: NodeJS.WriteStream) {
+  const started = performance.now();
+  let last = 0;
+  return {
+    update(base: number, candidate: number) {
+      const now = performance.now();
+      if (now - last < 200) return;
+      last = now;
+      const share = Math.min(base, candidate);
+      const width = 30;
+      const filled = Math.round(share * width);
+      const elapsed = (now - started) / 1000;
+      const eta = share > 0.02 ? Math.max(0, (elapsed / share) * (1 - share)) : undefined;
+      const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
+      stream.write(
+        `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${Math.floor(share * 100)}%  base ${Math.floor(base * 100)}%  candidate ${Math.floor(candidate * 100)}%  elapsed ${clock(elapsed)}  ETA ${eta === undefined ? "…" : clock(eta)}\x1b[K`,
+      );
+    },
+    done() {
+      stream.write("\r\x1b[K");
+    },
+  };
+}

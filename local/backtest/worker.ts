@@ -1,0 +1,236 @@
+/**
+ * One side of a backtest, in a child process of its own (a runtime sets `process.env` for its
+ * handlers, so two cannot share a process; two processes also use both cores): starts a fresh
+ * in-memory runtime from the given source tree (the working tree, or a git ref exported to a
+ * temporary directory), with its rules or the rules of a file, gives every Stripe customer in the
+ * events a profile (an email address and one device), replays the events, waits until the
+ * pipeline is quiet, and writes what happened (see {@link SideResult}) to a JSON file.
+ *
+ * Started by `backtest.ts` with `fork`; progress goes to the parent over IPC.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Envelope } from "./input.ts";
+import { loadRules, type RuleLike } from "./rules-file.ts";
+
+/** What the parent asks for. */
+export interface BacktestJob {
+  /** Source tree whose runtime, rules and consumers run (its `node_modules` resolves). */
+  readonly root: string;
+  /** Rules to use instead of the tree's `events/rules.ts`. */
+  readonly rulesFile?: string | undefined;
+  /** JSON list of envelopes, oldest first. */
+  readonly eventsFile: string;
+  readonly output: string;
+  /** Temporary directory for the runtime's archive. */
+  readonly dataDir: string;
+  readonly timeoutMs: number;
+}
+
+/** What happened on one side, keyed so that two sides can be compared. */
+export interface SideResult {
+  readonly events: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Per Stripe event id: its type, the rules it matched, the queues whose DLQ it ended in. */
+  readonly perEvent: Record<string, { readonly type: string; readonly rules: string[]; readonly dlq: string[] }>;
+  /** `<recipients> | <subject>` -> how many were sent. */
+  readonly emails: Record<string, number>;
+  /** `<customer> | <title>` -> how many were delivered. */
+  readonly pushes: Record<string, number>;
+  readonly customers: Record<string, { readonly points: number; readonly lifetimePoints?: number | undefined; readonly tier: string }>;
+  /** Per purchase: ledger status and points awarded. */
+  readonly purchases: Record<string, { readonly customerId?: string | undefined; readonly status: string; readonly points?: number | undefined; readonly skipReason?: string | undefined }>;
+  /** `<state machine>/<execution name>` of every workflow started. */
+  readonly workflows: string[];
+  /** Messages that ended in a DLQ (consumer queues and rule target DLQs), by queue. */
+  readonly dlq: Record<string, number>;
+  /**
+   * Errors a local engine let escape (e.g. a connection reset inside an emulator): the run goes on
+   * (the affected request fails or times out and is retried like any other), but the sides may
+   * then differ for reasons that are not the change being tested.
+   */
+  readonly engineErrors: { readonly count: number; readonly samples: string[] };
+  readonly seconds: number;
+}
+
+/** Progress messages to the parent. */
+export type WorkerMessage = { readonly progress: number } | { readonly error: string };
+
+const SEND_CHUNK = 250;
+/** Messages waiting in the queues before sending pauses: memory stays flat on long runs. */
+const MAX_BACKLOG = 2_000;
+
+const engineErrors = { count: 0, samples: [] as string[] };
+
+/** Counts an error that escaped a local engine instead of dying of it (see {@link SideResult.engineErrors}). */
+function recordEngineError(error: unknown): void {
+  engineErrors.count++;
+  if (engineErrors.samples.length < 5) engineErrors.samples.push(error instanceof Error ? error.message : String(error));
+}
+
+async function main(): Promise<void> {
+  process.on("unhandledRejection", recordEngineError);
+  process.on("uncaughtException", recordEngineError);
+  const job = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as BacktestJob;
+  const root = resolve(job.root);
+  const started = performance.now();
+  const events = JSON.parse(readFileSync(job.eventsFile, "utf8")) as Envelope[];
+  const rules: RuleLike[] | undefined = job.rulesFile ? await loadRules(job.rulesFile, root) : undefined;
+
+  const { Runtime, queueStatus } = (await import(pathToFileURL(join(root, "local/runtime.ts")).href)) as typeof import("../runtime.ts");
+  const { loyaltySnapshot } = (await import(pathToFileURL(join(root, "local/state.ts")).href)) as typeof import("../state.ts");
+  const runtime = await Runtime.start({
+    // The archive goes to a temporary directory (not the tree's `.paybus/`); the tables stay in memory.
+    dataDir: job.dataDir,
+    inMemory: true,
+    port: 0,
+    timeScale: 0.01,
+    workflowTimeScale: 0.0001,
+    ...(rules ? { rules: rules as never } : {}),
+  });
+  try {
+    const devices = await seedProfiles(runtime, root, events);
+    const progress = trackProgress(runtime, events.length);
+
+    for (let i = 0; i < events.length; i += SEND_CHUNK) {
+      while (backlog(queueStatus(runtime)) > MAX_BACKLOG) await sleep(20);
+      progress.sent(runtime.sendEnvelopes(events.slice(i, i + SEND_CHUNK)).length);
+    }
+    await runtime.waitForQuiet(job.timeoutMs, 200);
+    progress.stop();
+
+    const result = await collect(runtime, events.length, devices, await loyaltySnapshot(runtime));
+    writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
+  } finally {
+    await runtime.stop();
+  }
+}
+
+type AnyRuntime = import("../runtime.ts").Runtime;
+
+/** Customer ids a Stripe event names (`customer` on the object), each given a profile with a device. */
+async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly Envelope[]): Promise<Map<string, string>> {
+  const { putProfile } = (await import(pathToFileURL(join(root, "functions/common/profiles.ts")).href)) as typeof import("../../functions/common/profiles.ts");
+  const customers = new Set<string>();
+  for (const event of events) {
+    const customer = event.detail?.data?.object?.customer;
+    if (typeof customer === "string" && customer.startsWith("cus_")) customers.add(customer);
+  }
+  const devices = new Map<string, string>();
+  for (const customerId of [...customers].sort()) {
+    const endpoint = runtime.sns.createEndpoint("paybus-backtest", `token-${customerId}`);
+    devices.set(endpoint, customerId);
+    await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] });
+  }
+  return devices;
+}
+
+function backlog(queues: ReadonlyArray<{ ready: number; inFlight: number; delayed: number }>): number {
+  return queues.reduce((sum, queue) => sum + queue.ready + queue.inFlight + queue.delayed, 0);
+}
+
+/**
+ * Reports the share of work done: deliveries the bus owes (one per matched rule) against those
+ * settled (a consumer succeeded, a workflow started, or the message went to a DLQ), scaled by the
+ * share of events sent.
+ */
+function trackProgress(runtime: AnyRuntime, total: number) {
+  let sent = 0;
+  let owed = 0;
+  let settled = 0;
+  const unsubscribe = runtime.journal.onEntry((entry) => {
+    if (entry.kind === "bus.accepted") owed += entry.matchedRules.length;
+    else if (entry.kind === "consumer.attempt" && entry.outcome === "succeeded") settled++;
+    else if (entry.kind === "queue.dlq" || entry.kind === "target.dlq") settled++;
+    else if (entry.kind === "target.delivered" && entry.target.includes(":stateMachine:")) settled++;
+  });
+  const report = () => {
+    const share = total === 0 ? 1 : (sent / total) * (owed === 0 ? 1 : Math.min(1, settled / owed));
+    process.send?.({ progress: share } satisfies WorkerMessage);
+  };
+  const timer = setInterval(report, 250);
+  return {
+    sent(count: number) {
+      sent += count;
+    },
+    stop() {
+      clearInterval(timer);
+      unsubscribe();
+      process.send?.({ progress: 1 } satisfies WorkerMessage);
+    },
+  };
+}
+
+async function collect(
+  runtime: AnyRuntime,
+  events: number,
+  devices: ReadonlyMap<string, string>,
+  loyalty: Awaited<ReturnType<typeof import("../state.ts").loyaltySnapshot>>,
+): Promise<Omit<SideResult, "seconds" | "engineErrors">> {
+  const perEvent: Record<string, { type: string; rules: string[]; dlq: string[] }> = {};
+  const stripeIdOf = new Map<string, string>();
+  let accepted = 0;
+  for (const entry of runtime.journal.list("bus.accepted")) {
+    accepted++;
+    const id = entry.stripeEventId ?? entry.eventId;
+    stripeIdOf.set(entry.eventId, id);
+    const record = (perEvent[id] ??= { type: entry.detailType, rules: [], dlq: [] });
+    for (const rule of entry.matchedRules) if (!record.rules.includes(rule)) record.rules.push(rule);
+  }
+  const dlq: Record<string, number> = {};
+  for (const entry of runtime.journal.list("queue.dlq")) {
+    dlq[entry.queue] = (dlq[entry.queue] ?? 0) + 1;
+    const id = entry.stripeEventId ?? (entry.eventId && stripeIdOf.get(entry.eventId));
+    if (id && perEvent[id]) perEvent[id].dlq.push(entry.queue);
+  }
+  for (const entry of runtime.journal.list("target.dlq")) {
+    const queue = `${entry.rule} target`;
+    dlq[queue] = (dlq[queue] ?? 0) + 1;
+    const id = stripeIdOf.get(entry.eventId);
+    if (id && perEvent[id]) perEvent[id].dlq.push(queue);
+  }
+  for (const record of Object.values(perEvent)) record.rules.sort();
+
+  const emails: Record<string, number> = {};
+  for (const { to, subject } of runtime.journal.list("effect.email")) count(emails, `${to.join(", ")} | ${subject}`);
+  const pushes: Record<string, number> = {};
+  for (const push of runtime.journal.list("effect.push")) {
+    if (push.status === "delivered") count(pushes, `${devices.get(push.targetArn) ?? push.targetArn} | ${push.title ?? ""}`);
+  }
+
+  return {
+    events,
+    accepted,
+    rejected: runtime.journal.list("bus.rejected").length,
+    perEvent,
+    emails,
+    pushes,
+    customers: Object.fromEntries(loyalty.customers.map((c) => [c.customerId, { points: c.points, lifetimePoints: c.lifetimePoints, tier: c.tier }])),
+    purchases: Object.fromEntries(
+      loyalty.purchases.map((p) => [p.purchaseId, { customerId: p.customerId, status: p.status, points: p.points, skipReason: p.skipReason }]),
+    ),
+    workflows: runtime.journal
+      .list("workflow.started")
+      .map((w) => `${w.stateMachine.split(":").pop()}/${w.name}`)
+      .sort(),
+    dlq,
+  };
+}
+
+function count(into: Record<string, number>, key: string): void {
+  into[key] = (into[key] ?? 0) + 1;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies WorkerMessage);
+    process.exit(1);
+  },
+);

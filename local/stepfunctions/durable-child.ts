@@ -1,0 +1,41 @@
+/**
+ * A local Step Functions endpoint on a data directory, run as a child process by the restart tests
+ * so that it can be killed with SIGKILL (not part of the runtime). Prints `{"endpoint": …}` once it
+ * listens and has resumed what the directory holds. Every Lambda invocation is appended to
+ * `<dataDir>/invocations.jsonl` (`start`, then `done`), so tests can count them across processes.
+ *
+ * Usage: node --import tsx durable-child.ts <dataDir> <machine,…>
+ */
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { startLocalStepFunctions } from "./index.ts";
+import { fixture } from "./test-support.ts";
+
+const [dataDir, machines = ""] = process.argv.slice(2);
+if (!dataDir) throw new Error("usage: durable-child.ts <dataDir> <machine,…>");
+const invocations = join(dataDir, "invocations.jsonl");
+
+type Step = { step: string; input: { order: string; pauseSeconds: number; trail?: string[]; ship?: string[]; approve?: string[] } };
+
+const sfn = await startLocalStepFunctions({
+  dataDir,
+  // Only the machines a test uses: each is validated at start-up, which takes a while.
+  stateMachines: machines.split(",").map((name) => ({ name, definition: fixture(name as Parameters<typeof fixture>[0]) })),
+  invokeLambda: async (functionName, payload) => {
+    const name = functionName.split(":function:").pop()!;
+    appendFileSync(invocations, `${JSON.stringify({ pid: process.pid, phase: "start", name, payload })}\n`);
+    if (name === "paybus-request-approval") return { requested: true };
+    const { step, input } = payload as Step;
+    // Long enough for a kill to land while tasks are in flight.
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 40));
+    const trail = [...(input.trail ?? []), ...(input.ship ?? []), ...(input.approve ?? []), step];
+    appendFileSync(invocations, `${JSON.stringify({ pid: process.pid, phase: "done", name, payload })}\n`);
+    return { order: input.order, pauseSeconds: input.pauseSeconds, trail };
+  },
+});
+sfn.resume();
+process.stdout.write(`${JSON.stringify({ endpoint: sfn.endpoint })}\n`);
+// A clean stop, as Ctrl-C in `paybus dev`: running executions stay recorded as running.
+process.once("SIGTERM", () => {
+  void sfn.close().then(() => process.exit(0));
+});
