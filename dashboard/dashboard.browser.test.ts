@@ -223,6 +223,13 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     const edgeLabels = await page.locator(".flow-graph .edge-label").allTextContents();
     expect(edgeLabels.some((label) => /^\d+( · \d+\/min)?$/.test(label))).toBe(true);
     expect(await text(page.getByRole("table", { name: "Queue depth" }))).toMatch(/notifications[\s\S]*loyalty/);
+    // The edges into Email and Push count the demo's sends.
+    const edgeCount = async (to: string) => {
+      const rows = await page.getByRole("table", { name: "Counts per edge" }).locator("tr").allInnerTexts();
+      return rows.filter((row) => row.split("\t")[1]?.trim() === to).reduce((sum, row) => sum + Number(row.split("\t")[2]?.replace(/\D/g, "") || 0), 0);
+    };
+    await expect.poll(() => edgeCount("Email"), LIVE).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => edgeCount("Push"), LIVE).toBeGreaterThanOrEqual(3);
     await shot("flow");
   });
 
@@ -263,7 +270,27 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await shot("events-narrow", false);
     await openView("Loyalty");
     await shot("loyalty-narrow", false);
+    // An email keeps a readable width in a narrow window (the preview scrolls sideways, the page does not).
+    await page.setViewportSize({ width: 320, height: 700 });
+    await openView("Outbox");
+    await page.getByRole("button", { name: /Payment received for invoice F8C76741-0032/ }).click();
+    const column = page.frameLocator("iframe.mail-frame").locator("body > div");
+    await expect.poll(() => column.evaluate((div: any) => div.clientWidth), LIVE).toBeGreaterThanOrEqual(400);
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await shot("outbox-narrow", false);
     await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it("announces a send the bus refused as a failure", async () => {
+    await openView("Send");
+    const refused = { ...loadFixture("03"), source: "aws.not-stripe" };
+
+    await page.locator("#send-paste").fill(JSON.stringify(refused));
+    await page.locator("#send-paste-button").click();
+    const toast = page.locator("#toasts .toast").last();
+
+    await expect.poll(() => toast.getAttribute("class"), LIVE).toContain("bad");
+    expect(await text(toast)).toMatch(/0 accepted, 1 rejected \(NotAuthorizedForSourceException/);
   });
 
   it("made no request outside the runtime and raised no error", () => {
