@@ -194,6 +194,9 @@ export interface GatewayOptions {
   readonly onInternalError?: (error: Error, req: IncomingMessage) => void;
 }
 
+/** Paths where AWS APIs are served: the root, SQS queue URLs and the REST prefixes of SES v2 (and Lambda's, refused). */
+const AWS_PATHS = /^(?:\/|\/\d{12}\/[^/]+|\/v2\/email\/.*|\/2015-03-31\/.*)$/;
+
 /** Path prefixes whose state-changing requests must be same-origin JSON. */
 const GUARDED_PREFIXES = ["/_paybus/", "/dashboard"];
 /** Path prefixes that a page from another origin may not even read (or open streams on). */
@@ -252,7 +255,8 @@ export class Gateway {
     if (refuseForeignHost(req, res)) return;
     let url: URL;
     try {
-      url = new URL(req.url ?? "/", "http://gateway.localhost");
+      // Routes see the URL the client used (the device API checks signatures over it); Host is loopback here.
+      url = new URL(req.url ?? "/", `http://${req.headers.host}`);
     } catch {
       return sendJsonError(res, 400, "malformed request target");
     }
@@ -260,7 +264,13 @@ export class Gateway {
     // Query-protocol requests name their action in the body; only those need reading before routing.
     const body = isForm && req.method === "POST" ? await readBody(req) : undefined;
     const decision = classify(req, url, body);
-    if (decision.kind === "local") return this.local(req, res, url);
+    if (decision.kind === "local") {
+      await this.local(req, res, url);
+      return;
+    }
+    // A signed request to a path of the runtime's own (the device API's function URL, with IAM auth)
+    // is that route's, not an AWS API call: AWS APIs live at "/", a queue URL or their REST prefixes.
+    if (req.headers["x-amz-target"] === undefined && !AWS_PATHS.test(url.pathname) && !body && (await this.local(req, res, url, false))) return;
 
     const crossOrigin = crossOriginReason(req);
     if (crossOrigin) return sendAwsError(res, decision.protocol, 403, "AccessDeniedException", `cross-origin browser requests are refused (${crossOrigin})`);
@@ -282,23 +292,26 @@ export class Gateway {
     return this.forward(req, res, upstream, body ?? (await readBody(req)), decision.protocol, decision.service);
   }
 
-  private async local(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /** Serves a request with the routes; answers 404 when none does, or returns false (`orNotFound` off). */
+  private async local(req: IncomingMessage, res: ServerResponse, url: URL, orNotFound = true): Promise<boolean> {
     const method = req.method ?? "GET";
     // Another site's page may link to the dashboard (a navigation), but not read the admin API or
     // hold the dashboard's live streams open from a script, an <img> or a hidden frame.
     if ((method === "GET" || method === "HEAD") && READ_GUARDED_PREFIXES.some((prefix) => url.pathname.startsWith(prefix)) && req.headers["sec-fetch-mode"] !== "navigate") {
       const crossOrigin = crossOriginReason(req);
-      if (crossOrigin) return sendJsonError(res, 403, `refused: cross-origin request (${crossOrigin})`);
+      if (crossOrigin) return (sendJsonError(res, 403, `refused: cross-origin request (${crossOrigin})`), true);
     }
     if (method !== "GET" && method !== "HEAD" && GUARDED_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) {
       const crossOrigin = crossOriginReason(req);
-      if (crossOrigin) return sendJsonError(res, 403, `refused: cross-origin request (${crossOrigin}); use the dashboard or the paybus CLI`);
+      if (crossOrigin) return (sendJsonError(res, 403, `refused: cross-origin request (${crossOrigin}); use the dashboard or the paybus CLI`), true);
       if (!isJsonContentType(req.headers["content-type"] as string | undefined)) {
-        return sendJsonError(res, 415, "refused: state-changing requests need Content-Type: application/json");
+        return (sendJsonError(res, 415, "refused: state-changing requests need Content-Type: application/json"), true);
       }
     }
-    for (const route of this.routes) if (await route(req, res, url)) return;
+    for (const route of this.routes) if (await route(req, res, url)) return true;
+    if (!orNotFound) return false;
     sendJsonError(res, 404, `no route for ${method} ${url.pathname}`);
+    return true;
   }
 
   /** Sends the request to the engine unchanged and streams its answer back, within the timeout. */
