@@ -297,4 +297,28 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     expect(external).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
+
+  // Last on purpose: it adds nothing to the pipeline, and the steps above depend on timing.
+  it("lists the demo's customers with locale, redacted email, erased state and devices, by keyboard and in a narrow window", async () => {
+    await openView("Loyalty");
+    await page.getByRole("tab", { name: /^Loyalty/ }).focus();
+    await page.keyboard.press("ArrowRight");
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/customers");
+
+    const row = (customerId: string) => page.locator("table.profiles tr", { hasText: customerId });
+    await expect.poll(() => row("cus_AbIItO38LiTlry").count(), LIVE).toBe(1);
+    expect(await text(row("cus_AbIItO38LiTlry"))).toMatch(/en-US[\s\S]*j\*\*\*@example\.com[\s\S]*active[\s\S]*GCM[\s\S]*paybus-demo\/[\s\S]*enabled/);
+    expect(await text(row("cus_61BSXNh6V2pQ3q"))).toMatch(/ja-JP[\s\S]*h\*\*\*@example\.jp[\s\S]*GCM[\s\S]*enabled/);
+    expect(await text(row("cus_Qul9Qa3lJkatBi"))).toMatch(/fr-FR[\s\S]*a\*\*\*@example\.com[\s\S]*none/);
+    // The demo's fixtures create a French customer and then delete it in Stripe: erased, no email.
+    await expect.poll(() => text(row("cus_U3kq8ZrW1fLm0D")), LIVE).toMatch(/no email[\s\S]*deleted, erased/);
+    expect(await text(page.locator("table.profiles"))).not.toMatch(/jenny\.rosen|hana\.sato|camille/);
+    await shot("customers");
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await shot("customers-narrow", false);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(pageErrors).toEqual([]);
+  });
 });
