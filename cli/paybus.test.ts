@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { FIXTURE_DIR } from "../fixtures/index.ts";
+import { PROJECT_ROOT, Runtime } from "../local/runtime.ts";
 import { main, readEventFiles, UsageError } from "./paybus.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "paybus-cli-"));
@@ -39,6 +42,50 @@ describe("paybus CLI", () => {
     expect(err).toContain('unknown command "frobnicate"');
     expect(err).toContain("paybus run --events");
   });
+
+  it("refuses `run --events` on a directory without event files, with a reason and a non-zero exit", async () => {
+    const empty = mkdtempSync(join(dir, "empty-"));
+
+    const { code, out, err } = await capture(["run", "--events", empty, "--json"]);
+
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain(`${empty}: no event files (*.json) in this directory`);
+  });
+
+  it("says another runtime holds the data directory or the port, instead of failing inside an engine", async () => {
+    const dataDir = mkdtempSync(join(dir, "locked-"));
+    const first = await Runtime.start({ dataDir, port: 0 });
+    try {
+      const port = new URL(first.gatewayUrl).port;
+      const sameDir = await capture(["dev", "--port", "0", "--data-dir", dataDir]);
+      const samePort = await capture(["dev", "--port", port, "--data-dir", mkdtempSync(join(dir, "other-"))]);
+
+      expect(sameDir.code).toBe(2);
+      expect(sameDir.err).toContain(`paybus: another paybus runtime (pid ${process.pid}) is using the data directory ${dataDir}`);
+      expect(sameDir.err).not.toContain("Database is closed");
+      expect(samePort.code).toBe(2);
+      expect(samePort.err).toContain(`paybus: port ${port} is already in use (another paybus runtime?)`);
+      expect(samePort.err).not.toMatch(/\n\s+at /);
+    } finally {
+      await first.stop();
+    }
+    // Released on stop: the directory is free again.
+    const again = await Runtime.start({ dataDir, port: 0 });
+    await again.stop();
+  }, 120_000);
+
+  it("prints parseable JSON on stdout with the README's own `run --json` command", async () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    const command = /^(npm run [^#\n]*run --events [^#\n]*--json)/m.exec(readme)?.[1]?.trim();
+    expect(command).toBeDefined();
+
+    const { stdout } = await promisify(execFile)("sh", ["-c", command!], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+
+    const report = JSON.parse(stdout);
+    const fixtures = readEventFiles([FIXTURE_DIR]).reduce((sum, file) => sum + file.events.length, 0);
+    expect(report.totals).toMatchObject({ inputs: fixtures, rejected: 0 });
+  }, 180_000);
 
   it("tells the user how to start a runtime when none is running", async () => {
     const { code, err } = await capture(["status", "--url", "http://127.0.0.1:9"]);

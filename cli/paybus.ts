@@ -1,7 +1,7 @@
 /**
  * `paybus`: run the pipeline locally and talk to it.
  *
- *   paybus dev [--port 4010] [--data-dir .paybus] [--demo] [--time-scale 1] [--workflow-time-scale 1]
+ *   paybus dev [--port 4010] [--data-dir .paybus] [--demo] [--quiet] [--time-scale 1] [--workflow-time-scale 1]
  *   paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict] [--time-scale 0.01] [--timeout 120]
  *   paybus send <files…> [--url http://127.0.0.1:4010]
  *   paybus replay [--from <ISO>] [--to <ISO>] [--event evt_…]… [--url …]
@@ -25,6 +25,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 export const DEFAULT_PORT = 4010;
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 
+/** Errors whose message says all the user needs (another runtime holds the port or the data directory). */
+const KNOWN_ERRORS = new Set(["DataDirLockedError", "GatewayPortInUseError"]);
+
 /** A mistake the user can fix; printed without a stack trace. */
 export class UsageError extends Error {
   override name = "UsageError";
@@ -33,7 +36,7 @@ export class UsageError extends Error {
 const USAGE = `paybus — Stripe events on EventBridge, locally
 
 Usage:
-  paybus dev [--port ${DEFAULT_PORT}] [--data-dir .paybus] [--demo] [--time-scale 1] [--workflow-time-scale 1]
+  paybus dev [--port ${DEFAULT_PORT}] [--data-dir .paybus] [--demo] [--quiet] [--time-scale 1] [--workflow-time-scale 1]
   paybus run --events <dir|files…> [--json] [--data-dir <dir>] [--strict] [--time-scale 0.01] [--timeout 120]
   paybus send <files…> [--url ${DEFAULT_URL}]
   paybus replay [--from <ISO time>] [--to <ISO time>] [--event evt_…] [--url …]
@@ -52,12 +55,13 @@ export function readEventFiles(paths: readonly string[]): Array<{ file: string; 
   if (paths.length === 0) throw new UsageError("no event files given");
   const files = paths.flatMap((path) => {
     if (!existsSync(path)) throw new UsageError(`${path}: no such file or directory`);
-    return statSync(path).isDirectory()
-      ? readdirSync(path)
-          .filter((name) => name.endsWith(".json") && name !== "manifest.json")
-          .sort()
-          .map((name) => join(path, name))
-      : [path];
+    if (!statSync(path).isDirectory()) return [path];
+    const inside = readdirSync(path)
+      .filter((name) => name.endsWith(".json") && name !== "manifest.json")
+      .sort()
+      .map((name) => join(path, name));
+    if (inside.length === 0) throw new UsageError(`${path}: no event files (*.json) in this directory`);
+    return inside;
   });
   return files.map((file) => {
     let parsed: unknown;
@@ -95,15 +99,24 @@ async function dev(argv: string[]): Promise<number> {
       demo: { type: "boolean", default: false },
       "time-scale": { type: "string", default: "1" },
       "workflow-time-scale": { type: "string" },
+      quiet: { type: "boolean", default: false },
     },
   });
   const { startDev } = await import("../local/dev.ts");
+
   const dev = await startDev({
     port: Number(values.port),
     dataDir: resolve(values["data-dir"]),
     timeScale: Number(values["time-scale"]),
     workflowTimeScale: values["workflow-time-scale"] === undefined ? undefined : Number(values["workflow-time-scale"]),
     demo: values.demo,
+    quiet: values.quiet,
+  });
+  // A failure in a background task is that task's failure: journal it (the live terminal prints it)
+  // and keep serving what was accepted, rather than let Node end the process.
+  process.on("unhandledRejection", (reason) => {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    dev.runtime.journal.record({ kind: "runtime.error", where: "a background task", error: `${error.name}: ${error.message}` });
   });
   await new Promise<void>((resolvePromise) => {
     const stop = () => resolvePromise();
@@ -258,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
     const known =
       error instanceof UsageError ||
       (error as Error).name === "UsageError" ||
+      KNOWN_ERRORS.has((error as Error).name) ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ||
       ["BacktestInputError", "RulesFileError", "BacktestRunError"].includes((error as Error).name);
     process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);

@@ -223,6 +223,13 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     const edgeLabels = await page.locator(".flow-graph .edge-label").allTextContents();
     expect(edgeLabels.some((label) => /^\d+( · \d+\/min)?$/.test(label))).toBe(true);
     expect(await text(page.getByRole("table", { name: "Queue depth" }))).toMatch(/notifications[\s\S]*loyalty/);
+    // The edges into Email and Push count the demo's sends.
+    const edgeCount = async (to: string) => {
+      const rows = await page.getByRole("table", { name: "Counts per edge" }).locator("tr").allInnerTexts();
+      return rows.filter((row) => row.split("\t")[1]?.trim() === to).reduce((sum, row) => sum + Number(row.split("\t")[2]?.replace(/\D/g, "") || 0), 0);
+    };
+    await expect.poll(() => edgeCount("Email"), LIVE).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => edgeCount("Push"), LIVE).toBeGreaterThanOrEqual(3);
     await shot("flow");
   });
 
@@ -263,11 +270,55 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await shot("events-narrow", false);
     await openView("Loyalty");
     await shot("loyalty-narrow", false);
+    // An email keeps a readable width in a narrow window (the preview scrolls sideways, the page does not).
+    await page.setViewportSize({ width: 320, height: 700 });
+    await openView("Outbox");
+    await page.getByRole("button", { name: /Payment received for invoice F8C76741-0032/ }).click();
+    const column = page.frameLocator("iframe.mail-frame").locator("body > div");
+    await expect.poll(() => column.evaluate((div: any) => div.clientWidth), LIVE).toBeGreaterThanOrEqual(400);
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await shot("outbox-narrow", false);
     await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it("announces a send the bus refused as a failure", async () => {
+    await openView("Send");
+    const refused = { ...loadFixture("03"), source: "aws.not-stripe" };
+
+    await page.locator("#send-paste").fill(JSON.stringify(refused));
+    await page.locator("#send-paste-button").click();
+    const toast = page.locator("#toasts .toast").last();
+
+    await expect.poll(() => toast.getAttribute("class"), LIVE).toContain("bad");
+    expect(await text(toast)).toMatch(/0 accepted, 1 rejected \(NotAuthorizedForSourceException/);
   });
 
   it("made no request outside the runtime and raised no error", () => {
     expect(external).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  // Last on purpose: it adds nothing to the pipeline, and the steps above depend on timing.
+  it("lists the demo's customers with locale, redacted email, erased state and devices, by keyboard and in a narrow window", async () => {
+    await openView("Loyalty");
+    await page.getByRole("tab", { name: /^Loyalty/ }).focus();
+    await page.keyboard.press("ArrowRight");
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/customers");
+
+    const row = (customerId: string) => page.locator("table.profiles tr", { hasText: customerId });
+    await expect.poll(() => row("cus_AbIItO38LiTlry").count(), LIVE).toBe(1);
+    expect(await text(row("cus_AbIItO38LiTlry"))).toMatch(/en-US[\s\S]*j\*\*\*@example\.com[\s\S]*active[\s\S]*GCM[\s\S]*paybus-demo\/[\s\S]*enabled/);
+    expect(await text(row("cus_61BSXNh6V2pQ3q"))).toMatch(/ja-JP[\s\S]*h\*\*\*@example\.jp[\s\S]*GCM[\s\S]*enabled/);
+    expect(await text(row("cus_Qul9Qa3lJkatBi"))).toMatch(/fr-FR[\s\S]*a\*\*\*@example\.com[\s\S]*none/);
+    // The demo's fixtures create a French customer and then delete it in Stripe: erased, no email.
+    await expect.poll(() => text(row("cus_U3kq8ZrW1fLm0D")), LIVE).toMatch(/no email[\s\S]*deleted, erased/);
+    expect(await text(page.locator("table.profiles"))).not.toMatch(/jenny\.rosen|hana\.sato|camille/);
+    await shot("customers");
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await shot("customers-narrow", false);
+    await page.setViewportSize({ width: 1440, height: 900 });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -252,3 +252,56 @@ export class FlowCounters {
     return out;
   }
 }
+
+/** What an effect edge needs of a sent email or push: when, and what caused it. */
+export interface SentEffect {
+  readonly at: string;
+  readonly cause?: { readonly via: "notification" | "workflow"; readonly eventType?: string | undefined } | undefined;
+}
+
+/**
+ * Counts on the edges into Email and Push. The journal's sends do not say who sent them; the outbox
+ * does (a notification claim or a workflow's execution), so each send is counted on the edge from
+ * the consumer or state machine that may send it — the only one that may, or the consumer its event
+ * type is routed to; a send whose sender cannot
+ * be told is counted nowhere rather than on a guess.
+ */
+export function effectEdges(
+  declarations: FlowDeclarations,
+  sent: { readonly emails: readonly SentEffect[]; readonly pushes: readonly SentEffect[] },
+  nowMs: number,
+  windowMs = 60_000,
+): Record<string, EdgeStats> {
+  const consumersWith = (channel: "email" | "push") =>
+    Object.entries(declarations.queues).filter(([, q]) => q.consumer.access[channel]).map(([name]) => flowIds.consumer(name));
+  const machinesWithEmail = Object.entries(declarations.stateMachines).filter(([, m]) => m.email).map(([name]) => flowIds.stateMachine(name));
+  const senders = {
+    email: { notification: consumersWith("email"), workflow: machinesWithEmail },
+    push: { notification: consumersWith("push"), workflow: [] as string[] },
+  };
+  /** The consumers of the queues a rule routes `eventType` to (the detail-types its pattern lists). */
+  const consumersOf = (eventType: string) =>
+    declarations.rules.flatMap((rule) => {
+      const types = (rule.pattern as { "detail-type"?: unknown })["detail-type"];
+      return "queue" in rule.target && Array.isArray(types) && types.includes(eventType) ? [flowIds.consumer(rule.target.queue)] : [];
+    });
+  const out: Record<string, { count: number; failed: number; perMinute: number }> = {};
+  for (const channel of ["email", "push"] as const) {
+    const all = [...senders[channel].notification, ...senders[channel].workflow];
+    for (const effect of channel === "email" ? sent.emails : sent.pushes) {
+      let candidates = effect.cause ? senders[channel][effect.cause.via] : all;
+      // Several consumers may send: the one the causing event's type is routed to did.
+      if (candidates.length > 1 && effect.cause?.via === "notification" && effect.cause.eventType) {
+        const routed = new Set(consumersOf(effect.cause.eventType));
+        candidates = candidates.filter((candidate) => routed.has(candidate));
+      }
+      if (candidates.length !== 1) continue;
+      const id = flowIds.edge(candidates[0]!, flowIds[channel]);
+      const stats = (out[id] ??= { count: 0, failed: 0, perMinute: 0 });
+      stats.count++;
+      if (nowMs - Date.parse(effect.at) < windowMs) stats.perMinute++;
+    }
+  }
+  for (const stats of Object.values(out)) stats.perMinute = Math.round((stats.perMinute * 60_000) / windowMs);
+  return out;
+}

@@ -117,6 +117,31 @@ export interface CustomerView {
   readonly ledger: LedgerEntryView[];
 }
 
+/** A push device of a profile: an SNS platform endpoint. */
+export interface DeviceView {
+  /** The endpoint, shortened to `<app>/<id>` as pushes show it. */
+  readonly endpoint: string;
+  /** `GCM`, `APNS`, `APNS_SANDBOX`. */
+  readonly platform: string;
+  /** The endpoint's `Enabled` attribute; `missing` when SNS no longer has the endpoint. */
+  readonly state: "enabled" | "disabled" | "missing";
+  /** Registered through the device API (else a plain endpoint on the profile, e.g. seeded). */
+  readonly registered: boolean;
+}
+
+/** A customer profile (the `profiles` table). */
+export interface ProfileView {
+  readonly customerId: string;
+  /** Redacted (`j***@example.com`); absent when the profile has no email. */
+  readonly email?: string | undefined;
+  readonly locale?: string | undefined;
+  /** The Connect account, for a connected account's customer. */
+  readonly account?: string | undefined;
+  /** Erased after Stripe's `customer.deleted`. */
+  readonly deleted: boolean;
+  readonly devices: DeviceView[];
+}
+
 export interface QueueView {
   readonly queue: string;
   readonly ready: number;
@@ -167,6 +192,7 @@ export interface TaskTokenView {
 export interface DashboardState {
   readonly dlq: DlqView[];
   readonly customers: CustomerView[];
+  readonly profiles: ProfileView[];
   readonly emails: EmailView[];
   readonly pushes: PushView[];
   readonly executions: ExecutionView[];

@@ -67,6 +67,7 @@ describe("the dashboard server", () => {
   const rows = new Map<string, EventRow>();
   let state: DashboardState | undefined;
   let stream: StreamReader;
+  let flow: StreamMessages["flow"] | undefined;
 
   /** Keeps the latest rows and state from the stream; resolves when `done` holds. */
   const follow = <T>(done: () => T | undefined) =>
@@ -74,6 +75,8 @@ describe("the dashboard server", () => {
       if (message.event === "init") for (const row of message.data.rows) rows.set(row.id, row);
       if (message.event === "rows") for (const row of message.data) rows.set(row.id, row);
       if (message.event === "state") state = message.data;
+      if (message.event === "flow") flow = message.data;
+      if (message.event === "init") flow = message.data.flow;
       return done();
     });
   const rowOf = (stripeEventId: string) => [...rows.values()].find((row) => row.stripeEventId === stripeEventId && !row.replayName);
@@ -140,6 +143,14 @@ describe("the dashboard server", () => {
     expect(customer.ledger).toEqual([expect.objectContaining({ purchaseId: purchase.detail.data.object.id, points: 40, amountText: "$20.00", stripeEventId: purchase.detail.id })]);
     expect(state!.emails.find((e) => e.subject.includes("F8C76741-0032"))?.cause).toEqual({ stripeEventId: invoice.detail.id, eventType: "invoice.paid", via: "notification" });
     expect(state!.pushes[0]?.cause?.stripeEventId).toBe(invoice.detail.id);
+    // The Flow view's edges into Email and Push count the sends, from the consumer that made them.
+    const counted = () => {
+      const e = flow?.edges;
+      return e?.["consumer:notifications->effect:email"] && e["consumer:notifications->effect:push"] ? e : undefined;
+    };
+    const edges = counted() ?? (await follow(counted));
+    expect(edges["consumer:notifications->effect:email"]).toMatchObject({ count: 1, failed: 0 });
+    expect(edges["consumer:notifications->effect:push"]).toMatchObject({ count: 1, failed: 0 });
   });
 
   it("details an event: its envelope, and a timeline from the bus to the effects it caused", async () => {
@@ -201,9 +212,10 @@ describe("the dashboard server", () => {
     runtime.sendEnvelopes([large]);
     const token = await follow(() => state?.tokens.find((t) => t.executionName === "purchase-pi_dashboard_large_purchase"));
 
-    const answer = await fetch(`${base}/_paybus/tasks/success`, { method: "POST", body: JSON.stringify({ token: token.token, output: { email: { sent: false } } }) });
-    const bad = await fetch(`${base}/_paybus/tasks/success`, { method: "POST", body: JSON.stringify({ token: "not-a-token" }) });
-    await fetch(`${base}/dashboard/api/refresh`, { method: "POST" });
+    const json = { "content-type": "application/json" };
+    const answer = await fetch(`${base}/_paybus/tasks/success`, { method: "POST", headers: json, body: JSON.stringify({ token: token.token, output: { email: { sent: false } } }) });
+    const bad = await fetch(`${base}/_paybus/tasks/success`, { method: "POST", headers: json, body: JSON.stringify({ token: "not-a-token" }) });
+    await fetch(`${base}/dashboard/api/refresh`, { method: "POST", headers: json, body: "{}" });
     const execution = await follow(() => state?.executions.find((e) => e.name === token.executionName && e.status === "SUCCEEDED"));
 
     expect(answer.status).toBe(200);

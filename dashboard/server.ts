@@ -15,7 +15,7 @@ import { readDefinition, stateMachines } from "../workflows/index.ts";
 import { ArchiveTail } from "./archive-tail.ts";
 import { aslGraph } from "./asl.ts";
 import { EventIndex, timeline } from "./events.ts";
-import { FlowCounters, flowGraph, machineName, type FlowDeclarations } from "./flow.ts";
+import { effectEdges, FlowCounters, flowGraph, machineName, type FlowDeclarations } from "./flow.ts";
 import type { DashboardState, EventDetail, EventRow, FlowStats, Graph, InitMessage, StreamMessages, TimelineItem } from "./protocol.ts";
 import { StateReader } from "./state.ts";
 
@@ -33,6 +33,15 @@ export interface DashboardOptions {
   readonly tickMs?: number;
   /** Milliseconds after which the engines are read again even without news; default 3000. */
   readonly idleRefreshMs?: number;
+  /** Live streams served at once; more are refused with 503 (a tab per stream); default 32. */
+  readonly maxStreams?: number;
+  /**
+   * Bytes a stream may have waiting in its socket buffer (the reader is not keeping up) before it
+   * is dropped; the page reconnects and starts afresh from `init`. Default 1 MiB.
+   */
+  readonly maxBufferedBytes?: number;
+  /** How long a stream may stay backed up (its buffer never drains) before it is dropped; default 30 s. */
+  readonly slowReaderMs?: number;
 }
 
 /** A dashboard mounted on a runtime. */
@@ -41,6 +50,8 @@ export interface Dashboard {
   readonly route: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   /** Ends every live stream and stops listening to the runtime (before `runtime.stop()`). */
   close(): Promise<void>;
+  /** How many live streams are open now. */
+  readonly streams: number;
 }
 
 /** The declarations the flow view draws, for this runtime's rules. */
@@ -63,8 +74,17 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 
 const sendJson = (res: ServerResponse, status: number, body: unknown) => send(res, status, "application/json", JSON.stringify(body));
 
-function sse<K extends keyof StreamMessages>(res: ServerResponse, event: K, data: StreamMessages[K]): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** Thrown for a path that is not valid percent-encoding (`%E0%A4%A`): the caller's mistake. */
+class MalformedPathError extends Error {
+  override name = "MalformedPathError";
+}
+
+function decodePathPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new MalformedPathError(`malformed percent-encoding in the path: ${text.slice(0, 80)}`);
+  }
 }
 
 let bundle: Promise<string> | undefined;
@@ -95,6 +115,11 @@ function clientBundle(): Promise<string> {
 /** Mounts the dashboard on a running runtime. */
 export function startDashboard(runtime: Runtime, options: DashboardOptions = {}): Dashboard {
   const tickMs = options.tickMs ?? 250;
+  const maxStreams = options.maxStreams ?? 32;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+  const slowReaderMs = options.slowReaderMs ?? 30_000;
+  /** When each backed-up stream last had its buffer full (absent: it is keeping up). */
+  const backedUpSince = new Map<ServerResponse, number>();
   const idleRefreshMs = options.idleRefreshMs ?? 3000;
   const flowDeclarations = declarations(runtime);
   const graph = flowGraph(flowDeclarations);
@@ -127,8 +152,30 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
   const unsubscribeJournal = runtime.journal.onEntry(apply);
   const unsubscribeWorkflows = runtime.sfn.onChange(() => (stateDirty = true));
 
+  /** Ends a stream whose reader does not keep up: its messages would pile up in memory (the page reconnects). */
+  const drop = (client: ServerResponse) => {
+    clients.delete(client);
+    backedUpSince.delete(client);
+    client.destroy();
+  };
+
+  /** Writes to every stream; a stream whose buffer stays full (a reader that stopped reading) is dropped. */
+  const write = (client: ServerResponse, text: string) => {
+    if (client.destroyed) return;
+    // What is still waiting from earlier messages: one large message alone is no sign of a slow reader.
+    if (client.writableLength > maxBufferedBytes) return drop(client);
+    const accepted = client.write(text);
+    if (accepted) backedUpSince.delete(client);
+    else if (!backedUpSince.has(client)) {
+      backedUpSince.set(client, Date.now());
+      client.once("drain", () => backedUpSince.delete(client));
+    }
+  };
+
   const broadcast = <K extends keyof StreamMessages>(event: K, data: StreamMessages[K]) => {
-    for (const client of clients) sse(client, event, data);
+    if (clients.size === 0) return;
+    const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const client of clients) write(client, text);
   };
 
   /** Envelopes of new events: appended to the archive; replays and earlier events looked up once. */
@@ -161,7 +208,9 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
       else if (execution.status === "SUCCEEDED") counts.succeeded++;
       else counts.failed++;
     }
-    return { edges: counters.edges(Date.now()), queues: queueStatus(runtime), bus: { ...counters.bus }, effects: { ...counters.effects }, workflows };
+    const now = Date.now();
+    const edges = { ...counters.edges(now), ...effectEdges(flowDeclarations, { emails: state?.emails ?? [], pushes: state?.pushes ?? [] }, now) };
+    return { edges, queues: queueStatus(runtime), bus: { ...counters.bus }, effects: { ...counters.effects }, workflows };
   };
 
   const eventTypes = () => new Map(index.rows().flatMap((row) => (row.stripeEventId ? [[row.stripeEventId, row.type] as const] : [])));
@@ -210,14 +259,17 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
     if (!reading && (stateDirty || Date.now() - stateReadAt >= idleRefreshMs)) void readState();
     if (Date.now() - heartbeatAt >= 15_000) {
       heartbeatAt = Date.now();
-      for (const client of clients) client.write(": keep-alive\n\n");
+      for (const client of clients) write(client, ": keep-alive\n\n");
     }
+    for (const [client, since] of backedUpSince) if (Date.now() - since >= slowReaderMs) drop(client);
   };
 
   const stream = (req: IncomingMessage, res: ServerResponse): true => {
     if (closed) return send(res, 503, "text/plain", "the dashboard is shutting down");
+    if (clients.size >= maxStreams) {
+      return send(res, 503, "text/plain", `too many live dashboard streams (${maxStreams}): close other dashboard tabs`, { "retry-after": "10" });
+    }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
-    res.write("retry: 2000\n\n");
     fillBodies();
     const init: InitMessage = {
       busName: runtime.busName,
@@ -229,13 +281,15 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
       flow: flowStats(),
       state,
     };
-    sse(res, "init", init);
     clients.add(res);
+    write(res, `retry: 2000\n\n`);
+    write(res, `event: init\ndata: ${JSON.stringify(init)}\n\n`);
     res.on("error", () => clients.delete(res));
     timer ??= setInterval(tick, tickMs).unref();
     if (!state && !reading) void readState();
-    req.on("close", () => {
+    res.on("close", () => {
       clients.delete(res);
+      backedUpSince.delete(res);
       if (clients.size === 0 && timer) {
         clearInterval(timer);
         timer = undefined;
@@ -293,7 +347,13 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
     }
     if (!path.startsWith(`${API}/`)) return false;
     const [resource, ...rest] = path.slice(API.length + 1).split("/");
-    const name = decodeURIComponent(rest.join("/"));
+    let name: string;
+    try {
+      name = decodePathPart(rest.join("/"));
+    } catch (error) {
+      if (error instanceof MalformedPathError) return sendJson(res, 400, { error: error.message });
+      throw error;
+    }
     switch (resource) {
       case "stream":
         return stream(req, res);
@@ -317,6 +377,9 @@ export function startDashboard(runtime: Runtime, options: DashboardOptions = {})
 
   return {
     route,
+    get streams() {
+      return clients.size;
+    },
     close: async () => {
       closed = true;
       if (timer) clearInterval(timer);

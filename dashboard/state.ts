@@ -1,7 +1,8 @@
 /**
  * Reads what the engines hold into the dashboard's view models: DLQ messages, balances with their
- * ledger, the outbox, workflow executions and waiting task tokens. Storage is read with the real
- * AWS SDK from the local DynamoDB; everything else comes from the runtime's engines.
+ * ledger, profiles with their devices, the outbox, workflow executions and waiting task tokens.
+ * Storage is read with the real AWS SDK from the local DynamoDB; everything else comes from the
+ * runtime's engines.
  */
 import { DynamoDBDocumentClient, paginateScan, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { PurchaseRecord } from "../functions/loyalty/ledger.ts";
@@ -12,6 +13,7 @@ import type { ExecutionRecord } from "../local/stepfunctions/index.ts";
 import { litEdges } from "./asl.ts";
 import { moneyText, summarizeText } from "./events.ts";
 import { machineName } from "./flow.ts";
+import { profileViews } from "./profiles.ts";
 import { outboxEmails, outboxPushes, type EngagementClaim, type EngagementExecution, type NoticeSend } from "./outbox.ts";
 import type { CustomerView, DashboardState, DlqView, ExecutionView, Graph, LedgerEntryView, TaskTokenView } from "./protocol.ts";
 
@@ -90,6 +92,10 @@ export class StateReader {
             .map(ledgerEntry),
         }),
       ),
+      profiles: profileViews(profiles, (arn) => {
+        const enabled = runtime.sns.registry.findEndpoint(arn)?.attributes.Enabled;
+        return enabled === undefined ? undefined : enabled === "true";
+      }),
       emails: outboxEmails(sources),
       pushes: outboxPushes(sources),
       executions: executions.map((execution) => this.execution(execution, purchaseEvents)).reverse(),

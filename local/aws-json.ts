@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { guardLoopbackHost } from "./loopback.ts";
 
 /** An error the client SDK turns into a named exception (`err.name === type`). */
 export class AwsServiceError extends Error {
@@ -76,9 +77,29 @@ export async function handleAwsJson(
 ): Promise<boolean> {
   const target = req.headers["x-amz-target"];
   if (typeof target !== "string" || !target.startsWith(`${service}.`)) return false;
-  const operation = target.slice(service.length + 1);
+  let body: Buffer;
   try {
-    const input = parseInput(await readBody(req));
+    body = await readBody(req);
+  } catch (error) {
+    const aws = awsErrorOf(error);
+    send(res, aws.status, { __type: aws.type, message: aws.message }, contentType);
+    return true;
+  }
+  await answerAwsJson(res, target.slice(service.length + 1), body, operations, contentType, service);
+  return true;
+}
+
+/** Answers one AWS JSON `operation` whose request body was already read (by the gateway). */
+export async function answerAwsJson(
+  res: ServerResponse,
+  operation: string,
+  body: Buffer,
+  operations: Operations,
+  contentType = "application/x-amz-json-1.1",
+  service = "service",
+): Promise<void> {
+  try {
+    const input = parseInput(body);
     if (!Object.hasOwn(operations, operation)) {
       throw new AwsServiceError("UnknownOperationException", `Operation not supported by the local ${service}: ${operation}`);
     }
@@ -87,11 +108,15 @@ export async function handleAwsJson(
     const aws = awsErrorOf(error);
     send(res, aws.status, { __type: aws.type, message: aws.message }, contentType);
   }
-  return true;
 }
 
-/** Listens on `host:port` (0 picks a free port) and resolves with the bound `http://host:port`. */
+/**
+ * Listens on `host:port` (0 picks a free port) and resolves with the bound `http://host:port`;
+ * requests naming a foreign `Host` are refused (403, AccessDenied).
+ */
 export async function listen(server: Server, host: string, port = 0): Promise<string> {
+  // Every local engine is reachable by any page whose DNS name rebinds to 127.0.0.1: refuse those.
+  guardLoopbackHost(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);
@@ -120,6 +145,9 @@ export async function serveAwsJson(
       if (!handled) {
         send(res, 400, { __type: "UnknownOperationException", message: `Missing or foreign X-Amz-Target: ${String(req.headers["x-amz-target"])}` }, "application/json");
       }
+    }).catch(() => {
+      // Only writing the answer can fail here (the client went away): nothing left to tell it.
+      res.destroy();
     });
   });
   const endpoint = await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);

@@ -4,7 +4,7 @@
  * promotion and engagement workflows within seconds.
  */
 import { fixtureNames, loadFixture, redelivery } from "../fixtures/index.ts";
-import { putProfile } from "../functions/common/profiles.ts";
+import { getProfile, putProfile } from "../functions/common/profiles.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Demo customers: the Stripe customers of the invoice fixtures, plus one without a device. */
@@ -18,8 +18,12 @@ const DEMO_CUSTOMERS = [
 /** Seeds the profile table and registers a push endpoint per device in the local SNS. */
 export async function seedDemoCustomers(runtime: Runtime): Promise<void> {
   for (const customer of DEMO_CUSTOMERS) {
+    // The same devices as an earlier run: each push counts once per device, so new endpoints on
+    // every start would send the demo's pushes again. The local SNS forgets endpoints on restart,
+    // so the stored ones are registered again under their ARNs.
+    const stored = (await getProfile(customer.customerId))?.pushEndpoints ?? [];
     const pushEndpoints = Array.from({ length: customer.devices }, (_, i) =>
-      runtime.sns.createEndpoint("paybus-demo", `device-token-${customer.customerId}-${i}`),
+      runtime.sns.createEndpoint("paybus-demo", `device-token-${customer.customerId}-${i}`, true, ...(stored[i] ? [stored[i]] : [])),
     );
     await putProfile({ customerId: customer.customerId, email: customer.email, name: customer.name, locale: customer.locale, pushEndpoints });
   }

@@ -2,10 +2,11 @@
  * `paybus dev` (and `npm start`): start the runtime on a fixed port with the webhook bridge, the
  * admin API and the follow-up scheduler, print how to reach everything, and optionally play the demo.
  */
-import { startDashboard } from "../dashboard/server.ts";
+import { startDashboard, type Dashboard } from "../dashboard/server.ts";
 import { adminRoute } from "./admin.ts";
 import { devicesRoute } from "./devices.ts";
 import { demoEvents, seedDemoCustomers } from "./demo.ts";
+import { followJournal } from "./live.ts";
 import { Runtime } from "./runtime.ts";
 import { loyaltySnapshot } from "./state.ts";
 import { WEBHOOK_PATH, webhookRoute } from "./webhook.ts";
@@ -20,6 +21,8 @@ export interface DevOptions {
   readonly out?: NodeJS.WritableStream;
   /** Seconds between runs of the follow-up dispatcher (an EventBridge schedule in AWS). */
   readonly dispatchEverySeconds?: number;
+  /** No live line per event, failure, DLQ arrival, send and workflow (`--quiet`); the banner stays. */
+  readonly quiet?: boolean;
 }
 
 /** A clock for workflow time: runs `1/scale` times faster than real time, and can jump ahead. */
@@ -41,6 +44,7 @@ export class WorkflowClock {
 
 export interface Dev {
   readonly runtime: Runtime;
+  readonly dashboard: Dashboard;
   readonly clock: WorkflowClock;
   stop(): Promise<void>;
 }
@@ -72,10 +76,15 @@ export async function startDev(options: DevOptions): Promise<Dev> {
 
   printBanner(runtime, out);
   if (options.demo) await playDemo(runtime, out);
+  // From here on, one line per significant thing (the demo printed its own summary).
+  const unfollow = options.quiet ? () => undefined : followJournal(runtime.journal, out);
+  if (!options.quiet) out.write("Live: one line per event, failure, DLQ arrival, send and finished workflow (--quiet silences them).\n");
   return {
     runtime,
+    dashboard,
     clock,
     stop: async () => {
+      unfollow();
       clearInterval(dispatcher);
       // Live streams never end on their own; the gateway can only close once they have.
       await dashboard.close();
@@ -90,6 +99,17 @@ export async function sendFollowupsNow(runtime: Runtime, clock: WorkflowClock): 
   return runtime.runScheduled("FollowupDispatch", clock.now());
 }
 
+/** The environment that points the AWS CLI, boto3 and the SDKs at the gateway, as `export` lines. */
+export function exportLines(runtime: Runtime): string[] {
+  const url = runtime.endpoints.gateway;
+  return [
+    // AWS_ENDPOINT_URL covers every service (SES and SNS included) for SDK v3, CLI v2 and boto3 >= 1.28;
+    // AWS_DEFAULT_REGION is the region older boto3 and CLI v1 read.
+    `export AWS_ENDPOINT_URL=${url}`,
+    `export AWS_REGION=${runtime.region} AWS_DEFAULT_REGION=${runtime.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+  ];
+}
+
 function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
   const e = runtime.endpoints;
   out.write(
@@ -97,16 +117,12 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
       `paybus local runtime — ${e.gateway}`,
       "",
       `  Dashboard       ${e.gateway}/   (live view of the pipeline; open it in a browser)`,
-      `  EventBridge     ${e.eventBridge}   (bus ${runtime.busName})`,
-      `  SQS             ${e.sqs}`,
-      `  DynamoDB        ${e.dynamodb}`,
-      `  Step Functions  ${e.stepFunctions}`,
-      `  SES             ${e.ses}`,
-      `  SNS             ${e.sns}`,
+      `  AWS APIs        ${e.gateway}   EventBridge (bus ${runtime.busName}), SQS, DynamoDB, Step Functions, SES, SNS: one endpoint`,
+      `  Webhooks        ${e.gateway.replace("127.0.0.1", "localhost")}${WEBHOOK_PATH}`,
       "",
-      "Point the AWS CLI or SDK at it:",
-      `  export AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventBridge} AWS_ENDPOINT_URL_SQS=${e.sqs} AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_SFN=${e.stepFunctions}`,
-      "  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+      "Point the AWS CLI, boto3 or an SDK at it:",
+      ...exportLines(runtime).map((line) => `  ${line}`),
+      `  (clients too old for AWS_ENDPOINT_URL: aws --endpoint-url ${e.gateway} …, boto3.client(…, endpoint_url="${e.gateway}"))`,
       "",
       "Forward real test-mode Stripe events (set STRIPE_WEBHOOK_SECRET to the secret it prints):",
       `  stripe listen --forward-to ${e.gateway.replace("127.0.0.1", "localhost")}${WEBHOOK_PATH}`,

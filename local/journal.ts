@@ -37,7 +37,9 @@ export type JournalEntry =
   | { kind: "effect.email"; to: string[]; subject: string }
   | { kind: "effect.push"; targetArn: string; title?: string | undefined; status: "delivered" | "endpoint-disabled" }
   | { kind: "workflow.started"; executionArn: string; stateMachine: string; name: string }
-  | { kind: "workflow.finished"; executionArn: string; status: string };
+  | { kind: "workflow.finished"; executionArn: string; status: string }
+  /** A request or background task failed inside the runtime (a bug): it failed alone, the runtime kept serving. */
+  | { kind: "runtime.error"; where: string; error: string };
 
 export type Recorded = JournalEntry & { seq: number; at: string };
 

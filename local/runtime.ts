@@ -7,21 +7,21 @@
  */
 import { CreatePlatformApplicationCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deviceApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
-import { close, handleAwsJson, listen } from "./aws-json.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
 import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
 import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
+import { Gateway } from "./gateway.ts";
 import { Journal } from "./journal.ts";
+import { DataDirLock } from "./lock.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "./ses.ts";
 import { LocalSns } from "./sns.ts";
@@ -69,6 +69,8 @@ export interface RuntimeOptions {
   readonly sesSandbox?: boolean;
   /** Where warnings for the user go (an event on the default bus, an SES identity AWS would refuse); stderr by default. */
   readonly warn?: (message: string) => void;
+  /** How long the gateway waits for an engine before answering an AWS-shaped timeout; default 60 s. */
+  readonly upstreamTimeoutMs?: number;
 }
 
 export interface RuntimeEndpoints {
@@ -123,8 +125,9 @@ export class Runtime {
   archive!: Archive;
   tableNames!: Record<keyof typeof tables, string>;
   endpoints!: RuntimeEndpoints;
-  private gateway: Server | undefined;
-  private readonly routes: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>> = [];
+  private gateway: Gateway | undefined;
+  private lock: DataDirLock | undefined;
+  private booted = false;
   private readonly savedEnv = new Map<string, string | undefined>();
 
   private constructor(readonly options: RuntimeOptions) {
@@ -155,6 +158,10 @@ export class Runtime {
     const host = this.options.host ?? "127.0.0.1";
     const timeScale = this.options.timeScale ?? 1;
     const dataDir = this.dataDir;
+    // Before any engine opens its files: a second runtime on the same directory says who holds it.
+    if (dataDir) this.lock = DataDirLock.acquire(dataDir, this.options.port || undefined);
+    // The stable port next, so a taken port is reported before anything else starts.
+    await this.startGateway(host);
 
     const durableDir = this.options.inMemory ? undefined : dataDir;
     const tablesDir = durableDir && join(durableDir, "dynamodb");
@@ -233,7 +240,6 @@ export class Runtime {
 
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
     await this.sqs.engine.durable();
-    await this.startGateway(host);
     this.endpoints = {
       gateway: this.gatewayUrl,
       eventBridge: this.gatewayUrl,
@@ -263,6 +269,7 @@ export class Runtime {
     // Last, once the functions' environment points at the engines: resumed tasks invoke them.
     this.sfn.resume();
     this.bus.resumeDeliveries();
+    this.booted = true;
   }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
@@ -296,8 +303,7 @@ export class Runtime {
   }
 
   get gatewayUrl(): string {
-    const address = this.gateway?.address() as AddressInfo | undefined;
-    return address ? `http://${this.options.host ?? "127.0.0.1"}:${address.port}` : "";
+    return this.gateway?.url ?? "";
   }
 
   private registerFunctions(): void {
@@ -416,30 +422,21 @@ export class Runtime {
 
   /** Adds a gateway route (webhook bridge, admin API, dashboard); a route returns true when it answered. */
   addRoute(route: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>): void {
-    this.routes.push(route);
+    this.gateway!.addRoute(route);
   }
 
+  /** Every service on one port: the engines behind the gateway, EventBridge in process. */
   private async startGateway(host: string): Promise<void> {
-    this.gateway = createServer((req, res) => {
-      void this.route(req, res).catch((error: Error) => {
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: error.message }));
-      });
+    this.gateway = new Gateway({
+      host,
+      port: this.options.port ?? 0,
+      upstreamTimeoutMs: this.options.upstreamTimeoutMs,
+      ready: () => this.booted,
+      upstreams: () => ({ sqs: this.sqs.endpoint, dynamodb: this.dynamo.endpoint, states: this.sfn.endpoint, ses: this.ses.endpoint, sns: this.sns.endpoint }),
+      inProcess: () => ({ events: { prefix: "AWSEvents", operations: this.bus.operations() } }),
+      onInternalError: (error, req) => this.journal.record({ kind: "runtime.error", where: `${req.method} ${req.url?.split("?")[0] ?? ""}`, error: error.message }),
     });
-    try {
-      await listen(this.gateway, host, this.options.port ?? 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-      throw new Error(`port ${this.options.port} is already in use: stop the other process or pass --port <n> (0 picks a free one)`);
-    }
-  }
-
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (await handleAwsJson(req, res, "AWSEvents", this.bus.operations())) return;
-    const url = new URL(req.url ?? "/", this.gatewayUrl);
-    for (const route of this.routes) if (await route(req, res, url)) return;
-    res.writeHead(404, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }));
+    await this.gateway.start();
   }
 
   /**
@@ -502,12 +499,13 @@ export class Runtime {
 
   async stop(): Promise<void> {
     await Promise.all([...this.mappings.values()].map((mapping) => mapping.stop()));
-    await close(this.gateway);
+    await this.gateway?.stop();
     await Promise.allSettled([this.sfn?.close(), this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
     for (const [key, value] of this.savedEnv) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
+    this.lock?.release();
   }
 }
 

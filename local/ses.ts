@@ -19,6 +19,7 @@ import { handleV1 } from "./ses/v1.ts";
 import { handleV2 } from "./ses/v2.ts";
 import type { Journal } from "./journal.ts";
 import { JsonLinesLog } from "./jsonl-log.ts";
+import { guardLoopbackHost } from "./loopback.ts";
 
 export { SesError, isUnverifiable } from "./ses/identities.ts";
 
@@ -106,6 +107,8 @@ export class LocalSes {
     const module = (await import("aws-ses-v2-local")) as unknown as { default: ((config: object) => Promise<Server>) | { default: (config: object) => Promise<Server> } };
     const start = typeof module.default === "function" ? module.default : module.default.default;
     this.upstream = await start({ host, port: 0 });
+    // Its port is on loopback too: refuse a rebinding page there as well.
+    guardLoopbackHost(this.upstream);
     this.upstreamUrl = `http://${host}:${(this.upstream.address() as AddressInfo).port}`;
     this.front = createServer((req, res) => void this.serve(req, res));
     this.endpoint = await listen(this.front, host);

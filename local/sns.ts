@@ -102,14 +102,15 @@ export class LocalSns {
 
   /**
    * Registers a device directly (demo data, tests): creates the GCM application `application` if
-   * needed, then the endpoint for `token` — the same ARN again for a token already registered.
+   * needed, then the endpoint for `token` — the same ARN again for a token already registered, or
+   * `knownArn` (a device registered before a restart; the registry lives in memory).
    */
-  createEndpoint(application: string, token: string, enabled = true): string {
+  createEndpoint(application: string, token: string, enabled = true, knownArn?: string): string {
     const applicationArn = this.registry.applicationArn("GCM", application);
     const app = this.registry.listApplications().find((candidate) => candidate.arn === applicationArn)
       ?? this.registry.createApplication(application, "GCM", { PlatformCredential: LOCAL_CREDENTIAL });
     const existing = this.registry.findByToken(app.arn, token);
-    const endpoint = existing ?? this.registry.createEndpoint(app.arn, token, undefined);
+    const endpoint = existing ?? this.registry.createEndpoint(app.arn, token, undefined, {}, knownArn);
     this.registry.setEndpointAttributes(endpoint.arn, { Enabled: String(enabled) });
     this.state.saveRegistry(this.registry);
     return endpoint.arn;

@@ -39,5 +39,6 @@ export async function fixture(name: string): Promise<string> {
 
 /** Asks the server to read the engines now (after an action the journal does not record). */
 export function refresh(): Promise<unknown> {
-  return call("/dashboard/api/refresh", { method: "POST" });
+  // JSON, like every state-changing call: the server refuses anything a cross-site form could send.
+  return call("/dashboard/api/refresh", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
 }

@@ -8,13 +8,14 @@ import { onUpdate, store, update } from "./store.ts";
 import { dlqView } from "./views/dlq.ts";
 import { eventsView } from "./views/events.ts";
 import { flowView } from "./views/flow.ts";
+import { customersView } from "./views/customers.ts";
 import { loyaltyView } from "./views/loyalty.ts";
 import { outboxView } from "./views/outbox.ts";
 import { sendView } from "./views/send.ts";
 import type { View } from "./views/view.ts";
 import { workflowsView } from "./views/workflows.ts";
 
-const views: View[] = [eventsView(), flowView(), dlqView(), loyaltyView(), outboxView(), workflowsView(), sendView()];
+const views: View[] = [eventsView(), flowView(), dlqView(), loyaltyView(), customersView(), outboxView(), workflowsView(), sendView()];
 const main = document.getElementById("main")!;
 const tabs = document.getElementById("tabs")!;
 const connection = document.getElementById("connection")!;

@@ -17,6 +17,7 @@ import { createDispatch, type Dispatch } from "./dispatch.ts";
 import { ItemLocks, ModeGate } from "./item-locks.ts";
 import { ReadWriteLock } from "./rw-lock.ts";
 import { TableSchemas, keyOf, type TableDescription, type WireItem } from "./schemas.ts";
+import { guardLoopbackHost } from "../loopback.ts";
 import { createTables } from "./tables.ts";
 import { TimeToLiveSettings, describeTimeToLive, sweepExpiredItems, updateTimeToLive } from "./time-to-live.ts";
 import { transactGetItems, transactWriteItems, type TransactionCounters } from "./transactions.ts";
@@ -236,6 +237,8 @@ async function changeTable(
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
+  // A page whose DNS name rebinds to 127.0.0.1 must not reach the tables.
+  guardLoopbackHost(server);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());

@@ -153,7 +153,14 @@ export class PushRegistry {
    * CreatePlatformEndpoint: idempotent per token within an application — the same token with the
    * same attributes answers the existing ARN, with other attributes an `InvalidParameter` naming it.
    */
-  createEndpoint(applicationArn: string | undefined, token: string | undefined, customUserData: string | undefined, attributes: Record<string, string> = {}): PlatformEndpoint {
+  createEndpoint(
+    applicationArn: string | undefined,
+    token: string | undefined,
+    customUserData: string | undefined,
+    attributes: Record<string, string> = {},
+    /** The ARN a new endpoint gets: one registered before a restart (the demo's devices); random otherwise. */
+    knownArn?: string,
+  ): PlatformEndpoint {
     if (token === undefined) throw missing("token");
     const application = this.application(applicationArn);
     if (token === "") throw invalid("Token", "cannot be empty");
@@ -170,7 +177,7 @@ export class PushRegistry {
       if (sameAttributes(existing.attributes, wanted)) return existing;
       throw invalid("Token", `Endpoint ${existing.arn} already exists with the same Token, but different attributes.`);
     }
-    const arn = `arn:aws:sns:${this.region}:${this.accountId}:endpoint/${application.platform}/${application.name}/${randomUUID()}`;
+    const arn = knownArn ?? `arn:aws:sns:${this.region}:${this.accountId}:endpoint/${application.platform}/${application.name}/${randomUUID()}`;
     const endpoint: PlatformEndpoint = { arn, applicationArn: application.arn, attributes: wanted };
     this.endpoints.set(arn, endpoint);
     this.byToken.set(`${application.arn} ${token}`, arn);

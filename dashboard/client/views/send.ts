@@ -34,7 +34,11 @@ export function sendView(): View {
       answers.map((answer) => ("EventId" in answer ? h("span", {}, "accepted as ", eventLink(answer.EventId)) : h("span", { class: "text-bad" }, `rejected: ${answer.ErrorCode}: ${answer.ErrorMessage}`))),
     );
     const accepted = answers.filter((answer) => "EventId" in answer).length;
-    return `Sent ${events.length} event(s): ${accepted} accepted, ${events.length - accepted} rejected`;
+    const summary = `Sent ${events.length} event(s): ${accepted} accepted, ${events.length - accepted} rejected`;
+    // A refusal is a failure of the send: announced as one (the log above says which and why).
+    const refused = answers.find((answer): answer is Extract<PutResult, { ErrorCode: string }> => "ErrorCode" in answer);
+    if (refused) throw new Error(`${summary} (${refused.ErrorCode}: ${refused.ErrorMessage})`);
+    return summary;
   };
 
   const isoOrUndefined = (input: HTMLInputElement) => (input.value ? new Date(input.value).toISOString() : undefined);

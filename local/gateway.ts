@@ -1,0 +1,375 @@
+/**
+ * The gateway: the one loopback port (4010 by default) every client talks to. It answers the AWS
+ * APIs of every local service — routed by `X-Amz-Target`, the SigV4 credential scope, the REST path
+ * or a query-protocol `Action` — by forwarding the request unchanged (the `Host` header included, so
+ * URLs the engines build point back at the gateway) to that engine's own loopback endpoint, or by
+ * answering in process (EventBridge). The admin API, the dashboard and the webhook bridge are routes.
+ *
+ * It is also the runtime's front door, so it enforces what protects a developer's machine: every
+ * request must name a loopback `Host` (DNS rebinding), browsers may only reach it from its own
+ * origin, state-changing admin calls must be JSON, a failing route answers 500 for that request
+ * only, and an engine that does not answer gets the client an AWS-shaped error, never a hang.
+ */
+import { randomUUID } from "node:crypto";
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AwsServiceError, answerAwsJson, close, listen, readBody, type Operations } from "./aws-json.ts";
+import { xmlEscape } from "./aws-query.ts";
+import { isLoopbackHost, refuseForeignHost } from "./loopback.ts";
+
+export { isLoopbackHost };
+
+/** The AWS services the local runtime emulates, by SigV4 signing name. */
+export type ServiceName = "events" | "sqs" | "dynamodb" | "states" | "ses" | "sns";
+
+export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+/** `X-Amz-Target` prefixes of the JSON-protocol services. */
+const TARGET_PREFIXES: Record<string, ServiceName> = {
+  AWSEvents: "events",
+  AmazonSQS: "sqs",
+  AWSStepFunctions: "states",
+  DynamoDB_20120810: "dynamodb",
+};
+
+/** SigV4 signing names (the fourth part of the credential scope) of the emulated services. */
+const SIGNING_NAMES: Record<string, ServiceName> = {
+  events: "events",
+  sqs: "sqs",
+  dynamodb: "dynamodb",
+  states: "states",
+  ses: "ses",
+  email: "ses",
+  sns: "sns",
+};
+
+/** Query-protocol actions, for unsigned requests (no credential scope to route by). */
+const QUERY_ACTIONS: Record<Exclude<ServiceName, "events" | "dynamodb" | "states">, readonly string[]> = {
+  sqs: [
+    "AddPermission", "CancelMessageMoveTask", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "CreateQueue",
+    "DeleteMessage", "DeleteMessageBatch", "DeleteQueue", "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues",
+    "ListMessageMoveTasks", "ListQueueTags", "ListQueues", "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage",
+    "SendMessageBatch", "SetQueueAttributes", "StartMessageMoveTask", "TagQueue", "UntagQueue",
+  ],
+  sns: [
+    "CreatePlatformApplication", "CreatePlatformEndpoint", "CreateTopic", "DeleteEndpoint", "DeletePlatformApplication", "DeleteTopic",
+    "GetEndpointAttributes", "GetPlatformApplicationAttributes", "GetSubscriptionAttributes", "GetTopicAttributes",
+    "ListEndpointsByPlatformApplication", "ListPlatformApplications", "ListSubscriptions", "ListSubscriptionsByTopic", "ListTopics",
+    "Publish", "PublishBatch", "SetEndpointAttributes", "SetPlatformApplicationAttributes", "Subscribe", "Unsubscribe",
+  ],
+  ses: [
+    "CreateTemplate", "DeleteIdentity", "DeleteTemplate", "GetAccount", "GetIdentityVerificationAttributes", "GetSendQuota",
+    "GetSendStatistics", "GetTemplate", "ListIdentities", "ListTemplates", "ListVerifiedEmailAddresses", "SendBulkTemplatedEmail",
+    "SendEmail", "SendRawEmail", "SendTemplatedEmail", "VerifyDomainIdentity", "VerifyEmailAddress", "VerifyEmailIdentity",
+  ],
+};
+
+/** The wire protocol a request speaks, which decides the shape of the errors it can read. */
+type Protocol = "json" | "query" | "rest";
+
+/** What the gateway decided a request is. */
+export type Classified =
+  | { kind: "aws"; service: ServiceName; protocol: Protocol }
+  | { kind: "aws-unknown"; protocol: Protocol; what: string }
+  | { kind: "local" };
+
+export class ForbiddenRequestError extends Error {
+  override name = "ForbiddenRequestError";
+}
+
+/**
+ * Why a browser request comes from another origin, or undefined when it is same-origin or not from a
+ * browser. Browsers send `Sec-Fetch-Site` (`same-site` includes another port of the same host, which
+ * is another origin) and `Origin` on every POST, form posts included; the CLI and SDKs send neither.
+ */
+export function crossOriginReason(req: IncomingMessage): string | undefined {
+  const site = req.headers["sec-fetch-site"];
+  if (typeof site === "string" && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let host: string | undefined;
+    try {
+      const parsed = new URL(origin);
+      host = parsed.protocol === "http:" ? parsed.host : undefined;
+    } catch {
+      host = undefined;
+    }
+    if (host === undefined || host.toLowerCase() !== String(req.headers.host ?? "").toLowerCase()) return `Origin: ${origin}`;
+  }
+  return undefined;
+}
+
+/** True for `application/json` (with or without parameters such as `charset`). */
+export function isJsonContentType(value: string | undefined): boolean {
+  return (value ?? "").split(";")[0]!.trim().toLowerCase() === "application/json";
+}
+
+function credentialScopeService(authorization: string | undefined): string | undefined {
+  // AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…
+  return authorization ? /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization)?.[1] : undefined;
+}
+
+/** Decides which service a request is for, from its headers, path and (form) body. */
+export function classify(req: IncomingMessage, url: URL, body: Buffer | undefined): Classified {
+  const target = req.headers["x-amz-target"];
+  const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
+  const isForm = contentType.startsWith("application/x-www-form-urlencoded");
+  const rest = url.pathname.startsWith("/v2/email/");
+  const queryAction = url.searchParams.has("Action") || (isForm && req.method === "POST");
+  const protocol: Protocol = typeof target === "string" ? "json" : !rest && queryAction ? "query" : "rest";
+  if (typeof target === "string") {
+    const prefix = target.split(".")[0]!;
+    const service = TARGET_PREFIXES[prefix];
+    return service ? { kind: "aws", service, protocol } : { kind: "aws-unknown", protocol, what: `X-Amz-Target ${target}` };
+  }
+  const scope = credentialScopeService(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
+  if (scope !== undefined) {
+    const service = SIGNING_NAMES[scope];
+    return service ? { kind: "aws", service, protocol } : { kind: "aws-unknown", protocol, what: `service "${scope}"` };
+  }
+  if (rest) return { kind: "aws", service: "ses", protocol };
+  const action = url.searchParams.get("Action") ?? (isForm && body ? new URLSearchParams(body.toString("utf8")).get("Action") : null);
+  if (action !== null && (url.pathname === "/" || /^\/\d{12}\/[^/]+$/.test(url.pathname))) {
+    for (const [service, actions] of Object.entries(QUERY_ACTIONS) as Array<[ServiceName, readonly string[]]>) {
+      if (actions.includes(action)) return { kind: "aws", service, protocol: "query" };
+    }
+    return { kind: "aws-unknown", protocol: "query", what: `Action ${action}` };
+  }
+  return { kind: "local" };
+}
+
+/** Writes an error the client of `protocol` parses into a named exception. */
+export function sendAwsError(res: ServerResponse, protocol: Protocol, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  if (protocol === "query") {
+    const body =
+      `<ErrorResponse><Error><Type>${status >= 500 ? "Receiver" : "Sender"}</Type><Code>${xmlEscape(code)}</Code>` +
+      `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+    res.writeHead(status, { "content-type": "text/xml", "content-length": Buffer.byteLength(body), "x-amzn-requestid": requestId });
+    res.end(body);
+    return;
+  }
+  const body = JSON.stringify(protocol === "json" ? { __type: code, message } : { message });
+  res.writeHead(status, {
+    "content-type": protocol === "json" ? "application/x-amz-json-1.1" : "application/json",
+    "content-length": Buffer.byteLength(body),
+    "x-amzn-requestid": requestId,
+    "x-amzn-errortype": code,
+  });
+  res.end(body);
+}
+
+function sendJsonError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: message });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Headers that describe one hop, not the request (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "content-length"]);
+
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Loopback endpoints of the engines, read per request (engines start before the gateway). */
+  readonly upstreams: () => Partial<Record<ServiceName, string>>;
+  /** False while the engines start: AWS requests get a retryable 503 until then. */
+  readonly ready?: () => boolean;
+  /** Services answered in this process, by their JSON target prefix. */
+  readonly inProcess?: () => Partial<Record<ServiceName, { prefix: string; operations: Operations; contentType?: string }>>;
+  /**
+   * How long an engine may take to answer before the client gets an AWS-shaped timeout error;
+   * default 60 s (above SQS's 20 s long polls and Step Functions' 60 s `GetActivityTask`).
+   */
+  readonly upstreamTimeoutMs?: number;
+  /** Called with each request that failed inside the gateway (a bug), for the terminal. */
+  readonly onInternalError?: (error: Error, req: IncomingMessage) => void;
+}
+
+/** Paths where AWS APIs are served: the root, SQS queue URLs and the REST prefixes of SES v2 (and Lambda's, refused). */
+const AWS_PATHS = /^(?:\/|\/\d{12}\/[^/]+|\/v2\/email\/.*|\/2015-03-31\/.*)$/;
+
+/** Path prefixes whose state-changing requests must be same-origin JSON. */
+const GUARDED_PREFIXES = ["/_paybus/", "/dashboard"];
+/** Path prefixes that a page from another origin may not even read (or open streams on). */
+const READ_GUARDED_PREFIXES = ["/_paybus/", "/dashboard/api/"];
+
+/** The running gateway. */
+export class Gateway {
+  private server: Server | undefined;
+  private readonly routes: Route[] = [];
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.timeoutMs = options.upstreamTimeoutMs ?? 60_000;
+  }
+
+  addRoute(route: Route): void {
+    this.routes.push(route);
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | undefined;
+    const host = this.options.host.includes(":") ? `[${this.options.host}]` : this.options.host;
+    return address ? `http://${host}:${address.port}` : "";
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: Error) => {
+        // The last line of defence: whatever a route did, this request fails alone.
+        this.options.onInternalError?.(error, req);
+        sendJsonError(res, 500, `internal error: ${error.message}`);
+      });
+    });
+    // A client that opens a connection and never finishes its headers cannot hold it forever.
+    this.server.headersTimeout = 30_000;
+    this.server.on("clientError", (_error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      else socket.destroy();
+    });
+    try {
+      return await listen(this.server, this.options.host, this.options.port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      throw new GatewayPortInUseError(this.options.port);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await close(this.server);
+    this.agent.destroy();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // This server does not serve that name (a DNS-rebinding page would use its own).
+    if (refuseForeignHost(req, res)) return;
+    let url: URL;
+    try {
+      // Routes see the URL the client used (the device API checks signatures over it); Host is loopback here.
+      url = new URL(req.url ?? "/", `http://${req.headers.host}`);
+    } catch {
+      return sendJsonError(res, 400, "malformed request target");
+    }
+    const isForm = String(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
+    // Query-protocol requests name their action in the body; only those need reading before routing.
+    const body = isForm && req.method === "POST" ? await readBody(req) : undefined;
+    const decision = classify(req, url, body);
+    if (decision.kind === "local") {
+      await this.local(req, res, url);
+      return;
+    }
+    // A signed request to a path of the runtime's own (the device API's function URL, with IAM auth)
+    // is that route's, not an AWS API call: AWS APIs live at "/", a queue URL or their REST prefixes.
+    if (req.headers["x-amz-target"] === undefined && !AWS_PATHS.test(url.pathname) && !body && (await this.local(req, res, url, false))) return;
+
+    const crossOrigin = crossOriginReason(req);
+    if (crossOrigin) return sendAwsError(res, decision.protocol, 403, "AccessDeniedException", `cross-origin browser requests are refused (${crossOrigin})`);
+    if (decision.kind === "aws-unknown") {
+      return sendAwsError(res, decision.protocol, 400, decision.protocol === "query" ? "InvalidAction" : "UnknownOperationException", `the local runtime does not emulate ${decision.what}`);
+    }
+    if (this.options.ready && !this.options.ready()) return sendAwsError(res, decision.protocol, 503, "ServiceUnavailable", "the local runtime is starting");
+    const local = this.options.inProcess?.()[decision.service];
+    if (local) {
+      const target = String(req.headers["x-amz-target"] ?? "");
+      if (!target.startsWith(`${local.prefix}.`)) {
+        return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local ${decision.service} speaks the JSON protocol only (X-Amz-Target ${local.prefix}.<Operation>)`);
+      }
+      const input = body ?? (await readBody(req));
+      return answerAwsJson(res, target.slice(local.prefix.length + 1), input, local.operations, local.contentType, local.prefix);
+    }
+    const upstream = this.options.upstreams()[decision.service];
+    if (!upstream) return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local runtime does not serve ${decision.service}`);
+    return this.forward(req, res, upstream, body ?? (await readBody(req)), decision.protocol, decision.service);
+  }
+
+  /** Serves a request with the routes; answers 404 when none does, or returns false (`orNotFound` off). */
+  private async local(req: IncomingMessage, res: ServerResponse, url: URL, orNotFound = true): Promise<boolean> {
+    const method = req.method ?? "GET";
+    // Another site's page may link to the dashboard (a navigation), but not read the admin API or
+    // hold the dashboard's live streams open from a script, an <img> or a hidden frame.
+    if ((method === "GET" || method === "HEAD") && READ_GUARDED_PREFIXES.some((prefix) => url.pathname.startsWith(prefix)) && req.headers["sec-fetch-mode"] !== "navigate") {
+      const crossOrigin = crossOriginReason(req);
+      if (crossOrigin) return (sendJsonError(res, 403, `refused: cross-origin request (${crossOrigin})`), true);
+    }
+    if (method !== "GET" && method !== "HEAD" && GUARDED_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) {
+      const crossOrigin = crossOriginReason(req);
+      if (crossOrigin) return (sendJsonError(res, 403, `refused: cross-origin request (${crossOrigin}); use the dashboard or the paybus CLI`), true);
+      if (!isJsonContentType(req.headers["content-type"] as string | undefined)) {
+        return (sendJsonError(res, 415, "refused: state-changing requests need Content-Type: application/json"), true);
+      }
+    }
+    for (const route of this.routes) if (await route(req, res, url)) return true;
+    if (!orNotFound) return false;
+    sendJsonError(res, 404, `no route for ${method} ${url.pathname}`);
+    return true;
+  }
+
+  /** Sends the request to the engine unchanged and streams its answer back, within the timeout. */
+  private forward(req: IncomingMessage, res: ServerResponse, upstream: string, body: Buffer, protocol: Protocol, service: ServiceName): Promise<void> {
+    const target = new URL(upstream);
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    headers["content-length"] = String(body.length);
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const fail = (status: number, code: string, message: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outgoing.destroy();
+        sendAwsError(res, protocol, status, code, message);
+        resolve();
+      };
+      const outgoing = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: this.agent },
+        (answer) => {
+          if (settled) return answer.resume();
+          clearTimeout(timer);
+          const out: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+          if (answer.headers["content-length"] !== undefined) out["content-length"] = answer.headers["content-length"];
+          res.writeHead(answer.statusCode ?? 502, out);
+          answer.pipe(res);
+          answer.on("error", () => res.destroy());
+          answer.on("end", () => {
+            settled = true;
+            resolve();
+          });
+        },
+      );
+      const timer = setTimeout(
+        () => fail(504, "RequestTimeout", `the local ${service} did not answer within ${Math.round(this.timeoutMs / 1000)} s (an operation it does not implement?)`),
+        this.timeoutMs,
+      );
+      outgoing.on("error", (error) => fail(502, "ServiceUnavailable", `the local ${service} could not be reached: ${error.message}`));
+      // The client gave up (or the answer is complete): stop waiting for the engine on its behalf.
+      res.on("close", () => {
+        clearTimeout(timer);
+        if (!res.writableFinished) outgoing.destroy();
+        settled = true;
+        resolve();
+      });
+      outgoing.end(body);
+    });
+  }
+}
+
+/** The gateway's port is taken, most likely by another `paybus dev`. */
+export class GatewayPortInUseError extends Error {
+  override name = "GatewayPortInUseError";
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use (another paybus runtime?): stop the other process or pass --port <n> (0 picks a free one)`);
+  }
+}
+
+export { AwsServiceError };

@@ -1,0 +1,52 @@
+/**
+ * Loopback-only serving: every local listener refuses requests whose `Host` is not a loopback name,
+ * so a web page that rebinds its own DNS name to 127.0.0.1 cannot reach the runtime's engines.
+ */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+
+/**
+ * True when a `Host` header names this machine: `localhost` (and `*.localhost`, which resolvers
+ * and browsers keep on loopback), an address in 127.0.0.0/8, or `[::1]`, with any port. Anything else
+ * may be a DNS-rebinding page that resolved its own name to 127.0.0.1.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(host.trim());
+  if (!match) return false;
+  const [, v6, name] = match;
+  if (v6 !== undefined) return v6 === "::1" || v6 === "0:0:0:0:0:0:0:1";
+  const lower = name!.toLowerCase().replace(/\.$/, "");
+  if (lower === "localhost" || lower.endsWith(".localhost")) return true;
+  const octets = lower.split(".");
+  return octets.length === 4 && octets[0] === "127" && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+}
+
+/**
+ * Answers 403 for a foreign `Host`, in the shape the caller reads (an AWS JSON or query error for
+ * SDKs, `{error}` otherwise); returns true when it did.
+ */
+export function refuseForeignHost(req: IncomingMessage, res: ServerResponse): boolean {
+  if (isLoopbackHost(req.headers.host)) return false;
+  const message = `refused: Host "${String(req.headers.host ?? "").slice(0, 100)}" is not a loopback name; use http://127.0.0.1 or http://localhost`;
+  const escaped = message.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const query = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") || (req.url ?? "").includes("Action=");
+  const [type, body] =
+    req.headers["x-amz-target"] !== undefined
+      ? ["application/x-amz-json-1.1", JSON.stringify({ __type: "AccessDeniedException", message })]
+      : query
+        ? ["text/xml", `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${escaped}</Message></Error></ErrorResponse>`]
+        : ["application/json", JSON.stringify({ error: message })];
+  res.writeHead(403, { "content-type": type, "content-length": Buffer.byteLength(body), "x-amzn-errortype": "AccessDenied", connection: "close" });
+  res.end(body);
+  return true;
+}
+
+/** Puts the foreign-`Host` check in front of every request listener the server has. */
+export function guardLoopbackHost(server: Server): void {
+  const listeners = server.listeners("request") as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners("request");
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (refuseForeignHost(req, res)) return;
+    for (const listener of listeners) listener.call(server, req, res);
+  });
+}

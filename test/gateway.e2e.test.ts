@@ -1,0 +1,330 @@
+/**
+ * One endpoint for every client, and no request that can hang or crash the runtime.
+ *
+ * - The `export` lines `paybus dev` prints are the whole configuration: with only them in the
+ *   environment, AWS SDK v3, boto3 and the AWS CLI reach every service on the gateway port; clients
+ *   too old for `AWS_ENDPOINT_URL` reach them with that one URL as `--endpoint-url` / `endpoint_url`.
+ * - A table of unsupported and malformed requests per service, sent with real SDK clients through
+ *   the gateway: each gets an AWS-shaped error the SDK names, and the runtime keeps serving.
+ * - A failing route, an engine that never answers and an engine that is gone fail their request only.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import { CreateBackupCommand, DescribeContributorInsightsCommand, DynamoDBClient, GetItemCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeApiDestinationCommand, EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { GetSendQuotaCommand, ListIdentitiesCommand, SESClient } from "@aws-sdk/client-ses";
+import { ListActivitiesCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { ListTopicsCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AddPermissionCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadFixture } from "../fixtures/index.ts";
+import { listen } from "../local/aws-json.ts";
+import { exportLines, startDev, type Dev } from "../local/dev.ts";
+import { Gateway } from "../local/gateway.ts";
+import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
+
+const run = promisify(execFile);
+
+function has(command: string, args: string[]): boolean {
+  try {
+    execFileSync(command, args, { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const hasBoto3 = has("python3", ["-c", "import boto3"]);
+const hasAwsCli = has("aws", ["--version"]);
+
+const atLeast = (version: string, minimum: number[]) => {
+  const parts = version.split(".").map(Number);
+  for (let i = 0; i < minimum.length; i++) if ((parts[i] ?? 0) !== minimum[i]) return (parts[i] ?? 0) > minimum[i]!;
+  return true;
+};
+/** botocore reads AWS_ENDPOINT_URL from 1.31 on; older ones (Debian 12's 1.29) need endpoint_url. */
+const botocoreReadsEndpointUrl = hasBoto3 && atLeast(execFileSync("python3", ["-c", "import botocore; print(botocore.__version__)"]).toString().trim(), [1, 31]);
+/** The AWS CLI reads it from 2.13 (v2) or 1.29 (v1, on botocore 1.31); Debian 12 ships 2.9. */
+const cliReadsEndpointUrl = (() => {
+  if (!hasAwsCli) return false;
+  const version = /aws-cli\/(\S+)/.exec(execFileSync("aws", ["--version"]).toString())?.[1] ?? "0";
+  return version.startsWith("1.") ? atLeast(version, [1, 29]) : atLeast(version, [2, 13]);
+})();
+if (!hasBoto3) console.warn("SKIPPED: the boto3 checks need python3 with boto3 (apt-get install -y python3-boto3).");
+if (!hasAwsCli) console.warn("SKIPPED: the AWS CLI checks need `aws` (apt-get install -y awscli).");
+
+/** The environment the banner's `export` lines set, and nothing else of ours. */
+function bannerEnvironment(lines: string[]): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: mkdtempSync(join(tmpdir(), "paybus-home-")) };
+  for (const line of lines) {
+    for (const pair of line.replace(/^\s*export\s+/, "").split(/\s+/)) {
+      const [key, value] = pair.split("=");
+      if (key && value !== undefined) env[key] = value;
+    }
+  }
+  return env;
+}
+
+/** One call per service, from an SDK v3 client configured by the environment alone. */
+const SDK_SCRIPT = `
+import { EventBridgeClient, ListRulesCommand } from "@aws-sdk/client-eventbridge";
+import { SQSClient, ListQueuesCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { SFNClient, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
+import { SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
+import { SNSClient, CreatePlatformApplicationCommand } from "@aws-sdk/client-sns";
+const out = {
+  events: (await new EventBridgeClient({}).send(new ListRulesCommand({}))).Rules.map((r) => r.Name),
+  sqs: (await new SQSClient({}).send(new ListQueuesCommand({}))).QueueUrls,
+  dynamodb: (await new DynamoDBClient({}).send(new ListTablesCommand({}))).TableNames,
+  states: (await new SFNClient({}).send(new ListStateMachinesCommand({}))).stateMachines.map((m) => m.name),
+  ses: (await new SESClient({}).send(new SendEmailCommand({ Source: "sdk@example.com", Destination: { ToAddresses: ["to@example.com"] }, Message: { Subject: { Data: "from SDK v3" }, Body: { Text: { Data: "hi" } } } }))).MessageId,
+  sns: (await new SNSClient({}).send(new CreatePlatformApplicationCommand({ Name: "sdk", Platform: "GCM", Attributes: { PlatformCredential: "local-server-key" } }))).PlatformApplicationArn,
+};
+process.stdout.write(JSON.stringify(out));
+`;
+
+/** The same calls from boto3; \`endpoint_url\` only when given (clients older than AWS_ENDPOINT_URL). */
+const BOTO3_SCRIPT = `
+import boto3, json, sys
+kw = {"endpoint_url": sys.argv[1]} if len(sys.argv) > 1 else {}
+c = lambda name: boto3.client(name, **kw)
+out = {
+  "events": [r["Name"] for r in c("events").list_rules()["Rules"]],
+  "sqs": c("sqs").list_queues()["QueueUrls"],
+  "dynamodb": c("dynamodb").list_tables()["TableNames"],
+  "states": [m["name"] for m in c("stepfunctions").list_state_machines()["stateMachines"]],
+  "ses": c("ses").send_email(Source="boto3@example.com", Destination={"ToAddresses": ["to@example.com"]}, Message={"Subject": {"Data": "from boto3"}, "Body": {"Text": {"Data": "hi"}}})["MessageId"],
+  "sns": c("sns").create_platform_application(Name="boto3", Platform="GCM", Attributes={"PlatformCredential": "local-server-key"})["PlatformApplicationArn"],
+}
+print(json.dumps(out))
+`;
+
+describe("one endpoint for every client", () => {
+  let dev: Dev;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let gateway: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "paybus-gateway-"));
+    const printed: string[] = [];
+    dev = await startDev({ port: 0, dataDir, timeScale: 0.01, quiet: true, out: new Writable({ write: (c, _e, done) => (printed.push(String(c)), done()) }) });
+    gateway = dev.runtime.gatewayUrl;
+    // The export lines exactly as the banner printed them.
+    const exports = printed.join("").split("\n").filter((line) => /^\s*export /.test(line));
+    expect(exports).toEqual(exportLines(dev.runtime).map((line) => `  ${line}`));
+    env = bannerEnvironment(exports);
+  });
+
+  afterAll(async () => {
+    await dev?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const expectEveryService = (out: Record<string, any>, sender: string) => {
+    expect(out.events).toContain("LoyaltyAccrual");
+    expect(out.sqs.some((url: string) => url.endsWith("/paybus-loyalty"))).toBe(true);
+    expect(out.dynamodb).toEqual(expect.arrayContaining(["paybus-loyalty", "paybus-profiles"]));
+    expect(out.states).toContain("paybus-engagement");
+    expect(typeof out.ses).toBe("string");
+    expect(out.sns).toMatch(/^arn:aws:sns:us-east-1:\d{12}:app\/GCM\/\w+$/);
+    expect(dev.runtime.journal.list("effect.email").some((email) => email.subject === `from ${sender}`)).toBe(true);
+  };
+
+  it("prints a complete environment: one endpoint URL, the region for every client family, fake credentials", () => {
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL: gateway,
+      AWS_REGION: "us-east-1",
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    });
+    expect(Object.keys(env).filter((key) => key.startsWith("AWS_ENDPOINT_URL_"))).toEqual([]);
+  });
+
+  it("configures AWS SDK v3 clients for every service with those variables alone", async () => {
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", SDK_SCRIPT], { cwd: PROJECT_ROOT, env });
+    expectEveryService(JSON.parse(stdout), "SDK v3");
+  }, 60_000);
+
+  it.skipIf(!hasBoto3)("configures boto3 with those variables alone (boto3 >= 1.28), and with the one URL as endpoint_url", async () => {
+    if (botocoreReadsEndpointUrl) {
+      const fromEnv = await run("python3", ["-c", BOTO3_SCRIPT], { env });
+      expectEveryService(JSON.parse(fromEnv.stdout), "boto3");
+    }
+    const { AWS_ENDPOINT_URL: _url, ...old } = env;
+    const explicit = await run("python3", ["-c", BOTO3_SCRIPT, gateway], { env: old });
+    expectEveryService(JSON.parse(explicit.stdout), "boto3");
+  }, 60_000);
+
+  it.skipIf(!hasAwsCli)("configures the AWS CLI with those variables alone (CLI >= 2.13), and with --endpoint-url", async () => {
+    const { AWS_ENDPOINT_URL: _url, ...old } = env;
+    const rules = JSON.parse((await run("aws", ["events", "list-rules", "--output", "json", ...(cliReadsEndpointUrl ? [] : ["--endpoint-url", gateway])], { env: cliReadsEndpointUrl ? env : old })).stdout) as { Rules: Array<{ Name: string }> };
+    const tables = JSON.parse((await run("aws", ["dynamodb", "list-tables", "--output", "json", "--endpoint-url", gateway], { env: old })).stdout) as { TableNames: string[] };
+    const machines = JSON.parse((await run("aws", ["stepfunctions", "list-state-machines", "--output", "json", "--endpoint-url", gateway], { env: old })).stdout);
+
+    expect(rules.Rules.map((r) => r.Name)).toContain("LoyaltyAccrual");
+    expect(tables.TableNames).toContain("paybus-loyalty");
+    expect(machines.stateMachines[0].name).toBe("paybus-engagement");
+  }, 60_000);
+});
+
+type Client = { send(command: unknown): Promise<unknown> };
+interface Row {
+  readonly service: string;
+  readonly what: string;
+  readonly client: (config: object) => Client;
+  readonly command: () => unknown;
+  /** The exception name the SDK gives, as AWS (or the emulator's documented equivalent) answers. */
+  readonly error: string;
+  readonly status: number;
+}
+
+describe("unsupported and malformed requests, per service, through the gateway", () => {
+  let dev: Dev;
+  let dataDir: string;
+  let config: object;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "paybus-gateway-table-"));
+    dev = await startDev({ port: 0, dataDir, timeScale: 0.01, quiet: true, out: new Writable({ write: (_c, _e, done) => done() }) });
+    // No retries: each row's first answer is the one under test.
+    config = { endpoint: dev.runtime.gatewayUrl, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 };
+  });
+
+  afterAll(async () => {
+    await dev?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const queueUrl = () => dev.runtime.sqs.queue("loyalty").url;
+  const validEntry = () => {
+    const purchase = envelopeToEntry(loadFixture("03"));
+    return { Source: "paybus.stripe", DetailType: purchase.DetailType, Detail: purchase.Detail, EventBusName: dev.runtime.busName };
+  };
+  const rows: Row[] = [
+    { service: "EventBridge", what: "an operation it does not emulate", client: (c) => new EventBridgeClient(c), command: () => new DescribeApiDestinationCommand({ Name: "x" }), error: "UnknownOperationException", status: 400 },
+    { service: "EventBridge", what: "PutEvents with no entries", client: (c) => new EventBridgeClient(c), command: () => new PutEventsCommand({ Entries: [] }), error: "ValidationException", status: 400 },
+    { service: "EventBridge", what: "PutEvents with a valid entry then a numeric EventBusName", client: (c) => new EventBridgeClient(c), command: () => new PutEventsCommand({ Entries: [validEntry(), { ...validEntry(), EventBusName: 5 as never }] }), error: "SerializationException", status: 400 },
+    { service: "EventBridge", what: "PutEvents with a valid entry then an object Detail", client: (c) => new EventBridgeClient(c), command: () => new PutEventsCommand({ Entries: [validEntry(), { ...validEntry(), Detail: { a: 1 } as never }] }), error: "SerializationException", status: 400 },
+    { service: "SQS", what: "an operation it does not emulate", client: (c) => new SQSClient(c), command: () => new AddPermissionCommand({ QueueUrl: queueUrl(), Label: "x", AWSAccountIds: ["111122223333"], Actions: ["SendMessage"] }), error: "UnsupportedOperation", status: 400 },
+    { service: "SQS", what: "SendMessage to a queue that does not exist", client: (c) => new SQSClient(c), command: () => new SendMessageCommand({ QueueUrl: `${queueUrl()}-nope`, MessageBody: "x" }), error: "QueueDoesNotExist", status: 400 },
+    { service: "DynamoDB", what: "an operation it does not emulate", client: (c) => new DynamoDBClient(c), command: () => new CreateBackupCommand({ TableName: "paybus-loyalty", BackupName: "b" }), error: "UnknownOperationException", status: 400 },
+    { service: "DynamoDB", what: "another one", client: (c) => new DynamoDBClient(c), command: () => new DescribeContributorInsightsCommand({ TableName: "paybus-loyalty" }), error: "UnknownOperationException", status: 400 },
+    { service: "DynamoDB", what: "GetItem without a key", client: (c) => new DynamoDBClient(c), command: () => new GetItemCommand({ TableName: "paybus-loyalty" } as never), error: "ValidationException", status: 400 },
+    { service: "Step Functions", what: "an operation it does not emulate", client: (c) => new SFNClient(c), command: () => new ListActivitiesCommand({}), error: "UnknownOperationException", status: 400 },
+    { service: "Step Functions", what: "StartExecution with an invalid ARN", client: (c) => new SFNClient(c), command: () => new StartExecutionCommand({ stateMachineArn: "nope" }), error: "InvalidArn", status: 400 },
+    { service: "SNS", what: "an operation it does not emulate", client: (c) => new SNSClient(c), command: () => new ListTopicsCommand({}), error: "InvalidAction", status: 400 },
+    { service: "SNS", what: "Publish without a target", client: (c) => new SNSClient(c), command: () => new PublishCommand({ Message: "x" }), error: "InvalidParameterException", status: 400 },
+  ];
+
+  it.each(rows)("$service, $what: $error, nothing accepted, and the runtime keeps serving", async (row) => {
+    const acceptedBefore = dev.runtime.journal.list("bus.accepted").length;
+    const error = (await row.client(config).send(row.command()).then(
+      () => new Error("no error"),
+      (e: Error) => e,
+    )) as Error & { $metadata?: { httpStatusCode?: number } };
+
+    expect(error.name).toBe(row.error);
+    expect(error.$metadata?.httpStatusCode).toBe(row.status);
+    expect(dev.runtime.journal.list("bus.accepted").length).toBe(acceptedBefore);
+    expect((await new EventBridgeClient(config).send(new PutEventsCommand({ Entries: [validEntry()] }))).FailedEntryCount).toBe(0);
+    expect((await new DynamoDBClient(config).send(new ListTablesCommand({}))).TableNames).toContain("paybus-loyalty");
+    expect((await new SQSClient(config).send(new ListQueuesCommand({}))).QueueUrls?.length).toBeGreaterThan(0);
+  });
+
+  it("answers a service it does not emulate with that protocol's error, whatever the client", async () => {
+    const json = await fetch(dev.runtime.gatewayUrl, { method: "POST", headers: { "x-amz-target": "Logs_20140328.DescribeLogGroups", "content-type": "application/x-amz-json-1.1" }, body: "{}" });
+    const signedRest = await fetch(`${dev.runtime.gatewayUrl}/2015-03-31/functions`, { headers: { authorization: "AWS4-HMAC-SHA256 Credential=local/20261205/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0" } });
+    const query = await fetch(dev.runtime.gatewayUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" });
+
+    expect(json.status).toBe(400);
+    expect(await json.json()).toMatchObject({ __type: "UnknownOperationException" });
+    expect(signedRest.status).toBe(400);
+    expect(signedRest.headers.get("x-amzn-errortype")).toBe("UnknownOperationException");
+    expect(query.status).toBe(400);
+    expect(await query.text()).toMatch(/<Code>InvalidAction<\/Code>/);
+  });
+
+  it("answers a malformed AWS JSON body with SerializationException", async () => {
+    const answer = await fetch(dev.runtime.gatewayUrl, { method: "POST", headers: { "x-amz-target": "AWSEvents.PutEvents", "content-type": "application/x-amz-json-1.1" }, body: "{not json" });
+
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ __type: "SerializationException" });
+  });
+
+  it("answers SES v1 ListIdentities and GetSendQuota (once left unanswered until a 300 s client timeout)", async () => {
+    const ses = new SESClient(config);
+
+    expect((await ses.send(new ListIdentitiesCommand({}))).Identities).toEqual(expect.any(Array));
+    expect((await ses.send(new GetSendQuotaCommand({}))).Max24HourSend).toBeGreaterThan(0);
+  });
+  it("SQS answers the query protocol older clients send (Debian's awscli 2.9, boto3 1.26) on the gateway, with queue URLs that name the gateway", async () => {
+    const gateway = dev.runtime.gatewayUrl;
+    const query = await fetch(gateway, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: "AWS4-HMAC-SHA256 Credential=local/20261205/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0" },
+      body: "Action=ListQueues&Version=2012-11-05",
+    });
+    const json = await new SQSClient(config).send(new ListQueuesCommand({}));
+
+    expect(query.status).toBe(200);
+    expect(await query.text()).toContain(`<QueueUrl>${gateway}/000000000000/paybus-loyalty</QueueUrl>`);
+    expect(json.QueueUrls).toContain(`${gateway}/000000000000/paybus-loyalty`);
+  });
+});
+
+describe("a failure in one request stays in that request", () => {
+  let gateway: Gateway;
+  let hanging: Server;
+  const held: ServerResponse[] = [];
+
+  beforeAll(async () => {
+    // An engine that takes requests and never answers (as aws-ses-v2-local did for ListIdentities).
+    hanging = createServer((_req: IncomingMessage, res: ServerResponse) => void held.push(res));
+    const hangingUrl = await listen(hanging, "127.0.0.1", 0);
+    // Port 9 (discard) has no listener on loopback: an engine that is gone.
+    gateway = new Gateway({ host: "127.0.0.1", port: 0, upstreamTimeoutMs: 500, upstreams: () => ({ sqs: hangingUrl, sns: "http://127.0.0.1:9" }) });
+    gateway.addRoute(async (_req, _res, url) => {
+      if (url.pathname === "/boom") throw new Error("a bug in a route");
+      return false;
+    });
+    gateway.addRoute(async (_req, res, url) => {
+      if (url.pathname !== "/fine") return false;
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+      return true;
+    });
+    await gateway.start();
+  });
+
+  afterAll(async () => {
+    for (const res of held) res.destroy();
+    await gateway?.stop();
+    await new Promise((resolve) => hanging.close(resolve));
+  });
+
+  it("answers 500 for a route that throws, and serves the next request", async () => {
+    const boom = await fetch(`${gateway.url}/boom`);
+    const fine = await fetch(`${gateway.url}/fine`);
+
+    expect(boom.status).toBe(500);
+    expect(await boom.json()).toEqual({ error: "internal error: a bug in a route" });
+    expect(fine.status).toBe(200);
+  });
+
+  it("answers an AWS-shaped timeout for an engine that never answers, and one for an engine that is gone", async () => {
+    const config = { endpoint: gateway.url, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 };
+    const timedOut = (await new SQSClient(config).send(new ListQueuesCommand({})).catch((e: Error) => e)) as Error & { $metadata: { httpStatusCode: number } };
+    const gone = (await new SNSClient(config).send(new ListTopicsCommand({})).catch((e: Error) => e)) as Error & { $metadata: { httpStatusCode: number } };
+
+    expect([timedOut.name, timedOut.$metadata.httpStatusCode]).toEqual(["RequestTimeout", 504]);
+    expect(timedOut.message).toMatch(/did not answer within/);
+    expect([gone.name, gone.$metadata.httpStatusCode]).toEqual(["ServiceUnavailable", 502]);
+    expect((await fetch(`${gateway.url}/fine`)).status).toBe(200);
+  });
+});
