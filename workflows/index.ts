@@ -52,8 +52,9 @@ export const stateMachines = {
         memoryMb: 256,
         access: {
           tables: {
-            // One send claim per execution and template, released when SES refuses the send.
-            loyalty: { actions: ["PutItem", "DeleteItem"], leadingKeys: ["ENGAGEMENT#*"] },
+            // One send claim per execution and template (UpdateItem with a lease, GetItem when taken),
+            // marked sent (PutItem) after SES accepts, released (DeleteItem) when SES refuses.
+            loyalty: { actions: ["UpdateItem", "GetItem", "PutItem", "DeleteItem"], leadingKeys: ["ENGAGEMENT#*"] },
             profiles: { actions: ["GetItem"] },
           },
           email: true,
@@ -106,8 +107,9 @@ export const scheduledFunctions = {
           // Due follow-ups, read and removed once sent.
           { actions: ["Query"], leadingKeys: ["FOLLOWUP"] },
           { actions: ["DeleteItem"], leadingKeys: ["FOLLOWUP", "ENGAGEMENT#*"] },
-          // The engagement email's send claim, released (deleted) when SES refuses the send.
-          { actions: ["PutItem"], leadingKeys: ["ENGAGEMENT#*"] },
+          // The follow-up email's send claim: claimed with a lease (UpdateItem, GetItem when taken),
+          // marked sent (PutItem), released (DeleteItem above) when SES refuses the send.
+          { actions: ["UpdateItem", "GetItem", "PutItem"], leadingKeys: ["ENGAGEMENT#*"] },
         ],
         profiles: { actions: ["GetItem"] },
       },

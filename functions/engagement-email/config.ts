@@ -7,12 +7,17 @@ import type { EmailDeps } from "./core.ts";
 /** The sender of engagement emails (`PAYBUS_EMAIL_FROM`, a verified SES identity). */
 export const DEFAULT_EMAIL_FROM = "rewards@example.com";
 
-/** The email dependencies of the engagement functions, through the shared clients. */
-export function emailDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EmailDeps {
+/**
+ * The email dependencies of the engagement functions, through the shared clients. `leaseSeconds`
+ * is the calling function's declared timeout (workflows/index.ts): a send claim must outlive the
+ * invocation that holds it.
+ */
+export function emailDepsFromEnvironment(leaseSeconds: number, env: NodeJS.ProcessEnv = process.env): EmailDeps {
   return {
     ses: ses(),
     profiles: { client: dynamo(), tableName: tableName("profiles", env) },
     claims: loyaltyTable(env),
     from: env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+    leaseSeconds,
   };
 }

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultInjector } from "../../local/dynamodb/faults.ts";
 import { LocalSes } from "../../local/ses.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
+import { RetryableError } from "../common/errors.ts";
 import { putProfile } from "../common/profiles.ts";
+import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { emailClaimKey, sendEngagementEmail, type EmailDeps, type EngagementEmailRequest } from "./core.ts";
 
 let tables: LocalTables<"loyalty" | "profiles">;
@@ -26,8 +28,12 @@ afterAll(async () => {
   await tables?.close();
 });
 
-function deps(via: LocalSes = ses): EmailDeps {
+const LEASE_SECONDS = 15;
+
+function deps(via: LocalSes = ses, now?: () => number): EmailDeps {
   return {
+    leaseSeconds: LEASE_SECONDS,
+    ...(now && { now }),
     ses: new SESClient({ ...LOCAL_AWS, endpoint: via.endpoint, maxAttempts: 1 }),
     profiles: { client: tables.client, tableName: tables.tableNames.profiles },
     claims: { client: tables.client, tableName: tables.tableNames.loyalty },
@@ -73,5 +79,46 @@ describe("sending an engagement email", () => {
     ["a profile without an email", "cus_no_email", "no-email"],
   ] as const)("skips %s without failing", async (_, customer, reason) => {
     expect(await sendEngagementEmail(request(`exec-${reason}`, customer), deps())).toEqual({ sent: false, reason });
+  });
+
+  describe("a claim left by an attempt that died before SES accepted", () => {
+    const T0 = Date.parse("2026-12-05T12:00:00Z");
+    const sentToGrace = async () => (await ses.emails()).filter((e) => e.destination.to.includes("grace@example.com")).length;
+
+    it("is sent again once the lease ran out, not before, and then never again", async () => {
+      const key = emailClaimKey("exec-dead-attempt", "confirmation");
+      // What the dead attempt did: claimed the send with the function's lease, then the process died.
+      const left = await dynamoLeasedClaims({ client: tables.client, tableName: tables.tableNames.loyalty, leaseSeconds: LEASE_SECONDS, now: () => T0 }).claim(key, {});
+      expect(left.kind).toBe("claimed");
+      const before = await sentToGrace();
+
+      const early = sendEngagementEmail(request("exec-dead-attempt"), deps(ses, () => T0 + LEASE_SECONDS * 1000 - 1));
+      await expect(early).rejects.toMatchObject({ name: "EngagementEmailInProgressError" });
+      expect(await sentToGrace()).toBe(before);
+
+      const late = await sendEngagementEmail(request("exec-dead-attempt"), deps(ses, () => T0 + LEASE_SECONDS * 1000 + 1));
+      expect(late).toMatchObject({ sent: true });
+      expect(await sentToGrace()).toBe(before + 1);
+      const { Item } = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: key, ConsistentRead: true }));
+      expect(Item).toMatchObject({ status: "sent", messageId: (late as { messageId: string }).messageId });
+
+      // Finished: even long after any lease, a retry does not send it again.
+      const much = await sendEngagementEmail(request("exec-dead-attempt"), deps(ses, () => T0 + 100 * LEASE_SECONDS * 1000));
+      expect(much).toEqual({ sent: false, reason: "already-sent" });
+      expect(await sentToGrace()).toBe(before + 1);
+    });
+
+    it("throws the named retryable error while another attempt's lease is live", async () => {
+      const key = emailClaimKey("exec-live-lease", "confirmation");
+      await dynamoLeasedClaims({ client: tables.client, tableName: tables.tableNames.loyalty, leaseSeconds: LEASE_SECONDS, now: () => Date.now() }).claim(key, {});
+      const before = await sentToGrace();
+
+      const attempt = sendEngagementEmail(request("exec-live-lease"), deps());
+      await expect(attempt).rejects.toMatchObject({ name: "EngagementEmailInProgressError" });
+      await expect(attempt).rejects.toBeInstanceOf(RetryableError);
+      expect(await sentToGrace()).toBe(before);
+      const { Item } = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: key, ConsistentRead: true }));
+      expect(Item).toMatchObject({ status: "sending" });
+    });
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Sending one engagement email: find the customer's address in their profile, claim the send for
- * this execution and template (so a retried task does not send twice), then send through SES.
+ * this execution and template with a lease (so a retried task does not send twice), send through
+ * SES, then mark it sent.
  */
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
-import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import { RetryableError } from "../common/errors.ts";
+import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import { getProfile, type ProfileTable } from "../common/profiles.ts";
@@ -28,6 +30,21 @@ export interface EmailDeps {
   readonly claims: TaskTable;
   /** The sender address. */
   readonly from: string;
+  /**
+   * How long a send claim holds: the sending function's timeout, since no invocation outlives it.
+   * A claim left by a dead attempt is taken over only after that.
+   */
+  readonly leaseSeconds: number;
+  /** Epoch milliseconds; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * Another attempt holds a live claim on this email (or died holding it and its lease has not run
+ * out yet). Retryable: the ASL retries it with backoff, the follow-up dispatcher on its next run.
+ */
+export class EngagementEmailInProgressError extends RetryableError {
+  override name = "EngagementEmailInProgressError";
 }
 
 /** The claim of one email: one per execution and template. */
@@ -37,9 +54,12 @@ export const emailClaimKey = (executionName: string, template: string) => ({
 });
 
 /**
- * Sends the email once per execution and template. The claim is written before sending and
- * removed if SES refuses, so a retry after a failure sends, and a retry after a success does not.
- * (A crash between SES accepting and the function returning loses nothing: the claim stays.)
+ * Sends the email once per execution and template. The claim (`sending`, with a lease as long as
+ * the function's timeout) is written before sending, marked `sent` with SES's message id after SES
+ * accepts, and released if SES refuses, so a retry after a failure sends and a retry after a success
+ * does not. A crash between the claim and the mark leaves a claim whose lease runs out, after which
+ * a retry sends again: that window (SES has no idempotency key) is the only way to a duplicate, and
+ * nothing accepted is lost.
  */
 export async function sendEngagementEmail(request: EngagementEmailRequest, deps: EmailDeps): Promise<EmailOutcome> {
   if (!request.stripeCustomerId) return { sent: false, reason: "no-stripe-customer" };
@@ -47,19 +67,16 @@ export async function sendEngagementEmail(request: EngagementEmailRequest, deps:
   if (!profile) return { sent: false, reason: "no-profile" };
   if (!profile.email) return { sent: false, reason: "no-email" };
   const key = emailClaimKey(request.executionName, request.template);
-  try {
-    await deps.claims.client.send(
-      new PutCommand({
-        TableName: deps.claims.tableName,
-        Item: { ...key, purchaseId: request.purchaseId, customerId: request.customerId },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
-  } catch (error) {
-    if ((error as { name?: string }).name === "ConditionalCheckFailedException") return { sent: false, reason: "already-sent" };
-    throw error;
+  const now = deps.now ?? Date.now;
+  const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now });
+  const record = { purchaseId: request.purchaseId, customerId: request.customerId };
+  const claim = await claims.claim(key, record);
+  if (claim.kind === "done") return { sent: false, reason: "already-sent" };
+  if (claim.kind === "busy") {
+    throw new EngagementEmailInProgressError(`engagement email ${request.template} of ${request.executionName} is being sent by another attempt`);
   }
   const email = renderEngagementEmail(request, profile);
+  let messageId: string;
   try {
     const { MessageId } = await deps.ses.send(
       new SendEmailCommand({
@@ -71,9 +88,12 @@ export async function sendEngagementEmail(request: EngagementEmailRequest, deps:
         },
       }),
     );
-    return { sent: true, messageId: MessageId ?? "" };
+    messageId = MessageId ?? "";
   } catch (error) {
-    await deps.claims.client.send(new DeleteCommand({ TableName: deps.claims.tableName, Key: key }));
+    await claims.release(key, claim.token);
     throw error;
   }
+  // The send happened: a failure to mark it leaves the claim, so only its lease running out can repeat it.
+  await claims.complete(key, { ...record, status: "sent", messageId, sentAt: now() });
+  return { sent: true, messageId };
 }

@@ -71,7 +71,7 @@ function deps(via: LocalSes = ses): DispatchDeps {
   return {
     table,
     sfn: sfnClient,
-    email: { ses: new SESClient({ ...LOCAL_AWS, endpoint: via.endpoint, maxAttempts: 1 }), profiles: { client: tables.client, tableName: tables.tableNames.profiles }, claims: table, from: "rewards@paybus.example" },
+    email: { ses: new SESClient({ ...LOCAL_AWS, endpoint: via.endpoint, maxAttempts: 1 }), profiles: { client: tables.client, tableName: tables.tableNames.profiles }, claims: table, from: "rewards@paybus.example", leaseSeconds: 60 },
     logger: createLogger("dispatch-test"),
   };
 }

@@ -96,32 +96,64 @@ export interface DeliveryClaims {
 
 const factDeliveryKey = (fact: FactRef, delivery: Delivery) => ({ pk: fact.partition, sk: `notice#${fact.key}#${delivery.key}` });
 
-/** The send records of {@link DeliveryClaims} on the `notifications` table. */
-export function dynamoDeliveryClaims(options: DynamoNotificationStoreOptions): DeliveryClaims {
+/** The key of one send record. */
+export interface SendRecordKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** Claim, complete and release of send records keyed directly (see {@link dynamoLeasedClaims}). */
+export interface LeasedClaims {
+  /** Claims the send unless it is done or another attempt's lease is live; `attributes` are stored with the claim. */
+  claim(key: SendRecordKey, attributes: Readonly<Record<string, unknown>>): Promise<Claim>;
+  /** Records how the send ended, whoever holds the claim now (the send happened). */
+  complete(key: SendRecordKey, item: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Gives the claim back, only while `token` still holds it. */
+  release(key: SendRecordKey, token: string): Promise<void>;
+}
+
+export interface LeasedClaimsOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** How long a claim holds: at least the longest a sending invocation can live (its function timeout). */
+  readonly leaseSeconds: number;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/**
+ * Lease-based send claims on any table: `UpdateItem` to claim (status `sending`, `leaseUntil`,
+ * `claimToken`) when absent or when a dead attempt's lease ran out, `GetItem` to tell a finished
+ * send from a live one, `PutItem` to complete and a conditional `DeleteItem` to release. Shared by
+ * the notification sends and the engagement emails.
+ */
+export function dynamoLeasedClaims(options: LeasedClaimsOptions): LeasedClaims {
   const { client, tableName: TableName, now } = options;
-  const expiresAt = () => Math.floor(now() / 1000) + options.retentionSeconds;
   return {
-    async claim(fact, delivery) {
-      const key = factDeliveryKey(fact, delivery);
+    async claim(key, attributes) {
       const token = randomUUID();
+      const names: Record<string, string> = { "#status": "status" };
+      const values: Record<string, unknown> = {
+        ":sending": "sending",
+        ":leaseUntil": now() + options.leaseSeconds * 1000,
+        ":now": now(),
+        ":token": token,
+      };
+      const sets = ["#status = :sending", "leaseUntil = :leaseUntil", "claimToken = :token"];
+      Object.entries(attributes).forEach(([name, value], i) => {
+        names[`#a${i}`] = name;
+        values[`:a${i}`] = value;
+        sets.push(`#a${i} = :a${i}`);
+      });
       const claimed = await unlessConditionFails(
         client.send(
           new UpdateCommand({
             TableName,
             Key: key,
-            UpdateExpression:
-              "SET #status = :sending, leaseUntil = :leaseUntil, claimToken = :token, channel = :channel, eventId = :eventId, expiresAt = :expiresAt",
+            UpdateExpression: `SET ${sets.join(", ")}`,
             ConditionExpression: "attribute_not_exists(pk) OR (#status = :sending AND leaseUntil < :now)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: {
-              ":sending": "sending",
-              ":leaseUntil": now() + options.leaseSeconds * 1000,
-              ":now": now(),
-              ":token": token,
-              ":channel": delivery.channel,
-              ":eventId": fact.eventId,
-              ":expiresAt": expiresAt(),
-            },
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
           }),
         ),
       );
@@ -132,28 +164,37 @@ export function dynamoDeliveryClaims(options: DynamoNotificationStoreOptions): D
       return { kind: "busy" };
     },
 
-    async complete(fact, delivery, result) {
+    async complete(key, item) {
       // Unconditional: even if our lease ran out and someone else claimed the send, it did happen.
-      await client.send(
-        new PutCommand({
-          TableName,
-          Item: { ...factDeliveryKey(fact, delivery), ...result, channel: delivery.channel, eventId: fact.eventId, expiresAt: expiresAt() },
-        }),
-      );
+      await client.send(new PutCommand({ TableName, Item: { ...item, ...key } }));
     },
 
-    async release(fact, delivery, token) {
+    async release(key, token) {
       await unlessConditionFails(
         client.send(
           new DeleteCommand({
             TableName,
-            Key: factDeliveryKey(fact, delivery),
+            Key: key,
             ConditionExpression: "claimToken = :token",
             ExpressionAttributeValues: { ":token": token },
           }),
         ),
       );
     },
+  };
+}
+
+/** The send records of {@link DeliveryClaims} on the `notifications` table. */
+export function dynamoDeliveryClaims(options: DynamoNotificationStoreOptions): DeliveryClaims {
+  const { client, tableName: TableName, now } = options;
+  const expiresAt = () => Math.floor(now() / 1000) + options.retentionSeconds;
+  const leased = dynamoLeasedClaims(options);
+  return {
+    claim: (fact, delivery) =>
+      leased.claim(factDeliveryKey(fact, delivery), { channel: delivery.channel, eventId: fact.eventId, expiresAt: expiresAt() }),
+    complete: (fact, delivery, result) =>
+      leased.complete(factDeliveryKey(fact, delivery), { ...result, channel: delivery.channel, eventId: fact.eventId, expiresAt: expiresAt() }),
+    release: (fact, delivery, token) => leased.release(factDeliveryKey(fact, delivery), token),
 
     async recordSkipped(fact, reason) {
       await client.send(
