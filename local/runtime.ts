@@ -216,6 +216,7 @@ export class Runtime {
         definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
       })),
       invokeLambda: (arnOrName, payload) => this.invokeByArn(arnOrName, payload),
+      functionTimeout: (arnOrName) => this.functions.get(functionNameOf(arnOrName))?.timeoutSeconds,
       // Executions, their history and task tokens survive a restart (running ones resume below).
       ...(dataDir ? { dataDir: join(dataDir, "stepfunctions") } : {}),
     });
@@ -321,8 +322,7 @@ export class Runtime {
   /** Invokes a function by name or ARN (Step Functions tasks, scheduled functions). */
   async invokeByArn(arnOrName: string, payload: unknown): Promise<unknown> {
     // `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`, or the bare name.
-    const name = arnOrName.includes(":function:") ? arnOrName.split(":function:")[1]!.split(":")[0]! : arnOrName;
-    const fn = this.functions.get(name);
+    const fn = this.functions.get(functionNameOf(arnOrName));
     if (!fn) throw Object.assign(new Error(`Function not found: ${arnOrName}`), { name: "ResourceNotFoundException" });
     const invocation = await this.lambda.invoke(fn, payload);
     if (!invocation.ok) throw invocation.error;
@@ -531,4 +531,9 @@ export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEnt
     Resources: Array.isArray(envelope.resources) ? (envelope.resources as string[]) : [],
     ...(typeof envelope.time === "string" ? { Time: envelope.time } : {}),
   };
+}
+
+/** A function's name from `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` or the bare name. */
+function functionNameOf(arnOrName: string): string {
+  return arnOrName.includes(":function:") ? arnOrName.split(":function:")[1]!.split(":")[0]! : arnOrName;
 }

@@ -51,9 +51,9 @@ function dataDir(): string {
   return dir;
 }
 
-async function startChild(dir: string, machines: readonly string[]): Promise<Child> {
+async function startChild(dir: string, machines: readonly string[], extra: readonly string[] = []): Promise<Child> {
   // One process (no tsx wrapper in between), so that SIGKILL kills the endpoint itself.
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, machines.join(",")], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, machines.join(","), ...extra], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the child exited (${code}) before listening`)));
@@ -72,7 +72,7 @@ async function kill(child: Child): Promise<void> {
   children.splice(children.indexOf(child), 1);
 }
 
-function invocations(dir: string): Array<{ pid: number; phase: "start" | "done"; name: string; payload: any }> {
+function invocations(dir: string): Array<{ pid: number; phase: "start" | "done"; name: string; payload: any; at: number }> {
   const file = join(dir, "invocations.jsonl");
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
@@ -227,5 +227,29 @@ describe("a restart on the same data directory", () => {
         expect(new Set(runs.map((call) => call.pid)).size, `${order} ${step}`).toBe(runs.length);
       }
     }
+  }, 90_000);
+
+  it("runs a Lambda task that was in flight at the kill again only once the function's timeout ran out", async () => {
+    // Arrange: every function times out after 6 s and runs 1.5 s, so a kill lands while one runs.
+    const dir = dataDir();
+    const timeoutArgs = ["6", "1500"];
+    let child = await startChild(dir, ["steps"], timeoutArgs);
+    const started = await child.client.send(
+      new StartExecutionCommand({ stateMachineArn: `${ARN_PREFIX}steps`, name: "order-slow", input: JSON.stringify({ order: "order-slow", pauseSeconds: 0 }) }),
+    );
+    const inFlight = await eventually(async () => invocations(dir).find((call) => call.phase === "start"), "a task to start");
+
+    // Act: kill -9 while it runs, and start again on the same directory.
+    await kill(child);
+    child = await startChild(dir, ["steps"], timeoutArgs);
+
+    // Assert: the dead invocation's step ran again, not before its start plus the function's timeout
+    // (the engine records the start a moment before the function logs it, hence the small margin).
+    const described = await closed(child.client, started.executionArn!);
+    expect(described.status).toBe("SUCCEEDED");
+    const reruns = invocations(dir).filter((call) => call.phase === "start" && call.payload.step === inFlight.payload.step && call.pid !== inFlight.pid);
+    expect(reruns).toHaveLength(1);
+    expect(reruns[0]!.at).toBeGreaterThanOrEqual(inFlight.at + 6_000 - 100);
+    expect(invocations(dir).some((call) => call.phase === "done" && call.pid === inFlight.pid && call.payload.step === inFlight.payload.step)).toBe(false);
   }, 90_000);
 });

@@ -29,7 +29,7 @@ import {
 } from "./history.ts";
 import { parseJson } from "./json.ts";
 import { registerStateMachine, type RegisteredStateMachine, type StateMachineDeclaration } from "./machines.ts";
-import { createLocalHandlers, type InvokeLambda } from "./tasks.ts";
+import { createLocalHandlers, type FunctionTimeout, type InvokeLambda } from "./tasks.ts";
 import { TaskTokenBroker, type PendingTaskToken } from "./tokens.ts";
 import { ExecutionLog } from "./replay.ts";
 import { entrySignature, replaySignatures, restoreRecord, type TokenOwner } from "./restore.ts";
@@ -63,6 +63,8 @@ export interface StepFunctionsChange {
 export interface EngineOptions {
   readonly stateMachines: readonly StateMachineDeclaration[];
   readonly invokeLambda: InvokeLambda;
+  /** The functions' timeouts (see `LocalStepFunctionsOptions.functionTimeout` in index.ts). */
+  readonly functionTimeout?: FunctionTimeout;
   readonly scope: AwsScope;
   readonly scales: TimeScales;
   /** Where executions are recorded; default: nowhere (they live as long as the engine). */
@@ -305,6 +307,7 @@ export class StepFunctionsEngine {
       signal: controller.signal,
       broker: this.#broker,
       invokeLambda: this.#options.invokeLambda,
+      ...(this.#options.functionTimeout && { functionTimeout: this.#options.functionTimeout }),
       timeScale: this.#options.scales.timeScale,
       tokenPlaceholder: this.#tokenPlaceholder,
       log: execution.log,

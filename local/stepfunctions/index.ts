@@ -18,7 +18,7 @@ import { engineTimeoutError } from "./engine-timeout.ts";
 import { fileStore } from "./store.ts";
 import type { ExecutionStatus } from "./history.ts";
 import type { StateMachineDeclaration } from "./machines.ts";
-import type { InvokeLambda } from "./tasks.ts";
+import type { FunctionTimeout, InvokeLambda } from "./tasks.ts";
 import type { PendingTaskToken } from "./tokens.ts";
 
 export type { ExecutionRecord, StepFunctionsChange } from "./engine.ts";
@@ -43,6 +43,12 @@ export interface LocalStepFunctionsOptions {
    * with the error's `name`, which `Retry`/`Catch` match.
    */
   invokeLambda: InvokeLambda;
+  /**
+   * The timeout in seconds of a function by ARN or name (as `invokeLambda` receives it). With a
+   * `dataDir`, a Lambda task whose invocation was in flight when the process died runs again no
+   * earlier than that invocation's start plus this timeout, as on AWS. Unknown (or no option): at once.
+   */
+  functionTimeout?: FunctionTimeout;
   /**
    * Multiplies Wait durations and the `HeartbeatSeconds`/`TimeoutSeconds` of callback tasks, so
    * that e.g. `0.001` turns a 72 h wait into 4.3 min. Lambda task timeouts are not scaled (they
@@ -109,6 +115,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const engine = new StepFunctionsEngine({
     stateMachines: options.stateMachines,
     invokeLambda: options.invokeLambda,
+    ...(options.functionTimeout && { functionTimeout: options.functionTimeout }),
     scope: { region: options.region ?? "us-east-1", accountId: options.accountId ?? "000000000000" },
     scales: timeScales(options),
     timeoutError: await engineTimeoutError(),

@@ -19,12 +19,19 @@ export interface RecordedToken {
   deadline?: number;
 }
 
+/** A Lambda task's invocation as recorded when it started: epoch ms, and the function's timeout. */
+export interface StartedAttempt {
+  at: number;
+  timeoutMs?: number;
+}
+
 /** The recorded facts of one execution, kept in memory and appended to the store as they happen. */
 export class ExecutionLog {
   readonly #outcomes = new Map<Occurrence, TaskOutcome>();
   readonly #waits = new Map<Occurrence, number>();
   readonly #tokens = new Map<Occurrence, RecordedToken>();
   readonly #invoked = new Set<Occurrence>();
+  readonly #started = new Map<Occurrence, StartedAttempt>();
 
   constructor(
     readonly executionArn: string,
@@ -43,6 +50,21 @@ export class ExecutionLog {
   }
   restoreInvoked(occ: Occurrence): void {
     this.#invoked.add(occ);
+  }
+  /** The latest attempt recorded stands (a resumed run records its own when it invokes again). */
+  restoreStarted(occ: Occurrence, attempt: StartedAttempt): void {
+    this.#started.set(occ, attempt);
+  }
+
+  /** The last recorded start of a Lambda task occurrence's invocation, if any. */
+  started(occ: Occurrence): StartedAttempt | undefined {
+    return this.#started.get(occ);
+  }
+
+  /** Records that a Lambda task occurrence is about to invoke its function (before it does). */
+  recordStarted(occ: Occurrence, attempt: StartedAttempt): void {
+    this.#started.set(occ, attempt);
+    this.store.append({ t: "started", arn: this.executionArn, occ, ...attempt });
   }
 
   outcome(occ: Occurrence): TaskOutcome | undefined {

@@ -53,6 +53,11 @@ export function restoreRecord(execution: RestorableExecution, entry: Exclude<Sto
     case "invoked":
       execution.log.restoreInvoked(entry.occ);
       break;
+    case "started": {
+      const { at, timeoutMs } = entry;
+      execution.log.restoreStarted(entry.occ, { at, ...(timeoutMs !== undefined && { timeoutMs }) });
+      break;
+    }
     case "tokenClosed": {
       const owner = tokens.get(entry.token);
       if (owner) owner.closed = true;

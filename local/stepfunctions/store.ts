@@ -28,6 +28,12 @@ export type StoreRecord =
   | { t: "wait"; arn: string; occ: Occurrence; until: number }
   /** A callback task issued `token`; `deadline` (epoch ms) is when its scaled `TimeoutSeconds` runs out. */
   | { t: "token"; arn: string; occ: Occurrence; token: string; stateName: string; input: unknown; heartbeatMs?: number; deadline?: number }
+  /**
+   * A Lambda task (`lambda:invoke` or a function ARN) is about to invoke its function at `at` (epoch
+   * ms), which cannot run past `timeoutMs` (the function's timeout). After a kill, an occurrence
+   * with this record and no `outcome` is run again no earlier than `at + timeoutMs`.
+   */
+  | { t: "started"; arn: string; occ: Occurrence; at: number; timeoutMs?: number }
   /** The Lambda function of a `lambda:invoke.waitForTaskToken` task was invoked successfully. */
   | { t: "invoked"; arn: string; occ: Occurrence }
   /** The token can no longer be used (its task ended): later calls answer `TaskTimedOut`. */

@@ -20,6 +20,9 @@ type JsonValue = Parameters<LocalHandler>[0];
 /** Resolves a Lambda function ARN or name to a local handler and runs it with `payload`. */
 export type InvokeLambda = (functionArnOrName: string, payload: unknown) => Promise<unknown>;
 
+/** The timeout (seconds) of a Lambda function by ARN or name; `undefined` when unknown. */
+export type FunctionTimeout = (functionArnOrName: string) => number | undefined;
+
 /** What the handlers of one execution share. */
 export interface TaskContext {
   readonly executionArn: string;
@@ -27,6 +30,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   readonly broker: TaskTokenBroker;
   readonly invokeLambda: InvokeLambda;
+  /** The functions' timeouts: how long an invocation in flight at a kill may still hold its work. */
+  readonly functionTimeout?: FunctionTimeout;
   /** Multiplies Wait durations (callback timers are already scaled in the prepared definition). */
   readonly timeScale: number;
   /**
@@ -91,10 +96,12 @@ async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue
     }
     case "lambda":
       assertNoTaskToken(input, context.tokenPlaceholder);
+      await startAttempt(occ, work.functionArn, context);
       return withDeadline(invokeAsTask(context.invokeLambda, work.functionArn, input), deadlineOf(work.timeoutSeconds), context);
     case "lambdaInvoke": {
       assertNoTaskToken(input, context.tokenPlaceholder);
       const { FunctionName, Payload } = lambdaInvokeRequest(input);
+      await startAttempt(occ, FunctionName, context);
       const output = withDeadline(invokeAsTask(context.invokeLambda, FunctionName, Payload), deadlineOf(work.timeoutSeconds), context);
       return lambdaInvokeOutput(await output);
     }
@@ -135,6 +142,21 @@ async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue
       return asJsonValue(await withDeadline(outcome, deadline, context));
     }
   }
+}
+
+/**
+ * Before a Lambda task invokes its function: if an invocation of this occurrence was in flight when
+ * the process died, wait until that invocation could no longer be running (its recorded start plus
+ * the function's timeout). On AWS, Step Functions learns of a dead worker only when the invocation
+ * times out, and only then may `Retry` run the task again; waiting as long keeps a lease the dead
+ * attempt took (sized to the function's timeout) from being seen live by the re-run. Then records
+ * this attempt's start.
+ */
+async function startAttempt(occ: Occurrence, functionArnOrName: string, context: TaskContext): Promise<void> {
+  const dead = context.log.started(occ);
+  if (dead?.timeoutMs !== undefined) await sleep(dead.at + dead.timeoutMs - Date.now(), context.signal);
+  const timeoutSeconds = context.functionTimeout?.(functionArnOrName);
+  context.log.recordStarted(occ, { at: Date.now(), ...(timeoutSeconds !== undefined && { timeoutMs: timeoutSeconds * 1000 }) });
 }
 
 function deadlineOf(timeoutSeconds: number | undefined): number | undefined {
