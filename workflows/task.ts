@@ -3,6 +3,7 @@
  * sends, errors named the way the ASL's `Retry` and `Catch` match them, and the loyalty table.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { z } from "zod";
 import { dynamo } from "../functions/common/clients.ts";
@@ -33,16 +34,16 @@ export function loyaltyTable(env: NodeJS.ProcessEnv = process.env): TaskTable {
 export function taskHandler<S extends z.ZodType, R>(
   logger: Logger,
   schema: S,
-  run: (input: z.infer<S>) => Promise<R>,
-): (event: unknown) => Promise<R> {
-  return async (event) => {
+  run: (input: z.infer<S>, context?: Context) => Promise<R>,
+): (event: unknown, context?: Context) => Promise<R> {
+  return async (event, context) => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new TaskInputError(`task input ${issue?.path.join(".") || "payload"}: ${issue?.message ?? "invalid"}`, { cause: parsed.error });
     }
     try {
-      return await run(parsed.data);
+      return await run(parsed.data, context);
     } catch (error) {
       const errorClass = classifyError(error);
       logger.error("task failed", { errorClass, error });

@@ -39,6 +39,11 @@ export interface EmailDeps {
   readonly now?: () => number;
 }
 
+/** The running Lambda invocation: how long it may still run (`context.getRemainingTimeInMillis`). */
+export interface InvocationBounds {
+  remainingMs(): number;
+}
+
 /**
  * Another attempt holds a live claim on this email (or died holding it and its lease has not run
  * out yet). Retryable: the ASL retries it with backoff, the follow-up dispatcher on its next run.
@@ -61,7 +66,7 @@ export const emailClaimKey = (executionName: string, template: string) => ({
  * a retry sends again: that window (SES has no idempotency key) is the only way to a duplicate, and
  * nothing accepted is lost.
  */
-export async function sendEngagementEmail(request: EngagementEmailRequest, deps: EmailDeps): Promise<EmailOutcome> {
+export async function sendEngagementEmail(request: EngagementEmailRequest, deps: EmailDeps, invocation?: InvocationBounds): Promise<EmailOutcome> {
   if (!request.stripeCustomerId) return { sent: false, reason: "no-stripe-customer" };
   const profile = await getProfile(request.stripeCustomerId, deps.profiles);
   if (!profile) return { sent: false, reason: "no-profile" };
@@ -70,7 +75,8 @@ export async function sendEngagementEmail(request: EngagementEmailRequest, deps:
   const now = deps.now ?? Date.now;
   const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now });
   const record = { purchaseId: request.purchaseId, customerId: request.customerId };
-  const claim = await claims.claim(key, record);
+  // The invocation's own end when known (the lease then ends exactly when this attempt must be dead).
+  const claim = await claims.claim(key, record, invocation && now() + Math.min(invocation.remainingMs(), deps.leaseSeconds * 1000));
   if (claim.kind === "done") return { sent: false, reason: "already-sent" };
   if (claim.kind === "busy") {
     throw new EngagementEmailInProgressError(`engagement email ${request.template} of ${request.executionName} is being sent by another attempt`);

@@ -8,8 +8,9 @@ import { engagementEmailRequest, sendEngagementEmail, type EmailDeps } from "./c
 const logger = createLogger("engagement-email");
 let deps: EmailDeps | undefined;
 
-export const handler = taskHandler(logger, engagementEmailRequest, async (request) => {
-  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment(stateMachines.engagement.functions.EngagementEmail.timeoutSeconds)));
+export const handler = taskHandler(logger, engagementEmailRequest, async (request, context) => {
+  const invocation = context && { remainingMs: () => context.getRemainingTimeInMillis() };
+  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment(stateMachines.engagement.functions.EngagementEmail.timeoutSeconds)), invocation);
   logger.info("engagement email", { template: request.template, executionName: request.executionName, ...outcome });
   return outcome;
 });

@@ -104,8 +104,11 @@ export interface SendRecordKey {
 
 /** Claim, complete and release of send records keyed directly (see {@link dynamoLeasedClaims}). */
 export interface LeasedClaims {
-  /** Claims the send unless it is done or another attempt's lease is live; `attributes` are stored with the claim. */
-  claim(key: SendRecordKey, attributes: Readonly<Record<string, unknown>>): Promise<Claim>;
+  /**
+   * Claims the send unless it is done or another attempt's lease is live; `attributes` are stored
+   * with the claim. The lease ends at `leaseUntil` (epoch ms) when given, else `leaseSeconds` from now.
+   */
+  claim(key: SendRecordKey, attributes: Readonly<Record<string, unknown>>, leaseUntil?: number): Promise<Claim>;
   /** Records how the send ended, whoever holds the claim now (the send happened). */
   complete(key: SendRecordKey, item: Readonly<Record<string, unknown>>): Promise<void>;
   /** Gives the claim back, only while `token` still holds it. */
@@ -130,12 +133,12 @@ export interface LeasedClaimsOptions {
 export function dynamoLeasedClaims(options: LeasedClaimsOptions): LeasedClaims {
   const { client, tableName: TableName, now } = options;
   return {
-    async claim(key, attributes) {
+    async claim(key, attributes, leaseUntil) {
       const token = randomUUID();
       const names: Record<string, string> = { "#status": "status" };
       const values: Record<string, unknown> = {
         ":sending": "sending",
-        ":leaseUntil": now() + options.leaseSeconds * 1000,
+        ":leaseUntil": leaseUntil ?? now() + options.leaseSeconds * 1000,
         ":now": now(),
         ":token": token,
       };
