@@ -269,6 +269,29 @@ export async function liveClaims(runtime: Runtime): Promise<LiveClaim[]> {
   return claims;
 }
 
+/**
+ * The recipients of engagement emails the loyalty table holds as claimed and not sent (after a
+ * kill): the process died between the claim and the mark, maybe after SES accepted.
+ */
+export async function liveEngagementClaims(runtime: Runtime): Promise<string[]> {
+  const client = localDynamoClient(runtime);
+  const recipients: string[] = [];
+  try {
+    for await (const page of paginateScan({ client }, { TableName: runtime.tableNames.loyalty })) {
+      for (const item of page.Items ?? []) {
+        if (!String(item.pk).startsWith("ENGAGEMENT#") || !String(item.sk).startsWith("EMAIL#") || item.status !== "sending") continue;
+        const execution = runtime.sfn.executions().find((e) => e.name === String(item.pk).slice("ENGAGEMENT#".length));
+        const customer = (execution?.input as { stripeCustomerId?: string } | undefined)?.stripeCustomerId;
+        const profile = customer ? await getProfile(customer, { client, tableName: runtime.tableNames.profiles }) : undefined;
+        if (profile?.email) recipients.push(profile.email);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  return recipients;
+}
+
 export interface CompareOptions {
   /** Invoice numbers of the inputs (see {@link invoiceNumbers}). */
   readonly numbers: ReadonlySet<string>;
@@ -284,6 +307,8 @@ export interface CompareOptions {
    * kill and go again after its lease — the one repeat the notifications consumer documents.
    */
   readonly killedMidSend?: readonly LiveClaim[];
+  /** Engagement emails claimed and not marked sent at the kill ({@link liveEngagementClaims}): each may go twice. */
+  readonly engagementKilledMidSend?: readonly string[];
 }
 
 /** Every difference between the expected and the observed final state; empty when they agree. */
@@ -323,7 +348,7 @@ export function compare(expected: ExpectedState, observed: ObservedState, option
   const noticeOf = (claim: LiveClaim) => expected.notices.find((n) => n.invoiceId === claim.invoiceId && n.key === claim.key);
   const repeatableEmails = count(midSend.flatMap((claim) => (claim.channel === "email" && noticeOf(claim)?.email ? [`${noticeOf(claim)!.email} ${noticeOf(claim)!.number}`] : [])));
   diffCounts("notice emails to", count(expected.notices.flatMap((n) => (n.email ? [`${n.email} ${n.number}`] : []))), count(noticeEmails), out, repeatableEmails);
-  if (options.engagement !== false) diffCounts("engagement emails to", expected.engagementEmails, count(engagementEmails), out);
+  if (options.engagement !== false) diffCounts("engagement emails to", expected.engagementEmails, count(engagementEmails), out, count([...(options.engagementKilledMidSend ?? [])]));
 
   const pushes = [...(options.earlier?.pushes ?? []), ...observed.pushes];
   const midPush = midSend.filter((claim) => claim.channel === "push");
