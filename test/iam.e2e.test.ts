@@ -12,8 +12,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SetEndpointAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
+import { localDynamoClient } from "../local/state.ts";
 import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
@@ -158,6 +160,10 @@ describe("every function's grants are exactly the calls it makes", () => {
     };
     runtime.sendEnvelopes([customerEvent("17", "Created", CUSTOMER)]);
     await runtime.waitForQuiet(60_000);
+    // An engagement email task run again after it sent (a re-run): the second finds the send done.
+    const email = { template: "confirmation", executionName: "iam-email", purchaseId: "pi_iamEmail", customerId: "C-iam", stripeCustomerId: CUSTOMER, pointsEarned: 10, amount: 1000, currency: "usd", newTier: null };
+    expect(await runtime.invokeByArn(`${runtime.prefix}-EngagementEmail`, email)).toMatchObject({ sent: true });
+    expect(await runtime.invokeByArn(`${runtime.prefix}-EngagementEmail`, email)).toEqual({ sent: false, reason: "already-sent" });
     const registration = { customerId: CUSTOMER, platform: "GCM", token: TOKEN };
     const registered = await device("POST", registration, { "Idempotency-Key": "iam-reg-1" });
     expect(registered.status).toBe(200);
@@ -188,7 +194,16 @@ describe("every function's grants are exactly the calls it makes", () => {
     await runtime.runScheduled("FollowupDispatch", dueLater).catch(() => undefined);
     runtime.faults.ses.set(undefined);
     // The follow-up campaign, due 72 h later, once SES is back.
+    const tables = localDynamoClient(runtime);
+    const { Items: due = [] } = await tables.send(
+      new QueryCommand({ TableName: runtime.tableNames.loyalty, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": "FOLLOWUP" } }),
+    );
+    expect(due.length).toBeGreaterThan(0);
     await runtime.runScheduled("FollowupDispatch", dueLater);
+    // A dispatcher that died after sending, before removing the follow-up: the next run finds the send done.
+    await tables.send(new PutCommand({ TableName: runtime.tableNames.loyalty, Item: due[0]! }));
+    await runtime.runScheduled("FollowupDispatch", dueLater);
+    tables.destroy();
   }, 300_000);
 
   afterAll(async () => {
