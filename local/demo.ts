@@ -41,16 +41,27 @@ function purchaseLike(base: string, suffix: string, amount: number, customerId: 
   return event;
 }
 
-/** The demo events, in the order they are sent. */
-export function demoEvents(): Array<Record<string, any>> {
+/**
+ * The demo events in two waves: first deliveries, then redeliveries of two of them. `paybus dev`
+ * sends the second wave once the first has settled, so the redeliveries meet finished sends (and are
+ * suppressed) rather than sends still in flight, which SQS would hand back only after the queue's
+ * visibility timeout (two minutes at `--time-scale 1`).
+ */
+export function demoWaves(): [first: Array<Record<string, any>>, redeliveries: Array<Record<string, any>>] {
   const fixtures = fixtureNames.map((name) => loadFixture(name));
-  const redelivered = ["01", "03"].map(redelivery);
   return [
-    ...fixtures,
-    ...redelivered,
-    // $600 of premium items: 1,200 points, a Silver promotion and the tier-upgrade workflow.
-    purchaseLike("03", "0600", 60_000, "C-100877"),
-    // $300 of premium items: 600 points, a high-value purchase.
-    purchaseLike("03", "0300", 30_000, "C-424242"),
+    [
+      ...fixtures,
+      // $600 of premium items: 1,200 points, a Silver promotion and the tier-upgrade workflow.
+      purchaseLike("03", "0600", 60_000, "C-100877"),
+      // $300 of premium items: 600 points, a high-value purchase.
+      purchaseLike("03", "0300", 30_000, "C-424242"),
+    ],
+    ["01", "03"].map(redelivery),
   ];
+}
+
+/** Every demo event at once (tests that want duplicates in flight together). */
+export function demoEvents(): Array<Record<string, any>> {
+  return demoWaves().flat();
 }
