@@ -27,6 +27,12 @@ export async function readFunctionUrlRequest(
   req: IncomingMessage,
   limitBytes = FUNCTION_URL_MAX_BODY_BYTES,
 ): Promise<APIGatewayProxyEventV2 | "too-large"> {
+  const body = await readFunctionUrlBody(req, limitBytes);
+  return body === "too-large" ? body : toFunctionUrlEvent(req, body);
+}
+
+/** The raw request body, or `"too-large"` past the function URL quota (without reading the rest). */
+export async function readFunctionUrlBody(req: IncomingMessage, limitBytes = FUNCTION_URL_MAX_BODY_BYTES): Promise<Buffer | "too-large"> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) return "too-large";
   const chunks: Buffer[] = [];
@@ -36,7 +42,7 @@ export async function readFunctionUrlRequest(
     if (size > limitBytes) return "too-large";
     chunks.push(chunk as Buffer);
   }
-  return toFunctionUrlEvent(req, Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
