@@ -37,10 +37,17 @@ export class DataDirLock {
     private readonly token: string,
   ) {}
 
-  /** Takes the lock, replacing a stale one (its process is gone); throws {@link DataDirLockedError}. */
-  static acquire(dataDir: string, port?: number): DataDirLock {
+  /**
+   * Takes the lock, replacing a stale one (its process is gone); throws {@link DataDirLockedError}
+   * (or the engine's own subclass, `Locked`). `file` names the lock file inside `dataDir`.
+   */
+  static acquire(
+    dataDir: string,
+    options: { port?: number; file?: string; Locked?: new (dataDir: string, pid: number, port: number | undefined) => DataDirLockedError } = {},
+  ): DataDirLock {
+    const { port, Locked = DataDirLockedError } = options;
     mkdirSync(dataDir, { recursive: true });
-    const file = join(dataDir, "runtime.lock");
+    const file = join(dataDir, options.file ?? "runtime.lock");
     const token = JSON.stringify({ pid: process.pid, port, at: new Date().toISOString(), nonce: Math.random().toString(36).slice(2) });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -51,12 +58,14 @@ export class DataDirLock {
       }
       let holder: { pid?: unknown; port?: unknown } = {};
       try {
-        holder = JSON.parse(readFileSync(file, "utf8")) as typeof holder;
+        const parsed = JSON.parse(readFileSync(file, "utf8")) as unknown;
+        // A bare pid is what older lock files held.
+        holder = typeof parsed === "number" ? { pid: parsed } : ((parsed ?? {}) as typeof holder);
       } catch {
         // Unreadable or half-written: treated as stale below only if its pid cannot be read.
       }
       const pid = typeof holder.pid === "number" ? holder.pid : undefined;
-      if (pid !== undefined && alive(pid)) throw new DataDirLockedError(dataDir, pid, typeof holder.port === "number" ? holder.port : undefined);
+      if (pid !== undefined && alive(pid)) throw new Locked(dataDir, pid, typeof holder.port === "number" ? holder.port : undefined);
       // The previous owner died without releasing it (kill -9): the lock is stale.
       rmSync(file, { force: true });
     }

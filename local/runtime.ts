@@ -159,7 +159,7 @@ export class Runtime {
     const timeScale = this.options.timeScale ?? 1;
     const dataDir = this.dataDir;
     // Before any engine opens its files: a second runtime on the same directory says who holds it.
-    if (dataDir) this.lock = DataDirLock.acquire(dataDir, this.options.port || undefined);
+    if (dataDir) this.lock = DataDirLock.acquire(dataDir, { port: this.options.port || undefined });
     // The stable port next, so a taken port is reported before anything else starts.
     await this.startGateway(host);
 

@@ -22,6 +22,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { DataDirLock, DataDirLockedError } from "../lock.ts";
 
 /** Where records go; the engine does not know whether it is durable. */
 export interface SqsStore {
@@ -64,44 +65,8 @@ function newBatch(): Batch {
 }
 
 /** Another process writes to this data directory. */
-export class SqsDataDirLockedError extends Error {
+export class SqsDataDirLockedError extends DataDirLockedError {
   override name = "SqsDataDirLockedError";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** One writer per directory: two runtimes appending to one log would corrupt it. */
-function lock(dir: string): void {
-  const file = join(dir, "lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: "wx" });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(readFileSync(file, "utf8"));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
-        throw new SqsDataDirLockedError(`another paybus runtime (pid ${holder}) is using ${dir}: stop it, or use another --data-dir`);
-      }
-      unlinkSync(file); // left by a process that is gone (kill -9)
-    }
-  }
-  throw new SqsDataDirLockedError(`could not lock ${dir}`);
-}
-
-function unlock(dir: string): void {
-  try {
-    unlinkSync(join(dir, "lock"));
-  } catch {
-    // already gone
-  }
 }
 
 function fsyncDir(dir: string): void {
@@ -134,6 +99,7 @@ export class FileStore implements SqsStore {
     readonly secret: Buffer,
     private readonly snapshotOf: () => unknown,
     private readonly compactAfterBytes: number,
+    private readonly lock: DataDirLock,
   ) {}
 
   /**
@@ -142,7 +108,8 @@ export class FileStore implements SqsStore {
    */
   static async open(dir: string, snapshotOf: () => unknown, options: { compactAfterBytes?: number } = {}): Promise<{ store: FileStore; recovered: Recovered }> {
     mkdirSync(dir, { recursive: true });
-    lock(dir);
+    // One writer per directory: two runtimes appending to one log would corrupt it.
+    const lock = DataDirLock.acquire(dir, { file: "lock", Locked: SqsDataDirLockedError });
     const secretFile = join(dir, "secret");
     if (!existsSync(secretFile)) {
       writeFileSync(secretFile, randomBytes(32), { mode: 0o600 });
@@ -178,7 +145,7 @@ export class FileStore implements SqsStore {
       if (match && Number(match[1]) < generation) unlinkSync(join(dir, file));
     }
     const log = await open(logFile, "a");
-    const store = new FileStore(dir, generation, log, secret, snapshotOf, options.compactAfterBytes ?? 8 * 1024 * 1024);
+    const store = new FileStore(dir, generation, log, secret, snapshotOf, options.compactAfterBytes ?? 8 * 1024 * 1024, lock);
     store.logBytes = (await log.stat()).size;
     store.snapshotBytes = existsSync(snapshotFile) ? statSync(snapshotFile).size : 0;
     return { store, recovered: { snapshot, records } };
@@ -260,6 +227,6 @@ export class FileStore implements SqsStore {
     while (this.flushing) await this.flushing;
     this.closed = true;
     await this.log.close();
-    unlock(this.dir);
+    this.lock.release();
   }
 }
