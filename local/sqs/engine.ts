@@ -87,25 +87,17 @@ export class SqsEngine extends SqsQueues {
     const total = entries.reduce((sum, entry) => sum + (typeof entry.MessageBody === "string" ? Buffer.byteLength(entry.MessageBody) : 0), 0);
     const limit = Number(q.attributes.MaximumMessageSize ?? 1_048_576);
     if (total > limit) throw new SqsError("BatchRequestTooLong", `Batch requests cannot be longer than ${limit} bytes. You have sent ${total} bytes.`);
-    const successful: Array<Record<string, string>> = [];
-    const failed: Array<Record<string, unknown>> = [];
-    for (const entry of entries) {
-      try {
-        const prepared = this.prepare(q, entry, ctx.sender ?? this.accountId);
-        this.enqueue(q, prepared);
-        successful.push({
-          Id: entry.Id,
-          MessageId: prepared.id,
-          MD5OfMessageBody: prepared.md5,
-          ...(prepared.md5Attrs ? { MD5OfMessageAttributes: prepared.md5Attrs } : {}),
-        });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push({ Id: entry.Id, SenderFault: true, Code: error.code, Message: error.message });
-      }
-    }
+    const answer = batchOf(entries, (entry) => {
+      const prepared = this.prepare(q, entry, ctx.sender ?? this.accountId);
+      this.enqueue(q, prepared);
+      return {
+        MessageId: prepared.id,
+        MD5OfMessageBody: prepared.md5,
+        ...(prepared.md5Attrs ? { MD5OfMessageAttributes: prepared.md5Attrs } : {}),
+      };
+    });
     await this.store.durable();
-    return batchAnswer(successful, failed);
+    return answer;
   }
 
   async ReceiveMessage(input: Input, ctx: RequestContext): Promise<{ Messages?: Array<Record<string, unknown>> }> {
@@ -225,19 +217,12 @@ export class SqsEngine extends SqsQueues {
   async DeleteMessageBatch(input: Input) {
     const q = this.queueOf(input.QueueUrl);
     const entries = checkBatch<Input>(input.Entries, "DeleteMessageBatchRequestEntry");
-    const successful: Array<Record<string, string>> = [];
-    const failed: Array<Record<string, unknown>> = [];
-    for (const entry of entries) {
-      try {
-        this.deleteOne(q, entry.ReceiptHandle);
-        successful.push({ Id: entry.Id });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push({ Id: entry.Id, SenderFault: true, Code: error.code, Message: error.message });
-      }
-    }
+    const answer = batchOf(entries, (entry) => {
+      this.deleteOne(q, entry.ReceiptHandle);
+      return {};
+    });
     await this.store.durable();
-    return batchAnswer(successful, failed);
+    return answer;
   }
 
   private changeOne(q: QueueState, handle: unknown, timeout: unknown): void {
@@ -264,19 +249,12 @@ export class SqsEngine extends SqsQueues {
   async ChangeMessageVisibilityBatch(input: Input) {
     const q = this.queueOf(input.QueueUrl);
     const entries = checkBatch<Input>(input.Entries, "ChangeMessageVisibilityBatchRequestEntry");
-    const successful: Array<Record<string, string>> = [];
-    const failed: Array<Record<string, unknown>> = [];
-    for (const entry of entries) {
-      try {
-        this.changeOne(q, entry.ReceiptHandle, entry.VisibilityTimeout);
-        successful.push({ Id: entry.Id });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push({ Id: entry.Id, SenderFault: true, Code: error.code, Message: error.message });
-      }
-    }
+    const answer = batchOf(entries, (entry) => {
+      this.changeOne(q, entry.ReceiptHandle, entry.VisibilityTimeout);
+      return {};
+    });
     await this.store.durable();
-    return batchAnswer(successful, failed);
+    return answer;
   }
 
   // ---- DLQ redrive (StartMessageMoveTask) --------------------------------------------------
@@ -388,8 +366,21 @@ function asList(value: unknown, parameter: string): string[] {
   return value as string[];
 }
 
-/** A batch answer: AWS leaves out an empty `Failed` (and an empty `Successful`). */
-function batchAnswer(successful: Array<Record<string, string>>, failed: Array<Record<string, unknown>>) {
+/**
+ * Applies `apply` to each batch entry: an `SqsError` fails that entry alone (sender's fault), any
+ * other error fails the request. AWS leaves out an empty `Failed` (and an empty `Successful`).
+ */
+function batchOf(entries: Input[], apply: (entry: Input) => Record<string, string>) {
+  const successful: Array<Record<string, string>> = [];
+  const failed: Array<Record<string, unknown>> = [];
+  for (const entry of entries) {
+    try {
+      successful.push({ Id: entry.Id as string, ...apply(entry) });
+    } catch (error) {
+      if (!(error instanceof SqsError)) throw error;
+      failed.push({ Id: entry.Id, SenderFault: true, Code: error.code, Message: error.message });
+    }
+  }
   return {
     ...(successful.length > 0 ? { Successful: successful } : {}),
     ...(failed.length > 0 ? { Failed: failed } : {}),
