@@ -279,7 +279,8 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await shot("outbox-narrow", false);
     await page.setViewportSize({ width: 1440, height: 900 });
-  });
+    // Several live waits in a row (up to 20 s each when the other core is busy): the default 30 s is too short.
+  }, 120_000);
 
   it("announces a send the bus refused as a failure", async () => {
     await openView("Send");
