@@ -76,6 +76,8 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
       external.push(url);
       return route.abort();
     });
+    // A stuck action fails with the locator it waited for, instead of an anonymous test timeout.
+    context.setDefaultTimeout(LIVE.timeout);
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {
