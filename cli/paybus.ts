@@ -215,6 +215,9 @@ async function status(argv: string[]): Promise<number> {
   for (const queue of state.queues) {
     process.stdout.write(`  queue ${queue.queue.padEnd(14)} ready=${queue.ready} in-flight=${queue.inFlight} delayed=${queue.delayed} dlq=${queue.dlq}\n`);
   }
+  // Where each event stands (the lifecycle projection the run report and the dashboard read too).
+  const events = Object.entries((state.events ?? {}) as Record<string, number>);
+  if (events.length > 0) process.stdout.write(`  events ${events.map(([status, count]) => `${status}=${count}`).join(" ")}\n`);
   return 0;
 }
 

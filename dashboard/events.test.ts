@@ -2,23 +2,26 @@ import { describe, expect, it } from "vitest";
 import { ruleList } from "../events/rules.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { Journal, type JournalEntry } from "../local/journal.ts";
-import { EventIndex, moneyText, summarizeEnvelope, summarizeText, timeline } from "./events.ts";
+import { Lifecycles } from "../local/lifecycle.ts";
+import { eventBody, EventRows, moneyText, summarizeEnvelope, summarizeText, timeline } from "./events.ts";
 
-/** Records entries in a real journal and folds them into an index, as the server does. */
-function fold(entries: JournalEntry[]): { index: EventIndex; journal: Journal } {
+/** Records entries in a real journal, folds them into the lifecycle projection, and reads its rows, as the server does. */
+function fold(entries: JournalEntry[]): { index: EventRows; lifecycles: Lifecycles; journal: Journal } {
   const journal = new Journal();
-  const index = new EventIndex(ruleList);
-  for (const entry of entries) index.apply(journal.record(entry));
-  return { index, journal };
+  const lifecycles = new Lifecycles(ruleList);
+  const index = new EventRows(lifecycles);
+  for (const entry of entries) lifecycles.apply(journal.record(entry));
+  return { index, lifecycles, journal };
 }
 
-const accepted = (eventId: string, matchedRules: string[], stripeEventId = "evt_1"): JournalEntry => ({
+const accepted = (eventId: string, matchedRules: string[], stripeEventId = "evt_1", envelope?: unknown): JournalEntry => ({
   kind: "bus.accepted",
   eventId,
   stripeEventId,
   detailType: "payment_intent.succeeded",
   source: "aws.partner/stripe.com/ed_test_1",
   matchedRules,
+  ...(envelope === undefined ? {} : { envelope: JSON.stringify(envelope) }),
 });
 
 describe("summarizeEnvelope", () => {
@@ -74,7 +77,7 @@ describe("moneyText", () => {
   });
 });
 
-describe("EventIndex", () => {
+describe("EventRows (on the lifecycle projection)", () => {
   it("follows an event from the bus through failures, the DLQ, a redrive and success", () => {
     const messageId = "m-1";
     const steps: Array<[JournalEntry, string, string]> = [
@@ -87,10 +90,11 @@ describe("EventIndex", () => {
       [{ kind: "consumer.attempt", queue: "loyalty", messageId: "m-2", eventId: "e-1", receiveCount: 1, outcome: "succeeded" }, "done", "consumed"],
     ];
     const journal = new Journal();
-    const index = new EventIndex(ruleList);
+    const lifecycles = new Lifecycles(ruleList);
+    const index = new EventRows(lifecycles);
 
     const seen = steps.map(([entry]) => {
-      index.apply(journal.record(entry));
+      lifecycles.apply(journal.record(entry));
       const row = index.row("e-1")!;
       return [row.status, row.destinations[0]!.state];
     });
@@ -139,15 +143,15 @@ describe("EventIndex", () => {
     });
   });
 
-  it("completes a row's summary once its envelope arrives, and lists the rows still without one", () => {
-    const { index } = fold([accepted("e-1", ["LoyaltyAccrual"], "evt_37fjqh5kb18UZlUmtsR6YiyU"), accepted("e-2", [])]);
-    expect(index.missingBodies()).toEqual(["e-1", "e-2"]);
-
-    index.setBody("e-1", loadFixture("03"));
+  it("summarises a row from the envelope the journal recorded, and keeps the bus's facts without one", () => {
+    const envelope = loadFixture("03");
+    const { index, lifecycles } = fold([accepted("e-1", ["LoyaltyAccrual"], "evt_37fjqh5kb18UZlUmtsR6YiyU", envelope), accepted("e-2", [])]);
 
     expect(index.row("e-1")).toMatchObject({ appCustomer: "C-100877", amountText: "$20.00" });
-    expect(index.missingBodies()).toEqual(["e-2"]);
-    expect(index.setBody("unknown", {})).toBe(false);
+    expect(eventBody(lifecycles, "e-1")).toEqual(envelope);
+    expect(index.row("e-2")).toMatchObject({ type: "payment_intent.succeeded", stripeEventId: "evt_1" });
+    expect(eventBody(lifecycles, "e-2")).toBeUndefined();
+    expect(index.row("unknown")).toBeUndefined();
   });
 
   it("ignores entries about events it never saw accepted", () => {

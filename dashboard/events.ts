@@ -1,11 +1,13 @@
 /**
- * The event stream's model: what an envelope says about itself, and where each event stands,
- * folded from the runtime's journal. Pure: the server feeds it journal entries and envelope texts.
+ * The Events view's read model: what an envelope says about itself, and a row per event from the
+ * lifecycle projection (`local/lifecycle.ts`) with the envelope the journal recorded.
  */
-import type { RuleDeclaration } from "../events/rules.ts";
 import { formatMoney, toDecimalString } from "../events/money.ts";
 import type { Recorded } from "../local/journal.ts";
-import type { Destination, DestinationState, EventRow, EventStatus, EventSummary, TimelineItem } from "./protocol.ts";
+import type { BusAnswer, EventEntry, Lifecycles } from "../local/lifecycle.ts";
+import type { DashboardState, EventDetail, EventRow, EventSummary, TimelineItem } from "./protocol.ts";
+
+export type { EventEntry } from "../local/lifecycle.ts";
 
 type Json = Record<string, unknown>;
 
@@ -89,209 +91,91 @@ export function summarizeText(json: string | undefined, fallbackType = "(unreada
   }
 }
 
-/** The journal entries that belong to one event, from the bus's answer to its DLQ moves. */
-export type EventEntry = Extract<
-  Recorded,
-  { kind: "bus.accepted" | "bus.rejected" | "target.delivered" | "target.failed" | "target.dlq" | "consumer.attempt" | "queue.dlq" | "queue.redrive" | "queue.discard" }
->;
-
-/** How the bus answered: every tracked event starts with one of these. */
-type BusAnswer = Extract<EventEntry, { kind: "bus.accepted" | "bus.rejected" }>;
-
-interface Tracked {
-  readonly id: string;
-  readonly answer: BusAnswer;
-  /** Every entry about the event, the answer first. */
-  readonly entries: EventEntry[];
-  summary: EventSummary;
-  hasBody: boolean;
-}
-
-type Target = Pick<Destination, "kind" | "target">;
-
-function targetOf(rule: RuleDeclaration | undefined): Target | undefined {
-  if (!rule) return undefined;
-  return "queue" in rule.target ? { kind: "queue", target: rule.target.queue } : { kind: "stateMachine", target: rule.target.stateMachine };
-}
-
-/** Where an event stands at one queue, from the journal entries about it there (in order). */
-function queueState(entries: readonly EventEntry[], delivered: boolean, failedDelivery: boolean): { state: DestinationState; attempts: number } {
-  let state: DestinationState = delivered ? "queued" : failedDelivery ? "retrying" : "pending";
-  let attempts = 0;
-  for (const entry of entries) {
-    if (entry.kind === "consumer.attempt") {
-      attempts++;
-      state = entry.outcome === "succeeded" ? "consumed" : "retrying";
-    } else if (entry.kind === "queue.dlq") state = "dlq";
-    else if (entry.kind === "queue.redrive") state = "redriven";
-    else if (entry.kind === "queue.discard") state = "discarded";
+function rejectedSummary(entry: Extract<Recorded, { kind: "bus.rejected" }>): EventSummary {
+  if (entry.detail === undefined) return { type: entry.detailType ?? "(no detail-type)" };
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.detail);
+  } catch {
+    return { type: entry.detailType ?? "(no detail-type)" };
   }
-  return { state, attempts };
+  return summarizeEnvelope({ "detail-type": entry.detailType, source: entry.source, detail });
 }
 
-const STATUS_BY_STATE: Readonly<Record<DestinationState, EventStatus>> = {
-  pending: "in-flight",
-  queued: "in-flight",
-  redriven: "in-flight",
-  retrying: "retrying",
-  consumed: "done",
-  delivered: "done",
-  dlq: "dlq",
-  "target-dlq": "dlq",
-  discarded: "discarded",
-};
+/** What a view shows as the body of an event: the envelope the bus routed, or what a refused caller sent. */
+export function eventBody(lifecycles: Lifecycles, id: string): unknown {
+  const answer = lifecycles.get(id)?.answer;
+  if (answer?.kind === "bus.rejected") return rejectedEnvelope(answer);
+  const envelope = lifecycles.envelope(id);
+  if (envelope === undefined) return undefined;
+  try {
+    return JSON.parse(envelope);
+  } catch {
+    return envelope;
+  }
+}
 
-/** The worst destination decides: a DLQ anywhere outranks a retry, which outranks work in flight. */
-const STATUS_RANK: readonly EventStatus[] = ["done", "in-flight", "retrying", "discarded", "dlq"];
+function rejectedEnvelope(entry: Extract<Recorded, { kind: "bus.rejected" }>): unknown {
+  let detail: unknown = entry.detail;
+  try {
+    detail = entry.detail === undefined ? undefined : JSON.parse(entry.detail);
+  } catch {
+    // Shown as the text the caller sent.
+  }
+  return { source: entry.source, "detail-type": entry.detailType, detail };
+}
 
 /**
- * Every event the bus answered, folded from journal entries as they come. Consumer-side entries
- * name the envelope id (or only the SQS message id, for redrives), which is how they are tied back.
+ * The Events view's read model: a row per event the bus answered, from the lifecycle projection
+ * (where it stands) and the envelope the journal recorded (what it says, summarised once).
  */
-export class EventIndex {
-  private readonly events = new Map<string, Tracked>();
-  private readonly order: string[] = [];
-  private readonly eventByMessage = new Map<string, string>();
-  private readonly rules: ReadonlyMap<string, RuleDeclaration>;
+export class EventRows {
+  private readonly summaries = new Map<string, EventSummary>();
 
-  constructor(rules: readonly RuleDeclaration[]) {
-    this.rules = new Map(rules.map((rule) => [rule.name, rule]));
-  }
+  constructor(private readonly lifecycles: Lifecycles) {}
 
-  /** Folds one journal entry in; returns the id of the event it concerns, if any. */
-  apply(entry: Recorded): string | undefined {
-    switch (entry.kind) {
-      case "bus.accepted":
-        return this.track(entry.eventId, entry, { type: entry.detailType, stripeEventId: entry.stripeEventId }, false);
-      case "bus.rejected": {
-        const summary = entry.detail === undefined ? { type: entry.detailType ?? "(no detail-type)" } : this.rejectedSummary(entry);
-        return this.track(`rejected-${entry.seq}`, entry, summary, entry.detail !== undefined);
-      }
-      case "target.delivered":
-      case "target.failed":
-      case "target.dlq":
-        return this.append(entry.eventId, entry);
-      case "consumer.attempt":
-      case "queue.dlq":
-        if (entry.eventId) this.eventByMessage.set(entry.messageId, entry.eventId);
-        return entry.eventId ? this.append(entry.eventId, entry) : undefined;
-      case "queue.redrive":
-      case "queue.discard": {
-        const eventId = this.eventByMessage.get(entry.messageId);
-        return eventId ? this.append(eventId, entry) : undefined;
-      }
-      default:
-        return undefined;
+  private summary(id: string, answer: BusAnswer): EventSummary {
+    let summary = this.summaries.get(id);
+    if (summary) return summary;
+    if (answer.kind === "bus.rejected") summary = rejectedSummary(answer);
+    else {
+      const envelope = answer.envelope;
+      const read = envelope === undefined ? { type: answer.detailType } : summarizeText(envelope, answer.detailType);
+      summary = { ...read, stripeEventId: read.stripeEventId ?? answer.stripeEventId };
     }
+    this.summaries.set(id, summary);
+    return summary;
   }
 
-  private rejectedSummary(entry: Extract<Recorded, { kind: "bus.rejected" }>): EventSummary {
-    let detail: unknown;
-    try {
-      detail = JSON.parse(entry.detail!);
-    } catch {
-      return { type: entry.detailType ?? "(no detail-type)" };
-    }
-    return summarizeEnvelope({ "detail-type": entry.detailType, source: entry.source, detail });
-  }
-
-  private track(id: string, entry: BusAnswer, summary: EventSummary, hasBody: boolean): string {
-    if (!this.events.has(id)) this.order.push(id);
-    this.events.set(id, { id, answer: entry, entries: [entry], summary, hasBody });
-    return id;
-  }
-
-  private append(id: string, entry: EventEntry): string | undefined {
-    const tracked = this.events.get(id);
-    if (!tracked) return undefined;
-    tracked.entries.push(entry);
-    return id;
-  }
-
-  /** Ids of accepted events whose envelope text has not been supplied yet. */
-  missingBodies(): string[] {
-    return this.order.filter((id) => !this.events.get(id)!.hasBody);
-  }
-
-  /** Supplies an event's envelope (from the archive), which completes its summary. */
-  setBody(id: string, envelope: unknown): boolean {
-    const tracked = this.events.get(id);
-    if (!tracked) return false;
-    const accepted = tracked.answer;
-    const summary = summarizeEnvelope(envelope);
-    tracked.summary = { ...summary, stripeEventId: summary.stripeEventId ?? (accepted?.kind === "bus.accepted" ? accepted.stripeEventId : undefined) };
-    tracked.hasBody = true;
-    return true;
-  }
-
-  /** The Stripe event id and replay name of an accepted event, to find its body elsewhere. */
-  origin(id: string): { stripeEventId?: string | undefined; replayName?: string | undefined } | undefined {
-    const first = this.events.get(id)?.answer;
-    return first?.kind === "bus.accepted" ? { stripeEventId: first.stripeEventId, replayName: first.replayName } : undefined;
-  }
-
+  /** The journal entries about one event, its bus answer first. */
   entries(id: string): readonly EventEntry[] {
-    return this.events.get(id)?.entries ?? [];
-  }
-
-  /** Envelope id of the event an SQS message carried. */
-  eventForMessage(messageId: string): string | undefined {
-    return this.eventByMessage.get(messageId);
+    return this.lifecycles.get(id)?.entries ?? [];
   }
 
   row(id: string): EventRow | undefined {
-    const tracked = this.events.get(id);
-    return tracked ? this.toRow(tracked) : undefined;
-  }
-
-  /** Every row, oldest first. */
-  rows(): EventRow[] {
-    return this.order.map((id) => this.toRow(this.events.get(id)!));
-  }
-
-  private toRow(tracked: Tracked): EventRow {
-    const first = tracked.answer;
-    const base = { ...tracked.summary, id: tracked.id, seq: first.seq, at: first.at };
+    const lifecycle = this.lifecycles.get(id);
+    if (!lifecycle) return undefined;
+    const first = lifecycle.answer;
+    const base = { ...this.summary(id, first), id, seq: first.seq, at: first.at };
     if (first.kind === "bus.rejected") {
       return { ...base, status: "rejected", source: first.source, rules: [], destinations: [], error: `${first.errorCode}: ${first.errorMessage}` };
     }
-    const destinations = this.destinations(first.matchedRules, tracked.entries);
-    const lastError = [...tracked.entries].reverse().find((entry) => "error" in entry && entry.error);
-    const status = first.matchedRules.length === 0 ? "unmatched" : worst(destinations.map((d) => STATUS_BY_STATE[d.state]));
+    const status = this.lifecycles.status(id)!;
     return {
       ...base,
       status,
       source: first.source,
       replayName: first.replayName,
       rules: first.matchedRules,
-      destinations,
-      error: status === "done" ? undefined : (lastError as { error?: string } | undefined)?.error,
+      destinations: this.lifecycles.destinations(id),
+      error: status === "done" ? undefined : this.lifecycles.lastError(id),
     };
   }
 
-  private destinations(matchedRules: readonly string[], entries: readonly EventEntry[]): Destination[] {
-    const byTarget = new Map<string, { target: Target; rules: string[] }>();
-    for (const name of matchedRules) {
-      const target = targetOf(this.rules.get(name)) ?? { kind: "queue" as const, target: `(rule ${name})` };
-      const key = `${target.kind}:${target.target}`;
-      const existing = byTarget.get(key);
-      if (existing) existing.rules.push(name);
-      else byTarget.set(key, { target, rules: [name] });
-    }
-    return [...byTarget.values()].map(({ target, rules }) => {
-      const forRules = entries.filter((entry) => "rule" in entry && rules.includes(entry.rule));
-      const delivered = forRules.some((entry) => entry.kind === "target.delivered");
-      const failed = forRules.some((entry) => entry.kind === "target.failed");
-      if (forRules.some((entry) => entry.kind === "target.dlq")) return { ...target, rules, state: "target-dlq", attempts: 0 };
-      if (target.kind === "stateMachine") return { ...target, rules, state: delivered ? "delivered" : failed ? "retrying" : "pending", attempts: 0 };
-      const atQueue = entries.filter((entry) => "queue" in entry && entry.queue === target.target);
-      return { ...target, rules, ...queueState(atQueue, delivered, failed) };
-    });
+  /** Every row, oldest first. */
+  rows(): EventRow[] {
+    return this.lifecycles.ids().map((id) => this.row(id)!);
   }
-}
-
-function worst(statuses: readonly EventStatus[]): EventStatus {
-  return statuses.reduce<EventStatus>((a, b) => (STATUS_RANK.indexOf(b) > STATUS_RANK.indexOf(a) ? b : a), "done");
 }
 
 /** The journal entries of one event as a timeline for people. */
@@ -336,4 +220,30 @@ export function timeline(entries: readonly EventEntry[]): TimelineItem[] {
 /** `arn:aws:sqs:us-east-1:000000000000:paybus-loyalty` -> `paybus-loyalty`. */
 function shortArn(arn: string): string {
   return arn.split(":").pop() ?? arn;
+}
+
+/** What the Stripe event behind a row caused, from the state snapshot's outbox and executions. */
+function effectsOf(row: EventRow, state: DashboardState | null): TimelineItem[] {
+  if (!row.stripeEventId || !state) return [];
+  const id = row.stripeEventId;
+  return [
+    ...state.emails.filter((email) => email.cause?.stripeEventId === id).map((email): TimelineItem => ({ at: email.at, stage: "effect", title: `Email sent: ${email.subject}`, detail: email.cause?.executionName ? `by workflow ${email.cause.executionName}` : undefined, tone: "good" })),
+    ...state.pushes.filter((push) => push.cause?.stripeEventId === id).map((push): TimelineItem => ({ at: push.at, stage: "effect", title: `Push sent: ${push.title ?? push.body ?? ""}`, detail: push.endpoint, tone: "good" })),
+    ...state.executions.filter((execution) => execution.stripeEventId === id).map((execution): TimelineItem => ({ at: execution.startDate, stage: "workflow", title: `Workflow ${execution.name}: ${execution.status.toLowerCase().replace("_", " ")}`, detail: execution.path.join(" → "), tone: execution.status === "FAILED" ? "bad" : "good" })),
+  ];
+}
+
+/** An event opened in the Events view: its envelope, its timeline, what it caused, how often the Stripe event came. */
+export function eventDetail(rows: EventRows, lifecycles: Lifecycles, id: string, state: DashboardState | null): EventDetail | undefined {
+  const row = rows.row(id);
+  if (!row) return undefined;
+  const body = eventBody(lifecycles, id);
+  const deliveries = row.stripeEventId ? rows.rows().filter((r) => r.stripeEventId === row.stripeEventId && r.status !== "rejected").length : 1;
+  return {
+    row,
+    json: body === undefined ? undefined : JSON.stringify(body, null, 2),
+    timeline: timeline(rows.entries(id)),
+    effects: effectsOf(row, state).sort((a, b) => a.at.localeCompare(b.at)),
+    deliveries,
+  };
 }

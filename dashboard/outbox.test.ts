@@ -22,30 +22,34 @@ function engagementEmail(messageId: string, template: "confirmation" | "tier-upg
   return { messageId, from: "hello@example.com", destination: { to: ["alex.martin@example.com"], cc: [], bcc: [] }, subject: rendered.subject, body: { html: rendered.html, text: rendered.text }, at: 1_785_800_000 };
 }
 
+/** The journal's record of a send tagged with the execution that made it. */
+const sentBy = (messageId: string, executionName: string, at = "2026-08-03T23:33:20.000Z") => ({ messageId, cause: { executionName }, at });
+
 function sources(overrides: Partial<OutboxSources>): OutboxSources {
   return {
     emails: [],
+    sends: [],
     pushes: [],
     notices: [],
-    claims: [],
     executions: [],
     purchaseEvents: new Map(),
-    profiles: new Map([["cus_Qul9Qa3lJkatBi", profile]]),
     eventTypes: new Map(),
-    sendTimes: [],
     ...overrides,
   };
 }
 
 describe("outboxEmails", () => {
-  it("ties a notification email to its Stripe event through the recorded message id", () => {
+  it("ties a notification email to its Stripe event through the cause its send recorded, and redacts the recipient", () => {
     const email: SentEmail = { messageId: "ses-1", from: "billing@example.com", destination: { to: ["jenny.rosen@example.com"], cc: [], bcc: [] }, subject: "Payment received", body: { text: "Thanks" }, at: 1_785_800_000 };
 
-    const [view] = outboxEmails(sources({ emails: [email], notices: [{ messageId: "ses-1", stripeEventId: "evt_paid" }], eventTypes: new Map([["evt_paid", "invoice.paid"]]) }));
+    const [view] = outboxEmails(
+      sources({ emails: [email], sends: [{ messageId: "ses-1", cause: { stripeEventId: "evt_paid" }, at: "2026-08-03T23:33:20.000Z" }], eventTypes: new Map([["evt_paid", "invoice.paid"]]) }),
+    );
 
+    // Redacted as the Customers view and log lines redact addresses (functions/common/redact.ts).
     expect(view).toEqual({
       messageId: "ses-1",
-      to: ["jenny.rosen@example.com"],
+      to: ["j***@example.com"],
       subject: "Payment received",
       at: "2026-08-03T23:33:20.000Z",
       hasHtml: false,
@@ -53,7 +57,7 @@ describe("outboxEmails", () => {
     });
   });
 
-  it("finds the execution behind an engagement email by rendering its claimed template again", () => {
+  it("finds the execution behind an engagement email from the execution its send recorded", () => {
     const small = input("pi_small", 2000, 40);
     const large = input("pi_large", 60000, 1200, "silver");
     const emails = [engagementEmail("ses-a", "confirmation", small), engagementEmail("ses-b", "tier-upgrade", large)];
@@ -61,10 +65,7 @@ describe("outboxEmails", () => {
     const views = outboxEmails(
       sources({
         emails,
-        claims: [
-          { executionName: "purchase-pi_small", template: "confirmation" },
-          { executionName: "purchase-pi_large", template: "tier-upgrade" },
-        ],
+        sends: [sentBy("ses-a", "purchase-pi_small"), sentBy("ses-b", "purchase-pi_large")],
         executions: [
           { name: "purchase-pi_small", input: small },
           { name: "purchase-pi_large", input: large },
@@ -83,7 +84,7 @@ describe("outboxEmails", () => {
     ]);
   });
 
-  it("uses each claim once when two executions sent identical emails", () => {
+  it("tells apart identical emails from two executions by what each send recorded", () => {
     const first = input("pi_1", 2000, 40);
     const second = input("pi_2", 2000, 40);
     const emails = [engagementEmail("ses-1", "confirmation", first), engagementEmail("ses-2", "confirmation", second)];
@@ -91,10 +92,7 @@ describe("outboxEmails", () => {
     const views = outboxEmails(
       sources({
         emails,
-        claims: [
-          { executionName: "purchase-pi_1", template: "confirmation" },
-          { executionName: "purchase-pi_2", template: "confirmation" },
-        ],
+        sends: [sentBy("ses-2", "purchase-pi_2"), sentBy("ses-1", "purchase-pi_1")],
         executions: [
           { name: "purchase-pi_1", input: first },
           { name: "purchase-pi_2", input: second },
@@ -107,17 +105,21 @@ describe("outboxEmails", () => {
     );
 
     expect(views.map((view) => view.cause?.stripeEventId).sort()).toEqual(["evt_1", "evt_2"]);
+    expect(views.map((view) => [view.messageId, view.cause?.stripeEventId])).toEqual([
+      ["ses-2", "evt_2"],
+      ["ses-1", "evt_1"],
+    ]);
   });
 
-  it("takes the send time to the millisecond from the journal, pairing equal emails in send order", () => {
+  it("takes the send time to the millisecond from the journal, by message id", () => {
     const email = (messageId: string): SentEmail => ({ messageId, from: "f@example.com", destination: { to: ["a@example.com"], cc: [], bcc: [] }, subject: "Same", body: { text: "t" }, at: 1_785_800_000 });
-    const sendTimes = [
-      { to: ["b@example.com"], subject: "Same", at: "2026-08-03T23:33:20.100Z" },
-      { to: ["a@example.com"], subject: "Same", at: "2026-08-03T23:33:20.250Z" },
-      { to: ["a@example.com"], subject: "Same", at: "2026-08-03T23:33:20.750Z" },
+    const sends = [
+      { messageId: "other", at: "2026-08-03T23:33:20.100Z" },
+      { messageId: "first", at: "2026-08-03T23:33:20.250Z" },
+      { messageId: "second", at: "2026-08-03T23:33:20.750Z" },
     ];
 
-    const views = outboxEmails(sources({ emails: [email("first"), email("second"), email("third")], sendTimes }));
+    const views = outboxEmails(sources({ emails: [email("first"), email("second"), email("third")], sends }));
 
     expect(views.map((view) => [view.messageId, view.at])).toEqual([
       ["third", "2026-08-03T23:33:20.000Z"],
@@ -128,10 +130,18 @@ describe("outboxEmails", () => {
 
   it("leaves the cause unknown rather than guessing", () => {
     const stray = engagementEmail("ses-x", "confirmation", input("pi_x", 2000, 40));
+    const orphan = engagementEmail("ses-y", "confirmation", input("pi_y", 2000, 40));
 
-    const [view] = outboxEmails(sources({ emails: [stray], claims: [{ executionName: "purchase-pi_x", template: "confirmation" }] }));
+    const views = outboxEmails(
+      sources({
+        // ses-x: no send recorded (an earlier run's email); ses-y: an execution whose purchase names no event.
+        emails: [stray, orphan],
+        sends: [sentBy("ses-y", "purchase-pi_y")],
+        executions: [{ name: "purchase-pi_y", input: input("pi_y", 2000, 40) }],
+      }),
+    );
 
-    expect(view!.cause).toBeUndefined();
+    expect(views.map((view) => view.cause)).toEqual([undefined, undefined]);
   });
 });
 

@@ -1,25 +1,14 @@
 /**
  * What the dashboard server sends the page: view models only, already formatted where formatting
  * needs the server's knowledge (money in its currency, graph layouts). The browser code and the
- * server both import these types; this module imports nothing so that it compiles for either.
+ * server both import these types; this module imports only `local/lifecycle-types.ts`, which imports nothing, so that it compiles
+ * for either.
  */
 
-/** Where one event stands, as a whole. */
-export type EventStatus = "rejected" | "unmatched" | "in-flight" | "retrying" | "dlq" | "discarded" | "done";
+import type { Destination, EventStatus } from "../local/lifecycle-types.ts";
 
-/** Where one event stands at one target of one of its rules. */
-export type DestinationState = "pending" | "queued" | "retrying" | "consumed" | "dlq" | "redriven" | "discarded" | "delivered" | "target-dlq";
-
-export interface Destination {
-  /** The rules that sent the event here (several rules may share a target). */
-  readonly rules: string[];
-  readonly kind: "queue" | "stateMachine";
-  /** Queue or state machine name, as declared in `events/rules.ts`. */
-  readonly target: string;
-  readonly state: DestinationState;
-  /** Consumer attempts so far (queues only). */
-  readonly attempts: number;
-}
+// The lifecycle projection's shapes, shared with the page (that module imports nothing either).
+export type { Destination, DestinationState, EventStatus } from "../local/lifecycle-types.ts";
 
 /** What an envelope says about itself, for people. */
 export interface EventSummary {

@@ -3,6 +3,7 @@
  * (and by the dashboard): send events, replay the archive, list and redrive DLQs, complete task
  * tokens, status.
  */
+import { lifecyclesOf } from "./lifecycle.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { QueueName } from "../events/rules.ts";
 import { readBody } from "./aws-json.ts";
@@ -60,7 +61,7 @@ export function adminRoute(runtime: Runtime, hooks: AdminHooks = {}) {
     try {
       switch (`${req.method} ${path}`) {
         case "GET /status":
-          return json(res, 200, { endpoints: runtime.endpoints, queues: queueStatus(runtime), quiet: runtime.isQuiet() });
+          return json(res, 200, { endpoints: runtime.endpoints, queues: queueStatus(runtime), quiet: runtime.isQuiet(), events: lifecyclesOf(runtime).counts() });
         case "POST /send": {
           const body = await jsonBody(req);
           const events = Array.isArray(body) ? body : Array.isArray(body.events) ? body.events : [body];

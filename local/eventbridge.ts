@@ -271,6 +271,7 @@ export class LocalEventBus {
       source: entry.Source ?? "",
       replayName,
       matchedRules: matched,
+      envelope: eventJson,
     });
     for (const name of matched) void this.deliver(name, eventJson, id);
     return matched;

@@ -16,6 +16,11 @@ export type JournalEntry =
       matchedRules: string[];
       /** Set when the event went to another bus than paybus's (the default bus), where no paybus rule runs. */
       eventBus?: string | undefined;
+      /**
+       * The envelope as the bus routed it (JSON text, the same the archive keeps): views show it without
+       * re-reading the archive file. Absent on the default bus, which builds no envelope here.
+       */
+      envelope?: string | undefined;
     }
   | { kind: "bus.rejected"; index: number; errorCode: string; errorMessage: string; source?: string | undefined; detailType?: string | undefined; detail?: string | undefined }
   | { kind: "target.delivered"; eventId: string; rule: string; target: string; attempt: number }
@@ -34,7 +39,18 @@ export type JournalEntry =
   | { kind: "queue.dlq"; queue: string; messageId: string; eventId?: string | undefined; stripeEventId?: string | undefined; error?: string | undefined }
   | { kind: "queue.redrive"; queue: string; messageId: string }
   | { kind: "queue.discard"; queue: string; messageId: string }
-  | { kind: "effect.email"; to: string[]; subject: string }
+  | {
+      kind: "effect.email";
+      to: string[];
+      subject: string;
+      /** The MessageId SES answered (absent only if its answer could not be read). */
+      messageId?: string | undefined;
+      /**
+       * What caused the send, from the message tags the sender set (`paybus-stripe-event`,
+       * `paybus-execution`; see `functions/common/send-tags.ts`): absent for untagged sends.
+       */
+      cause?: { stripeEventId?: string | undefined; executionName?: string | undefined } | undefined;
+    }
   | { kind: "effect.push"; targetArn: string; title?: string | undefined; status: "delivered" | "endpoint-disabled" }
   | { kind: "workflow.started"; executionArn: string; stateMachine: string; name: string }
   | { kind: "workflow.finished"; executionArn: string; status: string }

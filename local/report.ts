@@ -3,7 +3,7 @@
  * Every input is accounted for: accepted (with its rules, deliveries and consumer attempts) or
  * rejected (with the reason).
  */
-import type { Recorded } from "./journal.ts";
+import { lifecyclesOf, type Lifecycles } from "./lifecycle.ts";
 import type { Runtime } from "./runtime.ts";
 import { dlqListing } from "./admin.ts";
 import { profilesSnapshot, type DeviceRow, type ProfileRow } from "./state.ts";
@@ -56,44 +56,31 @@ export interface SentInput {
   readonly detailType?: string | undefined;
 }
 
-function outcomeOf(input: SentInput, byEvent: Map<string, Recorded[]>): InputOutcome {
+/** The Stripe-event-level result of an input, from where the lifecycle projection says it stands. */
+const RESULT_BY_STATUS = { rejected: "rejected", unmatched: "unmatched", dlq: "dlq", done: "consumed", discarded: "dlq", "in-flight": "in-progress", retrying: "in-progress" } as const;
+
+function outcomeOf(input: SentInput, lifecycles: Lifecycles): InputOutcome {
   const base = { label: input.label, stripeEventId: input.stripeEventId, detailType: input.detailType };
   if ("ErrorCode" in input.result) {
     return { ...base, status: "rejected", error: `${input.result.ErrorCode}: ${input.result.ErrorMessage}`, rules: [], deliveries: [], attempts: [], dlq: [], result: "rejected" };
   }
-  const entries = byEvent.get(input.result.EventId) ?? [];
-  const accepted = entries.find((entry) => entry.kind === "bus.accepted");
-  const rules = accepted?.kind === "bus.accepted" ? accepted.matchedRules : [];
-  const deliveries = rules.map((rule) => {
-    const forRule = entries.filter((entry) => "rule" in entry && entry.rule === rule);
-    const done = forRule.find((entry) => entry.kind === "target.delivered" || entry.kind === "target.dlq");
-    return {
-      rule,
-      attempts: forRule.filter((entry) => entry.kind === "target.delivered" || entry.kind === "target.failed").length,
-      outcome: done?.kind === "target.delivered" ? ("delivered" as const) : done ? ("target-dlq" as const) : ("pending" as const),
-    };
-  });
+  const id = input.result.EventId;
+  const lifecycle = lifecycles.get(id);
+  const entries = lifecycle?.entries ?? [];
+  const rules = lifecycle?.answer.kind === "bus.accepted" ? lifecycle.answer.matchedRules : [];
   const attempts = entries.flatMap((entry) =>
     entry.kind === "consumer.attempt" ? [{ queue: entry.queue, receiveCount: entry.receiveCount, outcome: entry.outcome, error: entry.error }] : [],
   );
   const dlq = entries.flatMap((entry) => (entry.kind === "queue.dlq" ? [{ queue: entry.queue, error: entry.error }] : []));
-  const consumed = attempts.filter((a) => a.outcome === "succeeded").length >= deliveries.length && deliveries.length > 0;
-  const result = rules.length === 0 ? "unmatched" : dlq.length > 0 || deliveries.some((d) => d.outcome === "target-dlq") ? "dlq" : consumed ? "consumed" : "in-progress";
-  return { ...base, status: "accepted", eventId: input.result.EventId, rules, deliveries, attempts, dlq, result };
+  const status = lifecycle ? lifecycles.status(id)! : "in-flight";
+  return { ...base, status: "accepted", eventId: id, rules, deliveries: lifecycles.ruleDeliveries(id), attempts, dlq, result: rules.length === 0 ? "unmatched" : RESULT_BY_STATUS[status] };
 }
 
-/** Builds the report for the inputs of one run from the runtime's journal and engines. */
+/** Builds the report for the inputs of one run from the runtime's lifecycle projection and engines. */
 export async function buildReport(runtime: Runtime, inputs: readonly SentInput[], loyalty: unknown): Promise<RunReport> {
-  const byEvent = new Map<string, Recorded[]>();
-  for (const entry of runtime.journal.list()) {
-    const id = "eventId" in entry ? entry.eventId : undefined;
-    if (!id) continue;
-    let list = byEvent.get(id);
-    if (!list) byEvent.set(id, (list = []));
-    list.push(entry);
-  }
-  const outcomes = inputs.map((input) => outcomeOf(input, byEvent));
-  const emails = runtime.journal.list("effect.email").map(({ to, subject }) => ({ to, subject }));
+  const lifecycles = lifecyclesOf(runtime);
+  const outcomes = inputs.map((input) => outcomeOf(input, lifecycles));
+  const emails = lifecycles.emails().map(({ to, subject }) => ({ to, subject }));
   const pushes = runtime.journal.list("effect.push").filter((p) => p.status === "delivered").map(({ targetArn, title }) => ({ targetArn, title }));
   const workflows = runtime.sfn.executions().map((execution) => ({ name: execution.name, status: execution.status, path: execution.path }));
   const attempts = outcomes.flatMap((o) => o.attempts);

@@ -20,6 +20,7 @@ import { handleV2 } from "./ses/v2.ts";
 import type { Journal } from "./journal.ts";
 import { JsonLinesLog } from "./jsonl-log.ts";
 import { guardLoopbackHost } from "./loopback.ts";
+import { EXECUTION_TAG, STRIPE_EVENT_TAG } from "../functions/common/send-tags.ts";
 
 export { SesError, isUnverifiable } from "./ses/identities.ts";
 
@@ -76,6 +77,17 @@ export function identityWarnings(identities: readonly string[], stage = "default
       : `SES: "${identity}" (stacks/stages.ts, stage "${stage}") is treated as verified here; in AWS it sends only once verified ` +
         "(its DKIM records published, or the link in AWS's email opened): docs/deploy.md, \"SES identities and the sandbox\".",
   );
+}
+
+/** The MessageId of a send's answer: `<MessageId>` in v1's XML, `MessageId` in v2's JSON. */
+function messageIdOf(reply: string, v2: boolean): string | undefined {
+  if (!v2) return /<MessageId>([^<]+)<\/MessageId>/.exec(reply)?.[1];
+  try {
+    const id = (JSON.parse(reply) as { MessageId?: unknown }).MessageId;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class LocalSes {
@@ -144,18 +156,26 @@ export class LocalSes {
         res.writeHead(answer.status, { "content-type": answer.contentType });
         return void res.end(answer.body);
       }
-      await this.forward(req, url, body, v2, res, answer.email !== undefined);
+      const reply = await this.forward(req, url, body, v2, res, answer.email !== undefined);
       if (res.statusCode === 200 && answer.email) {
         this.sent.push(Date.now());
-        this.options.journal?.record({ kind: "effect.email", to: answer.email.to, subject: answer.email.subject });
+        const { to, subject, tags } = answer.email;
+        const cause = { stripeEventId: tags?.get(STRIPE_EVENT_TAG), executionName: tags?.get(EXECUTION_TAG) };
+        this.options.journal?.record({
+          kind: "effect.email",
+          to,
+          subject,
+          messageId: messageIdOf(reply, v2),
+          ...(cause.stripeEventId || cause.executionName ? { cause } : {}),
+        });
       }
     } catch (error) {
       this.fail(res, v2, error);
     }
   }
 
-  /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped). */
-  private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse, isSend = false): Promise<void> {
+  /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped); returns the answer's text. */
+  private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse, isSend = false): Promise<string> {
     const answer = await fetch(`${this.upstreamUrl}${url.pathname}${url.search}`, {
       method: req.method ?? "POST",
       headers: {
@@ -171,7 +191,8 @@ export class LocalSes {
       // Recorded before the caller hears of it: an email that was sent is never missing after a restart.
       if (isSend && this.options.stateFile) await this.saveNewEmails();
       res.writeHead(200, { "content-type": answer.headers.get("content-type") ?? (v2 ? "application/json" : "text/xml") });
-      return void res.end(text);
+      res.end(text);
+      return text;
     }
     let reason = text;
     let type = v2 ? "BadRequestException" : "InvalidParameterValue";

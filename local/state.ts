@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import { balanceRecord, purchaseRecord, type BalanceRecord, type PurchaseRecord } from "../functions/loyalty/ledger.ts";
+import { balanceKey, balanceRecord, purchaseKey, purchaseRecord, type BalanceRecord, type PurchaseRecord } from "../functions/loyalty/ledger.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface LoyaltySnapshot {
@@ -19,6 +19,10 @@ export function localDynamoClient(runtime: Runtime): DynamoDBDocumentClient {
   );
 }
 
+// The sort keys of balances and purchases, from the ledger's own key layout (not restated here).
+const BALANCE_SK = balanceKey("").sk;
+const PURCHASE_SK = purchaseKey("").sk;
+
 /** Every balance and ledger entry in the loyalty table, read with `reader` or a client of its own. */
 export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumentClient): Promise<LoyaltySnapshot> {
   const client = reader ?? localDynamoClient(runtime);
@@ -27,8 +31,8 @@ export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumen
   try {
     for await (const page of paginateScan({ client }, { TableName: runtime.tableNames.loyalty })) {
       for (const item of page.Items ?? []) {
-        if (item.sk === "BALANCE") customers.push(balanceRecord.parse(item));
-        else if (item.sk === "PURCHASE") purchases.push(purchaseRecord.parse(item));
+        if (item.sk === BALANCE_SK) customers.push(balanceRecord.parse(item));
+        else if (item.sk === PURCHASE_SK) purchases.push(purchaseRecord.parse(item));
       }
     }
   } finally {

@@ -10,6 +10,7 @@ import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import { getProfile, type ProfileTable } from "../common/profiles.ts";
+import { causeTags } from "../common/send-tags.ts";
 import { EMAIL_TEMPLATES, renderEngagementEmail } from "./templates.ts";
 
 /** The payload the ASL sends to the email task (and the dispatcher builds for follow-ups). */
@@ -92,6 +93,7 @@ export async function sendEngagementEmail(request: EngagementEmailRequest, deps:
           Subject: { Data: email.subject, Charset: "UTF-8" },
           Body: { Text: { Data: email.text, Charset: "UTF-8" }, Html: { Data: email.html, Charset: "UTF-8" } },
         },
+        Tags: causeTags({ executionName: request.executionName }),
       }),
     );
     messageId = MessageId ?? "";

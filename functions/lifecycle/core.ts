@@ -123,6 +123,7 @@ async function tell(
     now: deps.now,
     eventCreated: event.created,
     label: `${notice.name} ${fact.subject} ${fact.key}`,
+    stripeEventId: event.id,
   };
   const results = await Promise.all(deliveries.map((delivery) => deliverOnce(delivery, content, context)));
   return {

@@ -11,10 +11,12 @@ import {
   type SNSClient,
 } from "@aws-sdk/client-sns";
 import type { EmailContent, PushContent } from "./templates.ts";
+import { causeTags } from "../common/send-tags.ts";
 
 /** Sends one email or one push; resolves to the provider's message id. */
 export interface Channels {
-  sendEmail(to: string, email: EmailContent): Promise<string>;
+  /** `cause` names the Stripe event the email answers (sent as an SES message tag). */
+  sendEmail(to: string, email: EmailContent, cause?: { stripeEventId?: string | undefined }): Promise<string>;
   /** @throws PushEndpointGoneError when the endpoint is disabled or deleted. */
   sendPush(endpointArn: string, push: PushContent): Promise<string>;
 }
@@ -46,13 +48,14 @@ export function snsPushMessage(push: PushContent): string {
 /** {@link Channels} on real SES and SNS clients. */
 export function awsChannels(clients: { ses: SESClient; sns: SNSClient }, emailFrom: string): Channels {
   return {
-    async sendEmail(to, email) {
+    async sendEmail(to, email, cause) {
       const utf8 = (Data: string) => ({ Data, Charset: "UTF-8" });
       const { MessageId } = await clients.ses.send(
         new SendEmailCommand({
           Source: emailFrom,
           Destination: { ToAddresses: [to] },
           Message: { Subject: utf8(email.subject), Body: { Html: utf8(email.html), Text: utf8(email.text) } },
+          Tags: causeTags(cause ?? {}),
         }),
       );
       return MessageId ?? "";

@@ -129,6 +129,7 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promi
     now: deps.now,
     eventCreated: notice.eventCreated,
     label: `${notice.invoiceId} ${noticeKey(notice)}`,
+    stripeEventId: notice.eventId,
   };
   const results = await Promise.all(deliveries.map((delivery) => deliverOnce(delivery, content, context)));
   return { kind: "attempted", notice: reference(notice), locale, deliveries: results };

@@ -39,6 +39,8 @@ export interface DeliverContext {
   readonly eventCreated: number;
   /** Names the fact in errors (no personal data). */
   readonly label: string;
+  /** The Stripe event the notice answers, tagged on each email so the send names its cause. */
+  readonly stripeEventId?: string | undefined;
 }
 
 /** Sends `content` on `delivery` unless an earlier attempt did. Never throws: failures are results. */
@@ -53,7 +55,7 @@ export async function deliverOnce(delivery: Delivery, content: RenderedNotice, c
   try {
     const messageId =
       delivery.channel === "email"
-        ? await context.channels.sendEmail(delivery.address, content.email)
+        ? await context.channels.sendEmail(delivery.address, content.email, { stripeEventId: context.stripeEventId })
         : await context.channels.sendPush(delivery.endpointArn, content.push);
     final = { status: "sent", messageId, sentAt: context.now() };
   } catch (error) {

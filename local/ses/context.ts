@@ -3,7 +3,11 @@ import type { SesIdentities } from "./identities.ts";
 
 /** The answer to one SES request: handled here, or passed to aws-ses-v2-local (which stores the email). */
 export type SesAnswer =
-  | { readonly kind: "forward"; readonly email?: { readonly to: string[]; readonly subject: string } }
+  | {
+      readonly kind: "forward";
+      /** Set for a send; `tags` are its message tags (name -> value), which may name its cause. */
+      readonly email?: { readonly to: string[]; readonly subject: string; readonly tags?: ReadonlyMap<string, string> };
+    }
   | { readonly kind: "reply"; readonly status: number; readonly contentType: string; readonly body: string };
 
 export interface SesContext {
@@ -32,4 +36,9 @@ export function rawHeaders(base64: string): { from?: string; recipients: string[
   const list = (name: string) => (headers.get(name) ?? "").split(",").map((part) => part.trim()).filter(Boolean);
   const from = headers.get("from");
   return { ...(from ? { from } : {}), recipients: [...list("to"), ...list("cc"), ...list("bcc")], subject: headers.get("subject") ?? "" };
+}
+
+/** Message tags as a map (a tag without a name or value is refused before this is read). */
+export function tagMap(tags: ReadonlyArray<{ name: string | undefined; value: string | undefined }>): Map<string, string> {
+  return new Map(tags.flatMap(({ name, value }) => (name && value !== undefined ? [[name, value] as const] : [])));
 }

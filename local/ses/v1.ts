@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { xmlEscape } from "../aws-query.ts";
-import { sendQuota, rawHeaders, type SesAnswer, type SesContext } from "./context.ts";
+import { sendQuota, rawHeaders, tagMap, type SesAnswer, type SesContext } from "./context.ts";
 import { addressOf, checkTags, SesError } from "./identities.ts";
 
 const NAMESPACE = "http://ses.amazonaws.com/doc/2010-12-01/";
@@ -48,7 +48,7 @@ export function handleV1(form: Map<string, string>, context: SesContext): SesAns
       // SendEmail takes at most 50 recipients (To, Cc and Bcc together).
       if (recipients.length > 50) throw new SesError("InvalidParameterValue", "Recipient count exceeds 50.");
       identities.checkSend(required(form, "Source"), recipients, form.get("ReturnPath"));
-      return { kind: "forward", email: { to: members(form, "Destination.ToAddresses"), subject: form.get("Message.Subject.Data") ?? "" } };
+      return { kind: "forward", email: { to: members(form, "Destination.ToAddresses"), subject: form.get("Message.Subject.Data") ?? "", tags: tagMap(tagsOf(form)) } };
     }
     case "SendRawEmail": {
       checkTags(tagsOf(form));
@@ -57,7 +57,7 @@ export function handleV1(form: Map<string, string>, context: SesContext): SesAns
       const from = form.get("Source") ?? raw.from;
       if (from === undefined) throw new SesError("InvalidParameterValue", "Missing required header 'From'.");
       identities.checkSend(from, destinations.length > 0 ? destinations : raw.recipients);
-      return { kind: "forward", email: { to: (destinations.length > 0 ? destinations : raw.recipients).map(addressOf), subject: raw.subject } };
+      return { kind: "forward", email: { to: (destinations.length > 0 ? destinations : raw.recipients).map(addressOf), subject: raw.subject, tags: tagMap(tagsOf(form)) } };
     }
     case "ListIdentities": {
       const type = form.get("IdentityType");

@@ -4,7 +4,7 @@
  * `ListEmailIdentities` and `GetEmailIdentity` reflect the declared identities and the sandbox
  * switch; templates are aws-ses-v2-local's; every other route gets an immediate error.
  */
-import { sendQuota, rawHeaders, type SesAnswer, type SesContext } from "./context.ts";
+import { sendQuota, rawHeaders, tagMap, type SesAnswer, type SesContext } from "./context.ts";
 import { addressOf, checkTags, SesError } from "./identities.ts";
 
 const JSON_TYPE = "application/json";
@@ -45,7 +45,8 @@ export function handleV2(method: string, path: string, query: URLSearchParams, b
     const recipients = input.Destination ? recipientsOf(input.Destination) : (raw?.recipients ?? []);
     identities.checkSend(from, recipients);
     const subject = input.Content?.Simple?.Subject?.Data ?? raw?.subject ?? input.Content?.Template?.TemplateName ?? "";
-    return { kind: "forward", email: { to: (input.Destination?.ToAddresses ?? raw?.recipients ?? []).map(addressOf), subject } };
+    const tags = tagMap(((input.EmailTags ?? []) as NonNullable<Tags>).map((tag) => ({ name: tag.Name, value: tag.Value })));
+    return { kind: "forward", email: { to: (input.Destination?.ToAddresses ?? raw?.recipients ?? []).map(addressOf), subject, tags } };
   }
   if (method === "POST" && path === "/v2/email/outbound-bulk-emails") {
     const entries = (input.BulkEmailEntries ?? []) as Array<{ Destination?: Destination; ReplacementTags?: Tags }>;
