@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { FIXTURE_DIR } from "../fixtures/index.ts";
+import { adminRoute } from "../local/admin.ts";
 import { PROJECT_ROOT, Runtime } from "../local/runtime.ts";
 import { main, readEventFiles, UsageError } from "./paybus.ts";
 
@@ -86,6 +87,23 @@ describe("paybus CLI", () => {
     const fixtures = readEventFiles([FIXTURE_DIR]).reduce((sum, file) => sum + file.events.length, 0);
     expect(report.totals).toMatchObject({ inputs: fixtures, rejected: 0 });
   }, 180_000);
+
+  it("prints where events stand in `status`, from the lifecycle projection the run report reads too", async () => {
+    const runtime = await Runtime.start({ dataDir: mkdtempSync(join(dir, "status-")), port: 0, inMemory: true });
+    try {
+      runtime.addRoute(adminRoute(runtime));
+      const event = JSON.parse(readFileSync(join(FIXTURE_DIR, "01-invoice-paid-usd-subscription-cycle.json"), "utf8"));
+      runtime.sendEnvelopes([event, { ...event, source: "aws.events" }]);
+      await runtime.waitForQuiet(60_000);
+
+      const { code, out } = await capture(["status", "--url", runtime.gatewayUrl]);
+
+      expect(code).toBe(0);
+      expect(out).toMatch(/^ {2}events (?=.*\bdone=1\b)(?=.*\brejected=1\b).*$/m);
+    } finally {
+      await runtime.stop();
+    }
+  }, 120_000);
 
   it("tells the user how to start a runtime when none is running", async () => {
     const { code, err } = await capture(["status", "--url", "http://127.0.0.1:9"]);

@@ -16,6 +16,8 @@ import {
 } from "@aws-sdk/client-ses";
 import { CreateEmailIdentityCommand, GetAccountCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, SendEmailCommand as SendEmailV2Command, SESv2Client } from "@aws-sdk/client-sesv2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { causeTags } from "../../functions/common/send-tags.ts";
+import { Journal } from "../journal.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
 
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
@@ -225,5 +227,37 @@ describe("the one declaration of identities", () => {
     expect(identityWarnings(["mail.shop.io"], "production")).toEqual([
       'SES: "mail.shop.io" (stacks/stages.ts, stage "production") is treated as verified here; in AWS it sends only once verified (its DKIM records published, or the link in AWS\'s email opened): docs/deploy.md, "SES identities and the sandbox".',
     ]);
+  });
+});
+
+describe("the journal's record of each send", () => {
+  it("records SES's message id and the cause the sender tagged, for v1 and v2 sends, and no cause for an untagged send", async () => {
+    const journal = new Journal();
+    const { v1, v2 } = await start({ identities: ["shop.example.net"], journal });
+
+    const tagged = await send(v1, "billing@shop.example.net", ["jenny@example.com"], { Tags: causeTags({ stripeEventId: "evt_1Paid" }) });
+    const untagged = await send(v1, "billing@shop.example.net", ["jenny@example.com"]);
+    const viaV2 = await v2.send(
+      new SendEmailV2Command({
+        FromEmailAddress: "hello@shop.example.net",
+        Destination: { ToAddresses: ["alex@example.com"] },
+        Content: { Simple: { Subject: { Data: "Welcome" }, Body: { Text: { Data: "Hi" } } } },
+        EmailTags: causeTags({ executionName: "purchase-pi_123" }),
+      }),
+    );
+
+    const sends = journal.list("effect.email").map(({ messageId, cause, subject }) => ({ messageId, cause, subject }));
+    expect(sends).toEqual([
+      { messageId: tagged.MessageId, cause: { stripeEventId: "evt_1Paid", executionName: undefined }, subject: "Receipt" },
+      { messageId: untagged.MessageId, cause: undefined, subject: "Receipt" },
+      { messageId: viaV2.MessageId, cause: { stripeEventId: undefined, executionName: "purchase-pi_123" }, subject: "Welcome" },
+    ]);
+    expect(new Set(sends.map((s) => s.messageId)).size).toBe(3);
+    expect(tagged.MessageId).toMatch(/\S/);
+  });
+
+  it("leaves out a cause SES would refuse as a tag value, so that the send still goes", () => {
+    expect(causeTags({ stripeEventId: "evt_ok", executionName: "name with spaces" })).toEqual([{ Name: "paybus-stripe-event", Value: "evt_ok" }]);
+    expect(causeTags({ stripeEventId: "x".repeat(257) })).toEqual([]);
   });
 });
