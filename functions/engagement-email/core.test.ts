@@ -2,6 +2,7 @@ import { SESClient } from "@aws-sdk/client-ses";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultInjector } from "../../local/dynamodb/faults.ts";
+import { Journal } from "../../local/journal.ts";
 import { LocalSes } from "../../local/ses.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
 import { RetryableError } from "../common/errors.ts";
@@ -12,12 +13,13 @@ import { emailClaimKey, sendEngagementEmail, type EmailDeps, type EngagementEmai
 let tables: LocalTables<"loyalty" | "profiles">;
 let ses: LocalSes;
 let throttledSes: LocalSes;
+const journal = new Journal();
 const throttling: FaultInjector = { decide: () => ({ code: "Throttling", message: "Maximum sending rate exceeded.", status: 400 }) };
 
 beforeAll(async () => {
   tables = await startLocalTables(["loyalty", "profiles"], "email");
   // The tests send as rewards@paybus.example: that domain is this SES's verified identity.
-  ses = new LocalSes({ identities: ["paybus.example"] });
+  ses = new LocalSes({ identities: ["paybus.example"], journal });
   throttledSes = new LocalSes({ faults: throttling, identities: ["paybus.example"] });
   await Promise.all([ses.start(), throttledSes.start()]);
   await putProfile({ customerId: "cus_1", email: "grace@example.com", name: "Grace", locale: "en-GB" }, { client: tables.client, tableName: tables.tableNames.profiles });
@@ -54,6 +56,16 @@ const request = (executionName: string, stripeCustomerId: string | null = "cus_1
 });
 
 describe("sending an engagement email", () => {
+  it("names its execution on the send (an SES message tag), which the local SES records with the message id", async () => {
+    await putProfile({ customerId: "cus_tagged", email: "ada@example.com" }, { client: tables.client, tableName: tables.tableNames.profiles });
+
+    const outcome = await sendEngagementEmail(request("purchase-pi_tagged", "cus_tagged"), deps());
+
+    const recorded = journal.list("effect.email").find((entry) => entry.cause?.executionName === "purchase-pi_tagged");
+    expect(outcome).toMatchObject({ sent: true });
+    expect(recorded?.messageId).toBe((outcome as { messageId: string }).messageId);
+  });
+
   it("sends once per execution and template, to the profile's address", async () => {
     const first = await sendEngagementEmail(request("exec-once"), deps());
     const retried = await sendEngagementEmail(request("exec-once"), deps());

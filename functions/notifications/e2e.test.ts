@@ -68,6 +68,13 @@ describe("notifications through the local runtime", () => {
       ["taro.suzuki@example.jp", "請求書 B5953531-0033 のお支払いを受け付けました"],
     ]);
     expect(runtime.sns.outbox.map((push) => push.targetArn)).toEqual([jennysPhone]);
+    // Each send names the Stripe event it answers (an SES message tag), recorded with SES's message id.
+    const recorded = new Map(runtime.journal.list("effect.email").map((entry) => [entry.messageId, entry.cause?.stripeEventId]));
+    expect(emails.map((email) => [email.subject, recorded.get(email.messageId)]).sort()).toEqual([
+      ["Payment failed for invoice 31A191F8-0024", fixtures[1]!.detail.id],
+      ["Payment received for invoice F8C76741-0032", fixtures[0]!.detail.id],
+      ["請求書 B5953531-0033 のお支払いを受け付けました", fixtures[2]!.detail.id],
+    ]);
     for (const stripeEventId of ["evt_1RK2A95kb18UZlUmKogTQMTK", "evt_178MIA5kb18UZlUmk4tcTECa", "evt_1kQC23vEVNipDJAFtw9WDSZm"]) {
       expect(attemptsOf(stripeEventId).at(-1)?.outcome).toBe("succeeded");
       expect(deadLetters(stripeEventId)).toEqual([]);
