@@ -260,11 +260,11 @@ export interface SentEffect {
 }
 
 /**
- * Counts on the edges into Email and Push. The journal's sends do not say who sent them; the outbox
- * does (a notification claim or a workflow's execution), so each send is counted on the edge from
- * the consumer or state machine that may send it — the only one that may, or the consumer its event
- * type is routed to; a send whose sender cannot
- * be told is counted nowhere rather than on a guess.
+ * Counts on the edges into Email and Push. Each outbox entry's cause (recorded with the send: a
+ * notification's Stripe event or a workflow's execution) says which kind of sender sent it, so each
+ * send is counted on the edge from the consumer or state machine that may send it — the only one
+ * that may, or the consumer its event type is routed to; a send whose sender cannot be told is
+ * counted nowhere rather than on a guess.
  */
 export function effectEdges(
   declarations: FlowDeclarations,

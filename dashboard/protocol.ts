@@ -1,8 +1,8 @@
 /**
  * What the dashboard server sends the page: view models only, already formatted where formatting
  * needs the server's knowledge (money in its currency, graph layouts). The browser code and the
- * server both import these types; this module imports only `local/lifecycle-types.ts`, which imports nothing, so that it compiles
- * for either.
+ * server both import these types; this module imports only `local/lifecycle-types.ts`, which
+ * imports nothing, so that it compiles for either.
  */
 
 import type { Destination, EventStatus } from "../local/lifecycle-types.ts";
