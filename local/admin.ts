@@ -3,10 +3,10 @@
  * (and by the dashboard): send events, replay the archive, list and redrive DLQs, complete task
  * tokens, status.
  */
-import { lifecyclesOf } from "./lifecycle.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { QueueName } from "../events/rules.ts";
 import { readBody } from "./aws-json.ts";
+import { lifecyclesOf } from "./lifecycle.ts";
 import { queueStatus, type Runtime } from "./runtime.ts";
 import { StepFunctionsApiError } from "./stepfunctions/index.ts";
 
