@@ -55,7 +55,14 @@ export type JournalEntry =
        */
       cause?: { stripeEventId?: string | undefined; executionName?: string | undefined } | undefined;
     }
-  | { kind: "effect.push"; targetArn: string; title?: string | undefined; status: "delivered" | "endpoint-disabled" }
+  | {
+      kind: "effect.push";
+      targetArn: string;
+      title?: string | undefined;
+      status: "delivered" | "endpoint-disabled";
+      /** SNS's MessageId of a delivered push (its cause is in the notifications table under this id). */
+      messageId?: string | undefined;
+    }
   | { kind: "workflow.started"; executionArn: string; stateMachine: string; name: string }
   | { kind: "workflow.finished"; executionArn: string; status: string }
   /** A request or background task failed inside the runtime (a bug): it failed alone, the runtime kept serving. */

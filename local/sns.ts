@@ -244,7 +244,7 @@ export class LocalSns {
     // Recorded before the caller hears of it: a push that was sent is never missing after a restart.
     this.state.savePush(record);
     this.outbox.push(record);
-    this.options.journal?.record({ kind: "effect.push", targetArn, title: pushTitle(message), status: "delivered" });
+    this.options.journal?.record({ kind: "effect.push", targetArn, title: pushTitle(message), status: "delivered", messageId: record.messageId });
     sendQueryResult(res, "Publish", `<MessageId>${record.messageId}</MessageId>`, NAMESPACE);
   }
 }

@@ -68,6 +68,7 @@ describe("notifications through the local runtime", () => {
       ["taro.suzuki@example.jp", "請求書 B5953531-0033 のお支払いを受け付けました"],
     ]);
     expect(runtime.sns.outbox.map((push) => push.targetArn)).toEqual([jennysPhone]);
+    expect(runtime.journal.list("effect.push").filter((entry) => entry.targetArn === jennysPhone).map((entry) => entry.messageId)).toEqual(runtime.sns.outbox.map((push) => push.messageId));
     // Each send names the Stripe event it answers (an SES message tag), recorded with SES's message id.
     const recorded = new Map(runtime.journal.list("effect.email").map((entry) => [entry.messageId, entry.cause?.stripeEventId]));
     expect(emails.map((email) => [email.subject, recorded.get(email.messageId)]).sort()).toEqual([
