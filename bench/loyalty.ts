@@ -21,6 +21,7 @@ import type { Accrual } from "../functions/loyalty/decode.ts";
 import { LoyaltyLedger, type AwardOutcome } from "../functions/loyalty/ledger.ts";
 import { startLocalTables, startStartRecorder } from "../functions/loyalty/testing/local-aws.ts";
 import { createLogger } from "../functions/common/logger.ts";
+import { dynamoContactStore } from "../functions/customers/contact.ts";
 import { latencySummary } from "./stats.ts";
 
 const PURCHASES = 2000;
@@ -95,7 +96,7 @@ async function consume(
 export async function run(): Promise<Record<string, unknown>> {
   process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
   const { batchSize, maximumConcurrency } = queues.loyalty.consumer;
-  const [tables, workflows] = await Promise.all([startLocalTables(["loyalty"], "bench"), startStartRecorder()]);
+  const [tables, workflows] = await Promise.all([startLocalTables(["loyalty", "profiles"], "bench"), startStartRecorder()]);
   try {
     const ledger = new TimedLedger(tables.client, tables.tableNames.loyalty, { maxAttempts: 50 });
     const deps: LoyaltyDeps = {
@@ -104,6 +105,7 @@ export async function run(): Promise<Record<string, unknown>> {
       sfn: workflows.client,
       stateMachineArn: workflows.stateMachineArn,
       logger: createLogger("loyalty-bench"),
+      contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }),
     };
     await consume(
       Array.from({ length: WARM_UP }, (_, n) => message("warm", n, "pi")),

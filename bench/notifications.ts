@@ -15,6 +15,7 @@ import { dynamoNotificationStore } from "../functions/notifications/store.ts";
 import { startNotificationEngines } from "../functions/notifications/testing/engines.ts";
 import { invoiceMessage } from "../functions/notifications/testing/events.ts";
 import { getProfile, putProfile } from "../functions/common/profiles.ts";
+import { dynamoContactStore } from "../functions/customers/contact.ts";
 import { latencySummary } from "./stats.ts";
 
 const NOTICES = 400;
@@ -38,6 +39,7 @@ export async function run(): Promise<Record<string, unknown>> {
       config: { billingPortalUrl: "https://billing.example.com/payment-method", defaultLocale: "en-US" },
       now: Date.now,
       report: () => undefined,
+      contacts: dynamoContactStore(profiles),
     };
     const device = engines.device("bench");
     const messages: string[] = [];

@@ -10,3 +10,9 @@ export const MAX_MINOR_UNITS = 999_999_999_999;
 
 /** 9999-12-31T23:59:59Z: the last second `Date#toISOString` writes with a four-digit year. */
 export const MAX_UNIX_SECONDS = 253_402_300_799;
+
+/**
+ * The longest email address SMTP can carry (RFC 5321: a 256-octet path less its angle brackets).
+ * Longer "addresses" on a Stripe object cannot be delivered to and are read as absent.
+ */
+export const MAX_EMAIL_LENGTH = 254;

@@ -139,7 +139,11 @@ export const queues = {
         tables: {
           // invoice#<id>: the invoice's state, then one claim per notice and channel.
           notifications: { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"], leadingKeys: ["invoice#*"] },
-          profiles: { actions: ["GetItem"] },
+          profiles: [
+            { actions: ["GetItem"] },
+            // Contact stubs from the invoice's customer_email (functions/customers/contact.ts).
+            { actions: ["UpdateItem"], leadingKeys: ["cus_*"] },
+          ],
         },
         email: true,
         push: true,
@@ -166,6 +170,8 @@ export const queues = {
             { actions: ["GetItem", "UpdateItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*"] },
             { actions: ["PutItem"], leadingKeys: ["PURCHASE#*"] },
           ],
+          // Contact stubs (functions/customers/contact.ts): a conditional create, Stripe customers only.
+          profiles: { actions: ["UpdateItem"], leadingKeys: ["cus_*"] },
         },
         stateMachines: ["engagement"],
       },

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { MAX_MINOR_UNITS, MAX_UNIX_SECONDS } from "./ranges.ts";
+import { MAX_EMAIL_LENGTH, MAX_MINOR_UNITS, MAX_UNIX_SECONDS } from "./ranges.ts";
 
 /**
  * The Stripe objects paybus reads, with only the fields it uses. Unknown fields are accepted (and
@@ -26,12 +26,25 @@ const unixSeconds = z
   .min(0, "expected a Unix time after 1970")
   .max(MAX_UNIX_SECONDS, "expected a Unix time before the year 10000");
 const metadata = z.record(z.string(), z.string());
+const emailFormat = z.email();
+/**
+ * An email address Stripe copied onto the object (invoice `customer_email`, `receipt_email`,
+ * `billing_details.email`, Checkout `customer_details.email`), checked at decode time: an address
+ * that is not deliverable (malformed, or longer than {@link MAX_EMAIL_LENGTH}) reads as `null`.
+ * Unlike an amount out of range, it is not poison: the payment it rides on is valid and must still
+ * count, only nobody can be written to at that address. A non-string is still refused.
+ */
+export const contactEmail = z
+  .string()
+  .nullable()
+  .optional()
+  .transform((value) => (value && value.length <= MAX_EMAIL_LENGTH && emailFormat.safeParse(value).success ? value : null));
 
 export const invoice = z.object({
   id: id.startsWith("in_"),
   object: z.literal("invoice"),
   customer: id.nullable(),
-  customer_email: z.string().nullable().optional(),
+  customer_email: contactEmail,
   customer_name: z.string().nullable().optional(),
   number: z.string().nullable(),
   currency,
@@ -80,13 +93,13 @@ export const paymentIntent = z.object({
   status: z.string(),
   created: unixSeconds,
   livemode: z.boolean(),
-  receipt_email: z.string().nullable().optional(),
+  receipt_email: contactEmail,
   /** Older layout only: the invoice this PaymentIntent pays. */
   invoice: z.string().nullable().optional(),
 });
 
 const billingDetails = z
-  .object({ email: z.string().nullable().optional(), name: z.string().nullable().optional() })
+  .object({ email: contactEmail, name: z.string().nullable().optional() })
   .nullable()
   .optional();
 
@@ -106,7 +119,7 @@ export const charge = z.object({
   created: unixSeconds,
   livemode: z.boolean(),
   billing_details: billingDetails,
-  receipt_email: z.string().nullable().optional(),
+  receipt_email: contactEmail,
   /** Older layout only. */
   invoice: z.string().nullable().optional(),
 });

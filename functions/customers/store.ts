@@ -10,6 +10,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RetryableError } from "../common/errors.ts";
 import type { ProfileTable } from "../common/profiles.ts";
+import { CONTACT_STUB_ATTRIBUTES } from "./contact.ts";
 import type { ProfileChange, SyncedFields } from "./sync.ts";
 
 export type ApplyResult =
@@ -73,7 +74,8 @@ export function dynamoProfileSyncStore(table: ProfileTable, now: () => number = 
       const values: Record<string, unknown> = { ":version": change.version, ":eventId": change.eventId, ":customerId": change.customerId, ":syncedAt": now() };
       const names: Record<string, string> = {};
       const set = ["customerId = :customerId", "stripeVersion = :version", "syncedEventId = :eventId", "syncedAt = :syncedAt"];
-      const remove: string[] = [];
+      // A contact stub (contact.ts) is replaced whole: its bookkeeping goes with it.
+      const remove: string[] = [...CONTACT_STUB_ATTRIBUTES];
       for (const field of SYNCED) {
         names[`#${field}`] = field;
         const value = change.fields[field];
@@ -92,7 +94,7 @@ export function dynamoProfileSyncStore(table: ProfileTable, now: () => number = 
           new UpdateCommand({
             TableName,
             Key: { pk: change.customerId },
-            UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+            UpdateExpression: `SET ${set.join(", ")} REMOVE ${remove.join(", ")}`,
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
@@ -130,7 +132,7 @@ export function dynamoProfileSyncStore(table: ProfileTable, now: () => number = 
           new UpdateCommand({
             TableName,
             Key: key,
-            UpdateExpression: `SET ${set.join(", ")} REMOVE ${PERSONAL.map((field) => `#${field}`).join(", ")}`,
+            UpdateExpression: `SET ${set.join(", ")} REMOVE ${[...PERSONAL.map((field) => `#${field}`), ...CONTACT_STUB_ATTRIBUTES].join(", ")}`,
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,

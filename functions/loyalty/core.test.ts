@@ -8,6 +8,7 @@ import { EventContractError } from "../../events/errors.ts";
 import { fixtureText, loadFixture } from "../../fixtures/index.ts";
 import type { EngagementInput } from "../../workflows/engagement-input.ts";
 import { createLogger } from "../common/logger.ts";
+import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
@@ -18,12 +19,12 @@ process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 const PI_03 = "pi_3ccMRk5kb18UZlUmIpq2HE8H";
 const CUSTOMER_03 = "C-100877";
 
-let tables: LocalTables<"loyalty">;
+let tables: LocalTables<"loyalty" | "profiles">;
 let workflows: StartRecorder;
 let ledger: LoyaltyLedger;
 
 beforeAll(async () => {
-  [tables, workflows] = await Promise.all([startLocalTables(["loyalty"], "core"), startStartRecorder()]);
+  [tables, workflows] = await Promise.all([startLocalTables(["loyalty", "profiles"], "core"), startStartRecorder()]);
   ledger = new LoyaltyLedger(tables.client, tables.tableNames.loyalty, { maxAttempts: 50 });
 });
 afterAll(async () => {
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 function deps(config: LoyaltyConfig = parseLoyaltyConfig(undefined)): LoyaltyDeps {
-  return { config, ledger, sfn: workflows.client, stateMachineArn: workflows.stateMachineArn, logger: createLogger("loyalty-test") };
+  return { config, ledger, sfn: workflows.client, stateMachineArn: workflows.stateMachineArn, logger: createLogger("loyalty-test"), contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }) };
 }
 
 /** Executions started for a purchase, with their inputs. */

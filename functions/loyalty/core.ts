@@ -6,6 +6,7 @@
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { decodeStripeMessage } from "../../events/parse.ts";
+import { contactOf, type ContactStore } from "../customers/contact.ts";
 import type { LoyaltyConfig } from "./config.ts";
 import { LOYALTY_EVENT_TYPES, RECORDED_SKIP_REASONS, toLoyaltyCommand, type Accrual, type SkipReason } from "./decode.ts";
 import { startEngagement } from "./engagement.ts";
@@ -18,6 +19,11 @@ export interface LoyaltyDeps {
   readonly sfn: SFNClient;
   readonly stateMachineArn: string;
   readonly logger: Logger;
+  /**
+   * Records the address the payment carries for a customer without a profile (the contact stub of
+   * `functions/customers/contact.ts`), before the engagement workflow that will write to them starts.
+   */
+  readonly contacts: ContactStore;
 }
 
 export type LoyaltyResult =
@@ -39,7 +45,15 @@ export type LoyaltyResult =
  *   (retryable) propagate so that the record comes back.
  */
 export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Promise<LoyaltyResult> {
-  const command = toLoyaltyCommand(decodeStripeMessage(body, LOYALTY_EVENT_TYPES), deps.config);
+  const message = decodeStripeMessage(body, LOYALTY_EVENT_TYPES);
+  const contact = contactOf(message);
+  if (contact) {
+    // First, so that the engagement emails of this purchase find the address; the ids and the
+    // field only are logged, the address is personal data.
+    const stored = await deps.contacts(contact);
+    if (stored === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
+  }
+  const command = toLoyaltyCommand(message, deps.config);
   switch (command.kind) {
     case "skip": {
       const { purchaseId } = command;

@@ -6,6 +6,7 @@ import { dynamo, sfn } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
+import { dynamoContactStore } from "../customers/contact.ts";
 import { loadLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { engagementStateMachineArn } from "./engagement.ts";
@@ -22,6 +23,7 @@ function dependencies(): LoyaltyDeps {
     sfn: sfn(),
     stateMachineArn: engagementStateMachineArn(),
     logger,
+    contacts: dynamoContactStore({ client: dynamo(), tableName: tableName("profiles") }),
   });
 }
 

@@ -10,6 +10,7 @@ import { fixtureText } from "../../fixtures/index.ts";
 import { classifyError } from "../common/errors.ts";
 import { getProfile, putProfile, type CustomerProfileInput } from "../common/profiles.ts";
 import { awsChannels } from "./channels.ts";
+import { dynamoContactStore } from "../customers/contact.ts";
 import { DeliveryFailedError, DeliveryRejectedError, notify, type NotifyDependencies, type NotifyOutcome } from "./core.ts";
 import { noticeFrom, invoiceMessage, type EventPatch } from "./testing/events.ts";
 import { startNotificationEngines, type NotificationEngines } from "./testing/engines.ts";
@@ -46,6 +47,7 @@ beforeAll(async () => {
     config: { billingPortalUrl: "https://billing.example.com/payment-method", defaultLocale: "en-US" },
     now,
     report: (outcome) => outcomes.push(outcome),
+    contacts: dynamoContactStore(profiles, now),
   };
 });
 

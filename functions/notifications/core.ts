@@ -7,6 +7,7 @@
  * profile lookup and the {@link Channels}.
  */
 import { decodeStripeMessage } from "../../events/parse.ts";
+import { contactOf, type ContactStore } from "../customers/contact.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
 import type { CustomerProfile } from "../common/profiles.ts";
 import { redactEmail } from "../common/redact.ts";
@@ -59,6 +60,12 @@ export interface NotifyDependencies {
   readonly now: () => number;
   /** Told every outcome, failures included, before {@link notify} returns or throws. */
   readonly report: (outcome: NotifyOutcome) => void;
+  /**
+   * Records the invoice's `customer_email` for a customer without a profile (the contact stub of
+   * `functions/customers/contact.ts`), so that the subscription's later notices without an address
+   * of their own (trial ending, cancellation) and the engagement emails can reach them.
+   */
+  readonly contacts: ContactStore;
 }
 
 /** Some sends failed and may succeed later; the ones that went out are not repeated. */
@@ -145,6 +152,8 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promi
  */
 export async function notify(body: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
   const decoded = decodeStripeMessage(body, INVOICE_EVENT_TYPES);
+  const contact = contactOf(decoded);
+  if (contact) await deps.contacts(contact);
   const outcome: NotifyOutcome =
     decoded.kind === "thin"
       ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }

@@ -7,6 +7,7 @@ import { sqsBatchHandler } from "../common/batch.ts";
 import { dynamo, ses, sns } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
 import { getProfile } from "../common/profiles.ts";
+import { dynamoContactStore } from "../customers/contact.ts";
 import { awsChannels } from "./channels.ts";
 import { loadConfig } from "./config.ts";
 import { notify, type NotifyDependencies } from "./core.ts";
@@ -36,6 +37,7 @@ function dependencies(): NotifyDependencies {
     config,
     now,
     report: createReporter({ logger, metrics }),
+    contacts: dynamoContactStore({ client: dynamo(), tableName: config.profilesTable }, now),
   };
   return built;
 }
