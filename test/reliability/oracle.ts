@@ -100,8 +100,27 @@ interface PurchaseModel {
   reversed: boolean;
 }
 
+/**
+ * The address a payment event carries for its Stripe customer, in the order paybus reads them
+ * (functions/customers/contact.ts): the loyalty consumer stores it as the profile of a customer
+ * who has none (a contact stub), before it starts the purchase's engagement workflow.
+ */
+function eventAddress(object: Record<string, any>): string | undefined {
+  const candidates =
+    object.object === "charge"
+      ? [object.receipt_email, object.billing_details?.email]
+      : object.object === "payment_intent"
+        ? [object.receipt_email]
+        : object.object === "checkout.session"
+          ? [object.customer_details?.email]
+          : [];
+  return candidates.find((email): email is string => typeof email === "string" && email.length <= 254 && EMAIL.test(email));
+}
+
 class LoyaltyModel {
   private readonly purchases = new Map<string, PurchaseModel>();
+  /** Addresses seen on the loyalty events of each Stripe customer (for those without a profile). */
+  private readonly addresses = new Map<string, Set<string>>();
 
   constructor(private readonly config: OracleLoyaltyConfig) {}
 
@@ -113,6 +132,8 @@ class LoyaltyModel {
 
   apply(type: string, detail: Record<string, any>): void {
     const object = detail.data.object as Record<string, any>;
+    const address = typeof object.customer === "string" && object.customer.startsWith("cus_") ? eventAddress(object) : undefined;
+    if (address) this.addresses.set(object.customer, (this.addresses.get(object.customer) ?? new Set()).add(address));
     if (type === "charge.refunded") return this.refund(object);
     if (type === "charge.dispute.created") return this.dispute(object);
     const claim = this.claim(type, object, detail.created as number);
@@ -172,6 +193,12 @@ class LoyaltyModel {
     model.chargedBack = true;
   }
 
+  private stubAddress(stripeCustomerId: string): string | undefined {
+    const seen = [...(this.addresses.get(stripeCustomerId) ?? [])];
+    if (seen.length > 1) throw new AmbiguousScenarioError(`customer ${stripeCustomerId} has no profile and several addresses: the first to arrive would be kept`);
+    return seen[0];
+  }
+
   result(profiles: ReadonlyMap<string, ProfileSpec>) {
     const balances = new Map<string, { points: number; lifetimePoints: number; tier: string; purchases: number }>();
     const purchases = new Map<string, ExpectedPurchase>();
@@ -197,7 +224,10 @@ class LoyaltyModel {
       balance.tier = tierOf(balance.lifetimePoints);
       balances.set(customerId, balance);
       workflows.add(`purchase-${purchaseId.replace(/[^A-Za-z0-9_-]/g, "_")}`.slice(0, 80));
-      const email = stripeCustomerId ? profiles.get(stripeCustomerId)?.email : undefined;
+      // The profile's address; without a profile, the one the payment events carried (the stub,
+      // written by the accruing event itself before the workflow starts: the scenarios put an
+      // address on every event of a purchase with a Stripe customer).
+      const email = stripeCustomerId ? (profiles.has(stripeCustomerId) ? profiles.get(stripeCustomerId)!.email : this.stubAddress(stripeCustomerId)) : undefined;
       if (email) engagementEmails.set(email, (engagementEmails.get(email) ?? 0) + 1);
     }
     return { balances, purchases, engagementEmails, workflows };

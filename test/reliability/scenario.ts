@@ -157,6 +157,8 @@ interface Purchase {
   readonly session: string;
   readonly loyaltyCustomer: string | null;
   readonly stripeCustomer: string | null;
+  /** The buyer's address, on every event of the purchase (receipt, billing details, Checkout). */
+  readonly email: string | null;
   readonly amount: number;
   readonly currency: string;
   readonly premium: boolean;
@@ -179,6 +181,7 @@ function paymentIntentSucceeded(p: Purchase, random: Random, eventId: string): E
     amount_received: p.amount,
     currency: p.currency,
     customer: p.stripeCustomer,
+    receipt_email: p.email,
     metadata: purchaseMetadata(p),
     latest_charge: p.charge,
     created: p.created,
@@ -196,6 +199,8 @@ function chargeObject(p: Purchase, refunded: number) {
     refunded: refunded === p.amount,
     currency: p.currency,
     customer: p.stripeCustomer,
+    receipt_email: p.email,
+    billing_details: { email: p.email, name: null },
     metadata: purchaseMetadata(p),
     created: p.created,
   };
@@ -216,6 +221,7 @@ function checkoutCompleted(p: Purchase, random: Random, eventId: string): Envelo
     amount_total: p.amount,
     currency: p.currency,
     customer: p.stripeCustomer,
+    customer_details: { email: p.email, name: null },
     metadata: purchaseMetadata(p),
     created: p.created,
   });
@@ -372,6 +378,7 @@ export function syntheticScenario(options: SyntheticOptions): Scenario {
       session: `${ns}${n}`,
       loyaltyCustomer: who === "metadata" ? `C-${ns}-${k}` : null,
       stripeCustomer: who === "nobody" ? null : `cus_${ns}b${k}`,
+      email: who === "nobody" ? null : `buyer-${ns}${k}@example.com`,
       amount,
       currency,
       premium: random.chance(0.3),
@@ -410,7 +417,11 @@ export function syntheticScenario(options: SyntheticOptions): Scenario {
     const n = ++eventSeq;
     const k = random.int(0, payers - 1);
     const profile = payerProfiles.get(k);
-    const emailOnInvoice = random.weighted([["same", 60], ["none", 37], ["malformed", 3]] as const);
+    const drawn = random.weighted([["same", 60], ["none", 37], ["malformed", 3]] as const);
+    // A payer without a profile gets a contact stub from their first invoice with an address
+    // (functions/customers/contact.ts); an invoice without one would then be told or not depending
+    // on arrival order, so their invoices always carry it.
+    const emailOnInvoice = profile ? drawn : "same";
     const inv: Invoice = {
       id: `in_${ns}${n.toString(36).padStart(7, "0")}`,
       number: `RL${ns.toUpperCase()}-${n.toString().padStart(7, "0")}`,
@@ -581,6 +592,9 @@ export function reorderedFixtures(seed: number, ns: string): Scenario {
     amount_refunded: session.amount_total / 3,
     refunded: false,
     metadata: session.metadata,
+    // The same buyer's address as on the session (the template's is another customer's).
+    receipt_email: session.customer_details.email,
+    billing_details: { ...partialRefund05.detail.data.object.billing_details, email: session.customer_details.email },
   });
 
   const first = [f("06"), f("07"), partialRefund05, invoice01, invoice02, f("08"), f("09")];
