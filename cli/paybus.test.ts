@@ -131,8 +131,15 @@ describe("paybus CLI", () => {
     const dlq = report.inputs.find((i: { result: string }) => i.result === "dlq");
     expect(dlq.dlq[0].error).toContain('detail-type "invoice.payment_failed" does not match detail.type "invoice.paid"');
     expect(report.inputs.find((i: { status: string }) => i.status === "rejected").error).toBe("NotAuthorizedForSourceException: Not authorized for the source.");
-    // One per invoice fact; the engagement emails need customer profiles, which a bare run has none of.
-    const subjects: string[] = report.emails.map((email: { subject: string }) => email.subject);
+    // A bare run has no synced profiles: the two credited USD purchases reach their buyers at the
+    // address on the payment (contact stubs: PaymentIntent receipt_email, Checkout customer_details).
+    const engagement = report.emails.filter((email: { subject: string }) => /points/.test(email.subject));
+    expect(engagement.map((email: { to: string[]; subject: string }) => [email.to, email.subject]).sort()).toEqual([
+      [["jenny.rosen@example.com"], "You earned 40 points"],
+      [["stripe@example.com"], "You earned 60 points"],
+    ]);
+    // One per invoice fact.
+    const subjects: string[] = report.emails.filter((email: { subject: string }) => !/points/.test(email.subject)).map((email: { subject: string }) => email.subject);
     expect(subjects.filter((subject) => /F8C76741-0032|31A191F8-0024|B5953531-0033/.test(subject))).toHaveLength(3);
     // The payment needing confirmation carries its address: told once. Whether the trial notice
     // finds the synced profile depends on which queue a run drains first, so it is not counted.
