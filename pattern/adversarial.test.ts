@@ -140,4 +140,33 @@ describe("agreement with event-ruler's exhaustive search", () => {
     },
     TIMEOUT_MS * 3,
   );
+
+  // The shape of the one-array shortcut (consistency.ts, oneArraySearch): exists:false inside one
+  // array of objects, next to fields outside it, with values that do and do not match.
+  const flatScalar = fc.constantFrom<unknown>(1, 2, "x");
+  const element = fc.dictionary(fc.constantFrom("a", "b", "c"), flatScalar, { maxKeys: 3 });
+  const oneArrayEvent = fc.record(
+    { items: fc.array(element, { maxLength: 6 }), a: flatScalar, z: fc.array(flatScalar, { maxLength: 2 }) },
+    { requiredKeys: ["items"] },
+  );
+  const oneArrayPattern = fc
+    .uniqueArray(fc.tuple(fc.constantFrom("items.a", "items.b", "items.c", "a", "z"), leafPattern), { minLength: 1, maxLength: 5, selector: ([path]) => path })
+    .map((fields) => JSON.stringify(Object.fromEntries(fields.map(([path, values]) => [path, JSON.parse(values)]))));
+
+  it(
+    "gives the same answer on one array of objects with exists:false fields inside and fields outside",
+    () => {
+      fc.assert(
+        fc.property(oneArrayPattern, oneArrayEvent, (pattern, eventValue) => {
+          const event = JSON.stringify(eventValue);
+          const expected = referenceMatches(pattern, event);
+
+          expect(compilePattern(pattern).matches(event)).toBe(expected);
+          expect(throughRuleSet(pattern, event)).toBe(expected);
+        }),
+        { numRuns: 5000, seed: 1919 },
+      );
+    },
+    TIMEOUT_MS * 3,
+  );
 });

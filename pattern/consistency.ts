@@ -255,6 +255,14 @@ const ANY_LEAF = (): boolean => true;
  * contiguous in sorted order, so those choices form a chain and the states stay few.
  */
 function orderedSearch(fields: readonly FieldInput[]): boolean {
+  return oneArraySearch(fields) ?? searchInOrder(fields);
+}
+
+/**
+ * The general walk behind {@link orderedSearch}, for any shape; exported so that a property test
+ * can check the one-array shortcut against it.
+ */
+export function searchInOrder(fields: readonly FieldInput[]): boolean {
   const count = fields.length;
   const reachable: Set<number>[] = new Array(count + 1);
   reachable[count] = new Set();
@@ -328,4 +336,88 @@ function orderedSearch(fields: readonly FieldInput[]): boolean {
     return matched;
   };
   return from(0);
+}
+
+/** Per element of the one array: which fields have a candidate (1) or any leaf (2) directly in it. */
+const CANDIDATE = 1;
+const PRESENT = 2;
+
+/**
+ * {@link orderedSearch} without a search, for the usual shape of an `exists: false` inside an
+ * array of objects: every leaf of the sub-rule lies outside arrays or directly in an element of
+ * one and the same top-level array. Returns undefined for any other shape.
+ *
+ * The walk's selection is then either nothing or one element `k`, and once an element is chosen
+ * it never changes, so the fields after that choice are independent: each holds under `k` when it
+ * has a candidate outside the array or in `k`, or may be absent and has no leaf outside the array
+ * nor in `k`. Before the choice, a field holds with a candidate outside the array, or is absent
+ * with no leaf at all (with nothing chosen, every leaf is consistent). The sub-rule matches when
+ * the fields all hold before any choice, or some field `i` that every earlier field lets through
+ * has a candidate in an element `k` under which every later field holds. One pass over the leaves
+ * and one over the fields per element: linear in the event for a given pattern, where the search
+ * tried each element's candidates with its bookkeeping (issue 19).
+ */
+export function oneArraySearch(fields: readonly FieldInput[]): boolean | undefined {
+  const count = fields.length;
+  // First pass: the shape, and the array's size as far as the leaves show it.
+  let arrayId = -1;
+  let size = 0;
+  for (const { candidates, allLeaves } of fields) {
+    for (const leaves of allLeaves === undefined ? [candidates] : [candidates, allLeaves]) {
+      for (const leaf of leaves) {
+        const element = leaf.context;
+        if (element === null) continue;
+        if (element.parent !== null) return undefined;
+        if (arrayId === -1) arrayId = element.arrayId;
+        else if (element.arrayId !== arrayId) return undefined;
+        if (element.index >= size) size = element.index + 1;
+      }
+    }
+  }
+  // Second pass: flags per element and field, in one block (element-major).
+  const flags = new Uint8Array(size * count);
+  const used = new Uint8Array(size);
+  const outsideCandidate = new Uint8Array(count);
+  const outsideLeaf = new Uint8Array(count);
+  for (let field = 0; field < count; field++) {
+    const { candidates, allLeaves } = fields[field] as FieldInput;
+    for (const leaves of allLeaves === undefined ? [candidates] : [candidates, allLeaves]) {
+      const flag = leaves === candidates ? CANDIDATE | PRESENT : PRESENT;
+      for (const leaf of leaves) {
+        const element = leaf.context;
+        if (element === null) {
+          if (leaves === candidates) outsideCandidate[field] = 1;
+          outsideLeaf[field] = 1;
+          continue;
+        }
+        const at = element.index * count + field;
+        flags[at] = (flags[at] as number) | flag;
+        used[element.index] = 1;
+      }
+    }
+  }
+  // Fields 0..passable-1 hold with nothing chosen.
+  let passable = 0;
+  while (passable < count) {
+    const field = fields[passable] as FieldInput;
+    const holds = outsideCandidate[passable] === 1 || (field.allLeaves !== undefined && field.allLeaves.length === 0);
+    if (!holds) break;
+    passable++;
+  }
+  if (passable === count) return true;
+  for (let element = 0; element < size; element++) {
+    if (used[element] === 0) continue;
+    const base = element * count;
+    // The last field that does not hold under this element.
+    let last = -1;
+    for (let field = count - 1; field >= 0; field--) {
+      const here = flags[base + field] as number;
+      if (outsideCandidate[field] === 1 || (here & CANDIDATE) !== 0) continue;
+      if ((fields[field] as FieldInput).allLeaves !== undefined && outsideLeaf[field] === 0 && (here & PRESENT) === 0) continue;
+      last = field;
+      break;
+    }
+    for (let field = Math.max(last, 0); field <= passable; field++) if (((flags[base + field] as number) & CANDIDATE) !== 0) return true;
+  }
+  return false;
 }
