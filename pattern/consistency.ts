@@ -13,7 +13,9 @@
  * Two cases keep a search, both bounded by memoisation:
  * - an `exists: false` field whose leaves sit inside array elements: event-ruler decides its
  *   absence against the fields before it in sorted order, so the fields are walked in that order,
- *   remembering failed states restricted to the arrays that later fields can still touch;
+ *   remembering failed states restricted to the arrays that later fields can still touch. When
+ *   every leaf lies outside arrays or directly in an element of one top-level array (an array of
+ *   objects), the walk is decided without a search, in one pass ({@link oneArraySearch});
  * - a field reached in two different arrays of one element, which only happens when the event
  *   spells one path twice (duplicate keys, or `"a.b"` next to `"a": {"b"}`): its array is chosen
  *   by search. Choosing among such alternatives is NP-hard in general; it is exponential only in
