@@ -436,8 +436,22 @@ describe("least privilege, action by action (issue 13, points 4 and 5)", () => {
       .filter(({ ref }) => ref.kind === kind && (table === undefined || (ref.kind === "table" && ref.table === table)))
       .flatMap((grant) => grant.statements);
 
-  it.each(["NotificationsConsumer", "EngagementEmail", "FollowupDispatch"])("lets %s only read profiles", (name) => {
+  it.each(["EngagementEmail", "FollowupDispatch"])("lets %s only read profiles", (name) => {
     expect(statementsOf(name, "table", "profiles").flatMap((statement) => statement.actions)).toEqual(["dynamodb:GetItem"]);
+  });
+
+  it.each([
+    ["NotificationsConsumer", ["dynamodb:GetItem"]],
+    ["LoyaltyConsumer", []],
+  ])("lets %s write profiles only with UpdateItem (contact stubs), confined to Stripe customers", (name, reads) => {
+    const statements = statementsOf(name, "table", "profiles");
+    const writes = statements.filter((statement) => !statement.actions.every((action) => action === "dynamodb:GetItem"));
+
+    expect(statements.filter((statement) => !writes.includes(statement)).flatMap((statement) => statement.actions)).toEqual(reads);
+    expect(writes.flatMap((statement) => statement.actions)).toEqual(["dynamodb:UpdateItem"]);
+    for (const statement of writes) {
+      expect(statement.conditions).toEqual([{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["cus_*"] }]);
+    }
   });
 
   it("grants no function ses:SendRawEmail, and no table grant reaches indexes without a Query", () => {
