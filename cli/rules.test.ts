@@ -74,11 +74,13 @@ describe("paybus rules lint", () => {
 
     expect(code).toBe(0);
     expect(out).toContain("RecurringPaymentNotifications: 2 event types\n    invoice.paid\n    invoice.payment_failed\n");
-    expect(out).toContain("LoyaltyReversal: 2 event types\n    charge.dispute.created\n    charge.refunded\n");
+    expect(out).toContain(
+      "LoyaltyReversal: 4 event types\n    charge.dispute.closed\n    charge.dispute.created\n    charge.dispute.funds_reinstated\n    charge.refunded\n",
+    );
     expect(out).toContain("Overlaps: none");
     expect(out).toContain("CustomerProfileSync: 3 event types\n    customer.created\n    customer.deleted\n    customer.updated\n");
-    // 7 payment types, 3 customer types, 5 lifecycle-notice types.
-    expect(out).toContain(`Uncaught: ${stripeEventTypes.length - 15} of ${stripeEventTypes.length} event types`);
+    // 10 payment types, 3 customer types, 5 lifecycle-notice types.
+    expect(out).toContain(`Uncaught: ${stripeEventTypes.length - 18} of ${stripeEventTypes.length} event types`);
     expect(out).toMatch(/^ {2}invoice: created, deleted, .*payment_succeeded/m);
   });
 

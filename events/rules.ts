@@ -296,17 +296,18 @@ export const rules = [
       "A one-time payment succeeded: credit loyalty points once per purchase (keyed by PaymentIntent).",
     pattern: {
       source: stripeSources(),
-      "detail-type": ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"],
+      // invoice_payment.paid: which PaymentIntent paid an invoice, on API versions from 2025-03-31.
+      "detail-type": ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed", "invoice_payment.paid"],
     },
     target: { queue: "loyalty" },
     retryPolicy: defaultRetry,
   },
   {
     name: "LoyaltyReversal",
-    description: "A refund or a chargeback: take back the points the purchase earned.",
+    description: "A refund or a chargeback: take back the points the purchase earned; a dispute won gives them back.",
     pattern: {
       source: stripeSources(),
-      "detail-type": ["charge.refunded", "charge.dispute.created"],
+      "detail-type": ["charge.refunded", "charge.dispute.created", "charge.dispute.closed", "charge.dispute.funds_reinstated"],
     },
     target: { queue: "loyalty" },
     retryPolicy: defaultRetry,

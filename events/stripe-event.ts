@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { customer, lifecycleSubscription, upcomingInvoice } from "./stripe-customer-objects.ts";
 import { MAX_UNIX_SECONDS } from "./ranges.ts";
-import { charge, checkoutSession, dispute, invoice, paymentIntent, subscription } from "./stripe-objects.ts";
+import { charge, checkoutSession, dispute, invoice, invoicePayment, paymentIntent, subscription } from "./stripe-objects.ts";
 
 /** A snapshot event: the Stripe Event object with the resource as it was (`data.object`). */
 export const stripeSnapshotEvent = z.object({
@@ -48,6 +48,9 @@ export const objectSchemas = {
   "charge.refunded": charge,
   "checkout.session.completed": checkoutSession,
   "charge.dispute.created": dispute,
+  "charge.dispute.closed": dispute,
+  "charge.dispute.funds_reinstated": dispute,
+  "invoice_payment.paid": invoicePayment,
   "customer.subscription.created": subscription,
   "customer.subscription.updated": lifecycleSubscription,
   "customer.subscription.deleted": lifecycleSubscription,

@@ -159,6 +159,31 @@ export const dispute = z.object({
   livemode: z.boolean(),
 });
 
+/**
+ * An invoice payment (API versions from 2025-03-31: `invoice_payment.paid`): which PaymentIntent
+ * (or, for a charge without one, which charge) paid which invoice. It names no customer.
+ * https://docs.stripe.com/api/invoice-payment/object
+ */
+export const invoicePayment = z.object({
+  id: id.startsWith("inpay_"),
+  object: z.literal("invoice_payment"),
+  /** Null until the payment is `paid`. */
+  amount_paid: minorUnits.nullable(),
+  amount_requested: minorUnits,
+  currency,
+  invoice: id.startsWith("in_"),
+  is_default: z.boolean().optional(),
+  payment: z.object({
+    type: z.string(),
+    payment_intent: id.nullable().optional(),
+    charge: id.nullable().optional(),
+    payment_record: id.nullable().optional(),
+  }),
+  status: z.string(),
+  created: unixSeconds,
+  livemode: z.boolean(),
+});
+
 export const subscription = z.object({
   id: id.startsWith("sub_"),
   object: z.literal("subscription"),
@@ -178,6 +203,7 @@ export type PaymentIntent = z.infer<typeof paymentIntent>;
 export type Charge = z.infer<typeof charge>;
 export type CheckoutSession = z.infer<typeof checkoutSession>;
 export type Dispute = z.infer<typeof dispute>;
+export type InvoicePayment = z.infer<typeof invoicePayment>;
 export type Subscription = z.infer<typeof subscription>;
 
 /** The subscription an invoice bills and its metadata, in either API layout. */

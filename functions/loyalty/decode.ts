@@ -8,10 +8,10 @@
  * without a PaymentIntent (legacy Charges API) is its own purchase, keyed by its `ch_…` id.
  */
 import type { DecodedMessage } from "../../events/parse.ts";
-import type { Charge, CheckoutSession, Dispute, PaymentIntent } from "../../events/stripe-objects.ts";
+import type { Charge, CheckoutSession, Dispute, InvoicePayment, PaymentIntent } from "../../events/stripe-objects.ts";
 import type { Money } from "../../events/money.ts";
 import type { LoyaltyConfig } from "./config.ts";
-import { computeAward, UnconfiguredCurrencyError, type Award, type ReversalState } from "./points.ts";
+import { computeAward, NO_REVERSAL, UnconfiguredCurrencyError, type Award, type ReversalState } from "./points.ts";
 
 /** The Stripe event types the loyalty consumer reads (the `LoyaltyAccrual` and `LoyaltyReversal` rules). */
 export const LOYALTY_EVENT_TYPES = [
@@ -20,6 +20,9 @@ export const LOYALTY_EVENT_TYPES = [
   "checkout.session.completed",
   "charge.refunded",
   "charge.dispute.created",
+  "charge.dispute.closed",
+  "charge.dispute.funds_reinstated",
+  "invoice_payment.paid",
 ] as const;
 export type LoyaltyEventType = (typeof LOYALTY_EVENT_TYPES)[number];
 
@@ -67,7 +70,9 @@ export type SkipReason =
   | "no-purchase-id"
   | "no-customer"
   | "currency-not-configured"
-  | "dispute-inquiry";
+  | "dispute-inquiry"
+  /** An invoice payment while subscription payments accrue: the payment's own events credit it. */
+  | "subscription-payment-accrues";
 
 /**
  * Reasons that concern a real purchase the programme would credit if it knew how: such skips are
@@ -204,17 +209,45 @@ function fromRefund(charge: Charge, source: EventRef): Reversal {
     purchaseId: chargePurchaseId(charge),
     // amount_refunded is cumulative, so the state is the target itself: no previous_attributes
     // needed, and an older refund event arriving late cannot lower it (the ledger keeps the max).
-    state: { refundedAmount: charge.amount_refunded, refundBasis: charge.amount_captured, chargedBack: false },
+    state: { ...NO_REVERSAL, refundedAmount: charge.amount_refunded, refundBasis: charge.amount_captured },
     source,
   };
 }
 
+/**
+ * Any event about a dispute (created, closed, funds reinstated) says what its status says: a
+ * chargeback that is not an inquiry takes the points; `won` (the merchant kept the money) means the
+ * chargeback took them and must give them back. `won` is the only signal: Stripe also sends
+ * `charge.dispute.funds_reinstated` for disputes on partially refunded payments, so that event
+ * alone does not mean the dispute was won. Whichever of these events arrive, in any order and
+ * however often, the joined state is the same.
+ */
 function fromDispute(dispute: Dispute, source: EventRef): Reversal | Skip {
   const purchaseId = dispute.payment_intent ?? dispute.charge;
   if (dispute.status.startsWith("warning_")) {
     return skip("dispute-inquiry", `status ${dispute.status}: an inquiry, no funds withdrawn`, source, { purchaseId });
   }
-  return { kind: "reversal", purchaseId, state: { refundedAmount: 0, refundBasis: 0, chargedBack: true }, source };
+  const state = { ...NO_REVERSAL, chargedBack: true, disputeWon: dispute.status === "won" };
+  return { kind: "reversal", purchaseId, state, source };
+}
+
+/**
+ * `invoice_payment.paid` (API versions from 2025-03-31, where PaymentIntents and charges no longer
+ * name their invoice): the PaymentIntent (or charge) it names pays an invoice. The purchase is the
+ * same one its `payment_intent.succeeded` / `charge.succeeded` credit (same key, so never counted
+ * twice); the invoice payment carries no customer or metadata, so it never credits by itself.
+ * With `accrueSubscriptionPayments` on, it changes nothing; off, it marks the purchase as a
+ * subscription payment, which takes back whatever the PaymentIntent's event credited (if it came
+ * first) or makes it earn nothing (if it comes later).
+ */
+function fromInvoicePayment(payment: InvoicePayment, source: EventRef, config: LoyaltyConfig): Reversal | Skip {
+  const purchaseId = payment.payment.payment_intent ?? payment.payment.charge ?? null;
+  if (payment.status !== "paid") return skip("payment-not-succeeded", `status ${payment.status}`, source, { purchaseId });
+  if (!purchaseId) return skip("no-purchase-id", `paid by ${payment.payment.type}, not a PaymentIntent or charge`, source);
+  if (config.accrueSubscriptionPayments) {
+    return skip("subscription-payment-accrues", `pays invoice ${payment.invoice}; credited by the payment's own events`, source, { purchaseId });
+  }
+  return { kind: "reversal", purchaseId, state: { ...NO_REVERSAL, subscriptionPayment: true }, source };
 }
 
 /** The loyalty meaning of one decoded message. */
@@ -231,6 +264,10 @@ export function toLoyaltyCommand(message: DecodedMessage<LoyaltyEventType>, conf
     case "charge.refunded":
       return fromRefund(message.object, source);
     case "charge.dispute.created":
+    case "charge.dispute.closed":
+    case "charge.dispute.funds_reinstated":
       return fromDispute(message.object, source);
+    case "invoice_payment.paid":
+      return fromInvoicePayment(message.object, source, config);
   }
 }

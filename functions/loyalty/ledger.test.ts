@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLoyaltyConfig } from "./config.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import { balanceKey, LoyaltyLedger } from "./ledger.ts";
-import { computeAward } from "./points.ts";
+import { computeAward, NO_REVERSAL } from "./points.ts";
 import { startLocalTables, type LocalTables } from "./testing/local-aws.ts";
 
 const config = parseLoyaltyConfig(undefined);
@@ -42,7 +42,7 @@ function refund(purchaseId: string, refundedAmount: number, refundBasis: number,
   return {
     kind: "reversal",
     purchaseId,
-    state: { refundedAmount, refundBasis, chargedBack: false },
+    state: { ...NO_REVERSAL, refundedAmount, refundBasis, chargedBack: false },
     source: { eventId, eventType: "charge.refunded", created: 1_785_900_000 },
   };
 }
@@ -51,7 +51,7 @@ function chargeback(purchaseId: string): Reversal {
   return {
     kind: "reversal",
     purchaseId,
-    state: { refundedAmount: 0, refundBasis: 0, chargedBack: true },
+    state: { ...NO_REVERSAL, refundedAmount: 0, refundBasis: 0, chargedBack: true },
     source: { eventId: `evt_dispute_${purchaseId}`, eventType: "charge.dispute.created", created: 1_786_000_000 },
   };
 }

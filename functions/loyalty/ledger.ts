@@ -18,6 +18,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "../common/errors.ts";
@@ -34,6 +35,9 @@ import {
 } from "./points.ts";
 
 const tier = z.enum(TIER_NAMES);
+
+/** One Update of a TransactWriteItems request. */
+type PurchaseUpdate = NonNullable<NonNullable<TransactWriteCommandInput["TransactItems"]>[number]["Update"]>;
 
 /** A purchase's ledger entry as stored. */
 export const purchaseRecord = z.object({
@@ -56,6 +60,10 @@ export const purchaseRecord = z.object({
   refundedAmount: z.number().int().nonnegative(),
   refundBasis: z.number().int().nonnegative(),
   chargedBack: z.boolean(),
+  /** The chargeback's dispute was won (absent on entries written before disputes could be won). */
+  disputeWon: z.boolean().optional(),
+  /** An invoice payment said this is a subscription payment, which does not accrue (absent: no). */
+  subscriptionPayment: z.boolean().optional(),
   /** Points taken back so far: always the reversal target of the stored state once awarded. */
   reversedPoints: z.number().int().nonnegative(),
   /** Reversed points the balance could not cover (it never goes below zero). */
@@ -95,6 +103,8 @@ export type AwardOutcome =
 
 export type ReversalOutcome =
   | { readonly outcome: "applied"; readonly customerId: string; readonly reversedPoints: number; readonly unrecoveredPoints: number }
+  /** A won dispute gave back what its chargeback took; `cancelledUnrecoveredPoints` were never taken. */
+  | { readonly outcome: "restored"; readonly customerId: string; readonly restoredPoints: number; readonly cancelledUnrecoveredPoints: number }
   | { readonly outcome: "unchanged" }
   /** Recorded on a placeholder: the purchase is not credited (yet); it will be netted when it is. */
   | { readonly outcome: "pending" };
@@ -165,11 +175,23 @@ function promotionCondition(balanceExists: boolean, from: Tier, to: Tier, [low, 
 
 function reversalStateOf(record: PurchaseRecord | undefined): ReversalState {
   if (!record) return NO_REVERSAL;
-  return { refundedAmount: record.refundedAmount, refundBasis: record.refundBasis, chargedBack: record.chargedBack };
+  return {
+    refundedAmount: record.refundedAmount,
+    refundBasis: record.refundBasis,
+    chargedBack: record.chargedBack,
+    disputeWon: record.disputeWon ?? false,
+    subscriptionPayment: record.subscriptionPayment ?? false,
+  };
 }
 
 function sameReversal(a: ReversalState, b: ReversalState): boolean {
-  return a.refundedAmount === b.refundedAmount && a.refundBasis === b.refundBasis && a.chargedBack === b.chargedBack;
+  return (
+    a.refundedAmount === b.refundedAmount &&
+    a.refundBasis === b.refundBasis &&
+    a.chargedBack === b.chargedBack &&
+    a.disputeWon === b.disputeWon &&
+    a.subscriptionPayment === b.subscriptionPayment
+  );
 }
 
 function isAwarded(record: PurchaseRecord | undefined): record is AwardedPurchase {
@@ -230,7 +252,9 @@ export class LoyaltyLedger {
       const points = accrual.award.points;
       const reversedPoints = reversalTarget(points, reversal);
       const before = balance?.tier ?? "member";
-      const after = tierAfterAccrual(before, balance?.lifetimePoints ?? 0, points);
+      // A payment an invoice payment excluded (a subscription payment) earns nothing, lifetime included.
+      const lifetime = reversal.subscriptionPayment ? 0 : points;
+      const after = tierAfterAccrual(before, balance?.lifetimePoints ?? 0, lifetime);
       const purchase: AwardedPurchase = {
         purchaseId: accrual.purchaseId,
         status: "awarded",
@@ -254,7 +278,7 @@ export class LoyaltyLedger {
       };
       const balanceWrite = after.promoted
         ? promotionCondition(balance !== undefined, before, after.tier, after.lifetimeRange)
-        : noPromotionCondition(points);
+        : noPromotionCondition(lifetime);
       const transaction = new TransactWriteCommand({
         TransactItems: [
           {
@@ -274,8 +298,8 @@ export class LoyaltyLedger {
               ConditionExpression: balanceWrite.condition,
               ExpressionAttributeValues: {
                 ":credited": points - reversedPoints,
-                ":points": points,
-                ":one": 1,
+                ":points": lifetime,
+                ":one": reversal.subscriptionPayment ? 0 : 1,
                 ":customer": accrual.customerId,
                 ...balanceWrite.values,
               },
@@ -379,12 +403,15 @@ export class LoyaltyLedger {
         Key: purchaseKey(reversal.purchaseId),
         UpdateExpression:
           "SET refundedAmount = :refunded, refundBasis = :basis, chargedBack = :chargedBack, " +
+          "disputeWon = :disputeWon, subscriptionPayment = :subscriptionPayment, " +
           "reversedPoints = :reversed, version = :next ADD reversalEvents :event, unrecoveredPoints :unrecovered",
         ConditionExpression: "version = :version",
         ExpressionAttributeValues: {
           ":refunded": after.refundedAmount,
           ":basis": after.refundBasis,
           ":chargedBack": after.chargedBack,
+          ":disputeWon": after.disputeWon,
+          ":subscriptionPayment": after.subscriptionPayment,
           ":reversed": reversedPoints,
           ":next": existing.version + 1,
           ":version": existing.version,
@@ -398,6 +425,7 @@ export class LoyaltyLedger {
       }
       const target = reversalTarget(existing.points, after);
       const delta = target - existing.reversedPoints;
+      if (delta < 0) return this.restore(existing, target, updatePurchase);
       const balance = await this.getBalance(existing.customerId);
       const taken = Math.min(delta, balance.points);
       const unrecovered = delta - taken;
@@ -424,6 +452,39 @@ export class LoyaltyLedger {
       );
       return { outcome: "applied", customerId: existing.customerId, reversedPoints: delta, unrecoveredPoints: unrecovered };
     });
+  }
+
+  /**
+   * Gives back what a reversal took when its cause went away (the merchant won the dispute):
+   * exactly what was taken from the balance. Reversed points the balance never covered
+   * (`unrecoveredPoints`) are cancelled first, never credited, so the customer does not gain
+   * points they had already spent.
+   */
+  private async restore(
+    existing: AwardedPurchase,
+    target: number,
+    updatePurchase: (reversedPoints: number, unrecovered: number) => PurchaseUpdate,
+  ): Promise<ReversalOutcome> {
+    const give = existing.reversedPoints - target;
+    const cancelled = Math.min(give, existing.unrecoveredPoints ?? 0);
+    const restored = give - cancelled;
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: updatePurchase(target, -cancelled) },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: balanceKey(existing.customerId),
+              UpdateExpression: "ADD points :restored",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeValues: { ":restored": restored },
+            },
+          },
+        ],
+      }),
+    );
+    return { outcome: "restored", customerId: existing.customerId, restoredPoints: restored, cancelledUnrecoveredPoints: cancelled };
   }
 
   /** Remembers the engagement execution started for a purchase, so duplicates need not start it again. */

@@ -130,13 +130,26 @@ describe("the tier after an accrual, and the lifetime range it holds for", () =>
 
 describe("reversal targets", () => {
   it("takes back the refunded share, rounded down", () => {
-    expect(reversalTarget(40, { refundedAmount: 500, refundBasis: 2000, chargedBack: false })).toBe(10);
-    expect(reversalTarget(41, { refundedAmount: 1000, refundBasis: 2000, chargedBack: false })).toBe(20);
-    expect(reversalTarget(40, { refundedAmount: 2000, refundBasis: 2000, chargedBack: false })).toBe(40);
+    expect(reversalTarget(40, { ...NO_REVERSAL, refundedAmount: 500, refundBasis: 2000, chargedBack: false })).toBe(10);
+    expect(reversalTarget(41, { ...NO_REVERSAL, refundedAmount: 1000, refundBasis: 2000, chargedBack: false })).toBe(20);
+    expect(reversalTarget(40, { ...NO_REVERSAL, refundedAmount: 2000, refundBasis: 2000, chargedBack: false })).toBe(40);
   });
 
   it("takes back everything after a chargeback, whatever was refunded", () => {
-    expect(reversalTarget(40, { refundedAmount: 500, refundBasis: 2000, chargedBack: true })).toBe(40);
+    expect(reversalTarget(40, { ...NO_REVERSAL, refundedAmount: 500, refundBasis: 2000, chargedBack: true })).toBe(40);
+  });
+
+  it("takes back only the refunded share once the chargeback's dispute is won", () => {
+    const won = { ...NO_REVERSAL, chargedBack: true, disputeWon: true };
+    expect(reversalTarget(40, won)).toBe(0);
+    expect(reversalTarget(40, { ...won, refundedAmount: 1000, refundBasis: 2000 })).toBe(20);
+    // A late dispute.created cannot take the points again: the join keeps `disputeWon`.
+    expect(reversalTarget(40, mergeReversal(won, { ...NO_REVERSAL, chargedBack: true }))).toBe(0);
+  });
+
+  it("takes back everything from a payment an invoice payment marked as a subscription payment", () => {
+    expect(reversalTarget(30, { ...NO_REVERSAL, subscriptionPayment: true })).toBe(30);
+    expect(reversalTarget(30, { ...NO_REVERSAL, subscriptionPayment: true, chargedBack: true, disputeWon: true })).toBe(30);
   });
 
   it("takes back nothing without a refund or a basis", () => {
@@ -145,8 +158,8 @@ describe("reversal targets", () => {
 
   it("gives successive partial refunds their deltas from cumulative targets", () => {
     const awarded = 40;
-    const first = { refundedAmount: 500, refundBasis: 2000, chargedBack: false };
-    const second = { refundedAmount: 1500, refundBasis: 2000, chargedBack: false };
+    const first = { ...NO_REVERSAL, refundedAmount: 500, refundBasis: 2000, chargedBack: false };
+    const second = { ...NO_REVERSAL, refundedAmount: 1500, refundBasis: 2000, chargedBack: false };
 
     const afterFirst = reversalTarget(awarded, mergeReversal(NO_REVERSAL, first));
     const afterSecond = reversalTarget(awarded, mergeReversal(mergeReversal(NO_REVERSAL, first), second));
@@ -156,15 +169,15 @@ describe("reversal targets", () => {
 
   it("merges states the same way in any order", () => {
     const states = [
-      { refundedAmount: 500, refundBasis: 2000, chargedBack: false },
-      { refundedAmount: 1500, refundBasis: 2000, chargedBack: false },
-      { refundedAmount: 0, refundBasis: 0, chargedBack: true },
+      { ...NO_REVERSAL, refundedAmount: 500, refundBasis: 2000, chargedBack: false },
+      { ...NO_REVERSAL, refundedAmount: 1500, refundBasis: 2000, chargedBack: false },
+      { ...NO_REVERSAL, refundedAmount: 0, refundBasis: 0, chargedBack: true },
     ];
 
     const forward = states.reduce(mergeReversal, NO_REVERSAL);
     const backward = [...states].reverse().reduce(mergeReversal, NO_REVERSAL);
 
     expect(backward).toEqual(forward);
-    expect(forward).toEqual({ refundedAmount: 1500, refundBasis: 2000, chargedBack: true });
+    expect(forward).toEqual({ ...NO_REVERSAL, refundedAmount: 1500, refundBasis: 2000, chargedBack: true });
   });
 });

@@ -148,26 +148,42 @@ export interface ReversalState {
   readonly refundBasis: number;
   /** A chargeback (a dispute that is not an inquiry) was opened. */
   readonly chargedBack: boolean;
+  /**
+   * The merchant won that dispute (`status: "won"` on any dispute event: `charge.dispute.closed`,
+   * `charge.dispute.funds_reinstated`): the chargeback no longer takes anything back. Only grows,
+   * like the rest, so a late `charge.dispute.created` cannot take the points again.
+   */
+  readonly disputeWon: boolean;
+  /**
+   * An `invoice_payment.paid` said this payment pays an invoice while `accrueSubscriptionPayments`
+   * is off: on API versions from 2025-03-31 the PaymentIntent cannot tell, so it may have been
+   * credited first; it earns nothing after all.
+   */
+  readonly subscriptionPayment: boolean;
 }
 
-export const NO_REVERSAL: ReversalState = { refundedAmount: 0, refundBasis: 0, chargedBack: false };
+export const NO_REVERSAL: ReversalState = { refundedAmount: 0, refundBasis: 0, chargedBack: false, disputeWon: false, subscriptionPayment: false };
 
-/** Both states together: the larger refund, and a chargeback if either had one. */
+/** Both states together: the larger refund, a chargeback if either had one, won if either saw it won. */
 export function mergeReversal(a: ReversalState, b: ReversalState): ReversalState {
   const refund = b.refundedAmount > a.refundedAmount ? b : a;
   return {
     refundedAmount: refund.refundedAmount,
     refundBasis: refund.refundBasis,
     chargedBack: a.chargedBack || b.chargedBack,
+    disputeWon: a.disputeWon || b.disputeWon,
+    subscriptionPayment: a.subscriptionPayment || b.subscriptionPayment,
   };
 }
 
 /**
- * Points that should have been taken back in total: all of them after a chargeback, otherwise
- * ⌊awarded × refunded ÷ basis⌋. Callers apply the difference to what they already took back.
+ * Points that should have been taken back in total: all of them after a chargeback the merchant has
+ * not won, otherwise ⌊awarded × refunded ÷ basis⌋. Callers apply the difference to what they
+ * already took back (a won dispute makes that difference negative: points restored).
  */
 export function reversalTarget(awardedPoints: number, state: ReversalState): number {
-  if (state.chargedBack) return awardedPoints;
+  if (state.subscriptionPayment) return awardedPoints;
+  if (state.chargedBack && !state.disputeWon) return awardedPoints;
   if (state.refundBasis <= 0 || state.refundedAmount <= 0) return 0;
   const share = (BigInt(awardedPoints) * BigInt(state.refundedAmount)) / BigInt(state.refundBasis);
   return Math.min(awardedPoints, Number(share));
