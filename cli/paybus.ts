@@ -10,6 +10,7 @@
  *   paybus rules test --pattern <file|json> <event files…>
  *   paybus rules lint
  *   paybus devices add|list|remove --customer cus_… [--platform GCM --token …] [--url …]
+ *   paybus promotions add|list|remove [--name n --start <ISO> --end <ISO> --multiplier 3 …] [--url …]
  *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -47,6 +48,8 @@ Usage:
   paybus rules lint
   paybus devices add --customer cus_… --platform GCM|APNS|APNS_SANDBOX --token <token> [--idempotency-key k] [--url …]
   paybus devices list|remove --customer cus_… [--token <token>] [--url …]
+  paybus promotions add --name <name> --start <ISO> --end <ISO> --multiplier <2-10> [--combine exclusive|highest|multiply] [--description …] [--currencies usd,eur] [--premium-only] [--url …]
+  paybus promotions list|remove [--name <name>] [--url …]
   paybus backtest --events <archive|dir|export|stripe-list.json|synthetic:N> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
 `;
 
@@ -252,6 +255,10 @@ export async function main(argv: string[]): Promise<number> {
       case "devices": {
         const { devices } = await import("./devices.ts");
         return await devices(rest, process.stdout, DEFAULT_URL);
+      }
+      case "promotions": {
+        const { promotions } = await import("./promotions.ts");
+        return await promotions(rest, process.stdout, DEFAULT_URL);
       }
       case "backtest": {
         const { backtestCommand } = await import("../local/backtest/index.ts");

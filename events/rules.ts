@@ -8,6 +8,7 @@
 import { REGISTRATION_KEY_PREFIX } from "../functions/devices/idempotency-key.ts";
 import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
+import { PROMOTIONS_KEY } from "../functions/loyalty/promotion-key.ts";
 
 /** Source used by the webhook bridge. AWS rejects `aws.`-prefixed sources on PutEvents. */
 export const WEBHOOK_SOURCE = "paybus.stripe";
@@ -69,7 +70,7 @@ export interface Access {
   readonly webhookSecret?: boolean;
 }
 
-export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency";
+export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency" | "promotions";
 export type StateMachineName = "engagement";
 
 /** A Lambda function consuming an SQS queue through an event source mapping. */
@@ -172,6 +173,8 @@ export const queues = {
           ],
           // Contact stubs (functions/customers/contact.ts): a conditional create, Stripe customers only.
           profiles: { actions: ["UpdateItem"], leadingKeys: ["cus_*"] },
+          // The promotion windows, read through a short cache (functions/loyalty/promotions.ts).
+          promotions: { actions: ["GetItem"], leadingKeys: [PROMOTIONS_KEY] },
         },
         stateMachines: ["engagement"],
       },
@@ -275,6 +278,23 @@ export const deviceApi = {
       idempotency: { actions: ["PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${REGISTRATION_KEY_PREFIX}#*`] },
     },
     deviceEndpoints: "register",
+  },
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The promotions API (`functions/promotions`): administrators add, list and remove the loyalty
+ * programme's promotion windows. Served by a function URL with `AWS_IAM` auth in AWS and at
+ * `/promotions` by the local runtime.
+ */
+export const promotionsApi = {
+  handler: "functions/promotions/handler.handler",
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  access: {
+    tables: {
+      // One versioned item holds the set: read it, write it back on the version read.
+      promotions: { actions: ["GetItem", "PutItem"], leadingKeys: [PROMOTIONS_KEY] },
+    },
   },
 } as const satisfies FunctionDeclaration;
 

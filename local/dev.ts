@@ -5,6 +5,7 @@
 import { startDashboard, type Dashboard } from "../dashboard/server.ts";
 import { adminRoute } from "./admin.ts";
 import { devicesRoute } from "./devices.ts";
+import { promotionsRoute } from "./promotions.ts";
 import { demoWaves, seedDemoCustomers } from "./demo.ts";
 import { followJournal } from "./live.ts";
 import { Runtime } from "./runtime.ts";
@@ -66,6 +67,7 @@ export async function startDev(options: DevOptions): Promise<Dev> {
   const clock = new WorkflowClock(workflowTimeScale);
   runtime.addRoute(webhookRoute(runtime));
   runtime.addRoute(devicesRoute(runtime));
+  runtime.addRoute(promotionsRoute(runtime));
   runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => sendFollowupsNow(runtime, clock) }));
   const dashboard = startDashboard(runtime);
   runtime.addRoute(dashboard.route);

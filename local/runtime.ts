@@ -10,8 +10,9 @@ import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deviceApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
+import { deviceApi, promotionsApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
+import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotions.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
@@ -313,6 +314,7 @@ export class Runtime {
     for (const queue of Object.values(queues)) add(queue.consumer.handler, queue.consumer.timeoutSeconds, queue.consumer.memoryMb);
     add(webhookBridge.handler, webhookBridge.timeoutSeconds, webhookBridge.memoryMb);
     add(deviceApi.handler, deviceApi.timeoutSeconds, deviceApi.memoryMb);
+    add(promotionsApi.handler, promotionsApi.timeoutSeconds, promotionsApi.memoryMb);
     for (const machine of Object.values(stateMachines)) {
       for (const [logical, fn] of Object.entries(machine.functions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
     }
@@ -410,6 +412,8 @@ export class Runtime {
       PAYBUS_EVENT_BUS_NAME: this.busName,
       // The local push applications the device API registers endpoints in (one per platform).
       PAYBUS_PUSH_APPLICATIONS: JSON.stringify(this.pushApplications),
+      // The loyalty consumer's promotion cache (30 s in AWS), scaled like every other local duration.
+      [PROMOTIONS_CACHE_ENV]: String(DEFAULT_PROMOTIONS_CACHE_SECONDS * (this.options.timeScale ?? 1)),
       PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
       ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),
       ...this.options.env,

@@ -8,6 +8,7 @@ import { createDeviceApi } from "./customers.ts";
 import { createWebhookBridge } from "./ingest.ts";
 import { createChannels } from "./notifications.ts";
 import { buildPlan } from "./plan.ts";
+import { createPromotionsApi } from "./promotions.ts";
 import { resolveStage, type StageConfig } from "./stage-config.ts";
 import { Registry } from "./registry.ts";
 import { createBus, createRules } from "./routing.ts";
@@ -29,11 +30,13 @@ export function deploy(stage: string, config: StageConfig = resolveStage(stage, 
   createRules(registry, bus, queues);
   const webhookUrl = createWebhookBridge(registry);
   const deviceApiUrl = createDeviceApi(registry);
+  const promotionsApiUrl = createPromotionsApi(registry);
   const alarms = createAlarms(registry);
   return {
     eventBus: bus.name,
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(deviceApiUrl ? { deviceApiUrl } : {}),
+    ...(promotionsApiUrl ? { promotionsApiUrl } : {}),
     emailIdentity: emailIdentity.emailIdentity,
     alarmTopic: alarms.arn,
   };

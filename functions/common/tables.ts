@@ -45,6 +45,11 @@ export const tables = {
     partitionKey: { name: "id", type: "S" },
     ttlAttribute: "expiration",
   },
+  promotions: {
+    description: "Loyalty promotion windows (one versioned item holding the whole set), written by the promotions API.",
+    envVar: "PAYBUS_PROMOTIONS_TABLE",
+    partitionKey: { name: "pk", type: "S" },
+  },
 } as const satisfies Record<TableName, TableDeclaration>;
 
 /** The physical name of a table, from the function's environment. */

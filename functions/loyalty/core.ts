@@ -5,12 +5,15 @@
  */
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import { contactOf, type ContactStore } from "../customers/contact.ts";
 import type { LoyaltyConfig } from "./config.ts";
 import { LOYALTY_EVENT_TYPES, RECORDED_SKIP_REASONS, toLoyaltyCommand, type Accrual, type SkipReason } from "./decode.ts";
 import { startEngagement } from "./engagement.ts";
 import type { LoyaltyLedger, ReversalOutcome } from "./ledger.ts";
+import type { AwardRules } from "./points.ts";
+import type { CachedPromotions } from "./promotions.ts";
 
 /** What the consumer needs: configuration, the ledger and the workflow to start. */
 export interface LoyaltyDeps {
@@ -24,7 +27,16 @@ export interface LoyaltyDeps {
    * `functions/customers/contact.ts`), before the engagement workflow that will write to them starts.
    */
   readonly contacts: ContactStore;
+  /** The `promotions` table's windows (cached); without it, or while it holds none, the configuration's. */
+  readonly promotions?: Pick<CachedPromotions, "windows">;
+  /** Where {@link POINTS_COMMIT_DELAY_METRIC} goes (Powertools EMF); none in tests that do not look. */
+  readonly metrics?: Pick<Metrics, "singleMetric">;
+  /** Epoch milliseconds (the commit time of the delay metric). */
+  readonly now?: () => number;
 }
+
+/** Milliseconds from the Stripe event's `created` to the committed balance (the 200 ms promise). */
+export const POINTS_COMMIT_DELAY_METRIC = "PointsCommitDelay";
 
 export type LoyaltyResult =
   | { readonly kind: "skipped"; readonly reason: SkipReason; readonly recorded: boolean }
@@ -53,7 +65,10 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
     const stored = await deps.contacts(contact);
     if (stored === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
   }
-  const command = toLoyaltyCommand(message, deps.config);
+  const rules: AwardRules = deps.promotions
+    ? { ...deps.config, promotions: await deps.promotions.windows(deps.config.promotions) }
+    : deps.config;
+  const command = toLoyaltyCommand(message, rules);
   switch (command.kind) {
     case "skip": {
       const { purchaseId } = command;
@@ -82,6 +97,12 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResul
   const { ledger, logger } = deps;
   const awarded = await ledger.award(accrual);
   const purchase = awarded.purchase;
+  if (awarded.outcome === "awarded") {
+    // Stripe's `created` has whole seconds: the figure over-states the delay by up to 1 s (see the alarm).
+    const delayMs = Math.max(0, (deps.now ?? Date.now)() - accrual.source.created * 1000);
+    const single = deps.metrics?.singleMetric();
+    single?.addMetric(POINTS_COMMIT_DELAY_METRIC, MetricUnit.Milliseconds, delayMs);
+  }
   if (awarded.outcome === "duplicate" && (purchase.points !== accrual.award.points || purchase.customerId !== accrual.customerId)) {
     // The three events of one payment should agree; when they do not (e.g. Checkout metadata not
     // copied to the PaymentIntent), the first to arrive decided. Say so, for the operator.

@@ -10,8 +10,7 @@
 import type { DecodedMessage } from "../../events/parse.ts";
 import type { Charge, CheckoutSession, Dispute, InvoicePayment, PaymentIntent } from "../../events/stripe-objects.ts";
 import type { Money } from "../../events/money.ts";
-import type { LoyaltyConfig } from "./config.ts";
-import { computeAward, NO_REVERSAL, UnconfiguredCurrencyError, type Award, type ReversalState } from "./points.ts";
+import { computeAward, NO_REVERSAL, UnconfiguredCurrencyError, type Award, type AwardRules, type ReversalState } from "./points.ts";
 
 /** The Stripe event types the loyalty consumer reads (the `LoyaltyAccrual` and `LoyaltyReversal` rules). */
 export const LOYALTY_EVENT_TYPES = [
@@ -118,7 +117,7 @@ interface PurchaseFacts {
   readonly stripeCustomerId: string | null;
 }
 
-function purchaseCommand(facts: PurchaseFacts, source: EventRef, config: LoyaltyConfig): Accrual | Skip {
+function purchaseCommand(facts: PurchaseFacts, source: EventRef, config: AwardRules): Accrual | Skip {
   const { purchaseId, money, metadata, stripeCustomerId } = facts;
   const customerId = metadata.customer_id || stripeCustomerId;
   if (!customerId) {
@@ -134,12 +133,12 @@ function purchaseCommand(facts: PurchaseFacts, source: EventRef, config: Loyalty
   }
 }
 
-function subscriptionSkip(invoiceId: string | null | undefined, source: EventRef, config: LoyaltyConfig): Skip | null {
+function subscriptionSkip(invoiceId: string | null | undefined, source: EventRef, config: AwardRules): Skip | null {
   if (!invoiceId || config.accrueSubscriptionPayments) return null;
   return skip("subscription-payment", `pays invoice ${invoiceId}; subscription payments do not accrue`, source);
 }
 
-function fromPaymentIntent(pi: PaymentIntent, source: EventRef, config: LoyaltyConfig): LoyaltyCommand {
+function fromPaymentIntent(pi: PaymentIntent, source: EventRef, config: AwardRules): LoyaltyCommand {
   if (pi.status !== "succeeded") return skip("payment-not-succeeded", `status ${pi.status}`, source, { purchaseId: pi.id });
   const subscription = subscriptionSkip(pi.invoice, source, config);
   if (subscription) return subscription;
@@ -159,7 +158,7 @@ function chargePurchaseId(charge: Pick<Charge, "id" | "payment_intent">): string
   return charge.payment_intent ?? charge.id;
 }
 
-function fromChargeSucceeded(charge: Charge, source: EventRef, config: LoyaltyConfig): LoyaltyCommand {
+function fromChargeSucceeded(charge: Charge, source: EventRef, config: AwardRules): LoyaltyCommand {
   const purchaseId = chargePurchaseId(charge);
   if (!charge.paid || charge.status !== "succeeded") {
     return skip("payment-not-succeeded", `status ${charge.status}`, source, { purchaseId });
@@ -181,7 +180,7 @@ function fromChargeSucceeded(charge: Charge, source: EventRef, config: LoyaltyCo
   );
 }
 
-function fromCheckoutSession(session: CheckoutSession, source: EventRef, config: LoyaltyConfig): LoyaltyCommand {
+function fromCheckoutSession(session: CheckoutSession, source: EventRef, config: AwardRules): LoyaltyCommand {
   // Subscription sessions are paid by their first invoice, whose PaymentIntent events decide.
   if (session.mode !== "payment") return skip("checkout-not-payment-mode", `mode ${session.mode}`, source);
   // Delayed payment methods complete the session unpaid; payment_intent.succeeded follows when paid.
@@ -240,7 +239,7 @@ function fromDispute(dispute: Dispute, source: EventRef): Reversal | Skip {
  * subscription payment, which takes back whatever the PaymentIntent's event credited (if it came
  * first) or makes it earn nothing (if it comes later).
  */
-function fromInvoicePayment(payment: InvoicePayment, source: EventRef, config: LoyaltyConfig): Reversal | Skip {
+function fromInvoicePayment(payment: InvoicePayment, source: EventRef, config: AwardRules): Reversal | Skip {
   const purchaseId = payment.payment.payment_intent ?? payment.payment.charge ?? null;
   if (payment.status !== "paid") return skip("payment-not-succeeded", `status ${payment.status}`, source, { purchaseId });
   if (!purchaseId) return skip("no-purchase-id", `paid by ${payment.payment.type}, not a PaymentIntent or charge`, source);
@@ -251,7 +250,7 @@ function fromInvoicePayment(payment: InvoicePayment, source: EventRef, config: L
 }
 
 /** The loyalty meaning of one decoded message. */
-export function toLoyaltyCommand(message: DecodedMessage<LoyaltyEventType>, config: LoyaltyConfig): LoyaltyCommand {
+export function toLoyaltyCommand(message: DecodedMessage<LoyaltyEventType>, config: AwardRules): LoyaltyCommand {
   if (message.kind === "thin") return skip("thin-event", `thin event ${message.event.type}`, null);
   const source: EventRef = { eventId: message.event.id, eventType: message.type, created: message.event.created };
   switch (message.type) {

@@ -11,6 +11,7 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
 import { createLogger } from "../common/logger.ts";
+import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { balanceKey, LoyaltyLedger } from "./ledger.ts";
@@ -22,12 +23,12 @@ const PI_03 = "pi_3ccMRk5kb18UZlUmIpq2HE8H";
 const CUSTOMER_03 = "C-100877";
 const RENEWAL_PI = "pi_3GmRt35kb18UZlUm0Renewal";
 
-let tables: LocalTables<"loyalty">;
+let tables: LocalTables<"loyalty" | "profiles">;
 let workflows: StartRecorder;
 let ledger: LoyaltyLedger;
 
 beforeAll(async () => {
-  [tables, workflows] = await Promise.all([startLocalTables(["loyalty"], "edges"), startStartRecorder()]);
+  [tables, workflows] = await Promise.all([startLocalTables(["loyalty", "profiles"], "edges"), startStartRecorder()]);
   ledger = new LoyaltyLedger(tables.client, tables.tableNames.loyalty, { maxAttempts: 50 });
 });
 afterAll(async () => {
@@ -35,7 +36,14 @@ afterAll(async () => {
 });
 
 function deps(config: LoyaltyConfig = parseLoyaltyConfig(undefined)): LoyaltyDeps {
-  return { config, ledger, sfn: workflows.client, stateMachineArn: workflows.stateMachineArn, logger: createLogger("loyalty-test") };
+  return {
+    config,
+    ledger,
+    sfn: workflows.client,
+    stateMachineArn: workflows.stateMachineArn,
+    logger: createLogger("loyalty-test"),
+    contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }),
+  };
 }
 
 const local = (name: string) => readFileSync(new URL(`./testing/fixtures/${name}.json`, import.meta.url), "utf8");

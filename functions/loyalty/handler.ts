@@ -2,6 +2,7 @@
  * Lambda entry point of the loyalty consumer (queue `loyalty`, rules `LoyaltyAccrual` and
  * `LoyaltyReversal`): SQS batch in, partial batch failures out; the logic is in `core.ts`.
  */
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { dynamo, sfn } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
@@ -11,8 +12,10 @@ import { loadLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { engagementStateMachineArn } from "./engagement.ts";
 import { LoyaltyLedger } from "./ledger.ts";
+import { CachedPromotions, promotionsCacheSeconds, PromotionStore } from "./promotions.ts";
 
 const logger = createLogger("loyalty");
+const metrics = new Metrics({ namespace: "paybus", serviceName: "loyalty" });
 
 let deps: LoyaltyDeps | undefined;
 /** Built on first use, so that importing the module (tests, the local runtime) needs no environment. */
@@ -24,6 +27,9 @@ function dependencies(): LoyaltyDeps {
     stateMachineArn: engagementStateMachineArn(),
     logger,
     contacts: dynamoContactStore({ client: dynamo(), tableName: tableName("profiles") }),
+    // One cache per execution environment: a window added through the API applies within the cache time.
+    promotions: new CachedPromotions(new PromotionStore(dynamo(), tableName("promotions")), promotionsCacheSeconds()),
+    metrics,
   });
 }
 

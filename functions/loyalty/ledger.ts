@@ -74,6 +74,8 @@ export const purchaseRecord = z.object({
   promotedFrom: tier.optional(),
   promotedTo: tier.optional(),
   engagementExecution: z.string().optional(),
+  /** When the award transaction was sent (epoch ms): `PointsCommitDelay` is this minus the event's `created`. */
+  committedAt: z.number().int().optional(),
 });
 export type PurchaseRecord = z.infer<typeof purchaseRecord>;
 /** An awarded purchase: the fields the award wrote are present. */
@@ -112,6 +114,8 @@ export type ReversalOutcome =
 export interface LedgerOptions {
   /** Optimistic attempts before giving up with a RetryableError (SQS redelivers later). */
   readonly maxAttempts?: number;
+  /** Epoch milliseconds, for `committedAt`. */
+  readonly now?: () => number;
 }
 
 /** Cancellation reasons of a TransactWriteItems call, in request order; undefined for other errors. */
@@ -201,6 +205,7 @@ function isAwarded(record: PurchaseRecord | undefined): record is AwardedPurchas
 /** The loyalty ledger over one table. */
 export class LoyaltyLedger {
   private readonly maxAttempts: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -208,6 +213,7 @@ export class LoyaltyLedger {
     options: LedgerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 10;
+    this.now = options.now ?? Date.now;
   }
 
   async getPurchase(purchaseId: string): Promise<PurchaseRecord | undefined> {
@@ -270,6 +276,7 @@ export class LoyaltyLedger {
         points,
         occurredAt: accrual.source.created,
         sourceEvent: { eventId: accrual.source.eventId, eventType: accrual.source.eventType },
+        committedAt: this.now(),
         ...reversal,
         reversedPoints,
         unrecoveredPoints: 0,

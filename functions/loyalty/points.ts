@@ -5,6 +5,7 @@
  */
 import { currencyExponent, type Money } from "../../events/money.ts";
 import type { LoyaltyConfig, PromotionWindow } from "./config.ts";
+import { promotionFor, type ActiveWindow } from "./promotions.ts";
 
 /** Tiers from lowest to highest; `member` is everyone's starting tier. */
 export const TIER_NAMES = ["member", "silver", "gold", "platinum"] as const;
@@ -80,6 +81,12 @@ export interface Award {
   readonly points: number;
 }
 
+/**
+ * The configuration an award is computed with: the environment's, with `promotions` replaced by the
+ * `promotions` table's windows when it holds any (`promotions.ts`).
+ */
+export type AwardRules = Omit<LoyaltyConfig, "promotions"> & { readonly promotions: readonly ActiveWindow[] };
+
 /** The purchase facts the award depends on. */
 export interface AwardInput {
   readonly money: Money;
@@ -100,7 +107,7 @@ export class UnconfiguredCurrencyError extends Error {
  * Points for the amount alone: ⌊amount × points ÷ (perUnits × 10^exponent)⌋ on the exact minor
  * units, so 20.99 USD at 1 point per unit is 20 and ¥4,800 at 1 point per ¥100 is 48.
  */
-export function basePoints(money: Money, config: LoyaltyConfig): number {
+export function basePoints(money: Money, config: Pick<LoyaltyConfig, "currencies">): number {
   const rate = config.currencies[money.currency.toLowerCase()];
   if (!rate) throw new UnconfiguredCurrencyError(money.currency);
   if (money.amount <= 0) return 0;
@@ -124,10 +131,11 @@ export function activePromotion(promotions: readonly PromotionWindow[], epochSec
  * The award for one purchase. Multipliers multiply: a premium purchase (2×) during a 3×
  * promotion earns 6× the base points. The base is floored first, so multipliers never round.
  */
-export function computeAward(input: AwardInput, config: LoyaltyConfig): Award {
+export function computeAward(input: AwardInput, config: AwardRules): Award {
   const base = basePoints(input.money, config);
   const premiumMultiplier = input.premium ? config.premiumMultiplier : 1;
-  const promotion = activePromotion(config.promotions, input.occurredAt);
+  // The table's windows (with their combine rules and conditions) or the environment's.
+  const promotion = promotionFor(config.promotions, input.occurredAt, { currency: input.money.currency, premium: input.premium });
   const points = Number(BigInt(base) * BigInt(premiumMultiplier) * BigInt(promotion?.multiplier ?? 1));
   return {
     basePoints: base,
