@@ -1,7 +1,8 @@
 /**
  * Least privilege against the code (issue 13, point 4): the whole pipeline runs on the local runtime
  * — demo events, follow-ups, a webhook through Secrets Manager, customers synced and erased, devices
- * registered and removed through the signed device API, lifecycle notices, SES failing — while
+ * registered and removed through the signed device API, promotion windows through the signed
+ * promotions API, lifecycle notices, SES failing — while
  * every SDK call is recorded per function; the plan's grants must be exactly what was used. A grant no function
  * exercised, or a call no grant allows, fails the test with its name.
  */
@@ -20,6 +21,7 @@ import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
+import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
@@ -117,10 +119,27 @@ describe("every function's grants are exactly the calls it makes", () => {
     });
     runtime.addRoute(webhookRoute(runtime));
     runtime.addRoute(devicesRoute(runtime));
+    runtime.addRoute(promotionsRoute(runtime));
     await seedDemoCustomers(runtime);
     // From here on, the handlers' own calls only (the clients are the ones they share).
     recorded = recordUses([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge(), secretsManager()]);
 
+    // A promotion window added, listed, and a second one removed through the signed promotions API;
+    // the loyalty consumer reads the set for the demo's purchases.
+    const promotion = async (method: string, path: string, body?: unknown) => {
+      const url = new URL(path, runtime.gatewayUrl);
+      const text = body === undefined ? "" : JSON.stringify(body);
+      const signed = await signRequest(
+        { method, url, headers: text ? { "content-type": "application/json" } : {}, body: text },
+        { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" },
+      );
+      return (await fetch(url, { method, headers: signed, ...(text ? { body: text } : {}) })).status;
+    };
+    const window = { start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 3_600_000).toISOString(), multiplier: 2, combine: "highest" };
+    expect(await promotion("POST", PROMOTIONS_PATH, { name: "iam-window", ...window })).toBe(201);
+    expect(await promotion("POST", PROMOTIONS_PATH, { name: "iam-other", ...window, multiplier: 3 })).toBe(201);
+    expect(await promotion("DELETE", `${PROMOTIONS_PATH}/iam-other`)).toBe(200);
+    expect(await promotion("GET", PROMOTIONS_PATH)).toBe(200);
     // Notices, loyalty, the engagement workflow on every path, and their duplicates.
     runtime.sendEnvelopes(demoEvents());
     await runtime.waitForQuiet(120_000);

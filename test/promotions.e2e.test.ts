@@ -29,7 +29,7 @@ let sequence = 0;
 async function request(method: string, path: string, body?: unknown, sign = true) {
   const url = new URL(path, runtime.gatewayUrl);
   const text = body === undefined ? "" : JSON.stringify(body);
-  const headers = text ? { "content-type": "application/json" } : {};
+  const headers: Record<string, string> = text ? { "content-type": "application/json" } : {};
   const signed = sign ? await signRequest({ method, url, headers, body: text }, { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" }) : headers;
   const response = await fetch(url, { method, headers: signed, ...(text ? { body: text } : {}) });
   return { status: response.status, body: (await response.json()) as any };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deviceApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
+import { deviceApi, promotionsApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
+import { POINTS_COMMIT_DELAY_METRIC as EMITTED_POINTS_COMMIT_DELAY } from "../../functions/loyalty/core.ts";
 import { ENGAGEMENT_ARN_ENV } from "../../functions/loyalty/engagement.ts";
 import { tables as declaredTables } from "../../functions/common/tables.ts";
 import {
@@ -7,6 +8,9 @@ import {
   declarations,
   DEVICE_API,
   PlanError,
+  POINTS_COMMIT_ALARM_MS,
+  POINTS_COMMIT_DELAY_METRIC,
+  PROMOTIONS_API,
   queuePolicy,
   TABLE_ACTIONS,
   WEBHOOK_BRIDGE,
@@ -227,6 +231,7 @@ describe("least privilege", () => {
       ...Object.entries(declarations.scheduledFunctions).map(([name, f]): [string, Access] => [name, f.access]),
       [WEBHOOK_BRIDGE, webhookBridge.access],
       [DEVICE_API, deviceApi.access],
+      [PROMOTIONS_API, promotionsApi.access],
     ];
 
     expect(declared.map(([name]) => name).sort()).toEqual(plan.functions.map((f) => f.logicalName).sort());
@@ -283,6 +288,16 @@ describe("least privilege", () => {
     expect(actionsOf(plan, customers).filter((action) => action.startsWith("sns:"))).toEqual(["sns:DeleteEndpoint"]);
     expect(api.environment.PAYBUS_PUSH_APPLICATIONS).toEqual(['{"GCM":"', { arnOf: { kind: "pushApplication" } }, '"}']);
     expect(buildPlan(partnerStage).functions.map((f) => f.logicalName)).not.toContain(DEVICE_API);
+  });
+
+  it("serves the promotions API behind an IAM-authenticated URL on every stage, reading and writing only the promotion set", () => {
+    const api = fn(plan, PROMOTIONS_API);
+
+    expect(api.trigger).toEqual({ kind: "url", auth: "iam" });
+    expect(actionsOf(plan, api).sort()).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+    expect(linkedGrants(plan, api).flatMap((grant) => grant.statements.map((s) => s.conditions?.[0]?.values))).toEqual([["PROMOTIONS"]]);
+    expect(actionsOf(plan, fn(plan, "LoyaltyConsumer"))).toContain("dynamodb:GetItem");
+    expect(buildPlan(partnerStage).functions.map((f) => f.logicalName)).toContain(PROMOTIONS_API);
   });
 
   it("drops push from the notifications function where the stage has no push application", () => {
@@ -414,6 +429,14 @@ describe("alarms", () => {
       partner.alarms.filter((a) => a.logicalName.startsWith("NotificationSla")).map((a) => [a.threshold, literal(a.dimensions.channel)]),
     ).toEqual([[30, "email"]]);
     expect(partner.alarms.map((alarm) => alarm.logicalName)).not.toContain("OversizedWebhookEvents");
+  });
+
+  it("alarms on PointsCommitDelay at p95 above 1,200 ms, the metric the loyalty consumer emits", () => {
+    const alarm = plan.alarms.find((a) => a.logicalName === "PointsCommitSla");
+
+    expect(alarm).toMatchObject({ namespace: "paybus", metricName: EMITTED_POINTS_COMMIT_DELAY, statistic: { kind: "percentile", name: "p95" }, threshold: POINTS_COMMIT_ALARM_MS });
+    expect(POINTS_COMMIT_DELAY_METRIC).toBe(EMITTED_POINTS_COMMIT_DELAY);
+    expect(literal(alarm!.dimensions.service)).toBe("loyalty");
   });
 });
 
