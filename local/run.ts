@@ -2,6 +2,7 @@
  * `paybus run`: start a runtime, feed it events, wait until every queue and workflow is quiet,
  * and report what happened to each input.
  */
+import { formatPointsCommitDelay, pointsCommitDelay } from "./points-delay.ts";
 import { buildReport, type RunReport, type SentInput } from "./report.ts";
 import { queueStatus, Runtime } from "./runtime.ts";
 import { loyaltySnapshot, type LoyaltySnapshot } from "./state.ts";
@@ -86,6 +87,7 @@ export function formatReport(report: RunReport): string {
   for (const push of report.pushes) lines.push(`  push  → ${push.targetArn.split("/").slice(-2).join("/")}: ${push.title ?? ""}`);
   const loyalty = report.loyalty as LoyaltySnapshot;
   for (const customer of loyalty.customers) lines.push(`  loyalty ${customer.customerId}: ${customer.points} points (${customer.tier})`);
+  lines.push(`  ${formatPointsCommitDelay(pointsCommitDelay(loyalty.purchases))}`);
   for (const purchase of loyalty.purchases.filter((p) => p.status === "skipped")) {
     lines.push(`  loyalty skipped ${purchase.purchaseId}: ${purchase.skipReason ?? ""}${purchase.skipDetail ? ` — ${purchase.skipDetail}` : ""}`);
   }

@@ -4,16 +4,18 @@
  * whichever of `charge.dispute.closed` / `charge.dispute.funds_reinstated` arrive, in any order,
  * duplicated; and subscription renewals on API versions from 2025-03-31 (no `invoice` on the
  * PaymentIntent, an `invoice_payment.paid` naming it) accrue exactly once when
- * `accrueSubscriptionPayments` is on and earn nothing when it is off.
+ * `accrueSubscriptionPayments` is on and earn nothing when it is off. Also the `PointsCommitDelay`
+ * EMF metric each award emits (real Powertools Metrics, its output captured).
  */
 import { readFileSync } from "node:fs";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
 import { createLogger } from "../common/logger.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
-import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
+import { POINTS_COMMIT_DELAY_METRIC, processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { balanceKey, LoyaltyLedger } from "./ledger.ts";
 import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "./testing/local-aws.ts";
 
@@ -253,5 +255,36 @@ describe("subscription renewals on API versions from 2025-03-31", () => {
 
     expect(open).toMatchObject({ kind: "skipped", reason: "payment-not-succeeded" });
     expect(record).toMatchObject({ kind: "skipped", reason: "no-purchase-id" });
+  });
+});
+
+describe("PointsCommitDelay", () => {
+  it("is emitted once per award, in ms from the Stripe event's created to the commit, never for duplicates", async () => {
+    const lines: string[] = [];
+    const saved = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = "false";
+    // Powertools writes EMF lines to stdout.
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split("\n")) if (line.startsWith("{")) lines.push(line);
+      return true;
+    });
+    try {
+      const metrics = new Metrics({ namespace: "paybus", serviceName: "loyalty" });
+      const event = JSON.parse(renamed("purchase", "metric"));
+      const created = event.detail.created as number;
+      const withMetrics = { ...deps(), metrics, now: () => created * 1000 + 150 };
+
+      await processLoyaltyMessage(JSON.stringify(event), withMetrics);
+      await processLoyaltyMessage(renamed("charge", "metric"), withMetrics);
+
+      const emitted = lines.map((line) => JSON.parse(line)).filter((emf) => POINTS_COMMIT_DELAY_METRIC in emf);
+      expect(emitted).toHaveLength(1);
+      expect(emitted[0]).toMatchObject({ [POINTS_COMMIT_DELAY_METRIC]: 150, service: "loyalty" });
+      expect(emitted[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: "paybus", Metrics: [{ Name: POINTS_COMMIT_DELAY_METRIC, Unit: "Milliseconds" }] });
+    } finally {
+      spy.mockRestore();
+      if (saved === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+      else process.env.POWERTOOLS_METRICS_DISABLED = saved;
+    }
   });
 });
