@@ -6,6 +6,7 @@
 import { lifecyclesOf, type Lifecycles } from "./lifecycle.ts";
 import type { Runtime } from "./runtime.ts";
 import { dlqListing } from "./admin.ts";
+import type { DelaySummary } from "./points-delay.ts";
 import { profilesSnapshot, type DeviceRow, type ProfileRow } from "./state.ts";
 
 export interface InputOutcome {
@@ -25,6 +26,8 @@ export interface InputOutcome {
 
 export interface RunReport {
   readonly inputs: InputOutcome[];
+  /** NotificationDelay and PointsCommitDelay over the run (`local/points-delay.ts`), set by `paybus run`. */
+  readonly delays?: { readonly notification: DelaySummary | null; readonly pointsCommit: DelaySummary | null };
   readonly totals: {
     inputs: number;
     accepted: number;

@@ -2,7 +2,7 @@
  * `paybus run`: start a runtime, feed it events, wait until every queue and workflow is quiet,
  * and report what happened to each input.
  */
-import { formatPointsCommitDelay, pointsCommitDelay } from "./points-delay.ts";
+import { formatNotificationDelay, formatPointsCommitDelay, notificationDelay, pointsCommitDelay } from "./points-delay.ts";
 import { buildReport, type RunReport, type SentInput } from "./report.ts";
 import { queueStatus, Runtime } from "./runtime.ts";
 import { loyaltySnapshot, type LoyaltySnapshot } from "./state.ts";
@@ -48,7 +48,9 @@ export async function runEvents(
         options.progress?.write("\r\x1b[K");
       }
     }
-    return await buildReport(runtime, sent, await loyaltySnapshot(runtime));
+    const loyalty = await loyaltySnapshot(runtime);
+    const report = await buildReport(runtime, sent, loyalty);
+    return { ...report, delays: { notification: notificationDelay(runtime.journal.list()), pointsCommit: pointsCommitDelay(loyalty.purchases) } };
   } finally {
     await runtime.stop();
   }
@@ -87,7 +89,7 @@ export function formatReport(report: RunReport): string {
   for (const push of report.pushes) lines.push(`  push  → ${push.targetArn.split("/").slice(-2).join("/")}: ${push.title ?? ""}`);
   const loyalty = report.loyalty as LoyaltySnapshot;
   for (const customer of loyalty.customers) lines.push(`  loyalty ${customer.customerId}: ${customer.points} points (${customer.tier})`);
-  lines.push(`  ${formatPointsCommitDelay(pointsCommitDelay(loyalty.purchases))}`);
+  if (report.delays) lines.push(`  ${formatNotificationDelay(report.delays.notification)}`, `  ${formatPointsCommitDelay(report.delays.pointsCommit)}`);
   for (const purchase of loyalty.purchases.filter((p) => p.status === "skipped")) {
     lines.push(`  loyalty skipped ${purchase.purchaseId}: ${purchase.skipReason ?? ""}${purchase.skipDetail ? ` — ${purchase.skipDetail}` : ""}`);
   }
