@@ -6,6 +6,7 @@
  * {@link rules} (plus a queue in {@link queues} if it needs a new consumer).
  */
 import { REGISTRATION_KEY_PREFIX } from "../functions/devices/idempotency-key.ts";
+import { REDEMPTION_KEY_PREFIX } from "../functions/loyalty-api/idempotency-key.ts";
 import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 import { PROMOTIONS_KEY } from "../functions/loyalty/promotion-key.ts";
@@ -166,10 +167,11 @@ export const queues = {
       memoryMb: 512,
       access: {
         tables: {
-          // Ledger entries (PURCHASE#…) are created; balances (CUSTOMER#…) only updated.
+          // Purchase entries (PURCHASE#…) are created; balances (CUSTOMER#…) updated, with a ledger
+          // entry (CUSTOMER#…) per change and an expiry index item (LOTEXPIRY) per lot created.
           loyalty: [
             { actions: ["GetItem", "UpdateItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*"] },
-            { actions: ["PutItem"], leadingKeys: ["PURCHASE#*"] },
+            { actions: ["PutItem"], leadingKeys: ["PURCHASE#*", "CUSTOMER#*", "LOTEXPIRY"] },
           ],
           // Contact stubs (functions/customers/contact.ts): a conditional create, Stripe customers only.
           profiles: { actions: ["UpdateItem"], leadingKeys: ["cus_*"] },
@@ -294,6 +296,25 @@ export const promotionsApi = {
     tables: {
       // One versioned item holds the set: read it, write it back on the version read.
       promotions: { actions: ["GetItem", "PutItem"], leadingKeys: [PROMOTIONS_KEY] },
+    },
+  },
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The loyalty API (`functions/loyalty-api`): balances, the ledger, redemptions and adjustments for
+ * the retailer's backend and admin tools. Served by a function URL with `AWS_IAM` auth in AWS and at
+ * `/loyalty` by the local runtime. Redemptions are idempotent per `Idempotency-Key` (Powertools).
+ */
+export const loyaltyApi = {
+  handler: "functions/loyalty-api/handler.handler",
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  access: {
+    tables: {
+      // Balances read and updated, ledger entries written and listed: all in the customer's partition.
+      loyalty: { actions: ["GetItem", "Query", "UpdateItem", "PutItem"], leadingKeys: ["CUSTOMER#*"] },
+      // Powertools' persistence layer, as for the device API (no GetItem: ALL_OLD comes back on a failed put).
+      idempotency: { actions: ["PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${REDEMPTION_KEY_PREFIX}#*`] },
     },
   },
 } as const satisfies FunctionDeclaration;

@@ -6,6 +6,7 @@ import { startDashboard, type Dashboard } from "../dashboard/server.ts";
 import { adminRoute } from "./admin.ts";
 import { devicesRoute } from "./devices.ts";
 import { promotionsRoute } from "./promotions.ts";
+import { loyaltyApiRoute } from "./loyalty-api.ts";
 import { demoWaves, seedDemoCustomers } from "./demo.ts";
 import { followJournal } from "./live.ts";
 import { Runtime } from "./runtime.ts";
@@ -51,6 +52,8 @@ export interface Dev {
 }
 
 const FOLLOW_UP_DELAY_MS = 72 * 3600 * 1000;
+/** The LoyaltyExpiry schedule (workflows/index.ts: `rate(1 hour)`). */
+const LOYALTY_EXPIRY_EVERY_MS = 3600 * 1000;
 
 /** Starts the development runtime; resolves once it serves (and the demo, if asked, was sent). */
 export async function startDev(options: DevOptions): Promise<Dev> {
@@ -68,6 +71,7 @@ export async function startDev(options: DevOptions): Promise<Dev> {
   runtime.addRoute(webhookRoute(runtime));
   runtime.addRoute(devicesRoute(runtime));
   runtime.addRoute(promotionsRoute(runtime));
+  runtime.addRoute(loyaltyApiRoute(runtime));
   runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => sendFollowupsNow(runtime, clock) }));
   const dashboard = startDashboard(runtime);
   runtime.addRoute(dashboard.route);
@@ -75,6 +79,10 @@ export async function startDev(options: DevOptions): Promise<Dev> {
   const dispatcher = setInterval(() => {
     void runtime.runScheduled("FollowupDispatch", clock.now()).catch((error: Error) => out.write(`follow-up dispatch failed: ${error.message}\n`));
   }, (options.dispatchEverySeconds ?? 5) * 1000);
+  // Points expiry: its EventBridge schedule (rate(1 hour)), scaled by --time-scale like every other local timer.
+  const expiry = setInterval(() => {
+    void runtime.runScheduled("LoyaltyExpiry").catch((error: Error) => out.write(`points expiry failed: ${error.message}\n`));
+  }, Math.max(1000, LOYALTY_EXPIRY_EVERY_MS * (options.timeScale ?? 1)));
 
   printBanner(runtime, out);
   if (options.demo) await playDemo(runtime, out);
@@ -88,6 +96,7 @@ export async function startDev(options: DevOptions): Promise<Dev> {
     stop: async () => {
       unfollow();
       clearInterval(dispatcher);
+      clearInterval(expiry);
       // Live streams never end on their own; the gateway can only close once they have.
       await dashboard.close();
       await runtime.stop();

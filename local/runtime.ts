@@ -10,7 +10,7 @@ import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deviceApi, promotionsApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
+import { deviceApi, loyaltyApi, promotionsApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotions.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
@@ -315,6 +315,7 @@ export class Runtime {
     add(webhookBridge.handler, webhookBridge.timeoutSeconds, webhookBridge.memoryMb);
     add(deviceApi.handler, deviceApi.timeoutSeconds, deviceApi.memoryMb);
     add(promotionsApi.handler, promotionsApi.timeoutSeconds, promotionsApi.memoryMb);
+    add(loyaltyApi.handler, loyaltyApi.timeoutSeconds, loyaltyApi.memoryMb);
     for (const machine of Object.values(stateMachines)) {
       for (const [logical, fn] of Object.entries(machine.functions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
     }

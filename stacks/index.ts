@@ -6,6 +6,7 @@ import { createAlarms } from "./alarms.ts";
 import { createConsumers } from "./consumers.ts";
 import { createDeviceApi } from "./customers.ts";
 import { createWebhookBridge } from "./ingest.ts";
+import { createLoyaltyApi } from "./loyalty-api.ts";
 import { createChannels } from "./notifications.ts";
 import { buildPlan } from "./plan.ts";
 import { createPromotionsApi } from "./promotions.ts";
@@ -31,12 +32,14 @@ export function deploy(stage: string, config: StageConfig = resolveStage(stage, 
   const webhookUrl = createWebhookBridge(registry);
   const deviceApiUrl = createDeviceApi(registry);
   const promotionsApiUrl = createPromotionsApi(registry);
+  const loyaltyApiUrl = createLoyaltyApi(registry);
   const alarms = createAlarms(registry);
   return {
     eventBus: bus.name,
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(deviceApiUrl ? { deviceApiUrl } : {}),
     ...(promotionsApiUrl ? { promotionsApiUrl } : {}),
+    ...(loyaltyApiUrl ? { loyaltyApiUrl } : {}),
     emailIdentity: emailIdentity.emailIdentity,
     alarmTopic: alarms.arn,
   };

@@ -11,6 +11,7 @@
 import {
   deviceApi as declaredDeviceApi,
   promotionsApi as declaredPromotionsApi,
+  loyaltyApi as declaredLoyaltyApi,
   queues as declaredQueues,
   ruleList,
   webhookBridge as declaredWebhookBridge,
@@ -63,6 +64,8 @@ export const POINTS_COMMIT_DELAY_METRIC = "PointsCommitDelay";
  * breach hidden inside the 1 s uncertainty: `bench/loyalty.ts` measures the consumer's own part.)
  */
 export const POINTS_COMMIT_ALARM_MS = 1_200;
+/** Component name of the loyalty API function (every stage). */
+export const LOYALTY_API = "LoyaltyApi";
 
 /** The maximum SQS retention: a dead letter waits as long as possible for a human. */
 const DLQ_RETENTION_SECONDS = 14 * 86_400;
@@ -82,6 +85,8 @@ export interface Declarations {
   readonly deviceApi?: FunctionDeclaration;
   /** The promotions API (`functions/promotions`), behind an IAM-authenticated function URL. */
   readonly promotionsApi?: FunctionDeclaration;
+  /** The loyalty API (`functions/loyalty-api`), behind an IAM-authenticated function URL. */
+  readonly loyaltyApi?: FunctionDeclaration;
 }
 
 /** The declarations paybus ships. */
@@ -94,6 +99,7 @@ export const declarations: Declarations = {
   webhookBridge: declaredWebhookBridge,
   deviceApi: declaredDeviceApi,
   promotionsApi: declaredPromotionsApi,
+  loyaltyApi: declaredLoyaltyApi,
 };
 
 /** The declarations and the stage do not fit together (a dangling reference, a name clash). */
@@ -626,7 +632,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     }
     specs.push({
       logicalName: name,
-      context: "workflows",
+      context: fn.context ?? "workflows",
       description: fn.description,
       handler: fn.handler,
       timeoutSeconds: fn.timeoutSeconds,
@@ -681,6 +687,19 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
       memoryMb: decl.promotionsApi.memoryMb,
       refs: checkAccess("the promotions API", decl.promotionsApi.access),
       access: decl.promotionsApi.access,
+      trigger: { kind: "url", auth: "iam" },
+    });
+  }
+  if (decl.loyaltyApi) {
+    specs.push({
+      logicalName: LOYALTY_API,
+      context: "loyalty",
+      description: "Loyalty balances, ledger, redemptions and adjustments (IAM-authenticated function URL).",
+      handler: decl.loyaltyApi.handler,
+      timeoutSeconds: decl.loyaltyApi.timeoutSeconds,
+      memoryMb: decl.loyaltyApi.memoryMb,
+      refs: checkAccess("the loyalty API", decl.loyaltyApi.access),
+      access: decl.loyaltyApi.access,
       trigger: { kind: "url", auth: "iam" },
     });
   }

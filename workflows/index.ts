@@ -34,6 +34,8 @@ export interface StateMachineDeclaration {
 /** A function run on a schedule (an EventBridge Scheduler / rule `rate(...)` or `cron(...)`). */
 export interface ScheduledFunctionDeclaration extends WorkflowFunctionDeclaration {
   readonly scheduleExpression: string;
+  /** Bounded context (its stage environment, e.g. `PAYBUS_LOYALTY_CONFIG`); default `workflows`. */
+  readonly context?: string;
 }
 
 /** Every state machine, by name. */
@@ -115,6 +117,28 @@ export const scheduledFunctions = {
       },
       email: true,
       taskTokens: ["engagement"],
+    },
+  },
+  LoyaltyExpiry: {
+    description: "Expires points lots whose time has come (oldest first, exactly once each) and warns customers before.",
+    handler: "functions/loyalty-expiry/handler.handler",
+    scheduleExpression: "rate(1 hour)",
+    // The loyalty programme's configuration (expiry, warning lead) is the loyalty context's.
+    context: "loyalty",
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    access: {
+      tables: {
+        loyalty: [
+          // The expiry index and warning claims (LOTEXPIRY); lots, balances and entries (CUSTOMER#…):
+          // read, marked expired, debited, the expire entry written; warnings claimed and recorded.
+          { actions: ["Query", "GetItem", "UpdateItem", "PutItem"], leadingKeys: ["LOTEXPIRY", "CUSTOMER#*"] },
+          // Index items and warning claims removed once their lot expired, or a refused send released.
+          { actions: ["DeleteItem"], leadingKeys: ["LOTEXPIRY"] },
+        ],
+        profiles: { actions: ["GetItem"] },
+      },
+      email: true,
     },
   },
 } as const satisfies Record<string, ScheduledFunctionDeclaration>;

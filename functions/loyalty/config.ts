@@ -31,6 +31,16 @@ export const loyaltyConfig = z
     promotions: z.array(promotionWindow).default([]),
     /** Whether payments of subscription invoices earn points (detected on pre-2025-03-31 payloads only). */
     accrueSubscriptionPayments: z.boolean().default(false),
+    /**
+     * Points expire `afterDays` after they were credited (oldest first), with a warning email
+     * `warnDays` before; `null`: points never expire. Tiers follow lifetime points regardless.
+     */
+    expiry: z
+      .object({ afterDays: z.number().int().positive(), warnDays: z.number().int().nonnegative() })
+      .strict()
+      .refine((e) => e.warnDays < e.afterDays, { message: "warnDays must be shorter than afterDays", path: ["warnDays"] })
+      .nullable()
+      .default({ afterDays: 365, warnDays: 14 }),
   })
   .strict();
 
@@ -71,4 +81,9 @@ export function parseLoyaltyConfig(json: string | undefined): LoyaltyConfig {
 /** The configuration from the environment. */
 export function loadLoyaltyConfig(env: NodeJS.ProcessEnv = process.env): LoyaltyConfig {
   return parseLoyaltyConfig(env[LOYALTY_CONFIG_ENV]);
+}
+
+/** How long a lot of points lives, in seconds; `null` when points never expire. */
+export function lotExpirySeconds(config: Pick<LoyaltyConfig, "expiry">): number | null {
+  return config.expiry ? config.expiry.afterDays * 86_400 : null;
 }

@@ -8,7 +8,7 @@ import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
-import { loadLoyaltyConfig } from "./config.ts";
+import { loadLoyaltyConfig, lotExpirySeconds } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { engagementStateMachineArn } from "./engagement.ts";
 import { LoyaltyLedger } from "./ledger.ts";
@@ -20,9 +20,11 @@ const metrics = new Metrics({ namespace: "paybus", serviceName: "loyalty" });
 let deps: LoyaltyDeps | undefined;
 /** Built on first use, so that importing the module (tests, the local runtime) needs no environment. */
 function dependencies(): LoyaltyDeps {
-  return (deps ??= {
-    config: loadLoyaltyConfig(),
-    ledger: new LoyaltyLedger(dynamo(), tableName("loyalty")),
+  if (deps) return deps;
+  const config = loadLoyaltyConfig();
+  return (deps = {
+    config,
+    ledger: new LoyaltyLedger(dynamo(), tableName("loyalty"), { lotExpirySeconds: lotExpirySeconds(config) }),
     sfn: sfn(),
     stateMachineArn: engagementStateMachineArn(),
     logger,

@@ -22,6 +22,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "../common/errors.ts";
+import { entryItems } from "./entries.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import {
   mergeReversal,
@@ -88,6 +89,8 @@ export const balanceRecord = z.object({
   lifetimePoints: z.number().int().nonnegative(),
   tier,
   purchases: z.number().int().nonnegative(),
+  /** Every point ever credited to the balance (purchases, positive adjustments): see entries.ts. */
+  earned: z.number().int().nonnegative().optional(),
 });
 export type BalanceRecord = z.infer<typeof balanceRecord>;
 
@@ -114,7 +117,9 @@ export type ReversalOutcome =
 export interface LedgerOptions {
   /** Optimistic attempts before giving up with a RetryableError (SQS redelivers later). */
   readonly maxAttempts?: number;
-  /** Epoch milliseconds, for `committedAt`. */
+  /** How long a lot of points lives before it expires; `null`: points never expire. */
+  readonly lotExpirySeconds?: number | null;
+  /** Epoch milliseconds, for `committedAt` and the time ledger entries and lots are stamped with; default `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -205,6 +210,7 @@ function isAwarded(record: PurchaseRecord | undefined): record is AwardedPurchas
 /** The loyalty ledger over one table. */
 export class LoyaltyLedger {
   private readonly maxAttempts: number;
+  private readonly lotExpirySeconds: number | null;
   private readonly now: () => number;
 
   constructor(
@@ -213,6 +219,7 @@ export class LoyaltyLedger {
     options: LedgerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 10;
+    this.lotExpirySeconds = options.lotExpirySeconds ?? null;
     this.now = options.now ?? Date.now;
   }
 
@@ -286,6 +293,24 @@ export class LoyaltyLedger {
       const balanceWrite = after.promoted
         ? promotionCondition(balance !== undefined, before, after.tier, after.lifetimeRange)
         : noPromotionCondition(lifetime);
+      // The credit is a lot of the customer's ledger (entries.ts), stamped at commit time: lots
+      // expire in the order they were credited, whatever order Stripe's events came in.
+      const at = this.now();
+      const credited = points - reversedPoints;
+      const lot = entryItems(
+        {
+          entryId: `earn-${accrual.purchaseId}`,
+          customerId: accrual.customerId,
+          kind: "earn",
+          delta: credited,
+          at,
+          lot: credited > 0,
+          ...(credited > 0 && this.lotExpirySeconds !== null ? { expiresAt: at + this.lotExpirySeconds * 1000 } : {}),
+          purchaseId: accrual.purchaseId,
+          stripeCustomerId: accrual.stripeCustomerId,
+        },
+        this.tableName,
+      );
       const transaction = new TransactWriteCommand({
         TransactItems: [
           {
@@ -301,7 +326,7 @@ export class LoyaltyLedger {
             Update: {
               TableName: this.tableName,
               Key: balanceKey(accrual.customerId),
-              UpdateExpression: `ADD points :credited, lifetimePoints :points, purchases :one SET customerId = :customer, ${balanceWrite.setTier}`,
+              UpdateExpression: `ADD points :credited, earned :credited, lifetimePoints :points, purchases :one SET customerId = :customer, ${balanceWrite.setTier}`,
               ConditionExpression: balanceWrite.condition,
               ExpressionAttributeValues: {
                 ":credited": points - reversedPoints,
@@ -312,6 +337,7 @@ export class LoyaltyLedger {
               },
             },
           },
+          ...lot,
         ],
       });
       try {
@@ -436,6 +462,20 @@ export class LoyaltyLedger {
       const balance = await this.getBalance(existing.customerId);
       const taken = Math.min(delta, balance.points);
       const unrecovered = delta - taken;
+      const entry =
+        taken > 0
+          ? entryItems(
+              {
+                entryId: `reverse-${reversal.purchaseId}-${reversal.source.eventId}`,
+                customerId: existing.customerId,
+                kind: "reverse",
+                delta: -taken,
+                at: this.now(),
+                purchaseId: reversal.purchaseId,
+              },
+              this.tableName,
+            )
+          : [];
       await this.client.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -454,6 +494,7 @@ export class LoyaltyLedger {
                 },
               },
             },
+            ...entry,
           ],
         }),
       );

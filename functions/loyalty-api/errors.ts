@@ -1,0 +1,46 @@
+/** The loyalty API's refusals: a status, a stable code and a message an integrator can act on. */
+
+/** A request the API cannot accept as it is (HTTP 4xx). */
+export class LoyaltyRequestError extends Error {
+  override name = "LoyaltyRequestError";
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409 | 422,
+    readonly code: string,
+    /** Extra fields of the error body (`field`, `balance`). */
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A field of the request is missing or invalid (400, with the field's path). */
+export class LoyaltyValidationError extends LoyaltyRequestError {
+  override name = "LoyaltyValidationError";
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`, 400, "ValidationError", { field });
+  }
+}
+
+/** No balance exists for the customer: paybus has never credited them (404). */
+export class UnknownLoyaltyCustomerError extends LoyaltyRequestError {
+  override name = "UnknownLoyaltyCustomerError";
+  constructor(customerId: string) {
+    super(`unknown customer ${customerId}: no points were ever credited to them`, 404, "UnknownCustomer");
+  }
+}
+
+/** The balance does not cover the debit (409, with the balance as it is now). */
+export class InsufficientPointsError extends LoyaltyRequestError {
+  override name = "InsufficientPointsError";
+  constructor(
+    customerId: string,
+    requested: number,
+    readonly balance: number,
+  ) {
+    super(`customer ${customerId} has ${balance} points: ${requested} cannot be taken (the balance never goes below zero)`, 409, "InsufficientPoints", {
+      balance,
+      requested,
+    });
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The loyalty API's Lambda, behind a function URL with `AWS_IAM` auth (the retailer's backend and
+ * admin tools sign with SigV4; IAM decides who may call). Wiring only: routes, status codes, and
+ * the Powertools idempotency of redemptions (`Idempotency-Key` header). Locally the gateway serves
+ * it under `/loyalty`; the function accepts both `/loyalty/customers/…` and `/customers/…`.
+ *
+ * | request | body / query | answer |
+ * | --- | --- | --- |
+ * | `GET /customers/{id}` | | 200 `{account: {customerId, points, lifetimePoints, tier, purchases}}` |
+ * | `GET /customers/{id}/ledger` | `?limit=1..100&cursor=…` | 200 `{entries, nextCursor?}` (newest first) |
+ * | `POST /customers/{id}/redemptions` + `Idempotency-Key` | `{points, reference?}` | 200 `{redemption}`; 409 `{error: {balance}}` |
+ * | `POST /customers/{id}/adjustments` | `{points, reason, actor}` | 200 `{adjustment}`; 409 when a debit exceeds the balance |
+ */
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { dynamo, dynamoClient } from "../common/clients.ts";
+import { createLogger } from "../common/logger.ts";
+import { tableName } from "../common/tables.ts";
+import { LoyaltyConfigError, loadLoyaltyConfig, lotExpirySeconds } from "../loyalty/config.ts";
+import { adjustPoints, adjustRequest, getAccount, getLedger, parseRequest, redeemPoints, redeemRequest, type LoyaltyApiDependencies, type RedeemRequest } from "./core.ts";
+import { LoyaltyRequestError } from "./errors.ts";
+import { REDEMPTION_KEY_PREFIX } from "./idempotency-key.ts";
+import { dynamoLoyaltyAccounts } from "./store.ts";
+
+const logger = createLogger("loyalty-api");
+
+type Answer = APIGatewayProxyStructuredResultV2;
+type Redemption = RedeemRequest & { customerId: string; idempotencyKey: string };
+
+const json = (statusCode: number, body: unknown): Answer => ({ statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const refuse = (statusCode: number, code: string, message: string, details: Record<string, unknown> = {}): Answer =>
+  json(statusCode, { error: { code, message, ...details } });
+
+interface Built {
+  readonly deps: LoyaltyApiDependencies;
+  readonly redeem: (request: Redemption) => Promise<unknown>;
+  readonly idempotency: IdempotencyConfig;
+}
+
+let built: Built | undefined;
+function build(): Built {
+  if (built) return built;
+  const config = loadLoyaltyConfig();
+  const deps: LoyaltyApiDependencies = {
+    accounts: dynamoLoyaltyAccounts({ client: dynamo(), tableName: tableName("loyalty") }),
+    lotExpirySeconds: lotExpirySeconds(config),
+  };
+  const idempotency = new IdempotencyConfig({
+    // Keys are the caller's, per customer: the same key for two customers is two requests.
+    eventKeyJmesPath: "[customerId, idempotencyKey]",
+    // The same key with another amount is a client bug: refuse it (422) rather than replay the first answer.
+    payloadValidationJmesPath: "[points, reference]",
+    expiresAfterSeconds: 24 * 3600,
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: tableName("idempotency"), awsSdkV3Client: dynamoClient() });
+  // Only a committed redemption is remembered: a refusal (409, 404) throws, Powertools deletes its
+  // record, and the same key may be retried once the balance allows.
+  const redeem = makeIdempotent(async (request: Redemption) => ({ redemption: await redeemPoints(request.customerId, request, deps) }), {
+    persistenceStore,
+    config: idempotency,
+    keyPrefix: REDEMPTION_KEY_PREFIX,
+  });
+  built = { deps, redeem, idempotency };
+  return built;
+}
+
+function bodyOf(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new LoyaltyRequestError("the body is not valid JSON", 400, "InvalidRequest");
+  }
+}
+
+const ROUTE = /^(?:\/loyalty)?\/customers\/([^/]+)(?:\/(ledger|redemptions|adjustments))?\/?$/;
+
+async function route(event: APIGatewayProxyEventV2, context: Context | undefined): Promise<Answer> {
+  const match = ROUTE.exec(event.rawPath);
+  if (!match) return refuse(404, "NotFound", `no route for ${event.rawPath} (see /customers/{id}, …/ledger, …/redemptions, …/adjustments)`);
+  const customerId = decodeURIComponent(match[1]!);
+  const resource = match[2] ?? "account";
+  const method = event.requestContext.http.method;
+  const { deps, redeem, idempotency } = build();
+  const allowed = resource === "account" || resource === "ledger" ? "GET" : "POST";
+  if (method !== allowed) return refuse(405, "MethodNotAllowed", `${method} is not supported on ${resource}: use ${allowed}`);
+  switch (resource) {
+    case "account":
+      return json(200, { account: await getAccount(customerId, deps) });
+    case "ledger":
+      return json(200, await getLedger(customerId, event.queryStringParameters ?? {}, deps));
+    case "redemptions": {
+      const idempotencyKey = event.headers["idempotency-key"];
+      if (!idempotencyKey || idempotencyKey.length > 255) {
+        return refuse(400, "IdempotencyKeyRequired", "send an Idempotency-Key header (1 to 255 characters) with every redemption", { field: "Idempotency-Key" });
+      }
+      const request = parseRequest(redeemRequest, bodyOf(event));
+      if (context) idempotency.registerLambdaContext(context);
+      return json(200, await redeem({ ...request, customerId, idempotencyKey }));
+    }
+    default:
+      return json(200, { adjustment: await adjustPoints(customerId, parseRequest(adjustRequest, bodyOf(event)), deps) });
+  }
+}
+
+/** The Lambda entry point (function URL, payload format 2.0). */
+export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<Answer> {
+  try {
+    const answer = await route(event, context);
+    logger.info("loyalty request", { method: event.requestContext.http.method, status: answer.statusCode });
+    return answer;
+  } catch (error) {
+    if (error instanceof LoyaltyRequestError) {
+      logger.info("loyalty request refused", { code: error.code, status: error.status });
+      return refuse(error.status, error.code, error.message, error.details);
+    }
+    if (error instanceof IdempotencyValidationError) {
+      return refuse(422, "IdempotencyKeyReused", "this Idempotency-Key was used for another redemption of this customer: use a new key per request");
+    }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      return refuse(409, "RequestInProgress", "a redemption with this Idempotency-Key is in progress: retry shortly");
+    }
+    if (error instanceof LoyaltyConfigError) {
+      logger.error("loyalty API misconfigured", { error: error.message });
+      return refuse(500, "Misconfigured", error.message);
+    }
+    logger.error("loyalty request failed", { error });
+    return refuse(500, "InternalError", "the request could not be completed: retry later");
+  }
+}

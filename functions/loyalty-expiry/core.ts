@@ -1,0 +1,243 @@
+/**
+ * Points expiry (scheduled): lots whose time has come expire, exactly once each, taking what is
+ * left of them under FIFO (functions/loyalty/entries.ts); lots about to expire get one warning
+ * email each. Driven by the `LOTEXPIRY` index the credits write with their lot.
+ *
+ * Exactly once per lot: the expiry is one transaction that marks the lot entry expired (condition:
+ * not expired yet), debits the balance (condition: the balance and `earned` still as read, so the
+ * FIFO figure is right at commit), writes the `expire` entry and removes the index items. A run
+ * that dies half-way, a restart, or two runs at once leave each lot expired once.
+ */
+import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod";
+import { getProfile, type ProfileTable } from "../common/profiles.ts";
+import { balanceKey } from "../loyalty/ledger.ts";
+import { dueBound, entryItems, entryKey, ENTRY_PREFIX, EXPIRY_PARTITION, ledgerEntry, lotRemaining, warningClaimKey, type LedgerEntry } from "../loyalty/entries.ts";
+import { dynamoLeasedClaims } from "../notifications/store.ts";
+
+const indexItem = z.object({
+  pk: z.literal(EXPIRY_PARTITION),
+  sk: z.string(),
+  customerId: z.string(),
+  lotKey: z.string(),
+  expiresAt: z.number().int(),
+  points: z.number().int(),
+  stripeCustomerId: z.string().optional(),
+  warnedAt: z.number().int().optional(),
+});
+type IndexItem = z.infer<typeof indexItem>;
+
+export interface ExpiryDeps {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** How long before a lot expires its warning goes out (0: no warning). */
+  readonly warnSeconds: number;
+  readonly email: {
+    readonly ses: SESClient;
+    readonly profiles: ProfileTable;
+    readonly from: string;
+    /** The function's timeout: a warning's send claim outlives the invocation holding it. */
+    readonly leaseSeconds: number;
+  };
+  /** Optimistic attempts per lot before leaving it to the next run. */
+  readonly maxAttempts?: number;
+}
+
+export interface ExpirySummary {
+  expiredLots: number;
+  expiredPoints: number;
+  warned: number;
+  /** Warnings not sent: nothing left of the lot, or no one to write to. */
+  notWarned: number;
+  /** Lots left to the next run (contention, a warning another run is sending, SES refusing). */
+  deferred: number;
+}
+
+const cancellation = (error: unknown) => (error as { name?: string }).name === "TransactionCanceledException" || (error as { name?: string }).name === "TransactionConflictException";
+
+/** Runs one expiry pass as of `now` (epoch ms): expires what is due, warns what soon will be. */
+export async function runExpiry(now: number, deps: ExpiryDeps): Promise<ExpirySummary> {
+  const summary: ExpirySummary = { expiredLots: 0, expiredPoints: 0, warned: 0, notWarned: 0, deferred: 0 };
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.client.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        // Index items sort by expiry time; warning claims (`WARN#…`) sort after every digit.
+        KeyConditionExpression: "pk = :pk AND sk <= :due",
+        ExpressionAttributeValues: { ":pk": EXPIRY_PARTITION, ":due": dueBound(now + deps.warnSeconds * 1000) },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    start = page.LastEvaluatedKey;
+    for (const raw of page.Items ?? []) {
+      const item = indexItem.parse(raw);
+      if (item.expiresAt <= now) {
+        const expired = await expireLot(item, now, deps);
+        if (expired === undefined) summary.deferred++;
+        else if (expired >= 0) {
+          summary.expiredLots++;
+          summary.expiredPoints += expired;
+        }
+      } else if (item.warnedAt === undefined && deps.warnSeconds > 0) {
+        const outcome = await warnLot(item, now, deps);
+        if (outcome === "sent") summary.warned++;
+        else if (outcome === "deferred") summary.deferred++;
+        else summary.notWarned++;
+      }
+    }
+  } while (start);
+  return summary;
+}
+
+/** The lot, the balance and the credits after the lot, read together (each strongly consistent). */
+async function readLot(item: IndexItem, deps: ExpiryDeps) {
+  const { client, tableName: TableName } = deps;
+  const { Item: lotItem } = await client.send(new GetCommand({ TableName, Key: entryKey(item.customerId, item.lotKey), ConsistentRead: true }));
+  const lot = lotItem ? ledgerEntry.parse(lotItem) : undefined;
+  const { Item: balance } = await client.send(new GetCommand({ TableName, Key: balanceKey(item.customerId), ConsistentRead: true }));
+  let laterCredits = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :lot AND :end",
+        ExpressionAttributeValues: { ":pk": entryKey(item.customerId, "").pk, ":lot": item.lotKey, ":end": `${ENTRY_PREFIX}~` },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    start = page.LastEvaluatedKey;
+    for (const entry of page.Items ?? []) {
+      if (entry.sk !== item.lotKey && entry.lot === true && typeof entry.delta === "number" && entry.delta > 0) laterCredits += entry.delta;
+    }
+  } while (start);
+  const points = typeof balance?.points === "number" ? balance.points : 0;
+  const earned = typeof balance?.earned === "number" ? balance.earned : undefined;
+  return { lot, points, earned, remaining: lot ? lotRemaining(points, lot.delta, laterCredits) : 0 };
+}
+
+/** Expires one lot; the points it took, -1 when it had expired already, undefined when deferred. */
+async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promise<number | undefined> {
+  const { client, tableName: TableName } = deps;
+  const cleanup = [
+    { Delete: { TableName, Key: { pk: item.pk, sk: item.sk } } },
+    { Delete: { TableName, Key: warningClaimKey(item.customerId, item.lotKey) } },
+  ];
+  for (let attempt = 1; attempt <= (deps.maxAttempts ?? 8); attempt++) {
+    const { lot, points, earned, remaining } = await readLot(item, deps);
+    if (!lot || lot.expiredAt !== undefined) {
+      // Expired by an earlier run that died before removing the index, or never written: tidy up.
+      await client.send(new TransactWriteCommand({ TransactItems: cleanup }));
+      return -1;
+    }
+    const expiry: LedgerEntry = {
+      entryId: `expire-${lot.entryId}`,
+      customerId: item.customerId,
+      kind: "expire",
+      delta: -remaining,
+      at: now,
+      lotKey: item.lotKey,
+    };
+    try {
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName,
+                Key: entryKey(item.customerId, item.lotKey),
+                UpdateExpression: "SET expiredAt = :now, expiredPoints = :taken",
+                // The lot's own guard: it expires once, whatever runs, restarts and retries.
+                ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(expiredAt)",
+                ExpressionAttributeValues: { ":now": now, ":taken": remaining },
+              },
+            },
+            ...(remaining > 0
+              ? [
+                  {
+                    Update: {
+                      TableName,
+                      Key: balanceKey(item.customerId),
+                      UpdateExpression: "ADD points :minus",
+                      // The FIFO figure holds only for the balance it was computed from.
+                      ConditionExpression: earned === undefined ? "points = :seen AND attribute_not_exists(earned)" : "points = :seen AND earned = :earned",
+                      ExpressionAttributeValues: { ":minus": -remaining, ":seen": points, ...(earned === undefined ? {} : { ":earned": earned }) },
+                    },
+                  },
+                  ...entryItems(expiry, TableName),
+                ]
+              : []),
+            ...cleanup,
+          ],
+        }),
+      );
+      return remaining;
+    } catch (error) {
+      if (!cancellation(error)) throw error;
+      // A debit or credit landed meanwhile, or another run expired the lot: re-read and decide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 10 * 2 ** attempt)));
+    }
+  }
+  return undefined;
+}
+
+type WarnOutcome = "sent" | "nothing-left" | "no-recipient" | "deferred";
+
+/** Sends the lot's warning once (a leased claim, as the engagement emails do), then marks the index item. */
+async function warnLot(item: IndexItem, now: number, deps: ExpiryDeps): Promise<WarnOutcome> {
+  const { client, tableName: TableName } = deps;
+  const markWarned = (outcome: WarnOutcome) =>
+    client
+      .send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: "SET warnedAt = :now, warning = :outcome",
+          // Never resurrect an index item a concurrent expiry removed.
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":now": now, ":outcome": outcome },
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== "ConditionalCheckFailedException") throw error;
+      })
+      .then(() => outcome);
+  const { lot, remaining } = await readLot(item, deps);
+  if (!lot || lot.expiredAt !== undefined || remaining === 0) return markWarned("nothing-left");
+  const profile = item.stripeCustomerId ? await getProfile(item.stripeCustomerId, deps.email.profiles) : undefined;
+  if (!profile?.email) return markWarned("no-recipient");
+  const claims = dynamoLeasedClaims({ client, tableName: TableName, leaseSeconds: deps.email.leaseSeconds, now: () => now });
+  const key = warningClaimKey(item.customerId, item.lotKey);
+  const claim = await claims.claim(key, { customerId: item.customerId, lotKey: item.lotKey });
+  if (claim.kind === "done") return markWarned("sent");
+  if (claim.kind === "busy") return "deferred";
+  const day = new Date(item.expiresAt).toISOString().slice(0, 10);
+  let messageId: string;
+  try {
+    const { MessageId } = await deps.email.ses.send(
+      new SendEmailCommand({
+        Source: deps.email.from,
+        Destination: { ToAddresses: [profile.email] },
+        Message: {
+          Subject: { Data: `${remaining} of your points expire on ${day}`, Charset: "UTF-8" },
+          Body: {
+            Text: {
+              Data: `Hello${profile.name ? ` ${profile.name}` : ""},\n\n${remaining} of your reward points expire on ${day}. Redeem them before then to keep their value.\n`,
+              Charset: "UTF-8",
+            },
+          },
+        },
+      }),
+    );
+    messageId = MessageId ?? "";
+  } catch {
+    await claims.release(key, claim.token);
+    return "deferred";
+  }
+  await claims.complete(key, { customerId: item.customerId, lotKey: item.lotKey, status: "sent", messageId, sentAt: now, points: remaining });
+  return markWarned("sent");
+}
+

@@ -1,0 +1,41 @@
+/**
+ * Lambda entry point of `LoyaltyExpiry` (scheduled, see workflows/index.ts). The scheduled event's
+ * `time` is "now", so invoking it with a later `time` expires what is due by then (how tests and
+ * the local runtime move through a year of expiry in seconds).
+ */
+import type { ScheduledEvent } from "aws-lambda";
+import { dynamo, ses } from "../common/clients.ts";
+import { createLogger } from "../common/logger.ts";
+import { tableName } from "../common/tables.ts";
+import { loadLoyaltyConfig } from "../loyalty/config.ts";
+import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
+import { scheduledFunctions } from "../../workflows/index.ts";
+import { runExpiry, type ExpiryDeps } from "./core.ts";
+
+const logger = createLogger("loyalty-expiry");
+let deps: ExpiryDeps | undefined;
+
+function dependencies(): ExpiryDeps {
+  if (deps) return deps;
+  const { expiry } = loadLoyaltyConfig();
+  return (deps = {
+    client: dynamo(),
+    tableName: tableName("loyalty"),
+    // Expiry switched off later still expires the lots written while it was on (their index items
+    // carry their own expiry time); it only stops warning.
+    warnSeconds: (expiry?.warnDays ?? 0) * 86_400,
+    email: {
+      ses: ses(),
+      profiles: { client: dynamo(), tableName: tableName("profiles") },
+      from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+      leaseSeconds: scheduledFunctions.LoyaltyExpiry.timeoutSeconds,
+    },
+  });
+}
+
+export async function handler(event: Partial<Pick<ScheduledEvent, "time">>) {
+  const at = event.time ? Date.parse(event.time) : Date.now();
+  const summary = await runExpiry(Number.isNaN(at) ? Date.now() : at, dependencies());
+  logger.info("points expiry ran", { ...summary });
+  return summary;
+}

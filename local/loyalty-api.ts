@@ -1,0 +1,32 @@
+/**
+ * Serves the loyalty API locally at {@link LOYALTY_PATH}, through the same Lambda handler as in
+ * AWS, behind the check an `AWS_IAM` function URL makes: a valid SigV4 signature. Unsigned or
+ * badly signed requests get the 403 AWS gives.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { loyaltyApi } from "../events/rules.ts";
+import { answerFunctionUrl, functionFor, readFunctionUrlCall } from "./function-url.ts";
+import type { Runtime } from "./runtime.ts";
+import { verifyRequest } from "./sigv4.ts";
+
+export const LOYALTY_PATH = "/loyalty";
+
+/** The gateway route for the loyalty API (add with `runtime.addRoute`). */
+export function loyaltyApiRoute(runtime: Runtime) {
+  const fn = functionFor(runtime, loyaltyApi.handler);
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    if (url.pathname !== LOYALTY_PATH && !url.pathname.startsWith(`${LOYALTY_PATH}/`)) return false;
+    const call = await readFunctionUrlCall(req, res);
+    if (!call) return true;
+    const verified = await verifyRequest(req.method ?? "GET", url, req.headers, call.body.toString("utf8"));
+    if (!verified.ok) {
+      res.writeHead(403, { "content-type": "application/json", "x-amzn-errortype": "AccessDeniedException" });
+      res.end(JSON.stringify({ Message: `Forbidden: ${verified.reason}` }));
+      return true;
+    }
+    // What an AWS_IAM function URL tells the function about its caller.
+    (call.event.requestContext as unknown as Record<string, unknown>).authorizer = { iam: { accessKey: verified.accessKeyId, accountId: runtime.accountId } };
+    await answerFunctionUrl(runtime, fn, call.event, res);
+    return true;
+  };
+}
