@@ -38,6 +38,8 @@ const refuse = (statusCode: number, code: string, message: string, details: Reco
   json(statusCode, { error: { code, message, ...details } });
 
 interface Built {
+  /** The client the persistence layer and store were built on (the shared one, until its endpoint changes). */
+  readonly client: unknown;
   readonly deps: LoyaltyApiDependencies;
   readonly redeem: (request: Redemption) => Promise<unknown>;
   readonly idempotency: IdempotencyConfig;
@@ -45,7 +47,7 @@ interface Built {
 
 let built: Built | undefined;
 function build(): Built {
-  if (built) return built;
+  if (built && built.client === dynamoClient()) return built;
   const config = loadLoyaltyConfig();
   const deps: LoyaltyApiDependencies = {
     accounts: dynamoLoyaltyAccounts({ client: dynamo(), tableName: tableName("loyalty") }),
@@ -66,7 +68,7 @@ function build(): Built {
     config: idempotency,
     keyPrefix: REDEMPTION_KEY_PREFIX,
   });
-  built = { deps, redeem, idempotency };
+  built = { client: dynamoClient(), deps, redeem, idempotency };
   return built;
 }
 

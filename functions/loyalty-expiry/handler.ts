@@ -13,12 +13,11 @@ import { scheduledFunctions } from "../../workflows/index.ts";
 import { runExpiry, type ExpiryDeps } from "./core.ts";
 
 const logger = createLogger("loyalty-expiry");
-let deps: ExpiryDeps | undefined;
 
+/** Built per run (a run is hourly): the shared clients stay cached, and a restarted local runtime's new endpoints are picked up. */
 function dependencies(): ExpiryDeps {
-  if (deps) return deps;
   const { expiry } = loadLoyaltyConfig();
-  return (deps = {
+  return {
     client: dynamo(),
     tableName: tableName("loyalty"),
     // Expiry switched off later still expires the lots written while it was on (their index items
@@ -30,7 +29,7 @@ function dependencies(): ExpiryDeps {
       from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
       leaseSeconds: scheduledFunctions.LoyaltyExpiry.timeoutSeconds,
     },
-  });
+  };
 }
 
 export async function handler(event: Partial<Pick<ScheduledEvent, "time">>) {

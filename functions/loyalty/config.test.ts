@@ -2,13 +2,19 @@ import { describe, expect, it } from "vitest";
 import { LoyaltyConfigError, loadLoyaltyConfig, parseLoyaltyConfig } from "./config.ts";
 
 describe("loyalty configuration", () => {
-  it("defaults to 1 point per USD, 2× premium, no promotions, no subscription accrual", () => {
+  it("defaults to 1 point per USD, 2× premium, no promotions, no subscription accrual, expiry after 365 days", () => {
     expect(parseLoyaltyConfig(undefined)).toEqual({
       currencies: { usd: { points: 1, perUnits: 1 } },
       premiumMultiplier: 2,
       promotions: [],
       accrueSubscriptionPayments: false,
+      expiry: { afterDays: 365, warnDays: 14 },
     });
+  });
+
+  it("switches expiry off with null and refuses a warning lead as long as the expiry", () => {
+    expect(parseLoyaltyConfig(JSON.stringify({ expiry: null })).expiry).toBeNull();
+    expect(() => parseLoyaltyConfig(JSON.stringify({ expiry: { afterDays: 30, warnDays: 30 } }))).toThrow(/expiry\.warnDays: warnDays must be shorter/);
   });
 
   it("reads PAYBUS_LOYALTY_CONFIG, defaulting promotion multipliers to 3", () => {

@@ -89,8 +89,8 @@ export const balanceRecord = z.object({
   lifetimePoints: z.number().int().nonnegative(),
   tier,
   purchases: z.number().int().nonnegative(),
-  /** Every point ever credited to the balance (purchases, positive adjustments): see entries.ts. */
-  earned: z.number().int().nonnegative().optional(),
+  // The stored item also has `earned` (every point ever credited, entries.ts), which only the
+  // expiry job reads: it is left out of the record so that balances compare as before.
 });
 export type BalanceRecord = z.infer<typeof balanceRecord>;
 

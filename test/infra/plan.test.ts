@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceApi, promotionsApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
+import { deviceApi, loyaltyApi, promotionsApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
 import { POINTS_COMMIT_DELAY_METRIC as EMITTED_POINTS_COMMIT_DELAY } from "../../functions/loyalty/core.ts";
 import { ENGAGEMENT_ARN_ENV } from "../../functions/loyalty/engagement.ts";
 import { tables as declaredTables } from "../../functions/common/tables.ts";
@@ -7,6 +7,7 @@ import {
   buildPlan,
   declarations,
   DEVICE_API,
+  LOYALTY_API,
   PlanError,
   POINTS_COMMIT_ALARM_MS,
   POINTS_COMMIT_DELAY_METRIC,
@@ -232,6 +233,7 @@ describe("least privilege", () => {
       [WEBHOOK_BRIDGE, webhookBridge.access],
       [DEVICE_API, deviceApi.access],
       [PROMOTIONS_API, promotionsApi.access],
+      [LOYALTY_API, loyaltyApi.access],
     ];
 
     expect(declared.map(([name]) => name).sort()).toEqual(plan.functions.map((f) => f.logicalName).sort());

@@ -1,0 +1,172 @@
+/**
+ * The loyalty API and points expiry (issue 18) through the local runtime: purchases credited by the
+ * real consumer, SigV4-signed requests to the gateway's function URL route, the expiry job run as
+ * its schedule runs it, and the ledger read back through the API.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadFixture } from "../fixtures/index.ts";
+import { seedDemoCustomers } from "../local/demo.ts";
+import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
+import { Runtime } from "../local/runtime.ts";
+import { signRequest } from "../local/sigv4.ts";
+
+/** A premium purchase like fixture 03 (2 points per USD) for `customerId`, with new ids. */
+function purchase(customerId: string, cents: number): Record<string, any> {
+  const event = loadFixture("03");
+  const suffix = randomUUID().replaceAll("-", "").slice(0, 16);
+  event.id = randomUUID();
+  event.detail.id = `evt_loy${suffix}`;
+  event.detail.data.object.id = `pi_loy${suffix}`;
+  event.detail.data.object.amount = event.detail.data.object.amount_received = cents;
+  event.detail.data.object.metadata = { ...event.detail.data.object.metadata, customer_id: customerId };
+  return event;
+}
+
+async function call(runtime: Runtime, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const url = new URL(`${LOYALTY_PATH}${path}`, runtime.gatewayUrl);
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const signed = await signRequest(
+    { method, url, headers: { ...(text ? { "content-type": "application/json" } : {}), ...headers }, body: text },
+    { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" },
+  );
+  // A backend's connection pool: 1,000 requests in flight over at most 32 sockets (1,000 fresh
+  // connections at once would overflow the listen backlog, which is no test of the API).
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = request(url, { method, headers: signed, agent: pool }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(text);
+  });
+}
+
+const pool = new Agent({ keepAlive: true, maxSockets: 32 });
+
+/** Every ledger entry of a customer, following the cursor pages. */
+async function wholeLedger(runtime: Runtime, customerId: string, limit = 100): Promise<any[]> {
+  const entries: any[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await call(runtime, "GET", `/customers/${customerId}/ledger?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    expect(page.status).toBe(200);
+    entries.push(...page.body.entries);
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return entries;
+}
+
+const sum = (entries: readonly { delta: number }[]) => entries.reduce((total, entry) => total + entry.delta, 0);
+
+describe("loyalty API", () => {
+  let runtime: Runtime;
+  let dataDir: string;
+  const CUSTOMER = "C-LoyaltyApi1";
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "paybus-loyalty-api-"));
+    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    runtime.addRoute(loyaltyApiRoute(runtime));
+    await seedDemoCustomers(runtime);
+    // 2 × 1,250 USD premium = 2,500 points, in two purchases (two lots).
+    runtime.sendEnvelopes([purchase(CUSTOMER, 62_500), purchase(CUSTOMER, 62_500)]);
+    await runtime.waitForQuiet(120_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    pool.destroy();
+    await runtime?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers balance, tier and lifetime points; 404 for an unknown customer; 403 unsigned", async () => {
+    const account = await call(runtime, "GET", `/customers/${CUSTOMER}`);
+    expect(account).toEqual({ status: 200, body: { account: { customerId: CUSTOMER, points: 2500, lifetimePoints: 2500, tier: "silver", purchases: 2 } } });
+    const unknown = await call(runtime, "GET", "/customers/C-Nobody");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("UnknownCustomer");
+    const unsigned = await fetch(new URL(`${LOYALTY_PATH}/customers/${CUSTOMER}`, runtime.gatewayUrl));
+    expect(unsigned.status).toBe(403);
+  });
+
+  it("validates requests with the offending field named", async () => {
+    const noKey = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: 5 });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.error).toMatchObject({ code: "IdempotencyKeyRequired", field: "Idempotency-Key" });
+    const negative = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: -5 }, { "idempotency-key": "v-1" });
+    expect(negative.status).toBe(400);
+    expect(negative.body.error).toMatchObject({ code: "ValidationError", field: "points" });
+    const noReason = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 5, actor: "ops@example.com" });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.field).toBe("reason");
+    const badCursor = await call(runtime, "GET", `/customers/${CUSTOMER}/ledger?cursor=bm90LWEtY3Vyc29y`);
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.error.field).toBe("cursor");
+    expect((await call(runtime, "GET", `/customers/${CUSTOMER}/ledger?limit=0`)).body.error.field).toBe("limit");
+  });
+
+  it("returns the first answer to a redelivered redemption, and 422 for the same key with another amount", async () => {
+    const key = `redeem-${randomUUID()}`;
+    const first = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: 100, reference: "order-1" }, { "idempotency-key": key });
+    expect(first.status).toBe(200);
+    expect(first.body.redemption).toMatchObject({ customerId: CUSTOMER, kind: "redeem", delta: -100, reference: "order-1" });
+    const again = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: 100, reference: "order-1" }, { "idempotency-key": key });
+    expect(again).toEqual(first);
+    const other = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: 101, reference: "order-1" }, { "idempotency-key": key });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe("IdempotencyKeyReused");
+    expect((await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points).toBe(2400);
+    const redemptions = (await wholeLedger(runtime, CUSTOMER)).filter((entry) => entry.kind === "redeem");
+    expect(redemptions).toHaveLength(1);
+  });
+
+  it("adjusts with reason and actor as a ledger entry; never below zero", async () => {
+    const credit = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 50, reason: "goodwill: late delivery", actor: "ops@example.com" });
+    expect(credit.status).toBe(200);
+    expect(credit.body.adjustment).toMatchObject({ kind: "adjust", delta: 50, lot: true, reason: "goodwill: late delivery", actor: "ops@example.com" });
+    expect(credit.body.adjustment.expiresAt).toBeGreaterThan(Date.now());
+    const debit = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: -20, reason: "duplicate goodwill", actor: "ops@example.com" });
+    expect(debit.body.adjustment).toMatchObject({ kind: "adjust", delta: -20 });
+    const tooMuch = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: -1_000_000, reason: "typo", actor: "ops@example.com" });
+    expect(tooMuch.status).toBe(409);
+    expect(tooMuch.body.error).toMatchObject({ code: "InsufficientPoints", balance: 2430 });
+    const account = (await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account;
+    // Adjustments move the spendable balance, never lifetime points (tiers).
+    expect(account).toMatchObject({ points: 2430, lifetimePoints: 2500 });
+    const ledger = await wholeLedger(runtime, CUSTOMER, 2);
+    expect(ledger.filter((entry) => entry.kind === "adjust").map((entry) => entry.delta).sort()).toEqual([-20, 50]);
+    expect(sum(ledger)).toBe(2430);
+    // Newest first, across pages.
+    expect(ledger.map((entry) => entry.at)).toEqual([...ledger.map((entry) => entry.at)].sort((a, b) => b - a));
+    expect(await call(runtime, "POST", `/customers/C-Nobody/adjustments`, { points: 5, reason: "r", actor: "a" })).toMatchObject({ status: 404 });
+  });
+
+  it("1,000 concurrent redemptions never overdraw one balance", async () => {
+    const before = (await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points as number;
+    const amount = Math.floor(before / 700) + 1;
+    const expected = Math.floor(before / amount);
+    const answers = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: amount, reference: `load-${i}` }, { "idempotency-key": `load-${i}-${randomUUID()}` })),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 409)).toEqual([]);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(expected);
+    for (const refused of answers.filter((answer) => answer.status === 409)) {
+      expect(refused.body.error.code).toBe("InsufficientPoints");
+      expect(refused.body.error.balance).toBeLessThan(amount);
+    }
+    const after = (await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points;
+    expect(after).toBe(before - expected * amount);
+    expect(after).toBeGreaterThanOrEqual(0);
+    const ledger = await wholeLedger(runtime, CUSTOMER);
+    expect(ledger.filter((entry) => entry.kind === "redeem" && entry.reference?.startsWith("load-"))).toHaveLength(expected);
+    expect(sum(ledger)).toBe(after);
+  }, 600_000);
+});
