@@ -311,8 +311,12 @@ export const loyaltyApi = {
   memoryMb: 256,
   access: {
     tables: {
-      // Balances read and updated, ledger entries written and listed: all in the customer's partition.
-      loyalty: { actions: ["GetItem", "Query", "UpdateItem", "PutItem"], leadingKeys: ["CUSTOMER#*"] },
+      loyalty: [
+        // Balances read and updated, ledger entries listed: the customer's partition.
+        { actions: ["GetItem", "Query", "UpdateItem"], leadingKeys: ["CUSTOMER#*"] },
+        // Ledger entries written; a positive adjustment is a lot, with its expiry index item.
+        { actions: ["PutItem"], leadingKeys: ["CUSTOMER#*", "LOTEXPIRY"] },
+      ],
       // Powertools' persistence layer, as for the device API (no GetItem: ALL_OLD comes back on a failed put).
       idempotency: { actions: ["PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${REDEMPTION_KEY_PREFIX}#*`] },
     },
