@@ -6,38 +6,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { signRequest } from "../local/sigv4.ts";
+import { refusal, signedCall, type SignedAnswer } from "./signed-call.ts";
 
 export class DevicesUsageError extends Error {
   override name = "UsageError";
 }
 
-async function call(base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const url = new URL(path, base.endsWith("/") ? base : `${base}/`);
-  const text = body === undefined ? "" : JSON.stringify(body);
-  const unsigned = { ...(text ? { "content-type": "application/json" } : {}), ...headers };
-  const signed = await signRequest(
-    { method, url, headers: unsigned, body: text },
-    {
-      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "local",
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
-    },
-  );
-  if (process.env.AWS_SESSION_TOKEN && !url.hostname.startsWith("127.")) signed["x-amz-security-token"] = process.env.AWS_SESSION_TOKEN;
-  let response: Response;
-  try {
-    response = await fetch(url, { method, headers: signed, ...(text ? { body: text } : {}) });
-  } catch {
-    throw new DevicesUsageError(`cannot reach the device API at ${base}: start a runtime with \`npm start\` or \`paybus dev\`, or pass --url`);
-  }
-  const answer = (await response.json().catch(() => ({}))) as any;
-  return { status: response.status, body: answer };
-}
+const call = (base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  signedCall(base, method, path, body, headers, () => new DevicesUsageError(`cannot reach the device API at ${base}: start a runtime with \`npm start\` or \`paybus dev\`, or pass --url`));
 
-function fail(answer: { status: number; body: any }): never {
-  const message = answer.body?.error?.message ?? answer.body?.Message ?? JSON.stringify(answer.body);
-  throw new DevicesUsageError(`${answer.status}: ${message}`);
+function fail(answer: SignedAnswer): never {
+  throw new DevicesUsageError(refusal(answer));
 }
 
 /** Runs `paybus devices …`; returns the exit code. */

@@ -11,6 +11,7 @@
  *   paybus rules lint
  *   paybus devices add|list|remove --customer cus_… [--platform GCM --token …] [--url …]
  *   paybus promotions add|list|remove [--name n --start <ISO> --end <ISO> --multiplier 3 …] [--url …]
+ *   paybus loyalty balance|ledger|redeem|adjust --customer <id> [--points n] [--reason … --actor …] [--url …]
  *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -50,6 +51,9 @@ Usage:
   paybus devices list|remove --customer cus_… [--token <token>] [--url …]
   paybus promotions add --name <name> --start <ISO> --end <ISO> --multiplier <2-10> [--combine exclusive|highest|multiply] [--description …] [--currencies usd,eur] [--premium-only] [--url …]
   paybus promotions list|remove [--name <name>] [--url …]
+  paybus loyalty balance|ledger --customer <id> [--limit n] [--cursor c] [--url …]
+  paybus loyalty redeem --customer <id> --points n [--reference r] [--idempotency-key k] [--url …]
+  paybus loyalty adjust --customer <id> --points=±n --reason "…" --actor <who> [--url …]
   paybus backtest --events <archive|dir|export|stripe-list.json|synthetic:N> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
 `;
 
@@ -259,6 +263,10 @@ export async function main(argv: string[]): Promise<number> {
       case "promotions": {
         const { promotions } = await import("./promotions.ts");
         return await promotions(rest, process.stdout, DEFAULT_URL);
+      }
+      case "loyalty": {
+        const { loyalty } = await import("./loyalty.ts");
+        return await loyalty(rest, process.stdout, DEFAULT_URL);
       }
       case "backtest": {
         const { backtestCommand } = await import("../local/backtest/index.ts");

@@ -9,6 +9,7 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loyalty } from "../cli/loyalty.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
@@ -146,6 +147,34 @@ describe("loyalty API", () => {
     // Newest first, across pages.
     expect(ledger.map((entry) => entry.at)).toEqual([...ledger.map((entry) => entry.at)].sort((a, b) => b - a));
     expect(await call(runtime, "POST", `/customers/C-Nobody/adjustments`, { points: 5, reason: "r", actor: "a" })).toMatchObject({ status: 404 });
+  });
+
+  it("paybus loyalty balance|redeem|adjust|ledger drive the same API, signed", async () => {
+    const CLI = "C-LoyaltyCli1";
+    runtime.sendEnvelopes([purchase(CLI, 10_000)]);
+    await runtime.waitForQuiet(60_000);
+    const output: string[] = [];
+    const out = { write: (text: string) => output.push(text) } as unknown as NodeJS.WritableStream;
+    const run = (...args: string[]) => loyalty([args[0]!, "--url", runtime.gatewayUrl, "--customer", CLI, ...args.slice(1)], out);
+
+    await run("balance");
+    await run("redeem", "--points", "30", "--reference", "order-cli", "--idempotency-key", "cli-1");
+    await run("redeem", "--points", "30", "--reference", "order-cli", "--idempotency-key", "cli-1");
+    await run("adjust", "--points=-5", "--reason", "cli test", "--actor", "ops@example.com");
+    await run("balance");
+    await run("ledger", "--limit", "2");
+    const overdraw = run("redeem", "--points", "1000");
+
+    expect(output[0]).toBe(`${CLI}: 200 points (200 lifetime, member, 1 purchase(s))\n`);
+    expect(output[1]).toMatch(/^redeemed 30 points from C-LoyaltyCli1 \(entry redeem-[0-9a-f-]{36}, Idempotency-Key cli-1\)\n$/);
+    // The same key again: the first answer, the same entry.
+    expect(output[2]).toBe(output[1]);
+    expect(output[3]).toMatch(/^adjusted C-LoyaltyCli1 by -5 points/);
+    expect(output[4]).toBe(`${CLI}: 165 points (200 lifetime, member, 1 purchase(s))\n`);
+    expect(output[5]).toMatch(/ adjust +-5 {2}"cli test" by ops@example.com\n$/);
+    expect(output[6]).toMatch(/ redeem +-30 {2}order-cli\n$/);
+    expect(output[7]).toMatch(/^more: --cursor \S+\n$/);
+    await expect(overdraw).rejects.toThrow(`409: customer ${CLI} has 165 points: 1000 cannot be taken`);
   });
 
   it("1,000 concurrent redemptions never overdraw one balance", async () => {

@@ -272,14 +272,20 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
   });
 
   it("wires the webhook bridge and push only where the stage has them", () => {
-    // The webhook bridge (Stripe cannot sign AWS requests) and the device API (IAM, no CORS).
-    expect(custom.all("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(2);
+    // The webhook bridge (Stripe cannot sign AWS requests), the device API and the loyalty API (IAM, no CORS).
+    expect(custom.all("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(3);
     expect(custom.one("aws:lambda/functionUrl:FunctionUrl", "WebhookBridgeUrl").inputs.authorizationType).toBe("NONE");
     const deviceApi = custom.one("aws:lambda/functionUrl:FunctionUrl", "DeviceApiUrl").inputs;
     expect(deviceApi.authorizationType).toBe("AWS_IAM");
     expect(deviceApi.cors).toBeUndefined();
     expect(custom.all("aws:sns/platformApplication:PlatformApplication")).toHaveLength(1);
-    expect(partner.all("aws:lambda/functionUrl:FunctionUrl")).toEqual([]);
+    // Every stage has the loyalty API, and only it, behind IAM.
+    expect(partner.all("aws:lambda/functionUrl:FunctionUrl").map((url) => [url.name, url.inputs.authorizationType, url.inputs.cors])).toEqual([
+      ["LoyaltyApiUrl", "AWS_IAM", undefined],
+    ]);
+    const loyaltyApi = custom.one("aws:lambda/functionUrl:FunctionUrl", "LoyaltyApiUrl").inputs;
+    expect(loyaltyApi.authorizationType).toBe("AWS_IAM");
+    expect(loyaltyApi.cors).toBeUndefined();
     expect(partner.all("aws:sns/platformApplication:PlatformApplication")).toEqual([]);
     expect(partner.all("aws:lambda/function:Function").map((fn) => fn.name)).not.toContain("WebhookBridgeFunction");
   });
