@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   dynamo: () => import("./dynamo.ts"),
   notifications: () => import("./notifications.ts"),
   loyalty: () => import("./loyalty.ts"),
+  "loyalty-api": () => import("./loyalty-api.ts"),
   pipeline: () => import("./pipeline.ts"),
   sqs: () => import("./sqs.ts"),
   bundles: () => import("./bundles.ts"),
