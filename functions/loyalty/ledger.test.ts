@@ -1,4 +1,4 @@
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLoyaltyConfig } from "./config.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
@@ -239,5 +239,37 @@ describe("tier promotion", () => {
 
     expect(purchase.promotedTo).toBeUndefined();
     expect((await ledger.getBalance(customer)).tier).toBe("member");
+  });
+});
+
+describe("ledger entries and lots (entries.ts)", () => {
+  it("writes an earn lot with its expiry index, and a reverse entry, in the transactions that move the balance", async () => {
+    const customer = newCustomer();
+    const at = 1_800_000_000_000;
+    const expiring = new LoyaltyLedger(table.client, table.tableNames.loyalty, { lotExpirySeconds: 86_400, now: () => at });
+    await expiring.award(accrual(customer, `pi_lot_${customer}`, 2000));
+    await expiring.reverse(refund(`pi_lot_${customer}`, 500, 2000));
+    await expiring.reverse(refund(`pi_lot_${customer}`, 500, 2000, "evt_refund_again"));
+
+    const { Items: entries = [] } = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableNames.loyalty,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": `CUSTOMER#${customer}`, ":prefix": "LEDGER#" },
+      }),
+    );
+    expect(entries.map(({ kind, delta, lot, expiresAt }) => ({ kind, delta, lot, expiresAt }))).toEqual([
+      { kind: "earn", delta: 20, lot: true, expiresAt: at + 86_400_000 },
+      { kind: "reverse", delta: -5, lot: undefined, expiresAt: undefined },
+    ]);
+    expect((await ledger.getBalance(customer)).points).toBe(15);
+    const { Items: index = [] } = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableNames.loyalty,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": "LOTEXPIRY", ":prefix": String(at + 86_400_000).padStart(13, "0") },
+      }),
+    );
+    expect(index.filter((item) => item.customerId === customer).map(({ points, lotKey }) => ({ points, lotKey }))).toEqual([{ points: 20, lotKey: entries[0]!.sk }]);
   });
 });
