@@ -130,6 +130,7 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
       `  Dashboard       ${e.gateway}/   (live view of the pipeline; open it in a browser)`,
       `  AWS APIs        ${e.gateway}   EventBridge (bus ${runtime.busName}), SQS, DynamoDB, Step Functions, SES, SNS: one endpoint`,
       `  Webhooks        ${e.gateway.replace("127.0.0.1", "localhost")}${WEBHOOK_PATH}`,
+      `  Loyalty API     ${e.gateway}/loyalty/customers/<id>   (SigV4-signed: npm run paybus -- loyalty balance --customer <id>)`,
       "",
       "Point the AWS CLI, boto3 or an SDK at it:",
       ...exportLines(runtime).map((line) => `  ${line}`),
