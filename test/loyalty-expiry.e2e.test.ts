@@ -45,7 +45,7 @@ const points = async (runtime: Runtime) => (await call(runtime, "GET", `/custome
 const ledger = async (runtime: Runtime) => (await call(runtime, "GET", `/customers/${CUSTOMER}/ledger?limit=100`)).body.entries as any[];
 const expiryWarnings = (runtime: Runtime) => runtime.journal.list("effect.email").filter((email) => /points expire on/.test(email.subject));
 /** A scheduled run as of `at` (rounded up to the whole second a scheduled event's `time` carries). */
-const expire = (runtime: Runtime, at: number) => runtime.runScheduled("LoyaltyExpiry", new Date(Math.ceil(at / 1000) * 1000)) as Promise<Record<string, number>>;
+const expire = (runtime: Runtime, at: number) => runtime.runScheduled("LoyaltyExpiry", new Date(Math.ceil(at / 1000) * 1000)) as Promise<{ expiredLots: number; expiredPoints: number; warned: number }>;
 
 describe("points expiry", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-expiry-"));
