@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loyalty } from "../cli/loyalty.ts";
+import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { loadFixture } from "../fixtures/index.ts";
+import { localDynamoClient } from "../local/state.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
 import { Runtime } from "../local/runtime.ts";
@@ -126,6 +128,18 @@ describe("loyalty API", () => {
     expect((await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points).toBe(2400);
     const redemptions = (await wholeLedger(runtime, CUSTOMER)).filter((entry) => entry.kind === "redeem");
     expect(redemptions).toHaveLength(1);
+
+    // Powertools' record gone (expired after 24 h, or never saved: the function died after the
+    // commit): the key still debits once, and answers with the first redemption.
+    const tables = localDynamoClient(runtime);
+    const { Items: records = [] } = await tables.send(new ScanCommand({ TableName: runtime.tableNames.idempotency }));
+    const mine = records.filter((record) => String(record.id).startsWith("loyalty.redeem#"));
+    expect(mine.length).toBeGreaterThan(0);
+    for (const record of mine) await tables.send(new DeleteCommand({ TableName: runtime.tableNames.idempotency, Key: { id: record.id } }));
+    tables.destroy();
+    const afterLoss = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: 100, reference: "order-1" }, { "idempotency-key": key });
+    expect(afterLoss).toEqual(first);
+    expect((await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points).toBe(2400);
   });
 
   it("adjusts with reason and actor as a ledger entry; never below zero", async () => {

@@ -2,6 +2,7 @@
  * The loyalty API's operations, free of HTTP: read a balance and the ledger, redeem points, adjust
  * a balance. Requests are validated with zod; refusals are the named errors of `errors.ts`.
  */
+import { createHash } from "node:crypto";
 import * as z from "zod";
 import type { BalanceRecord } from "../loyalty/ledger.ts";
 import { newEntryId, type LedgerEntry } from "../loyalty/entries.ts";
@@ -79,9 +80,11 @@ export async function getLedger(id: string, query: unknown, deps: LoyaltyApiDepe
 }
 
 /** Redeems points: one `redeem` entry, the balance never below zero (409 with the balance otherwise). */
-export async function redeemPoints(id: string, request: RedeemRequest, deps: LoyaltyApiDependencies): Promise<LedgerEntry> {
+export async function redeemPoints(id: string, request: RedeemRequest & { idempotencyKey: string }, deps: LoyaltyApiDependencies): Promise<LedgerEntry> {
   const cid = parseRequest(customerId, id, "customerId");
-  return deps.accounts.debit(cid, request.points, { entryId: newEntryId("redeem"), kind: "redeem", ...(request.reference ? { reference: request.reference } : {}) });
+  // The key's hash guards the debit itself (store.ts), beyond Powertools' 24-hour record.
+  const once = createHash("sha256").update(request.idempotencyKey).digest("hex");
+  return deps.accounts.debit(cid, request.points, { entryId: newEntryId("redeem"), kind: "redeem", ...(request.reference ? { reference: request.reference } : {}) }, once);
 }
 
 /**

@@ -7,7 +7,10 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { balanceKey, balanceRecord, type BalanceRecord } from "../loyalty/ledger.ts";
 import { customerPartition, ENTRY_PREFIX, entryItems, ledgerEntry, type LedgerEntry } from "../loyalty/entries.ts";
-import { InsufficientPointsError, LoyaltyValidationError, UnknownLoyaltyCustomerError } from "./errors.ts";
+import { InsufficientPointsError, LoyaltyRequestError, LoyaltyValidationError, UnknownLoyaltyCustomerError } from "./errors.ts";
+
+/** Sort key prefix of the redemption guards (`CUSTOMER#<id>` / `ONCE#<sha-256 of the Idempotency-Key>`). */
+export const ONCE_PREFIX = "ONCE#";
 
 /** A page of the ledger, newest first; `nextCursor` is absent on the last page. */
 export interface LedgerPage {
@@ -21,8 +24,12 @@ export type BalanceChange = Omit<LedgerEntry, "customerId" | "delta" | "at">;
 export interface LoyaltyAccounts {
   balance(customerId: string): Promise<BalanceRecord | undefined>;
   ledger(customerId: string, limit: number, cursor: string | undefined): Promise<LedgerPage>;
-  /** Takes `points` (> 0) if the balance covers them; the entry is written in the same transaction. */
-  debit(customerId: string, points: number, change: BalanceChange): Promise<LedgerEntry>;
+  /**
+   * Takes `points` (> 0) if the balance covers them; the entry is written in the same transaction.
+   * With `once` (a redemption's idempotency key, hashed), a guard item commits with them: the same
+   * key never debits twice, even after Powertools' record is gone, and returns the first entry.
+   */
+  debit(customerId: string, points: number, change: BalanceChange, once?: string): Promise<LedgerEntry>;
   /** Adds `points` (> 0) as a lot (expiring after `expirySeconds` unless null). */
   credit(customerId: string, points: number, change: BalanceChange, expirySeconds: number | null): Promise<LedgerEntry>;
 }
@@ -69,7 +76,14 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
   };
 
   /** Commits the balance update with the entry; a failed balance condition is answered by re-reading it. */
-  const change = async (customerId: string, delta: number, entry: LedgerEntry, balanceUpdate: { expression: string; condition: string; values: Record<string, unknown> }) => {
+  const change = async (
+    customerId: string,
+    delta: number,
+    entry: LedgerEntry,
+    balanceUpdate: { expression: string; condition: string; values: Record<string, unknown> },
+    once?: string,
+  ): Promise<LedgerEntry> => {
+    const guardKey = once === undefined ? undefined : { pk: customerPartition(customerId), sk: `${ONCE_PREFIX}${once}` };
     for (let attempt = 1; ; attempt++) {
       try {
         await client.send(
@@ -85,12 +99,22 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
                 },
               },
               ...entryItems(entry, TableName),
+              ...(guardKey ? [{ Put: { TableName, Item: { ...guardKey, entry }, ConditionExpression: "attribute_not_exists(pk)" } }] : []),
             ],
           }),
         );
         return entry;
       } catch (error) {
         const codes = cancellationCodes(error);
+        if (guardKey && codes?.at(-1) === "ConditionalCheckFailed") {
+          // This key already debited: answer with that debit (or refuse a different one).
+          const { Item } = await client.send(new GetCommand({ TableName, Key: guardKey, ConsistentRead: true }));
+          const first = ledgerEntry.parse(Item?.entry);
+          if (first.delta !== entry.delta || first.reference !== entry.reference) {
+            throw new LoyaltyRequestError("this Idempotency-Key was used for another redemption of this customer: use a new key per request", 422, "IdempotencyKeyReused");
+          }
+          return first;
+        }
         if (codes?.[0] === "ConditionalCheckFailed") {
           const current = await balance(customerId);
           if (!current) throw new UnknownLoyaltyCustomerError(customerId);
@@ -126,14 +150,20 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
       return nextCursor ? { entries, nextCursor } : { entries };
     },
 
-    async debit(customerId, points, fields) {
+    async debit(customerId, points, fields, once) {
       const entry: LedgerEntry = { ...fields, customerId, delta: -points, at: now() };
-      return change(customerId, -points, entry, {
+      return change(
+        customerId,
+        -points,
+        entry,
+        {
         expression: "ADD points :minus",
         // The floor, checked at commit: concurrent debits can never take the balance below zero.
         condition: "attribute_exists(pk) AND points >= :points",
-        values: { ":minus": -points, ":points": points },
-      });
+          values: { ":minus": -points, ":points": points },
+        },
+        once,
+      );
     },
 
     async credit(customerId, points, fields, expirySeconds) {
