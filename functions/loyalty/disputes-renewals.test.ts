@@ -7,6 +7,7 @@
  * `accrueSubscriptionPayments` is on and earn nothing when it is off. Also the `PointsCommitDelay`
  * EMF metric each award emits (real Powertools Metrics, its output captured).
  */
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { readFileSync } from "node:fs";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -90,6 +91,21 @@ describe("a dispute the merchant wins", () => {
     expect(restored).toMatchObject({ kind: "reversal", outcome: "restored", restoredPoints: 40, cancelledUnrecoveredPoints: 0 });
     expect(await ledger.getBalance(`${CUSTOMER_03}-${suffix}`)).toMatchObject({ points: 40, lifetimePoints: 40, purchases: 1 });
     expect(await ledger.getPurchase(`${PI_03}_${suffix}`)).toMatchObject({ chargedBack: true, disputeWon: true, reversedPoints: 0 });
+  });
+
+  it("records the restore in the customer's ledger: entries earn, reverse, restore sum to the balance", async () => {
+    const suffix = "ledger";
+    for (const name of ["purchase", "chargeback", "won", "won"]) await processLoyaltyMessage(renamed(name, suffix), deps());
+    const { Items = [] } = await tables.client.send(
+      new QueryCommand({
+        TableName: tables.tableNames.loyalty,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": `CUSTOMER#${CUSTOMER_03}-${suffix}`, ":prefix": "LEDGER#" },
+      }),
+    );
+
+    expect(Items.map((entry) => [entry.kind, entry.delta])).toEqual([["earn", 40], ["reverse", -40], ["restore", 40]]);
+    expect((await ledger.getBalance(`${CUSTOMER_03}-${suffix}`)).points).toBe(40);
   });
 
   it.each(["won", "reinstated"] as const)("restores through %s alone", async (name) => {

@@ -5,8 +5,8 @@
  *
  * Item layout (loyalty table, pk / sk):
  * - `CUSTOMER#<id>` / `LEDGER#<13-digit ms>#<entryId>`: one entry per change of the balance
- *   (`delta`, signed). Entries that credit points (`earn`, a positive `adjust`) are **lots**
- *   (`lot: true`): they expire, oldest first.
+ *   (`delta`, signed; `restore` is what a won dispute gave back, a reversal undone). Entries that
+ *   credit points (`earn`, a positive `adjust`) are **lots** (`lot: true`): they expire, oldest first.
  * - `LOTEXPIRY` / `<13-digit expiresAt ms>#<customerId>#<entry sk>`: the expiry index, one item
  *   per lot that will expire, removed when it has.
  * - `LOTEXPIRY` / `WARN#<customerId>#<entry sk>`: the expiry warning's send claim (once per lot).
@@ -22,7 +22,7 @@ import { randomUUID } from "node:crypto";
 import * as z from "zod";
 
 /** What changed the balance. */
-export const ENTRY_KINDS = ["earn", "reverse", "redeem", "adjust", "expire"] as const;
+export const ENTRY_KINDS = ["earn", "reverse", "restore", "redeem", "adjust", "expire"] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 /** One ledger entry as stored (and as the loyalty API returns it). */

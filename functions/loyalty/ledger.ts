@@ -529,6 +529,13 @@ export class LoyaltyLedger {
               ExpressionAttributeValues: { ":restored": restored },
             },
           },
+          // The customer's ledger shows the points given back (entries.ts): a debit undone, not a new lot.
+          ...(restored > 0
+            ? entryItems(
+                { entryId: `restore-${existing.purchaseId}-${existing.version}`, customerId: existing.customerId, kind: "restore", delta: restored, at: this.now(), purchaseId: existing.purchaseId },
+                this.tableName,
+              )
+            : []),
         ],
       }),
     );
