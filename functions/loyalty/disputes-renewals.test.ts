@@ -7,10 +7,9 @@
  * `accrueSubscriptionPayments` is on and earn nothing when it is off. Also the `PointsCommitDelay`
  * EMF metric each award emits (real Powertools Metrics, its output captured).
  */
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { readFileSync } from "node:fs";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
 import { createLogger } from "../common/logger.ts";
