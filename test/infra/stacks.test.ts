@@ -272,16 +272,17 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
   });
 
   it("wires the webhook bridge and push only where the stage has them", () => {
-    // The webhook bridge (Stripe cannot sign AWS requests), the device API and the loyalty API (IAM, no CORS).
-    expect(custom.all("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(3);
+    // The webhook bridge (Stripe cannot sign AWS requests), the device, promotions and loyalty APIs (IAM, no CORS).
+    expect(custom.all("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(4);
     expect(custom.one("aws:lambda/functionUrl:FunctionUrl", "WebhookBridgeUrl").inputs.authorizationType).toBe("NONE");
     const deviceApi = custom.one("aws:lambda/functionUrl:FunctionUrl", "DeviceApiUrl").inputs;
     expect(deviceApi.authorizationType).toBe("AWS_IAM");
     expect(deviceApi.cors).toBeUndefined();
     expect(custom.all("aws:sns/platformApplication:PlatformApplication")).toHaveLength(1);
-    // Every stage has the loyalty API, and only it, behind IAM.
-    expect(partner.all("aws:lambda/functionUrl:FunctionUrl").map((url) => [url.name, url.inputs.authorizationType, url.inputs.cors])).toEqual([
+    // Every stage has the loyalty and promotions APIs, and only them, behind IAM.
+    expect(partner.all("aws:lambda/functionUrl:FunctionUrl").map((url) => [url.name, url.inputs.authorizationType, url.inputs.cors]).sort()).toEqual([
       ["LoyaltyApiUrl", "AWS_IAM", undefined],
+      ["PromotionsApiUrl", "AWS_IAM", undefined],
     ]);
     const loyaltyApi = custom.one("aws:lambda/functionUrl:FunctionUrl", "LoyaltyApiUrl").inputs;
     expect(loyaltyApi.authorizationType).toBe("AWS_IAM");
