@@ -321,11 +321,15 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
         conditions: [{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["CUSTOMER#*"] }],
       }),
     ]);
-    const profileActions = custom
+    // The notifications consumer reads any profile, and writes only contact stubs of Stripe customers.
+    const profileStatements = custom
       .statements("NotificationsConsumer")
       .filter((statement) => statement.resources.some((resource) => /ProfilesTable/.test(resource)))
-      .flatMap((statement) => statement.actions);
-    expect(profileActions).toEqual(["dynamodb:GetItem"]);
+      .map((statement) => ({ actions: statement.actions, conditions: statement.conditions ?? [] }));
+    expect(profileStatements).toEqual([
+      { actions: ["dynamodb:GetItem"], conditions: [] },
+      { actions: ["dynamodb:UpdateItem"], conditions: [{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["cus_*"] }] },
+    ]);
   });
 
   it("references the partner bus by name instead of creating one, and archives it", () => {
