@@ -65,7 +65,7 @@ const QUERY_ACTIONS: Record<Exclude<ServiceName, "events" | "dynamodb" | "states
 };
 
 /** The wire protocol a request speaks, which decides the shape of the errors it can read. */
-type Protocol = "json" | "query" | "rest";
+export type Protocol = "json" | "query" | "rest";
 
 /** What the gateway decided a request is. */
 export type Classified =
@@ -192,6 +192,22 @@ export interface GatewayOptions {
   readonly upstreamTimeoutMs?: number;
   /** Called with each request that failed inside the gateway (a bug), for the terminal. */
   readonly onInternalError?: (error: Error, req: IncomingMessage) => void;
+  /**
+   * Checks an AWS request before it is served (local IAM, `local/iam/`): returns true when it
+   * answered the request itself (a refusal), false to let it through.
+   */
+  readonly authorize?: (request: AuthorizableRequest, res: ServerResponse) => boolean;
+}
+
+/** What {@link GatewayOptions.authorize} sees of an AWS request: the body is read, nothing is forwarded yet. */
+export interface AuthorizableRequest {
+  readonly service: ServiceName;
+  readonly protocol: Protocol;
+  readonly target: string | undefined;
+  readonly method: string;
+  readonly url: URL;
+  readonly body: Buffer;
+  readonly authorization: string | undefined;
 }
 
 /** Paths where AWS APIs are served: the root, SQS queue URLs and the REST prefixes of SES v2 (and Lambda's, refused). */
@@ -262,7 +278,7 @@ export class Gateway {
     }
     const isForm = String(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
     // Query-protocol requests name their action in the body; only those need reading before routing.
-    const body = isForm && req.method === "POST" ? await readBody(req) : undefined;
+    let body = isForm && req.method === "POST" ? await readBody(req) : undefined;
     const decision = classify(req, url, body);
     if (decision.kind === "local") {
       await this.local(req, res, url);
@@ -278,6 +294,13 @@ export class Gateway {
       return sendAwsError(res, decision.protocol, 400, decision.protocol === "query" ? "InvalidAction" : "UnknownOperationException", `the local runtime does not emulate ${decision.what}`);
     }
     if (this.options.ready && !this.options.ready()) return sendAwsError(res, decision.protocol, 503, "ServiceUnavailable", "the local runtime is starting");
+    if (this.options.authorize) {
+      body ??= await readBody(req);
+      const target = req.headers["x-amz-target"];
+      const authorization = req.headers.authorization;
+      const request = { service: decision.service, protocol: decision.protocol, target: typeof target === "string" ? target : undefined, method: req.method ?? "GET", url, body, authorization };
+      if (this.options.authorize(request, res)) return;
+    }
     const local = this.options.inProcess?.()[decision.service];
     if (local) {
       const target = String(req.headers["x-amz-target"] ?? "");

@@ -21,6 +21,8 @@ import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./ev
 import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
 import { Gateway } from "./gateway.ts";
+import { gatewayAuthorizer, LocalIam } from "./iam/enforcer.ts";
+import { localPrincipals, localRequestContext, stateMachineOfExecution } from "./iam/local.ts";
 import { Journal } from "./journal.ts";
 import { DataDirLock } from "./lock.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
@@ -72,6 +74,11 @@ export interface RuntimeOptions {
   readonly warn?: (message: string) => void;
   /** How long the gateway waits for an engine before answering an AWS-shaped timeout; default 60 s. */
   readonly upstreamTimeoutMs?: number;
+  /**
+   * Check every AWS request signed with a function's key against the IAM statements the plan grants
+   * that function, and refuse it as AWS would (default true). Decisions are recorded either way.
+   */
+  readonly enforceIam?: boolean;
 }
 
 export interface RuntimeEndpoints {
@@ -117,6 +124,8 @@ export class Runtime {
   readonly prefix: string;
   readonly region: string;
   readonly accountId: string;
+  /** Local IAM at the gateway: `iam.decisions` records every authorization (caller, action, resource, allowed). */
+  readonly iam: LocalIam;
   dynamo!: LocalDynamo;
   sqs!: LocalSqs;
   ses!: LocalSes;
@@ -136,6 +145,7 @@ export class Runtime {
     this.region = options.region ?? "us-east-1";
     this.accountId = options.accountId ?? "000000000000";
     this.lambda = new LambdaHost(PROJECT_ROOT, this.region, this.accountId);
+    this.iam = new LocalIam({ enabled: options.enforceIam ?? true });
   }
 
   /** Starts every engine and the gateway; resolves once the pipeline accepts events. */
@@ -222,6 +232,7 @@ export class Runtime {
       ...(dataDir ? { dataDir: join(dataDir, "stepfunctions") } : {}),
     });
     this.journalWorkflows();
+    this.configureIam();
 
     this.archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${this.busName}.jsonl`));
     for (const [name, declaration] of Object.entries(queues)) this.sqs.createQueue(name, declaration);
@@ -425,6 +436,27 @@ export class Runtime {
     }
   }
 
+  /** Gives the gateway's IAM the plan's grants, resolved to this runtime's names. */
+  private configureIam(): void {
+    const subject = {
+      prefix: this.prefix,
+      region: this.region,
+      accountId: this.accountId,
+      busName: this.busName,
+      functions: this.functions,
+      tableNames: this.tableNames,
+      partitionKeys: Object.fromEntries(Object.entries(tables).map(([name, table]) => [name, table.partitionKey.name])),
+      pushApplications: this.pushApplications,
+      emailFrom: this.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM,
+      sesIdentities: this.ses.identities.identities,
+      taskTokenStateMachine: (token: string) => {
+        const pending = this.sfn.pendingTaskTokens().find((candidate) => candidate.token === token);
+        return pending && stateMachineOfExecution(pending.executionArn);
+      },
+    };
+    this.iam.configure(localPrincipals(subject), localRequestContext(subject));
+  }
+
   /** Adds a gateway route (webhook bridge, admin API, dashboard); a route returns true when it answered. */
   addRoute(route: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>): void {
     this.gateway!.addRoute(route);
@@ -439,6 +471,7 @@ export class Runtime {
       ready: () => this.booted,
       upstreams: () => ({ sqs: this.sqs.endpoint, dynamodb: this.dynamo.endpoint, states: this.sfn.endpoint, ses: this.ses.endpoint, sns: this.sns.endpoint }),
       inProcess: () => ({ events: { prefix: "AWSEvents", operations: this.bus.operations() } }),
+      authorize: gatewayAuthorizer(this.iam),
       onInternalError: (error, req) => this.journal.record({ kind: "runtime.error", where: `${req.method} ${req.url?.split("?")[0] ?? ""}`, error: error.message }),
     });
     await this.gateway.start();
