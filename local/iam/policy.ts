@@ -113,7 +113,8 @@ export function resourceMatches(pattern: string, arn: string): boolean {
   };
   const want = split(pattern);
   const have = split(arn);
-  if (!want || !have) return glob(pattern, false).test(arn);
+  // Not an ARN on either side (a malformed policy resource, or a request on `*` such as ListTables): no match.
+  if (!want || !have) return false;
   return want.every((segment, i) => glob(segment, false).test(have[i]!));
 }
 
