@@ -23,6 +23,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   pipeline: () => import("./pipeline.ts"),
   sqs: () => import("./sqs.ts"),
   bundles: () => import("./bundles.ts"),
+  iam: () => import("./iam.ts"),
 };
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

@@ -61,7 +61,7 @@ const INVALID_TOKEN = "The security token included in the request is invalid.";
 
 /** The gateway's IAM: principals by access key, the request mapping, and the decision log. */
 export class LocalIam {
-  /** Every decision, oldest first (the most recent {@link LocalIamOptions.maxDecisions}). */
+  /** Every decision, oldest first (at least the most recent {@link LocalIamOptions.maxDecisions}, at most 10% more). */
   readonly decisions: IamDecision[] = [];
   readonly enabled: boolean;
   private readonly max: number;
@@ -121,7 +121,8 @@ export class LocalIam {
 
   private record(decision: Omit<IamDecision, "at" | "enforced">): void {
     this.decisions.push({ at: new Date().toISOString(), ...decision, enforced: this.enabled });
-    if (this.decisions.length > this.max) this.decisions.splice(0, this.decisions.length - this.max);
+    // Trimmed in chunks, not one element per request (a splice moves the whole array).
+    if (this.decisions.length >= this.max + Math.max(1, Math.floor(this.max / 10))) this.decisions.splice(0, this.decisions.length - this.max);
   }
 }
 
