@@ -311,7 +311,7 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
 
     const row = (customerId: string) => page.locator("table.profiles tr", { hasText: customerId });
     await expect.poll(() => row("cus_AbIItO38LiTlry").count(), LIVE).toBe(1);
-    expect(await text(row("cus_AbIItO38LiTlry"))).toMatch(/en-US[\s\S]*j\*\*\*@example\.com[\s\S]*active[\s\S]*GCM[\s\S]*paybus-demo\/[\s\S]*enabled/);
+    expect(await text(row("cus_AbIItO38LiTlry"))).toMatch(/en-US[\s\S]*j\*\*\*@example\.com[\s\S]*active[\s\S]*GCM[\s\S]*paybus-app\/[\s\S]*enabled/);
     expect(await text(row("cus_61BSXNh6V2pQ3q"))).toMatch(/ja-JP[\s\S]*h\*\*\*@example\.jp[\s\S]*GCM[\s\S]*enabled/);
     expect(await text(row("cus_Qul9Qa3lJkatBi"))).toMatch(/fr-FR[\s\S]*a\*\*\*@example\.com[\s\S]*none/);
     // The demo's fixtures create a French customer and then delete it in Stripe: erased, no email.

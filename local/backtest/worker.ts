@@ -120,7 +120,7 @@ async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly 
   }
   const devices = new Map<string, string>();
   for (const customerId of [...customers].sort()) {
-    const endpoint = runtime.sns.createEndpoint("paybus-backtest", `token-${customerId}`);
+    const endpoint = runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${customerId}`);
     devices.set(endpoint, customerId);
     await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] });
   }

@@ -39,7 +39,7 @@ export function eventBridgeClient(runtime: Runtime): EventBridgeClient {
 /** Seeds the profiles, registering a push endpoint per device in the local SNS. */
 export async function seedProfiles(runtime: Runtime, profiles: readonly ProfileSpec[]): Promise<void> {
   for (const { devices, ...profile } of profiles) {
-    const pushEndpoints = Array.from({ length: devices }, (_, i) => runtime.sns.createEndpoint("paybus-reliability", `token-${profile.customerId}-${i}`));
+    const pushEndpoints = Array.from({ length: devices }, (_, i) => runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${profile.customerId}-${i}`));
     await putProfile({ ...profile, pushEndpoints });
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * Every shipped function passes under enforcement (issue 15): the whole pipeline — demo events, the
+ * engagement workflow, a signed webhook, a customer with devices and lifecycle notices then deleted,
+ * SES failing, the follow-up dispatch — runs with each function's AWS calls signed with its own key
+ * and judged by the gateway's IAM against the plan. No call may be denied, and every function must
+ * have been judged.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadFixture } from "../fixtures/index.ts";
+import { dynamo, dynamoClient, eventBridge, ses, sfn, sns } from "../functions/common/clients.ts";
+import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
+import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
+import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
+import { Runtime } from "../local/runtime.ts";
+import { signRequest } from "../local/sigv4.ts";
+import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
+import { signAsCallingFunction } from "./iam/as-function.ts";
+
+const CUSTOMER = "cus_IamPipeline0001";
+const TOKEN = `iamPipe1Tk01:APA91b${"Hx9_Qm2-ZkL4vN8pR1sT6wY0cB3dF5gJ7".repeat(4)}`;
+
+/** A fixture as a new Stripe event (new ids) about `customer`. */
+function customerEvent(fixture: string, suffix: string, customer: string): Record<string, any> {
+  const event = loadFixture(fixture);
+  event.id = randomUUID();
+  event.detail.id = `evt_iamPipe${suffix}`;
+  event.detail.created = Math.floor(Date.now() / 1000);
+  const object = event.detail.data.object;
+  if (object.object === "customer") object.id = customer;
+  else {
+    object.id = `${object.id.split("_")[0]}_iamPipe${suffix}`;
+    object.customer = customer;
+  }
+  return event;
+}
+
+/** A purchase like fixture 03 with new ids, for a seeded customer. */
+function newPurchase(suffix: string, customerId: string, amount: number): Record<string, any> {
+  const event = loadFixture("03");
+  event.id = randomUUID();
+  event.detail.id = `evt_iamPipe${suffix}`;
+  event.detail.data.object.id = `pi_iamPipe${suffix}`;
+  event.detail.data.object.amount = event.detail.data.object.amount_received = amount;
+  event.detail.data.object.metadata = { ...event.detail.data.object.metadata, customer_id: customerId };
+  return event;
+}
+
+describe("the shipped functions under local IAM enforcement", () => {
+  let runtime: Runtime;
+  let unattributed: string[];
+
+  beforeAll(async () => {
+    runtime = await Runtime.start({
+      dataDir: null,
+      port: 0,
+      timeScale: 0.01,
+      workflowTimeScale: 0.0001,
+      warn: () => {},
+      // What the plan's environment gives the functions in AWS: the stage's sender, and the webhook
+      // secret in the environment (Secrets Manager is not served by the gateway).
+      env: { PAYBUS_EMAIL_FROM: "billing@example.com", STRIPE_WEBHOOK_SECRET: SECRET },
+    });
+    runtime.addRoute(webhookRoute(runtime));
+    runtime.addRoute(devicesRoute(runtime));
+    await seedDemoCustomers(runtime);
+    ({ unattributed } = signAsCallingFunction([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge()], runtime.gatewayUrl, runtime.functions.values()));
+
+    runtime.sendEnvelopes(demoEvents());
+    await runtime.waitForQuiet(120_000);
+    const body = webhookBody(stripeEvent("05"));
+    const webhook = await fetch(`${runtime.gatewayUrl}${WEBHOOK_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": sign(body, { timestamp: Math.floor(Date.now() / 1000) }) },
+      body,
+    });
+    expect(webhook.status).toBe(200);
+
+    runtime.sendEnvelopes([customerEvent("17", "Created", CUSTOMER)]);
+    await runtime.waitForQuiet(60_000);
+    const url = new URL(DEVICES_PATH, runtime.gatewayUrl);
+    const registration = JSON.stringify({ customerId: CUSTOMER, platform: "GCM", token: TOKEN });
+    const headers = await signRequest(
+      { method: "POST", url, headers: { "content-type": "application/json", "Idempotency-Key": "iam-pipe-1" }, body: registration },
+      { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" },
+    );
+    expect((await fetch(url, { method: "POST", headers, body: registration })).status).toBe(200);
+    runtime.sendEnvelopes([customerEvent("20", "ActionRequired", CUSTOMER), customerEvent("21", "TrialEnding", CUSTOMER)]);
+    await runtime.waitForQuiet(60_000);
+    runtime.sendEnvelopes([customerEvent("23", "Deleted", CUSTOMER)]);
+    await runtime.waitForQuiet(60_000);
+
+    // SES failing: the workflow records its failure.
+    runtime.faults.ses.set({ decide: () => ({ code: "Throttling", message: "Maximum sending rate exceeded.", status: 400 }) });
+    runtime.sendEnvelopes([newPurchase("SesDown", "C-100877", 70_000)]);
+    await runtime.waitForQuiet(120_000);
+    runtime.faults.ses.set(undefined);
+    // The follow-ups, due 72 h later.
+    await runtime.runScheduled("FollowupDispatch", new Date(Date.now() + 4 * 86_400_000));
+    await runtime.waitForQuiet(60_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  it("denied none of their calls", () => {
+    const denied = runtime.iam.decisions.filter((decision) => !decision.allowed);
+
+    expect(denied).toEqual([]);
+    expect(unattributed).toEqual([]);
+  });
+
+  it("judged every function's calls by that function's key", () => {
+    const judged = new Set(runtime.iam.decisions.filter((decision) => decision.caller !== "admin").map((decision) => decision.caller));
+
+    expect([...runtime.functions.keys()].filter((name) => !judged.has(name))).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Until the function host gives each function its own SDK clients and credentials, the handlers
+ * share the clients of `functions/common/clients.ts`, which sign with the administrator key and talk
+ * to the engines directly. This SDK middleware makes each call what it will be: sent to the gateway
+ * and signed with the access key of the function whose code made it (`functionCredentials`), so
+ * the gateway's IAM judges every call of the whole pipeline. A test helper, not a test.
+ */
+import { functionCredentials } from "../../local/function-credentials.ts";
+import { callingFunction } from "./audit.ts";
+
+interface MiddlewareClient {
+  readonly middlewareStack: {
+    add(middleware: (next: any, context: any) => (args: any) => Promise<any>, options: { step: "initialize" | "deserialize"; name: string }): void;
+  };
+}
+
+/** Routes every call `clients` make from a function's code through `gatewayUrl`, signed as that function. */
+export function signAsCallingFunction(clients: readonly MiddlewareClient[], gatewayUrl: string, functions: Iterable<{ name: string; handler: string }>): { unattributed: string[] } {
+  const gateway = new URL(gatewayUrl);
+  const byFolder = new Map([...functions].map((fn) => [fn.handler.split("/")[1]!, fn.name]));
+  const unattributed: string[] = [];
+  const limit = Error.stackTraceLimit;
+  for (const client of clients) {
+    // The caller is on the stack only while `send` runs synchronously: note it first…
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        Error.stackTraceLimit = 200;
+        const stack = new Error().stack ?? "";
+        Error.stackTraceLimit = limit;
+        const folder = callingFunction(stack);
+        const name = folder === undefined ? undefined : byFolder.get(folder);
+        if (name === undefined) unattributed.push(`${context.clientName}.${context.commandName}`);
+        context.paybusFunction = name;
+        return next(args);
+      },
+      { step: "initialize", name: "paybusNoteCaller" },
+    );
+    // …then, once signed, send it to the gateway under that function's key.
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = context.paybusFunction as string | undefined;
+        if (name !== undefined && args.request?.headers) {
+          args.request.hostname = gateway.hostname;
+          args.request.port = Number(gateway.port);
+          args.request.protocol = gateway.protocol;
+          const key = functionCredentials(name).accessKeyId;
+          for (const header of Object.keys(args.request.headers)) {
+            if (header.toLowerCase() === "authorization") args.request.headers[header] = String(args.request.headers[header]).replace(/Credential=[^/]+\//, `Credential=${key}/`);
+          }
+        }
+        return next(args);
+      },
+      { step: "deserialize", name: "paybusSignAsFunction" },
+    );
+  }
+  return { unattributed };
+}
