@@ -8,11 +8,11 @@
 import { functionCredentials } from "../../local/function-credentials.ts";
 import { callingFunction } from "./audit.ts";
 
+/** An SDK v3 client (its `middlewareStack.add` is overloaded per step, hence the loose type). */
 interface MiddlewareClient {
-  readonly middlewareStack: {
-    add(middleware: (next: any, context: any) => (args: any) => Promise<any>, options: { step: "initialize" | "deserialize"; name: string }): void;
-  };
+  readonly middlewareStack: { readonly add: (...args: any[]) => void };
 }
+type Middleware = (next: (args: any) => Promise<any>, context: Record<string, any>) => (args: any) => Promise<any>;
 
 /** Routes every call `clients` make from a function's code through `gatewayUrl`, signed as that function. */
 export function signAsCallingFunction(clients: readonly MiddlewareClient[], gatewayUrl: string, functions: Iterable<{ name: string; handler: string }>): { unattributed: string[] } {
@@ -22,36 +22,32 @@ export function signAsCallingFunction(clients: readonly MiddlewareClient[], gate
   const limit = Error.stackTraceLimit;
   for (const client of clients) {
     // The caller is on the stack only while `send` runs synchronously: note it first…
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        Error.stackTraceLimit = 200;
-        const stack = new Error().stack ?? "";
-        Error.stackTraceLimit = limit;
-        const folder = callingFunction(stack);
-        const name = folder === undefined ? undefined : byFolder.get(folder);
-        if (name === undefined) unattributed.push(`${context.clientName}.${context.commandName}`);
-        context.paybusFunction = name;
-        return next(args);
-      },
-      { step: "initialize", name: "paybusNoteCaller" },
-    );
+    const noteCaller: Middleware = (next, context) => (args) => {
+      Error.stackTraceLimit = 200;
+      const stack = new Error().stack ?? "";
+      Error.stackTraceLimit = limit;
+      const folder = callingFunction(stack);
+      const name = folder === undefined ? undefined : byFolder.get(folder);
+      if (name === undefined) unattributed.push(`${context.clientName}.${context.commandName}`);
+      context.paybusFunction = name;
+      return next(args);
+    };
+    client.middlewareStack.add(noteCaller, { step: "initialize", name: "paybusNoteCaller" });
     // …then, once signed, send it to the gateway under that function's key.
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        const name = context.paybusFunction as string | undefined;
-        if (name !== undefined && args.request?.headers) {
-          args.request.hostname = gateway.hostname;
-          args.request.port = Number(gateway.port);
-          args.request.protocol = gateway.protocol;
-          const key = functionCredentials(name).accessKeyId;
-          for (const header of Object.keys(args.request.headers)) {
-            if (header.toLowerCase() === "authorization") args.request.headers[header] = String(args.request.headers[header]).replace(/Credential=[^/]+\//, `Credential=${key}/`);
-          }
+    const signAsFunction: Middleware = (next, context) => (args) => {
+      const name = context.paybusFunction as string | undefined;
+      if (name !== undefined && args.request?.headers) {
+        args.request.hostname = gateway.hostname;
+        args.request.port = Number(gateway.port);
+        args.request.protocol = gateway.protocol;
+        const key = functionCredentials(name).accessKeyId;
+        for (const header of Object.keys(args.request.headers)) {
+          if (header.toLowerCase() === "authorization") args.request.headers[header] = String(args.request.headers[header]).replace(/Credential=[^/]+\//, `Credential=${key}/`);
         }
-        return next(args);
-      },
-      { step: "deserialize", name: "paybusSignAsFunction" },
-    );
+      }
+      return next(args);
+    };
+    client.middlewareStack.add(signAsFunction, { step: "deserialize", name: "paybusSignAsFunction" });
   }
   return { unattributed };
 }
