@@ -6,6 +6,8 @@
  * Callers: `ADMIN_CREDENTIALS` (`local`: the CLI, dashboard, tests) may do everything; unsigned
  * requests are raw HTTP from tests and tools (the SDK always signs) and are let through unrecorded
  * by policy; a function key is checked; any other key is refused as AWS refuses an unknown key.
+ * Signatures are not verified: the keys are derived from function names, so they identify a caller
+ * (to catch a missing grant before deploy); they do not authenticate one.
  */
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
@@ -143,8 +145,9 @@ function operationOf(request: AwsRequest): string {
  * - SES v1 (query): `AccessDenied`, HTTP 403, in an `ErrorResponse`.
  * - SNS (query): `AuthorizationError`, HTTP 403 ("Indicates that the user has been denied access to
  *   the requested resource", SNS API reference, Errors of Publish/CreatePlatformEndpoint/…).
- * - SQS: `AccessDenied`, HTTP 403 (query); the JSON protocol carries the same code in
- *   `x-amzn-query-error: AccessDenied;Sender`, which the SDK (awsQueryCompatible) uses as the error name.
+ * - SQS: `AccessDenied`, HTTP 403 (query, as SDK errors from AWS show: `name: "AccessDenied"`,
+ *   `httpStatusCode: 403`); the JSON protocol carries the same code in `x-amzn-query-error:
+ *   AccessDenied;Sender`, which the SDK (awsQueryCompatible, `@aws-sdk/core` ProtocolLib) uses as the name.
  * - SES v2 (REST): `AccessDeniedException`, HTTP 403 (`x-amzn-errortype`).
  */
 function accessDenied(request: AwsRequest, principal: Principal, action: string, resource: string, accountId: string): IamRefusal {
