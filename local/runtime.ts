@@ -145,7 +145,7 @@ export class Runtime {
     this.region = options.region ?? "us-east-1";
     this.accountId = options.accountId ?? "000000000000";
     this.lambda = new LambdaHost(PROJECT_ROOT, this.region, this.accountId);
-    this.iam = new LocalIam({ enabled: options.enforceIam ?? true });
+    this.iam = new LocalIam({ enabled: options.enforceIam ?? true, onDenied: (message) => this.warn(message) });
   }
 
   /** Starts every engine and the gateway; resolves once the pipeline accepts events. */

@@ -75,6 +75,8 @@ describe("a function signing with its own key", () => {
       new RegExp(`^User: arn:aws:sts::000000000000:assumed-role/[^/]+/${LOYALTY_CONSUMER} is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table/${table} because no identity-based policy allows the dynamodb:GetItem action$`),
     );
     expect(runtime.iam.decisions.at(-1)).toMatchObject({ caller: LOYALTY_CONSUMER, action: "dynamodb:GetItem", allowed: false, enforced: true });
+    // The developer is told which grant is missing, once.
+    expect(runtime.warnings.filter((warning) => warning.startsWith(`IAM: denied: ${LOYALTY_CONSUMER} (LoyaltyConsumer) dynamodb:GetItem on arn:aws:dynamodb:us-east-1:000000000000:table/${table}`))).toHaveLength(1);
   });
 
   it("is denied a partition key outside its grant's dynamodb:LeadingKeys, and the item is not written", async () => {

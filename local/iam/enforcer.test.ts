@@ -89,6 +89,19 @@ describe("LocalIam", () => {
     ]);
   });
 
+  it("tells once per caller, action and resource what it denied", () => {
+    const told: string[] = [];
+    const local = new LocalIam({ onDenied: (message) => told.push(message) });
+    local.configure(new Map([[key, principal]]), context);
+    local.authorize(getItem("paybus-profiles", "cus_1", key));
+    local.authorize(getItem("paybus-profiles", "cus_2", key));
+    local.authorize(getItem("paybus-loyalty", "CUSTOMER#1", key));
+
+    expect(told).toEqual([
+      "IAM: denied: paybus-loyalty (LoyaltyConsumer) dynamodb:GetItem on arn:aws:dynamodb:us-east-1:000000000000:table/paybus-profiles: not granted by its declared access (events/rules.ts, workflows/)",
+    ]);
+  });
+
   it("keeps only the most recent decisions", () => {
     const local = new LocalIam({ maxDecisions: 3 });
     local.configure(new Map([[key, principal]]), context);

@@ -57,6 +57,11 @@ export interface LocalIamOptions {
   readonly enabled?: boolean;
   /** The most recent decisions kept in {@link LocalIam.decisions} (default 20,000). */
   readonly maxDecisions?: number;
+  /**
+   * Told once per caller, action and resource that is denied (the runtime prints it): a handler
+   * usually turns the refusal into a failed record, and the grant to add is easier to see here.
+   */
+  readonly onDenied?: (message: string) => void;
 }
 
 const INVALID_TOKEN = "The security token included in the request is invalid.";
@@ -67,10 +72,11 @@ export class LocalIam {
   readonly decisions: IamDecision[] = [];
   readonly enabled: boolean;
   private readonly max: number;
+  private readonly told = new Set<string>();
   private principals = new Map<string, Principal>();
   private context: RequestContext | undefined;
 
-  constructor(options: LocalIamOptions = {}) {
+  constructor(private readonly options: LocalIamOptions = {}) {
     this.enabled = options.enabled ?? true;
     this.max = options.maxDecisions ?? 20_000;
   }
@@ -116,9 +122,21 @@ export class LocalIam {
     for (const check of checks) {
       const decision = evaluate(principal.statements, check);
       this.record({ caller: principal.functionName, accessKeyId, action: check.action, resource: check.resource ?? "?", allowed: decision.allowed });
-      if (!decision.allowed && this.enabled) return accessDenied(request, principal, check.action, check.resource ?? "*", this.context.accountId);
+      if (decision.allowed) continue;
+      const refusal = accessDenied(request, principal, check.action, check.resource ?? "*", this.context.accountId);
+      this.tell(`${principal.functionName}|${check.action}|${check.resource}`, () =>
+        `IAM: ${this.enabled ? "denied" : "would deny (enforceIam off)"}: ${principal.functionName} (${principal.logicalName}) ${check.action} on ${check.resource ?? "*"}: ` +
+        `not granted by its declared access (events/rules.ts, workflows/)`,
+      );
+      if (this.enabled) return refusal;
     }
     return undefined;
+  }
+
+  private tell(key: string, message: () => string): void {
+    if (!this.options.onDenied || this.told.has(key)) return;
+    this.told.add(key);
+    this.options.onDenied(message());
   }
 
   private record(decision: Omit<IamDecision, "at" | "enforced">): void {
