@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SendEmailCommand, SESClient } from "@aws-sdk/client-ses";
+import { SendEmailCommand as SendEmailV2Command, SESv2Client } from "@aws-sdk/client-sesv2";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { CreatePlatformEndpointCommand, DeleteEndpointCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -128,6 +129,10 @@ describe("a function signing with its own key", () => {
     const ses = track(new SESClient(as(LOYALTY_CONSUMER)));
     const sesError = await failure(ses.send(new SendEmailCommand({ Source: "billing@example.com", Destination: { ToAddresses: ["a@example.com"] }, Message: { Subject: { Data: "s" }, Body: { Text: { Data: "b" } } } })));
     expect([sesError?.name, sesError?.$metadata.httpStatusCode]).toEqual(["AccessDenied", 403]);
+
+    const sesv2 = track(new SESv2Client(as(LOYALTY_CONSUMER)));
+    const sesv2Error = await failure(sesv2.send(new SendEmailV2Command({ FromEmailAddress: "billing@example.com", Destination: { ToAddresses: ["a@example.com"] }, Content: { Simple: { Subject: { Data: "s" }, Body: { Text: { Data: "b" } } } } })));
+    expect([sesv2Error?.name, sesv2Error?.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 403]);
 
     const sfn = track(new SFNClient(as(LOYALTY_CONSUMER.replace("loyalty", "EngagementCrm"))));
     const sfnError = await failure(sfn.send(new StartExecutionCommand({ stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:paybus-engagement", input: "{}" })));
