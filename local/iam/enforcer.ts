@@ -135,6 +135,8 @@ export class LocalIam {
 
   private tell(key: string, message: () => string): void {
     if (!this.options.onDenied || this.told.has(key)) return;
+    // Bounded: denials on ever-new resources (endpoint ids) must not grow it without end.
+    if (this.told.size >= 1_000) this.told.clear();
     this.told.add(key);
     this.options.onDenied(message());
   }
