@@ -38,7 +38,9 @@ describe("LocalIam", () => {
   it("lets a function do what its statements allow, and records it", () => {
     const local = iam();
     expect(local.authorize(getItem("paybus-loyalty", "CUSTOMER#1", key))).toBeUndefined();
-    expect(local.decisions).toEqual([expect.objectContaining({ caller: "paybus-loyalty", action: "dynamodb:GetItem", resource: LOYALTY, allowed: true, enforced: true })]);
+    expect(local.decisions).toEqual([
+      expect.objectContaining({ caller: "paybus-loyalty", action: "dynamodb:GetItem", resource: LOYALTY, allowed: true, enforced: true, context: { "dynamodb:LeadingKeys": ["CUSTOMER#1"] } }),
+    ]);
   });
 
   it("refuses another table with DynamoDB's AccessDeniedException (400) and AWS's message", () => {

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { xmlEscape } from "../aws-query.ts";
 import { accessKeyIdOf, ADMIN_CREDENTIALS } from "../function-credentials.ts";
-import { evaluate, type Statement } from "./policy.ts";
+import { evaluate, type ContextValue, type Statement } from "./policy.ts";
 import { authorizationsOf, UnreadableRequestError, type AwsRequest, type RequestContext } from "./requests.ts";
 
 /** A caller the gateway knows by its access key: one local function and what the plan grants it. */
@@ -37,6 +37,8 @@ export interface IamDecision {
   /** The resource ARN (`*` when the action has none, `?` when the runtime could not resolve it). */
   readonly resource: string;
   readonly allowed: boolean;
+  /** The condition keys the request carried (`dynamodb:LeadingKeys`, `ses:FromAddress`), for function callers. */
+  readonly context?: Readonly<Record<string, ContextValue>>;
   /** False when the runtime runs with `enforceIam: false`: the request went through whatever `allowed` says. */
   readonly enforced: boolean;
 }
@@ -121,7 +123,7 @@ export class LocalIam {
     }
     for (const check of checks) {
       const decision = evaluate(principal.statements, check);
-      this.record({ caller: principal.functionName, accessKeyId, action: check.action, resource: check.resource ?? "?", allowed: decision.allowed });
+      this.record({ caller: principal.functionName, accessKeyId, action: check.action, resource: check.resource ?? "?", allowed: decision.allowed, ...(check.context ? { context: check.context } : {}) });
       if (decision.allowed) continue;
       const refusal = accessDenied(request, principal, check.action, check.resource ?? "*", this.context.accountId);
       this.tell(`${principal.functionName}|${check.action}|${check.resource}`, () =>
