@@ -1,9 +1,9 @@
 /**
- * Every shipped function passes under enforcement (issue 15): the whole pipeline — demo events, the
- * engagement workflow, a signed webhook, a customer with devices and lifecycle notices then deleted,
- * SES failing, the follow-up dispatch — runs with each function's AWS calls signed with its own key
- * and judged by the gateway's IAM against the plan. No call may be denied, and every function must
- * have been judged.
+ * Every shipped function passes under enforcement (issue 15): the whole pipeline — promotion windows
+ * through the promotions API, demo events, the engagement workflow, a signed webhook, a customer with
+ * devices and lifecycle notices then deleted, SES failing, the follow-up dispatch — runs with each
+ * function's AWS calls signed with its own key and judged by the gateway's IAM against the plan. No
+ * call may be denied, and every function must have been judged.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { dynamo, dynamoClient, eventBridge, ses, sfn, sns } from "../functions/c
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
+import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
@@ -63,8 +64,25 @@ describe("the shipped functions under local IAM enforcement", () => {
     });
     runtime.addRoute(webhookRoute(runtime));
     runtime.addRoute(devicesRoute(runtime));
+    runtime.addRoute(promotionsRoute(runtime));
     await seedDemoCustomers(runtime);
     ({ unattributed } = signAsCallingFunction([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge()], runtime.gatewayUrl, runtime.functions.values()));
+
+    // A promotion window added, listed and removed through the signed promotions API; the loyalty
+    // consumer reads the set for the demo's purchases.
+    const promotion = async (method: string, path: string, body?: unknown) => {
+      const url = new URL(path, runtime.gatewayUrl);
+      const text = body === undefined ? "" : JSON.stringify(body);
+      const signed = await signRequest(
+        { method, url, headers: text ? { "content-type": "application/json" } : {}, body: text },
+        { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" },
+      );
+      return (await fetch(url, { method, headers: signed, ...(text ? { body: text } : {}) })).status;
+    };
+    const window = { start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 3_600_000).toISOString(), multiplier: 2, combine: "highest" };
+    expect(await promotion("POST", PROMOTIONS_PATH, { name: "iam-pipeline", ...window })).toBe(201);
+    expect(await promotion("GET", PROMOTIONS_PATH)).toBe(200);
+    expect(await promotion("DELETE", `${PROMOTIONS_PATH}/iam-pipeline`)).toBe(200);
 
     runtime.sendEnvelopes(demoEvents());
     await runtime.waitForQuiet(120_000);
