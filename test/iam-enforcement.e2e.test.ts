@@ -82,11 +82,11 @@ describe("a function signing with its own key", () => {
 
   it("is denied a partition key outside its grant's dynamodb:LeadingKeys, and the item is not written", async () => {
     const table = runtime.tableNames.loyalty;
-    // The loyalty consumer may PutItem only PURCHASE# keys (CUSTOMER# keys only by UpdateItem).
-    const error = await failure(docs(LOYALTY_CONSUMER).send(new PutCommand({ TableName: table, Item: { pk: "CUSTOMER#iam-put", sk: "BALANCE", points: 1 } })));
+    // The loyalty consumer may PutItem only PURCHASE#, CUSTOMER# and LOTEXPIRY keys, not the workflow's ENGAGEMENT# ones.
+    const error = await failure(docs(LOYALTY_CONSUMER).send(new PutCommand({ TableName: table, Item: { pk: "ENGAGEMENT#iam-put", sk: "STATE", points: 1 } })));
     expect(error?.name).toBe("AccessDeniedException");
 
-    const { Item } = await docs("admin").send(new GetCommand({ TableName: table, Key: { pk: "CUSTOMER#iam-put", sk: "BALANCE" } }));
+    const { Item } = await docs("admin").send(new GetCommand({ TableName: table, Key: { pk: "ENGAGEMENT#iam-put", sk: "STATE" } }));
     expect(Item).toBeUndefined();
   });
 

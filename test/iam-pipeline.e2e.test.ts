@@ -1,7 +1,7 @@
 /**
  * Every shipped function passes under enforcement (issue 15): the whole pipeline — promotion windows
  * through the promotions API, demo events, the engagement workflow, a signed webhook, a customer with
- * devices and lifecycle notices then deleted, SES failing, the follow-up dispatch — runs with each
+ * devices and lifecycle notices then deleted, SES failing, the follow-up dispatch, the loyalty API and points expiry — runs with each
  * function's AWS calls signed with its own key and judged by the gateway's IAM against the plan. No
  * call may be denied, and every function must have been judged.
  */
@@ -12,6 +12,7 @@ import { dynamo, dynamoClient, eventBridge, ses, sfn, sns } from "../functions/c
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
+import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
@@ -65,6 +66,7 @@ describe("the shipped functions under local IAM enforcement", () => {
     runtime.addRoute(webhookRoute(runtime));
     runtime.addRoute(devicesRoute(runtime));
     runtime.addRoute(promotionsRoute(runtime));
+    runtime.addRoute(loyaltyApiRoute(runtime));
     await seedDemoCustomers(runtime);
     ({ unattributed } = signAsCallingFunction([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge()], runtime.gatewayUrl, runtime.functions.values()));
 
@@ -115,6 +117,25 @@ describe("the shipped functions under local IAM enforcement", () => {
     runtime.faults.ses.set(undefined);
     // The follow-ups, due 72 h later.
     await runtime.runScheduled("FollowupDispatch", new Date(Date.now() + 4 * 86_400_000));
+    await runtime.waitForQuiet(60_000);
+    // The loyalty API, signed: a balance, the ledger, a redemption, an adjustment.
+    const loyalty = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {
+      const url = new URL(`${LOYALTY_PATH}${path}`, runtime.gatewayUrl);
+      const text = body === undefined ? "" : JSON.stringify(body);
+      const signed = await signRequest(
+        { method, url, headers: { ...(text ? { "content-type": "application/json" } : {}), ...extra }, body: text },
+        { region: runtime.region, accessKeyId: "local", secretAccessKey: "local" },
+      );
+      return (await fetch(url, { method, headers: signed, ...(text ? { body: text } : {}) })).status;
+    };
+    expect(await loyalty("GET", "/customers/C-100877")).toBe(200);
+    expect(await loyalty("GET", "/customers/C-100877/ledger?limit=2")).toBe(200);
+    expect(await loyalty("POST", "/customers/C-100877/redemptions", { points: 10 }, { "Idempotency-Key": "iam-pipe-redeem" })).toBe(200);
+    expect(await loyalty("POST", "/customers/C-100877/adjustments", { points: 25, reason: "iam test", actor: "iam@example.com" })).toBe(200);
+    // Points expiry a year on: warnings, then the lots expire.
+    const yearOn = Date.now() + 365 * 86_400_000;
+    await runtime.runScheduled("LoyaltyExpiry", new Date(yearOn - 86_400_000));
+    await runtime.runScheduled("LoyaltyExpiry", new Date(yearOn + 86_400_000));
     await runtime.waitForQuiet(60_000);
   }, 300_000);
 
