@@ -219,6 +219,14 @@ const GUARDED_PREFIXES = ["/_paybus/", "/dashboard"];
 const READ_GUARDED_PREFIXES = ["/_paybus/", "/dashboard/api/"];
 
 /** The running gateway. */
+/** Bodies the gateway read before routing (form POSTs, to look for a query-protocol `Action`). */
+const preRead = new WeakMap<IncomingMessage, Buffer>();
+
+/** The body of a form POST the gateway already read, for a route (the stream is consumed). */
+export function preReadBody(req: IncomingMessage): Buffer | undefined {
+  return preRead.get(req);
+}
+
 export class Gateway {
   private server: Server | undefined;
   private readonly routes: Route[] = [];
@@ -281,6 +289,8 @@ export class Gateway {
     let body = isForm && req.method === "POST" ? await readBody(req) : undefined;
     const decision = classify(req, url, body);
     if (decision.kind === "local") {
+      // A form POST that is no AWS action (the local Stripe API's) was read already: routes find it here.
+      if (body) preRead.set(req, body);
       await this.local(req, res, url);
       return;
     }

@@ -29,6 +29,7 @@ import { LambdaHost, type LocalFunction } from "./lambda.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "./ses.ts";
 import { LocalSns } from "./sns.ts";
 import { LocalSqs } from "./sqs.ts";
+import { LOCAL_STRIPE_API_KEY, LocalStripe } from "./stripe.ts";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/index.ts";
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -131,6 +132,8 @@ export class Runtime {
   ses!: LocalSes;
   sns!: LocalSns;
   sfn!: LocalStepFunctions;
+  /** The Stripe API endpoints the functions call (tier rewards), served at `/v1/…` on the gateway. */
+  stripe!: LocalStripe;
   bus!: LocalEventBus;
   archive!: Archive;
   tableNames!: Record<keyof typeof tables, string>;
@@ -173,6 +176,8 @@ export class Runtime {
     if (dataDir) this.lock = DataDirLock.acquire(dataDir, { port: this.options.port || undefined });
     // The stable port next, so a taken port is reported before anything else starts.
     await this.startGateway(host);
+    this.stripe = new LocalStripe(dataDir ? join(dataDir, "stripe", "objects.jsonl") : undefined);
+    this.gateway!.addRoute(this.stripe.gatewayRoute());
 
     const durableDir = this.options.inMemory ? undefined : dataDir;
     const tablesDir = durableDir && join(durableDir, "dynamodb");
@@ -426,6 +431,9 @@ export class Runtime {
       PAYBUS_PUSH_APPLICATIONS: JSON.stringify(this.pushApplications),
       // The loyalty consumer's promotion cache (30 s in AWS), scaled like every other local duration.
       [PROMOTIONS_CACHE_ENV]: String(DEFAULT_PROMOTIONS_CACHE_SECONDS * (this.options.timeScale ?? 1)),
+      // The stripe SDK of the tier rewards talks to the local Stripe endpoints on the gateway.
+      PAYBUS_STRIPE_API_BASE: this.gatewayUrl,
+      PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY,
       PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
       ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),
       ...this.options.env,

@@ -1,12 +1,15 @@
-/** Lambda entry point of the `EngagementOffer` task (see workflows/index.ts). */
+/** Lambda entry point of the `EngagementOffer` task (see workflows/index.ts): the tier reward, in Stripe. */
 import { createLogger } from "../common/logger.ts";
+import { stripeClient } from "../common/stripe.ts";
 import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
 import { applyOffer, offerRequest } from "./core.ts";
+import { loadTierRewardsConfig, type TierRewardsConfig } from "./rewards.ts";
 
 const logger = createLogger("engagement-offer");
+let config: TierRewardsConfig | undefined;
 
 export const handler = taskHandler(logger, offerRequest, async (request) => {
-  const outcome = await applyOffer(request, loyaltyTable());
-  logger.info("tier offer", { customerId: request.customerId, applied: outcome.applied, code: outcome.offer.code });
+  const outcome = await applyOffer(request, { table: loyaltyTable(), config: (config ??= loadTierRewardsConfig()), stripe: () => stripeClient() });
+  logger.info("tier reward", { customerId: request.customerId, tier: request.newTier, applied: outcome.applied, kind: outcome.reward.kind });
   return outcome;
 });

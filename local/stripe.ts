@@ -1,0 +1,367 @@
+/**
+ * The few Stripe API endpoints paybus calls (tier rewards), served by the local gateway so the real
+ * `stripe` SDK (pointed here with its `host`/`port`/`protocol` settings) runs offline:
+ *
+ * - `POST /v1/customers/:id/balance_transactions` and `GET` (list, newest first);
+ * - `POST /v1/coupons` and `POST /v1/promotion_codes` (a code restricted to one customer).
+ *
+ * Requests need `Authorization: Bearer <the local secret key>`. `Idempotency-Key` behaves as Stripe
+ * documents for API v1: the first request's status and body are saved; the same key with the same
+ * endpoint and parameters replays them (with `Idempotent-Replayed: true`), the same key with other
+ * parameters is a 400 `idempotency_error`. Errors have Stripe's `{ error: { type, code, message,
+ * param } }` shape. Everything created is kept (in the data directory when there is one) for tests,
+ * `paybus stripe credits` and the dashboard.
+ *
+ * Deliberate differences: customers are not checked to exist (any `cus_…` is accepted, starting
+ * with a zero balance), keys are never pruned after 24 hours, and only the parameters paybus sends
+ * are validated.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { dirname } from "node:path";
+import { crossOriginReason, preReadBody } from "./gateway.ts";
+import { readBody } from "./aws-json.ts";
+
+/** The secret key functions use against the local Stripe (a test-mode key shape; it unlocks nothing real). */
+export const LOCAL_STRIPE_API_KEY = "sk_test_paybusLocal0000000000000000";
+
+/** A Stripe API error as the API answers it. */
+class StripeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: "invalid_request_error" | "idempotency_error" | "api_error",
+    message: string,
+    readonly param?: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+  body() {
+    return { error: { type: this.type, message: this.message, ...(this.code ? { code: this.code } : {}), ...(this.param ? { param: this.param } : {}) } };
+  }
+}
+
+export interface BalanceTransaction {
+  readonly id: string;
+  readonly object: "customer_balance_transaction";
+  readonly amount: number;
+  readonly created: number;
+  readonly credit_note: null;
+  readonly currency: string;
+  readonly customer: string;
+  readonly description: string | null;
+  readonly ending_balance: number;
+  readonly invoice: null;
+  readonly livemode: false;
+  readonly metadata: Record<string, string>;
+  readonly type: "adjustment";
+}
+
+export interface Coupon {
+  readonly id: string;
+  readonly object: "coupon";
+  readonly amount_off: number | null;
+  readonly currency: string | null;
+  readonly percent_off: number | null;
+  readonly duration: string;
+  readonly created: number;
+  readonly livemode: false;
+  readonly max_redemptions: number | null;
+  readonly metadata: Record<string, string>;
+  readonly name: string | null;
+  readonly redeem_by: number | null;
+  readonly times_redeemed: 0;
+  readonly valid: true;
+}
+
+export interface PromotionCode {
+  readonly id: string;
+  readonly object: "promotion_code";
+  readonly active: true;
+  readonly code: string;
+  /** API versions from 2025-09-30 (the SDK's): the coupon sits under `promotion`. */
+  readonly promotion: { readonly type: "coupon"; readonly coupon: string };
+  readonly created: number;
+  readonly customer: string | null;
+  readonly expires_at: number | null;
+  readonly livemode: false;
+  readonly max_redemptions: number | null;
+  readonly metadata: Record<string, string>;
+  readonly times_redeemed: 0;
+}
+
+type StripeObject = BalanceTransaction | Coupon | PromotionCode;
+
+/** One saved idempotent request: what it asked and what it got. */
+interface SavedRequest {
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly body: unknown;
+}
+
+type LogLine = { readonly kind: "object"; readonly object: StripeObject } | ({ readonly kind: "idempotency" } & SavedRequest);
+
+const id = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`;
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Stripe's form encoding (`metadata[key]=v`, `a[0]=x`) back into an object, one level deep as paybus uses it. */
+export function parseForm(body: string): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [name, value] of new URLSearchParams(body)) {
+    const nested = /^([^[]+)\[([^\]]*)\]$/.exec(name);
+    if (nested) {
+      const bag = (result[nested[1]!] ??= {}) as Record<string, string>;
+      bag[nested[2]!] = value;
+    } else result[name] = value;
+  }
+  return result;
+}
+
+function integer(params: Record<string, unknown>, name: string, required: boolean): number | undefined {
+  const raw = params[name];
+  if (raw === undefined) {
+    if (required) throw new StripeApiError(400, "invalid_request_error", `Missing required param: ${name}.`, name, "parameter_missing");
+    return undefined;
+  }
+  if (typeof raw !== "string" || !/^-?\d+$/.test(raw)) {
+    throw new StripeApiError(400, "invalid_request_error", `Invalid integer: ${String(raw)}`, name, "parameter_invalid_integer");
+  }
+  return Number(raw);
+}
+
+function currencyOf(params: Record<string, unknown>, required: boolean): string | undefined {
+  const raw = params.currency;
+  if (raw === undefined) {
+    if (required) throw new StripeApiError(400, "invalid_request_error", "Missing required param: currency.", "currency", "parameter_missing");
+    return undefined;
+  }
+  if (typeof raw !== "string" || !/^[a-zA-Z]{3}$/.test(raw)) {
+    throw new StripeApiError(400, "invalid_request_error", `Invalid currency: ${String(raw)}.`, "currency");
+  }
+  return raw.toLowerCase();
+}
+
+const metadataOf = (params: Record<string, unknown>) => (params.metadata ?? {}) as Record<string, string>;
+
+/** The local Stripe account: objects and idempotency records, optionally persisted as JSON lines. */
+export class LocalStripe {
+  private readonly objects = new Map<string, StripeObject>();
+  private readonly balances = new Map<string, number>();
+  private readonly saved = new Map<string, SavedRequest>();
+  /** Requests with a key still running: a concurrent one with the same key gets Stripe's 409. */
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly stateFile?: string) {
+    if (stateFile && existsSync(stateFile)) {
+      for (const line of readFileSync(stateFile, "utf8").split("\n")) {
+        if (line.trim() === "") continue;
+        this.apply(JSON.parse(line) as LogLine);
+      }
+    }
+    if (stateFile) mkdirSync(dirname(stateFile), { recursive: true });
+  }
+
+  private apply(line: LogLine): void {
+    if (line.kind === "idempotency") {
+      this.saved.set(line.key, line);
+      return;
+    }
+    this.objects.set(line.object.id, line.object);
+    if (line.object.object === "customer_balance_transaction") this.balances.set(line.object.customer, line.object.ending_balance);
+  }
+
+  private record(line: LogLine): void {
+    this.apply(line);
+    if (this.stateFile) appendFileSync(this.stateFile, `${JSON.stringify(line)}\n`);
+  }
+
+  /** Every customer balance transaction, oldest first. */
+  balanceTransactions(customer?: string): BalanceTransaction[] {
+    return [...this.objects.values()].filter(
+      (o): o is BalanceTransaction => o.object === "customer_balance_transaction" && (customer === undefined || o.customer === customer),
+    );
+  }
+
+  /** Every promotion code, oldest first. */
+  promotionCodes(): PromotionCode[] {
+    return [...this.objects.values()].filter((o): o is PromotionCode => o.object === "promotion_code");
+  }
+
+  /** A customer's balance (negative: credit the next invoice will use). */
+  balanceOf(customer: string): number {
+    return this.balances.get(customer) ?? 0;
+  }
+
+  /** Answers one API call: `[status, body]`, replaying a saved answer for a known idempotency key. */
+  call(method: string, path: string, params: Record<string, unknown>, idempotencyKey: string | undefined): [number, unknown, boolean] {
+    if (method === "GET" || idempotencyKey === undefined) return [...this.execute(method, path, params), false];
+    const fingerprint = createHash("sha256").update(`${method} ${path}\n${JSON.stringify(sorted(params))}`).digest("hex");
+    const saved = this.saved.get(idempotencyKey);
+    if (saved) {
+      if (saved.fingerprint !== fingerprint) {
+        const error = new StripeApiError(
+          400,
+          "idempotency_error",
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
+        );
+        return [error.status, error.body(), false];
+      }
+      return [saved.status, saved.body, true];
+    }
+    if (this.inFlight.has(idempotencyKey)) {
+      const error = new StripeApiError(409, "idempotency_error", "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): " + idempotencyKey + ". Please try again later.");
+      return [error.status, error.body(), false];
+    }
+    const [status, body] = this.execute(method, path, params);
+    // Stripe saves results once the endpoint began executing; a request refused by validation is not saved.
+    if (status < 400 || status >= 500) this.record({ kind: "idempotency", key: idempotencyKey, fingerprint, status, body });
+    return [status, body, false];
+  }
+
+  private execute(method: string, path: string, params: Record<string, unknown>): [number, unknown] {
+    try {
+      return [200, this.dispatch(method, path, params)];
+    } catch (error) {
+      if (error instanceof StripeApiError) return [error.status, error.body()];
+      throw error;
+    }
+  }
+
+  private dispatch(method: string, path: string, params: Record<string, unknown>): unknown {
+    const balance = /^\/v1\/customers\/([^/]+)\/balance_transactions$/.exec(path);
+    if (balance && method === "POST") return this.createBalanceTransaction(decodeURIComponent(balance[1]!), params);
+    if (balance && method === "GET") {
+      const customer = decodeURIComponent(balance[1]!);
+      const data = this.balanceTransactions(customer).reverse();
+      const limit = integer(params, "limit", false) ?? 10;
+      return { object: "list", data: data.slice(0, limit), has_more: data.length > limit, url: path };
+    }
+    if (path === "/v1/coupons" && method === "POST") return this.createCoupon(params);
+    if (path === "/v1/promotion_codes" && method === "POST") return this.createPromotionCode(params);
+    throw new StripeApiError(404, "invalid_request_error", `Unrecognized request URL (${method}: ${path}). The local Stripe serves only the endpoints paybus uses.`);
+  }
+
+  private createBalanceTransaction(customer: string, params: Record<string, unknown>): BalanceTransaction {
+    if (!customer.startsWith("cus_")) throw new StripeApiError(404, "invalid_request_error", `No such customer: '${customer}'`, "id", "resource_missing");
+    const amount = integer(params, "amount", true)!;
+    const currency = currencyOf(params, true)!;
+    const ending = this.balanceOf(customer) + amount;
+    const object: BalanceTransaction = {
+      id: id("cbtxn"),
+      object: "customer_balance_transaction",
+      amount,
+      created: now(),
+      credit_note: null,
+      currency,
+      customer,
+      description: typeof params.description === "string" ? params.description : null,
+      ending_balance: ending,
+      invoice: null,
+      livemode: false,
+      metadata: metadataOf(params),
+      type: "adjustment",
+    };
+    this.record({ kind: "object", object });
+    return object;
+  }
+
+  private createCoupon(params: Record<string, unknown>): Coupon {
+    const percent = params.percent_off === undefined ? undefined : Number(params.percent_off);
+    const amountOff = integer(params, "amount_off", false);
+    if ((percent === undefined) === (amountOff === undefined)) {
+      throw new StripeApiError(400, "invalid_request_error", "You must pass exactly one of amount_off or percent_off.", "percent_off");
+    }
+    if (percent !== undefined && !(percent > 0 && percent <= 100)) {
+      throw new StripeApiError(400, "invalid_request_error", "Invalid percent_off: must be greater than 0 and at most 100.", "percent_off");
+    }
+    const currency = currencyOf(params, amountOff !== undefined) ?? null;
+    const object: Coupon = {
+      id: typeof params.id === "string" ? params.id : id("coupon").slice(0, 15),
+      object: "coupon",
+      amount_off: amountOff ?? null,
+      currency,
+      percent_off: percent ?? null,
+      duration: typeof params.duration === "string" ? params.duration : "once",
+      created: now(),
+      livemode: false,
+      max_redemptions: integer(params, "max_redemptions", false) ?? null,
+      metadata: metadataOf(params),
+      name: typeof params.name === "string" ? params.name : null,
+      redeem_by: integer(params, "redeem_by", false) ?? null,
+      times_redeemed: 0,
+      valid: true,
+    };
+    if (this.objects.has(object.id)) throw new StripeApiError(400, "invalid_request_error", "Coupon already exists.", "id", "resource_already_exists");
+    this.record({ kind: "object", object });
+    return object;
+  }
+
+  private createPromotionCode(params: Record<string, unknown>): PromotionCode {
+    // API 2025-09-30 moved `coupon` under `promotion: { type: "coupon", coupon }`; accept both.
+    const promotion = params.promotion as Record<string, string> | undefined;
+    const couponId = typeof params.coupon === "string" ? params.coupon : promotion?.coupon;
+    if (couponId === undefined) throw new StripeApiError(400, "invalid_request_error", "Missing required param: promotion[coupon].", "promotion[coupon]", "parameter_missing");
+    const coupon = this.objects.get(couponId);
+    if (coupon?.object !== "coupon") throw new StripeApiError(400, "invalid_request_error", `No such coupon: '${couponId}'`, "coupon", "resource_missing");
+    const code = typeof params.code === "string" ? params.code : randomBytes(6).toString("hex").toUpperCase();
+    if (this.promotionCodes().some((p) => p.code.toLowerCase() === code.toLowerCase())) {
+      throw new StripeApiError(400, "invalid_request_error", "An active promotion code with `code` already exists.", "code", "resource_already_exists");
+    }
+    const object: PromotionCode = {
+      id: id("promo"),
+      object: "promotion_code",
+      active: true,
+      code,
+      promotion: { type: "coupon", coupon: coupon.id },
+      created: now(),
+      customer: typeof params.customer === "string" ? params.customer : null,
+      expires_at: integer(params, "expires_at", false) ?? null,
+      livemode: false,
+      max_redemptions: integer(params, "max_redemptions", false) ?? null,
+      metadata: metadataOf(params),
+      times_redeemed: 0,
+    };
+    this.record({ kind: "object", object });
+    return object;
+  }
+
+  /** The gateway route serving `/v1/…`. */
+  gatewayRoute(): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+    return async (req, res, url) => {
+      if (!url.pathname.startsWith("/v1/")) return false;
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { "content-type": "application/json", "request-id": `req_${randomBytes(7).toString("hex")}`, ...headers });
+        res.end(JSON.stringify(body));
+      };
+      // A page in a browser must not move money: the SDK sends neither header.
+      const crossOrigin = crossOriginReason(req);
+      if (crossOrigin) {
+        send(403, new StripeApiError(403, "invalid_request_error", `cross-origin browser requests are refused (${crossOrigin})`).body());
+        return true;
+      }
+      if (req.headers.authorization !== `Bearer ${LOCAL_STRIPE_API_KEY}`) {
+        send(401, new StripeApiError(401, "invalid_request_error", "Invalid API Key provided.").body());
+        return true;
+      }
+      const raw = preReadBody(req) ?? (req.method === "POST" ? await readBody(req) : Buffer.alloc(0));
+      const params = req.method === "GET" ? Object.fromEntries(url.searchParams) : parseForm(raw.toString("utf8"));
+      const key = req.headers["idempotency-key"];
+      const [status, body, replayed] = this.call(req.method ?? "GET", url.pathname, params, typeof key === "string" ? key : undefined);
+      send(status, body, {
+        ...(typeof key === "string" && req.method === "POST" ? { "idempotency-key": key } : {}),
+        ...(replayed ? { "idempotent-replayed": "true" } : {}),
+      });
+      return true;
+    };
+  }
+}
+
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
