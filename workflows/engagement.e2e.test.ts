@@ -6,6 +6,8 @@
  * for, and the 72-hour follow-up sent "now" by running the dispatcher at a later time.
  */
 import { EventEmitter, once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +16,7 @@ import { startLocalTables, type LocalTables, LOCAL_AWS } from "../functions/loya
 import { putProfile } from "../functions/common/profiles.ts";
 import { LambdaHost } from "../local/lambda.ts";
 import { LocalSes } from "../local/ses.ts";
+import { LOCAL_STRIPE_API_KEY, LocalStripe } from "../local/stripe.ts";
 import { startLocalStepFunctions, type ExecutionRecord, type LocalStepFunctions } from "../local/stepfunctions/index.ts";
 import { closedExecution } from "../local/stepfunctions/test-support.ts";
 import { loadDefinition, stateMachines } from "./index.ts";
@@ -24,6 +27,9 @@ const HOURS_72 = 72 * 3600 * 1000;
 let tables: LocalTables<"loyalty" | "profiles">;
 let ses: LocalSes;
 let sfn: LocalStepFunctions;
+/** The Stripe endpoints the tier reward calls, on a loopback port of their own. */
+const stripe = new LocalStripe();
+let stripeServer: Server;
 /** Emits `<LogicalName>` with the result each time a task function returns. */
 const completed = new EventEmitter();
 // Imported once the environment is set, as Lambda would load them (their loggers read it).
@@ -35,6 +41,9 @@ beforeAll(async () => {
   // The workflow sends as rewards@paybus.example: that domain is this SES's verified identity.
   ses = new LocalSes({ identities: ["paybus.example"] });
   await ses.start();
+  const stripeRoute = stripe.gatewayRoute();
+  stripeServer = createServer((req, res) => void stripeRoute(req, res, new URL(req.url ?? "/", "http://127.0.0.1")));
+  await new Promise<void>((resolve) => stripeServer.listen(0, "127.0.0.1", resolve));
   const host = new LambdaHost(new URL("..", import.meta.url).pathname);
   const functions: Record<string, { handler: string; timeoutSeconds: number; memoryMb: number }> = stateMachines.engagement.functions;
   sfn = await startLocalStepFunctions({
@@ -59,6 +68,8 @@ beforeAll(async () => {
     PAYBUS_PROFILES_TABLE: tables.tableNames.profiles,
     PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:engagement",
     PAYBUS_EMAIL_FROM: "rewards@paybus.example",
+    PAYBUS_STRIPE_API_BASE: `http://127.0.0.1:${(stripeServer.address() as AddressInfo).port}`,
+    PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY,
     POWERTOOLS_LOG_LEVEL: "SILENT",
   });
   ({ handler: loyaltyHandler } = await import("../functions/loyalty/handler.ts"));
@@ -69,6 +80,7 @@ afterAll(async () => {
   await sfn?.close();
   await ses?.stop();
   await tables?.close();
+  await new Promise<void>((resolve) => stripeServer?.close(() => resolve()));
 });
 
 const profiles = { get client() { return tables.client; }, get tableName() { return tables.tableNames.profiles; } };
@@ -149,7 +161,11 @@ describe("engagement paths", () => {
     expect(first.input).toMatchObject({ tierChanged: true, previousTier: "member", newTier: "silver", pointsEarned: 1200 });
     const offer = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: { pk: "CUSTOMER#cus_tier", sk: "OFFER#silver" } }));
     const crm = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: { pk: "CUSTOMER#cus_tier", sk: "CRM" } }));
-    expect(offer.Item).toMatchObject({ tier: "silver", percentOff: 5, status: "applied", purchaseId: "pi_tier_1" });
+    // The Silver reward is one credit in the customer's Stripe balance, and the record says which.
+    const [credit, ...others] = stripe.balanceTransactions("cus_tier");
+    expect(others).toEqual([]);
+    expect(credit).toMatchObject({ amount: -500, currency: "usd" });
+    expect(offer.Item).toMatchObject({ tier: "silver", reward: { kind: "balance-credit", amount: 500, currency: "usd", stripeId: credit!.id }, purchaseId: "pi_tier_1" });
     expect(crm.Item).toMatchObject({ tier: "silver", promotedBy: "pi_tier_1" });
 
     const secondSchedule = once(completed, "FollowupSchedule");
@@ -161,6 +177,13 @@ describe("engagement paths", () => {
     expect(second.input).toMatchObject({ tierChanged: true, previousTier: "silver", newTier: "gold" });
     expect(second.status).toBe("SUCCEEDED");
     expect(sfn.executions().filter((e) => (e.input as { customerId: string }).customerId === "cus_tier")).toHaveLength(2);
+    // Two promotions, two credits (redeliveries and retries add none), and the emails say what they are.
+    expect(stripe.balanceTransactions("cus_tier").map((t) => t.amount)).toEqual([-500, -1_000]);
+    const welcomes = (await emailsTo("tier@example.com")).filter((e) => e.subject.startsWith("Welcome"));
+    expect(welcomes.map((e) => e.body.text).sort()).toEqual([
+      expect.stringContaining("We have credited $10.00 to your account balance"),
+      expect.stringContaining("We have credited $5.00 to your account balance"),
+    ]);
     expect((await emailsTo("tier@example.com")).map((e) => e.subject).sort()).toEqual(
       ["Making the most of Gold", "Making the most of Silver", "Welcome to Gold", "Welcome to Silver"].sort(),
     );

@@ -124,6 +124,11 @@ describe("engagement workflow, mock-config test cases", () => {
     expect(run.path).toEqual(["Route", "TierUpgrade", "ScheduleFollowUp", "Engaged"]);
     expect([...run.entered]).toEqual(expect.arrayContaining(["SendCongratulations", "UpdateCrmProfile", "ApplyPersonalisedOffer"]));
     expect(run.invocations.get("SendCongratulations")?.[0]).toMatchObject({ Payload: { template: "tier-upgrade", newTier: "silver" } });
+    // The email is sent after the reward is applied in Stripe, and told what it was.
+    expect(run.invocations.get("ApplyPersonalisedOffer")?.[0]).toMatchObject({ Payload: { stripeCustomerId: base.stripeCustomerId, newTier: "silver" } });
+    expect(run.invocations.get("SendCongratulations")?.[0]).toMatchObject({
+      Payload: { reward: { kind: "balance-credit", amount: 500, currency: "usd", stripeId: "cbtxn_mock" } },
+    });
     expect(run.invocations.get("ScheduleFollowUp")?.[0]).toMatchObject({
       Payload: { taskToken: "mock-task-token", executionName: `purchase-${base.purchaseId}`, delaySeconds: 259_200 },
     });
@@ -144,6 +149,8 @@ describe("engagement workflow, mock-config test cases", () => {
     expect(run.status).toBe("FAILED");
     expect(run.error).toBe("EngagementFailed");
     expect(run.invocations.get("ApplyPersonalisedOffer")).toHaveLength(1);
+    // No reward applied, so no congratulations claiming one.
+    expect(run.invocations.get("SendCongratulations")).toBeUndefined();
     expect(run.path).toEqual(["Route", "TierUpgrade", ...FAILURE_PATH]);
     expect(run.invocations.get("RecordFailure")?.[0]).toMatchObject({
       Payload: { purchaseId: base.purchaseId, customerId: base.customerId, error: { Error: "TaskInputError" } },

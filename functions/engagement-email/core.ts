@@ -11,12 +11,15 @@ import { purchaseFacts } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
 import { getProfile, type ProfileTable } from "../common/profiles.ts";
 import { causeTags } from "../common/send-tags.ts";
+import { appliedReward } from "../engagement-offer/rewards.ts";
 import { EMAIL_TEMPLATES, renderEngagementEmail } from "./templates.ts";
 
 /** The payload the ASL sends to the email task (and the dispatcher builds for follow-ups). */
 export const engagementEmailRequest = purchaseFacts.extend({
   template: z.enum(EMAIL_TEMPLATES),
   executionName: z.string().min(1),
+  /** What the tier promotion applied in Stripe (the ApplyPersonalisedOffer step's answer). */
+  reward: appliedReward.nullable().optional(),
 });
 export type EngagementEmailRequest = z.infer<typeof engagementEmailRequest>;
 

@@ -5,21 +5,37 @@ import { EMAIL_TEMPLATES, ENGAGEMENT_COPY, renderEngagementEmail, type EmailFact
 const facts: EmailFacts = { template: "confirmation", pointsEarned: 1200, amount: 60_000, currency: "usd", newTier: null };
 
 describe("engagement email templates", () => {
-  it("tier upgrade", () => {
-    expect(renderEngagementEmail({ ...facts, template: "tier-upgrade", newTier: "gold" }, { name: "Ada <Lovelace>" })).toMatchInlineSnapshot(`
+  it("tier upgrade, telling the credit applied in Stripe", () => {
+    const reward = { kind: "balance-credit", amount: 1_000, currency: "usd", stripeId: "cbtxn_1" } as const;
+    expect(renderEngagementEmail({ ...facts, template: "tier-upgrade", newTier: "gold", reward }, { name: "Ada <Lovelace>" })).toMatchInlineSnapshot(`
       {
         "html": "<p>Hello Ada &#60;Lovelace&#62;,</p>
       <p>Your purchase of $600.00 earned 1,200 points and took you to Gold.</p>
-      <p>Your Gold welcome offer is already on your account: it applies at your next checkout.</p>",
+      <p>We have credited $10.00 to your account balance: it comes off your next invoice.</p>",
         "subject": "Welcome to Gold",
         "text": "Hello Ada <Lovelace>,
 
       Your purchase of $600.00 earned 1,200 points and took you to Gold.
 
-      Your Gold welcome offer is already on your account: it applies at your next checkout.
+      We have credited $10.00 to your account balance: it comes off your next invoice.
       ",
       }
     `);
+  });
+
+  it("tier upgrade with a promotion code, in the customer's locale", () => {
+    const reward = { kind: "promotion-code", code: "GOLD-1A2B3C4D", percentOff: 10, validUntil: "2026-10-02T23:39:24.000Z", stripeId: "promo_1" } as const;
+    const email = renderEngagementEmail({ ...facts, template: "tier-upgrade", newTier: "gold", reward }, { locale: "fr-FR" });
+
+    expect(email.text).toContain("Votre code de bienvenue Or GOLD-1A2B3C4D vous offre 10\u00a0% de réduction sur une commande jusqu'au 2 octobre 2026.");
+  });
+
+  it("tier upgrade without a reward applied claims none", () => {
+    for (const reward of [undefined, null, { kind: "none", reason: "no-stripe-customer" } as const]) {
+      const email = renderEngagementEmail({ ...facts, template: "tier-upgrade", newTier: "gold", reward }, {});
+
+      expect(email.text).toBe("Hello,\n\nYour purchase of $600.00 earned 1,200 points and took you to Gold.\n");
+    }
   });
 
   it("high value, in the customer's locale and currency", () => {

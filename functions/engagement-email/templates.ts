@@ -49,11 +49,12 @@ const en: EngagementCopy = {
   greeting: (name) => (name ? `Hello ${name},` : "Hello,"),
   tiers: { member: "Member", silver: "Silver", gold: "Gold", platinum: "Platinum" },
   templates: {
-    "tier-upgrade": ({ money, points, tier }) => ({
+    "tier-upgrade": ({ money, points, tier, reward }) => ({
       subject: `Welcome to ${tier}`,
       paragraphs: [
         `Your purchase of ${money} earned ${points} points and took you to ${tier}.`,
-        `Your ${tier} welcome offer is already on your account: it applies at your next checkout.`,
+        ...(reward?.kind === "credit" ? [`We have credited ${reward.money} to your account balance: it comes off your next invoice.`] : []),
+        ...(reward?.kind === "code" ? [`Your ${tier} welcome code ${reward.code} takes ${reward.percent} off one order until ${reward.until}.`] : []),
       ],
     }),
     "high-value": ({ money, points }) => ({
@@ -75,11 +76,12 @@ const fr: EngagementCopy = {
   greeting: (name) => (name ? `Bonjour ${name},` : "Bonjour,"),
   tiers: { member: "Membre", silver: "Argent", gold: "Or", platinum: "Platine" },
   templates: {
-    "tier-upgrade": ({ money, points, tier }) => ({
+    "tier-upgrade": ({ money, points, tier, reward }) => ({
       subject: `Bienvenue au niveau ${tier}`,
       paragraphs: [
         `Votre achat de ${money} vous a rapporté ${points} points et vous fait passer au niveau ${tier}.`,
-        `Votre offre de bienvenue ${tier} est déjà sur votre compte : elle s'applique à votre prochain achat.`,
+        ...(reward?.kind === "credit" ? [`Nous avons crédité ${reward.money} sur le solde de votre compte : ce montant sera déduit de votre prochaine facture.`] : []),
+        ...(reward?.kind === "code" ? [`Votre code de bienvenue ${tier} ${reward.code} vous offre ${reward.percent} de réduction sur une commande jusqu'au ${reward.until}.`] : []),
       ],
     }),
     "high-value": ({ money, points }) => ({
@@ -101,11 +103,12 @@ const de: EngagementCopy = {
   greeting: (name) => (name ? `Hallo ${name},` : "Hallo,"),
   tiers: { member: "Mitglied", silver: "Silber", gold: "Gold", platinum: "Platin" },
   templates: {
-    "tier-upgrade": ({ money, points, tier }) => ({
+    "tier-upgrade": ({ money, points, tier, reward }) => ({
       subject: `Willkommen bei ${tier}`,
       paragraphs: [
         `Ihr Einkauf über ${money} hat Ihnen ${points} Punkte eingebracht und Sie zu ${tier} befördert.`,
-        `Ihr ${tier}-Willkommensangebot ist bereits in Ihrem Konto: Es gilt bei Ihrem nächsten Einkauf.`,
+        ...(reward?.kind === "credit" ? [`Wir haben Ihrem Kontoguthaben ${reward.money} gutgeschrieben: Der Betrag wird von Ihrer nächsten Rechnung abgezogen.`] : []),
+        ...(reward?.kind === "code" ? [`Ihr ${tier}-Willkommenscode ${reward.code} gibt Ihnen bis ${reward.until} ${reward.percent} Rabatt auf eine Bestellung.`] : []),
       ],
     }),
     "high-value": ({ money, points }) => ({
@@ -127,9 +130,13 @@ const ja: EngagementCopy = {
   greeting: (name) => (name ? `${name} 様` : "お客様"),
   tiers: { member: "メンバー", silver: "シルバー", gold: "ゴールド", platinum: "プラチナ" },
   templates: {
-    "tier-upgrade": ({ money, points, tier }) => ({
+    "tier-upgrade": ({ money, points, tier, reward }) => ({
       subject: `${tier}会員へようこそ`,
-      paragraphs: [`${money} のお買い物で ${points} ポイントを獲得し、${tier}会員になりました。`, `${tier}会員の特典はすでにアカウントに付与されており、次回のお会計で適用されます。`],
+      paragraphs: [
+        `${money} のお買い物で ${points} ポイントを獲得し、${tier}会員になりました。`,
+        ...(reward?.kind === "credit" ? [`アカウント残高に ${reward.money} をお付けしました。次回のご請求から差し引かれます。`] : []),
+        ...(reward?.kind === "code" ? [`${tier}会員ウェルカムコード ${reward.code} で、${reward.until} まで1回のご注文が ${reward.percent} オフになります。`] : []),
+      ],
     }),
     "high-value": ({ money, points }) => ({
       subject: `ありがとうございます：${points} ポイントを獲得しました`,
@@ -149,6 +156,17 @@ const ja: EngagementCopy = {
 /** Engagement copy by language subtag (`fr` serves `fr-FR`, `fr-CA`, …). */
 export const ENGAGEMENT_COPY: Readonly<Record<string, EngagementCopy>> = { en, fr, de, ja };
 
+function rewardValues(reward: AppliedReward | null | undefined, locale: string): RewardValues | null {
+  if (!reward || reward.kind === "none") return null;
+  if (reward.kind === "balance-credit") return { kind: "credit", money: formatMoney({ amount: reward.amount, currency: reward.currency }, locale) };
+  return {
+    kind: "code",
+    code: reward.code,
+    percent: new Intl.NumberFormat(locale, { style: "percent" }).format(reward.percentOff / 100),
+    until: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(new Date(reward.validUntil)),
+  };
+}
+
 /** The email for `facts`, greeting the customer by name and formatting in their locale when the profile has them. */
 export function renderEngagementEmail(facts: EmailFacts, profile: Pick<CustomerProfile, "name" | "locale">): RenderedEmail {
   const requested = profile.locale ?? "en-US";
@@ -159,7 +177,7 @@ export function renderEngagementEmail(facts: EmailFacts, profile: Pick<CustomerP
   const money = formatMoney({ amount: facts.amount, currency: facts.currency }, locale);
   const points = new Intl.NumberFormat(locale).format(facts.pointsEarned);
   const tier = facts.newTier ? copy.tiers[facts.newTier] : null;
-  const { subject, paragraphs } = copy.templates[facts.template]({ money, points, tier });
+  const { subject, paragraphs } = copy.templates[facts.template]({ money, points, tier, reward: rewardValues(facts.reward, locale) });
   const greeting = copy.greeting(profile.name);
   return {
     subject,
