@@ -8,3 +8,4 @@ export * from "./rules.ts";
 export * from "./stripe-customer-objects.ts";
 export * from "./stripe-event.ts";
 export * from "./stripe-objects.ts";
+export * from "./loyalty-events.ts";

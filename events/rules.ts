@@ -179,6 +179,8 @@ export const queues = {
           promotions: { actions: ["GetItem"], leadingKeys: [PROMOTIONS_KEY] },
         },
         stateMachines: ["engagement"],
+        // Domain events out (PointsAwarded, PointsReversed, TierChanged: functions/loyalty/publish.ts).
+        putEvents: true,
       },
     },
   },

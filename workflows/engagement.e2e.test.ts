@@ -13,6 +13,7 @@ import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { startLocalTables, type LocalTables, LOCAL_AWS } from "../functions/loyalty/testing/local-aws.ts";
+import { startLocalBus, type LocalBus } from "../functions/loyalty/testing/local-bus.ts";
 import { putProfile } from "../functions/common/profiles.ts";
 import { LambdaHost } from "../local/lambda.ts";
 import { LocalSes } from "../local/ses.ts";
@@ -30,6 +31,8 @@ let sfn: LocalStepFunctions;
 /** The Stripe endpoints the tier reward calls, on a loopback port of their own. */
 const stripe = new LocalStripe();
 let stripeServer: Server;
+/** Where the loyalty consumer publishes its domain events. */
+let bus: LocalBus;
 /** Emits `<LogicalName>` with the result each time a task function returns. */
 const completed = new EventEmitter();
 // Imported once the environment is set, as Lambda would load them (their loggers read it).
@@ -41,6 +44,7 @@ beforeAll(async () => {
   // The workflow sends as rewards@paybus.example: that domain is this SES's verified identity.
   ses = new LocalSes({ identities: ["paybus.example"] });
   await ses.start();
+  bus = await startLocalBus();
   const stripeRoute = stripe.gatewayRoute();
   stripeServer = createServer((req, res) => void stripeRoute(req, res, new URL(req.url ?? "/", "http://127.0.0.1")));
   await new Promise<void>((resolve) => stripeServer.listen(0, "127.0.0.1", resolve));
@@ -70,6 +74,8 @@ beforeAll(async () => {
     PAYBUS_EMAIL_FROM: "rewards@paybus.example",
     PAYBUS_STRIPE_API_BASE: `http://127.0.0.1:${(stripeServer.address() as AddressInfo).port}`,
     PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+    PAYBUS_EVENT_BUS_NAME: bus.name,
     POWERTOOLS_LOG_LEVEL: "SILENT",
   });
   ({ handler: loyaltyHandler } = await import("../functions/loyalty/handler.ts"));
@@ -81,6 +87,7 @@ afterAll(async () => {
   await ses?.stop();
   await tables?.close();
   await new Promise<void>((resolve) => stripeServer?.close(() => resolve()));
+  await bus?.close();
 });
 
 const profiles = { get client() { return tables.client; }, get tableName() { return tables.tableNames.profiles; } };

@@ -14,6 +14,7 @@ import { startEngagement } from "./engagement.ts";
 import type { LoyaltyLedger, ReversalOutcome } from "./ledger.ts";
 import type { AwardRules } from "./points.ts";
 import type { CachedPromotions } from "./promotions.ts";
+import { publishPurchaseEvents, type PublishDeps } from "./publish.ts";
 
 /** What the consumer needs: configuration, the ledger and the workflow to start. */
 export interface LoyaltyDeps {
@@ -33,6 +34,8 @@ export interface LoyaltyDeps {
   readonly metrics?: Pick<Metrics, "singleMetric">;
   /** Epoch milliseconds (the commit time of the delay metric). */
   readonly now?: () => number;
+  /** Where the domain events go (`publish.ts`); the handler always sets it, unit tests of the ledger may not. */
+  readonly publish?: PublishDeps;
 }
 
 /** Milliseconds from the Stripe event's `created` to the committed balance (the 200 ms promise). */
@@ -86,6 +89,10 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
     case "reversal": {
       const outcome = await deps.ledger.reverse(command);
       deps.logger.info("loyalty reversal", { purchaseId: command.purchaseId, eventId: command.source.eventId, ...outcome });
+      // Also when unchanged: a redelivery publishes what a crash after the commit left unpublished.
+      if (deps.publish && outcome.outcome !== "pending") {
+        await publishPurchaseEvents(await deps.ledger.getPurchase(command.purchaseId), deps.publish);
+      }
       return { kind: "reversal", purchaseId: command.purchaseId, ...outcome };
     }
     case "accrual":
@@ -117,6 +124,8 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResul
     executionName = (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName;
     await ledger.markEngagementStarted(purchase.purchaseId, executionName);
   }
+  // After the commit (and on every duplicate, until recorded): the outbox of publish.ts.
+  if (deps.publish) await publishPurchaseEvents(purchase, deps.publish);
   const result = {
     kind: awarded.outcome,
     purchaseId: purchase.purchaseId,

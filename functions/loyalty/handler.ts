@@ -3,7 +3,7 @@
  * `LoyaltyReversal`): SQS batch in, partial batch failures out; the logic is in `core.ts`.
  */
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { dynamo, sfn } from "../common/clients.ts";
+import { dynamo, eventBridge, sfn } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
@@ -13,6 +13,7 @@ import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { engagementStateMachineArn } from "./engagement.ts";
 import { LoyaltyLedger } from "./ledger.ts";
 import { CachedPromotions, promotionsCacheSeconds, PromotionStore } from "./promotions.ts";
+import { eventBusName } from "./publish.ts";
 
 const logger = createLogger("loyalty");
 const metrics = new Metrics({ namespace: "paybus", serviceName: "loyalty" });
@@ -22,9 +23,11 @@ let deps: LoyaltyDeps | undefined;
 function dependencies(): LoyaltyDeps {
   if (deps) return deps;
   const config = loadLoyaltyConfig();
+  const ledger = new LoyaltyLedger(dynamo(), tableName("loyalty"), { lotExpirySeconds: lotExpirySeconds(config) });
   return (deps = {
     config,
-    ledger: new LoyaltyLedger(dynamo(), tableName("loyalty"), { lotExpirySeconds: lotExpirySeconds(config) }),
+    ledger,
+    publish: { eventBridge: eventBridge(), eventBusName: eventBusName(), ledger },
     sfn: sfn(),
     stateMachineArn: engagementStateMachineArn(),
     logger,

@@ -77,6 +77,9 @@ export const purchaseRecord = z.object({
   engagementExecution: z.string().optional(),
   /** When the award transaction was sent (epoch ms): `PointsCommitDelay` is this minus the event's `created`. */
   committedAt: z.number().int().optional(),
+  /** Domain events already on the bus (`publish.ts`): the award (and its promotion), reversals up to this total. */
+  publishedAward: z.boolean().optional(),
+  publishedReversedPoints: z.number().int().nonnegative().optional(),
 });
 export type PurchaseRecord = z.infer<typeof purchaseRecord>;
 /** An awarded purchase: the fields the award wrote are present. */
@@ -552,6 +555,27 @@ export class LoyaltyLedger {
         ExpressionAttributeValues: { ":execution": executionName },
       }),
     );
+  }
+
+  /**
+   * Remembers which domain events of a purchase are on the bus, so later deliveries need not put
+   * them again (putting them again is harmless: consumers dedupe on `detail.id`). Never moves back.
+   */
+  async markPublished(purchaseId: string, reversedPoints: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: purchaseKey(purchaseId),
+          UpdateExpression: "SET publishedAward = :true, publishedReversedPoints = :reversed",
+          ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(publishedReversedPoints) OR publishedReversedPoints <= :reversed)",
+          ExpressionAttributeValues: { ":true": true, ":reversed": reversedPoints },
+        }),
+      );
+    } catch (error) {
+      // A concurrent delivery recorded more already.
+      if ((error as { name?: string }).name !== "ConditionalCheckFailedException") throw error;
+    }
   }
 
   /**
