@@ -69,6 +69,8 @@ export interface Access {
   readonly deviceEndpoints?: "register" | "delete";
   /** May read the Stripe webhook signing secrets from Secrets Manager (the webhook bridge). */
   readonly webhookSecret?: boolean;
+  /** May read the Stripe API secret key from Secrets Manager (tier rewards applied in Stripe). */
+  readonly stripeApiKey?: boolean;
 }
 
 export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency" | "promotions";

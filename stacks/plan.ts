@@ -126,10 +126,12 @@ export type ResourceRef =
   | { readonly kind: "bus" }
   /** The Secrets Manager secret holding the Stripe webhook signing secrets (comma-separated). */
   | { readonly kind: "webhookSecret" }
+  /** The Secrets Manager secret holding the Stripe API secret key (tier rewards). */
+  | { readonly kind: "stripeApiKey" }
   /** A queue or dead-letter queue, by its logical name. */
   | { readonly kind: "queue"; readonly queue: string };
 
-export type SecretName = "StripeWebhookSecrets" | "PushPlatformCredential" | "PushPlatformPrincipal";
+export type SecretName = "StripeWebhookSecrets" | "PushPlatformCredential" | "PushPlatformPrincipal" | "StripeApiKey";
 
 /** One piece of a deploy-time string. */
 export type Part =
@@ -283,6 +285,8 @@ export interface InfraPlan {
   readonly secrets: readonly SecretName[];
   /** The Secrets Manager secret the webhook bridge reads at runtime, filled from an `sst.Secret`. */
   readonly webhookSecret: { readonly logicalName: string; readonly valueFrom: SecretName } | undefined;
+  /** The Secrets Manager secret the tier-reward function reads its Stripe key from, filled from an `sst.Secret`. */
+  readonly stripeApiKey: { readonly logicalName: string; readonly valueFrom: SecretName } | undefined;
   readonly email: { readonly from: string; readonly identity: string };
   readonly push: { readonly logicalName: string; readonly platform: PushPlatform } | undefined;
   readonly alarms: readonly AlarmPlan[];
@@ -309,6 +313,7 @@ const ROUTING_DLQ = "RoutingDlq";
 const EMAIL_IDENTITY = "EmailIdentity";
 const BUS = "EventBus";
 const WEBHOOK_SECRET = "WebhookSecret";
+const STRIPE_API_KEY_SECRET = "StripeApiKeySecret";
 
 /** The component name of the resource `ref` points at. */
 export function resourceLogicalName(ref: ResourceRef): string {
@@ -327,6 +332,8 @@ export function resourceLogicalName(ref: ResourceRef): string {
       return BUS;
     case "webhookSecret":
       return WEBHOOK_SECRET;
+    case "stripeApiKey":
+      return STRIPE_API_KEY_SECRET;
     case "queue":
       return ref.queue;
   }
@@ -372,6 +379,9 @@ export const WEBHOOK_RESERVED_CONCURRENCY = 10;
 
 /** The Secrets Manager variable the bridge reads its signing secrets' ARN from. */
 export const WEBHOOK_SECRET_ID_ENV = "PAYBUS_WEBHOOK_SECRET_ID";
+
+/** The variable the tier-reward function reads its Stripe key secret's ARN from (functions/common/stripe.ts). */
+export const STRIPE_API_KEY_SECRET_ID_ENV = "PAYBUS_STRIPE_API_KEY_SECRET_ID";
 
 const arnOf = (ref: ResourceRef): Part => ({ arnOf: ref });
 const nameOf = (ref: ResourceRef): Part => ({ nameOf: ref });
@@ -443,6 +453,7 @@ function statementsFor(ref: ResourceRef, stage: StageConfig, tableAccess?: Table
     case "bus":
       return [{ actions: ["events:PutEvents"], resources: [[arnOf(ref)]] }];
     case "webhookSecret":
+    case "stripeApiKey":
       return [{ actions: ["secretsmanager:GetSecretValue"], resources: [[arnOf(ref)]] }];
     case "queue":
       throw new PlanError(`functions reach queues only through their event source mapping, not a link (${ref.queue})`);
@@ -472,6 +483,8 @@ function environmentFor(ref: ResourceRef, tables: Declarations["tables"], stage:
       return { PAYBUS_EVENT_BUS_NAME: [nameOf(ref)] };
     case "webhookSecret":
       return { [WEBHOOK_SECRET_ID_ENV]: [arnOf(ref)] };
+    case "stripeApiKey":
+      return { [STRIPE_API_KEY_SECRET_ID_ENV]: [arnOf(ref)] };
     case "queue":
       return {};
   }
@@ -488,6 +501,7 @@ export function accessRefs(access: Access, stage: StageConfig): ResourceRef[] {
     ...(access.putEvents ? [{ kind: "bus" } as const] : []),
     ...(access.deviceEndpoints && stage.push ? [{ kind: "deviceEndpoints", mode: access.deviceEndpoints } as const] : []),
     ...(access.webhookSecret ? [{ kind: "webhookSecret" } as const] : []),
+    ...(access.stripeApiKey ? [{ kind: "stripeApiKey" } as const] : []),
   ];
 }
 
@@ -708,6 +722,9 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     if (stage.push.platform !== "GCM") secrets.push("PushPlatformPrincipal");
   }
 
+  // A function applying rewards in Stripe reads the key from a secret filled from `StripeApiKey`.
+  if (specs.some((spec) => spec.access.stripeApiKey)) secrets.push("StripeApiKey");
+
   const contexts = new Set(specs.map((spec) => spec.context));
   for (const context of Object.keys(stage.environment ?? {})) {
     if (!contexts.has(context)) {
@@ -776,6 +793,7 @@ export function buildPlan(stage: StageConfig, decl: Declarations = declarations)
     grants: [...grants.values()],
     secrets,
     webhookSecret: secrets.includes("StripeWebhookSecrets") ? { logicalName: WEBHOOK_SECRET, valueFrom: "StripeWebhookSecrets" } : undefined,
+    stripeApiKey: secrets.includes("StripeApiKey") ? { logicalName: STRIPE_API_KEY_SECRET, valueFrom: "StripeApiKey" } : undefined,
     email: { from: stage.emailFrom, identity: emailIdentitiesOf(stage)[0]! },
     push: stage.push ? { logicalName: PUSH_APPLICATION, platform: stage.push.platform } : undefined,
     alarms: alarmsFor(queues, functions, stage),
@@ -866,6 +884,7 @@ function assertUniqueNames(plan: InfraPlan): void {
     ...(plan.push ? [plan.push.logicalName] : []),
     plan.routingDeadLetterQueue.logicalName,
     ...(plan.webhookSecret ? [plan.webhookSecret.logicalName] : []),
+    ...(plan.stripeApiKey ? [plan.stripeApiKey.logicalName] : []),
     ...plan.tables.map((table) => table.logicalName),
     ...plan.queues.flatMap((queue) => [queue.logicalName, queue.deadLetter.logicalName]),
     ...plan.rules.map((rule) => rule.name),

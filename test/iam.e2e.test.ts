@@ -24,6 +24,7 @@ import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
 import { Runtime } from "../local/runtime.ts";
+import { LOCAL_STRIPE_API_KEY } from "../local/stripe.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
 import { buildPlan, TABLE_ACTIONS, type InfraPlan } from "../stacks/plan.ts";
@@ -31,20 +32,22 @@ import { auditGrants, recordUses, type Use } from "./iam/audit.ts";
 import { customStage } from "./infra/stages.fixture.ts";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-webhook-AbCdEf";
+const STRIPE_KEY_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-stripe-api-key-GhIjKl";
 
-/** Secrets Manager's GetSecretValue for the one webhook secret (awsJson1.1), which the runtime lacks. */
+/** Secrets Manager's GetSecretValue for the webhook secret and the Stripe API key (awsJson1.1), which the runtime lacks. */
 function secretStore(): Server {
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const { SecretId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId?: string };
-      const found = req.headers["x-amz-target"] === "secretsmanager.GetSecretValue" && SecretId === SECRET_ARN;
+      const values: Record<string, string> = { [SECRET_ARN]: SECRET, [STRIPE_KEY_ARN]: LOCAL_STRIPE_API_KEY };
+      const found = req.headers["x-amz-target"] === "secretsmanager.GetSecretValue" && SecretId !== undefined && SecretId in values;
       res.writeHead(found ? 200 : 400, { "content-type": "application/x-amz-json-1.1" });
       res.end(
         JSON.stringify(
           found
-            ? { ARN: SECRET_ARN, Name: "paybus-webhook", SecretString: SECRET, VersionId: randomUUID() }
+            ? { ARN: SecretId, Name: SecretId.split(":").pop(), SecretString: values[SecretId], VersionId: randomUUID() }
             : { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." },
         ),
       );
@@ -115,6 +118,8 @@ describe("every function's grants are exactly the calls it makes", () => {
       env: {
         // As deployed: the bridge reads its signing secret from Secrets Manager, not the environment.
         PAYBUS_WEBHOOK_SECRET_ID: SECRET_ARN,
+        // As deployed too: the tier rewards read the Stripe API key from Secrets Manager.
+        PAYBUS_STRIPE_API_KEY_SECRET_ID: STRIPE_KEY_ARN,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(store.address() as AddressInfo).port}`,
       },
     });
@@ -153,11 +158,12 @@ describe("every function's grants are exactly the calls it makes", () => {
       body,
     });
     expect(answer.status).toBe(200);
-    // A tier offer applied twice (a retried task): the second finds the first.
+    // A tier reward applied twice (a retried task): the second finds the first, Stripe is asked once.
     const offer = {
       executionName: "iam-offer",
       purchaseId: "pi_iamOffer",
       customerId: "C-iam",
+      stripeCustomerId: "cus_IamOffer000001",
       previousTier: "member",
       newTier: "silver",
       occurredAt: new Date().toISOString(),
@@ -165,6 +171,7 @@ describe("every function's grants are exactly the calls it makes", () => {
     await runtime.invokeByArn(`${runtime.prefix}-EngagementOffer`, offer);
     await runtime.invokeByArn(`${runtime.prefix}-EngagementOffer`, offer);
     await runtime.waitForQuiet(60_000);
+    expect(runtime.stripe.balanceTransactions("cus_IamOffer000001")).toHaveLength(1);
 
     // A customer from Stripe, their phone registered through the signed device API (retried, then
     // re-registered once SNS disabled the endpoint), a second device added and removed, and a

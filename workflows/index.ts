@@ -70,11 +70,14 @@ export const stateMachines = {
         access: { tables: { loyalty: { actions: ["UpdateItem"], leadingKeys: ["CUSTOMER#*"] } } },
       },
       EngagementOffer: {
-        description: "Applies the personalised offer of the new tier to the customer's account.",
+        description:
+          "Grants the new tier's reward in the customer's Stripe account once (balance credit or promotion code, " +
+          "Idempotency-Key per customer and tier) and records what was applied.",
         handler: "functions/engagement-offer/handler.handler",
-        timeoutSeconds: 10,
+        timeoutSeconds: 20,
         memoryMb: 256,
-        access: { tables: { loyalty: { actions: ["PutItem", "GetItem"], leadingKeys: ["CUSTOMER#*"] } } },
+        // The reward record (GetItem, then a conditional PutItem); the Stripe key from Secrets Manager.
+        access: { tables: { loyalty: { actions: ["PutItem", "GetItem"], leadingKeys: ["CUSTOMER#*"] } }, stripeApiKey: true },
       },
       FollowupSchedule: {
         description: "Stores the follow-up's task token with its due time; the dispatcher completes the task.",

@@ -110,6 +110,10 @@ export function usesOf(fn: string, clientName: string, commandName: string, inpu
     const partitionKey = partitionKeyOf(input, env);
     return [{ fn, action, resource: tableOf(input.TableName, env), ...(partitionKey === undefined ? {} : { partitionKey }) }];
   }
+  // One action, two secrets: which one the request named decides the grant it needs.
+  if (action === "secretsmanager:GetSecretValue" && input.SecretId !== undefined && input.SecretId === env.PAYBUS_STRIPE_API_KEY_SECRET_ID) {
+    return [{ fn, action, resource: "stripeApiKey" }];
+  }
   return [{ fn, action, resource: NON_TABLE_RESOURCE[action] ?? `unknown(${action})` }];
 }
 

@@ -23,7 +23,8 @@ describe("docs/deploy.md", () => {
       ...buildPlan({ ...customStage, push: { platform: "APNS" } }).secrets,
     ]);
 
-    expect(secrets.size).toBe(3);
+    // The webhook's, push's two, and the Stripe API key of the tier rewards.
+    expect(secrets.size).toBe(4);
     for (const secret of secrets) expect(deployDoc).toContain(`npx sst secret set ${secret} `);
   });
 });

@@ -73,6 +73,7 @@ function expectedReach(access: Access, stage: StageConfig): string[] {
     ...(access.putEvents ? ["bus"] : []),
     ...(access.deviceEndpoints && stage.push ? ["deviceEndpoints"] : []),
     ...(access.webhookSecret ? ["webhookSecret"] : []),
+    ...(access.stripeApiKey ? ["stripeApiKey"] : []),
   ].sort();
 }
 
