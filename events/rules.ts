@@ -10,6 +10,7 @@ import { REDEMPTION_KEY_PREFIX } from "../functions/loyalty-api/idempotency-key.
 import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 import { PROMOTIONS_KEY } from "../functions/loyalty/promotion-key.ts";
+import { LOYALTY_SOURCE } from "./loyalty-events.ts";
 
 /** Source used by the webhook bridge. AWS rejects `aws.`-prefixed sources on PutEvents. */
 export const WEBHOOK_SOURCE = "paybus.stripe";
@@ -236,6 +237,31 @@ export const queues = {
       },
     },
   },
+  loyaltyVip: {
+    description: "Loyalty TierChanged events (source paybus.loyalty): the VIP push to the customer's devices, once per promotion and device.",
+    context: "loyalty",
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * DAY,
+    maxReceiveCount: 5,
+    consumer: {
+      handler: "functions/loyalty-vip/handler.handler",
+      batchSize: 10,
+      batchingWindowSeconds: 0,
+      maximumConcurrency: 5,
+      timeoutSeconds: 20,
+      memoryMb: 256,
+      access: {
+        tables: {
+          // VIP#<customer>: one send claim per promotion and device (UpdateItem with a lease, GetItem
+          // when taken), completed with PutItem; never released (a failed attempt's lease runs out
+          // before SQS redelivers, after the visibility timeout).
+          loyalty: { actions: ["UpdateItem", "GetItem", "PutItem"], leadingKeys: ["VIP#*"] },
+          profiles: { actions: ["GetItem"] },
+        },
+        push: true,
+      },
+    },
+  },
 } as const satisfies Record<string, QueueDeclaration>;
 
 export type QueueName = keyof typeof queues;
@@ -359,6 +385,16 @@ export const rules = [
       "detail-type": ["charge.refunded", "charge.dispute.created", "charge.dispute.closed", "charge.dispute.funds_reinstated"],
     },
     target: { queue: "loyalty" },
+    retryPolicy: defaultRetry,
+  },
+  {
+    name: "LoyaltyTierChangedVip",
+    description: "A customer reached a new loyalty tier (the programme's own event): notify them by push.",
+    pattern: {
+      source: [LOYALTY_SOURCE],
+      "detail-type": ["TierChanged"],
+    },
+    target: { queue: "loyaltyVip" },
     retryPolicy: defaultRetry,
   },
   {

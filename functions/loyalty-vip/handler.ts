@@ -1,0 +1,25 @@
+/**
+ * Lambda entry point of the VIP push consumer (queue `loyaltyVip`, rule `LoyaltyTierChangedVip`:
+ * `TierChanged` events from `paybus.loyalty`): SQS batch in, partial batch failures out.
+ */
+import { dynamo, ses, sns } from "../common/clients.ts";
+import { sqsBatchHandler } from "../common/batch.ts";
+import { createLogger } from "../common/logger.ts";
+import { tableName } from "../common/tables.ts";
+import { queues } from "../../events/rules.ts";
+import { awsChannels } from "../notifications/channels.ts";
+import { processVipMessage } from "./core.ts";
+
+const logger = createLogger("loyalty-vip");
+
+export const handler = sqsBatchHandler(logger, async (record) => {
+  const outcome = await processVipMessage(record.body, {
+    // Only the push channel is used here: the promotion's email is the engagement workflow's.
+    channels: awsChannels({ sns: sns(), ses: ses() }, ""),
+    profiles: { client: dynamo(), tableName: tableName("profiles") },
+    claims: { client: dynamo(), tableName: tableName("loyalty") },
+    leaseSeconds: queues.loyaltyVip.consumer.timeoutSeconds,
+  });
+  logger.info("vip notification", { ...outcome });
+  return outcome;
+});

@@ -1,0 +1,96 @@
+/**
+ * Tier rewards, VIP push and domain events through the local runtime, with the real SDK clients
+ * everywhere (AWS SDK against the local engines, the `stripe` SDK against the gateway's Stripe
+ * endpoints): a tier upgrade creates exactly one Stripe credit, one welcome email telling it, one
+ * push per device and one TierChanged fact, however often and in whatever order the Stripe events
+ * and the loyalty event itself are redelivered.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
+import { loadFixture } from "../fixtures/index.ts";
+import { putProfile } from "../functions/common/profiles.ts";
+import { Runtime } from "../local/runtime.ts";
+
+const STRIPE_CUSTOMER = "cus_RewardsVip0001";
+const CUSTOMER = "C-rewards-1";
+const EMAIL = "vip@example.com";
+
+/** The three Stripe events of one $600 premium payment (1,200 points: member → silver). */
+function purchaseEvents(purchaseId: string): Record<string, any>[] {
+  const intent = loadFixture("03");
+  Object.assign(intent.detail.data.object, { id: purchaseId, amount: 60_000, amount_received: 60_000, customer: STRIPE_CUSTOMER, metadata: { customer_id: CUSTOMER, product_category: "premium" } });
+  intent.detail.id = `evt_${purchaseId}_pi`;
+  const charge = loadFixture("04");
+  Object.assign(charge.detail.data.object, { id: `ch_${purchaseId}`, payment_intent: purchaseId, amount: 60_000, amount_captured: 60_000, customer: STRIPE_CUSTOMER, metadata: { customer_id: CUSTOMER, product_category: "premium" } });
+  charge.detail.id = `evt_${purchaseId}_ch`;
+  return [intent, charge];
+}
+
+const redelivered = (envelope: Record<string, any>) => ({ ...structuredClone(envelope), id: randomUUID() });
+
+describe("a tier upgrade, redelivered and reordered", () => {
+  let runtime: Runtime;
+  let dataDir: string;
+  let endpointArn: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "paybus-rewards-"));
+    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    endpointArn = runtime.sns.createEndpoint("paybus-rewards", "rewards-device-token-1");
+    await putProfile({ customerId: STRIPE_CUSTOMER, email: EMAIL, name: "Vera", pushEndpoints: [endpointArn] });
+
+    const [intent, charge] = purchaseEvents("pi_rewardsTier1");
+    // The charge first, then the intent, each several times (new envelopes, as Stripe resends).
+    runtime.sendEnvelopes([charge!, redelivered(charge!), intent!, redelivered(intent!), redelivered(charge!)]);
+    await runtime.waitForQuiet(120_000);
+    runtime.sendEnvelopes([redelivered(intent!), redelivered(charge!)]);
+    await runtime.waitForQuiet(120_000);
+    // The loyalty event itself delivered again (EventBridge delivers at least once).
+    // (Concurrent duplicates may each have put it before the outbox recorded it: one fact, one id.)
+    const tierChanged = busEvents().filter((e) => e["detail-type"] === "TierChanged");
+    expect(new Set(tierChanged.map((e) => e.detail.id)).size).toBe(1);
+    runtime.sendEnvelopes([redelivered(tierChanged[0]!), redelivered(tierChanged[0]!)]);
+    await runtime.waitForQuiet(120_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function busEvents(): Record<string, any>[] {
+    return runtime.archive.read().map((archived) => JSON.parse(archived.event)).filter((e) => e.source === LOYALTY_SOURCE && e.detail.customerId === CUSTOMER);
+  }
+
+  it("creates exactly one credit in the customer's Stripe balance", () => {
+    const credits = runtime.stripe.balanceTransactions(STRIPE_CUSTOMER);
+
+    expect(credits).toHaveLength(1);
+    expect(credits[0]).toMatchObject({ object: "customer_balance_transaction", amount: -500, currency: "usd", metadata: { paybus_tier: "silver", paybus_customer_id: CUSTOMER } });
+    expect(runtime.stripe.balanceOf(STRIPE_CUSTOMER)).toBe(-500);
+  });
+
+  it("sends one welcome email, telling the credit applied", async () => {
+    const welcomes = (await runtime.ses.emails()).filter((email) => email.destination.to.includes(EMAIL) && email.subject === "Welcome to Silver");
+
+    expect(welcomes).toHaveLength(1);
+    expect(welcomes[0]!.body.text).toContain("We have credited $5.00 to your account balance");
+  });
+
+  it("pushes the VIP notification once to the customer's device", () => {
+    const pushes = runtime.sns.outbox.filter((push) => push.targetArn === endpointArn);
+
+    expect(pushes).toHaveLength(1);
+    expect(JSON.stringify(pushes[0]!.message)).toContain("Welcome to Silver");
+  });
+
+  it("publishes PointsAwarded and TierChanged once each, with deterministic ids", () => {
+    const ids = new Set(busEvents().map((e) => `${e["detail-type"]} ${e.detail.id}`));
+
+    expect([...ids].sort()).toEqual([`PointsAwarded PointsAwarded:pi_rewardsTier1`, `TierChanged TierChanged:${CUSTOMER}:silver`]);
+  });
+});
