@@ -211,6 +211,17 @@ describe("every function's grants are exactly the calls it makes", () => {
     runtime.sendEnvelopes(lifecycle.map(redelivered));
     await runtime.waitForQuiet(60_000);
     expect(runtime.sns.outbox.filter((push) => push.targetArn === registered.body.device.endpointArn)).toHaveLength(2);
+    // That customer reaches Silver: the loyalty consumer publishes TierChanged, the VIP consumer
+    // pushes to the device; the loyalty event delivered again finds the push done.
+    const vipPurchase = newPurchase("Vip", "C-iamVip", 60_000);
+    vipPurchase.detail.data.object.customer = CUSTOMER;
+    runtime.sendEnvelopes([vipPurchase]);
+    await runtime.waitForQuiet(60_000);
+    const tierChanged = runtime.archive.read().map((archived) => JSON.parse(archived.event)).find((e) => e["detail-type"] === "TierChanged" && e.detail.customerId === "C-iamVip");
+    expect(tierChanged).toBeDefined();
+    runtime.sendEnvelopes([redelivered(tierChanged)]);
+    await runtime.waitForQuiet(60_000);
+    expect(runtime.sns.outbox.filter((push) => push.targetArn === registered.body.device.endpointArn)).toHaveLength(3);
     runtime.sendEnvelopes([customerEvent("23", "Deleted", CUSTOMER)]);
     await runtime.waitForQuiet(60_000);
     expect(runtime.sns.hasEndpoint(registered.body.device.endpointArn)).toBe(false);
