@@ -262,6 +262,31 @@ export const queues = {
       },
     },
   },
+  loyaltyMilestones: {
+    description: "Loyalty PointsAwarded events (source paybus.loyalty): lifetime spend, and one campaign email per spending milestone reached.",
+    context: "loyalty",
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * DAY,
+    maxReceiveCount: 5,
+    consumer: {
+      handler: "functions/loyalty-milestones/handler.handler",
+      batchSize: 10,
+      batchingWindowSeconds: 0,
+      maximumConcurrency: 5,
+      timeoutSeconds: 20,
+      memoryMb: 256,
+      access: {
+        tables: {
+          // SPEND#<customer>: the per-purchase marker (PutItem) and the total (UpdateItem) in one
+          // transaction, the total read (GetItem); one email claim per milestone (UpdateItem with a
+          // lease, GetItem when taken, PutItem when sent, DeleteItem when SES refuses).
+          loyalty: { actions: ["PutItem", "UpdateItem", "GetItem", "DeleteItem"], leadingKeys: ["SPEND#*"] },
+          profiles: { actions: ["GetItem"] },
+        },
+        email: true,
+      },
+    },
+  },
 } as const satisfies Record<string, QueueDeclaration>;
 
 export type QueueName = keyof typeof queues;
@@ -395,6 +420,16 @@ export const rules = [
       "detail-type": ["TierChanged"],
     },
     target: { queue: "loyaltyVip" },
+    retryPolicy: defaultRetry,
+  },
+  {
+    name: "LoyaltySpendingMilestones",
+    description: "Points were awarded for a purchase (the programme's own event): count its spend toward the spending milestones.",
+    pattern: {
+      source: [LOYALTY_SOURCE],
+      "detail-type": ["PointsAwarded"],
+    },
+    target: { queue: "loyaltyMilestones" },
     retryPolicy: defaultRetry,
   },
   {

@@ -39,7 +39,14 @@ describe("a tier upgrade, redelivered and reordered", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-rewards-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    runtime = await Runtime.start({
+      dataDir,
+      port: 0,
+      timeScale: 0.01,
+      workflowTimeScale: 0.0001,
+      // Yen count toward the USD milestones through the rate table (1 point per ¥100, as per $1).
+      env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify({ currencies: { usd: { points: 1, perUnits: 1 }, jpy: { points: 1, perUnits: 100 } }, milestones: { currency: "usd", thresholds: [500, 700, 5_000] } }) },
+    });
     endpointArn = runtime.sns.createEndpoint("paybus-rewards", "rewards-device-token-1");
     await putProfile({ customerId: STRIPE_CUSTOMER, email: EMAIL, name: "Vera", pushEndpoints: [endpointArn] });
 
@@ -54,6 +61,14 @@ describe("a tier upgrade, redelivered and reordered", () => {
     const tierChanged = busEvents().filter((e) => e["detail-type"] === "TierChanged");
     expect(new Set(tierChanged.map((e) => e.detail.id)).size).toBe(1);
     runtime.sendEnvelopes([redelivered(tierChanged[0]!), redelivered(tierChanged[0]!)]);
+    await runtime.waitForQuiet(120_000);
+    // ¥15,000 more (150 in USD terms): $750 lifetime, past the 700 milestone; redelivered.
+    const yen = loadFixture("03");
+    Object.assign(yen.detail.data.object, { id: "pi_rewardsYen1", amount: 15_000, amount_received: 15_000, currency: "jpy", customer: STRIPE_CUSTOMER, metadata: { customer_id: CUSTOMER } });
+    yen.detail.id = "evt_rewardsYen1";
+    runtime.sendEnvelopes([yen, redelivered(yen)]);
+    await runtime.waitForQuiet(120_000);
+    runtime.sendEnvelopes([redelivered(yen)]);
     await runtime.waitForQuiet(120_000);
   }, 300_000);
 
@@ -91,6 +106,17 @@ describe("a tier upgrade, redelivered and reordered", () => {
   it("publishes PointsAwarded and TierChanged once each, with deterministic ids", () => {
     const ids = new Set(busEvents().map((e) => `${e["detail-type"]} ${e.detail.id}`));
 
-    expect([...ids].sort()).toEqual([`PointsAwarded PointsAwarded:pi_rewardsTier1`, `TierChanged TierChanged:${CUSTOMER}:silver`]);
+    expect([...ids].sort()).toEqual([
+      `PointsAwarded PointsAwarded:pi_rewardsTier1`,
+      `PointsAwarded PointsAwarded:pi_rewardsYen1`,
+      `TierChanged TierChanged:${CUSTOMER}:silver`,
+    ]);
+  });
+
+  it("sends one campaign email per spending milestone reached, across currencies", async () => {
+    const milestones = (await runtime.ses.emails()).filter((email) => email.destination.to.includes(EMAIL) && email.subject.startsWith("You have passed"));
+
+    // $600 reached 500; ¥15,000 (150 through the rate table) reached 700; 5,000 is not reached.
+    expect(milestones.map((email) => email.subject).sort()).toEqual(["You have passed $500.00 with us", "You have passed $700.00 with us"]);
   });
 });

@@ -41,6 +41,18 @@ export const loyaltyConfig = z
       .refine((e) => e.warnDays < e.afterDays, { message: "warnDays must be shorter than afterDays", path: ["warnDays"] })
       .nullable()
       .default({ afterDays: 365, warnDays: 14 }),
+    /**
+     * Spending milestones (`functions/loyalty-milestones`): lifetime spend thresholds in whole units
+     * of `currency`, measured through the rate table (base points), so spend in every configured
+     * currency counts. Each reached threshold triggers one campaign email.
+     */
+    milestones: z
+      .object({
+        currency: z.string().regex(/^[a-z]{3}$/, "expected a lower-case ISO 4217 code").default("usd"),
+        thresholds: z.array(z.number().int().positive()).default([500, 1_000, 5_000]),
+      })
+      .strict()
+      .default({ currency: "usd", thresholds: [500, 1_000, 5_000] }),
   })
   .strict();
 

@@ -1,0 +1,28 @@
+/**
+ * Lambda entry point of the spending-milestone consumer (queue `loyaltyMilestones`, rule
+ * `LoyaltySpendingMilestones`: `PointsAwarded` events from `paybus.loyalty`).
+ */
+import { dynamo, ses } from "../common/clients.ts";
+import { sqsBatchHandler } from "../common/batch.ts";
+import { createLogger } from "../common/logger.ts";
+import { tableName } from "../common/tables.ts";
+import { queues } from "../../events/rules.ts";
+import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
+import { loadLoyaltyConfig, type LoyaltyConfig } from "../loyalty/config.ts";
+import { processMilestoneMessage } from "./core.ts";
+
+const logger = createLogger("loyalty-milestones");
+let config: LoyaltyConfig | undefined;
+
+export const handler = sqsBatchHandler(logger, async (record) => {
+  const outcome = await processMilestoneMessage(record.body, {
+    config: (config ??= loadLoyaltyConfig()),
+    table: { client: dynamo(), tableName: tableName("loyalty") },
+    profiles: { client: dynamo(), tableName: tableName("profiles") },
+    ses: ses(),
+    from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+    leaseSeconds: queues.loyaltyMilestones.consumer.timeoutSeconds,
+  });
+  logger.info("spending milestones", { ...outcome });
+  return outcome;
+});
