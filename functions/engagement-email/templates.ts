@@ -5,6 +5,7 @@
 import { formatMoney } from "../../events/money.ts";
 import type { Tier } from "../loyalty/points.ts";
 import type { CustomerProfile } from "../common/profiles.ts";
+import type { AppliedReward } from "../engagement-offer/rewards.ts";
 
 export const EMAIL_TEMPLATES = ["tier-upgrade", "high-value", "confirmation", "follow-up"] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
@@ -16,6 +17,8 @@ export interface EmailFacts {
   readonly amount: number;
   readonly currency: string;
   readonly newTier: Tier | null;
+  /** What the tier promotion applied in Stripe (tier-upgrade only); absent or `none`: nothing is claimed. */
+  readonly reward?: AppliedReward | null | undefined;
 }
 
 export interface RenderedEmail {
@@ -34,7 +37,14 @@ interface Values {
   readonly points: string;
   /** The new tier's label in this language, when the purchase changed tier. */
   readonly tier: string | null;
+  /** What was applied in the customer's Stripe account, formatted; null when nothing was. */
+  readonly reward: RewardValues | null;
 }
+
+/** A reward as the words place it: a balance credit (money) or a promotion code (code, percent, last day). */
+type RewardValues =
+  | { readonly kind: "credit"; readonly money: string }
+  | { readonly kind: "code"; readonly code: string; readonly percent: string; readonly until: string };
 
 type Content = { subject: string; paragraphs: string[] };
 
