@@ -12,6 +12,7 @@
  *   paybus devices add|list|remove --customer cus_… [--platform GCM --token …] [--url …]
  *   paybus promotions add|list|remove [--name n --start <ISO> --end <ISO> --multiplier 3 …] [--url …]
  *   paybus loyalty balance|ledger|redeem|adjust --customer <id> [--points n] [--reason … --actor …] [--url …]
+ *   paybus stripe credits|codes [--customer cus_…] [--json] [--url …]
  *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -54,6 +55,7 @@ Usage:
   paybus loyalty balance|ledger --customer <id> [--limit n] [--cursor c] [--url …]
   paybus loyalty redeem --customer <id> --points n [--reference r] [--idempotency-key k] [--url …]
   paybus loyalty adjust --customer <id> --points=±n --reason "…" --actor <who> [--url …]
+  paybus stripe credits|codes [--customer cus_…] [--json] [--url …]
   paybus backtest --events <archive|dir|export|stripe-list.json|synthetic:N> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
 `;
 
@@ -228,6 +230,30 @@ async function status(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** What the functions created in the runtime's local Stripe account: balance credits, promotion codes. */
+async function stripe(argv: string[]): Promise<number> {
+  const [action = "credits", ...rest] = argv;
+  if (action !== "credits" && action !== "codes") throw new UsageError(`unknown stripe action "${action}" (credits, codes)`);
+  const { values } = parseArgs({ args: rest, options: { url: { type: "string", default: DEFAULT_URL }, customer: { type: "string" }, json: { type: "boolean", default: false } } });
+  const state = await admin(values.url, "/stripe");
+  const objects = (action === "credits" ? state.balanceTransactions : state.promotionCodes) as Array<Record<string, any>>;
+  const mine = objects.filter((object) => values.customer === undefined || object.customer === values.customer);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(mine, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`${mine.length} ${action === "credits" ? "balance credit(s)" : "promotion code(s)"} in the local Stripe account\n`);
+  for (const object of mine) {
+    const when = new Date(object.created * 1000).toISOString();
+    const what =
+      action === "credits"
+        ? `${object.amount} ${object.currency} (balance ${object.ending_balance})`
+        : `${object.code} (coupon ${object.promotion?.coupon ?? "?"}, expires ${object.expires_at ? new Date(object.expires_at * 1000).toISOString() : "never"})`;
+    process.stdout.write(`  ${object.id}  ${object.customer ?? "(any customer)"}  ${what}  tier=${object.metadata?.paybus_tier ?? "-"}  ${when}\n`);
+  }
+  return 0;
+}
+
 async function workflows(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== "send-now") throw new UsageError(`unknown workflows action "${action ?? ""}" (send-now)`);
@@ -256,6 +282,8 @@ export async function main(argv: string[]): Promise<number> {
         return await status(rest);
       case "workflows":
         return await workflows(rest);
+      case "stripe":
+        return await stripe(rest);
       case "devices": {
         const { devices } = await import("./devices.ts");
         return await devices(rest, process.stdout, DEFAULT_URL);

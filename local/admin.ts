@@ -102,6 +102,9 @@ export function adminRoute(runtime: Runtime, hooks: AdminHooks = {}) {
         case "POST /followups/send-now":
           if (!hooks.sendFollowupsNow) return json(res, 404, { error: "follow-ups are not scheduled by this runtime" });
           return json(res, 200, { result: (await hooks.sendFollowupsNow()) ?? null });
+        case "GET /stripe":
+          // What the functions created in the local Stripe account (tier rewards), for the CLI and the dashboard.
+          return json(res, 200, { balanceTransactions: runtime.stripe.balanceTransactions(), promotionCodes: runtime.stripe.promotionCodes() });
         case "GET /journal":
           return json(res, 200, { entries: runtime.journal.list(undefined, Number(url.searchParams.get("after") ?? 0)) });
         default:

@@ -9,10 +9,12 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../cli/paybus.ts";
 import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
+import { adminRoute } from "../local/admin.ts";
 import { Runtime } from "../local/runtime.ts";
 
 const STRIPE_CUSTOMER = "cus_RewardsVip0001";
@@ -47,6 +49,7 @@ describe("a tier upgrade, redelivered and reordered", () => {
       // Yen count toward the USD milestones through the rate table (1 point per ¥100, as per $1).
       env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify({ currencies: { usd: { points: 1, perUnits: 1 }, jpy: { points: 1, perUnits: 100 } }, milestones: { currency: "usd", thresholds: [500, 700, 5_000] } }) },
     });
+    runtime.addRoute(adminRoute(runtime));
     endpointArn = runtime.sns.createEndpoint("paybus-rewards", "rewards-device-token-1");
     await putProfile({ customerId: STRIPE_CUSTOMER, email: EMAIL, name: "Vera", pushEndpoints: [endpointArn] });
 
@@ -118,5 +121,19 @@ describe("a tier upgrade, redelivered and reordered", () => {
 
     // $600 reached 500; ¥15,000 (150 through the rate table) reached 700; 5,000 is not reached.
     expect(milestones.map((email) => email.subject).sort()).toEqual(["You have passed $500.00 with us", "You have passed $700.00 with us"]);
+  });
+
+  it("lists the credit with `paybus stripe credits`", async () => {
+    const out: string[] = [];
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
+    let code: number;
+    try {
+      code = await main(["stripe", "credits", "--customer", STRIPE_CUSTOMER, "--json", "--url", runtime.gatewayUrl]);
+    } finally {
+      stdout.mockRestore();
+    }
+
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join(""))).toEqual([expect.objectContaining({ customer: STRIPE_CUSTOMER, amount: -500, currency: "usd" })]);
   });
 });
