@@ -74,7 +74,7 @@ const en: EngagementCopy = {
     confirmation: ({ money, points }) => ({ subject: `You earned ${points} points`, paragraphs: [`Your purchase of ${money} earned ${points} points.`] }),
     "follow-up": ({ money, points, tier }) =>
       tier
-        ? { subject: `Making the most of ${tier}`, paragraphs: [`It has been a few days since you reached ${tier}.`, "Your welcome offer is still waiting at checkout."] }
+        ? { subject: `Making the most of ${tier}`, paragraphs: [`It has been a few days since you reached ${tier}.`, `Your ${tier} benefits are yours for good: tiers never go down.`] }
         : {
             subject: "How are you enjoying your purchase?",
             paragraphs: [`A few days ago your purchase of ${money} earned ${points} points.`, "Tell us how it is going: just reply to this email."],
@@ -101,7 +101,7 @@ const fr: EngagementCopy = {
     confirmation: ({ money, points }) => ({ subject: `Vous avez gagné ${points} points`, paragraphs: [`Votre achat de ${money} vous a rapporté ${points} points.`] }),
     "follow-up": ({ money, points, tier }) =>
       tier
-        ? { subject: `Profitez pleinement du niveau ${tier}`, paragraphs: [`Vous avez atteint le niveau ${tier} il y a quelques jours.`, "Votre offre de bienvenue vous attend toujours lors de votre prochain achat."] }
+        ? { subject: `Profitez pleinement du niveau ${tier}`, paragraphs: [`Vous avez atteint le niveau ${tier} il y a quelques jours.`, `Vos avantages ${tier} vous sont acquis : un niveau ne se perd jamais.`] }
         : {
             subject: "Que pensez-vous de votre achat ?",
             paragraphs: [`Il y a quelques jours, votre achat de ${money} vous a rapporté ${points} points.`, "Dites-nous ce que vous en pensez : répondez simplement à cet e-mail."],
@@ -128,7 +128,7 @@ const de: EngagementCopy = {
     confirmation: ({ money, points }) => ({ subject: `Sie haben ${points} Punkte gesammelt`, paragraphs: [`Ihr Einkauf über ${money} hat Ihnen ${points} Punkte eingebracht.`] }),
     "follow-up": ({ money, points, tier }) =>
       tier
-        ? { subject: `Das Beste aus ${tier} machen`, paragraphs: [`Sie haben ${tier} vor ein paar Tagen erreicht.`, "Ihr Willkommensangebot wartet noch beim Bezahlen auf Sie."] }
+        ? { subject: `Das Beste aus ${tier} machen`, paragraphs: [`Sie haben ${tier} vor ein paar Tagen erreicht.`, `Ihre ${tier}-Vorteile bleiben Ihnen: Stufen gehen nie zurück.`] }
         : {
             subject: "Wie gefällt Ihnen Ihr Einkauf?",
             paragraphs: [`Vor ein paar Tagen hat Ihnen Ihr Einkauf über ${money} ${points} Punkte eingebracht.`, "Erzählen Sie uns davon: Antworten Sie einfach auf diese E-Mail."],
@@ -155,7 +155,7 @@ const ja: EngagementCopy = {
     confirmation: ({ money, points }) => ({ subject: `${points} ポイントを獲得しました`, paragraphs: [`${money} のお買い物で ${points} ポイントを獲得しました。`] }),
     "follow-up": ({ money, points, tier }) =>
       tier
-        ? { subject: `${tier}会員の特典をご活用ください`, paragraphs: [`${tier}会員になってから数日が経ちました。`, "ウェルカム特典は次回のお会計でご利用いただけます。"] }
+        ? { subject: `${tier}会員の特典をご活用ください`, paragraphs: [`${tier}会員になってから数日が経ちました。`, `${tier}会員の特典はこれからもずっとご利用いただけます。`] }
         : {
             subject: "お買い物はいかがでしたか？",
             paragraphs: [`数日前の ${money} のお買い物で ${points} ポイントを獲得されました。`, "ご感想をお聞かせください。このメールに返信するだけで届きます。"],

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { LocalStripe, parseForm } from "./stripe.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "paybus-stripe-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the local Stripe endpoints", () => {
+  it("replay a saved answer for the same key and parameters, and refuse other parameters", () => {
+    const stripe = new LocalStripe();
+    const path = "/v1/customers/cus_A/balance_transactions";
+
+    const [status, first, replayedFirst] = stripe.call("POST", path, { amount: "-500", currency: "usd" }, "k1");
+    const [, again, replayed] = stripe.call("POST", path, { currency: "usd", amount: "-500" }, "k1");
+    const [conflict, error] = stripe.call("POST", path, { amount: "-900", currency: "usd" }, "k1");
+
+    expect([status, replayedFirst, replayed]).toEqual([200, false, true]);
+    expect(again).toEqual(first);
+    expect(conflict).toBe(400);
+    expect(error).toMatchObject({ error: { type: "idempotency_error" } });
+    expect(stripe.balanceTransactions("cus_A")).toHaveLength(1);
+  });
+
+  it("does not save an answer refused by validation (Stripe saves only once the endpoint ran)", () => {
+    const stripe = new LocalStripe();
+    const path = "/v1/customers/cus_B/balance_transactions";
+
+    expect(stripe.call("POST", path, { amount: "-5" }, "k2")[0]).toBe(400);
+    expect(stripe.call("POST", path, { amount: "-5", currency: "usd" }, "k2")[0]).toBe(200);
+  });
+
+  it("keeps objects, balances and idempotency keys across restarts of the runtime", () => {
+    const file = join(dir, "objects.jsonl");
+    const path = "/v1/customers/cus_C/balance_transactions";
+    const before = new LocalStripe(file);
+    const [, created] = before.call("POST", path, { amount: "-500", currency: "usd", metadata: { paybus_tier: "silver" } } as never, "k3");
+
+    const after = new LocalStripe(file);
+
+    expect(after.balanceOf("cus_C")).toBe(-500);
+    expect(after.call("POST", path, { amount: "-500", currency: "usd", metadata: { paybus_tier: "silver" } } as never, "k3")).toEqual([200, created, true]);
+    expect(after.balanceTransactions("cus_C")).toHaveLength(1);
+  });
+
+  it("reads Stripe's form encoding, metadata included", () => {
+    expect(parseForm("amount=-500&currency=usd&metadata[paybus_tier]=gold&promotion[type]=coupon")).toEqual({
+      amount: "-500",
+      currency: "usd",
+      metadata: { paybus_tier: "gold" },
+      promotion: { type: "coupon" },
+    });
+  });
+});
