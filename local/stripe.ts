@@ -13,8 +13,8 @@
  * `paybus stripe credits` and the dashboard.
  *
  * Deliberate differences: customers are not checked to exist (any `cus_…` is accepted, starting
- * with a zero balance), keys are never pruned after 24 hours, and only the parameters paybus sends
- * are validated.
+ * with a zero balance), keys are never pruned after 24 hours, only the parameters paybus sends are
+ * validated, and a `Stripe-Account` header (Connect) is accepted without separating accounts.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";

@@ -76,8 +76,9 @@ export const stateMachines = {
         handler: "functions/engagement-offer/handler.handler",
         timeoutSeconds: 20,
         memoryMb: 256,
-        // The reward record (GetItem, then a conditional PutItem); the Stripe key from Secrets Manager.
-        access: { tables: { loyalty: { actions: ["PutItem", "GetItem"], leadingKeys: ["CUSTOMER#*"] } }, stripeApiKey: true },
+        // The reward record (GetItem, then a conditional PutItem); the Stripe key from Secrets Manager;
+        // The profile names a Connect customer's account.
+        access: { tables: { loyalty: { actions: ["PutItem", "GetItem"], leadingKeys: ["CUSTOMER#*"] }, profiles: { actions: ["GetItem"] } }, stripeApiKey: true },
       },
       FollowupSchedule: {
         description: "Stores the follow-up's task token with its due time; the dispatcher completes the task.",

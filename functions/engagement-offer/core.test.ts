@@ -3,17 +3,18 @@ import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_STRIPE_API_KEY, LocalStripe } from "../../local/stripe.ts";
+import { putProfile } from "../common/profiles.ts";
 import { startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
 import { applyOffer, promotionCodeFor, type OfferRequest, type RewardDeps } from "./core.ts";
 import { rewardIdempotencyKey, tierRewardsConfig } from "./rewards.ts";
 
-let tables: LocalTables<"loyalty">;
+let tables: LocalTables<"loyalty" | "profiles">;
 let stripeServer: Server;
 let local: LocalStripe;
 let stripe: Stripe;
 
 beforeAll(async () => {
-  tables = await startLocalTables(["loyalty"], "offer");
+  tables = await startLocalTables(["loyalty", "profiles"], "offer");
   local = new LocalStripe();
   const route = local.gatewayRoute();
   stripeServer = createServer((req, res) => void route(req, res, new URL(req.url ?? "/", "http://127.0.0.1")));
@@ -38,7 +39,12 @@ const request = (customer: string, overrides: Partial<OfferRequest> = {}): Offer
 });
 
 function deps(config: Record<string, unknown> = {}): RewardDeps {
-  return { table: { client: tables.client, tableName: tables.tableNames.loyalty }, config: tierRewardsConfig.parse(config), stripe: async () => stripe };
+  return {
+    table: { client: tables.client, tableName: tables.tableNames.loyalty },
+    profiles: { client: tables.client, tableName: tables.tableNames.profiles },
+    config: tierRewardsConfig.parse(config),
+    stripe: async () => stripe,
+  };
 }
 
 describe("the tier reward in Stripe", () => {
@@ -94,6 +100,19 @@ describe("the tier reward in Stripe", () => {
 
     expect(outcome).toEqual({ applied: true, reward: { kind: "none", reason: "no-stripe-customer" } });
     expect(local.balanceTransactions()).not.toContainEqual(expect.objectContaining({ metadata: expect.objectContaining({ paybus_customer_id: "C-NoStripe1" }) }));
+  });
+
+  it("grants a Connect customer's reward in their connected account, keyed with it", async () => {
+    await putProfile({ customerId: "cus_Connect1", email: "c@example.com", account: "acct_1Connected" }, { client: tables.client, tableName: tables.tableNames.profiles });
+    const seen: (string | undefined)[] = [];
+    stripeServer.prependListener("request", (req) => seen.push(req.headers["stripe-account"] as string | undefined));
+
+    await applyOffer(request("Connect1"), deps());
+
+    expect(seen.at(-1)).toBe("acct_1Connected");
+    expect(local.balanceTransactions("cus_Connect1")).toHaveLength(1);
+    // The key names the account: the same customer id on the platform would be another reward.
+    expect(rewardIdempotencyKey({ account: "acct_1Connected" }, "cus_Connect1", "gold", "balance-credit")).not.toBe(rewardIdempotencyKey({}, "cus_Connect1", "gold", "balance-credit"));
   });
 
   it("answers a wrong key with Stripe's 401 authentication error", async () => {

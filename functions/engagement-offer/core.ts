@@ -17,6 +17,7 @@ import type Stripe from "stripe";
 import * as z from "zod";
 import { tier } from "../../workflows/engagement-input.ts";
 import type { TaskTable } from "../../workflows/task.ts";
+import { getProfile, type ProfileTable } from "../common/profiles.ts";
 import { classifyStripeError } from "../common/stripe.ts";
 import { appliedReward, rewardIdempotencyKey, type AppliedReward, type TierRewardsConfig } from "./rewards.ts";
 
@@ -42,6 +43,8 @@ export function promotionCodeFor(customerId: string, newTier: string): string {
 
 export interface RewardDeps {
   readonly table: TaskTable;
+  /** Customer profiles: a Connect customer's account (`profile.account`) is where the reward goes. */
+  readonly profiles: ProfileTable;
   readonly config: TierRewardsConfig;
   /** Built only when Stripe must be called (a recorded reward needs no key). */
   readonly stripe: () => Promise<Stripe>;
@@ -61,7 +64,9 @@ export async function recordedReward(table: TaskTable, customerId: string, rewar
 }
 
 async function askStripe(request: OfferRequest & { stripeCustomerId: string }, deps: RewardDeps): Promise<AppliedReward> {
-  const { config } = deps;
+  // A Connect platform's customer lives in the connected account its profile names (else the configured one).
+  const profile = await getProfile(request.stripeCustomerId, deps.profiles);
+  const config = { ...deps.config, account: profile?.account ?? deps.config.account };
   const stripe = await deps.stripe();
   const options = (step: string): Stripe.RequestOptions => ({
     idempotencyKey: rewardIdempotencyKey(config, request.stripeCustomerId, request.newTier, step),
