@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import type { Envelope } from "./input.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
 
@@ -173,6 +174,9 @@ async function collect(
   const stripeIdOf = new Map<string, string>();
   let accepted = 0;
   for (const entry of runtime.journal.list("bus.accepted")) {
+    // The programme's own events (PointsAwarded, TierChanged, …) follow from the Stripe events:
+    // the comparison is per input event; their effects (emails, pushes) are counted below.
+    if (entry.source === LOYALTY_SOURCE) continue;
     accepted++;
     const id = entry.stripeEventId ?? entry.eventId;
     stripeIdOf.set(entry.eventId, id);
