@@ -9,7 +9,7 @@ describe("loyalty configuration", () => {
       promotions: [],
       accrueSubscriptionPayments: false,
       expiry: { afterDays: 365, warnDays: 14 },
-      milestones: { currency: "usd", thresholds: [500, 1_000, 5_000] },
+      milestones: { currency: "usd", thresholds: [] },
     });
   });
 

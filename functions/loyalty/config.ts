@@ -49,10 +49,11 @@ export const loyaltyConfig = z
     milestones: z
       .object({
         currency: z.string().regex(/^[a-z]{3}$/, "expected a lower-case ISO 4217 code").default("usd"),
-        thresholds: z.array(z.number().int().positive()).default([500, 1_000, 5_000]),
+        /** Opt-in: none by default, so a programme sends no campaign it did not ask for. */
+        thresholds: z.array(z.number().int().positive()).default([]),
       })
       .strict()
-      .default({ currency: "usd", thresholds: [500, 1_000, 5_000] }),
+      .default({ currency: "usd", thresholds: [] }),
   })
   .strict();
 

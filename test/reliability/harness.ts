@@ -3,6 +3,7 @@
  * bad inputs), lets the pipeline settle between waves, reads the final state back through the real
  * SDK and the runtime's journal, and lists every difference from the oracle's expected state.
  */
+import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { paginateScan } from "@aws-sdk/lib-dynamodb";
@@ -15,6 +16,8 @@ import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./o
 import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
 
 const QUEUES: readonly QueueName[] = ["notifications", "loyalty"];
+/** Queues fed by the programme's own loyalty events (`paybus.loyalty`), not by Stripe. */
+const LOYALTY_EVENT_QUEUES: ReadonlySet<string> = new Set<QueueName>(["loyaltyVip", "loyaltyMilestones"]);
 
 /**
  * Runtime options every reliability run shares: fast retries, the scenario's loyalty programme.
@@ -443,10 +446,11 @@ export interface Figures {
  * the comparison with the oracle proves were not repeated.
  */
 export function figures(runtime: Runtime, log: SendLog, observed: ObservedState, numbers: ReadonlySet<string>, mismatches: number): Figures {
-  const attempts = runtime.journal.list("consumer.attempt");
+  // Stripe events and their consumers: the loyalty events they cause (and those events' consumers) are not inputs.
+  const attempts = runtime.journal.list("consumer.attempt").filter((a) => !LOYALTY_EVENT_QUEUES.has(a.queue));
   const succeeded = attempts.filter((a) => a.outcome === "succeeded");
   const firsts = new Set(succeeded.map((a) => `${a.queue} ${a.stripeEventId ?? a.messageId}`));
-  const accepted = runtime.journal.list("bus.accepted").filter((entry) => !entry.replayName);
+  const accepted = runtime.journal.list("bus.accepted").filter((entry) => !entry.replayName && entry.source !== LOYALTY_SOURCE);
   const notificationEmails = observed.emails.filter((email) => email.subject.split(/\s+/).some((word) => numbers.has(word))).length;
   const purchases = [...observed.purchases.values()];
   return {
