@@ -101,7 +101,8 @@ interface SavedRequest {
   readonly body: unknown;
 }
 
-type LogLine = { readonly kind: "object"; readonly object: StripeObject } | ({ readonly kind: "idempotency" } & SavedRequest);
+/** One appended line: an object created and, in the same line, the idempotency record of its request (a kill cannot keep one without the other). */
+type LogLine = { readonly kind: "object"; readonly object: StripeObject; readonly saved?: SavedRequest } | ({ readonly kind: "idempotency" } & SavedRequest);
 
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`;
 const now = () => Math.floor(Date.now() / 1000);
@@ -157,7 +158,13 @@ export class LocalStripe {
     if (stateFile && existsSync(stateFile)) {
       for (const line of readFileSync(stateFile, "utf8").split("\n")) {
         if (line.trim() === "") continue;
-        this.apply(JSON.parse(line) as LogLine);
+        let parsed: LogLine;
+        try {
+          parsed = JSON.parse(line) as LogLine;
+        } catch {
+          continue; // A torn last line (hard kill mid-write): that request never got its answer.
+        }
+        this.apply(parsed);
       }
     }
     if (stateFile) mkdirSync(dirname(stateFile), { recursive: true });
@@ -168,8 +175,17 @@ export class LocalStripe {
       this.saved.set(line.key, line);
       return;
     }
+    if (line.saved) this.saved.set(line.saved.key, line.saved);
     this.objects.set(line.object.id, line.object);
     if (line.object.object === "customer_balance_transaction") this.balances.set(line.object.customer, line.object.ending_balance);
+  }
+
+  /** The idempotency key of the request being executed: its record is written with the object it creates. */
+  private pendingKey: { readonly key: string; readonly fingerprint: string } | undefined;
+
+  private created(object: StripeObject): void {
+    const pending = this.pendingKey;
+    this.record({ kind: "object", object, ...(pending ? { saved: { ...pending, status: 200, body: object } } : {}) });
   }
 
   private record(line: LogLine): void {
@@ -214,9 +230,17 @@ export class LocalStripe {
       const error = new StripeApiError(409, "idempotency_error", "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): " + idempotencyKey + ". Please try again later.");
       return [error.status, error.body(), false];
     }
-    const [status, body] = this.execute(method, path, params);
-    // Stripe saves results once the endpoint began executing; a request refused by validation is not saved.
-    if (status < 400 || status >= 500) this.record({ kind: "idempotency", key: idempotencyKey, fingerprint, status, body });
+    this.pendingKey = { key: idempotencyKey, fingerprint };
+    let status: number;
+    let body: unknown;
+    try {
+      [status, body] = this.execute(method, path, params);
+    } finally {
+      this.pendingKey = undefined;
+    }
+    // Stripe saves results once the endpoint began executing; a request refused by validation is not
+    // saved. A success was saved with its object already (one line); a 5xx is saved alone.
+    if (status >= 500) this.record({ kind: "idempotency", key: idempotencyKey, fingerprint, status, body });
     return [status, body, false];
   }
 
@@ -263,7 +287,7 @@ export class LocalStripe {
       metadata: metadataOf(params),
       type: "adjustment",
     };
-    this.record({ kind: "object", object });
+    this.created(object);
     return object;
   }
 
@@ -294,7 +318,7 @@ export class LocalStripe {
       valid: true,
     };
     if (this.objects.has(object.id)) throw new StripeApiError(400, "invalid_request_error", "Coupon already exists.", "id", "resource_already_exists");
-    this.record({ kind: "object", object });
+    this.created(object);
     return object;
   }
 
@@ -323,7 +347,7 @@ export class LocalStripe {
       metadata: metadataOf(params),
       times_redeemed: 0,
     };
-    this.record({ kind: "object", object });
+    this.created(object);
     return object;
   }
 

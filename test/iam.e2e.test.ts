@@ -120,6 +120,8 @@ describe("every function's grants are exactly the calls it makes", () => {
         PAYBUS_WEBHOOK_SECRET_ID: SECRET_ARN,
         // As deployed too: the tier rewards read the Stripe API key from Secrets Manager.
         PAYBUS_STRIPE_API_KEY_SECRET_ID: STRIPE_KEY_ARN,
+        // Spending milestones on (they are opt-in), so their campaign emails are sent and, with SES down, released.
+        PAYBUS_LOYALTY_CONFIG: JSON.stringify({ milestones: { currency: "usd", thresholds: [500, 1_000] } }),
         AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(store.address() as AddressInfo).port}`,
       },
     });
