@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureText, loadFixture } from "../../fixtures/index.ts";
 import { LOYALTY_SOURCE, loyaltyEventSchemas, type LoyaltyEventType } from "../../events/loyalty-events.ts";
 import { createLogger } from "../common/logger.ts";
+import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
@@ -19,13 +20,13 @@ process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 const PI_03 = "pi_3ccMRk5kb18UZlUmIpq2HE8H";
 const CUSTOMER_03 = "C-100877";
 
-let tables: LocalTables<"loyalty">;
+let tables: LocalTables<"loyalty" | "profiles">;
 let workflows: StartRecorder;
 let bus: LocalBus;
 let ledger: LoyaltyLedger;
 
 beforeAll(async () => {
-  [tables, workflows, bus] = await Promise.all([startLocalTables(["loyalty"], "publish"), startStartRecorder(), startLocalBus()]);
+  [tables, workflows, bus] = await Promise.all([startLocalTables(["loyalty", "profiles"], "publish"), startStartRecorder(), startLocalBus()]);
   ledger = new LoyaltyLedger(tables.client, tables.tableNames.loyalty, { maxAttempts: 50 });
 });
 afterAll(async () => {
@@ -40,6 +41,7 @@ function deps(eventBridge: EventBridgeClient = bus.client): LoyaltyDeps {
     stateMachineArn: workflows.stateMachineArn,
     logger: createLogger("loyalty-test"),
     publish: { eventBridge, eventBusName: bus.name, ledger },
+    contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }),
   };
 }
 
