@@ -25,7 +25,7 @@ import { loadDefinition, stateMachines } from "./index.ts";
 const EXECUTION_ARN = "arn:aws:states:us-east-1:000000000000:execution:engagement:";
 const HOURS_72 = 72 * 3600 * 1000;
 
-let tables: LocalTables<"loyalty" | "profiles">;
+let tables: LocalTables<"loyalty" | "profiles" | "promotions">;
 let ses: LocalSes;
 let sfn: LocalStepFunctions;
 /** The Stripe endpoints the tier reward calls, on a loopback port of their own. */
@@ -40,7 +40,7 @@ let loyaltyHandler: (typeof import("../functions/loyalty/handler.ts"))["handler"
 let dispatchFollowups: (typeof import("../functions/engagement-followup-dispatch/handler.ts"))["handler"];
 
 beforeAll(async () => {
-  tables = await startLocalTables(["loyalty", "profiles"], "e2e");
+  tables = await startLocalTables(["loyalty", "profiles", "promotions"], "e2e");
   // The workflow sends as rewards@paybus.example: that domain is this SES's verified identity.
   ses = new LocalSes({ identities: ["paybus.example"] });
   await ses.start();
@@ -70,6 +70,8 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SFN: sfn.endpoint,
     PAYBUS_LOYALTY_TABLE: tables.tableNames.loyalty,
     PAYBUS_PROFILES_TABLE: tables.tableNames.profiles,
+    // The loyalty consumer reads promotion windows from their table (none here: the configuration's apply).
+    PAYBUS_PROMOTIONS_TABLE: tables.tableNames.promotions,
     PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:engagement",
     PAYBUS_EMAIL_FROM: "rewards@paybus.example",
     PAYBUS_STRIPE_API_BASE: `http://127.0.0.1:${(stripeServer.address() as AddressInfo).port}`,
