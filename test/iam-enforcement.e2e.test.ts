@@ -138,7 +138,8 @@ describe("a function signing with its own key", () => {
     const sfnError = await failure(sfn.send(new StartExecutionCommand({ stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:paybus-engagement", input: "{}" })));
     expect([sfnError?.name, sfnError?.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 400]);
 
-    const events = track(new EventBridgeClient(as(LOYALTY_CONSUMER)));
+    // The loyalty consumer publishes its domain events; the notifications consumer publishes nothing.
+    const events = track(new EventBridgeClient(as(NOTIFICATIONS_CONSUMER)));
     const eventsError = await failure(events.send(new PutEventsCommand({ Entries: [{ EventBusName: runtime.busName, Source: "x", DetailType: "y", Detail: "{}" }] })));
     expect([eventsError?.name, eventsError?.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 400]);
 

@@ -46,6 +46,9 @@ function nameOf(ref: ResourceRef, names: LocalResourceNames): string {
       return names.emailIdentity ?? "*";
     case "webhookSecret":
       return (names.webhookSecretArn ?? "").split(":").at(-1) ?? "";
+    case "stripeApiKey":
+      // Secrets Manager is not served locally (the runtime hands functions the local test key).
+      return "";
     case "queue":
       return ref.queue;
   }
@@ -70,6 +73,8 @@ function arnOf(ref: ResourceRef, names: LocalResourceNames): string {
     case "webhookSecret":
       // Not served locally unless the caller names one: an ARN no request can carry.
       return names.webhookSecretArn ?? `${prefix("secretsmanager")}:secret:(not served locally)`;
+    case "stripeApiKey":
+      return `${prefix("secretsmanager")}:secret:(not served locally)`;
     case "queue":
       return `${prefix("sqs")}:${ref.queue}`;
   }
