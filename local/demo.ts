@@ -21,11 +21,11 @@ export async function seedDemoCustomers(runtime: Runtime): Promise<void> {
     // The same devices as an earlier run: each push counts once per device, so new endpoints on
     // every start would send the demo's pushes again. The local SNS forgets endpoints on restart,
     // so the stored ones are registered again under their ARNs.
-    const stored = (await getProfile(customer.customerId))?.pushEndpoints ?? [];
+    const stored = (await getProfile(customer.customerId, runtime.profileTable))?.pushEndpoints ?? [];
     const pushEndpoints = Array.from({ length: customer.devices }, (_, i) =>
       runtime.sns.createEndpoint("paybus-demo", `device-token-${customer.customerId}-${i}`, true, ...(stored[i] ? [stored[i]] : [])),
     );
-    await putProfile({ customerId: customer.customerId, email: customer.email, name: customer.name, locale: customer.locale, pushEndpoints });
+    await putProfile({ customerId: customer.customerId, email: customer.email, name: customer.name, locale: customer.locale, pushEndpoints }, runtime.profileTable);
   }
 }
 

@@ -122,7 +122,7 @@ async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly 
   for (const customerId of [...customers].sort()) {
     const endpoint = runtime.sns.createEndpoint("paybus-backtest", `token-${customerId}`);
     devices.set(endpoint, customerId);
-    await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] });
+    await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] }, runtime.profileTable);
   }
   return devices;
 }
