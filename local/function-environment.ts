@@ -156,7 +156,8 @@ export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: Lo
     AWS_ENDPOINT_URL_SNS: local.gateway,
     AWS_ENDPOINT_URL_SFN: local.gateway,
     AWS_ENDPOINT_URL_EVENTBRIDGE: local.gateway,
-    ...(host.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: host.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED } : {}),
+    // The plan deploys nodejs22.x, where the SDK has nothing to warn about; the host's Node is a local matter.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     POWERTOOLS_DEV: "false",
     POWERTOOLS_LOG_LEVEL: functionLevel,
     // EMF lines are CloudWatch's input; locally the journal and reports carry the same facts.

@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
-import type { SerialisedError, WorkerData, WorkerRequest, WorkerResponse } from "./lambda.ts";
+import type { SerialisedError, WorkerData, WorkerInit, WorkerRequest, WorkerResponse } from "./lambda.ts";
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -48,6 +48,8 @@ function serialise(thrown: unknown): SerialisedError {
 }
 
 async function invoke(request: WorkerRequest, logs: string[]): Promise<WorkerResponse> {
+  // The function's timeout runs from here, as in Lambda (the init phase is not part of it).
+  const deadline = Date.now() + request.timeoutMs;
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,
@@ -57,7 +59,7 @@ async function invoke(request: WorkerRequest, logs: string[]): Promise<WorkerRes
     awsRequestId: request.awsRequestId,
     logGroupName: `/aws/lambda/${data.functionName}`,
     logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, request.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -70,6 +72,12 @@ async function invoke(request: WorkerRequest, logs: string[]): Promise<WorkerRes
     return { id: request.id, ok: false, error: serialise(thrown), logs };
   }
 }
+
+// The init phase: the handler module is imported before the first invocation, and the host told.
+load().then(
+  () => port.postMessage({ init: "ok" } satisfies WorkerInit),
+  (thrown: unknown) => port.postMessage({ init: "failed", error: serialise(thrown) } satisfies WorkerInit),
+);
 
 port.on("message", (request: WorkerRequest) => {
   const logs: string[] = [];

@@ -59,9 +59,12 @@ export interface WorkerRequest {
   readonly id: number;
   readonly event: unknown;
   readonly awsRequestId: string;
-  /** Epoch ms when the function times out (for `getRemainingTimeInMillis`). */
-  readonly deadline: number;
+  /** The function timeout (for `getRemainingTimeInMillis`). */
+  readonly timeoutMs: number;
 }
+
+/** The worker's first message: the handler module was imported (the init phase), or failed to. */
+export type WorkerInit = { readonly init: "ok" } | { readonly init: "failed"; readonly error: SerialisedError };
 
 export type WorkerResponse = { readonly id: number; readonly logs: string[] } & (
   | { readonly ok: true; readonly result: unknown }
@@ -87,6 +90,9 @@ class ExecutionEnvironment {
   private ended: Error | undefined;
 
   private readonly forgotten = new Set<number>();
+  /** Resolves when the init phase is over: undefined, or why it failed. */
+  readonly initialised: Promise<SerialisedError | undefined>;
+  private initDone: (error: SerialisedError | undefined) => void = () => undefined;
 
   constructor(
     readonly worker: Worker,
@@ -95,14 +101,18 @@ class ExecutionEnvironment {
     private readonly lateLogs: (logs: readonly string[]) => void,
   ) {
     worker.unref();
+    this.initialised = new Promise((resolve) => (this.initDone = resolve));
     const end = (error: Error) => {
       if (this.ended) return;
       this.ended = error;
+      this.initDone({ name: error.name, message: error.message });
       this.onEnd();
       for (const [id, resolve] of this.pending) resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] });
       this.pending.clear();
     };
-    worker.on("message", (response: WorkerResponse) => {
+    worker.on("message", (message: WorkerResponse | WorkerInit) => {
+      if ("init" in message) return this.initDone(message.init === "ok" ? undefined : message.error);
+      const response = message;
       const resolve = this.pending.get(response.id);
       this.pending.delete(response.id);
       if (resolve) resolve(response);
@@ -113,14 +123,14 @@ class ExecutionEnvironment {
   }
 
   /** Sends one invocation; resolves with the worker's answer (`forget` stops waiting for it). */
-  run(event: unknown, deadline: number): { response: Promise<WorkerResponse>; forget: () => void } {
+  run(event: unknown, timeoutMs: number): { response: Promise<WorkerResponse>; forget: () => void } {
     const id = ++this.nextId;
     if (this.ended) {
       const error = this.ended;
       return { response: Promise.resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] }), forget: () => undefined };
     }
     const response = new Promise<WorkerResponse>((resolve) => this.pending.set(id, resolve));
-    this.worker.postMessage({ id, event, awsRequestId: randomUUID(), deadline } satisfies WorkerRequest);
+    this.worker.postMessage({ id, event, awsRequestId: randomUUID(), timeoutMs } satisfies WorkerRequest);
     return {
       response,
       forget: () => {
@@ -191,8 +201,14 @@ export class LambdaHost {
     if (this.stopped) {
       return { ok: false, error: new FunctionEnvironmentError("the local runtime is stopping"), timedOut: false, durationMs: 0, logs: [] };
     }
-    const deadline = Date.now() + fn.timeoutSeconds * 1000;
-    const { response, forget } = this.environment(fn).run(event, deadline);
+    const environment = this.environment(fn);
+    // A cold start's init phase (importing the handler) is not part of the function's timeout, as in Lambda.
+    const initError = await environment.initialised;
+    if (initError) {
+      // Every invocation of an environment whose init failed fails with that error, as in Lambda.
+      return { ok: false, error: deserialise(initError), timedOut: false, durationMs: performance.now() - started, logs: [] };
+    }
+    const { response, forget } = environment.run(event, fn.timeoutSeconds * 1000);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), fn.timeoutSeconds * 1000);

@@ -17,11 +17,12 @@ import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { localDynamoClient } from "../local/state.ts";
-import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
+import { tables as tableDeclarations } from "../functions/common/tables.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
+import { accessKeyIdOf } from "../local/function-credentials.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
@@ -31,13 +32,18 @@ import { customStage } from "./infra/stages.fixture.ts";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-webhook-AbCdEf";
 
-/** Secrets Manager's GetSecretValue for the one webhook secret (awsJson1.1), which the runtime lacks. */
-function secretStore(): Server {
+/**
+ * Secrets Manager's GetSecretValue for the one webhook secret (awsJson1.1), which the runtime lacks;
+ * it reports each request as the gateway does (operation, input, the caller's access key).
+ */
+function secretStore(seen: (operation: string, input: Record<string, unknown>, accessKeyId: string | undefined) => void): Server {
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId?: string };
+      const input = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId?: string };
+      seen(String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "", input, accessKeyIdOf(req.headers.authorization));
+      const { SecretId } = input;
       const found = req.headers["x-amz-target"] === "secretsmanager.GetSecretValue" && SecretId === SECRET_ARN;
       res.writeHead(found ? 200 : 400, { "content-type": "application/x-amz-json-1.1" });
       res.end(
@@ -99,12 +105,12 @@ describe("every function's grants are exactly the calls it makes", () => {
   let runtime: Runtime;
   let dataDir: string;
   let store: Server;
-  let recorded: { uses: Use[]; unattributed: string[] };
+  let recorded: { uses: Use[]; unattributed: string[]; record: (service: string, operation: string, input: Record<string, unknown>, accessKeyId: string | undefined) => void };
   const plan: InfraPlan = buildPlan(customStage);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-iam-"));
-    store = secretStore();
+    store = secretStore((operation, input, accessKeyId) => recorded?.record("secretsmanager", operation, input, accessKeyId));
     await new Promise<void>((resolve) => store.listen(0, "127.0.0.1", resolve));
     runtime = await Runtime.start({
       dataDir,
@@ -121,8 +127,10 @@ describe("every function's grants are exactly the calls it makes", () => {
     runtime.addRoute(devicesRoute(runtime));
     runtime.addRoute(promotionsRoute(runtime));
     await seedDemoCustomers(runtime);
-    // From here on, the handlers' own calls only (the clients are the ones they share).
-    recorded = recordUses([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge(), secretsManager()]);
+    // From here on, every AWS request the functions make, told apart by the access key they sign with.
+    const tableEnv = Object.fromEntries(Object.entries(tableDeclarations).map(([name, table]) => [table.envVar, runtime.tableNames[name as keyof typeof tableDeclarations]]));
+    recorded = recordUses(runtime.functions.values(), tableEnv);
+    runtime.observeAwsRequests((request) => recorded.record(request.service, request.operation, request.input, request.accessKeyId));
 
     // A promotion window added, listed, and a second one removed through the signed promotions API;
     // the loyalty consumer reads the set for the demo's purchases.
