@@ -11,6 +11,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
 import type { SerialisedError, WorkerData, WorkerInit, WorkerRequest, WorkerResponse } from "./lambda.ts";
 
+// Stack traces in the function's logs point at the TypeScript sources, not the bundle.
+process.setSourceMapsEnabled(true);
+
 const data = workerData as WorkerData;
 const port = parentPort!;
 

@@ -4,10 +4,11 @@
  * and the function timeout. The worker's `process.env` is exactly the function's environment — what
  * the plan gives it in AWS plus its own credentials — so a function sees no other function's tables
  * and signs its AWS calls as itself. Workers start on first invocation and end with {@link LambdaHost.stop}.
+ * They run the functions' esbuild bundles, as Lambda runs SST's (see function-bundles.ts).
  */
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { bundleFunctions, WORKER_RUNTIME } from "./function-bundles.ts";
 
 export interface LocalFunction {
   /** Function name, as it would be in AWS (`<prefix>-<plan logical name>`). */
@@ -74,7 +75,8 @@ export type WorkerResponse = { readonly id: number; readonly logs: string[] } & 
 /** Where a function's output goes once the host has read it: the terminal, filtered by level. */
 export type LogSink = (fn: LocalFunction, chunk: string) => void;
 
-const WORKER_ENTRY = new URL("./lambda-worker.mjs", import.meta.url);
+/** `functions/loyalty/handler.handler` → `functions/loyalty/handler.ts`. */
+const handlerFile = (handler: string) => `${handler.slice(0, handler.lastIndexOf("."))}.ts`;
 
 function deserialise(error: SerialisedError): Error {
   const value = new Error(error.message);
@@ -142,8 +144,11 @@ class ExecutionEnvironment {
 
 /** Runs each function in its own worker thread and invokes it like Lambda would. */
 export class LambdaHost {
-  private readonly environments = new Map<string, ExecutionEnvironment>();
+  private readonly environments = new Map<string, Promise<ExecutionEnvironment>>();
   private stopped = false;
+  /** Bundles of the functions announced with {@link prepare}, by handler file. */
+  private prepared: Promise<Map<string, string>> | undefined;
+  private preparedFiles = new Set<string>();
 
   constructor(
     private readonly rootDir: string,
@@ -156,43 +161,72 @@ export class LambdaHost {
     return `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
   }
 
+  /**
+   * Builds the bundles of `functions` now, in one esbuild run (their shared modules once), so that
+   * first invocations need not; without it each function is built on its first invocation.
+   */
+  prepare(functions: Iterable<LocalFunction>): void {
+    this.preparedFiles = new Set([...functions].map((fn) => handlerFile(fn.handler)));
+    this.prepared = bundleFunctions(this.rootDir, [...this.preparedFiles]);
+    // A failed build is reported by the invocations that need it.
+    this.prepared.catch(() => undefined);
+  }
+
+  private async bundles(file: string): Promise<Map<string, string>> {
+    if (this.prepared && this.preparedFiles.has(file)) return this.prepared;
+    return bundleFunctions(this.rootDir, [file]);
+  }
+
   /** The function's environment, started on first use and kept warm. */
-  private environment(fn: LocalFunction): ExecutionEnvironment {
+  private environment(fn: LocalFunction): Promise<ExecutionEnvironment> {
     let environment = this.environments.get(fn.name);
     if (!environment) {
-      const dot = fn.handler.lastIndexOf(".");
-      const workerData: WorkerData = {
-        file: join(this.rootDir, `${fn.handler.slice(0, dot)}.ts`),
-        exportName: fn.handler.slice(dot + 1),
-        functionName: fn.name,
-        functionArn: this.functionArn(fn.name),
-        memoryMb: fn.memoryMb,
-      };
-      const worker = new Worker(WORKER_ENTRY, {
-        workerData,
-        env: { ...fn.environment },
-        // The parent's flags (vitest's or tsx's loader) are not the function's: the entry loads tsx itself.
-        execArgv: [],
-        stdout: true,
-        stderr: true,
+      environment = this.start(fn);
+      const created = environment;
+      this.environments.set(fn.name, created);
+      // A build that failed is tried again on the next invocation.
+      created.catch(() => {
+        if (this.environments.get(fn.name) === created) this.environments.delete(fn.name);
       });
-      // Output outside an invocation (the init phase, a late timer) goes where invocation logs go.
-      worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
-      worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
-      const created: ExecutionEnvironment = new ExecutionEnvironment(
-        worker,
-        () => {
-          // A crashed environment is replaced on the next invocation, as Lambda does.
-          if (this.environments.get(fn.name) === created) this.environments.delete(fn.name);
-        },
-        (logs) => {
-          for (const chunk of logs) this.logSink(fn, chunk);
-        },
-      );
-      environment = created;
-      this.environments.set(fn.name, environment);
     }
     return environment;
+  }
+
+  private async start(fn: LocalFunction): Promise<ExecutionEnvironment> {
+    const file = handlerFile(fn.handler);
+    const bundles = await this.bundles(file);
+    const workerData: WorkerData = {
+      file: bundles.get(file)!,
+      exportName: fn.handler.slice(fn.handler.lastIndexOf(".") + 1),
+      functionName: fn.name,
+      functionArn: this.functionArn(fn.name),
+      memoryMb: fn.memoryMb,
+    };
+    const worker = new Worker(bundles.get(WORKER_RUNTIME)!, {
+      workerData,
+      env: { ...fn.environment },
+      // The parent's flags (vitest's or tsx's loader) are not the function's: the bundles are plain JavaScript.
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+    });
+    // Output outside an invocation (the init phase, a late timer) goes where invocation logs go.
+    worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
+    worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
+    const created: ExecutionEnvironment = new ExecutionEnvironment(
+      worker,
+      () => {
+        // A crashed environment is replaced on the next invocation, as Lambda does.
+        void this.environments.get(fn.name)?.then((current) => {
+          if (current === created) this.environments.delete(fn.name);
+        });
+      },
+      (logs) => {
+        for (const chunk of logs) this.logSink(fn, chunk);
+      },
+    );
+    if (this.stopped) await worker.terminate();
+    return created;
   }
 
   /** Invokes `fn` with `event`; never throws: failures and timeouts come back as values. */
@@ -201,7 +235,13 @@ export class LambdaHost {
     if (this.stopped) {
       return { ok: false, error: new FunctionEnvironmentError("the local runtime is stopping"), timedOut: false, durationMs: 0, logs: [] };
     }
-    const environment = this.environment(fn);
+    let environment: ExecutionEnvironment;
+    try {
+      environment = await this.environment(fn);
+    } catch (cause) {
+      const error = cause instanceof Error ? cause : new Error(String(cause));
+      return { ok: false, error, timedOut: false, durationMs: performance.now() - started, logs: [] };
+    }
     // A cold start's init phase (importing the handler) is not part of the function's timeout, as in Lambda.
     const initError = await environment.initialised;
     if (initError) {
@@ -232,6 +272,6 @@ export class LambdaHost {
     this.stopped = true;
     const environments = [...this.environments.values()];
     this.environments.clear();
-    await Promise.all(environments.map((environment) => environment.worker.terminate()));
+    await Promise.all(environments.map((environment) => environment.then((started) => started.worker.terminate()).catch(() => undefined)));
   }
 }

@@ -328,6 +328,7 @@ export class Runtime {
       },
     });
     for (const fn of functions) this.functions.set(fn.name, fn);
+    this.lambda.prepare(functions);
   }
 
   /** The local function of a plan logical name (`WebhookBridge`, `LoyaltyConsumer`). */
