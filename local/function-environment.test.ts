@@ -53,4 +53,13 @@ describe("localFunctions", () => {
     expect(lifecycle.PAYBUS_LIFECYCLE_NOTICES).toBe("trial-ending");
     expect(lifecycle).not.toHaveProperty("HOME");
   });
+
+  it("gives the webhook signing secrets only to the webhook bridge", () => {
+    const withSecrets = new Map(localFunctions(plan, { ...resources, extra: { STRIPE_WEBHOOK_SECRETS: "whsec_1", PAYBUS_X: "x" } }, {}).map((fn) => [fn.logicalName, fn.environment]));
+
+    expect(withSecrets.get("WebhookBridge")).toMatchObject({ STRIPE_WEBHOOK_SECRETS: "whsec_1", PAYBUS_X: "x" });
+    expect(withSecrets.get("WebhookBridge")).not.toHaveProperty("PAYBUS_WEBHOOK_SECRET_ID");
+    expect(withSecrets.get("LoyaltyConsumer")).not.toHaveProperty("STRIPE_WEBHOOK_SECRETS");
+    expect(withSecrets.get("LoyaltyConsumer")).toMatchObject({ PAYBUS_X: "x" });
+  });
 });

@@ -10,7 +10,8 @@
  *   stage's one platform;
  * - no Secrets Manager runs locally, so the webhook bridge gets no `PAYBUS_WEBHOOK_SECRET_ID` unless
  *   the runtime's `env` supplies one; it reads `STRIPE_WEBHOOK_SECRETS` instead;
- * - the runtime's `env` option is added to every function (test and `paybus dev` configuration), and
+ * - the runtime's `env` option is added to every function (test and `paybus dev` configuration) —
+ *   except the webhook signing secrets, which only the function granted the webhook secret gets —, and
  *   so are the runtime process's own `PAYBUS_*` settings (`PAYBUS_LOYALTY_CONFIG`, `PAYBUS_EMAIL_FROM`, …:
  *   what a stage's `environment` sets in AWS), except variables that name resources, which a function
  *   gets only when the plan gives them to it;
@@ -128,6 +129,15 @@ function hostSettings(fn: FunctionPlan, plan: InfraPlan, host: NodeJS.ProcessEnv
   return settings;
 }
 
+/** The webhook signing secrets (`paybus dev` passes them in the runtime's `env`) or the secret's id (tests). */
+const WEBHOOK_SECRET_VARIABLES = ["STRIPE_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET_ID_ENV];
+
+/** The runtime's `env` for one function: the signing secrets only for the function the plan lets read them. */
+function extraFor(fn: FunctionPlan, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const mayReadSecret = WEBHOOK_SECRET_ID_ENV in fn.environment;
+  return Object.fromEntries(Object.entries(extra).filter(([key]) => mayReadSecret || !WEBHOOK_SECRET_VARIABLES.includes(key)));
+}
+
 /** A function's complete environment, as its `process.env`. */
 export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: LocalResources, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const name = localFunctionName(local.prefix, fn.logicalName);
@@ -164,7 +174,7 @@ export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: Lo
     POWERTOOLS_METRICS_DISABLED: host.POWERTOOLS_METRICS_DISABLED ?? "true",
     ...planned,
     ...hostSettings(fn, plan, host),
-    ...local.extra,
+    ...extraFor(fn, local.extra),
   };
 }
 
