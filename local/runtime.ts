@@ -508,10 +508,13 @@ export class Runtime {
 
   async stop(): Promise<void> {
     await Promise.all([...this.mappings.values()].map((mapping) => mapping.stop()));
+    // Workflows stop before the functions: a task cut short by the stop must resume at the next
+    // start, not be recorded as failed by an execution still running.
+    await Promise.allSettled([this.sfn?.close()]);
     await this.lambda.stop();
     this.profiles?.client.destroy();
     await this.gateway?.stop();
-    await Promise.allSettled([this.sfn?.close(), this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
+    await Promise.allSettled([this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
     this.lock?.release();
   }
 }
