@@ -108,7 +108,8 @@ export function resolveTemplate(template: Template, local: LocalResources): stri
     .join("");
 }
 
-const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"];
+/** Powertools log levels, from the most verbose. */
+export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"];
 
 /** The level the runtime's user asked for (`POWERTOOLS_LOG_LEVEL` of the runtime process), SILENT by default. */
 export function terminalLogLevel(env: NodeJS.ProcessEnv = process.env): string {

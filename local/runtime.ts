@@ -24,7 +24,7 @@ import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
 import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
-import { localFunctionName, localFunctions, localPlan, stateMachineArn, terminalLogLevel } from "./function-environment.ts";
+import { LOG_LEVELS, localFunctionName, localFunctions, localPlan, stateMachineArn, terminalLogLevel } from "./function-environment.ts";
 import { Gateway, type AwsRequestObserver } from "./gateway.ts";
 import { Journal } from "./journal.ts";
 import { localDynamoClient } from "./state.ts";
@@ -61,7 +61,10 @@ export interface RuntimeOptions {
   readonly workflowTimeScale?: number;
   /** Prefix for physical resource names. */
   readonly prefix?: string;
-  /** Extra environment for the functions (e.g. loyalty configuration). */
+  /**
+   * Extra environment for every function (e.g. loyalty configuration), on top of what the plan gives
+   * it; the webhook signing secrets go to the webhook bridge only (local/function-environment.ts).
+   */
   readonly env?: Readonly<Record<string, string>>;
   readonly rules?: readonly RuleDeclaration[];
   /**
@@ -543,19 +546,17 @@ export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEnt
   };
 }
 
-const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"];
-
 /**
  * Writes a function's output to the terminal, as `POWERTOOLS_LOG_LEVEL` of the runtime process asks
  * (SILENT by default): Powertools JSON lines below that level are held back (the function logs at
  * WARN at least, so the runtime can read failure reasons), any other output passes.
  */
 function forwardLog(chunk: string, level: string): void {
-  const threshold = LEVELS.indexOf(level);
+  const threshold = LOG_LEVELS.indexOf(level);
   const kept = chunk.split("\n").filter((line, index, lines) => {
     if (line === "" && index === lines.length - 1) return false;
     const lineLevel = /^\{.*"level":"([A-Z]+)"/.exec(line)?.[1];
-    return lineLevel === undefined || LEVELS.indexOf(lineLevel) >= threshold;
+    return lineLevel === undefined || LOG_LEVELS.indexOf(lineLevel) >= threshold;
   });
   if (kept.length > 0) process.stdout.write(`${kept.join("\n")}\n`);
 }
