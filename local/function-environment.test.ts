@@ -8,7 +8,7 @@ const resources: LocalResources = {
   region: "eu-west-1",
   accountId: "111122223333",
   busName: "pb-bus",
-  tableNames: { loyalty: "pb-loyalty", notifications: "pb-notifications", profiles: "pb-profiles", idempotency: "pb-idempotency" },
+  tableNames: { loyalty: "pb-loyalty", notifications: "pb-notifications", profiles: "pb-profiles", idempotency: "pb-idempotency", promotions: "pb-promotions" },
   pushApplications: { GCM: "arn:aws:sns:eu-west-1:111122223333:app/GCM/pb-app", APNS: "arn:aws:sns:eu-west-1:111122223333:app/APNS/pb-app" },
   gateway: "http://127.0.0.1:4999",
 };
