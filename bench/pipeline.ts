@@ -104,7 +104,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
   try {
     for (let c = 0; c < CUSTOMERS; c++) {
-      await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] });
+      await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
     }
     const ceiling = await dynamoCeiling(runtime, 3);
     process.stdout.write(`DynamoDB engine ceiling: ${ceiling.toFixed(0)} UpdateItem/s (32 in flight)\n`);

@@ -23,11 +23,11 @@ export async function seedDemoCustomers(runtime: Runtime): Promise<void> {
     // so the stored ones are registered again under their ARNs.
     // Only endpoints of the runtime's push application: the notifications function may publish to
     // no other (its IAM grant), so a data directory from before keeps none of its old demo app's.
-    const stored = ((await getProfile(customer.customerId))?.pushEndpoints ?? []).filter((arn) => arn.includes(`/${runtime.prefix}-app/`));
+    const stored = ((await getProfile(customer.customerId, runtime.profileTable))?.pushEndpoints ?? []).filter((arn) => arn.includes(`/${runtime.prefix}-app/`));
     const pushEndpoints = Array.from({ length: customer.devices }, (_, i) =>
       runtime.sns.createEndpoint(`${runtime.prefix}-app`, `device-token-${customer.customerId}-${i}`, true, ...(stored[i] ? [stored[i]] : [])),
     );
-    await putProfile({ customerId: customer.customerId, email: customer.email, name: customer.name, locale: customer.locale, pushEndpoints });
+    await putProfile({ customerId: customer.customerId, email: customer.email, name: customer.name, locale: customer.locale, pushEndpoints }, runtime.profileTable);
   }
 }
 

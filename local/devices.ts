@@ -4,8 +4,8 @@
  * local credentials). Unsigned or badly signed requests get the 403 AWS gives.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { deviceApi } from "../events/rules.ts";
-import { answerFunctionUrl, functionFor, readFunctionUrlCall } from "./function-url.ts";
+import { DEVICE_API } from "../stacks/plan.ts";
+import { answerFunctionUrl, readFunctionUrlCall } from "./function-url.ts";
 import type { Runtime } from "./runtime.ts";
 import { verifyRequest } from "./sigv4.ts";
 
@@ -13,7 +13,7 @@ export const DEVICES_PATH = "/devices";
 
 /** The gateway route for the device API (add with `runtime.addRoute`). */
 export function devicesRoute(runtime: Runtime) {
-  const fn = functionFor(runtime, deviceApi.handler);
+  const fn = runtime.functionFor(DEVICE_API);
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (url.pathname !== DEVICES_PATH && !url.pathname.startsWith(`${DEVICES_PATH}/`)) return false;
     const call = await readFunctionUrlCall(req, res);

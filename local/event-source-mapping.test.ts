@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchResponseProblem, failedIds } from "./event-source-mapping.ts";
+import { batchResponseProblem, failedIds, failureReasons } from "./event-source-mapping.ts";
 
 const batch = new Set(["m1", "m2", "m3"]);
 
@@ -22,5 +22,23 @@ describe("reading a handler's partial batch response as Lambda does", () => {
   ])("fails the whole batch on a malformed response: %j", (response, problem) => {
     expect(batchResponseProblem(response, batch)).toBe(problem);
     expect(failedIds(response, batch)).toEqual({ failed: batch, problem });
+  });
+});
+
+describe("failureReasons", () => {
+  it("reads why each record failed from the function's own log lines, as CloudWatch Logs holds them", () => {
+    const logs = [
+      '{"level":"INFO","message":"processing","messageId":"m-0"}\n{"level":"ERROR","message":"record failed","messageId":"m-1","errorClass":"poison",',
+      '"error":{"name":"PoisonRecordError","message":"ZodError: amount: Too small","stack":"…"}}\n',
+      '{"level":"WARN","message":"record failed","messageId":"m-2","errorClass":"retryable","error":{"name":"Throttling","message":"Rate exceeded"}}\n',
+      "a plain line mentioning record failed\n",
+    ];
+
+    expect(failureReasons(logs)).toEqual(
+      new Map([
+        ["m-1", "PoisonRecordError: ZodError: amount: Too small"],
+        ["m-2", "Throttling: Rate exceeded"],
+      ]),
+    );
   });
 });

@@ -7,7 +7,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { ConsumerDeclaration } from "../events/rules.ts";
-import { onRecordFailure } from "../functions/common/batch.ts";
+import { RECORD_FAILED } from "../functions/common/batch.ts";
 import type { Journal } from "./journal.ts";
 import { FunctionTimeoutError, type Invocation, type LambdaHost, type LocalFunction } from "./lambda.ts";
 import type { LocalSqs, QueueHandle } from "./sqs.ts";
@@ -58,6 +58,29 @@ function toRecord(message: Message, queue: QueueHandle, region: string): SQSReco
     eventSourceARN: queue.arn,
     awsRegion: region,
   };
+}
+
+/**
+ * Why each record failed, as the function logged it (`record failed` lines of Powertools' JSON
+ * logger with the record's `messageId` and the error): what a user reads in CloudWatch Logs.
+ */
+export function failureReasons(logs: readonly string[]): Map<string, string> {
+  const reasons = new Map<string, string>();
+  for (const line of logs.join("").split("\n")) {
+    if (!line.includes(RECORD_FAILED)) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: unknown; messageId?: unknown; error?: { name?: unknown; message?: unknown } | string };
+      if (entry.message !== RECORD_FAILED || typeof entry.messageId !== "string") continue;
+      const error = entry.error;
+      reasons.set(
+        entry.messageId,
+        typeof error === "object" && error !== null ? `${String(error.name ?? "Error")}: ${String(error.message ?? "")}` : String(error),
+      );
+    } catch {
+      // Not a JSON log line.
+    }
+  }
+  return reasons;
 }
 
 /** Best-effort ids for the journal; the handler does the real validation. */
@@ -138,13 +161,8 @@ export class EventSourceMapping {
   private inFlightBatches = 0;
   private readonly lastError = new Map<string, string>();
   private readonly knownDlq = new Set<string>();
-  private readonly unsubscribe: () => void;
 
-  constructor(private readonly options: EventSourceMappingOptions) {
-    this.unsubscribe = onRecordFailure(({ messageId, error }) => {
-      this.lastError.set(messageId, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    });
-  }
+  constructor(private readonly options: EventSourceMappingOptions) {}
 
   start(): void {
     if (this.running) return;
@@ -158,7 +176,6 @@ export class EventSourceMapping {
     this.running = false;
     this.stopping.abort();
     await Promise.all(this.workers);
-    this.unsubscribe();
   }
 
   /** True while a batch is being handled. */
@@ -225,10 +242,11 @@ export class EventSourceMapping {
       const handed = records.filter((record) => !thrown.has(record.messageId));
       const handedIds = new Set(handed.map((record) => record.messageId));
       const event: SQSEvent = { Records: handed };
-      let invocation: Invocation = handed.length > 0 ? await lambda.invoke(fn, event) : { ok: true, result: undefined, durationMs: 0 };
+      let invocation: Invocation = handed.length > 0 ? await lambda.invoke(fn, event) : { ok: true, result: undefined, durationMs: 0, logs: [] };
+      for (const [id, reason] of failureReasons(invocation.logs)) if (handedIds.has(id)) this.lastError.set(id, reason);
       if ([...verdicts.values()].includes("timeout")) {
         const error = new FunctionTimeoutError(`Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds (injected)`);
-        invocation = { ok: false, error, timedOut: true, durationMs: invocation.durationMs };
+        invocation = { ok: false, error, timedOut: true, durationMs: invocation.durationMs, logs: invocation.logs };
       }
       const { failed, problem } = invocation.ok
         ? failedIds(invocation.result, handedIds)

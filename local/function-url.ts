@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { PAYLOAD_TOO_LARGE, readFunctionUrlBody, toFunctionUrlEvent } from "../functions/ingest/function-url.ts";
 import type { LocalFunction } from "./lambda.ts";
-import { functionName, type Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
 
 /** The request's raw body and event, or `undefined` once a 413 has been answered (over the quota). */
 export async function readFunctionUrlCall(req: IncomingMessage, res: ServerResponse): Promise<{ body: Buffer; event: APIGatewayProxyEventV2 } | undefined> {
@@ -18,11 +18,6 @@ export async function readFunctionUrlCall(req: IncomingMessage, res: ServerRespo
     return undefined;
   }
   return { body, event: toFunctionUrlEvent(req, body) };
-}
-
-/** The local function behind a declaration's `handler`. */
-export function functionFor(runtime: Runtime, handler: string): LocalFunction {
-  return runtime.functions.get(functionName(runtime.prefix, handler))!;
 }
 
 /** Invokes `fn` with the function URL event and answers with its result, as the function URL would. */

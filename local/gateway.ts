@@ -15,6 +15,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo } from "node:net";
 import { AwsServiceError, answerAwsJson, close, listen, readBody, type Operations } from "./aws-json.ts";
 import { xmlEscape } from "./aws-query.ts";
+import { accessKeyIdOf } from "./function-credentials.ts";
 import { isLoopbackHost, refuseForeignHost } from "./loopback.ts";
 
 export { isLoopbackHost };
@@ -210,6 +211,38 @@ export interface AuthorizableRequest {
   readonly authorization: string | undefined;
 }
 
+/** One AWS API request the gateway serves, as {@link Gateway.observe} observers see it. */
+export interface AwsRequest {
+  readonly service: ServiceName;
+  /** The JSON protocol's `X-Amz-Target` operation or the query protocol's `Action` (SES v2 REST: the path). */
+  readonly operation: string;
+  /** The parsed JSON body or query parameters; `{}` when unreadable. */
+  readonly input: Record<string, unknown>;
+  /** The caller's access key id (SigV4 `Credential=`), if signed. */
+  readonly accessKeyId: string | undefined;
+}
+
+export type AwsRequestObserver = (request: AwsRequest) => void;
+
+function describeRequest(service: ServiceName, req: IncomingMessage, url: URL, body: Buffer): AwsRequest {
+  const target = req.headers["x-amz-target"];
+  const accessKeyId = accessKeyIdOf(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
+  if (typeof target === "string") {
+    let input: Record<string, unknown> = {};
+    try {
+      input = JSON.parse(body.toString("utf8") || "{}") as Record<string, unknown>;
+    } catch {
+      // An unreadable body: the engine answers it.
+    }
+    return { service, operation: target.slice(target.indexOf(".") + 1), input, accessKeyId };
+  }
+  const params = new URLSearchParams(url.search);
+  if (body.length > 0 && String(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+    for (const [key, value] of new URLSearchParams(body.toString("utf8"))) params.append(key, value);
+  }
+  return { service, operation: params.get("Action") ?? `${req.method} ${url.pathname}`, input: Object.fromEntries(params), accessKeyId };
+}
+
 /** Paths where AWS APIs are served: the root, SQS queue URLs and the REST prefixes of SES v2 (and Lambda's, refused). */
 const AWS_PATHS = /^(?:\/|\/\d{12}\/[^/]+|\/v2\/email\/.*|\/2015-03-31\/.*)$/;
 
@@ -230,6 +263,7 @@ export function preReadBody(req: IncomingMessage): Buffer | undefined {
 export class Gateway {
   private server: Server | undefined;
   private readonly routes: Route[] = [];
+  private readonly observers = new Set<AwsRequestObserver>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
   private readonly timeoutMs: number;
 
@@ -239,6 +273,12 @@ export class Gateway {
 
   addRoute(route: Route): void {
     this.routes.push(route);
+  }
+
+  /** Calls `observer` with every AWS request about to be served; returns a function that stops it. */
+  observe(observer: AwsRequestObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   get url(): string {
@@ -304,11 +344,16 @@ export class Gateway {
       return sendAwsError(res, decision.protocol, 400, decision.protocol === "query" ? "InvalidAction" : "UnknownOperationException", `the local runtime does not emulate ${decision.what}`);
     }
     if (this.options.ready && !this.options.ready()) return sendAwsError(res, decision.protocol, 503, "ServiceUnavailable", "the local runtime is starting");
+    const input = body ?? (await readBody(req));
+    body = input;
+    if (this.observers.size > 0) {
+      const request = describeRequest(decision.service, req, url, input);
+      for (const observer of this.observers) observer(request);
+    }
     if (this.options.authorize) {
-      body ??= await readBody(req);
       const target = req.headers["x-amz-target"];
       const authorization = req.headers.authorization;
-      const request = { service: decision.service, protocol: decision.protocol, target: typeof target === "string" ? target : undefined, method: req.method ?? "GET", url, body, authorization };
+      const request = { service: decision.service, protocol: decision.protocol, target: typeof target === "string" ? target : undefined, method: req.method ?? "GET", url, body: input, authorization };
       if (this.options.authorize(request, res)) return;
     }
     const local = this.options.inProcess?.()[decision.service];
@@ -317,12 +362,11 @@ export class Gateway {
       if (!target.startsWith(`${local.prefix}.`)) {
         return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local ${decision.service} speaks the JSON protocol only (X-Amz-Target ${local.prefix}.<Operation>)`);
       }
-      const input = body ?? (await readBody(req));
       return answerAwsJson(res, target.slice(local.prefix.length + 1), input, local.operations, local.contentType, local.prefix);
     }
     const upstream = this.options.upstreams()[decision.service];
     if (!upstream) return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local runtime does not serve ${decision.service}`);
-    return this.forward(req, res, upstream, body ?? (await readBody(req)), decision.protocol, decision.service);
+    return this.forward(req, res, upstream, input, decision.protocol, decision.service);
   }
 
   /** Serves a request with the routes; answers 404 when none does, or returns false (`orNotFound` off). */

@@ -4,8 +4,8 @@
  * badly signed requests get the 403 AWS gives.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { loyaltyApi } from "../events/rules.ts";
-import { answerFunctionUrl, functionFor, readFunctionUrlCall } from "./function-url.ts";
+import { LOYALTY_API } from "../stacks/plan.ts";
+import { answerFunctionUrl, readFunctionUrlCall } from "./function-url.ts";
 import type { Runtime } from "./runtime.ts";
 import { verifyRequest } from "./sigv4.ts";
 
@@ -13,7 +13,7 @@ export const LOYALTY_PATH = "/loyalty";
 
 /** The gateway route for the loyalty API (add with `runtime.addRoute`). */
 export function loyaltyApiRoute(runtime: Runtime) {
-  const fn = functionFor(runtime, loyaltyApi.handler);
+  const fn = runtime.functionFor(LOYALTY_API);
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (url.pathname !== LOYALTY_PATH && !url.pathname.startsWith(`${LOYALTY_PATH}/`)) return false;
     const call = await readFunctionUrlCall(req, res);

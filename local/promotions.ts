@@ -4,8 +4,8 @@
  * local credentials). Unsigned or badly signed requests get the 403 AWS gives.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { promotionsApi } from "../events/rules.ts";
-import { answerFunctionUrl, functionFor, readFunctionUrlCall } from "./function-url.ts";
+import { PROMOTIONS_API } from "../stacks/plan.ts";
+import { answerFunctionUrl, readFunctionUrlCall } from "./function-url.ts";
 import type { Runtime } from "./runtime.ts";
 import { verifyRequest } from "./sigv4.ts";
 
@@ -13,7 +13,7 @@ export const PROMOTIONS_PATH = "/promotions";
 
 /** The gateway route for the promotions API (add with `runtime.addRoute`). */
 export function promotionsRoute(runtime: Runtime) {
-  const fn = functionFor(runtime, promotionsApi.handler);
+  const fn = runtime.functionFor(PROMOTIONS_API);
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (url.pathname !== PROMOTIONS_PATH && !url.pathname.startsWith(`${PROMOTIONS_PATH}/`)) return false;
     const call = await readFunctionUrlCall(req, res);

@@ -2,17 +2,21 @@
  * The embedded local runtime: the whole paybus pipeline on one machine, no AWS account, no Docker.
  *
  * It starts local engines for every AWS service paybus uses, creates the bus rules, queues, tables
- * and state machines from the same declarations the SST stacks read, points the AWS SDK at them
- * through `AWS_ENDPOINT_URL_<SERVICE>`, and runs the unmodified handlers.
+ * and state machines from the same declarations the SST stacks read, and runs the unmodified
+ * handlers as the deployment plan deploys them: each function in its own worker thread with exactly
+ * the plan's environment (resolved to the local resources, the SDK pointed at the gateway through
+ * `AWS_ENDPOINT_URL_<SERVICE>`) and its own credentials. The runtime's own `process.env` is untouched.
  */
 import { CreatePlatformApplicationCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deviceApi, loyaltyApi, promotionsApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
+import { queues, ruleList, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotions.ts";
+import type { ProfileTable } from "../functions/common/profiles.ts";
+import type { InfraPlan } from "../stacks/plan.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";
@@ -20,10 +24,12 @@ import { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import { LocalEventBus, type PutEventsEntry, type RuleTargetBinding } from "./eventbridge.ts";
 import { DeliveryLog } from "./bus-deliveries.ts";
 import { SwitchableFaults } from "./faults.ts";
-import { Gateway } from "./gateway.ts";
+import { LOG_LEVELS, localFunctionName, localFunctions, localPlan, stateMachineArn, terminalLogLevel } from "./function-environment.ts";
+import { Gateway, type AwsRequestObserver } from "./gateway.ts";
 import { gatewayAuthorizer, LocalIam } from "./iam/enforcer.ts";
 import { localPrincipals, localRequestContext, stateMachineOfExecution } from "./iam/local.ts";
 import { Journal } from "./journal.ts";
+import { localDynamoClient } from "./state.ts";
 import { DataDirLock } from "./lock.ts";
 import { LambdaHost, type LocalFunction } from "./lambda.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "./ses.ts";
@@ -58,7 +64,10 @@ export interface RuntimeOptions {
   readonly workflowTimeScale?: number;
   /** Prefix for physical resource names. */
   readonly prefix?: string;
-  /** Extra environment for the functions (e.g. loyalty configuration). */
+  /**
+   * Extra environment for every function (e.g. loyalty configuration), on top of what the plan gives
+   * it; the webhook signing secrets go to the webhook bridge only (local/function-environment.ts).
+   */
   readonly env?: Readonly<Record<string, string>>;
   readonly rules?: readonly RuleDeclaration[];
   /**
@@ -101,13 +110,6 @@ export interface RuntimeFaults {
   readonly consumers: SwitchableChaos;
 }
 
-/** The function name a handler gets locally, derived from its folder (`functions/loyalty/handler.handler` -> `paybus-loyalty`). */
-export function functionName(prefix: string, handler: string): string {
-  return `${prefix}-${handler.split("/")[1]}`;
-}
-
-const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
-
 /** A running local runtime. */
 export class Runtime {
   readonly journal = new Journal();
@@ -121,7 +123,10 @@ export class Runtime {
   };
   readonly mappings = new Map<QueueName, EventSourceMapping>();
   readonly lambda: LambdaHost;
+  /** The functions, by local name (`<prefix>-<plan logical name>`). */
   readonly functions = new Map<string, LocalFunction>();
+  /** The deployment plan the runtime runs (the `default` stage, with push). */
+  readonly plan: InfraPlan = localPlan();
   readonly prefix: string;
   readonly region: string;
   readonly accountId: string;
@@ -141,13 +146,13 @@ export class Runtime {
   private gateway: Gateway | undefined;
   private lock: DataDirLock | undefined;
   private booted = false;
-  private readonly savedEnv = new Map<string, string | undefined>();
 
   private constructor(readonly options: RuntimeOptions) {
     this.prefix = options.prefix ?? "paybus";
     this.region = options.region ?? "us-east-1";
     this.accountId = options.accountId ?? "000000000000";
-    this.lambda = new LambdaHost(PROJECT_ROOT, this.region, this.accountId);
+    const level = terminalLogLevel();
+    this.lambda = new LambdaHost(PROJECT_ROOT, this.region, this.accountId, (_fn, chunk) => forwardLog(chunk, level));
     this.iam = new LocalIam({ enabled: options.enforceIam ?? true, onDenied: (message) => this.warn(message) });
   }
 
@@ -229,7 +234,7 @@ export class Runtime {
       retryIntervalScale: timeScale,
       stateMachines: Object.keys(stateMachines).map((name) => ({
         name: `${this.prefix}-${name}`,
-        definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(`${this.prefix}-${logical}`)),
+        definition: loadDefinition(name as keyof typeof stateMachines, (logical) => this.lambda.functionArn(localFunctionName(this.prefix, logical))),
       })),
       invokeLambda: (arnOrName, payload) => this.invokeByArn(arnOrName, payload),
       functionTimeout: (arnOrName) => this.functions.get(functionNameOf(arnOrName))?.timeoutSeconds,
@@ -267,13 +272,15 @@ export class Runtime {
       ses: this.ses.endpoint,
       sns: this.sns.endpoint,
     };
-    this.applyEnvironment();
+    // Functions reach every service through the gateway from here on.
+    this.booted = true;
 
     for (const [name, declaration] of Object.entries(queues) as Array<[QueueName, (typeof queues)[QueueName]]>) {
+      const consumer = this.plan.queues.find((queue) => queue.queue === name)!.consumer;
       const mapping = new EventSourceMapping({
         sqs: this.sqs,
         queue: this.sqs.queue(name),
-        fn: this.functions.get(functionName(this.prefix, declaration.consumer.handler))!,
+        fn: this.functionFor(consumer),
         consumer: declaration.consumer,
         lambda: this.lambda,
         journal: this.journal,
@@ -284,10 +291,9 @@ export class Runtime {
       this.mappings.set(name, mapping);
       mapping.start();
     }
-    // Last, once the functions' environment points at the engines: resumed tasks invoke them.
+    // Last, once the gateway serves the functions' calls: resumed tasks invoke them.
     this.sfn.resume();
     this.bus.resumeDeliveries();
-    this.booted = true;
   }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
@@ -324,18 +330,39 @@ export class Runtime {
     return this.gateway?.url ?? "";
   }
 
+  /** The plan's functions, named and configured as the plan deploys them, resolved to the local resources. */
   private registerFunctions(): void {
-    const add = (handler: string, timeoutSeconds: number, memoryMb: number, name = functionName(this.prefix, handler)) =>
-      this.functions.set(name, { name, handler, timeoutSeconds, memoryMb });
-    for (const queue of Object.values(queues)) add(queue.consumer.handler, queue.consumer.timeoutSeconds, queue.consumer.memoryMb);
-    add(webhookBridge.handler, webhookBridge.timeoutSeconds, webhookBridge.memoryMb);
-    add(deviceApi.handler, deviceApi.timeoutSeconds, deviceApi.memoryMb);
-    add(promotionsApi.handler, promotionsApi.timeoutSeconds, promotionsApi.memoryMb);
-    add(loyaltyApi.handler, loyaltyApi.timeoutSeconds, loyaltyApi.memoryMb);
-    for (const machine of Object.values(stateMachines)) {
-      for (const [logical, fn] of Object.entries(machine.functions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
-    }
-    for (const [logical, fn] of Object.entries(scheduledFunctions)) add(fn.handler, fn.timeoutSeconds, fn.memoryMb, `${this.prefix}-${logical}`);
+    const functions = localFunctions(this.plan, {
+      prefix: this.prefix,
+      region: this.region,
+      accountId: this.accountId,
+      busName: this.busName,
+      tableNames: this.tableNames,
+      pushApplications: this.pushApplications,
+      gateway: this.gatewayUrl,
+      extra: {
+        // The loyalty consumer's promotion cache (30 s in AWS), scaled like every other local duration.
+        [PROMOTIONS_CACHE_ENV]: String(DEFAULT_PROMOTIONS_CACHE_SECONDS * (this.options.timeScale ?? 1)),
+        ...this.options.env,
+      },
+    });
+    for (const fn of functions) this.functions.set(fn.name, fn);
+    this.lambda.prepare(functions);
+  }
+
+  /** The local function of a plan logical name (`WebhookBridge`, `LoyaltyConsumer`). */
+  functionFor(logicalName: string): LocalFunction {
+    const fn = this.functions.get(localFunctionName(this.prefix, logicalName));
+    if (!fn) throw Object.assign(new Error(`Function not found: ${logicalName} (the plan has ${[...this.functions.keys()].join(", ")})`), { name: "ResourceNotFoundException" });
+    return fn;
+  }
+
+  /**
+   * Calls `observer` with every AWS request the gateway serves (the caller's access key tells
+   * which function made it); returns a function that stops observing.
+   */
+  observeAwsRequests(observer: AwsRequestObserver): () => void {
+    return this.gateway!.observe(observer);
   }
 
   /** Invokes a function by name or ARN (Step Functions tasks, scheduled functions). */
@@ -350,7 +377,7 @@ export class Runtime {
 
   /** Runs a scheduled function now, as its EventBridge schedule would (the event carries `time`). */
   async runScheduled(logical: keyof typeof scheduledFunctions, time = new Date()): Promise<unknown> {
-    return this.invokeByArn(`${this.prefix}-${logical}`, {
+    return this.invokeByArn(localFunctionName(this.prefix, logical), {
       version: "0",
       id: crypto.randomUUID(),
       "detail-type": "Scheduled Event",
@@ -383,7 +410,7 @@ export class Runtime {
       };
     }
     const machine = rule.target.stateMachine;
-    const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-${machine}`;
+    const arn = stateMachineArn(this, machine);
     const client = new SFNClient({ endpoint: this.sfn.endpoint, region: this.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     return {
       arn,
@@ -410,38 +437,15 @@ export class Runtime {
     });
   }
 
-  /** Points the AWS SDK (in this process) at the local engines and gives functions their config. */
-  private applyEnvironment(): void {
-    const env: Record<string, string> = {
-      ...FAKE_CREDENTIALS,
-      AWS_REGION: this.region,
-      AWS_ENDPOINT_URL_DYNAMODB: this.endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SQS: this.endpoints.sqs,
-      AWS_ENDPOINT_URL_SES: this.endpoints.ses,
-      AWS_ENDPOINT_URL_SNS: this.endpoints.sns,
-      AWS_ENDPOINT_URL_SFN: this.endpoints.stepFunctions,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: this.endpoints.eventBridge,
-      POWERTOOLS_DEV: "false",
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "SILENT",
-      POWERTOOLS_METRICS_NAMESPACE: "paybus",
-      // EMF lines are CloudWatch's input; locally the journal and reports carry the same facts.
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
-      PAYBUS_EVENT_BUS_NAME: this.busName,
-      // The local push applications the device API registers endpoints in (one per platform).
-      PAYBUS_PUSH_APPLICATIONS: JSON.stringify(this.pushApplications),
-      // The loyalty consumer's promotion cache (30 s in AWS), scaled like every other local duration.
-      [PROMOTIONS_CACHE_ENV]: String(DEFAULT_PROMOTIONS_CACHE_SECONDS * (this.options.timeScale ?? 1)),
-      // The stripe SDK of the tier rewards talks to the local Stripe endpoints on the gateway.
-      PAYBUS_STRIPE_API_BASE: this.gatewayUrl,
-      PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY,
-      PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.prefix}-engagement`,
-      ...Object.fromEntries(Object.entries(tables).map(([name, table]) => [table.envVar, this.tableNames[name as keyof typeof tables]])),
-      ...this.options.env,
-    };
-    for (const [key, value] of Object.entries(env)) {
-      if (!this.savedEnv.has(key)) this.savedEnv.set(key, process.env[key]);
-      process.env[key] = value;
-    }
+  private profiles: ProfileTable | undefined;
+
+  /**
+   * The profiles table with administrator credentials, for what stands outside the functions
+   * (demo seeding, tests and benchmarks): the runtime's own process has no function environment.
+   */
+  get profileTable(): ProfileTable {
+    this.profiles ??= { client: localDynamoClient(this), tableName: this.tableNames.profiles };
+    return this.profiles;
   }
 
   /** Gives the gateway's IAM the plan's grants, resolved to this runtime's names. */
@@ -545,12 +549,13 @@ export class Runtime {
 
   async stop(): Promise<void> {
     await Promise.all([...this.mappings.values()].map((mapping) => mapping.stop()));
+    // Workflows stop before the functions: a task cut short by the stop must resume at the next
+    // start, not be recorded as failed by an execution still running.
+    await Promise.allSettled([this.sfn?.close()]);
+    await this.lambda.stop();
+    this.profiles?.client.destroy();
     await this.gateway?.stop();
-    await Promise.allSettled([this.sfn?.close(), this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
-    for (const [key, value] of this.savedEnv) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    await Promise.allSettled([this.sqs?.stop(), this.ses?.stop(), this.sns?.stop(), this.dynamo?.close()]);
     this.lock?.release();
   }
 }
@@ -577,6 +582,21 @@ export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEnt
     Resources: Array.isArray(envelope.resources) ? (envelope.resources as string[]) : [],
     ...(typeof envelope.time === "string" ? { Time: envelope.time } : {}),
   };
+}
+
+/**
+ * Writes a function's output to the terminal, as `POWERTOOLS_LOG_LEVEL` of the runtime process asks
+ * (SILENT by default): Powertools JSON lines below that level are held back (the function logs at
+ * WARN at least, so the runtime can read failure reasons), any other output passes.
+ */
+function forwardLog(chunk: string, level: string): void {
+  const threshold = LOG_LEVELS.indexOf(level);
+  const kept = chunk.split("\n").filter((line, index, lines) => {
+    if (line === "" && index === lines.length - 1) return false;
+    const lineLevel = /^\{.*"level":"([A-Z]+)"/.exec(line)?.[1];
+    return lineLevel === undefined || LOG_LEVELS.indexOf(lineLevel) >= threshold;
+  });
+  if (kept.length > 0) process.stdout.write(`${kept.join("\n")}\n`);
 }
 
 /** A function's name from `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` or the bare name. */

@@ -4,14 +4,14 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WEBHOOK_PATH } from "../functions/ingest/function-url.ts";
-import { webhookBridge } from "../events/rules.ts";
-import { answerFunctionUrl, functionFor, readFunctionUrlCall } from "./function-url.ts";
+import { WEBHOOK_BRIDGE } from "../stacks/plan.ts";
+import { answerFunctionUrl, readFunctionUrlCall } from "./function-url.ts";
 import type { Runtime } from "./runtime.ts";
 
 export { WEBHOOK_PATH };
 
 export function webhookRoute(runtime: Runtime) {
-  const fn = functionFor(runtime, webhookBridge.handler);
+  const fn = runtime.functionFor(WEBHOOK_BRIDGE);
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (url.pathname !== WEBHOOK_PATH) return false;
     if (req.method !== "POST") {

@@ -71,11 +71,11 @@ afterAll(async () => {
 describe("the addresses Stripe already sends, for customers without a profile", () => {
   it("emails a Checkout customer with no profile at customer_details.email, and a later customer.updated replaces the stub", async () => {
     const customer = "cus_CfCheckout00001";
-    expect(await getProfile(customer)).toBeUndefined();
+    expect(await getProfile(customer, runtime.profileTable)).toBeUndefined();
 
     await send(variant("05", "Checkout1", 10, { customer, customer_details: { email: "first.buyer@example.com", name: "First Buyer" } }));
 
-    expect(await getProfile(customer)).toEqual({ customerId: customer, email: "first.buyer@example.com", pushEndpoints: [] });
+    expect(await getProfile(customer, runtime.profileTable)).toEqual({ customerId: customer, email: "first.buyer@example.com", pushEndpoints: [] });
     expect(await rawItem(customer)).toMatchObject({ contactSource: "checkout.customer_details.email", contactEventId: "evt_cfCheckout1" });
     const engagement = await subjectsTo("first.buyer@example.com");
     expect(engagement.length).toBeGreaterThan(0);
@@ -84,13 +84,13 @@ describe("the addresses Stripe already sends, for customers without a profile", 
     const updated = variant("18", "CheckoutSync", 0, { id: customer, email: "buyer@example.org", name: "First Buyer", preferred_locales: [] });
     await send(updated);
 
-    expect(await getProfile(customer)).toEqual({ customerId: customer, email: "buyer@example.org", name: "First Buyer", pushEndpoints: [] });
+    expect(await getProfile(customer, runtime.profileTable)).toEqual({ customerId: customer, email: "buyer@example.org", name: "First Buyer", pushEndpoints: [] });
     const item = await rawItem(customer);
     expect(item).not.toHaveProperty("contactSource");
     expect(item).not.toHaveProperty("contactEventId");
     // A later payment with the old address changes nothing: the synced profile wins.
     await send(variant("04", "CheckoutAgain", 20, { customer, receipt_email: "first.buyer@example.com", billing_details: { email: "first.buyer@example.com" } }));
-    expect((await getProfile(customer))?.email).toBe("buyer@example.org");
+    expect((await getProfile(customer, runtime.profileTable))?.email).toBe("buyer@example.org");
     expect(await subjectsTo("first.buyer@example.com")).toEqual(engagement);
     expect((await subjectsTo("buyer@example.org")).length).toBeGreaterThan(0);
   });
@@ -98,11 +98,11 @@ describe("the addresses Stripe already sends, for customers without a profile", 
   it("never writes over a profile synced from customer.* events: its address gets the emails", async () => {
     const customer = "cus_U3kq8ZrW1fLm0D";
     await send(variant("17", "SyncedFirst", 0, {}));
-    expect((await getProfile(customer))?.email).toBe("camille.martin@example.fr");
+    expect((await getProfile(customer, runtime.profileTable))?.email).toBe("camille.martin@example.fr");
 
     await send(variant("04", "SyncedCharge", 30, { customer, receipt_email: "someone.else@example.com", billing_details: { email: "someone.else@example.com" } }));
 
-    expect(await getProfile(customer)).toMatchObject({ email: "camille.martin@example.fr", name: "Camille Martin", locale: "fr" });
+    expect(await getProfile(customer, runtime.profileTable)).toMatchObject({ email: "camille.martin@example.fr", name: "Camille Martin", locale: "fr" });
     expect(await rawItem(customer)).not.toHaveProperty("contactSource");
     expect(await subjectsTo("someone.else@example.com")).toEqual([]);
     expect((await subjectsTo("camille.martin@example.fr")).length).toBeGreaterThan(0);
@@ -111,13 +111,13 @@ describe("the addresses Stripe already sends, for customers without a profile", 
   it("customer.deleted erases a stub, and later payments do not bring it back", async () => {
     const customer = "cus_CfDeleted000001";
     await send(variant("04", "Deleted1", 10, { customer, receipt_email: "gone@example.com" }));
-    expect((await getProfile(customer))?.email).toBe("gone@example.com");
+    expect((await getProfile(customer, runtime.profileTable))?.email).toBe("gone@example.com");
     const before = (await subjectsTo("gone@example.com")).length;
 
     await send(variant("23", "DeletedSync", 20, { id: customer }));
     await send(variant("04", "Deleted2", 30, { customer, receipt_email: "gone@example.com" }));
 
-    expect(await getProfile(customer)).toBeUndefined();
+    expect(await getProfile(customer, runtime.profileTable)).toBeUndefined();
     const item = await rawItem(customer);
     expect(item).toMatchObject({ deleted: true });
     expect(item).not.toHaveProperty("email");
@@ -128,7 +128,7 @@ describe("the addresses Stripe already sends, for customers without a profile", 
   it("an invoice's customer_email lets the subscription's later notices (trial ending) reach a customer without a profile", async () => {
     const customer = "cus_CfInvoice000001";
     await send(variant("01", "Invoice1", 10, { customer, customer_email: "subscriber@example.com" }));
-    expect((await getProfile(customer))?.email).toBe("subscriber@example.com");
+    expect((await getProfile(customer, runtime.profileTable))?.email).toBe("subscriber@example.com");
     expect(await rawItem(customer)).toMatchObject({ contactSource: "invoice.customer_email" });
 
     await send(variant("21", "Trial1", 20, { customer }));

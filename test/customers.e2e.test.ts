@@ -69,9 +69,9 @@ afterAll(async () => {
 describe("customers you can reach, from an empty data directory", () => {
   it("sends the French email and push of each lifecycle notice exactly once, to the synced address and the registered device", async () => {
     // Arrange: the runtime started on a fresh, empty directory; the customer arrives from Stripe in French
-    expect(await getProfile(CUSTOMER)).toBeUndefined();
+    expect(await getProfile(CUSTOMER, runtime.profileTable)).toBeUndefined();
     await send(event("17", 0));
-    expect(await getProfile(CUSTOMER)).toMatchObject({ email: "camille.martin@example.fr", name: "Camille Martin", locale: "fr" });
+    expect(await getProfile(CUSTOMER, runtime.profileTable)).toMatchObject({ email: "camille.martin@example.fr", name: "Camille Martin", locale: "fr" });
 
     // Act 1: the app's backend registers the phone, retries the same request, then registers again under a new key
     const registration = { customerId: CUSTOMER, platform: "GCM", token: TOKEN };
@@ -113,7 +113,7 @@ describe("customers you can reach, from an empty data directory", () => {
     expect(actionPush.url).toBe(HOSTED_INVOICE);
 
     // Assert 3: the older update did not overwrite the newer state; nothing went to a DLQ
-    expect(await getProfile(CUSTOMER)).toMatchObject({ email: "camille.durand@example.fr", name: "Camille Martin-Durand", locale: "fr", pushEndpoints: [endpointArn] });
+    expect(await getProfile(CUSTOMER, runtime.profileTable)).toMatchObject({ email: "camille.durand@example.fr", name: "Camille Martin-Durand", locale: "fr", pushEndpoints: [endpointArn] });
     for (const queue of ["customers", "lifecycle"] as const) expect(runtime.sqs.dlqMessages(queue)).toEqual([]);
 
     // Assert 4: the run report shows the profile and the device
@@ -161,20 +161,20 @@ describe("customers you can reach, from an empty data directory", () => {
     const removed = await deviceRequest("DELETE", { customerId: CUSTOMER, token: other });
     expect(removed.status).toBe(200);
     expect(runtime.sns.hasEndpoint(registered.body.device.endpointArn)).toBe(false);
-    const remaining = (await getProfile(CUSTOMER))!.pushEndpoints;
+    const remaining = (await getProfile(CUSTOMER, runtime.profileTable))!.pushEndpoints;
     expect(remaining).toHaveLength(1);
 
     // Act: Stripe deletes the customer
     await send(event("23", 20));
 
     // Assert: no profile, no endpoint, no device can come back
-    expect(await getProfile(CUSTOMER)).toBeUndefined();
+    expect(await getProfile(CUSTOMER, runtime.profileTable)).toBeUndefined();
     expect(runtime.sns.hasEndpoint(remaining[0]!)).toBe(false);
     const late = await deviceRequest("POST", { customerId: CUSTOMER, platform: "GCM", token: TOKEN }, { "Idempotency-Key": "late-1" });
     expect(late.status).toBe(404);
     expect(late.body.error.message).toMatch(/was deleted in Stripe/);
     await send(redelivered(event("19", 2)));
-    expect(await getProfile(CUSTOMER)).toBeUndefined();
+    expect(await getProfile(CUSTOMER, runtime.profileTable)).toBeUndefined();
   });
 
   it("paybus devices add|list|remove drive the same API, signed", async () => {
@@ -195,7 +195,7 @@ describe("customers you can reach, from an empty data directory", () => {
     expect(output[1]).toBe("cus_CliUser0000001: 1 device(s)\n");
     expect(output.at(-1)).toMatch(/^removed device [0-9a-f]{32} \(endpoint deleted\)/);
     await expect(missing).rejects.toThrow("404: customer cus_CliUser0000001 has no device with this token");
-    expect((await getProfile("cus_CliUser0000001"))?.pushEndpoints).toEqual([]);
+    expect((await getProfile("cus_CliUser0000001", runtime.profileTable))?.pushEndpoints).toEqual([]);
   });
 
   it("does not ask to confirm a payment whose invoice was paid before the request arrived", async () => {

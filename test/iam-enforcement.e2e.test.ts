@@ -32,8 +32,8 @@ function track<T extends { destroy(): void }>(client: T): T {
 const docs = (who: string, accessKeyId?: string) => track(DynamoDBDocumentClient.from(new DynamoDBClient(as(who, accessKeyId))));
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: AwsError) => error);
 
-const LOYALTY_CONSUMER = "paybus-loyalty";
-const NOTIFICATIONS_CONSUMER = "paybus-notifications";
+const LOYALTY_CONSUMER = "paybus-LoyaltyConsumer";
+const NOTIFICATIONS_CONSUMER = "paybus-NotificationsConsumer";
 
 beforeAll(async () => {
   runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, warn: () => {} });
@@ -134,7 +134,7 @@ describe("a function signing with its own key", () => {
     const sesv2Error = await failure(sesv2.send(new SendEmailV2Command({ FromEmailAddress: "billing@example.com", Destination: { ToAddresses: ["a@example.com"] }, Content: { Simple: { Subject: { Data: "s" }, Body: { Text: { Data: "b" } } } } })));
     expect([sesv2Error?.name, sesv2Error?.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 403]);
 
-    const sfn = track(new SFNClient(as(LOYALTY_CONSUMER.replace("loyalty", "EngagementCrm"))));
+    const sfn = track(new SFNClient(as("paybus-EngagementCrm")));
     const sfnError = await failure(sfn.send(new StartExecutionCommand({ stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:paybus-engagement", input: "{}" })));
     expect([sfnError?.name, sfnError?.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 400]);
 
@@ -157,11 +157,11 @@ describe("a function signing with its own key", () => {
   });
 
   it("may manage push endpoints only where the plan says (device API registers, the customers consumer only deletes)", async () => {
-    const device = track(new SNSClient(as("paybus-devices")));
+    const device = track(new SNSClient(as("paybus-DeviceApi")));
     const { EndpointArn } = await device.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: runtime.pushApplications.GCM, Token: `iamE2e:APA91b${"x".repeat(140)}` }));
     expect(EndpointArn).toMatch(/:endpoint\/GCM\//);
 
-    const customers = track(new SNSClient(as("paybus-customers")));
+    const customers = track(new SNSClient(as("paybus-CustomersConsumer")));
     const create = await failure(customers.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: runtime.pushApplications.GCM, Token: `iamE2e2:APA91b${"y".repeat(140)}` })));
     expect(create?.name).toBe("AuthorizationErrorException");
     await customers.send(new DeleteEndpointCommand({ EndpointArn: EndpointArn! }));

@@ -17,12 +17,13 @@ import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { localDynamoClient } from "../local/state.ts";
-import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
+import { tables as tableDeclarations } from "../functions/common/tables.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
+import { accessKeyIdOf } from "../local/function-credentials.ts";
 import { Runtime } from "../local/runtime.ts";
 import { LOCAL_STRIPE_API_KEY } from "../local/stripe.ts";
 import { signRequest } from "../local/sigv4.ts";
@@ -34,13 +35,18 @@ import { customStage } from "./infra/stages.fixture.ts";
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-webhook-AbCdEf";
 const STRIPE_KEY_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-stripe-api-key-GhIjKl";
 
-/** Secrets Manager's GetSecretValue for the webhook secret and the Stripe API key (awsJson1.1), which the runtime lacks. */
-function secretStore(): Server {
+/**
+ * Secrets Manager's GetSecretValue for the webhook secret and the Stripe API key (awsJson1.1), which
+ * the runtime lacks; it reports each request as the gateway does (operation, input, the caller's access key).
+ */
+function secretStore(seen: (operation: string, input: Record<string, unknown>, accessKeyId: string | undefined) => void): Server {
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId?: string };
+      const input = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { SecretId?: string };
+      seen(String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "", input, accessKeyIdOf(req.headers.authorization));
+      const { SecretId } = input;
       const values: Record<string, string> = { [SECRET_ARN]: SECRET, [STRIPE_KEY_ARN]: LOCAL_STRIPE_API_KEY };
       const found = req.headers["x-amz-target"] === "secretsmanager.GetSecretValue" && SecretId !== undefined && SecretId in values;
       res.writeHead(found ? 200 : 400, { "content-type": "application/x-amz-json-1.1" });
@@ -103,12 +109,12 @@ describe("every function's grants are exactly the calls it makes", () => {
   let runtime: Runtime;
   let dataDir: string;
   let store: Server;
-  let recorded: { uses: Use[]; unattributed: string[] };
+  let recorded: { uses: Use[]; unattributed: string[]; record: (service: string, operation: string, input: Record<string, unknown>, accessKeyId: string | undefined) => void };
   const plan: InfraPlan = buildPlan(customStage);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-iam-"));
-    store = secretStore();
+    store = secretStore((operation, input, accessKeyId) => recorded?.record("secretsmanager", operation, input, accessKeyId));
     await new Promise<void>((resolve) => store.listen(0, "127.0.0.1", resolve));
     runtime = await Runtime.start({
       dataDir,
@@ -130,8 +136,10 @@ describe("every function's grants are exactly the calls it makes", () => {
     runtime.addRoute(promotionsRoute(runtime));
     runtime.addRoute(loyaltyApiRoute(runtime));
     await seedDemoCustomers(runtime);
-    // From here on, the handlers' own calls only (the clients are the ones they share).
-    recorded = recordUses([dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge(), secretsManager()]);
+    // From here on, every AWS request the functions make, told apart by the access key they sign with.
+    const tableEnv = Object.fromEntries(Object.entries(tableDeclarations).map(([name, table]) => [table.envVar, runtime.tableNames[name as keyof typeof tableDeclarations]]));
+    recorded = recordUses(runtime.functions.values(), tableEnv);
+    runtime.observeAwsRequests((request) => recorded.record(request.service, request.operation, request.input, request.accessKeyId));
 
     // A promotion window added, listed, and a second one removed through the signed promotions API;
     // the loyalty consumer reads the set for the demo's purchases.
@@ -290,6 +298,14 @@ describe("every function's grants are exactly the calls it makes", () => {
 
     expect(plan.functions.map((fn) => fn.handler.split("/")[1]).filter((folder) => !exercised.has(folder!))).toEqual([]);
     expect(recorded.unattributed).toEqual([]);
+  });
+
+  it("passes local IAM enforcement: no call denied, every function judged by its own access key", () => {
+    const denied = runtime.iam.decisions.filter((decision) => !decision.allowed);
+    const judged = new Set(runtime.iam.decisions.filter((decision) => decision.caller !== "admin").map((decision) => decision.caller));
+
+    expect(denied).toEqual([]);
+    expect([...runtime.functions.keys()].filter((name) => !judged.has(name))).toEqual([]);
   });
 
   it("grants no action, resource or partition key the functions did not use, and every one they did", () => {

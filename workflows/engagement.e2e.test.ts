@@ -33,6 +33,7 @@ const stripe = new LocalStripe();
 let stripeServer: Server;
 /** Where the loyalty consumer publishes its domain events. */
 let bus: LocalBus;
+let host: LambdaHost;
 /** Emits `<LogicalName>` with the result each time a task function returns. */
 const completed = new EventEmitter();
 // Imported once the environment is set, as Lambda would load them (their loggers read it).
@@ -48,20 +49,23 @@ beforeAll(async () => {
   const stripeRoute = stripe.gatewayRoute();
   stripeServer = createServer((req, res) => void stripeRoute(req, res, new URL(req.url ?? "/", "http://127.0.0.1")));
   await new Promise<void>((resolve) => stripeServer.listen(0, "127.0.0.1", resolve));
-  const host = new LambdaHost(new URL("..", import.meta.url).pathname);
+  host = new LambdaHost(new URL("..", import.meta.url).pathname);
   const functions: Record<string, { handler: string; timeoutSeconds: number; memoryMb: number }> = stateMachines.engagement.functions;
+  // Each task function runs in its own execution environment with this environment (set below,
+  // once the engines' endpoints are known).
+  const environment: Record<string, string> = {};
   sfn = await startLocalStepFunctions({
     stateMachines: [{ name: "engagement", definition: loadDefinition("engagement", (name) => host.functionArn(name)) }],
     invokeLambda: async (arn, payload) => {
       const name = arn.split(":").pop()!;
-      const invocation = await host.invoke({ name, ...functions[name]! }, payload);
+      const invocation = await host.invoke({ name, logicalName: name, ...functions[name]!, environment }, payload);
       if (!invocation.ok) throw invocation.error;
       completed.emit(name, invocation.result);
       return invocation.result;
     },
     retryIntervalScale: 0.001,
   });
-  Object.assign(process.env, {
+  Object.assign(environment, {
     AWS_REGION: LOCAL_AWS.region,
     AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
@@ -80,11 +84,14 @@ beforeAll(async () => {
     PAYBUS_EVENT_BUS_NAME: bus.name,
     POWERTOOLS_LOG_LEVEL: "SILENT",
   });
+  // The loyalty consumer and the dispatcher run in this process, with the same environment.
+  Object.assign(process.env, environment);
   ({ handler: loyaltyHandler } = await import("../functions/loyalty/handler.ts"));
   ({ handler: dispatchFollowups } = await import("../functions/engagement-followup-dispatch/handler.ts"));
 });
 
 afterAll(async () => {
+  await host?.stop();
   await sfn?.close();
   await ses?.stop();
   await tables?.close();

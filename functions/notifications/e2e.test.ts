@@ -17,8 +17,8 @@ beforeAll(async () => {
   // Visibility timeouts scaled to about a second, so retries and DLQ moves happen within the test.
   runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "e2e" });
   jennysPhone = runtime.sns.createEndpoint("paybus-app", "token-jenny");
-  await putProfile({ customerId: "cus_AbIItO38LiTlry", pushEndpoints: [jennysPhone] });
-  await putProfile({ customerId: "cus_61BSXNh6V2pQ3q", locale: "ja-JP", pushEndpoints: [] });
+  await putProfile({ customerId: "cus_AbIItO38LiTlry", pushEndpoints: [jennysPhone] }, runtime.profileTable);
+  await putProfile({ customerId: "cus_61BSXNh6V2pQ3q", locale: "ja-JP", pushEndpoints: [] }, runtime.profileTable);
   // A first invocation imports the handler and builds its clients, which can outlast the scaled
   // (1 s) visibility timeout and let SQS hand the message out twice; warm up so tests see steady state.
   runtime.sendEnvelopes([invoiceEvent("01", "warmup", { customer: "cus_e2ewarmup", customer_email: null })]);
@@ -124,7 +124,7 @@ describe("notifications through the local runtime", () => {
     // Arrange
     const disabled = runtime.sns.createEndpoint("paybus-app", "token-stale");
     runtime.sns.setEnabled(disabled, false);
-    await putProfile({ customerId: "cus_e2edisabled", pushEndpoints: [disabled] });
+    await putProfile({ customerId: "cus_e2edisabled", pushEndpoints: [disabled] }, runtime.profileTable);
     const event = invoiceEvent("01", "disabled", { customer: "cus_e2edisabled", number: "E2E-0001" });
 
     // Act: the event, then its redelivery

@@ -123,7 +123,7 @@ async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly 
   for (const customerId of [...customers].sort()) {
     const endpoint = runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${customerId}`);
     devices.set(endpoint, customerId);
-    await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] });
+    await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] }, runtime.profileTable);
   }
   return devices;
 }

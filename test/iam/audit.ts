@@ -1,11 +1,13 @@
 /**
- * Least privilege, checked against what the code really does: every AWS SDK call the functions make
- * in the end-to-end run is recorded (an SDK middleware on the shared clients), attributed to the
- * function whose code made it (its `functions/<folder>/` frames on the call stack), and compared
- * with the IAM statements the plan grants that function.
+ * Least privilege, checked against what the code really does: every AWS request the functions make
+ * in the end-to-end run is recorded where AWS would see it — at the local gateway (and the test's
+ * Secrets Manager) — attributed to the function by the access key it signed with (each local
+ * function has its own, see local/function-credentials.ts), and compared with the IAM statements the
+ * plan grants that function.
  */
 import { tables, type TableDeclaration } from "../../functions/common/tables.ts";
 import type { FunctionPlan, GrantPlan, InfraPlan, ResourceRef } from "../../stacks/plan.ts";
+import { ADMIN_CREDENTIALS, functionCredentials } from "../../local/function-credentials.ts";
 
 /** One IAM action one function performed on one resource (and, for tables, the partition key). */
 export interface Use {
@@ -41,14 +43,6 @@ export const functionFolder = (fn: FunctionPlan) => fn.handler.split("/")[1]!;
 // Recording.
 
 type Input = Record<string, any>;
-const SERVICE_PREFIX: Record<string, string> = {
-  DynamoDBClient: "dynamodb",
-  SESClient: "ses",
-  SNSClient: "sns",
-  SFNClient: "states",
-  EventBridgeClient: "events",
-  SecretsManagerClient: "secretsmanager",
-};
 const NON_TABLE_RESOURCE: Record<string, string> = {
   "ses:SendEmail": "emailIdentity",
   "ses:SendRawEmail": "emailIdentity",
@@ -91,10 +85,11 @@ function partitionKeyOf(input: Input, env: NodeJS.ProcessEnv): string | undefine
   return condition ? plain(input.ExpressionAttributeValues?.[condition[1]!]) : undefined;
 }
 
-/** The IAM actions one SDK request is authorised as (a transaction: one per item). */
-export function usesOf(fn: string, clientName: string, commandName: string, input: Input, env: NodeJS.ProcessEnv): Use[] {
-  const service = SERVICE_PREFIX[clientName] ?? clientName;
-  const operation = commandName.replace(/Command$/, "");
+/**
+ * The IAM actions one request is authorised as (a transaction: one per item); `service` is the
+ * IAM service prefix (the SigV4 signing name: `dynamodb`, `states`, …), `input` the request as sent.
+ */
+export function usesOf(fn: string, service: string, operation: string, input: Input, env: NodeJS.ProcessEnv): Use[] {
   if (service === "dynamodb" && /^Transact(Write|Get)Items$/.test(operation)) {
     return (input.TransactItems as Input[]).flatMap((item) =>
       Object.entries(item).map(([kind, request]: [string, Input]) => ({
@@ -117,38 +112,32 @@ export function usesOf(fn: string, clientName: string, commandName: string, inpu
   return [{ fn, action, resource: NON_TABLE_RESOURCE[action] ?? `unknown(${action})` }];
 }
 
-/** The function whose code is on the stack: the outermost `functions/<folder>/` frame that is not shared code. */
-export function callingFunction(stack: string): string | undefined {
-  const folders = [...stack.matchAll(/\/functions\/([a-z0-9-]+)\//g)].map((match) => match[1]!).filter((folder) => folder !== "common");
-  return folders.at(-1);
+/** A local function as the recorder needs it: its name (its credentials) and its handler (its folder). */
+interface RecordedFunction {
+  readonly name: string;
+  readonly handler: string;
 }
 
-interface MiddlewareClient {
-  readonly middlewareStack: {
-    add(middleware: (next: any, context: any) => (args: any) => Promise<any>, options: { step: "initialize"; name: string }): void;
-  };
-}
-
-/** Records every request `clients` send from now on; `unattributed` counts calls from no function. */
-export function recordUses(clients: readonly MiddlewareClient[], env: NodeJS.ProcessEnv = process.env) {
+/**
+ * A recorder of the functions' requests: `record` each request seen (by the gateway's observer, or a
+ * test double of a service the runtime lacks); calls signed with the administrator's key (the test
+ * itself, the runtime) are not the functions' and are skipped; `unattributed` lists calls signed
+ * with a key that is neither.
+ *
+ * @param env the functions' table variables (`PAYBUS_LOYALTY_TABLE` → physical name), to name tables.
+ */
+export function recordUses(functions: Iterable<RecordedFunction>, env: NodeJS.ProcessEnv) {
+  const folders = new Map<string, string>();
+  for (const fn of functions) folders.set(functionCredentials(fn.name).accessKeyId, fn.handler.split("/")[1]!);
   const uses: Use[] = [];
   const unattributed: string[] = [];
-  const limit = Error.stackTraceLimit;
-  for (const client of clients) {
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        Error.stackTraceLimit = 200;
-        const stack = new Error().stack ?? "";
-        Error.stackTraceLimit = limit;
-        const fn = callingFunction(stack);
-        if (fn) uses.push(...usesOf(fn, context.clientName, context.commandName, args.input, env));
-        else unattributed.push(`${context.clientName}.${context.commandName}`);
-        return next(args);
-      },
-      { step: "initialize", name: "paybusIamAudit" },
-    );
-  }
-  return { uses, unattributed };
+  const record = (service: string, operation: string, input: Input, accessKeyId: string | undefined) => {
+    if (accessKeyId === ADMIN_CREDENTIALS.accessKeyId) return;
+    const fn = accessKeyId === undefined ? undefined : folders.get(accessKeyId);
+    if (fn) uses.push(...usesOf(fn, service, operation, input, env));
+    else unattributed.push(`${service}:${operation} signed by ${accessKeyId ?? "nobody"}`);
+  };
+  return { uses, unattributed, record };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ export function eventBridgeClient(runtime: Runtime): EventBridgeClient {
 export async function seedProfiles(runtime: Runtime, profiles: readonly ProfileSpec[]): Promise<void> {
   for (const { devices, ...profile } of profiles) {
     const pushEndpoints = Array.from({ length: devices }, (_, i) => runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${profile.customerId}-${i}`));
-    await putProfile({ ...profile, pushEndpoints });
+    await putProfile({ ...profile, pushEndpoints }, runtime.profileTable);
   }
 }
 
@@ -54,7 +54,7 @@ export async function seedProfiles(runtime: Runtime, profiles: readonly ProfileS
  */
 export async function restoreEndpoints(runtime: Runtime, profiles: readonly ProfileSpec[]): Promise<void> {
   for (const { customerId } of profiles) {
-    for (const arn of (await getProfile(customerId))?.pushEndpoints ?? []) runtime.sns.setEnabled(arn, true);
+    for (const arn of (await getProfile(customerId, runtime.profileTable))?.pushEndpoints ?? []) runtime.sns.setEnabled(arn, true);
   }
 }
 

@@ -1,0 +1,65 @@
+/** The local runtime's reading of the plan: each function's environment is the plan's, resolved locally, plus its own credentials. */
+import { describe, expect, it } from "vitest";
+import { functionCredentials } from "./function-credentials.ts";
+import { localFunctions, localPlan, type LocalResources } from "./function-environment.ts";
+
+const resources: LocalResources = {
+  prefix: "pb",
+  region: "eu-west-1",
+  accountId: "111122223333",
+  busName: "pb-bus",
+  tableNames: { loyalty: "pb-loyalty", notifications: "pb-notifications", profiles: "pb-profiles", idempotency: "pb-idempotency", promotions: "pb-promotions" },
+  pushApplications: { GCM: "arn:aws:sns:eu-west-1:111122223333:app/GCM/pb-app", APNS: "arn:aws:sns:eu-west-1:111122223333:app/APNS/pb-app" },
+  gateway: "http://127.0.0.1:4999",
+};
+
+describe("localFunctions", () => {
+  const plan = localPlan();
+  const host = { PAYBUS_LOYALTY_TABLE: "stolen", PAYBUS_LIFECYCLE_NOTICES: "trial-ending", HOME: "/home/dev" };
+  const functions = new Map(localFunctions(plan, resources, host).map((fn) => [fn.logicalName, fn]));
+
+  it("names every plan function <prefix>-<logical name> and signs with its own access key", () => {
+    expect([...functions.keys()].sort()).toEqual(plan.functions.map((fn) => fn.logicalName).sort());
+    const crm = functions.get("EngagementCrm")!;
+    expect(crm.name).toBe("pb-EngagementCrm");
+    expect(crm.environment).toMatchObject({
+      AWS_ACCESS_KEY_ID: functionCredentials("pb-EngagementCrm").accessKeyId,
+      AWS_SECRET_ACCESS_KEY: functionCredentials("pb-EngagementCrm").secretAccessKey,
+      AWS_LAMBDA_FUNCTION_NAME: "pb-EngagementCrm",
+      AWS_REGION: "eu-west-1",
+      AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:4999",
+    });
+  });
+
+  it("gives a function the plan's variables resolved to local names, and no table it was not granted", () => {
+    const crm = functions.get("EngagementCrm")!.environment;
+    const loyalty = functions.get("LoyaltyConsumer")!.environment;
+
+    expect(crm.PAYBUS_LOYALTY_TABLE).toBe("pb-loyalty");
+    expect(crm).not.toHaveProperty("PAYBUS_PROFILES_TABLE");
+    expect(crm).not.toHaveProperty("PAYBUS_EVENT_BUS_NAME");
+    expect(loyalty.PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN).toBe("arn:aws:states:eu-west-1:111122223333:stateMachine:pb-engagement");
+    for (const fn of plan.functions) {
+      expect(Object.keys(functions.get(fn.logicalName)!.environment)).toEqual(expect.arrayContaining(Object.keys(fn.environment).filter((key) => key !== "PAYBUS_WEBHOOK_SECRET_ID")));
+    }
+  });
+
+  it("passes the runtime's own settings but never a variable naming a resource, nor anything else of the host", () => {
+    const crm = functions.get("EngagementCrm")!.environment;
+    const lifecycle = functions.get("LifecycleConsumer")!.environment;
+
+    expect(crm.PAYBUS_LOYALTY_TABLE).toBe("pb-loyalty");
+    expect(lifecycle).not.toHaveProperty("PAYBUS_LOYALTY_TABLE");
+    expect(lifecycle.PAYBUS_LIFECYCLE_NOTICES).toBe("trial-ending");
+    expect(lifecycle).not.toHaveProperty("HOME");
+  });
+
+  it("gives the webhook signing secrets only to the webhook bridge", () => {
+    const withSecrets = new Map(localFunctions(plan, { ...resources, extra: { STRIPE_WEBHOOK_SECRETS: "whsec_1", PAYBUS_X: "x" } }, {}).map((fn) => [fn.logicalName, fn.environment]));
+
+    expect(withSecrets.get("WebhookBridge")).toMatchObject({ STRIPE_WEBHOOK_SECRETS: "whsec_1", PAYBUS_X: "x" });
+    expect(withSecrets.get("WebhookBridge")).not.toHaveProperty("PAYBUS_WEBHOOK_SECRET_ID");
+    expect(withSecrets.get("LoyaltyConsumer")).not.toHaveProperty("STRIPE_WEBHOOK_SECRETS");
+    expect(withSecrets.get("LoyaltyConsumer")).toMatchObject({ PAYBUS_X: "x" });
+  });
+});

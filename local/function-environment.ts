@@ -1,0 +1,201 @@
+/**
+ * The local runtime's reading of the deployment plan's functions: the same names (`<prefix>-<logical
+ * name>`) and the same environment the SST stacks give each function in AWS, with the plan's
+ * deploy-time templates resolved to the local resources, the SDK pointed at the gateway, and the
+ * function's own credentials. Nothing else: a function that reads a variable the plan does not give
+ * it fails locally as it would after deploy.
+ *
+ * Deliberate differences from AWS (documented in the README):
+ * - `PAYBUS_PUSH_APPLICATIONS` names every local push platform (the local SNS has them all), not the
+ *   stage's one platform;
+ * - no Secrets Manager runs locally, so the webhook bridge gets no `PAYBUS_WEBHOOK_SECRET_ID` unless
+ *   the runtime's `env` supplies one; it reads `STRIPE_WEBHOOK_SECRETS` instead;
+ * - the runtime's `env` option is added to every function (test and `paybus dev` configuration) —
+ *   except the webhook signing secrets, which only the function granted the webhook secret gets —, and
+ *   so are the runtime process's own `PAYBUS_*` settings (`PAYBUS_LOYALTY_CONFIG`, `PAYBUS_EMAIL_FROM`, …:
+ *   what a stage's `environment` sets in AWS), except variables that name resources, which a function
+ *   gets only when the plan gives them to it;
+ * - Powertools logs at WARN or more verbose (the runtime reads failure reasons from the logs), and
+ *   EMF metrics are off unless `POWERTOOLS_METRICS_DISABLED=false`.
+ */
+import { buildPlan, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan, type Part, type ResourceRef, type Template } from "../stacks/plan.ts";
+import type { StageConfig } from "../stacks/stage-config.ts";
+import { stages } from "../stacks/stages.ts";
+import type { TableName } from "../events/rules.ts";
+import { functionCredentials } from "./function-credentials.ts";
+import type { LocalFunction } from "./lambda.ts";
+import { LOCAL_STRIPE_API_KEY } from "./stripe.ts";
+
+/** The stage the local runtime plays: the `default` stage, with push (the local SNS serves every platform). */
+export const LOCAL_STAGE: StageConfig = { ...stages.default!, push: { platform: "GCM" } };
+
+/** The plan the local runtime runs. */
+export function localPlan(): InfraPlan {
+  return buildPlan(LOCAL_STAGE);
+}
+
+/** What a template refers to locally. */
+export interface LocalResources {
+  readonly prefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly busName: string;
+  readonly tableNames: Readonly<Record<TableName, string>>;
+  /** Push application ARNs by platform. */
+  readonly pushApplications: Readonly<Record<string, string>>;
+  /** The gateway's URL: every AWS call of a function goes through it (and its IAM checks). */
+  readonly gateway: string;
+  /** The runtime's `env` option. */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+/** The name a plan function has locally. */
+export function localFunctionName(prefix: string, logicalName: string): string {
+  return `${prefix}-${logicalName}`;
+}
+
+export function stateMachineArn(resources: Pick<LocalResources, "prefix" | "region" | "accountId">, name: string): string {
+  return `arn:aws:states:${resources.region}:${resources.accountId}:stateMachine:${resources.prefix}-${name}`;
+}
+
+export class LocalTemplateError extends Error {
+  override name = "LocalTemplateError";
+}
+
+function nameOf(ref: ResourceRef, local: LocalResources): string {
+  switch (ref.kind) {
+    case "table":
+      return local.tableNames[ref.table];
+    case "bus":
+      return local.busName;
+    case "stateMachine":
+    case "taskTokens":
+      return `${local.prefix}-${ref.stateMachine}`;
+    default:
+      throw new LocalTemplateError(`the local runtime has no name for ${ref.kind}`);
+  }
+}
+
+function arnOf(ref: ResourceRef, local: LocalResources): string {
+  const { region, accountId } = local;
+  switch (ref.kind) {
+    case "table":
+      return `arn:aws:dynamodb:${region}:${accountId}:table/${local.tableNames[ref.table]}`;
+    case "bus":
+      return `arn:aws:events:${region}:${accountId}:event-bus/${local.busName}`;
+    case "stateMachine":
+    case "taskTokens":
+      return stateMachineArn(local, ref.stateMachine);
+    case "pushApplication":
+    case "deviceEndpoints":
+      return local.pushApplications[LOCAL_STAGE.push ? LOCAL_STAGE.push.platform : "GCM"] ?? "";
+    case "webhookSecret":
+      return `arn:aws:secretsmanager:${region}:${accountId}:secret:${local.prefix}-webhook`;
+    case "stripeApiKey":
+      return `arn:aws:secretsmanager:${region}:${accountId}:secret:${local.prefix}-stripe-api-key`;
+    default:
+      throw new LocalTemplateError(`the local runtime has no ARN for ${ref.kind}`);
+  }
+}
+
+/** A plan template as a local string. */
+export function resolveTemplate(template: Template, local: LocalResources): string {
+  return template
+    .map((part: Part) => {
+      if (typeof part === "string") return part;
+      if ("nameOf" in part) return nameOf(part.nameOf, local);
+      if ("arnOf" in part) return arnOf(part.arnOf, local);
+      if ("pseudo" in part) return part.pseudo === "partition" ? "aws" : part.pseudo === "region" ? local.region : local.accountId;
+      throw new LocalTemplateError(`secrets are never put in a function's environment (${part.secret})`);
+    })
+    .join("");
+}
+
+/** Powertools log levels, from the most verbose. */
+export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"];
+
+/** The level the runtime's user asked for (`POWERTOOLS_LOG_LEVEL` of the runtime process), SILENT by default. */
+export function terminalLogLevel(env: NodeJS.ProcessEnv = process.env): string {
+  const level = (env.POWERTOOLS_LOG_LEVEL ?? "SILENT").toUpperCase();
+  return LOG_LEVELS.includes(level) ? level : "SILENT";
+}
+
+/** The runtime process's `PAYBUS_*` settings a function may get: none that the plan derives from a resource grant. */
+function hostSettings(fn: FunctionPlan, plan: InfraPlan, host: NodeJS.ProcessEnv): Record<string, string> {
+  const planned = new Set(plan.functions.flatMap((other) => Object.keys(other.environment)));
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(host)) {
+    if (!key.startsWith("PAYBUS_") || value === undefined) continue;
+    // A sender address is configuration even though the plan sets it (from the stage's emailFrom).
+    if (planned.has(key) && !(key === "PAYBUS_EMAIL_FROM" && key in fn.environment)) continue;
+    settings[key] = value;
+  }
+  return settings;
+}
+
+/** The webhook signing secrets (`paybus dev` passes them in the runtime's `env`) or the secret's id (tests). */
+const WEBHOOK_SECRET_VARIABLES = ["STRIPE_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET_ID_ENV];
+
+/** The runtime's `env` for one function: the signing secrets only for the function the plan lets read them. */
+function extraFor(fn: FunctionPlan, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const mayReadSecret = WEBHOOK_SECRET_ID_ENV in fn.environment;
+  return Object.fromEntries(Object.entries(extra).filter(([key]) => mayReadSecret || !WEBHOOK_SECRET_VARIABLES.includes(key)));
+}
+
+/** A function's complete environment, as its `process.env`. */
+export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: LocalResources, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const name = localFunctionName(local.prefix, fn.logicalName);
+  const credentials = functionCredentials(name);
+  const planned = Object.fromEntries(Object.entries(fn.environment).map(([key, template]) => [key, resolveTemplate(template, local)]));
+  if ("PAYBUS_PUSH_APPLICATIONS" in planned) planned.PAYBUS_PUSH_APPLICATIONS = JSON.stringify(local.pushApplications);
+  delete planned[WEBHOOK_SECRET_ID_ENV];
+  // No local Secrets Manager: a function the plan lets read the Stripe API key gets the local
+  // test-mode key instead, and the local Stripe endpoints on the gateway.
+  if (STRIPE_API_KEY_SECRET_ID_ENV in planned) {
+    delete planned[STRIPE_API_KEY_SECRET_ID_ENV];
+    Object.assign(planned, { PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY, PAYBUS_STRIPE_API_BASE: local.gateway });
+  }
+  // The function must log its record failures (WARN) for the runtime to say why a message failed.
+  const level = terminalLogLevel(host);
+  const functionLevel = LOG_LEVELS.indexOf(level) > LOG_LEVELS.indexOf("WARN") ? "WARN" : level;
+  return {
+    // Lambda's reserved variables.
+    AWS_REGION: local.region,
+    AWS_DEFAULT_REGION: local.region,
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    TZ: "UTC",
+    // Where the SDK sends the function's calls: the gateway, for every service.
+    AWS_ENDPOINT_URL_DYNAMODB: local.gateway,
+    AWS_ENDPOINT_URL_SQS: local.gateway,
+    AWS_ENDPOINT_URL_SES: local.gateway,
+    AWS_ENDPOINT_URL_SNS: local.gateway,
+    AWS_ENDPOINT_URL_SFN: local.gateway,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: local.gateway,
+    // The plan deploys nodejs22.x, where the SDK has nothing to warn about; the host's Node is a local matter.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    POWERTOOLS_DEV: "false",
+    POWERTOOLS_LOG_LEVEL: functionLevel,
+    // EMF lines are CloudWatch's input; locally the journal and reports carry the same facts.
+    POWERTOOLS_METRICS_DISABLED: host.POWERTOOLS_METRICS_DISABLED ?? "true",
+    ...planned,
+    ...hostSettings(fn, plan, host),
+    ...extraFor(fn, local.extra),
+  };
+}
+
+/** Every plan function as the local runtime runs it. */
+export function localFunctions(plan: InfraPlan, local: LocalResources, host: NodeJS.ProcessEnv = process.env): LocalFunction[] {
+  return plan.functions.map((fn) => ({
+    name: localFunctionName(local.prefix, fn.logicalName),
+    logicalName: fn.logicalName,
+    handler: fn.handler,
+    timeoutSeconds: fn.timeoutSeconds,
+    memoryMb: fn.memoryMb,
+    environment: functionEnvironment(fn, plan, local, host),
+  }));
+}

@@ -1,0 +1,95 @@
+/**
+ * The execution environment of one function, inside its worker thread: imports the handler once
+ * (the init phase), then runs each invocation the host sends with a Lambda-shaped context, and sends
+ * back the result together with what the invocation wrote to stdout/stderr — the lines CloudWatch
+ * Logs would hold for it. `process.env` here is exactly the function's environment (the plan's
+ * variables, its own credentials); nothing is shared with the runtime or other functions.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
+import type { Context } from "aws-lambda";
+import type { SerialisedError, WorkerData, WorkerInit, WorkerRequest, WorkerResponse } from "./lambda.ts";
+
+// Stack traces in the function's logs point at the TypeScript sources, not the bundle.
+process.setSourceMapsEnabled(true);
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+
+// Lambda's runtime captures each invocation's output for CloudWatch; here it goes back to the host
+// with the invocation's answer (the host forwards it to the terminal and reads failure reasons from
+// it). Concurrent invocations share this thread, so each write is attributed by async context.
+const invocationLogs = new AsyncLocalStorage<string[]>();
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const logs = invocationLogs.getStore();
+    if (!logs) return write(chunk, ...rest);
+    logs.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+    const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof stream.write;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+let handler: Promise<Handler> | undefined;
+
+function load(): Promise<Handler> {
+  handler ??= import(pathToFileURL(data.file).href).then((module: Record<string, unknown>) => {
+    const fn = module[data.exportName];
+    if (typeof fn !== "function") throw Object.assign(new Error(`${data.file} does not export a function named "${data.exportName}"`), { name: "Runtime.HandlerNotFound" });
+    return fn as Handler;
+  });
+  return handler;
+}
+
+function serialise(thrown: unknown): SerialisedError {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+}
+
+async function invoke(request: WorkerRequest, logs: string[]): Promise<WorkerResponse> {
+  // The function's timeout runs from here, as in Lambda (the init phase is not part of it).
+  const deadline = Date.now() + request.timeoutMs;
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: data.functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: data.functionArn,
+    memoryLimitInMB: String(data.memoryMb),
+    awsRequestId: request.awsRequestId,
+    logGroupName: `/aws/lambda/${data.functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } satisfies Context;
+  try {
+    const fn = await load();
+    const result = await fn(request.event, context);
+    return { id: request.id, ok: true, result, logs };
+  } catch (thrown) {
+    return { id: request.id, ok: false, error: serialise(thrown), logs };
+  }
+}
+
+// The init phase: the handler module is imported before the first invocation, and the host told.
+load().then(
+  () => port.postMessage({ init: "ok" } satisfies WorkerInit),
+  (thrown: unknown) => port.postMessage({ init: "failed", error: serialise(thrown) } satisfies WorkerInit),
+);
+
+port.on("message", (request: WorkerRequest) => {
+  const logs: string[] = [];
+  void invocationLogs.run(logs, () => invoke(request, logs)).then((response) => {
+    try {
+      port.postMessage(response);
+    } catch (thrown) {
+      // A result that cannot be cloned (a function, a class instance with handles) fails the invocation.
+      port.postMessage({ id: request.id, ok: false, error: serialise(thrown), logs } satisfies WorkerResponse);
+    }
+  });
+});
