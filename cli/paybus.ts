@@ -111,7 +111,7 @@ async function dev(argv: string[]): Promise<number> {
       quiet: { type: "boolean", default: false },
     },
   });
-  const { startDev } = await import("../local/dev.ts");
+  const { startDev } = await import("./dev.ts");
 
   const dev = await startDev({
     port: Number(values.port),

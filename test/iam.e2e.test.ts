@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { localDynamoClient } from "../local/state.ts";
 import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from "../functions/common/clients.ts";
-import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
+import { SECRET, sign, stripeEvent, webhookBody } from "./support/webhook.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
@@ -29,7 +29,7 @@ import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
 import { buildPlan, TABLE_ACTIONS, type InfraPlan } from "../stacks/plan.ts";
 import { auditGrants, recordUses, type Use } from "./iam/audit.ts";
-import { customStage } from "./infra/stages.fixture.ts";
+import { customStage } from "./support/stages.ts";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-webhook-AbCdEf";
 const STRIPE_KEY_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-stripe-api-key-GhIjKl";

@@ -13,7 +13,7 @@ import { parseLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
 import { LOCAL_AWS, startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "./testing/local-aws.ts";
-import { startLocalBus, type LocalBus } from "./testing/local-bus.ts";
+import { startLocalBus, type LocalBus } from "../../test/support/loyalty-bus.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ruleList, type RuleDeclaration } from "../../events/rules.ts";
 import { MissingGeneratedBlockError, REGENERATE, renderDeployGuide } from "../../scripts/docs.ts";
 import { buildPlan } from "../../stacks/plan.ts";
-import { customStage } from "./stages.fixture.ts";
+import { customStage } from "../support/stages.ts";
 
 const deployDoc = readFileSync(new URL("../../docs/deploy.md", import.meta.url), "utf8");
 
