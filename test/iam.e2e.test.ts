@@ -288,7 +288,10 @@ describe("every function's grants are exactly the calls it makes", () => {
   it("exercised every function, each call made by one function's code", () => {
     const exercised = new Set(recorded.uses.map((use) => use.fn));
 
-    expect(plan.functions.map((fn) => fn.handler.split("/")[1]).filter((folder) => !exercised.has(folder!))).toEqual([]);
+    // A function linked to nothing (a consumer fresh from `paybus new consumer`) has no grant to
+    // exercise; a call it made anyway would fail the grant audit below as used but not granted.
+    const linked = plan.functions.filter((fn) => fn.links.length > 0);
+    expect(linked.map((fn) => fn.handler.split("/")[1]).filter((folder) => !exercised.has(folder!))).toEqual([]);
     expect(recorded.unattributed).toEqual([]);
   });
 
