@@ -115,7 +115,7 @@ describe("paybus CLI", () => {
 
   it("runs the fixtures end to end and accounts for every input in the JSON report", async () => {
     const poison = join(dir, "poison.json");
-    const event = JSON.parse((await import("node:fs")).readFileSync(join(FIXTURE_DIR, "02-invoice-payment-failed-usd-retry-2.json"), "utf8"));
+    const event = loadFixture("02-invoice-payment-failed-usd-retry-2.json");
     event.detail.type = "invoice.paid";
     writeFileSync(poison, JSON.stringify([event, { ...event, source: "aws.events" }]));
 
