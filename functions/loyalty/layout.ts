@@ -68,10 +68,10 @@ export const balanceRecord = z.object({
 export type BalanceRecord = z.infer<typeof balanceRecord>;
 
 
-export const purchaseKey = (purchaseId: string) => ({ pk: `PURCHASE#${purchaseId}`, sk: "PURCHASE" });
-export const balanceKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: "BALANCE" });
-
 /** Sort key of a purchase's ledger entry. */
 export const PURCHASE_SK = "PURCHASE";
 /** Sort key of a customer's balance. */
 export const BALANCE_SK = "BALANCE";
+
+export const purchaseKey = (purchaseId: string) => ({ pk: `PURCHASE#${purchaseId}`, sk: PURCHASE_SK });
+export const balanceKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: BALANCE_SK });
