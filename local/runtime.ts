@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deviceApi, loyaltyApi, promotionsApi, queues, ruleList, webhookBridge, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
-import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotions.ts";
+import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotion-key.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";
 import { Archive } from "./archive.ts";
 import { startLocalDynamo, type LocalDynamo } from "./dynamodb/index.ts";

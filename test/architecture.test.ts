@@ -62,7 +62,7 @@ describe("dependency direction", () => {
     expect(show(violations(graph).workflowImportsConsumer)).toEqual([]);
   });
 
-  it("keeps local off consumers' internals (only functions/common and a consumer's layout.ts)", () => {
+  it("keeps local off consumers' internals (only functions/common, a consumer's layout.ts or leaf constants)", () => {
     expect(show(violations(graph).localImportsConsumerInternals)).toEqual([]);
   });
 
@@ -91,5 +91,24 @@ describe("dependency direction", () => {
     expect(show(found.workflowImportsConsumer)).toEqual(["workflows/task.ts imports functions/loyalty/points.ts"]);
     expect(found.testHelpersOutsideTestTree).toEqual(["functions/x/testing/helper.ts"]);
     expect(findCycles(constructed)).toEqual([["functions/loyalty", "local"]]);
+  });
+
+  it("counts a leaf module (constants, no imports) as its own unit: it cannot close a cycle", () => {
+    const graph = {
+      files: ["events/rules.ts", "functions/loyalty/promotion-key.ts", "functions/loyalty/points.ts", "workflows/index.ts", "local/runtime.ts"],
+      edges: [
+        { from: "events/rules.ts", to: "functions/loyalty/promotion-key.ts" },
+        { from: "functions/loyalty/points.ts", to: "workflows/index.ts" },
+        { from: "workflows/index.ts", to: "events/rules.ts" },
+        { from: "local/runtime.ts", to: "functions/loyalty/promotion-key.ts" },
+      ],
+    };
+
+    expect(findCycles(graph)).toEqual([]);
+    expect(violations(graph).localImportsConsumerInternals).toEqual([]);
+    // The same edge to a module with code of its own closes the cycle.
+    const withCode = { ...graph, edges: [...graph.edges, { from: "functions/loyalty/promotion-key.ts", to: "functions/loyalty/points.ts" }] };
+    expect(findCycles(withCode)).toEqual([["events/rules", "functions/loyalty", "workflows"]]);
+    expect(show(violations(withCode).localImportsConsumerInternals)).toEqual(["local/runtime.ts imports functions/loyalty/promotion-key.ts"]);
   });
 });

@@ -84,20 +84,30 @@ export interface Violations {
   readonly productImportsTooling: readonly Edge[];
   /** A workflow importing a consumer folder (shared code lives in `functions/common`). */
   readonly workflowImportsConsumer: readonly Edge[];
-  /** The local runtime importing a consumer's internals (allowed: `functions/common`, a consumer's `layout.ts`). */
+  /** The local runtime importing a consumer's internals (allowed: `functions/common`, a consumer's `layout.ts` or leaf constants). */
   readonly localImportsConsumerInternals: readonly Edge[];
   /** Files named or placed as test helpers outside `test/`. */
   readonly testHelpersOutsideTestTree: readonly string[];
 }
 
+/**
+ * Files that import nothing of the repository: constants such as key prefixes and setting names.
+ * A leaf pulls no code along and cannot close a cycle, so it counts as a unit of its own.
+ */
+export function leaves(graph: Graph): Set<string> {
+  const importing = new Set(graph.edges.map((edge) => edge.from));
+  return new Set(graph.files.filter((file) => !importing.has(file)));
+}
+
 /** Every edge of `graph` that breaks a dependency rule (test files are exempt from the first three). */
 export function violations(graph: Graph): Violations {
   const product = graph.edges.filter((edge) => !isTestFile(edge.from));
+  const leaf = leaves(graph);
   return {
     productImportsTooling: product.filter((edge) => isProduct(edge.from) && TOOLING.has(edge.to.split("/")[0]!)),
     workflowImportsConsumer: product.filter((edge) => edge.from.startsWith("workflows/") && isConsumer(folderOf(edge.to))),
     localImportsConsumerInternals: product.filter(
-      (edge) => edge.from.startsWith("local/") && isConsumer(folderOf(edge.to)) && !edge.to.endsWith("/layout.ts"),
+      (edge) => edge.from.startsWith("local/") && isConsumer(folderOf(edge.to)) && !edge.to.endsWith("/layout.ts") && !leaf.has(edge.to),
     ),
     testHelpersOutsideTestTree: graph.files.filter((file) => !file.startsWith("test/") && !file.endsWith(".test.ts") && TEST_HELPER_NAME.test(file)),
   };
@@ -119,10 +129,11 @@ export const PACKAGE_ENTRIES: ReadonlySet<string> = new Set(
  */
 export function findCycles(graph: Graph): string[][] {
   const adjacency = new Map<string, Set<string>>();
+  const leaf = leaves(graph);
   for (const edge of graph.edges) {
     if (isTestFile(edge.from) || isTestFile(edge.to) || PACKAGE_ENTRIES.has(edge.from)) continue;
     const from = folderOf(edge.from);
-    const to = folderOf(edge.to);
+    const to = leaf.has(edge.to) ? edge.to : folderOf(edge.to);
     if (from === to) continue;
     adjacency.set(from, (adjacency.get(from) ?? new Set()).add(to));
     if (!adjacency.has(to)) adjacency.set(to, new Set());
