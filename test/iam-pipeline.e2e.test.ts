@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { dynamo, dynamoClient, eventBridge, ses, sfn, sns } from "../functions/common/clients.ts";
-import { SECRET, sign, stripeEvent, webhookBody } from "../functions/ingest/test-support.ts";
+import { SECRET, sign, stripeEvent, webhookBody } from "./support/webhook.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
