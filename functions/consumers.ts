@@ -26,6 +26,9 @@ export const acceptedEventTypes = {
   customers: CUSTOMER_EVENT_TYPES,
   // The lifecycle rules are generated from the same notices, so they agree by construction.
   lifecycle: lifecycleNotices.flatMap((notice) => notice.eventTypes as readonly string[]),
+  // Loyalty domain events (source paybus.loyalty), each parsed by its consumer with parseLoyaltyEvent.
+  loyaltyVip: ["TierChanged"],
+  loyaltyMilestones: ["PointsAwarded"],
 } as const satisfies { readonly [Q in QueueName]: readonly string[] };
 
 /** The detail-types a declared rule list routes to queue `Q` (from the literal `detail-type` lists). */
@@ -72,4 +75,6 @@ export const consumersAgreeWithRules: ConsumerAgreement<typeof rules, typeof acc
   loyalty: true,
   customers: true,
   lifecycle: true,
+  loyaltyVip: true,
+  loyaltyMilestones: true,
 };
