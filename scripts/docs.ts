@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ruleList, type RuleDeclaration } from "../events/rules.ts";
+import { stripeEventTypes } from "../events/stripe-event-types.ts";
 
 /** The command that regenerates the blocks, quoted in failure messages. */
 export const REGENERATE = "npm run docs";
@@ -23,9 +24,14 @@ export class MissingGeneratedBlockError extends Error {
   override name = "MissingGeneratedBlockError";
 }
 
-/** Every detail-type the rules route, sorted: what the Stripe event destination must send. */
+/**
+ * Every Stripe detail-type the rules route, sorted: what the Stripe event destination must send
+ * (paybus' own domain events, such as `TierChanged`, do not come from Stripe).
+ */
 export function routedEventTypes(rules: readonly RuleDeclaration[] = ruleList): string[] {
-  return [...new Set(rules.flatMap((rule) => (rule.pattern["detail-type"] as readonly string[] | undefined) ?? []))].sort();
+  const stripe = new Set<string>(stripeEventTypes);
+  const routed = rules.flatMap((rule) => (rule.pattern["detail-type"] as readonly string[] | undefined) ?? []);
+  return [...new Set(routed.filter((type) => stripe.has(type)))].sort();
 }
 
 /** The deploy guide with its event-type block rendered from `rules` (indented as a list item's code block). */
