@@ -22,7 +22,7 @@ import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamo
 import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../functions/common/tables.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
-import { clientsFor, type Clients } from "../local/dynamodb/testing.ts";
+import { clientsFor, type Clients } from "../test/support/dynamodb.ts";
 
 const CONCURRENCY = 32;
 const UPDATES = 3000;

@@ -19,7 +19,7 @@ import { parseLoyaltyConfig } from "../functions/loyalty/config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "../functions/loyalty/core.ts";
 import type { Accrual } from "../functions/loyalty/decode.ts";
 import { LoyaltyLedger, type AwardOutcome } from "../functions/loyalty/ledger.ts";
-import { startLocalTables, startStartRecorder } from "../functions/loyalty/testing/local-aws.ts";
+import { startLocalTables, startStartRecorder } from "../test/support/loyalty-engines.ts";
 import { createLogger } from "../functions/common/logger.ts";
 import { dynamoContactStore } from "../functions/customers/contact.ts";
 import { latencySummary } from "./stats.ts";

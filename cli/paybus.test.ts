@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { FIXTURE_DIR } from "../fixtures/index.ts";
+import { ruleList } from "../events/rules.ts";
+import { FIXTURE_DIR, fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { adminRoute } from "../local/admin.ts";
 import { PROJECT_ROOT, Runtime } from "../local/runtime.ts";
 import { main, readEventFiles, UsageError } from "./paybus.ts";
@@ -114,7 +115,7 @@ describe("paybus CLI", () => {
 
   it("runs the fixtures end to end and accounts for every input in the JSON report", async () => {
     const poison = join(dir, "poison.json");
-    const event = JSON.parse((await import("node:fs")).readFileSync(join(FIXTURE_DIR, "02-invoice-payment-failed-usd-retry-2.json"), "utf8"));
+    const event = loadFixture("02-invoice-payment-failed-usd-retry-2.json");
     event.detail.type = "invoice.paid";
     writeFileSync(poison, JSON.stringify([event, { ...event, source: "aws.events" }]));
 
@@ -123,11 +124,12 @@ describe("paybus CLI", () => {
 
     expect(code).toBe(1);
     expect(report.totals).toMatchObject({ inputs: 25, accepted: 24, rejected: 1, inDlq: 1 });
-    expect(report.inputs.filter((i: { result: string }) => i.result === "unmatched").map((i: { detailType: string }) => i.detailType)).toEqual([
-      "customer.subscription.created",
-      "invoice.payment_succeeded",
-      "v2.core.event_destination.ping",
-    ]);
+    // The fixtures no declared rule routes (with the shipped rules: customer.subscription.created,
+    // invoice.payment_succeeded and the v2 ping), derived so that a scaffolded consumer keeps it true.
+    const routed = new Set(ruleList.flatMap((rule) => rule.pattern["detail-type"] as string[]));
+    const unrouted = fixtureNames.map((name) => String(loadFixture(name)["detail-type"])).filter((type) => !routed.has(type));
+    expect(unrouted.length).toBeGreaterThan(0);
+    expect(report.inputs.filter((i: { result: string }) => i.result === "unmatched").map((i: { detailType: string }) => i.detailType)).toEqual(unrouted);
     const dlq = report.inputs.find((i: { result: string }) => i.result === "dlq");
     expect(dlq.dlq[0].error).toContain('detail-type "invoice.payment_failed" does not match detail.type "invoice.paid"');
     expect(report.inputs.find((i: { status: string }) => i.status === "rejected").error).toBe("NotAuthorizedForSourceException: Not authorized for the source.");

@@ -9,6 +9,7 @@
  *   paybus status [--url …]
  *   paybus rules test --pattern <file|json> <event files…>
  *   paybus rules lint
+ *   paybus new consumer <name> --events <detail-type…>
  *   paybus devices add|list|remove --customer cus_… [--platform GCM --token …] [--url …]
  *   paybus promotions add|list|remove [--name n --start <ISO> --end <ISO> --multiplier 3 …] [--url …]
  *   paybus loyalty balance|ledger|redeem|adjust --customer <id> [--points n] [--reason … --actor …] [--url …]
@@ -18,6 +19,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { rulesLint, rulesTest } from "./rules.ts";
 
@@ -48,6 +50,7 @@ Usage:
   paybus workflows send-now [--url …]
   paybus rules test --pattern <file|json> <event files…>
   paybus rules lint
+  paybus new consumer <name> --events <detail-type…>
   paybus devices add --customer cus_… --platform GCM|APNS|APNS_SANDBOX --token <token> [--idempotency-key k] [--url …]
   paybus devices list|remove --customer cus_… [--token <token>] [--url …]
   paybus promotions add --name <name> --start <ISO> --end <ISO> --multiplier <2-10> [--combine exclusive|highest|multiply] [--description …] [--currencies usd,eur] [--premium-only] [--url …]
@@ -111,7 +114,7 @@ async function dev(argv: string[]): Promise<number> {
       quiet: { type: "boolean", default: false },
     },
   });
-  const { startDev } = await import("../local/dev.ts");
+  const { startDev } = await import("./dev.ts");
 
   const dev = await startDev({
     port: Number(values.port),
@@ -304,6 +307,10 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] === "test") return await rulesTest(rest.slice(1));
         if (rest[0] === "lint") return await rulesLint();
         throw new UsageError(`unknown rules action "${rest[0] ?? ""}" (test, lint)`);
+      case "new": {
+        const { newCommand } = await import("./scaffold.ts");
+        return newCommand(rest, fileURLToPath(new URL("../", import.meta.url)));
+      }
       case undefined:
       case "help":
       case "--help":
@@ -319,7 +326,7 @@ export async function main(argv: string[]): Promise<number> {
       (error as Error).name === "UsageError" ||
       KNOWN_ERRORS.has((error as Error).name) ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ||
-      ["BacktestInputError", "RulesFileError", "BacktestRunError"].includes((error as Error).name);
+      ["BacktestInputError", "RulesFileError", "BacktestRunError", "ScaffoldError"].includes((error as Error).name);
     process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 2;
   }

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { ruleList, type RuleDeclaration } from "../events/rules.ts";
+import { queues, ruleList, rules as literalRules, type RuleDeclaration } from "../events/rules.ts";
+import { acceptedEventTypes, type ConsumerAgreement } from "../functions/consumers.ts";
 import { stripeEventTypes } from "../events/stripe-event-types.ts";
-import { rulesLint, rulesTest } from "./rules.ts";
+import { lintRules, rulesLint, rulesTest } from "./rules.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "paybus-rules-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,8 +80,10 @@ describe("paybus rules lint", () => {
     );
     expect(out).toContain("Overlaps: none");
     expect(out).toContain("CustomerProfileSync: 3 event types\n    customer.created\n    customer.deleted\n    customer.updated\n");
-    // 10 payment types, 3 customer types, 5 lifecycle-notice types.
-    expect(out).toContain(`Uncaught: ${stripeEventTypes.length - 18} of ${stripeEventTypes.length} event types`);
+    // 10 payment types, 3 customer types, 5 lifecycle-notice types (and any rule added since).
+    const routed = new Set(ruleList.flatMap((rule) => rule.pattern["detail-type"] as string[]).filter((type) => (stripeEventTypes as readonly string[]).includes(type)));
+    expect(routed.size).toBeGreaterThanOrEqual(18);
+    expect(out).toContain(`Uncaught: ${stripeEventTypes.length - routed.size} of ${stripeEventTypes.length} event types`);
     expect(out).toMatch(/^ {2}invoice: created, deleted, .*payment_succeeded/m);
   });
 
@@ -99,5 +102,56 @@ describe("paybus rules lint", () => {
     expect(out).toContain("WebhookPaid: 1 event type\n    invoice.paid (only from paybus.stripe)\n");
     expect(out).toContain("Overlap: RecurringPaymentNotifications and WebhookPaid both catch invoice.paid");
     expect(err).toContain("1 invalid pattern(s)");
+  });
+
+  it("fails when a rule routes a detail-type its queue's consumer does not accept, naming rule, queue, consumer and types", async () => {
+    // The loyalty accrual rule with one more type, as a contributor would add it without consumer support.
+    const accrual = ruleList.find((rule) => rule.name === "LoyaltyAccrual")!;
+    const widened: RuleDeclaration = {
+      ...accrual,
+      pattern: { ...accrual.pattern, "detail-type": [...(accrual.pattern["detail-type"] as string[]), "charge.captured", "charge.updated"] },
+    };
+    const rules = ruleList.map((rule) => (rule === accrual ? widened : rule));
+
+    const { code, err, out } = await capture(() => rulesLint(rules));
+
+    expect(code).toBe(1);
+    const message =
+      'rule LoyaltyAccrual routes charge.captured, charge.updated to queue "loyalty", but its consumer ' +
+      "functions/loyalty/handler.handler does not accept them";
+    expect(err).toContain(message);
+    expect(out).toContain(`Consumer mismatch: ${message}`);
+    expect(out).not.toContain("every routed event type is accepted");
+  });
+
+  it("reports no consumer mismatch for the shipped declarations, and one for a queue without a consumer contract", () => {
+    expect(lintRules(ruleList).unaccepted).toEqual([]);
+
+    const base = ruleList[0] as RuleDeclaration;
+    const orphan: RuleDeclaration = { ...base, name: "Orphan", target: { queue: "refunds" as never } };
+    const report = lintRules([orphan], undefined, { queues, accepted: acceptedEventTypes });
+
+    expect(report.unaccepted).toEqual([
+      { rule: "Orphan", queue: "refunds", consumer: "(no consumer declared)", missing: ["invoice.paid", "invoice.payment_failed"] },
+    ]);
+  });
+
+  it("rejects the same mismatch at type-check time (npm run typecheck)", () => {
+    // Two queues are enough to show it; functions/consumers.ts checks every queue the same way.
+    type Checked = Pick<typeof acceptedEventTypes, "loyalty" | "notifications">;
+    // The shipped literal rules agree with the consumers: every queue is `true`.
+    const agreed: ConsumerAgreement<typeof literalRules, Checked> = { loyalty: true, notifications: true };
+    // A modified declaration routing charge.captured to the loyalty queue does not type-check.
+    type Widened = readonly [
+      ...typeof literalRules,
+      { readonly name: "Captured"; readonly target: { readonly queue: "loyalty" }; readonly pattern: { readonly "detail-type": readonly ["charge.captured"] } },
+    ];
+    const rejected: ConsumerAgreement<Widened, Checked> = {
+      // @ts-expect-error loyalty's consumer does not accept charge.captured (rule Captured)
+      loyalty: true,
+      notifications: true,
+    };
+    expect(agreed).toEqual({ loyalty: true, notifications: true });
+    expect(rejected.loyalty).toBe(true);
   });
 });

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { PARTNER_SOURCE_PREFIX, ruleList, WEBHOOK_SOURCE, type RuleDeclaration } from "../events/rules.ts";
+import { PARTNER_SOURCE_PREFIX, queues, ruleList, WEBHOOK_SOURCE, type QueueDeclaration, type RuleDeclaration } from "../events/rules.ts";
+import { acceptedEventTypes } from "../functions/consumers.ts";
 import { stripeEventTypes } from "../events/stripe-event-types.ts";
 import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
 
@@ -101,10 +102,43 @@ export interface LintReport {
   readonly overlaps: readonly (readonly [string, string, readonly string[]])[];
   /** Event types no rule catches from any source. */
   readonly uncaught: readonly string[];
+  /** Rules routing event types the consumer of their queue does not accept (they would go to its DLQ). */
+  readonly unaccepted: readonly ConsumerMismatch[];
+}
+
+/** A rule that routes detail-types its queue's consumer would treat as poison. */
+export interface ConsumerMismatch {
+  readonly rule: string;
+  readonly queue: string;
+  /** The consumer's handler path, as declared on the queue. */
+  readonly consumer: string;
+  readonly missing: readonly string[];
+}
+
+/** Who consumes what: queue declarations and, per queue, the detail-types its consumer accepts. */
+export interface ConsumerContracts {
+  readonly queues: { readonly [name: string]: Pick<QueueDeclaration, "consumer"> };
+  readonly accepted: { readonly [queue: string]: readonly string[] };
+}
+
+const declaredContracts: ConsumerContracts = { queues, accepted: acceptedEventTypes };
+
+/** One line per mismatch, naming the rule, queue, consumer and the types it would reject. */
+export function describeMismatch(mismatch: ConsumerMismatch): string {
+  return (
+    `rule ${mismatch.rule} routes ${mismatch.missing.join(", ")} to queue "${mismatch.queue}", ` +
+    `but its consumer ${mismatch.consumer} does not accept ${mismatch.missing.length === 1 ? "it" : "them"} ` +
+    `(every such event would go to the DLQ): handle ${mismatch.missing.length === 1 ? "it" : "them"} in the consumer ` +
+    `and list ${mismatch.missing.length === 1 ? "it" : "them"} in functions/consumers.ts, or narrow the rule`
+  );
 }
 
 /** Evaluates every rule against a synthetic event per Stripe event type and source. */
-export function lintRules(rules: readonly RuleDeclaration[], eventTypes: readonly string[] = stripeEventTypes): LintReport {
+export function lintRules(
+  rules: readonly RuleDeclaration[],
+  eventTypes: readonly string[] = stripeEventTypes,
+  contracts: ConsumerContracts = declaredContracts,
+): LintReport {
   const invalid = new Map<string, string>();
   const ruleSet = new RuleSet();
   for (const rule of rules) {
@@ -128,7 +162,30 @@ export function lintRules(rules: readonly RuleDeclaration[], eventTypes: readonl
     }
     if (!caught) uncaught.push(type);
   }
-  return { invalid, catches, overlaps: overlaps(rules, catches), uncaught };
+  return { invalid, catches, overlaps: overlaps(rules, catches), uncaught, unaccepted: unaccepted(rules, catches, contracts) };
+}
+
+/**
+ * Compares what each queue-targeting rule catches (evaluated, so prefix and wildcard patterns count)
+ * with what the queue's consumer accepts. A queue with no declared consumer contract is a mismatch
+ * for every type its rules catch.
+ */
+function unaccepted(
+  rules: readonly RuleDeclaration[],
+  catches: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>,
+  contracts: ConsumerContracts,
+): ConsumerMismatch[] {
+  const found: ConsumerMismatch[] = [];
+  for (const rule of rules) {
+    if (!("queue" in rule.target)) continue;
+    const queue: string = rule.target.queue;
+    const accepted = new Set(contracts.accepted[queue] ?? []);
+    const missing = [...(catches.get(rule.name)?.keys() ?? [])].filter((type) => !accepted.has(type));
+    if (missing.length === 0) continue;
+    const consumer = contracts.queues[queue]?.consumer.handler ?? "(no consumer declared)";
+    found.push({ rule: rule.name, queue, consumer, missing });
+  }
+  return found;
 }
 
 function overlaps(
@@ -178,15 +235,23 @@ function printReport(rules: readonly RuleDeclaration[], report: LintReport): voi
   print();
   print(`Uncaught: ${report.uncaught.length} of ${stripeEventTypes.length} event types reach no rule`);
   for (const line of groupedTypes(report.uncaught)) print(`  ${line}`);
+  print();
+  if (report.unaccepted.length === 0) print("Consumers: every routed event type is accepted by its queue's consumer");
+  for (const mismatch of report.unaccepted) print(`Consumer mismatch: ${describeMismatch(mismatch)}`);
 }
 
 /**
  * `paybus rules lint`: which Stripe event types each rule of `events/rules.ts` can match, which
- * rules overlap, which event types no rule catches. Returns 1 if a pattern is invalid.
+ * rules overlap, which event types no rule catches, and whether each queue's consumer accepts
+ * every type routed to it. Returns 1 if a pattern is invalid or a consumer would reject a routed type.
  */
-export async function rulesLint(rules: readonly RuleDeclaration[] = ruleList): Promise<number> {
-  const report = lintRules(rules);
+export async function rulesLint(
+  rules: readonly RuleDeclaration[] = ruleList,
+  contracts: ConsumerContracts = declaredContracts,
+): Promise<number> {
+  const report = lintRules(rules, stripeEventTypes, contracts);
   printReport(rules, report);
   if (report.invalid.size > 0) printError(`${report.invalid.size} invalid pattern(s)`);
-  return report.invalid.size > 0 ? 1 : 0;
+  for (const mismatch of report.unaccepted) printError(describeMismatch(mismatch));
+  return report.invalid.size > 0 || report.unaccepted.length > 0 ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import { Writable } from "node:stream";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
-import { startDev, type Dev } from "../local/dev.ts";
+import { startDev, type Dev } from "../cli/dev.ts";
 import type { InjectedFault } from "../local/faults.ts";
 import { PROJECT_ROOT } from "../local/runtime.ts";
 

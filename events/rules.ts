@@ -74,7 +74,9 @@ export interface Access {
   readonly stripeApiKey?: boolean;
 }
 
-export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency" | "promotions";
+// Declared beside the tables (functions/common/tables.ts), which must not import the declarations.
+import type { TableName } from "../functions/common/tables.ts";
+export type { TableName };
 export type StateMachineName = "engagement";
 
 /** A Lambda function consuming an SQS queue through an event source mapping. */

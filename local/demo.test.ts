@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { startDev } from "./dev.ts";
+import { startDev } from "../cli/dev.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "paybus-demo-restart-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

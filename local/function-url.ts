@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { PAYLOAD_TOO_LARGE, readFunctionUrlBody, toFunctionUrlEvent } from "../functions/ingest/function-url.ts";
+import { PAYLOAD_TOO_LARGE, readFunctionUrlBody, toFunctionUrlEvent } from "./function-url-event.ts";
 import type { LocalFunction } from "./lambda.ts";
 import type { Runtime } from "./runtime.ts";
 

@@ -16,7 +16,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { listen } from "./aws-json.ts";
-import { startDev, type Dev } from "./dev.ts";
+import { startDev, type Dev } from "../cli/dev.ts";
 
 declare const document: any;
 

@@ -13,7 +13,7 @@ afterAll(() => host.stop());
 const fn = (name: string, handler: string, environment: Record<string, string> = {}, timeoutSeconds = 30): LocalFunction => ({
   name,
   logicalName: name,
-  handler: `local/testing/handlers.${handler}`,
+  handler: `test/support/handlers.${handler}`,
   timeoutSeconds,
   memoryMb: 128,
   environment,

@@ -11,7 +11,7 @@ import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { seedDemoCustomers } from "./demo.ts";
-import { startDev, type Dev } from "./dev.ts";
+import { startDev, type Dev } from "../cli/dev.ts";
 
 function capture() {
   const chunks: string[] = [];

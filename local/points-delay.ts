@@ -4,7 +4,7 @@
  * `committedAt`), and `NotificationDelay` (Stripe `created` → email sent) from the journal (the
  * accepted envelope, and the email's recorded time and cause).
  */
-import type { PurchaseRecord } from "../functions/loyalty/ledger.ts";
+import type { PurchaseRecord } from "../functions/loyalty/layout.ts";
 import type { Recorded } from "./journal.ts";
 
 export interface DelaySummary {

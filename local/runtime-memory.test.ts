@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientsFor, type Clients } from "./dynamodb/testing.ts";
+import { clientsFor, type Clients } from "../test/support/dynamodb.ts";
 import { Runtime } from "./runtime.ts";
 
 let dataDir: string;

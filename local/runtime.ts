@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { queues, ruleList, type QueueName, type RuleDeclaration } from "../events/rules.ts";
 import { tables } from "../functions/common/tables.ts";
-import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotions.ts";
+import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotion-key.ts";
 import type { ProfileTable } from "../functions/common/profiles.ts";
 import type { InfraPlan } from "../stacks/plan.ts";
 import { stateMachines, scheduledFunctions, loadDefinition } from "../workflows/index.ts";

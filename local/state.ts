@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import { balanceKey, balanceRecord, purchaseKey, purchaseRecord, type BalanceRecord, type PurchaseRecord } from "../functions/loyalty/ledger.ts";
+import { BALANCE_SK, balanceRecord, PURCHASE_SK, purchaseRecord, type BalanceRecord, type PurchaseRecord } from "../functions/loyalty/layout.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface LoyaltySnapshot {
@@ -18,10 +18,6 @@ export function localDynamoClient(runtime: Runtime): DynamoDBDocumentClient {
     new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
   );
 }
-
-// The sort keys of balances and purchases, from the ledger's own key layout (not restated here).
-const BALANCE_SK = balanceKey("").sk;
-const PURCHASE_SK = purchaseKey("").sk;
 
 /** Every balance and ledger entry in the loyalty table, read with `reader` or a client of its own. */
 export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumentClient): Promise<LoyaltySnapshot> {

@@ -3,7 +3,7 @@
  * AWS, so `stripe listen --forward-to localhost:<port>/stripe/webhook` feeds the local pipeline.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { WEBHOOK_PATH } from "../functions/ingest/function-url.ts";
+import { WEBHOOK_PATH } from "./function-url-event.ts";
 import { WEBHOOK_BRIDGE } from "../stacks/plan.ts";
 import { answerFunctionUrl, readFunctionUrlCall } from "./function-url.ts";
 import type { Runtime } from "./runtime.ts";

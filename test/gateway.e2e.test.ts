@@ -24,7 +24,7 @@ import { AddPermissionCommand, ListQueuesCommand, SendMessageCommand, SQSClient 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { listen } from "../local/aws-json.ts";
-import { exportLines, startDev, type Dev } from "../local/dev.ts";
+import { exportLines, startDev, type Dev } from "../cli/dev.ts";
 import { Gateway } from "../local/gateway.ts";
 import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
 

@@ -4,7 +4,13 @@
  * contract test walks the definition and fails when it reads a path this schema does not have.
  */
 import * as z from "zod";
-import { TIER_NAMES } from "../functions/loyalty/points.ts";
+
+/**
+ * Loyalty tiers from lowest to highest; `member` is everyone's starting tier. Declared with the
+ * workflow's input contract (which carries tiers) so the workflow never imports the loyalty
+ * consumer; the consumer imports them from here (`functions/loyalty/points.ts` re-exports them).
+ */
+export const TIER_NAMES = ["member", "silver", "gold", "platinum"] as const;
 
 export const tier = z.enum(TIER_NAMES);
 

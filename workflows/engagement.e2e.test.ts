@@ -12,14 +12,14 @@ import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
-import { startLocalTables, type LocalTables, LOCAL_AWS } from "../functions/loyalty/testing/local-aws.ts";
-import { startLocalBus, type LocalBus } from "../functions/loyalty/testing/local-bus.ts";
+import { startLocalTables, type LocalTables, LOCAL_AWS } from "../test/support/loyalty-engines.ts";
+import { startLocalBus, type LocalBus } from "../test/support/loyalty-bus.ts";
 import { putProfile } from "../functions/common/profiles.ts";
 import { LambdaHost } from "../local/lambda.ts";
 import { LocalSes } from "../local/ses.ts";
 import { LOCAL_STRIPE_API_KEY, LocalStripe } from "../local/stripe.ts";
 import { startLocalStepFunctions, type ExecutionRecord, type LocalStepFunctions } from "../local/stepfunctions/index.ts";
-import { closedExecution } from "../local/stepfunctions/test-support.ts";
+import { closedExecution } from "../test/support/stepfunctions.ts";
 import { loadDefinition, stateMachines } from "./index.ts";
 
 const EXECUTION_ARN = "arn:aws:states:us-east-1:000000000000:execution:engagement:";

@@ -3,7 +3,9 @@
  * same tables in its DynamoDB engine; functions find the physical name in the environment variable
  * named by `envVar`.
  */
-import type { TableName } from "../../events/rules.ts";
+
+/** The tables paybus declares (`events/rules.ts` re-exports this for the access declarations). */
+export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency" | "promotions";
 
 export interface KeyAttribute {
   readonly name: string;

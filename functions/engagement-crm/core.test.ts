@@ -1,6 +1,6 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
+import { startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
 import { crmProfileKey, updateCrmProfile, type CrmUpdateRequest } from "./core.ts";
 
 let tables: LocalTables<"loyalty">;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultInjector } from "../../local/dynamodb/faults.ts";
 import { Journal } from "../../local/journal.ts";
 import { LocalSes } from "../../local/ses.ts";
-import { LOCAL_AWS, startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
+import { LOCAL_AWS, startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
 import { RetryableError } from "../common/errors.ts";
 import { putProfile } from "../common/profiles.ts";
 import { dynamoLeasedClaims } from "../notifications/store.ts";

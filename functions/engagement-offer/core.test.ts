@@ -4,7 +4,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_STRIPE_API_KEY, LocalStripe } from "../../local/stripe.ts";
 import { putProfile } from "../common/profiles.ts";
-import { startLocalTables, type LocalTables } from "../loyalty/testing/local-aws.ts";
+import { startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
 import { applyOffer, promotionCodeFor, type OfferRequest, type RewardDeps } from "./core.ts";
 import { rewardIdempotencyKey, tierRewardsConfig } from "./rewards.ts";
 

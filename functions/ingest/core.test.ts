@@ -15,7 +15,7 @@ import {
   type RejectDecision,
 } from "./core.ts";
 import { compactJson, putEventsEntrySize } from "./entry.ts";
-import { NEXT_SECRET, SECRET, SIGNED_AT, sign, signWithEach, stripeEvent, testConfig, webhookBody } from "./test-support.ts";
+import { NEXT_SECRET, SECRET, SIGNED_AT, sign, signWithEach, stripeEvent, testConfig, webhookBody } from "../../test/support/webhook.ts";
 
 const arrival = (secondsAfterSigning = 2) => new Date((SIGNED_AT + secondsAfterSigning) * 1000);
 

@@ -10,10 +10,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_SOURCE } from "../../events/rules.ts";
 import { DEFAULT_MAX_ENTRY_BYTES, loadBridgeSettings } from "./config.ts";
-import { WEBHOOK_PATH, toFunctionUrlEvent } from "./function-url.ts";
+import { WEBHOOK_PATH, toFunctionUrlEvent } from "../../local/function-url-event.ts";
 import { createConfiguredHandler, createWebhookHandler, handler } from "./handler.ts";
 import { SECRET_MAX_AGE_SECONDS } from "./secrets.ts";
-import { NEXT_SECRET, SECRET, SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "./test-support.ts";
+import { NEXT_SECRET, SECRET, SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "../../test/support/webhook.ts";
 
 type Failure = { kind: "http"; status: number } | { kind: "entry"; errorCode: string };
 

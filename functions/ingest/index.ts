@@ -2,4 +2,3 @@
 export { handler, createConfiguredHandler, createWebhookHandler, type WebhookHandler } from "./handler.ts";
 export { loadBridgeConfig, loadBridgeSettings, BridgeConfigError, type BridgeConfig, type BridgeSettings, type SecretSource } from "./config.ts";
 export { SECRET_MAX_AGE_SECONDS, SecretUnavailableError, secretReader } from "./secrets.ts";
-export { WEBHOOK_PATH, toFunctionUrlEvent } from "./function-url.ts";

@@ -12,7 +12,7 @@ import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
-import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "./testing/local-aws.ts";
+import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "../../test/support/loyalty-engines.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 

@@ -7,17 +7,16 @@
  * `accrueSubscriptionPayments` is on and earn nothing when it is off. Also the `PointsCommitDelay`
  * EMF metric each award emits (real Powertools Metrics, its output captured).
  */
-import { readFileSync } from "node:fs";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { fixtureText } from "../../fixtures/index.ts";
+import { derivedFixtureText, fixtureText } from "../../fixtures/index.ts";
 import { createLogger } from "../common/logger.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { POINTS_COMMIT_DELAY_METRIC, processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { balanceKey, LoyaltyLedger } from "./ledger.ts";
-import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "./testing/local-aws.ts";
+import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "../../test/support/loyalty-engines.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 
@@ -48,7 +47,7 @@ function deps(config: LoyaltyConfig = parseLoyaltyConfig(undefined)): LoyaltyDep
   };
 }
 
-const local = (name: string) => readFileSync(new URL(`./testing/fixtures/${name}.json`, import.meta.url), "utf8");
+const local = (name: string) => derivedFixtureText(name);
 
 /** Events of one scenario: fixtures and local fixtures, with the purchase and customer renamed. */
 const EVENTS: Record<string, () => string> = {

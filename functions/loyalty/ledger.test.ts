@@ -4,7 +4,7 @@ import { parseLoyaltyConfig } from "./config.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
 import { balanceKey, LoyaltyLedger } from "./ledger.ts";
 import { computeAward, NO_REVERSAL } from "./points.ts";
-import { startLocalTables, type LocalTables } from "./testing/local-aws.ts";
+import { startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
 
 const config = parseLoyaltyConfig(undefined);
 let table: LocalTables<"loyalty">;

@@ -4,11 +4,12 @@
  * amount Stripe can send; nothing here touches floating point.
  */
 import { currencyExponent, type Money } from "../../events/money.ts";
+import { TIER_NAMES } from "../../workflows/engagement-input.ts";
 import type { LoyaltyConfig, PromotionWindow } from "./config.ts";
 import { promotionFor, type ActiveWindow } from "./promotions.ts";
 
-/** Tiers from lowest to highest; `member` is everyone's starting tier. */
-export const TIER_NAMES = ["member", "silver", "gold", "platinum"] as const;
+/** Tiers from lowest to highest; `member` is everyone's starting tier (declared with the workflow input). */
+export { TIER_NAMES };
 export type Tier = (typeof TIER_NAMES)[number];
 
 /** Lifetime points needed for each tier above `member`. */

@@ -17,7 +17,7 @@ import {
   PromotionStore,
   type Promotion,
 } from "./promotions.ts";
-import { startLocalTables, type LocalTables } from "./testing/local-aws.ts";
+import { startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
 
 const window = (name: string, start: string, end: string, multiplier: number, extra: Partial<Promotion> = {}): Promotion =>
   promotion.parse({ name, start: `2026-${start}T00:00:00Z`, end: `2026-${end}T00:00:00Z`, multiplier, ...extra });

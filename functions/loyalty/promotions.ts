@@ -13,7 +13,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import type { PromotionWindow } from "./config.ts";
-import { PROMOTIONS_KEY } from "./promotion-key.ts";
+import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV, PROMOTIONS_KEY } from "./promotion-key.ts";
 
 export { PROMOTIONS_KEY };
 
@@ -228,9 +228,8 @@ export class PromotionStore {
 // ---------------------------------------------------------------------------------------------
 // The consumer's cached view.
 
-/** Seconds the consumer keeps the promotion set before reading it again. */
-export const PROMOTIONS_CACHE_ENV = "PAYBUS_PROMOTIONS_CACHE_SECONDS";
-export const DEFAULT_PROMOTIONS_CACHE_SECONDS = 30;
+// Declared in the leaf module the local runtime may read (it scales the cache with time).
+export { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV };
 
 /** The cache duration from the environment: a number of seconds ≥ 0 (0 reads on every message). */
 export function promotionsCacheSeconds(env: NodeJS.ProcessEnv = process.env): number {

@@ -12,8 +12,8 @@ import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
-import { LOCAL_AWS, startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "./testing/local-aws.ts";
-import { startLocalBus, type LocalBus } from "./testing/local-bus.ts";
+import { LOCAL_AWS, startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "../../test/support/loyalty-engines.ts";
+import { startLocalBus, type LocalBus } from "../../test/support/loyalty-bus.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 

@@ -12,8 +12,8 @@ import { getProfile, putProfile, type CustomerProfileInput } from "../common/pro
 import { awsChannels } from "./channels.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
 import { DeliveryFailedError, DeliveryRejectedError, notify, type NotifyDependencies, type NotifyOutcome } from "./core.ts";
-import { noticeFrom, invoiceMessage, type EventPatch } from "./testing/events.ts";
-import { startNotificationEngines, type NotificationEngines } from "./testing/engines.ts";
+import { noticeFrom, invoiceMessage, type EventPatch } from "../../test/support/invoice-events.ts";
+import { startNotificationEngines, type NotificationEngines } from "../../test/support/notification-engines.ts";
 import { dynamoNotificationStore } from "./store.ts";
 
 const LEASE_SECONDS = 60;

@@ -7,8 +7,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
 import { putProfile } from "../common/profiles.ts";
-import { invoiceMessage } from "./testing/events.ts";
-import { startNotificationEngines, type NotificationEngines } from "./testing/engines.ts";
+import { invoiceMessage } from "../../test/support/invoice-events.ts";
+import { startNotificationEngines, type NotificationEngines } from "../../test/support/notification-engines.ts";
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 

@@ -9,7 +9,7 @@ import {
   stateVersion,
 } from "./notice.ts";
 import { hasCopy } from "./templates.ts";
-import { noticeFrom } from "./testing/events.ts";
+import { noticeFrom } from "../../test/support/invoice-events.ts";
 
 const PHONE = "arn:aws:sns:us-east-1:111122223333:endpoint/GCM/paybus-app/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 const TABLET = "arn:aws:sns:us-east-1:111122223333:endpoint/APNS/paybus-app/9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { snsPushMessage } from "./channels.ts";
 import { escapeHtml, renderNotice } from "./templates.ts";
-import { noticeFrom, type EventPatch } from "./testing/events.ts";
+import { noticeFrom, type EventPatch } from "../../test/support/invoice-events.ts";
 
 const PORTAL = "https://billing.example.com/payment-method";
 

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aw
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
 import { rateFaults, startLocalDynamo, type LocalDynamo } from "./index.ts";
-import { clientsFor, type Clients } from "./testing.ts";
+import { clientsFor, type Clients } from "../../test/support/dynamodb.ts";
 
 describe("rateFaults", () => {
   it("fails the same requests for the same seed", () => {

@@ -6,7 +6,7 @@ import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
-import { clientsFor, type Clients } from "./testing.ts";
+import { clientsFor, type Clients } from "../../test/support/dynamodb.ts";
 
 let dataDir: string;
 const running: { dynamo: LocalDynamo; sdk: Clients }[] = [];

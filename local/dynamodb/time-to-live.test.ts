@@ -8,7 +8,7 @@ import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
-import { clientsFor, type Clients } from "./testing.ts";
+import { clientsFor, type Clients } from "../../test/support/dynamodb.ts";
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 const nowSeconds = NOW / 1000;

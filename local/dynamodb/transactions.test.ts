@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
-import { clientsFor, type Clients } from "./testing.ts";
+import { clientsFor, type Clients } from "../../test/support/dynamodb.ts";
 
 let dynamo: LocalDynamo;
 let sdk: Clients;

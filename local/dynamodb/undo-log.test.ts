@@ -6,7 +6,7 @@ import { GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynam
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
-import { clientsFor, type Clients } from "./testing.ts";
+import { clientsFor, type Clients } from "../../test/support/dynamodb.ts";
 import { UndoLog } from "./undo-log.ts";
 
 let dataDir: string;

@@ -6,7 +6,7 @@
  */
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBus, TEST_BUS_NAME, type TestBus } from "./testing.ts";
+import { startTestBus, TEST_BUS_NAME, type TestBus } from "../../test/support/eventbridge.ts";
 
 let t: TestBus;
 

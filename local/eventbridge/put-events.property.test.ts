@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestBus, TEST_BUS_NAME, type TestBus } from "./testing.ts";
+import { startTestBus, TEST_BUS_NAME, type TestBus } from "../../test/support/eventbridge.ts";
 
 let t: TestBus;
 

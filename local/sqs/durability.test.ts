@@ -45,7 +45,7 @@ describe("the local SQS on a data directory", () => {
 
   it("loses nothing it acknowledged when the process is killed with SIGKILL mid-flood", async () => {
     const dataDir = tempDir();
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "testing", "crash-child.ts"), JSON.stringify({ dataDir })], {
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../test/support/sqs-crash-child.ts"), JSON.stringify({ dataDir })], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     const sent = new Set<string>();

@@ -25,7 +25,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./index.ts";
 import { generateTaskToken } from "./tokens.ts";
-import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient, waitFor } from "./test-support.ts";
+import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient, waitFor } from "../../test/support/stepfunctions.ts";
 
 const CALLBACK_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:callback";
 const CHOICE_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:choice";

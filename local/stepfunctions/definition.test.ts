@@ -21,7 +21,7 @@ import {
 } from "./errors.ts";
 import { startLocalStepFunctions } from "./index.ts";
 import { lambdaFunctionError, waitMilliseconds } from "./tasks.ts";
-import { FakeLambdas, fixture, FIXTURES, namedError } from "./test-support.ts";
+import { FakeLambdas, fixture, FIXTURES, namedError } from "../../test/support/stepfunctions.ts";
 import { MAX_TIMER_SECONDS } from "./timers.ts";
 
 // asl-validator 4 ships no type declarations.

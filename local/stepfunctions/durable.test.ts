@@ -21,10 +21,10 @@ import {
   type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { afterEach, describe, expect, it } from "vitest";
-import { sfnClient } from "./test-support.ts";
+import { sfnClient } from "../../test/support/stepfunctions.ts";
 
 const ARN_PREFIX = "arn:aws:states:us-east-1:000000000000:stateMachine:";
-const CHILD = new URL("./durable-child.ts", import.meta.url).pathname;
+const CHILD = new URL("../../test/support/stepfunctions-durable-child.ts", import.meta.url).pathname;
 const PROJECT_ROOT = new URL("../../", import.meta.url).pathname;
 
 interface Child {

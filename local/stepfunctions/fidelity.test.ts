@@ -21,7 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./index.ts";
 import { generateTaskToken } from "./tokens.ts";
-import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient } from "./test-support.ts";
+import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient } from "../../test/support/stepfunctions.ts";
 
 const ARN_PREFIX = "arn:aws:states:us-east-1:000000000000:stateMachine:";
 

@@ -2,7 +2,7 @@
 import { GetExecutionHistoryCommand, SendTaskSuccessCommand, StartExecutionCommand, TaskTimedOut, type SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./index.ts";
-import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient } from "./test-support.ts";
+import { closedExecution, FakeLambdas, fixture, pendingToken, sfnClient } from "../../test/support/stepfunctions.ts";
 
 const ARN_PREFIX = "arn:aws:states:us-east-1:000000000000:stateMachine:";
 

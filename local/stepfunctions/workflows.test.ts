@@ -2,7 +2,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./index.ts";
-import { closedExecution, FakeLambdas, fixture, namedError, sfnClient } from "./test-support.ts";
+import { closedExecution, FakeLambdas, fixture, namedError, sfnClient } from "../../test/support/stepfunctions.ts";
 
 const ARN_PREFIX = "arn:aws:states:us-east-1:000000000000:stateMachine:";
 const CAPTURE = "arn:aws:lambda:us-east-1:000000000000:function:paybus-capture-payment:live";

@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { WEBHOOK_PATH } from "../../functions/ingest/function-url.ts";
+import { WEBHOOK_PATH } from "../../local/function-url-event.ts";
 import { createWebhookHandler } from "../../functions/ingest/handler.ts";
-import { SECRET, SIGNED_AT, sign, testConfig, webhookBody } from "../../functions/ingest/test-support.ts";
+import { SECRET, SIGNED_AT, sign, testConfig, webhookBody } from "../support/webhook.ts";
 import { fuzzParameters, fuzzTimeout } from "./budget.ts";
 import { mutatedEnvelope } from "./mutate.ts";
 

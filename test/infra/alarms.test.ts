@@ -8,11 +8,11 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_MAX_ENTRY_BYTES } from "../../functions/ingest/config.ts";
 import { createWebhookHandler } from "../../functions/ingest/handler.ts";
-import { SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "../../functions/ingest/test-support.ts";
+import { SIGNED_AT, sign, stripeEvent, testConfig, webhookBody } from "../support/webhook.ts";
 import { createReporter } from "../../functions/notifications/telemetry.ts";
 import { createLogger } from "../../functions/common/logger.ts";
 import { buildPlan, type AlarmPlan, type FunctionPlan } from "../../stacks/plan.ts";
-import { customStage } from "./stages.fixture.ts";
+import { customStage } from "../support/stages.ts";
 
 const plan = buildPlan(customStage);
 

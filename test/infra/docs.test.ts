@@ -1,9 +1,10 @@
 import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ruleList } from "../../events/rules.ts";
+import { ruleList, type RuleDeclaration } from "../../events/rules.ts";
+import { MissingGeneratedBlockError, REGENERATE, renderDeployGuide } from "../../scripts/docs.ts";
 import { buildPlan } from "../../stacks/plan.ts";
-import { customStage } from "./stages.fixture.ts";
+import { customStage } from "../support/stages.ts";
 
 const deployDoc = readFileSync(new URL("../../docs/deploy.md", import.meta.url), "utf8");
 
@@ -19,6 +20,22 @@ describe("docs/deploy.md", () => {
     const routed = new Set(fromStripe.flatMap((rule) => rule.pattern["detail-type"] as string[]));
 
     expect(listed).toEqual([...routed].sort());
+  });
+
+  it("holds the event-type list generated from the declarations", () => {
+    expect(renderDeployGuide(deployDoc), `docs/deploy.md's event-type list is stale: run \`${REGENERATE}\``).toBe(deployDoc);
+  });
+
+  it("regenerates the list when a rule routes a new type, and only the list", () => {
+    const base = ruleList[0] as RuleDeclaration;
+    const added: RuleDeclaration = { ...base, name: "Refunds", pattern: { ...base.pattern, "detail-type": ["refund.created"] } };
+
+    const regenerated = renderDeployGuide(deployDoc, [...ruleList, added]);
+
+    expect(regenerated).not.toBe(deployDoc);
+    expect(regenerated).toContain("   payment_intent.succeeded\n   refund.created\n   ```\n");
+    expect(regenerated.replace("   refund.created\n", "")).toBe(deployDoc);
+    expect(() => renderDeployGuide("# no markers")).toThrow(MissingGeneratedBlockError);
   });
 
   it("tells how to set every secret a stage can need", () => {

@@ -22,7 +22,7 @@ import {
   type Template,
 } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
-import { customStage, partnerStage } from "./stages.fixture.ts";
+import { customStage, partnerStage } from "../support/stages.ts";
 
 const plan = buildPlan(customStage);
 

@@ -1,6 +1,6 @@
 /**
  * The real stacks, with SST's real components, under Pulumi's runtime mocks
- * (`stacks/testing/mock-deploy.ts`): the resource graph and the IAM an actual `sst deploy` would
+ * (`test/support/stacks/mock-deploy.ts`): the resource graph and the IAM an actual `sst deploy` would
  * send to AWS, checked offline.
  *
  * Needs `.sst/platform` from `sst install` (scripts/check-sst.sh runs it, then this file with
@@ -18,8 +18,8 @@ import { queues as declaredQueues, ruleList } from "../../events/rules.ts";
 import { tables as declaredTables } from "../../functions/common/tables.ts";
 import { buildPlan } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
-import type { MockDeployment, RegisteredResource } from "../../stacks/testing/deployment.ts";
-import { customStage, PARTNER_BUS, partnerStage } from "./stages.fixture.ts";
+import type { MockDeployment, RegisteredResource } from "../support/stacks/deployment.ts";
+import { customStage, PARTNER_BUS, partnerStage } from "../support/stages.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PLATFORM = join(ROOT, ".sst", "platform");
@@ -115,7 +115,7 @@ let partner: Graph;
 beforeAll(async () => {
   if (!available) return;
   await build({
-    entryPoints: [join(ROOT, "stacks", "testing", "mock-deploy.ts")],
+    entryPoints: [join(ROOT, "test", "support", "stacks", "mock-deploy.ts")],
     bundle: true,
     platform: "node",
     format: "esm",

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildPlan } from "../../stacks/plan.ts";
 import { emailIdentitiesOf, resolveStage, StageConfigError, type StageConfig } from "../../stacks/stage-config.ts";
 import { stages } from "../../stacks/stages.ts";
-import { customStage } from "./stages.fixture.ts";
+import { customStage } from "../support/stages.ts";
 
 const base: StageConfig = { ...customStage, push: false };
 

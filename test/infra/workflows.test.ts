@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { definitionPlaceholders, loadDefinition, readDefinition, stateMachines } from "../../workflows/index.ts";
 import { buildPlan, PlanError, renderDefinition, TASK_TOKEN_ACTIONS } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
-import { customStage } from "./stages.fixture.ts";
+import { customStage } from "../support/stages.ts";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "paybus-infra-"));

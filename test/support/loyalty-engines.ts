@@ -6,10 +6,10 @@
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { TableName } from "../../../events/rules.ts";
-import { startLocalDynamo, type LocalDynamo } from "../../../local/dynamodb/index.ts";
-import { startLocalStepFunctions, type LocalStepFunctions } from "../../../local/stepfunctions/index.ts";
-import { tables } from "../../common/tables.ts";
+import type { TableName } from "../../events/rules.ts";
+import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.ts";
+import { startLocalStepFunctions, type LocalStepFunctions } from "../../local/stepfunctions/index.ts";
+import { tables } from "../../functions/common/tables.ts";
 
 /** Credentials and region the SDK needs to sign requests to a local engine. */
 export const LOCAL_AWS = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };

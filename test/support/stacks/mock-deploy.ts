@@ -17,7 +17,7 @@ import type { AddressInfo } from "node:net";
 import { basename, dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { build } from "esbuild";
-import type { StageConfig } from "../stage-config.ts";
+import type { StageConfig } from "../../../stacks/stage-config.ts";
 import type { MockDeployment, RegisteredResource } from "./deployment.ts";
 
 const root = process.env.PAYBUS_MOCK_ROOT!;
@@ -147,11 +147,11 @@ globals.$app = { name: "paybus", stage: "mock", removal: "remove", providers: {}
 globals.$dev = false;
 globals.$cli = { command: "deploy", rpc: rpcUrl, paths: { home: work, root, work, platform: join(root, ".sst", "platform") }, state: { version: {} } };
 // @ts-expect-error SST ships its shim as plain JavaScript, without declarations.
-Object.assign(globals, (await import("../../.sst/platform/src/shim/run.js")) as Record<string, unknown>);
+Object.assign(globals, (await import("../../../.sst/platform/src/shim/run.js")) as Record<string, unknown>);
 globals.aws = await import("@pulumi/aws");
-globals.sst = await import("../../.sst/platform/src/components/index.ts");
+globals.sst = await import("../../../.sst/platform/src/components/index.ts");
 
-const { deploy } = await import("../index.ts");
+const { deploy } = await import("../../../stacks/index.ts");
 try {
   deploy("mock", stage);
 } catch (error) {

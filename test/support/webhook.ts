@@ -4,7 +4,7 @@
  */
 import Stripe from "stripe";
 import { loadFixture } from "../../fixtures/index.ts";
-import { DEFAULT_MAX_ENTRY_BYTES, type BridgeConfig } from "./config.ts";
+import { DEFAULT_MAX_ENTRY_BYTES, type BridgeConfig } from "../../functions/ingest/config.ts";
 
 export const SECRET = "whsec_test_current0000000000000000";
 export const NEXT_SECRET = "whsec_test_rotated0000000000000000";

@@ -1,14 +1,14 @@
 /** Shared arrangement for the local Step Functions tests (not part of the runtime). */
 import { readFileSync } from "node:fs";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import type { ExecutionRecord, InvokeLambda, LocalStepFunctions, PendingTaskToken } from "./index.ts";
+import type { ExecutionRecord, InvokeLambda, LocalStepFunctions, PendingTaskToken } from "../../local/stepfunctions/index.ts";
 
-/** The names of the ASL fixtures in `testdata/`. */
+/** The names of the ASL fixtures in `test/support/asl/`. */
 export const FIXTURES = ["choice", "parallel", "retry-catch", "callback", "callback-timeout", "heartbeat", "wait", "steps", "pause"] as const;
 
-/** A parsed fixture `testdata/<name>.asl.json`. */
+/** A parsed fixture `test/support/asl/<name>.asl.json`. */
 export function fixture(name: (typeof FIXTURES)[number]): object {
-  return JSON.parse(readFileSync(new URL(`./testdata/${name}.asl.json`, import.meta.url), "utf8")) as object;
+  return JSON.parse(readFileSync(new URL(`./asl/${name}.asl.json`, import.meta.url), "utf8")) as object;
 }
 
 /** The real SDK client, pointed at the local endpoint with fake credentials. */

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FUNCTION_URL_MAX_BODY_BYTES, PAYLOAD_TOO_LARGE, WEBHOOK_PATH, readFunctionUrlRequest } from "./function-url.ts";
+import { FUNCTION_URL_MAX_BODY_BYTES, PAYLOAD_TOO_LARGE, WEBHOOK_PATH, readFunctionUrlRequest } from "./function-url-event.ts";
 
 describe("readFunctionUrlRequest", () => {
   let server: Server;

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultRetry } from "../../events/rules.ts";
-import { Archive } from "../archive.ts";
-import { serveAwsJson } from "../aws-json.ts";
-import { LocalEventBus } from "../eventbridge.ts";
-import { Journal } from "../journal.ts";
+import { Archive } from "../../local/archive.ts";
+import { serveAwsJson } from "../../local/aws-json.ts";
+import { LocalEventBus } from "../../local/eventbridge.ts";
+import { Journal } from "../../local/journal.ts";
 
 export interface TestBus {
   readonly bus: LocalEventBus;

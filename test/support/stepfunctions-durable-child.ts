@@ -6,15 +6,15 @@
  * time them across processes. `functionTimeoutSeconds`, when given, is every function's timeout;
  * `taskMs`, how long a step function runs (default 5–45 ms).
  *
- * Usage: node --import tsx durable-child.ts <dataDir> <machine,…> [functionTimeoutSeconds] [taskMs]
+ * Usage: node --import tsx test/support/stepfunctions-durable-child.ts <dataDir> <machine,…> [functionTimeoutSeconds] [taskMs]
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { startLocalStepFunctions } from "./index.ts";
-import { fixture } from "./test-support.ts";
+import { startLocalStepFunctions } from "../../local/stepfunctions/index.ts";
+import { fixture } from "./stepfunctions.ts";
 
 const [dataDir, machines = "", functionTimeoutSeconds, taskMs] = process.argv.slice(2);
-if (!dataDir) throw new Error("usage: durable-child.ts <dataDir> <machine,…> [functionTimeoutSeconds] [taskMs]");
+if (!dataDir) throw new Error("usage: stepfunctions-durable-child.ts <dataDir> <machine,…> [functionTimeoutSeconds] [taskMs]");
 const invocations = join(dataDir, "invocations.jsonl");
 
 type Step = { step: string; input: { order: string; pauseSeconds: number; trail?: string[]; ship?: string[]; approve?: string[] } };

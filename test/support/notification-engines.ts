@@ -8,11 +8,11 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { startLocalDynamo, type LocalDynamo } from "../../../local/dynamodb/index.ts";
-import type { FaultInjector, InjectedFault } from "../../../local/faults.ts";
-import { LocalSes } from "../../../local/ses.ts";
-import { LocalSns } from "../../../local/sns.ts";
-import { tables } from "../../common/tables.ts";
+import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.ts";
+import type { FaultInjector, InjectedFault } from "../../local/faults.ts";
+import { LocalSes } from "../../local/ses.ts";
+import { LocalSns } from "../../local/sns.ts";
+import { tables } from "../../functions/common/tables.ts";
 
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };

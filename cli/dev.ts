@@ -3,15 +3,15 @@
  * admin API and the follow-up scheduler, print how to reach everything, and optionally play the demo.
  */
 import { startDashboard, type Dashboard } from "../dashboard/server.ts";
-import { adminRoute } from "./admin.ts";
-import { devicesRoute } from "./devices.ts";
-import { promotionsRoute } from "./promotions.ts";
-import { loyaltyApiRoute } from "./loyalty-api.ts";
-import { demoWaves, seedDemoCustomers } from "./demo.ts";
-import { followJournal } from "./live.ts";
-import { Runtime } from "./runtime.ts";
-import { loyaltySnapshot } from "./state.ts";
-import { WEBHOOK_PATH, webhookRoute } from "./webhook.ts";
+import { adminRoute } from "../local/admin.ts";
+import { devicesRoute } from "../local/devices.ts";
+import { promotionsRoute } from "../local/promotions.ts";
+import { loyaltyApiRoute } from "../local/loyalty-api.ts";
+import { demoWaves, seedDemoCustomers } from "../local/demo.ts";
+import { followJournal } from "../local/live.ts";
+import { Runtime } from "../local/runtime.ts";
+import { loyaltySnapshot } from "../local/state.ts";
+import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
 
 export interface DevOptions {
   readonly port: number;

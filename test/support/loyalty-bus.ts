@@ -8,11 +8,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { Archive } from "../../../local/archive.ts";
-import { answerAwsJson, readBody } from "../../../local/aws-json.ts";
-import { LocalEventBus } from "../../../local/eventbridge.ts";
-import { Journal } from "../../../local/journal.ts";
-import { LOCAL_AWS } from "./local-aws.ts";
+import { Archive } from "../../local/archive.ts";
+import { answerAwsJson, readBody } from "../../local/aws-json.ts";
+import { LocalEventBus } from "../../local/eventbridge.ts";
+import { Journal } from "../../local/journal.ts";
+import { LOCAL_AWS } from "./loyalty-engines.ts";
 
 export interface LocalBus {
   readonly name: string;

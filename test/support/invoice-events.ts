@@ -3,9 +3,9 @@
  * (`data.object`), the Stripe event (`detail`) and the envelope can be patched, e.g. another attempt
  * or currency.
  */
-import { decodeStripeMessage } from "../../../events/parse.ts";
-import { loadFixture } from "../../../fixtures/index.ts";
-import { INVOICE_EVENT_TYPES, toNotice, type Notice } from "../notice.ts";
+import { decodeStripeMessage } from "../../events/parse.ts";
+import { loadFixture } from "../../fixtures/index.ts";
+import { INVOICE_EVENT_TYPES, toNotice, type Notice } from "../../functions/notifications/notice.ts";
 
 export interface EventPatch {
   /** Fields merged into the invoice. */

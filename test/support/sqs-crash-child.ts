@@ -4,10 +4,10 @@
  * sends, receives and deletes from real SDK clients. It prints one JSON line per acknowledged
  * operation, so the parent knows what SQS had answered before the kill.
  *
- * Usage: `node --import tsx local/sqs/testing/crash-child.ts '{"dataDir":"…"}'`
+ * Usage: `node --import tsx test/support/sqs-crash-child.ts '{"dataDir":"…"}'`
  */
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { LocalSqs } from "../../sqs.ts";
+import { LocalSqs } from "../../local/sqs.ts";
 
 const { dataDir } = JSON.parse(process.argv[2] ?? "{}") as { dataDir: string };
 const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
