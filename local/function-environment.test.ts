@@ -39,8 +39,13 @@ describe("localFunctions", () => {
     expect(crm).not.toHaveProperty("PAYBUS_PROFILES_TABLE");
     expect(crm).not.toHaveProperty("PAYBUS_EVENT_BUS_NAME");
     expect(loyalty.PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN).toBe("arn:aws:states:eu-west-1:111122223333:stateMachine:pb-engagement");
+    // No local Secrets Manager: the function the plan lets read the Stripe key gets the local test key and Stripe endpoints.
+    const offer = functions.get("EngagementOffer")!.environment;
+    expect(offer).not.toHaveProperty("PAYBUS_STRIPE_API_KEY_SECRET_ID");
+    expect(offer.PAYBUS_STRIPE_API_KEY).toMatch(/^sk_test_/);
+    expect(crm).not.toHaveProperty("PAYBUS_STRIPE_API_KEY");
     for (const fn of plan.functions) {
-      expect(Object.keys(functions.get(fn.logicalName)!.environment)).toEqual(expect.arrayContaining(Object.keys(fn.environment).filter((key) => key !== "PAYBUS_WEBHOOK_SECRET_ID")));
+      expect(Object.keys(functions.get(fn.logicalName)!.environment)).toEqual(expect.arrayContaining(Object.keys(fn.environment).filter((key) => key !== "PAYBUS_WEBHOOK_SECRET_ID" && key !== "PAYBUS_STRIPE_API_KEY_SECRET_ID")));
     }
   });
 

@@ -138,6 +138,8 @@ describe("every function's grants are exactly the calls it makes", () => {
     await seedDemoCustomers(runtime);
     // From here on, every AWS request the functions make, told apart by the access key they sign with.
     const tableEnv = Object.fromEntries(Object.entries(tableDeclarations).map(([name, table]) => [table.envVar, runtime.tableNames[name as keyof typeof tableDeclarations]]));
+    // Which secret a GetSecretValue names decides the grant it needs.
+    tableEnv.PAYBUS_STRIPE_API_KEY_SECRET_ID = STRIPE_KEY_ARN;
     recorded = recordUses(runtime.functions.values(), tableEnv);
     runtime.observeAwsRequests((request) => recorded.record(request.service, request.operation, request.input, request.accessKeyId));
 
