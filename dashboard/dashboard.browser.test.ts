@@ -175,7 +175,7 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await upgrade.click();
     await expect.poll(() => page.locator('.asl-graph g[data-id="TierUpgrade"]').getAttribute("class"), LIVE).toContain("visited");
     expect(await page.locator('.asl-graph g[data-id="HighValueEngagement"]').getAttribute("class")).not.toContain("visited");
-    expect(await text(page.locator(".graph-caption"))).toContain("Route → TierUpgrade → SendCongratulations");
+    expect(await text(page.locator(".graph-caption"))).toContain("Route → TierUpgrade → ApplyPersonalisedOffer → UpdateCrmProfile → SendCongratulations");
     const waiting = page.locator(".token");
     // The demo's executions reach their callback task a moment after the path is drawn (a race under load).
     await expect.poll(() => waiting.count(), LIVE).toBe(2);

@@ -50,8 +50,8 @@ describe("a tier upgrade, redelivered and reordered", () => {
       env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify({ currencies: { usd: { points: 1, perUnits: 1 }, jpy: { points: 1, perUnits: 100 } }, milestones: { currency: "usd", thresholds: [500, 700, 5_000] } }) },
     });
     runtime.addRoute(adminRoute(runtime));
-    endpointArn = runtime.sns.createEndpoint("paybus-rewards", "rewards-device-token-1");
-    await putProfile({ customerId: STRIPE_CUSTOMER, email: EMAIL, name: "Vera", pushEndpoints: [endpointArn] });
+    endpointArn = runtime.sns.createEndpoint(`${runtime.prefix}-app`, "rewards-device-token-1");
+    await putProfile({ customerId: STRIPE_CUSTOMER, email: EMAIL, name: "Vera", pushEndpoints: [endpointArn] }, runtime.profileTable);
 
     const [intent, charge] = purchaseEvents("pi_rewardsTier1");
     // The charge first, then the intent, each several times (new envelopes, as Stripe resends).

@@ -16,7 +16,7 @@ let jennysPhone: string;
 beforeAll(async () => {
   // Visibility timeouts scaled to about a second, so retries and DLQ moves happen within the test.
   runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "e2e" });
-  jennysPhone = runtime.sns.createEndpoint("paybus-app", "token-jenny");
+  jennysPhone = runtime.sns.createEndpoint(`${runtime.prefix}-app`, "token-jenny");
   await putProfile({ customerId: "cus_AbIItO38LiTlry", pushEndpoints: [jennysPhone] }, runtime.profileTable);
   await putProfile({ customerId: "cus_61BSXNh6V2pQ3q", locale: "ja-JP", pushEndpoints: [] }, runtime.profileTable);
   // A first invocation imports the handler and builds its clients, which can outlast the scaled
@@ -122,7 +122,7 @@ describe("notifications through the local runtime", () => {
 
   it("records a disabled device once and still emails, without failing the record", async () => {
     // Arrange
-    const disabled = runtime.sns.createEndpoint("paybus-app", "token-stale");
+    const disabled = runtime.sns.createEndpoint(`${runtime.prefix}-app`, "token-stale");
     runtime.sns.setEnabled(disabled, false);
     await putProfile({ customerId: "cus_e2edisabled", pushEndpoints: [disabled] }, runtime.profileTable);
     const event = invoiceEvent("01", "disabled", { customer: "cus_e2edisabled", number: "E2E-0001" });

@@ -40,6 +40,7 @@ describe("createTables", () => {
       notifications: "ttl-notifications",
       profiles: "ttl-profiles",
       idempotency: "ttl-idempotency",
+      promotions: "ttl-promotions",
     });
     expect(await describeTtl(names.notifications)).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
     // Powertools' idempotency records expire on their `expiration` attribute.
