@@ -56,6 +56,18 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/${route}`);
   };
   const text = (locator: Locator) => locator.innerText();
+  /**
+   * Opens the email whose subject matches in the Outbox preview. The list is newest first and live:
+   * a send recorded between locating a button and clicking it shifts the list under the pointer, so
+   * click until the preview shows the chosen email.
+   */
+  const chooseEmail = (subject: RegExp) =>
+    expect
+      .poll(async () => {
+        await page.getByRole("button", { name: subject }).click();
+        return text(page.locator(".mail-head dd.strong"));
+      }, LIVE)
+      .toMatch(subject);
 
   beforeAll(async () => {
     mkdirSync(ARTEFACTS, { recursive: true });
@@ -157,12 +169,12 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
   it("shows the rendered emails and the pushes, each with the event that caused it", async () => {
     await openView("Outbox");
 
-    await page.getByRole("button", { name: /Payment received for invoice F8C76741-0032/ }).click();
+    await chooseEmail(/Payment received for invoice F8C76741-0032/);
     const frame = page.frameLocator("iframe.mail-frame");
     await expect.poll(() => frame.locator("body").innerText(), LIVE).toContain("F8C76741-0032");
     expect(await text(page.locator(".mail-head"))).toMatch(/Caused by\s+invoice\.paid\s+via notifications/);
 
-    await page.getByRole("button", { name: /Bienvenue au niveau Argent/ }).click();
+    await chooseEmail(/Bienvenue au niveau Argent/);
     await expect.poll(() => text(page.locator(".mail-head")), LIVE).toMatch(/payment_intent\.succeeded\s+via workflow purchase-pi_demo0600/);
     expect(await text(page.getByRole("table", { name: "Pushes, newest first" }))).toMatch(/Payment received[\s\S]*invoice\.paid/);
     await shot("outbox");
@@ -276,7 +288,7 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     // An email keeps a readable width in a narrow window (the preview scrolls sideways, the page does not).
     await page.setViewportSize({ width: 320, height: 700 });
     await openView("Outbox");
-    await page.getByRole("button", { name: /Payment received for invoice F8C76741-0032/ }).click();
+    await chooseEmail(/Payment received for invoice F8C76741-0032/);
     const column = page.frameLocator("iframe.mail-frame").locator("body > div");
     await expect.poll(() => column.evaluate((div: any) => div.clientWidth), LIVE).toBeGreaterThanOrEqual(400);
     await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
