@@ -145,16 +145,22 @@ async function runLocalWork(work: LocalWork, stateName: string, input: JsonValue
 }
 
 /**
+ * Lambda's limit on a cold start's init phase, which is not part of the function timeout: an
+ * invocation started at `t` may still be running (and holding a lease) until `t` + init + timeout.
+ */
+const LAMBDA_INIT_LIMIT_MS = 10_000;
+
+/**
  * Before a Lambda task invokes its function: if an invocation of this occurrence was in flight when
  * the process died, wait until that invocation could no longer be running (its recorded start plus
- * the function's timeout). On AWS, Step Functions learns of a dead worker only when the invocation
+ * Lambda's init limit and the function's timeout). On AWS, Step Functions learns of a dead worker only when the invocation
  * times out, and only then may `Retry` run the task again; waiting as long keeps a lease the dead
  * attempt took (sized to the function's timeout) from being seen live by the re-run. Then records
  * this attempt's start.
  */
 async function startAttempt(occ: Occurrence, functionArnOrName: string, context: TaskContext): Promise<void> {
   const dead = context.log.started(occ);
-  if (dead?.timeoutMs !== undefined) await sleep(dead.at + dead.timeoutMs - Date.now(), context.signal);
+  if (dead?.timeoutMs !== undefined) await sleep(dead.at + LAMBDA_INIT_LIMIT_MS + dead.timeoutMs - Date.now(), context.signal);
   const timeoutSeconds = context.functionTimeout?.(functionArnOrName);
   context.log.recordStarted(occ, { at: Date.now(), ...(timeoutSeconds !== undefined && { timeoutMs: timeoutSeconds * 1000 }) });
 }
