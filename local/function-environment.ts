@@ -18,12 +18,13 @@
  * - Powertools logs at WARN or more verbose (the runtime reads failure reasons from the logs), and
  *   EMF metrics are off unless `POWERTOOLS_METRICS_DISABLED=false`.
  */
-import { buildPlan, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan, type Part, type ResourceRef, type Template } from "../stacks/plan.ts";
+import { buildPlan, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";
 import type { StageConfig } from "../stacks/stage-config.ts";
 import { stages } from "../stacks/stages.ts";
 import type { TableName } from "../events/rules.ts";
 import { functionCredentials } from "./function-credentials.ts";
 import type { LocalFunction } from "./lambda.ts";
+import { localStateMachineArn, resolveTemplate, UnresolvedTemplateError, type LocalResourceNames } from "./plan-templates.ts";
 import { LOCAL_STRIPE_API_KEY } from "./stripe.ts";
 
 /** The stage the local runtime plays: the `default` stage, with push (the local SNS serves every platform). */
@@ -54,62 +55,32 @@ export function localFunctionName(prefix: string, logicalName: string): string {
   return `${prefix}-${logicalName}`;
 }
 
-export function stateMachineArn(resources: Pick<LocalResources, "prefix" | "region" | "accountId">, name: string): string {
-  return `arn:aws:states:${resources.region}:${resources.accountId}:stateMachine:${resources.prefix}-${name}`;
+/** A declared state machine's local ARN (the one builder, in `plan-templates.ts`). */
+export { localStateMachineArn as stateMachineArn } from "./plan-templates.ts";
+
+/** The names templates resolve to in a function's environment. */
+function resourceNames(local: LocalResources): LocalResourceNames {
+  const application = LOCAL_STAGE.push ? local.pushApplications[LOCAL_STAGE.push.platform] : undefined;
+  return {
+    partition: "aws",
+    region: local.region,
+    accountId: local.accountId,
+    tableName: (table) => {
+      const name = local.tableNames[table as TableName];
+      if (name === undefined) throw new UnresolvedTemplateError(`the plan names table ${table}, which the local runtime did not create`);
+      return name;
+    },
+    stateMachineArn: (name) => localStateMachineArn(local, name),
+    busName: local.busName,
+    ...(application ? { pushApplication: { name: application.split("/").at(-1)!, arn: application } } : {}),
+  };
 }
 
-export class LocalTemplateError extends Error {
-  override name = "LocalTemplateError";
-}
-
-function nameOf(ref: ResourceRef, local: LocalResources): string {
-  switch (ref.kind) {
-    case "table":
-      return local.tableNames[ref.table];
-    case "bus":
-      return local.busName;
-    case "stateMachine":
-    case "taskTokens":
-      return `${local.prefix}-${ref.stateMachine}`;
-    default:
-      throw new LocalTemplateError(`the local runtime has no name for ${ref.kind}`);
-  }
-}
-
-function arnOf(ref: ResourceRef, local: LocalResources): string {
-  const { region, accountId } = local;
-  switch (ref.kind) {
-    case "table":
-      return `arn:aws:dynamodb:${region}:${accountId}:table/${local.tableNames[ref.table]}`;
-    case "bus":
-      return `arn:aws:events:${region}:${accountId}:event-bus/${local.busName}`;
-    case "stateMachine":
-    case "taskTokens":
-      return stateMachineArn(local, ref.stateMachine);
-    case "pushApplication":
-    case "deviceEndpoints":
-      return local.pushApplications[LOCAL_STAGE.push ? LOCAL_STAGE.push.platform : "GCM"] ?? "";
-    case "webhookSecret":
-      return `arn:aws:secretsmanager:${region}:${accountId}:secret:${local.prefix}-webhook`;
-    case "stripeApiKey":
-      return `arn:aws:secretsmanager:${region}:${accountId}:secret:${local.prefix}-stripe-api-key`;
-    default:
-      throw new LocalTemplateError(`the local runtime has no ARN for ${ref.kind}`);
-  }
-}
-
-/** A plan template as a local string. */
-export function resolveTemplate(template: Template, local: LocalResources): string {
-  return template
-    .map((part: Part) => {
-      if (typeof part === "string") return part;
-      if ("nameOf" in part) return nameOf(part.nameOf, local);
-      if ("arnOf" in part) return arnOf(part.arnOf, local);
-      if ("pseudo" in part) return part.pseudo === "partition" ? "aws" : part.pseudo === "region" ? local.region : local.accountId;
-      throw new LocalTemplateError(`secrets are never put in a function's environment (${part.secret})`);
-    })
-    .join("");
-}
+/**
+ * Variables the plan gives that the local runtime replaces rather than resolves: every local push
+ * platform's application (not the stage's one), and no Secrets Manager ids (no local Secrets Manager).
+ */
+const REPLACED_LOCALLY = new Set(["PAYBUS_PUSH_APPLICATIONS", WEBHOOK_SECRET_ID_ENV, STRIPE_API_KEY_SECRET_ID_ENV]);
 
 /** Powertools log levels, from the most verbose. */
 export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"];
@@ -146,13 +117,15 @@ function extraFor(fn: FunctionPlan, extra: Readonly<Record<string, string>> = {}
 export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: LocalResources, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const name = localFunctionName(local.prefix, fn.logicalName);
   const credentials = functionCredentials(name);
-  const planned = Object.fromEntries(Object.entries(fn.environment).map(([key, template]) => [key, resolveTemplate(template, local)]));
-  if ("PAYBUS_PUSH_APPLICATIONS" in planned) planned.PAYBUS_PUSH_APPLICATIONS = JSON.stringify(local.pushApplications);
-  delete planned[WEBHOOK_SECRET_ID_ENV];
+  const names = resourceNames(local);
+  const planned: Record<string, string> = {};
+  for (const [key, template] of Object.entries(fn.environment)) {
+    if (!REPLACED_LOCALLY.has(key)) planned[key] = resolveTemplate(template, names);
+  }
+  if ("PAYBUS_PUSH_APPLICATIONS" in fn.environment) planned.PAYBUS_PUSH_APPLICATIONS = JSON.stringify(local.pushApplications);
   // No local Secrets Manager: a function the plan lets read the Stripe API key gets the local
   // test-mode key instead, and the local Stripe endpoints on the gateway.
-  if (STRIPE_API_KEY_SECRET_ID_ENV in planned) {
-    delete planned[STRIPE_API_KEY_SECRET_ID_ENV];
+  if (STRIPE_API_KEY_SECRET_ID_ENV in fn.environment) {
     Object.assign(planned, { PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY, PAYBUS_STRIPE_API_BASE: local.gateway });
   }
   // The function must log its record failures (WARN) for the runtime to say why a message failed.

@@ -7,7 +7,8 @@ import { emailIdentitiesOf, identityCovers, type PushPlatform, type StageConfig 
 import { stages } from "../../stacks/stages.ts";
 import { functionCredentials } from "../function-credentials.ts";
 import type { Principal } from "./enforcer.ts";
-import { statementsOf, type LocalResourceNames } from "./policies.ts";
+import { localStateMachineArn, type LocalResourceNames } from "../plan-templates.ts";
+import { statementsOf } from "./policies.ts";
 import type { RequestContext } from "./requests.ts";
 
 /** What the runtime tells IAM about itself (a narrow view of `Runtime`, so this module does not import it). */
@@ -36,11 +37,6 @@ export interface LocalIamSubject {
 export function localStage(platform: PushPlatform | undefined, emailFrom?: string): StageConfig {
   const base = stages.default!;
   return { ...base, ...(emailFrom ? { emailFrom } : {}), push: platform ? { platform } : false };
-}
-
-/** `arn:aws:states:<region>:<account>:stateMachine:<prefix>-<name>`. */
-export function localStateMachineArn(subject: Pick<LocalIamSubject, "region" | "accountId" | "prefix">, name: string): string {
-  return `arn:aws:states:${subject.region}:${subject.accountId}:stateMachine:${subject.prefix}-${name}`;
 }
 
 /** The local resource names for a plan of `platform`. */

@@ -5,7 +5,7 @@ import { buildPlan } from "../../stacks/plan.ts";
 import { functionCredentials } from "../function-credentials.ts";
 import { evaluate } from "./policy.ts";
 import { localPrincipals, localResourceNames, localStage, stateMachineOfExecution, type LocalIamSubject } from "./local.ts";
-import { resolveTemplate, statementsOf, UnresolvedTemplateError } from "./policies.ts";
+import { statementsOf } from "./policies.ts";
 
 const APPS = {
   GCM: "arn:aws:sns:us-east-1:000000000000:app/GCM/paybus-app",
@@ -27,25 +27,9 @@ const subject: LocalIamSubject = {
   taskTokenStateMachine: () => undefined,
 };
 
-describe("resolveTemplate", () => {
+describe("statementsOf", () => {
   const stage = localStage("GCM");
   const names = localResourceNames(subject, "GCM", stage);
-
-  it("turns names, ARNs and pseudo parameters into the local strings", () => {
-    expect(resolveTemplate([{ arnOf: { kind: "table", table: "loyalty" } }, "/index/*"], names)).toBe("arn:aws:dynamodb:us-east-1:000000000000:table/paybus-loyalty/index/*");
-    expect(resolveTemplate([{ arnOf: { kind: "stateMachine", stateMachine: "engagement" } }], names)).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:paybus-engagement");
-    expect(resolveTemplate([{ arnOf: { kind: "bus" } }], names)).toBe("arn:aws:events:us-east-1:000000000000:event-bus/paybus-bus");
-    expect(resolveTemplate(["arn:", { pseudo: "partition" }, ":sns:", { pseudo: "region" }, ":", { pseudo: "accountId" }, ":endpoint/GCM/", { nameOf: { kind: "pushApplication" } }, "/*"], names)).toBe(
-      "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/paybus-app/*",
-    );
-    expect(resolveTemplate([{ arnOf: { kind: "pushApplication" } }], names)).toBe(APPS.GCM);
-  });
-
-  it("refuses what has no local value (a secret in a policy, a push application the runtime lacks)", () => {
-    expect(() => resolveTemplate([{ secret: "StripeWebhookSecrets" }], names)).toThrow(UnresolvedTemplateError);
-    const noPush = localResourceNames({ ...subject, pushApplications: {} }, undefined, localStage(undefined));
-    expect(() => resolveTemplate([{ arnOf: { kind: "pushApplication" } }], noPush)).toThrow(UnresolvedTemplateError);
-  });
 
   it("gives each plan function its linked statements, resolved", () => {
     const plan = buildPlan(stage);
