@@ -1,7 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
  * SST app: `npx sst deploy --stage <stage>`. Everything comes from `stacks/`, which reads the
- * declarations (events/rules.ts, functions/common/tables.ts, workflows/index.ts) and the stage's
+ * declarations (declarations/rules.ts, functions/common/tables.ts, workflows/index.ts) and the stage's
  * configuration (stacks/stages.ts). See docs/deploy.md.
  */
 export default $config({

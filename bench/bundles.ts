@@ -5,7 +5,7 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { queues, webhookBridge } from "../events/rules.ts";
+import { queues, webhookBridge } from "../declarations/rules.ts";
 import { scheduledFunctions, stateMachines } from "../workflows/index.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { queues } from "../events/rules.ts";
+import { queues } from "../declarations/rules.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { parseLoyaltyConfig } from "../functions/loyalty/config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "../functions/loyalty/core.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { ruleList } from "../events/rules.ts";
+import { ruleList } from "../declarations/rules.ts";
 import { FIXTURE_DIR, fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { adminRoute } from "../local/admin.ts";
 import { PROJECT_ROOT, Runtime } from "../local/runtime.ts";

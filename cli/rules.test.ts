@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { queues, ruleList, rules as literalRules, type RuleDeclaration } from "../events/rules.ts";
-import { acceptedEventTypes, type ConsumerAgreement } from "../functions/consumers.ts";
+import { queues, ruleList, rules as literalRules, type RuleDeclaration } from "../declarations/rules.ts";
+import { acceptedEventTypes, type ConsumerAgreement } from "../declarations/consumers.ts";
 import { stripeEventTypes } from "../events/stripe-event-types.ts";
 import { lintRules, rulesLint, rulesTest } from "./rules.ts";
 
@@ -137,7 +137,7 @@ describe("paybus rules lint", () => {
   });
 
   it("rejects the same mismatch at type-check time (npm run typecheck)", () => {
-    // Two queues are enough to show it; functions/consumers.ts checks every queue the same way.
+    // Two queues are enough to show it; declarations/consumers.ts checks every queue the same way.
     type Checked = Pick<typeof acceptedEventTypes, "loyalty" | "notifications">;
     // The shipped literal rules agree with the consumers: every queue is `true`.
     const agreed: ConsumerAgreement<typeof literalRules, Checked> = { loyalty: true, notifications: true };

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { PARTNER_SOURCE_PREFIX, queues, ruleList, WEBHOOK_SOURCE, type QueueDeclaration, type RuleDeclaration } from "../events/rules.ts";
-import { acceptedEventTypes } from "../functions/consumers.ts";
+import { PARTNER_SOURCE_PREFIX, queues, ruleList, WEBHOOK_SOURCE, type QueueDeclaration, type RuleDeclaration } from "../declarations/rules.ts";
+import { acceptedEventTypes } from "../declarations/consumers.ts";
 import { stripeEventTypes } from "../events/stripe-event-types.ts";
 import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
 
@@ -129,7 +129,7 @@ export function describeMismatch(mismatch: ConsumerMismatch): string {
     `rule ${mismatch.rule} routes ${mismatch.missing.join(", ")} to queue "${mismatch.queue}", ` +
     `but its consumer ${mismatch.consumer} does not accept ${mismatch.missing.length === 1 ? "it" : "them"} ` +
     `(every such event would go to the DLQ): handle ${mismatch.missing.length === 1 ? "it" : "them"} in the consumer ` +
-    `and list ${mismatch.missing.length === 1 ? "it" : "them"} in functions/consumers.ts, or narrow the rule`
+    `and list ${mismatch.missing.length === 1 ? "it" : "them"} in declarations/consumers.ts, or narrow the rule`
   );
 }
 
@@ -241,7 +241,7 @@ function printReport(rules: readonly RuleDeclaration[], report: LintReport): voi
 }
 
 /**
- * `paybus rules lint`: which Stripe event types each rule of `events/rules.ts` can match, which
+ * `paybus rules lint`: which Stripe event types each rule of `declarations/rules.ts` can match, which
  * rules overlap, which event types no rule catches, and whether each queue's consumer accepts
  * every type routed to it. Returns 1 if a pattern is invalid or a consumer would reject a routed type.
  */

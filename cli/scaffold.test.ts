@@ -34,7 +34,7 @@ function copyRepository(): string {
   return copy;
 }
 
-const watched = ["events/rules.ts", "functions/consumers.ts", "docs/deploy.md"];
+const watched = ["declarations/rules.ts", "declarations/consumers.ts", "docs/deploy.md"];
 const before = Object.fromEntries(watched.map((file) => [file, readFileSync(join(ROOT, file), "utf8")]));
 
 describe("paybus new consumer", () => {
@@ -54,14 +54,14 @@ describe("paybus new consumer", () => {
       rule: "SubscriptionAudit",
       fixture: "08-customer-subscription-created-usd.json",
       created: ["functions/subscription-audit/handler.ts", "functions/subscription-audit/core.ts", "functions/subscription-audit/core.test.ts"],
-      edited: ["events/rules.ts", "functions/consumers.ts", "docs/deploy.md"],
+      edited: ["declarations/rules.ts", "declarations/consumers.ts", "docs/deploy.md"],
     });
-    const rules = readFileSync(join(copy, "events/rules.ts"), "utf8");
+    const rules = readFileSync(join(copy, "declarations/rules.ts"), "utf8");
     expect(rules).toContain('handler: "functions/subscription-audit/handler.handler"');
     expect(rules).toContain('"detail-type": ["customer.subscription.created"]');
     // Appended at the end of each literal: the existing entries are untouched, in order.
-    expect(rules.replace(/\n {2}subscriptionAudit: \{[\s\S]*?\n {2}\},\n/, "\n").replace(/\n {2}\{\n {4}name: "SubscriptionAudit"[\s\S]*?\n {2}\},\n/, "\n")).toBe(before["events/rules.ts"]);
-    expect(readFileSync(join(copy, "functions/consumers.ts"), "utf8")).toContain("subscriptionAudit: SUBSCRIPTION_AUDIT_EVENT_TYPES,");
+    expect(rules.replace(/\n {2}subscriptionAudit: \{[\s\S]*?\n {2}\},\n/, "\n").replace(/\n {2}\{\n {4}name: "SubscriptionAudit"[\s\S]*?\n {2}\},\n/, "\n")).toBe(before["declarations/rules.ts"]);
+    expect(readFileSync(join(copy, "declarations/consumers.ts"), "utf8")).toContain("subscriptionAudit: SUBSCRIPTION_AUDIT_EVENT_TYPES,");
     expect(readFileSync(join(copy, "docs/deploy.md"), "utf8")).toContain("   customer.subscription.created\n");
     expect(readFileSync(join(copy, "functions/subscription-audit/core.test.ts"), "utf8")).toContain('from "../../fixtures/index.ts"');
   });
@@ -73,7 +73,7 @@ describe("paybus new consumer", () => {
   it("type-checks the declarations, the registry and the new folder", async () => {
     writeFileSync(
       join(copy, "tsconfig.scaffold.json"),
-      JSON.stringify({ extends: "./tsconfig.json", files: [], include: ["functions/consumers.ts", "functions/subscription-audit", "cli/rules.test.ts", "stacks/plan.ts"], exclude: [] }),
+      JSON.stringify({ extends: "./tsconfig.json", files: [], include: ["declarations/consumers.ts", "functions/subscription-audit", "cli/rules.test.ts", "stacks/plan.ts"], exclude: [] }),
     );
 
     const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.scaffold.json"], { cwd: copy }).catch(

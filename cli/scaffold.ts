@@ -2,7 +2,7 @@
  * `paybus new consumer <name> --events <detail-types…>`: a new rule, queue and consumer in one step.
  *
  * Writes the declaration (a queue with its consumer and a rule targeting it, appended to `queues`
- * and `rules` in `events/rules.ts`), the consumer's accepted types (`functions/consumers.ts`), the
+ * and `rules` in `declarations/rules.ts`), the consumer's accepted types (`declarations/consumers.ts`), the
  * folder `functions/<name>/` (a thin `handler.ts` on the shared batch wiring, a typed `core.ts`, a
  * `core.test.ts` on a fixture loaded through `fixtures/index.ts`) and the regenerated event list of
  * `docs/deploy.md`. The consumer starts with no AWS access, so the IAM audit has nothing to exercise
@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { queues, ruleList, stripeSources, defaultRetry, type RuleDeclaration } from "../events/rules.ts";
+import { queues, ruleList, stripeSources, defaultRetry, type RuleDeclaration } from "../declarations/rules.ts";
 import { isKnownEventType } from "../events/stripe-event.ts";
 import { fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { renderDeployGuide } from "../scripts/docs.ts";
@@ -93,7 +93,7 @@ function ruleOf(request: ConsumerScaffold): RuleDeclaration {
 const list = (events: readonly string[]) => events.map((type) => JSON.stringify(type)).join(", ");
 
 function declarationEdits(source: string, request: ConsumerScaffold): string {
-  const file = "events/rules.ts";
+  const file = "declarations/rules.ts";
   const queue = camel(request.name);
   const queueEntry = `  ${queue}: {
     description: ${JSON.stringify(`Stripe ${request.events.join(", ")} for the ${request.name} consumer.`)},
@@ -130,12 +130,12 @@ function declarationEdits(source: string, request: ConsumerScaffold): string {
 }
 
 function consumerRegistryEdits(source: string, request: ConsumerScaffold): string {
-  const file = "functions/consumers.ts";
+  const file = "declarations/consumers.ts";
   const queue = camel(request.name);
   const types = `${constant(request.name)}_EVENT_TYPES`;
   const lastImport = source.lastIndexOf("\nimport ");
   const importEnd = source.indexOf("\n", lastImport + 1) + 1;
-  let out = `${source.slice(0, importEnd)}import { ${types} } from "./${request.name}/core.ts";\n${source.slice(importEnd)}`;
+  let out = `${source.slice(0, importEnd)}import { ${types} } from "../functions/${request.name}/core.ts";\n${source.slice(importEnd)}`;
   out = insertBefore(out, "} as const satisfies { readonly [Q in QueueName]", `  ${queue}: ${types},\n`, file, indexAfter(out, "export const acceptedEventTypes = {", file));
   return insertBefore(out, "\n};", `\n  ${queue}: true,`, file, indexAfter(out, "export const consumersAgreeWithRules", file));
 }
@@ -173,7 +173,7 @@ import { decodeStripeMessage, type TypedStripeEvent } from "../../events/parse.t
 
 /**
  * The Stripe event types this consumer handles. The rule \`${Name}\` routes exactly these;
- * \`functions/consumers.ts\` fails type-checking (and \`paybus rules lint\`) if a rule routes more.
+ * \`declarations/consumers.ts\` fails type-checking (and \`paybus rules lint\`) if a rule routes more.
  */
 export const ${TYPES} = [${list(request.events)}] as const;
 export type ${Name}EventType = (typeof ${TYPES})[number];
@@ -245,8 +245,8 @@ export function scaffoldConsumer(root: string, request: ConsumerScaffold): Scaff
   if (fixture === undefined) {
     throw new ScaffoldError(`no fixture in fixtures/stripe-events/ is one of ${request.events.join(", ")}: add one for the generated test`);
   }
-  const rulesPath = join(root, "events", "rules.ts");
-  const registryPath = join(root, "functions", "consumers.ts");
+  const rulesPath = join(root, "declarations", "rules.ts");
+  const registryPath = join(root, "declarations", "consumers.ts");
   const guidePath = join(root, "docs", "deploy.md");
   // Compute every edit before writing anything, so a failed anchor leaves the tree untouched.
   const rules = declarationEdits(readFileSync(rulesPath, "utf8"), request);
@@ -265,7 +265,7 @@ export function scaffoldConsumer(root: string, request: ConsumerScaffold): Scaff
     rule: pascal(request.name),
     fixture,
     created: ["handler.ts", "core.ts", "core.test.ts"].map((file) => `functions/${request.name}/${file}`),
-    edited: ["events/rules.ts", "functions/consumers.ts", "docs/deploy.md"],
+    edited: ["declarations/rules.ts", "declarations/consumers.ts", "docs/deploy.md"],
   };
 }
 

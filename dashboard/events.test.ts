@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ruleList } from "../events/rules.ts";
+import { ruleList } from "../declarations/rules.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { Journal, type JournalEntry } from "../local/journal.ts";
 import { Lifecycles } from "../local/lifecycle.ts";

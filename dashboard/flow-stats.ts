@@ -3,7 +3,7 @@
  * it — counts and rates per edge from the journal, depth and in-flight messages per queue, effects
  * and workflow executions.
  */
-import { queues, ruleList } from "../events/rules.ts";
+import { queues, ruleList } from "../declarations/rules.ts";
 import type { Recorded } from "../local/journal.ts";
 import { queueStatus, type Runtime } from "../local/runtime.ts";
 import { stateMachines } from "../workflows/index.ts";

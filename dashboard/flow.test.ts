@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { queues, ruleList, type RuleDeclaration } from "../events/rules.ts";
+import { queues, ruleList, type RuleDeclaration } from "../declarations/rules.ts";
 import { Journal, type JournalEntry, type Recorded } from "../local/journal.ts";
 import { FlowCounters, flowGraph, flowIds, machineName, type FlowDeclarations } from "./flow.ts";
 import type { GraphNode } from "./protocol.ts";

@@ -3,7 +3,7 @@
  * -> consumers -> state machines, and the effects they may cause), and live counts and rates per
  * edge folded from the journal. Pure: declarations and journal entries in, layout and figures out.
  */
-import type { QueueDeclaration, RuleDeclaration } from "../events/rules.ts";
+import type { QueueDeclaration, RuleDeclaration } from "../declarations/rules.ts";
 import type { Recorded } from "../local/journal.ts";
 import type { EdgeStats, Graph, GraphEdge, GraphNode } from "./protocol.ts";
 

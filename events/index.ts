@@ -4,7 +4,7 @@ export * from "./errors.ts";
 export * from "./money.ts";
 export * from "./parse.ts";
 export * from "./ranges.ts";
-export * from "./rules.ts";
+export * from "../declarations/rules.ts";
 export * from "./stripe-customer-objects.ts";
 export * from "./stripe-event.ts";
 export * from "./stripe-objects.ts";

@@ -4,7 +4,7 @@
  * tokens, status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { QueueName } from "../events/rules.ts";
+import type { QueueName } from "../declarations/rules.ts";
 import { readBody } from "./aws-json.ts";
 import { lifecyclesOf } from "./lifecycle.ts";
 import { queueStatus, type Runtime } from "./runtime.ts";

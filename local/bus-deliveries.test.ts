@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RuleDeclaration } from "../events/rules.ts";
+import type { RuleDeclaration } from "../declarations/rules.ts";
 import { Archive } from "./archive.ts";
 import { DeliveryLog } from "./bus-deliveries.ts";
 import { LocalEventBus } from "./eventbridge.ts";

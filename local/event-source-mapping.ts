@@ -6,7 +6,7 @@
  */
 import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import type { ConsumerDeclaration } from "../events/rules.ts";
+import type { ConsumerDeclaration } from "../declarations/rules.ts";
 import { RECORD_FAILED } from "../functions/common/batch.ts";
 import type { Journal } from "./journal.ts";
 import { FunctionTimeoutError, type Invocation, type LambdaHost, type LocalFunction } from "./lambda.ts";

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { nestedTooDeep, RuleSet } from "../pattern/index.ts";
-import type { RuleDeclaration } from "../events/rules.ts";
+import type { RuleDeclaration } from "../declarations/rules.ts";
 import { AwsServiceError, type Operations } from "./aws-json.ts";
 import type { Archive, ReplayFilter } from "./archive.ts";
 import { parsePutEventsRequest, PUT_EVENTS_MAX_ENTRIES, stringMember } from "./eventbridge/request.ts";

@@ -21,7 +21,7 @@
 import { buildPlan, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";
 import type { StageConfig } from "../stacks/stage-config.ts";
 import { stages } from "../stacks/stages.ts";
-import type { TableName } from "../events/rules.ts";
+import type { TableName } from "../declarations/rules.ts";
 import { functionCredentials } from "./function-credentials.ts";
 import type { LocalFunction } from "./lambda.ts";
 import { localStateMachineArn, resolveTemplate, UnresolvedTemplateError, type LocalResourceNames } from "./plan-templates.ts";

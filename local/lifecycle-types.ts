@@ -13,7 +13,7 @@ export interface Destination {
   /** The rules that sent the event here (several rules may share a target). */
   readonly rules: string[];
   readonly kind: "queue" | "stateMachine";
-  /** Queue or state machine name, as declared in `events/rules.ts`. */
+  /** Queue or state machine name, as declared in `declarations/rules.ts`. */
   readonly target: string;
   readonly state: DestinationState;
   /** Consumer attempts so far (queues only). */

@@ -4,7 +4,7 @@
  */
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ruleList } from "../events/rules.ts";
+import { ruleList } from "../declarations/rules.ts";
 import { startTestBus, TEST_BUS_NAME, type TestBus } from "../test/support/eventbridge.ts";
 import { Journal, type JournalEntry } from "./journal.ts";
 import { Lifecycles, lifecyclesOf } from "./lifecycle.ts";

@@ -4,7 +4,7 @@
  * discards, and the emails it caused. It is the one fold of the journal: `paybus run`'s report,
  * `paybus status` and the dashboard all read it.
  */
-import { ruleList, type RuleDeclaration } from "../events/rules.ts";
+import { ruleList, type RuleDeclaration } from "../declarations/rules.ts";
 import type { Journal, Recorded } from "./journal.ts";
 import type { Destination, DestinationState, EventStatus } from "./lifecycle-types.ts";
 

@@ -12,7 +12,7 @@ import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { queues, ruleList, type QueueName, type RuleDeclaration } from "../events/rules.ts";
+import { queues, ruleList, type QueueName, type RuleDeclaration } from "../declarations/rules.ts";
 import { tables } from "../functions/common/tables.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../functions/loyalty/promotion-key.ts";
 import type { ProfileTable } from "../functions/common/profiles.ts";

@@ -6,7 +6,7 @@
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { QueueDeclaration } from "../events/rules.ts";
+import type { QueueDeclaration } from "../declarations/rules.ts";
 import { close, listen } from "./aws-json.ts";
 import { SqsEngine, type RequestContext } from "./sqs/engine.ts";
 import { handleSqs } from "./sqs/protocol.ts";

@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ruleList, type RuleDeclaration } from "../events/rules.ts";
+import { ruleList, type RuleDeclaration } from "../declarations/rules.ts";
 import { stripeEventTypes } from "../events/stripe-event-types.ts";
 
 /** The command that regenerates the blocks, quoted in failure messages. */
@@ -49,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const generated = renderDeployGuide(current);
   if (argv.includes("--check")) {
     if (generated === current) return 0;
-    process.stderr.write(`docs/deploy.md: the event-type list is out of date with events/rules.ts; run \`${REGENERATE}\`\n`);
+    process.stderr.write(`docs/deploy.md: the event-type list is out of date with declarations/rules.ts; run \`${REGENERATE}\`\n`);
     return 1;
   }
   if (generated !== current) writeFileSync(DEPLOY_GUIDE, generated);

@@ -1,5 +1,5 @@
 /**
- * Every declared queue (notifications, loyalty, and any context added to `events/rules.ts` later),
+ * Every declared queue (notifications, loyalty, and any context added to `declarations/rules.ts` later),
  * its dead-letter queue and its consumer: a function fed by an event source mapping that reports
  * partial batch failures. New contexts need no new stack file.
  */

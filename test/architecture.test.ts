@@ -4,7 +4,7 @@
  * graph is checked against the rules in docs/CONTRIBUTING.md ("Dependency rules").
  */
 import { describe, expect, it } from "vitest";
-import { dependencyGraph, findCycles, folderOf, importsOf, isTestFile, violations, type Edge } from "./support/architecture.ts";
+import { dependencyGraph, findCycles, folderOf, importsOf, isTestFile, topLevelOf, violations, type Edge } from "./support/architecture.ts";
 
 const graph = dependencyGraph();
 
@@ -39,14 +39,16 @@ describe("dependency direction", () => {
   it("sees the whole repository (a graph that reads nothing would pass every rule)", () => {
     expect(graph.files.length).toBeGreaterThan(300);
     expect(graph.edges.some((edge) => edge.from === "functions/loyalty/handler.ts" && edge.to.startsWith("functions/common/"))).toBe(true);
-    expect(graph.edges.some((edge) => edge.from.startsWith("local/") && edge.to === "events/rules.ts")).toBe(true);
+    expect(graph.edges.some((edge) => edge.from.startsWith("local/") && edge.to === "declarations/rules.ts")).toBe(true);
   });
 
   it("maps files to the folders the rules speak of", () => {
     expect(folderOf("functions/common/batch.ts")).toBe("functions/common");
     expect(folderOf("functions/loyalty/notices/x.ts")).toBe("functions/loyalty");
     expect(folderOf("functions/consumers.ts")).toBe("functions");
-    expect(folderOf("events/rules.ts")).toBe("events/rules");
+    expect(folderOf("declarations/rules.ts")).toBe("declarations");
+    expect(topLevelOf("functions/loyalty/notices/x.ts")).toBe("functions");
+    expect(topLevelOf("sst.config.ts")).toBe("sst.config.ts");
     expect(folderOf("events/parse.ts")).toBe("events");
     expect(folderOf("sst.config.ts")).toBe("sst.config.ts");
     expect(isTestFile("functions/loyalty/core.test.ts")).toBe(true);
@@ -74,6 +76,10 @@ describe("dependency direction", () => {
     expect(findCycles(graph)).toEqual([]);
   });
 
+  it("has no cycle between top-level folders, leaves included (pattern, events → functions → workflows → declarations → stacks → local → dashboard → cli)", () => {
+    expect(findCycles(graph, "top")).toEqual([]);
+  });
+
   it("reports a violation and a cycle in a constructed graph", () => {
     const constructed = {
       files: ["functions/loyalty/handler.ts", "local/state.ts", "workflows/task.ts", "functions/x/testing/helper.ts"],
@@ -95,11 +101,11 @@ describe("dependency direction", () => {
 
   it("counts a leaf module (constants, no imports) as its own unit: it cannot close a cycle", () => {
     const graph = {
-      files: ["events/rules.ts", "functions/loyalty/promotion-key.ts", "functions/loyalty/points.ts", "workflows/index.ts", "local/runtime.ts"],
+      files: ["declarations/rules.ts", "functions/loyalty/promotion-key.ts", "functions/loyalty/points.ts", "workflows/index.ts", "local/runtime.ts"],
       edges: [
-        { from: "events/rules.ts", to: "functions/loyalty/promotion-key.ts" },
+        { from: "declarations/rules.ts", to: "functions/loyalty/promotion-key.ts" },
         { from: "functions/loyalty/points.ts", to: "workflows/index.ts" },
-        { from: "workflows/index.ts", to: "events/rules.ts" },
+        { from: "workflows/index.ts", to: "declarations/rules.ts" },
         { from: "local/runtime.ts", to: "functions/loyalty/promotion-key.ts" },
       ],
     };
@@ -108,7 +114,32 @@ describe("dependency direction", () => {
     expect(violations(graph).localImportsConsumerInternals).toEqual([]);
     // The same edge to a module with code of its own closes the cycle.
     const withCode = { ...graph, edges: [...graph.edges, { from: "functions/loyalty/promotion-key.ts", to: "functions/loyalty/points.ts" }] };
-    expect(findCycles(withCode)).toEqual([["events/rules", "functions/loyalty", "workflows"]]);
+    expect(findCycles(withCode)).toEqual([["declarations", "functions/loyalty", "workflows"]]);
     expect(show(violations(withCode).localImportsConsumerInternals)).toEqual(["local/runtime.ts imports functions/loyalty/promotion-key.ts"]);
+  });
+
+  it("at the top level, reports a cycle between folders even through a leaf, and ignores specifiers that name no module", () => {
+    const constructed = {
+      files: ["events/rules.ts", "events/parse.ts", "functions/loyalty/promotion-key.ts", "functions/loyalty/core.ts", "cli/scaffold.ts"],
+      edges: [
+        // The declarations beside the event contract read a consumer's constant...
+        { from: "events/rules.ts", to: "functions/loyalty/promotion-key.ts" },
+        // ...and the consumer reads the contract: events and functions depend on each other.
+        { from: "functions/loyalty/core.ts", to: "events/parse.ts" },
+        // Text of a generated file, not an import of the repository.
+        { from: "cli/scaffold.ts", to: "common/batch.ts" },
+        { from: "events/parse.ts", to: "cli" },
+      ],
+    };
+
+    // Per unit, the leaf closes nothing; per top-level folder it does.
+    expect(findCycles(constructed)).toEqual([]);
+    expect(findCycles(constructed, "top")).toEqual([["events", "functions"]]);
+    // Moving the declarations out of the contract's folder breaks the cycle.
+    const moved = {
+      files: constructed.files.map((file) => (file === "events/rules.ts" ? "declarations/rules.ts" : file)),
+      edges: constructed.edges.map((edge) => (edge.from === "events/rules.ts" ? { ...edge, from: "declarations/rules.ts" } : edge)),
+    };
+    expect(findCycles(moved, "top")).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
-import { WEBHOOK_SOURCE } from "../events/rules.ts";
+import { WEBHOOK_SOURCE } from "../declarations/rules.ts";
 import { PAYLOAD_TOO_LARGE } from "../local/function-url-event.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "./support/webhook.ts";
 import { Runtime } from "../local/runtime.ts";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { engagementInput, type EngagementInput } from "./engagement-input.ts";
+import { engagementInput, type EngagementInput } from "../events/engagement-input.ts";
 import { loadDefinition } from "./index.ts";
 
 const mockedInvocation = z.union([

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { engagementInput } from "./engagement-input.ts";
+import { engagementInput } from "../events/engagement-input.ts";
 import { definitionPlaceholders, loadDefinition, readDefinition, resolvePlaceholders, stateMachines, UndeclaredFunctionError } from "./index.ts";
 
 // asl-validator ships no types.

@@ -7,9 +7,10 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Access, StateMachineName } from "../events/rules.ts";
+import type { Access, StateMachineName } from "../declarations/rules.ts";
+import { ENGAGEMENT_EMAIL_TIMEOUT_SECONDS, FOLLOWUP_DISPATCH_TIMEOUT_SECONDS, LOYALTY_EXPIRY_TIMEOUT_SECONDS } from "../functions/common/timeouts.ts";
 
-export { engagementInput, HIGH_VALUE_POINTS, type EngagementInput } from "./engagement-input.ts";
+export { engagementInput, HIGH_VALUE_POINTS, type EngagementInput } from "../events/engagement-input.ts";
 
 /** A Lambda function invoked by a state machine's Task states. */
 export interface WorkflowFunctionDeclaration {
@@ -50,7 +51,7 @@ export const stateMachines = {
       EngagementEmail: {
         description: "Sends one engagement email (tier upgrade, high value, confirmation) once per execution and template.",
         handler: "functions/engagement-email/handler.handler",
-        timeoutSeconds: 15,
+        timeoutSeconds: ENGAGEMENT_EMAIL_TIMEOUT_SECONDS,
         memoryMb: 256,
         access: {
           tables: {
@@ -105,7 +106,7 @@ export const scheduledFunctions = {
       "Sends the follow-up campaigns that are due and completes their workflow tasks (SendTaskSuccess).",
     handler: "functions/engagement-followup-dispatch/handler.handler",
     scheduleExpression: "rate(5 minutes)",
-    timeoutSeconds: 60,
+    timeoutSeconds: FOLLOWUP_DISPATCH_TIMEOUT_SECONDS,
     memoryMb: 256,
     access: {
       tables: {
@@ -129,7 +130,7 @@ export const scheduledFunctions = {
     scheduleExpression: "rate(1 hour)",
     // The loyalty programme's configuration (expiry, warning lead) is the loyalty context's.
     context: "loyalty",
-    timeoutSeconds: 120,
+    timeoutSeconds: LOYALTY_EXPIRY_TIMEOUT_SECONDS,
     memoryMb: 256,
     access: {
       tables: {

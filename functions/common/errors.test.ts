@@ -6,7 +6,7 @@
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod";
-import { engagementInput } from "../../workflows/engagement-input.ts";
+import { engagementInput } from "../../events/engagement-input.ts";
 import { sqsBatchHandler } from "./batch.ts";
 import { PoisonRecordError, classifyError, describeError, toRecordError } from "./errors.ts";
 import { createLogger } from "./logger.ts";

@@ -4,7 +4,7 @@
  * named by `envVar`.
  */
 
-/** The tables paybus declares (`events/rules.ts` re-exports this for the access declarations). */
+/** The tables paybus declares (`declarations/rules.ts` re-exports this for the access declarations). */
 export type TableName = "loyalty" | "notifications" | "profiles" | "idempotency" | "promotions";
 
 export interface KeyAttribute {

@@ -6,8 +6,8 @@
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { tier } from "../../workflows/engagement-input.ts";
-import type { TaskTable } from "../../workflows/task.ts";
+import { tier } from "../../events/engagement-input.ts";
+import type { TaskTable } from "../common/task.ts";
 import { tierRank } from "../loyalty/points.ts";
 
 export const crmUpdateRequest = z.object({

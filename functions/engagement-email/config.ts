@@ -1,7 +1,7 @@
 /** Where engagement emails come from and go through, from the environment. */
 import { dynamo, ses } from "../common/clients.ts";
 import { tableName } from "../common/tables.ts";
-import { loyaltyTable } from "../../workflows/task.ts";
+import { loyaltyTable } from "../common/task.ts";
 import type { EmailDeps } from "./core.ts";
 
 /** The sender of engagement emails (`PAYBUS_EMAIL_FROM`, a verified SES identity). */

@@ -1,7 +1,7 @@
 /** Lambda entry point of the `EngagementEmail` task (see workflows/index.ts). */
 import { createLogger } from "../common/logger.ts";
-import { stateMachines } from "../../workflows/index.ts";
-import { taskHandler } from "../../workflows/task.ts";
+import { taskHandler } from "../common/task.ts";
+import { ENGAGEMENT_EMAIL_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { emailDepsFromEnvironment } from "./config.ts";
 import { engagementEmailRequest, sendEngagementEmail, type EmailDeps } from "./core.ts";
 
@@ -10,7 +10,7 @@ let deps: EmailDeps | undefined;
 
 export const handler = taskHandler(logger, engagementEmailRequest, async (request, context) => {
   const invocation = context && { remainingMs: () => context.getRemainingTimeInMillis() };
-  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment(stateMachines.engagement.functions.EngagementEmail.timeoutSeconds)), invocation);
+  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment(ENGAGEMENT_EMAIL_TIMEOUT_SECONDS)), invocation);
   logger.info("engagement email", { template: request.template, executionName: request.executionName, ...outcome });
   return outcome;
 });

@@ -6,7 +6,7 @@
 import { SendTaskSuccessCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { DeleteCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { TaskTable } from "../../workflows/task.ts";
+import type { TaskTable } from "../common/task.ts";
 import { sendEngagementEmail, type EmailDeps } from "../engagement-email/core.ts";
 import { FOLLOWUP_PARTITION, followupSortKey, type ScheduledFollowup } from "../engagement-followup-schedule/core.ts";
 

@@ -6,8 +6,8 @@
 import type { ScheduledEvent } from "aws-lambda";
 import { createLogger } from "../common/logger.ts";
 import { sfn } from "../common/clients.ts";
-import { scheduledFunctions } from "../../workflows/index.ts";
-import { loyaltyTable } from "../../workflows/task.ts";
+import { loyaltyTable } from "../common/task.ts";
+import { FOLLOWUP_DISPATCH_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { emailDepsFromEnvironment } from "../engagement-email/config.ts";
 import { dispatchDueFollowups, type DispatchDeps } from "./core.ts";
 
@@ -18,7 +18,7 @@ export async function handler(event: Partial<Pick<ScheduledEvent, "time">>) {
   const at = event.time ? Date.parse(event.time) : Date.now();
   const summary = await dispatchDueFollowups(
     (Number.isNaN(at) ? Date.now() : at) / 1000,
-    (deps ??= { table: loyaltyTable(), sfn: sfn(), email: emailDepsFromEnvironment(scheduledFunctions.FollowupDispatch.timeoutSeconds), logger }),
+    (deps ??= { table: loyaltyTable(), sfn: sfn(), email: emailDepsFromEnvironment(FOLLOWUP_DISPATCH_TIMEOUT_SECONDS), logger }),
   );
   logger.info("follow-ups dispatched", { ...summary });
   return summary;

@@ -8,8 +8,8 @@
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { purchaseFacts } from "../../workflows/engagement-input.ts";
-import type { TaskTable } from "../../workflows/task.ts";
+import { purchaseFacts } from "../../events/engagement-input.ts";
+import type { TaskTable } from "../common/task.ts";
 
 export const FOLLOWUP_PARTITION = "FOLLOWUP";
 

@@ -1,6 +1,6 @@
 /** Lambda entry point of the `FollowupSchedule` task (`lambda:invoke.waitForTaskToken`, see workflows/index.ts). */
 import { createLogger } from "../common/logger.ts";
-import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
+import { loyaltyTable, taskHandler } from "../common/task.ts";
 import { followupRequest, scheduleFollowup } from "./core.ts";
 
 const logger = createLogger("engagement-followup-schedule");

@@ -3,7 +3,7 @@ import { dynamo } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { stripeClient } from "../common/stripe.ts";
-import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
+import { loyaltyTable, taskHandler } from "../common/task.ts";
 import { applyOffer, offerRequest } from "./core.ts";
 import { loadTierRewardsConfig, type TierRewardsConfig } from "./rewards.ts";
 

@@ -4,7 +4,7 @@
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import type { TaskTable } from "../../workflows/task.ts";
+import type { TaskTable } from "../common/task.ts";
 import { redactEmail } from "../common/redact.ts";
 
 /** Step Functions' caught error (`Catch` with `ResultPath: "$.error"`). */

@@ -1,6 +1,6 @@
 /** Lambda entry point of the `EngagementRecordFailure` task (see workflows/index.ts). */
 import { createLogger } from "../common/logger.ts";
-import { loyaltyTable, taskHandler } from "../../workflows/task.ts";
+import { loyaltyTable, taskHandler } from "../common/task.ts";
 import { failureRequest, recordFailure } from "./core.ts";
 
 const logger = createLogger("engagement-record-failure");

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FIXTURE_DIR, fixtureNames, loadFixture } from "../../fixtures/index.ts";
-import { WEBHOOK_SOURCE } from "../../events/rules.ts";
+import { WEBHOOK_SOURCE } from "../../declarations/rules.ts";
 import { BridgeConfigError, type BridgeConfig } from "./config.ts";
 import {
   SIGNATURE_TOLERANCE_SECONDS,

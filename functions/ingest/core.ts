@@ -9,7 +9,7 @@
 import type { PutEventsRequestEntry, PutEventsResponse } from "@aws-sdk/client-eventbridge";
 import Stripe from "stripe";
 import type { z } from "zod";
-import { WEBHOOK_SOURCE } from "../../events/rules.ts";
+import { WEBHOOK_SOURCE } from "../../events/sources.ts";
 import { stripeSnapshotEvent, stripeThinEvent } from "../../events/stripe-event.ts";
 import type { BridgeConfig, BridgeConfigError } from "./config.ts";
 import { compactJson, putEventsEntrySize } from "./entry.ts";

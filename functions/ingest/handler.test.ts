@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { WEBHOOK_SOURCE } from "../../events/rules.ts";
+import { WEBHOOK_SOURCE } from "../../declarations/rules.ts";
 import { DEFAULT_MAX_ENTRY_BYTES, loadBridgeSettings } from "./config.ts";
 import { WEBHOOK_PATH, toFunctionUrlEvent } from "../../local/function-url-event.ts";
 import { createConfiguredHandler, createWebhookHandler, handler } from "./handler.ts";

@@ -1,7 +1,7 @@
 /**
  * The shape of a subscription lifecycle notice. Each notice type is one {@link LifecycleNotice}
  * (in `notices/`): its EventBridge rule, the Stripe event types it accepts, how an event becomes a
- * business fact (or why it is skipped), and its words in every language. `events/rules.ts` routes
+ * business fact (or why it is skipped), and its words in every language. `declarations/rules.ts` routes
  * every declared notice to the `lifecycle` queue; `core.ts` sends each fact once per channel.
  *
  * To add a notice: copy a file in `notices/`, list it in `notices/index.ts`. The tests fail until

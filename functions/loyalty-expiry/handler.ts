@@ -7,9 +7,9 @@ import type { ScheduledEvent } from "aws-lambda";
 import { dynamo, ses } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
+import { LOYALTY_EXPIRY_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { loadLoyaltyConfig } from "../loyalty/config.ts";
 import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
-import { scheduledFunctions } from "../../workflows/index.ts";
 import { runExpiry, type ExpiryDeps } from "./core.ts";
 
 const logger = createLogger("loyalty-expiry");
@@ -27,7 +27,7 @@ function dependencies(): ExpiryDeps {
       ses: ses(),
       profiles: { client: dynamo(), tableName: tableName("profiles") },
       from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
-      leaseSeconds: scheduledFunctions.LoyaltyExpiry.timeoutSeconds,
+      leaseSeconds: LOYALTY_EXPIRY_TIMEOUT_SECONDS,
     },
   };
 }

@@ -6,7 +6,7 @@ import { dynamo, ses } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
-import { queues } from "../../events/rules.ts";
+import { LOYALTY_MILESTONES_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
 import { loadLoyaltyConfig, type LoyaltyConfig } from "../loyalty/config.ts";
 import { processMilestoneMessage } from "./core.ts";
@@ -21,7 +21,7 @@ export const handler = sqsBatchHandler(logger, async (record) => {
     profiles: { client: dynamo(), tableName: tableName("profiles") },
     ses: ses(),
     from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
-    leaseSeconds: queues.loyaltyMilestones.consumer.timeoutSeconds,
+    leaseSeconds: LOYALTY_MILESTONES_TIMEOUT_SECONDS,
   });
   logger.info("spending milestones", { ...outcome });
   return outcome;

@@ -6,7 +6,7 @@ import { dynamo, ses, sns } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
-import { queues } from "../../events/rules.ts";
+import { LOYALTY_VIP_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { awsChannels } from "../notifications/channels.ts";
 import { processVipMessage } from "./core.ts";
 
@@ -18,7 +18,7 @@ export const handler = sqsBatchHandler(logger, async (record) => {
     channels: awsChannels({ sns: sns(), ses: ses() }, ""),
     profiles: { client: dynamo(), tableName: tableName("profiles") },
     claims: { client: dynamo(), tableName: tableName("loyalty") },
-    leaseSeconds: queues.loyaltyVip.consumer.timeoutSeconds,
+    leaseSeconds: LOYALTY_VIP_TIMEOUT_SECONDS,
   });
   logger.info("vip notification", { ...outcome });
   return outcome;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventContractError } from "../../events/errors.ts";
 import { fixtureText, loadFixture } from "../../fixtures/index.ts";
-import type { EngagementInput } from "../../workflows/engagement-input.ts";
+import type { EngagementInput } from "../../events/engagement-input.ts";
 import { createLogger } from "../common/logger.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";

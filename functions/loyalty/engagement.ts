@@ -4,7 +4,7 @@
  * a second execution with the same name.
  */
 import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
-import { engagementInput, type EngagementInput } from "../../workflows/engagement-input.ts";
+import { engagementInput, type EngagementInput } from "../../events/engagement-input.ts";
 import type { AwardedPurchase } from "./ledger.ts";
 
 /** The environment variable with the engagement state machine's ARN. */

@@ -4,7 +4,7 @@
  * amount Stripe can send; nothing here touches floating point.
  */
 import { currencyExponent, type Money } from "../../events/money.ts";
-import { TIER_NAMES } from "../../workflows/engagement-input.ts";
+import { TIER_NAMES } from "../../events/engagement-input.ts";
 import type { LoyaltyConfig, PromotionWindow } from "./config.ts";
 import { promotionFor, type ActiveWindow } from "./promotions.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The promotions' public constants, in a leaf module (no imports): `events/rules.ts` reads the key
+ * The promotions' public constants, in a leaf module (no imports): `declarations/rules.ts` reads the key
  * for the grants, the local runtime the cache setting.
  */
 

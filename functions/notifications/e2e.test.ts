@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../../fixtures/index.ts";
-import { queues } from "../../events/rules.ts";
+import { queues } from "../../declarations/rules.ts";
 import type { InjectedFault } from "../../local/faults.ts";
 import { Runtime } from "../../local/runtime.ts";
 import { putProfile } from "../common/profiles.ts";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ruleList } from "../../events/rules.ts";
+import { ruleList } from "../../declarations/rules.ts";
 import { formatComparison } from "./compare.ts";
 import { backtest, type BacktestReport } from "./index.ts";
 import { syntheticEvents } from "./input.ts";

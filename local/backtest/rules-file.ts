@@ -4,7 +4,7 @@
  * list. A rule is `{name, pattern, target: {queue} | {stateMachine}}`; a missing `retryPolicy` or
  * `description` is taken from the tree's rule of the same name (else EventBridge's defaults).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -40,7 +40,9 @@ export async function loadRules(file: string, root: string): Promise<RuleLike[]>
     value = module.rules ?? module.ruleList ?? module.default;
   }
   if (!Array.isArray(value) || value.length === 0) throw new RulesFileError(`${file}: expected a non-empty list of rules`);
-  const { ruleList } = (await import(pathToFileURL(join(root, "events/rules.ts")).href)) as { ruleList: readonly RuleLike[] };
+  // Trees exported from refs older than the move of the declarations keep them in events/.
+  const declared = [join(root, "declarations/rules.ts"), join(root, "events/rules.ts")].find((candidate) => existsSync(candidate))!;
+  const { ruleList } = (await import(pathToFileURL(declared).href)) as { ruleList: readonly RuleLike[] };
   const known = new Map(ruleList.map((rule) => [rule.name, rule]));
   return value.map((rule: unknown, i: number) => {
     const candidate = rule as Partial<RuleLike>;

@@ -19,7 +19,7 @@ import { loadRules, type RuleLike } from "./rules-file.ts";
 export interface BacktestJob {
   /** Source tree whose runtime, rules and consumers run (its `node_modules` resolves). */
   readonly root: string;
-  /** Rules to use instead of the tree's `events/rules.ts`. */
+  /** Rules to use instead of the tree's `declarations/rules.ts`. */
   readonly rulesFile?: string | undefined;
   /** JSON list of envelopes, oldest first. */
   readonly eventsFile: string;

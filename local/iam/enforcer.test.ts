@@ -100,7 +100,7 @@ describe("LocalIam", () => {
     local.authorize(getItem("paybus-loyalty", "CUSTOMER#1", key));
 
     expect(told).toEqual([
-      "IAM: denied: paybus-loyalty (LoyaltyConsumer) dynamodb:GetItem on arn:aws:dynamodb:us-east-1:000000000000:table/paybus-profiles: not granted by its declared access (events/rules.ts, workflows/)",
+      "IAM: denied: paybus-loyalty (LoyaltyConsumer) dynamodb:GetItem on arn:aws:dynamodb:us-east-1:000000000000:table/paybus-profiles: not granted by its declared access (declarations/rules.ts, workflows/)",
     ]);
   });
 

@@ -128,7 +128,7 @@ export class LocalIam {
       const refusal = accessDenied(request, principal, check.action, check.resource ?? "*", this.context.accountId);
       this.tell(`${principal.functionName}|${check.action}|${check.resource}`, () =>
         `IAM: ${this.enabled ? "denied" : "would deny (enforceIam off)"}: ${principal.functionName} (${principal.logicalName}) ${check.action} on ${check.resource ?? "*"}: ` +
-        `not granted by its declared access (events/rules.ts, workflows/)`,
+        `not granted by its declared access (declarations/rules.ts, workflows/)`,
       );
       if (this.enabled) return refusal;
     }

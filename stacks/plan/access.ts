@@ -2,7 +2,7 @@
  * Access: what linking each kind of resource lets a function do (its IAM statements) and what it
  * tells the function (its environment variables).
  */
-import type { Access, TableAccess, TableName } from "../../events/rules.ts";
+import type { Access, TableAccess, TableName } from "../../declarations/rules.ts";
 import type { StageConfig } from "../stage-config.ts";
 import { STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV } from "./constants.ts";
 import { PlanError, type Declarations } from "./declarations.ts";

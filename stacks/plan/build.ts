@@ -2,7 +2,7 @@
  * The plan of one stage, composed from its parts: routing, functions and their grants, tables,
  * state machines, secrets, alarms; then checked for name clashes.
  */
-import type { StateMachineName, TableName } from "../../events/rules.ts";
+import type { StateMachineName, TableName } from "../../declarations/rules.ts";
 import type { TableDeclaration } from "../../functions/common/tables.ts";
 import type { StateMachineDeclaration } from "../../workflows/index.ts";
 import { emailIdentitiesOf, type StageConfig } from "../stage-config.ts";

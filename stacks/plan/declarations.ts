@@ -14,7 +14,7 @@ import {
   type RuleDeclaration,
   type StateMachineName,
   type TableName,
-} from "../../events/rules.ts";
+} from "../../declarations/rules.ts";
 import { tables as declaredTables, type TableDeclaration } from "../../functions/common/tables.ts";
 import {
   scheduledFunctions as declaredScheduled,

@@ -3,7 +3,7 @@
  * bridge and the function-URL APIs) as one {@link FunctionSpec}, then as a planned function with
  * exactly the environment and grants its declared access gives it.
  */
-import type { Access } from "../../events/rules.ts";
+import type { Access } from "../../declarations/rules.ts";
 import { StageConfigError, type StageConfig } from "../stage-config.ts";
 import { accessRefs, environmentFor, statementsFor } from "./access.ts";
 import { DEVICE_API, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LOYALTY_API, METRICS_NAMESPACE, PROMOTIONS_API, WEBHOOK_BRIDGE, WEBHOOK_RESERVED_CONCURRENCY } from "./constants.ts";

@@ -1,7 +1,7 @@
 /**
  * Component names: every resource of the plan gets one SST component name, derived here only.
  */
-import type { TableName } from "../../events/rules.ts";
+import type { TableName } from "../../declarations/rules.ts";
 import type { ResourceRef } from "./shapes.ts";
 
 /** `"followup-dispatch"` → `"FollowupDispatch"`: SST component names are PascalCase. */

@@ -2,7 +2,7 @@
  * The shapes of the plan: plain data the SST stacks turn into resources and the local runtime
  * interprets. Values known only at deploy time (ARNs, names, the region) are {@link Template}s.
  */
-import type { StateMachineName, TableName } from "../../events/rules.ts";
+import type { StateMachineName, TableName } from "../../declarations/rules.ts";
 import type { StateMachineDeclaration } from "../../workflows/index.ts";
 import type { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "./constants.ts";
 import type { BusConfig, PushPlatform } from "../stage-config.ts";

@@ -1,7 +1,7 @@
 import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ruleList, type RuleDeclaration } from "../../events/rules.ts";
+import { ruleList, type RuleDeclaration } from "../../declarations/rules.ts";
 import { MissingGeneratedBlockError, REGENERATE, renderDeployGuide } from "../../scripts/docs.ts";
 import { buildPlan } from "../../stacks/plan.ts";
 import { customStage } from "../support/stages.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceApi, loyaltyApi, promotionsApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../events/rules.ts";
+import { deviceApi, loyaltyApi, promotionsApi, queues as declaredQueues, ruleList, webhookBridge, type Access } from "../../declarations/rules.ts";
 import { POINTS_COMMIT_DELAY_METRIC as EMITTED_POINTS_COMMIT_DELAY } from "../../functions/loyalty/core.ts";
 import { ENGAGEMENT_ARN_ENV } from "../../functions/loyalty/engagement.ts";
 import { tables as declaredTables } from "../../functions/common/tables.ts";

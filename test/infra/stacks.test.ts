@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queues as declaredQueues, ruleList } from "../../events/rules.ts";
+import { queues as declaredQueues, ruleList } from "../../declarations/rules.ts";
 import { tables as declaredTables } from "../../functions/common/tables.ts";
 import { buildPlan } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";

@@ -7,7 +7,7 @@ import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { paginateScan } from "@aws-sdk/lib-dynamodb";
-import type { QueueName } from "../../events/rules.ts";
+import type { QueueName } from "../../declarations/rules.ts";
 import { getProfile, putProfile } from "../../functions/common/profiles.ts";
 import type { DlqMessage } from "../../local/sqs.ts";
 import type { Runtime } from "../../local/runtime.ts";

@@ -4,7 +4,7 @@
  * independently computed outcome. `npm run test:reliability` runs them with the 20,000-event load.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { queues } from "../../events/rules.ts";
+import { queues } from "../../declarations/rules.ts";
 import { FULL_RUN_ONLY, QUICK, runScenarios, SCENARIOS, type ScenarioName } from "./runner.ts";
 import type { ScenarioResult } from "./scenarios.ts";
 

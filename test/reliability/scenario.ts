@@ -6,7 +6,7 @@
  * Nothing here knows what the consumers do with an event; `oracle.ts` derives that from the events.
  */
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import type { QueueName } from "../../events/rules.ts";
+import type { QueueName } from "../../declarations/rules.ts";
 import { fixtureNames, loadFixture } from "../../fixtures/index.ts";
 
 /** An EventBridge envelope as a rule target receives it (the shape of the fixtures). */

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { queues } from "../../events/rules.ts";
+import { queues } from "../../declarations/rules.ts";
 import { anyOf, rateFaults } from "../../local/faults.ts";
 import type { ConsumerChaos } from "../../local/event-source-mapping.ts";
 import { PROJECT_ROOT, Runtime } from "../../local/runtime.ts";

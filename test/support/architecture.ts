@@ -52,17 +52,18 @@ export function dependencyGraph(root = ROOT): Graph {
 
 /**
  * The folder a file belongs to for the rules: its top-level folder, except under `functions/`,
- * where each function folder (and `functions/common`) is its own unit, and the declarations
- * (`events/rules.ts`), which sit above the consumers they declare.
+ * where each function folder (and `functions/common`) is its own unit.
  */
 export function folderOf(file: string): string {
   const parts = file.split("/");
   if (parts.length === 1) return file;
-  // The declarations are the product's composition root: they read consumers' public surfaces
-  // (lifecycle notices, key prefixes), which the event contract beside them never does.
-  if (file === "events/rules.ts") return "events/rules";
   if (parts[0] === "functions") return parts.length > 2 ? `functions/${parts[1]}` : "functions";
   return parts[0]!;
+}
+
+/** The top-level folder of a file (a file at the root is its own unit). */
+export function topLevelOf(file: string): string {
+  return file.split("/")[0]!;
 }
 
 /** Tests and their helpers: `*.test.ts` anywhere, and everything under `test/`. */
@@ -70,7 +71,7 @@ export function isTestFile(file: string): boolean {
   return file.endsWith(".test.ts") || file.startsWith("test/");
 }
 
-const PRODUCT = new Set(["functions", "events", "workflows", "stacks"]);
+const PRODUCT = new Set(["functions", "events", "declarations", "workflows", "stacks"]);
 const TOOLING = new Set(["local", "dashboard", "cli", "bench", "scripts", "test", "bin"]);
 
 const isProduct = (file: string) => PRODUCT.has(file.split("/")[0]!);
@@ -124,16 +125,24 @@ export const PACKAGE_ENTRIES: ReadonlySet<string> = new Set(
 );
 
 /**
- * Folder-level cycles among non-test files (tests sit above everything), each as its sorted list
- * of folders: the strongly connected components with more than one folder.
+ * Cycles among non-test files (tests sit above everything), each as its sorted list of units: the
+ * strongly connected components with more than one unit.
+ *
+ * - `"unit"` (the default): units are {@link folderOf}'s, and a leaf module (constants, no imports)
+ *   counts as a unit of its own: it pulls no code along, so it cannot close a cycle.
+ * - `"top"`: units are the top-level folders, with no exception for leaves: a constant module that
+ *   two folders share lives in the lower one. Only edges to files of the graph count (a specifier
+ *   inside generated text or a URL to a folder names no module).
  */
-export function findCycles(graph: Graph): string[][] {
+export function findCycles(graph: Graph, level: "unit" | "top" = "unit"): string[][] {
   const adjacency = new Map<string, Set<string>>();
   const leaf = leaves(graph);
+  const files = new Set(graph.files);
   for (const edge of graph.edges) {
     if (isTestFile(edge.from) || isTestFile(edge.to) || PACKAGE_ENTRIES.has(edge.from)) continue;
-    const from = folderOf(edge.from);
-    const to = leaf.has(edge.to) ? edge.to : folderOf(edge.to);
+    if (level === "top" && !files.has(edge.to)) continue;
+    const from = level === "top" ? topLevelOf(edge.from) : folderOf(edge.from);
+    const to = level === "top" ? topLevelOf(edge.to) : leaf.has(edge.to) ? edge.to : folderOf(edge.to);
     if (from === to) continue;
     adjacency.set(from, (adjacency.get(from) ?? new Set()).add(to));
     if (!adjacency.has(to)) adjacency.set(to, new Set());

@@ -7,7 +7,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultRetry } from "../../events/rules.ts";
+import { defaultRetry } from "../../declarations/rules.ts";
 import { Archive } from "../../local/archive.ts";
 import { serveAwsJson } from "../../local/aws-json.ts";
 import { LocalEventBus } from "../../local/eventbridge.ts";

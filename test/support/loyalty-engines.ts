@@ -6,7 +6,7 @@
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { TableName } from "../../events/rules.ts";
+import type { TableName } from "../../declarations/rules.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.ts";
 import { startLocalStepFunctions, type LocalStepFunctions } from "../../local/stepfunctions/index.ts";
 import { tables } from "../../functions/common/tables.ts";

@@ -71,7 +71,7 @@ export function flowView(): View {
         h(
           "section",
           { class: "view", "aria-labelledby": "view-title" },
-          h("div", { class: "view-head" }, h("h1", { id: "view-title" }, "Flow"), h("p", { class: "muted" }, "The routing declaration (events/rules.ts) as it runs: counts since start and the rate over the last minute on each edge.")),
+          h("div", { class: "view-head" }, h("h1", { id: "view-title" }, "Flow"), h("p", { class: "muted" }, "The routing declaration (declarations/rules.ts) as it runs: counts since start and the rate over the last minute on each edge.")),
           kpis,
           canvas,
           h("div", { class: "columns" }, h("section", { class: "panel" }, h("h2", {}, "Queues"), queuesRegion), h("section", { class: "panel" }, h("h2", {}, "Edges"), edgesRegion)),

@@ -1,5 +1,5 @@
 /**
- * Every subscription lifecycle notice paybus sends. Add yours here; `events/rules.ts` routes it and
+ * Every subscription lifecycle notice paybus sends. Add yours here; `declarations/rules.ts` routes it and
  * the `lifecycle` consumer sends it.
  */
 import type { LifecycleNotice } from "../notice.ts";

@@ -6,18 +6,18 @@
  * therefore a deploy-time bug, and it is caught twice before runtime:
  *
  * - at type-check time, by {@link consumersAgreeWithRules} below (for the literal rules of
- *   `events/rules.ts`; a mismatch is a `tsc` error that names the queue and the missing types);
+ *   `declarations/rules.ts`; a mismatch is a `tsc` error that names the queue and the missing types);
  * - by `paybus rules lint` (and its test), which evaluates every rule's pattern with the
  *   EventBridge matcher, so prefix or wildcard patterns and the lifecycle rules are covered too.
  *
  * Each consumer keeps its own list next to the code that switches on it (exhaustiveness stays a
  * local concern); this module only gathers them, keyed by queue.
  */
-import type { QueueName, rules } from "../events/rules.ts";
-import { CUSTOMER_EVENT_TYPES } from "./customers/sync.ts";
-import { lifecycleNotices } from "./lifecycle/notices/index.ts";
-import { LOYALTY_EVENT_TYPES } from "./loyalty/decode.ts";
-import { INVOICE_EVENT_TYPES } from "./notifications/notice.ts";
+import type { QueueName, rules } from "./rules.ts";
+import { CUSTOMER_EVENT_TYPES } from "../functions/customers/sync.ts";
+import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
+import { LOYALTY_EVENT_TYPES } from "../functions/loyalty/decode.ts";
+import { INVOICE_EVENT_TYPES } from "../functions/notifications/notice.ts";
 
 /** Per queue, the detail-types its consumer handles (anything else would be poison). */
 export const acceptedEventTypes = {
@@ -59,7 +59,7 @@ export type ConsumerAgreement<Rules extends readonly unknown[], Accepted extends
   readonly [Q in keyof Accepted & string]: [Exclude<RoutedTo<Rules, Q>, Accepted[Q][number]>] extends [never]
     ? true
     : {
-        readonly error: "a rule routes detail-types this queue's consumer does not accept: add them to the consumer (see functions/consumers.ts)";
+        readonly error: "a rule routes detail-types this queue's consumer does not accept: add them to the consumer (see declarations/consumers.ts)";
         readonly queue: Q;
         readonly rules: RulesRoutingUnaccepted<Rules, Q, Accepted[Q][number]>;
         readonly missing: Exclude<RoutedTo<Rules, Q>, Accepted[Q][number]>;
@@ -67,7 +67,7 @@ export type ConsumerAgreement<Rules extends readonly unknown[], Accepted extends
 };
 
 /**
- * The type-level check. If a rule in `events/rules.ts` routes a detail-type the consumer of its
+ * The type-level check. If a rule in `declarations/rules.ts` routes a detail-type the consumer of its
  * queue does not accept, this line fails to type-check and the error names the queue, the rules and the types.
  */
 export const consumersAgreeWithRules: ConsumerAgreement<typeof rules, typeof acceptedEventTypes> = {

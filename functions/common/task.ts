@@ -6,9 +6,9 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { z } from "zod";
-import { dynamo } from "../functions/common/clients.ts";
-import { classifyError, PoisonRecordError, RetryableError } from "../functions/common/errors.ts";
-import { tableName } from "../functions/common/tables.ts";
+import { dynamo } from "./clients.ts";
+import { classifyError, PoisonRecordError, RetryableError } from "./errors.ts";
+import { tableName } from "./tables.ts";
 
 /** The task's payload does not match what the function expects: the ASL and the function drifted. */
 export class TaskInputError extends PoisonRecordError {

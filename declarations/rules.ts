@@ -10,13 +10,11 @@ import { REDEMPTION_KEY_PREFIX } from "../functions/loyalty-api/idempotency-key.
 import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 import { PROMOTIONS_KEY } from "../functions/loyalty/promotion-key.ts";
-import { LOYALTY_SOURCE } from "./loyalty-events.ts";
+import { LOYALTY_MILESTONES_TIMEOUT_SECONDS, LOYALTY_VIP_TIMEOUT_SECONDS } from "../functions/common/timeouts.ts";
+import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
+import { PARTNER_SOURCE_PREFIX, WEBHOOK_SOURCE } from "../events/sources.ts";
 
-/** Source used by the webhook bridge. AWS rejects `aws.`-prefixed sources on PutEvents. */
-export const WEBHOOK_SOURCE = "paybus.stripe";
-
-/** Prefix of every source the Stripe partner integration uses: `aws.partner/stripe.com/<ed_…>`. */
-export const PARTNER_SOURCE_PREFIX = "aws.partner/stripe.com/";
+export { PARTNER_SOURCE_PREFIX, WEBHOOK_SOURCE };
 
 /** An EventBridge event pattern, exactly as the JSON AWS receives. */
 export type EventPattern = { readonly [key: string]: unknown };
@@ -250,7 +248,7 @@ export const queues = {
       batchSize: 10,
       batchingWindowSeconds: 0,
       maximumConcurrency: 5,
-      timeoutSeconds: 20,
+      timeoutSeconds: LOYALTY_VIP_TIMEOUT_SECONDS,
       memoryMb: 256,
       access: {
         tables: {
@@ -275,7 +273,7 @@ export const queues = {
       batchSize: 10,
       batchingWindowSeconds: 0,
       maximumConcurrency: 5,
-      timeoutSeconds: 20,
+      timeoutSeconds: LOYALTY_MILESTONES_TIMEOUT_SECONDS,
       memoryMb: 256,
       access: {
         tables: {

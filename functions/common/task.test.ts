@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { PoisonRecordError, RetryableError } from "../functions/common/errors.ts";
-import { createLogger } from "../functions/common/logger.ts";
+import { PoisonRecordError, RetryableError } from "./errors.ts";
+import { createLogger } from "./logger.ts";
 import { TaskInputError, taskHandler } from "./task.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
