@@ -18,17 +18,17 @@
  * - Powertools logs at WARN or more verbose (the runtime reads failure reasons from the logs), and
  *   EMF metrics are off unless `POWERTOOLS_METRICS_DISABLED=false`.
  */
-import { buildPlan, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";
+import { buildPlan, EMAIL_FROM_ENV, PUSH_APPLICATIONS_ENV, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";
 import type { StageConfig } from "../stacks/stage-config.ts";
-import { stages } from "../stacks/stages.ts";
 import type { TableName } from "../declarations/rules.ts";
 import { functionCredentials } from "./function-credentials.ts";
+import { localStage } from "./iam/local.ts";
 import type { LocalFunction } from "./lambda.ts";
 import { localStateMachineArn, resolveTemplate, UnresolvedTemplateError, type LocalResourceNames } from "./plan-templates.ts";
 import { LOCAL_STRIPE_API_KEY } from "./stripe.ts";
 
 /** The stage the local runtime plays: the `default` stage, with push (the local SNS serves every platform). */
-export const LOCAL_STAGE: StageConfig = { ...stages.default!, push: { platform: "GCM" } };
+export const LOCAL_STAGE: StageConfig = localStage("GCM");
 
 /** The plan the local runtime runs. */
 export function localPlan(): InfraPlan {
@@ -80,7 +80,7 @@ function resourceNames(local: LocalResources): LocalResourceNames {
  * Variables the plan gives that the local runtime replaces rather than resolves: every local push
  * platform's application (not the stage's one), and no Secrets Manager ids (no local Secrets Manager).
  */
-const REPLACED_LOCALLY = new Set(["PAYBUS_PUSH_APPLICATIONS", WEBHOOK_SECRET_ID_ENV, STRIPE_API_KEY_SECRET_ID_ENV]);
+const REPLACED_LOCALLY = new Set([PUSH_APPLICATIONS_ENV, WEBHOOK_SECRET_ID_ENV, STRIPE_API_KEY_SECRET_ID_ENV]);
 
 /** Powertools log levels, from the most verbose. */
 export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"];
@@ -98,7 +98,7 @@ function hostSettings(fn: FunctionPlan, plan: InfraPlan, host: NodeJS.ProcessEnv
   for (const [key, value] of Object.entries(host)) {
     if (!key.startsWith("PAYBUS_") || value === undefined) continue;
     // A sender address is configuration even though the plan sets it (from the stage's emailFrom).
-    if (planned.has(key) && !(key === "PAYBUS_EMAIL_FROM" && key in fn.environment)) continue;
+    if (planned.has(key) && !(key === EMAIL_FROM_ENV && key in fn.environment)) continue;
     settings[key] = value;
   }
   return settings;
@@ -122,7 +122,7 @@ export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: Lo
   for (const [key, template] of Object.entries(fn.environment)) {
     if (!REPLACED_LOCALLY.has(key)) planned[key] = resolveTemplate(template, names);
   }
-  if ("PAYBUS_PUSH_APPLICATIONS" in fn.environment) planned.PAYBUS_PUSH_APPLICATIONS = JSON.stringify(local.pushApplications);
+  if (PUSH_APPLICATIONS_ENV in fn.environment) planned[PUSH_APPLICATIONS_ENV] = JSON.stringify(local.pushApplications);
   // No local Secrets Manager: a function the plan lets read the Stripe API key gets the local
   // test-mode key instead, and the local Stripe endpoints on the gateway.
   if (STRIPE_API_KEY_SECRET_ID_ENV in fn.environment) {

@@ -1,5 +1,6 @@
 /** The device API's configuration, read from the environment once. */
 import * as z from "zod";
+import { PUSH_APPLICATIONS_ENV } from "../common/environment.ts";
 import { PUSH_PLATFORMS, type PushPlatform } from "../common/profiles.ts";
 import { tableName } from "../common/tables.ts";
 
@@ -21,14 +22,14 @@ export interface DeviceConfig {
 export function loadDeviceConfig(env: NodeJS.ProcessEnv = process.env): DeviceConfig {
   let json: unknown = {};
   try {
-    json = JSON.parse(env.PAYBUS_PUSH_APPLICATIONS || "{}");
+    json = JSON.parse(env[PUSH_APPLICATIONS_ENV] || "{}");
   } catch (cause) {
-    throw new DeviceConfigError(`PAYBUS_PUSH_APPLICATIONS is not JSON: ${(cause as Error).message}`, { cause });
+    throw new DeviceConfigError(`${PUSH_APPLICATIONS_ENV} is not JSON: ${(cause as Error).message}`, { cause });
   }
   const parsed = applications.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DeviceConfigError(`PAYBUS_PUSH_APPLICATIONS.${issue?.path.join(".")}: ${issue?.message}`);
+    throw new DeviceConfigError(`${PUSH_APPLICATIONS_ENV}.${issue?.path.join(".")}: ${issue?.message}`);
   }
   return {
     profilesTable: tableName("profiles", env),

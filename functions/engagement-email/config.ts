@@ -1,5 +1,6 @@
 /** Where engagement emails come from and go through, from the environment. */
 import { dynamo, ses } from "../common/clients.ts";
+import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { tableName } from "../common/tables.ts";
 import { loyaltyTable } from "../common/task.ts";
 import type { EmailDeps } from "./core.ts";
@@ -9,7 +10,7 @@ export const DEFAULT_EMAIL_FROM = "rewards@example.com";
 
 /**
  * The email dependencies of the engagement functions, through the shared clients. `leaseSeconds`
- * is the calling function's declared timeout (workflows/index.ts): a send claim must outlive the
+ * is the calling function's declared timeout (functions/common/timeouts.ts): a send claim must outlive the
  * invocation that holds it.
  */
 export function emailDepsFromEnvironment(leaseSeconds: number, env: NodeJS.ProcessEnv = process.env): EmailDeps {
@@ -17,7 +18,7 @@ export function emailDepsFromEnvironment(leaseSeconds: number, env: NodeJS.Proce
     ses: ses(),
     profiles: { client: dynamo(), tableName: tableName("profiles", env) },
     claims: loyaltyTable(env),
-    from: env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+    from: env[EMAIL_FROM_ENV] || DEFAULT_EMAIL_FROM,
     leaseSeconds,
   };
 }

@@ -6,6 +6,7 @@
  * response body (Stripe shows response bodies in its dashboard).
  */
 import * as z from "zod";
+import { EVENT_BUS_NAME_ENV, EXPECTED_LIVEMODE_ENV, WEBHOOK_SECRET_ID_ENV } from "../common/environment.ts";
 
 /** EventBridge's historical PutEvents entry limit; the conservative default (256 KiB). */
 export const DEFAULT_MAX_ENTRY_BYTES = 262_144;
@@ -77,18 +78,18 @@ function secretList(origin: string) {
 
 const MISSING_SECRETS =
   "STRIPE_WEBHOOK_SECRETS is not set: give the endpoint's signing secret (whsec_…), or several separated by commas " +
-  "while rotating; deployed, PAYBUS_WEBHOOK_SECRET_ID names the Secrets Manager secret holding them";
+  `while rotating; deployed, ${WEBHOOK_SECRET_ID_ENV} names the Secrets Manager secret holding them`;
 
 const environment = z.object({
   STRIPE_WEBHOOK_SECRETS: z.preprocess(unsetIfEmpty, secretList("STRIPE_WEBHOOK_SECRETS").optional()),
   /** The singular form `stripe listen` users set; read only when the plural is unset. */
   STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, secretList("STRIPE_WEBHOOK_SECRET").optional()),
-  PAYBUS_WEBHOOK_SECRET_ID: z.preprocess(unsetIfEmpty, z.string().optional()),
-  PAYBUS_EVENT_BUS_NAME: z.preprocess(
+  [WEBHOOK_SECRET_ID_ENV]: z.preprocess(unsetIfEmpty, z.string().optional()),
+  [EVENT_BUS_NAME_ENV]: z.preprocess(
     unsetIfEmpty,
-    z.string({ error: "PAYBUS_EVENT_BUS_NAME is not set: name the event bus the rules listen on" }),
+    z.string({ error: `${EVENT_BUS_NAME_ENV} is not set: name the event bus the rules listen on` }),
   ),
-  PAYBUS_EXPECTED_LIVEMODE: flag("PAYBUS_EXPECTED_LIVEMODE"),
+  [EXPECTED_LIVEMODE_ENV]: flag(EXPECTED_LIVEMODE_ENV),
   PAYBUS_FORWARD_THIN_EVENTS: flag("PAYBUS_FORWARD_THIN_EVENTS"),
   PAYBUS_MAX_ENTRY_BYTES: z.preprocess(
     unsetIfEmpty,
@@ -133,9 +134,9 @@ export function loadBridgeSettings(env: NodeJS.ProcessEnv = process.env): Bridge
   const isSet = (name: string) => unsetIfEmpty(env[name]) !== undefined;
   const inEnvironmentSet = isSet("STRIPE_WEBHOOK_SECRETS") || isSet("STRIPE_WEBHOOK_SECRET");
   const problems: string[] = [];
-  if (!inEnvironmentSet && !isSet("PAYBUS_WEBHOOK_SECRET_ID")) problems.push(MISSING_SECRETS);
-  if (inEnvironmentSet && isSet("PAYBUS_WEBHOOK_SECRET_ID")) {
-    problems.push("set PAYBUS_WEBHOOK_SECRET_ID or STRIPE_WEBHOOK_SECRETS, not both");
+  if (!inEnvironmentSet && !isSet(WEBHOOK_SECRET_ID_ENV)) problems.push(MISSING_SECRETS);
+  if (inEnvironmentSet && isSet(WEBHOOK_SECRET_ID_ENV)) {
+    problems.push(`set ${WEBHOOK_SECRET_ID_ENV} or STRIPE_WEBHOOK_SECRETS, not both`);
   }
   const result = environment.safeParse(env);
   if (!result.success) problems.push(...result.error.issues.map((issue) => issue.message));
@@ -147,9 +148,9 @@ export function loadBridgeSettings(env: NodeJS.ProcessEnv = process.env): Bridge
   return {
     secretSource: inEnvironment
       ? { kind: "environment", secrets: inEnvironment }
-      : { kind: "secretsManager", secretId: config.PAYBUS_WEBHOOK_SECRET_ID! },
-    eventBusName: config.PAYBUS_EVENT_BUS_NAME,
-    expectedLivemode: config.PAYBUS_EXPECTED_LIVEMODE,
+      : { kind: "secretsManager", secretId: config[WEBHOOK_SECRET_ID_ENV]! },
+    eventBusName: config[EVENT_BUS_NAME_ENV],
+    expectedLivemode: config[EXPECTED_LIVEMODE_ENV],
     forwardThinEvents: config.PAYBUS_FORWARD_THIN_EVENTS,
     maxEntryBytes: config.PAYBUS_MAX_ENTRY_BYTES,
   };
@@ -161,7 +162,7 @@ export function loadBridgeSettings(env: NodeJS.ProcessEnv = process.env): Bridge
  * @throws BridgeConfigError naming the secret's variable, never the value.
  */
 export function parseSecretValue(value: string | undefined): readonly string[] {
-  const result = secretList("the PAYBUS_WEBHOOK_SECRET_ID secret").safeParse(value ?? "");
+  const result = secretList(`the ${WEBHOOK_SECRET_ID_ENV} secret`).safeParse(value ?? "");
   if (!result.success) {
     throw new BridgeConfigError(`webhook bridge misconfigured: ${result.error.issues[0]?.message ?? "invalid secret value"}`);
   }

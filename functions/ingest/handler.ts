@@ -2,6 +2,7 @@
  * The webhook bridge's Lambda, behind a function URL: verified Stripe webhooks in, the same events
  * the partner event source delivers out, on the bus the rules listen on.
  */
+import { METRICS_NAMESPACE, OVERSIZED_WEBHOOK_EVENTS_METRIC } from "../common/metrics.ts";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -20,7 +21,7 @@ import {
 import { SecretUnavailableError, secretReader } from "./secrets.ts";
 
 const logger = createLogger("ingest");
-const metrics = new Metrics({ namespace: "paybus", serviceName: "ingest" });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "ingest" });
 
 /** A Lambda function URL handler. */
 export type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -47,7 +48,7 @@ function reportRejection(decision: RejectDecision): void {
   }
   // Nothing will ever publish this event as configured: alarm rather than let it retry quietly.
   logger.error("webhook event over the PutEvents entry limit, not published", { ...details, entryBytes: decision.entryBytes });
-  metrics.addMetric("OversizedWebhookEvents", MetricUnit.Count, 1);
+  metrics.addMetric(OVERSIZED_WEBHOOK_EVENTS_METRIC, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
 }
 

@@ -2,6 +2,7 @@
  * Lambda entry point of the lifecycle notices (queue `lifecycle`): wiring only. Each SQS record goes
  * to {@link notifyLifecycle}; failures are reported per record by the shared batch handler.
  */
+import { METRICS_NAMESPACE, NOTIFICATION_DELAY_METRIC } from "../common/metrics.ts";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { dynamo, ses, sns } from "../common/clients.ts";
@@ -16,7 +17,7 @@ import { lifecycleNotices } from "./notices/index.ts";
 
 const logger = createLogger("lifecycle");
 // Same service as the invoice notices: one NotificationDelay alarm per channel covers both.
-const metrics = new Metrics({ namespace: "paybus", serviceName: "notifications" });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "notifications" });
 
 /** Logs every outcome (ids only) and emits the same `NotificationDelay` metric as the invoice notices. */
 function report(outcome: LifecycleOutcome): void {
@@ -29,7 +30,7 @@ function report(outcome: LifecycleOutcome): void {
     if (delivery.status === "sent") {
       const single = metrics.singleMetric();
       single.addDimension("channel", delivery.channel);
-      single.addMetric("NotificationDelay", MetricUnit.Seconds, delivery.delaySeconds);
+      single.addMetric(NOTIFICATION_DELAY_METRIC, MetricUnit.Seconds, delivery.delaySeconds);
       if (delivery.delaySeconds > SLA_SECONDS) logger.warn("lifecycle notice sent late", { ...details, delaySeconds: delivery.delaySeconds });
       else logger.info("lifecycle notice sent", { ...details, delaySeconds: delivery.delaySeconds });
     } else if (delivery.status === "failed") {

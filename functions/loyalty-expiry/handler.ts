@@ -5,6 +5,7 @@
  */
 import type { ScheduledEvent } from "aws-lambda";
 import { dynamo, ses } from "../common/clients.ts";
+import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { LOYALTY_EXPIRY_TIMEOUT_SECONDS } from "../common/timeouts.ts";
@@ -26,7 +27,7 @@ function dependencies(): ExpiryDeps {
     email: {
       ses: ses(),
       profiles: { client: dynamo(), tableName: tableName("profiles") },
-      from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+      from: process.env[EMAIL_FROM_ENV] || DEFAULT_EMAIL_FROM,
       leaseSeconds: LOYALTY_EXPIRY_TIMEOUT_SECONDS,
     },
   };

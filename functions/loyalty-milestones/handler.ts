@@ -4,6 +4,7 @@
  */
 import { dynamo, ses } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
+import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { LOYALTY_MILESTONES_TIMEOUT_SECONDS } from "../common/timeouts.ts";
@@ -20,7 +21,7 @@ export const handler = sqsBatchHandler(logger, async (record) => {
     table: { client: dynamo(), tableName: tableName("loyalty") },
     profiles: { client: dynamo(), tableName: tableName("profiles") },
     ses: ses(),
-    from: process.env.PAYBUS_EMAIL_FROM || DEFAULT_EMAIL_FROM,
+    from: process.env[EMAIL_FROM_ENV] || DEFAULT_EMAIL_FROM,
     leaseSeconds: LOYALTY_MILESTONES_TIMEOUT_SECONDS,
   });
   logger.info("spending milestones", { ...outcome });

@@ -3,6 +3,7 @@
  * purchase (settling the tier) and start the engagement workflow, apply a reversal, or record
  * why nothing happens. Every step is idempotent, so a redelivery at any point converges.
  */
+import { POINTS_COMMIT_DELAY_METRIC } from "../common/metrics.ts";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
@@ -39,7 +40,7 @@ export interface LoyaltyDeps {
 }
 
 /** Milliseconds from the Stripe event's `created` to the committed balance (the 200 ms promise). */
-export const POINTS_COMMIT_DELAY_METRIC = "PointsCommitDelay";
+export { POINTS_COMMIT_DELAY_METRIC };
 
 export type LoyaltyResult =
   | { readonly kind: "skipped"; readonly reason: SkipReason; readonly recorded: boolean }

@@ -5,10 +5,11 @@
  */
 import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { engagementInput, type EngagementInput } from "../../events/engagement-input.ts";
+import { stateMachineArnEnvVar } from "../common/environment.ts";
 import type { AwardedPurchase } from "./ledger.ts";
 
 /** The environment variable with the engagement state machine's ARN. */
-export const ENGAGEMENT_ARN_ENV = "PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN";
+export const ENGAGEMENT_ARN_ENV = stateMachineArnEnvVar("engagement");
 
 /** The ARN is needed and not configured: no record can succeed until it is. */
 export class MissingStateMachineArnError extends Error {

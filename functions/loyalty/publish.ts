@@ -13,10 +13,12 @@
  */
 import { PutEventsCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { loyaltyEventEntry, loyaltyEventId, type LoyaltyEventEntry } from "../../events/loyalty-events.ts";
+import { EVENT_BUS_NAME_ENV } from "../common/environment.ts";
 import { RetryableError } from "../common/errors.ts";
 import type { AwardedPurchase, LoyaltyLedger, PurchaseRecord } from "./ledger.ts";
 
-export const EVENT_BUS_ENV = "PAYBUS_EVENT_BUS_NAME";
+/** The bus the loyalty facts go to (the variable the plan sets). */
+export const EVENT_BUS_ENV = EVENT_BUS_NAME_ENV;
 
 /** PutEvents accepted only part of the entries: the message comes back and publishes the rest. */
 export class LoyaltyEventsNotPublishedError extends RetryableError {

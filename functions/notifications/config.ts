@@ -3,6 +3,7 @@
  * every variable).
  */
 import * as z from "zod";
+import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { languageTag } from "../common/profiles.ts";
 import { tableName } from "../common/tables.ts";
 
@@ -12,7 +13,7 @@ export const SLA_SECONDS = 60;
 const DAY_SECONDS = 86_400;
 
 const environment = z.object({
-  PAYBUS_EMAIL_FROM: z.email().default("billing@example.com"),
+  [EMAIL_FROM_ENV]: z.email().default("billing@example.com"),
   PAYBUS_BILLING_PORTAL_URL: z.url({ protocol: /^https?$/ }).default("https://billing.example.com/payment-method"),
   PAYBUS_DEFAULT_LOCALE: languageTag.default("en-US"),
   PAYBUS_NOTIFICATIONS_RETENTION_DAYS: z.coerce.number().int().positive().default(400),
@@ -53,7 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NotificationsC
   return {
     notificationsTable: tableName("notifications", env),
     profilesTable: tableName("profiles", env),
-    emailFrom: values.PAYBUS_EMAIL_FROM,
+    emailFrom: values[EMAIL_FROM_ENV],
     billingPortalUrl: values.PAYBUS_BILLING_PORTAL_URL,
     defaultLocale: values.PAYBUS_DEFAULT_LOCALE,
     retentionSeconds: values.PAYBUS_NOTIFICATIONS_RETENTION_DAYS * DAY_SECONDS,

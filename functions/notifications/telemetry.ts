@@ -3,6 +3,7 @@
  * above all `NotificationDelay`, the seconds from Stripe's `detail.created` to the send, against the
  * one-minute SLA.
  */
+import { NOTIFICATION_DELAY_METRIC } from "../common/metrics.ts";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
 import type { MetricUnit as MetricUnitValue } from "@aws-lambda-powertools/metrics/types";
@@ -27,7 +28,7 @@ function reportDelivery(notice: NoticeRef, result: DeliveryResult, options: Repo
   const context = { ...notice, channel: result.channel, target: result.target };
   switch (result.status) {
     case "sent": {
-      emitMetric(metrics, "NotificationDelay", result.channel, MetricUnit.Seconds, result.delaySeconds);
+      emitMetric(metrics, NOTIFICATION_DELAY_METRIC, result.channel, MetricUnit.Seconds, result.delaySeconds);
       emitMetric(metrics, "NotificationsSent", result.channel);
       logger.info("notification sent", { ...context, messageId: result.messageId, delaySeconds: result.delaySeconds });
       const sla = options.slaSeconds ?? SLA_SECONDS;

@@ -4,7 +4,7 @@
  */
 import type { Access, TableAccess, TableName } from "../../declarations/rules.ts";
 import type { StageConfig } from "../stage-config.ts";
-import { STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV } from "./constants.ts";
+import { EMAIL_FROM_ENV, EVENT_BUS_NAME_ENV, PUSH_APPLICATIONS_ENV, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV } from "./constants.ts";
 import { PlanError, type Declarations } from "./declarations.ts";
 import { stateMachineArnEnvVar } from "./names.ts";
 import type { Part, PolicyStatement, ResourceRef, Template } from "./shapes.ts";
@@ -122,11 +122,11 @@ export function environmentFor(ref: ResourceRef, tables: Declarations["tables"],
     case "stateMachine":
       return { [stateMachineArnEnvVar(ref.stateMachine)]: [arnOf(ref)] };
     case "emailIdentity":
-      return { PAYBUS_EMAIL_FROM: [stage.emailFrom] };
+      return { [EMAIL_FROM_ENV]: [stage.emailFrom] };
     case "deviceEndpoints":
       // The device API creates endpoints in the application of the stage's platform.
       if (ref.mode === "register" && stage.push) {
-        return { PAYBUS_PUSH_APPLICATIONS: [`{"${stage.push.platform}":"`, arnOf({ kind: "pushApplication" }), '"}'] };
+        return { [PUSH_APPLICATIONS_ENV]: [`{"${stage.push.platform}":"`, arnOf({ kind: "pushApplication" }), '"}'] };
       }
       return {};
     case "pushApplication":
@@ -135,7 +135,7 @@ export function environmentFor(ref: ResourceRef, tables: Declarations["tables"],
       // Task tokens carry their execution: answering one needs no address either.
       return {};
     case "bus":
-      return { PAYBUS_EVENT_BUS_NAME: [nameOf(ref)] };
+      return { [EVENT_BUS_NAME_ENV]: [nameOf(ref)] };
     case "webhookSecret":
       return { [WEBHOOK_SECRET_ID_ENV]: [arnOf(ref)] };
     case "stripeApiKey":

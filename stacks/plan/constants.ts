@@ -7,10 +7,13 @@
 export const LAMBDA_RUNTIME = "nodejs22.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** CloudWatch namespace of paybus' own EMF metrics. */
-export const METRICS_NAMESPACE = "paybus";
-/** Seconds from Stripe's `detail.created` to a sent notification, per `channel` (functions/notifications/telemetry.ts). */
-export const NOTIFICATION_DELAY_METRIC = "NotificationDelay";
+// The metrics the alarms watch are named where the functions emit them.
+export {
+  METRICS_NAMESPACE,
+  NOTIFICATION_DELAY_METRIC,
+  OVERSIZED_WEBHOOK_EVENTS_METRIC,
+  POINTS_COMMIT_DELAY_METRIC,
+} from "../../functions/common/metrics.ts";
 export const NOTIFICATION_CHANNELS = ["email", "push"] as const;
 
 /** Component name of the webhook bridge function (deployed on custom-bus stages only). */
@@ -22,8 +25,6 @@ export const DEVICE_API = "DeviceApi";
 /** Component name of the promotions API function (every stage). */
 export const PROMOTIONS_API = "PromotionsApi";
 
-/** Milliseconds from Stripe's `detail.created` to the committed loyalty balance (functions/loyalty/core.ts). */
-export const POINTS_COMMIT_DELAY_METRIC = "PointsCommitDelay";
 /**
  * The `PointsCommitDelay` p95 alarm threshold, in ms. The promise is 200 ms from the Stripe event to
  * the committed balance, but Stripe's `created` has whole seconds: the measured figure is the true
@@ -41,8 +42,12 @@ export const DLQ_RETENTION_SECONDS = 14 * 86_400;
 /** Reserved concurrency of the webhook bridge unless its declaration says otherwise. */
 export const WEBHOOK_RESERVED_CONCURRENCY = 10;
 
-/** The Secrets Manager variable the bridge reads its signing secrets' ARN from. */
-export const WEBHOOK_SECRET_ID_ENV = "PAYBUS_WEBHOOK_SECRET_ID";
-
-/** The variable the tier-reward function reads its Stripe key secret's ARN from (functions/common/stripe.ts). */
-export const STRIPE_API_KEY_SECRET_ID_ENV = "PAYBUS_STRIPE_API_KEY_SECRET_ID";
+// The variables the plan sets are named where the functions read them.
+export {
+  EMAIL_FROM_ENV,
+  EVENT_BUS_NAME_ENV,
+  EXPECTED_LIVEMODE_ENV,
+  PUSH_APPLICATIONS_ENV,
+  STRIPE_API_KEY_SECRET_ID_ENV,
+  WEBHOOK_SECRET_ID_ENV,
+} from "../../functions/common/environment.ts";

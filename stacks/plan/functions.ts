@@ -6,7 +6,7 @@
 import type { Access } from "../../declarations/rules.ts";
 import { StageConfigError, type StageConfig } from "../stage-config.ts";
 import { accessRefs, environmentFor, statementsFor } from "./access.ts";
-import { DEVICE_API, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LOYALTY_API, METRICS_NAMESPACE, PROMOTIONS_API, WEBHOOK_BRIDGE, WEBHOOK_RESERVED_CONCURRENCY } from "./constants.ts";
+import { DEVICE_API, EXPECTED_LIVEMODE_ENV, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LOYALTY_API, METRICS_NAMESPACE, PROMOTIONS_API, WEBHOOK_BRIDGE, WEBHOOK_RESERVED_CONCURRENCY } from "./constants.ts";
 import { PlanError, type Declarations } from "./declarations.ts";
 import { consumerLogicalName, grantLogicalName, queueLogicalName, stateMachineLogicalName } from "./names.ts";
 import type { FunctionPlan, GrantPlan, ResourceRef, ScheduleExpression, Template, TriggerPlan } from "./shapes.ts";
@@ -118,7 +118,7 @@ export function functionSpecs(decl: Declarations, stage: StageConfig): FunctionS
       access: decl.webhookBridge.access,
       // The signing secrets are read from Secrets Manager at runtime (PAYBUS_WEBHOOK_SECRET_ID),
       // never put in the environment, which lambda:GetFunctionConfiguration shows in clear.
-      extraEnvironment: { PAYBUS_EXPECTED_LIVEMODE: [String(stage.livemode)] },
+      extraEnvironment: { [EXPECTED_LIVEMODE_ENV]: [String(stage.livemode)] },
       trigger: { kind: "url" },
       // A flood of unsigned requests to the public URL is refused cheaply, but each still runs
       // the function: the cap keeps it from taking the account's concurrency or running up cost.

@@ -54,7 +54,5 @@ export function resourceLogicalName(ref: ResourceRef): string {
 export const grantLogicalName = (fn: string, ref: ResourceRef) =>
   `${fn}${resourceLogicalName(ref)}${ref.kind === "taskTokens" ? "TaskTokens" : ref.kind === "deviceEndpoints" ? `Endpoint${pascalCase(ref.mode)}` : ""}Access`;
 
-/** The environment variable holding a state machine's ARN, e.g. `PAYBUS_ENGAGEMENT_STATE_MACHINE_ARN`. */
-export function stateMachineArnEnvVar(name: string): string {
-  return `PAYBUS_${name.replace(/[^A-Za-z0-9]+/g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_STATE_MACHINE_ARN`;
-}
+// Named where the functions read it.
+export { stateMachineArnEnvVar } from "../../functions/common/environment.ts";
