@@ -8,6 +8,7 @@ import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { ConsumerDeclaration } from "../declarations/rules.ts";
 import { RECORD_FAILED } from "../functions/common/batch.ts";
+import { FaultSwitch } from "./faults.ts";
 import type { Journal } from "./journal.ts";
 import { FunctionTimeoutError, type Invocation, type LambdaHost, type LocalFunction } from "./lambda.ts";
 import type { LocalSqs, QueueHandle } from "./sqs.ts";
@@ -123,20 +124,12 @@ export class InjectedRecordError extends Error {
   override name = "InjectedRecordError";
 }
 
-/** A {@link ConsumerChaos} that can be replaced at any time (none by default), counting what it injected. */
-export class SwitchableChaos {
-  private current: ConsumerChaos | undefined;
-  injected = 0;
+/** The consumers' fault switch (`runtime.faults.consumers`): a {@link ConsumerChaos} replaceable at any time. */
+export type SwitchableChaos = FaultSwitch<[context: ChaosContext], RecordChaos>;
 
-  set(chaos: ConsumerChaos | undefined): void {
-    this.current = chaos;
-  }
-
-  decide(context: ChaosContext): RecordChaos | undefined {
-    const verdict = this.current?.(context);
-    if (verdict) this.injected++;
-    return verdict;
-  }
+/** A new, empty {@link SwitchableChaos}. */
+export function consumerFaults(): SwitchableChaos {
+  return new FaultSwitch<[context: ChaosContext], RecordChaos>();
 }
 
 export interface EventSourceMappingOptions {

@@ -13,7 +13,7 @@ import { emailIdentitiesOf, resolveStage } from "../stacks/stage-config.ts";
 import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError } from "./aws-query.ts";
 import type { SesAnswer, SesContext } from "./ses/context.ts";
-import type { FaultInjector } from "./dynamodb/faults.ts";
+import type { FaultInjector } from "./faults.ts";
 import { isUnverifiable, SesError, SesIdentities } from "./ses/identities.ts";
 import { handleV1 } from "./ses/v1.ts";
 import { handleV2 } from "./ses/v2.ts";

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { close, listen, readBody } from "./aws-json.ts";
 import { parseForm, sendQueryError, sendQueryResult, xmlEscape } from "./aws-query.ts";
-import type { FaultInjector } from "./dynamodb/faults.ts";
+import type { FaultInjector } from "./faults.ts";
 import type { Journal } from "./journal.ts";
 import { SnsState } from "./sns/state.ts";
 import { PushRegistry, SnsError, type PlatformEndpoint } from "./sns/platform.ts";

@@ -1,0 +1,71 @@
+/**
+ * Interpreting the plan against the running services: what a rule's target is locally (a queue or a
+ * state machine, with its target DLQ), and the IAM grants the gateway enforces, resolved to this
+ * runtime's names. Everything here reads the declarations and the plan; nothing restates them.
+ */
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import type { RuleDeclaration } from "../events/rules.ts";
+import { tables } from "../functions/common/tables.ts";
+import { adminClient } from "./admin-client.ts";
+import type { RuleTargetBinding } from "./eventbridge.ts";
+import { stateMachineArn } from "./function-environment.ts";
+import { localPrincipals, localRequestContext, stateMachineOfExecution } from "./iam/local.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** A rule's target on the local services, with the target DLQ EventBridge sends to after its retries. */
+export function bindTarget(runtime: Runtime, rule: RuleDeclaration): RuleTargetBinding {
+  const sqs = runtime.sqs;
+  const dlq = sqs.createPlainQueue(`${rule.name}-target-dlq`);
+  const deadLetter: RuleTargetBinding["deadLetter"] = async (eventJson, error, ruleArn) => {
+    await sqs.send(dlq.url, eventJson, {
+      RULE_ARN: { DataType: "String", StringValue: ruleArn },
+      ERROR_CODE: { DataType: "String", StringValue: error.name || "Error" },
+      ERROR_MESSAGE: { DataType: "String", StringValue: error.message.slice(0, 256) || "(no message)" },
+    });
+  };
+  if ("queue" in rule.target) {
+    const queue = sqs.queue(rule.target.queue);
+    return {
+      arn: queue.arn,
+      deliver: async (eventJson) => {
+        await sqs.send(queue.url, eventJson);
+      },
+      deadLetter,
+    };
+  }
+  const arn = stateMachineArn(runtime, rule.target.stateMachine);
+  const client = adminClient(SFNClient, runtime.sfn.endpoint, runtime.region);
+  return {
+    arn,
+    deliver: async (eventJson) => {
+      await client.send(new StartExecutionCommand({ stateMachineArn: arn, input: eventJson }));
+    },
+    deadLetter,
+  };
+}
+
+/** Gives the gateway's IAM the plan's grants, resolved to this runtime's names. */
+export function configureIam(runtime: Runtime): void {
+  const subject = {
+    prefix: runtime.prefix,
+    region: runtime.region,
+    accountId: runtime.accountId,
+    busName: runtime.busName,
+    functions: runtime.functions,
+    tableNames: runtime.tableNames,
+    partitionKeys: Object.fromEntries(Object.entries(tables).map(([name, table]) => [name, table.partitionKey.name])),
+    pushApplications: runtime.pushApplications,
+    emailFrom: runtime.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM,
+    sesIdentities: runtime.ses.identities.identities,
+    taskTokenStateMachine: (token: string) => {
+      const pending = runtime.sfn.pendingTaskTokens().find((candidate) => candidate.token === token);
+      return pending && stateMachineOfExecution(pending.executionArn);
+    },
+  };
+  runtime.iam.configure(localPrincipals(subject), localRequestContext(subject));
+}
+
+/** A function's name from `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` or the bare name. */
+export function functionNameOf(arnOrName: string): string {
+  return arnOrName.includes(":function:") ? arnOrName.split(":function:")[1]!.split(":")[0]! : arnOrName;
+}

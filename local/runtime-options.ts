@@ -1,0 +1,59 @@
+/** The options of the local runtime (`Runtime.start`). */
+import type { RuleDeclaration } from "../events/rules.ts";
+import type { LocalService } from "./service.ts";
+
+export interface RuntimeOptions {
+  /** Where balances (DynamoDB) and the bus archive are kept; in-memory DynamoDB when `null`. */
+  readonly dataDir?: string | null;
+  /**
+   * Keeps DynamoDB tables and SQS queues in memory even with a `dataDir` (which then holds only
+   * the archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes
+   * buy nothing.
+   */
+  readonly inMemory?: boolean;
+  /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */
+  readonly port?: number;
+  readonly host?: string;
+  readonly region?: string;
+  readonly accountId?: string;
+  readonly busName?: string;
+  /**
+   * Scales queue visibility timeouts and EventBridge retry delays; 1 is AWS's timing. Tests use a
+   * small value so that retries come back within a second.
+   */
+  readonly timeScale?: number;
+  /** Scales Step Functions waits and retry intervals (the 72-hour follow-up wait in the demo). */
+  readonly workflowTimeScale?: number;
+  /** Prefix for physical resource names. */
+  readonly prefix?: string;
+  /**
+   * Extra environment for every function (e.g. loyalty configuration), on top of what the plan gives
+   * it; the webhook signing secrets go to the webhook bridge only (local/function-environment.ts).
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly rules?: readonly RuleDeclaration[];
+  /**
+   * Verified SES identities (addresses, domains). Default: the ones `stacks/stages.ts` declares for
+   * the `default` stage, which the stacks create in AWS.
+   */
+  readonly sesIdentities?: readonly string[];
+  /**
+   * Emulate the SES sandbox: unverified recipients are refused, as on a new AWS account. Default:
+   * off (an account with production access), or `PAYBUS_SES_SANDBOX=true`.
+   */
+  readonly sesSandbox?: boolean;
+  /** Where warnings for the user go (an event on the default bus, an SES identity AWS would refuse); stderr by default. */
+  readonly warn?: (message: string) => void;
+  /** How long the gateway waits for an engine before answering an AWS-shaped timeout; default 60 s. */
+  readonly upstreamTimeoutMs?: number;
+  /**
+   * Check every AWS request signed with a function's key against the IAM statements the plan grants
+   * that function, and refuse it as AWS would (default true). Decisions are recorded either way.
+   */
+  readonly enforceIam?: boolean;
+  /**
+   * Services started after the standard ones (`local/services/index.ts`), e.g. an engine under
+   * development or a test double of an outside API; their names must differ from the standard ones.
+   */
+  readonly services?: readonly LocalService[];
+}

@@ -1,0 +1,48 @@
+/**
+ * EventBridge, answered in process: the bus with the declared rules (matched by the pattern
+ * engine), their targets bound to the local queues and state machines, the archive, and the
+ * deliveries a stopped process left unfinished (resumed once the runtime is ready).
+ */
+import { join } from "node:path";
+import { ruleList } from "../../events/rules.ts";
+import { Archive } from "../archive.ts";
+import { DeliveryLog } from "../bus-deliveries.ts";
+import { LocalEventBus } from "../eventbridge.ts";
+import { PROJECT_ROOT } from "../project-root.ts";
+import { bindTarget } from "../runtime-bindings.ts";
+import { defineService } from "../service.ts";
+
+export interface EventBridgeService {
+  readonly bus: LocalEventBus;
+  readonly archive: Archive;
+}
+
+export const eventBridgeService = defineService({
+  name: "eventbridge",
+  async start({ runtime, region, accountId, busName, timeScale, dataDir, journal, options, warn }) {
+    const archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${busName}.jsonl`));
+    const bus = new LocalEventBus({
+      name: busName,
+      region,
+      accountId,
+      rules: options.rules ?? ruleList,
+      targets: (rule) => bindTarget(runtime, rule),
+      journal,
+      archive,
+      retryTimeScale: timeScale,
+      warn,
+      // Deliveries not finished when the process stopped are resumed when ready (without a data
+      // directory the archive is scratch space and nothing is resumed).
+      ...(dataDir ? { deliveries: new DeliveryLog(join(dataDir, "archive", `${busName}.delivered.jsonl`)) } : {}),
+    });
+    // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
+    await runtime.sqs.engine.durable();
+    const handle: EventBridgeService = { bus, archive };
+    return {
+      handle,
+      api: { service: "events", inProcess: { prefix: "AWSEvents", operations: bus.operations() } },
+      ready: () => void bus.resumeDeliveries(),
+      stop: async () => undefined,
+    };
+  },
+});

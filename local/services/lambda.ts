@@ -1,0 +1,89 @@
+/**
+ * The Lambda host: the plan's functions, each in a worker thread of its own with exactly the
+ * environment the plan gives it (resolved to this runtime's resources) and its own credentials, and
+ * one event source mapping per declared queue. Starts after DynamoDB, SNS and SQS (the environment
+ * names their tables, applications and queues).
+ */
+import { queues, type QueueName } from "../../events/rules.ts";
+import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../../functions/loyalty/promotion-key.ts";
+import { consumerFaults, EventSourceMapping } from "../event-source-mapping.ts";
+import { LOG_LEVELS, localFunctions, terminalLogLevel } from "../function-environment.ts";
+import { LambdaHost, type LocalFunction } from "../lambda.ts";
+import { PROJECT_ROOT } from "../project-root.ts";
+import { defineService } from "../service.ts";
+
+export interface LambdaService {
+  readonly host: LambdaHost;
+  /** The functions, by local name (`<prefix>-<plan logical name>`). */
+  readonly functions: Map<string, LocalFunction>;
+  /** One event source mapping per declared queue, started once the runtime is ready. */
+  readonly mappings: Map<QueueName, EventSourceMapping>;
+}
+
+export const lambdaService = defineService({
+  name: "lambda",
+  async start({ runtime, region, accountId, prefix, busName, timeScale, journal, options }) {
+    const level = terminalLogLevel();
+    const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level));
+    const planned = localFunctions(runtime.plan, {
+      prefix,
+      region,
+      accountId,
+      busName,
+      tableNames: runtime.tableNames,
+      pushApplications: runtime.pushApplications,
+      gateway: runtime.gatewayUrl,
+      extra: {
+        // The loyalty consumer's promotion cache (30 s in AWS), scaled like every other local duration.
+        [PROMOTIONS_CACHE_ENV]: String(DEFAULT_PROMOTIONS_CACHE_SECONDS * timeScale),
+        ...options.env,
+      },
+    });
+    const functions = new Map(planned.map((fn) => [fn.name, fn]));
+    host.prepare(planned);
+    const faults = consumerFaults();
+    const mappings = new Map<QueueName, EventSourceMapping>();
+    const handle: LambdaService = { host, functions, mappings };
+    return {
+      handle,
+      faults,
+      ready() {
+        const sqs = runtime.sqs;
+        for (const [name, declaration] of Object.entries(queues) as Array<[QueueName, (typeof queues)[QueueName]]>) {
+          const consumer = runtime.plan.queues.find((queue) => queue.queue === name)!.consumer;
+          const mapping = new EventSourceMapping({
+            sqs,
+            queue: sqs.queue(name),
+            fn: runtime.functionFor(consumer),
+            consumer: declaration.consumer,
+            lambda: host,
+            journal,
+            region,
+            retryAfterSeconds: sqs.scaled(declaration.visibilityTimeoutSeconds),
+            chaos: faults,
+          });
+          mappings.set(name, mapping);
+          mapping.start();
+        }
+      },
+      // Consumers stop first: no batch may start once services begin to stop.
+      drain: async () => void (await Promise.all([...mappings.values()].map((mapping) => mapping.stop()))),
+      stop: () => host.stop(),
+    };
+  },
+});
+
+/**
+ * Writes a function's output to the terminal, as `POWERTOOLS_LOG_LEVEL` of the runtime process asks
+ * (SILENT by default): Powertools JSON lines below that level are held back (the function logs at
+ * WARN at least, so the runtime can read failure reasons), any other output passes.
+ */
+function forwardLog(chunk: string, level: string): void {
+  const threshold = LOG_LEVELS.indexOf(level);
+  const kept = chunk.split("\n").filter((line, index, lines) => {
+    if (line === "" && index === lines.length - 1) return false;
+    const lineLevel = /^\{.*"level":"([A-Z]+)"/.exec(line)?.[1];
+    return lineLevel === undefined || LOG_LEVELS.indexOf(lineLevel) >= threshold;
+  });
+  if (kept.length > 0) process.stdout.write(`${kept.join("\n")}\n`);
+}

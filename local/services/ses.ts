@@ -1,0 +1,29 @@
+/** SES (v1 and v2) with the identities `stacks/stages.ts` declares; the outbox survives a restart. */
+import { join } from "node:path";
+import { serviceFaults } from "../faults.ts";
+import { defineService } from "../service.ts";
+import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
+
+export const sesService = defineService({
+  name: "ses",
+  async start({ host, region, dataDir, journal, options, warn }) {
+    const faults = serviceFaults();
+    const identities = options.sesIdentities ?? declaredEmailIdentities();
+    const ses = new LocalSes({
+      journal,
+      faults,
+      host,
+      region,
+      identities,
+      sandbox: options.sesSandbox ?? process.env.PAYBUS_SES_SANDBOX === "true",
+      ...(dataDir ? { stateFile: join(dataDir, "ses", "outbox.jsonl") } : {}),
+    });
+    for (const warning of identityWarnings(identities)) warn(warning);
+    const emailFrom = options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM;
+    if (emailFrom && !ses.identities.isVerified(emailFrom)) {
+      warn(`SES: PAYBUS_EMAIL_FROM=${emailFrom} is not a declared identity (${identities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
+    }
+    await ses.start();
+    return { handle: ses, api: { service: "ses", upstream: ses.endpoint }, faults, stop: () => ses.stop() };
+  },
+});

@@ -1,0 +1,47 @@
+/** SNS mobile push, with one platform application per platform as the stacks create them. */
+import { CreatePlatformApplicationCommand, SNSClient } from "@aws-sdk/client-sns";
+import { join } from "node:path";
+import { adminClient } from "../admin-client.ts";
+import { serviceFaults } from "../faults.ts";
+import { defineService } from "../service.ts";
+import { LocalSns } from "../sns.ts";
+
+export interface SnsService {
+  readonly engine: LocalSns;
+  /** The platform application ARNs the device API registers endpoints in, by platform. */
+  readonly pushApplications: Record<string, string>;
+}
+
+export const snsService = defineService({
+  name: "sns",
+  async start({ host, region, accountId, prefix, dataDir, journal }) {
+    const faults = serviceFaults();
+    // Platform endpoints and the outbox survive a restart with the data directory.
+    const sns = new LocalSns({ region, accountId, journal, faults, host, ...(dataDir ? { stateDir: join(dataDir, "sns") } : {}) });
+    await sns.start();
+    try {
+      const handle: SnsService = { engine: sns, pushApplications: await createPushApplications(sns.endpoint, region, prefix) };
+      return { handle, api: { service: "sns", upstream: sns.endpoint }, faults, stop: () => sns.stop() };
+    } catch (error) {
+      await sns.stop();
+      throw error;
+    }
+  },
+});
+
+/** One platform application per platform, created through the SNS API as the stacks create it in AWS. */
+async function createPushApplications(endpoint: string, region: string, prefix: string): Promise<Record<string, string>> {
+  const client = adminClient(SNSClient, endpoint, region);
+  const applications: Record<string, string> = {};
+  try {
+    for (const platform of ["GCM", "APNS", "APNS_SANDBOX"]) {
+      const credentials: Record<string, string> =
+        platform === "GCM" ? { PlatformCredential: "local-fcm-key" } : { PlatformCredential: "local-apns-key", PlatformPrincipal: "local-apns-key-id" };
+      const { PlatformApplicationArn } = await client.send(new CreatePlatformApplicationCommand({ Name: `${prefix}-app`, Platform: platform, Attributes: credentials }));
+      applications[platform] = PlatformApplicationArn!;
+    }
+  } finally {
+    client.destroy();
+  }
+  return applications;
+}

@@ -1,0 +1,13 @@
+/** The Stripe API endpoints the functions call (tier rewards), served at `/v1/…` on the gateway. */
+import { join } from "node:path";
+import { defineService } from "../service.ts";
+import { LocalStripe } from "../stripe.ts";
+
+export const stripeService = defineService({
+  name: "stripe",
+  async start({ dataDir }) {
+    const stripe = new LocalStripe(dataDir ? join(dataDir, "stripe", "objects.jsonl") : undefined);
+    // Objects are appended to their file as they are created: nothing to release.
+    return { handle: stripe, routes: [stripe.gatewayRoute()], stop: async () => undefined };
+  },
+});
