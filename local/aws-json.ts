@@ -1,34 +1,15 @@
 /**
  * The AWS JSON protocol (awsJson1.0 / 1.1), served once for every local engine that speaks it:
  * `POST /` with `X-Amz-Target: <Service>.<Operation>`, JSON in, JSON out, errors as
- * `{__type, message}` — which the SDK turns into named exceptions.
+ * `{__type, message}` — which the SDK turns into named exceptions (`local/aws-error.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { asAwsError, AwsServiceError, writeJsonError } from "./aws-error.ts";
 import { guardLoopbackHost } from "./loopback.ts";
 
-/** An error the client SDK turns into a named exception (`err.name === type`). */
-export class AwsServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = type;
-  }
-}
-
-/** Any error that names its AWS error code in `type` (e.g. the Step Functions engine's errors). */
-function awsErrorOf(error: unknown): { type: string; message: string; status: number } {
-  const candidate = error as { type?: unknown; message?: unknown; status?: unknown };
-  if (error instanceof Error && typeof candidate.type === "string") {
-    return { type: candidate.type, message: error.message, status: typeof candidate.status === "number" ? candidate.status : 400 };
-  }
-  // Anything else is a bug of the local engine, reported as AWS reports its own failures.
-  return { type: "InternalFailure", message: (error as Error)?.message ?? String(error), status: 500 };
-}
+export { AwsServiceError };
 
 export type Operations = Record<string, (input: any) => unknown>;
 
@@ -81,8 +62,7 @@ export async function handleAwsJson(
   try {
     body = await readBody(req);
   } catch (error) {
-    const aws = awsErrorOf(error);
-    send(res, aws.status, { __type: aws.type, message: aws.message }, contentType);
+    writeJsonError(res, asAwsError(error, service), contentType);
     return true;
   }
   await answerAwsJson(res, target.slice(service.length + 1), body, operations, contentType, service);
@@ -105,8 +85,7 @@ export async function answerAwsJson(
     }
     send(res, 200, (await operations[operation]!(input)) ?? {}, contentType);
   } catch (error) {
-    const aws = awsErrorOf(error);
-    send(res, aws.status, { __type: aws.type, message: aws.message }, contentType);
+    writeJsonError(res, asAwsError(error, service), contentType);
   }
 }
 
@@ -143,7 +122,7 @@ export async function serveAwsJson(
   const server = createServer((req, res) => {
     void handleAwsJson(req, res, service, operations, options.contentType).then((handled) => {
       if (!handled) {
-        send(res, 400, { __type: "UnknownOperationException", message: `Missing or foreign X-Amz-Target: ${String(req.headers["x-amz-target"])}` }, "application/json");
+        writeJsonError(res, new AwsServiceError("UnknownOperationException", `Missing or foreign X-Amz-Target: ${String(req.headers["x-amz-target"])}`), "application/json");
       }
     }).catch(() => {
       // Only writing the answer can fail here (the client went away): nothing left to tell it.

@@ -4,21 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { InjectedFault } from "./faults.ts";
+import { xmlEscape } from "./aws-error.ts";
 
-export function xmlEscape(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!);
-}
-
-/** Writes an AWS Query error (`<ErrorResponse>`), which the SDK turns into a named exception. */
-export function sendQueryError(res: ServerResponse, fault: InjectedFault): void {
-  const body =
-    `<ErrorResponse><Error><Type>${fault.status >= 500 ? "Receiver" : "Sender"}</Type>` +
-    `<Code>${xmlEscape(fault.code)}</Code><Message>${xmlEscape(fault.message)}</Message></Error>` +
-    `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
-  res.writeHead(fault.status, { "content-type": "text/xml" });
-  res.end(body);
-}
+export { xmlEscape };
 
 /** Writes `<{action}Response><{action}Result>…</{action}Result></{action}Response>`. */
 export function sendQueryResult(res: ServerResponse, action: string, resultXml: string, namespace: string): void {

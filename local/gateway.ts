@@ -10,11 +10,10 @@
  * origin, state-changing admin calls must be JSON, a failing route answers 500 for that request
  * only, and an engine that does not answer gets the client an AWS-shaped error, never a hang.
  */
-import { randomUUID } from "node:crypto";
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { writeJsonError, writeQueryError, writeRestError } from "./aws-error.ts";
 import { AwsServiceError, answerAwsJson, close, listen, readBody, type Operations } from "./aws-json.ts";
-import { xmlEscape } from "./aws-query.ts";
 import { accessKeyIdOf } from "./function-credentials.ts";
 import { isLoopbackHost, refuseForeignHost } from "./loopback.ts";
 
@@ -141,27 +140,10 @@ export function classify(req: IncomingMessage, url: URL, body: Buffer | undefine
 
 /** Writes an error the client of `protocol` parses into a named exception. */
 export function sendAwsError(res: ServerResponse, protocol: Protocol, status: number, code: string, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const requestId = randomUUID();
-  if (protocol === "query") {
-    const body =
-      `<ErrorResponse><Error><Type>${status >= 500 ? "Receiver" : "Sender"}</Type><Code>${xmlEscape(code)}</Code>` +
-      `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-    res.writeHead(status, { "content-type": "text/xml", "content-length": Buffer.byteLength(body), "x-amzn-requestid": requestId });
-    res.end(body);
-    return;
-  }
-  const body = JSON.stringify(protocol === "json" ? { __type: code, message } : { message });
-  res.writeHead(status, {
-    "content-type": protocol === "json" ? "application/x-amz-json-1.1" : "application/json",
-    "content-length": Buffer.byteLength(body),
-    "x-amzn-requestid": requestId,
-    "x-amzn-errortype": code,
-  });
-  res.end(body);
+  const error = new AwsServiceError(code, message, status);
+  if (protocol === "query") writeQueryError(res, error);
+  else if (protocol === "json") writeJsonError(res, error);
+  else writeRestError(res, error);
 }
 
 function sendJsonError(res: ServerResponse, status: number, message: string): void {

@@ -11,7 +11,8 @@ import type { AddressInfo } from "node:net";
 import { stages } from "../stacks/stages.ts";
 import { emailIdentitiesOf, resolveStage } from "../stacks/stage-config.ts";
 import { close, listen, readBody } from "./aws-json.ts";
-import { parseForm, sendQueryError } from "./aws-query.ts";
+import { asAwsError, writeQueryError, writeRestError } from "./aws-error.ts";
+import { parseForm } from "./aws-query.ts";
 import type { SesAnswer, SesContext } from "./ses/context.ts";
 import type { FaultInjector } from "./faults.ts";
 import { isUnverifiable, SesError, SesIdentities } from "./ses/identities.ts";
@@ -207,14 +208,10 @@ export class LocalSes {
   }
 
   private fail(res: ServerResponse, v2: boolean, error: unknown): void {
-    if (res.headersSent) return void res.end();
-    const known = error instanceof SesError;
-    const code = known ? error.code : "InternalFailure";
-    const status = known ? error.status : 500;
-    const message = known ? error.message : `The local SES failed: ${(error as Error)?.message ?? String(error)}`;
-    if (!v2) return sendQueryError(res, { code, message, status });
-    res.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": code });
-    res.end(JSON.stringify({ message }));
+    // Only SES's own refusals keep their code; anything else is a bug of this front (500).
+    const aws = error instanceof SesError ? error : asAwsError(new Error((error as Error)?.message ?? String(error)), "SES");
+    if (v2) writeRestError(res, aws);
+    else writeQueryError(res, aws);
   }
 
   private sentSince(epochMs: number): number {

@@ -8,7 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { close, listen, readBody } from "./aws-json.ts";
-import { parseForm, sendQueryError, sendQueryResult, xmlEscape } from "./aws-query.ts";
+import { asAwsError, faultError, writeQueryError } from "./aws-error.ts";
+import { parseForm, sendQueryResult, xmlEscape } from "./aws-query.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { Journal } from "./journal.ts";
 import { SnsState } from "./sns/state.ts";
@@ -146,18 +147,15 @@ export class LocalSns {
     try {
       this.handle(parseForm((await readBody(req)).toString("utf8")), res);
     } catch (error) {
-      if (res.headersSent) return void res.end();
-      if (error instanceof SnsError) return sendQueryError(res, { code: error.code, message: error.message, status: error.status });
-      const status = (error as { status?: unknown }).status;
-      if (typeof status === "number" && status < 500) return sendQueryError(res, { code: (error as Error).name, message: (error as Error).message, status });
-      sendQueryError(res, { code: "InternalError", message: `The local SNS failed: ${(error as Error)?.message ?? String(error)}`, status: 500 });
+      // SNS names its own failures InternalError (not the JSON services' InternalFailure).
+      writeQueryError(res, asAwsError(error, "SNS", "InternalError"));
     }
   }
 
   private handle(form: Map<string, string>, res: ServerResponse): void {
     const action = form.get("Action") ?? "";
     const fault = this.options.faults?.decide(action, Object.fromEntries(form));
-    if (fault) return sendQueryError(res, fault);
+    if (fault) return writeQueryError(res, faultError(fault));
     const reply = (xml: string) => sendQueryResult(res, action, xml, NAMESPACE);
     const registry = this.registry;
     switch (action) {

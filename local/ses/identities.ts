@@ -5,19 +5,11 @@
  * and texts ("Email address is not verified. The following identities failed the check in region
  * US-EAST-1: …", "Invalid tag name <…>: only alphanumeric ASCII characters, '_', and '-' are allowed.").
  */
+import { AwsServiceError } from "../aws-error.ts";
 import { identityCovers } from "../../stacks/stage-config.ts";
 
 /** Why SES refuses a send, as its error code (`MessageRejected`, `InvalidParameterValue`…) and message. */
-export class SesError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+export class SesError extends AwsServiceError {}
 
 /** Test inboxes of the SES mailbox simulator: allowed as recipients even in the sandbox. */
 const SIMULATOR_DOMAIN = "simulator.amazonses.com";

@@ -7,19 +7,11 @@
  * Texts follow the SNS API reference and the answers recorded against AWS (e.g. "Invalid parameter:
  * Token Reason: Endpoint … already exists with the same Token, but different attributes.").
  */
+import { AwsServiceError } from "../aws-error.ts";
 import { randomUUID } from "node:crypto";
 
 /** An SNS error as the query protocol returns it (`Code`, `Message`, HTTP status). */
-export class SnsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+export class SnsError extends AwsServiceError {}
 
 /** The platforms `CreatePlatformApplication` accepts. */
 export const PUSH_PLATFORMS = ["APNS", "APNS_SANDBOX", "GCM", "ADM", "BAIDU", "MPNS", "WNS"] as const;

@@ -7,6 +7,7 @@
  * - query protocol: `<Error><Code><query code></Code>` (e.g. `AWS.SimpleQueueService.NonExistentQueue`).
  * The query codes come from the `awsQueryError` traits of the SQS service model.
  */
+import { AwsServiceError } from "../aws-error.ts";
 
 interface Spelling {
   /** Code of the query protocol and of the `x-amzn-query-error` header. */
@@ -44,30 +45,18 @@ const MODELLED = new Set([
   "RequestThrottled",
 ]);
 
-/** An SQS error; `code` is the SDK v3 error name (`err.name`). */
-export class SqsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = code;
+/** An SQS error; `code` is the SDK v3 error name (`err.name`), spelled per protocol from the catalog. */
+export class SqsError extends AwsServiceError {
+  constructor(code: string, message: string) {
+    super(code, message, CATALOG[code]?.status ?? 400, {
+      type: MODELLED.has(code) ? `com.amazonaws.sqs#${code}` : `com.amazon.coral.service#${code}`,
+      queryCode: CATALOG[code]?.query ?? code,
+    });
   }
 
-  get queryCode(): string {
-    return CATALOG[this.code]?.query ?? this.code;
-  }
-
-  get status(): number {
-    return CATALOG[this.code]?.status ?? 400;
-  }
-
+  /** The JSON protocol's `__type`. */
   get jsonType(): string {
-    return MODELLED.has(this.code) ? `com.amazonaws.sqs#${this.code}` : `com.amazon.coral.service#${this.code}`;
-  }
-
-  get senderFault(): boolean {
-    return this.status < 500;
+    return this.type;
   }
 }
 
