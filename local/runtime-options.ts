@@ -1,5 +1,7 @@
-/** The options of the local runtime (`Runtime.start`). */
+/** The options of the local runtime (`Runtime.start`) and the types of its public surface. */
 import type { RuleDeclaration } from "../events/rules.ts";
+import type { SwitchableChaos } from "./event-source-mapping.ts";
+import type { ServiceFaults } from "./faults.ts";
 import type { LocalService } from "./service.ts";
 
 export interface RuntimeOptions {
@@ -56,4 +58,31 @@ export interface RuntimeOptions {
    * development or a test double of an outside API; their names must differ from the standard ones.
    */
   readonly services?: readonly LocalService[];
+}
+
+export interface RuntimeEndpoints {
+  readonly gateway: string;
+  readonly eventBridge: string;
+  readonly sqs: string;
+  readonly dynamodb: string;
+  readonly stepFunctions: string;
+  readonly ses: string;
+  readonly sns: string;
+}
+
+/** Fault switches for the downstream services and the consumers, for tests and the reliability suite. */
+export interface RuntimeFaults {
+  readonly dynamodb: ServiceFaults;
+  readonly ses: ServiceFaults;
+  readonly sns: ServiceFaults;
+  /** Consumer failures (a thrown record, a timed-out invocation) chosen per record and attempt. */
+  readonly consumers: SwitchableChaos;
+}
+
+/** A service was asked for before it started (or it is not in the list). */
+export class ServiceNotStartedError extends Error {
+  override name = "ServiceNotStartedError";
+  constructor(readonly service: string) {
+    super(`the local service "${service}" is not running (not started yet, or not in local/services/index.ts)`);
+  }
 }

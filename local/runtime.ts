@@ -29,9 +29,11 @@ import { PROJECT_ROOT } from "./project-root.ts";
 import { isQuiet, waitForQuiet } from "./quiescence.ts";
 import { configureIam, functionNameOf } from "./runtime-bindings.ts";
 import { discardDlq, redriveDlq } from "./runtime-dlq.ts";
+import { ServiceNotStartedError, type RuntimeEndpoints, type RuntimeFaults, type RuntimeOptions } from "./runtime-options.ts";
 import { startRuntimeGateway } from "./runtime-gateway.ts";
 import type { HandleOf, LocalService, ServiceApi, ServiceContext, StartedService } from "./service.ts";
 import type { DynamoService } from "./services/dynamodb.ts";
+import { envelopeToEntry } from "./services/eventbridge.ts";
 import { dynamodbService, eventBridgeService, lambdaService, localServices, sesService, snsService, sqsService, stepFunctionsService, stripeService } from "./services/index.ts";
 import type { LocalSes } from "./ses.ts";
 import type { LocalSns } from "./sns.ts";
@@ -42,35 +44,8 @@ import type { LocalStripe } from "./stripe.ts";
 
 export { PROJECT_ROOT };
 export { queueStatus } from "./runtime-dlq.ts";
-export type { RuntimeOptions } from "./runtime-options.ts";
-import type { RuntimeOptions } from "./runtime-options.ts";
-
-export interface RuntimeEndpoints {
-  readonly gateway: string;
-  readonly eventBridge: string;
-  readonly sqs: string;
-  readonly dynamodb: string;
-  readonly stepFunctions: string;
-  readonly ses: string;
-  readonly sns: string;
-}
-
-/** Fault switches for the downstream services and the consumers, for tests and the reliability suite. */
-export interface RuntimeFaults {
-  readonly dynamodb: ServiceFaults;
-  readonly ses: ServiceFaults;
-  readonly sns: ServiceFaults;
-  /** Consumer failures (a thrown record, a timed-out invocation) chosen per record and attempt. */
-  readonly consumers: SwitchableChaos;
-}
-
-/** A service was asked for before it started (or it is not in the list). */
-export class ServiceNotStartedError extends Error {
-  override name = "ServiceNotStartedError";
-  constructor(readonly service: string) {
-    super(`the local service "${service}" is not running (not started yet, or not in local/services/index.ts)`);
-  }
-}
+export { envelopeToEntry } from "./services/eventbridge.ts";
+export { ServiceNotStartedError, type RuntimeEndpoints, type RuntimeFaults, type RuntimeOptions } from "./runtime-options.ts";
 
 /** A running local runtime. */
 export class Runtime {
@@ -191,49 +166,23 @@ export class Runtime {
     return { dynamodb: of(dynamodbService.name), ses: of(sesService.name), sns: of(snsService.name), consumers: of(lambdaService.name) };
   }
 
-  get dynamo(): LocalDynamo {
-    return this.service(dynamodbService).engine;
-  }
+  get dynamo(): LocalDynamo { return this.service(dynamodbService).engine; }
   /** Physical table names by logical name. */
-  get tableNames(): DynamoService["tableNames"] {
-    return this.service(dynamodbService).tableNames;
-  }
-  get ses(): LocalSes {
-    return this.service(sesService);
-  }
-  get sns(): LocalSns {
-    return this.service(snsService).engine;
-  }
+  get tableNames(): DynamoService["tableNames"] { return this.service(dynamodbService).tableNames; }
+  get ses(): LocalSes { return this.service(sesService); }
+  get sns(): LocalSns { return this.service(snsService).engine; }
   /** The local push applications the device API registers endpoints in, by platform. */
-  get pushApplications(): Record<string, string> {
-    return this.service(snsService).pushApplications;
-  }
-  get sqs(): LocalSqs {
-    return this.service(sqsService);
-  }
-  get lambda(): LambdaHost {
-    return this.service(lambdaService).host;
-  }
+  get pushApplications(): Record<string, string> { return this.service(snsService).pushApplications; }
+  get sqs(): LocalSqs { return this.service(sqsService); }
+  get lambda(): LambdaHost { return this.service(lambdaService).host; }
   /** The functions, by local name (`<prefix>-<plan logical name>`). */
-  get functions(): Map<string, LocalFunction> {
-    return this.service(lambdaService).functions;
-  }
-  get mappings(): Map<QueueName, EventSourceMapping> {
-    return this.service(lambdaService).mappings;
-  }
-  get sfn(): LocalStepFunctions {
-    return this.service(stepFunctionsService);
-  }
+  get functions(): Map<string, LocalFunction> { return this.service(lambdaService).functions; }
+  get mappings(): Map<QueueName, EventSourceMapping> { return this.service(lambdaService).mappings; }
+  get sfn(): LocalStepFunctions { return this.service(stepFunctionsService); }
   /** The Stripe API endpoints the functions call (tier rewards), served at `/v1/…` on the gateway. */
-  get stripe(): LocalStripe {
-    return this.service(stripeService);
-  }
-  get bus(): LocalEventBus {
-    return this.service(eventBridgeService).bus;
-  }
-  get archive(): Archive {
-    return this.service(eventBridgeService).archive;
-  }
+  get stripe(): LocalStripe { return this.service(stripeService); }
+  get bus(): LocalEventBus { return this.service(eventBridgeService).bus; }
+  get archive(): Archive { return this.service(eventBridgeService).archive; }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
   warn(message: string): void {
@@ -241,13 +190,9 @@ export class Runtime {
     (this.options.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(message);
   }
 
-  get busName(): string {
-    return this.options.busName ?? `${this.prefix}-bus`;
-  }
+  get busName(): string { return this.options.busName ?? `${this.prefix}-bus`; }
 
-  get gatewayUrl(): string {
-    return this.gateway?.url ?? "";
-  }
+  get gatewayUrl(): string { return this.gateway?.url ?? ""; }
 
   /** The local function of a plan logical name (`WebhookBridge`, `LoyaltyConsumer`). */
   functionFor(logicalName: string): LocalFunction {
@@ -349,15 +294,4 @@ export class Runtime {
     await this.gateway?.stop();
     this.lock?.release();
   }
-}
-
-/** A PutEvents entry from an envelope as delivered to targets (the shape of the fixtures). */
-export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEntry {
-  return {
-    Source: envelope.source as string,
-    DetailType: envelope["detail-type"] as string,
-    ...(envelope.detail === undefined ? {} : { Detail: JSON.stringify(envelope.detail) }),
-    Resources: Array.isArray(envelope.resources) ? (envelope.resources as string[]) : [],
-    ...(typeof envelope.time === "string" ? { Time: envelope.time } : {}),
-  };
 }

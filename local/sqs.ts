@@ -7,6 +7,7 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { QueueDeclaration } from "../declarations/rules.ts";
+import { adminClient } from "./admin-client.ts";
 import { close, listen } from "./aws-json.ts";
 import { SqsEngine, type RequestContext } from "./sqs/engine.ts";
 import { handleSqs } from "./sqs/protocol.ts";
@@ -89,7 +90,7 @@ export class LocalSqs {
       await store.close();
       throw error;
     }
-    const client = new SQSClient({ endpoint, region: options.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const client = adminClient(SQSClient, endpoint, options.region);
     return new LocalSqs(engine, store, server, client, endpoint, options.prefix ?? "paybus", options.timeScale ?? 1);
   }
 

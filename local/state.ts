@@ -5,6 +5,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { BALANCE_SK, balanceRecord, PURCHASE_SK, purchaseRecord, type BalanceRecord, type PurchaseRecord } from "../functions/loyalty/layout.ts";
+import { adminClient } from "./admin-client.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface LoyaltySnapshot {
@@ -14,9 +15,7 @@ export interface LoyaltySnapshot {
 
 /** A document client for the runtime's DynamoDB, for readers that poll it. */
 export function localDynamoClient(runtime: Runtime): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
-  );
+  return DynamoDBDocumentClient.from(adminClient(DynamoDBClient, runtime.endpoints.dynamodb, runtime.region));
 }
 
 /** Every balance and ledger entry in the loyalty table, read with `reader` or a client of its own. */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ruleList } from "../../events/rules.ts";
 import { Archive } from "../archive.ts";
 import { DeliveryLog } from "../bus-deliveries.ts";
-import { LocalEventBus } from "../eventbridge.ts";
+import { LocalEventBus, type PutEventsEntry } from "../eventbridge.ts";
 import { PROJECT_ROOT } from "../project-root.ts";
 import { bindTarget } from "../runtime-bindings.ts";
 import { defineService } from "../service.ts";
@@ -46,3 +46,14 @@ export const eventBridgeService = defineService({
     };
   },
 });
+
+/** A PutEvents entry from an envelope as delivered to targets (the shape of the fixtures). */
+export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEntry {
+  return {
+    Source: envelope.source as string,
+    DetailType: envelope["detail-type"] as string,
+    ...(envelope.detail === undefined ? {} : { Detail: JSON.stringify(envelope.detail) }),
+    Resources: Array.isArray(envelope.resources) ? (envelope.resources as string[]) : [],
+    ...(typeof envelope.time === "string" ? { Time: envelope.time } : {}),
+  };
+}

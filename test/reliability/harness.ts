@@ -12,6 +12,7 @@ import { getProfile, putProfile } from "../../functions/common/profiles.ts";
 import type { DlqMessage } from "../../local/sqs.ts";
 import type { Runtime } from "../../local/runtime.ts";
 import { localDynamoClient, loyaltySnapshot } from "../../local/state.ts";
+import { adminClient } from "../../local/admin-client.ts";
 import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
 import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
 
@@ -36,7 +37,7 @@ export function runtimeOptions(scenario: Scenario, dataDir: string | null) {
 
 /** An EventBridge client for the runtime's bus, as an application would use it. */
 export function eventBridgeClient(runtime: Runtime): EventBridgeClient {
-  return new EventBridgeClient({ endpoint: runtime.endpoints.eventBridge, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  return adminClient(EventBridgeClient, runtime.endpoints.eventBridge, runtime.region);
 }
 
 /** Seeds the profiles, registering a push endpoint per device in the local SNS. */

@@ -12,6 +12,7 @@ import { Archive } from "../../local/archive.ts";
 import { serveAwsJson } from "../../local/aws-json.ts";
 import { LocalEventBus } from "../../local/eventbridge.ts";
 import { Journal } from "../../local/journal.ts";
+import { adminClient } from "../../local/admin-client.ts";
 
 export interface TestBus {
   readonly bus: LocalEventBus;
@@ -48,7 +49,7 @@ export async function startTestBus(): Promise<TestBus> {
     warn: (message) => void warnings.push(message),
   });
   const server = await serveAwsJson("AWSEvents", bus.operations());
-  const client = new EventBridgeClient({ endpoint: server.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  const client = adminClient(EventBridgeClient, server.endpoint, "us-east-1", { maxAttempts: 1 });
   return {
     bus,
     endpoint: server.endpoint,

@@ -10,9 +10,10 @@ import type { TableName } from "../../declarations/rules.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.ts";
 import { startLocalStepFunctions, type LocalStepFunctions } from "../../local/stepfunctions/index.ts";
 import { tables } from "../../functions/common/tables.ts";
+import { ADMIN_CREDENTIALS } from "../../local/function-credentials.ts";
 
 /** Credentials and region the SDK needs to sign requests to a local engine. */
-export const LOCAL_AWS = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+export const LOCAL_AWS = { region: "us-east-1", credentials: ADMIN_CREDENTIALS };
 
 export interface LocalTables<Name extends TableName> {
   readonly engine: LocalDynamo;

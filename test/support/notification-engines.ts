@@ -13,9 +13,10 @@ import type { FaultInjector, InjectedFault } from "../../local/faults.ts";
 import { LocalSes } from "../../local/ses.ts";
 import { LocalSns } from "../../local/sns.ts";
 import { tables } from "../../functions/common/tables.ts";
+import { ADMIN_CREDENTIALS } from "../../local/function-credentials.ts";
 
 const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+const CREDENTIALS = ADMIN_CREDENTIALS;
 
 /** Fails the next requests of one operation, then lets everything through. */
 export class NextRequestFaults implements FaultInjector {

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { ExecutionRecord, InvokeLambda, LocalStepFunctions, PendingTaskToken } from "../../local/stepfunctions/index.ts";
+import { adminClient } from "../../local/admin-client.ts";
 
 /** The names of the ASL fixtures in `test/support/asl/`. */
 export const FIXTURES = ["choice", "parallel", "retry-catch", "callback", "callback-timeout", "heartbeat", "wait", "steps", "pause"] as const;
@@ -13,7 +14,7 @@ export function fixture(name: (typeof FIXTURES)[number]): object {
 
 /** The real SDK client, pointed at the local endpoint with fake credentials. */
 export function sfnClient(endpoint: string): SFNClient {
-  return new SFNClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  return adminClient(SFNClient, endpoint, "us-east-1");
 }
 
 /** Local Lambda handlers by function name or ARN, recording every invocation. */
