@@ -67,6 +67,7 @@ export class Runtime {
   private lock: DataDirLock | undefined;
   private booted = false;
   private profiles: ProfileTable | undefined;
+  private stopping: Promise<void> | undefined;
 
   private constructor(readonly options: RuntimeOptions) {
     this.prefix = options.prefix ?? "paybus";
@@ -286,7 +287,13 @@ export class Runtime {
    * batches), then each one stops (workflows before the functions they invoke, the functions before
    * the engines they call) — then the gateway; releases the data directory last.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    // Once: a second call (a test's afterAll after its own stop) waits for the first.
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
     const started = [...this.started.values()].reverse();
     for (const service of started) await Promise.allSettled([service.drain?.()]);
     for (const service of started) await Promise.allSettled([service.stop()]);
