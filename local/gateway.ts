@@ -24,45 +24,45 @@ export type ServiceName = "events" | "sqs" | "dynamodb" | "states" | "ses" | "sn
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
-/** `X-Amz-Target` prefixes of the JSON-protocol services. */
-const TARGET_PREFIXES: Record<string, ServiceName> = {
-  AWSEvents: "events",
-  AmazonSQS: "sqs",
-  AWSStepFunctions: "states",
-  DynamoDB_20120810: "dynamodb",
-};
+/**
+ * What the gateway routes one service's requests by, declared with the service (`local/services/`):
+ * the JSON protocol's `X-Amz-Target` prefixes, the SigV4 signing names of the credential scope, the
+ * query-protocol actions (for unsigned requests, which have no scope) and REST path prefixes.
+ */
+export interface ServiceRouting {
+  readonly service: ServiceName;
+  readonly targetPrefixes?: readonly string[];
+  readonly signingNames?: readonly string[];
+  readonly queryActions?: readonly string[];
+  readonly restPaths?: readonly string[];
+}
 
-/** SigV4 signing names (the fourth part of the credential scope) of the emulated services. */
-const SIGNING_NAMES: Record<string, ServiceName> = {
-  events: "events",
-  sqs: "sqs",
-  dynamodb: "dynamodb",
-  states: "states",
-  ses: "ses",
-  email: "ses",
-  sns: "sns",
-};
+/** The routing of every service, indexed for classification. */
+export interface RoutingTable {
+  readonly targets: ReadonlyMap<string, ServiceName>;
+  readonly signing: ReadonlyMap<string, ServiceName>;
+  readonly actions: ReadonlyMap<string, ServiceName>;
+  readonly rest: ReadonlyArray<readonly [prefix: string, service: ServiceName]>;
+}
 
-/** Query-protocol actions, for unsigned requests (no credential scope to route by). */
-const QUERY_ACTIONS: Record<Exclude<ServiceName, "events" | "dynamodb" | "states">, readonly string[]> = {
-  sqs: [
-    "AddPermission", "CancelMessageMoveTask", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "CreateQueue",
-    "DeleteMessage", "DeleteMessageBatch", "DeleteQueue", "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues",
-    "ListMessageMoveTasks", "ListQueueTags", "ListQueues", "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage",
-    "SendMessageBatch", "SetQueueAttributes", "StartMessageMoveTask", "TagQueue", "UntagQueue",
-  ],
-  sns: [
-    "CreatePlatformApplication", "CreatePlatformEndpoint", "CreateTopic", "DeleteEndpoint", "DeletePlatformApplication", "DeleteTopic",
-    "GetEndpointAttributes", "GetPlatformApplicationAttributes", "GetSubscriptionAttributes", "GetTopicAttributes",
-    "ListEndpointsByPlatformApplication", "ListPlatformApplications", "ListSubscriptions", "ListSubscriptionsByTopic", "ListTopics",
-    "Publish", "PublishBatch", "SetEndpointAttributes", "SetPlatformApplicationAttributes", "Subscribe", "Unsubscribe",
-  ],
-  ses: [
-    "CreateTemplate", "DeleteIdentity", "DeleteTemplate", "GetAccount", "GetIdentityVerificationAttributes", "GetSendQuota",
-    "GetSendStatistics", "GetTemplate", "ListIdentities", "ListTemplates", "ListVerifiedEmailAddresses", "SendBulkTemplatedEmail",
-    "SendEmail", "SendRawEmail", "SendTemplatedEmail", "VerifyDomainIdentity", "VerifyEmailAddress", "VerifyEmailIdentity",
-  ],
-};
+/** Indexes the services' routing; two services claiming one prefix, name or action is a mistake, refused. */
+export function routingTable(routings: readonly ServiceRouting[]): RoutingTable {
+  const targets = new Map<string, ServiceName>();
+  const signing = new Map<string, ServiceName>();
+  const actions = new Map<string, ServiceName>();
+  const claim = (map: Map<string, ServiceName>, what: string, key: string, service: ServiceName) => {
+    const owner = map.get(key);
+    if (owner !== undefined && owner !== service) throw new Error(`the local services ${owner} and ${service} both claim the ${what} ${key}`);
+    map.set(key, service);
+  };
+  for (const routing of routings) {
+    for (const prefix of routing.targetPrefixes ?? []) claim(targets, "X-Amz-Target prefix", prefix, routing.service);
+    for (const name of routing.signingNames ?? []) claim(signing, "signing name", name, routing.service);
+    for (const action of routing.queryActions ?? []) claim(actions, "query action", action, routing.service);
+  }
+  const rest = routings.flatMap((routing) => (routing.restPaths ?? []).map((prefix) => [prefix, routing.service] as const));
+  return { targets, signing, actions, rest };
+}
 
 /** The wire protocol a request speaks, which decides the shape of the errors it can read. */
 export type Protocol = "json" | "query" | "rest";
@@ -109,30 +109,35 @@ function credentialScopeService(authorization: string | undefined): string | und
   return authorization ? /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization)?.[1] : undefined;
 }
 
+/** The service whose REST API serves `path`, if any (SES v2's `/v2/email/…`). */
+function restService(table: RoutingTable, path: string): ServiceName | undefined {
+  return table.rest.find(([prefix]) => path.startsWith(prefix))?.[1];
+}
+
 /** Decides which service a request is for, from its headers, path and (form) body. */
-export function classify(req: IncomingMessage, url: URL, body: Buffer | undefined): Classified {
+export function classify(req: IncomingMessage, url: URL, body: Buffer | undefined, table: RoutingTable): Classified {
   const target = req.headers["x-amz-target"];
   const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
   const isForm = contentType.startsWith("application/x-www-form-urlencoded");
-  const rest = url.pathname.startsWith("/v2/email/");
+  const restTarget = restService(table, url.pathname);
+  const rest = restTarget !== undefined;
   const queryAction = url.searchParams.has("Action") || (isForm && req.method === "POST");
   const protocol: Protocol = typeof target === "string" ? "json" : !rest && queryAction ? "query" : "rest";
   if (typeof target === "string") {
     const prefix = target.split(".")[0]!;
-    const service = TARGET_PREFIXES[prefix];
+    const service = table.targets.get(prefix);
     return service ? { kind: "aws", service, protocol } : { kind: "aws-unknown", protocol, what: `X-Amz-Target ${target}` };
   }
   const scope = credentialScopeService(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
   if (scope !== undefined) {
-    const service = SIGNING_NAMES[scope];
+    const service = table.signing.get(scope);
     return service ? { kind: "aws", service, protocol } : { kind: "aws-unknown", protocol, what: `service "${scope}"` };
   }
-  if (rest) return { kind: "aws", service: "ses", protocol };
+  if (restTarget) return { kind: "aws", service: restTarget, protocol };
   const action = url.searchParams.get("Action") ?? (isForm && body ? new URLSearchParams(body.toString("utf8")).get("Action") : null);
   if (action !== null && (url.pathname === "/" || /^\/\d{12}\/[^/]+$/.test(url.pathname))) {
-    for (const [service, actions] of Object.entries(QUERY_ACTIONS) as Array<[ServiceName, readonly string[]]>) {
-      if (actions.includes(action)) return { kind: "aws", service, protocol: "query" };
-    }
+    const service = table.actions.get(action);
+    if (service) return { kind: "aws", service, protocol: "query" };
     return { kind: "aws-unknown", protocol: "query", what: `Action ${action}` };
   }
   return { kind: "local" };
@@ -162,6 +167,8 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
 export interface GatewayOptions {
   readonly host: string;
   readonly port: number;
+  /** How each service's requests are recognised (the `routing` of each local service). */
+  readonly routing: readonly ServiceRouting[];
   /** Loopback endpoints of the engines, read per request (engines start before the gateway). */
   readonly upstreams: () => Partial<Record<ServiceName, string>>;
   /** False while the engines start: AWS requests get a retryable 503 until then. */
@@ -225,8 +232,8 @@ function describeRequest(service: ServiceName, req: IncomingMessage, url: URL, b
   return { service, operation: params.get("Action") ?? `${req.method} ${url.pathname}`, input: Object.fromEntries(params), accessKeyId };
 }
 
-/** Paths where AWS APIs are served: the root, SQS queue URLs and the REST prefixes of SES v2 (and Lambda's, refused). */
-const AWS_PATHS = /^(?:\/|\/\d{12}\/[^/]+|\/v2\/email\/.*|\/2015-03-31\/.*)$/;
+/** Paths where AWS APIs are served: the root, SQS queue URLs and Lambda's REST prefix (refused); the services' REST prefixes too. */
+const AWS_PATHS = /^(?:\/|\/\d{12}\/[^/]+|\/2015-03-31\/.*)$/;
 
 /** Path prefixes whose state-changing requests must be same-origin JSON. */
 const GUARDED_PREFIXES = ["/_paybus/", "/dashboard"];
@@ -248,9 +255,11 @@ export class Gateway {
   private readonly observers = new Set<AwsRequestObserver>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
   private readonly timeoutMs: number;
+  private readonly table: RoutingTable;
 
   constructor(private readonly options: GatewayOptions) {
     this.timeoutMs = options.upstreamTimeoutMs ?? 60_000;
+    this.table = routingTable(options.routing);
   }
 
   addRoute(route: Route): void {
@@ -309,7 +318,7 @@ export class Gateway {
     const isForm = String(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
     // Query-protocol requests name their action in the body; only those need reading before routing.
     let body = isForm && req.method === "POST" ? await readBody(req) : undefined;
-    const decision = classify(req, url, body);
+    const decision = classify(req, url, body, this.table);
     if (decision.kind === "local") {
       // A form POST that is no AWS action (the local Stripe API's) was read already: routes find it here.
       if (body) preRead.set(req, body);
@@ -318,7 +327,7 @@ export class Gateway {
     }
     // A signed request to a path of the runtime's own (the device API's function URL, with IAM auth)
     // is that route's, not an AWS API call: AWS APIs live at "/", a queue URL or their REST prefixes.
-    if (req.headers["x-amz-target"] === undefined && !AWS_PATHS.test(url.pathname) && !body && (await this.local(req, res, url, false))) return;
+    if (req.headers["x-amz-target"] === undefined && !AWS_PATHS.test(url.pathname) && !restService(this.table, url.pathname) && !body && (await this.local(req, res, url, false))) return;
 
     const crossOrigin = crossOriginReason(req);
     if (crossOrigin) return sendAwsError(res, decision.protocol, 403, "AccessDeniedException", `cross-origin browser requests are refused (${crossOrigin})`);

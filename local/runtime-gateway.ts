@@ -3,7 +3,7 @@
  * (forwarded to its engine, or answered in process), with local IAM in front and the routes the
  * services and the runtime's users add (the Stripe API, the webhook bridge, the admin API…).
  */
-import { Gateway, type ServiceName } from "./gateway.ts";
+import { Gateway, type ServiceName, type ServiceRouting } from "./gateway.ts";
 import { gatewayAuthorizer, type LocalIam } from "./iam/enforcer.ts";
 import type { Journal } from "./journal.ts";
 import type { ServiceApi } from "./service.ts";
@@ -11,6 +11,8 @@ import type { ServiceApi } from "./service.ts";
 export interface RuntimeGatewayOptions {
   readonly host: string;
   readonly port: number;
+  /** How each service's requests are recognised. */
+  readonly routing: readonly ServiceRouting[];
   readonly upstreamTimeoutMs?: number | undefined;
   /** The services' APIs by signing name, filled in as the services start. */
   readonly apis: ReadonlyMap<ServiceName, ServiceApi>;
@@ -26,6 +28,7 @@ export async function startRuntimeGateway(options: RuntimeGatewayOptions): Promi
   const gateway = new Gateway({
     host: options.host,
     port: options.port,
+    routing: options.routing,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     ready: options.ready,
     upstreams: () => {

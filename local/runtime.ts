@@ -98,10 +98,12 @@ export class Runtime {
     const dataDir = this.dataDir;
     // Before any engine opens its files: a second runtime on the same directory says who holds it.
     if (dataDir) this.lock = DataDirLock.acquire(dataDir, { port: this.options.port || undefined });
+    const services = [...localServices, ...(this.options.services ?? [])] as LocalService[];
     // The stable port next, so a taken port is reported before anything else starts.
     this.gateway = await startRuntimeGateway({
       host,
       port: this.options.port ?? 0,
+      routing: services.flatMap((service) => (service.routing ? [service.routing] : [])),
       upstreamTimeoutMs: this.options.upstreamTimeoutMs,
       apis: this.apis,
       ready: () => this.booted,
@@ -122,7 +124,7 @@ export class Runtime {
       warn: (message) => this.warn(message),
       runtime: this,
     };
-    for (const service of [...localServices, ...(this.options.services ?? [])] as LocalService[]) {
+    for (const service of services) {
       if (this.started.has(service.name)) throw new Error(`two local services are named "${service.name}"`);
       const started = await service.start(context);
       this.started.set(service.name, started);

@@ -1,8 +1,10 @@
+import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceFaults } from "./faults.ts";
+import { classify, routingTable } from "./gateway.ts";
 import { Runtime, ServiceNotStartedError } from "./runtime.ts";
 import { defineService, type LocalService } from "./service.ts";
-import { sqsService } from "./services/index.ts";
+import { localServices, sqsService } from "./services/index.ts";
 
 /** A service added through RuntimeOptions.services: what it saw of the runtime at each step of its life. */
 function probeService(log: string[]) {
@@ -85,5 +87,41 @@ describe("the runtime composes its services from one list", () => {
     expect(log.slice(2)).toEqual(["drain", "stop: sqs queues true"]);
     expect(duplicate).toBeInstanceOf(Error);
     expect((duplicate as Error).message).toBe('two local services are named "sqs"');
+  });
+});
+
+describe("the gateway routes by what each service declares", () => {
+  const table = routingTable(localServices.flatMap((service) => ("routing" in service && service.routing ? [service.routing] : [])));
+  const request = (headers: Record<string, string>, method = "POST") => ({ headers, method }) as unknown as IncomingMessage;
+  const signedFor = (scope: string) => `AWS4-HMAC-SHA256 Credential=local/20261206/us-east-1/${scope}/aws4_request, SignedHeaders=host, Signature=0`;
+
+  it("recognises each service by target prefix, signing name, REST path or query action", () => {
+    // Act
+    const decisions = [
+      classify(request({ "x-amz-target": "AmazonSQS.SendMessage" }), new URL("http://127.0.0.1/"), undefined, table),
+      classify(request({ "x-amz-target": "DynamoDB_20120810.GetItem" }), new URL("http://127.0.0.1/"), undefined, table),
+      classify(request({ authorization: signedFor("email") }), new URL("http://127.0.0.1/"), undefined, table),
+      classify(request({}, "GET"), new URL("http://127.0.0.1/v2/email/account"), undefined, table),
+      classify(request({ "content-type": "application/x-www-form-urlencoded" }), new URL("http://127.0.0.1/"), Buffer.from("Action=Publish"), table),
+      classify(request({ "x-amz-target": "AWSLambda.Invoke" }), new URL("http://127.0.0.1/"), undefined, table),
+    ];
+
+    // Assert
+    expect(decisions).toEqual([
+      { kind: "aws", service: "sqs", protocol: "json" },
+      { kind: "aws", service: "dynamodb", protocol: "json" },
+      { kind: "aws", service: "ses", protocol: "rest" },
+      { kind: "aws", service: "ses", protocol: "rest" },
+      { kind: "aws", service: "sns", protocol: "query" },
+      { kind: "aws-unknown", protocol: "json", what: "X-Amz-Target AWSLambda.Invoke" },
+    ]);
+  });
+
+  it("refuses two services claiming the same action", () => {
+    // Act
+    const clash = () => routingTable([sqsService.routing!, { service: "sns", queryActions: ["SendMessage"] }]);
+
+    // Assert
+    expect(clash).toThrow("the local services sqs and sns both claim the query action SendMessage");
   });
 });

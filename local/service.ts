@@ -7,7 +7,7 @@
  */
 import type { Operations } from "./aws-json.ts";
 import type { FaultSwitch } from "./faults.ts";
-import type { Route, ServiceName } from "./gateway.ts";
+import type { Route, ServiceName, ServiceRouting } from "./gateway.ts";
 import type { Journal } from "./journal.ts";
 import type { Runtime, RuntimeOptions } from "./runtime.ts";
 
@@ -68,6 +68,8 @@ export interface StartedService<Handle> {
 /** A local service: a name and how to start it. */
 export interface LocalService<Name extends string = string, Handle = unknown> {
   readonly name: Name;
+  /** How the gateway recognises this service's AWS requests (none for a service without an AWS API). */
+  readonly routing?: ServiceRouting;
   start(context: ServiceContext): Promise<StartedService<Handle>>;
 }
 

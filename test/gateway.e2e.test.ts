@@ -27,6 +27,7 @@ import { listen } from "../local/aws-json.ts";
 import { exportLines, startDev, type Dev } from "../cli/dev.ts";
 import { Gateway } from "../local/gateway.ts";
 import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
+import { snsService, sqsService } from "../local/services/index.ts";
 
 const run = promisify(execFile);
 
@@ -289,7 +290,7 @@ describe("a failure in one request stays in that request", () => {
     hanging = createServer((_req: IncomingMessage, res: ServerResponse) => void held.push(res));
     const hangingUrl = await listen(hanging, "127.0.0.1", 0);
     // Port 9 (discard) has no listener on loopback: an engine that is gone.
-    gateway = new Gateway({ host: "127.0.0.1", port: 0, upstreamTimeoutMs: 500, upstreams: () => ({ sqs: hangingUrl, sns: "http://127.0.0.1:9" }) });
+    gateway = new Gateway({ host: "127.0.0.1", port: 0, routing: [sqsService.routing!, snsService.routing!], upstreamTimeoutMs: 500, upstreams: () => ({ sqs: hangingUrl, sns: "http://127.0.0.1:9" }) });
     gateway.addRoute(async (_req, _res, url) => {
       if (url.pathname === "/boom") throw new Error("a bug in a route");
       return false;

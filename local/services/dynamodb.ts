@@ -13,6 +13,7 @@ export interface DynamoService {
 
 export const dynamodbService = defineService({
   name: "dynamodb",
+  routing: { service: "dynamodb", targetPrefixes: ["DynamoDB_20120810"], signingNames: ["dynamodb"] },
   async start({ host, durableDir, prefix }) {
     const faults = serviceFaults();
     const engine = await startLocalDynamo({ ...(durableDir ? { dataDir: join(durableDir, "dynamodb") } : {}), host, port: 0, faults });

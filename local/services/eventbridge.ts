@@ -19,6 +19,7 @@ export interface EventBridgeService {
 
 export const eventBridgeService = defineService({
   name: "eventbridge",
+  routing: { service: "events", targetPrefixes: ["AWSEvents"], signingNames: ["events"] },
   async start({ runtime, region, accountId, busName, timeScale, dataDir, journal, options, warn }) {
     const archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${busName}.jsonl`));
     const bus = new LocalEventBus({

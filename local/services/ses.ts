@@ -6,6 +6,17 @@ import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
 
 export const sesService = defineService({
   name: "ses",
+  // Its clients sign as "ses" or "email"; SES v2 is REST under /v2/email/.
+  routing: {
+    service: "ses",
+    signingNames: ["ses", "email"],
+    restPaths: ["/v2/email/"],
+    queryActions: [
+      "CreateTemplate", "DeleteIdentity", "DeleteTemplate", "GetAccount", "GetIdentityVerificationAttributes", "GetSendQuota",
+      "GetSendStatistics", "GetTemplate", "ListIdentities", "ListTemplates", "ListVerifiedEmailAddresses", "SendBulkTemplatedEmail",
+      "SendEmail", "SendRawEmail", "SendTemplatedEmail", "VerifyDomainIdentity", "VerifyEmailAddress", "VerifyEmailIdentity",
+    ],
+  },
   async start({ host, region, dataDir, journal, options, warn }) {
     const faults = serviceFaults();
     const identities = options.sesIdentities ?? declaredEmailIdentities();

@@ -14,6 +14,16 @@ export interface SnsService {
 
 export const snsService = defineService({
   name: "sns",
+  routing: {
+    service: "sns",
+    signingNames: ["sns"],
+    queryActions: [
+      "CreatePlatformApplication", "CreatePlatformEndpoint", "CreateTopic", "DeleteEndpoint", "DeletePlatformApplication", "DeleteTopic",
+      "GetEndpointAttributes", "GetPlatformApplicationAttributes", "GetSubscriptionAttributes", "GetTopicAttributes",
+      "ListEndpointsByPlatformApplication", "ListPlatformApplications", "ListSubscriptions", "ListSubscriptionsByTopic", "ListTopics",
+      "Publish", "PublishBatch", "SetEndpointAttributes", "SetPlatformApplicationAttributes", "Subscribe", "Unsubscribe",
+    ],
+  },
   async start({ host, region, accountId, prefix, dataDir, journal }) {
     const faults = serviceFaults();
     // Platform endpoints and the outbox survive a restart with the data directory.

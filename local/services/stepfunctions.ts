@@ -12,6 +12,7 @@ import { startLocalStepFunctions, type LocalStepFunctions } from "../stepfunctio
 
 export const stepFunctionsService = defineService({
   name: "stepfunctions",
+  routing: { service: "states", targetPrefixes: ["AWSStepFunctions"], signingNames: ["states"] },
   async start({ runtime, host, region, accountId, prefix, timeScale, dataDir, journal, options }) {
     const sfn = await startLocalStepFunctions({
       host,
