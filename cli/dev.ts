@@ -1,17 +1,15 @@
 /**
- * `paybus dev` (and `npm start`): start the runtime on a fixed port with the webhook bridge, the
- * admin API and the follow-up scheduler, print how to reach everything, and optionally play the demo.
+ * `paybus dev` (and `npm start`): start the runtime on a fixed port (its services include the
+ * webhook bridge and the function URLs) with the admin API, the dashboard and the follow-up
+ * scheduler, print how to reach everything, and optionally play the demo.
  */
 import { startDashboard, type Dashboard } from "../dashboard/server.ts";
 import { adminRoute } from "../local/admin.ts";
-import { devicesRoute } from "../local/devices.ts";
-import { promotionsRoute } from "../local/promotions.ts";
-import { loyaltyApiRoute } from "../local/loyalty-api.ts";
 import { demoWaves, seedDemoCustomers } from "../local/demo.ts";
 import { followJournal } from "../local/live.ts";
 import { Runtime } from "../local/runtime.ts";
 import { loyaltySnapshot } from "../local/state.ts";
-import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
+import { WEBHOOK_PATH } from "../local/webhook.ts";
 
 export interface DevOptions {
   readonly port: number;
@@ -68,10 +66,8 @@ export async function startDev(options: DevOptions): Promise<Dev> {
       : {},
   });
   const clock = new WorkflowClock(workflowTimeScale);
-  runtime.addRoute(webhookRoute(runtime));
-  runtime.addRoute(devicesRoute(runtime));
-  runtime.addRoute(promotionsRoute(runtime));
-  runtime.addRoute(loyaltyApiRoute(runtime));
+  // The functions' URLs (webhook bridge, device, promotions and loyalty APIs) are a service of the
+  // runtime (local/services/function-urls.ts); these routes exist only in `paybus dev`.
   runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => sendFollowupsNow(runtime, clock) }));
   const dashboard = startDashboard(runtime);
   runtime.addRoute(dashboard.route);

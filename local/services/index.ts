@@ -6,6 +6,7 @@
 import type { LocalService } from "../service.ts";
 import { dynamodbService } from "./dynamodb.ts";
 import { eventBridgeService } from "./eventbridge.ts";
+import { functionUrlsService } from "./function-urls.ts";
 import { lambdaService } from "./lambda.ts";
 import { sesService } from "./ses.ts";
 import { snsService } from "./sns.ts";
@@ -22,6 +23,7 @@ export const localServices = [
   lambdaService,
   stepFunctionsService,
   eventBridgeService,
+  functionUrlsService,
 ] as const satisfies readonly LocalService[];
 
-export { dynamodbService, eventBridgeService, lambdaService, sesService, snsService, sqsService, stepFunctionsService, stripeService };
+export { dynamodbService, eventBridgeService, functionUrlsService, lambdaService, sesService, snsService, sqsService, stepFunctionsService, stripeService };
