@@ -164,9 +164,12 @@ export class Runtime {
 
   /** The fault switches of the services the tests and the reliability suite drive. */
   get faults(): RuntimeFaults {
-    const switches = this.faultSwitches();
-    const of = (name: string) => switches[name] ?? (() => { throw new ServiceNotStartedError(name); })();
-    return { dynamodb: of(dynamodbService.name), ses: of(sesService.name), sns: of(snsService.name), consumers: of(lambdaService.name) };
+    const of = (service: LocalService) => {
+      const faults = this.started.get(service.name)?.faults;
+      if (!faults) throw new ServiceNotStartedError(service.name);
+      return faults;
+    };
+    return { dynamodb: of(dynamodbService), ses: of(sesService), sns: of(snsService), consumers: of(lambdaService) };
   }
 
   get dynamo(): LocalDynamo { return this.service(dynamodbService).engine; }
