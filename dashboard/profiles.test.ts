@@ -15,6 +15,7 @@ import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { profileViews } from "./profiles.ts";
 import { StateReader } from "./state.ts";
+import { adminClient } from "../local/admin-client.ts";
 
 const ARN = (platform: string, id: string) => `arn:aws:sns:us-east-1:111122223333:endpoint/${platform}/shop/${id}`;
 
@@ -90,7 +91,7 @@ describe("the state reader's profiles on a real runtime", () => {
     const registered = await fetch(url, { method: "POST", headers, body });
     expect(registered.status).toBe(200);
     const { device } = (await registered.json()) as { device: { endpointArn: string } };
-    const sns = new SNSClient({ endpoint: runtime.endpoints.sns, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const sns = adminClient(SNSClient, runtime.endpoints.sns, runtime.region);
     await sns.send(new SetEndpointAttributesCommand({ EndpointArn: device.endpointArn, Attributes: { Enabled: "false" } }));
     sns.destroy();
 

@@ -11,8 +11,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { Runtime } from "./runtime.ts";
+import { ADMIN_CREDENTIALS } from "./function-credentials.ts";
 
-const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+const credentials = ADMIN_CREDENTIALS;
 let runtime: Runtime;
 let dataDir: string;
 const printed: string[] = [];

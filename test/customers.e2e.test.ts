@@ -16,6 +16,7 @@ import { devices } from "../cli/devices.ts";
 import { buildReport } from "../local/report.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
+import { adminClient } from "../local/admin-client.ts";
 
 const CUSTOMER = "cus_U3kq8ZrW1fLm0D";
 const HOSTED_INVOICE = loadFixture("20").detail.data.object.hosted_invoice_url as string;
@@ -149,7 +150,7 @@ describe("customers you can reach, from an empty data directory", () => {
     expect(list.devices).toHaveLength(2);
 
     // The platform reported the token invalid and SNS disabled the endpoint; the app registers it again.
-    const sns = new SNSClient({ endpoint: runtime.endpoints.sns, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const sns = adminClient(SNSClient, runtime.endpoints.sns, runtime.region);
     const disabledArn: string = registered.body.device.endpointArn;
     await sns.send(new SetEndpointAttributesCommand({ EndpointArn: disabledArn, Attributes: { Enabled: "false" } }));
     const reRegistered = await deviceRequest("POST", { customerId: CUSTOMER, platform: "GCM", token: other }, { "Idempotency-Key": "reg-4" });

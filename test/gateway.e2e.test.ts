@@ -28,6 +28,7 @@ import { exportLines, startDev, type Dev } from "../cli/dev.ts";
 import { Gateway } from "../local/gateway.ts";
 import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
 import { snsService, sqsService } from "../local/services/index.ts";
+import { adminClientConfig } from "../local/admin-client.ts";
 
 const run = promisify(execFile);
 
@@ -195,7 +196,7 @@ describe("unsupported and malformed requests, per service, through the gateway",
     dataDir = mkdtempSync(join(tmpdir(), "paybus-gateway-table-"));
     dev = await startDev({ port: 0, dataDir, timeScale: 0.01, quiet: true, out: new Writable({ write: (_c, _e, done) => done() }) });
     // No retries: each row's first answer is the one under test.
-    config = { endpoint: dev.runtime.gatewayUrl, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 };
+    config = { ...adminClientConfig(dev.runtime.gatewayUrl, "us-east-1"), maxAttempts: 1 };
   });
 
   afterAll(async () => {
@@ -319,7 +320,7 @@ describe("a failure in one request stays in that request", () => {
   });
 
   it("answers an AWS-shaped timeout for an engine that never answers, and one for an engine that is gone", async () => {
-    const config = { endpoint: gateway.url, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 };
+    const config = { ...adminClientConfig(gateway.url, "us-east-1"), maxAttempts: 1 };
     const timedOut = (await new SQSClient(config).send(new ListQueuesCommand({})).catch((e: Error) => e)) as Error & { $metadata: { httpStatusCode: number } };
     const gone = (await new SNSClient(config).send(new ListTopicsCommand({})).catch((e: Error) => e)) as Error & { $metadata: { httpStatusCode: number } };
 

@@ -12,8 +12,9 @@ import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { rateFaults } from "../local/faults.ts";
 import { Runtime } from "../local/runtime.ts";
 import { loyaltySnapshot } from "../local/state.ts";
+import { ADMIN_CREDENTIALS } from "../local/function-credentials.ts";
 
-const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+const credentials = ADMIN_CREDENTIALS;
 
 describe("the pipeline on the local runtime", () => {
   let runtime: Runtime;

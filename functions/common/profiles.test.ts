@@ -5,6 +5,7 @@ import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.t
 import { classifyError } from "./errors.ts";
 import { getProfile, InvalidProfileError, putProfile, type ProfileTable } from "./profiles.ts";
 import { tables } from "./tables.ts";
+import { adminClient } from "../../local/admin-client.ts";
 
 const ENDPOINT = "arn:aws:sns:us-east-1:111122223333:endpoint/GCM/paybus-app/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 
@@ -15,7 +16,7 @@ let table: ProfileTable;
 beforeAll(async () => {
   engine = await startLocalDynamo({ port: 0, ttlSweepIntervalMs: 0 });
   const names = await engine.createTables({ profiles: tables.profiles }, "test");
-  raw = new DynamoDBClient({ endpoint: engine.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  raw = adminClient(DynamoDBClient, engine.endpoint, "us-east-1");
   table = { client: DynamoDBDocumentClient.from(raw), tableName: names.profiles };
   // The default table comes from the environment, as in Lambda.
   vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", engine.endpoint);

@@ -8,6 +8,7 @@ import { tables } from "../common/tables.ts";
 import { syncCustomer, type SyncDependencies, type SyncOutcome } from "./core.ts";
 import { dynamoProfileSyncStore } from "./store.ts";
 import { changeVersion, firstLocale } from "./sync.ts";
+import { adminClient } from "../../local/admin-client.ts";
 
 const CUSTOMER = "cus_U3kq8ZrW1fLm0D";
 const PHONE = "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/0b1c2d3e";
@@ -22,7 +23,7 @@ let deps: SyncDependencies;
 beforeAll(async () => {
   engine = await startLocalDynamo({ port: 0, ttlSweepIntervalMs: 0 });
   const names = await engine.createTables({ profiles: tables.profiles }, "sync");
-  raw = new DynamoDBClient({ endpoint: engine.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  raw = adminClient(DynamoDBClient, engine.endpoint, "us-east-1");
   table = { client: DynamoDBDocumentClient.from(raw), tableName: names.profiles };
   deleted = [];
   outcomes = [];

@@ -19,8 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { causeTags } from "../../functions/common/send-tags.ts";
 import { Journal } from "../journal.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
+import { ADMIN_CREDENTIALS } from "../function-credentials.ts";
 
-const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+const credentials = ADMIN_CREDENTIALS;
 const engines: LocalSes[] = [];
 
 async function start(options: ConstructorParameters<typeof LocalSes>[0]) {

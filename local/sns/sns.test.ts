@@ -17,6 +17,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalSns } from "../sns.ts";
+import { adminClient } from "../admin-client.ts";
 
 let sns: LocalSns;
 let client: SNSClient;
@@ -24,7 +25,7 @@ let client: SNSClient;
 beforeAll(async () => {
   sns = new LocalSns({ region: "us-east-1", accountId: "000000000000" });
   await sns.start();
-  client = new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  client = adminClient(SNSClient, sns.endpoint, "us-east-1", { maxAttempts: 1 });
 });
 
 afterAll(async () => {

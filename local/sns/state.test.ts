@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
 import { LocalSns } from "../sns.ts";
+import { adminClient } from "../admin-client.ts";
 
 const dirs: string[] = [];
 const stops: Array<() => Promise<void>> = [];
@@ -26,7 +27,7 @@ afterEach(async () => {
 async function start(stateDir: string): Promise<{ sns: LocalSns; client: SNSClient }> {
   const sns = new LocalSns({ region: "us-east-1", accountId: "000000000000", stateDir });
   await sns.start();
-  const client = new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  const client = adminClient(SNSClient, sns.endpoint, "us-east-1", { maxAttempts: 1 });
   stops.push(async () => {
     client.destroy();
     await sns.stop();
