@@ -86,3 +86,11 @@ export class ServiceNotStartedError extends Error {
     super(`the local service "${service}" is not running (not started yet, or not in local/services/index.ts)`);
   }
 }
+
+/** Two services in the list share a name (each is found by its name: `runtime.service(…)`). */
+export class DuplicateServiceError extends Error {
+  override name = "DuplicateServiceError";
+  constructor(readonly service: string) {
+    super(`two local services are named "${service}"`);
+  }
+}

@@ -29,7 +29,7 @@ import { PROJECT_ROOT } from "./project-root.ts";
 import { isQuiet, waitForQuiet } from "./quiescence.ts";
 import { configureIam, functionNameOf } from "./runtime-bindings.ts";
 import { discardDlq, redriveDlq } from "./runtime-dlq.ts";
-import { ServiceNotStartedError, type RuntimeEndpoints, type RuntimeFaults, type RuntimeOptions } from "./runtime-options.ts";
+import { DuplicateServiceError, ServiceNotStartedError, type RuntimeEndpoints, type RuntimeFaults, type RuntimeOptions } from "./runtime-options.ts";
 import { startRuntimeGateway } from "./runtime-gateway.ts";
 import type { HandleOf, LocalService, ServiceApi, ServiceContext, StartedService } from "./service.ts";
 import type { DynamoService } from "./services/dynamodb.ts";
@@ -45,7 +45,7 @@ import type { LocalStripe } from "./stripe.ts";
 export { PROJECT_ROOT };
 export { queueStatus } from "./runtime-dlq.ts";
 export { envelopeToEntry } from "./services/eventbridge.ts";
-export { ServiceNotStartedError, type RuntimeEndpoints, type RuntimeFaults, type RuntimeOptions } from "./runtime-options.ts";
+export { DuplicateServiceError, ServiceNotStartedError, type RuntimeEndpoints, type RuntimeFaults, type RuntimeOptions } from "./runtime-options.ts";
 
 /** A running local runtime. */
 export class Runtime {
@@ -99,6 +99,9 @@ export class Runtime {
     // Before any engine opens its files: a second runtime on the same directory says who holds it.
     if (dataDir) this.lock = DataDirLock.acquire(dataDir, { port: this.options.port || undefined });
     const services = [...localServices, ...(this.options.services ?? [])] as LocalService[];
+    const names = services.map((service) => service.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) throw new DuplicateServiceError(duplicate);
     // The stable port next, so a taken port is reported before anything else starts.
     this.gateway = await startRuntimeGateway({
       host,
@@ -125,7 +128,6 @@ export class Runtime {
       runtime: this,
     };
     for (const service of services) {
-      if (this.started.has(service.name)) throw new Error(`two local services are named "${service.name}"`);
       const started = await service.start(context);
       this.started.set(service.name, started);
       if (started.api) this.apis.set(started.api.service, started.api);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceFaults } from "./faults.ts";
 import { classify, routingTable } from "./gateway.ts";
-import { Runtime, ServiceNotStartedError } from "./runtime.ts";
+import { DuplicateServiceError, Runtime, ServiceNotStartedError } from "./runtime.ts";
 import { defineService, type LocalService } from "./service.ts";
 import { localServices, sqsService } from "./services/index.ts";
 
@@ -85,7 +85,7 @@ describe("the runtime composes its services from one list", () => {
 
     // Assert
     expect(log.slice(2)).toEqual(["drain", "stop: sqs queues true"]);
-    expect(duplicate).toBeInstanceOf(Error);
+    expect(duplicate).toBeInstanceOf(DuplicateServiceError);
     expect((duplicate as Error).message).toBe('two local services are named "sqs"');
   });
 });
