@@ -4,7 +4,7 @@
  * runtime's names. Everything here reads the declarations and the plan; nothing restates them.
  */
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import type { RuleDeclaration } from "../events/rules.ts";
+import type { RuleDeclaration } from "../declarations/rules.ts";
 import { tables } from "../functions/common/tables.ts";
 import { adminClient } from "./admin-client.ts";
 import type { RuleTargetBinding } from "./eventbridge.ts";

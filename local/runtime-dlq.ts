@@ -1,5 +1,5 @@
 /** The DLQ administration of the runtime (`paybus dlq`, the dashboard): redrive, discard, depths. */
-import type { QueueName } from "../events/rules.ts";
+import type { QueueName } from "../declarations/rules.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Moves DLQ messages (all, or the given ids) back to their queue, journaled; returns the ids moved. */

@@ -1,5 +1,5 @@
 /** The options of the local runtime (`Runtime.start`) and the types of its public surface. */
-import type { RuleDeclaration } from "../events/rules.ts";
+import type { RuleDeclaration } from "../declarations/rules.ts";
 import type { SwitchableChaos } from "./event-source-mapping.ts";
 import type { ServiceFaults } from "./faults.ts";
 import type { LocalService } from "./service.ts";

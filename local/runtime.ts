@@ -10,7 +10,7 @@
  * runtime's own `process.env` is untouched.
  */
 import { join, resolve } from "node:path";
-import type { QueueName, RuleDeclaration } from "../events/rules.ts";
+import type { QueueName, RuleDeclaration } from "../declarations/rules.ts";
 import type { ProfileTable } from "../functions/common/profiles.ts";
 import type { InfraPlan } from "../stacks/plan.ts";
 import type { scheduledFunctions } from "../workflows/index.ts";

@@ -4,7 +4,7 @@
  * deliveries a stopped process left unfinished (resumed once the runtime is ready).
  */
 import { join } from "node:path";
-import { ruleList } from "../../events/rules.ts";
+import { ruleList } from "../../declarations/rules.ts";
 import { Archive } from "../archive.ts";
 import { DeliveryLog } from "../bus-deliveries.ts";
 import { LocalEventBus, type PutEventsEntry } from "../eventbridge.ts";

@@ -4,7 +4,7 @@
  * one event source mapping per declared queue. Starts after DynamoDB, SNS and SQS (the environment
  * names their tables, applications and queues).
  */
-import { queues, type QueueName } from "../../events/rules.ts";
+import { queues, type QueueName } from "../../declarations/rules.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../../functions/loyalty/promotion-key.ts";
 import { consumerFaults, EventSourceMapping } from "../event-source-mapping.ts";
 import { LOG_LEVELS, localFunctions, terminalLogLevel } from "../function-environment.ts";

@@ -1,6 +1,6 @@
 /** SQS (`local/sqs/`) with every declared queue and its DLQ, durable in the data directory. */
 import { join } from "node:path";
-import { queues } from "../../events/rules.ts";
+import { queues } from "../../declarations/rules.ts";
 import { defineService } from "../service.ts";
 import { LocalSqs } from "../sqs.ts";
 
