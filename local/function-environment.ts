@@ -21,6 +21,7 @@
 import { buildPlan, EMAIL_FROM_ENV, PUSH_APPLICATIONS_ENV, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";
 import type { StageConfig } from "../stacks/stage-config.ts";
 import type { TableName } from "../declarations/rules.ts";
+import { STRIPE_API_BASE_ENV, STRIPE_API_KEY_ENV } from "../functions/common/environment.ts";
 import { functionCredentials } from "./function-credentials.ts";
 import { localStage } from "./iam/local.ts";
 import type { LocalFunction } from "./lambda.ts";
@@ -126,7 +127,7 @@ export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: Lo
   // No local Secrets Manager: a function the plan lets read the Stripe API key gets the local
   // test-mode key instead, and the local Stripe endpoints on the gateway.
   if (STRIPE_API_KEY_SECRET_ID_ENV in fn.environment) {
-    Object.assign(planned, { PAYBUS_STRIPE_API_KEY: LOCAL_STRIPE_API_KEY, PAYBUS_STRIPE_API_BASE: local.gateway });
+    Object.assign(planned, { [STRIPE_API_KEY_ENV]: LOCAL_STRIPE_API_KEY, [STRIPE_API_BASE_ENV]: local.gateway });
   }
   // The function must log its record failures (WARN) for the runtime to say why a message failed.
   const level = terminalLogLevel(host);

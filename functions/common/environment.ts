@@ -1,9 +1,9 @@
 /**
  * The names of the environment variables the deployment plan sets on functions to tell them a
- * resource (a bus, a state machine, a secret, a sender), declared once: the functions read them by
- * these constants, the plan (`stacks/plan/`) writes them, and the local runtime
- * (`local/function-environment.ts`) resolves or replaces them. (Table variables are declared with
- * their tables, `tables.ts`.)
+ * resource (a bus, a state machine, a secret, a sender), and those the local runtime sets in place of
+ * a secret, declared once: the functions read them by these constants, the plan (`stacks/plan/`)
+ * writes them, and the local runtime (`local/function-environment.ts`) resolves or replaces them.
+ * (Table variables are declared with their tables, `tables.ts`.)
  *
  * A leaf module (no imports): the plan and the local runtime reading it pull no code along.
  */
@@ -22,6 +22,12 @@ export const WEBHOOK_SECRET_ID_ENV = "PAYBUS_WEBHOOK_SECRET_ID";
 
 /** The Secrets Manager secret (ARN) holding the Stripe API key (tier rewards applied in Stripe). */
 export const STRIPE_API_KEY_SECRET_ID_ENV = "PAYBUS_STRIPE_API_KEY_SECRET_ID";
+
+/** Locally, in place of the secret: the local runtime's test-mode Stripe key (no local Secrets Manager). */
+export const STRIPE_API_KEY_ENV = "PAYBUS_STRIPE_API_KEY";
+
+/** Locally: where the Stripe SDK sends its calls (the gateway's Stripe endpoints); unset, api.stripe.com. */
+export const STRIPE_API_BASE_ENV = "PAYBUS_STRIPE_API_BASE";
 
 /** `true` or `false`: the only `livemode` the webhook bridge accepts (the stage's `livemode`). */
 export const EXPECTED_LIVEMODE_ENV = "PAYBUS_EXPECTED_LIVEMODE";

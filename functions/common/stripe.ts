@@ -11,13 +11,11 @@ import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import Stripe from "stripe";
 import { secretsManager } from "./clients.ts";
-import { STRIPE_API_KEY_SECRET_ID_ENV } from "./environment.ts";
+import { STRIPE_API_BASE_ENV, STRIPE_API_KEY_ENV, STRIPE_API_KEY_SECRET_ID_ENV } from "./environment.ts";
 import { RetryableError } from "./errors.ts";
 
-export { STRIPE_API_KEY_SECRET_ID_ENV };
+export { STRIPE_API_BASE_ENV, STRIPE_API_KEY_ENV, STRIPE_API_KEY_SECRET_ID_ENV };
 
-export const STRIPE_API_KEY_ENV = "PAYBUS_STRIPE_API_KEY";
-export const STRIPE_API_BASE_ENV = "PAYBUS_STRIPE_API_BASE";
 
 /** How long a fetched key is used before it is read again (a rolled key reaches warm instances within it). */
 export const STRIPE_KEY_MAX_AGE_SECONDS = 300;
