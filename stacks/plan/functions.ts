@@ -125,42 +125,26 @@ export function functionSpecs(decl: Declarations, stage: StageConfig): FunctionS
       reservedConcurrency: decl.webhookBridge.reservedConcurrency ?? WEBHOOK_RESERVED_CONCURRENCY,
     });
   }
-  if (decl.deviceApi && stage.push) {
+  // The IAM-authenticated function-URL APIs: the device API only where push is deployed.
+  const apis = [
+    { fn: stage.push ? decl.deviceApi : undefined, logicalName: DEVICE_API, owner: "the device API", context: "customers",
+      description: "Registers and removes the app's push devices for a customer (IAM-authenticated function URL)." },
+    { fn: decl.promotionsApi, logicalName: PROMOTIONS_API, owner: "the promotions API", context: "loyalty",
+      description: "Adds, lists and removes the loyalty programme's promotion windows (IAM-authenticated function URL)." },
+    { fn: decl.loyaltyApi, logicalName: LOYALTY_API, owner: "the loyalty API", context: "loyalty",
+      description: "Loyalty balances, ledger, redemptions and adjustments (IAM-authenticated function URL)." },
+  ];
+  for (const { fn, logicalName, owner, context, description } of apis) {
+    if (!fn) continue;
     specs.push({
-      logicalName: DEVICE_API,
-      context: "customers",
-      description: "Registers and removes the app's push devices for a customer (IAM-authenticated function URL).",
-      handler: decl.deviceApi.handler,
-      timeoutSeconds: decl.deviceApi.timeoutSeconds,
-      memoryMb: decl.deviceApi.memoryMb,
-      refs: checkAccess("the device API", decl.deviceApi.access),
-      access: decl.deviceApi.access,
-      trigger: { kind: "url", auth: "iam" },
-    });
-  }
-  if (decl.promotionsApi) {
-    specs.push({
-      logicalName: PROMOTIONS_API,
-      context: "loyalty",
-      description: "Adds, lists and removes the loyalty programme's promotion windows (IAM-authenticated function URL).",
-      handler: decl.promotionsApi.handler,
-      timeoutSeconds: decl.promotionsApi.timeoutSeconds,
-      memoryMb: decl.promotionsApi.memoryMb,
-      refs: checkAccess("the promotions API", decl.promotionsApi.access),
-      access: decl.promotionsApi.access,
-      trigger: { kind: "url", auth: "iam" },
-    });
-  }
-  if (decl.loyaltyApi) {
-    specs.push({
-      logicalName: LOYALTY_API,
-      context: "loyalty",
-      description: "Loyalty balances, ledger, redemptions and adjustments (IAM-authenticated function URL).",
-      handler: decl.loyaltyApi.handler,
-      timeoutSeconds: decl.loyaltyApi.timeoutSeconds,
-      memoryMb: decl.loyaltyApi.memoryMb,
-      refs: checkAccess("the loyalty API", decl.loyaltyApi.access),
-      access: decl.loyaltyApi.access,
+      logicalName,
+      context,
+      description,
+      handler: fn.handler,
+      timeoutSeconds: fn.timeoutSeconds,
+      memoryMb: fn.memoryMb,
+      refs: checkAccess(owner, fn.access),
+      access: fn.access,
       trigger: { kind: "url", auth: "iam" },
     });
   }
