@@ -5,6 +5,7 @@
  */
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { RuleDeclaration } from "../declarations/rules.ts";
+import { EMAIL_FROM_ENV } from "../functions/common/environment.ts";
 import { tables } from "../functions/common/tables.ts";
 import { adminClient } from "./admin-client.ts";
 import type { RuleTargetBinding } from "./eventbridge.ts";
@@ -55,7 +56,7 @@ export function configureIam(runtime: Runtime): void {
     tableNames: runtime.tableNames,
     partitionKeys: Object.fromEntries(Object.entries(tables).map(([name, table]) => [name, table.partitionKey.name])),
     pushApplications: runtime.pushApplications,
-    emailFrom: runtime.options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM,
+    emailFrom: runtime.options.env?.[EMAIL_FROM_ENV] ?? process.env[EMAIL_FROM_ENV],
     sesIdentities: runtime.ses.identities.identities,
     taskTokenStateMachine: (token: string) => {
       const pending = runtime.sfn.pendingTaskTokens().find((candidate) => candidate.token === token);

@@ -1,5 +1,6 @@
 /** SES (v1 and v2) with the identities `stacks/stages.ts` declares; the outbox survives a restart. */
 import { join } from "node:path";
+import { EMAIL_FROM_ENV } from "../../functions/common/environment.ts";
 import { serviceFaults } from "../faults.ts";
 import { defineService } from "../service.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
@@ -30,9 +31,9 @@ export const sesService = defineService({
       ...(dataDir ? { stateFile: join(dataDir, "ses", "outbox.jsonl") } : {}),
     });
     for (const warning of identityWarnings(identities)) warn(warning);
-    const emailFrom = options.env?.PAYBUS_EMAIL_FROM ?? process.env.PAYBUS_EMAIL_FROM;
+    const emailFrom = options.env?.[EMAIL_FROM_ENV] ?? process.env[EMAIL_FROM_ENV];
     if (emailFrom && !ses.identities.isVerified(emailFrom)) {
-      warn(`SES: PAYBUS_EMAIL_FROM=${emailFrom} is not a declared identity (${identities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
+      warn(`SES: ${EMAIL_FROM_ENV}=${emailFrom} is not a declared identity (${identities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
     }
     await ses.start();
     return { handle: ses, api: { service: "ses", upstream: ses.endpoint }, faults, stop: () => ses.stop() };
