@@ -21,6 +21,7 @@
  *   by search. Choosing among such alternatives is NP-hard in general; it is exponential only in
  *   the number of such doubly-spelled fields.
  */
+import { assignAmbiguous, DEFAULT_AMBIGUITY_BUDGET, hasBit, MatchBudget, type Bits } from "./ambiguous.ts";
 import type { ArrayElement, Leaf } from "./event.ts";
 
 /** What the matcher knows about one field of a sub-rule, in event-ruler's sorted field order. */
@@ -39,7 +40,7 @@ export function subRuleMatches(fields: readonly FieldInput[]): boolean {
     if (allLeaves !== undefined) {
       if (allLeaves.length === 0) continue; // absent: satisfied, and nothing to choose
       // Leaves outside arrays are consistent with any choice, so the field cannot count as absent.
-      if (!allLeaves.every((leaf) => leaf.context === null)) return orderedSearch(fields);
+      if (!allLeaves.every((leaf) => leaf.context === null)) return requiredFieldsConsistent(fields) && orderedSearch(fields);
     }
     if (candidates.length === 0) return false;
     required.push(candidates);
@@ -47,11 +48,18 @@ export function subRuleMatches(fields: readonly FieldInput[]): boolean {
   return consistentChoice(required);
 }
 
-/** Field membership bits: a number for up to 31 fields, words beyond. */
-type Bits = number | Uint32Array;
-
-function hasBit(bits: Bits, field: number): boolean {
-  return typeof bits === "number" ? ((bits >>> field) & 1) === 1 : (((bits[field >>> 5] as number) >>> (field & 31)) & 1) === 1;
+/**
+ * The fields that cannot be absent must have an array-consistent choice whatever the walk does:
+ * checked first, without a search, so that the ordered walk only runs when it may succeed.
+ */
+function requiredFieldsConsistent(fields: readonly FieldInput[]): boolean {
+  const required: (readonly Leaf[])[] = [];
+  for (const { candidates, allLeaves } of fields) {
+    if (allLeaves !== undefined) continue;
+    if (candidates.length === 0) return false;
+    required.push(candidates);
+  }
+  return consistentChoice(required);
 }
 
 function withBit(bits: Bits, field: number): Bits {
@@ -123,11 +131,11 @@ export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean 
       }
     }
   });
-  return solve(root, fields.map((_, field) => field));
+  return solve(root, fields.map((_, field) => field), new MatchBudget(DEFAULT_AMBIGUITY_BUDGET));
 }
 
 /** Whether the `required` fields can all be satisfied inside `node`. */
-function solve(node: Scratch | ArrayElement, required: readonly number[]): boolean {
+function solve(node: Scratch | ArrayElement, required: readonly number[], budget: MatchBudget): boolean {
   const direct = node.direct as Bits;
   const remaining = required.filter((field) => !hasBit(direct, field));
   if (remaining.length === 0) return true;
@@ -149,51 +157,28 @@ function solve(node: Scratch | ArrayElement, required: readonly number[]): boole
       else groups.set(arrays[0] as number, [field]);
     } else ambiguous.push({ field, arrays });
   }
-  const holds = (array: number, group: readonly number[]): boolean =>
-    (kidsByArray.get(array) as ArrayElement[]).some((kid) => group.every((field) => hasBit(kid.below as Bits, field)) && solve(kid, group));
+  const fits = (kid: ArrayElement, group: readonly number[]): boolean => group.every((field) => hasBit(kid.below as Bits, field)) && solve(kid, group, budget);
   if (ambiguous.length === 0) {
-    for (const [array, group] of groups) if (!holds(array, group)) return false;
+    for (const [array, group] of groups) if (!(kidsByArray.get(array) as ArrayElement[]).some((kid) => fits(kid, group))) return false;
     return true;
   }
-  return assignAmbiguous(groups, ambiguous, holds);
-}
-
-/** Tries every array for the fields found in several arrays of one element (see the module note). */
-function assignAmbiguous(
-  fixed: ReadonlyMap<number, readonly number[]>,
-  ambiguous: readonly { field: number; arrays: readonly number[] }[],
-  holdsUncached: (array: number, group: readonly number[]) => boolean,
-): boolean {
-  const groups = new Map<number, number[]>([...fixed].map(([array, group]) => [array, [...group]]));
-  const known = new Map<string, boolean>();
-  const holds = (array: number, group: readonly number[]): boolean => {
-    const key = `${array}:${[...group].sort((a, b) => a - b).join(",")}`;
-    let result = known.get(key);
-    if (result === undefined) {
-      result = holdsUncached(array, group);
-      known.set(key, result);
-    }
-    return result;
-  };
-  const assign = (k: number): boolean => {
-    if (k === ambiguous.length) {
-      for (const [array, group] of groups) if (!holds(array, group)) return false;
-      return true;
-    }
-    const { field, arrays } = ambiguous[k] as { field: number; arrays: readonly number[] };
-    for (const array of arrays) {
-      const group = groups.get(array) ?? [];
-      groups.set(array, group);
-      group.push(field);
-      // Fail early: adding fields to an array never makes it easier.
-      const ok = holds(array, group) && assign(k + 1);
-      group.pop();
-      if (group.length === 0) groups.delete(array);
-      if (ok) return true;
-    }
-    return false;
-  };
-  return assign(0);
+  // A field found in several arrays of this element: the search of `ambiguous.ts`, over the
+  // elements of each array that satisfy its fields found there only.
+  const arrayIds = [...kidsByArray.keys()];
+  const position = new Map(arrayIds.map((id, i) => [id, i]));
+  const candidates: ArrayElement[][] = [];
+  const fixed: number[][] = [];
+  for (const id of arrayIds) {
+    const group = groups.get(id) ?? [];
+    const kids = kidsByArray.get(id) as ArrayElement[];
+    budget.spend(kids.length);
+    const kept = group.length === 0 ? kids : kids.filter((kid) => fits(kid, group));
+    if (kept.length === 0 && group.length > 0) return false;
+    candidates.push(kept);
+    fixed.push(group);
+  }
+  const open = ambiguous.map(({ field, arrays }) => ({ field, arrays: arrays.map((id) => position.get(id) as number) }));
+  return assignAmbiguous(candidates, fixed, open, fits, budget);
 }
 
 /** Leaves arranged by their chain of array elements, to find those consistent with a choice fast. */
@@ -261,6 +246,44 @@ function orderedSearch(fields: readonly FieldInput[]): boolean {
 }
 
 /**
+ * Steps the ordered walk may take. Without a path spelled twice its states are a field and a chain
+ * of choices, and a multiple of fields times leaves is a safety net it stays well within. With
+ * one (see {@link spelledTwice}) the walk chooses among arrays and can be exponential, so it gets
+ * a fixed allowance (tens of milliseconds), past which the event is refused.
+ */
+export function orderedSearchBudget(fields: readonly FieldInput[]): number {
+  if (spelledTwice(fields)) return ORDERED_AMBIGUOUS_STEPS;
+  let leaves = 0;
+  for (const { candidates, allLeaves } of fields) leaves += candidates.length + (allLeaves?.length ?? 0);
+  return 8 * fields.length * (leaves + fields.length) + 1000;
+}
+
+/** The ordered walk's allowance on events that spell a path twice (about 30 ms). */
+export const ORDERED_AMBIGUOUS_STEPS = 20_000;
+
+/**
+ * Whether some field has leaves in two different arrays of one element (or of the event root):
+ * only duplicate keys, or a dotted key next to nested objects, do that.
+ */
+function spelledTwice(fields: readonly FieldInput[]): boolean {
+  for (const { candidates, allLeaves } of fields) {
+    const arrayUnder = new Map<ArrayElement | null, number>();
+    for (const leaves of allLeaves === undefined ? [candidates] : [candidates, allLeaves]) {
+      for (const leaf of leaves) {
+        for (let element = leaf.context; element; element = element.parent) {
+          const known = arrayUnder.get(element.parent);
+          if (known === undefined) arrayUnder.set(element.parent, element.arrayId);
+          else if (known !== element.arrayId) return true;
+          // Already walked from here up by an earlier leaf.
+          else break;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * The general walk behind {@link orderedSearch}, for any shape; exported so that a property test
  * can check the one-array shortcut against it.
  */
@@ -322,13 +345,16 @@ export function searchInOrder(fields: readonly FieldInput[]): boolean {
     if (onlyArray < 2 ** 21 && onlyElement < 2 ** 21) return (index * 2 ** 21 + onlyArray) * 2 ** 21 + onlyElement;
     return `${index}|${onlyArray}:${onlyElement}`;
   };
+  const budget = new MatchBudget(orderedSearchBudget(fields));
   const from = (index: number): boolean => {
+    budget.spend(1);
     if (index === count) return true;
     const key = stateKey(index);
     if (failed.has(key)) return false;
     const field = fields[index] as FieldInput;
     if (field.allLeaves && !someConsistentOf(field.allLeaves, presenceTrees, index, ANY_LEAF) && from(index + 1)) return true;
     const matched = someConsistentOf(field.candidates, candidateTrees, index, (leaf) => {
+      budget.spend(1);
       choose(leaf.context);
       const found = from(index + 1);
       unchoose(leaf.context);

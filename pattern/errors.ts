@@ -31,3 +31,12 @@ export class InvalidEventError extends Error {
 export class JsonSyntaxError extends Error {
   override readonly name = "JsonSyntaxError";
 }
+
+/**
+ * An event whose array-consistent match would take exponential time (a path spelled several
+ * times over many array elements, see `ambiguous.ts`): refused instead of freezing the caller.
+ * event-ruler has no such limit (its search simply runs on); this is a deliberate difference.
+ */
+export class EventTooComplexError extends InvalidEventError {
+  override readonly name = "EventTooComplexError";
+}

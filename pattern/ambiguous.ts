@@ -1,0 +1,200 @@
+/**
+ * The one part of array-consistent matching that is hard: fields reached in several arrays of one
+ * element. That happens only when an event spells one path twice (duplicate keys, or `"a.b"` next
+ * to `"a": {"b"}`); each spelling is its own array, and every field must then be given to one
+ * array whose single chosen element satisfies all the fields given to it.
+ *
+ * Choosing at most one element per array so that every field is covered is satisfiability in
+ * disguise (an array per variable, an element per value, a field per clause), so no exact method
+ * is polynomial; event-ruler's own search is exponential on such events. This search keeps the
+ * exact answer and is fast on everything we could generate within AWS's limits, by:
+ * - narrowing, per array, the elements that can still be chosen, and giving a field to an array
+ *   for free when every such element holds it directly (no choice is lost);
+ * - forcing a field with one possible array, failing one with none (unit propagation);
+ * - a capacity bound: each array takes at most as many of the open fields as its best element
+ *   holds, so too few arrays for the open fields fail at once (pigeonhole events);
+ * - branching on the field with the fewest possible arrays.
+ * What remains exponential is capped by {@link MatchBudget}: past it the event is refused with
+ * {@link EventTooComplexError} rather than freezing the bus.
+ */
+import { EventTooComplexError } from "./errors.ts";
+import type { ArrayElement } from "./event.ts";
+
+/**
+ * Steps (element checks) one match may spend on fields spelled in several arrays before the event
+ * is refused. Every generated worst case within AWS's limits needs far fewer (see
+ * `adversarial-cases.ts`); at about 50 ns a step, the cap bounds one match to tens of milliseconds.
+ */
+export const DEFAULT_AMBIGUITY_BUDGET = 1_000_000;
+
+/** Work left for one match; shared by the nested searches of that match. */
+export class MatchBudget {
+  constructor(private left: number) {}
+
+  /** Steps left (for diagnostics and tests). */
+  get remaining(): number {
+    return this.left;
+  }
+
+  spend(steps: number): void {
+    this.left -= steps;
+    if (this.left < 0) {
+      throw new EventTooComplexError(
+        "Event is too complex to match: a path spelled several times (duplicate keys, or a dotted key next to nested objects) holds too many array elements",
+      );
+    }
+  }
+}
+
+/** Field membership bits, as `consistency.ts` keeps them on array elements. */
+export type Bits = number | Uint32Array;
+
+export function hasBit(bits: Bits, field: number): boolean {
+  return typeof bits === "number" ? ((bits >>> field) & 1) === 1 : (((bits[field >>> 5] as number) >>> (field & 31)) & 1) === 1;
+}
+
+/** A field found in several arrays, and those arrays (positions in the search's array list). */
+export interface AmbiguousField {
+  readonly field: number;
+  readonly arrays: readonly number[];
+}
+
+/** The search's view of one array: the elements still possible and the fields given to it. */
+interface ArrayState {
+  readonly kids: readonly ArrayElement[];
+  readonly group: readonly number[];
+}
+
+/**
+ * Whether each of the `ambiguous` fields can be given to one of its arrays so that every array
+ * keeps an element satisfying all of its fields. `arrays[i]` lists the elements of array `i`
+ * that satisfy its `fixed[i]` fields already (those found in that array only); `fits` decides
+ * whether an element satisfies a group of fields (recursively, for arrays nested inside it).
+ */
+export function assignAmbiguous(
+  arrays: readonly (readonly ArrayElement[])[],
+  fixed: readonly (readonly number[])[],
+  ambiguous: readonly AmbiguousField[],
+  fits: (kid: ArrayElement, group: readonly number[]) => boolean,
+  budget: MatchBudget,
+): boolean {
+  const state: ArrayState[] = arrays.map((kids, i) => ({ kids, group: fixed[i] ?? [] }));
+  return search(state, ambiguous, fits, budget);
+}
+
+/** The elements of `array` that can also take `field`. */
+function narrow(array: ArrayState, field: number, fits: (kid: ArrayElement, group: readonly number[]) => boolean, budget: MatchBudget): ArrayElement[] {
+  budget.spend(array.kids.length);
+  let group: number[] | undefined;
+  const kept: ArrayElement[] = [];
+  for (const kid of array.kids) {
+    // A field held directly costs the element nothing, whatever else it must hold.
+    if (hasBit(kid.direct as Bits, field)) kept.push(kid);
+    else if (hasBit(kid.below as Bits, field) && fits(kid, (group ??= [...array.group, field]))) kept.push(kid);
+  }
+  return kept;
+}
+
+/** Every possible element holds the field directly: giving it to this array costs no choice. */
+function holdsEverywhere(array: ArrayState, field: number): boolean {
+  return array.kids.every((kid) => hasBit(kid.direct as Bits, field));
+}
+
+function search(
+  arrays: ArrayState[],
+  open: readonly AmbiguousField[],
+  fits: (kid: ArrayElement, group: readonly number[]) => boolean,
+  budget: MatchBudget,
+): boolean {
+  let pending = [...open];
+  let options: { array: number; kids: ArrayElement[] }[][] = [];
+  // Propagate until nothing changes: free and forced fields leave `pending`.
+  for (let changed = true; changed; ) {
+    changed = false;
+    options = [];
+    const still: AmbiguousField[] = [];
+    for (const entry of pending) {
+      budget.spend(1);
+      const free = entry.arrays.find((array) => holdsEverywhere(arrays[array] as ArrayState, entry.field) && (arrays[array] as ArrayState).kids.length > 0);
+      if (free !== undefined) {
+        const state = arrays[free] as ArrayState;
+        arrays[free] = { kids: state.kids, group: [...state.group, entry.field] };
+        changed = true;
+        continue;
+      }
+      const possible: { array: number; kids: ArrayElement[] }[] = [];
+      for (const array of entry.arrays) {
+        const kids = narrow(arrays[array] as ArrayState, entry.field, fits, budget);
+        if (kids.length > 0) possible.push({ array, kids });
+      }
+      if (possible.length === 0) return false;
+      if (possible.length === 1) {
+        const { array, kids } = possible[0] as { array: number; kids: ArrayElement[] };
+        arrays[array] = { kids, group: [...(arrays[array] as ArrayState).group, entry.field] };
+        changed = true;
+        continue;
+      }
+      still.push(entry);
+      options.push(possible);
+    }
+    pending = still;
+  }
+  if (pending.length === 0) return true;
+  if (!enoughCapacity(arrays, pending, budget)) return false;
+  // Branch on the most constrained field. While one of its arrays has several elements left,
+  // choose that array's element (every solution chooses one: using an array never hurts another);
+  // once all are down to one element, choose the array that takes the field.
+  let pick = 0;
+  for (let i = 1; i < options.length; i++) if ((options[i] as unknown[]).length < (options[pick] as unknown[]).length) pick = i;
+  const entry = pending[pick] as AmbiguousField;
+  const undecided = entry.arrays.find((array) => (arrays[array] as ArrayState).kids.length > 1);
+  if (undecided !== undefined) {
+    const { kids, group } = arrays[undecided] as ArrayState;
+    // Elements that can take the field first.
+    const takers = new Set((options[pick] as { array: number; kids: ArrayElement[] }[]).find((option) => option.array === undecided)?.kids);
+    const ordered = [...kids.filter((kid) => takers.has(kid)), ...kids.filter((kid) => !takers.has(kid))];
+    for (const kid of ordered) {
+      const next = [...arrays];
+      next[undecided] = { kids: [kid], group };
+      if (search(next, pending, fits, budget)) return true;
+    }
+    return false;
+  }
+  const rest = pending.filter((_, i) => i !== pick);
+  for (const { array, kids } of options[pick] as { array: number; kids: ArrayElement[] }[]) {
+    const next = [...arrays];
+    next[array] = { kids, group: [...(arrays[array] as ArrayState).group, entry.field] };
+    if (search(next, rest, fits, budget)) return true;
+  }
+  return false;
+}
+
+/**
+ * Each array can take at most as many open fields as its best remaining element holds below it:
+ * when all arrays together cannot take every open field, no assignment exists.
+ */
+function enoughCapacity(arrays: readonly ArrayState[], open: readonly AmbiguousField[], budget: MatchBudget): boolean {
+  const fieldsByArray = new Map<number, number[]>();
+  for (const { field, arrays: where } of open) {
+    for (const array of where) {
+      const list = fieldsByArray.get(array);
+      if (list) list.push(field);
+      else fieldsByArray.set(array, [field]);
+    }
+  }
+  let capacity = 0;
+  for (const [array, fields] of fieldsByArray) {
+    const { kids } = arrays[array] as ArrayState;
+    budget.spend(kids.length);
+    let best = 0;
+    for (const kid of kids) {
+      let held = 0;
+      for (const field of fields) if (hasBit(kid.below as Bits, field)) held++;
+      if (held > best) best = held;
+      if (best === fields.length) break;
+    }
+    capacity += best;
+    if (capacity >= open.length) return true;
+  }
+  return false;
+}
