@@ -6,6 +6,8 @@
  * historical 256 KB entry limit (the largest is about 200 KB).
  */
 import { MAX_SUB_RULES, tooManySubRules } from "./compiler.ts";
+import { ORDERED_AMBIGUOUS_STEPS } from "./consistency.ts";
+import { tooComplexToMatch } from "./errors.ts";
 import { MAX_NESTING_DEPTH, nestingTooDeep } from "./event.ts";
 
 export type Expected = "match" | "no-match" | { readonly invalidPattern: string } | { readonly invalidEvent: string };
@@ -50,6 +52,54 @@ function objects(n: number, last?: string): string {
 }
 
 const ones = (n: number): string => `[${repeat("1", n)}]`;
+
+/** `{"p0":[1],...}`: one required field per pigeon (or clause). */
+function fieldsOf(prefix: string, n: number, values = "[1]"): string {
+  return Array.from({ length: n }, (_, i) => `"${prefix}${i}":${values}`).join(",");
+}
+
+/**
+ * `holes` arrays at one path, each spelled as its own key (duplicate keys, or `"a.b"` next to
+ * `"a":{"b"}` when `dotted`), each holding one element per pigeon with that pigeon's field (and
+ * `extra` members). A match must take every pigeon from a different array.
+ */
+function pigeonholes(holes: number, pigeons: number, { dotted = false, extra = "" } = {}): string {
+  const array = `[${Array.from({ length: pigeons }, (_, i) => `{"p${i}":1${extra}}`).join(",")}]`;
+  const spell = (hole: number) => (dotted && hole % 2 === 1 ? `"a.b":${array}` : `"a":{"b":${array}}`);
+  return event(`{${Array.from({ length: holes }, (_, hole) => spell(hole)).join(",")}}`);
+}
+
+/** A deterministic pseudo-random sequence (the cases must be the same on every run). */
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x80000000;
+  };
+}
+
+/**
+ * 3-SAT in an event: one array per variable, spelled `a` each time (duplicate keys), whose two
+ * elements (true, false) hold the clauses that value satisfies; the pattern requires every clause.
+ * Each clause is drawn to hold under a hidden assignment, so the event matches.
+ */
+function plantedSat(variables: number, clauses: number, seed: number): { pattern: string; event: string } {
+  const random = lcg(seed);
+  const hidden = Array.from({ length: variables }, () => random() < 0.5);
+  const drawn: number[][] = [];
+  while (drawn.length < clauses) {
+    const picked = new Set<number>();
+    while (picked.size < 3) picked.add(Math.floor(random() * variables));
+    // Literal v+1 is "variable v true", -(v+1) "false".
+    const clause = [...picked].map((v) => (random() < 0.5 ? v + 1 : -(v + 1)));
+    if (clause.some((literal) => (literal > 0) === hidden[Math.abs(literal) - 1])) drawn.push(clause);
+  }
+  const element = (literal: number) => `{${drawn.flatMap((clause, i) => (clause.includes(literal) ? [`"c${i}":1`] : [])).join(",")}}`;
+  const arrays = Array.from({ length: variables }, (_, v) => `"a":[${element(v + 1)},${element(-(v + 1))}]`);
+  return { pattern: `{"detail":{"a":{${fieldsOf("c", clauses)}}}}`, event: event(`{${arrays.join(",")}}`) };
+}
+
+const planted = plantedSat(40, 170, 19);
 
 /** Depth of the event root object (1) and `detail` (2) come on top of the arrays. */
 const DEEPEST_ACCEPTED_ARRAYS = MAX_NESTING_DEPTH - 2;
@@ -156,6 +206,36 @@ export const adversarialCases: readonly AdversarialCase[] = [
     pattern: '{"detail":{"n":{"x":[1],"y":[2]}}}',
     event: event(`{"n":${deepObjects(400)}}`),
     expected: "match",
+  },
+  {
+    name: "twenty arrays spelled twice over (duplicate keys), twenty-one fields each in one element of every array (pigeonhole)",
+    pattern: `{"detail":{"a":{"b":{${fieldsOf("p", 21)}}}}}`,
+    event: pigeonholes(20, 21),
+    expected: "no-match",
+  },
+  {
+    name: "thirty arrays at one path spelled \"a.b\" and \"a\":{\"b\"} in turn, thirty fields: a perfect matching",
+    pattern: `{"detail":{"a":{"b":{${fieldsOf("p", 30)}}}}}`,
+    event: pigeonholes(30, 30, { dotted: true }),
+    expected: "match",
+  },
+  {
+    name: "satisfiable 3-SAT as duplicate keys: 40 arrays of two elements, 170 clause fields",
+    pattern: planted.pattern,
+    event: planted.event,
+    expected: "match",
+  },
+  {
+    name: "exists:false after fields chosen among 6 duplicate-key arrays (order-dependent walk), decided",
+    pattern: `{"detail":{"a":{"b":{${fieldsOf("p", 6)},"~":[{"exists":false}]}}}}`,
+    event: pigeonholes(6, 6, { extra: ',"~":1' }),
+    expected: "no-match",
+  },
+  {
+    name: `exists:false after fields chosen among 12 duplicate-key arrays: refused past ${ORDERED_AMBIGUOUS_STEPS} steps (a deliberate difference)`,
+    pattern: `{"detail":{"a":{"b":{${fieldsOf("p", 12)},"~":[{"exists":false}]}}}}`,
+    event: pigeonholes(12, 12, { extra: ',"~":1' }),
+    expected: { invalidEvent: tooComplexToMatch() },
   },
 ];
 

@@ -21,28 +21,29 @@ import { EventTooComplexError } from "./errors.ts";
 import type { ArrayElement } from "./event.ts";
 
 /**
- * Steps (element checks) one match may spend on fields spelled in several arrays before the event
- * is refused. Every generated worst case within AWS's limits needs far fewer (see
- * `adversarial-cases.ts`); at about 50 ns a step, the cap bounds one match to tens of milliseconds.
+ * Steps (element checks) one match of an event may spend on fields spelled in several arrays,
+ * over all the rules and sub-rules it is matched against, before the event is refused. Every
+ * generated worst case within AWS's default limits needs far fewer (see `adversarial-cases.ts`);
+ * at about a microsecond a step, the cap bounds a match to a fraction of a second.
  */
-export const DEFAULT_AMBIGUITY_BUDGET = 1_000_000;
+export const DEFAULT_AMBIGUITY_BUDGET = 200_000;
 
 /** Work left for one match; shared by the nested searches of that match. */
 export class MatchBudget {
-  constructor(private left: number) {}
+  constructor(
+    private left: number = DEFAULT_AMBIGUITY_BUDGET,
+    private readonly parent?: MatchBudget,
+  ) {}
 
-  /** Steps left (for diagnostics and tests). */
-  get remaining(): number {
-    return this.left;
+  /** A budget of at most `limit` steps that also spends from this one. */
+  within(limit: number): MatchBudget {
+    return new MatchBudget(limit, this);
   }
 
   spend(steps: number): void {
     this.left -= steps;
-    if (this.left < 0) {
-      throw new EventTooComplexError(
-        "Event is too complex to match: a path spelled several times (duplicate keys, or a dotted key next to nested objects) holds too many array elements",
-      );
-    }
+    if (this.left < 0) throw new EventTooComplexError();
+    this.parent?.spend(steps);
   }
 }
 
@@ -63,6 +64,22 @@ export interface AmbiguousField {
 interface ArrayState {
   readonly kids: readonly ArrayElement[];
   readonly group: readonly number[];
+  /**
+   * Per field, the elements that can also take it, and whether all hold it directly: computed
+   * once per state (a state is replaced, never changed), so propagation after a choice in one
+   * array only recomputes that array.
+   */
+  readonly narrowed: Map<number, Narrowed>;
+}
+
+interface Narrowed {
+  readonly kids: ArrayElement[];
+  /** Every element holds the field directly: giving it to this array costs no choice. */
+  readonly free: boolean;
+}
+
+function arrayState(kids: readonly ArrayElement[], group: readonly number[]): ArrayState {
+  return { kids, group, narrowed: new Map() };
 }
 
 /**
@@ -78,26 +95,29 @@ export function assignAmbiguous(
   fits: (kid: ArrayElement, group: readonly number[]) => boolean,
   budget: MatchBudget,
 ): boolean {
-  const state: ArrayState[] = arrays.map((kids, i) => ({ kids, group: fixed[i] ?? [] }));
+  const state: ArrayState[] = arrays.map((kids, i) => arrayState(kids, fixed[i] ?? []));
   return search(state, ambiguous, fits, budget);
 }
 
 /** The elements of `array` that can also take `field`. */
-function narrow(array: ArrayState, field: number, fits: (kid: ArrayElement, group: readonly number[]) => boolean, budget: MatchBudget): ArrayElement[] {
+function narrow(array: ArrayState, field: number, fits: (kid: ArrayElement, group: readonly number[]) => boolean, budget: MatchBudget): Narrowed {
+  const known = array.narrowed.get(field);
+  if (known !== undefined) return known;
   budget.spend(array.kids.length);
   let group: number[] | undefined;
-  const kept: ArrayElement[] = [];
+  const kids: ArrayElement[] = [];
+  let free = array.kids.length > 0;
   for (const kid of array.kids) {
     // A field held directly costs the element nothing, whatever else it must hold.
-    if (hasBit(kid.direct as Bits, field)) kept.push(kid);
-    else if (hasBit(kid.below as Bits, field) && fits(kid, (group ??= [...array.group, field]))) kept.push(kid);
+    if (hasBit(kid.direct as Bits, field)) kids.push(kid);
+    else {
+      free = false;
+      if (hasBit(kid.below as Bits, field) && fits(kid, (group ??= [...array.group, field]))) kids.push(kid);
+    }
   }
-  return kept;
-}
-
-/** Every possible element holds the field directly: giving it to this array costs no choice. */
-function holdsEverywhere(array: ArrayState, field: number): boolean {
-  return array.kids.every((kid) => hasBit(kid.direct as Bits, field));
+  const result = { kids, free };
+  array.narrowed.set(field, result);
+  return result;
 }
 
 function search(
@@ -115,22 +135,26 @@ function search(
     const still: AmbiguousField[] = [];
     for (const entry of pending) {
       budget.spend(1);
-      const free = entry.arrays.find((array) => holdsEverywhere(arrays[array] as ArrayState, entry.field) && (arrays[array] as ArrayState).kids.length > 0);
-      if (free !== undefined) {
+      const possible: { array: number; kids: ArrayElement[] }[] = [];
+      let free = -1;
+      for (const array of entry.arrays) {
+        const narrowed = narrow(arrays[array] as ArrayState, entry.field, fits, budget);
+        if (narrowed.free) {
+          free = array;
+          break;
+        }
+        if (narrowed.kids.length > 0) possible.push({ array, kids: narrowed.kids });
+      }
+      if (free >= 0) {
         const state = arrays[free] as ArrayState;
-        arrays[free] = { kids: state.kids, group: [...state.group, entry.field] };
+        arrays[free] = arrayState(state.kids, [...state.group, entry.field]);
         changed = true;
         continue;
-      }
-      const possible: { array: number; kids: ArrayElement[] }[] = [];
-      for (const array of entry.arrays) {
-        const kids = narrow(arrays[array] as ArrayState, entry.field, fits, budget);
-        if (kids.length > 0) possible.push({ array, kids });
       }
       if (possible.length === 0) return false;
       if (possible.length === 1) {
         const { array, kids } = possible[0] as { array: number; kids: ArrayElement[] };
-        arrays[array] = { kids, group: [...(arrays[array] as ArrayState).group, entry.field] };
+        arrays[array] = arrayState(kids, [...(arrays[array] as ArrayState).group, entry.field]);
         changed = true;
         continue;
       }
@@ -140,7 +164,10 @@ function search(
     pending = still;
   }
   if (pending.length === 0) return true;
-  if (!enoughCapacity(arrays, pending, budget)) return false;
+  // Cheap first: every array that can take some open field takes at least one.
+  const takers = new Set<number>();
+  for (const possible of options) for (const { array } of possible) takers.add(array);
+  if (takers.size < pending.length && !enoughCapacity(arrays, pending, budget)) return false;
   // Branch on the most constrained field. While one of its arrays has several elements left,
   // choose that array's element (every solution chooses one: using an array never hurts another);
   // once all are down to one element, choose the array that takes the field.
@@ -155,7 +182,7 @@ function search(
     const ordered = [...kids.filter((kid) => takers.has(kid)), ...kids.filter((kid) => !takers.has(kid))];
     for (const kid of ordered) {
       const next = [...arrays];
-      next[undecided] = { kids: [kid], group };
+      next[undecided] = arrayState([kid], group);
       if (search(next, pending, fits, budget)) return true;
     }
     return false;
@@ -163,7 +190,7 @@ function search(
   const rest = pending.filter((_, i) => i !== pick);
   for (const { array, kids } of options[pick] as { array: number; kids: ArrayElement[] }[]) {
     const next = [...arrays];
-    next[array] = { kids, group: [...(arrays[array] as ArrayState).group, entry.field] };
+    next[array] = arrayState(kids, [...(arrays[array] as ArrayState).group, entry.field]);
     if (search(next, rest, fits, budget)) return true;
   }
   return false;

@@ -21,7 +21,7 @@
  *   by search. Choosing among such alternatives is NP-hard in general; it is exponential only in
  *   the number of such doubly-spelled fields.
  */
-import { assignAmbiguous, DEFAULT_AMBIGUITY_BUDGET, hasBit, MatchBudget, type Bits } from "./ambiguous.ts";
+import { assignAmbiguous, hasBit, MatchBudget, type Bits } from "./ambiguous.ts";
 import type { ArrayElement, Leaf } from "./event.ts";
 
 /** What the matcher knows about one field of a sub-rule, in event-ruler's sorted field order. */
@@ -33,33 +33,33 @@ export interface FieldInput {
 }
 
 /** Whether the sub-rule whose fields these are matches. */
-export function subRuleMatches(fields: readonly FieldInput[]): boolean {
+export function subRuleMatches(fields: readonly FieldInput[], budget: MatchBudget = new MatchBudget()): boolean {
   const required: (readonly Leaf[])[] = [];
   for (const field of fields) {
     const { allLeaves, candidates } = field;
     if (allLeaves !== undefined) {
       if (allLeaves.length === 0) continue; // absent: satisfied, and nothing to choose
       // Leaves outside arrays are consistent with any choice, so the field cannot count as absent.
-      if (!allLeaves.every((leaf) => leaf.context === null)) return requiredFieldsConsistent(fields) && orderedSearch(fields);
+      if (!allLeaves.every((leaf) => leaf.context === null)) return requiredFieldsConsistent(fields, budget) && orderedSearch(fields, budget);
     }
     if (candidates.length === 0) return false;
     required.push(candidates);
   }
-  return consistentChoice(required);
+  return consistentChoice(required, budget);
 }
 
 /**
  * The fields that cannot be absent must have an array-consistent choice whatever the walk does:
  * checked first, without a search, so that the ordered walk only runs when it may succeed.
  */
-function requiredFieldsConsistent(fields: readonly FieldInput[]): boolean {
+function requiredFieldsConsistent(fields: readonly FieldInput[], budget: MatchBudget): boolean {
   const required: (readonly Leaf[])[] = [];
   for (const { candidates, allLeaves } of fields) {
     if (allLeaves !== undefined) continue;
     if (candidates.length === 0) return false;
     required.push(candidates);
   }
-  return consistentChoice(required);
+  return consistentChoice(required, budget);
 }
 
 function withBit(bits: Bits, field: number): Bits {
@@ -88,7 +88,7 @@ let calls = 0;
  * field is already marked), so marking costs the elements on the way to candidates, once per
  * field. The choice is then decided top-down on the marked elements only (see the module note).
  */
-export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean {
+export function consistentChoice(fields: readonly (readonly Leaf[])[], budget: MatchBudget = new MatchBudget()): boolean {
   // Usual case: every field has a candidate outside any array element.
   if (fields.every((leaves) => leaves.some((leaf) => leaf.context === null))) return true;
   const token = ++calls;
@@ -131,7 +131,7 @@ export function consistentChoice(fields: readonly (readonly Leaf[])[]): boolean 
       }
     }
   });
-  return solve(root, fields.map((_, field) => field), new MatchBudget(DEFAULT_AMBIGUITY_BUDGET));
+  return solve(root, fields.map((_, field) => field), budget);
 }
 
 /** Whether the `required` fields can all be satisfied inside `node`. */
@@ -241,8 +241,8 @@ const ANY_LEAF = (): boolean => true;
  * choices made in arrays that the remaining fields can still reach; fields on one array path are
  * contiguous in sorted order, so those choices form a chain and the states stay few.
  */
-function orderedSearch(fields: readonly FieldInput[]): boolean {
-  return oneArraySearch(fields) ?? searchInOrder(fields);
+function orderedSearch(fields: readonly FieldInput[], budget: MatchBudget): boolean {
+  return oneArraySearch(fields) ?? searchInOrder(fields, budget);
 }
 
 /**
@@ -258,8 +258,8 @@ export function orderedSearchBudget(fields: readonly FieldInput[]): number {
   return 8 * fields.length * (leaves + fields.length) + 1000;
 }
 
-/** The ordered walk's allowance on events that spell a path twice (about 30 ms). */
-export const ORDERED_AMBIGUOUS_STEPS = 20_000;
+/** The ordered walk's allowance on events that spell a path twice (about 10 ms). */
+export const ORDERED_AMBIGUOUS_STEPS = 5_000;
 
 /**
  * Whether some field has leaves in two different arrays of one element (or of the event root):
@@ -287,7 +287,7 @@ function spelledTwice(fields: readonly FieldInput[]): boolean {
  * The general walk behind {@link orderedSearch}, for any shape; exported so that a property test
  * can check the one-array shortcut against it.
  */
-export function searchInOrder(fields: readonly FieldInput[]): boolean {
+export function searchInOrder(fields: readonly FieldInput[], shared: MatchBudget = new MatchBudget()): boolean {
   const count = fields.length;
   const reachable: Set<number>[] = new Array(count + 1);
   reachable[count] = new Set();
@@ -345,7 +345,7 @@ export function searchInOrder(fields: readonly FieldInput[]): boolean {
     if (onlyArray < 2 ** 21 && onlyElement < 2 ** 21) return (index * 2 ** 21 + onlyArray) * 2 ** 21 + onlyElement;
     return `${index}|${onlyArray}:${onlyElement}`;
   };
-  const budget = new MatchBudget(orderedSearchBudget(fields));
+  const budget = shared.within(orderedSearchBudget(fields));
   const from = (index: number): boolean => {
     budget.spend(1);
     if (index === count) return true;

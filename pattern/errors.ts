@@ -20,7 +20,7 @@ export class InvalidEventPatternError extends Error {
 
 /** An event that is not JSON, or (for {@link validateEnvelope}) lacks an envelope field AWS requires. */
 export class InvalidEventError extends Error {
-  override readonly name = "InvalidEventError";
+  override readonly name: string = "InvalidEventError";
 }
 
 /**
@@ -39,4 +39,13 @@ export class JsonSyntaxError extends Error {
  */
 export class EventTooComplexError extends InvalidEventError {
   override readonly name = "EventTooComplexError";
+
+  constructor() {
+    super(tooComplexToMatch());
+  }
+}
+
+/** The message of {@link EventTooComplexError}. */
+export function tooComplexToMatch(): string {
+  return "Event is too complex to match: a path spelled several times (duplicate keys, or a dotted key next to nested objects) holds too many array elements";
 }

@@ -14,7 +14,7 @@ export { MAX_RULE_FIELDS, MAX_SUB_RULES } from "./compiler.ts";
 export { DEFAULT_MAX_WILDCARD_COMPLEXITY } from "./complexity.ts";
 export { MAX_NESTING_DEPTH, nestedTooDeep } from "./event.ts";
 export { REQUIRED_ENVELOPE_FIELDS, validateEnvelope } from "./envelope.ts";
-export { InvalidEventError, InvalidEventPatternError } from "./errors.ts";
+export { EventTooComplexError, InvalidEventError, InvalidEventPatternError } from "./errors.ts";
 export { DEFAULT_MAX_PATTERN_BYTES, type PatternOptions } from "./matcher.ts";
 export { RuleSet } from "./rule-set.ts";
 

@@ -6,6 +6,7 @@
  * value are checked for array consistency. Rules looking at values the event does not hold cost
  * nothing per event.
  */
+import { MatchBudget } from "./ambiguous.ts";
 import { subRuleMatches, type FieldInput } from "./consistency.ts";
 import { LeafKind, type FlatEvent, type Leaf } from "./event.ts";
 import type { CompiledPattern, FieldRule } from "./matcher.ts";
@@ -185,11 +186,13 @@ export class Machine {
       }
     }
     const matched: number[] = [];
+    // One allowance for the whole event, however many rules search (see ambiguous.ts).
+    const budget = new MatchBudget();
     for (const list of [candidates, this.unconditional]) {
       for (const index of list) {
         const subRule = subRules[index] as CompiledSubRule;
         if (this.ruleStamp[subRule.rule] === epoch) continue;
-        if (this.subRuleHolds(subRule, event, epoch)) {
+        if (this.subRuleHolds(subRule, event, epoch, budget)) {
           this.ruleStamp[subRule.rule] = epoch;
           matched.push(subRule.rule);
         }
@@ -198,7 +201,7 @@ export class Machine {
     return matched.sort((a, b) => a - b);
   }
 
-  private subRuleHolds(subRule: CompiledSubRule, event: FlatEvent, epoch: number): boolean {
+  private subRuleHolds(subRule: CompiledSubRule, event: FlatEvent, epoch: number, budget: MatchBudget): boolean {
     const inputs: FieldInput[] = [];
     for (const field of subRule.fields) {
       const input = this.input(field, event, epoch);
@@ -206,7 +209,7 @@ export class Machine {
       if (input.candidates.length === 0 && !field.allowsAbsence) return false;
       inputs.push(input);
     }
-    return subRuleMatches(inputs);
+    return subRuleMatches(inputs, budget);
   }
 
   private lookUp(index: PathIndex, leaf: Leaf, epoch: number, satisfied: number[]): void {

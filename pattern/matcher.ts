@@ -4,6 +4,7 @@
 import { compileSubRules, MAX_RULE_FIELDS, type SubRule } from "./compiler.ts";
 import { DEFAULT_MAX_WILDCARD_COMPLEXITY, wildcardComplexity, type WildcardGroup } from "./complexity.ts";
 import { InvalidEventPatternError } from "./errors.ts";
+import { MatchBudget } from "./ambiguous.ts";
 import { subRuleMatches, type FieldInput } from "./consistency.ts";
 import type { FlatEvent, Leaf } from "./event.ts";
 import { matchesLeaf, type ValuePattern } from "./patterns.ts";
@@ -89,7 +90,8 @@ export class CompiledPattern {
       if (!known) inputs.set(field, (known = fieldInput(field, event)));
       return known;
     };
-    return this.subRules.some((fields) => subRuleMatches(fields.map(input)));
+    const budget = new MatchBudget();
+    return this.subRules.some((fields) => subRuleMatches(fields.map(input), budget));
   }
 }
 
