@@ -33,6 +33,10 @@ interface CompiledField {
   readonly path: string;
   readonly predicates: readonly number[];
   readonly allowsAbsence: boolean;
+  /** Sub-rules using this field (while compiling). */
+  uses: number;
+  /** Sub-rules filed under this field's predicates if it were their key (while compiling). */
+  cost: number;
 }
 
 interface CompiledSubRule {
@@ -74,6 +78,7 @@ export class Machine {
    */
   private readonly keyUsers: number[][] = [];
   private readonly subRules: CompiledSubRule[] = [];
+  private readonly distinctFields: CompiledField[] = [];
   /** Sub-rules with only `exists: false` fields: checked on every event. */
   private readonly unconditional: number[] = [];
 
@@ -98,41 +103,46 @@ export class Machine {
   }
 
   private addSubRule(rule: number, fields: readonly FieldRule[], shared: Map<FieldRule, CompiledField>): void {
-    const compiled = fields.map((field) => {
+    // `$or` expansions repeat the same few field objects across thousands of sub-rules: compile
+    // each once, and fill the sub-rule with a plain loop (no closure per sub-rule).
+    const compiled = new Array<CompiledField>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as FieldRule;
       let known = shared.get(field);
       if (!known) {
         const predicates = [...new Set(field.patterns.map((pattern) => this.predicate(field.path, pattern)))];
-        known = { path: field.path, predicates, allowsAbsence: field.allowsAbsence };
+        known = { path: field.path, predicates, allowsAbsence: field.allowsAbsence, uses: 0, cost: 0 };
         this.pathIndex(field.path);
         shared.set(field, known);
+        this.distinctFields.push(known);
       }
-      return known;
-    });
+      known.uses++;
+      compiled[i] = known;
+    }
     this.subRules.push({ rule, fields: compiled });
   }
 
   /** Files each sub-rule under its most selective field needing a value (see {@link keyUsers}). */
   private fileSubRules(): void {
+    // Counted per distinct field, not per sub-rule: a 4,096-way `$or` has a few dozen.
     const sharing = new Array<number>(this.predicateCount).fill(0);
-    for (const { fields } of this.subRules) {
-      for (const field of fields) if (!field.allowsAbsence) for (const id of field.predicates) sharing[id] = (sharing[id] as number) + 1;
+    for (const field of this.distinctFields) {
+      if (!field.allowsAbsence) for (const id of field.predicates) sharing[id] = (sharing[id] as number) + field.uses;
+    }
+    for (const field of this.distinctFields) {
+      let cost = 0;
+      for (const id of field.predicates) cost += sharing[id] as number;
+      field.cost = cost;
     }
     for (let id = 0; id < this.predicateCount; id++) this.keyUsers.push([]);
-    this.subRules.forEach(({ fields }, index) => {
+    const { subRules } = this;
+    for (let index = 0; index < subRules.length; index++) {
+      const { fields } = subRules[index] as CompiledSubRule;
       let key: CompiledField | undefined;
-      let keyCost = Infinity;
-      for (const field of fields) {
-        if (field.allowsAbsence) continue;
-        let cost = 0;
-        for (const id of field.predicates) cost += sharing[id] as number;
-        if (cost < keyCost) {
-          key = field;
-          keyCost = cost;
-        }
-      }
+      for (const field of fields) if (!field.allowsAbsence && (key === undefined || field.cost < key.cost)) key = field;
       if (key === undefined) this.unconditional.push(index);
       else for (const id of key.predicates) (this.keyUsers[id] as number[]).push(index);
-    });
+    }
   }
 
   private pathIndex(path: string): PathIndex {
