@@ -1,10 +1,10 @@
 /**
  * Every sub-rule of every rule compiled into one structure keyed by field path and value, as
  * event-ruler's `Machine` is: an event is read once, each leaf is looked up by its path and value
- * (exact strings, numbers and literals through hash maps; the other operators, deduplicated
- * across rules, tested once per leaf), and only the sub-rules whose every required field got a
- * value are checked for array consistency. Rules looking at values the event does not hold cost
- * nothing per event.
+ * (exact strings, numbers, literals, prefixes and suffixes through hash maps; the other
+ * operators, deduplicated across rules, tested once per leaf), and only the sub-rules whose every
+ * required field got a value are checked for array consistency. Rules looking at values the event
+ * does not hold cost nothing per event.
  */
 import { MatchBudget } from "./ambiguous.ts";
 import { subRuleMatches, type FieldInput } from "./consistency.ts";
@@ -25,8 +25,20 @@ interface PathIndex {
   readonly numberTexts: Map<string, number[]>;
   /** Comparable numbers by value (`-0` kept apart from `0`, as event-ruler orders them). */
   readonly numberValues: Map<number | string, number[]>;
-  /** Operators tested leaf by leaf (prefix, numeric ranges, anything-but, cidr, ...). */
+  /**
+   * Prefixes and suffixes by length, then text: a string leaf looks up its own start (end) once
+   * per distinct length, however many rules ask for a prefix (suffix) there.
+   */
+  readonly prefixes: Map<number, Map<string, number[]>>;
+  readonly suffixes: Map<number, Map<string, number[]>>;
+  /** Operators tested leaf by leaf (numeric ranges, anything-but, cidr, wildcards, ...). */
   readonly tested: Predicate[];
+}
+
+function byLength(index: Map<number, Map<string, number[]>>, text: string, id: number): void {
+  let texts = index.get(text.length);
+  if (!texts) index.set(text.length, (texts = new Map()));
+  push(texts, text, id);
 }
 
 interface CompiledField {
@@ -148,7 +160,7 @@ export class Machine {
   private pathIndex(path: string): PathIndex {
     let index = this.paths.get(path);
     if (!index) {
-      index = { strings: new Map(), literals: new Map(), numberTexts: new Map(), numberValues: new Map(), tested: [] };
+      index = { strings: new Map(), literals: new Map(), numberTexts: new Map(), numberValues: new Map(), prefixes: new Map(), suffixes: new Map(), tested: [] };
       this.paths.set(path, index);
     }
     return index;
@@ -171,6 +183,12 @@ export class Machine {
       case "exact-number":
         push(index.numberTexts, pattern.text, id);
         if (pattern.value !== undefined) push(index.numberValues, numberKey(pattern.value), id);
+        break;
+      case "prefix":
+        byLength(index.prefixes, pattern.value, id);
+        break;
+      case "suffix":
+        byLength(index.suffixes, pattern.value, id);
         break;
       default:
         index.tested.push({ id, pattern });
@@ -224,7 +242,10 @@ export class Machine {
 
   private lookUp(index: PathIndex, leaf: Leaf, epoch: number, satisfied: number[]): void {
     let ids: number[] | undefined;
-    if (leaf.kind === LeafKind.String) ids = index.strings.get(leaf.text);
+    if (leaf.kind === LeafKind.String) {
+      ids = index.strings.get(leaf.text);
+      if (index.prefixes.size > 0 || index.suffixes.size > 0) this.lookUpAffixes(index, leaf, epoch, satisfied);
+    }
     else if (leaf.kind === LeafKind.Literal) ids = index.literals.get(leaf.text);
     else {
       ids = index.numberTexts.get(leaf.text);
@@ -236,6 +257,20 @@ export class Machine {
     }
     if (ids) for (const id of ids) this.record(id, leaf, epoch, satisfied);
     for (const { id, pattern } of index.tested) if (matchesLeaf(pattern, leaf)) this.record(id, leaf, epoch, satisfied);
+  }
+
+  private lookUpAffixes(index: PathIndex, leaf: Leaf, epoch: number, satisfied: number[]): void {
+    const { text } = leaf;
+    for (const [length, texts] of index.prefixes) {
+      if (length > text.length) continue;
+      const ids = texts.get(text.slice(0, length));
+      if (ids) for (const id of ids) this.record(id, leaf, epoch, satisfied);
+    }
+    for (const [length, texts] of index.suffixes) {
+      if (length > text.length) continue;
+      const ids = texts.get(text.slice(text.length - length));
+      if (ids) for (const id of ids) this.record(id, leaf, epoch, satisfied);
+    }
   }
 
   private record(id: number, leaf: Leaf, epoch: number, satisfied: number[]): void {

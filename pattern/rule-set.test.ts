@@ -27,6 +27,28 @@ describe("RuleSet", () => {
     expect(matched).toEqual(["Paid", "Stripe"]);
   });
 
+  it("finds prefixes and suffixes of many rules at one path through its index, as each rule alone decides", () => {
+    // Several lengths, shared texts, the empty affix, multi-unit characters and non-strings.
+    const affixes = ["", "a", "ab", "abc", "b", "bc", "c", "\u00e9", "\ud83d\ude00", "x-", "1"];
+    const patterns = affixes.flatMap((text, i) => [
+      [`prefix-${i}`, JSON.stringify({ detail: { v: [{ prefix: text }] } })],
+      [`suffix-${i}`, JSON.stringify({ detail: { v: [{ suffix: text }] } })],
+      [`both-${i}`, JSON.stringify({ detail: { v: [{ prefix: text }, { suffix: text }, "zz"] } })],
+    ]) as [string, string][];
+    const rules = new RuleSet();
+    for (const [name, pattern] of patterns) rules.add(name, pattern);
+    const values: unknown[] = ["", "a", "abc", "cab", "bca", "\u00e9t\u00e9", "\ud83d\ude00!", "x-y", "zz", 1, 12, null, true, ["ab", "bc"], [{ w: "a" }]];
+
+    for (const value of values) {
+      const json = event({ detail: { v: value } });
+      const alone = patterns.filter(([, pattern]) => compilePattern(pattern).matches(json)).map(([name]) => name);
+
+      expect(rules.matchingRules(json), JSON.stringify(value)).toEqual(alone);
+    }
+    expect(rules.matchingRules(event({ detail: { v: "abc" } }))).toContain("prefix-3");
+    expect(rules.matchingRules(event({ detail: { v: "abc" } }))).toContain("suffix-5");
+  });
+
   it("forgets removed rules and replaces a rule added again under the same name", () => {
     const rules = new RuleSet();
     rules.add("R", '{"detail-type": ["invoice.paid"]}');
