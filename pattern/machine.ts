@@ -1,8 +1,8 @@
 /**
  * Every sub-rule of every rule compiled into one structure keyed by field path and value, as
  * event-ruler's `Machine` is: an event is read once, each leaf is looked up by its path and value
- * (exact strings, numbers, literals, prefixes and suffixes through hash maps; the other
- * operators, deduplicated across rules, tested once per leaf), and only the sub-rules whose every
+ * (exact strings, numbers, literals, prefixes and suffixes through hash maps, numeric ranges by
+ * binary search; the other operators, deduplicated across rules, tested once per leaf), and only the sub-rules whose every
  * required field got a value are checked for array consistency. Rules looking at values the event
  * does not hold cost nothing per event.
  */
@@ -10,6 +10,8 @@ import { MatchBudget } from "./ambiguous.ts";
 import { subRuleMatches, type FieldInput } from "./consistency.ts";
 import { LeafKind, type FlatEvent, type Leaf } from "./event.ts";
 import type { CompiledPattern, FieldRule } from "./matcher.ts";
+import { NumericIndex } from "./numeric-index.ts";
+import type { NumericRange } from "./numbers.ts";
 import { matchesLeaf, type ValuePattern } from "./patterns.ts";
 
 /** One value pattern at one path, shared by every rule that uses it. */
@@ -31,7 +33,10 @@ interface PathIndex {
    */
   readonly prefixes: Map<number, Map<string, number[]>>;
   readonly suffixes: Map<number, Map<string, number[]>>;
-  /** Operators tested leaf by leaf (numeric ranges, anything-but, cidr, wildcards, ...). */
+  /** Numeric ranges while compiling, then looked up by value through {@link numeric}. */
+  readonly ranges: { readonly id: number; readonly range: NumericRange }[];
+  numeric: NumericIndex | undefined;
+  /** Operators tested leaf by leaf (anything-but, cidr, wildcards, ...). */
   readonly tested: Predicate[];
 }
 
@@ -111,6 +116,12 @@ export class Machine {
     });
     this.predicateCount = this.predicateIds.size;
     this.fieldPaths = [...this.paths.keys()];
+    for (const index of this.paths.values()) {
+      if (index.ranges.length === 0) continue;
+      index.numeric = NumericIndex.build(index.ranges);
+      // Deeply nested ranges: tested one by one instead.
+      if (!index.numeric) for (const { id, range } of index.ranges) index.tested.push({ id, pattern: { type: "numeric", range } });
+    }
     this.fileSubRules();
   }
 
@@ -160,7 +171,7 @@ export class Machine {
   private pathIndex(path: string): PathIndex {
     let index = this.paths.get(path);
     if (!index) {
-      index = { strings: new Map(), literals: new Map(), numberTexts: new Map(), numberValues: new Map(), prefixes: new Map(), suffixes: new Map(), tested: [] };
+      index = { strings: new Map(), literals: new Map(), numberTexts: new Map(), numberValues: new Map(), prefixes: new Map(), suffixes: new Map(), ranges: [], numeric: undefined, tested: [] };
       this.paths.set(path, index);
     }
     return index;
@@ -189,6 +200,9 @@ export class Machine {
         break;
       case "suffix":
         byLength(index.suffixes, pattern.value, id);
+        break;
+      case "numeric":
+        index.ranges.push({ id, range: pattern.range });
         break;
       default:
         index.tested.push({ id, pattern });
@@ -249,10 +263,13 @@ export class Machine {
     else if (leaf.kind === LeafKind.Literal) ids = index.literals.get(leaf.text);
     else {
       ids = index.numberTexts.get(leaf.text);
-      if (index.numberValues.size > 0) {
+      if (index.numberValues.size > 0 || index.numeric) {
         const value = leaf.number;
-        const byValue = value === null ? undefined : index.numberValues.get(numberKey(value));
-        if (byValue) for (const id of byValue) this.record(id, leaf, epoch, satisfied);
+        if (value !== null) {
+          const byValue = index.numberValues.get(numberKey(value));
+          if (byValue) for (const id of byValue) this.record(id, leaf, epoch, satisfied);
+          if (index.numeric) for (const id of index.numeric.covering(value)) this.record(id, leaf, epoch, satisfied);
+        }
       }
     }
     if (ids) for (const id of ids) this.record(id, leaf, epoch, satisfied);

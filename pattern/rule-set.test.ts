@@ -49,6 +49,39 @@ describe("RuleSet", () => {
     expect(rules.matchingRules(event({ detail: { v: "abc" } }))).toContain("suffix-5");
   });
 
+  it.each([
+    ["a few ranges (looked up by value)", 1],
+    ["200 nested ranges each (tested one by one)", 200],
+  ])("finds the numeric ranges of many rules at one path, as each rule alone decides: %s", (_name, nesting) => {
+    const ranges: unknown[][] = [
+      ["=", 0],
+      ["=", -0],
+      [">", 0],
+      [">=", 0],
+      ["<", 0],
+      ["<=", -0],
+      [">", 1, "<=", 5],
+      [">=", 1, "<", 5],
+      [">", -1e9, "<", 1e9],
+      [">", 5],
+      ["<", 1.5],
+      [">=", 5, "<=", 5.5],
+      ...Array.from({ length: nesting }, (_, i) => [">", i / 4, "<", 1000 - i]),
+    ];
+    const patterns = ranges.map((range, i) => [`range-${i}`, JSON.stringify({ detail: { v: [{ numeric: range }] } })] as const);
+    const rules = new RuleSet();
+    for (const [name, pattern] of patterns) rules.add(name, pattern);
+    const values = ["0", "-0", "0.0", "1", "1.0", "1.5", "5", "5.0", "5e0", "4.999", "-1", "1e9", "1000", "999.75", "12.25", "9007199254740993", '"5"', "null", "[0, 6]"];
+
+    for (const value of values) {
+      const json = event({}).replace('"detail":{}', `"detail":{"v":${value}}`);
+      const alone = patterns.filter(([, pattern]) => compilePattern(pattern).matches(json)).map(([name]) => name);
+
+      expect(rules.matchingRules(json), value).toEqual(alone);
+    }
+    expect(rules.matchingRules(event({ detail: { v: 5 } }))).toContain("range-11");
+  });
+
   it("forgets removed rules and replaces a rule added again under the same name", () => {
     const rules = new RuleSet();
     rules.add("R", '{"detail-type": ["invoice.paid"]}');
