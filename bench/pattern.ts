@@ -9,6 +9,9 @@
  * - `mixed`: ten realistic rules (prefix on `source`, numeric, `exists` and `anything-but` on
  *   detail fields, a metadata value, ...), then per-tenant rules (a detail-type and a metadata
  *   value each) up to 100 and 1,000 rules;
+ * - `operators`: the same ten, then per-tenant rules whose values are not exact: a prefix of the
+ *   object id and a numeric range of the amount each (looked up by the machine's prefix and
+ *   numeric indexes rather than tried rule by rule);
  * - `indexed`: paybus-style rules (`source` + exact `detail-type`).
  *
  * The adversarial cases are timed by `bench/pattern-adversarial.ts`. Run with
@@ -54,6 +57,15 @@ function tenantRule(i: number): string {
 
 function mixedRules(count: number): string[] {
   return [...TEN_MIXED_RULES, ...Array.from({ length: count - TEN_MIXED_RULES.length }, (_, i) => tenantRule(i))];
+}
+
+/** Per-tenant rule i with operators: an id prefix and an amount band. */
+function operatorRule(i: number): string {
+  return JSON.stringify(object({ id: [{ prefix: `ch_${(100000 + i * 7).toString(36)}` }], amount: [{ numeric: [">=", i * 100, "<", i * 100 + 50] }] }));
+}
+
+function operatorRules(count: number): string[] {
+  return [...TEN_MIXED_RULES, ...Array.from({ length: count - TEN_MIXED_RULES.length }, (_, i) => operatorRule(i))];
 }
 
 /** Rule i: Stripe sources and one detail-type (cycling through every snapshot type). */
@@ -134,17 +146,18 @@ export async function run(): Promise<Record<string, unknown>> {
   const averageBytes = Math.round(events.reduce((sum, event) => sum + Buffer.byteLength(event), 0) / events.length);
   console.log(`pattern matching through RuleSet, ${events.length} ${origin} events (${averageBytes} bytes on average), single thread`);
   console.log(`ratio to JSON.parse of the same events, ${ROUNDS} alternating rounds of ${ROUND_MS} ms of CPU time`);
-  console.log("mix       rules  best  median   events/s  JSON.parse/s  matches/event");
-  const figures: Record<string, Figures[]> = { mixed: [], indexed: [] };
+  console.log("mix        rules  best  median   events/s  JSON.parse/s  matches/event");
+  const figures: Record<string, Figures[]> = { mixed: [], operators: [], indexed: [] };
   for (const [mix, build] of [
     ["mixed", mixedRules],
+    ["operators", operatorRules],
     ["indexed", indexedRules],
   ] as const) {
     for (const count of RULE_COUNTS) {
       const f = measure(build(count), events);
       (figures[mix] as Figures[]).push(f);
       console.log(
-        `${mix.padEnd(8)}  ${String(count).padStart(5)}  ${f.bestRatio.toFixed(2)}  ${f.medianRatio.toFixed(2).padStart(6)}  ${String(f.eventsPerSecond).padStart(9)}  ${String(f.jsonParsePerSecond).padStart(12)}  ${f.matchesPerEvent}`,
+        `${mix.padEnd(9)}  ${String(count).padStart(5)}  ${f.bestRatio.toFixed(2)}  ${f.medianRatio.toFixed(2).padStart(6)}  ${String(f.eventsPerSecond).padStart(9)}  ${String(f.jsonParsePerSecond).padStart(12)}  ${f.matchesPerEvent}`,
       );
     }
   }
