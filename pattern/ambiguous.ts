@@ -69,7 +69,7 @@ interface ArrayState {
    * once per state (a state is replaced, never changed), so propagation after a choice in one
    * array only recomputes that array.
    */
-  readonly narrowed: Map<number, Narrowed>;
+  narrowed: Map<number, Narrowed> | undefined;
 }
 
 interface Narrowed {
@@ -79,7 +79,7 @@ interface Narrowed {
 }
 
 function arrayState(kids: readonly ArrayElement[], group: readonly number[]): ArrayState {
-  return { kids, group, narrowed: new Map() };
+  return { kids, group, narrowed: undefined };
 }
 
 /**
@@ -96,12 +96,23 @@ export function assignAmbiguous(
   budget: MatchBudget,
 ): boolean {
   const state: ArrayState[] = arrays.map((kids, i) => arrayState(kids, fixed[i] ?? []));
-  return search(state, ambiguous, fits, budget);
+  // Most fields any one element of an array holds: the capacity bound needs exact counts only
+  // when these alone leave too few places for the open fields (pigeonhole events).
+  const ceilings = arrays.map((kids) => {
+    let best = 0;
+    for (const kid of kids) {
+      let held = 0;
+      for (const { field } of ambiguous) if (hasBit(kid.below as Bits, field)) held++;
+      if (held > best) best = held;
+    }
+    return best;
+  });
+  return search(state, ambiguous, fits, budget, ceilings);
 }
 
 /** The elements of `array` that can also take `field`. */
 function narrow(array: ArrayState, field: number, fits: (kid: ArrayElement, group: readonly number[]) => boolean, budget: MatchBudget): Narrowed {
-  const known = array.narrowed.get(field);
+  const known = array.narrowed?.get(field);
   if (known !== undefined) return known;
   budget.spend(array.kids.length);
   let group: number[] | undefined;
@@ -116,7 +127,7 @@ function narrow(array: ArrayState, field: number, fits: (kid: ArrayElement, grou
     }
   }
   const result = { kids, free };
-  array.narrowed.set(field, result);
+  (array.narrowed ??= new Map()).set(field, result);
   return result;
 }
 
@@ -125,17 +136,25 @@ function search(
   open: readonly AmbiguousField[],
   fits: (kid: ArrayElement, group: readonly number[]) => boolean,
   budget: MatchBudget,
+  ceilings: readonly number[],
 ): boolean {
   let pending = [...open];
-  let options: { array: number; kids: ArrayElement[] }[][] = [];
-  // Propagate until nothing changes: free and forced fields leave `pending`.
+  /** Position in `pending` of the field with the fewest possible arrays, and that number. */
+  let pick = -1;
+  let pickCount = Infinity;
+  /** Arrays that can take some pending field (marked per pass, counted). */
+  const taking = new Uint8Array(arrays.length);
+  // Propagate until nothing changes: free and forced fields leave `pending`. Counting allocates
+  // nothing: the options of the one field branched on are listed afterwards (from the cache).
   for (let changed = true; changed; ) {
     changed = false;
-    options = [];
+    pick = -1;
+    pickCount = Infinity;
     const still: AmbiguousField[] = [];
     for (const entry of pending) {
       budget.spend(1);
-      const possible: { array: number; kids: ArrayElement[] }[] = [];
+      let count = 0;
+      let only = -1;
       let free = -1;
       for (const array of entry.arrays) {
         const narrowed = narrow(arrays[array] as ArrayState, entry.field, fits, budget);
@@ -143,7 +162,10 @@ function search(
           free = array;
           break;
         }
-        if (narrowed.kids.length > 0) possible.push({ array, kids: narrowed.kids });
+        if (narrowed.kids.length > 0) {
+          count++;
+          only = array;
+        }
       }
       if (free >= 0) {
         const state = arrays[free] as ArrayState;
@@ -151,47 +173,59 @@ function search(
         changed = true;
         continue;
       }
-      if (possible.length === 0) return false;
-      if (possible.length === 1) {
-        const { array, kids } = possible[0] as { array: number; kids: ArrayElement[] };
-        arrays[array] = arrayState(kids, [...(arrays[array] as ArrayState).group, entry.field]);
+      if (count === 0) return false;
+      if (count === 1) {
+        const state = arrays[only] as ArrayState;
+        arrays[only] = arrayState((state.narrowed?.get(entry.field) as Narrowed).kids, [...state.group, entry.field]);
         changed = true;
         continue;
       }
+      if (count < pickCount) {
+        pick = still.length;
+        pickCount = count;
+      }
       still.push(entry);
-      options.push(possible);
     }
     pending = still;
   }
   if (pending.length === 0) return true;
-  // Cheap first: every array that can take some open field takes at least one.
-  const takers = new Set<number>();
-  for (const possible of options) for (const { array } of possible) takers.add(array);
-  if (takers.size < pending.length && !enoughCapacity(arrays, pending, budget)) return false;
+  // Cheap first: an array that can take some open field takes at most its ceiling of them.
+  let room = 0;
+  for (const entry of pending) {
+    for (const array of entry.arrays) {
+      if (taking[array] === 0 && narrow(arrays[array] as ArrayState, entry.field, fits, budget).kids.length > 0) {
+        taking[array] = 1;
+        room += ceilings[array] as number;
+      }
+    }
+  }
+  if (room < pending.length) return false;
+  if (room < 2 * pending.length && !enoughCapacity(arrays, pending, budget)) return false;
   // Branch on the most constrained field. While one of its arrays has several elements left,
   // choose that array's element (every solution chooses one: using an array never hurts another);
   // once all are down to one element, choose the array that takes the field.
-  let pick = 0;
-  for (let i = 1; i < options.length; i++) if ((options[i] as unknown[]).length < (options[pick] as unknown[]).length) pick = i;
   const entry = pending[pick] as AmbiguousField;
   const undecided = entry.arrays.find((array) => (arrays[array] as ArrayState).kids.length > 1);
   if (undecided !== undefined) {
     const { kids, group } = arrays[undecided] as ArrayState;
     // Elements that can take the field first.
-    const takers = new Set((options[pick] as { array: number; kids: ArrayElement[] }[]).find((option) => option.array === undecided)?.kids);
+    const takers = new Set(narrow(arrays[undecided] as ArrayState, entry.field, fits, budget).kids);
     const ordered = [...kids.filter((kid) => takers.has(kid)), ...kids.filter((kid) => !takers.has(kid))];
     for (const kid of ordered) {
       const next = [...arrays];
       next[undecided] = arrayState([kid], group);
-      if (search(next, pending, fits, budget)) return true;
+      if (search(next, pending, fits, budget, ceilings)) return true;
     }
     return false;
   }
   const rest = pending.filter((_, i) => i !== pick);
-  for (const { array, kids } of options[pick] as { array: number; kids: ArrayElement[] }[]) {
+  for (const array of entry.arrays) {
+    const state = arrays[array] as ArrayState;
+    const { kids } = narrow(state, entry.field, fits, budget);
+    if (kids.length === 0) continue;
     const next = [...arrays];
-    next[array] = arrayState(kids, [...(arrays[array] as ArrayState).group, entry.field]);
-    if (search(next, rest, fits, budget)) return true;
+    next[array] = arrayState(kids, [...state.group, entry.field]);
+    if (search(next, rest, fits, budget, ceilings)) return true;
   }
   return false;
 }
