@@ -244,6 +244,14 @@ export class Machine {
   }
 
   private subRuleHolds(subRule: CompiledSubRule, event: FlatEvent, epoch: number, budget: MatchBudget): boolean {
+    // Most candidates fail on a field none of whose values the event holds: found without
+    // allocating anything (a 4,096-way `$or` makes thousands of such candidates).
+    for (const field of subRule.fields) {
+      if (field.allowsAbsence) continue;
+      let held = false;
+      for (const id of field.predicates) if (this.predicateStamp[id] === epoch) held = true;
+      if (!held) return false;
+    }
     const inputs: FieldInput[] = [];
     for (const field of subRule.fields) {
       const input = this.input(field, event, epoch);
