@@ -6,7 +6,7 @@
  * historical 256 KB entry limit (the largest is about 200 KB).
  */
 import { MAX_SUB_RULES, tooManySubRules } from "./compiler.ts";
-import { ORDERED_AMBIGUOUS_STEPS } from "./consistency.ts";
+import { ORDERED_AMBIGUOUS_STEPS } from "./ordered-walk.ts";
 import { tooComplexToMatch } from "./errors.ts";
 import { MAX_NESTING_DEPTH, nestingTooDeep } from "./event.ts";
 

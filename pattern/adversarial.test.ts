@@ -176,7 +176,7 @@ describe("agreement with event-ruler's exhaustive search", () => {
     TIMEOUT_MS * 3,
   );
 
-  // The shape of the one-array shortcut (consistency.ts, oneArraySearch): exists:false inside one
+  // The shape of the one-array shortcut (ordered-walk.ts, oneArraySearch): exists:false inside one
   // array of objects, next to fields outside it, with values that do and do not match.
   const flatScalar = fc.constantFrom<unknown>(1, 2, "x");
   const element = fc.dictionary(fc.constantFrom("a", "b", "c"), flatScalar, { maxKeys: 3 });

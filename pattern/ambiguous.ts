@@ -35,6 +35,11 @@ export class MatchBudget {
     private readonly parent?: MatchBudget,
   ) {}
 
+  /** Steps left (for tests and diagnostics). */
+  get remaining(): number {
+    return this.left;
+  }
+
   /** A budget of at most `limit` steps that also spends from this one. */
   within(limit: number): MatchBudget {
     return new MatchBudget(limit, this);
