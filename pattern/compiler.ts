@@ -53,6 +53,13 @@ function materialise(assignments: Assignment | null): SubRule {
   return fields;
 }
 
+/** {@link materialise} when no path was written twice in the whole pattern: nothing to drop. */
+function unique(assignments: Assignment | null): SubRule {
+  const fields: Assignment[] = [];
+  for (let node = assignments; node; node = node.previous) fields.push(node);
+  return fields;
+}
+
 type Dialect = "current" | "legacy";
 
 /** A parse error in event-ruler's sense (`JsonParseException`): the legacy compiler gets a go. */
@@ -149,6 +156,9 @@ function range(bottom: number, openBottom: boolean, top: number, openTop: boolea
 class RuleCompiler {
   private readonly reader: JsonTokenReader;
   private readonly path: string[] = [];
+  /** Paths written so far, and whether one was written twice (only then can a sub-rule repeat one). */
+  private readonly written = new Set<string>();
+  private repeated = false;
 
   constructor(
     source: string,
@@ -161,7 +171,7 @@ class RuleCompiler {
     const rules: Building = [];
     if (this.next() !== Tok.StartObject) fail("Filter is not an object");
     this.parseObject(rules, false);
-    return rules.map(materialise);
+    return rules.map(this.repeated ? materialise : unique);
   }
 
   private next(): Tok | null {
@@ -245,6 +255,8 @@ class RuleCompiler {
     if (values.length === 0) fail("Empty arrays are not allowed");
     if (rules.length === 0) rules.push(null);
     // A repeated path replaces the earlier one, as a Java map put does (see materialise).
+    if (this.written.has(name)) this.repeated = true;
+    else this.written.add(name);
     for (let i = 0; i < rules.length; i++) rules[i] = { path: name, values, previous: rules[i] as Assignment | null };
   }
 
