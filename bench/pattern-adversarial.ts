@@ -12,7 +12,8 @@ import { adversarialCases } from "../pattern/adversarial-cases.ts";
 import { compilePattern, RuleSet } from "../pattern/index.ts";
 
 const RUNS = 7;
-const WARM_UP_RUNS = 2;
+// Enough for the JIT to settle: its compile threads count in process CPU time, not the case.
+const WARM_UP_RUNS = 5;
 
 function attempt(decide: () => unknown): string {
   try {
