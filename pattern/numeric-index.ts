@@ -5,7 +5,7 @@
  * a logarithm of the bounds plus the ranges it satisfies, however many rules compare numbers
  * at that path (event-ruler's byte machine gets the same from its sorted number encoding).
  */
-import { compareDoubles, inRange, type NumericRange } from "./numbers.ts";
+import { compareDoubles, type NumericRange } from "./numbers.ts";
 
 /** Region lists may hold at most this many entries per range (else ranges are tested one by one). */
 const MAX_ENTRIES_PER_RANGE = 64;
@@ -37,39 +37,43 @@ export class NumericIndex {
     bounds.sort(compareDoubles);
     const points: number[] = [];
     for (const bound of bounds) if (points.length === 0 || compareDoubles(points[points.length - 1] as number, bound) !== 0) points.push(bound);
-    const budget = MAX_ENTRIES_PER_RANGE * ranges.length + 1024;
+    // Each range covers a run of consecutive regions: find its ends by binary search, so that
+    // building costs the sort plus the entries, never regions times ranges.
+    const spans = ranges.map(({ id, range }) => {
+      const first = range.bottom === -Infinity ? 0 : 2 * indexOf(points, range.bottom) + (range.openBottom ? 2 : 1);
+      const last = range.top === Infinity ? 2 * points.length : 2 * indexOf(points, range.top) + (range.openTop ? 0 : 1);
+      return { id, first, last };
+    });
     let entries = 0;
-    const regions: number[][] = [];
-    for (let region = 0; region <= 2 * points.length; region++) {
-      const covering: number[] = [];
-      const at = region >>> 1;
-      for (const { id, range } of ranges) {
-        const covers =
-          region % 2 === 1
-            ? inRange(points[at] as number, range)
-            : (at === 0 ? range.bottom === -Infinity : compareDoubles(range.bottom, points[at - 1] as number) <= 0) &&
-              (at === points.length ? range.top === Infinity : compareDoubles(range.top, points[at] as number) >= 0);
-        if (covers) covering.push(id);
-      }
-      entries += covering.length;
-      if (entries > budget) return undefined;
-      regions.push(covering);
-    }
+    for (const { first, last } of spans) if (last >= first) entries += last - first + 1;
+    if (entries > MAX_ENTRIES_PER_RANGE * ranges.length + 1024) return undefined;
+    const regions: number[][] = Array.from({ length: 2 * points.length + 1 }, () => []);
+    for (const { id, first, last } of spans) for (let region = first; region <= last; region++) (regions[region] as number[]).push(id);
     return new NumericIndex(points, regions);
   }
 
   /** Ids of the ranges holding `value` (a comparable number). */
   covering(value: number): readonly number[] {
     const { points } = this;
-    let low = 0;
-    let high = points.length;
-    // First point not below the value.
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compareDoubles(points[middle] as number, value) < 0) low = middle + 1;
-      else high = middle;
-    }
+    const low = firstNotBelow(points, value);
     const exact = low < points.length && compareDoubles(points[low] as number, value) === 0;
     return this.regions[exact ? 2 * low + 1 : 2 * low] as number[];
   }
+}
+
+/** Position of the first point not below `value` (binary search in {@link compareDoubles} order). */
+function firstNotBelow(points: readonly number[], value: number): number {
+  let low = 0;
+  let high = points.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareDoubles(points[middle] as number, value) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Position of a bound known to be among the points. */
+function indexOf(points: readonly number[], bound: number): number {
+  return firstNotBelow(points, bound);
 }
