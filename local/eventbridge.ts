@@ -4,7 +4,7 @@
  * a target DLQ, an on-disk archive of every accepted event, replay, and TestEventPattern.
  */
 import { randomUUID } from "node:crypto";
-import { nestedTooDeep, RuleSet } from "../pattern/index.ts";
+import { InvalidEventError, nestedTooDeep, RuleSet } from "../pattern/index.ts";
 import type { RuleDeclaration } from "../declarations/rules.ts";
 import { AwsServiceError, type Operations } from "./aws-json.ts";
 import type { Archive, ReplayFilter } from "./archive.ts";
@@ -224,9 +224,18 @@ export class LocalEventBus {
     }
     const eventJson = buildEnvelope(entry as Parameters<typeof buildEnvelope>[0], { id, account: this.options.accountId, region: this.options.region });
     try {
+      // Matched before it is archived: an event the engine refuses (nested too deep, or too complex
+      // to decide) is refused here, not archived to fail again on every restart and replay.
+      const matched = this.ruleSet.matchingRules(eventJson);
       this.options.archive.append(eventJson);
-      this.route(eventJson, id, entry);
+      this.route(eventJson, id, entry, undefined, matched);
     } catch (error) {
+      if (error instanceof InvalidEventError) {
+        // A deliberate, documented difference: AWS's own limits differ; refusing is the only answer
+        // that neither loses the event silently nor invites the retry InternalFailure would.
+        this.reject(index, entry, "InvalidArgument", error.message);
+        return entryError("InvalidArgument", `Event is not valid: ${error.message}`);
+      }
       // A fault of the local engine fails this entry as AWS's retryable InternalFailure, not the
       // request (the entries before it stay accepted, as their results say).
       this.reject(index, entry, "InternalFailure", (error as Error).message);
@@ -254,8 +263,7 @@ export class LocalEventBus {
     });
   }
 
-  private route(eventJson: string, id: string, entry: PutEventsEntry, replayName?: string): string[] {
-    const matched = this.ruleSet.matchingRules(eventJson);
+  private route(eventJson: string, id: string, entry: PutEventsEntry, replayName?: string, matched = this.ruleSet.matchingRules(eventJson)): string[] {
     let stripeEventId: string | undefined;
     try {
       const detailId = (JSON.parse(entry.Detail ?? "{}") as { id?: unknown }).id;
@@ -322,7 +330,7 @@ export class LocalEventBus {
     for (const { event } of this.options.archive.read()) {
       const id = (JSON.parse(event) as { id?: unknown }).id;
       if (typeof id !== "string") continue;
-      for (const rule of this.ruleSet.matchingRules(event)) {
+      for (const rule of this.matchingArchived(event)) {
         if (this.options.deliveries.isFinished(id, rule)) continue;
         if (this.options.deliveries.isNew) {
           this.options.deliveries.finished(id, rule);
@@ -333,6 +341,20 @@ export class LocalEventBus {
       }
     }
     return resumed;
+  }
+
+  /**
+   * The rules an archived event matches; none for one the engine refuses (archived by an older
+   * version that did not check before archiving), so that one event cannot stop a restart or a replay.
+   */
+  private matchingArchived(eventJson: string): string[] {
+    try {
+      return this.ruleSet.matchingRules(eventJson);
+    } catch (error) {
+      if (!(error instanceof InvalidEventError)) throw error;
+      this.warnAbout("archive", `EventBridge: an archived event was skipped: ${error.message}`);
+      return [];
+    }
   }
 
   /**
@@ -358,7 +380,7 @@ export class LocalEventBus {
         region: this.options.region,
         replayName: name,
       });
-      this.route(replayed, id, entry, name);
+      this.route(replayed, id, entry, name, this.matchingArchived(replayed));
     }
     return { replayName: name, events: archived.length };
   }

@@ -10,6 +10,8 @@
  */
 import { DescribeEventBusCommand, ListEventBusesCommand, PutEventsCommand, TestEventPatternCommand, UpdateArchiveCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adversarialCases } from "../../pattern/adversarial-cases.ts";
+import { tooComplexToMatch } from "../../pattern/errors.ts";
 import { startTestBus, TEST_BUS_NAME, type TestBus } from "../../test/support/eventbridge.ts";
 
 let t: TestBus;
@@ -101,5 +103,50 @@ describe("TestEventPattern validates the event as AWS does", () => {
       name: "InvalidEventPatternException",
       message: "Event pattern is not valid. Reason: Empty arrays are not allowed",
     });
+  });
+});
+
+describe("an event the pattern engine refuses as too complex to decide (a deliberate difference)", () => {
+  // The generated worst case whose duplicate-key spellings exhaust the matcher's allowance.
+  const refused = adversarialCases.find((c) => typeof c.expected === "object" && "invalidEvent" in c.expected && c.expected.invalidEvent === tooComplexToMatch())!;
+  const detail = refused.event.slice(refused.event.indexOf(',"detail":') + ',"detail":'.length, -1);
+  let strict: TestBus;
+
+  beforeAll(async () => {
+    strict = await startTestBus({ pattern: JSON.parse(refused.pattern) as object });
+  });
+
+  afterAll(async () => {
+    await strict.close();
+  });
+
+  it("fails only that entry with InvalidArgument (not a retryable InternalFailure) and archives nothing of it", async () => {
+    const archived = strict.archive.read().length;
+
+    const answer = await strict.client.send(
+      new PutEventsCommand({ Entries: [{ ...entry, Detail: detail, EventBusName: TEST_BUS_NAME }, { ...entry, Detail: '{"id":"evt_plain"}', EventBusName: TEST_BUS_NAME }] }),
+    );
+
+    expect(answer.FailedEntryCount).toBe(1);
+    expect(answer.Entries?.[0]?.ErrorCode).toBe("InvalidArgument");
+    expect(answer.Entries?.[0]?.ErrorMessage).toMatch(/^Event is not valid: /);
+    expect(answer.Entries?.[1]?.EventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(strict.archive.read().map((e) => e.event)).toHaveLength(archived + 1);
+    expect(strict.archive.read().at(-1)?.event).toContain("evt_plain");
+    expect(strict.journal.list("bus.rejected").map((e) => e.errorCode)).toEqual(["InvalidArgument"]);
+  });
+
+  it("answers TestEventPattern with ValidationException", async () => {
+    await expect(strict.client.send(new TestEventPatternCommand({ Event: refused.event, EventPattern: refused.pattern }))).rejects.toMatchObject({
+      name: "ValidationException",
+      message: "Parameter Event is not valid.",
+    });
+  });
+
+  it("skips such an event already in the archive (written by an older version) when the archive is replayed, instead of throwing", () => {
+    strict.archive.append(refused.event);
+
+    expect(() => strict.bus.replay({})).not.toThrow();
+    expect(strict.warnings.some((w) => w.includes("archived event was skipped"))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  * event is a `ValidationException` ("Parameter Event is not valid."). The API reference also lists
  * `resources` as mandatory, but AWS accepts events without it (the CLI's own example omits it).
  */
-import { compilePattern, InvalidEventPatternError } from "../../pattern/index.ts";
+import { compilePattern, InvalidEventError, InvalidEventPatternError } from "../../pattern/index.ts";
 import { AwsServiceError } from "../aws-json.ts";
 
 /** Envelope fields TestEventPattern requires in the event (not `resources`, not `detail`, not `version`). */
@@ -39,5 +39,11 @@ export function testEventPattern(patternJson: string, eventJson: string): boolea
     throw error;
   }
   checkTestEvent(eventJson);
-  return matcher.matches(eventJson);
+  try {
+    return matcher.matches(eventJson);
+  } catch (error) {
+    // An event the engine refuses (nested too deep, too complex to decide) is not a valid event.
+    if (error instanceof InvalidEventError) throw new AwsServiceError("ValidationException", INVALID_EVENT);
+    throw error;
+  }
 }

@@ -28,7 +28,8 @@ export interface TestBus {
 
 export const TEST_BUS_NAME = "paybus-test-bus";
 
-export async function startTestBus(): Promise<TestBus> {
+/** `pattern`: the one rule's event pattern (default: every event). */
+export async function startTestBus({ pattern = { source: [{ prefix: "" }] } as object } = {}): Promise<TestBus> {
   const dir = mkdtempSync(join(tmpdir(), "paybus-bus-"));
   const journal = new Journal();
   const archive = new Archive(join(dir, "archive.jsonl"));
@@ -38,7 +39,7 @@ export async function startTestBus(): Promise<TestBus> {
     name: TEST_BUS_NAME,
     region: "us-east-1",
     accountId: "000000000000",
-    rules: [{ name: "Everything", description: "every event", pattern: { source: [{ prefix: "" }] }, target: { queue: "loyalty" }, retryPolicy: defaultRetry }],
+    rules: [{ name: "Everything", description: "every event", pattern, target: { queue: "loyalty" }, retryPolicy: defaultRetry }],
     targets: () => ({
       arn: "arn:aws:sqs:us-east-1:000000000000:sink",
       deliver: async (eventJson) => void delivered.push(eventJson),
