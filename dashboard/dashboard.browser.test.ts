@@ -100,7 +100,9 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     });
     await page.goto(`${origin}/`);
     await page.locator("#connection.live").waitFor(LIVE);
-  });
+    // The whole demo is played before the page opens: its waves take a minute and more on a loaded
+    // machine (each wave's wait for the pipeline is bounded by the demo itself).
+  }, 180_000);
 
   afterAll(async () => {
     await context?.close();
