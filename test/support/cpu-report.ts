@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { afterAll, expect } from "vitest";
 
 /** CPU seconds of this process's main thread, from /proc (clock ticks of 10 ms); undefined elsewhere. */
-function mainThreadCpu(): number | undefined {
+export function mainThreadCpu(): number | undefined {
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
