@@ -73,7 +73,10 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     mkdirSync(ARTEFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), "paybus-dashboard-e2e-"));
     profileDir = mkdtempSync(join(tmpdir(), "paybus-chromium-"));
-    dev = await startDev({ port: 0, dataDir, demo: true, timeScale: 0.01, out: new Writable({ write: (_chunk, _encoding, done) => done() }) });
+    // Workflow time at its real pace: with the demo's default (1/10,000) the dev dispatcher sends the
+    // 72-hour follow-ups ~26 s after the start, completing the task tokens the Workflows step waits
+    // on before a loaded machine gets there.
+    dev = await startDev({ port: 0, dataDir, demo: true, timeScale: 0.01, workflowTimeScale: 1, out: new Writable({ write: (_chunk, _encoding, done) => done() }) });
     origin = dev.runtime.gatewayUrl;
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -97,7 +100,9 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     });
     await page.goto(`${origin}/`);
     await page.locator("#connection.live").waitFor(LIVE);
-  });
+    // The whole demo is played before the page opens: its waves take a minute and more on a loaded
+    // machine (each wave's wait for the pipeline is bounded by the demo itself).
+  }, 180_000);
 
   afterAll(async () => {
     await context?.close();

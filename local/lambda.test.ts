@@ -2,6 +2,8 @@
  * The function host: each function in its own worker thread, with exactly the environment it is
  * given, its own module state, Lambda's timeout and a never-throwing result carrying its logs.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { FunctionTimeoutError, LambdaHost, type LocalFunction } from "./lambda.ts";
@@ -66,5 +68,13 @@ describe("LambdaHost", () => {
     expect(failed).toMatchObject({ ok: false, timedOut: false, error: { name: "CustomerNotFoundError", message: "no such customer" } });
     expect(crashed).toMatchObject({ ok: false, timedOut: false, error: { name: "Runtime.ExitError" } });
     expect(next).toMatchObject({ ok: true, result: { functionName: "g", invocations: 1 } });
+  });
+
+  it("points a handler error's stack at the TypeScript source, line and column (the bundles' source maps)", async () => {
+    const failed = await host.invoke(fn("h", "fail"), {});
+
+    // The bundle is minified JavaScript: only its source map leads back to the handler's line.
+    const throwLine = readFileSync(join(root, "test/support/handlers.ts"), "utf8").split("\n").findIndex((line) => line.includes('new Error("no such customer")')) + 1;
+    expect(!failed.ok && failed.error.stack).toMatch(new RegExp(`test/support/handlers\\.ts:${throwLine}:\\d+`));
   });
 });

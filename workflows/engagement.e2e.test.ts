@@ -142,7 +142,10 @@ function sendFollowupsNow() {
   return dispatchFollowups({ time: new Date(Date.now() + HOURS_72 + 1000).toISOString() });
 }
 
-describe("engagement paths", () => {
+// Each path's first execution cold-starts its task functions (a worker thread each, loading the
+// AWS SDK: about half a second of CPU apiece), which takes far longer than the default 30 s when
+// the machine is loaded.
+describe("engagement paths", { timeout: 120_000 }, () => {
   it("confirms a standard purchase (fixture 03) by email, once, through the Standard path", async () => {
     await putProfile({ customerId: "cus_Qul9Qa3lJkatBi", email: "jenny.rosen@example.com", name: "Jenny Rosen" }, profiles);
 
