@@ -17,6 +17,7 @@ import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
 import { Runtime } from "../local/runtime.ts";
 import { latencySummary } from "./stats.ts";
+import { adminClient } from "../local/admin-client.ts";
 
 const CUSTOMERS = 200;
 
@@ -47,7 +48,7 @@ function syntheticEvent(): Record<string, any> {
 
 /** Raw UpdateItem ADD rate of the runtime's DynamoDB engine, 32 requests in flight. */
 async function dynamoCeiling(runtime: Runtime, seconds: number): Promise<number> {
-  const client = new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const client = adminClient(DynamoDBClient, runtime.endpoints.dynamodb, "us-east-1");
   const deadline = performance.now() + seconds * 1000;
   let done = 0;
   const worker = async (w: number) => {

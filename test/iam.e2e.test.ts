@@ -31,6 +31,7 @@ import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
 import { buildPlan, TABLE_ACTIONS, type InfraPlan } from "../stacks/plan.ts";
 import { auditGrants, recordUses, type Use } from "./iam/audit.ts";
 import { customStage } from "./support/stages.ts";
+import { adminClient } from "../local/admin-client.ts";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-webhook-AbCdEf";
 const STRIPE_KEY_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:paybus-stripe-api-key-GhIjKl";
@@ -209,7 +210,7 @@ describe("every function's grants are exactly the calls it makes", () => {
     expect(registered.status).toBe(200);
     expect(await device("POST", registration, { "Idempotency-Key": "iam-reg-1" })).toEqual(registered);
     expect((await device("POST", { ...registration, customerId: "cus_IamNobody00001" }, { "Idempotency-Key": "iam-reg-x" })).status).toBe(404);
-    const admin = new SNSClient({ endpoint: runtime.endpoints.sns, region: runtime.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const admin = adminClient(SNSClient, runtime.endpoints.sns, runtime.region);
     await admin.send(new SetEndpointAttributesCommand({ EndpointArn: registered.body.device.endpointArn, Attributes: { Enabled: "false" } }));
     admin.destroy();
     expect((await device("POST", registration, { "Idempotency-Key": "iam-reg-2" })).status).toBe(200);
