@@ -10,6 +10,7 @@
  */
 import { DescribeEventBusCommand, ListEventBusesCommand, PutEventsCommand, TestEventPatternCommand, UpdateArchiveCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventPattern } from "../../declarations/rules.ts";
 import { adversarialCases } from "../../pattern/adversarial-cases.ts";
 import { tooComplexToMatch } from "../../pattern/errors.ts";
 import { startTestBus, TEST_BUS_NAME, type TestBus } from "../../test/support/eventbridge.ts";
@@ -113,7 +114,7 @@ describe("an event the pattern engine refuses as too complex to decide (a delibe
   let strict: TestBus;
 
   beforeAll(async () => {
-    strict = await startTestBus({ pattern: JSON.parse(refused.pattern) as object });
+    strict = await startTestBus({ pattern: JSON.parse(refused.pattern) as EventPattern });
   });
 
   afterAll(async () => {

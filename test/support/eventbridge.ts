@@ -7,7 +7,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultRetry } from "../../declarations/rules.ts";
+import { defaultRetry, type EventPattern } from "../../declarations/rules.ts";
 import { Archive } from "../../local/archive.ts";
 import { serveAwsJson } from "../../local/aws-json.ts";
 import { LocalEventBus } from "../../local/eventbridge.ts";
@@ -29,7 +29,7 @@ export interface TestBus {
 export const TEST_BUS_NAME = "paybus-test-bus";
 
 /** `pattern`: the one rule's event pattern (default: every event). */
-export async function startTestBus({ pattern = { source: [{ prefix: "" }] } as object } = {}): Promise<TestBus> {
+export async function startTestBus({ pattern = { source: [{ prefix: "" }] } as EventPattern } = {}): Promise<TestBus> {
   const dir = mkdtempSync(join(tmpdir(), "paybus-bus-"));
   const journal = new Journal();
   const archive = new Archive(join(dir, "archive.jsonl"));
