@@ -1,0 +1,141 @@
+/**
+ * Runs the endpoint in a worker thread (`worker.ts`) and gives the caller the same
+ * {@link LocalDynamo} as on its own thread. Clients reach the worker's HTTP server directly: no
+ * request passes through the caller's thread, except for a fault decision when an injector is set.
+ *
+ * The worker loads plain JavaScript: `worker.ts` and what it imports from this repository are
+ * bundled with esbuild (npm packages stay external and load from `node_modules`), so the thread
+ * needs no TypeScript loader and starts in tens of milliseconds.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { build } from "esbuild";
+import type { FaultInjector } from "./faults.ts";
+import type { LocalDynamo, LocalDynamoOptions, LocalDynamoStats } from "./local-dynamo.ts";
+import { deserialiseError, type HostCall, type WorkerMessage, type WorkerSetup } from "./worker-protocol.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** How long `stats()` waits for the worker before giving up (it is busy only between turns). */
+const STATS_TIMEOUT_MS = 10_000;
+
+let bundled: Promise<string> | undefined;
+
+/** The worker's code as one ESM file under `node_modules/.cache/`, built once per process, named by its content. */
+function workerBundle(): Promise<string> {
+  return (bundled ??= (async () => {
+    const result = await build({
+      entryPoints: [join(ROOT, "local/dynamodb/worker.ts")],
+      absWorkingDir: ROOT,
+      bundle: true,
+      packages: "external",
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      write: false,
+      logLevel: "silent",
+    });
+    const code = result.outputFiles[0]!.contents;
+    const dir = join(ROOT, "node_modules", ".cache", "paybus-dynamodb");
+    const file = join(dir, `worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      // Written aside and renamed: another process may be loading the same file.
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, code);
+      renameSync(temporary, file);
+    }
+    return file;
+  })());
+}
+
+/** Starts the endpoint in a worker thread; resolves once it listens. */
+export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thread" | "now">): Promise<LocalDynamo> {
+  const { faults, ...rest } = options;
+  const stats = new MessageChannel();
+  const statsSignal = new SharedArrayBuffer(4);
+  const setup: WorkerSetup = { options: rest, faults: faults !== undefined, statsPort: stats.port2, statsSignal };
+  const worker = new Worker(await workerBundle(), { workerData: setup, transferList: [stats.port2], execArgv: [] });
+
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextCall = 0;
+  let failure: Error | undefined;
+  const call = (message: Omit<Extract<HostCall, { id: number }>, "id"> & { kind: "createTables" | "sweep" | "close" }): Promise<unknown> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextCall++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id } as HostCall);
+    });
+  };
+
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const fail = (error: Error) => {
+      failure = error;
+      reject(error);
+      for (const { reject: rejectCall } of pending.values()) rejectCall(error);
+      pending.clear();
+    };
+    worker.on("message", (message: WorkerMessage) => {
+      switch (message.kind) {
+        case "ready":
+          resolve(message.endpoint);
+          break;
+        case "failed":
+          fail(deserialiseError(message.error));
+          break;
+        case "result":
+        case "error": {
+          const waiter = pending.get(message.id);
+          pending.delete(message.id);
+          if (message.kind === "result") waiter?.resolve(message.result);
+          else waiter?.reject(deserialiseError(message.error));
+          break;
+        }
+        case "decide":
+          answerFault(worker, faults, message);
+          break;
+      }
+    });
+    worker.on("error", (error) => {
+      console.error("local dynamodb: the endpoint's worker failed:", error);
+      fail(error);
+    });
+    worker.on("exit", (code) => fail(new Error(`local dynamodb: the endpoint's worker exited (code ${code})`)));
+  });
+
+  const signal = new Int32Array(statsSignal);
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    createTables: (declarations, prefix) => call({ kind: "createTables", declarations, prefix }) as Promise<Record<keyof typeof declarations & string, string>>,
+    sweepExpiredItems: () => call({ kind: "sweep" }) as Promise<number>,
+    stats: (): LocalDynamoStats => {
+      if (failure) throw failure;
+      Atomics.store(signal, 0, 0);
+      stats.port1.postMessage(null);
+      // The worker answers between two of its turns; counters are a snapshot, as on one thread.
+      if (Atomics.wait(signal, 0, 0, STATS_TIMEOUT_MS) === "timed-out") throw new Error("local dynamodb: the endpoint's worker did not answer stats()");
+      return receiveMessageOnPort(stats.port1)!.message as LocalDynamoStats;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        if (!failure) await call({ kind: "close" });
+        stats.port1.close();
+        await worker.terminate();
+      })()),
+  };
+}
+
+/** Asks the caller's injector about one request and tells the worker. */
+function answerFault(worker: Worker, faults: FaultInjector | undefined, message: Extract<WorkerMessage, { kind: "decide" }>): void {
+  let fault;
+  try {
+    fault = faults?.decide(message.operation, message.request);
+  } catch (error) {
+    console.error("local dynamodb: the fault injector failed:", error);
+  }
+  worker.postMessage({ kind: "fault", id: message.id, fault: fault && { code: fault.code, message: fault.message, status: fault.status } } satisfies HostCall);
+}
