@@ -1,0 +1,85 @@
+import { spawnSync } from "node:child_process";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { afterEach, describe, expect, it } from "vitest";
+import { tables } from "../../functions/common/tables.ts";
+import { clientsFor } from "../../test/support/dynamodb.ts";
+import { rateFaults, startLocalDynamo, type LocalDynamo } from "./index.ts";
+
+const started: LocalDynamo[] = [];
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((dynamo) => dynamo.close()));
+});
+
+/**
+ * Calls `ListTables` from another process while this thread is blocked in `spawnSync`: only an
+ * endpoint on another thread can answer (`null` when nothing answered within the time limit).
+ */
+function listTablesWhileBlocked(endpoint: string, waitMs: number): unknown {
+  const script = `fetch(${JSON.stringify(endpoint)}, { method: "POST", headers: { "x-amz-target": "DynamoDB_20120810.ListTables", "content-type": "application/x-amz-json-1.0" }, body: "{}", signal: AbortSignal.timeout(${waitMs}) })
+    .then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(3));`;
+  const child = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: waitMs + 10_000 });
+  return child.status === 0 ? JSON.parse(child.stdout) : null;
+}
+
+describe("the endpoint's thread", () => {
+  it("is a worker of its own by default: it answers while the caller's thread is blocked", async () => {
+    const dynamo = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+    started.push(dynamo);
+    const names = await dynamo.createTables({ loyalty: tables.loyalty }, "worker");
+
+    expect(listTablesWhileBlocked(dynamo.endpoint, 15_000)).toEqual({ TableNames: [names.loyalty] });
+    expect(dynamo.stats().requests).toEqual(expect.objectContaining({ ListTables: 1 }));
+  });
+
+  it("is the caller's with thread: \"caller\": nothing answers while that thread is blocked", async () => {
+    const dynamo = await startLocalDynamo({ ttlSweepIntervalMs: 0, thread: "caller" });
+    started.push(dynamo);
+
+    // Whatever the wait, the answer can only come once this thread is free again.
+    expect(listTablesWhileBlocked(dynamo.endpoint, 2_000)).toBeNull();
+  });
+
+  it("serves the SDK, counts requests and asks the caller's injector before every request", async () => {
+    const decided: string[] = [];
+    const throttle = rateFaults({ rate: 1, operations: ["UpdateItem"], code: "ThrottlingException", seed: 1 });
+    const dynamo = await startLocalDynamo({
+      ttlSweepIntervalMs: 0,
+      faults: {
+        decide: (operation, request) => {
+          decided.push(operation);
+          return (request as { Key?: { pk?: { S?: string } } }).Key?.pk?.S === "throttled" ? throttle.decide(operation, request) : undefined;
+        },
+      },
+    });
+    started.push(dynamo);
+    const { loyalty } = await dynamo.createTables({ loyalty: tables.loyalty }, "worker");
+    const sdk = clientsFor(dynamo.endpoint, { maxAttempts: 1 });
+    try {
+      const add = (pk: string) => sdk.documents.send(new UpdateCommand({ TableName: loyalty, Key: { pk, sk: "balance" }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 5 }, ReturnValues: "ALL_NEW" }));
+
+      const applied = await add("c1");
+      const throttled = add("throttled");
+
+      expect(applied.Attributes).toEqual({ pk: "c1", sk: "balance", points: 5 });
+      await expect(throttled).rejects.toMatchObject({ name: "ThrottlingException" });
+      expect((await sdk.documents.send(new GetCommand({ TableName: loyalty, Key: { pk: "throttled", sk: "balance" } }))).Item).toBeUndefined();
+      expect(decided).toEqual(["UpdateItem", "UpdateItem", "GetItem"]);
+      expect(dynamo.stats()).toMatchObject({ faultsInjected: 1, requests: { UpdateItem: 2, GetItem: 1 } });
+    } finally {
+      sdk.client.destroy();
+    }
+  });
+
+  it("reports a failed start as the caller's error", async () => {
+    const first = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+    started.push(first);
+    const port = Number(new URL(first.endpoint).port);
+
+    await expect(startLocalDynamo({ ttlSweepIntervalMs: 0, port })).rejects.toMatchObject({ code: "EADDRINUSE" });
+  });
+
+  it("refuses a custom clock in a worker (a function cannot cross threads)", async () => {
+    await expect(startLocalDynamo({ thread: "worker", now: () => 0 })).rejects.toThrow(/thread: "caller"/);
+  });
+});
