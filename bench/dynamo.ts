@@ -1,20 +1,23 @@
 /**
- * Local DynamoDB throughput, 32 requests in flight, real SDK clients over loopback, in process:
- * `UpdateItem` (`ADD`) into dynalite's own HTTP server (the engine the endpoint is built on, for
- * comparison), the same through the paybus endpoint in memory and with a data directory (LevelDB),
- * `TransactWriteItems` (ledger `Put` + balance `ADD`, the loyalty accrual) through the endpoint,
- * and the SDK's own cost against a server that answers `{}` at once (the ceiling any endpoint in
- * this process can reach).
+ * Local DynamoDB throughput, 32 requests in flight, real SDK clients over loopback: `UpdateItem`
+ * (`ADD`) into dynalite's own HTTP server (the engine the endpoint is built on, for comparison),
+ * the same through the paybus endpoint on the clients' thread and in its own worker thread (the
+ * default), in memory and with a data directory (LevelDB), `TransactWriteItems` (ledger `Put` +
+ * balance `ADD`, the loyalty accrual), and the SDK's own cost against a server that answers `{}`
+ * at once (the ceiling of clients on one thread). The SDK costs more CPU per request than the
+ * endpoint, so one thread of clients cannot saturate it: the last figures spread the clients over
+ * two processes (16 in flight each) with the endpoint in a worker thread of this one, and measure
+ * the endpoint's own CPU per request in a process of its own.
  *
  * Run with `npx tsx bench/dynamo.ts` (prints and writes `bench/results/dynamo.json`), or import
  * {@link run}.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -45,12 +48,14 @@ const add = (TableName: string, i: number) =>
 export async function run(): Promise<Record<string, unknown>> {
   const dataDir = await mkdtemp(join(tmpdir(), "paybus-bench-dynamo-"));
   const memory = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+  const sameThread = await startLocalDynamo({ ttlSweepIntervalMs: 0, thread: "caller" });
   const persistent = await startLocalDynamo({ dataDir, ttlSweepIntervalMs: 0 });
   const raw = await startDynalite();
   const echo = await startEcho();
-  const sdk = { memory: clientsFor(memory.endpoint), persistent: clientsFor(persistent.endpoint), raw: clientsFor(raw.endpoint), echo: clientsFor(echo.endpoint) };
+  const sdk = { memory: clientsFor(memory.endpoint), sameThread: clientsFor(sameThread.endpoint), persistent: clientsFor(persistent.endpoint), raw: clientsFor(raw.endpoint), echo: clientsFor(echo.endpoint) };
   try {
     const memoryTable = (await memory.createTables(onlyLoyalty, "bench")).loyalty;
+    const sameThreadTable = (await sameThread.createTables(onlyLoyalty, "bench")).loyalty;
     const persistentTable = (await persistent.createTables(onlyLoyalty, "bench")).loyalty;
     const rawTable = await createRawTable(sdk.raw, "bench-loyalty");
     const accrue = (i: number) =>
@@ -67,11 +72,22 @@ export async function run(): Promise<Record<string, unknown>> {
       transactions: TRANSACTIONS,
       sdkCeilingUpdateItemPerSecond: await measure("sdkCeilingUpdateItemPerSecond", UPDATES, (i) => sdk.echo.documents.send(add("bench-loyalty", i))),
       rawDynaliteUpdateItemPerSecond: await measure("rawDynaliteUpdateItemPerSecond", UPDATES, (i) => sdk.raw.documents.send(add(rawTable, i))),
+      frontSameThreadUpdateItemPerSecond: await measure("frontSameThreadUpdateItemPerSecond", UPDATES, (i) => sdk.sameThread.documents.send(add(sameThreadTable, i))),
       frontUpdateItemPerSecond: await measure("frontUpdateItemPerSecond", UPDATES, (i) => sdk.memory.documents.send(add(memoryTable, i))),
       frontPersistentUpdateItemPerSecond: await measure("frontPersistentUpdateItemPerSecond", UPDATES, (i) => sdk.persistent.documents.send(add(persistentTable, i))),
       // Every call gets its own ledger entry, so every transaction commits.
       frontTransactWriteItemsPerSecond: await measure("frontTransactWriteItemsPerSecond", TRANSACTIONS, (i) => sdk.memory.documents.send(accrue(i))),
     };
+    // Clients in two processes, the endpoint in its worker thread here: what the endpoint serves
+    // when one thread of clients is not the limit, and the CPU this process (the endpoint) spends.
+    const spread = await spreadClients(memory.endpoint, memoryTable);
+    const spreadCeiling = await spreadClients(echo.endpoint, "bench-loyalty");
+    Object.assign(figures, {
+      spreadClientsUpdateItemPerSecond: spread.rate,
+      spreadClientsEndpointCpuMicrosecondsPerUpdateItem: spread.hostCpuPerOperation,
+      spreadClientsCpuMicrosecondsPerUpdateItem: spread.clientCpuPerOperation,
+      spreadClientsSdkCeilingPerSecond: spreadCeiling.rate,
+    });
     // The endpoint in a process of its own: the rate with the SDK's work elsewhere, and the CPU
     // the endpoint itself spends per request.
     const separate = await inChildProcess("paybus", async (endpoint, table) => {
@@ -84,14 +100,24 @@ export async function run(): Promise<Record<string, unknown>> {
     });
     Object.assign(figures, { separateProcessUpdateItemPerSecond: separate.rate, endpointCpuMicrosecondsPerUpdateItem: separate.cpuPerOperation });
     const row = (key: keyof typeof figures & keyof typeof cpuPerOperation) => ({ "ops/s": figures[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
-    console.log("local dynamodb (%d concurrent, SDK clients in this process):", CONCURRENCY);
+    console.log("local dynamodb (%d concurrent, SDK clients on this process's main thread; load average %s):", CONCURRENCY, loadavg().map((l) => l.toFixed(1)).join(" "));
     console.table({
-      "SDK ceiling (server answers {} at once)": row("sdkCeilingUpdateItemPerSecond"),
-      "UpdateItem ADD, dynalite's own server": row("rawDynaliteUpdateItemPerSecond"),
-      "UpdateItem ADD, paybus endpoint (memory)": row("frontUpdateItemPerSecond"),
-      "UpdateItem ADD, paybus endpoint (LevelDB)": row("frontPersistentUpdateItemPerSecond"),
-      "TransactWriteItems (Put + ADD), paybus endpoint": row("frontTransactWriteItemsPerSecond"),
+      "SDK ceiling (server answers {} at once, same thread)": row("sdkCeilingUpdateItemPerSecond"),
+      "UpdateItem ADD, dynalite's own server (same thread)": row("rawDynaliteUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (memory), same thread": row("frontSameThreadUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (memory), worker thread": row("frontUpdateItemPerSecond"),
+      "UpdateItem ADD, paybus endpoint (LevelDB), worker thread": row("frontPersistentUpdateItemPerSecond"),
+      "TransactWriteItems (Put + ADD), paybus endpoint, worker thread": row("frontTransactWriteItemsPerSecond"),
     });
+    console.log(
+      "clients in %d processes (%d in flight each), paybus endpoint (memory) in a worker thread of this process: %d UpdateItem/s (the same clients against a server answering {} at once: %d/s); CPU per UpdateItem: endpoint %d µs, clients %d µs",
+      CLIENT_PROCESSES,
+      CONCURRENCY / CLIENT_PROCESSES,
+      spread.rate,
+      spreadCeiling.rate,
+      spread.hostCpuPerOperation,
+      spread.clientCpuPerOperation,
+    );
     console.log(
       "paybus endpoint in its own process: %d UpdateItem/s; the endpoint's own CPU: %d µs per UpdateItem (a capacity of ~%d/s per core)",
       separate.rate,
@@ -102,6 +128,7 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     for (const clients of Object.values(sdk)) clients.client.destroy();
     await memory.close();
+    await sameThread.close();
     await persistent.close();
     await raw.close();
     await echo.close();
@@ -135,6 +162,47 @@ export async function inChildProcess(
     return { rate, cpuPerOperation: Math.round(cpu / (UPDATES + WARM_UP)) };
   } finally {
     child.kill();
+  }
+}
+
+const CLIENT_PROCESSES = 2;
+
+/**
+ * Runs `UpdateItem` from {@link CLIENT_PROCESSES} child processes at once (`bench/dynamo-clients.ts`,
+ * {@link CONCURRENCY} in flight in all), after each warmed up: the total rate, this process's CPU
+ * per operation meanwhile (the endpoint's worker thread, when the endpoint is here) and the
+ * clients'.
+ */
+async function spreadClients(endpoint: string, table: string): Promise<{ rate: number; hostCpuPerOperation: number; clientCpuPerOperation: number }> {
+  const each = Math.round(UPDATES / CLIENT_PROCESSES);
+  const children = Array.from({ length: CLIENT_PROCESSES }, () =>
+    fork(fileURLToPath(new URL("./dynamo-clients.ts", import.meta.url)), [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP), String(KEYS)], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    }),
+  );
+  const next = (child: ChildProcess) =>
+    new Promise<any>((resolvePromise, reject) => {
+      child.once("message", resolvePromise);
+      child.once("exit", (code) => reject(new Error(`bench client exited (${code})`)));
+    });
+  try {
+    await Promise.all(children.map(next));
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const done = children.map(next);
+    for (const child of children) child.send("go");
+    const reports = (await Promise.all(done)) as { ms: number; cpu: number }[];
+    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const total = each * CLIENT_PROCESSES;
+    return {
+      rate: Math.round(total / (elapsed / 1000)),
+      hostCpuPerOperation: Math.round((used.user + used.system) / total),
+      clientCpuPerOperation: Math.round(reports.reduce((sum, report) => sum + report.cpu, 0) / total),
+    };
+  } finally {
+    for (const child of children) child.kill();
   }
 }
 
