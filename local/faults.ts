@@ -22,6 +22,12 @@ export interface InjectedFault {
 /** Consulted before every request of a service; returning a fault short-circuits the request. */
 export interface FaultInjector {
   decide(operation: string, request: unknown): InjectedFault | undefined;
+  /**
+   * Optional: calls `listener` now and whenever the injector starts or stops possibly returning
+   * faults. A service in another thread then asks `decide` only while it may answer one (each
+   * question waits for the caller's thread; `local/dynamodb/worker-host.ts`).
+   */
+  watch?(listener: (active: boolean) => void): void;
 }
 
 /** A decision, as a function or an object with `decide` (a {@link FaultInjector}, for services). */
@@ -33,12 +39,20 @@ export type Decider<Args extends unknown[], Fault> = ((...args: Args) => Fault |
  */
 export class FaultSwitch<Args extends unknown[], Fault> {
   private current: ((...args: Args) => Fault | undefined) | undefined;
+  private readonly watchers: Array<(active: boolean) => void> = [];
   /** Faults injected since start. */
   injected = 0;
 
   /** Replaces the decision; `undefined` lets everything through. */
   set(decider: Decider<Args, Fault> | undefined): void {
     this.current = decider === undefined ? undefined : typeof decider === "function" ? decider : (...args: Args) => decider.decide(...args);
+    for (const watcher of this.watchers) watcher(decider !== undefined);
+  }
+
+  /** Calls `listener` now and on every {@link set} with whether a decision is set. */
+  watch(listener: (active: boolean) => void): void {
+    this.watchers.push(listener);
+    listener(this.current !== undefined);
   }
 
   decide(...args: Args): Fault | undefined {

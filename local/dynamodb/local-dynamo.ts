@@ -22,7 +22,7 @@ export interface LocalDynamoOptions {
   /**
    * Consulted before every client request, to fail some on purpose. It stays on the calling
    * thread: a worker asks it over a message per request (the injector may change its mind at any
-   * time, as `SwitchableFaults` does).
+   * time, as a `FaultSwitch` does).
    */
   readonly faults?: FaultInjector;
   /** How often expired items are deleted, in ms; 0 disables the timer. 60 s by default. */

@@ -56,7 +56,11 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   const { faults, ...rest } = options;
   const stats = new MessageChannel();
   const statsSignal = new SharedArrayBuffer(4);
-  const setup: WorkerSetup = { options: rest, faults: faults !== undefined, statsPort: stats.port2, statsSignal };
+  const faultsActive = new Int32Array(new SharedArrayBuffer(4));
+  // Without a watch, the injector may answer a fault at any time: always ask.
+  Atomics.store(faultsActive, 0, 1);
+  faults?.watch?.((active) => Atomics.store(faultsActive, 0, active ? 1 : 0));
+  const setup: WorkerSetup = { options: rest, faults: faults !== undefined, faultsActive: faultsActive.buffer as SharedArrayBuffer, statsPort: stats.port2, statsSignal };
   const worker = new Worker(await workerBundle(), { workerData: setup, transferList: [stats.port2], execArgv: [] });
 
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();

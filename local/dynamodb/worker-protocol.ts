@@ -8,6 +8,8 @@ export interface WorkerSetup {
   readonly options: Omit<LocalDynamoOptions, "faults" | "now" | "thread">;
   /** Whether to ask the host about faults before every request. */
   readonly faults: boolean;
+  /** One Int32: 0 while the host's injector cannot return a fault (no need to ask), 1 otherwise. */
+  readonly faultsActive: SharedArrayBuffer;
   /** A port the host sends stats requests on (transferred). */
   readonly statsPort: unknown;
   /** One Int32 the worker sets to 1 once the stats answer is posted. */

@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
+import { serviceFaults } from "../faults.ts";
 import { clientsFor } from "../../test/support/dynamodb.ts";
 import { rateFaults, startLocalDynamo, type LocalDynamo } from "./index.ts";
 
@@ -66,6 +68,25 @@ describe("the endpoint's thread", () => {
       expect((await sdk.documents.send(new GetCommand({ TableName: loyalty, Key: { pk: "throttled", sk: "balance" } }))).Item).toBeUndefined();
       expect(decided).toEqual(["UpdateItem", "UpdateItem", "GetItem"]);
       expect(dynamo.stats()).toMatchObject({ faultsInjected: 1, requests: { UpdateItem: 2, GetItem: 1 } });
+    } finally {
+      sdk.client.destroy();
+    }
+  });
+
+  it("does not wait for the caller's thread while a fault switch is off, and asks it once on", async () => {
+    const faults = serviceFaults();
+    const dynamo = await startLocalDynamo({ ttlSweepIntervalMs: 0, faults });
+    started.push(dynamo);
+    await dynamo.createTables({ loyalty: tables.loyalty }, "switch");
+    const sdk = clientsFor(dynamo.endpoint, { maxAttempts: 1 });
+    try {
+      const answeredWhileBlocked = listTablesWhileBlocked(dynamo.endpoint, 15_000);
+      faults.set(rateFaults({ rate: 1, operations: ["ListTables"], code: "ThrottlingException", seed: 1 }));
+      const throttled = sdk.client.send(new ListTablesCommand({}));
+
+      expect(answeredWhileBlocked).toEqual({ TableNames: ["switch-loyalty"] });
+      await expect(throttled).rejects.toMatchObject({ name: "ThrottlingException" });
+      expect(faults.injected).toBe(1);
     } finally {
       sdk.client.destroy();
     }

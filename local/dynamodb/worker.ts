@@ -15,6 +15,7 @@ const pendingFaults = new Map<number, (fault: InjectedFault | undefined) => void
 let nextFault = 0;
 
 const post = (message: WorkerMessage): void => port.postMessage(message);
+const faultsActive = new Int32Array(setup.faultsActive);
 
 let dynamo: LocalDynamo;
 try {
@@ -24,11 +25,14 @@ try {
       ? {
           faults: {
             decide: (operation: string, request: unknown) =>
-              new Promise<InjectedFault | undefined>((resolve) => {
-                const id = nextFault++;
-                pendingFaults.set(id, resolve);
-                post({ kind: "decide", id, operation, request });
-              }),
+              // An injector switched off is not asked: the request does not wait for the caller's thread.
+              Atomics.load(faultsActive, 0) === 0
+                ? undefined
+                : new Promise<InjectedFault | undefined>((resolve) => {
+                    const id = nextFault++;
+                    pendingFaults.set(id, resolve);
+                    post({ kind: "decide", id, operation, request });
+                  }),
           },
         }
       : {}),
