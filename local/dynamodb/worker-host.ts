@@ -66,7 +66,7 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextCall = 0;
   let failure: Error | undefined;
-  const call = (message: Omit<Extract<HostCall, { id: number }>, "id"> & { kind: "createTables" | "sweep" | "close" }): Promise<unknown> => {
+  const call = (message: WithoutId<Extract<HostCall, { kind: "createTables" | "sweep" | "close" }>>): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
     const id = nextCall++;
     return new Promise((resolve, reject) => {
@@ -132,6 +132,9 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
       })()),
   };
 }
+
+/** `Omit<T, "id">` for each member of a union. */
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
 /** Asks the caller's injector about one request and tells the worker. */
 function answerFault(worker: Worker, faults: FaultInjector | undefined, message: Extract<WorkerMessage, { kind: "decide" }>): void {
