@@ -9,6 +9,7 @@
  */
 import { createRequire } from "node:module";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
+import "./expression-memo.ts";
 import "./key-memo.ts";
 
 interface DynaliteError {

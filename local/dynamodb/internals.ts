@@ -6,6 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
+import "./expression-memo.ts";
 import "./key-memo.ts";
 import type { TableDescription, WireItem } from "./schemas.ts";
 
