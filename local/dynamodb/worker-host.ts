@@ -8,10 +8,10 @@
  * needs no TypeScript loader and starts in tens of milliseconds.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, threadId, Worker } from "node:worker_threads";
 import { build } from "esbuild";
 import type { FaultInjector } from "./faults.ts";
 import type { LocalDynamo, LocalDynamoOptions, LocalDynamoStats } from "./local-dynamo.ts";
@@ -23,9 +23,36 @@ const STATS_TIMEOUT_MS = 10_000;
 
 let bundled: Promise<string> | undefined;
 
-/** The worker's code as one ESM file under `node_modules/.cache/`, built once per process, named by its content. */
+/** What the last build read and wrote, so that another process can reuse it without building. */
+interface Manifest {
+  /** Project-relative input -> `size:mtimeMs` when it was built. */
+  readonly inputs: Record<string, string>;
+  /** The bundle's file name in the cache folder. */
+  readonly output: string;
+}
+
+const fingerprint = (file: string): string | undefined => {
+  try {
+    const stat = statSync(file);
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The worker's code as one ESM file under `node_modules/.cache/paybus-dynamodb/`, named by its
+ * content, built at most once per process and reused across processes while none of the files it
+ * was built from changed (a build costs more than starting the worker).
+ */
 function workerBundle(): Promise<string> {
   return (bundled ??= (async () => {
+    const dir = join(ROOT, "node_modules", ".cache", "paybus-dynamodb");
+    const manifestFile = join(dir, "manifest.json");
+    const cached = readManifest(manifestFile);
+    if (cached && existsSync(join(dir, cached.output)) && Object.entries(cached.inputs).every(([file, print]) => fingerprint(join(ROOT, file)) === print)) {
+      return join(dir, cached.output);
+    }
     const result = await build({
       entryPoints: [join(ROOT, "local/dynamodb/worker.ts")],
       absWorkingDir: ROOT,
@@ -35,20 +62,40 @@ function workerBundle(): Promise<string> {
       platform: "node",
       target: "node20",
       write: false,
+      metafile: true,
       logLevel: "silent",
     });
     const code = result.outputFiles[0]!.contents;
-    const dir = join(ROOT, "node_modules", ".cache", "paybus-dynamodb");
-    const file = join(dir, `worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      // Written aside and renamed: another process may be loading the same file.
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, code);
-      renameSync(temporary, file);
+    const output = `worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`;
+    mkdirSync(dir, { recursive: true });
+    // Written aside and renamed: another process may be loading the same files.
+    writeAtomically(join(dir, output), code);
+    const inputs: Record<string, string> = {};
+    for (const input of Object.keys(result.metafile.inputs)) {
+      const print = fingerprint(join(ROOT, input));
+      if (print) inputs[input] = print;
     }
-    return file;
+    writeAtomically(manifestFile, JSON.stringify({ inputs, output } satisfies Manifest));
+    // Bundles of older sources, an hour old, are no longer anyone's (a process still running one has it loaded).
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith("worker-") && name !== output && Date.now() - statSync(join(dir, name)).mtimeMs > 3_600_000) rmSync(join(dir, name), { force: true });
+    }
+    return join(dir, output);
   })());
+}
+
+function readManifest(file: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomically(file: string, contents: string | Uint8Array): void {
+  const temporary = `${file}.${process.pid}.${threadId}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
 }
 
 /** Starts the endpoint in a worker thread; resolves once it listens. */
