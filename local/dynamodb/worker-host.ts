@@ -78,7 +78,9 @@ function workerBundle(): Promise<string> {
     writeAtomically(manifestFile, JSON.stringify({ inputs, output } satisfies Manifest));
     // Bundles of older sources, an hour old, are no longer anyone's (a process still running one has it loaded).
     for (const name of readdirSync(dir)) {
-      if (name.startsWith("worker-") && name !== output && Date.now() - statSync(join(dir, name)).mtimeMs > 3_600_000) rmSync(join(dir, name), { force: true });
+      if (!name.startsWith("worker-") || name === output) continue;
+      const modified = statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs;
+      if (modified && Date.now() - modified > 3_600_000) rmSync(join(dir, name), { force: true });
     }
     return join(dir, output);
   })());
