@@ -1,7 +1,7 @@
 /**
  * The DynamoDB endpoint alone in a child process, for `bench/dynamo.ts`: its CPU time per request
- * is then its own (the SDK clients' work happens in the parent), a figure that other processes'
- * load barely moves, unlike a rate.
+ * (the process's, so its worker thread's included) is then its own (the SDK clients' work happens
+ * in the parent), a figure that other processes' load moves less than a rate.
  *
  * argv: `<kind>` = `paybus` (the endpoint, in memory) | `dynalite` (dynalite's own HTTP server),
  * and optionally the source tree to load the endpoint from (to compare versions). Sends
