@@ -112,4 +112,25 @@ describe("LocalIam", () => {
     expect(local.decisions.length).toBeLessThan(10);
     expect(local.decisions.at(-1)?.resource).toBe(LOYALTY);
   });
+
+  it("evaluates a repeated authorization once, still records every request, and forgets its decisions when reconfigured", () => {
+    const local = iam();
+    expect(local.authorize(getItem("paybus-loyalty", "CUSTOMER#1", key))).toBeUndefined();
+    expect(local.authorize(getItem("paybus-loyalty", "CUSTOMER#1", key))).toBeUndefined();
+    // Another partition key is another context: decided on its own, and denied.
+    expect(local.authorize(getItem("paybus-loyalty", "ENGAGEMENT#1", key))?.code).toBe("AccessDeniedException");
+    expect(local.authorize(getItem("paybus-loyalty", "ENGAGEMENT#1", key))?.code).toBe("AccessDeniedException");
+    expect(local.cacheHits).toBe(2);
+    expect(local.decisions.map((decision) => [decision.context?.["dynamodb:LeadingKeys"], decision.allowed])).toEqual([
+      [["CUSTOMER#1"], true],
+      [["CUSTOMER#1"], true],
+      [["ENGAGEMENT#1"], false],
+      [["ENGAGEMENT#1"], false],
+    ]);
+
+    // New statements (no LeadingKeys condition) apply to the very next request.
+    local.configure(new Map([[key, { ...principal, statements: [{ actions: ["dynamodb:GetItem"], resources: [LOYALTY] }] }]]), context);
+    expect(local.authorize(getItem("paybus-loyalty", "ENGAGEMENT#1", key))).toBeUndefined();
+    expect(local.decisions.at(-1)).toMatchObject({ allowed: true, context: { "dynamodb:LeadingKeys": ["ENGAGEMENT#1"] } });
+  });
 });

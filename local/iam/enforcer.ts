@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { xmlEscape } from "../aws-query.ts";
 import { accessKeyIdOf, ADMIN_CREDENTIALS } from "../function-credentials.ts";
-import { evaluate, type ContextValue, type Statement } from "./policy.ts";
+import { evaluate, type AuthorizationRequest, type ContextValue, type Decision, type Statement } from "./policy.ts";
 import { authorizationsOf, UnreadableRequestError, type AwsRequest, type RequestContext } from "./requests.ts";
 
 /** A caller the gateway knows by its access key: one local function and what the plan grants it. */
@@ -77,6 +77,14 @@ export class LocalIam {
   private readonly told = new Set<string>();
   private principals = new Map<string, Principal>();
   private context: RequestContext | undefined;
+  /**
+   * Decisions by access key, action, resource and context keys: a function makes the same few
+   * calls over and over, and a decision depends on nothing else (the statements change only with
+   * {@link configure}, which empties it). Every request is still recorded.
+   */
+  private readonly cache = new Map<string, Decision>();
+  /** How many authorizations were answered from {@link cache} (for `npm run bench -- iam`). */
+  cacheHits = 0;
 
   constructor(private readonly options: LocalIamOptions = {}) {
     this.enabled = options.enabled ?? true;
@@ -87,6 +95,7 @@ export class LocalIam {
   configure(principals: ReadonlyMap<string, Principal>, context: RequestContext): void {
     this.principals = new Map(principals);
     this.context = context;
+    this.cache.clear();
   }
 
   /** The principal an access key belongs to. */
@@ -122,7 +131,7 @@ export class LocalIam {
       throw error;
     }
     for (const check of checks) {
-      const decision = evaluate(principal.statements, check);
+      const decision = this.evaluate(accessKeyId, principal, check);
       this.record({ caller: principal.functionName, accessKeyId, action: check.action, resource: check.resource ?? "?", allowed: decision.allowed, ...(check.context ? { context: check.context } : {}) });
       if (decision.allowed) continue;
       const refusal = accessDenied(request, principal, check.action, check.resource ?? "*", this.context.accountId);
@@ -133,6 +142,21 @@ export class LocalIam {
       if (this.enabled) return refusal;
     }
     return undefined;
+  }
+
+  private evaluate(accessKeyId: string, principal: Principal, check: AuthorizationRequest): Decision {
+    // Context values are strings or lists of strings: JSON tells them apart without ambiguity.
+    const key = `${accessKeyId}\n${check.action}\n${check.resource ?? ""}\n${check.context ? JSON.stringify(check.context) : ""}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cacheHits++;
+      return cached;
+    }
+    const decision = evaluate(principal.statements, check);
+    // Bounded: LeadingKeys make one entry per customer and table; a long run starts it over.
+    if (this.cache.size >= 50_000) this.cache.clear();
+    this.cache.set(key, decision);
+    return decision;
   }
 
   private tell(key: string, message: () => string): void {
