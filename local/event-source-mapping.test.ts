@@ -1,5 +1,10 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { batchResponseProblem, failedIds, failureReasons } from "./event-source-mapping.ts";
+import type { ConsumerDeclaration } from "../events/rules.ts";
+import { batchResponseProblem, EventSourceMapping, failedIds, failureReasons } from "./event-source-mapping.ts";
+import { Journal } from "./journal.ts";
+import { LambdaHost } from "./lambda.ts";
+import { LocalSqs } from "./sqs.ts";
 
 const batch = new Set(["m1", "m2", "m3"]);
 
@@ -40,5 +45,37 @@ describe("failureReasons", () => {
         ["m-2", "Throttling: Rate exceeded"],
       ]),
     );
+  });
+});
+
+describe("the event source mapping's concurrency", () => {
+  it("keeps a timed-out batch's slot while its handler still runs, so batches never pile up on the function's thread", async () => {
+    const peaks: number[] = [];
+    const lambda = new LambdaHost(fileURLToPath(new URL("..", import.meta.url)), "us-east-1", "000000000000", (_fn, chunk) => {
+      for (const match of chunk.matchAll(/"running":(\d+)/g)) peaks.push(Number(match[1]));
+    });
+    const sqs = await LocalSqs.start({ region: "us-east-1", timeScale: 0.01 });
+    const queue = sqs.createQueue("slow", { visibilityTimeoutSeconds: 30, retentionSeconds: 3600, maxReceiveCount: 5 });
+    const consumer = { batchSize: 1, batchingWindowSeconds: 0, maximumConcurrency: 1, timeoutSeconds: 1 } as ConsumerDeclaration;
+    const fn = { name: "slow", logicalName: "Slow", handler: "test/support/handlers.slowBatch", timeoutSeconds: 1, memoryMb: 128, environment: { PAYBUS_TEST_HANDLER_MS: "1400" } };
+    const journal = new Journal();
+    const mapping = new EventSourceMapping({ sqs, queue, fn, consumer, lambda, journal, region: "us-east-1", retryAfterSeconds: 1 });
+    try {
+      for (const body of ["a", "b", "c"]) await sqs.send(queue.url, body);
+      mapping.start();
+      // Three batches time out one after the other; each handler runs 1.4 s against a 1 s timeout (and the slot is kept for at most 1 s more).
+      const deadline = Date.now() + 30_000;
+      while (journal.list("consumer.attempt").length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    } finally {
+      await mapping.stop();
+      await lambda.stop();
+      await sqs.stop();
+    }
+
+    expect(journal.list("consumer.attempt").slice(0, 3).map((attempt) => attempt.outcome)).toEqual(["timed-out", "timed-out", "timed-out"]);
+    expect(peaks.length).toBeGreaterThanOrEqual(3);
+    // maximumConcurrency 1: never two invocations in the function's thread at once.
+    expect(Math.max(...peaks)).toBe(1);
   });
 });

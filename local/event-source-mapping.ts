@@ -286,9 +286,30 @@ export class EventSourceMapping {
           })),
         });
       }
+      // A timed-out batch's handler may still be running in the function's thread (Lambda would
+      // have ended that environment). Its concurrency slot stays taken until it is done, for at
+      // most one more timeout: otherwise each timeout under load stacks another batch on a busy
+      // thread, which makes the next one time out too.
+      if (invocation.finished) await this.settle(invocation.finished, fn.timeoutSeconds * 1000);
     } finally {
       this.inFlightBatches--;
     }
+  }
+
+  private async settle(finished: Promise<void>, limitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const signal = this.stopping.signal;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      finished,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limitMs);
+        onAbort = () => resolve();
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
   }
 
   private chaosFor(record: SQSRecord): RecordChaos | undefined {

@@ -49,6 +49,22 @@ describe("LambdaHost", () => {
     expect(!timedOut.ok && timedOut.error).toBeInstanceOf(FunctionTimeoutError);
   });
 
+  it("tells when a timed-out invocation's handler is done, and when it never will be (its environment ended)", async () => {
+    const late = await host.invoke(fn("h", "describe", {}, 1), { delayMs: 1_500, log: "late line" });
+    expect(late).toMatchObject({ ok: false, timedOut: true });
+    let lateDone = false;
+    void late.finished!.then(() => (lateDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lateDone).toBe(false);
+    await late.finished;
+
+    const other = new LambdaHost(root);
+    const hung = await other.invoke(fn("i", "hang", {}, 1), {});
+    expect(hung).toMatchObject({ ok: false, timedOut: true });
+    await other.stop();
+    await hung.finished;
+  });
+
   it("returns each invocation's own log lines, also when invocations run concurrently", async () => {
     const f = fn("e", "describe");
     const [slow, fast] = await Promise.all([host.invoke(f, { log: "slow one", delayMs: 200 }), host.invoke(f, { log: "fast one" })]);

@@ -29,6 +29,13 @@ export type Invocation = (
 ) & {
   /** What the invocation wrote to stdout/stderr (CloudWatch Logs' content), in order; none when it timed out. */
   readonly logs: readonly string[];
+  /**
+   * For a timed-out invocation: resolves when its execution environment is done with it (the
+   * handler returned late, or the environment ended). Lambda ends a timed-out environment at once;
+   * here the handler runs on in its worker thread, so a caller that holds a concurrency slot (the
+   * event source mapping) can keep it until then instead of stacking work on a busy thread.
+   */
+  readonly finished?: Promise<void>;
 };
 
 export class FunctionTimeoutError extends Error {
@@ -91,7 +98,8 @@ class ExecutionEnvironment {
   private nextId = 0;
   private ended: Error | undefined;
 
-  private readonly forgotten = new Set<number>();
+  /** Invocations the host stopped waiting for (timed out), with what to call when they end. */
+  private readonly forgotten = new Map<number, () => void>();
   /** Resolves when the init phase is over: undefined, or why it failed. */
   readonly initialised: Promise<SerialisedError | undefined>;
   private initDone: (error: SerialisedError | undefined) => void = () => undefined;
@@ -111,32 +119,40 @@ class ExecutionEnvironment {
       this.onEnd();
       for (const [id, resolve] of this.pending) resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] });
       this.pending.clear();
+      for (const done of this.forgotten.values()) done();
+      this.forgotten.clear();
     };
     worker.on("message", (message: WorkerResponse | WorkerInit) => {
       if ("init" in message) return this.initDone(message.init === "ok" ? undefined : message.error);
       const response = message;
       const resolve = this.pending.get(response.id);
       this.pending.delete(response.id);
-      if (resolve) resolve(response);
-      else if (this.forgotten.delete(response.id)) this.lateLogs(response.logs);
+      if (resolve) return resolve(response);
+      const done = this.forgotten.get(response.id);
+      if (!done) return;
+      this.forgotten.delete(response.id);
+      this.lateLogs(response.logs);
+      done();
     });
     worker.on("error", (error) => end(Object.assign(new FunctionEnvironmentError(`the execution environment failed: ${error.message}`), { cause: error })));
     worker.on("exit", (code) => end(new FunctionEnvironmentError(`the execution environment exited (code ${code})`)));
   }
 
   /** Sends one invocation; resolves with the worker's answer (`forget` stops waiting for it). */
-  run(event: unknown, timeoutMs: number): { response: Promise<WorkerResponse>; forget: () => void } {
+  run(event: unknown, timeoutMs: number): { response: Promise<WorkerResponse>; forget: () => Promise<void> } {
     const id = ++this.nextId;
     if (this.ended) {
       const error = this.ended;
-      return { response: Promise.resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] }), forget: () => undefined };
+      return { response: Promise.resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] }), forget: () => Promise.resolve() };
     }
     const response = new Promise<WorkerResponse>((resolve) => this.pending.set(id, resolve));
     this.worker.postMessage({ id, event, awsRequestId: randomUUID(), timeoutMs } satisfies WorkerRequest);
     return {
       response,
+      // Resolves once the worker is done with the invocation (its late answer, or the environment's end).
       forget: () => {
-        if (this.pending.delete(id)) this.forgotten.add(id);
+        if (!this.pending.delete(id)) return Promise.resolve();
+        return new Promise<void>((resolve) => this.forgotten.set(id, resolve));
       },
     };
   }
@@ -257,9 +273,9 @@ export class LambdaHost {
     clearTimeout(timer);
     const durationMs = performance.now() - started;
     if (answer === "timeout") {
-      forget();
+      const finished = forget();
       const error = new FunctionTimeoutError(`Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
-      return { ok: false, error, timedOut: true, durationMs, logs: [] };
+      return { ok: false, error, timedOut: true, durationMs, logs: [], finished };
     }
     for (const chunk of answer.logs) this.logSink(fn, chunk);
     return answer.ok

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { operations } from "./api.ts";
 import type { JsonObject, TimeScales } from "./definition.ts";
 import { StepFunctionsEngine, type ExecutionRecord, type StepFunctionsChange } from "./engine.ts";
-import { serveAwsJson } from "../aws-json.ts";
+import { serveAwsJson, type Operations } from "../aws-json.ts";
 import { InvalidScaleError } from "./errors.ts";
 import { toJson } from "./json.ts";
 import { engineTimeoutError } from "./engine-timeout.ts";
@@ -73,6 +73,11 @@ export interface LocalStepFunctions {
   /** Base URL for `new SFNClient({ endpoint })` or `AWS_ENDPOINT_URL_SFN`. */
   readonly endpoint: string;
   /**
+   * The same API for a server that reads requests itself (the runtime's gateway answers it in
+   * process, without a second HTTP hop): the target prefix, the operations, the content type.
+   */
+  readonly api: { readonly prefix: string; readonly operations: Operations; readonly contentType: string };
+  /**
    * Stops the server. Without `dataDir` running executions end as `ABORTED`; with it they stay
    * `RUNNING` on disk, to resume when an endpoint is started again on the same directory. Records
    * stay readable.
@@ -122,9 +127,11 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     ...(options.dataDir !== undefined && { store: fileStore(join(options.dataDir, "executions.jsonl")) }),
   });
   const bound = Object.fromEntries(Object.entries(operations).map(([name, operation]) => [name, (request: JsonObject) => operation(engine, request)]));
-  const server = await serveAwsJson(TARGET_PREFIX, bound, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, contentType: "application/x-amz-json-1.0" });
+  const contentType = "application/x-amz-json-1.0";
+  const server = await serveAwsJson(TARGET_PREFIX, bound, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, contentType });
   return {
     endpoint: server.endpoint,
+    api: { prefix: TARGET_PREFIX, operations: bound, contentType },
     close: async () => {
       engine.shutdown();
       await server.close();

@@ -25,3 +25,13 @@ export async function fail(): Promise<never> {
 export async function crash(): Promise<never> {
   process.exit(3);
 }
+
+let running = 0;
+
+/** An SQS batch handler that takes `PAYBUS_TEST_HANDLER_MS` and logs how many of its invocations run at once. */
+export async function slowBatch(): Promise<void> {
+  running++;
+  console.log(JSON.stringify({ level: "WARN", message: "running", running }));
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.PAYBUS_TEST_HANDLER_MS ?? 0)));
+  running--;
+}
