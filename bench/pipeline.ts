@@ -3,19 +3,25 @@
  * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
  * is measured in the same run as the ceiling (every event costs one or more writes).
  *
- *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000]
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 2000]
  *
  * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does.
+ *
+ * Wall-clock rates depend on what else the machine runs; CPU time per event does much less, so
+ * each phase also reports it: the whole process (every thread: the runtime, the functions' worker
+ * threads, the engines' and V8's helper threads) and the runtime's main thread alone, the one
+ * that serves every AWS call. `--paced` adds a phase that keeps at most 20 messages queued: no
+ * backlog, so no timeouts and retries inflate the figure (a burst on a busy machine has both).
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
-import { Runtime } from "../local/runtime.ts";
+import { queueStatus, Runtime } from "../local/runtime.ts";
 import { latencySummary } from "./stats.ts";
 import { adminClient } from "../local/admin-client.ts";
 
@@ -82,6 +88,32 @@ function completionLatencies(runtime: Runtime, sentAt: Map<string, number>): Rec
   return byQueue;
 }
 
+/** CPU milliseconds used so far: the process (all threads) and its main thread (Linux; undefined elsewhere). */
+function cpuNow(): { process: number; main: number | undefined } {
+  const usage = process.cpuUsage();
+  let main: number | undefined;
+  try {
+    // utime and stime (fields 14 and 15 of /proc/<pid>/task/<tid>/stat, in clock ticks of 10 ms).
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    main = (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    main = undefined;
+  }
+  return { process: (usage.user + usage.system) / 1000, main };
+}
+
+/** CPU milliseconds per event since `start`, and the 1-minute load average now. */
+function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
+  const end = cpuNow();
+  const per = (value: number) => Number((value / Math.max(1, events)).toFixed(2));
+  return {
+    processMs: per(end.process - start.process),
+    mainThreadMs: start.main === undefined || end.main === undefined ? undefined : per(end.main - start.main),
+    loadAverage: Number(loadavg()[0]!.toFixed(1)),
+  };
+}
+
 function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<string, number>): void {
   const now = Date.now();
   for (const result of runtime.sendEnvelopes(events)) {
@@ -90,7 +122,7 @@ function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<
   }
 }
 
-export async function run(options: { rate?: number; seconds?: number; burst?: number } = {}): Promise<Record<string, unknown>> {
+export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number } = {}): Promise<Record<string, unknown>> {
   // An error a local engine lets escape (the SES emulator's proxy resets connections under heavy
   // load) would end the process; counted and reported instead, the run goes on (the request fails
   // and the consumer retries it, as with any failed call).
@@ -101,6 +133,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const rate = options.rate ?? 100;
   const seconds = options.seconds ?? 10;
   const burst = options.burst ?? 2000;
+  const paced = options.paced ?? 500;
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
   const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
   try {
@@ -112,6 +145,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
 
     // Steady offered load: `rate` events/s (70% purchases, 30% paid invoices) in 100 ms ticks.
     const steady = new Map<string, number>();
+    const steadyCpu = cpuNow();
     const perTick = rate / 10;
     let owed = 0;
     for (let tick = 0; tick < seconds * 10; tick++) {
@@ -123,22 +157,43 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (performance.now() - tickStart))));
     }
     await runtime.waitForQuiet(300_000);
+    const steadyCpuPerEvent = cpuPerEvent(steadyCpu, steady.size);
     const steadyLatency = Object.fromEntries(
       Object.entries(completionLatencies(runtime, steady)).map(([queue, values]) => [queue, latencySummary(values)]),
     );
 
     // Burst: everything at once; throughput = completed / time to drain.
     const burstSent = new Map<string, number>();
+    const burstCpu = cpuNow();
     const burstStart = performance.now();
     send(runtime, Array.from({ length: burst }, syntheticEvent), burstSent);
     await runtime.waitForQuiet(600_000);
     const drainSeconds = (performance.now() - burstStart) / 1000;
     const completed = Object.values(completionLatencies(runtime, burstSent)).reduce((sum, values) => sum + values.length, 0);
+    const burstCpuPerEvent = cpuPerEvent(burstCpu, burst);
+
+    // Paced: at most 20 messages queued at any time, so the CPU per event has no retries in it.
+    let pacedResult: Record<string, unknown> | undefined;
+    if (paced > 0) {
+      const pacedSent = new Map<string, number>();
+      const pacedCpu = cpuNow();
+      const pacedStart = performance.now();
+      while (pacedSent.size < paced) {
+        const queued = queueStatus(runtime).reduce((sum, queue) => sum + queue.ready + queue.inFlight + queue.delayed, 0);
+        if (queued < 20) send(runtime, Array.from({ length: Math.min(5, paced - pacedSent.size) }, syntheticEvent), pacedSent);
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await runtime.waitForQuiet(600_000);
+      const seconds = (performance.now() - pacedStart) / 1000;
+      pacedResult = { events: paced, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(paced / seconds), cpuPerEventMs: cpuPerEvent(pacedCpu, paced) };
+    }
 
     const result = {
       dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
-      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency },
-      burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds) },
+      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, cpuPerEventMs: steadyCpuPerEvent },
+      burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent },
+      ...(pacedResult ? { paced: pacedResult } : {}),
+      timeouts: runtime.journal.list("consumer.attempt").filter((attempt) => attempt.outcome === "timed-out").length,
       emails: runtime.journal.list("effect.email").length,
       pushes: runtime.journal.list("effect.push").length,
       dlq: runtime.journal.list("queue.dlq").length,
@@ -149,7 +204,14 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     for (const [queue, p] of Object.entries(steadyLatency)) {
       process.stdout.write(`  ${queue.padEnd(14)} PutEvents→consumer done  p50 ${p.p50} ms  p95 ${p.p95} ms  p99 ${p.p99} ms  (n=${p.n})\n`);
     }
+    const cpuText = (cpu: ReturnType<typeof cpuPerEvent>) =>
+      `CPU per event ${cpu.processMs} ms (main thread ${cpu.mainThreadMs ?? "?"} ms), load average ${cpu.loadAverage}`;
+    process.stdout.write(`  steady: ${cpuText(steadyCpuPerEvent)}\n`);
     process.stdout.write(`burst of ${burst}: ${result.burst.eventsPerSecond} events/s end to end (drained in ${result.burst.drainSeconds} s); DLQ ${result.dlq}\n`);
+    process.stdout.write(`  burst: ${cpuText(burstCpuPerEvent)}; consumer timeouts in the run: ${result.timeouts}\n`);
+    if (pacedResult) {
+      process.stdout.write(`paced ${paced} (at most 20 queued): ${pacedResult.eventsPerSecond} events/s, ${cpuText(pacedResult.cpuPerEventMs as ReturnType<typeof cpuPerEvent>)}\n`);
+    }
     if (escaped.length > 0) process.stdout.write(`errors escaped from local engines: ${escaped.length} (${result.engineErrors.samples.join("; ")})\n`);
     return result;
   } finally {
@@ -161,11 +223,12 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" } } });
+  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" } } });
   await run({
     ...(values.rate ? { rate: Number(values.rate) } : {}),
     ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
     ...(values.burst ? { burst: Number(values.burst) } : {}),
+    ...(values.paced ? { paced: Number(values.paced) } : {}),
   });
   process.exit(0);
 }
