@@ -2,6 +2,10 @@
  * What local IAM costs the gateway per AWS request: {@link LocalIam.authorize} (identify the caller,
  * map the request, evaluate the plan's statements, record the decision) in CPU microseconds, for
  * the shipped policies of the local stage. Run with `npx tsx bench/iam.ts`, or import {@link run}.
+ *
+ * A decision is cached per caller, action, resource and context keys, so a repeated request costs
+ * the mapping and the record only; `functionUpdateItemFirstSeen` measures requests whose partition
+ * key was never seen (a new customer): the full evaluation.
  */
 import { pathToFileURL } from "node:url";
 import { tables } from "../functions/common/tables.ts";
@@ -73,8 +77,14 @@ export async function run(): Promise<Record<string, unknown>> {
   const denied = request(key, "DynamoDB_20120810.GetItem", { TableName: "paybus-profiles", Key: { pk: { S: "cus_1" } } });
   const admin = request(ADMIN_CREDENTIALS.accessKeyId, "DynamoDB_20120810.UpdateItem", JSON.parse(update.body.toString()));
   if (iam.authorize(update) !== undefined || iam.authorize(denied) === undefined) throw new Error("bench policies are not the shipped ones");
+  // More distinct keys than the decision cache holds (50,000): every request is a miss.
+  const fresh = Array.from({ length: 60_000 }, (_, i) =>
+    request(key, "DynamoDB_20120810.UpdateItem", { TableName: "paybus-loyalty", Key: { pk: { S: `CUSTOMER#cus_${i}` }, sk: { S: "BALANCE" } }, UpdateExpression: "ADD p :p", ExpressionAttributeValues: { ":p": { N: "1" } } }),
+  );
+  let next = 0;
   const results = {
     functionUpdateItem: measure(() => iam.authorize(update)),
+    functionUpdateItemFirstSeen: measure(() => iam.authorize(fresh[next++ % fresh.length]!)),
     functionTransactWrite2Items: measure(() => iam.authorize(transaction)),
     functionDenied: measure(() => iam.authorize(denied)),
     admin: measure(() => iam.authorize(admin)),
