@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { ConsumerDeclaration } from "../events/rules.ts";
+import type { ConsumerDeclaration } from "../declarations/rules.ts";
 import { batchResponseProblem, EventSourceMapping, failedIds, failureReasons } from "./event-source-mapping.ts";
 import { Journal } from "./journal.ts";
 import { LambdaHost } from "./lambda.ts";
