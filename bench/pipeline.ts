@@ -3,7 +3,7 @@
  * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
  * is measured in the same run as the ceiling (every event costs one or more writes).
  *
- *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 2000]
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500]
  *
  * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does.
  *
