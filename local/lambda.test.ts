@@ -50,7 +50,7 @@ describe("LambdaHost", () => {
   });
 
   it("tells when a timed-out invocation's handler is done, and when it never will be (its environment ended)", async () => {
-    const late = await host.invoke(fn("h", "describe", {}, 1), { delayMs: 1_500, log: "late line" });
+    const late = await host.invoke(fn("late", "describe", {}, 1), { delayMs: 1_500, log: "late line" });
     expect(late).toMatchObject({ ok: false, timedOut: true });
     let lateDone = false;
     void late.finished!.then(() => (lateDone = true));
@@ -59,7 +59,7 @@ describe("LambdaHost", () => {
     await late.finished;
 
     const other = new LambdaHost(root);
-    const hung = await other.invoke(fn("i", "hang", {}, 1), {});
+    const hung = await other.invoke(fn("hung", "hang", {}, 1), {});
     expect(hung).toMatchObject({ ok: false, timedOut: true });
     await other.stop();
     await hung.finished;
