@@ -74,9 +74,11 @@ export async function loyalty(argv: string[], out: NodeJS.WritableStream = proce
     case "adjust": {
       const points = integer("points", values.points);
       if (!values.reason || !values.actor) throw new LoyaltyUsageError("loyalty adjust needs --reason and --actor");
-      const answer = await call("POST", `${base}/adjustments`, { points, reason: values.reason, actor: values.actor });
+      // A new key per command unless given: pass the printed key to retry the same adjustment safely.
+      const key = values["idempotency-key"] ?? randomUUID();
+      const answer = await call("POST", `${base}/adjustments`, { points, reason: values.reason, actor: values.actor }, { "idempotency-key": key });
       if (answer.status !== 200) fail(answer);
-      out.write(`adjusted ${values.customer} by ${points > 0 ? "+" : ""}${points} points (entry ${answer.body.adjustment.entryId})\n`);
+      out.write(`adjusted ${values.customer} by ${points > 0 ? "+" : ""}${points} points (entry ${answer.body.adjustment.entryId}, Idempotency-Key ${key})\n`);
       return 0;
     }
     default:

@@ -57,7 +57,7 @@ Usage:
   paybus promotions list|remove [--name <name>] [--url …]
   paybus loyalty balance|ledger --customer <id> [--limit n] [--cursor c] [--url …]
   paybus loyalty redeem --customer <id> --points n [--reference r] [--idempotency-key k] [--url …]
-  paybus loyalty adjust --customer <id> --points=±n --reason "…" --actor <who> [--url …]
+  paybus loyalty adjust --customer <id> --points=±n --reason "…" --actor <who> [--idempotency-key k] [--url …]
   paybus stripe credits|codes [--customer cus_…] [--json] [--url …]
   paybus backtest --events <archive|dir|export|stripe-list.json|synthetic:N> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
 `;

@@ -6,7 +6,7 @@
  * {@link rules} (plus a queue in {@link queues} if it needs a new consumer).
  */
 import { REGISTRATION_KEY_PREFIX } from "../functions/devices/idempotency-key.ts";
-import { REDEMPTION_KEY_PREFIX } from "../functions/loyalty-api/idempotency-key.ts";
+import { ADJUSTMENT_KEY_PREFIX, REDEMPTION_KEY_PREFIX } from "../functions/loyalty-api/idempotency-key.ts";
 import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 import { PROMOTIONS_KEY } from "../functions/loyalty/promotion-key.ts";
@@ -358,7 +358,8 @@ export const promotionsApi = {
 /**
  * The loyalty API (`functions/loyalty-api`): balances, the ledger, redemptions and adjustments for
  * the retailer's backend and admin tools. Served by a function URL with `AWS_IAM` auth in AWS and at
- * `/loyalty` by the local runtime. Redemptions are idempotent per `Idempotency-Key` (Powertools).
+ * `/loyalty` by the local runtime. Redemptions and adjustments are idempotent per `Idempotency-Key`
+ * (Powertools); redemptions publish `PointsRedeemed` through the outbox (functions/loyalty/outbox.ts).
  */
 export const loyaltyApi = {
   handler: "functions/loyalty-api/handler.handler",
@@ -369,12 +370,15 @@ export const loyaltyApi = {
       loyalty: [
         // Balances read and updated, ledger entries listed: the customer's partition.
         { actions: ["GetItem", "Query", "UpdateItem"], leadingKeys: ["CUSTOMER#*"] },
-        // Ledger entries written; a positive adjustment is a lot, with its expiry index item.
-        { actions: ["PutItem"], leadingKeys: ["CUSTOMER#*", "LOTEXPIRY"] },
+        // Ledger entries written; a positive adjustment is a lot, with its expiry index item; a
+        // redemption's PointsRedeemed in the outbox (OUTBOX#<shard>), removed once on the bus.
+        { actions: ["PutItem"], leadingKeys: ["CUSTOMER#*", "LOTEXPIRY", "OUTBOX#*"] },
+        { actions: ["DeleteItem"], leadingKeys: ["OUTBOX#*"] },
       ],
       // Powertools' persistence layer, as for the device API (no GetItem: ALL_OLD comes back on a failed put).
-      idempotency: { actions: ["PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${REDEMPTION_KEY_PREFIX}#*`] },
+      idempotency: { actions: ["PutItem", "UpdateItem", "DeleteItem"], leadingKeys: [`${REDEMPTION_KEY_PREFIX}#*`, `${ADJUSTMENT_KEY_PREFIX}#*`] },
     },
+    putEvents: true,
   },
 } as const satisfies FunctionDeclaration;
 

@@ -53,15 +53,26 @@ export const pointsReversed = z.object({
   unrecoveredPoints: z.number().int().nonnegative(),
 });
 
-/** Points were spent. Id: `PointsRedeemed:<customerId>:<redemptionId>` (the request's Idempotency-Key). */
+/**
+ * Points were spent through the loyalty API. Id: `PointsRedeemed:<customerId>:<redemptionId>`, the
+ * redemption's ledger entry id (what the API answered; a retried request with the same
+ * Idempotency-Key answers the same entry). No balance figure: concurrent redemptions commit without
+ * reading the balance (the floor is a condition), so none is known exactly at commit — read it from
+ * the API.
+ */
 export const pointsRedeemed = z.object({
   ...common,
   redemptionId: z.string().min(1),
   points: z.number().int().positive(),
-  balanceAfter: z.number().int().nonnegative(),
+  /** The caller's reference (an order id), when it sent one. */
+  reference: z.string().nullable(),
 });
 
-/** A lot of points expired. Id: `PointsExpired:<customerId>:<lotId>`. */
+/**
+ * What was left of a lot of points expired (oldest first). Id: `PointsExpired:<customerId>:<lotId>`,
+ * the lot's ledger entry id: a lot expires once. `balanceAfter` is exact: the expiry commits only
+ * on the balance it read.
+ */
 export const pointsExpired = z.object({
   ...common,
   lotId: z.string().min(1),

@@ -256,8 +256,10 @@ describe("every function's grants are exactly the calls it makes", () => {
     await tables.send(new PutCommand({ TableName: runtime.tableNames.loyalty, Item: due[0]! }));
     await runtime.runScheduled("FollowupDispatch", dueLater);
 
-    // The loyalty API, signed: a balance, the ledger, a redemption (redelivered: the first answer),
-    // one the balance does not cover (Powertools releases its record), an adjustment.
+    // The loyalty API, signed: a balance, the ledger, a redemption (redelivered: the first answer;
+    // its PointsRedeemed through the outbox), one the balance does not cover (Powertools releases
+    // its record), an adjustment (redelivered). The expiry runs below drain the outbox and publish
+    // PointsExpired through it.
     const loyalty = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const url = new URL(`${LOYALTY_PATH}${path}`, runtime.gatewayUrl);
       const text = body === undefined ? "" : JSON.stringify(body);
@@ -274,7 +276,9 @@ describe("every function's grants are exactly the calls it makes", () => {
     expect(redeemed.status).toBe(200);
     expect(await loyalty("POST", "/customers/C-100877/redemptions", { points: 10 }, { "Idempotency-Key": "iam-redeem-1" })).toEqual(redeemed);
     expect((await loyalty("POST", "/customers/C-100877/redemptions", { points: 1_000_000_000 }, { "Idempotency-Key": "iam-redeem-2" })).status).toBe(409);
-    expect((await loyalty("POST", "/customers/C-100877/adjustments", { points: 25, reason: "iam test", actor: "iam@example.com" })).status).toBe(200);
+    const adjusted = await loyalty("POST", "/customers/C-100877/adjustments", { points: 25, reason: "iam test", actor: "iam@example.com" }, { "Idempotency-Key": "iam-adjust-1" });
+    expect(adjusted.status).toBe(200);
+    expect(await loyalty("POST", "/customers/C-100877/adjustments", { points: 25, reason: "iam test", actor: "iam@example.com" }, { "Idempotency-Key": "iam-adjust-1" })).toEqual(adjusted);
     // Points expiry a year on: warnings inside the lead time, one of them found sent by a run after
     // a crash (the index not marked yet), then the lots expire.
     const yearOn = Date.now() + 365 * 86_400_000;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loyalty } from "../cli/loyalty.ts";
 import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { LOYALTY_SOURCE, loyaltyEventSchemas } from "../events/loyalty-events.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { localDynamoClient } from "../local/state.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
@@ -68,10 +69,31 @@ async function wholeLedger(runtime: Runtime, customerId: string, limit = 100): P
 
 const sum = (entries: readonly { delta: number }[]) => entries.reduce((total, entry) => total + entry.delta, 0);
 
+/** Every loyalty event of a type about a customer the bus accepted (its archive), each delivery counted. */
+function busEvents(runtime: Runtime, detailType: string, customerId: string): any[] {
+  return runtime.archive
+    .read()
+    .map((archived) => JSON.parse(archived.event))
+    .filter((event) => event.source === LOYALTY_SOURCE && event["detail-type"] === detailType && event.detail.customerId === customerId);
+}
+
+/** The items left in the loyalty outbox (functions/loyalty/outbox.ts). */
+async function outboxItems(runtime: Runtime): Promise<Record<string, unknown>[]> {
+  const tables = localDynamoClient(runtime);
+  try {
+    const { Items = [] } = await tables.send(new ScanCommand({ TableName: runtime.tableNames.loyalty, FilterExpression: "begins_with(pk, :outbox)", ExpressionAttributeValues: { ":outbox": "OUTBOX#" } }));
+    return Items;
+  } finally {
+    tables.destroy();
+  }
+}
+
 describe("loyalty API", () => {
   let runtime: Runtime;
   let dataDir: string;
   const CUSTOMER = "C-LoyaltyApi1";
+  /** The customer of the adjustment-idempotency test (its entries stay out of CUSTOMER's ledger). */
+  const ADJUSTED = "C-LoyaltyApi2";
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-loyalty-api-"));
@@ -79,7 +101,7 @@ describe("loyalty API", () => {
     runtime.addRoute(loyaltyApiRoute(runtime));
     await seedDemoCustomers(runtime);
     // 2 × 1,250 USD premium = 2,500 points, in two purchases (two lots).
-    runtime.sendEnvelopes([purchase(CUSTOMER, 62_500), purchase(CUSTOMER, 62_500)]);
+    runtime.sendEnvelopes([purchase(CUSTOMER, 62_500), purchase(CUSTOMER, 62_500), purchase(ADJUSTED, 10_000)]);
     await runtime.waitForQuiet(120_000);
   }, 180_000);
 
@@ -106,9 +128,12 @@ describe("loyalty API", () => {
     const negative = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: -5 }, { "idempotency-key": "v-1" });
     expect(negative.status).toBe(400);
     expect(negative.body.error).toMatchObject({ code: "ValidationError", field: "points" });
-    const noReason = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 5, actor: "ops@example.com" });
+    const noReason = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 5, actor: "ops@example.com" }, { "idempotency-key": "v-2" });
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.field).toBe("reason");
+    const adjustNoKey = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 5, reason: "r", actor: "ops@example.com" });
+    expect(adjustNoKey.status).toBe(400);
+    expect(adjustNoKey.body.error).toMatchObject({ code: "IdempotencyKeyRequired", field: "Idempotency-Key" });
     const badCursor = await call(runtime, "GET", `/customers/${CUSTOMER}/ledger?cursor=bm90LWEtY3Vyc29y`);
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.error.field).toBe("cursor");
@@ -140,16 +165,63 @@ describe("loyalty API", () => {
     const afterLoss = await call(runtime, "POST", `/customers/${CUSTOMER}/redemptions`, { points: 100, reference: "order-1" }, { "idempotency-key": key });
     expect(afterLoss).toEqual(first);
     expect((await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points).toBe(2400);
+
+    // One PointsRedeemed on the bus for the one redemption, whatever the redeliveries, its id the entry's.
+    const redeemed = busEvents(runtime, "PointsRedeemed", CUSTOMER).filter((event) => event.detail.reference === "order-1");
+    expect(redeemed.map((event) => event.detail)).toEqual([
+      {
+        id: `PointsRedeemed:${CUSTOMER}:${first.body.redemption.entryId}`,
+        customerId: CUSTOMER,
+        occurredAt: new Date(first.body.redemption.at).toISOString(),
+        redemptionId: first.body.redemption.entryId,
+        points: 100,
+        reference: "order-1",
+      },
+    ]);
+    expect(() => loyaltyEventSchemas.PointsRedeemed.parse(redeemed[0].detail)).not.toThrow();
+    expect(await outboxItems(runtime)).toEqual([]);
+  });
+
+  it("returns the first answer to a redelivered adjustment, and 422 for the same key with another adjustment", async () => {
+    const before = (await call(runtime, "GET", `/customers/${ADJUSTED}`)).body.account.points as number;
+    const key = `adjust-${randomUUID()}`;
+    const body = { points: 7, reason: "goodwill: retried by the admin tool", actor: "ops@example.com" };
+    const first = await call(runtime, "POST", `/customers/${ADJUSTED}/adjustments`, body, { "idempotency-key": key });
+    expect(first.status).toBe(200);
+    const [again, concurrent] = await Promise.all([
+      call(runtime, "POST", `/customers/${ADJUSTED}/adjustments`, body, { "idempotency-key": key }),
+      call(runtime, "POST", `/customers/${ADJUSTED}/adjustments`, body, { "idempotency-key": key }),
+    ]);
+    expect(again).toEqual(first);
+    expect(concurrent).toEqual(first);
+    const other = await call(runtime, "POST", `/customers/${ADJUSTED}/adjustments`, { ...body, reason: "another reason" }, { "idempotency-key": key });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe("IdempotencyKeyReused");
+    // The same key for a redemption is another request (its own namespace).
+    expect((await call(runtime, "POST", `/customers/${ADJUSTED}/redemptions`, { points: 7 }, { "idempotency-key": key })).status).toBe(200);
+    expect((await call(runtime, "GET", `/customers/${ADJUSTED}`)).body.account.points).toBe(before);
+
+    // Powertools' record gone: the guard committed with the credit still answers the first adjustment.
+    const tables = localDynamoClient(runtime);
+    const { Items: records = [] } = await tables.send(new ScanCommand({ TableName: runtime.tableNames.idempotency }));
+    const mine = records.filter((record) => String(record.id).startsWith("loyalty.adjust#"));
+    expect(mine.length).toBeGreaterThan(0);
+    for (const record of mine) await tables.send(new DeleteCommand({ TableName: runtime.tableNames.idempotency, Key: { id: record.id } }));
+    tables.destroy();
+    expect(await call(runtime, "POST", `/customers/${ADJUSTED}/adjustments`, body, { "idempotency-key": key })).toEqual(first);
+    const adjustments = (await wholeLedger(runtime, ADJUSTED)).filter((entry) => entry.kind === "adjust" && entry.reason === body.reason);
+    expect(adjustments.map((entry) => entry.entryId)).toEqual([first.body.adjustment.entryId]);
+    expect((await call(runtime, "GET", `/customers/${ADJUSTED}`)).body.account.points).toBe(before);
   });
 
   it("adjusts with reason and actor as a ledger entry; never below zero", async () => {
-    const credit = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 50, reason: "goodwill: late delivery", actor: "ops@example.com" });
+    const credit = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: 50, reason: "goodwill: late delivery", actor: "ops@example.com" }, { "idempotency-key": randomUUID() });
     expect(credit.status).toBe(200);
     expect(credit.body.adjustment).toMatchObject({ kind: "adjust", delta: 50, lot: true, reason: "goodwill: late delivery", actor: "ops@example.com" });
     expect(credit.body.adjustment.expiresAt).toBeGreaterThan(Date.now());
-    const debit = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: -20, reason: "duplicate goodwill", actor: "ops@example.com" });
+    const debit = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: -20, reason: "duplicate goodwill", actor: "ops@example.com" }, { "idempotency-key": randomUUID() });
     expect(debit.body.adjustment).toMatchObject({ kind: "adjust", delta: -20 });
-    const tooMuch = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: -1_000_000, reason: "typo", actor: "ops@example.com" });
+    const tooMuch = await call(runtime, "POST", `/customers/${CUSTOMER}/adjustments`, { points: -1_000_000, reason: "typo", actor: "ops@example.com" }, { "idempotency-key": randomUUID() });
     expect(tooMuch.status).toBe(409);
     expect(tooMuch.body.error).toMatchObject({ code: "InsufficientPoints", balance: 2430 });
     const account = (await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account;
@@ -160,7 +232,7 @@ describe("loyalty API", () => {
     expect(sum(ledger)).toBe(2430);
     // Newest first, across pages.
     expect(ledger.map((entry) => entry.at)).toEqual([...ledger.map((entry) => entry.at)].sort((a, b) => b - a));
-    expect(await call(runtime, "POST", `/customers/C-Nobody/adjustments`, { points: 5, reason: "r", actor: "a" })).toMatchObject({ status: 404 });
+    expect(await call(runtime, "POST", `/customers/C-Nobody/adjustments`, { points: 5, reason: "r", actor: "a" }, { "idempotency-key": randomUUID() })).toMatchObject({ status: 404 });
   });
 
   it("paybus loyalty balance|redeem|adjust|ledger drive the same API, signed", async () => {
@@ -209,7 +281,12 @@ describe("loyalty API", () => {
     expect(after).toBe(before - expected * amount);
     expect(after).toBeGreaterThanOrEqual(0);
     const ledger = await wholeLedger(runtime, CUSTOMER);
-    expect(ledger.filter((entry) => entry.kind === "redeem" && entry.reference?.startsWith("load-"))).toHaveLength(expected);
+    const loadRedemptions = ledger.filter((entry) => entry.kind === "redeem" && entry.reference?.startsWith("load-"));
+    expect(loadRedemptions).toHaveLength(expected);
     expect(sum(ledger)).toBe(after);
+    // Each committed redemption announced once, a refused one never: the outbox commits with the debit.
+    const announced = busEvents(runtime, "PointsRedeemed", CUSTOMER).filter((event) => event.detail.reference?.startsWith("load-"));
+    expect(announced.map((event) => event.detail.id).sort()).toEqual(loadRedemptions.map((entry) => `PointsRedeemed:${CUSTOMER}:${entry.entryId}`).sort());
+    expect(await outboxItems(runtime)).toEqual([]);
   }, 600_000);
 });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
@@ -43,6 +44,12 @@ async function call(runtime: Runtime, method: string, path: string, body?: unkno
 
 const points = async (runtime: Runtime) => (await call(runtime, "GET", `/customers/${CUSTOMER}`)).body.account.points as number;
 const ledger = async (runtime: Runtime) => (await call(runtime, "GET", `/customers/${CUSTOMER}/ledger?limit=100`)).body.entries as any[];
+/** The loyalty events of a type about the customer on the bus (its archive), each delivery counted. */
+const busEvents = (runtime: Runtime, detailType: string) =>
+  runtime.archive
+    .read()
+    .map((archived) => JSON.parse(archived.event))
+    .filter((event) => event.source === LOYALTY_SOURCE && event["detail-type"] === detailType && event.detail.customerId === CUSTOMER);
 const expiryWarnings = (runtime: Runtime) => runtime.journal.list("effect.email").filter((email) => /points expire on/.test(email.subject));
 /** A scheduled run as of `at` (rounded up to the whole second a scheduled event's `time` carries). */
 const expire = (runtime: Runtime, at: number) => runtime.runScheduled("LoyaltyExpiry", new Date(Math.ceil(at / 1000) * 1000)) as Promise<{ expiredLots: number; expiredPoints: number; warned: number }>;
@@ -113,5 +120,15 @@ describe("points expiry", () => {
     expect(entries.reduce((total, entry) => total + entry.delta, 0)).toBe(0);
     // Tiers keep following lifetime points: expiry takes spendable points only.
     expect((await call(rt, "GET", `/customers/${CUSTOMER}`)).body.account).toMatchObject({ points: 0, lifetimePoints: 160 });
+
+    // One PointsExpired per lot on the bus, across the concurrent runs, the restart and the re-runs;
+    // one PointsRedeemed for the redemption.
+    const expired = busEvents(rt, "PointsExpired").map((event) => event.detail);
+    expect(expired.sort((x, y) => y.points - x.points)).toEqual([
+      expect.objectContaining({ id: `PointsExpired:${CUSTOMER}:${a.entryId}`, lotId: a.entryId, points: 70, balanceAfter: 60 }),
+      expect.objectContaining({ id: `PointsExpired:${CUSTOMER}:${b.entryId}`, lotId: b.entryId, points: 60, balanceAfter: 0 }),
+    ]);
+    expect(expired[1].occurredAt).toBe(new Date(Math.ceil(b.expiresAt / 1000) * 1000).toISOString());
+    expect(busEvents(rt, "PointsRedeemed").map((event) => event.detail.points)).toEqual([30]);
   }, 240_000);
 });

@@ -140,10 +140,15 @@ export const scheduledFunctions = {
           { actions: ["Query", "GetItem", "UpdateItem", "PutItem"], leadingKeys: ["LOTEXPIRY", "CUSTOMER#*"] },
           // Index items and warning claims removed once their lot expired, or a refused send released.
           { actions: ["DeleteItem"], leadingKeys: ["LOTEXPIRY"] },
+          // The loyalty outbox (functions/loyalty/outbox.ts): PointsExpired written with the expiry,
+          // leftovers read, each removed once on the bus.
+          { actions: ["PutItem", "Query", "DeleteItem"], leadingKeys: ["OUTBOX#*"] },
         ],
         profiles: { actions: ["GetItem"] },
       },
       email: true,
+      // PointsExpired, and the outbox's leftovers (PointsRedeemed whose PutEvents failed).
+      putEvents: true,
     },
   },
 } as const satisfies Record<string, ScheduledFunctionDeclaration>;

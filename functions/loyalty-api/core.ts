@@ -4,10 +4,12 @@
  */
 import { createHash } from "node:crypto";
 import * as z from "zod";
+import { loyaltyEventId } from "../../events/loyalty-events.ts";
 import type { BalanceRecord } from "../loyalty/ledger.ts";
 import { newEntryId, type LedgerEntry } from "../loyalty/entries.ts";
+import { outboxItemOf, type OutboxItem } from "../loyalty/outbox.ts";
 import { LoyaltyValidationError, UnknownLoyaltyCustomerError } from "./errors.ts";
-import type { LedgerPage, LoyaltyAccounts } from "./store.ts";
+import type { Committed, LedgerPage, LoyaltyAccounts } from "./store.ts";
 
 /** The largest points figure one request may move (far above any real programme, far below 2^53). */
 export const MAX_POINTS = 1_000_000_000;
@@ -58,7 +60,28 @@ export interface LoyaltyApiDependencies {
   readonly accounts: LoyaltyAccounts;
   /** Lot lifetime for positive adjustments (the programme's expiry), `null` when points never expire. */
   readonly lotExpirySeconds: number | null;
+  /**
+   * Puts a committed change's outbox item on the bus and removes it. It must not throw: the change
+   * is committed whatever happens to its event, and an item left behind is published by the drain
+   * (`functions/loyalty/outbox.ts`).
+   */
+  readonly publish: (item: OutboxItem) => Promise<void>;
+  /** Wall clock (epoch ms) of the outbox items. */
+  readonly now?: () => number;
 }
+
+/** Publishes the event of a change this request committed (none when a guard answered with an earlier one). */
+async function announced(committed: Committed, deps: LoyaltyApiDependencies): Promise<LedgerEntry> {
+  if (committed.outboxed) await deps.publish(committed.outboxed);
+  return committed.entry;
+}
+
+/** A hashed idempotency key, namespaced per operation: the same key for a redemption and an adjustment is two requests. */
+const guardOf = (operation: "redeem" | "adjust", idempotencyKey: string) => {
+  const hash = createHash("sha256").update(idempotencyKey).digest("hex");
+  // Redemption guards predate adjustment guards and keep their bare form.
+  return operation === "redeem" ? hash : `adjust#${hash}`;
+};
 
 /** What the API answers about a customer's standing. */
 export type AccountView = Pick<BalanceRecord, "customerId" | "points" | "lifetimePoints" | "tier" | "purchases">;
@@ -79,23 +102,52 @@ export async function getLedger(id: string, query: unknown, deps: LoyaltyApiDepe
   return page;
 }
 
-/** Redeems points: one `redeem` entry, the balance never below zero (409 with the balance otherwise). */
+/**
+ * Redeems points: one `redeem` entry, the balance never below zero (409 with the balance otherwise),
+ * and `PointsRedeemed` in the outbox of the same transaction.
+ */
 export async function redeemPoints(id: string, request: RedeemRequest & { idempotencyKey: string }, deps: LoyaltyApiDependencies): Promise<LedgerEntry> {
   const cid = parseRequest(customerId, id, "customerId");
-  // The key's hash guards the debit itself (store.ts), beyond Powertools' 24-hour record.
-  const once = createHash("sha256").update(request.idempotencyKey).digest("hex");
-  return deps.accounts.debit(cid, request.points, { entryId: newEntryId("redeem"), kind: "redeem", ...(request.reference ? { reference: request.reference } : {}) }, once);
+  const now = deps.now ?? Date.now;
+  const committed = await deps.accounts.debit(
+    cid,
+    request.points,
+    { entryId: newEntryId("redeem"), kind: "redeem", ...(request.reference ? { reference: request.reference } : {}) },
+    {
+      // The key's hash guards the debit itself (store.ts), beyond Powertools' 24-hour record.
+      once: guardOf("redeem", request.idempotencyKey),
+      announce: (entry) =>
+        outboxItemOf(
+          "PointsRedeemed",
+          {
+            id: loyaltyEventId.pointsRedeemed(cid, entry.entryId),
+            customerId: cid,
+            occurredAt: new Date(entry.at).toISOString(),
+            redemptionId: entry.entryId,
+            points: -entry.delta,
+            reference: entry.reference ?? null,
+          },
+          now(),
+        ),
+    },
+  );
+  return announced(committed, deps);
 }
 
 /**
  * Adjusts a balance by an operator's decision: a positive adjustment is a new lot (it expires like
  * earned points), a negative one a debit that, like a redemption, never takes the balance below
- * zero (409). Lifetime points, and so tiers, are not changed by adjustments.
+ * zero (409). Lifetime points, and so tiers, are not changed by adjustments. Exactly once per
+ * `Idempotency-Key`, like a redemption.
  */
-export async function adjustPoints(id: string, request: AdjustRequest, deps: LoyaltyApiDependencies): Promise<LedgerEntry> {
+export async function adjustPoints(id: string, request: AdjustRequest & { idempotencyKey: string }, deps: LoyaltyApiDependencies): Promise<LedgerEntry> {
   const cid = parseRequest(customerId, id, "customerId");
   const fields = { entryId: newEntryId("adjust"), kind: "adjust" as const, reason: request.reason, actor: request.actor };
-  return request.points > 0
-    ? deps.accounts.credit(cid, request.points, fields, deps.lotExpirySeconds)
-    : deps.accounts.debit(cid, -request.points, fields);
+  // As for redemptions: the key's guard commits with the change, so a retried adjustment is the same adjustment.
+  const options = { once: guardOf("adjust", request.idempotencyKey) };
+  const committed =
+    request.points > 0
+      ? await deps.accounts.credit(cid, request.points, fields, deps.lotExpirySeconds, options)
+      : await deps.accounts.debit(cid, -request.points, fields, options);
+  return committed.entry;
 }

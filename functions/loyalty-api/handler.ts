@@ -1,15 +1,16 @@
 /**
  * The loyalty API's Lambda, behind a function URL with `AWS_IAM` auth (the retailer's backend and
- * admin tools sign with SigV4; IAM decides who may call). Wiring only: routes, status codes, and
- * the Powertools idempotency of redemptions (`Idempotency-Key` header). Locally the gateway serves
- * it under `/loyalty`; the function accepts both `/loyalty/customers/…` and `/customers/…`.
+ * admin tools sign with SigV4; IAM decides who may call). Wiring only: routes, status codes, the
+ * Powertools idempotency of redemptions and adjustments (`Idempotency-Key` header), and the
+ * publication of `PointsRedeemed` from the outbox. Locally the gateway serves it under `/loyalty`;
+ * the function accepts both `/loyalty/customers/…` and `/customers/…`.
  *
  * | request | body / query | answer |
  * | --- | --- | --- |
  * | `GET /customers/{id}` | | 200 `{account: {customerId, points, lifetimePoints, tier, purchases}}` |
  * | `GET /customers/{id}/ledger` | `?limit=1..100&cursor=…` | 200 `{entries, nextCursor?}` (newest first) |
  * | `POST /customers/{id}/redemptions` + `Idempotency-Key` | `{points, reference?}` | 200 `{redemption}`; 409 `{error: {balance}}` |
- * | `POST /customers/{id}/adjustments` | `{points, reason, actor}` | 200 `{adjustment}`; 409 when a debit exceeds the balance |
+ * | `POST /customers/{id}/adjustments` + `Idempotency-Key` | `{points, reason, actor}` | 200 `{adjustment}`; 409 when a debit exceeds the balance |
  */
 import {
   IdempotencyAlreadyInProgressError,
@@ -19,19 +20,33 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { dynamo, dynamoClient } from "../common/clients.ts";
+import { dynamo, dynamoClient, eventBridge } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { LoyaltyConfigError, loadLoyaltyConfig, lotExpirySeconds } from "../loyalty/config.ts";
-import { adjustPoints, adjustRequest, getAccount, getLedger, parseRequest, redeemPoints, redeemRequest, type LoyaltyApiDependencies, type RedeemRequest } from "./core.ts";
+import { publishOutboxed } from "../loyalty/outbox.ts";
+import { eventBusName } from "../loyalty/publish.ts";
+import {
+  adjustPoints,
+  adjustRequest,
+  getAccount,
+  getLedger,
+  parseRequest,
+  redeemPoints,
+  redeemRequest,
+  type AdjustRequest,
+  type LoyaltyApiDependencies,
+  type RedeemRequest,
+} from "./core.ts";
 import { LoyaltyRequestError } from "./errors.ts";
-import { REDEMPTION_KEY_PREFIX } from "./idempotency-key.ts";
+import { ADJUSTMENT_KEY_PREFIX, REDEMPTION_KEY_PREFIX } from "./idempotency-key.ts";
 import { dynamoLoyaltyAccounts } from "./store.ts";
 
 const logger = createLogger("loyalty-api");
 
 type Answer = APIGatewayProxyStructuredResultV2;
 type Redemption = RedeemRequest & { customerId: string; idempotencyKey: string };
+type Adjustment = AdjustRequest & { customerId: string; idempotencyKey: string };
 
 const json = (statusCode: number, body: unknown): Answer => ({ statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const refuse = (statusCode: number, code: string, message: string, details: Record<string, unknown> = {}): Answer =>
@@ -42,33 +57,48 @@ interface Built {
   readonly client: unknown;
   readonly deps: LoyaltyApiDependencies;
   readonly redeem: (request: Redemption) => Promise<unknown>;
-  readonly idempotency: IdempotencyConfig;
+  readonly adjust: (request: Adjustment) => Promise<unknown>;
+  readonly idempotency: readonly IdempotencyConfig[];
 }
 
 let built: Built | undefined;
 function build(): Built {
   if (built && built.client === dynamoClient()) return built;
   const config = loadLoyaltyConfig();
+  const outbox = { client: dynamo(), tableName: tableName("loyalty"), eventBridge: eventBridge(), eventBusName: eventBusName() };
   const deps: LoyaltyApiDependencies = {
     accounts: dynamoLoyaltyAccounts({ client: dynamo(), tableName: tableName("loyalty") }),
     lotExpirySeconds: lotExpirySeconds(config),
+    publish: async (item) => {
+      try {
+        await publishOutboxed([item], outbox);
+      } catch (error) {
+        // The redemption is committed; its event waits in the outbox for the expiry job's drain.
+        logger.warn("loyalty event left in the outbox", { eventId: item.sk, error: (error as Error).message });
+      }
+    },
   };
-  const idempotency = new IdempotencyConfig({
-    // Keys are the caller's, per customer: the same key for two customers is two requests.
-    eventKeyJmesPath: "[customerId, idempotencyKey]",
-    // The same key with another amount is a client bug: refuse it (422) rather than replay the first answer.
-    payloadValidationJmesPath: "[points, reference]",
-    expiresAfterSeconds: 24 * 3600,
-  });
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: tableName("idempotency"), awsSdkV3Client: dynamoClient() });
-  // Only a committed redemption is remembered: a refusal (409, 404) throws, Powertools deletes its
+  // Keys are the caller's, per customer: the same key for two customers is two requests. The same
+  // key with another request is a client bug: refuse it (422) rather than replay the first answer.
+  const config24h = (payload: string) =>
+    new IdempotencyConfig({ eventKeyJmesPath: "[customerId, idempotencyKey]", payloadValidationJmesPath: payload, expiresAfterSeconds: 24 * 3600 });
+  const idempotency = config24h("[points, reference]");
+  const adjustIdempotency = config24h("[points, reason, actor]");
+  // One persistence layer per configuration (Powertools keeps per-configuration state in it).
+  const persistence = () => new DynamoDBPersistenceLayer({ tableName: tableName("idempotency"), awsSdkV3Client: dynamoClient() });
+  // Only a committed change is remembered: a refusal (409, 404) throws, Powertools deletes its
   // record, and the same key may be retried once the balance allows.
   const redeem = makeIdempotent(async (request: Redemption) => ({ redemption: await redeemPoints(request.customerId, request, deps) }), {
-    persistenceStore,
+    persistenceStore: persistence(),
     config: idempotency,
     keyPrefix: REDEMPTION_KEY_PREFIX,
   });
-  built = { client: dynamoClient(), deps, redeem, idempotency };
+  const adjust = makeIdempotent(async (request: Adjustment) => ({ adjustment: await adjustPoints(request.customerId, request, deps) }), {
+    persistenceStore: persistence(),
+    config: adjustIdempotency,
+    keyPrefix: ADJUSTMENT_KEY_PREFIX,
+  });
+  built = { client: dynamoClient(), deps, redeem, adjust, idempotency: [idempotency, adjustIdempotency] };
   return built;
 }
 
@@ -90,7 +120,7 @@ async function route(event: APIGatewayProxyEventV2, context: Context | undefined
   const customerId = decodeURIComponent(match[1]!);
   const resource = match[2] ?? "account";
   const method = event.requestContext.http.method;
-  const { deps, redeem, idempotency } = build();
+  const { deps, redeem, adjust, idempotency } = build();
   const allowed = resource === "account" || resource === "ledger" ? "GET" : "POST";
   if (method !== allowed) return refuse(405, "MethodNotAllowed", `${method} is not supported on ${resource}: use ${allowed}`);
   switch (resource) {
@@ -98,17 +128,17 @@ async function route(event: APIGatewayProxyEventV2, context: Context | undefined
       return json(200, { account: await getAccount(customerId, deps) });
     case "ledger":
       return json(200, await getLedger(customerId, event.queryStringParameters ?? {}, deps));
-    case "redemptions": {
+    default: {
+      const what = resource === "redemptions" ? "redemption" : "adjustment";
       const idempotencyKey = event.headers["idempotency-key"];
       if (!idempotencyKey || idempotencyKey.length > 255) {
-        return refuse(400, "IdempotencyKeyRequired", "send an Idempotency-Key header (1 to 255 characters) with every redemption", { field: "Idempotency-Key" });
+        return refuse(400, "IdempotencyKeyRequired", `send an Idempotency-Key header (1 to 255 characters) with every ${what}`, { field: "Idempotency-Key" });
       }
-      const request = parseRequest(redeemRequest, bodyOf(event));
-      if (context) idempotency.registerLambdaContext(context);
-      return json(200, await redeem({ ...request, customerId, idempotencyKey }));
+      if (context) for (const config of idempotency) config.registerLambdaContext(context);
+      return resource === "redemptions"
+        ? json(200, await redeem({ ...parseRequest(redeemRequest, bodyOf(event)), customerId, idempotencyKey }))
+        : json(200, await adjust({ ...parseRequest(adjustRequest, bodyOf(event)), customerId, idempotencyKey }));
     }
-    default:
-      return json(200, { adjustment: await adjustPoints(customerId, parseRequest(adjustRequest, bodyOf(event)), deps) });
   }
 }
 
@@ -124,10 +154,10 @@ export async function handler(event: APIGatewayProxyEventV2, context?: Context):
       return refuse(error.status, error.code, error.message, error.details);
     }
     if (error instanceof IdempotencyValidationError) {
-      return refuse(422, "IdempotencyKeyReused", "this Idempotency-Key was used for another redemption of this customer: use a new key per request");
+      return refuse(422, "IdempotencyKeyReused", "this Idempotency-Key was used for another request of this customer: use a new key per request");
     }
     if (error instanceof IdempotencyAlreadyInProgressError) {
-      return refuse(409, "RequestInProgress", "a redemption with this Idempotency-Key is in progress: retry shortly");
+      return refuse(409, "RequestInProgress", "a request with this Idempotency-Key is in progress: retry shortly");
     }
     if (error instanceof LoyaltyConfigError) {
       logger.error("loyalty API misconfigured", { error: error.message });

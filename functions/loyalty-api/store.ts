@@ -7,9 +7,13 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { balanceKey, balanceRecord, type BalanceRecord } from "../loyalty/ledger.ts";
 import { customerPartition, ENTRY_PREFIX, entryItems, ledgerEntry, type LedgerEntry } from "../loyalty/entries.ts";
+import { outboxPut, type OutboxItem } from "../loyalty/outbox.ts";
 import { InsufficientPointsError, LoyaltyRequestError, LoyaltyValidationError, UnknownLoyaltyCustomerError } from "./errors.ts";
 
-/** Sort key prefix of the redemption guards (`CUSTOMER#<id>` / `ONCE#<sha-256 of the Idempotency-Key>`). */
+/**
+ * Sort key prefix of the request guards: `CUSTOMER#<id>` / `ONCE#<sha-256 of the Idempotency-Key>`
+ * for redemptions, `ONCE#adjust#<sha-256>` for adjustments.
+ */
 export const ONCE_PREFIX = "ONCE#";
 
 /** A page of the ledger, newest first; `nextCursor` is absent on the last page. */
@@ -21,17 +25,30 @@ export interface LedgerPage {
 /** A debit or credit to write: the entry's fields besides customer, delta and time. */
 export type BalanceChange = Omit<LedgerEntry, "customerId" | "delta" | "at">;
 
+export interface ChangeOptions {
+  /**
+   * The request's idempotency key, hashed (and namespaced): a guard item commits with the change,
+   * so the same key never changes the balance twice, even after Powertools' record is gone, and
+   * answers with the first entry.
+   */
+  readonly once?: string;
+  /** The domain event announcing the change, written to the outbox in the same transaction. */
+  readonly announce?: (entry: LedgerEntry) => OutboxItem;
+}
+
+/** A change as committed: its entry, and the outbox item written with it (none when a guard answered with an earlier change). */
+export interface Committed {
+  readonly entry: LedgerEntry;
+  readonly outboxed: OutboxItem | undefined;
+}
+
 export interface LoyaltyAccounts {
   balance(customerId: string): Promise<BalanceRecord | undefined>;
   ledger(customerId: string, limit: number, cursor: string | undefined): Promise<LedgerPage>;
-  /**
-   * Takes `points` (> 0) if the balance covers them; the entry is written in the same transaction.
-   * With `once` (a redemption's idempotency key, hashed), a guard item commits with them: the same
-   * key never debits twice, even after Powertools' record is gone, and returns the first entry.
-   */
-  debit(customerId: string, points: number, change: BalanceChange, once?: string): Promise<LedgerEntry>;
+  /** Takes `points` (> 0) if the balance covers them; the entry is written in the same transaction. */
+  debit(customerId: string, points: number, change: BalanceChange, options?: ChangeOptions): Promise<Committed>;
   /** Adds `points` (> 0) as a lot (expiring after `expirySeconds` unless null). */
-  credit(customerId: string, points: number, change: BalanceChange, expirySeconds: number | null): Promise<LedgerEntry>;
+  credit(customerId: string, points: number, change: BalanceChange, expirySeconds: number | null, options?: ChangeOptions): Promise<Committed>;
 }
 
 export interface AccountsOptions {
@@ -81,9 +98,10 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
     delta: number,
     entry: LedgerEntry,
     balanceUpdate: { expression: string; condition: string; values: Record<string, unknown> },
-    once?: string,
-  ): Promise<LedgerEntry> => {
+    { once, announce }: ChangeOptions = {},
+  ): Promise<Committed> => {
     const guardKey = once === undefined ? undefined : { pk: customerPartition(customerId), sk: `${ONCE_PREFIX}${once}` };
+    const outboxed = announce?.(entry);
     for (let attempt = 1; ; attempt++) {
       try {
         await client.send(
@@ -99,21 +117,23 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
                 },
               },
               ...entryItems(entry, TableName),
+              ...(outboxed ? [outboxPut(outboxed, TableName)] : []),
+              // Last: its cancellation reason is the last one.
               ...(guardKey ? [{ Put: { TableName, Item: { ...guardKey, entry }, ConditionExpression: "attribute_not_exists(pk)" } }] : []),
             ],
           }),
         );
-        return entry;
+        return { entry, outboxed };
       } catch (error) {
         const codes = cancellationCodes(error);
         if (guardKey && codes?.at(-1) === "ConditionalCheckFailed") {
-          // This key already debited: answer with that debit (or refuse a different one).
+          // This key already changed the balance: answer with that change (or refuse a different one).
           const { Item } = await client.send(new GetCommand({ TableName, Key: guardKey, ConsistentRead: true }));
           const first = ledgerEntry.parse(Item?.entry);
-          if (first.delta !== entry.delta || first.reference !== entry.reference) {
-            throw new LoyaltyRequestError("this Idempotency-Key was used for another redemption of this customer: use a new key per request", 422, "IdempotencyKeyReused");
+          if (first.delta !== entry.delta || first.reference !== entry.reference || first.reason !== entry.reason || first.actor !== entry.actor) {
+            throw new LoyaltyRequestError(`this Idempotency-Key was used for another ${entry.kind === "adjust" ? "adjustment" : "redemption"} of this customer: use a new key per request`, 422, "IdempotencyKeyReused");
           }
-          return first;
+          return { entry: first, outboxed: undefined };
         }
         if (codes?.[0] === "ConditionalCheckFailed") {
           const current = await balance(customerId);
@@ -150,7 +170,7 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
       return nextCursor ? { entries, nextCursor } : { entries };
     },
 
-    async debit(customerId, points, fields, once) {
+    async debit(customerId, points, fields, options) {
       const entry: LedgerEntry = { ...fields, customerId, delta: -points, at: now() };
       return change(
         customerId,
@@ -162,11 +182,11 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
         condition: "attribute_exists(pk) AND points >= :points",
           values: { ":minus": -points, ":points": points },
         },
-        once,
+        options,
       );
     },
 
-    async credit(customerId, points, fields, expirySeconds) {
+    async credit(customerId, points, fields, expirySeconds, options) {
       const at = now();
       const entry: LedgerEntry = { ...fields, customerId, delta: points, at, lot: true, ...(expirySeconds === null ? {} : { expiresAt: at + expirySeconds * 1000 }) };
       return change(customerId, points, entry, {
@@ -174,7 +194,7 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
         expression: "ADD points :points, earned :points",
         condition: "attribute_exists(pk)",
         values: { ":points": points },
-      });
+      }, options);
     },
   };
 }

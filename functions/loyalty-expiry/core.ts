@@ -5,9 +5,12 @@
  *
  * Exactly once per lot: the expiry is one transaction that marks the lot entry expired (condition:
  * not expired yet), debits the balance (condition: the balance and `earned` still as read, so the
- * FIFO figure is right at commit), writes the `expire` entry and removes the index items. A run
- * that dies half-way, a restart, or two runs at once leave each lot expired once.
+ * FIFO figure is right at commit), writes the `expire` entry and `PointsExpired` in the outbox,
+ * and removes the index items. A run that dies half-way, a restart, or two runs at once leave each
+ * lot expired once. Each run first publishes what writers left in the outbox
+ * (functions/loyalty/outbox.ts: redemptions and expiries whose PutEvents failed).
  */
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
@@ -15,6 +18,8 @@ import { getProfile, type ProfileTable } from "../common/profiles.ts";
 import { balanceKey } from "../loyalty/ledger.ts";
 import { dueBound, entryItems, entryKey, ENTRY_PREFIX, EXPIRY_PARTITION, ledgerEntry, lotRemaining, warningClaimKey, type LedgerEntry } from "../loyalty/entries.ts";
 import { dynamoLeasedClaims } from "../notifications/store.ts";
+import { loyaltyEventId } from "../../events/loyalty-events.ts";
+import { drainOutbox, outboxItemOf, outboxPut, publishOutboxed, type OutboxDeps, type OutboxItem } from "../loyalty/outbox.ts";
 
 const indexItem = z.object({
   pk: z.literal(EXPIRY_PARTITION),
@@ -40,6 +45,10 @@ export interface ExpiryDeps {
     /** The function's timeout: a warning's send claim outlives the invocation holding it. */
     readonly leaseSeconds: number;
   };
+  /** Where the `PointsExpired` events go (and the outbox's leftovers). */
+  readonly events: { readonly eventBridge: EventBridgeClient; readonly eventBusName: string };
+  /** The wall clock (epoch ms) of the outbox, which the schedule's `time` must not move. */
+  readonly wallClock?: () => number;
   /** Optimistic attempts per lot before leaving it to the next run. */
   readonly maxAttempts?: number;
 }
@@ -52,13 +61,24 @@ export interface ExpirySummary {
   notWarned: number;
   /** Lots left to the next run (contention, a warning another run is sending, SES refusing). */
   deferred: number;
+  /** Loyalty events put on the bus: this run's PointsExpired and the outbox's leftovers. */
+  published: number;
+  /** Events left in the outbox (the bus refused or failed): the next run publishes them. */
+  unpublished: number;
 }
 
 const cancellation = (error: unknown) => (error as { name?: string }).name === "TransactionCanceledException" || (error as { name?: string }).name === "TransactionConflictException";
 
 /** Runs one expiry pass as of `now` (epoch ms): expires what is due, warns what soon will be. */
 export async function runExpiry(now: number, deps: ExpiryDeps): Promise<ExpirySummary> {
-  const summary: ExpirySummary = { expiredLots: 0, expiredPoints: 0, warned: 0, notWarned: 0, deferred: 0 };
+  const summary: ExpirySummary = { expiredLots: 0, expiredPoints: 0, warned: 0, notWarned: 0, deferred: 0, published: 0, unpublished: 0 };
+  const outbox = outboxDeps(deps);
+  try {
+    summary.published += await drainOutbox((deps.wallClock ?? Date.now)(), outbox);
+  } catch {
+    // The bus is down: the leftovers stay for the next run; expiry itself goes on.
+    summary.unpublished++;
+  }
   let start: Record<string, unknown> | undefined;
   do {
     const page = await deps.client.send(
@@ -76,9 +96,16 @@ export async function runExpiry(now: number, deps: ExpiryDeps): Promise<ExpirySu
       if (item.expiresAt <= now) {
         const expired = await expireLot(item, now, deps);
         if (expired === undefined) summary.deferred++;
-        else if (expired >= 0) {
+        else if (expired.points >= 0) {
           summary.expiredLots++;
-          summary.expiredPoints += expired;
+          summary.expiredPoints += expired.points;
+          if (expired.outboxed) {
+            try {
+              summary.published += await publishOutboxed([expired.outboxed], outbox);
+            } catch {
+              summary.unpublished++;
+            }
+          }
         }
       } else if (item.warnedAt === undefined && deps.warnSeconds > 0) {
         const outcome = await warnLot(item, now, deps);
@@ -119,8 +146,13 @@ async function readLot(item: IndexItem, deps: ExpiryDeps) {
   return { lot, points, earned, remaining: lot ? lotRemaining(points, lot.delta, laterCredits) : 0 };
 }
 
-/** Expires one lot; the points it took, -1 when it had expired already, undefined when deferred. */
-async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promise<number | undefined> {
+const outboxDeps = (deps: ExpiryDeps): OutboxDeps => ({ client: deps.client, tableName: deps.tableName, ...deps.events });
+
+/**
+ * Expires one lot: the points it took (-1 when it had expired already) and the outbox item of its
+ * PointsExpired (none when nothing was left of it); undefined when deferred.
+ */
+async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promise<{ points: number; outboxed?: OutboxItem } | undefined> {
   const { client, tableName: TableName } = deps;
   const cleanup = [
     { Delete: { TableName, Key: { pk: item.pk, sk: item.sk } } },
@@ -131,7 +163,7 @@ async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promis
     if (!lot || lot.expiredAt !== undefined) {
       // Expired by an earlier run that died before removing the index, or never written: tidy up.
       await client.send(new TransactWriteCommand({ TransactItems: cleanup }));
-      return -1;
+      return { points: -1 };
     }
     const expiry: LedgerEntry = {
       entryId: `expire-${lot.entryId}`,
@@ -141,6 +173,21 @@ async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promis
       at: now,
       lotKey: item.lotKey,
     };
+    const outboxed =
+      remaining > 0
+        ? outboxItemOf(
+            "PointsExpired",
+            {
+              id: loyaltyEventId.pointsExpired(item.customerId, lot.entryId),
+              customerId: item.customerId,
+              occurredAt: new Date(now).toISOString(),
+              lotId: lot.entryId,
+              points: remaining,
+              balanceAfter: points - remaining,
+            },
+            (deps.wallClock ?? Date.now)(),
+          )
+        : undefined;
     try {
       await client.send(
         new TransactWriteCommand({
@@ -168,13 +215,14 @@ async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promis
                     },
                   },
                   ...entryItems(expiry, TableName),
+                  outboxPut(outboxed!, TableName),
                 ]
               : []),
             ...cleanup,
           ],
         }),
       );
-      return remaining;
+      return outboxed ? { points: remaining, outboxed } : { points: remaining };
     } catch (error) {
       if (!cancellation(error)) throw error;
       // A debit or credit landed meanwhile, or another run expired the lot: re-read and decide again.

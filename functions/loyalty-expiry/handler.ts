@@ -4,12 +4,13 @@
  * the local runtime move through a year of expiry in seconds).
  */
 import type { ScheduledEvent } from "aws-lambda";
-import { dynamo, ses } from "../common/clients.ts";
+import { dynamo, eventBridge, ses } from "../common/clients.ts";
 import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { LOYALTY_EXPIRY_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { loadLoyaltyConfig } from "../loyalty/config.ts";
+import { eventBusName } from "../loyalty/publish.ts";
 import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
 import { runExpiry, type ExpiryDeps } from "./core.ts";
 
@@ -30,6 +31,7 @@ function dependencies(): ExpiryDeps {
       from: process.env[EMAIL_FROM_ENV] || DEFAULT_EMAIL_FROM,
       leaseSeconds: LOYALTY_EXPIRY_TIMEOUT_SECONDS,
     },
+    events: { eventBridge: eventBridge(), eventBusName: eventBusName() },
   };
 }
 
