@@ -11,6 +11,7 @@ export function createAlarms(registry: Registry): aws.sns.Topic {
   for (const alarm of plan.alarms) {
     const dimensions: Record<string, $util.Output<string>> = {};
     for (const [key, template] of Object.entries(alarm.dimensions)) dimensions[key] = registry.resolve(template);
+    if (alarm.functionName !== undefined) dimensions.FunctionName = registry.get(alarm.functionName).name;
     new aws.cloudwatch.MetricAlarm(alarm.logicalName, {
       alarmDescription: alarm.description,
       namespace: alarm.namespace,

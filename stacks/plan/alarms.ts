@@ -1,6 +1,7 @@
 /**
- * Alarms: a depth alarm per dead-letter queue (and the routing DLQ), and the service-level alarms
- * of the functions the stage deploys (notification delay, points commit delay, oversized webhooks).
+ * Alarms: a depth alarm per dead-letter queue (and the routing DLQ), the service-level alarms of
+ * the functions the stage deploys (notification delay, points commit delay, oversized webhooks),
+ * and the failures of the functions no queue watches (function URLs, scheduled functions).
  */
 import type { StageConfig } from "../stage-config.ts";
 import {
@@ -69,6 +70,7 @@ export function alarmsFor(queues: readonly QueuePlan[], functions: readonly Func
       treatMissingData: "notBreaching",
     });
   }
+  alarms.push(...functionAlarms(functions));
   const bridge = functions.find((fn) => fn.logicalName === WEBHOOK_BRIDGE);
   if (bridge) {
     alarms.push({
@@ -86,4 +88,38 @@ export function alarmsFor(queues: readonly QueuePlan[], functions: readonly Func
     });
   }
   return alarms;
+}
+
+/**
+ * Alarms of the functions no queue watches. A queue's consumer fails into its DLQ (depth alarm);
+ * a function URL answers its caller, so its failures are the 5xx it returns (`Url5xxCount`: handled
+ * 500s, crashes and timeouts alike) and the requests Lambda throttled (`Throttles`: the reserved
+ * concurrency reached); a scheduled function's failures are its `Errors` (the next run retries, so
+ * one alarm a period is enough to say a run failed).
+ */
+function functionAlarms(functions: readonly FunctionPlan[]): AlarmPlan[] {
+  const lambda = (fn: FunctionPlan, suffix: string, metricName: string, description: string): AlarmPlan => ({
+    logicalName: `${fn.logicalName}${suffix}`,
+    description: `${fn.logicalName}: ${description}`,
+    namespace: "AWS/Lambda",
+    metricName,
+    dimensions: {},
+    functionName: fn.logicalName,
+    statistic: { kind: "statistic", name: "Sum" },
+    comparison: "GreaterThanThreshold",
+    threshold: 0,
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    treatMissingData: "notBreaching",
+  });
+  return functions.flatMap((fn) => {
+    if (fn.trigger.kind === "url") {
+      return [
+        lambda(fn, "Url5xx", "Url5xxCount", "its function URL answered 5xx (a failure, crash or timeout): see the function's logs."),
+        lambda(fn, "Throttles", "Throttles", "requests were throttled (the concurrency limit was reached): callers got 429."),
+      ];
+    }
+    if (fn.trigger.kind === "schedule") return [lambda(fn, "Errors", "Errors", "a scheduled run failed: see the function's logs; the next run retries.")];
+    return [];
+  });
 }

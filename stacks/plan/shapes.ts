@@ -151,6 +151,11 @@ export interface AlarmPlan {
   readonly namespace: string;
   readonly metricName: string;
   readonly dimensions: Readonly<Record<string, Template>>;
+  /**
+   * For an `AWS/Lambda` metric: the function's logical name, whose deployed name is the alarm's
+   * `FunctionName` dimension (functions are not {@link ResourceRef}s: nothing is granted on them).
+   */
+  readonly functionName?: string;
   readonly statistic: { readonly kind: "statistic"; readonly name: "Sum" | "Maximum" } | { readonly kind: "percentile"; readonly name: `p${number}` };
   readonly comparison: "GreaterThanThreshold";
   readonly threshold: number;

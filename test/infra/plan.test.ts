@@ -434,6 +434,21 @@ describe("alarms", () => {
     expect(partner.alarms.map((alarm) => alarm.logicalName)).not.toContain("OversizedWebhookEvents");
   });
 
+  it("alarms on the 5xx answers and throttles of every function URL and the failed runs of every scheduled function", () => {
+    const lambdaAlarms = plan.alarms.filter((alarm) => alarm.namespace === "AWS/Lambda");
+    const byFunction = (fn: string) => lambdaAlarms.filter((alarm) => alarm.functionName === fn).map((alarm) => alarm.metricName).sort();
+
+    for (const api of ["LoyaltyApi", "PromotionsApi", "DeviceApi", "WebhookBridge"]) expect(byFunction(api)).toEqual(["Throttles", "Url5xxCount"]);
+    for (const scheduled of ["LoyaltyExpiry", "FollowupDispatch"]) expect(byFunction(scheduled)).toEqual(["Errors"]);
+    // Queue consumers (the VIP push and milestones among them) fail into their DLQ, watched by its depth.
+    expect(lambdaAlarms.map((alarm) => alarm.functionName)).not.toContain(plan.functions.find((fn) => fn.handler === "functions/loyalty-vip/handler.handler")!.logicalName);
+    expect(plan.alarms.map((alarm) => alarm.logicalName)).toEqual(expect.arrayContaining(["LoyaltyVipDlqDepth", "LoyaltyMilestonesDlqDepth"]));
+    for (const alarm of lambdaAlarms) {
+      expect(plan.functions.map((fn) => fn.logicalName)).toContain(alarm.functionName);
+      expect(alarm).toMatchObject({ statistic: { kind: "statistic", name: "Sum" }, comparison: "GreaterThanThreshold", threshold: 0, dimensions: {} });
+    }
+  });
+
   it("alarms on PointsCommitDelay at p95 above 1,200 ms, the metric the loyalty consumer emits", () => {
     const alarm = plan.alarms.find((a) => a.logicalName === "PointsCommitSla");
 

@@ -360,5 +360,8 @@ describe.skipIf(!available)("the stacks under Pulumi mocks", () => {
     });
     const dlq = custom.one("aws:cloudwatch/metricAlarm:MetricAlarm", "LoyaltyDlqDepth").inputs;
     expect(dlq.dimensions).toEqual({ QueueName: custom.input("aws:sqs/queue:Queue", "LoyaltyDlq", "name") ?? "LoyaltyDlq-mock" });
+    const api = custom.one("aws:cloudwatch/metricAlarm:MetricAlarm", "LoyaltyApiUrl5xx").inputs;
+    expect(api).toMatchObject({ namespace: "AWS/Lambda", metricName: "Url5xxCount", statistic: "Sum", threshold: 0 });
+    expect(api.dimensions).toEqual({ FunctionName: custom.input("aws:lambda/function:Function", "LoyaltyApiFunction", "name") ?? "LoyaltyApiFunction-mock" });
   });
 });
