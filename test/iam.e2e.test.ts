@@ -258,7 +258,7 @@ describe("every function's grants are exactly the calls it makes", () => {
 
     // The loyalty API, signed: a balance, the ledger, a redemption (redelivered: the first answer;
     // its PointsRedeemed through the outbox), one the balance does not cover (Powertools releases
-    // its record), an adjustment (redelivered). The expiry runs below drain the outbox and publish
+    // its record), an adjustment (redelivered) and one the balance does not cover. The expiry runs below drain the outbox and publish
     // PointsExpired through it.
     const loyalty = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const url = new URL(`${LOYALTY_PATH}${path}`, runtime.gatewayUrl);
@@ -279,6 +279,7 @@ describe("every function's grants are exactly the calls it makes", () => {
     const adjusted = await loyalty("POST", "/customers/C-100877/adjustments", { points: 25, reason: "iam test", actor: "iam@example.com" }, { "Idempotency-Key": "iam-adjust-1" });
     expect(adjusted.status).toBe(200);
     expect(await loyalty("POST", "/customers/C-100877/adjustments", { points: 25, reason: "iam test", actor: "iam@example.com" }, { "Idempotency-Key": "iam-adjust-1" })).toEqual(adjusted);
+    expect((await loyalty("POST", "/customers/C-100877/adjustments", { points: -1_000_000_000, reason: "iam test", actor: "iam@example.com" }, { "Idempotency-Key": "iam-adjust-2" })).status).toBe(409);
     // Points expiry a year on: warnings inside the lead time, one of them found sent by a run after
     // a crash (the index not marked yet), then the lots expire.
     const yearOn = Date.now() + 365 * 86_400_000;
