@@ -8,6 +8,7 @@ import type { PurchaseRecord } from "../functions/loyalty/ledger.ts";
 import type { LoyaltySnapshot } from "../local/state.ts";
 import { moneyText } from "./events.ts";
 import type { CustomerView, LedgerEntryView } from "./protocol.ts";
+import { accountEntries } from "./rewards.ts";
 
 const isoSeconds = (epochSeconds: number | undefined) => (epochSeconds === undefined ? undefined : new Date(epochSeconds * 1000).toISOString());
 
@@ -29,7 +30,7 @@ function ledgerEntry(purchase: PurchaseRecord): LedgerEntryView {
   };
 }
 
-/** Each customer's balance with its ledger, oldest purchase first. */
+/** Each customer's balance with its purchases, oldest first, and its ledger entries, newest first. */
 export function loyaltyViews(loyalty: LoyaltySnapshot): CustomerView[] {
   return loyalty.customers.map(
     (balance): CustomerView => ({
@@ -38,6 +39,7 @@ export function loyaltyViews(loyalty: LoyaltySnapshot): CustomerView[] {
         .filter((purchase) => purchase.customerId === balance.customerId)
         .sort((a, b) => (a.occurredAt ?? 0) - (b.occurredAt ?? 0))
         .map(ledgerEntry),
+      entries: accountEntries(loyalty.entries ?? [], balance.customerId),
     }),
   );
 }

@@ -104,6 +104,56 @@ export interface CustomerView {
   readonly lifetimePoints: number;
   readonly purchases: number;
   readonly ledger: LedgerEntryView[];
+  /** Every change of the balance (`dashboard/rewards.ts`), newest first, at most {@link MAX_ACCOUNT_ENTRIES}. */
+  readonly entries: AccountEntryView[];
+}
+
+/** How many ledger entries a customer's view carries (the loyalty API pages through the rest). */
+export const MAX_ACCOUNT_ENTRIES = 100;
+
+/** One ledger entry (`functions/loyalty/entries.ts`): earn, reverse, restore, redeem, adjust or expire. */
+export interface AccountEntryView {
+  readonly entryId: string;
+  readonly kind: string;
+  /** Signed change of the spendable balance. */
+  readonly delta: number;
+  /** ISO 8601. */
+  readonly at: string;
+  /** The purchase, the caller's reference, or an adjustment's reason and actor (addresses redacted). */
+  readonly note?: string | undefined;
+  /** For a lot: when it expires, and what it took when it did. */
+  readonly expiresAt?: string | undefined;
+  readonly expiredPoints?: number | undefined;
+}
+
+/** A promotion window of the `promotions` table, and where it stands now. */
+export interface PromotionView {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly start: string;
+  readonly end: string;
+  readonly multiplier: number;
+  readonly combine: string;
+  /** The window's conditions in words (`usd, jpy · premium only`); absent when it applies to every purchase. */
+  readonly conditions?: string | undefined;
+  readonly state: "active" | "scheduled" | "ended";
+}
+
+/** A tier reward the local Stripe emulator holds: a customer balance credit or a promotion code. */
+export interface StripeRewardView {
+  readonly id: string;
+  readonly kind: "credit" | "promotion-code";
+  /** The Stripe customer (`cus_…`). */
+  readonly customer: string | null;
+  /** The programme's customer id and tier, from the object's metadata. */
+  readonly customerId?: string | undefined;
+  readonly tier?: string | undefined;
+  /** A credit's amount (`$5.00`). */
+  readonly amountText?: string | undefined;
+  /** A promotion code, all but its first characters masked: it is a discount the customer may spend. */
+  readonly code?: string | undefined;
+  readonly created: string;
+  readonly expiresAt?: string | undefined;
 }
 
 /** A push device of a profile: an SNS platform endpoint. */
@@ -181,6 +231,8 @@ export interface TaskTokenView {
 export interface DashboardState {
   readonly dlq: DlqView[];
   readonly customers: CustomerView[];
+  readonly promotions: PromotionView[];
+  readonly stripeRewards: StripeRewardView[];
   readonly profiles: ProfileView[];
   readonly emails: EmailView[];
   readonly pushes: PushView[];

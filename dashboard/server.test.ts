@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureNames, fixtureText, loadFixture } from "../fixtures/index.ts";
+import { PromotionStore } from "../functions/loyalty/promotions.ts";
 import { adminRoute } from "../local/admin.ts";
+import { localDynamoClient } from "../local/state.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { Runtime } from "../local/runtime.ts";
 import type { DashboardState, EventDetail, EventRow, StreamMessages } from "./protocol.ts";
@@ -152,6 +154,29 @@ describe("the dashboard server", () => {
     const edges = counted() ?? (await follow(counted));
     expect(edges["consumer:notifications->effect:email"]).toMatchObject({ count: 1, failed: 0 });
     expect(edges["consumer:notifications->effect:push"]).toMatchObject({ count: 1, failed: 0 });
+  });
+
+  it("streams the loyalty programme: each change of a balance, the promotion windows, the Stripe rewards with codes masked", async () => {
+    const tables = localDynamoClient(runtime);
+    // A window to come: one running now would change the points of the purchases later tests send.
+    await new PromotionStore(tables, runtime.tableNames.promotions).add({ name: "dashboard-week", start: "2098-01-01T00:00:00Z", end: "2098-01-08T00:00:00Z", multiplier: 2, combine: "exclusive" });
+    tables.destroy();
+    runtime.stripe.call("POST", "/v1/customers/cus_Dashboard1/balance_transactions", { amount: "-1000", currency: "usd", metadata: { paybus_customer_id: "C-100877", paybus_tier: "gold" } }, "dashboard-credit-1");
+    runtime.stripe.call("POST", "/v1/coupons", { id: "dashboard-gold", percent_off: "10", duration: "once" }, "dashboard-coupon-1");
+    runtime.stripe.call("POST", "/v1/promotion_codes", { coupon: "dashboard-gold", code: "GOLD-5EC2E7C0", customer: "cus_Dashboard1" }, "dashboard-code-1");
+
+    await follow(() => (state?.promotions.length && state.stripeRewards.length === 2 ? true : undefined));
+
+    const purchase = loadFixture("03").detail.data.object.id as string;
+    expect(state!.customers.find((c) => c.customerId === "C-100877")!.entries).toEqual([expect.objectContaining({ kind: "earn", delta: 40, note: purchase })]);
+    expect(state!.promotions).toEqual([expect.objectContaining({ name: "dashboard-week", state: "scheduled", multiplier: 2 })]);
+    expect(state!.stripeRewards.map((reward) => [reward.kind, reward.customer, reward.amountText ?? reward.code])).toEqual(
+      expect.arrayContaining([
+        ["credit", "cus_Dashboard1", "$10.00"],
+        ["promotion-code", "cus_Dashboard1", "GOLD-5*******"],
+      ]),
+    );
+    expect(JSON.stringify(state)).not.toContain("5EC2E7C0");
   });
 
   it("details an event: its envelope, and a timeline from the bus to the effects it caused", async () => {

@@ -4,13 +4,25 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import { BALANCE_SK, balanceRecord, PURCHASE_SK, purchaseRecord, type BalanceRecord, type PurchaseRecord } from "../functions/loyalty/layout.ts";
+import {
+  BALANCE_SK,
+  balanceRecord,
+  ENTRY_PREFIX,
+  ledgerEntry,
+  PURCHASE_SK,
+  purchaseRecord,
+  type BalanceRecord,
+  type LedgerEntry,
+  type PurchaseRecord,
+} from "../functions/loyalty/layout.ts";
 import { adminClient } from "./admin-client.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface LoyaltySnapshot {
   readonly customers: BalanceRecord[];
   readonly purchases: PurchaseRecord[];
+  /** Every ledger entry (each change of a balance: earn, reverse, restore, redeem, adjust, expire), when asked for. */
+  readonly entries?: LedgerEntry[];
 }
 
 /** A document client for the runtime's DynamoDB, for readers that poll it. */
@@ -18,23 +30,28 @@ export function localDynamoClient(runtime: Runtime): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(adminClient(DynamoDBClient, runtime.endpoints.dynamodb, runtime.region));
 }
 
-/** Every balance and ledger entry in the loyalty table, read with `reader` or a client of its own. */
-export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumentClient): Promise<LoyaltySnapshot> {
+/**
+ * Every balance and purchase in the loyalty table, read with `reader` or a client of its own; with
+ * `entries`, every ledger entry too (the dashboard's; reports and backtests compare without them).
+ */
+export async function loyaltySnapshot(runtime: Runtime, reader?: DynamoDBDocumentClient, options: { entries?: boolean } = {}): Promise<LoyaltySnapshot> {
   const client = reader ?? localDynamoClient(runtime);
   const customers: BalanceRecord[] = [];
   const purchases: PurchaseRecord[] = [];
+  const entries: LedgerEntry[] = [];
   try {
     for await (const page of paginateScan({ client }, { TableName: runtime.tableNames.loyalty })) {
       for (const item of page.Items ?? []) {
         if (item.sk === BALANCE_SK) customers.push(balanceRecord.parse(item));
         else if (item.sk === PURCHASE_SK) purchases.push(purchaseRecord.parse(item));
+        else if (options.entries && typeof item.sk === "string" && item.sk.startsWith(ENTRY_PREFIX)) entries.push(ledgerEntry.parse(item));
       }
     }
   } finally {
     if (!reader) client.destroy();
   }
   customers.sort((a, b) => a.customerId.localeCompare(b.customerId));
-  return { customers, purchases };
+  return options.entries ? { customers, purchases, entries } : { customers, purchases };
 }
 
 /** A profile as the run report and the CLI show it. */

@@ -8,6 +8,9 @@
 import * as z from "zod";
 import { TIER_NAMES } from "./points.ts";
 
+// The ledger entries' layout (entries.ts) is read outside the consumer too (the dashboard's ledger).
+export { ENTRY_PREFIX, ledgerEntry, type LedgerEntry } from "./entries.ts";
+
 const tier = z.enum(TIER_NAMES);
 
 /** A purchase's ledger entry as stored. */
