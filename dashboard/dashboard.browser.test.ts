@@ -168,6 +168,11 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     const ledger = page.getByRole("table", { name: "Ledger of C-100877" });
     expect(await text(ledger)).toMatch(/pi_demo0600[\s\S]*\$600\.00[\s\S]*\+1,200[\s\S]*promoted to Silver/);
     expect(await text(ledger)).toMatch(/\$20\.00[\s\S]*\+40[\s\S]*−40[\s\S]*refunded \$20\.00 · charged back/);
+    // Every change of the balance, and the Silver reward the tier upgrade created in Stripe.
+    const changes = page.getByRole("table", { name: "Balance changes of C-100877" });
+    expect(await text(changes)).toMatch(/earn[\s\S]*\+1,200[\s\S]*pi_demo0600/);
+    const rewards = page.getByRole("table", { name: "Tier rewards in Stripe (local emulator)" });
+    await expect.poll(() => text(rewards), LIVE).toMatch(/balance credit[\s\S]*C-100877[\s\S]*Silver[\s\S]*\$5\.00/);
     await shot("loyalty");
   });
 
