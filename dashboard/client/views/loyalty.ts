@@ -49,7 +49,7 @@ const KIND_TONE: Readonly<Record<string, string>> = { earn: "good", restore: "go
 
 function entriesTable(customer: CustomerView): HTMLElement {
   if (customer.entries.length === 0) return empty("No balance changes recorded.");
-  const signed = (entry: AccountEntryView) => (entry.delta > 0 ? `+${count(entry.delta)}` : `−${count(-entry.delta)}`);
+  const signed = (entry: AccountEntryView) => (entry.delta > 0 ? `+${count(entry.delta)}` : entry.delta < 0 ? `−${count(-entry.delta)}` : "0");
   const lot = (entry: AccountEntryView) =>
     entry.expiredPoints !== undefined ? `expired (${count(entry.expiredPoints)})` : entry.expiresAt ? `expires ${dateTime(entry.expiresAt)}` : "";
   return table(
