@@ -9,7 +9,7 @@ export function createAlarms(registry: Registry): aws.sns.Topic {
     new aws.sns.TopicSubscription("AlarmsEmail", { topic: topic.arn, protocol: "email", endpoint: plan.alarmEmail });
   }
   for (const alarm of plan.alarms) {
-    const dimensions: Record<string, $util.Output<string>> = {};
+    const dimensions: Record<string, $util.Input<string>> = {};
     for (const [key, template] of Object.entries(alarm.dimensions)) dimensions[key] = registry.resolve(template);
     if (alarm.functionName !== undefined) dimensions.FunctionName = registry.get(alarm.functionName).name;
     new aws.cloudwatch.MetricAlarm(alarm.logicalName, {
