@@ -3,7 +3,9 @@
  * /loyalty/customers/{id}/redemptions` requests to the gateway, served by the real handler
  * (Powertools idempotency record, the balance-and-entry transaction, the record's completion).
  * Two runs: one at a time (the latency a single caller sees), and 16 callers at once on one
- * balance (contention on one item, which the local engine serialises as DynamoDB does).
+ * balance (contention on one item, which the local engine serialises as DynamoDB does). Besides
+ * the latency, the CPU time per sequential redemption of the whole process (client, gateway, the
+ * function's worker thread, the engines): the figure least moved by other load on the machine.
  *
  * `npm run bench -- loyalty-api`, or `npx tsx bench/loyalty-api.ts` (writes
  * `bench/results/loyalty-api.json`).
@@ -59,11 +61,14 @@ export async function run(): Promise<Record<string, unknown>> {
 
     for (let i = 0; i < WARM_UP; i++) await redeem(runtime, agent, "C-BenchApi", 1);
     const sequential: number[] = [];
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < SEQUENTIAL; i++) {
       const started = performance.now();
       await redeem(runtime, agent, "C-BenchApi", 1);
       sequential.push(performance.now() - started);
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerRedemption = Math.round(((cpu.user + cpu.system) / 1000 / SEQUENTIAL) * 100) / 100;
     const concurrent: number[] = [];
     const started = performance.now();
     // Closed loop: each caller sends its next redemption when the last one is answered.
@@ -79,11 +84,12 @@ export async function run(): Promise<Record<string, unknown>> {
     const seconds = (performance.now() - started) / 1000;
     const figures = {
       sequentialMs: latencySummary(sequential),
+      cpuMsPerRedemption,
       [`concurrent${CALLERS}Ms`]: latencySummary(concurrent),
       concurrentRedemptionsPerSecond: Math.round(CONCURRENT / seconds),
     };
     process.stdout.write(
-      `redemption, one at a time: p50 ${figures.sequentialMs.p50} ms, p95 ${figures.sequentialMs.p95} ms (n=${SEQUENTIAL})\n` +
+      `redemption, one at a time: p50 ${figures.sequentialMs.p50} ms, p95 ${figures.sequentialMs.p95} ms, ${cpuMsPerRedemption} ms CPU each (n=${SEQUENTIAL})\n` +
         `redemption, ${CALLERS} callers on one balance: p50 ${latencySummary(concurrent).p50} ms, p95 ${latencySummary(concurrent).p95} ms, ${figures.concurrentRedemptionsPerSecond}/s (n=${CONCURRENT})\n`,
     );
     return figures;
