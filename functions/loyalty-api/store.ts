@@ -2,7 +2,8 @@
  * The loyalty API's reads and writes on the `loyalty` table, in the consumer's key layout
  * (functions/loyalty/ledger.ts for balances, functions/loyalty/entries.ts for ledger entries and
  * lots). Every debit or credit is one `TransactWriteItems`: the balance update (whose condition
- * keeps it at or above zero) and the ledger entry commit together or not at all.
+ * keeps it at or above zero), the ledger entry, the request's guard and the change's domain event
+ * (the outbox, functions/loyalty/outbox.ts) commit together or not at all.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { balanceKey, balanceRecord, type BalanceRecord } from "../loyalty/ledger.ts";
@@ -177,9 +178,9 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
         -points,
         entry,
         {
-        expression: "ADD points :minus",
-        // The floor, checked at commit: concurrent debits can never take the balance below zero.
-        condition: "attribute_exists(pk) AND points >= :points",
+          expression: "ADD points :minus",
+          // The floor, checked at commit: concurrent debits can never take the balance below zero.
+          condition: "attribute_exists(pk) AND points >= :points",
           values: { ":minus": -points, ":points": points },
         },
         options,
@@ -189,12 +190,13 @@ export function dynamoLoyaltyAccounts(options: AccountsOptions): LoyaltyAccounts
     async credit(customerId, points, fields, expirySeconds, options) {
       const at = now();
       const entry: LedgerEntry = { ...fields, customerId, delta: points, at, lot: true, ...(expirySeconds === null ? {} : { expiresAt: at + expirySeconds * 1000 }) };
-      return change(customerId, points, entry, {
+      const update = {
         // A credit is a lot: `earned` moves with it (entries.ts, FIFO expiry).
         expression: "ADD points :points, earned :points",
         condition: "attribute_exists(pk)",
         values: { ":points": points },
-      }, options);
+      };
+      return change(customerId, points, entry, update, options);
     },
   };
 }
