@@ -10,7 +10,7 @@ import { ADJUSTMENT_KEY_PREFIX, REDEMPTION_KEY_PREFIX } from "../functions/loyal
 import { LIFECYCLE_PARTITION_PREFIX } from "../functions/lifecycle/notice.ts";
 import { lifecycleNotices } from "../functions/lifecycle/notices/index.ts";
 import { PROMOTIONS_KEY } from "../functions/loyalty/promotion-key.ts";
-import { LOYALTY_MILESTONES_TIMEOUT_SECONDS, LOYALTY_VIP_TIMEOUT_SECONDS } from "../functions/common/timeouts.ts";
+import { LOYALTY_API_TIMEOUT_SECONDS, LOYALTY_MILESTONES_TIMEOUT_SECONDS, LOYALTY_VIP_TIMEOUT_SECONDS } from "../functions/common/timeouts.ts";
 import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { PARTNER_SOURCE_PREFIX, WEBHOOK_SOURCE } from "../events/sources.ts";
 
@@ -363,7 +363,7 @@ export const promotionsApi = {
  */
 export const loyaltyApi = {
   handler: "functions/loyalty-api/handler.handler",
-  timeoutSeconds: 10,
+  timeoutSeconds: LOYALTY_API_TIMEOUT_SECONDS,
   memoryMb: 256,
   access: {
     tables: {

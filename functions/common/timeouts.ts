@@ -17,3 +17,5 @@ export const LOYALTY_EXPIRY_TIMEOUT_SECONDS = 120;
 export const LOYALTY_VIP_TIMEOUT_SECONDS = 20;
 /** The `loyaltyMilestones` queue's consumer. */
 export const LOYALTY_MILESTONES_TIMEOUT_SECONDS = 20;
+/** The loyalty API (a function URL): the loyalty outbox's grace time must outlive it. */
+export const LOYALTY_API_TIMEOUT_SECONDS = 10;

@@ -21,16 +21,17 @@ import { createHash } from "node:crypto";
 import { PutEventsCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import { LOYALTY_API_TIMEOUT_SECONDS, LOYALTY_EXPIRY_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { LOYALTY_EVENT_TYPES, LOYALTY_SOURCE, loyaltyEventEntry, type LoyaltyEventDetail, type LoyaltyEventType } from "../../events/loyalty-events.ts";
 
 export const OUTBOX_PREFIX = "OUTBOX#";
 export const OUTBOX_SHARDS = 8;
 /**
- * How old an outbox item must be before the drain publishes it: longer than any writer's
- * invocation (the loyalty API's timeout is 10 s, the expiry job's 120 s), so the drain never races
- * a writer that is about to publish its own event.
+ * How old an outbox item must be before the drain publishes it: well beyond any writer's
+ * invocation (the loyalty API's and the expiry job's timeouts), so the drain never races a writer
+ * that is about to publish its own event. Five minutes with today's timeouts (10 s, 120 s).
  */
-export const OUTBOX_GRACE_MS = 5 * 60_000;
+export const OUTBOX_GRACE_MS = Math.max(300, 2 * Math.max(LOYALTY_API_TIMEOUT_SECONDS, LOYALTY_EXPIRY_TIMEOUT_SECONDS)) * 1000;
 
 const outboxItem = z.object({
   pk: z.string().startsWith(OUTBOX_PREFIX),
