@@ -40,15 +40,22 @@ async function call(runtime: Runtime, method: string, path: string, body?: unkno
   );
   // A backend's connection pool: 1,000 requests in flight over at most 32 sockets (1,000 fresh
   // connections at once would overflow the listen backlog, which is no test of the API).
-  return new Promise<{ status: number; body: any }>((resolve, reject) => {
-    const req = request(url, { method, headers: signed, agent: pool }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
-      res.on("error", reject);
+  const send = () =>
+    new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = request(url, { method, headers: signed, agent: pool }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+        res.on("error", reject);
+      });
+      req.on("error", (error: NodeJS.ErrnoException) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+      req.end(text);
     });
-    req.on("error", reject);
-    req.end(text);
+  // A kept-alive socket the server closed (its keep-alive timeout) just as the pool reused it:
+  // the request never reached the API, so it is sent again, as Node's documentation advises.
+  return send().catch((error: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+    if (error.code === "ECONNRESET" && error.reusedSocket) return send();
+    throw error;
   });
 }
 
