@@ -51,8 +51,8 @@ async function call(runtime: Runtime, method: string, path: string, body?: unkno
       req.on("error", (error: NodeJS.ErrnoException) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
       req.end(text);
     });
-  // A kept-alive socket the server closed (its keep-alive timeout) just as the pool reused it:
-  // the request never reached the API, so it is sent again, as Node's documentation advises.
+  // A kept-alive socket the server closed (its keep-alive timeout) just as the pool reused it: sent
+  // again, as Node's documentation advises — safe here, where every write carries an Idempotency-Key.
   return send().catch((error: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
     if (error.code === "ECONNRESET" && error.reusedSocket) return send();
     throw error;
