@@ -9,6 +9,7 @@
  * - Event source mappings ask `decide(context)` per record and fail it as the verdict says
  *   (`local/event-source-mapping.ts`).
  */
+import { mulberry32 } from "./random.ts";
 
 /** An error a service returns instead of handling the request (written as its protocol's AWS error). */
 export interface InjectedFault {
@@ -115,17 +116,5 @@ export function rateFaults(options: RateFaultsOptions): FaultInjector {
       if (affected && !affected.has(operation)) return undefined;
       return random() < options.rate ? fault : undefined;
     },
-  };
-}
-
-/** Mulberry32: a tiny, fast, well-distributed 32-bit PRNG; plenty for picking requests to fail. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -7,9 +7,10 @@
  * `paybus dev` restart reuses them.
  */
 import { randomUUID, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { build, type BuildOptions } from "esbuild";
+import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } from "./build-cache.ts";
 
 /** The worker's own runtime (local/lambda-worker.ts), built with the handlers. */
 export const WORKER_RUNTIME = "local/lambda-worker.ts";
@@ -21,27 +22,11 @@ interface Manifest {
   readonly inputs: Record<string, string>;
 }
 
-const fingerprint = (file: string): string | undefined => {
-  try {
-    const stat = statSync(file);
-    return `${stat.size}:${stat.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-};
 
 /** Why the cached bundles cannot be used, or undefined when they can. */
 function stale(rootDir: string, cacheDir: string, manifest: Manifest, entries: readonly string[]): boolean {
   if (entries.some((entry) => manifest.outputs[entry] === undefined || !existsSync(join(cacheDir, manifest.outputs[entry]!)))) return true;
-  return Object.entries(manifest.inputs).some(([file, print]) => fingerprint(join(rootDir, file)) !== print);
-}
-
-function readManifest(file: string): Manifest | undefined {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as Manifest;
-  } catch {
-    return undefined;
-  }
+  return !inputsUnchanged(rootDir, manifest.inputs);
 }
 
 /** How every bundle is built (and part of the cache key). */
@@ -70,7 +55,7 @@ export async function bundleFunctions(rootDir: string, entries: readonly string[
   // The build options are part of the key: a change to them must not reuse bundles built without it.
   const key = createHash("sha256").update(all.join("\n")).update(JSON.stringify(BUILD_OPTIONS)).digest("hex").slice(0, 16);
   const manifestFile = join(cacheRoot, `${key}.json`);
-  const cached = readManifest(manifestFile);
+  const cached = readManifest<Manifest>(manifestFile);
   if (cached && !stale(rootDir, cacheRoot, cached, all)) {
     return new Map(all.map((entry) => [entry, join(cacheRoot, cached.outputs[entry]!)]));
   }
@@ -91,14 +76,8 @@ export async function bundleFunctions(rootDir: string, entries: readonly string[
   for (const [output, meta] of Object.entries(result.metafile.outputs)) {
     if (meta.entryPoint) outputs[relative(rootDir, resolve(rootDir, meta.entryPoint))] = relative(cacheRoot, resolve(rootDir, output));
   }
-  const inputs: Record<string, string> = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const print = fingerprint(join(rootDir, input));
-    if (print) inputs[input] = print;
-  }
-  const temporary = `${manifestFile}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify({ outputs, inputs } satisfies Manifest));
-  renameSync(temporary, manifestFile);
+  const inputs = fingerprintInputs(rootDir, Object.keys(result.metafile.inputs));
+  writeAtomically(manifestFile, JSON.stringify({ outputs, inputs } satisfies Manifest));
   // Builds of the same entries older than an hour are no longer anyone's.
   for (const name of readdirSync(cacheRoot)) {
     if (name.startsWith(`${key}-`) && name !== folder && Date.now() - statSync(join(cacheRoot, name)).mtimeMs > 3_600_000) {

@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadFixture } from "../../fixtures/index.ts";
+import { mulberry32 } from "../random.ts";
 
 /** An EventBridge envelope, as targets receive it. */
 export type Envelope = Record<string, any>;
@@ -177,16 +178,4 @@ function invoice(fixture: "01" | "02", id: string, customer: number): Envelope {
   object.number = `BT-${id}`;
   object.customer = `cus_bt${customer}`;
   return event;
-}
-
-/** Mulberry32: small, fast and reproducible. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

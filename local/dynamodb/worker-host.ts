@@ -8,11 +8,12 @@
  * needs no TypeScript loader and starts in tens of milliseconds.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, threadId, Worker } from "node:worker_threads";
 import { build } from "esbuild";
+import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } from "../build-cache.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { LocalDynamo, LocalDynamoOptions, LocalDynamoStats } from "./local-dynamo.ts";
 import { deserialiseError, type HostCall, type WorkerMessage, type WorkerSetup } from "./worker-protocol.ts";
@@ -31,14 +32,6 @@ interface Manifest {
   readonly output: string;
 }
 
-const fingerprint = (file: string): string | undefined => {
-  try {
-    const stat = statSync(file);
-    return `${stat.size}:${stat.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * The worker's code as one ESM file under `node_modules/.cache/paybus-dynamodb/`, named by its
@@ -49,8 +42,8 @@ function workerBundle(): Promise<string> {
   return (bundled ??= (async () => {
     const dir = join(ROOT, "node_modules", ".cache", "paybus-dynamodb");
     const manifestFile = join(dir, "manifest.json");
-    const cached = readManifest(manifestFile);
-    if (cached && existsSync(join(dir, cached.output)) && Object.entries(cached.inputs).every(([file, print]) => fingerprint(join(ROOT, file)) === print)) {
+    const cached = readManifest<Manifest>(manifestFile);
+    if (cached && existsSync(join(dir, cached.output)) && inputsUnchanged(ROOT, cached.inputs)) {
       return join(dir, cached.output);
     }
     const result = await build({
@@ -70,11 +63,7 @@ function workerBundle(): Promise<string> {
     mkdirSync(dir, { recursive: true });
     // Written aside and renamed: another process may be loading the same files.
     writeAtomically(join(dir, output), code);
-    const inputs: Record<string, string> = {};
-    for (const input of Object.keys(result.metafile.inputs)) {
-      const print = fingerprint(join(ROOT, input));
-      if (print) inputs[input] = print;
-    }
+    const inputs = fingerprintInputs(ROOT, Object.keys(result.metafile.inputs));
     writeAtomically(manifestFile, JSON.stringify({ inputs, output } satisfies Manifest));
     // Bundles of older sources, an hour old, are no longer anyone's (a process still running one has it loaded).
     for (const name of readdirSync(dir)) {
@@ -84,20 +73,6 @@ function workerBundle(): Promise<string> {
     }
     return join(dir, output);
   })());
-}
-
-function readManifest(file: string): Manifest | undefined {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as Manifest;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeAtomically(file: string, contents: string | Uint8Array): void {
-  const temporary = `${file}.${process.pid}.${threadId}.tmp`;
-  writeFileSync(temporary, contents);
-  renameSync(temporary, file);
 }
 
 /** Starts the endpoint in a worker thread; resolves once it listens. */
