@@ -22,6 +22,7 @@ import {
   type Template,
 } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
+import { describeRef } from "../iam/audit.ts";
 import { customStage, partnerStage } from "../support/stages.ts";
 
 const plan = buildPlan(customStage);
@@ -45,21 +46,6 @@ function reach(p: InfraPlan, f: FunctionPlan): string[] {
   return linkedGrants(p, f)
     .map(({ ref }) => describeRef(ref))
     .sort();
-}
-
-function describeRef(ref: ResourceRef): string {
-  switch (ref.kind) {
-    case "table":
-      return `table:${ref.table}`;
-    case "stateMachine":
-      return `stateMachine:${ref.stateMachine}`;
-    case "taskTokens":
-      return `taskTokens:${ref.stateMachine}`;
-    case "queue":
-      return `queue:${ref.queue}`;
-    default:
-      return ref.kind;
-  }
 }
 
 /** What a declared Access should reach, written out independently of the plan's own mapping. */
