@@ -60,6 +60,8 @@ export interface BacktestComparison {
   readonly identical: boolean;
   /** Errors that escaped a local engine on either side (the differences may then not all be the change's). */
   readonly engineErrors: { readonly base: number; readonly candidate: number; readonly samples: string[] };
+  /** Consumer invocations that timed out on either side (load can cause them; their retries can end in a DLQ). */
+  readonly timeouts: { readonly base: number; readonly candidate: number; readonly samples: string[] };
 }
 
 export function compareSides(base: SideResult, candidate: SideResult): BacktestComparison {
@@ -119,7 +121,12 @@ export function compareSides(base: SideResult, candidate: SideResult): BacktestC
     candidate: candidate.engineErrors?.count ?? 0,
     samples: [...(base.engineErrors?.samples ?? []), ...(candidate.engineErrors?.samples ?? [])].slice(0, 5),
   };
-  return { ...comparison, identical, engineErrors };
+  const timeouts = {
+    base: base.timeouts?.count ?? 0,
+    candidate: candidate.timeouts?.count ?? 0,
+    samples: [...(base.timeouts?.samples ?? []), ...(candidate.timeouts?.samples ?? [])].slice(0, 5),
+  };
+  return { ...comparison, identical, engineErrors, timeouts };
 }
 
 function totals(side: SideResult): Totals {
@@ -173,6 +180,14 @@ export function formatComparison(comparison: BacktestComparison, labels: { base:
     lines.push(
       `warning: a local engine failed ${engineErrors.base} time(s) on base and ${engineErrors.candidate} on the candidate (${engineErrors.samples.join("; ")});`,
       "some differences below may come from those failures rather than from the change",
+      "",
+    );
+  }
+  const { timeouts } = comparison;
+  if (timeouts.base + timeouts.candidate > 0) {
+    lines.push(
+      `warning: consumer invocations timed out ${timeouts.base} time(s) on base and ${timeouts.candidate} on the candidate (${timeouts.samples.join("; ")});`,
+      "a busy machine can cause that, and the retries can end in a DLQ: DLQ differences below may come from those timeouts rather than from the change",
       "",
     );
   }

@@ -53,6 +53,12 @@ export interface SideResult {
    * then differ for reasons that are not the change being tested.
    */
   readonly engineErrors: { readonly count: number; readonly samples: string[] };
+  /**
+   * Consumer invocations that ran out of their (wall-clock) function timeout: a loaded machine can
+   * cause them, and their retries can end in a DLQ, so the sides may then differ for reasons that
+   * are not the change being tested.
+   */
+  readonly timeouts?: { readonly count: number; readonly samples: string[] } | undefined;
   readonly seconds: number;
 }
 
@@ -170,6 +176,12 @@ async function collect(
   devices: ReadonlyMap<string, string>,
   loyalty: Awaited<ReturnType<typeof import("../state.ts").loyaltySnapshot>>,
 ): Promise<Omit<SideResult, "seconds" | "engineErrors">> {
+  const timeouts = { count: 0, samples: [] as string[] };
+  for (const attempt of runtime.journal.list("consumer.attempt")) {
+    if (attempt.outcome !== "timed-out") continue;
+    timeouts.count++;
+    if (timeouts.samples.length < 5) timeouts.samples.push(`${attempt.queue}: ${attempt.error ?? "timed out"}`);
+  }
   const perEvent: Record<string, { type: string; rules: string[]; dlq: string[] }> = {};
   const stripeIdOf = new Map<string, string>();
   let accepted = 0;
@@ -220,6 +232,7 @@ async function collect(
       .map((w) => `${w.stateMachine.split(":").pop()}/${w.name}`)
       .sort(),
     dlq,
+    timeouts,
   };
 }
 
