@@ -56,9 +56,6 @@ export function localFunctionName(prefix: string, logicalName: string): string {
   return `${prefix}-${logicalName}`;
 }
 
-/** A declared state machine's local ARN (the one builder, in `plan-templates.ts`). */
-export { localStateMachineArn as stateMachineArn } from "./plan-templates.ts";
-
 /** The names templates resolve to in a function's environment. */
 function resourceNames(local: LocalResources): LocalResourceNames {
   const application = LOCAL_STAGE.push ? local.pushApplications[LOCAL_STAGE.push.platform] : undefined;

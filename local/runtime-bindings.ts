@@ -9,7 +9,7 @@ import { EMAIL_FROM_ENV } from "../functions/common/environment.ts";
 import { tables } from "../functions/common/tables.ts";
 import { adminClient } from "./admin-client.ts";
 import type { RuleTargetBinding } from "./eventbridge.ts";
-import { stateMachineArn } from "./function-environment.ts";
+import { localStateMachineArn } from "./plan-templates.ts";
 import { localPrincipals, localRequestContext, stateMachineOfExecution } from "./iam/local.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -34,7 +34,7 @@ export function bindTarget(runtime: Runtime, rule: RuleDeclaration): RuleTargetB
       deadLetter,
     };
   }
-  const arn = stateMachineArn(runtime, rule.target.stateMachine);
+  const arn = localStateMachineArn(runtime, rule.target.stateMachine);
   const client = adminClient(SFNClient, runtime.sfn.endpoint, runtime.region);
   return {
     arn,

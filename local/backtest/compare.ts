@@ -116,17 +116,16 @@ export function compareSides(base: SideResult, candidate: SideResult): BacktestC
   const identical =
     events.length + comparison.emails.length + comparison.pushes.length + customers.length + purchases.length + comparison.dlq.length === 0 &&
     comparison.workflows.missing.length + comparison.workflows.extra.length === 0;
-  const engineErrors = {
-    base: base.engineErrors?.count ?? 0,
-    candidate: candidate.engineErrors?.count ?? 0,
-    samples: [...(base.engineErrors?.samples ?? []), ...(candidate.engineErrors?.samples ?? [])].slice(0, 5),
+  return { ...comparison, identical, engineErrors: incidents(base, candidate, "engineErrors"), timeouts: incidents(base, candidate, "timeouts") };
+}
+
+/** How often something that is not the change's doing happened on each side, with a few samples. */
+function incidents(base: SideResult, candidate: SideResult, kind: "engineErrors" | "timeouts") {
+  return {
+    base: base[kind]?.count ?? 0,
+    candidate: candidate[kind]?.count ?? 0,
+    samples: [...(base[kind]?.samples ?? []), ...(candidate[kind]?.samples ?? [])].slice(0, 5),
   };
-  const timeouts = {
-    base: base.timeouts?.count ?? 0,
-    candidate: candidate.timeouts?.count ?? 0,
-    samples: [...(base.timeouts?.samples ?? []), ...(candidate.timeouts?.samples ?? [])].slice(0, 5),
-  };
-  return { ...comparison, identical, engineErrors, timeouts };
 }
 
 function totals(side: SideResult): Totals {
@@ -175,22 +174,15 @@ export function formatComparison(comparison: BacktestComparison, labels: { base:
   const lines: string[] = [];
   const { base, candidate } = comparison.totals;
   lines.push(`base: ${labels.base}`, `candidate: ${labels.candidate}`, "");
-  const { engineErrors } = comparison;
-  if (engineErrors.base + engineErrors.candidate > 0) {
-    lines.push(
-      `warning: a local engine failed ${engineErrors.base} time(s) on base and ${engineErrors.candidate} on the candidate (${engineErrors.samples.join("; ")});`,
-      "some differences below may come from those failures rather than from the change",
-      "",
-    );
-  }
-  const { timeouts } = comparison;
-  if (timeouts.base + timeouts.candidate > 0) {
-    lines.push(
-      `warning: consumer invocations timed out ${timeouts.base} time(s) on base and ${timeouts.candidate} on the candidate (${timeouts.samples.join("; ")});`,
-      "a busy machine can cause that, and the retries can end in a DLQ: DLQ differences below may come from those timeouts rather than from the change",
-      "",
-    );
-  }
+  const warn = ({ base, candidate, samples }: BacktestComparison["timeouts"], what: string, consequence: string) => {
+    if (base + candidate > 0) lines.push(`warning: ${what} ${base} time(s) on base and ${candidate} on the candidate (${samples.join("; ")});`, consequence, "");
+  };
+  warn(comparison.engineErrors, "a local engine failed", "some differences below may come from those failures rather than from the change");
+  warn(
+    comparison.timeouts,
+    "consumer invocations timed out",
+    "a busy machine can cause that, and the retries can end in a DLQ: DLQ differences below may come from those timeouts rather than from the change",
+  );
   lines.push(`${"".padEnd(14)}${"base".padStart(10)}${"candidate".padStart(11)}${"change".padStart(9)}`);
   for (const key of Object.keys(base) as (keyof Totals)[]) {
     const change = candidate[key] - base[key];
