@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   sqs: () => import("./sqs.ts"),
   bundles: () => import("./bundles.ts"),
   iam: () => import("./iam.ts"),
+  "sdk-floor": () => import("./sdk-floor.ts"),
 };
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
