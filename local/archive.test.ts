@@ -37,4 +37,15 @@ describe("the bus archive", () => {
 
     expect(new Archive(file).read().map((a) => JSON.parse(a.event).detail.id)).toEqual(["evt_a"]);
   });
+
+  it("keeps the first event accepted after a restart that found a torn last line", () => {
+    const file = archiveFile();
+    new Archive(file).append(event("evt_a", "2026-08-04T10:00:00Z"));
+    appendFileSync(file, '{"archivedAt":"2026-08-04T10:00:01Z","event":"{\\"id');
+
+    // The next process accepts (and acknowledges) an event: it must not be glued to the fragment.
+    new Archive(file).append(event("evt_b", "2026-08-04T10:00:02Z"));
+
+    expect(new Archive(file).read().map((a) => JSON.parse(a.event).detail.id)).toEqual(["evt_a", "evt_b"]);
+  });
 });

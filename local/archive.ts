@@ -4,6 +4,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { endTornLine } from "./jsonl-log.ts";
 
 export interface ArchivedEvent {
   /** When the bus accepted the event (ISO 8601). */
@@ -24,6 +25,8 @@ export interface ReplayFilter {
 export class Archive {
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
+    // A kill mid-append leaves a torn last line: the first event accepted now must not join it.
+    endTornLine(file);
   }
 
   append(eventJson: string): void {

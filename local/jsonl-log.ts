@@ -4,20 +4,40 @@
  * returned before the caller goes on, so a crash or `kill -9` of the process never loses a record
  * already acknowledged (no `fsync`: a power cut may). A record torn by a kill mid-write is skipped.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+
+/**
+ * Ends a last line that a kill cut in the middle of its write (no newline after it), so that the
+ * next record appended starts a line of its own. Without this, the first record written after a
+ * restart would join the torn fragment, and readers, skipping the line they cannot parse, would
+ * drop that complete, acknowledged record. Call it once when a process opens an append-only file.
+ */
+export function endTornLine(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  let torn = false;
+  try {
+    const { size } = fstatSync(fd);
+    const last = Buffer.alloc(1);
+    torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+  if (torn) appendFileSync(file, "\n");
+}
 
 export class JsonLinesLog<T> {
   /** @param file where records go; without it, nothing is written and {@link read} is empty. */
   constructor(readonly file?: string) {
     if (!file) return;
     mkdirSync(dirname(file), { recursive: true });
-    // A kill during a write leaves a last line without its newline: end it, so that the next
-    // record starts a line of its own and only the torn one is skipped.
-    if (existsSync(file)) {
-      const text = readFileSync(file, "utf8");
-      if (text.length > 0 && !text.endsWith("\n")) appendFileSync(file, "\n");
-    }
+    endTornLine(file);
   }
 
   append(record: T): void {

@@ -48,6 +48,20 @@ describe("the local Stripe endpoints", () => {
     expect(new LocalStripe(file).balanceOf("cus_C")).toBe(-500);
   });
 
+  it("keeps the first object created after a restart that found a torn last line", () => {
+    const file = join(dir, "torn.jsonl");
+    const path = "/v1/customers/cus_T/balance_transactions";
+    new LocalStripe(file).call("POST", path, { amount: "-100", currency: "usd" } as never, "t1");
+    appendFileSync(file, '{"kind":"object","object":{"id":"cbtxn_torn"');
+
+    // The next process answers a request (its object and saved answer are acknowledged).
+    const [, created] = new LocalStripe(file).call("POST", path, { amount: "-200", currency: "usd" } as never, "t2");
+
+    const after = new LocalStripe(file);
+    expect(after.balanceOf("cus_T")).toBe(-300);
+    expect(after.call("POST", path, { amount: "-200", currency: "usd" } as never, "t2")).toEqual([200, created, true]);
+  });
+
   it("reads Stripe's form encoding, metadata included", () => {
     expect(parseForm("amount=-500&currency=usd&metadata[paybus_tier]=gold&promotion[type]=coupon")).toEqual({
       amount: "-500",

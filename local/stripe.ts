@@ -22,6 +22,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname } from "node:path";
 import { crossOriginReason, preReadBody } from "./gateway.ts";
 import { readBody } from "./aws-json.ts";
+import { endTornLine } from "./jsonl-log.ts";
 
 /** The secret key functions use against the local Stripe (a test-mode key shape; it unlocks nothing real). */
 export const LOCAL_STRIPE_API_KEY = "sk_test_paybusLocal0000000000000000";
@@ -167,7 +168,11 @@ export class LocalStripe {
         this.apply(parsed);
       }
     }
-    if (stateFile) mkdirSync(dirname(stateFile), { recursive: true });
+    if (stateFile) {
+      mkdirSync(dirname(stateFile), { recursive: true });
+      // The next object or saved answer must not join a torn last line (it would be unreadable).
+      endTornLine(stateFile);
+    }
   }
 
   private apply(line: LogLine): void {

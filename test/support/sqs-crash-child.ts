@@ -2,14 +2,18 @@
  * The process the SQS durability test kills with SIGKILL: a local SQS on a data directory, with
  * messages in every state (ready, in flight, delayed, in the DLQ with a note), then a flood of
  * sends, receives and deletes from real SDK clients. It prints one JSON line per acknowledged
- * operation, so the parent knows what SQS had answered before the kill.
+ * operation, so the parent knows what SQS had answered before the kill, and one line before each
+ * DeleteMessage it sends (`deleting`): a delete whose answer the kill cut off may have taken effect
+ * (it is durable before it is answered), so the parent must not count its message as lost.
  *
- * Usage: `node --import tsx test/support/sqs-crash-child.ts '{"dataDir":"…"}'`
+ * Usage: `node --import tsx test/support/sqs-crash-child.ts '{"dataDir":"…"}'`; with
+ * `"inDoubtDelete":true` there is no flood: the child sends, receives and deletes one message and
+ * kills itself the moment the DeleteMessage answer arrives, before reporting it.
  */
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LocalSqs } from "../../local/sqs.ts";
 
-const { dataDir } = JSON.parse(process.argv[2] ?? "{}") as { dataDir: string };
+const { dataDir, inDoubtDelete } = JSON.parse(process.argv[2] ?? "{}") as { dataDir: string; inDoubtDelete?: boolean };
 const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const sqs = await LocalSqs.start({ region: "us-east-1", dataDir, compactAfterBytes: 64 * 1024 });
@@ -49,6 +53,17 @@ const delayed: string[] = [];
 for (let i = 0; i < 2; i++) delayed.push((await client.send(new SendMessageCommand({ QueueUrl: source, MessageBody: `delayed-${i}`, DelaySeconds: 900 }))).MessageId!);
 say({ ready: { poison, inFlight, delayed, dlq, source } });
 
+if (inDoubtDelete) {
+  const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: source, MessageBody: "in-doubt" }));
+  say({ sent: MessageId });
+  const { Messages: [message] = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: source, VisibilityTimeout: 600 }));
+  say({ received: message!.MessageId });
+  say({ deleting: message!.MessageId });
+  await client.send(new DeleteMessageCommand({ QueueUrl: source, ReceiptHandle: message!.ReceiptHandle }));
+  // Answered, but the parent never hears of it: a kill landing between the answer and the report.
+  process.kill(process.pid, "SIGKILL");
+}
+
 // The flood, until killed: senders, and a consumer that receives and deletes every other message.
 let n = 0;
 const sender = async () => {
@@ -63,6 +78,7 @@ const consumer = async () => {
     for (const message of got) {
       say({ received: message.MessageId });
       if (i % 2 === 0) {
+        say({ deleting: message.MessageId });
         await client.send(new DeleteMessageCommand({ QueueUrl: source, ReceiptHandle: message.ReceiptHandle }));
         say({ deleted: message.MessageId });
       }

@@ -1,0 +1,45 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { endTornLine, JsonLinesLog } from "./jsonl-log.ts";
+
+const dirs: string[] = [];
+const fileIn = () => {
+  const dir = mkdtempSync(join(tmpdir(), "paybus-jsonl-"));
+  dirs.push(dir);
+  return join(dir, "log.jsonl");
+};
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe("an append-only JSON Lines log", () => {
+  it("keeps the first record appended after a restart that found a torn last line", () => {
+    const file = fileIn();
+    new JsonLinesLog<{ n: number }>(file).append({ n: 1 });
+    appendFileSync(file, '{"n":');
+
+    new JsonLinesLog<{ n: number }>(file).append({ n: 2 });
+
+    expect(new JsonLinesLog<{ n: number }>(file).read()).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("ends a torn last line once, and leaves a whole file, an empty one or a missing one alone", () => {
+    const torn = fileIn();
+    appendFileSync(torn, '{"n":1}\n{"n":');
+    endTornLine(torn);
+    endTornLine(torn);
+    const whole = fileIn();
+    appendFileSync(whole, '{"n":1}\n');
+    endTornLine(whole);
+    const empty = fileIn();
+    appendFileSync(empty, "");
+    endTornLine(empty);
+    const missing = fileIn();
+    endTornLine(missing);
+
+    expect(readFileSync(torn, "utf8")).toBe('{"n":1}\n{"n":\n');
+    expect(readFileSync(whole, "utf8")).toBe('{"n":1}\n');
+    expect(readFileSync(empty, "utf8")).toBe("");
+    expect(() => readFileSync(missing)).toThrow(/ENOENT/);
+  });
+});
