@@ -14,9 +14,11 @@
  * the batch holding them is written and `fdatasync`'d, and the engine answers only then (SendMessage
  * is on disk before its answer). Every change made while one batch is being synced joins the next.
  * Recovery loads the newest complete snapshot and replays its log; a torn last line (a `kill -9`
- * in the middle of a write) was never acknowledged and is cut off. When the log outgrows the
- * snapshot, the state is serialised (synchronously, so it holds exactly the changes made so far),
- * written as snapshot `n+1`, and new changes go to `log-<n+1>`; the old files are then deleted.
+ * in the middle of a write) was never acknowledged and is cut off. A write that fails part-way (a
+ * full disk) is cut off the log before the next batch goes after it; if that fails, the store
+ * refuses every later change ({@link SqsStoreBrokenError}). When the log outgrows the snapshot, the
+ * state is serialised (synchronously, so it holds exactly the changes made so far), written as
+ * snapshot `n+1`, and new changes go to `log-<n+1>`; the old files are then deleted.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
@@ -69,6 +71,11 @@ export class SqsDataDirLockedError extends DataDirLockedError {
   override name = "SqsDataDirLockedError";
 }
 
+/** The log could not be repaired after a failed write: the store acknowledges nothing more. */
+export class SqsStoreBrokenError extends Error {
+  override name = "SqsStoreBrokenError";
+}
+
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
   try {
@@ -91,6 +98,8 @@ export class FileStore implements SqsStore {
   private logBytes = 0;
   private snapshotBytes = 0;
   private closed = false;
+  /** Set when the log could not be cut back after a failed write: every later change fails. */
+  private broken: SqsStoreBrokenError | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -182,15 +191,37 @@ export class FileStore implements SqsStore {
       }
       const batch = this.batch;
       this.batch = newBatch();
+      if (this.broken) {
+        batch.reject(this.broken);
+        continue;
+      }
+      const data = Buffer.from(batch.lines.join(""));
       try {
-        const data = batch.lines.join("");
-        await this.log.write(data);
+        // appendFile writes it all (one write(2) may write less, e.g. on a full disk).
+        await this.log.appendFile(data);
         await this.log.datasync();
-        this.logBytes += Buffer.byteLength(data);
+        this.logBytes += data.length;
         batch.resolve();
       } catch (error) {
         batch.reject(error as Error);
+        await this.cutBack(error as Error);
       }
+    }
+  }
+
+  /**
+   * After a failed write, cuts the log back to its last durable batch. A partly written batch (a
+   * full disk) would otherwise end in a torn line that the next batch continues, and recovery,
+   * stopping at the first line it cannot parse, would drop every batch acknowledged after it. If
+   * the log cannot be cut back, the store refuses every later change rather than acknowledge one
+   * that recovery would not see.
+   */
+  private async cutBack(cause: Error): Promise<void> {
+    try {
+      await this.log.truncate(this.logBytes);
+      await this.log.datasync();
+    } catch (error) {
+      this.broken = new SqsStoreBrokenError(`the SQS log ${join(this.dir, `log-${this.generation}.jsonl`)} could not be cut back after a failed write (${cause.message}): ${(error as Error).message}`);
     }
   }
 
@@ -199,13 +230,18 @@ export class FileStore implements SqsStore {
     const carried = this.batch; // applied in memory, so inside the snapshot
     this.batch = newBatch();
     try {
+      if (this.broken) throw this.broken;
       const text = JSON.stringify(this.snapshotOf());
       const next = this.generation + 1;
       const tmp = join(this.dir, `snapshot-${next}.json.tmp`);
       const file = await open(tmp, "w");
-      await file.write(text);
-      await file.sync();
-      await file.close();
+      try {
+        // writeFile writes it all: a snapshot cut short by one write(2) would be renamed into place.
+        await file.writeFile(text);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       renameSync(tmp, join(this.dir, `snapshot-${next}.json`));
       const log = await open(join(this.dir, `log-${next}.jsonl`), "a");
       fsyncDir(this.dir);
