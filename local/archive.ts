@@ -2,9 +2,8 @@
  * The bus archive: every accepted event, appended to a JSON Lines file before PutEvents answers, so
  * it survives a hard kill of the runtime and can be replayed.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { endTornLine } from "./jsonl-log.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { LineFile } from "./jsonl-log.ts";
 
 export interface ArchivedEvent {
   /** When the bus accepted the event (ISO 8601). */
@@ -23,15 +22,16 @@ export interface ReplayFilter {
 }
 
 export class Archive {
+  // Ends a torn last line first: the first event accepted after a hard kill must not join it.
+  readonly #lines: LineFile;
+
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    // A kill mid-append leaves a torn last line: the first event accepted now must not join it.
-    endTornLine(file);
+    this.#lines = new LineFile(file);
   }
 
   append(eventJson: string): void {
     const line = JSON.stringify({ archivedAt: new Date().toISOString(), event: eventJson } satisfies ArchivedEvent);
-    appendFileSync(this.file, `${line}\n`);
+    this.#lines.append(`${line}\n`);
   }
 
   /** Archived events matching the filter, oldest first. A torn last line (hard kill) is skipped. */

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import fs, { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ const fileIn = () => {
   return join(dir, "log.jsonl");
 };
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const realAppend = fs.appendFileSync;
 
 describe("an append-only JSON Lines log", () => {
   it("keeps the first record appended after a restart that found a torn last line", () => {
@@ -41,5 +43,31 @@ describe("an append-only JSON Lines log", () => {
     expect(readFileSync(whole, "utf8")).toBe('{"n":1}\n');
     expect(readFileSync(empty, "utf8")).toBe("");
     expect(() => readFileSync(missing)).toThrow(/ENOENT/);
+  });
+});
+
+describe("a line file on a disk that fails a write part-way", () => {
+  afterEach(() => {
+    fs.appendFileSync = realAppend;
+    syncBuiltinESMExports();
+  });
+
+  it("ends the torn line before the next append, so that record stays readable", () => {
+    const file = fileIn();
+    const log = new JsonLinesLog<{ n: number }>(file);
+    log.append({ n: 1 });
+    // The next write stops part-way, as on a full disk (node's appendFileSync, patched at the fs edge).
+    fs.appendFileSync = ((path: string, data: string) => {
+      realAppend(path, data.slice(0, 4));
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    }) as typeof fs.appendFileSync;
+    syncBuiltinESMExports();
+    expect(() => log.append({ n: 2 })).toThrow(/ENOSPC/);
+    fs.appendFileSync = realAppend;
+    syncBuiltinESMExports();
+
+    log.append({ n: 3 });
+
+    expect(new JsonLinesLog<{ n: number }>(file).read()).toEqual([{ n: 1 }, { n: 3 }]);
   });
 });

@@ -2,7 +2,10 @@
  * An append-only JSON Lines file for local state that must survive a restart (the SES and SNS
  * outboxes, SNS endpoints, Step Functions executions). Each record is one `write(2)` that has
  * returned before the caller goes on, so a crash or `kill -9` of the process never loses a record
- * already acknowledged (no `fsync`: a power cut may). A record torn by a kill mid-write is skipped.
+ * already acknowledged (no `fsync`: a power cut may). A record torn by a kill mid-write is skipped;
+ * the torn line is ended (when the file is opened again, or before the next append after a write
+ * that failed part-way), so the record written after it starts a line of its own and is kept.
+ * The bus archive and the local Stripe state append through {@link LineFile} too.
  */
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -32,16 +35,44 @@ export function endTornLine(file: string): void {
   if (torn) appendFileSync(file, "\n");
 }
 
-export class JsonLinesLog<T> {
-  /** @param file where records go; without it, nothing is written and {@link read} is empty. */
-  constructor(readonly file?: string) {
-    if (!file) return;
+/**
+ * Appends whole lines to one file (created with its directory), one `appendFileSync` each. A last
+ * line torn by a kill is ended when the file is opened; one torn by a write that failed part-way
+ * (a full disk) is ended before the next line goes in, or that append fails too.
+ */
+export class LineFile {
+  #torn = false;
+
+  constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     endTornLine(file);
   }
 
+  /** Appends `line` (which ends with a newline); throws if it could not be written whole. */
+  append(line: string): void {
+    if (this.#torn) {
+      endTornLine(this.file);
+      this.#torn = false;
+    }
+    try {
+      appendFileSync(this.file, line);
+    } catch (error) {
+      this.#torn = true;
+      throw error;
+    }
+  }
+}
+
+export class JsonLinesLog<T> {
+  readonly #lines: LineFile | undefined;
+
+  /** @param file where records go; without it, nothing is written and {@link read} is empty. */
+  constructor(readonly file?: string) {
+    this.#lines = file ? new LineFile(file) : undefined;
+  }
+
   append(record: T): void {
-    if (this.file) appendFileSync(this.file, `${JSON.stringify(record)}\n`);
+    this.#lines?.append(`${JSON.stringify(record)}\n`);
   }
 
   /** Every record written so far, oldest first. */

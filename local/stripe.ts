@@ -17,12 +17,11 @@
  * validated, and a `Stripe-Account` header (Connect) is accepted without separating accounts.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { dirname } from "node:path";
 import { crossOriginReason, preReadBody } from "./gateway.ts";
 import { readBody } from "./aws-json.ts";
-import { endTornLine } from "./jsonl-log.ts";
+import { LineFile } from "./jsonl-log.ts";
 
 /** The secret key functions use against the local Stripe (a test-mode key shape; it unlocks nothing real). */
 export const LOCAL_STRIPE_API_KEY = "sk_test_paybusLocal0000000000000000";
@@ -154,8 +153,9 @@ export class LocalStripe {
   private readonly saved = new Map<string, SavedRequest>();
   /** Requests with a key still running: a concurrent one with the same key gets Stripe's 409. */
   private readonly inFlight = new Set<string>();
+  private readonly lines: LineFile | undefined;
 
-  constructor(private readonly stateFile?: string) {
+  constructor(stateFile?: string) {
     if (stateFile && existsSync(stateFile)) {
       for (const line of readFileSync(stateFile, "utf8").split("\n")) {
         if (line.trim() === "") continue;
@@ -168,11 +168,8 @@ export class LocalStripe {
         this.apply(parsed);
       }
     }
-    if (stateFile) {
-      mkdirSync(dirname(stateFile), { recursive: true });
-      // The next object or saved answer must not join a torn last line (it would be unreadable).
-      endTornLine(stateFile);
-    }
+    // Ends a torn last line first: the next object or saved answer must not join it (unreadable).
+    this.lines = stateFile ? new LineFile(stateFile) : undefined;
   }
 
   private apply(line: LogLine): void {
@@ -195,7 +192,7 @@ export class LocalStripe {
 
   private record(line: LogLine): void {
     this.apply(line);
-    if (this.stateFile) appendFileSync(this.stateFile, `${JSON.stringify(line)}\n`);
+    this.lines?.append(`${JSON.stringify(line)}\n`);
   }
 
   /** Every customer balance transaction, oldest first. */
