@@ -34,11 +34,11 @@ async function fileHandlePrototype(dir: string): Promise<FileHandle> {
  * of its data, then fails as a full disk does.
  */
 function tearNextWrite(prototype: FileHandle): void {
-  const write = prototype.write;
+  const write = prototype.write as (this: FileHandle, data: Uint8Array) => Promise<unknown>;
   let armed = true;
   const tear = async function (this: FileHandle, data: unknown) {
     armed = false;
-    const bytes = Buffer.from(data as Buffer);
+    const bytes = typeof data === "string" ? Buffer.from(data) : Buffer.from(data as Uint8Array);
     await write.call(this, bytes.subarray(0, Math.floor(bytes.length / 2)));
     throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
   };
