@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalSqs } from "../sqs.ts";
+import { FileStore } from "./store.ts";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -102,5 +103,41 @@ describe("the SQS log on a failing disk", () => {
     await second.stop();
 
     expect(ids).toEqual(acknowledged);
+  });
+});
+
+describe("the SQS log while it is compacted", () => {
+  it("writes a change made while the snapshot is being written to the next log", async () => {
+    const dir = tempDir();
+    // The engine's state, reduced to the changes applied in memory (each also appended as a record).
+    const applied: number[] = [];
+    let store!: FileStore;
+    let during: Promise<void> | undefined;
+    const change = (n: number) => {
+      applied.push(n);
+      store.append({ n });
+      return store.durable();
+    };
+    ({ store } = await FileStore.open(
+      dir,
+      () => {
+        // The first compaction serialises the state now; the next change comes while it writes.
+        if (!during) queueMicrotask(() => (during = change(-1)));
+        return [...applied];
+      },
+      { compactAfterBytes: 64 },
+    ));
+    // Changes until the log is compacted once; then only the one made during that compaction.
+    for (let n = 0; !during; n++) await change(n);
+    await during;
+    await store.close();
+
+    const { store: reopened, recovered } = await FileStore.open(dir, () => []);
+    await reopened.close();
+    const snapshot = recovered.snapshot as number[];
+    const replayed = (recovered.records as Array<{ n: number }>).map((record) => record.n);
+
+    expect(applied).toContain(-1);
+    expect([...snapshot, ...replayed].sort((a, b) => a - b)).toEqual([...applied].sort((a, b) => a - b));
   });
 });
