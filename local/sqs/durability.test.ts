@@ -37,11 +37,14 @@ interface CrashRun {
 }
 
 /**
- * Runs the crash child until `killWhen` holds (then SIGKILLs it) or until it dies by itself, and
- * returns what it reported. Waits for its stdout to close, not for its exit: lines written just
- * before the kill may still be in the pipe when the process is gone, and each one counts.
+ * Runs the crash child until `killWhen` holds (then SIGKILLs it, `jitterMs` later at most) or until
+ * it dies by itself, and returns what it reported. The child's flood moves in step with the group
+ * commit, so a kill right at the condition lands at nearly the same phase every run; the random
+ * delay spreads it over the phases (that is how an answered but unreported delete showed up).
+ * Waits for the child's stdout to close, not for its exit: lines written just before the kill may
+ * still be in the pipe when the process is gone, and each one counts.
  */
-async function runCrashChild(options: { dataDir: string; inDoubtDelete?: boolean }, killWhen?: (run: CrashRun) => boolean): Promise<CrashRun> {
+async function runCrashChild(options: { dataDir: string; inDoubtDelete?: boolean }, killWhen?: (run: CrashRun) => boolean, jitterMs = 0): Promise<CrashRun> {
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../test/support/sqs-crash-child.ts"), JSON.stringify(options)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -56,7 +59,7 @@ async function runCrashChild(options: { dataDir: string; inDoubtDelete?: boolean
     if (event.deleted) run.deleted.add(event.deleted);
     if (!killed && run.ready && killWhen?.(run as CrashRun)) {
       killed = true;
-      child.kill("SIGKILL");
+      setTimeout(() => child.kill("SIGKILL"), Math.random() * jitterMs);
     }
   });
   const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once("close", (_code, signal) => resolve(signal)));
@@ -95,7 +98,7 @@ describe("the local SQS on a data directory", () => {
 
   it("loses nothing it acknowledged when the process is killed with SIGKILL mid-flood", async () => {
     const dataDir = tempDir();
-    const run = await runCrashChild({ dataDir }, (seen) => seen.sent.size >= 600 && seen.deleted.size >= 20);
+    const run = await runCrashChild({ dataDir }, (seen) => seen.sent.size >= 600 && seen.deleted.size >= 20, 30);
     const { ready, received, deleted, deleting } = run;
 
     const sqs = await LocalSqs.start({ region: "us-east-1", dataDir });
