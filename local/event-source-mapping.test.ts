@@ -49,24 +49,34 @@ describe("failureReasons", () => {
 });
 
 describe("the event source mapping's concurrency", () => {
-  it("keeps a timed-out batch's slot while its handler still runs, so batches never pile up on the function's thread", async () => {
-    const peaks: number[] = [];
-    const lambda = new LambdaHost(fileURLToPath(new URL("..", import.meta.url)), "us-east-1", "000000000000", (_fn, chunk) => {
-      for (const match of chunk.matchAll(/"running":(\d+)/g)) peaks.push(Number(match[1]));
-    });
+  it("keeps a timed-out batch's slot until its environment has ended, and nothing of the timed-out handler runs after", async () => {
+    const logs: string[] = [];
+    const lambda = new LambdaHost(fileURLToPath(new URL("..", import.meta.url)), "us-east-1", "000000000000", (_fn, chunk) => void logs.push(chunk));
+    // How many invocations the mapping has in flight at once (a timed-out one until its environment ended).
+    const invoke = lambda.invoke.bind(lambda);
+    let inFlight = 0;
+    let peak = 0;
+    lambda.invoke = async (...args) => {
+      peak = Math.max(peak, ++inFlight);
+      try {
+        return await invoke(...args);
+      } finally {
+        inFlight--;
+      }
+    };
     const sqs = await LocalSqs.start({ region: "us-east-1", timeScale: 0.01 });
     const queue = sqs.createQueue("slow", { visibilityTimeoutSeconds: 30, retentionSeconds: 3600, maxReceiveCount: 5 });
     const consumer = { batchSize: 1, batchingWindowSeconds: 0, maximumConcurrency: 1, timeoutSeconds: 1 } as ConsumerDeclaration;
-    const fn = { name: "slow", logicalName: "Slow", handler: "test/support/handlers.slowBatch", timeoutSeconds: 1, memoryMb: 128, environment: { PAYBUS_TEST_HANDLER_MS: "1400" } };
+    const fn = { name: "slow", logicalName: "Slow", handler: "test/support/handlers.slowBatch", timeoutSeconds: 1, memoryMb: 128, environment: { PAYBUS_TEST_HANDLER_MS: "3000" } };
     const journal = new Journal();
     const mapping = new EventSourceMapping({ sqs, queue, fn, consumer, lambda, journal, region: "us-east-1", retryAfterSeconds: 1 });
     try {
       for (const body of ["a", "b", "c"]) await sqs.send(queue.url, body);
       mapping.start();
-      // Three batches time out one after the other; each handler runs 1.4 s against a 1 s timeout (and the slot is kept for at most 1 s more).
-      const deadline = Date.now() + 30_000;
-      while (journal.list("consumer.attempt").length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Three batches time out one after the other; each handler would run 3 s against a 1 s timeout.
+      await expect.poll(() => journal.list("consumer.attempt").length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+      // Past the time the first handlers would have finished, had their environments lived on.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
     } finally {
       await mapping.stop();
       await lambda.stop();
@@ -74,8 +84,13 @@ describe("the event source mapping's concurrency", () => {
     }
 
     expect(journal.list("consumer.attempt").slice(0, 3).map((attempt) => attempt.outcome)).toEqual(["timed-out", "timed-out", "timed-out"]);
-    expect(peaks.length).toBeGreaterThanOrEqual(3);
-    // maximumConcurrency 1: never two invocations in the function's thread at once.
-    expect(Math.max(...peaks)).toBe(1);
+    const output = logs.join("");
+    expect(output.match(/"message":"running"/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(output.match(/Task timed out after 1\.00 seconds/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(output).not.toContain('"message":"done"');
+    // maximumConcurrency 1: never a second invocation while the first's environment lived.
+    expect(peak).toBe(1);
+    // Each attempt ran in a fresh environment (the one before it was ended).
+    expect(lambda.coldStarts).toBe(journal.list("consumer.attempt").length);
   });
 });

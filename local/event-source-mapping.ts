@@ -235,6 +235,9 @@ export class EventSourceMapping {
       const handed = records.filter((record) => !thrown.has(record.messageId));
       const handedIds = new Set(handed.map((record) => record.messageId));
       const event: SQSEvent = { Records: handed };
+      // The batch holds its concurrency slot until the invocation is over; a timed-out one is over
+      // once its execution environment has ended (the host ends it, as Lambda does), so a retried
+      // batch never runs beside the remains of the attempt that timed out.
       let invocation: Invocation = handed.length > 0 ? await lambda.invoke(fn, event) : { ok: true, result: undefined, durationMs: 0, logs: [] };
       for (const [id, reason] of failureReasons(invocation.logs)) if (handedIds.has(id)) this.lastError.set(id, reason);
       if ([...verdicts.values()].includes("timeout")) {
@@ -286,30 +289,9 @@ export class EventSourceMapping {
           })),
         });
       }
-      // A timed-out batch's handler may still be running in the function's thread (Lambda would
-      // have ended that environment). Its concurrency slot stays taken until it is done, for at
-      // most one more timeout: otherwise each timeout under load stacks another batch on a busy
-      // thread, which makes the next one time out too.
-      if (invocation.finished) await this.settle(invocation.finished, fn.timeoutSeconds * 1000);
     } finally {
       this.inFlightBatches--;
     }
-  }
-
-  private async settle(finished: Promise<void>, limitMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const signal = this.stopping.signal;
-    let onAbort: (() => void) | undefined;
-    await Promise.race([
-      finished,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, limitMs);
-        onAbort = () => resolve();
-        signal.addEventListener("abort", onAbort, { once: true });
-      }),
-    ]);
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener("abort", onAbort);
   }
 
   private chaosFor(record: SQSRecord): RecordChaos | undefined {

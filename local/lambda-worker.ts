@@ -1,15 +1,16 @@
 /**
- * The execution environment of one function, inside its worker thread: imports the handler once
- * (the init phase), then runs each invocation the host sends with a Lambda-shaped context, and sends
- * back the result together with what the invocation wrote to stdout/stderr — the lines CloudWatch
- * Logs would hold for it. `process.env` here is exactly the function's environment (the plan's
- * variables, its own credentials); nothing is shared with the runtime or other functions.
+ * One execution environment of one function, inside its worker thread: imports the handler once
+ * (the init phase), then runs the invocations the host sends, one at a time as a Lambda execution
+ * environment does, with a Lambda-shaped context, and sends back each result. What an invocation
+ * writes to stdout/stderr is sent to the host as it is written (as Lambda streams it to CloudWatch
+ * Logs), so the lines written before a timeout are kept when the host ends this thread.
+ * `process.env` here is exactly the function's environment (the plan's variables, its own
+ * credentials); nothing is shared with the runtime or other functions.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
-import type { SerialisedError, WorkerData, WorkerInit, WorkerRequest, WorkerResponse } from "./lambda.ts";
+import type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse } from "./lambda.ts";
 
 // Stack traces in the function's logs point at the TypeScript sources, not the bundle.
 process.setSourceMapsEnabled(true);
@@ -17,16 +18,18 @@ process.setSourceMapsEnabled(true);
 const data = workerData as WorkerData;
 const port = parentPort!;
 
-// Lambda's runtime captures each invocation's output for CloudWatch; here it goes back to the host
-// with the invocation's answer (the host forwards it to the terminal and reads failure reasons from
-// it). Concurrent invocations share this thread, so each write is attributed by async context.
-const invocationLogs = new AsyncLocalStorage<string[]>();
+/** The invocation running now: the host sends the next one only once this one has answered. */
+let current: number | undefined;
+
+// Output written during an invocation is that invocation's (Lambda's log stream is per
+// environment, and an environment runs one invocation at a time); other output (the init phase, a
+// timer left behind by an earlier invocation) goes to the thread's stdout, which the host reads too.
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const logs = invocationLogs.getStore();
-    if (!logs) return write(chunk, ...rest);
-    logs.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+    if (current === undefined) return write(chunk, ...rest);
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+    port.postMessage({ id: current, log: text } satisfies WorkerLog);
     const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
     callback?.();
     return true;
@@ -50,7 +53,7 @@ function serialise(thrown: unknown): SerialisedError {
   return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
 }
 
-async function invoke(request: WorkerRequest, logs: string[]): Promise<WorkerResponse> {
+async function invoke(request: WorkerRequest): Promise<WorkerResponse> {
   // The function's timeout runs from here, as in Lambda (the init phase is not part of it).
   const deadline = Date.now() + request.timeoutMs;
   const context = {
@@ -70,9 +73,9 @@ async function invoke(request: WorkerRequest, logs: string[]): Promise<WorkerRes
   try {
     const fn = await load();
     const result = await fn(request.event, context);
-    return { id: request.id, ok: true, result, logs };
+    return { id: request.id, ok: true, result };
   } catch (thrown) {
-    return { id: request.id, ok: false, error: serialise(thrown), logs };
+    return { id: request.id, ok: false, error: serialise(thrown) };
   }
 }
 
@@ -83,13 +86,14 @@ load().then(
 );
 
 port.on("message", (request: WorkerRequest) => {
-  const logs: string[] = [];
-  void invocationLogs.run(logs, () => invoke(request, logs)).then((response) => {
+  current = request.id;
+  void invoke(request).then((response) => {
+    current = undefined;
     try {
       port.postMessage(response);
     } catch (thrown) {
       // A result that cannot be cloned (a function, a class instance with handles) fails the invocation.
-      port.postMessage({ id: request.id, ok: false, error: serialise(thrown), logs } satisfies WorkerResponse);
+      port.postMessage({ id: request.id, ok: false, error: serialise(thrown) } satisfies WorkerResponse);
     }
   });
 });

@@ -2,7 +2,8 @@
  * The function host: each function in its own worker thread, with exactly the environment it is
  * given, its own module state, Lambda's timeout and a never-throwing result carrying its logs.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -40,29 +41,88 @@ describe("LambdaHost", () => {
     }
   });
 
-  it("counts the timeout from the invocation, not the cold start, and reports it as a value", async () => {
+  it("counts the timeout from the invocation, not the cold start, and reports it as a value and a log line, as Lambda does", async () => {
     const warm = await host.invoke(fn("c", "describe", {}, 3), {});
     const timedOut = await host.invoke(fn("d", "hang", {}, 1), {});
 
     expect(warm.ok && (warm.result as { remainingMs: number }).remainingMs).toBeGreaterThan(2_000);
-    expect(timedOut).toMatchObject({ ok: false, timedOut: true, logs: [] });
+    expect(timedOut).toMatchObject({ ok: false, timedOut: true, error: { message: "Task timed out after 1.00 seconds" } });
     expect(!timedOut.ok && timedOut.error).toBeInstanceOf(FunctionTimeoutError);
+    // CloudWatch's line: `<time> <request id> Task timed out after 1.00 seconds`.
+    expect(timedOut.logs).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z [0-9a-f-]{36} Task timed out after 1\.00 seconds\n$/)]);
   });
 
-  it("tells when a timed-out invocation's handler is done, and when it never will be (its environment ended)", async () => {
-    const late = await host.invoke(fn("late", "describe", {}, 1), { delayMs: 1_500, log: "late line" });
-    expect(late).toMatchObject({ ok: false, timedOut: true });
-    let lateDone = false;
-    void late.finished!.then(() => (lateDone = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(lateDone).toBe(false);
-    await late.finished;
+  it("ends a timed-out invocation's environment: nothing it would do later happens, and the next invocation starts a fresh one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "paybus-timeout-"));
+    const effects = join(dir, "effects");
+    const late = fn("late", "lateEffect", { PAYBUS_TEST_EFFECTS_FILE: effects }, 1);
+    const control = fn("late-control", "lateEffect", { PAYBUS_TEST_EFFECTS_FILE: effects }, 30);
+    try {
+      // Act: the first invocation would write its effect 3.5 s in, well after its 1 s timeout (a busy
+      // machine may fire the host's timer late, not 2.5 s late).
+      const timedOut = await host.invoke(late, { delayMs: 3_500, effect: "timed-out" });
+      // The same handler, with time enough, started later: once its effect is there, the timed-out one's would be too.
+      const controlled = await host.invoke(control, { delayMs: 3_500, effect: "control" });
+      const next = await host.invoke(late, { delayMs: 0, effect: "next" });
 
-    const other = new LambdaHost(root);
-    const hung = await other.invoke(fn("hung", "hang", {}, 1), {});
-    expect(hung).toMatchObject({ ok: false, timedOut: true });
-    await other.stop();
-    await hung.finished;
+      expect(timedOut).toMatchObject({ ok: false, timedOut: true });
+      expect(controlled.ok && next.ok).toBe(true);
+      const lines = readFileSync(effects, "utf8").trim().split("\n");
+      expect(lines.filter((line) => line.startsWith("effect "))).toEqual(["effect control", "effect next"]);
+      // Two init phases for `late`: the invocation after the timeout ran in a new environment (a cold start).
+      const inits = lines.filter((line) => line.startsWith("init "));
+      expect(inits).toHaveLength(3);
+      expect(next.ok && `init ${next.result as string}`).toBe(inits[2]);
+      // What it wrote before the timeout is kept, then Lambda's line.
+      expect(timedOut.logs.join("")).toMatch(/"message":"started timed-out"}\n\S+ [0-9a-f-]{36} Task timed out after 1\.00 seconds\n$/s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ends an environment stuck in synchronous code at the timeout", async () => {
+    const spinning = await host.invoke(fn("spin", "spin", {}, 1), {});
+    expect(spinning).toMatchObject({ ok: false, timedOut: true });
+    expect(spinning.logs.join("")).toContain('"message":"spinning"');
+  });
+
+  it("runs concurrent invocations in environments of their own, so a timeout ends only its own, and reuses a warm one", async () => {
+    const f = fn("pair", "describe", {}, 2);
+    const before = host.coldStarts;
+    const [slow, fast] = await Promise.all([host.invoke(f, { delayMs: 6_000 }), host.invoke(f, { delayMs: 100 })]);
+    const again = await host.invoke(f, {});
+
+    expect(slow).toMatchObject({ ok: false, timedOut: true });
+    expect(fast).toMatchObject({ ok: true, result: { invocations: 1 } });
+    // The environment that served `fast` is warm and serves the next one; the timed-out one is gone.
+    expect(again).toMatchObject({ ok: true, result: { invocations: 2, environmentId: (fast as { result: { environmentId: string } }).result.environmentId } });
+    expect(host.coldStarts - before).toBe(2);
+  });
+
+  it("at its cap of environments, an invocation waits for one to be free", async () => {
+    const capped = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { maxEnvironmentsPerFunction: 1 });
+    try {
+      const f = fn("capped", "describe");
+      const [first, second] = await Promise.all([capped.invoke(f, { delayMs: 200 }), capped.invoke(f, {})]);
+
+      // One environment ran both, one after the other.
+      expect([first, second].map((invocation) => invocation.ok && (invocation.result as { invocations: number }).invocations).sort()).toEqual([1, 2]);
+      expect(capped.coldStarts).toBe(1);
+    } finally {
+      await capped.stop();
+    }
+  });
+
+  it("fails invocations that wait for an environment when the host stops", async () => {
+    const capped = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { maxEnvironmentsPerFunction: 1 });
+    const f = fn("stopping", "hang");
+    const running = capped.invoke(f, {});
+    const waiting = capped.invoke(f, {});
+    await expect.poll(() => capped.coldStarts).toBe(1);
+    await capped.stop();
+
+    expect(await running).toMatchObject({ ok: false, timedOut: false, error: { name: "Runtime.ExitError" } });
+    expect(await waiting).toMatchObject({ ok: false, timedOut: false, error: { name: "Runtime.ExitError" } });
   });
 
   it("returns each invocation's own log lines, also when invocations run concurrently", async () => {

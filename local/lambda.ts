@@ -1,10 +1,14 @@
 /**
- * Runs the unmodified Lambda handlers, each function in a worker thread of its own: the handler is
- * imported once there (like a warm execution environment) and invoked with a Lambda-shaped context
- * and the function timeout. The worker's `process.env` is exactly the function's environment — what
- * the plan gives it in AWS plus its own credentials — so a function sees no other function's tables
- * and signs its AWS calls as itself. Workers start on first invocation and end with {@link LambdaHost.stop}.
- * They run the functions' esbuild bundles, as Lambda runs SST's (see function-bundles.ts).
+ * Runs the unmodified Lambda handlers as Lambda does: each invocation in an execution environment of
+ * its function — a worker thread that imported the handler once (the init phase) and runs one
+ * invocation at a time — with a Lambda-shaped context and the function timeout. A warm environment
+ * is reused; when every one is busy another starts (a cold start). At the timeout the environment is
+ * ended where it stands, so nothing more of the timed-out invocation runs, and the next invocation
+ * starts a fresh one (AWS: "Lambda execution environment lifecycle", failures in the invoke phase).
+ * The worker's `process.env` is exactly the function's environment — what the plan gives it in AWS
+ * plus its own credentials — so a function sees no other function's tables and signs its AWS calls
+ * as itself. Environments end with {@link LambdaHost.stop}. They run the functions' esbuild bundles,
+ * as Lambda runs SST's (see function-bundles.ts).
  */
 import { randomUUID } from "node:crypto";
 import { Worker } from "node:worker_threads";
@@ -27,15 +31,11 @@ export type Invocation = (
   | { readonly ok: true; readonly result: unknown; readonly durationMs: number }
   | { readonly ok: false; readonly error: Error; readonly timedOut: boolean; readonly durationMs: number }
 ) & {
-  /** What the invocation wrote to stdout/stderr (CloudWatch Logs' content), in order; none when it timed out. */
-  readonly logs: readonly string[];
   /**
-   * For a timed-out invocation: resolves when its execution environment is done with it (the
-   * handler returned late, or the environment ended). Lambda ends a timed-out environment at once;
-   * here the handler runs on in its worker thread, so a caller that holds a concurrency slot (the
-   * event source mapping) can keep it until then instead of stacking work on a busy thread.
+   * What the invocation wrote to stdout/stderr (CloudWatch Logs' content), in order; for a timed-out
+   * invocation, what it wrote before the timeout and Lambda's `Task timed out after …` line.
    */
-  readonly finished?: Promise<void>;
+  readonly logs: readonly string[];
 };
 
 export class FunctionTimeoutError extends Error {
@@ -74,7 +74,13 @@ export interface WorkerRequest {
 /** The worker's first message: the handler module was imported (the init phase), or failed to. */
 export type WorkerInit = { readonly init: "ok" } | { readonly init: "failed"; readonly error: SerialisedError };
 
-export type WorkerResponse = { readonly id: number; readonly logs: string[] } & (
+/** Output an invocation wrote, sent as it is written. */
+export interface WorkerLog {
+  readonly id: number;
+  readonly log: string;
+}
+
+export type WorkerResponse = { readonly id: number } & (
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: SerialisedError }
 );
@@ -92,89 +98,131 @@ function deserialise(error: SerialisedError): Error {
   return value;
 }
 
-/** One function's worker and its invocations in flight. */
+/**
+ * One execution environment: a worker thread that imported the handler once and runs one invocation
+ * at a time. It ends when its thread does: a crash, the end of a timed-out invocation, or the host
+ * stopping; it is never used again after that.
+ */
 class ExecutionEnvironment {
-  private readonly pending = new Map<number, (response: WorkerResponse) => void>();
-  private nextId = 0;
   private ended: Error | undefined;
-
-  /** Invocations the host stopped waiting for (timed out), with what to call when they end. */
-  private readonly forgotten = new Map<number, () => void>();
+  /** The invocation running now: its id, what it has written so far and how to answer it. */
+  private current: { id: number; logs: string[]; resolve: (response: WorkerResponse) => void } | undefined;
+  private nextId = 0;
   /** Resolves when the init phase is over: undefined, or why it failed. */
   readonly initialised: Promise<SerialisedError | undefined>;
   private initDone: (error: SerialisedError | undefined) => void = () => undefined;
 
   constructor(
-    readonly worker: Worker,
-    private readonly onEnd: () => void,
-    /** Logs of an invocation answered after the host stopped waiting (it timed out): still the function's output. */
-    private readonly lateLogs: (logs: readonly string[]) => void,
+    private readonly worker: Worker,
+    private readonly onEnd: (environment: ExecutionEnvironment) => void,
   ) {
     worker.unref();
     this.initialised = new Promise((resolve) => (this.initDone = resolve));
-    const end = (error: Error) => {
-      if (this.ended) return;
-      this.ended = error;
-      this.initDone({ name: error.name, message: error.message });
-      this.onEnd();
-      for (const [id, resolve] of this.pending) resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] });
-      this.pending.clear();
-      for (const done of this.forgotten.values()) done();
-      this.forgotten.clear();
-    };
-    worker.on("message", (message: WorkerResponse | WorkerInit) => {
+    worker.on("message", (message: WorkerResponse | WorkerInit | WorkerLog) => {
       if ("init" in message) return this.initDone(message.init === "ok" ? undefined : message.error);
-      const response = message;
-      const resolve = this.pending.get(response.id);
-      this.pending.delete(response.id);
-      if (resolve) return resolve(response);
-      const done = this.forgotten.get(response.id);
-      if (!done) return;
-      this.forgotten.delete(response.id);
-      this.lateLogs(response.logs);
-      done();
+      const current = this.current;
+      if (!current || current.id !== message.id) return;
+      if ("log" in message) return void current.logs.push(message.log);
+      this.current = undefined;
+      current.resolve(message);
     });
-    worker.on("error", (error) => end(Object.assign(new FunctionEnvironmentError(`the execution environment failed: ${error.message}`), { cause: error })));
-    worker.on("exit", (code) => end(new FunctionEnvironmentError(`the execution environment exited (code ${code})`)));
+    worker.on("error", (error) => this.markEnded(Object.assign(new FunctionEnvironmentError(`the execution environment failed: ${error.message}`), { cause: error })));
+    worker.on("exit", (code) => this.markEnded(new FunctionEnvironmentError(`the execution environment exited (code ${code})`)));
   }
 
-  /** Sends one invocation; resolves with the worker's answer (`forget` stops waiting for it). */
-  run(event: unknown, timeoutMs: number): { response: Promise<WorkerResponse>; forget: () => Promise<void> } {
+  get alive(): boolean {
+    return this.ended === undefined;
+  }
+
+  private markEnded(error: Error): void {
+    if (this.ended) return;
+    this.ended = error;
+    this.initDone({ name: error.name, message: error.message });
+    const current = this.current;
+    this.current = undefined;
+    current?.resolve({ id: current.id, ok: false, error: { name: error.name, message: error.message } });
+    this.onEnd(this);
+  }
+
+  /** Runs one invocation (the environment must be idle); resolves with its answer. */
+  run(event: unknown, timeoutMs: number, awsRequestId: string): { response: Promise<WorkerResponse>; logs: string[] } {
     const id = ++this.nextId;
+    const logs: string[] = [];
     if (this.ended) {
       const error = this.ended;
-      return { response: Promise.resolve({ id, ok: false, error: { name: error.name, message: error.message }, logs: [] }), forget: () => Promise.resolve() };
+      return { response: Promise.resolve({ id, ok: false, error: { name: error.name, message: error.message } }), logs };
     }
-    const response = new Promise<WorkerResponse>((resolve) => this.pending.set(id, resolve));
-    this.worker.postMessage({ id, event, awsRequestId: randomUUID(), timeoutMs } satisfies WorkerRequest);
-    return {
-      response,
-      // Resolves once the worker is done with the invocation (its late answer, or the environment's end).
-      forget: () => {
-        if (!this.pending.delete(id)) return Promise.resolve();
-        return new Promise<void>((resolve) => this.forgotten.set(id, resolve));
-      },
-    };
+    const response = new Promise<WorkerResponse>((resolve) => (this.current = { id, logs, resolve }));
+    this.worker.postMessage({ id, event, awsRequestId, timeoutMs } satisfies WorkerRequest);
+    return { response, logs };
+  }
+
+  /** Ends the environment: its thread stops wherever it is, and nothing more of it runs. */
+  async end(reason: Error): Promise<void> {
+    this.markEnded(reason);
+    await this.worker.terminate();
   }
 }
 
-/** Runs each function in its own worker thread and invokes it like Lambda would. */
+/** A function's execution environments: those idle, how many exist, and the invocations waiting for one. */
+interface EnvironmentPool {
+  readonly idle: ExecutionEnvironment[];
+  /** Environments started or starting, busy or idle, not yet ended. */
+  size: number;
+  readonly waiting: Array<{ resolve: (environment: ExecutionEnvironment) => void; reject: (error: unknown) => void }>;
+}
+
+/** How a {@link LambdaHost} runs functions. */
+export interface LambdaHostOptions {
+  /**
+   * At most this many execution environments per function (default
+   * {@link DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION}); further concurrent invocations wait for one to be
+   * free. Lambda would start more (up to the account's concurrency) or throttle.
+   */
+  readonly maxEnvironmentsPerFunction?: number;
+}
+
+/**
+ * The default cap on a function's execution environments: the largest `maximumConcurrency` of the
+ * declared consumers, so an event source mapping never waits for one; each costs a cold start
+ * (about half a second of CPU here) and some 35 MB.
+ */
+export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 10;
+
+/**
+ * Runs each function like Lambda: every invocation in an execution environment (a worker thread)
+ * that runs only it until it ends; an idle environment is reused (warm), a new one is started when
+ * all are busy (a cold start, the init phase again), and one whose invocation timed out or crashed
+ * is ended, never reused.
+ */
 export class LambdaHost {
-  private readonly environments = new Map<string, Promise<ExecutionEnvironment>>();
+  private readonly pools = new Map<string, EnvironmentPool>();
+  /** Every environment not yet ended, busy or idle. */
+  private readonly live = new Set<ExecutionEnvironment>();
   private stopped = false;
+  private started = 0;
   /** Bundles of the functions announced with {@link prepare}, by handler file. */
   private prepared: Promise<Map<string, string>> | undefined;
   private preparedFiles = new Set<string>();
+  private readonly maxEnvironments: number;
 
   constructor(
     private readonly rootDir: string,
     private readonly region = "us-east-1",
     private readonly accountId = "000000000000",
     private readonly logSink: LogSink = () => undefined,
-  ) {}
+    options: LambdaHostOptions = {},
+  ) {
+    this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
+  }
 
   functionArn(name: string): string {
     return `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
+  }
+
+  /** How many execution environments were started so far (cold starts), all functions together. */
+  get coldStarts(): number {
+    return this.started;
   }
 
   /**
@@ -193,56 +241,75 @@ export class LambdaHost {
     return bundleFunctions(this.rootDir, [file]);
   }
 
-  /** The function's environment, started on first use and kept warm. */
-  private environment(fn: LocalFunction): Promise<ExecutionEnvironment> {
-    let environment = this.environments.get(fn.name);
-    if (!environment) {
-      environment = this.start(fn);
-      const created = environment;
-      this.environments.set(fn.name, created);
-      // A build that failed is tried again on the next invocation.
-      created.catch(() => {
-        if (this.environments.get(fn.name) === created) this.environments.delete(fn.name);
-      });
-    }
-    return environment;
+  private pool(fn: LocalFunction): EnvironmentPool {
+    let pool = this.pools.get(fn.name);
+    if (!pool) this.pools.set(fn.name, (pool = { idle: [], size: 0, waiting: [] }));
+    return pool;
   }
 
-  private async start(fn: LocalFunction): Promise<ExecutionEnvironment> {
-    const file = handlerFile(fn.handler);
-    const bundles = await this.bundles(file);
-    const workerData: WorkerData = {
-      file: bundles.get(file)!,
-      exportName: fn.handler.slice(fn.handler.lastIndexOf(".") + 1),
-      functionName: fn.name,
-      functionArn: this.functionArn(fn.name),
-      memoryMb: fn.memoryMb,
-    };
-    const worker = new Worker(bundles.get(WORKER_RUNTIME)!, {
-      workerData,
-      env: { ...fn.environment },
-      // The parent's flags (vitest's or tsx's loader) are not the function's: the bundles are plain JavaScript.
-      execArgv: [],
-      stdout: true,
-      stderr: true,
-    });
-    // Output outside an invocation (the init phase, a late timer) goes where invocation logs go.
-    worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
-    worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
-    const created: ExecutionEnvironment = new ExecutionEnvironment(
-      worker,
-      () => {
-        // A crashed environment is replaced on the next invocation, as Lambda does.
-        void this.environments.get(fn.name)?.then((current) => {
-          if (current === created) this.environments.delete(fn.name);
-        });
-      },
-      (logs) => {
-        for (const chunk of logs) this.logSink(fn, chunk);
-      },
-    );
-    if (this.stopped) await worker.terminate();
-    return created;
+  /** An idle environment of `fn`, a new one, or (at the cap) the next one to be free. */
+  private acquire(fn: LocalFunction): Promise<ExecutionEnvironment> {
+    const pool = this.pool(fn);
+    const idle = pool.idle.pop();
+    if (idle) return Promise.resolve(idle);
+    if (pool.size < this.maxEnvironments) return this.start(fn, pool);
+    return new Promise((resolve, reject) => pool.waiting.push({ resolve, reject }));
+  }
+
+  /** Gives a used environment to the next waiting invocation, or keeps it warm. */
+  private release(fn: LocalFunction, environment: ExecutionEnvironment): void {
+    if (!environment.alive) return;
+    const pool = this.pool(fn);
+    const next = pool.waiting.shift();
+    if (next) next.resolve(environment);
+    else pool.idle.push(environment);
+  }
+
+  private async start(fn: LocalFunction, pool: EnvironmentPool): Promise<ExecutionEnvironment> {
+    pool.size++;
+    try {
+      const file = handlerFile(fn.handler);
+      const bundles = await this.bundles(file);
+      const workerData: WorkerData = {
+        file: bundles.get(file)!,
+        exportName: fn.handler.slice(fn.handler.lastIndexOf(".") + 1),
+        functionName: fn.name,
+        functionArn: this.functionArn(fn.name),
+        memoryMb: fn.memoryMb,
+      };
+      const worker = new Worker(bundles.get(WORKER_RUNTIME)!, {
+        workerData,
+        env: { ...fn.environment },
+        // The parent's flags (vitest's or tsx's loader) are not the function's: the bundles are plain JavaScript.
+        execArgv: [],
+        stdout: true,
+        stderr: true,
+      });
+      this.started++;
+      // Output outside an invocation (the init phase, a late timer) goes where invocation logs go.
+      worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
+      worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
+      const environment = new ExecutionEnvironment(worker, (ended) => this.ended(fn, pool, ended));
+      this.live.add(environment);
+      if (this.stopped) await environment.end(new FunctionEnvironmentError("the local runtime is stopping"));
+      return environment;
+    } catch (error) {
+      // A build that failed is tried again by the next invocation.
+      pool.size--;
+      throw error;
+    }
+  }
+
+  /** An environment ended (crash, timeout, stop): it leaves the pool, and a waiting invocation gets a new one. */
+  private ended(fn: LocalFunction, pool: EnvironmentPool, environment: ExecutionEnvironment): void {
+    this.live.delete(environment);
+    pool.size--;
+    const index = pool.idle.indexOf(environment);
+    if (index >= 0) pool.idle.splice(index, 1);
+    const next = pool.waiting.shift();
+    if (!next) return;
+    if (this.stopped) return next.reject(new FunctionEnvironmentError("the local runtime is stopping"));
+    this.start(fn, pool).then(next.resolve, next.reject);
   }
 
   /** Invokes `fn` with `event`; never throws: failures and timeouts come back as values. */
@@ -253,41 +320,59 @@ export class LambdaHost {
     }
     let environment: ExecutionEnvironment;
     try {
-      environment = await this.environment(fn);
+      environment = await this.acquire(fn);
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
       return { ok: false, error, timedOut: false, durationMs: performance.now() - started, logs: [] };
     }
+    try {
+      return await this.run(fn, environment, event, started);
+    } finally {
+      this.release(fn, environment);
+    }
+  }
+
+  private async run(fn: LocalFunction, environment: ExecutionEnvironment, event: unknown, started: number): Promise<Invocation> {
     // A cold start's init phase (importing the handler) is not part of the function's timeout, as in Lambda.
     const initError = await environment.initialised;
     if (initError) {
       // Every invocation of an environment whose init failed fails with that error, as in Lambda.
       return { ok: false, error: deserialise(initError), timedOut: false, durationMs: performance.now() - started, logs: [] };
     }
-    const { response, forget } = environment.run(event, fn.timeoutSeconds * 1000);
+    const awsRequestId = randomUUID();
+    const { response, logs } = environment.run(event, fn.timeoutSeconds * 1000, awsRequestId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), fn.timeoutSeconds * 1000);
     });
     const answer = await Promise.race([response, timeout]);
     clearTimeout(timer);
-    const durationMs = performance.now() - started;
     if (answer === "timeout") {
-      const finished = forget();
-      const error = new FunctionTimeoutError(`Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
-      return { ok: false, error, timedOut: true, durationMs, logs: [], finished };
+      // Lambda stops a timed-out environment where it is (its next invocation is a cold start):
+      // nothing more of this invocation runs, so none of its effects can follow the retry's.
+      const message = `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`;
+      const error = new FunctionTimeoutError(message);
+      await environment.end(error);
+      const timedOutLogs = [...logs, `${new Date().toISOString()} ${awsRequestId} ${message}\n`];
+      for (const chunk of timedOutLogs) this.logSink(fn, chunk);
+      return { ok: false, error, timedOut: true, durationMs: performance.now() - started, logs: timedOutLogs };
     }
-    for (const chunk of answer.logs) this.logSink(fn, chunk);
+    const durationMs = performance.now() - started;
+    for (const chunk of logs) this.logSink(fn, chunk);
     return answer.ok
-      ? { ok: true, result: answer.result, durationMs, logs: answer.logs }
-      : { ok: false, error: deserialise(answer.error), timedOut: false, durationMs, logs: answer.logs };
+      ? { ok: true, result: answer.result, durationMs, logs }
+      : { ok: false, error: deserialise(answer.error), timedOut: false, durationMs, logs };
   }
 
-  /** Ends every execution environment; invocations in flight fail. */
+  /** Ends every execution environment; invocations in flight and waiting fail. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const environments = [...this.environments.values()];
-    this.environments.clear();
-    await Promise.all(environments.map((environment) => environment.then((started) => started.worker.terminate()).catch(() => undefined)));
+    const stopping = new FunctionEnvironmentError("the local runtime is stopping");
+    const ending: Promise<void>[] = [];
+    for (const pool of this.pools.values()) {
+      for (const waiter of pool.waiting.splice(0)) waiter.reject(stopping);
+    }
+    for (const environment of [...this.live]) ending.push(environment.end(stopping).catch(() => undefined));
+    await Promise.all(ending);
   }
 }

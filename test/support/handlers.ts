@@ -1,14 +1,36 @@
 /** Handlers for the function host's tests (local/lambda.test.ts): each shows one thing a worker sees or does. */
+import { randomUUID } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import type { Context } from "aws-lambda";
 
 let invocations = 0;
+
+/** This execution environment, named in its init phase: a new name is a cold start. */
+const environmentId = randomUUID();
+/** Where the effects of {@link lateEffect} and each init phase go, when the function is given one. */
+const effectsFile = process.env.PAYBUS_TEST_EFFECTS_FILE;
+if (effectsFile) appendFileSync(effectsFile, `init ${environmentId}\n`);
 
 /** Its environment, the context's names and how many times this execution environment ran it. */
 export async function describe(event: { log?: string; delayMs?: number }, context: Context) {
   invocations++;
   if (event.delayMs) await new Promise((resolve) => setTimeout(resolve, event.delayMs));
   if (event.log) console.log(JSON.stringify({ level: "WARN", message: event.log }));
-  return { env: { ...process.env }, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis(), invocations };
+  return { env: { ...process.env }, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis(), invocations, environmentId };
+}
+
+/** Logs, waits `delayMs`, then appends `effect <name>` to the effects file: an effect that may come after the timeout. */
+export async function lateEffect(event: { delayMs: number; effect: string }): Promise<string> {
+  console.log(JSON.stringify({ level: "WARN", message: `started ${event.effect}` }));
+  await new Promise((resolve) => setTimeout(resolve, event.delayMs));
+  appendFileSync(effectsFile!, `effect ${event.effect}\n`);
+  return environmentId;
+}
+
+/** Never returns, and never yields to the event loop either. */
+export async function spin(): Promise<never> {
+  console.log(JSON.stringify({ level: "WARN", message: "spinning" }));
+  for (;;);
 }
 
 /** Never answers within any timeout. */
@@ -28,10 +50,11 @@ export async function crash(): Promise<never> {
 
 let running = 0;
 
-/** An SQS batch handler that takes `PAYBUS_TEST_HANDLER_MS` and logs how many of its invocations run at once. */
+/** An SQS batch handler that takes `PAYBUS_TEST_HANDLER_MS`, logs how many of its invocations run at once in its environment, and logs `done` at the end. */
 export async function slowBatch(): Promise<void> {
   running++;
   console.log(JSON.stringify({ level: "WARN", message: "running", running }));
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.PAYBUS_TEST_HANDLER_MS ?? 0)));
   running--;
+  console.log(JSON.stringify({ level: "WARN", message: "done" }));
 }
