@@ -183,11 +183,14 @@ export interface LambdaHostOptions {
 }
 
 /**
- * The default cap on a function's execution environments: the largest `maximumConcurrency` of the
- * declared consumers, so an event source mapping never waits for one; each costs a cold start
- * (about half a second of CPU here) and some 35 MB.
+ * The default cap on a function's execution environments. Each costs a cold start (0.4 s of CPU
+ * here: the bundle's modules compiled again in a new isolate) and some 35 MB, and a laptop has few
+ * cores: with one environment per concurrent invocation up to the consumers' `maximumConcurrency`
+ * (10), a burst started some hundred environments at once, and on a busy machine the cold starts
+ * starved the running invocations into timeouts, each ending an environment and starting another.
+ * Three keep up to 30 records of a consumer in flight (ten per batch, handled in parallel).
  */
-export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 10;
+export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 3;
 
 /**
  * Runs each function like Lambda: every invocation in an execution environment (a worker thread)
@@ -353,8 +356,9 @@ export class LambdaHost {
       const message = `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`;
       const error = new FunctionTimeoutError(message);
       await environment.end(error);
+      for (const chunk of logs) this.logSink(fn, chunk);
+      // Lambda's own line closes the invocation's logs; the terminal tells of the timeout on its own (live.ts).
       const timedOutLogs = [...logs, `${new Date().toISOString()} ${awsRequestId} ${message}\n`];
-      for (const chunk of timedOutLogs) this.logSink(fn, chunk);
       return { ok: false, error, timedOut: true, durationMs: performance.now() - started, logs: timedOutLogs };
     }
     const durationMs = performance.now() - started;
