@@ -161,7 +161,9 @@ export class EventSourceMapping {
     if (this.running) return;
     this.running = true;
     this.stopping = new AbortController();
-    const concurrency = Math.max(1, this.options.consumer.maximumConcurrency);
+    // No more batches at once than the function may have environments (Lambda's pollers scale to a
+    // function's reserved concurrency likewise): a batch received is a batch running.
+    const concurrency = Math.max(1, Math.min(this.options.consumer.maximumConcurrency, this.options.lambda.maxEnvironmentsPerFunction));
     this.workers = Array.from({ length: concurrency }, () => this.work());
   }
 

@@ -1,6 +1,7 @@
 /**
- * The function host: each function in its own worker thread, with exactly the environment it is
- * given, its own module state, Lambda's timeout and a never-throwing result carrying its logs.
+ * The function host: each function in execution environments (worker threads) of its own, one
+ * invocation at a time in each, with exactly the environment it is given, its own module state,
+ * Lambda's timeout (which ends the environment) and a never-throwing result carrying its logs.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

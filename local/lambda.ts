@@ -223,6 +223,11 @@ export class LambdaHost {
     return `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
   }
 
+  /** The most execution environments a function may have at once. */
+  get maxEnvironmentsPerFunction(): number {
+    return this.maxEnvironments;
+  }
+
   /** How many execution environments were started so far (cold starts), all functions together. */
   get coldStarts(): number {
     return this.started;

@@ -5,7 +5,7 @@
  * SNS, SQS, the Lambda host, Step Functions, EventBridge, the Stripe API) behind one gateway port.
  * They create the bus rules, queues, tables and state machines from the same declarations the SST
  * stacks read, and run the unmodified handlers as the deployment plan deploys them: each function in
- * its own worker thread with exactly the plan's environment (resolved to the local resources, the
+ * worker threads of its own (its execution environments) with exactly the plan's environment (resolved to the local resources, the
  * SDK pointed at the gateway through `AWS_ENDPOINT_URL_<SERVICE>`) and its own credentials. The
  * runtime's own `process.env` is untouched.
  */

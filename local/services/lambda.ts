@@ -1,5 +1,5 @@
 /**
- * The Lambda host: the plan's functions, each in a worker thread of its own with exactly the
+ * The Lambda host: the plan's functions, each in worker threads of its own (one per execution environment) with exactly the
  * environment the plan gives it (resolved to this runtime's resources) and its own credentials, and
  * one event source mapping per declared queue. Starts after DynamoDB, SNS and SQS (the environment
  * names their tables, applications and queues).
