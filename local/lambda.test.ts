@@ -114,6 +114,21 @@ describe("LambdaHost", () => {
     }
   });
 
+  it("starts another environment for an invocation only once it has waited growAfterMs for a busy one (0: at once)", async () => {
+    const patient = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { growAfterMs: 60_000 });
+    const eager = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { growAfterMs: 0 });
+    try {
+      const f = fn("grow", "describe");
+      await Promise.all([patient.invoke(f, { delayMs: 300 }), patient.invoke(f, {})]);
+      await Promise.all([eager.invoke(f, { delayMs: 300 }), eager.invoke(f, {})]);
+
+      expect(patient.coldStarts).toBe(1);
+      expect(eager.coldStarts).toBe(2);
+    } finally {
+      await Promise.all([patient.stop(), eager.stop()]);
+    }
+  });
+
   it("fails invocations that wait for an environment when the host stops", async () => {
     const capped = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { maxEnvironmentsPerFunction: 1 });
     const f = fn("stopping", "hang");

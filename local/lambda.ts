@@ -169,7 +169,14 @@ interface EnvironmentPool {
   readonly idle: ExecutionEnvironment[];
   /** Environments started or starting, busy or idle, not yet ended. */
   size: number;
-  readonly waiting: Array<{ resolve: (environment: ExecutionEnvironment) => void; reject: (error: unknown) => void }>;
+  readonly waiting: Waiter[];
+}
+
+/** An invocation waiting for an environment; `grow` starts one for it after a while, if the cap allows. */
+interface Waiter {
+  readonly resolve: (environment: ExecutionEnvironment) => void;
+  readonly reject: (error: unknown) => void;
+  grow?: NodeJS.Timeout | undefined;
 }
 
 /** How a {@link LambdaHost} runs functions. */
@@ -180,7 +187,19 @@ export interface LambdaHostOptions {
    * free. Lambda would start more (up to the account's concurrency) or throttle.
    */
   readonly maxEnvironmentsPerFunction?: number;
+  /**
+   * A function with an environment but none free starts another only for an invocation that has
+   * waited this long (default {@link DEFAULT_GROW_AFTER_MS}); 0 starts one at once, as Lambda does.
+   */
+  readonly growAfterMs?: number;
 }
+
+/**
+ * How long an invocation waits for a busy environment before another is started: invocations that
+ * merely overlap (a paced stream) then share one warm environment instead of paying cold starts,
+ * while a sustained backlog still grows the function to its cap.
+ */
+export const DEFAULT_GROW_AFTER_MS = 100;
 
 /**
  * The default cap on a function's execution environments. Each costs a cold start (0.4 s of CPU
@@ -195,8 +214,8 @@ export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 3;
 /**
  * Runs each function like Lambda: every invocation in an execution environment (a worker thread)
  * that runs only it until it ends; an idle environment is reused (warm), a new one is started when
- * all are busy (a cold start, the init phase again), and one whose invocation timed out or crashed
- * is ended, never reused.
+ * all are busy (a cold start, the init phase again; see {@link LambdaHostOptions} for how many and
+ * when), and one whose invocation timed out or crashed is ended, never reused.
  */
 export class LambdaHost {
   private readonly pools = new Map<string, EnvironmentPool>();
@@ -208,6 +227,7 @@ export class LambdaHost {
   private prepared: Promise<Map<string, string>> | undefined;
   private preparedFiles = new Set<string>();
   private readonly maxEnvironments: number;
+  private readonly growAfterMs: number;
 
   constructor(
     private readonly rootDir: string,
@@ -217,6 +237,7 @@ export class LambdaHost {
     options: LambdaHostOptions = {},
   ) {
     this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
+    this.growAfterMs = Math.max(0, options.growAfterMs ?? DEFAULT_GROW_AFTER_MS);
   }
 
   functionArn(name: string): string {
@@ -255,20 +276,39 @@ export class LambdaHost {
     return pool;
   }
 
-  /** An idle environment of `fn`, a new one, or (at the cap) the next one to be free. */
+  /** An idle environment of `fn`, a new one, or the next one to be free (a new one if that takes a while). */
   private acquire(fn: LocalFunction): Promise<ExecutionEnvironment> {
     const pool = this.pool(fn);
     const idle = pool.idle.pop();
     if (idle) return Promise.resolve(idle);
-    if (pool.size < this.maxEnvironments) return this.start(fn, pool);
-    return new Promise((resolve, reject) => pool.waiting.push({ resolve, reject }));
+    if (pool.size === 0 || (pool.size < this.maxEnvironments && this.growAfterMs === 0)) return this.start(fn, pool);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      if (pool.size < this.maxEnvironments) {
+        waiter.grow = setTimeout(() => {
+          waiter.grow = undefined;
+          const index = pool.waiting.indexOf(waiter);
+          if (index < 0 || pool.size >= this.maxEnvironments || this.stopped) return;
+          pool.waiting.splice(index, 1);
+          this.start(fn, pool).then(resolve, reject);
+        }, this.growAfterMs);
+      }
+      pool.waiting.push(waiter);
+    });
+  }
+
+  /** The next waiting invocation, its growth timer stopped. */
+  private nextWaiter(pool: EnvironmentPool): Waiter | undefined {
+    const next = pool.waiting.shift();
+    clearTimeout(next?.grow);
+    return next;
   }
 
   /** Gives a used environment to the next waiting invocation, or keeps it warm. */
   private release(fn: LocalFunction, environment: ExecutionEnvironment): void {
     if (!environment.alive) return;
     const pool = this.pool(fn);
-    const next = pool.waiting.shift();
+    const next = this.nextWaiter(pool);
     if (next) next.resolve(environment);
     else pool.idle.push(environment);
   }
@@ -314,7 +354,7 @@ export class LambdaHost {
     pool.size--;
     const index = pool.idle.indexOf(environment);
     if (index >= 0) pool.idle.splice(index, 1);
-    const next = pool.waiting.shift();
+    const next = this.nextWaiter(pool);
     if (!next) return;
     if (this.stopped) return next.reject(new FunctionEnvironmentError("the local runtime is stopping"));
     this.start(fn, pool).then(next.resolve, next.reject);
@@ -379,7 +419,10 @@ export class LambdaHost {
     const stopping = new FunctionEnvironmentError("the local runtime is stopping");
     const ending: Promise<void>[] = [];
     for (const pool of this.pools.values()) {
-      for (const waiter of pool.waiting.splice(0)) waiter.reject(stopping);
+      for (const waiter of pool.waiting.splice(0)) {
+        clearTimeout(waiter.grow);
+        waiter.reject(stopping);
+      }
     }
     for (const environment of [...this.live]) ending.push(environment.end(stopping).catch(() => undefined));
     await Promise.all(ending);
