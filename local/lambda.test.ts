@@ -129,6 +129,20 @@ describe("LambdaHost", () => {
     }
   });
 
+  it("multiplies every function's timeout by timeoutScale", async () => {
+    const patient = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { timeoutScale: 4 });
+    try {
+      const answered = await patient.invoke(fn("scaled", "describe", {}, 1), { delayMs: 1_500 });
+      const timedOut = await patient.invoke(fn("scaled-hang", "hang", {}, 1), {});
+
+      expect(answered).toMatchObject({ ok: true });
+      expect(answered.ok && (answered.result as { remainingMs: number }).remainingMs).toBeGreaterThan(1_000);
+      expect(timedOut).toMatchObject({ ok: false, timedOut: true, error: { message: "Task timed out after 4.00 seconds" } });
+    } finally {
+      await patient.stop();
+    }
+  });
+
   it("fails invocations that wait for an environment when the host stops", async () => {
     const capped = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { maxEnvironmentsPerFunction: 1 });
     const f = fn("stopping", "hang");

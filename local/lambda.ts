@@ -192,6 +192,8 @@ export interface LambdaHostOptions {
    * waited this long (default {@link DEFAULT_GROW_AFTER_MS}); 0 starts one at once, as Lambda does.
    */
   readonly growAfterMs?: number;
+  /** Multiplies every function's timeout (default 1, as declared). */
+  readonly timeoutScale?: number;
 }
 
 /**
@@ -228,6 +230,7 @@ export class LambdaHost {
   private preparedFiles = new Set<string>();
   private readonly maxEnvironments: number;
   private readonly growAfterMs: number;
+  private readonly timeoutScale: number;
 
   constructor(
     private readonly rootDir: string,
@@ -238,6 +241,7 @@ export class LambdaHost {
   ) {
     this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
     this.growAfterMs = Math.max(0, options.growAfterMs ?? DEFAULT_GROW_AFTER_MS);
+    this.timeoutScale = options.timeoutScale ?? 1;
   }
 
   functionArn(name: string): string {
@@ -388,17 +392,18 @@ export class LambdaHost {
       return { ok: false, error: deserialise(initError), timedOut: false, durationMs: performance.now() - started, logs: [] };
     }
     const awsRequestId = randomUUID();
-    const { response, logs } = environment.run(event, fn.timeoutSeconds * 1000, awsRequestId);
+    const timeoutSeconds = fn.timeoutSeconds * this.timeoutScale;
+    const { response, logs } = environment.run(event, timeoutSeconds * 1000, awsRequestId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), fn.timeoutSeconds * 1000);
+      timer = setTimeout(() => resolve("timeout"), timeoutSeconds * 1000);
     });
     const answer = await Promise.race([response, timeout]);
     clearTimeout(timer);
     if (answer === "timeout") {
       // Lambda stops a timed-out environment where it is (its next invocation is a cold start):
       // nothing more of this invocation runs, so none of its effects can follow the retry's.
-      const message = `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`;
+      const message = `Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;
       const error = new FunctionTimeoutError(message);
       await environment.end(error);
       for (const chunk of logs) this.logSink(fn, chunk);

@@ -26,6 +26,11 @@ export interface RuntimeOptions {
   readonly timeScale?: number;
   /** Scales Step Functions waits and retry intervals (the 72-hour follow-up wait in the demo). */
   readonly workflowTimeScale?: number;
+  /**
+   * Multiplies every function's timeout (default 1: the declared timeouts). `paybus backtest` gives
+   * its runtimes longer ones, so that a busy machine does not make one side time out.
+   */
+  readonly functionTimeoutScale?: number;
   /** Prefix for physical resource names. */
   readonly prefix?: string;
   /**

@@ -95,6 +95,10 @@ async function main(): Promise<void> {
     port: 0,
     timeScale: 0.01,
     workflowTimeScale: 0.0001,
+    // A backtest compares what two versions do, not how fast: a timeout makes its environment's
+    // work lost and redone (as in Lambda), so one brought on by a busy machine would change one
+    // side's outcome. Five times the declared timeouts; a version that really hangs still times out.
+    functionTimeoutScale: 5,
     ...(rules ? { rules: rules as never } : {}),
   });
   try {

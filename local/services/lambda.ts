@@ -24,7 +24,7 @@ export const lambdaService = defineService({
   name: "lambda",
   async start({ runtime, region, accountId, prefix, busName, timeScale, journal, options }) {
     const level = terminalLogLevel();
-    const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level));
+    const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level), { timeoutScale: options.functionTimeoutScale ?? 1 });
     const planned = localFunctions(runtime.plan, {
       prefix,
       region,
