@@ -22,22 +22,38 @@ export function isLoopbackHost(host: string | undefined): boolean {
 }
 
 /**
- * Answers 403 for a foreign `Host`, in the shape the caller reads (an AWS JSON or query error for
- * SDKs, `{error}` otherwise); returns true when it did.
+ * The 403 answer for a request whose `Host` is not a loopback name, in the shape the caller reads (an
+ * AWS JSON or query error for SDKs, `{error}` otherwise); `undefined` when the host is a loopback
+ * name. For servers that do not use `node:http` (the DynamoDB endpoint's); others call
+ * {@link refuseForeignHost}.
  */
-export function refuseForeignHost(req: IncomingMessage, res: ServerResponse): boolean {
-  if (isLoopbackHost(req.headers.host)) return false;
-  const message = `refused: Host "${String(req.headers.host ?? "").slice(0, 100)}" is not a loopback name; use http://127.0.0.1 or http://localhost`;
+export function foreignHostRefusal(
+  host: string | undefined,
+  headers: { readonly "content-type"?: string | undefined; readonly "x-amz-target"?: string | string[] | undefined },
+  url: string | undefined,
+): { readonly headers: Record<string, string>; readonly body: string } | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  const message = `refused: Host "${String(host ?? "").slice(0, 100)}" is not a loopback name; use http://127.0.0.1 or http://localhost`;
   const escaped = message.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const query = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") || (req.url ?? "").includes("Action=");
+  const query = String(headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") || (url ?? "").includes("Action=");
   const [type, body] =
-    req.headers["x-amz-target"] !== undefined
+    headers["x-amz-target"] !== undefined
       ? ["application/x-amz-json-1.1", JSON.stringify({ __type: "AccessDeniedException", message })]
       : query
         ? ["text/xml", `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${escaped}</Message></Error></ErrorResponse>`]
         : ["application/json", JSON.stringify({ error: message })];
-  res.writeHead(403, { "content-type": type, "content-length": Buffer.byteLength(body), "x-amzn-errortype": "AccessDenied", connection: "close" });
-  res.end(body);
+  return { headers: { "content-type": type, "x-amzn-errortype": "AccessDenied" }, body };
+}
+
+/**
+ * Answers 403 for a foreign `Host`, in the shape the caller reads (see {@link foreignHostRefusal});
+ * returns true when it did.
+ */
+export function refuseForeignHost(req: IncomingMessage, res: ServerResponse): boolean {
+  const refusal = foreignHostRefusal(req.headers.host, req.headers, req.url);
+  if (!refusal) return false;
+  res.writeHead(403, { ...refusal.headers, "content-length": Buffer.byteLength(refusal.body), connection: "close" });
+  res.end(refusal.body);
   return true;
 }
 

@@ -5,8 +5,6 @@
  * counters) in front. `startLocalDynamo` runs it here or in a worker thread (`worker.ts`).
  */
 import { mkdir } from "node:fs/promises";
-import { createServer, type RequestListener, type Server } from "node:http";
-import { isIPv6, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TableDeclaration } from "../../functions/common/tables.ts";
 import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE } from "./constraints.ts";
@@ -18,12 +16,12 @@ import { createDispatch, type Dispatch } from "./dispatch.ts";
 import { ItemLocks, ModeGate } from "./item-locks.ts";
 import { ReadWriteLock } from "./rw-lock.ts";
 import { TableSchemas, keyOf, type TableDescription, type WireItem } from "./schemas.ts";
-import { guardLoopbackHost } from "../loopback.ts";
 import { createTables } from "./tables.ts";
 import { TimeToLiveSettings, describeTimeToLive, sweepExpiredItems, updateTimeToLive } from "./time-to-live.ts";
 import { transactGetItems, transactWriteItems, type TransactionCounters } from "./transactions.ts";
 import { UndoLog } from "./undo-log.ts";
-import { readJsonBody, sendError, sendJson, targetOperation } from "./wire.ts";
+import { startHttpServer, type HttpHandler } from "./http-server.ts";
+import { errorAnswer, jsonAnswer, MAX_REQUEST_BYTES, parseBody, targetOperation, tooLargeAnswer } from "./wire.ts";
 import type { LocalDynamo, LocalDynamoOptions } from "./local-dynamo.ts";
 
 /**
@@ -92,9 +90,14 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     singleWrite: (operation, checked, body) => singleWrite(engine, schemas, operation, checked, body),
   });
 
-  const server = createServer(frontListener(dispatch, options.faults, counters));
+  let server;
   try {
-    await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
+    // Every request's Host is checked to be a loopback name first (`loopback.ts`): a page whose DNS
+    // name rebinds to 127.0.0.1 must not reach the tables.
+    server = await startHttpServer(options.host ?? "127.0.0.1", options.port ?? 0, frontHandler(dispatch, options.faults, counters), {
+      maxBodyBytes: MAX_REQUEST_BYTES,
+      tooLarge: tooLargeAnswer,
+    });
   } catch (error) {
     await engine.close();
     throw error;
@@ -108,7 +111,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
 
   const shutdown = async (): Promise<void> => {
     await sweeper.stop();
-    const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    const closed = server.close();
     // Requests already admitted hold or wait for the lock: once an exclusive turn comes up they are
     // all done, and what remains are idle keep-alive connections.
     await tableLock.exclusive(async () => undefined);
@@ -119,7 +122,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   let closing: Promise<void> | undefined;
 
   return {
-    endpoint: endpointUrl(server),
+    endpoint: server.url,
     createTables: (declarations, prefix) => createTables(declarations, prefix, dispatch),
     sweepExpiredItems: sweeper.sweep,
     stats: () => ({
@@ -132,26 +135,23 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   };
 }
 
-/** The front server's request listener: protocol, counters and fault injection around `dispatch`. */
-function frontListener(dispatch: Dispatch, faults: FaultSource | undefined, counters: Counters): RequestListener {
-  return (req, res) => {
-    const operation = targetOperation(req.headers["x-amz-target"]);
-    if (!operation) {
-      sendError(res, new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service"));
-      return;
-    }
+/** The front server's request handler: protocol, counters and fault injection around `dispatch`. */
+function frontHandler(dispatch: Dispatch, faults: FaultSource | undefined, counters: Counters): HttpHandler {
+  return async (request) => {
+    const operation = targetOperation(request.headers["x-amz-target"]);
+    if (!operation) return errorAnswer(new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service"));
     counters.requests.set(operation, (counters.requests.get(operation) ?? 0) + 1);
-    readJsonBody(req)
-      .then(async (body) => {
-        const fault = faults && (await faults.decide(operation, body));
-        if (!fault) return dispatch(operation, body);
+    try {
+      const body = parseBody(request.body);
+      const fault = faults && (await faults.decide(operation, body));
+      if (fault) {
         counters.faultsInjected++;
         throw new DynamoServiceError(fault.code, fault.message, fault.status);
-      })
-      .then(
-        (result) => sendJson(res, 200, result),
-        (error: unknown) => sendError(res, error),
-      );
+      }
+      return jsonAnswer(200, await dispatch(operation, body));
+    } catch (error) {
+      return errorAnswer(error);
+    }
   };
 }
 
@@ -206,18 +206,4 @@ async function changeTable(
   context.schemas.forget(tableName);
   if (operation === "DeleteTable" && context.settings.attributeOf(tableName)) await context.settings.set(tableName, undefined);
   return result;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  // A page whose DNS name rebinds to 127.0.0.1 must not reach the tables.
-  guardLoopbackHost(server);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-}
-
-function endpointUrl(server: Server): string {
-  const { address, port } = server.address() as AddressInfo;
-  return `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
 }
