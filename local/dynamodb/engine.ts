@@ -26,11 +26,16 @@ interface TableLookup {
 /** The parts of dynalite's store (`dynalite/db`'s `create`) the engine touches. */
 interface DynaliteStore {
   getTable: TableLookup;
+  /** A table's item store; its `lock` serialises dynalite's own writes per key. */
+  getItemDb(name: string): { lock: ItemDbLock };
   /** The LevelDB (or memory-level) database every table's items live in, `valueEncoding: json`. */
   readonly db: LevelDatabase;
   readonly tableDb: { readonly awsAccountId: string; readonly awsRegion: string };
   readonly lifecycleManager: { gracefulClose(cb: (error?: Error | null) => void): void };
 }
+
+/** dynalite's per-key lock (the `lock` package): `exec` gets a wrapper that releases the key when its callback runs. */
+type ItemDbLock = (key: string, exec: (release: (done: Callback) => Callback) => void) => void;
 
 type LevelCallback = (error: Error | null, value?: unknown) => void;
 
@@ -50,7 +55,22 @@ interface ActionValidation {
 type Action = (store: DynaliteStore, data: JsonObject, cb: Callback) => void;
 
 const require = createRequire(import.meta.url);
-const db = require("dynalite/db/index.js") as { create(options: JsonObject): DynaliteStore };
+const db = require("dynalite/db/index.js") as {
+  create(options: JsonObject): DynaliteStore;
+  updateIndexes: UpdateIndexes & { shortcut?: true };
+};
+
+type UpdateIndexes = (store: DynaliteStore, table: JsonObject, existingItem: unknown, item: unknown, cb: (error?: Error | null) => void) => void;
+
+if (!db.updateIndexes.shortcut) {
+  // Every write asks it to update the table's secondary indexes, through two `async.parallel`s even
+  // when the table has none (most local tables): answered at once then, as they would have answered.
+  const updateIndexes = db.updateIndexes;
+  const shortcut: typeof db.updateIndexes = (store, table, existingItem, item, cb) =>
+    table.LocalSecondaryIndexes || table.GlobalSecondaryIndexes ? updateIndexes(store, table, existingItem, item, cb) : cb(null);
+  shortcut.shortcut = true;
+  db.updateIndexes = shortcut;
+}
 const validations = require("dynalite/validations/index.js") as {
   checkTypes(data: JsonObject, types: JsonObject): JsonObject;
   checkValidations(data: JsonObject, types: JsonObject, custom: ActionValidation["custom"], store: unknown): void;
@@ -118,6 +138,7 @@ export async function startEngine(path?: string): Promise<Engine> {
   const store = db.create({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await mirror(store.db, { durable: path !== undefined });
   cacheActiveTables(store);
+  unlockItemWrites(store);
   const { awsRegion, awsAccountId } = store.tableDb;
 
   const validate = (operation: string, body: JsonObject): JsonObject => {
@@ -195,6 +216,23 @@ function cacheActiveTables(store: DynaliteStore): asserts store is CachingStore 
       if (!error && table?.TableStatus === "ACTIVE" && seen === generation) active.set(name, table);
       callback(error, table);
     });
+  };
+}
+
+/**
+ * dynalite locks an item's key around its own `PutItem`, `UpdateItem` and `DeleteItem` (the `lock`
+ * package: a map lookup, an array and closures per write). Every one of them reaches the engine
+ * holding the front's exclusive lock on that item (`dispatch.ts`: single-item writes, and
+ * transactions, which lock all their items), or has a key the action refuses before it locks: the
+ * second lock never waits, so it is skipped.
+ */
+function unlockItemWrites(store: DynaliteStore): void {
+  const getItemDb = store.getItemDb.bind(store);
+  const held: ItemDbLock = (_key, exec) => exec((done) => done);
+  store.getItemDb = (name) => {
+    const itemDb = getItemDb(name);
+    itemDb.lock = held;
+    return itemDb;
   };
 }
 
