@@ -76,3 +76,65 @@ describe("the memoised UpdateExpression parse", () => {
     );
   });
 });
+
+type ConditionData = { ConditionExpression?: string; KeyConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, object>; _condition?: unknown; _keyCondition?: unknown };
+const conditionValidations = validations as unknown as { validateExpressions(data: ConditionData): string | undefined };
+
+/** dynalite's validation of a condition: its error, or the parse the action will evaluate. */
+function validateCondition(data: ConditionData): { error?: string; condition?: unknown } {
+  const request = { ...data };
+  const error = conditionValidations.validateExpressions(request);
+  return error ? { error } : { condition: request._condition ?? request._keyCondition };
+}
+
+/** The same condition parsed afresh (an extra, unused value changes the memo key; the parse is kept before that error). */
+function freshCondition(data: ConditionData): { condition?: unknown } {
+  const request = { ...data, ExpressionAttributeValues: { ...data.ExpressionAttributeValues, ":fresh": { S: "x" } } };
+  conditionValidations.validateExpressions(request);
+  return { condition: request._condition ?? request._keyCondition };
+}
+
+describe("the memoised condition parse", () => {
+  const conditionCases: Array<[string, ConditionData, ConditionData]> = [
+    ["attribute_not_exists", { ConditionExpression: "attribute_not_exists(pk)" }, { ConditionExpression: "attribute_not_exists(pk)" }],
+    [
+      "comparisons, names, and, or, not, begins_with, size",
+      { ConditionExpression: "(#s = :s OR points < :p) AND NOT begins_with(sk, :prefix) AND size(tags) > :n", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":s": { S: "gold" }, ":p": { N: "10" }, ":prefix": { S: "ledger#" }, ":n": { N: "1" } } },
+      { ConditionExpression: "(#s = :s OR points < :p) AND NOT begins_with(sk, :prefix) AND size(tags) > :n", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":s": { S: "silver" }, ":p": { N: "99" }, ":prefix": { S: "tx#" }, ":n": { N: "3" } } },
+    ],
+    ["a key condition", { KeyConditionExpression: "pk = :pk AND begins_with(sk, :sk)", ExpressionAttributeValues: { ":pk": { S: "customer#1" }, ":sk": { S: "ledger#" } } }, { KeyConditionExpression: "pk = :pk AND begins_with(sk, :sk)", ExpressionAttributeValues: { ":pk": { S: "customer#2" }, ":sk": { S: "tx#" } } }],
+  ];
+
+  it.each(conditionCases)("gives the parse of the request's own values once remembered: %s", (_case, first, second) => {
+    const remembered = validateCondition(first);
+    const reused = validateCondition(second);
+
+    expect(remembered.error).toBeUndefined();
+    expect(reused).toEqual(freshCondition(second));
+  });
+
+  it("holds the request's own value objects", () => {
+    const data = (n: string): ConditionData => ({ ConditionExpression: "points < :p", ExpressionAttributeValues: { ":p": { N: n } } });
+    const second = data("2");
+    validateCondition(data("1"));
+
+    const { condition } = validateCondition(second) as { condition: { expression: { args: unknown[] } } };
+
+    expect(condition.expression.args[1]).toBe(second.ExpressionAttributeValues![":p"]);
+  });
+
+  it("still judges the contents attribute_type and BETWEEN read, with dynalite's messages", () => {
+    expect(validateCondition({ ConditionExpression: "attribute_type(a, :t)", ExpressionAttributeValues: { ":t": { S: "N" } } }).error).toBeUndefined();
+    expect(validateCondition({ ConditionExpression: "attribute_type(a, :t)", ExpressionAttributeValues: { ":t": { S: "NUMBER" } } }).error).toBe(
+      "Invalid ConditionExpression: Invalid attribute type name found; type: NUMBER, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}",
+    );
+    expect(validateCondition({ ConditionExpression: "points BETWEEN :lo AND :hi", ExpressionAttributeValues: { ":lo": { N: "1" }, ":hi": { N: "5" } } }).error).toBeUndefined();
+    expect(validateCondition({ ConditionExpression: "points BETWEEN :lo AND :hi", ExpressionAttributeValues: { ":lo": { N: "9" }, ":hi": { N: "5" } } }).error).toBe(
+      "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:9}, upper bound operand: AttributeValue: {N:5}",
+    );
+    expect(validateCondition({ ConditionExpression: "begins_with(sk, :p)", ExpressionAttributeValues: { ":p": { S: "a" } } }).error).toBeUndefined();
+    expect(validateCondition({ ConditionExpression: "begins_with(sk, :p)", ExpressionAttributeValues: { ":p": { N: "1" } } }).error).toBe(
+      "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+    );
+  });
+});

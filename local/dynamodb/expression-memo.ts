@@ -1,12 +1,16 @@
 /**
- * Memoises dynalite's parse of `UpdateExpression`s (a PEG parser run on every `UpdateItem` and
- * transaction `Update`, the largest cost of validating one). Clients send the same few expressions
- * with different values, so a parse is remembered per expression, attribute names and the *types*
- * of the attribute values: the update grammar's checks read a value's type only (its
- * `getImmediateType`), never its contents. A remembered parse is copied for each request with that
+ * Memoises dynalite's parses of `UpdateExpression`s and of condition expressions
+ * (`ConditionExpression`, `KeyConditionExpression`, `FilterExpression`): PEG parsers run on every
+ * request that carries one, the largest cost of validating it (a `PutItem` with
+ * `attribute_not_exists(pk)` spent a fifth of its CPU parsing that). Clients send the same few
+ * expressions with different values, so a parse is remembered per expression, attribute names and
+ * the *types* of the attribute values: the update grammar's checks read a value's type only (its
+ * `getImmediateType`), never its contents, and so does the condition grammar except in
+ * `attribute_type` (the type name given) and `BETWEEN` (the bounds' order), whose expressions are
+ * remembered per values' contents. A remembered parse is copied for each request with that
  * request's own value objects put where the first request's were (actions mutate the parse), and
  * the names and values it used are marked used as the parser would. Failed parses are not
- * remembered. Imported for its effect; dynalite is pinned (4.0.0) and its parser is an internal.
+ * remembered. Imported for its effect; dynalite is pinned (4.0.0) and its parsers are internals.
  */
 import { createRequire } from "node:module";
 
@@ -30,19 +34,23 @@ interface Remembered {
   readonly usedValues: readonly string[];
 }
 
-/** Expressions remembered; past it the memo starts over. */
+/** Expressions remembered per parser; past it the memo starts over. */
 const MAX_REMEMBERED = 10_000;
 /** The attribute value types, in the order dynalite's update parser tests them. */
 const TYPES = ["S", "N", "B", "NULL", "BOOL", "SS", "NS", "BS", "L", "M"] as const;
 
-const parser = createRequire(import.meta.url)("dynalite/db/updateParser.js") as Parser;
+const require = createRequire(import.meta.url);
+memoise(require("dynalite/db/updateParser.js") as Parser, () => false);
+// Conditions whose checks read values' contents, not only their types: keyed by contents too.
+memoise(require("dynalite/db/conditionParser.js") as Parser, (input) => /attribute_type|between/i.test(input));
 
-if (!parser.parse.memoised) {
+function memoise(parser: Parser, byContents: (input: string) => boolean): void {
+  if (parser.parse.memoised) return;
   const parse = parser.parse.bind(parser);
   const memo = new Map<string, Remembered>();
   const memoised: Parser["parse"] = (input, options) => {
     const context = options.context;
-    const key = memoKey(input, context);
+    const key = memoKey(input, context, byContents(input));
     const remembered = key === undefined ? undefined : memo.get(key);
     if (remembered) {
       for (const name of remembered.usedNames) delete context.unusedAttrNames?.[name];
@@ -71,11 +79,11 @@ if (!parser.parse.memoised) {
 }
 
 /** The memo key, or undefined when a value is not an attribute value (the parser then decides). */
-function memoKey(input: string, context: ParseContext): string | undefined {
+function memoKey(input: string, context: ParseContext, byContents: boolean): string | undefined {
   let key = `${input}\u0000${JSON.stringify(context.attrNames ?? null)}`;
   for (const [name, value] of Object.entries(context.attrVals ?? {})) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-    key += `\u0000${name}=${TYPES.find((type) => value[type] != null) ?? "?"}`;
+    key += `\u0000${name}=${byContents ? JSON.stringify(value) : (TYPES.find((type) => value[type] != null) ?? "?")}`;
   }
   return key;
 }
