@@ -1,17 +1,22 @@
 /**
- * SDK clients in a child process, for `bench/dynamo.ts`: sends `UpdateItem` (`ADD`) to an endpoint
- * with a given number in flight, so that the clients' work (the AWS SDK costs more CPU per request
- * than the endpoint) can be spread over processes, and the endpoint measured beyond what one
- * thread of clients can send.
+ * SDK clients for `bench/dynamo.ts`, in a child process or a worker thread: sends `UpdateItem`
+ * (`ADD`) to an endpoint with a given number in flight, so that the clients' work (the AWS SDK
+ * costs more CPU per request than the endpoint) can be spread over cores, and the endpoint
+ * measured beyond what one thread of clients can send.
  *
- * argv: `<endpoint> <table> <count> <concurrency> <warm-up> <keys>`. Warms up, sends `"ready"`,
- * waits for `"go"`, then sends `{ ms, cpu }` (elapsed time and its own CPU, µs) once done.
+ * Arguments (argv in a child process, `workerData.argv` in a thread): `<endpoint> <table> <count>
+ * <concurrency> <warm-up> <keys>`. Warms up, sends `"ready"`, waits for `"go"`, then sends
+ * `{ ms, cpu }` (elapsed time and the CPU of its process, µs) once done.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { performance } from "node:perf_hooks";
+import { parentPort, workerData } from "node:worker_threads";
 import { clientsFor } from "../test/support/dynamodb.ts";
 
-const [endpoint = "", table = "", count = "0", concurrency = "16", warmUp = "0", keys = "16"] = process.argv.slice(2);
+const channel = parentPort
+  ? { send: (message: unknown, done?: () => void) => (parentPort!.postMessage(message), done?.()), once: (listener: () => void) => parentPort!.once("message", listener) }
+  : { send: (message: unknown, done?: () => void) => process.send?.(message, undefined, undefined, () => done?.()), once: (listener: () => void) => process.once("message", listener) };
+const [endpoint = "", table = "", count = "0", concurrency = "16", warmUp = "0", keys = "16"] = parentPort ? (workerData as { argv: string[] }).argv : process.argv.slice(2);
 const clients = clientsFor(endpoint);
 const add = (i: number) =>
   clients.documents.send(
@@ -32,14 +37,14 @@ async function pool(total: number): Promise<void> {
 }
 
 await pool(Number(warmUp));
-process.once("message", async () => {
+channel.once(async () => {
   const started = performance.now();
   const cpu = process.cpuUsage();
   await pool(Number(count));
   const used = process.cpuUsage(cpu);
-  process.send?.({ ms: performance.now() - started, cpu: used.user + used.system }, () => {
+  channel.send({ ms: performance.now() - started, cpu: used.user + used.system }, () => {
     clients.client.destroy();
-    process.exit(0);
+    if (!parentPort) process.exit(0);
   });
 });
-process.send?.("ready");
+channel.send("ready");

@@ -14,6 +14,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { fork, type ChildProcess } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -82,7 +83,12 @@ export async function run(): Promise<Record<string, unknown>> {
     // when one thread of clients is not the limit, and the CPU this process (the endpoint) spends.
     const spread = await spreadClients(memory.endpoint, memoryTable);
     const spreadCeiling = await spreadClients(echo.endpoint, "bench-loyalty");
+    // Clients in two worker threads of this process, the endpoint in its own: three threads, two
+    // cores, no process of its own for anyone; the CPU figure is the whole process's.
+    const threads = await spreadClients(memory.endpoint, memoryTable, "threads");
     Object.assign(figures, {
+      threadClientsUpdateItemPerSecond: threads.rate,
+      threadClientsCpuMicrosecondsPerUpdateItem: threads.hostCpuPerOperation,
       spreadClientsUpdateItemPerSecond: spread.rate,
       spreadClientsEndpointCpuMicrosecondsPerUpdateItem: spread.hostCpuPerOperation,
       spreadClientsCpuMicrosecondsPerUpdateItem: spread.clientCpuPerOperation,
@@ -117,6 +123,13 @@ export async function run(): Promise<Record<string, unknown>> {
       spreadCeiling.rate,
       spread.hostCpuPerOperation,
       spread.clientCpuPerOperation,
+    );
+    console.log(
+      "clients in %d worker threads (%d in flight each), paybus endpoint (memory) in its worker thread, one process: %d UpdateItem/s, %d µs CPU per UpdateItem (all threads)",
+      CLIENT_PROCESSES,
+      CONCURRENCY / CLIENT_PROCESSES,
+      threads.rate,
+      threads.hostCpuPerOperation,
     );
     console.log(
       "paybus endpoint in its own process: %d UpdateItem/s; the endpoint's own CPU: %d µs per UpdateItem (a capacity of ~%d/s per core)",
@@ -167,32 +180,41 @@ export async function inChildProcess(
 
 const CLIENT_PROCESSES = 2;
 
+/** A client process or thread, as {@link spreadClients} talks to it. */
+type ClientRunner = ChildProcess | Worker;
+
 /**
- * Runs `UpdateItem` from {@link CLIENT_PROCESSES} child processes at once (`bench/dynamo-clients.ts`,
- * {@link CONCURRENCY} in flight in all), after each warmed up: the total rate, this process's CPU
- * per operation meanwhile (the endpoint's worker thread, when the endpoint is here) and the
- * clients'.
+ * Runs `UpdateItem` from {@link CLIENT_PROCESSES} child processes (or, with `"threads"`, worker
+ * threads of this process) at once (`bench/dynamo-clients.ts`, {@link CONCURRENCY} in flight in
+ * all), after each warmed up: the total rate, this process's CPU per operation meanwhile (the
+ * endpoint's worker thread, when the endpoint is here; with threads, the clients' too) and the
+ * clients' processes'.
  */
-async function spreadClients(endpoint: string, table: string): Promise<{ rate: number; hostCpuPerOperation: number; clientCpuPerOperation: number }> {
+async function spreadClients(endpoint: string, table: string, where: "processes" | "threads" = "processes"): Promise<{ rate: number; hostCpuPerOperation: number; clientCpuPerOperation: number }> {
   const each = Math.round(UPDATES / CLIENT_PROCESSES);
-  const children = Array.from({ length: CLIENT_PROCESSES }, () =>
-    fork(fileURLToPath(new URL("./dynamo-clients.ts", import.meta.url)), [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP), String(KEYS)], {
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
-    }),
+  const script = new URL("./dynamo-clients.ts", import.meta.url);
+  const argv = [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP), String(KEYS)];
+  const children: ClientRunner[] = Array.from({ length: CLIENT_PROCESSES }, () =>
+    where === "threads"
+      ? // A worker thread does not inherit tsx's loader: it registers it, then loads the script.
+        new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`, { eval: true, workerData: { argv } })
+      : fork(fileURLToPath(script), argv, { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] }),
   );
-  const next = (child: ChildProcess) =>
+  const next = (child: ClientRunner) =>
     new Promise<any>((resolvePromise, reject) => {
       child.once("message", resolvePromise);
-      child.once("exit", (code) => reject(new Error(`bench client exited (${code})`)));
+      child.once("exit", (code: number) => reject(new Error(`bench client exited (${code})`)));
+      if (child instanceof Worker) child.once("error", reject);
     });
   try {
     await Promise.all(children.map(next));
     const started = performance.now();
     const cpu = process.cpuUsage();
     const done = children.map(next);
-    for (const child of children) child.send("go");
+    for (const child of children) (child instanceof Worker ? child.postMessage("go") : child.send("go"));
     const reports = (await Promise.all(done)) as { ms: number; cpu: number }[];
+    // Threads report this process's CPU, already counted in `used`.
+    if (where === "threads") for (const report of reports) report.cpu = 0;
     const elapsed = performance.now() - started;
     const used = process.cpuUsage(cpu);
     const total = each * CLIENT_PROCESSES;
@@ -202,7 +224,7 @@ async function spreadClients(endpoint: string, table: string): Promise<{ rate: n
       clientCpuPerOperation: Math.round(reports.reduce((sum, report) => sum + report.cpu, 0) / total),
     };
   } finally {
-    for (const child of children) child.kill();
+    for (const child of children) void (child instanceof Worker ? child.terminate() : child.kill());
   }
 }
 
