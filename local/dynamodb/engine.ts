@@ -207,7 +207,7 @@ function cacheActiveTables(store: DynaliteStore): asserts store is CachingStore 
     const callback = (typeof checkStatus === "function" ? checkStatus : cb) as Callback;
     const cached = active.get(name);
     if (cached) {
-      queueMicrotask(() => callback(null, cached));
+      soon(() => callback(null, cached));
       return;
     }
     const seen = generation;
@@ -260,14 +260,14 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
   const acknowledge = (write: (callback?: LevelCallback) => unknown, callback: LevelCallback | undefined): unknown => {
     if (options.durable || !callback) return write(callback);
     (write() as Promise<unknown>).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
-    queueMicrotask(() => callback(null));
+    soon(() => callback(null));
     return undefined;
   };
   level.get = (key, callback) => {
     if (!callback) return get(key);
     const text = values.get(key);
     // Asynchronous like the store's own answer (callers are written for it); a missing key is `undefined`.
-    queueMicrotask(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
+    soon(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
     return undefined;
   };
   level.put = (key, value, callback) => {
@@ -285,6 +285,25 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
     }
     return acknowledge((cb) => batch(operations, cb), callback);
   };
+}
+
+const settled = Promise.resolve();
+
+/**
+ * Runs `work` on a microtask, as `queueMicrotask` does, without the async resource `queueMicrotask`
+ * creates and destroys for each call (async hooks bookkeeping, paid on every item read and write).
+ * An error `work` throws is still reported as uncaught: it is rethrown outside the promise chain.
+ */
+function soon(work: () => void): void {
+  void settled.then(() => {
+    try {
+      work();
+    } catch (error) {
+      setImmediate(() => {
+        throw error;
+      });
+    }
+  });
 }
 
 function asServiceError(error: unknown): unknown {
