@@ -6,8 +6,9 @@
  * balance `ADD`, the loyalty accrual), and the SDK's own cost against a server that answers `{}`
  * at once (the ceiling of clients on one thread). The SDK costs more CPU per request than the
  * endpoint, so one thread of clients cannot saturate it: the last figures spread the clients over
- * two processes (16 in flight each) with the endpoint in a worker thread of this one, and measure
- * the endpoint's own CPU per request in a process of its own.
+ * two processes or two worker threads (16 in flight each) with the endpoint in a worker thread of
+ * this one, and measure the endpoint's own CPU per request in a process of its own (UpdateItem,
+ * then per operation: UpdateItem, PutItem, GetItem, TransactWriteItems).
  *
  * Run with `npx tsx bench/dynamo.ts` (prints and writes `bench/results/dynamo.json`), or import
  * {@link run}.
@@ -23,7 +24,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../functions/common/tables.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
 import { clientsFor, type Clients } from "../test/support/dynamodb.ts";
@@ -105,6 +106,8 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     });
     Object.assign(figures, { separateProcessUpdateItemPerSecond: separate.rate, endpointCpuMicrosecondsPerUpdateItem: separate.cpuPerOperation });
+    const byOperation = await endpointCpuByOperation();
+    Object.assign(figures, { endpointCpuMicrosecondsPerOperation: byOperation });
     const row = (key: keyof typeof figures & keyof typeof cpuPerOperation) => ({ "ops/s": figures[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
     console.log("local dynamodb (%d concurrent, SDK clients on this process's main thread; load average %s):", CONCURRENCY, loadavg().map((l) => l.toFixed(1)).join(" "));
     console.table({
@@ -136,6 +139,12 @@ export async function run(): Promise<Record<string, unknown>> {
       separate.rate,
       separate.cpuPerOperation,
       Math.round(1e6 / separate.cpuPerOperation),
+    );
+    console.log(
+      "the endpoint's own CPU per request, in its own process: %s",
+      Object.entries(byOperation)
+        .map(([operation, micros]) => `${operation} ${micros} µs`)
+        .join(", "),
     );
     return { ...figures, cpuMicrosecondsPerOperation: { ...cpuPerOperation } };
   } finally {
@@ -174,6 +183,52 @@ export async function inChildProcess(
     const cpu = after.user - before.user + after.system - before.system;
     return { rate, cpuPerOperation: Math.round(cpu / (UPDATES + WARM_UP)) };
   } finally {
+    child.kill();
+  }
+}
+
+/**
+ * The endpoint's own CPU per request by operation (`bench/dynamo-server.ts` in a child process, in
+ * memory; SDK clients here, 32 in flight): `UpdateItem` (`ADD`), `PutItem` of a new ledger item
+ * with `attribute_not_exists(pk)`, `GetItem`, and the loyalty accrual's `TransactWriteItems`.
+ */
+async function endpointCpuByOperation(): Promise<Record<string, number>> {
+  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), ["paybus"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  const cpu = async (): Promise<number> => {
+    child.send("cpu");
+    const { user, system } = (await next()).cpu as NodeJS.CpuUsage;
+    return user + system;
+  };
+  const { endpoint, table } = await next();
+  const clients = clientsFor(endpoint);
+  const key = (i: number) => ({ pk: `customer#${i % KEYS}`, sk: "balance" });
+  const operations: Record<string, (i: number) => Promise<unknown>> = {
+    UpdateItem: (i) => clients.documents.send(add(table, i)),
+    PutItem: (i) => clients.documents.send(new PutCommand({ TableName: table, Item: { pk: `customer#${i % KEYS}`, sk: `ledger#${i}`, points: 1, kind: "accrual" }, ConditionExpression: "attribute_not_exists(pk)" })),
+    GetItem: (i) => clients.documents.send(new GetCommand({ TableName: table, Key: key(i) })),
+    TransactWriteItems: (i) =>
+      clients.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: table, Item: { pk: `customer#${i % KEYS}`, sk: `tx#${i}`, points: 1 }, ConditionExpression: "attribute_not_exists(pk)" } },
+            { Update: { TableName: table, Key: key(i), UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } } },
+          ],
+        }),
+      ),
+  };
+  try {
+    const figures: Record<string, number> = {};
+    for (const [operation, send] of Object.entries(operations)) {
+      await pool(WARM_UP, send);
+      const before = await cpu();
+      // Past the warm-up's numbers, so that every PutItem writes a new item.
+      await pool(UPDATES, (i) => send(i + WARM_UP));
+      figures[operation] = Math.round(((await cpu()) - before) / UPDATES);
+    }
+    return figures;
+  } finally {
+    clients.client.destroy();
     child.kill();
   }
 }
