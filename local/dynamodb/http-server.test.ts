@@ -43,10 +43,12 @@ describe("the endpoint's HTTP/1.1 server", () => {
         seen.push(request);
         // The later request answers first when it can: answers must still come in request order.
         if (request.url === "/slow") await new Promise((r) => setTimeout(r, 50));
+        // Longer than two idle checks: a connection waiting for its answer is not idle.
+        if (request.url === "/slower") await new Promise((r) => setTimeout(r, 400));
         if (request.url === "/fail") throw new Error("handler broke");
         return { status: 200, headers: { "content-type": "text/plain" }, body: Buffer.from(`${request.method} ${request.url} ${request.body.toString()}`) };
       },
-      { maxBodyBytes: 1000, tooLarge: () => ({ status: 413, headers: {}, body: Buffer.from("too large") }) },
+      { maxBodyBytes: 1000, tooLarge: () => ({ status: 413, headers: {}, body: Buffer.from("too large") }), idleCheckMs: 100 },
     );
   });
 
@@ -107,5 +109,22 @@ describe("the endpoint's HTTP/1.1 server", () => {
     expect(statusOf(await exchange(server.url, ["POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n"]))).toBe(413);
     const failed = await exchange(server.url, ["GET /fail HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"], (r) => r.endsWith("broke"));
     expect([statusOf(failed), bodyOf(failed)]).toEqual([500, "handler broke"]);
+  });
+
+  it("closes a connection idle for two checks, never one waiting for its answer", async () => {
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    const closed = new Promise<string>((resolve) => {
+      let received = "";
+      socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+      socket.on("close", () => resolve(received));
+    });
+    socket.write("GET /slower HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+    // The server ends it on its own, after it answered.
+    const received = await closed;
+
+    expect(statusOf(received)).toBe(200);
+    expect(bodyOf(received)).toBe("GET /slower ");
   });
 });

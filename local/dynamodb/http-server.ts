@@ -46,8 +46,20 @@ export interface HttpServer {
 
 /** A request head larger than this is refused (431), as `node:http` does past its 16 KiB default. */
 const MAX_HEAD_BYTES = 64 * 1024;
-/** A connection with no request for this long is closed (clients reconnect; `node:http` closed after 5 s). */
-const IDLE_TIMEOUT_MS = 120_000;
+/**
+ * A connection with no traffic and no request in progress for one to two of these is closed
+ * (clients reconnect; `node:http` closed idle ones after 5 s). Checked by one timer for all
+ * connections: a socket timeout re-arms a timer on every read and write.
+ */
+const IDLE_CHECK_MS = 60_000;
+
+/** What the idle check reads of a connection. */
+interface ConnectionState {
+  /** Data arrived since the last check. */
+  active: boolean;
+  /** A request is being answered. */
+  busy: boolean;
+}
 
 const REASONS: Readonly<Record<number, string>> = {
   100: "Continue",
@@ -63,13 +75,26 @@ const REASONS: Readonly<Record<number, string>> = {
 };
 
 /** Starts a server on `host:port` (0: any free port); resolves once it listens. */
-export async function startHttpServer(host: string, port: number, handler: HttpHandler, limits: { readonly maxBodyBytes: number; readonly tooLarge: () => HttpAnswer }): Promise<HttpServer> {
-  const connections = new Set<Socket>();
+export async function startHttpServer(
+  host: string,
+  port: number,
+  handler: HttpHandler,
+  limits: { readonly maxBodyBytes: number; readonly tooLarge: () => HttpAnswer; readonly idleCheckMs?: number },
+): Promise<HttpServer> {
+  const connections = new Map<Socket, ConnectionState>();
   const server = createServer((socket) => {
-    connections.add(socket);
+    const state: ConnectionState = { active: true, busy: false };
+    connections.set(socket, state);
     socket.once("close", () => connections.delete(socket));
-    serve(socket, handler, limits);
+    serve(socket, state, handler, limits);
   });
+  const idleCheck = setInterval(() => {
+    for (const [socket, state] of connections) {
+      if (!state.active && !state.busy) socket.destroy();
+      state.active = false;
+    }
+  }, limits.idleCheckMs ?? IDLE_CHECK_MS).unref();
+  server.once("close", () => clearInterval(idleCheck));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -83,7 +108,7 @@ export async function startHttpServer(host: string, port: number, handler: HttpH
     url: `http://${address.includes(":") ? `[${address}]` : address}:${bound}`,
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
     closeAllConnections: () => {
-      for (const socket of connections) socket.destroy();
+      for (const socket of connections.keys()) socket.destroy();
     },
   };
 }
@@ -107,30 +132,28 @@ class BadRequest extends Error {
   }
 }
 
-function serve(socket: Socket, handler: HttpHandler, limits: { readonly maxBodyBytes: number; readonly tooLarge: () => HttpAnswer }): void {
+function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, limits: { readonly maxBodyBytes: number; readonly tooLarge: () => HttpAnswer }): void {
   socket.setNoDelay(true);
-  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
   socket.on("error", () => socket.destroy());
   // What arrived and is not yet consumed, as received: joined only when a parse needs it, so a
   // large body arriving in many chunks is copied once.
   let chunks: Buffer[] = [];
   let size = 0;
   let head: Head | undefined;
-  let busy = false;
 
   const joined = (): Buffer => {
     if (chunks.length > 1) chunks = [Buffer.concat(chunks, size)];
     return chunks[0]!;
   };
   const finish = (answer: HttpAnswer): void => {
-    busy = true;
+    state.busy = true;
     write(socket, answer, false);
     socket.end();
   };
   const fail = (status: number): void => finish({ status, headers: { "content-type": "text/plain" }, body: Buffer.from(REASONS[status] ?? "Error") });
 
   const next = (): void => {
-    while (!busy && size > 0 && !socket.destroyed) {
+    while (!state.busy && size > 0 && !socket.destroyed) {
       if (head && head.length >= 0 && size < head.bodyStart + head.length) return;
       const buffer = joined();
       try {
@@ -171,7 +194,7 @@ function serve(socket: Socket, handler: HttpHandler, limits: { readonly maxBodyB
       // What follows the request is kept as its own copy: the body stays a view of the buffer.
       chunks = consumed === buffer.length ? [] : [Buffer.from(buffer.subarray(consumed))];
       size = buffer.length - consumed;
-      busy = true;
+      state.busy = true;
       const refusal = foreignHostRefusal(request.headers.host, request.headers, request.url);
       const keepAlive = request.keepAlive && !refusal;
       const answer = refusal
@@ -186,13 +209,16 @@ function serve(socket: Socket, handler: HttpHandler, limits: { readonly maxBodyB
           socket.end();
           return;
         }
-        busy = false;
+        // Idle from now, not from when the request arrived.
+        state.active = true;
+        state.busy = false;
         next();
       });
     }
   };
 
   socket.on("data", (chunk: Buffer) => {
+    state.active = true;
     chunks.push(chunk);
     size += chunk.length;
     next();
