@@ -145,7 +145,10 @@ function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, lim
     if (chunks.length > 1) chunks = [Buffer.concat(chunks, size)];
     return chunks[0]!;
   };
+  // Set once the connection is answered for the last time: what the client still sends is dropped.
+  let closing = false;
   const finish = (answer: HttpAnswer): void => {
+    closing = true;
     state.busy = true;
     write(socket, answer, false);
     socket.end();
@@ -206,6 +209,7 @@ function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, lim
         if (socket.destroyed) return;
         write(socket, answered, keepAlive);
         if (!keepAlive) {
+          closing = true;
           socket.end();
           return;
         }
@@ -219,6 +223,7 @@ function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, lim
 
   socket.on("data", (chunk: Buffer) => {
     state.active = true;
+    if (closing) return;
     chunks.push(chunk);
     size += chunk.length;
     next();
