@@ -96,11 +96,11 @@ export async function startHttpServer(
   }, limits.idleCheckMs ?? IDLE_CHECK_MS).unref();
   server.once("close", () => clearInterval(idleCheck));
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
+    server.once("error", (error) => {
+      clearInterval(idleCheck);
+      reject(error);
     });
+    server.listen(port, host, () => resolve());
   });
   const { address, port: bound } = server.address() as AddressInfo;
   return {
@@ -149,14 +149,13 @@ function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, lim
   let closing = false;
   const finish = (answer: HttpAnswer): void => {
     closing = true;
-    state.busy = true;
     write(socket, answer, false);
     socket.end();
   };
   const fail = (status: number): void => finish({ status, headers: { "content-type": "text/plain" }, body: Buffer.from(REASONS[status] ?? "Error") });
 
   const next = (): void => {
-    while (!state.busy && size > 0 && !socket.destroyed) {
+    while (!state.busy && !closing && size > 0 && !socket.destroyed) {
       if (head && head.length >= 0 && size < head.bodyStart + head.length) return;
       const buffer = joined();
       try {
@@ -209,7 +208,9 @@ function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, lim
         if (socket.destroyed) return;
         write(socket, answered, keepAlive);
         if (!keepAlive) {
+          // Half closed until the client closes too, or the idle check ends it.
           closing = true;
+          state.busy = false;
           socket.end();
           return;
         }
@@ -222,8 +223,9 @@ function serve(socket: Socket, state: ConnectionState, handler: HttpHandler, lim
   };
 
   socket.on("data", (chunk: Buffer) => {
-    state.active = true;
+    // A client still sending to a connection being closed does not keep it open.
     if (closing) return;
+    state.active = true;
     chunks.push(chunk);
     size += chunk.length;
     next();
