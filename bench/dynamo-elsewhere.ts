@@ -1,0 +1,161 @@
+/**
+ * The parts of `bench/dynamo.ts` that run clients or the endpoint in other processes and threads:
+ * the endpoint alone in a child process (its own CPU per request), and clients spread over two
+ * processes or two worker threads. Also the load both files generate (`UpdateItem` `ADD`, 32 in
+ * flight).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { clientsFor } from "../test/support/dynamodb.ts";
+
+export const CONCURRENCY = 32;
+export const UPDATES = 3000;
+export const WARM_UP = 300;
+/** Balances updated round-robin: enough keys that per-item locks are not the bottleneck. */
+export const KEYS = 16;
+
+/** The measured write: one point added to one of {@link KEYS} balances. */
+export const add = (TableName: string, i: number) =>
+  new UpdateCommand({
+    TableName,
+    Key: { pk: `customer#${i % KEYS}`, sk: "balance" },
+    UpdateExpression: "ADD points :n",
+    ExpressionAttributeValues: { ":n": 1 },
+  });
+
+/** Runs `operation(0 … count-1)`, {@link CONCURRENCY} at a time. */
+export async function pool(count: number, operation: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await operation(next++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/**
+ * Starts `bench/dynamo-server.ts` (`kind`, from `root`), runs `work` against it, and returns the
+ * rate `work` measured and the child's CPU time per operation during it.
+ */
+export async function inChildProcess(
+  kind: "paybus" | "dynalite",
+  work: (endpoint: string, table: string) => Promise<number>,
+  root?: string,
+): Promise<{ rate: number; cpuPerOperation: number }> {
+  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), [kind, ...(root ? [root] : [])], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  try {
+    const { endpoint, table } = await next();
+    child.send("cpu");
+    const before = (await next()).cpu as NodeJS.CpuUsage;
+    const rate = await work(endpoint, table);
+    child.send("cpu");
+    const after = (await next()).cpu as NodeJS.CpuUsage;
+    // The rate's warm-up ran inside `work` too: count its operations.
+    const cpu = after.user - before.user + after.system - before.system;
+    return { rate, cpuPerOperation: Math.round(cpu / (UPDATES + WARM_UP)) };
+  } finally {
+    child.kill();
+  }
+}
+
+/**
+ * The endpoint's own CPU per request by operation (`bench/dynamo-server.ts` in a child process, in
+ * memory; SDK clients here, 32 in flight): `UpdateItem` (`ADD`), `PutItem` of a new ledger item
+ * with `attribute_not_exists(pk)`, `GetItem`, and the loyalty accrual's `TransactWriteItems`.
+ */
+export async function endpointCpuByOperation(): Promise<Record<string, number>> {
+  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), ["paybus"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  const cpu = async (): Promise<number> => {
+    child.send("cpu");
+    const { user, system } = (await next()).cpu as NodeJS.CpuUsage;
+    return user + system;
+  };
+  const { endpoint, table } = await next();
+  const clients = clientsFor(endpoint);
+  const key = (i: number) => ({ pk: `customer#${i % KEYS}`, sk: "balance" });
+  const operations: Record<string, (i: number) => Promise<unknown>> = {
+    UpdateItem: (i) => clients.documents.send(add(table, i)),
+    PutItem: (i) => clients.documents.send(new PutCommand({ TableName: table, Item: { pk: `customer#${i % KEYS}`, sk: `ledger#${i}`, points: 1, kind: "accrual" }, ConditionExpression: "attribute_not_exists(pk)" })),
+    GetItem: (i) => clients.documents.send(new GetCommand({ TableName: table, Key: key(i) })),
+    TransactWriteItems: (i) =>
+      clients.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: table, Item: { pk: `customer#${i % KEYS}`, sk: `tx#${i}`, points: 1 }, ConditionExpression: "attribute_not_exists(pk)" } },
+            { Update: { TableName: table, Key: key(i), UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } } },
+          ],
+        }),
+      ),
+  };
+  try {
+    const figures: Record<string, number> = {};
+    for (const [operation, send] of Object.entries(operations)) {
+      await pool(WARM_UP, send);
+      const before = await cpu();
+      // Past the warm-up's numbers, so that every PutItem writes a new item.
+      await pool(UPDATES, (i) => send(i + WARM_UP));
+      figures[operation] = Math.round(((await cpu()) - before) / UPDATES);
+    }
+    return figures;
+  } finally {
+    clients.client.destroy();
+    child.kill();
+  }
+}
+
+export const CLIENT_PROCESSES = 2;
+
+/** A client process or thread, as {@link spreadClients} talks to it. */
+type ClientRunner = ChildProcess | Worker;
+
+/**
+ * Runs `UpdateItem` from {@link CLIENT_PROCESSES} child processes (or, with `"threads"`, worker
+ * threads of this process) at once (`bench/dynamo-clients.ts`, {@link CONCURRENCY} in flight in
+ * all), after each warmed up: the total rate, this process's CPU per operation meanwhile (the
+ * endpoint's worker thread, when the endpoint is here; with threads, the clients' too) and the
+ * clients' processes'.
+ */
+export async function spreadClients(endpoint: string, table: string, where: "processes" | "threads" = "processes"): Promise<{ rate: number; hostCpuPerOperation: number; clientCpuPerOperation: number }> {
+  const each = Math.round(UPDATES / CLIENT_PROCESSES);
+  const script = new URL("./dynamo-clients.ts", import.meta.url);
+  const argv = [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP), String(KEYS)];
+  const children: ClientRunner[] = Array.from({ length: CLIENT_PROCESSES }, () =>
+    where === "threads"
+      ? // A worker thread does not inherit tsx's loader: it registers it, then loads the script.
+        new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`, { eval: true, workerData: { argv } })
+      : fork(fileURLToPath(script), argv, { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] }),
+  );
+  const next = (child: ClientRunner) =>
+    new Promise<any>((resolvePromise, reject) => {
+      child.once("message", resolvePromise);
+      child.once("exit", (code: number) => reject(new Error(`bench client exited (${code})`)));
+      if (child instanceof Worker) child.once("error", reject);
+    });
+  try {
+    await Promise.all(children.map(next));
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const done = children.map(next);
+    for (const child of children) (child instanceof Worker ? child.postMessage("go") : child.send("go"));
+    const reports = (await Promise.all(done)) as { ms: number; cpu: number }[];
+    // Threads report this process's CPU, already counted in `used`.
+    if (where === "threads") for (const report of reports) report.cpu = 0;
+    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const total = each * CLIENT_PROCESSES;
+    return {
+      rate: Math.round(total / (elapsed / 1000)),
+      hostCpuPerOperation: Math.round((used.user + used.system) / total),
+      clientCpuPerOperation: Math.round(reports.reduce((sum, report) => sum + report.cpu, 0) / total),
+    };
+  } finally {
+    for (const child of children) void (child instanceof Worker ? child.terminate() : child.kill());
+  }
+}
