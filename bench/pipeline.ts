@@ -30,7 +30,7 @@ const CUSTOMERS = 200;
 let sequence = 0;
 
 /** With fresh ids: 7 in 10 a one-time purchase (from fixture 03), else a paid invoice (fixture 01). */
-function syntheticEvent(): Record<string, any> {
+export function syntheticEvent(): Record<string, any> {
   const n = ++sequence;
   const kind = n % 10 < 7 ? "purchase" : "invoice";
   const id = n.toString(36).padStart(8, "0");
@@ -89,7 +89,7 @@ function completionLatencies(runtime: Runtime, sentAt: Map<string, number>): Rec
 }
 
 /** CPU milliseconds used so far: the process (all threads) and its main thread (Linux; undefined elsewhere). */
-function cpuNow(): { process: number; main: number | undefined } {
+export function cpuNow(): { process: number; main: number | undefined } {
   const usage = process.cpuUsage();
   let main: number | undefined;
   try {

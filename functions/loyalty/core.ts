@@ -15,7 +15,7 @@ import { startEngagement } from "./engagement.ts";
 import type { LoyaltyLedger, ReversalOutcome } from "./ledger.ts";
 import type { AwardRules } from "./points.ts";
 import type { CachedPromotions } from "./promotions.ts";
-import { publishPurchaseEvents, type PublishDeps } from "./publish.ts";
+import { publishPurchaseEvents, putPendingEvents, type PublishDeps } from "./publish.ts";
 
 /** What the consumer needs: configuration, the ledger and the workflow to start. */
 export interface LoyaltyDeps {
@@ -120,13 +120,17 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResul
       decidedBy: purchase.sourceEvent?.eventId,
     });
   }
-  let executionName = purchase.engagementExecution;
-  if (executionName === undefined) {
-    executionName = (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName;
-    await ledger.markEngagementStarted(purchase.purchaseId, executionName);
-  }
-  // After the commit (and on every duplicate, until recorded): the outbox of publish.ts.
-  if (deps.publish) await publishPurchaseEvents(purchase, deps.publish);
+  // After the commit, and on every duplicate until recorded: the workflow, then the outbox of
+  // publish.ts. One write records both once done; a crash before it leaves both to the redelivery,
+  // which starts the same execution name (refused, so counted as started) and puts the same
+  // `detail.id`s (deduped by consumers) — exactly once per purchase either way.
+  const started = purchase.engagementExecution;
+  const executionName = started ?? (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName;
+  const published = deps.publish ? await putPendingEvents(purchase, deps.publish) : undefined;
+  await ledger.markDone(purchase.purchaseId, {
+    engagementExecution: started === undefined ? executionName : undefined,
+    publishedReversedPoints: published?.reversedPoints,
+  });
   const result = {
     kind: awarded.outcome,
     purchaseId: purchase.purchaseId,

@@ -24,16 +24,8 @@ import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "../common/errors.ts";
 import { entryItems } from "./entries.ts";
 import type { Accrual, Reversal, Skip } from "./decode.ts";
-import {
-  mergeReversal,
-  NO_REVERSAL,
-  noPromotionBounds,
-  reversalTarget,
-  TIER_NAMES,
-  tierAfterAccrual,
-  type ReversalState,
-  type Tier,
-} from "./points.ts";
+import { cancellationReasons, isConflict, isContention, noPromotionCondition, promotionCondition, type CancellationReason, type TierWrite } from "./conditions.ts";
+import { mergeReversal, NO_REVERSAL, reversalTarget, tierAfterAccrual, type ReversalState } from "./points.ts";
 
 export {
   balanceKey,
@@ -75,64 +67,8 @@ export interface LedgerOptions {
   readonly now?: () => number;
 }
 
-/** Cancellation reasons of a TransactWriteItems call, in request order; undefined for other errors. */
-function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
-  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] };
-  if (e?.name !== "TransactionCanceledException") return undefined;
-  return (e.CancellationReasons ?? []).map((reason) => reason.Code);
-}
-
-/** Another transaction held one of the items. */
-function isConflict(error: unknown): boolean {
-  return (
-    (error as { name?: string })?.name === "TransactionConflictException" ||
-    (cancellationCodes(error) ?? []).includes("TransactionConflict")
-  );
-}
-
-/** Contention worth another optimistic attempt: a failed condition we can re-read, or a conflict. */
-function isContention(error: unknown): boolean {
-  const codes = cancellationCodes(error);
-  if (codes) return codes.some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict");
-  const name = (error as { name?: string })?.name;
-  return name === "ConditionalCheckFailedException" || name === "TransactionConflictException";
-}
-
-/** How an award writes the tier, and the condition that makes that write right at commit time. */
-interface TierWrite {
-  readonly setTier: string;
-  readonly condition: string;
-  readonly values: Record<string, unknown>;
-}
-
-/** No promotion: the tier stays as stored, provided no threshold is reached whatever tier that is. */
-function noPromotionCondition(points: number): TierWrite {
-  const bounds = noPromotionBounds(points);
-  const clauses = TIER_NAMES.map((tier) =>
-    Number.isFinite(bounds[tier]) ? `(tier = :${tier} AND lifetimePoints <= :${tier}Bound)` : `tier = :${tier}`,
-  );
-  const values: Record<string, unknown> = {};
-  for (const tier of TIER_NAMES) {
-    values[`:${tier}`] = tier;
-    if (Number.isFinite(bounds[tier])) values[`:${tier}Bound`] = bounds[tier];
-  }
-  return {
-    setTier: "tier = if_not_exists(tier, :member)",
-    condition: ["attribute_not_exists(pk)", ...clauses].join(" OR "),
-    values,
-  };
-}
-
-/** A promotion: only from the tier read, and only for the lifetime totals that promote to exactly `to`. */
-function promotionCondition(balanceExists: boolean, from: Tier, to: Tier, [low, high]: readonly [number, number]): TierWrite {
-  if (!balanceExists) return { setTier: "tier = :to", condition: "attribute_not_exists(pk)", values: { ":to": to } };
-  const bounded = Number.isFinite(high);
-  return {
-    setTier: "tier = :to",
-    condition: bounded ? "tier = :from AND lifetimePoints BETWEEN :low AND :high" : "tier = :from AND lifetimePoints >= :low",
-    values: { ":to": to, ":from": from, ":low": low, ...(bounded ? { ":high": high } : {}) },
-  };
-}
+/** An item as last seen: its value (undefined: it does not exist), or unknown until read. */
+type Known<T> = { readonly known: true; readonly value: T | undefined } | { readonly known: false };
 
 function reversalStateOf(record: PurchaseRecord | undefined): ReversalState {
   if (!record) return NO_REVERSAL;
@@ -203,23 +139,32 @@ export class LoyaltyLedger {
    * never lower, so they never demote), and the balance update is conditioned on the tier and
    * lifetime range the decision was made for. Accruals that do not cross a threshold pass that
    * condition whatever runs beside them; of concurrent accruals crossing one together, exactly one
-   * commits the promotion (`promotedFrom`/`promotedTo` on its entry) and the others re-read.
+   * commits the promotion (`promotedFrom`/`promotedTo` on its entry) and the others try again.
+   *
+   * Nothing is read first. Most purchases are new and promote no one, so the first attempt assumes
+   * a new entry and writes the balance under the no-promotion condition, which is right whatever
+   * the balance holds: one request in the usual case. A failed condition answers with the item it
+   * failed on (`ReturnValuesOnConditionCheckFailure: ALL_OLD`): the stored entry (a duplicate, or a
+   * placeholder of an earlier reversal) or the balance (a threshold is crossed: the next attempt
+   * decides the promotion from it), so that deciding again needs no read either.
    */
   async award(accrual: Accrual): Promise<AwardOutcome> {
-    // Most purchases are new: assume so, and read the entry only once its condition has failed.
-    let existing: PurchaseRecord | undefined;
-    let entryStale = false;
+    let entry: Known<PurchaseRecord> = { known: true, value: undefined };
+    let balance: Known<BalanceRecord> | "unread" = "unread";
     return this.optimistically(`award ${accrual.purchaseId}`, async () => {
-      if (entryStale) existing = await this.getPurchase(accrual.purchaseId);
+      if (!entry.known) entry = { known: true, value: await this.getPurchase(accrual.purchaseId) };
+      const existing = entry.value;
       if (isAwarded(existing)) return { outcome: "duplicate", purchase: existing } as const;
-      const balance = await this.readBalance(accrual.customerId);
+      if (balance !== "unread" && !balance.known) balance = { known: true, value: await this.readBalance(accrual.customerId) };
       const reversal = reversalStateOf(existing);
       const points = accrual.award.points;
       const reversedPoints = reversalTarget(points, reversal);
-      const before = balance?.tier ?? "member";
       // A payment an invoice payment excluded (a subscription payment) earns nothing, lifetime included.
       const lifetime = reversal.subscriptionPayment ? 0 : points;
-      const after = tierAfterAccrual(before, balance?.lifetimePoints ?? 0, lifetime);
+      // Unread: assume no promotion, under a condition that fails when a threshold is reached.
+      const stored = balance === "unread" ? undefined : balance.value;
+      const before = stored?.tier ?? "member";
+      const after = balance === "unread" ? undefined : tierAfterAccrual(before, stored?.lifetimePoints ?? 0, lifetime);
       const purchase: AwardedPurchase = {
         purchaseId: accrual.purchaseId,
         status: "awarded",
@@ -240,10 +185,10 @@ export class LoyaltyLedger {
         reversedPoints,
         unrecoveredPoints: 0,
         ...(existing?.reversalEvents ? { reversalEvents: existing.reversalEvents } : {}),
-        ...(after.promoted ? { promotedFrom: before, promotedTo: after.tier } : {}),
+        ...(after?.promoted ? { promotedFrom: before, promotedTo: after.tier } : {}),
       };
-      const balanceWrite = after.promoted
-        ? promotionCondition(balance !== undefined, before, after.tier, after.lifetimeRange)
+      const balanceWrite: TierWrite = after?.promoted
+        ? promotionCondition(stored !== undefined, before, after.tier, after.lifetimeRange)
         : noPromotionCondition(lifetime);
       // The credit is a lot of the customer's ledger (entries.ts), stamped at commit time: lots
       // expire in the order they were credited, whatever order Stripe's events came in.
@@ -272,6 +217,7 @@ export class LoyaltyLedger {
               ...(existing
                 ? { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": existing.version } }
                 : { ConditionExpression: "attribute_not_exists(pk)" }),
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
           },
           {
@@ -287,6 +233,7 @@ export class LoyaltyLedger {
                 ":customer": accrual.customerId,
                 ...balanceWrite.values,
               },
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
           },
           ...lot,
@@ -295,13 +242,28 @@ export class LoyaltyLedger {
       try {
         await this.client.send(transaction);
       } catch (error) {
-        // Only the balance's condition failing (the usual contention) leaves the entry as read.
-        const codes = cancellationCodes(error);
-        entryStale = !codes || codes[0] !== "None";
+        const reasons = cancellationReasons(error);
+        entry = this.learned(reasons?.[0], entry, purchaseRecord, `purchase ${accrual.purchaseId}`);
+        // A balance read (or learned) earlier stays: if it is stale, its condition fails and says so.
+        if (reasons?.[1]?.code === "ConditionalCheckFailed") {
+          balance = this.learned(reasons[1], { known: false }, balanceRecord, `balance of ${accrual.customerId}`);
+        }
         throw error;
       }
       return { outcome: "awarded", purchase, creditedPoints: points - reversedPoints } as const;
     });
+  }
+
+  /**
+   * What a cancelled transaction tells of one of its items: unchanged when its own condition held
+   * (`None`), the item it failed on when the answer carries it; otherwise unknown (read it again).
+   * A failed condition without the item means the engine did not return it (or the item does not
+   * exist): the read settles which.
+   */
+  private learned<S extends z.ZodType>(reason: CancellationReason | undefined, before: Known<z.infer<S>>, schema: S, what: string): Known<z.infer<S>> {
+    if (reason?.code === "None") return before;
+    if (reason?.code === "ConditionalCheckFailed" && reason.item) return { known: true, value: this.parse(schema, reason.item, what) };
+    return { known: false };
   }
 
   /**
@@ -511,19 +473,40 @@ export class LoyaltyLedger {
    * them again (putting them again is harmless: consumers dedupe on `detail.id`). Never moves back.
    */
   async markPublished(purchaseId: string, reversedPoints: number): Promise<void> {
+    await this.markDone(purchaseId, { publishedReversedPoints: reversedPoints });
+  }
+
+  /**
+   * Remembers, in one write, what a delivery did after the commit: the engagement execution it
+   * started ({@link markEngagementStarted}) and the domain events it put on the bus
+   * ({@link markPublished}). Both are only shortcuts for later deliveries, which otherwise repeat
+   * the step harmlessly (Step Functions refuses a second execution of the name, consumers dedupe the
+   * events on `detail.id`); so one write after both steps keeps every guarantee and saves a request.
+   */
+  async markDone(purchaseId: string, done: { readonly engagementExecution?: string | undefined; readonly publishedReversedPoints?: number | undefined }): Promise<void> {
+    const { engagementExecution, publishedReversedPoints } = done;
+    if (publishedReversedPoints === undefined) {
+      if (engagementExecution !== undefined) await this.markEngagementStarted(purchaseId, engagementExecution);
+      return;
+    }
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: purchaseKey(purchaseId),
-          UpdateExpression: "SET publishedAward = :true, publishedReversedPoints = :reversed",
+          UpdateExpression: `SET publishedAward = :true, publishedReversedPoints = :reversed${engagementExecution !== undefined ? ", engagementExecution = :execution" : ""}`,
           ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(publishedReversedPoints) OR publishedReversedPoints <= :reversed)",
-          ExpressionAttributeValues: { ":true": true, ":reversed": reversedPoints },
+          ExpressionAttributeValues: {
+            ":true": true,
+            ":reversed": publishedReversedPoints,
+            ...(engagementExecution !== undefined ? { ":execution": engagementExecution } : {}),
+          },
         }),
       );
     } catch (error) {
-      // A concurrent delivery recorded more already.
+      // A concurrent delivery recorded more already: the execution is still worth remembering.
       if ((error as { name?: string }).name !== "ConditionalCheckFailedException") throw error;
+      if (engagementExecution !== undefined) await this.markEngagementStarted(purchaseId, engagementExecution);
     }
   }
 

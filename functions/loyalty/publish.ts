@@ -96,18 +96,31 @@ export function pendingEvents(purchase: AwardedPurchase, eventBusName: string): 
 
 /** Puts the purchase's unpublished events and records them; returns the detail types put. */
 export async function publishPurchaseEvents(purchase: PurchaseRecord | undefined, deps: PublishDeps): Promise<string[]> {
-  if (purchase?.status !== "awarded") return [];
+  const put = await putPendingEvents(purchase, deps);
+  if (put) await deps.ledger.markPublished(put.purchaseId, put.reversedPoints);
+  return put?.detailTypes ?? [];
+}
+
+/**
+ * Puts the purchase's unpublished events without recording them: the caller records them
+ * (`ledger.markDone`, with whatever else it did after the commit) once they are on the bus.
+ * Undefined when there was nothing to put.
+ */
+export async function putPendingEvents(
+  purchase: PurchaseRecord | undefined,
+  deps: Pick<PublishDeps, "eventBridge" | "eventBusName">,
+): Promise<{ readonly purchaseId: string; readonly reversedPoints: number; readonly detailTypes: string[] } | undefined> {
+  if (purchase?.status !== "awarded") return undefined;
   const awarded = purchase as AwardedPurchase;
   const entries = pendingEvents(awarded, deps.eventBusName);
-  if (entries.length === 0) return [];
+  if (entries.length === 0) return undefined;
   // At most three entries: one PutEvents call (limit 10).
   const answer = await deps.eventBridge.send(new PutEventsCommand({ Entries: entries.map((entry) => ({ ...entry })) }));
   if ((answer.FailedEntryCount ?? 0) > 0) {
     const codes = (answer.Entries ?? []).map((entry) => entry.ErrorCode).filter(Boolean);
     throw new LoyaltyEventsNotPublishedError(`PutEvents refused ${answer.FailedEntryCount} loyalty event(s): ${codes.join(", ")}`);
   }
-  await deps.ledger.markPublished(awarded.purchaseId, awarded.reversedPoints);
-  return entries.map((entry) => entry.DetailType);
+  return { purchaseId: awarded.purchaseId, reversedPoints: awarded.reversedPoints, detailTypes: entries.map((entry) => entry.DetailType) };
 }
 
 /** The bus is not configured: no record can succeed until it is. */
