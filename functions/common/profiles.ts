@@ -92,6 +92,16 @@ export async function getProfile(
   table: ProfileTable = defaultTable(),
 ): Promise<CustomerProfile | undefined> {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk: customerId } }));
+  return profileFromItem(customerId, Item);
+}
+
+/**
+ * The profile a stored item holds (as {@link getProfile} reads it), for a caller that already has
+ * the item: e.g. the answer of a conditional write that found it (`functions/customers/contact.ts`).
+ *
+ * @throws InvalidProfileError when the item is not a valid profile.
+ */
+export function profileFromItem(customerId: string, Item: Record<string, unknown> | undefined): CustomerProfile | undefined {
   // A tombstone (customer deleted in Stripe) holds no personal data: nobody to reach.
   if (!Item || Item.deleted === true) return undefined;
   const { pk: _pk, ...stored } = Item;

@@ -20,6 +20,7 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DecodedMessage } from "../../events/parse.ts";
 import type { KnownEventType } from "../../events/stripe-event.ts";
 import type { ProfileTable } from "../common/profiles.ts";
@@ -77,12 +78,26 @@ export function contactOf(message: DecodedMessage<KnownEventType>): ContactStub 
   return { customerId, email: found[0]!, account: message.event.account, source: found[1], eventId: message.event.id };
 }
 
-/** Writes contact stubs; resolves `stored`, or `exists` when the customer already has an item. */
-export type ContactStore = (stub: ContactStub) => Promise<"stored" | "exists">;
+/** What writing a contact stub found. */
+export type ContactWrite =
+  | { readonly outcome: "stored" }
+  | {
+      readonly outcome: "exists";
+      /**
+       * The customer's item as the failed write found it (read it with `profileFromItem`), so that
+       * a consumer needing the profile next does not read it again; undefined when not returned.
+       */
+      readonly item: Record<string, unknown> | undefined;
+    };
+
+/** Writes contact stubs; `stored`, or `exists` when the customer already has an item. */
+export type ContactStore = (stub: ContactStub) => Promise<ContactWrite>;
 
 /**
  * {@link ContactStore} on the `profiles` table: one conditional `UpdateItem` on `cus_…`
- * (`attribute_not_exists(pk)`), so it can only create, never change, a profile.
+ * (`attribute_not_exists(pk)`), so it can only create, never change, a profile. When the customer
+ * has an item, the failed condition answers with it (`ReturnValuesOnConditionCheckFailure`), a
+ * strongly consistent read that costs no request of its own.
  */
 export function dynamoContactStore(table: ProfileTable, now: () => number = Date.now): ContactStore {
   return async (stub) => {
@@ -102,11 +117,13 @@ export function dynamoContactStore(table: ProfileTable, now: () => number = Date
           UpdateExpression: `SET ${set.join(", ")}`,
           ConditionExpression: "attribute_not_exists(pk)",
           ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return "stored";
+      return { outcome: "stored" };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return "exists";
+      // The Document client leaves errors marshalled: the item is unmarshalled as its outputs are.
+      if (error instanceof ConditionalCheckFailedException) return { outcome: "exists", item: error.Item && unmarshall(error.Item) };
       throw error;
     }
   };

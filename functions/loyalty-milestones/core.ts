@@ -59,7 +59,8 @@ export function thresholdPoints(config: LoyaltyConfig, threshold: number): numbe
 }
 
 export type MilestoneOutcome = {
-  readonly lifetimeSpendPoints: number;
+  /** The customer's lifetime spend after this event; not read when no threshold is configured. */
+  readonly lifetimeSpendPoints?: number;
   readonly added: boolean;
   readonly emails: readonly { readonly threshold: number; readonly result: "sent" | "already-sent" | "unreachable" }[];
 };
@@ -87,6 +88,9 @@ export async function processMilestoneMessage(body: string, deps: MilestoneDeps)
     if ((error as { name?: string }).name !== "TransactionCanceledException" || reasons?.[0]?.Code !== "ConditionalCheckFailed") throw error;
     added = false; // A duplicate: its spend is counted already.
   }
+  // Spend is counted even with no threshold (one configured later counts past purchases), but
+  // then nothing depends on the total: no read.
+  if (deps.config.milestones.thresholds.length === 0) return { added, emails: [] };
   const { Item } = await client.send(new GetCommand({ TableName, Key: spendKey(detail.customerId), ConsistentRead: true }));
   const lifetimeSpendPoints = Number(Item?.spendPoints ?? 0);
   const reached = deps.config.milestones.thresholds.filter((threshold) => thresholdPoints(deps.config, threshold) <= lifetimeSpendPoints);

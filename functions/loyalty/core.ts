@@ -66,8 +66,8 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
   if (contact) {
     // First, so that the engagement emails of this purchase find the address; the ids and the
     // field only are logged, the address is personal data.
-    const stored = await deps.contacts(contact);
-    if (stored === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
+    const written = await deps.contacts(contact);
+    if (written.outcome === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
   }
   const rules: AwardRules = deps.promotions
     ? { ...deps.config, promotions: await deps.promotions.windows(deps.config.promotions) }

@@ -15,6 +15,7 @@ import { DeliveryFailedError, DeliveryRejectedError, notify, type NotifyDependen
 import { noticeFrom, invoiceMessage, type EventPatch } from "../../test/support/invoice-events.ts";
 import { startNotificationEngines, type NotificationEngines } from "../../test/support/notification-engines.ts";
 import { dynamoNotificationStore } from "./store.ts";
+import { recordRequests } from "../../test/support/request-count.ts";
 
 const LEASE_SECONDS = 60;
 
@@ -141,6 +142,35 @@ describe("a paid invoice", () => {
         ],
       });
     }
+  });
+
+  it("takes the profile from the contact stub's write that found it: no read of its own", async () => {
+    // Arrange: the invoice carries an address, so the contact stub's conditional write finds the profile.
+    const ids = freshIds();
+    await seedProfile(ids.customer, { pushEndpoints: [PHONE] });
+    const requests = recordRequests(engines.documents, engines.sesClient, engines.snsClient);
+
+    // Act
+    let outcome: NotifyOutcome;
+    try {
+      outcome = await notify(message("01", ids), deps);
+    } finally {
+      requests.stop();
+    }
+
+    // Assert: the push went to the device only the profile names, and nothing read the profile.
+    expect(engines.sns.outbox.map((publish) => publish.targetArn)).toEqual([PHONE]);
+    expect(outcome).toMatchObject({ kind: "attempted" });
+    expect(requests.list().sort()).toEqual([
+      "DynamoDB.PutItem", // email sent
+      "DynamoDB.PutItem", // push sent
+      "DynamoDB.UpdateItem", // contact stub (the profile exists: refused, with the item)
+      "DynamoDB.UpdateItem", // invoice state
+      "DynamoDB.UpdateItem", // email claim
+      "DynamoDB.UpdateItem", // push claim
+      "SES.SendEmail",
+      "SNS.Publish",
+    ]);
   });
 
   it("sends only the push when no email address is known", async () => {

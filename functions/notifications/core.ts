@@ -9,7 +9,7 @@
 import { decodeStripeMessage } from "../../events/parse.ts";
 import { contactOf, type ContactStore } from "../customers/contact.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
-import type { CustomerProfile } from "../common/profiles.ts";
+import { profileFromItem, type CustomerProfile } from "../common/profiles.ts";
 import { redactEmail } from "../common/redact.ts";
 import type { Channels } from "./channels.ts";
 import { deliverOnce, type DeliverContext, type DeliveryResult } from "./deliver.ts";
@@ -107,7 +107,25 @@ async function skip(notice: Notice, reason: string, deps: NotifyDependencies): P
   return { kind: "skipped", notice: reference(notice), reason };
 }
 
-async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promise<NotifyOutcome> {
+/**
+ * The customer's profile: from the item the contact stub's write found, when it found one for this
+ * customer (no second read), else read. That item is as strongly consistent as a read, and a few
+ * milliseconds older (the invoice state was recorded since): a profile change racing with the
+ * notice was already a matter of which came first.
+ */
+async function profileOf(customerId: string | null | undefined, known: KnownProfileItem | undefined, deps: NotifyDependencies): Promise<CustomerProfile | undefined> {
+  if (!customerId) return undefined;
+  if (known?.customerId === customerId && known.item) return profileFromItem(customerId, known.item);
+  return deps.profiles(customerId);
+}
+
+/** The customer's item as the contact stub's write found it. */
+interface KnownProfileItem {
+  readonly customerId: string;
+  readonly item: Record<string, unknown> | undefined;
+}
+
+async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, known?: KnownProfileItem): Promise<NotifyOutcome> {
   const freshness = await deps.store.recordInvoiceState(notice);
   if (!freshness.current) {
     const { status, eventId } = freshness.latest;
@@ -116,7 +134,7 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promi
   const pointless = pointlessReason(notice);
   if (pointless) return skip(notice, pointless, deps);
 
-  const profile = notice.customerId ? await deps.profiles(notice.customerId) : undefined;
+  const profile = await profileOf(notice.customerId, known, deps);
   const deliveries = plannedDeliveries(chooseRecipients(notice, profile));
   if (deliveries.length === 0) return skip(notice, "no email address and no push endpoint", deps);
 
@@ -153,11 +171,12 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies): Promi
 export async function notify(body: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
   const decoded = decodeStripeMessage(body, INVOICE_EVENT_TYPES);
   const contact = contactOf(decoded);
-  if (contact) await deps.contacts(contact);
+  const written = contact ? await deps.contacts(contact) : undefined;
+  const known = contact && written?.outcome === "exists" ? { customerId: contact.customerId, item: written.item } : undefined;
   const outcome: NotifyOutcome =
     decoded.kind === "thin"
       ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
-      : await decideAndDeliver(toNotice(decoded), deps);
+      : await decideAndDeliver(toNotice(decoded), deps, known);
   deps.report(outcome);
   if (outcome.kind !== "attempted") return outcome;
   const failed = outcome.deliveries.filter((result): result is FailedDelivery => result.status === "failed");
