@@ -3,6 +3,8 @@
  * floating point for an amount; decimal strings are built digit by digit.
  */
 
+import { numberFormat } from "./intl.ts";
+
 /** Currencies whose Stripe amounts have no minor unit (`amount: 4800` is ¥4,800). */
 export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
   "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
@@ -73,7 +75,7 @@ export function fromDecimalString(value: string, currency: string): number {
  */
 export function formatMoney(money: Money, locale = "en-US"): string {
   const exponent = currencyExponent(money.currency);
-  const format = new Intl.NumberFormat(locale, {
+  const format = numberFormat(locale, {
     style: "currency",
     currency: money.currency.toUpperCase(),
     minimumFractionDigits: exponent,

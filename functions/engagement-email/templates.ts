@@ -2,6 +2,7 @@
  * Engagement email content, one template per workflow path. Pure functions of the request and the
  * customer's profile: easy to change, and snapshot-tested.
  */
+import { dateTimeFormat, numberFormat } from "../../events/intl.ts";
 import { formatMoney } from "../../events/money.ts";
 import type { Tier } from "../loyalty/points.ts";
 import type { CustomerProfile } from "../common/profiles.ts";
@@ -172,8 +173,8 @@ function rewardValues(reward: AppliedReward | null | undefined, locale: string):
   return {
     kind: "code",
     code: reward.code,
-    percent: new Intl.NumberFormat(locale, { style: "percent" }).format(reward.percentOff / 100),
-    until: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(new Date(reward.validUntil)),
+    percent: numberFormat(locale, { style: "percent" }).format(reward.percentOff / 100),
+    until: dateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(new Date(reward.validUntil)),
   };
 }
 
@@ -185,7 +186,7 @@ export function renderEngagementEmail(facts: EmailFacts, profile: Pick<CustomerP
   const copy = ENGAGEMENT_COPY[language] ?? en;
   const locale = ENGAGEMENT_COPY[language] ? requested : "en-US";
   const money = formatMoney({ amount: facts.amount, currency: facts.currency }, locale);
-  const points = new Intl.NumberFormat(locale).format(facts.pointsEarned);
+  const points = numberFormat(locale).format(facts.pointsEarned);
   const tier = facts.newTier ? copy.tiers[facts.newTier] : null;
   const { subject, paragraphs } = copy.templates[facts.template]({ money, points, tier, reward: rewardValues(facts.reward, locale) });
   const greeting = copy.greeting(profile.name);

@@ -2,6 +2,7 @@
  * Lifecycle notices: one SQS message in, the notice its event type is declared for, sent at most
  * once per business fact and channel (email, and a push per device).
  */
+import { dateTimeFormat } from "../../events/intl.ts";
 import { formatMoney } from "../../events/money.ts";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import type { KnownEventType } from "../../events/stripe-event.ts";
@@ -45,7 +46,7 @@ export interface LifecycleDependencies {
 }
 
 // Customers' time zones are unknown: dates are in UTC, as in the invoice notices.
-const dayFormat = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
+const dayFormat = (locale: string) => dateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
 
 /** The fact's values as the reader's locale writes them. */
 export function formatValues(values: Readonly<Record<string, FactValue>>, locale: string): Record<string, string> {

@@ -180,6 +180,20 @@ describe("the consumer's cached view", () => {
     expect(uncached.reads).toBe(2);
   });
 
+  it("makes the concurrent records of a batch share one read when the cache has run out", async () => {
+    let now = 0;
+    const table = fakeStore([[window("first", "07-01", "08-01", 5)], [window("second", "07-01", "08-01", 5)]]);
+    const cached = new CachedPromotions(table, 30, () => now);
+
+    const batch = await Promise.all(Array.from({ length: 10 }, () => cached.windows(env)));
+    now = 30_000;
+    const next = await Promise.all(Array.from({ length: 10 }, () => cached.windows(env)));
+
+    expect(batch.map((windows) => windows.map((w) => w.name))).toEqual(Array.from({ length: 10 }, () => ["first"]));
+    expect(next.map((windows) => windows.map((w) => w.name))).toEqual(Array.from({ length: 10 }, () => ["second"]));
+    expect(table.reads).toBe(2);
+  });
+
   it("takes its duration from PAYBUS_PROMOTIONS_CACHE_SECONDS, refusing nonsense", () => {
     expect(promotionsCacheSeconds({})).toBe(30);
     expect(promotionsCacheSeconds({ PAYBUS_PROMOTIONS_CACHE_SECONDS: "0.3" })).toBe(0.3);

@@ -243,10 +243,13 @@ export function promotionsCacheSeconds(env: NodeJS.ProcessEnv = process.env): nu
 /**
  * The windows the consumer applies: the table's, cached for `cacheSeconds`; the environment's
  * (`fallback`) while the table holds none. A failed read is not cached and propagates, so the
- * record is retried rather than credited without its promotion.
+ * record is retried rather than credited without its promotion. The records of a batch run
+ * concurrently: when the cache has run out, they share one read instead of each making its own
+ * (not with a cache of 0 s, where each message reads the table itself).
  */
 export class CachedPromotions {
   private cached: { readonly at: number; readonly promotions: readonly Promotion[] } | undefined;
+  private reading: Promise<readonly Promotion[]> | undefined;
 
   constructor(
     private readonly store: Pick<PromotionStore, "read">,
@@ -256,9 +259,20 @@ export class CachedPromotions {
 
   async windows(fallback: readonly PromotionWindow[]): Promise<readonly ActiveWindow[]> {
     const now = this.now();
+    let promotions = this.cached?.promotions;
     if (!this.cached || now - this.cached.at >= this.cacheSeconds * 1000) {
-      this.cached = { at: now, promotions: (await this.store.read()).promotions };
+      promotions = await (this.cacheSeconds > 0 ? (this.reading ??= this.read(now)) : this.read(now));
     }
-    return this.cached.promotions.length > 0 ? this.cached.promotions : fallback;
+    return promotions!.length > 0 ? promotions! : fallback;
+  }
+
+  private async read(at: number): Promise<readonly Promotion[]> {
+    try {
+      const { promotions } = await this.store.read();
+      this.cached = { at, promotions };
+      return promotions;
+    } finally {
+      this.reading = undefined;
+    }
   }
 }

@@ -7,6 +7,7 @@
  * only places them. The snapshot tests in `templates.test.ts` show every variant.
  */
 import { singleLine, webLink } from "../common/text.ts";
+import { dateTimeFormat } from "../../events/intl.ts";
 import { formatMoney } from "../../events/money.ts";
 import type { FailedNotice, Notice, PaidNotice } from "./notice.ts";
 
@@ -239,9 +240,9 @@ export interface RenderOptions {
 }
 
 // Customers' time zones are unknown: dates are in UTC and say so when a time of day is shown.
-const dayFormat = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
+const dayFormat = (locale: string) => dateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
 const momentFormat = (locale: string) =>
-  new Intl.DateTimeFormat(locale, {
+  dateTimeFormat(locale, {
     year: "numeric",
     month: "long",
     day: "numeric",
