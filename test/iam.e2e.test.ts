@@ -235,6 +235,13 @@ describe("every function's grants are exactly the calls it makes", () => {
     runtime.sendEnvelopes([redelivered(tierChanged)]);
     await runtime.waitForQuiet(60_000);
     expect(runtime.sns.outbox.filter((push) => push.targetArn === registered.body.device.endpointArn)).toHaveLength(3);
+    // An invoice with no address of its own: the notifications consumer reads the profile (with
+    // one, the contact stub's refused write answers with the profile and nothing reads it).
+    const unaddressed = customerEvent("01", "Unaddressed", CUSTOMER);
+    unaddressed.detail.data.object.customer_email = null;
+    runtime.sendEnvelopes([unaddressed]);
+    await runtime.waitForQuiet(60_000);
+    expect(runtime.sns.outbox.filter((push) => push.targetArn === registered.body.device.endpointArn)).toHaveLength(4);
     runtime.sendEnvelopes([customerEvent("23", "Deleted", CUSTOMER)]);
     await runtime.waitForQuiet(60_000);
     expect(runtime.sns.hasEndpoint(registered.body.device.endpointArn)).toBe(false);
