@@ -88,12 +88,10 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
       return { kind: "skipped", reason: command.reason, recorded };
     }
     case "reversal": {
-      const outcome = await deps.ledger.reverse(command);
+      const { outcome, purchase } = await deps.ledger.applyReversal(command);
       deps.logger.info("loyalty reversal", { purchaseId: command.purchaseId, eventId: command.source.eventId, ...outcome });
       // Also when unchanged: a redelivery publishes what a crash after the commit left unpublished.
-      if (deps.publish && outcome.outcome !== "pending") {
-        await publishPurchaseEvents(await deps.ledger.getPurchase(command.purchaseId), deps.publish);
-      }
+      if (deps.publish && outcome.outcome !== "pending") await publishPurchaseEvents(purchase, deps.publish);
       return { kind: "reversal", purchaseId: command.purchaseId, ...outcome };
     }
     case "accrual":

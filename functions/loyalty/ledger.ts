@@ -321,11 +321,25 @@ export class LoyaltyLedger {
    * kept as `unrecoveredPoints`. Before the purchase is credited, the state waits on a placeholder.
    */
   async reverse(reversal: Reversal): Promise<ReversalOutcome> {
-    return this.optimistically(`reverse ${reversal.purchaseId}`, async (): Promise<ReversalOutcome> => {
+    return (await this.applyReversal(reversal)).outcome;
+  }
+
+  /**
+   * {@link reverse}, also answering the purchase's entry as the reversal left it (undefined while
+   * the reversal waits on a placeholder), so that its domain events are computed without reading
+   * it again: the write was conditioned on the version read, so nothing else changed it meanwhile.
+   *
+   * The balance is not read first either: the first attempt takes the whole delta under the
+   * condition that the balance covers it (the usual case); when it does not, the failed condition
+   * answers with the balance (`ALL_OLD`) and the next attempt takes what there is.
+   */
+  async applyReversal(reversal: Reversal): Promise<{ readonly outcome: ReversalOutcome; readonly purchase: PurchaseRecord | undefined }> {
+    let balance: Known<BalanceRecord> | "unread" = "unread";
+    return this.optimistically(`reverse ${reversal.purchaseId}`, async () => {
       const existing = await this.getPurchase(reversal.purchaseId);
       const before = reversalStateOf(existing);
       const after = mergeReversal(before, reversal.state);
-      if (existing && sameReversal(before, after)) return { outcome: "unchanged" };
+      if (existing && sameReversal(before, after)) return { outcome: { outcome: "unchanged" }, purchase: existing } as const;
       const event = new Set([reversal.source.eventId]);
       if (!existing) {
         const placeholder: PurchaseRecord = {
@@ -343,7 +357,7 @@ export class LoyaltyLedger {
             ConditionExpression: "attribute_not_exists(pk)",
           }),
         );
-        return { outcome: "pending" };
+        return { outcome: { outcome: "pending" }, purchase: undefined } as const;
       }
       const updatePurchase = (reversedPoints: number, unrecovered: number) => ({
         TableName: this.tableName,
@@ -368,13 +382,27 @@ export class LoyaltyLedger {
       });
       if (!isAwarded(existing)) {
         await this.client.send(new UpdateCommand(updatePurchase(0, 0)));
-        return { outcome: "pending" };
+        return { outcome: { outcome: "pending" }, purchase: undefined } as const;
       }
+      // The entry as `updatePurchase` leaves it.
+      const reversed = (reversedPoints: number, unrecovered: number): AwardedPurchase => ({
+        ...existing,
+        ...after,
+        reversedPoints,
+        version: existing.version + 1,
+        unrecoveredPoints: (existing.unrecoveredPoints ?? 0) + unrecovered,
+        reversalEvents: new Set([...(existing.reversalEvents ?? []), reversal.source.eventId]),
+      });
       const target = reversalTarget(existing.points, after);
       const delta = target - existing.reversedPoints;
-      if (delta < 0) return this.restore(existing, target, updatePurchase);
-      const balance = await this.getBalance(existing.customerId);
-      const taken = Math.min(delta, balance.points);
+      if (delta < 0) {
+        const restored = await this.restore(existing, target, updatePurchase);
+        return { outcome: restored, purchase: reversed(target, -restored.cancelledUnrecoveredPoints) };
+      }
+      if (balance !== "unread" && !balance.known) balance = { known: true, value: await this.getBalance(existing.customerId) };
+      // Unread: assume the balance covers the delta, under a condition that fails when it does not.
+      const available = balance === "unread" ? undefined : (balance.value?.points ?? 0);
+      const taken = available === undefined ? delta : Math.min(delta, available);
       const unrecovered = delta - taken;
       const entry =
         taken > 0
@@ -404,15 +432,24 @@ export class LoyaltyLedger {
                 ConditionExpression: unrecovered > 0 ? "points = :seen" : "points >= :taken",
                 ExpressionAttributeValues: {
                   ":minusTaken": -taken,
-                  ...(unrecovered > 0 ? { ":seen": balance.points } : { ":taken": taken }),
+                  ...(unrecovered > 0 ? { ":seen": available } : { ":taken": taken }),
                 },
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
               },
             },
             ...entry,
           ],
         }),
-      );
-      return { outcome: "applied", customerId: existing.customerId, reversedPoints: delta, unrecoveredPoints: unrecovered };
+      ).catch((error: unknown) => {
+        // A balance read (or learned) earlier stays: if it is stale, its condition fails and says so.
+        const reasons = cancellationReasons(error);
+        if (reasons?.[1]?.code === "ConditionalCheckFailed") {
+          balance = this.learned(reasons[1], { known: false }, balanceRecord, `balance of ${existing.customerId}`);
+        }
+        throw error;
+      });
+      const outcome = { outcome: "applied", customerId: existing.customerId, reversedPoints: delta, unrecoveredPoints: unrecovered } as const;
+      return { outcome, purchase: reversed(target, unrecovered) };
     });
   }
 
@@ -426,7 +463,7 @@ export class LoyaltyLedger {
     existing: AwardedPurchase,
     target: number,
     updatePurchase: (reversedPoints: number, unrecovered: number) => PurchaseUpdate,
-  ): Promise<ReversalOutcome> {
+  ): Promise<Extract<ReversalOutcome, { outcome: "restored" }>> {
     const give = existing.reversedPoints - target;
     const cancelled = Math.min(give, existing.unrecoveredPoints ?? 0);
     const restored = give - cancelled;

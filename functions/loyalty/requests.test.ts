@@ -80,6 +80,21 @@ describe("AWS requests per loyalty record", () => {
     expect(requests.list()).toEqual([CONTACT, "DynamoDB.TransactWriteItems"]);
   });
 
+  it("takes a refund back without reading the balance, and publishes from the entry it wrote", async () => {
+    await processLoyaltyMessage(purchase("refund"), deps());
+    const refund = fixtureText("06").replaceAll(PI_03, `${PI_03}_refund`).replaceAll(CUSTOMER_03, `${CUSTOMER_03}-refund`);
+    requests.clear();
+
+    const result = await processLoyaltyMessage(refund, deps());
+
+    // The entry is read (the reversal is decided from it), then one transaction, PointsReversed, its record.
+    expect(requests.list()).toEqual([CONTACT, "DynamoDB.GetItem", "DynamoDB.TransactWriteItems", "EventBridge.PutEvents", "DynamoDB.UpdateItem"]);
+    expect(result).toMatchObject({ kind: "reversal", outcome: "applied", reversedPoints: 40, unrecoveredPoints: 0 });
+    expect(await ledger.getBalance(`${CUSTOMER_03}-refund`)).toMatchObject({ points: 0, lifetimePoints: 40 });
+    const reversed = bus.events().filter((event) => event["detail-type"] === "PointsReversed" && event.detail.purchaseId === `${PI_03}_refund`);
+    expect(reversed.map((event) => event.detail)).toMatchObject([{ points: 40, totalReversedPoints: 40, unrecoveredPoints: 0 }]);
+  });
+
   it("decides a promotion from the balance the failed condition returned, without reading it", async () => {
     await processLoyaltyMessage(purchase("promote-first"), deps());
     const second = purchase("promote-second", 60_000).replaceAll(`${CUSTOMER_03}-promote-second`, `${CUSTOMER_03}-promote-first`);
