@@ -21,6 +21,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   loyalty: () => import("./loyalty.ts"),
   "loyalty-api": () => import("./loyalty-api.ts"),
   pipeline: () => import("./pipeline.ts"),
+  functions: () => import("./functions.ts"),
   sqs: () => import("./sqs.ts"),
   bundles: () => import("./bundles.ts"),
   iam: () => import("./iam.ts"),
