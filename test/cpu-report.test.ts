@@ -2,9 +2,10 @@
  * The suite's cost report reads the main thread's CPU apart from the process's (the functions'
  * worker threads): a busy worker thread counts in the process, not in the main thread.
  */
+import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { mainThreadCpu } from "./support/cpu-report.ts";
+import { endedChildrenCpu, mainThreadCpu } from "./support/cpu-report.ts";
 
 const processCpu = () => {
   const usage = process.cpuUsage();
@@ -37,5 +38,17 @@ describe.runIf(process.platform === "linux")("mainThreadCpu", () => {
     expect(processAfter - processBefore).toBeGreaterThanOrEqual(0.3);
     // The main thread only started the thread and waited: its share is well under the worker's.
     expect(mainAfterWorker - mainAfterOwnWork).toBeLessThan(processAfter - processBefore - 0.2);
+  });
+
+  it("counts a child process's CPU once it has ended, and not the process's own work", async () => {
+    const childrenBefore = endedChildrenCpu()!;
+    new Function("require", SPIN)((await import("node:module")).createRequire(import.meta.url));
+    const childrenAfterOwnWork = endedChildrenCpu()!;
+    const child = spawnSync(process.execPath, ["-e", SPIN]);
+    const childrenAfter = endedChildrenCpu()!;
+
+    expect(child.status).toBe(0);
+    expect(childrenAfterOwnWork - childrenBefore).toBeLessThan(0.05);
+    expect(childrenAfter - childrenAfterOwnWork).toBeGreaterThanOrEqual(0.3);
   });
 });
