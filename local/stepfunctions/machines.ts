@@ -4,6 +4,7 @@ import { assertValidName, defaultRoleArn, stateMachineArn, type AwsScope } from 
 import { indexStates, nestedDefinitions, planLocalWork, prepareForEngine, type AslDefinition, type LocalWork, type TimeScales } from "./definition.ts";
 import { InvalidDefinitionError } from "./errors.ts";
 import type { StateCatalog } from "./history.ts";
+import { knownValid, rememberValid } from "./validation-cache.ts";
 
 /** A state machine as declared to `startLocalStepFunctions`. */
 export interface StateMachineDeclaration {
@@ -65,13 +66,17 @@ export function registerStateMachine(declaration: StateMachineDeclaration, scope
 
 // The engine's constructor runs asl-validator (ARNs and JSONPaths included) on the original
 // definition; the prepared one is not valid ASL (it is only meant for the engine). The validator
-// fills in defaults such as `QueryLanguage` in place, hence the copy.
+// fills in defaults such as `QueryLanguage` in place, hence the copy. A definition it accepted
+// before is not validated again (validation-cache.ts: the verdict only depends on the text).
 function assertValidDefinition(name: string, definition: AslDefinition): void {
+  const text = JSON.stringify(definition);
+  if (knownValid(text)) return;
   try {
     new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition);
   } catch (error) {
     throw new InvalidDefinitionError(`State machine '${name}': ${(error as Error).message}`);
   }
+  rememberValid(text);
 }
 
 /** The Parallel branch (`<Parallel>[<index>]`) of every state nested in one; Map item states count as branch 0. */
