@@ -1,7 +1,7 @@
 /**
  * The loyalty consumer end to end over real engines: Stripe events in, balances, ledger entries and
- * workflow starts out. Duplicates, every delivery order and 1,000 concurrent accruals must give
- * exact totals.
+ * workflow starts out. Duplicates, every delivery order and concurrent accruals (250 in `npm test`,
+ * 1,000 in `npm run test:volume`) must give exact totals.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventContractError } from "../../events/errors.ts";
@@ -13,6 +13,7 @@ import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
 import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "../../test/support/loyalty-engines.ts";
+import { volume } from "../../test/support/volume.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 
@@ -162,11 +163,16 @@ describe("every delivery order converges", () => {
   });
 });
 
-describe("1,000 concurrent accruals for one customer", () => {
-  const CUSTOMER = "C-LOAD";
-  const PURCHASES = 700;
+// The same 7,000 points (member → silver → gold) either way: 175 purchases of 40 USD with 75
+// duplicates in `npm test`, 700 of 10 USD with 300 duplicates under `npm run test:volume`.
+const ACCRUALS = volume({ purchases: 175, duplicates: 75, dollars: 40 }, { purchases: 700, duplicates: 300, dollars: 10 });
 
-  /** One purchase of 10.00 USD (10 points) as payment_intent.succeeded or charge.succeeded. */
+describe(`${ACCRUALS.purchases + ACCRUALS.duplicates} concurrent accruals for one customer`, () => {
+  const CUSTOMER = "C-LOAD";
+  const PURCHASES = ACCRUALS.purchases;
+  const CENTS = ACCRUALS.dollars * 100;
+
+  /** One purchase of `ACCRUALS.dollars` USD (as many points) as payment_intent.succeeded or charge.succeeded. */
   function purchase(n: number, as: "pi" | "charge", redelivery = 0): string {
     const event = loadFixture(as === "pi" ? "03" : "04");
     const object = event.detail.data.object;
@@ -175,19 +181,19 @@ describe("1,000 concurrent accruals for one customer", () => {
     object.metadata = { customer_id: CUSTOMER, product_category: "standard" };
     if (as === "pi") {
       object.id = `pi_load_${n}`;
-      object.amount = object.amount_received = 1000;
+      object.amount = object.amount_received = CENTS;
     } else {
       object.payment_intent = `pi_load_${n}`;
       object.id = `ch_load_${n}`;
-      object.amount = object.amount_captured = 1000;
+      object.amount = object.amount_captured = CENTS;
     }
     return JSON.stringify(event);
   }
 
   it("end with the exact total, one workflow per purchase and each tier crossed once", async () => {
-    // 700 purchases + 300 duplicates (a redelivery, or the charge event of the same payment), shuffled.
+    // The purchases + their duplicates (a redelivery, or the charge event of the same payment), shuffled.
     const messages = Array.from({ length: PURCHASES }, (_, n) => purchase(n, "pi"));
-    for (let d = 0; d < 300; d++) messages.push(d % 2 === 0 ? purchase(d * 2, "pi", 1) : purchase(d * 2, "charge"));
+    for (let d = 0; d < ACCRUALS.duplicates; d++) messages.push(d % 2 === 0 ? purchase(d * 2, "pi", 1) : purchase(d * 2, "charge"));
     let seed = 42;
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
     for (let i = messages.length - 1; i > 0; i--) {
@@ -210,9 +216,9 @@ describe("1,000 concurrent accruals for one customer", () => {
     expect(promotions[0]?.previousTier).toBe("member");
     expect(promotions.at(-1)?.newTier).toBe("gold");
     promotions.slice(1).forEach((p, i) => expect(p.previousTier).toBe(promotions[i]!.newTier));
-    // The work grows with the contention it tests: 1,000 writers on one balance, each re-reading and
-    // retrying (with backoff up to 1 s) until its conditional write wins, thousands of SDK calls in
-    // all. Measured: 38 s of CPU and 294 s of wall time with this process on a 2-core machine at
-    // load average 24; the default 30 s only holds on an idle machine.
+    // The work grows with the contention it tests: every writer on one balance re-reads and retries
+    // (with backoff up to 1 s) until its conditional write wins. At 1,000 writers: 38 s of CPU and
+    // 294 s of wall time with this process on a 2-core machine at load average 24, hence the
+    // room; the default 30 s only holds on an idle machine.
   }, 300_000);
 });
