@@ -15,4 +15,4 @@ export function volume<T>(quick: T, full: T): T {
 }
 
 /** The test files `npm run test:volume` runs with the full volumes. */
-export const VOLUME_TEST_FILES: readonly string[] = ["functions/loyalty/core.test.ts"];
+export const VOLUME_TEST_FILES: readonly string[] = ["functions/loyalty/core.test.ts", "test/loyalty-api.e2e.test.ts"];
