@@ -8,7 +8,7 @@
  * Usage: `node --import tsx test/reliability/crash-child.ts '{"dataDir":"…","seed":1,"events":300,"moment":"loyalty"}'`
  */
 import { Runtime } from "../../local/runtime.ts";
-import { newSendLog, pushNotice, runtimeOptions, seedProfiles, sendGood, settle } from "./harness.ts";
+import { newSendLog, pushNotice, runtimeOptions, seedProfiles, sendGood, settle, SETTLE_TIMEOUT_MS } from "./harness.ts";
 import { crashScenario, type CrashMoment } from "./scenario.ts";
 
 /** One line of the child's report. */
@@ -48,7 +48,7 @@ for (const [index, wave] of scenario.waves.entries()) {
     say({ accepted: log.goodEventIds.slice(before) });
     if (last) await new Promise((resolve) => setTimeout(resolve, 80));
   }
-  await settle(runtime, log, () => false, 120_000);
+  await settle(runtime, log, () => false, SETTLE_TIMEOUT_MS);
 }
 say({ done: true });
 await runtime.stop();

@@ -137,6 +137,15 @@ function isBadInput(bad: readonly BadInput[]): (message: DlqMessage) => boolean 
 }
 
 /**
+ * How long a wave may take to settle before the scenario gives up on it. The work of a wave is
+ * fixed, but its wall time grows with the machine's load: three scenarios run side by side, next to
+ * other test files, and a 120 s limit ran out on a 2-core machine at load average ~40 (consumer
+ * crashes, downstream faults, process crash). A consumer that keeps failing still ends the
+ * scenario: its records reach the DLQ and the redrive rounds are bounded.
+ */
+export const SETTLE_TIMEOUT_MS = 300_000;
+
+/**
  * Waits until the pipeline is quiet; then, as an operator would after an outage, redrives DLQ
  * messages that are not meant to stay there and waits again, until none is left.
  */
@@ -177,7 +186,7 @@ export async function runWaves(runtime: Runtime, eventBridge: EventBridgeClient,
       // Yield so consumers start while the wave is still being sent, as with a live stream.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await settle(runtime, log, keep, options.settleTimeoutMs ?? 120_000);
+    await settle(runtime, log, keep, options.settleTimeoutMs ?? SETTLE_TIMEOUT_MS);
   }
   return log;
 }

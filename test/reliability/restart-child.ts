@@ -10,7 +10,7 @@
  */
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { Runtime } from "../../local/runtime.ts";
-import { newSendLog, runtimeOptions, seedProfiles, sendGood, settle } from "./harness.ts";
+import { newSendLog, runtimeOptions, seedProfiles, sendGood, settle, SETTLE_TIMEOUT_MS } from "./harness.ts";
 import { crashScenario } from "./scenario.ts";
 
 /** One line of the child's report. */
@@ -59,7 +59,7 @@ for (const [index, wave] of scenario.waves.entries()) {
     say({ accepted: log.goodEventIds.slice(before) });
     if (index === lastWave) await new Promise((resolve) => setTimeout(resolve, 80));
   }
-  await settle(runtime, log, keep, 120_000);
+  await settle(runtime, log, keep, SETTLE_TIMEOUT_MS);
   if (index === lastWave - 1) {
     say({ settled: { dlq: runtime.sqs.dlqMessages("loyalty").length } });
   }

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import type { Envelope } from "./scenario.ts";
 import { PROJECT_ROOT, Runtime } from "../../local/runtime.ts";
 import { loyaltySnapshot } from "../../local/state.ts";
-import { compare, figures, invoiceNumbers, liveEngagementClaims, newSendLog, pushNotice, runtimeOptions, settle, type ObservedState } from "./harness.ts";
+import { compare, figures, invoiceNumbers, liveEngagementClaims, newSendLog, pushNotice, runtimeOptions, settle, SETTLE_TIMEOUT_MS, type ObservedState } from "./harness.ts";
 import { expectedState, type OracleLoyaltyConfig } from "./oracle.ts";
 import type { RestartChildLine } from "./restart-child.ts";
 import { crashScenario } from "./scenario.ts";
@@ -43,7 +43,8 @@ async function runChildAndKill(args: { dataDir: string; seed: number; events: nu
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const run: ChildRun = { accepted: [], waveStarts: [], poison: [], workflows: [], dlqBeforeKill: 0, consumedInLastWave: 0, finished: false };
   let wave = -1;
-  const guard = setTimeout(() => child.kill("SIGKILL"), 240_000);
+  // Only against a child that hangs: its waves may each take up to SETTLE_TIMEOUT_MS on a loaded machine.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 2 * SETTLE_TIMEOUT_MS);
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   // Lines still in the pipe after the kill were written before it: they are facts of the run.
   for await (const text of createInterface({ input: child.stdout })) {
@@ -133,7 +134,7 @@ export async function restartWithoutReplay(events = 200, seed = 61, poison = 3):
       const waiting = runtime.sfn.pendingTaskTokens().map((pending) => pending.executionArn);
       const tokensFromBeforeKill = waiting.filter((arn) => child.workflows.includes(arn)).length;
       await runtime.runScheduled("FollowupDispatch", new Date(Date.now() + 73 * 3600 * 1000));
-      await runtime.waitForQuiet(120_000);
+      await runtime.waitForQuiet(SETTLE_TIMEOUT_MS);
       for (const arn of waiting) {
         const status = runtime.sfn.execution(arn).status;
         if (status !== "SUCCEEDED") checks.push(`execution ${arn} waiting on a follow-up token ended ${status} after the dispatch`);

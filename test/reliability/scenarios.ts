@@ -32,6 +32,7 @@ import {
   runWaves,
   seedProfiles,
   settle,
+  SETTLE_TIMEOUT_MS,
   stripeIdOf,
   type Figures,
   type ObservedState,
@@ -265,7 +266,7 @@ export async function consumerCrashes(events = 300, seed = 11): Promise<Scenario
         // The fix: the consumer stops failing; the operator redrives the DLQ.
         runtime.faults.consumers.set(undefined);
         log.redriven += (await runtime.redriveDlq("loyalty")).length;
-        await runtime.waitForQuiet(60_000);
+        await runtime.waitForQuiet(SETTLE_TIMEOUT_MS);
       },
     });
     const attempts = runtime.journal.list("consumer.attempt");
@@ -416,7 +417,8 @@ async function runChildAndKill(args: { dataDir: string; seed: number; events: nu
   const run: ChildRun = { accepted: [], waveStarts: [], emails: [], pushes: [], consumed: 0, finished: false };
   let wave = -1;
   let consumedInLastWave = 0;
-  const guard = setTimeout(() => child.kill("SIGKILL"), 180_000);
+  // Only against a child that hangs: its waves may each take up to SETTLE_TIMEOUT_MS on a loaded machine.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 2 * SETTLE_TIMEOUT_MS);
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   // Lines still in the pipe after the kill were written before it: they are facts of the run.
   for await (const text of createInterface({ input: child.stdout })) {
@@ -503,7 +505,7 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         const replay = runtime.bus.replay({ start: new Date(Math.min(...times)), end: new Date(Math.max(...times) + 1000) }, "crash-recovery");
         if (replay.events !== envelopes.length) checks.push(`the archived window replayed ${replay.events} of ${envelopes.length} events`);
         const log = { ...newSendLog(), sent: replay.events };
-        await settle(runtime, log, () => false, 120_000);
+        await settle(runtime, log, () => false, SETTLE_TIMEOUT_MS);
         const observed = await observe(runtime);
         waves = scenario.waves.map((_, k) => envelopes.slice(child.waveStarts[k] ?? envelopes.length, k === lastWave ? undefined : (child.waveStarts[k + 1] ?? envelopes.length)));
         const numbers = invoiceNumbers(waves);
