@@ -175,6 +175,8 @@ export interface GatewayOptions {
   readonly ready?: () => boolean;
   /** Services answered in this process, by their JSON target prefix. */
   readonly inProcess?: () => Partial<Record<ServiceName, { prefix: string; operations: Operations; contentType?: string }>>;
+  /** Services whose own handlers answer in this process the requests the gateway read (no second HTTP hop). */
+  readonly served?: () => Partial<Record<ServiceName, ServeHandler>>;
   /**
    * How long an engine may take to answer before the client gets an AWS-shaped timeout error;
    * default 60 s (above SQS's 20 s long polls and Step Functions' 60 s `GetActivityTask`).
@@ -198,6 +200,60 @@ export interface AuthorizableRequest {
   readonly url: URL;
   readonly body: Buffer;
   readonly authorization: string | undefined;
+}
+
+/**
+ * An AWS request the gateway read and let through, handed to the handler of a service answered in
+ * this process ({@link GatewayOptions.served}): the body is read, nothing is answered yet.
+ */
+export interface ServedRequest {
+  readonly req: IncomingMessage;
+  readonly url: URL;
+  readonly body: Buffer;
+  readonly protocol: Protocol;
+  readonly service: ServiceName;
+  /** How long the service may take before the client gets an AWS-shaped timeout, as for a forwarded request. */
+  readonly timeoutMs: number;
+}
+
+/** Answers one {@link ServedRequest}; must answer every request (or let the error escape: a 500). */
+export type ServeHandler = (request: ServedRequest, res: ServerResponse) => Promise<void>;
+
+/** An answer a service computed away from the response (another thread): status, headers, body. */
+export interface RelayedAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+/**
+ * Writes the answer `work` resolves with, as {@link Gateway} writes a forwarded engine's: a
+ * `RequestTimeout` (504) when it takes longer than the request's timeout, `ServiceUnavailable`
+ * (502) when the engine fails, nothing when the client has gone.
+ */
+export function relayAnswer(request: ServedRequest, res: ServerResponse, work: Promise<RelayedAnswer>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let settled = false;
+    const settle = (write: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (!res.headersSent && !res.destroyed) write();
+      resolve();
+    };
+    const timer = setTimeout(
+      () => settle(() => sendAwsError(res, request.protocol, 504, "RequestTimeout", `the local ${request.service} did not answer within ${Math.round(request.timeoutMs / 1000)} s (an operation it does not implement?)`)),
+      request.timeoutMs,
+    );
+    work.then(
+      (answer) =>
+        settle(() => {
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.text);
+        }),
+      (error: Error) => settle(() => sendAwsError(res, request.protocol, 502, "ServiceUnavailable", `the local ${request.service} could not be reached: ${error.message}`)),
+    );
+  });
 }
 
 /** One AWS API request the gateway serves, as {@link Gateway.observe} observers see it. */
@@ -355,6 +411,8 @@ export class Gateway {
       }
       return answerAwsJson(res, target.slice(local.prefix.length + 1), input, local.operations, local.contentType, local.prefix);
     }
+    const serve = this.options.served?.()[decision.service];
+    if (serve) return serve({ req, url, body: input, protocol: decision.protocol, service: decision.service, timeoutMs: this.timeoutMs }, res);
     const upstream = this.options.upstreams()[decision.service];
     if (!upstream) return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local runtime does not serve ${decision.service}`);
     return this.forward(req, res, upstream, input, decision.protocol, decision.service);

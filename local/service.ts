@@ -7,7 +7,7 @@
  */
 import type { Operations } from "./aws-json.ts";
 import type { FaultSwitch } from "./faults.ts";
-import type { Route, ServiceName, ServiceRouting } from "./gateway.ts";
+import type { Route, ServeHandler, ServiceName, ServiceRouting } from "./gateway.ts";
 import type { Journal } from "./journal.ts";
 import type { Runtime, RuntimeOptions } from "./runtime.ts";
 
@@ -42,7 +42,13 @@ export type ServiceApi =
   /** An engine on its own loopback port: the gateway forwards requests to it unchanged. */
   | { readonly service: ServiceName; readonly upstream: string }
   /** Answered in this process (AWS JSON protocol, by `X-Amz-Target` prefix). */
-  | { readonly service: ServiceName; readonly inProcess: { readonly prefix: string; readonly operations: Operations; readonly contentType?: string } };
+  | { readonly service: ServiceName; readonly inProcess: { readonly prefix: string; readonly operations: Operations; readonly contentType?: string } }
+  /**
+   * An engine with its own loopback port (`upstream`, for clients that reach it directly) whose
+   * gateway requests its handler answers in this process from the body the gateway read: no second
+   * HTTP exchange per request (writes, parsing, sockets) on the runtime's thread.
+   */
+  | { readonly service: ServiceName; readonly upstream: string; readonly serve: ServeHandler };
 
 /** A started service: its handle for the rest of the runtime and what the runtime wires for it. */
 export interface StartedService<Handle> {

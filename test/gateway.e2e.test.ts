@@ -25,9 +25,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { listen } from "../local/aws-json.ts";
 import { exportLines, startDev, type Dev } from "../cli/dev.ts";
-import { Gateway } from "../local/gateway.ts";
+import { Gateway, relayAnswer } from "../local/gateway.ts";
 import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
-import { snsService, sqsService } from "../local/services/index.ts";
+import { dynamodbService, snsService, sqsService } from "../local/services/index.ts";
 import { adminClientConfig } from "../local/admin-client.ts";
 
 const run = promisify(execFile);
@@ -328,5 +328,57 @@ describe("a failure in one request stays in that request", () => {
     expect(timedOut.message).toMatch(/did not answer within/);
     expect([gone.name, gone.$metadata.httpStatusCode]).toEqual(["ServiceUnavailable", 502]);
     expect((await fetch(`${gateway.url}/fine`)).status).toBe(200);
+  });
+});
+
+describe("a service whose handler answers in process (no second HTTP hop)", () => {
+  let gateway: Gateway;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    // Port 9 has no listener: a request forwarded there would fail, so every answer below is the handler's.
+    gateway = new Gateway({
+      host: "127.0.0.1",
+      port: 0,
+      routing: [dynamodbService.routing!],
+      upstreamTimeoutMs: 500,
+      upstreams: () => ({ dynamodb: "http://127.0.0.1:9" }),
+      served: () => ({
+        dynamodb: (request, res) => {
+          const body = request.body.toString("utf8");
+          seen.push(`${request.req.headers["x-amz-target"]} ${body}`);
+          const table = (JSON.parse(body) as { TableName?: string }).TableName;
+          const answer =
+            table === "slow"
+              ? new Promise<never>(() => undefined)
+              : table === "broken"
+                ? Promise.reject(new Error("the engine's thread exited"))
+                : Promise.resolve({ status: 200, headers: { "content-type": "application/x-amz-json-1.0" }, text: JSON.stringify({ Item: { seen: { S: body } } }) });
+          return relayAnswer(request, res, answer);
+        },
+      }),
+    });
+    await gateway.start();
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it("hands it the request's body once read, and relays a slow or failed engine as AWS-shaped errors", async () => {
+    const client = new DynamoDBClient({ ...adminClientConfig(gateway.url, "us-east-1"), maxAttempts: 1 });
+    const get = (TableName: string) => client.send(new GetItemCommand({ TableName, Key: { pk: { S: "k" } } })).catch((e: Error) => e);
+    try {
+      const answered = (await get("fine")) as { Item?: Record<string, { S?: string }> };
+      const slow = (await get("slow")) as Error & { $metadata: { httpStatusCode: number } };
+      const broken = (await get("broken")) as Error & { $metadata: { httpStatusCode: number } };
+
+      expect(JSON.parse(answered.Item!.seen!.S!)).toEqual({ TableName: "fine", Key: { pk: { S: "k" } } });
+      expect(seen[0]).toMatch(/^DynamoDB_20120810\.GetItem /);
+      expect([slow.name, slow.$metadata.httpStatusCode]).toEqual(["RequestTimeout", 504]);
+      expect([broken.name, broken.$metadata.httpStatusCode, broken.message]).toEqual(["ServiceUnavailable", 502, "the local dynamodb could not be reached: the engine's thread exited"]);
+    } finally {
+      client.destroy();
+    }
   });
 });

@@ -20,8 +20,8 @@ import { createTables } from "./tables.ts";
 import { TimeToLiveSettings, describeTimeToLive, sweepExpiredItems, updateTimeToLive } from "./time-to-live.ts";
 import { transactGetItems, transactWriteItems, type TransactionCounters } from "./transactions.ts";
 import { UndoLog } from "./undo-log.ts";
-import { startHttpServer, type HttpHandler } from "./http-server.ts";
-import { errorAnswer, jsonAnswer, MAX_REQUEST_BYTES, parseBody, targetOperation, tooLargeAnswer } from "./wire.ts";
+import { startHttpServer, type HttpAnswer, type HttpHandler } from "./http-server.ts";
+import { errorAnswer, jsonAnswer, MAX_REQUEST_BYTES, parseBody, parseJsonText, targetOperation, tooLargeAnswer, wireAnswer } from "./wire.ts";
 import type { LocalDynamo, LocalDynamoOptions } from "./local-dynamo.ts";
 
 /**
@@ -90,11 +90,12 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     singleWrite: (operation, checked, body) => singleWrite(engine, schemas, operation, checked, body),
   });
 
+  const answer = front(dispatch, options.faults, counters);
   let server;
   try {
     // Every request's Host is checked to be a loopback name first (`loopback.ts`): a page whose DNS
     // name rebinds to 127.0.0.1 must not reach the tables.
-    server = await startHttpServer(options.host ?? "127.0.0.1", options.port ?? 0, frontHandler(dispatch, options.faults, counters), {
+    server = await startHttpServer(options.host ?? "127.0.0.1", options.port ?? 0, frontHandler(answer), {
       maxBodyBytes: MAX_REQUEST_BYTES,
       tooLarge: tooLargeAnswer,
     });
@@ -123,6 +124,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
 
   return {
     endpoint: server.url,
+    serve: (target, body) => answer(target, () => parseJsonText(body)).then(wireAnswer),
     createTables: (declarations, prefix) => createTables(declarations, prefix, dispatch),
     sweepExpiredItems: sweeper.sweep,
     stats: () => ({
@@ -135,14 +137,20 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   };
 }
 
-/** The front server's request handler: protocol, counters and fault injection around `dispatch`. */
-function frontHandler(dispatch: Dispatch, faults: FaultSource | undefined, counters: Counters): HttpHandler {
-  return async (request) => {
-    const operation = targetOperation(request.headers["x-amz-target"]);
+/**
+ * Answers one request of the JSON protocol, however it arrived (HTTP, or handed over by the
+ * gateway without one): counters and fault injection around `dispatch`. Never rejects: an error is
+ * its answer.
+ */
+type Front = (target: string | undefined, read: () => JsonObject) => Promise<HttpAnswer>;
+
+function front(dispatch: Dispatch, faults: FaultSource | undefined, counters: Counters): Front {
+  return async (target, read) => {
+    const operation = targetOperation(target);
     if (!operation) return errorAnswer(new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service"));
     counters.requests.set(operation, (counters.requests.get(operation) ?? 0) + 1);
     try {
-      const body = parseBody(request.body);
+      const body = read();
       const fault = faults && (await faults.decide(operation, body));
       if (fault) {
         counters.faultsInjected++;
@@ -153,6 +161,11 @@ function frontHandler(dispatch: Dispatch, faults: FaultSource | undefined, count
       return errorAnswer(error);
     }
   };
+}
+
+/** The front server's request handler. */
+function frontHandler(answer: Front): HttpHandler {
+  return (request) => answer(request.headers["x-amz-target"], () => parseBody(request.body));
 }
 
 /**

@@ -9,6 +9,7 @@ import type { TableDeclaration } from "../../functions/common/tables.ts";
 import { startEndpoint } from "./endpoint.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { TransactionCounters } from "./transactions.ts";
+import type { WireAnswer } from "./wire.ts";
 import { startWorkerEndpoint } from "./worker-host.ts";
 
 /** Options of {@link startLocalDynamo}. */
@@ -52,6 +53,13 @@ export interface LocalDynamoStats {
 export interface LocalDynamo {
   /** URL for the AWS SDK's `endpoint` option (or `AWS_ENDPOINT_URL_DYNAMODB`). */
   readonly endpoint: string;
+  /**
+   * Answers one request of the JSON protocol handed over without HTTP (the gateway read it
+   * already): `target` is its `X-Amz-Target`, `body` its text. Resolves with exactly what the
+   * endpoint would have answered over HTTP (status, headers, body); never rejects for a request
+   * DynamoDB refuses, which is an answer like any other.
+   */
+  serve(target: string | undefined, body: string): Promise<WireAnswer>;
   /**
    * Creates the declared tables (on-demand, TTL enabled where declared) unless they exist.
    * @param prefix physical names are `<prefix>-<logical name>`.

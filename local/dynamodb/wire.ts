@@ -21,9 +21,25 @@ export function tooLargeAnswer(): HttpAnswer {
 
 /** Reads a request body as a JSON object. */
 export function parseBody(bytes: Buffer): JsonObject {
+  return parseText(bytes.toString("utf8"));
+}
+
+/**
+ * Parses a body already read and decoded elsewhere (the gateway hands requests over without HTTP),
+ * with the same size limit and errors as the HTTP server's.
+ */
+export function parseJsonText(text: string): JsonObject {
+  // Only a text that may exceed the limit is measured (a UTF-16 unit is at most 3 bytes of UTF-8).
+  if (text.length * 3 > MAX_REQUEST_BYTES && Buffer.byteLength(text) > MAX_REQUEST_BYTES) {
+    throw new DynamoServiceError("RequestEntityTooLarge", "Request body too large", 413);
+  }
+  return parseText(text);
+}
+
+function parseText(text: string): JsonObject {
   let body: unknown;
   try {
-    body = JSON.parse(bytes.toString("utf8"));
+    body = JSON.parse(text);
   } catch {
     throw new SerializationError("The request body is not valid JSON");
   }
@@ -50,4 +66,19 @@ export function errorAnswer(error: unknown): HttpAnswer {
       ? error
       : new DynamoServiceError("InternalServerError", error instanceof Error ? error.message : String(error), 500);
   return jsonAnswer(wire.status, wire.toWire());
+}
+
+/** An answer as the HTTP server would write it, ready to cross threads: status, every header, the body's text. */
+export interface WireAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+/** The {@link WireAnswer} of an answer: its headers with `content-length`, its body as text (a Buffer would carry its whole, possibly pooled, ArrayBuffer across threads). */
+export function wireAnswer(answer: HttpAnswer): WireAnswer {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) headers[name] = String(value);
+  headers["content-length"] = String(answer.body.length);
+  return { status: answer.status, headers, text: answer.body.toString("utf8") };
 }

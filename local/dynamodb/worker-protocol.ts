@@ -2,6 +2,7 @@
 import type { TableDeclaration } from "../../functions/common/tables.ts";
 import type { InjectedFault } from "./faults.ts";
 import type { LocalDynamoOptions } from "./local-dynamo.ts";
+import type { WireAnswer } from "./wire.ts";
 
 /** `workerData`. */
 export interface WorkerSetup {
@@ -27,14 +28,17 @@ export type HostCall =
   | { readonly kind: "createTables"; readonly id: number; readonly declarations: Readonly<Record<string, TableDeclaration>>; readonly prefix: string }
   | { readonly kind: "sweep"; readonly id: number }
   | { readonly kind: "close"; readonly id: number }
-  | { readonly kind: "fault"; readonly id: number; readonly fault: InjectedFault | undefined };
+  | { readonly kind: "fault"; readonly id: number; readonly fault: InjectedFault | undefined }
+  /** A client request handed over without HTTP (`LocalDynamo.serve`); answered with `answer`. */
+  | { readonly kind: "request"; readonly id: number; readonly target: string | undefined; readonly body: string };
 
 export type WorkerMessage =
   | { readonly kind: "ready"; readonly endpoint: string }
   | { readonly kind: "failed"; readonly error: SerialisedError }
   | { readonly kind: "result"; readonly id: number; readonly result: unknown }
   | { readonly kind: "error"; readonly id: number; readonly error: SerialisedError }
-  | { readonly kind: "decide"; readonly id: number; readonly operation: string; readonly request: unknown };
+  | { readonly kind: "decide"; readonly id: number; readonly operation: string; readonly request: unknown }
+  | { readonly kind: "answer"; readonly id: number; readonly answer: WireAnswer };
 
 export function serialiseError(error: unknown): SerialisedError {
   if (!(error instanceof Error)) return { name: "Error", message: String(error), fields: {} };

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { crc32 } from "node:zlib";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
@@ -90,6 +91,50 @@ describe("the endpoint's thread", () => {
     } finally {
       sdk.client.destroy();
     }
+  });
+
+  it.each(["worker", "caller"] as const)("answers a request handed over without HTTP exactly as over HTTP (thread: %s)", async (thread) => {
+    const decided: string[] = [];
+    const dynamo = await startLocalDynamo({
+      ttlSweepIntervalMs: 0,
+      thread,
+      ...(thread === "caller" ? { now: Date.now } : {}),
+      faults: { decide: (operation) => void decided.push(operation) },
+    });
+    started.push(dynamo);
+    const { loyalty } = await dynamo.createTables({ loyalty: tables.loyalty }, `handover-${thread}`);
+    const overHttp = async (target: string, body: string) => {
+      const answer = await fetch(dynamo.endpoint, { method: "POST", headers: { "x-amz-target": target, "content-type": "application/x-amz-json-1.0" }, body });
+      return { status: answer.status, headers: Object.fromEntries(answer.headers), text: await answer.text() };
+    };
+    const add = (pk: string) => JSON.stringify({ TableName: loyalty, Key: { pk: { S: pk }, sk: { S: "balance" } }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": { N: "5" } }, ReturnValues: "ALL_NEW" });
+    const requests: Array<[target: string, body: string]> = [
+      ["DynamoDB_20120810.UpdateItem", add("c1")],
+      ["DynamoDB_20120810.UpdateItem", add("c1")],
+      // Refusals are answers too: a validation error, a body that is not JSON, an operation nobody has.
+      ["DynamoDB_20120810.GetItem", JSON.stringify({ TableName: loyalty, Key: { pk: { S: "c1" } } })],
+      ["DynamoDB_20120810.GetItem", "{not json"],
+      ["DynamoDB_20120810.CreateBackup", JSON.stringify({ TableName: loyalty, BackupName: "b" })],
+      ["Other_20200101.GetItem", "{}"],
+    ];
+
+    for (const [target, body] of requests) {
+      const handedOver = await dynamo.serve(target, body);
+      const http = await overHttp(target, body);
+      // The second UpdateItem adds 5 again: compare the shapes of the two answers, then the texts where they cannot differ.
+      expect([handedOver.status, JSON.parse(handedOver.text)]).toEqual([http.status, target.endsWith("UpdateItem") ? expect.anything() : JSON.parse(http.text)]);
+      for (const name of ["content-type", "content-length", "x-amz-crc32"]) expect(handedOver.headers[name], name).toBeDefined();
+      expect(Number(handedOver.headers["content-length"])).toBe(Buffer.byteLength(handedOver.text));
+      expect(Number(handedOver.headers["x-amz-crc32"])).toBe(crc32(handedOver.text));
+      expect(handedOver.headers["content-type"]).toBe(http.headers["content-type"]);
+      expect(handedOver.headers["x-amzn-requestid"]).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // The two paths share one store: four additions of 5.
+    const read = await dynamo.serve("DynamoDB_20120810.GetItem", JSON.stringify({ TableName: loyalty, Key: { pk: { S: "c1" }, sk: { S: "balance" } } }));
+    expect(JSON.parse(read.text).Item.points).toEqual({ N: "20" });
+    // Both paths count their requests and ask the injector (not for an operation nobody has).
+    expect(decided.filter((operation) => operation === "UpdateItem")).toHaveLength(4);
+    expect(dynamo.stats().requests).toMatchObject({ UpdateItem: 4, GetItem: 5, CreateBackup: 2 });
   });
 
   it("reports a failed start as the caller's error", async () => {

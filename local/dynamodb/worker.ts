@@ -52,6 +52,11 @@ statsPort.on("message", () => {
 });
 
 port.on("message", (message: HostCall) => {
+  if (message.kind === "request") {
+    const { id } = message;
+    void dynamo.serve(message.target, message.body).then((answer) => post({ kind: "answer", id, answer }));
+    return;
+  }
   if (message.kind === "fault") {
     pendingFaults.get(message.id)?.(message.fault);
     pendingFaults.delete(message.id);

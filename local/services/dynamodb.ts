@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { tables } from "../../functions/common/tables.ts";
 import { startLocalDynamo, type LocalDynamo } from "../dynamodb/index.ts";
 import { serviceFaults } from "../faults.ts";
+import { relayAnswer, type ServeHandler } from "../gateway.ts";
 import { defineService } from "../service.ts";
 
 export interface DynamoService {
@@ -20,7 +21,12 @@ export const dynamodbService = defineService({
     try {
       const tableNames = await engine.createTables(tables, prefix);
       const handle: DynamoService = { engine, tableNames };
-      return { handle, api: { service: "dynamodb", upstream: engine.endpoint }, faults, stop: () => engine.close() };
+      // Gateway requests reach the engine's thread as messages: half the work of a second HTTP exchange here.
+      const serve: ServeHandler = (request, res) => {
+        const target = request.req.headers["x-amz-target"];
+        return relayAnswer(request, res, engine.serve(typeof target === "string" ? target : undefined, request.body.toString("utf8")));
+      };
+      return { handle, api: { service: "dynamodb", upstream: engine.endpoint, serve }, faults, stop: () => engine.close() };
     } catch (error) {
       await engine.close();
       throw error;
