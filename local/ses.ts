@@ -5,8 +5,14 @@
  * GetSendQuota, GetAccount, ListEmailIdentities…), and passes accepted sends to aws-ses-v2-local,
  * which keeps every email sent. Every other operation is answered at once with an AWS-shaped error:
  * aws-ses-v2-local never answers actions it does not know, so nothing unknown may reach it.
+ *
+ * Sends (the hot path: one per notification) call aws-ses-v2-local's own send handlers in this
+ * process and read its store directly, rather than over HTTP (a request to it, then one to its
+ * `/store`); template operations still reach its server. The gateway hands requests to
+ * {@link LocalSes.answer} with their body read; the front port serves clients that call it directly.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { stages } from "../stacks/stages.ts";
 import { emailIdentitiesOf, resolveStage } from "../stacks/stage-config.ts";
@@ -80,6 +86,78 @@ export function identityWarnings(identities: readonly string[], stage = "default
   );
 }
 
+/** An express handler of aws-ses-v2-local: it reads `req.body` and answers with `res.status(…).send(…)`, nothing else. */
+type UpstreamHandler = (req: { body: unknown }, res: UpstreamResponse, next: () => void) => unknown;
+interface UpstreamResponse {
+  status(code: number): UpstreamResponse;
+  send(payload: unknown): UpstreamResponse;
+}
+
+/** aws-ses-v2-local's server, its store (one per process, shared by every server it starts) and its send handlers. */
+interface Upstream {
+  start(config: object): Promise<Server>;
+  store(): { readonly emails: readonly SentEmail[] };
+  clearStore(): void;
+  readonly sends: { readonly v1: ReadonlyMap<string, UpstreamHandler>; readonly v2: ReadonlyMap<string, UpstreamHandler> };
+}
+
+let upstreamModules: Upstream | undefined;
+
+/** Loads aws-ses-v2-local's modules once, through one `require`, so the server and the handlers share its store. */
+function upstreamModulesOf(): Upstream {
+  if (upstreamModules) return upstreamModules;
+  const require = createRequire(import.meta.url);
+  const main = require("aws-ses-v2-local") as { default: (config: object) => Promise<Server> };
+  const store = require("aws-ses-v2-local/dist/store.js") as { getStoreReadonly(): { emails: SentEmail[] }; clearStore(): void };
+  const handler = (path: string) => (require(`aws-ses-v2-local/dist/${path}.js`) as { default: UpstreamHandler }).default;
+  upstreamModules = {
+    start: main.default,
+    store: () => store.getStoreReadonly(),
+    clearStore: () => store.clearStore(),
+    sends: {
+      // Its routes: POST / by Action (v1), POST /v2/email/outbound-(bulk-)emails (v2).
+      v1: new Map([
+        ["SendEmail", handler("v1/sendEmail")],
+        ["SendRawEmail", handler("v1/sendRawEmail")],
+      ]),
+      v2: new Map([
+        ["/v2/email/outbound-emails", handler("v2/sendEmail")],
+        ["/v2/email/outbound-bulk-emails", handler("v2/sendBulkEmail")],
+      ]),
+    },
+  };
+  return upstreamModules;
+}
+
+/** Runs one of aws-ses-v2-local's handlers on a parsed body; resolves with the status and payload it sent. */
+function runUpstreamHandler(handler: UpstreamHandler, body: unknown): Promise<{ status: number; payload: unknown }> {
+  return new Promise((resolve, reject) => {
+    let status = 200;
+    const timer = setTimeout(() => reject(new Error(`aws-ses-v2-local did not answer within ${UPSTREAM_TIMEOUT_MS / 1000} s`)), UPSTREAM_TIMEOUT_MS);
+    const res: UpstreamResponse = {
+      status(code) {
+        status = code;
+        return res;
+      },
+      send(payload) {
+        clearTimeout(timer);
+        resolve({ status, payload });
+        return res;
+      },
+    };
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    try {
+      const result = handler({ body }, res, () => fail(new Error("aws-ses-v2-local passed the request on")));
+      if (result instanceof Promise) result.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+
 /** The MessageId of a send's answer: `<MessageId>` in v1's XML, `MessageId` in v2's JSON. */
 function messageIdOf(reply: string, v2: boolean): string | undefined {
   if (!v2) return /<MessageId>([^<]+)<\/MessageId>/.exec(reply)?.[1];
@@ -89,6 +167,20 @@ function messageIdOf(reply: string, v2: boolean): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** aws-ses-v2-local's refusal as SES's: its `detail` (else `message`) without its name, a 4xx/5xx kept. */
+function upstreamRefusal(text: string, status: number, v2: boolean): SesError {
+  let reason = text;
+  let type = v2 ? "BadRequestException" : "InvalidParameterValue";
+  try {
+    const parsed = JSON.parse(text) as { type?: string; message?: string; detail?: string };
+    reason = parsed.detail ?? parsed.message ?? text;
+    if (parsed.type) type = parsed.type;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new SesError(type, reason.replace(/^aws-ses-v2-local: /, ""), status >= 500 ? 500 : status === 404 ? 404 : 400);
 }
 
 export class LocalSes {
@@ -102,7 +194,9 @@ export class LocalSes {
   // Emails sent before this start (aws-ses-v2-local keeps only those sent since).
   private earlier: SentEmail[];
   private readonly savedIds = new Set<string>();
-  private lastSavedAt = 0;
+  // How far the store's list of emails was read for saving (the store replaces the list when cleared).
+  private scannedList: readonly SentEmail[] | undefined;
+  private scanned = 0;
 
   constructor(private readonly options: LocalSesOptions = {}) {
     this.saved = new JsonLinesLog(options.stateFile);
@@ -117,9 +211,7 @@ export class LocalSes {
 
   async start(): Promise<string> {
     const host = this.options.host ?? "127.0.0.1";
-    const module = (await import("aws-ses-v2-local")) as unknown as { default: ((config: object) => Promise<Server>) | { default: (config: object) => Promise<Server> } };
-    const start = typeof module.default === "function" ? module.default : module.default.default;
-    this.upstream = await start({ host, port: 0 });
+    this.upstream = await upstreamModulesOf().start({ host, port: 0 });
     // Its port is on loopback too: refuse a rebinding page there as well.
     guardLoopbackHost(this.upstream);
     this.upstreamUrl = `http://${host}:${(this.upstream.address() as AddressInfo).port}`;
@@ -128,19 +220,30 @@ export class LocalSes {
     return this.endpoint;
   }
 
-  /** Answers one SES request (v1 or v2); never throws, never leaves a request unanswered. */
+  /** Answers one SES request (v1 or v2) arriving on the front port; never throws, never leaves a request unanswered. */
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      return this.fail(res, url.pathname.startsWith("/v2/"), error);
+    }
+    return this.answer(req, url, body, res);
+  }
+
+  /** Answers one SES request whose body was read already (the gateway's); never throws, never leaves a request unanswered. */
+  async answer(req: IncomingMessage, url: URL, body: Buffer, res: ServerResponse): Promise<void> {
     const v2 = url.pathname.startsWith("/v2/");
     try {
-      const body = await readBody(req);
       const context: SesContext = { identities: this.identities, sentLast24Hours: () => this.sentSince(Date.now() - DAY_MS) };
       let answer: SesAnswer;
+      let input: unknown;
+      let form: Map<string, string> | undefined;
       if (v2) {
         const operation = url.pathname === "/v2/email/outbound-emails" ? "SendEmail" : url.pathname === "/v2/email/outbound-bulk-emails" ? "SendBulkEmail" : url.pathname;
         const fault = this.options.faults?.decide(operation, {});
         if (fault) return this.fail(res, v2, new SesError(fault.code, fault.message, fault.status));
-        let input: unknown;
         try {
           input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
         } catch {
@@ -148,7 +251,7 @@ export class LocalSes {
         }
         answer = handleV2(req.method ?? "GET", url.pathname, url.searchParams, input, context);
       } else {
-        const form = parseForm(body.toString("utf8"));
+        form = parseForm(body.toString("utf8"));
         const fault = this.options.faults?.decide(form.get("Action") ?? "", Object.fromEntries(form));
         if (fault) return this.fail(res, v2, new SesError(fault.code, fault.message, fault.status));
         answer = handleV1(form, context);
@@ -157,7 +260,11 @@ export class LocalSes {
         res.writeHead(answer.status, { "content-type": answer.contentType });
         return void res.end(answer.body);
       }
-      const reply = await this.forward(req, url, body, v2, res, answer.email !== undefined);
+      const sends = upstreamModulesOf().sends;
+      const send = v2 ? (req.method === "POST" ? sends.v2.get(url.pathname) : undefined) : url.pathname === "/" ? sends.v1.get(form?.get("Action") ?? "") : undefined;
+      const reply = send
+        ? await this.sendHere(send, v2 ? input : Object.fromEntries(form!), v2, res, answer.email !== undefined)
+        : await this.forward(req, url, body, v2, res, answer.email !== undefined);
       if (res.statusCode === 200 && answer.email) {
         this.sent.push(Date.now());
         const { to, subject, tags } = answer.email;
@@ -175,6 +282,20 @@ export class LocalSes {
     }
   }
 
+  /** Sends with aws-ses-v2-local's own handler, in this process, and answers as {@link forward} relays its answer; returns the answer's text. */
+  private async sendHere(handler: UpstreamHandler, input: unknown, v2: boolean, res: ServerResponse, isSend: boolean): Promise<string> {
+    const { status, payload } = await runUpstreamHandler(handler, input);
+    const text = typeof payload === "string" ? payload : JSON.stringify(payload);
+    if (status >= 200 && status < 300) {
+      // Recorded before the caller hears of it: an email that was sent is never missing after a restart.
+      if (isSend && this.options.stateFile) this.saveNewEmails();
+      res.writeHead(200, { "content-type": v2 ? "application/json" : "text/xml" });
+      res.end(text);
+      return text;
+    }
+    throw upstreamRefusal(text, status, v2);
+  }
+
   /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped); returns the answer's text. */
   private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse, isSend = false): Promise<string> {
     const answer = await fetch(`${this.upstreamUrl}${url.pathname}${url.search}`, {
@@ -190,21 +311,12 @@ export class LocalSes {
     const text = await answer.text();
     if (answer.ok) {
       // Recorded before the caller hears of it: an email that was sent is never missing after a restart.
-      if (isSend && this.options.stateFile) await this.saveNewEmails();
+      if (isSend && this.options.stateFile) this.saveNewEmails();
       res.writeHead(200, { "content-type": answer.headers.get("content-type") ?? (v2 ? "application/json" : "text/xml") });
       res.end(text);
       return text;
     }
-    let reason = text;
-    let type = v2 ? "BadRequestException" : "InvalidParameterValue";
-    try {
-      const parsed = JSON.parse(text) as { type?: string; message?: string; detail?: string };
-      reason = parsed.detail ?? parsed.message ?? text;
-      if (parsed.type) type = parsed.type;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new SesError(type, reason.replace(/^aws-ses-v2-local: /, ""), answer.status >= 500 ? 500 : answer.status === 404 ? 404 : 400);
+    throw upstreamRefusal(text, answer.status, v2);
   }
 
   private fail(res: ServerResponse, v2: boolean, error: unknown): void {
@@ -221,10 +333,9 @@ export class LocalSes {
 
   /** Every email sent since `sinceEpochSeconds` (all when omitted), those of earlier runs on the same state file first. */
   async emails(sinceEpochSeconds?: number): Promise<SentEmail[]> {
-    const query = sinceEpochSeconds === undefined ? "" : `?since=${Math.floor(sinceEpochSeconds)}`;
-    const answer = await fetch(`${this.upstreamUrl}/store${query}`);
-    const current = ((await answer.json()) as { emails: SentEmail[] }).emails;
     const since = Math.floor(sinceEpochSeconds ?? 0);
+    // Copies, as its `/store` answered them (JSON: fields left undefined are absent).
+    const current = JSON.parse(JSON.stringify(upstreamModulesOf().store().emails.filter((email) => sinceEpochSeconds === undefined || email.at >= since))) as SentEmail[];
     const earlier = this.earlier.filter((email) => email.at >= since);
     // aws-ses-v2-local keeps its store per process: in one process, a restarted runtime sees them twice.
     const known = new Set(earlier.map((email) => email.messageId));
@@ -233,21 +344,26 @@ export class LocalSes {
 
   async clear(): Promise<void> {
     this.sent.length = 0;
-    await fetch(`${this.upstreamUrl}/clear-store`, { method: "POST" });
+    upstreamModulesOf().clearStore();
     this.saved.clear();
     this.savedIds.clear();
     this.earlier = [];
-    this.lastSavedAt = 0;
+    this.scannedList = undefined;
+    this.scanned = 0;
   }
 
-  // Emails are stamped in whole seconds: asking from the last one saved reads only a few again.
-  private async saveNewEmails(): Promise<void> {
-    const answer = await fetch(`${this.upstreamUrl}/store?since=${this.lastSavedAt}`);
-    for (const email of ((await answer.json()) as { emails: SentEmail[] }).emails) {
+  /** Appends to the outbox every email the store holds that was not saved yet (the store only grows, until cleared). */
+  private saveNewEmails(): void {
+    const emails = upstreamModulesOf().store().emails;
+    if (emails !== this.scannedList) {
+      this.scannedList = emails;
+      this.scanned = 0;
+    }
+    for (; this.scanned < emails.length; this.scanned++) {
+      const email = emails[this.scanned]!;
       if (this.savedIds.has(email.messageId)) continue;
       this.savedIds.add(email.messageId);
       this.saved.append(email);
-      this.lastSavedAt = Math.max(this.lastSavedAt, Math.floor(email.at));
     }
   }
 

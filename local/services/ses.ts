@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { EMAIL_FROM_ENV } from "../../functions/common/environment.ts";
 import { serviceFaults } from "../faults.ts";
+import type { ServeHandler } from "../gateway.ts";
 import { defineService } from "../service.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
 
@@ -36,6 +37,8 @@ export const sesService = defineService({
       warn(`SES: ${EMAIL_FROM_ENV}=${emailFrom} is not a declared identity (${identities.join(", ")}): every send will fail with MessageRejected, as in AWS. Declare it in stacks/stages.ts (emailFrom, emailIdentity).`);
     }
     await ses.start();
-    return { handle: ses, api: { service: "ses", upstream: ses.endpoint }, faults, stop: () => ses.stop() };
+    // The gateway hands requests over with their body read: no hop to the front port.
+    const serve: ServeHandler = ({ req, url, body }, res) => ses.answer(req, url, body, res);
+    return { handle: ses, api: { service: "ses", upstream: ses.endpoint, serve }, faults, stop: () => ses.stop() };
   },
 });

@@ -15,6 +15,9 @@ import {
   CreateReceiptRuleSetCommand,
 } from "@aws-sdk/client-ses";
 import { CreateEmailIdentityCommand, GetAccountCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, SendEmailCommand as SendEmailV2Command, SESv2Client } from "@aws-sdk/client-sesv2";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { causeTags } from "../../functions/common/send-tags.ts";
 import { Journal } from "../journal.ts";
@@ -255,6 +258,37 @@ describe("the journal's record of each send", () => {
     ]);
     expect(new Set(sends.map((s) => s.messageId)).size).toBe(3);
     expect(tagged.MessageId).toMatch(/\S/);
+  });
+
+  it("stores every kind of send (v1 and v2, simple and raw) in the outbox before answering, and answers in SES's content types", async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), "paybus-ses-")), "outbox.jsonl");
+    const { ses, v1, v2 } = await start({ identities: ["shop.example.net"], stateFile });
+    const raw = (subject: string) =>
+      Buffer.from(`From: billing@shop.example.net\r\nTo: kim@example.com\r\nSubject: ${subject}\r\nContent-Type: text/plain\r\n\r\nRaw body\r\n`);
+    const simpleV1 = await send(v1, "billing@shop.example.net", ["jenny@example.com"]);
+    const rawV1 = await v1.send(new SendRawEmailCommand({ RawMessage: { Data: raw("Raw v1") } }));
+    const simpleV2 = await v2.send(new SendEmailV2Command({ FromEmailAddress: "hello@shop.example.net", Destination: { ToAddresses: ["alex@example.com"] }, Content: { Simple: { Subject: { Data: "Welcome" }, Body: { Html: { Data: "<p>Hi</p>" } } } } }));
+    const rawV2 = await v2.send(new SendEmailV2Command({ Content: { Raw: { Data: raw("Raw v2") } } }));
+    // SES answers the query protocol in XML and v2 in JSON (aws-ses-v2-local's server said text/html for XML).
+    const form = new URLSearchParams({ Action: "SendEmail", Source: "billing@shop.example.net", "Destination.ToAddresses.member.1": "lee@example.com", "Message.Subject.Data": "Plain", "Message.Body.Text.Data": "Hello" });
+    const authorization = "AWS4-HMAC-SHA256 Credential=local/20261206/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=0";
+    const xml = await fetch(ses.endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization }, body: form });
+    const json = await fetch(`${ses.endpoint}/v2/email/outbound-emails`, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify({ FromEmailAddress: "hello@shop.example.net", Destination: { ToAddresses: ["lee@example.com"] }, Content: { Simple: { Subject: { Data: "Plain v2" }, Body: { Text: { Data: "Hello" } } } } }) });
+
+    expect([xml.status, xml.headers.get("content-type"), await xml.text()]).toEqual([200, "text/xml", expect.stringMatching(/^<\?xml .*<MessageId>ses-\d+<\/MessageId>/)]);
+    expect([json.status, json.headers.get("content-type"), await json.json()]).toEqual([200, "application/json", { MessageId: expect.stringMatching(/^ses-\d+$/) }]);
+    const ids = [simpleV1, rawV1, simpleV2, rawV2].map((answer) => answer.MessageId);
+    const stored = (await ses.emails()).filter((email) => ids.includes(email.messageId));
+    expect(stored.map((email) => [email.messageId, email.from, email.destination.to, email.subject, email.body])).toEqual([
+      [ids[0], "billing@shop.example.net", ["jenny@example.com"], "Receipt", { text: "Thanks" }],
+      [ids[1], "billing@shop.example.net", ["kim@example.com"], "Raw v1", { text: "Raw body\n" }],
+      [ids[2], "hello@shop.example.net", ["alex@example.com"], "Welcome", { html: "<p>Hi</p>" }],
+      [ids[3], "billing@shop.example.net", ["kim@example.com"], "Raw v2", { text: "Raw body\n" }],
+    ]);
+    // Each was in the outbox file before its answer: a restart finds all six.
+    const outbox = new LocalSes({ identities: ["shop.example.net"], stateFile });
+    const saved = (await outbox.emails()).map((email) => email.subject);
+    expect(saved).toEqual(expect.arrayContaining(["Receipt", "Raw v1", "Welcome", "Raw v2", "Plain", "Plain v2"]));
   });
 
   it("leaves out a cause SES would refuse as a tag value, so that the send still goes", () => {
