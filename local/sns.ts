@@ -144,8 +144,19 @@ export class LocalSns {
 
   /** Answers one query-protocol request; never throws, never leaves a request without an answer. */
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer;
     try {
-      this.handle(parseForm((await readBody(req)).toString("utf8")), res);
+      body = await readBody(req);
+    } catch (error) {
+      return writeQueryError(res, asAwsError(error, "SNS", "InternalError"));
+    }
+    this.answer(body, res);
+  }
+
+  /** Answers one query-protocol request whose body was read already (the gateway's); never throws. */
+  answer(body: Buffer, res: ServerResponse): void {
+    try {
+      this.handle(parseForm(body.toString("utf8")), res);
     } catch (error) {
       // SNS names its own failures InternalError (not the JSON services' InternalFailure).
       writeQueryError(res, asAwsError(error, "SNS", "InternalError"));

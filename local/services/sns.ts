@@ -3,6 +3,7 @@ import { CreatePlatformApplicationCommand, SNSClient } from "@aws-sdk/client-sns
 import { join } from "node:path";
 import { adminClient } from "../admin-client.ts";
 import { serviceFaults } from "../faults.ts";
+import type { ServeHandler } from "../gateway.ts";
 import { defineService } from "../service.ts";
 import { LocalSns } from "../sns.ts";
 
@@ -31,7 +32,9 @@ export const snsService = defineService({
     await sns.start();
     try {
       const handle: SnsService = { engine: sns, pushApplications: await createPushApplications(sns.endpoint, region, prefix) };
-      return { handle, api: { service: "sns", upstream: sns.endpoint }, faults, stop: () => sns.stop() };
+      // The gateway hands requests over with their body read: no hop to the engine's port.
+      const serve: ServeHandler = async ({ body }, res) => sns.answer(body, res);
+      return { handle, api: { service: "sns", upstream: sns.endpoint, serve }, faults, stop: () => sns.stop() };
     } catch (error) {
       await sns.stop();
       throw error;
