@@ -137,6 +137,22 @@ describe("the endpoint's thread", () => {
     expect(dynamo.stats().requests).toMatchObject({ UpdateItem: 4, GetItem: 5, CreateBackup: 2 });
   });
 
+  it("answers every one of many requests handed over in the same turn, each with its own answer", async () => {
+    const dynamo = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+    started.push(dynamo);
+    const { loyalty } = await dynamo.createTables({ loyalty: tables.loyalty }, "batch");
+    const add = (pk: string, n: number) =>
+      dynamo.serve("DynamoDB_20120810.UpdateItem", JSON.stringify({ TableName: loyalty, Key: { pk: { S: pk }, sk: { S: "balance" } }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": { N: String(n) } }, ReturnValues: "UPDATED_NEW" }));
+
+    // 60 at once, on three keys, one refused (a malformed body): each promise gets its own request's answer.
+    const answers = await Promise.all([...Array.from({ length: 60 }, (_, i) => add(`k${i % 3}`, 1)), dynamo.serve("DynamoDB_20120810.UpdateItem", "[]")]);
+
+    expect(answers.slice(0, 60).every((answer) => answer.status === 200)).toBe(true);
+    expect(answers[60]!.status).toBe(400);
+    const totals = await Promise.all(["k0", "k1", "k2"].map(async (pk) => JSON.parse((await add(pk, 0)).text).Attributes.points.N));
+    expect(totals).toEqual(["20", "20", "20"]);
+  });
+
   it("reports a failed start as the caller's error", async () => {
     const first = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
     started.push(first);
