@@ -19,7 +19,7 @@ import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } fro
 import type { FaultInjector } from "./faults.ts";
 import type { LocalDynamo, LocalDynamoOptions, LocalDynamoStats } from "./local-dynamo.ts";
 import type { WireAnswer } from "./wire.ts";
-import { deserialiseError, type HandedOverRequest, type HostCall, type WorkerMessage, type WorkerSetup } from "./worker-protocol.ts";
+import { deserialiseError, type HostCall, type WorkerMessage, type WorkerSetup } from "./worker-protocol.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** How long `stats()` waits for the worker before giving up (it is busy only between turns). */
@@ -105,13 +105,6 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   // Requests handed over without HTTP, by id: their own map, as they are the hot path.
   const requests = new Map<number, { resolve(answer: WireAnswer): void; reject(error: Error): void }>();
   let nextRequest = 0;
-  // Requests of one turn of this thread's event loop leave in one message (each message wakes the worker).
-  let outbox: HandedOverRequest[] = [];
-  const sendOutbox = (): void => {
-    const batch = outbox;
-    outbox = [];
-    if (!failure) worker.postMessage({ kind: "requests", requests: batch } satisfies HostCall);
-  };
 
   const endpoint = await new Promise<string>((resolve, reject) => {
     const fail = (error: Error) => {
@@ -138,11 +131,9 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
           else waiter?.reject(deserialiseError(message.error));
           break;
         }
-        case "answers":
-          for (const { id, answer } of message.answers) {
-            requests.get(id)?.resolve(answer);
-            requests.delete(id);
-          }
+        case "answer":
+          requests.get(message.id)?.resolve(message.answer);
+          requests.delete(message.id);
           break;
         case "decide":
           answerFault(worker, faults, message);
@@ -166,7 +157,7 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
       return new Promise<WireAnswer>((resolve, reject) => {
         requests.set(id, { resolve, reject });
         // The text is copied to the worker: a Buffer would carry its whole (possibly pooled, 8 KiB) ArrayBuffer.
-        if (outbox.push({ id, target, body }) === 1) setImmediate(sendOutbox);
+        worker.postMessage({ kind: "request", id, target, body } satisfies HostCall);
       });
     },
     createTables: (declarations, prefix) => call({ kind: "createTables", declarations, prefix }) as Promise<Record<keyof typeof declarations & string, string>>,

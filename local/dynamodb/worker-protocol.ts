@@ -29,18 +29,8 @@ export type HostCall =
   | { readonly kind: "sweep"; readonly id: number }
   | { readonly kind: "close"; readonly id: number }
   | { readonly kind: "fault"; readonly id: number; readonly fault: InjectedFault | undefined }
-  /**
-   * Client requests handed over without HTTP (`LocalDynamo.serve`), those of one turn of the
-   * caller's event loop together (one message, one wake-up of the worker); each gets an `answers` entry.
-   */
-  | { readonly kind: "requests"; readonly requests: readonly HandedOverRequest[] };
-
-/** One request handed over without HTTP: its id, `X-Amz-Target` and body text. */
-export interface HandedOverRequest {
-  readonly id: number;
-  readonly target: string | undefined;
-  readonly body: string;
-}
+  /** A client request handed over without HTTP (`LocalDynamo.serve`); answered with `answer`. */
+  | { readonly kind: "request"; readonly id: number; readonly target: string | undefined; readonly body: string };
 
 export type WorkerMessage =
   | { readonly kind: "ready"; readonly endpoint: string }
@@ -48,8 +38,7 @@ export type WorkerMessage =
   | { readonly kind: "result"; readonly id: number; readonly result: unknown }
   | { readonly kind: "error"; readonly id: number; readonly error: SerialisedError }
   | { readonly kind: "decide"; readonly id: number; readonly operation: string; readonly request: unknown }
-  /** Answers to handed-over requests, those ready in one turn of the worker's event loop together. */
-  | { readonly kind: "answers"; readonly answers: ReadonlyArray<{ readonly id: number; readonly answer: WireAnswer }> };
+  | { readonly kind: "answer"; readonly id: number; readonly answer: WireAnswer };
 
 export function serialiseError(error: unknown): SerialisedError {
   if (!(error instanceof Error)) return { name: "Error", message: String(error), fields: {} };

@@ -137,7 +137,7 @@ describe("the endpoint's thread", () => {
     expect(dynamo.stats().requests).toMatchObject({ UpdateItem: 4, GetItem: 5, CreateBackup: 2 });
   });
 
-  it("answers every one of many requests handed over in the same turn, each with its own answer", async () => {
+  it("answers every one of many requests handed over at once, each with its own answer", async () => {
     const dynamo = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
     started.push(dynamo);
     const { loyalty } = await dynamo.createTables({ loyalty: tables.loyalty }, "batch");

@@ -7,7 +7,6 @@ import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { startEndpoint } from "./endpoint.ts";
 import type { InjectedFault } from "./faults.ts";
 import type { LocalDynamo } from "./local-dynamo.ts";
-import type { WireAnswer } from "./wire.ts";
 import { serialiseError, type HostCall, type WorkerMessage, type WorkerSetup } from "./worker-protocol.ts";
 
 const setup = workerData as WorkerSetup;
@@ -52,20 +51,10 @@ statsPort.on("message", () => {
   Atomics.notify(signal, 0);
 });
 
-// Answers ready in one turn go back in one message: each message wakes the caller's thread.
-let answers: Array<{ id: number; answer: WireAnswer }> = [];
-const sendAnswers = (): void => {
-  const batch = answers;
-  answers = [];
-  post({ kind: "answers", answers: batch });
-};
-function answerLater(id: number, answer: WireAnswer): void {
-  if (answers.push({ id, answer }) === 1) setImmediate(sendAnswers);
-}
-
 port.on("message", (message: HostCall) => {
-  if (message.kind === "requests") {
-    for (const { id, target, body } of message.requests) void dynamo.serve(target, body).then((answer) => answerLater(id, answer));
+  if (message.kind === "request") {
+    const { id } = message;
+    void dynamo.serve(message.target, message.body).then((answer) => post({ kind: "answer", id, answer }));
     return;
   }
   if (message.kind === "fault") {
