@@ -344,6 +344,11 @@ export class Gateway {
     });
     // A client that opens a connection and never finishes its headers cannot hold it forever.
     this.server.headersTimeout = 30_000;
+    // The SDK's agents keep idle connections open indefinitely, so whichever side closes an idle
+    // one races the other reusing it (a "socket hang up" for the request sent on it). Node's 5 s
+    // default lost that race on a busy machine, where a turn of the event loop can take seconds;
+    // a connection idle for a minute is closed here, as AWS endpoints do with theirs.
+    this.server.keepAliveTimeout = 60_000;
     this.server.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
       else socket.destroy();
