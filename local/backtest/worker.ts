@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import type { Envelope } from "./input.ts";
+import { FeedWindow } from "./feed.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
 
 /** What the parent asks for. */
@@ -59,15 +60,26 @@ export interface SideResult {
    * are not the change being tested.
    */
   readonly timeouts?: { readonly count: number; readonly samples: string[] } | undefined;
+  /** Where this side's time went: wall and CPU seconds (all threads of its process) per phase. */
+  readonly phases?: Record<Phase, { readonly seconds: number; readonly cpuSeconds: number }> | undefined;
+  /**
+   * Consumer records handled (each attempt of each message) and how many of them were a message's
+   * second or later receive: work the pipeline did more than once.
+   */
+  readonly attempts?: { readonly records: number; readonly redelivered: number } | undefined;
   readonly seconds: number;
 }
+
+/** The phases of one side: the runtime's start, the profiles, sending and draining the events, the report. */
+export type Phase = "start" | "seed" | "replay" | "collect";
 
 /** Progress messages to the parent. */
 export type WorkerMessage = { readonly progress: number } | { readonly error: string };
 
-const SEND_CHUNK = 250;
-/** Messages waiting in the queues before sending pauses: memory stays flat on long runs. */
-const MAX_BACKLOG = 2_000;
+/** How often the feed looks at the queues and sends what fits. */
+const FEED_TICK_MS = 25;
+/** Share of the shortest function timeout a message may spend queued and handled. */
+const TARGET_SHARE_OF_TIMEOUT = 0.25;
 
 const engineErrors = { count: 0, samples: [] as string[] };
 
@@ -83,6 +95,7 @@ async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as BacktestJob;
   const root = resolve(job.root);
   const started = performance.now();
+  const phases = phaseClock();
   const events = JSON.parse(readFileSync(job.eventsFile, "utf8")) as Envelope[];
   const rules: RuleLike[] | undefined = job.rulesFile ? await loadRules(job.rulesFile, root) : undefined;
 
@@ -101,19 +114,30 @@ async function main(): Promise<void> {
     functionTimeoutScale: 5,
     ...(rules ? { rules: rules as never } : {}),
   });
+  phases.end("start");
   try {
     const devices = await seedProfiles(runtime, root, events);
+    phases.end("seed");
     const progress = trackProgress(runtime, events.length);
 
-    for (let i = 0; i < events.length; i += SEND_CHUNK) {
-      while (backlog(queueStatus(runtime)) > MAX_BACKLOG) await sleep(20);
-      progress.sent(runtime.sendEnvelopes(events.slice(i, i + SEND_CHUNK)).length);
+    // Sends as fast as the runtime drains (feed.ts): invocations stay far from their timeouts.
+    const feed = new FeedWindow({ targetSeconds: targetLatencySeconds(runtime) });
+    for (let next = 0; next < events.length; ) {
+      feed.observe(performance.now(), progress.drained, progress.timedOut);
+      const room = Math.min(feed.room(backlog(queueStatus(runtime))), events.length - next);
+      if (room > 0) {
+        progress.sent(runtime.sendEnvelopes(events.slice(next, next + room)).length);
+        next += room;
+      }
+      await sleep(FEED_TICK_MS);
     }
     await runtime.waitForQuiet(job.timeoutMs, 200);
     progress.stop();
+    phases.end("replay");
 
     const result = await collect(runtime, events.length, devices, await loyaltySnapshot(runtime));
-    writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
+    phases.end("collect");
+    writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, phases: phases.done(), seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
   } finally {
     await runtime.stop();
   }
@@ -138,6 +162,12 @@ async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly 
   return devices;
 }
 
+/** The latency the feed aims at: a quarter of the shortest function timeout (10 s today). */
+function targetLatencySeconds(runtime: AnyRuntime): number {
+  const timeouts = [...runtime.functions.values()].map((fn) => fn.timeoutSeconds);
+  return TARGET_SHARE_OF_TIMEOUT * Math.min(...timeouts, 10);
+}
+
 function backlog(queues: ReadonlyArray<{ ready: number; inFlight: number; delayed: number }>): number {
   return queues.reduce((sum, queue) => sum + queue.ready + queue.inFlight + queue.delayed, 0);
 }
@@ -151,7 +181,13 @@ function trackProgress(runtime: AnyRuntime, total: number) {
   let sent = 0;
   let owed = 0;
   let settled = 0;
+  let drained = 0;
+  let timedOut = 0;
   const unsubscribe = runtime.journal.onEntry((entry) => {
+    if (entry.kind === "consumer.attempt") {
+      drained++;
+      if (entry.outcome === "timed-out") timedOut++;
+    }
     if (entry.kind === "bus.accepted") owed += entry.matchedRules.length;
     else if (entry.kind === "consumer.attempt" && entry.outcome === "succeeded") settled++;
     else if (entry.kind === "queue.dlq" || entry.kind === "target.dlq") settled++;
@@ -166,6 +202,14 @@ function trackProgress(runtime: AnyRuntime, total: number) {
     sent(count: number) {
       sent += count;
     },
+    /** Records the consumers handled so far, whatever the outcome. */
+    get drained() {
+      return drained;
+    },
+    /** Records whose invocation timed out so far. */
+    get timedOut() {
+      return timedOut;
+    },
     stop() {
       clearInterval(timer);
       unsubscribe();
@@ -179,9 +223,12 @@ async function collect(
   events: number,
   devices: ReadonlyMap<string, string>,
   loyalty: Awaited<ReturnType<typeof import("../state.ts").loyaltySnapshot>>,
-): Promise<Omit<SideResult, "seconds" | "engineErrors">> {
+): Promise<Omit<SideResult, "seconds" | "engineErrors" | "phases">> {
   const timeouts = { count: 0, samples: [] as string[] };
+  const attempts = { records: 0, redelivered: 0 };
   for (const attempt of runtime.journal.list("consumer.attempt")) {
+    attempts.records++;
+    if (attempt.receiveCount > 1) attempts.redelivered++;
     if (attempt.outcome !== "timed-out") continue;
     timeouts.count++;
     if (timeouts.samples.length < 5) timeouts.samples.push(`${attempt.queue}: ${attempt.error ?? "timed out"}`);
@@ -237,11 +284,32 @@ async function collect(
       .sort(),
     dlq,
     timeouts,
+    attempts,
   };
 }
 
 function count(into: Record<string, number>, key: string): void {
   into[key] = (into[key] ?? 0) + 1;
+}
+
+/** Wall and CPU time (all threads of the process, which `process.cpuUsage` covers) per phase, in order. */
+function phaseClock() {
+  const phases: Partial<Record<Phase, { seconds: number; cpuSeconds: number }>> = {};
+  let wall = performance.now();
+  let cpu = process.cpuUsage();
+  return {
+    end(phase: Phase) {
+      const elapsed = process.cpuUsage(cpu);
+      phases[phase] = { seconds: round((performance.now() - wall) / 1000), cpuSeconds: round((elapsed.user + elapsed.system) / 1e6) };
+      wall = performance.now();
+      cpu = process.cpuUsage();
+    },
+    done: () => phases as Record<Phase, { seconds: number; cpuSeconds: number }>,
+  };
+}
+
+function round(value: number): number {
+  return Number(value.toFixed(2));
 }
 
 function sleep(ms: number): Promise<void> {
