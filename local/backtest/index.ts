@@ -170,10 +170,26 @@ export async function backtestCommand(argv: string[], output: NodeJS.WritableStr
   bar?.done();
   output.write(
     values.json
-      ? `${JSON.stringify({ labels: report.labels, eventCount: report.events, seconds: report.seconds, ...report.comparison }, null, 2)}\n`
-      : `${formatComparison(report.comparison, report.labels, Number(values.limit))}\n${report.events} events replayed through both versions in ${report.seconds} s\n`,
+      ? `${JSON.stringify({ labels: report.labels, eventCount: report.events, seconds: report.seconds, ...report.comparison, profile: sideProfiles(report) }, null, 2)}\n`
+      : `${formatComparison(report.comparison, report.labels, Number(values.limit))}\n${report.events} events replayed through both versions in ${report.seconds} s\n${formatProfiles(sideProfiles(report))}`,
   );
   return values["fail-on-diff"] && !report.comparison.identical ? 1 : 0;
+}
+
+/** Where each side's time went (phases, records handled more than once), for `--json` and the text report. */
+function sideProfiles(report: BacktestReport) {
+  const profile = (side: SideResult) => ({ seconds: side.seconds, phases: side.phases, attempts: side.attempts });
+  return { base: profile(report.sides.base), candidate: profile(report.sides.candidate) };
+}
+
+function formatProfiles(profiles: ReturnType<typeof sideProfiles>): string {
+  const line = (name: string, { seconds, phases, attempts }: ReturnType<typeof sideProfiles>["base"]) => {
+    if (!phases) return `${name}: ${seconds} s\n`;
+    const parts = Object.entries(phases).map(([phase, time]) => `${phase} ${time.seconds} s (CPU ${time.cpuSeconds} s)`);
+    const records = attempts ? `; ${attempts.records} records handled, ${attempts.redelivered} of them again` : "";
+    return `${name}: ${seconds} s — ${parts.join(", ")}${records}\n`;
+  };
+  return line("base", profiles.base) + line("candidate", profiles.candidate);
 }
 
 /** A one-line progress bar with an ETA, redrawn in place (only on a terminal). */
@@ -185,18 +201,26 @@ function progressBar(stream: NodeJS.WriteStream) {
       const now = performance.now();
       if (now - last < 200) return;
       last = now;
-      const share = Math.min(base, candidate);
-      const width = 30;
-      const filled = Math.round(share * width);
-      const elapsed = (now - started) / 1000;
-      const eta = share > 0.02 ? Math.max(0, (elapsed / share) * (1 - share)) : undefined;
-      const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
-      stream.write(
-        `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${Math.floor(share * 100)}%  base ${Math.floor(base * 100)}%  candidate ${Math.floor(candidate * 100)}%  elapsed ${clock(elapsed)}  ETA ${eta === undefined ? "…" : clock(eta)}\x1b[K`,
-      );
+      stream.write(`\r${formatProgress(base, candidate, (now - started) / 1000)}\x1b[K`);
     },
     done() {
       stream.write("\r\x1b[K");
     },
   };
+}
+
+/**
+ * The progress line: the slower side's share as a bar, each side's share, the time elapsed and the
+ * time left at the rate so far (none before 2% is done: the runtimes' start would skew it).
+ */
+export function formatProgress(base: number, candidate: number, elapsedSeconds: number): string {
+  const share = Math.min(base, candidate);
+  const width = 30;
+  const filled = Math.round(share * width);
+  const eta = share > 0.02 ? Math.max(0, (elapsedSeconds / share) * (1 - share)) : undefined;
+  const clock = (seconds: number) => {
+    const whole = Math.round(seconds);
+    return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+  };
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${Math.floor(share * 100)}%  base ${Math.floor(base * 100)}%  candidate ${Math.floor(candidate * 100)}%  elapsed ${clock(elapsedSeconds)}  ETA ${eta === undefined ? "…" : clock(eta)}`;
 }

@@ -70,8 +70,11 @@ export interface SideResult {
   readonly seconds: number;
 }
 
-/** The phases of one side: the runtime's start, the profiles, sending and draining the events, the report. */
-export type Phase = "start" | "seed" | "replay" | "collect";
+/**
+ * The phases of one side: the runtime's start, the profiles, sending the events (while the runtime
+ * handles them), draining what is left after the last one, and collecting the result.
+ */
+export type Phase = "start" | "seed" | "feed" | "drain" | "collect";
 
 /** Progress messages to the parent. */
 export type WorkerMessage = { readonly progress: number } | { readonly error: string };
@@ -131,9 +134,10 @@ async function main(): Promise<void> {
       }
       await sleep(FEED_TICK_MS);
     }
+    phases.end("feed");
     await runtime.waitForQuiet(job.timeoutMs, 200);
     progress.stop();
-    phases.end("replay");
+    phases.end("drain");
 
     const result = await collect(runtime, events.length, devices, await loyaltySnapshot(runtime));
     phases.end("collect");
