@@ -17,8 +17,13 @@
 export interface FeedOptions {
   /** Seconds a message may wait and be handled, at the measured drain rate (a fraction of the shortest function timeout). */
   readonly targetSeconds: number;
-  /** Messages always allowed outstanding (one batch), so a side makes progress before any rate is known. */
+  /**
+   * Messages always allowed outstanding, so a side makes progress whatever the rate: small, because
+   * on a machine so busy that the rate asks for less, a full batch of ten could outlast its timeout.
+   */
   readonly minWindow?: number;
+  /** Messages allowed before any rate is measured (the functions' cold starts). */
+  readonly initialWindow?: number;
   /** Messages never exceeded, so memory stays flat on long runs. */
   readonly maxWindow?: number;
 }
@@ -36,7 +41,7 @@ export class FeedWindow {
   private lastTimedOut = 0;
 
   constructor(private readonly options: FeedOptions) {
-    this.minWindow = options.minWindow ?? 10;
+    this.minWindow = options.minWindow ?? 4;
     this.maxWindow = options.maxWindow ?? 2_000;
   }
 
@@ -67,7 +72,7 @@ export class FeedWindow {
 
   /** Messages that may be outstanding now. */
   get window(): number {
-    const byRate = this.rate === undefined ? this.minWindow * 2 : this.rate * this.options.targetSeconds;
+    const byRate = this.rate === undefined ? (this.options.initialWindow ?? 20) : this.rate * this.options.targetSeconds;
     return Math.round(Math.min(this.maxWindow, Math.max(this.minWindow, byRate * this.penalty)));
   }
 
