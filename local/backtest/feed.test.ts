@@ -1,65 +1,99 @@
-/** The backtest's feed window: follows the measured drain rate, backs off on timeouts, stays bounded. */
+/** The backtest's feed window: grows while records are handled fast, shrinks when they are slow or time out. */
 import { describe, expect, it } from "vitest";
 import { FeedWindow } from "./feed.ts";
 
-/** Feeds `window` totals: `rate` records drained per second for `seconds`, looked at every 500 ms. */
-function drain(window: FeedWindow, rate: number, seconds: number, from = { at: 0, drained: 0, timedOut: 0 }) {
-  let { at, drained } = from;
-  for (let step = 0; step < seconds * 2; step++) {
+/**
+ * `looks` looks half a second apart, each after a record handled in `latencyMs`, with the window
+ * full (`outstanding` = the window) unless told otherwise; returns the time of the last look.
+ */
+function run(window: FeedWindow, looks: number, latencyMs: number, from = 0, outstanding?: number): number {
+  let at = from;
+  for (let look = 0; look < looks; look++) {
     at += 500;
-    drained += rate / 2;
-    window.observe(at, drained, from.timedOut);
+    window.handled(latencyMs);
+    window.observe(at, 0, outstanding ?? window.window);
   }
-  return { at, drained, timedOut: from.timedOut };
+  return at;
 }
 
 describe("FeedWindow", () => {
-  it("allows two batches before anything drained, then about rate × target latency", () => {
+  it("starts at its initial window and grows while records are handled under the target", () => {
     // Arrange
-    const window = new FeedWindow({ targetSeconds: 2.5 });
+    const window = new FeedWindow({ targetMs: 2_500, maxWindow: 500 });
 
     // Act
     const initial = window.window;
-    window.observe(0, 0, 0);
-    drain(window, 40, 20);
+    run(window, 10, 300);
+    const grown = window.window;
+    run(window, 100, 300, 5_000);
 
     // Assert
     expect(initial).toBe(20);
-    expect(window.window).toBeGreaterThanOrEqual(95);
-    expect(window.window).toBeLessThanOrEqual(100);
-    expect(window.room(30)).toBe(window.window - 30);
-    expect(window.room(window.window + 5)).toBe(0);
+    expect(grown).toBeGreaterThan(40);
+    expect(window.window).toBe(500);
+    expect(window.room(30)).toBe(470);
+    expect(window.room(600)).toBe(0);
   });
 
-  it("shrinks when the runtime slows down, never below its minimum, never above its maximum", () => {
+  it("does not grow while the events, not the window, hold the feed back", () => {
     // Arrange
-    const window = new FeedWindow({ targetSeconds: 2.5, maxWindow: 500 });
-    window.observe(0, 0, 0);
-    const fast = drain(window, 1_000, 10);
-    const atFast = window.window;
+    const window = new FeedWindow({ targetMs: 2_500 });
 
-    // Act
-    drain(window, 1, 20, fast);
+    // Act: only 3 messages outstanding, all fast.
+    run(window, 20, 100, 0, 3);
 
     // Assert
-    expect(atFast).toBe(500);
+    expect(window.window).toBe(20);
+  });
+
+  it("shrinks while records take longer than the target, never below its minimum", () => {
+    // Arrange
+    const window = new FeedWindow({ targetMs: 2_500, initialWindow: 200 });
+
+    // Act
+    run(window, 1, 4_000);
+    const once = window.window;
+    run(window, 30, 4_000, 500);
+
+    // Assert
+    expect(once).toBe(150);
     expect(window.window).toBe(4);
   });
 
-  it("halves at once when records time out, and recovers while none do", () => {
+  it("halves at once when records time out, whatever the time since the last look", () => {
     // Arrange
-    const window = new FeedWindow({ targetSeconds: 2.5 });
-    window.observe(0, 0, 0);
-    const steady = drain(window, 40, 20);
+    const window = new FeedWindow({ targetMs: 2_500, initialWindow: 100 });
+    const at = run(window, 1, 100);
     const before = window.window;
 
-    // Act: a batch of ten records timed out (one look sees all ten).
-    window.observe(steady.at + 100, steady.drained, 10);
+    // Act: a batch of ten records timed out, seen 25 ms after the last look; later another.
+    window.observe(at + 25, 10, before);
     const after = window.window;
-    drain(window, 40, 30, { ...steady, timedOut: 10 });
+    window.observe(at + 50, 10, after);
+    const unchanged = window.window;
+    window.observe(at + 75, 20, after);
 
     // Assert
-    expect(after).toBe(Math.round(before / 2));
-    expect(window.window).toBe(before);
+    expect(after).toBe(Math.floor(before / 2));
+    expect(unchanged).toBe(after);
+    expect(window.window).toBe(Math.floor(after / 2));
+  });
+
+  it("takes no step more often than every half second", () => {
+    // Arrange
+    const window = new FeedWindow({ targetMs: 2_500, initialWindow: 100 });
+    window.observe(0, 0, 100);
+
+    // Act: slow records seen 100 ms apart.
+    for (let at = 100; at < 500; at += 100) {
+      window.handled(5_000);
+      window.observe(at, 0, 100);
+    }
+    const early = window.window;
+    window.observe(500, 0, 100);
+
+    // Assert
+    expect(early).toBe(100);
+    expect(window.window).toBe(75);
   });
 });

@@ -3,81 +3,85 @@
  * runtime drains its queues, instead of filling them and letting invocations wait.
  *
  * Why: locally every invocation of a function runs in one worker thread and every AWS call crosses
- * the runtime's main thread, so the more records are in flight, the longer each invocation takes
- * (Little's law: latency = work in flight / drain rate). Function timeouts are wall-clock, as in
- * Lambda, so a deep backlog on a busy machine makes invocations time out, their records come back
- * and are handled again (the work done twice), and some reach a DLQ on one side only: differences
- * that come from the load, not from the change being tested. Keeping the messages outstanding near
- * `drain rate × target latency`, with the target a fraction of the shortest consumer timeout,
- * keeps invocations far from their timeouts whatever the machine's load, and still gives every
- * poller full batches when the runtime is fast.
+ * the runtime's main thread, so the more records are in flight, the longer each invocation takes.
+ * Function timeouts are wall-clock, as in Lambda, so a deep backlog on a busy machine makes
+ * invocations time out, their records come back and are handled again (the work done twice), and
+ * some reach a DLQ on one side only: differences that come from the load, not from the change being
+ * tested. The window of messages allowed outstanding is steered by the latency measured from
+ * sending an event to a consumer finishing its record (additive increase while it stays under the
+ * target, multiplicative decrease above it or on a timeout, as TCP does with its congestion window):
+ * on an idle machine it grows until every poller gets full batches; on a busy one it shrinks until
+ * invocations are far from their timeouts again.
  */
 
 /** The feed's bounds and target. */
 export interface FeedOptions {
-  /** Seconds a message may wait and be handled, at the measured drain rate (a fraction of the shortest function timeout). */
-  readonly targetSeconds: number;
+  /** Milliseconds from sending an event to its record being handled that the feed aims to stay under (a fraction of the shortest function timeout). */
+  readonly targetMs: number;
   /**
-   * Messages always allowed outstanding, so a side makes progress whatever the rate: small, because
-   * on a machine so busy that the rate asks for less, a full batch of ten could outlast its timeout.
+   * Messages always allowed outstanding, so a side makes progress whatever the latency: small,
+   * because on a machine so busy that even this is slow, a full batch of ten could outlast its timeout.
    */
   readonly minWindow?: number;
-  /** Messages allowed before any rate is measured (the functions' cold starts). */
+  /** Messages allowed before anything is measured. */
   readonly initialWindow?: number;
   /** Messages never exceeded, so memory stays flat on long runs. */
   readonly maxWindow?: number;
 }
 
-/** Rate-following window: `observe` the drained and timed-out totals, then ask for `room`. */
+/** Steps of at least this long between two adjustments: one look sees the effect of the last. */
+const STEP_MS = 500;
+
+/** Latency-steered window: `observe` what happened, then ask for `room`. */
 export class FeedWindow {
   private readonly minWindow: number;
   private readonly maxWindow: number;
-  /** Records handled per second (exponentially weighted), undefined until measured. */
-  private rate: number | undefined;
-  /** Halved by each timeout seen, recovering slowly: the rate alone reacts too late to a stall. */
-  private penalty = 1;
-  private lastAt: number | undefined;
-  private lastDrained = 0;
+  private current: number;
+  private lastStepAt: number | undefined;
   private lastTimedOut = 0;
+  private latencies: number[] = [];
 
   constructor(private readonly options: FeedOptions) {
     this.minWindow = options.minWindow ?? 4;
     this.maxWindow = options.maxWindow ?? 2_000;
+    this.current = Math.min(this.maxWindow, Math.max(this.minWindow, options.initialWindow ?? 20));
+  }
+
+  /** A record was handled (any outcome) `latencyMs` after its event was sent. */
+  handled(latencyMs: number): void {
+    this.latencies.push(latencyMs);
   }
 
   /**
-   * Takes the totals so far: records the consumers handled (any outcome) and invocations that timed
-   * out, at `nowMs`. The rate is measured over at least half a second.
+   * Adjusts the window at `nowMs` (at most once per half second), given the total of timed-out
+   * records so far and the messages outstanding now.
    */
-  observe(nowMs: number, drained: number, timedOut: number): void {
-    // Once per look, however many records timed out: a timed-out batch reports each of its records.
+  observe(nowMs: number, timedOut: number, outstanding: number): void {
+    // A timeout halves the window at once, however many records of the batch it reports.
     if (timedOut > this.lastTimedOut) {
-      this.penalty = Math.max(this.penalty / 2, 1 / 16);
       this.lastTimedOut = timedOut;
-    }
-    if (this.lastAt === undefined) {
-      this.lastAt = nowMs;
-      this.lastDrained = drained;
+      this.current = Math.max(this.minWindow, Math.floor(this.current / 2));
+      this.lastStepAt = nowMs;
+      this.latencies = [];
       return;
     }
-    const elapsed = (nowMs - this.lastAt) / 1000;
-    if (elapsed < 0.5) return;
-    const measured = (drained - this.lastDrained) / elapsed;
-    // Nothing drained yet (cold starts): no measurement, rather than a rate of zero.
-    if (measured > 0 || this.rate !== undefined) this.rate = this.rate === undefined ? measured : 0.7 * this.rate + 0.3 * measured;
-    this.penalty = Math.min(1, this.penalty * 1.1);
-    this.lastAt = nowMs;
-    this.lastDrained = drained;
+    if (this.lastStepAt !== undefined && nowMs - this.lastStepAt < STEP_MS) return;
+    this.lastStepAt = nowMs;
+    if (this.latencies.length === 0) return;
+    const slowest = Math.max(...this.latencies);
+    this.latencies = [];
+    if (slowest > this.options.targetMs) this.current = Math.max(this.minWindow, Math.floor(this.current * 0.75));
+    // Grow only while the window is what holds the feed back (not while events run out).
+    else if (outstanding >= this.current * 0.75) this.current = Math.min(this.maxWindow, this.current + Math.max(2, Math.ceil(this.current * 0.1)));
   }
 
   /** Messages that may be outstanding now. */
   get window(): number {
-    const byRate = this.rate === undefined ? (this.options.initialWindow ?? 20) : this.rate * this.options.targetSeconds;
-    return Math.round(Math.min(this.maxWindow, Math.max(this.minWindow, byRate * this.penalty)));
+    return this.current;
   }
 
   /** How many more may be sent while `outstanding` messages wait or are handled. */
   room(outstanding: number): number {
-    return Math.max(0, this.window - outstanding);
+    return Math.max(0, this.current - outstanding);
   }
 }

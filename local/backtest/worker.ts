@@ -121,15 +121,15 @@ async function main(): Promise<void> {
   try {
     const devices = await seedProfiles(runtime, root, events);
     phases.end("seed");
-    const progress = trackProgress(runtime, events.length);
-
     // Sends as fast as the runtime drains (feed.ts): invocations stay far from their timeouts.
-    const feed = new FeedWindow({ targetSeconds: targetLatencySeconds(runtime) });
+    const feed = new FeedWindow({ targetMs: targetLatencyMs(runtime) });
+    const progress = trackProgress(runtime, events.length, feed);
     for (let next = 0; next < events.length; ) {
-      feed.observe(performance.now(), progress.drained, progress.timedOut);
-      const room = Math.min(feed.room(backlog(queueStatus(runtime))), events.length - next);
+      const outstanding = backlog(queueStatus(runtime));
+      feed.observe(performance.now(), progress.timedOut, outstanding);
+      const room = Math.min(feed.room(outstanding), events.length - next);
       if (room > 0) {
-        progress.sent(runtime.sendEnvelopes(events.slice(next, next + room)).length);
+        progress.sent(events.slice(next, next + room), (chunk) => runtime.sendEnvelopes(chunk).length);
         next += room;
       }
       await sleep(FEED_TICK_MS);
@@ -167,9 +167,9 @@ async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly 
 }
 
 /** The latency the feed aims at: a quarter of the shortest function timeout (10 s today). */
-function targetLatencySeconds(runtime: AnyRuntime): number {
+function targetLatencyMs(runtime: AnyRuntime): number {
   const timeouts = [...runtime.functions.values()].map((fn) => fn.timeoutSeconds);
-  return TARGET_SHARE_OF_TIMEOUT * Math.min(...timeouts, 10);
+  return TARGET_SHARE_OF_TIMEOUT * Math.min(...timeouts, 10) * 1000;
 }
 
 function backlog(queues: ReadonlyArray<{ ready: number; inFlight: number; delayed: number }>): number {
@@ -181,16 +181,20 @@ function backlog(queues: ReadonlyArray<{ ready: number; inFlight: number; delaye
  * settled (a consumer succeeded, a workflow started, or the message went to a DLQ), scaled by the
  * share of events sent.
  */
-function trackProgress(runtime: AnyRuntime, total: number) {
+function trackProgress(runtime: AnyRuntime, total: number, feed: FeedWindow) {
   let sent = 0;
+  /** When each Stripe event was sent, to measure how long its records took (the feed's signal). */
+  const sentAt = new Map<string, number>();
   let owed = 0;
   let settled = 0;
-  let drained = 0;
   let timedOut = 0;
   const unsubscribe = runtime.journal.onEntry((entry) => {
     if (entry.kind === "consumer.attempt") {
-      drained++;
       if (entry.outcome === "timed-out") timedOut++;
+      // First receives of the Stripe events sent: a retry's wait is the queue's, not the load's, and
+      // the programme's own events (PointsAwarded, …) were not sent by the feed.
+      const at = entry.stripeEventId === undefined || entry.receiveCount > 1 ? undefined : sentAt.get(entry.stripeEventId);
+      if (at !== undefined) feed.handled(performance.now() - at);
     }
     if (entry.kind === "bus.accepted") owed += entry.matchedRules.length;
     else if (entry.kind === "consumer.attempt" && entry.outcome === "succeeded") settled++;
@@ -203,12 +207,11 @@ function trackProgress(runtime: AnyRuntime, total: number) {
   };
   const timer = setInterval(report, 250);
   return {
-    sent(count: number) {
-      sent += count;
-    },
-    /** Records the consumers handled so far, whatever the outcome. */
-    get drained() {
-      return drained;
+    /** Sends `events` with `send` (which returns how many the bus accepted), noting when. */
+    sent(events: readonly Envelope[], send: (events: readonly Envelope[]) => number) {
+      const now = performance.now();
+      for (const event of events) if (typeof event.detail?.id === "string") sentAt.set(event.detail.id, now);
+      sent += send(events);
     },
     /** Records whose invocation timed out so far. */
     get timedOut() {
