@@ -178,16 +178,18 @@ export async function backtestCommand(argv: string[], output: NodeJS.WritableStr
 
 /** Where each side's time went (phases, records handled more than once), for `--json` and the text report. */
 function sideProfiles(report: BacktestReport) {
-  const profile = (side: SideResult) => ({ seconds: side.seconds, phases: side.phases, attempts: side.attempts });
+  const profile = (side: SideResult) => ({ seconds: side.seconds, phases: side.phases, attempts: side.attempts, awsCalls: side.awsCalls, feedWindow: side.feedWindow });
   return { base: profile(report.sides.base), candidate: profile(report.sides.candidate) };
 }
 
 function formatProfiles(profiles: ReturnType<typeof sideProfiles>): string {
-  const line = (name: string, { seconds, phases, attempts }: ReturnType<typeof sideProfiles>["base"]) => {
+  const line = (name: string, { seconds, phases, attempts, awsCalls, feedWindow }: ReturnType<typeof sideProfiles>["base"]) => {
     if (!phases) return `${name}: ${seconds} s\n`;
     const parts = Object.entries(phases).map(([phase, time]) => `${phase} ${time.seconds} s (CPU ${time.cpuSeconds} s)`);
     const records = attempts ? `; ${attempts.records} records handled, ${attempts.redelivered} of them again` : "";
-    return `${name}: ${seconds} s — ${parts.join(", ")}${records}\n`;
+    const calls = awsCalls ? `; ${awsCalls.total} AWS calls` : "";
+    const window = feedWindow ? `; feed window ${feedWindow.min}–${feedWindow.max} messages (mean ${feedWindow.mean})` : "";
+    return `${name}: ${seconds} s — ${parts.join(", ")}${records}${calls}${window}\n`;
   };
   return line("base", profiles.base) + line("candidate", profiles.candidate);
 }
