@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
+import { countAwsCalls, phaseClock, stats, type Phase } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
 
 /** What the parent asks for. */
@@ -74,11 +75,6 @@ export interface SideResult {
   readonly seconds: number;
 }
 
-/**
- * The phases of one side: the runtime's start, the profiles, sending the events (while the runtime
- * handles them), draining what is left after the last one, and collecting the result.
- */
-export type Phase = "start" | "seed" | "feed" | "drain" | "collect";
 
 /** Progress messages to the parent. */
 export type WorkerMessage = { readonly progress: number } | { readonly error: string };
@@ -166,25 +162,6 @@ async function main(): Promise<void> {
 }
 
 type AnyRuntime = import("../runtime.ts").Runtime;
-
-/**
- * Counts the AWS calls each function makes through the gateway (told apart by the access key it
- * signs with; the backtest's own seeding signs with the administrator key): the pipeline's cost per
- * event, in calls, which a loaded machine does not blur as it does seconds.
- */
-async function countAwsCalls(runtime: AnyRuntime, root: string) {
-  if (typeof runtime.observeAwsRequests !== "function") return undefined;
-  const { functionCredentials } = (await import(pathToFileURL(join(root, "local/function-credentials.ts")).href)) as typeof import("../function-credentials.ts");
-  const functionOf = new Map([...runtime.functions.values()].map((fn) => [functionCredentials(fn.name).accessKeyId, fn.logicalName]));
-  const byFunction: Record<string, number> = {};
-  runtime.observeAwsRequests((request) => {
-    const caller = (request.accessKeyId && functionOf.get(request.accessKeyId)) ?? "other";
-    byFunction[caller] = (byFunction[caller] ?? 0) + 1;
-  });
-  return {
-    counts: () => ({ total: Object.values(byFunction).reduce((sum, n) => sum + n, 0), byFunction }),
-  };
-}
 
 /** Customer ids a Stripe event names (`customer` on the object), each given a profile with a device. */
 async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly Envelope[]): Promise<Map<string, string>> {
@@ -334,43 +311,6 @@ async function collect(
 
 function count(into: Record<string, number>, key: string): void {
   into[key] = (into[key] ?? 0) + 1;
-}
-
-/** Minimum, maximum and mean of a series (the feed's window, looked at every tick). */
-function stats() {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let count = 0;
-  return {
-    add(value: number) {
-      min = Math.min(min, value);
-      max = Math.max(max, value);
-      sum += value;
-      count++;
-    },
-    summary: () => (count === 0 ? undefined : { min, max, mean: Math.round(sum / count) }),
-  };
-}
-
-/** Wall and CPU time (all threads of the process, which `process.cpuUsage` covers) per phase, in order. */
-function phaseClock() {
-  const phases: Partial<Record<Phase, { seconds: number; cpuSeconds: number }>> = {};
-  let wall = performance.now();
-  let cpu = process.cpuUsage();
-  return {
-    end(phase: Phase) {
-      const elapsed = process.cpuUsage(cpu);
-      phases[phase] = { seconds: round((performance.now() - wall) / 1000), cpuSeconds: round((elapsed.user + elapsed.system) / 1e6) };
-      wall = performance.now();
-      cpu = process.cpuUsage();
-    },
-    done: () => phases as Record<Phase, { seconds: number; cpuSeconds: number }>,
-  };
-}
-
-function round(value: number): number {
-  return Number(value.toFixed(2));
 }
 
 function sleep(ms: number): Promise<void> {
