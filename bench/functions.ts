@@ -10,17 +10,12 @@
  * Calls per event are exact counts (they do not depend on the machine's load, only on the code and
  * the events' mix); CPU per event depends much less on load than wall-clock rates do.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { putProfile } from "../functions/common/profiles.ts";
 import { functionCredentials } from "../local/function-credentials.ts";
-import { queueStatus, Runtime } from "../local/runtime.ts";
-import { cpuNow, syntheticEvent } from "./pipeline.ts";
-
-const CUSTOMERS = 200;
+import { cpuNow, sendPaced, startBenchRuntime } from "./pipeline.ts";
 
 /** CPU milliseconds per thread name (`comm`) of this process, from `/proc` (Linux; empty elsewhere). */
 function threadCpu(): Map<string, number> {
@@ -38,33 +33,14 @@ function threadCpu(): Map<string, number> {
   return byName;
 }
 
-/** Sends `count` events, keeping at most 20 messages queued, and waits for the pipeline to be quiet. */
-async function paced(runtime: Runtime, count: number): Promise<void> {
-  let sent = 0;
-  while (sent < count) {
-    const queued = queueStatus(runtime).reduce((sum, queue) => sum + queue.ready + queue.inFlight + queue.delayed, 0);
-    if (queued < 20) {
-      const batch = Array.from({ length: Math.min(5, count - sent) }, syntheticEvent);
-      for (const result of runtime.sendEnvelopes(batch)) {
-        if (!("EventId" in result)) throw new Error(`the bus refused a benchmark event: ${result.ErrorCode}`);
-      }
-      sent += batch.length;
-    } else await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  await runtime.waitForQuiet(600_000);
-}
-
 export async function run(options: { events?: number; warmup?: number } = {}): Promise<Record<string, unknown>> {
   const events = options.events ?? 500;
   const warmup = options.warmup ?? 100;
-  const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-fn-"));
-  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+  const bench = await startBenchRuntime();
+  const { runtime } = bench;
   try {
-    for (let c = 0; c < CUSTOMERS; c++) {
-      await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
-    }
     // Warm up: every function loaded, its clients built and its code compiled before measuring.
-    await paced(runtime, warmup);
+    await sendPaced(runtime, warmup);
 
     const byKey = new Map<string, string>();
     for (const name of runtime.functions.keys()) byKey.set(functionCredentials(name).accessKeyId, name.slice(runtime.prefix.length + 1));
@@ -78,7 +54,7 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
     const threadsBefore = threadCpu();
     const cpuBefore = cpuNow();
     const started = performance.now();
-    await paced(runtime, events);
+    await sendPaced(runtime, events);
     const seconds = (performance.now() - started) / 1000;
     const cpuAfter = cpuNow();
     const threadsAfter = threadCpu();
@@ -126,8 +102,7 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
     process.stdout.write(`effects in the run: ${result.emails} emails, ${result.pushes} pushes, DLQ ${result.dlq}\n`);
     return result;
   } finally {
-    await runtime.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

@@ -114,6 +114,42 @@ function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
   };
 }
 
+/**
+ * A runtime on disk (as `paybus dev` keeps it) with the bench's customers' profiles and devices, so
+ * that every synthetic event reaches its emails and pushes. `stop()` also removes its data.
+ */
+export async function startBenchRuntime(): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
+  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+  for (let c = 0; c < CUSTOMERS; c++) {
+    await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
+  }
+  return {
+    runtime,
+    stop: async () => {
+      await runtime.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Sends `count` synthetic events keeping at most 20 messages queued (no backlog, so no timeouts or
+ * retries inflate the CPU per event), then waits for the pipeline to be quiet.
+ */
+export async function sendPaced(runtime: Runtime, count: number, sentAt = new Map<string, number>()): Promise<void> {
+  let sent = 0;
+  while (sent < count) {
+    const queued = queueStatus(runtime).reduce((sum, queue) => sum + queue.ready + queue.inFlight + queue.delayed, 0);
+    if (queued < 20) {
+      const batch = Array.from({ length: Math.min(5, count - sent) }, syntheticEvent);
+      send(runtime, batch, sentAt);
+      sent += batch.length;
+    } else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await runtime.waitForQuiet(600_000);
+}
+
 function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<string, number>): void {
   const now = Date.now();
   for (const result of runtime.sendEnvelopes(events)) {
@@ -134,12 +170,9 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const seconds = options.seconds ?? 10;
   const burst = options.burst ?? 2000;
   const paced = options.paced ?? 500;
-  const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
-  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+  const bench = await startBenchRuntime();
+  const { runtime } = bench;
   try {
-    for (let c = 0; c < CUSTOMERS; c++) {
-      await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
-    }
     const ceiling = await dynamoCeiling(runtime, 3);
     process.stdout.write(`DynamoDB engine ceiling: ${ceiling.toFixed(0)} UpdateItem/s (32 in flight)\n`);
 
@@ -175,15 +208,9 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     // Paced: at most 20 messages queued at any time, so the CPU per event has no retries in it.
     let pacedResult: Record<string, unknown> | undefined;
     if (paced > 0) {
-      const pacedSent = new Map<string, number>();
       const pacedCpu = cpuNow();
       const pacedStart = performance.now();
-      while (pacedSent.size < paced) {
-        const queued = queueStatus(runtime).reduce((sum, queue) => sum + queue.ready + queue.inFlight + queue.delayed, 0);
-        if (queued < 20) send(runtime, Array.from({ length: Math.min(5, paced - pacedSent.size) }, syntheticEvent), pacedSent);
-        else await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      await runtime.waitForQuiet(600_000);
+      await sendPaced(runtime, paced);
       const seconds = (performance.now() - pacedStart) / 1000;
       pacedResult = { events: paced, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(paced / seconds), cpuPerEventMs: cpuPerEvent(pacedCpu, paced) };
     }
@@ -215,8 +242,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     if (escaped.length > 0) process.stdout.write(`errors escaped from local engines: ${escaped.length} (${result.engineErrors.samples.join("; ")})\n`);
     return result;
   } finally {
-    await runtime.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
     process.off("unhandledRejection", onEscaped);
     process.off("uncaughtException", onEscaped);
   }
