@@ -9,6 +9,7 @@ import { EventEmitter, once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetExecutionHistoryCommand } from "@aws-sdk/client-sfn";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
@@ -19,7 +20,7 @@ import { LambdaHost } from "../local/lambda.ts";
 import { LocalSes } from "../local/ses.ts";
 import { LOCAL_STRIPE_API_KEY, LocalStripe } from "../local/stripe.ts";
 import { startLocalStepFunctions, type ExecutionRecord, type LocalStepFunctions } from "../local/stepfunctions/index.ts";
-import { closedExecution } from "../test/support/stepfunctions.ts";
+import { closedExecution, sfnClient } from "../test/support/stepfunctions.ts";
 import { loadDefinition, stateMachines } from "./index.ts";
 
 const EXECUTION_ARN = "arn:aws:states:us-east-1:000000000000:execution:engagement:";
@@ -36,6 +37,13 @@ let bus: LocalBus;
 let host: LambdaHost;
 /** Emits `<LogicalName>` with the result each time a task function returns. */
 const completed = new EventEmitter();
+/**
+ * Executions whose next EngagementEmail invocation runs out of time: it runs with a 1 ms timeout,
+ * so the host ends it as Lambda ends a timed-out function (before it can reach SES).
+ */
+const emailTimesOutOnce = new Set<string>();
+/** Invocations the host ended at their timeout, by function. */
+const timedOut: string[] = [];
 // Imported once the environment is set, as Lambda would load them (their loggers read it).
 let loyaltyHandler: (typeof import("../functions/loyalty/handler.ts"))["handler"];
 let dispatchFollowups: (typeof import("../functions/engagement-followup-dispatch/handler.ts"))["handler"];
@@ -58,7 +66,10 @@ beforeAll(async () => {
     stateMachines: [{ name: "engagement", definition: loadDefinition("engagement", (name) => host.functionArn(name)) }],
     invokeLambda: async (arn, payload) => {
       const name = arn.split(":").pop()!;
-      const invocation = await host.invoke({ name, logicalName: name, ...functions[name]!, environment }, payload);
+      const execution = (payload as { executionName?: string }).executionName ?? "";
+      const timeout = name === "EngagementEmail" && emailTimesOutOnce.delete(execution) ? { timeoutSeconds: 0.001 } : {};
+      const invocation = await host.invoke({ name, logicalName: name, ...functions[name]!, ...timeout, environment }, payload);
+      if (!invocation.ok && invocation.timedOut) timedOut.push(name);
       if (!invocation.ok) throw invocation.error;
       completed.emit(name, invocation.result);
       return invocation.result;
@@ -220,6 +231,30 @@ describe("engagement paths", { timeout: 120_000 }, () => {
     expect(execution.status).toBe("SUCCEEDED");
     expect(execution.path).toEqual(["Route", "HighValueEngagement", "ScheduleFollowUp", "Engaged"]);
     expect((await emailsTo("big@example.com")).map((e) => e.subject)).toEqual(["Thank you: 600 points are yours", "How are you enjoying your purchase?"]);
+  });
+
+  it("retries an email task that timed out (Sandbox.Timedout) and sends the email once", async () => {
+    await putProfile({ customerId: "cus_slow", email: "slow@example.com" }, profiles);
+    emailTimesOutOnce.add("purchase-pi_slow");
+    const timedOutBefore = timedOut.length;
+
+    await deliver(payment("pi_slow", "cus_slow", 2_000, "standard"));
+    const execution = await executionOf("pi_slow");
+    const { events } = await sfnClient(sfn.endpoint).send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn }));
+
+    expect(timedOut.slice(timedOutBefore)).toEqual(["EngagementEmail"]);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(execution.path).toEqual(["Route", "StandardConfirmation", "Engaged"]);
+    // The first attempt failed with Lambda's timeout error and the state's Retry ran it again.
+    expect(events!.filter((event) => event.type === "TaskFailed").map((event) => event.taskFailedEventDetails?.error)).toEqual(["Sandbox.Timedout"]);
+    const claim = await tables.client.send(
+      new GetCommand({ TableName: tables.tableNames.loyalty, Key: { pk: "ENGAGEMENT#purchase-pi_slow", sk: "EMAIL#confirmation" } }),
+    );
+    const [email, ...others] = await emailsTo("slow@example.com");
+    expect(others).toEqual([]);
+    expect(email?.subject).toBe("You earned 20 points");
+    // The retry's send claim is marked sent with that email's SES message id.
+    expect(claim.Item).toMatchObject({ status: "sent", purchaseId: "pi_slow", messageId: email?.messageId });
   });
 
   it("records the failure and fails the execution when a step cannot succeed", async () => {

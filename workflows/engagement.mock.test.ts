@@ -181,6 +181,23 @@ describe("engagement workflow, mock-config test cases", () => {
     expect(run.invocations.get("RecordFailure")?.[0]).toMatchObject({ Payload: { error: { Error: "Lambda.ServiceException" } } });
   });
 
+  it("StandardEmailTimesOutOnce: a function timeout (Sandbox.Timedout) is retried and the email sent", async () => {
+    const run = await runCase("StandardEmailTimesOutOnce", standard);
+
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.invocations.get("StandardConfirmation")).toHaveLength(2);
+    expect(run.path).toEqual(["Route", "StandardConfirmation", "Engaged"]);
+  });
+
+  it("HighValueEmailTimesOutAlways: gives up after 1 + 2 timed-out attempts and records the failure", async () => {
+    const run = await runCase("HighValueEmailTimesOutAlways", highValue);
+
+    expect(run.status).toBe("FAILED");
+    expect(run.invocations.get("HighValueEngagement")).toHaveLength(3);
+    expect(run.path).toEqual(["Route", "HighValueEngagement", ...FAILURE_PATH]);
+    expect(run.invocations.get("RecordFailure")?.[0]).toMatchObject({ Payload: { error: { Error: "Sandbox.Timedout" } } });
+  });
+
   it("HighValueFollowUpTimesOut: a follow-up never sent ends on the failure path", async () => {
     const run = await runCase("HighValueFollowUpTimesOut", highValue);
 
@@ -216,6 +233,8 @@ describe("engagement workflow, mock-config test cases", () => {
       "HighValueEmailServiceDown",
       "HighValueFollowUpTimesOut",
       "Standard",
+      "StandardEmailTimesOutOnce",
+      "HighValueEmailTimesOutAlways",
     ];
 
     expect(Object.keys(config.StateMachines.Engagement?.TestCases ?? {}).sort()).toEqual(exercised.sort());

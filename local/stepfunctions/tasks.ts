@@ -227,9 +227,26 @@ export async function invokeAsTask(invokeLambda: InvokeLambda, functionName: str
   }
 }
 
+/**
+ * The name the local Lambda host gives an invocation it ended at the function's timeout
+ * (`FunctionTimeoutError` of `local/lambda.ts`; matched by name, which survives a thread boundary).
+ */
+const LOCAL_FUNCTION_TIMEOUT = "FunctionTimeoutError";
+
+/**
+ * What Lambda answers for an invocation that ran out of time: the runtime was stopped, so the
+ * error is Lambda's own (`errorType` `Sandbox.Timedout`, no trace), and Step Functions names the
+ * task's error after it. (Step Functions' guide still calls it `Lambda.Unknown`, the name for
+ * runtimes that answer without an `errorType`.) A `Retry` on `Sandbox.Timedout` then behaves as on AWS.
+ */
+const LAMBDA_TIMEOUT_ERROR = "Sandbox.Timedout";
+
 /** Lambda's view of a thrown value: `errorType` is the error's `name`, as the Node.js runtime reports it. */
 export function lambdaFunctionError(thrown: unknown): StatesError {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (error.name === LOCAL_FUNCTION_TIMEOUT) {
+    return new StatesError(LAMBDA_TIMEOUT_ERROR, JSON.stringify({ errorType: LAMBDA_TIMEOUT_ERROR, errorMessage: `Error: ${error.message}` }));
+  }
   const cause = { errorType: error.name, errorMessage: error.message, trace: error.stack?.split("\n") ?? [] };
   return new StatesError(error.name, JSON.stringify(cause));
 }

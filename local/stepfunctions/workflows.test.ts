@@ -2,6 +2,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStepFunctions, type LocalStepFunctions } from "./index.ts";
+import { FunctionTimeoutError } from "../lambda.ts";
 import { closedExecution, FakeLambdas, fixture, namedError, sfnClient } from "../../test/support/stepfunctions.ts";
 
 const ARN_PREFIX = "arn:aws:states:us-east-1:000000000000:stateMachine:";
@@ -148,6 +149,24 @@ describe("Retry and Catch", () => {
     // Assert
     expect(attempts).toBe(1);
     expect(record).toMatchObject({ status: "FAILED", path: ["CapturePayment", "NotifyFailure", "PaymentFailed"] });
+  });
+
+  it("reports a function that ran out of time as Lambda does (Sandbox.Timedout, Lambda's own cause), to Retry and Catch", async () => {
+    // Arrange: the error the local Lambda host ends a timed-out invocation with.
+    lambdas.on(CAPTURE, () => {
+      throw new FunctionTimeoutError("Task timed out after 15.00 seconds");
+    });
+    lambdas.on(NOTIFY_FAILURE, () => ({ notified: true }));
+    const notificationsBefore = lambdas.callsTo(NOTIFY_FAILURE).length;
+
+    // Act
+    const { record } = await run("retry-catch", { paymentId: "pi_timeout" });
+
+    // Assert: the fixture's Retry does not name it, so it is caught under Lambda's name.
+    expect(record.path).toEqual(["CapturePayment", "NotifyFailure", "PaymentFailed"]);
+    const notification = lambdas.callsTo(NOTIFY_FAILURE).slice(notificationsBefore)[0] as { failure: { Error: string; Cause: string } };
+    expect(notification.failure.Error).toBe("Sandbox.Timedout");
+    expect(JSON.parse(notification.failure.Cause)).toEqual({ errorType: "Sandbox.Timedout", errorMessage: "Error: Task timed out after 15.00 seconds" });
   });
 
   it("records the task failure and the states in the execution history", async () => {
