@@ -4,7 +4,7 @@
  * element of which array it came from so that matches can be kept array-consistent.
  */
 import { InvalidEventError, JsonSyntaxError } from "./errors.ts";
-import { JsonScanner, NestingTooDeep } from "./json-reader.ts";
+import { JsonScanner, NestingTooDeep } from "./json-scanner.ts";
 import { comparableValue } from "./numbers.ts";
 import { ipToHex } from "./ip.ts";
 
