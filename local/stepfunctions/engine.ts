@@ -4,54 +4,38 @@
  * every execution, history event, task outcome, Wait end and task token is recorded as it happens;
  * a new engine on the same store lists the executions again and {@link StepFunctionsEngine.resume}
  * continues the running ones (see `replay.ts`).
+ *
+ * An execution's record, history and store lines are kept by `stored-execution.ts`; task tokens,
+ * including those issued before a restart, by `resumable-tokens.ts`.
  */
 import { randomUUID } from "node:crypto";
 import { assertStatesArn, assertValidName, executionArn, type AwsScope } from "./arn.ts";
 import type { TimeScales } from "./definition.ts";
 import {
-  ExecutionAlreadyExistsError,
   ExecutionDoesNotExistError,
   ExecutionStoppedError,
   InvalidExecutionInputError,
   StateMachineAlreadyExistsError,
   StateMachineDoesNotExistError,
 } from "./errors.ts";
-import {
-  abortedEntry,
-  executionOutcome,
-  CHAIN,
-  HistoryChain,
-  historyEntries,
-  type EngineEvent,
-  type ExecutionStatus,
-  type HistoryEntry,
-  type HistoryEvent,
-} from "./history.ts";
+import { abortedEntry, executionOutcome, historyEntries, type EngineEvent, type ExecutionStatus, type HistoryEvent } from "./history.ts";
 import { parseJson } from "./json.ts";
 import { registerStateMachine, type RegisteredStateMachine, type StateMachineDeclaration } from "./machines.ts";
+import { ResumableTokens } from "./resumable-tokens.ts";
+import { entrySignature, replaySignatures, restoreRecord } from "./restore.ts";
+import { memoryStore, type ExecutionStore, type StoreRecord } from "./store.ts";
+import {
+  appendEvent,
+  assertIdempotentStart,
+  createExecution,
+  recordEnd,
+  type ExecutionRecord,
+  type StoredExecution,
+} from "./stored-execution.ts";
 import { createLocalHandlers, type FunctionTimeout, type InvokeLambda } from "./tasks.ts";
-import { TaskTokenBroker, type PendingTaskToken } from "./tokens.ts";
-import { ExecutionLog } from "./replay.ts";
-import { entrySignature, replaySignatures, restoreRecord, type TokenOwner } from "./restore.ts";
-import { memoryStore, type ExecutionStore, type Occurrence, type StoreRecord } from "./store.ts";
+import type { PendingTaskToken } from "./tokens.ts";
 
-/** An execution as recorded locally. */
-export interface ExecutionRecord {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  input: unknown;
-  /** Set once the execution succeeded. */
-  output?: unknown;
-  /** Set once the execution failed, timed out, or was stopped with an error. */
-  error?: string;
-  cause?: string;
-  startDate: Date;
-  stopDate?: Date;
-  /** Names of the states entered, in order; Parallel branch states interleave as they ran. */
-  path: string[];
-}
+export type { ExecutionRecord } from "./stored-execution.ts";
 
 /** Tells `onChange` listeners what changed: an execution's record, or its open task tokens. */
 export interface StepFunctionsChange {
@@ -73,23 +57,6 @@ export interface EngineOptions {
   readonly timeoutError: () => Error;
 }
 
-interface StoredExecution {
-  readonly record: ExecutionRecord;
-  /** The input exactly as sent: AWS compares it verbatim for name idempotency and echoes it back. */
-  readonly inputText: string;
-  readonly machine: RegisteredStateMachine;
-  readonly history: HistoryEvent[];
-  readonly log: ExecutionLog;
-  readonly chain: HistoryChain;
-  /**
-   * History events a resumed run will emit again, by signature, with their count: those are
-   * already in `history` and are not appended twice.
-   */
-  replayed: Map<string, number>;
-  /** Aborts the engine run and every pending local handler. */
-  abort: () => void;
-}
-
 const SHUTDOWN_CAUSE = "The local Step Functions endpoint was closed";
 
 /** The Step Functions service semantics, independent of the HTTP transport. */
@@ -100,17 +67,9 @@ export class StepFunctionsEngine {
   readonly #executions = new Map<string, StoredExecution>();
   readonly #listeners = new Set<(change: StepFunctionsChange) => void>();
   readonly #store: ExecutionStore;
-  readonly #tokens = new Map<string, TokenOwner>();
   // Set by shutdown(): with a durable store, running executions are left as recorded, to resume.
   #closing = false;
-  readonly #broker = new TaskTokenBroker((executionArn) => this.#notify({ kind: "taskToken", executionArn }), {
-    settled: (request, outcome) => {
-      const owner = this.#tokens.get(request.token);
-      const execution = this.#executions.get(request.executionArn);
-      if (owner && execution && !this.#closing) execution.log.recordOutcome(owner.occ, outcome);
-    },
-    closed: (request) => this.#closeToken(request.executionArn, request.token),
-  });
+  readonly #tokens: ResumableTokens;
   // Unguessable, so no input text can be mistaken for it (see TaskContext.tokenPlaceholder).
   readonly #tokenPlaceholder = `paybus-local-task-token-${randomUUID()}`;
 
@@ -118,6 +77,12 @@ export class StepFunctionsEngine {
   constructor(options: EngineOptions) {
     this.#options = options;
     this.#store = options.store ?? memoryStore;
+    this.#tokens = new ResumableTokens({
+      store: this.#store,
+      logOf: (executionArn) => this.#executions.get(executionArn)?.log,
+      changed: (executionArn) => this.#notify({ kind: "taskToken", executionArn }),
+      closing: () => this.#closing,
+    });
     for (const declaration of options.stateMachines) {
       const machine = registerStateMachine(declaration, options.scope, options.scales);
       if (this.#machines.has(machine.arn)) {
@@ -172,7 +137,7 @@ export class StepFunctionsEngine {
     const startDate = new Date();
     // Recorded before the caller hears of it: an execution that was started is never lost.
     this.#store.append({ t: "start", arn, machineArn: machine.arn, name, inputText, startDate: startDate.toISOString() });
-    const execution = this.#create(machine, arn, name, inputText, input, startDate);
+    const execution = this.#create(machine, { arn, name, inputText, input, startDate });
     this.#run(execution);
     this.#notify({ kind: "execution", executionArn: arn });
     return structuredClone(execution.record);
@@ -216,10 +181,10 @@ export class StepFunctionsEngine {
       record.stopDate = stopDate;
       if (error !== undefined) record.error = error;
       if (cause !== undefined) record.cause = cause;
-      this.#append(execution, abortedEntry(stopDate, error, cause));
-      this.#recordEnd(execution);
+      appendEvent(this.#store, execution, abortedEntry(stopDate, error, cause));
+      recordEnd(this.#store, execution);
       execution.abort();
-      this.#broker.cancelExecution(arn, new ExecutionStoppedError());
+      this.#tokens.broker.cancelExecution(arn, new ExecutionStoppedError());
       this.#notify({ kind: "execution", executionArn: arn });
     }
     return execution.record.stopDate!;
@@ -230,30 +195,27 @@ export class StepFunctionsEngine {
    * `TaskDoesNotExist`, `TaskTimedOut`), so that the API checks the token before the output.
    */
   assertTaskToken(token: string): void {
-    if (!this.#broker.isOpen(token) && !this.#awaitingResume(token)) this.#broker.assertKnown(token);
+    this.#tokens.assertSettleable(token);
   }
 
   /** Completes a callback task with `output` (parsed JSON). */
   sendTaskSuccess(token: string, output: unknown): void {
-    if (this.#settleBeforeResume(token, { ok: true, output })) return;
-    this.#broker.succeed(token, output);
+    this.#tokens.succeed(token, output);
   }
 
   /** Fails a callback task; `error` is the name its `Retry`/`Catch` see. */
   sendTaskFailure(token: string, error = "", cause = ""): void {
-    if (this.#settleBeforeResume(token, { ok: false, error, cause })) return;
-    this.#broker.fail(token, error, cause);
+    this.#tokens.fail(token, error, cause);
   }
 
   /** Restarts a callback task's `HeartbeatSeconds` timer. */
   sendTaskHeartbeat(token: string): void {
-    if (this.#awaitingResume(token)) return;
-    this.#broker.heartbeat(token);
+    this.#tokens.heartbeat(token);
   }
 
   /** Callback tasks awaiting their token, oldest first. */
   pendingTaskTokens(): PendingTaskToken[] {
-    return this.#broker.pending();
+    return this.#tokens.pending();
   }
 
   /**
@@ -278,23 +240,14 @@ export class StepFunctionsEngine {
     } else {
       this.#closing = true;
       for (const execution of this.#executions.values()) execution.abort();
-      this.#broker.dispose();
+      this.#tokens.dispose();
     }
     this.#listeners.clear();
   }
 
-  #create(machine: RegisteredStateMachine, arn: string, name: string, inputText: string, input: unknown, startDate: Date): StoredExecution {
-    const execution: StoredExecution = {
-      record: { executionArn: arn, stateMachineArn: machine.arn, name, status: "RUNNING", input, startDate, path: [] },
-      inputText,
-      machine,
-      history: [],
-      log: new ExecutionLog(arn, this.#store),
-      chain: new HistoryChain(),
-      replayed: new Map(),
-      abort: () => undefined,
-    };
-    this.#executions.set(arn, execution);
+  #create(machine: RegisteredStateMachine, start: Parameters<typeof createExecution>[2]): StoredExecution {
+    const execution = createExecution(this.#store, machine, start);
+    this.#executions.set(start.arn, execution);
     return execution;
   }
 
@@ -305,7 +258,7 @@ export class StepFunctionsEngine {
     const handlers = createLocalHandlers(machine.plan, {
       executionArn: record.executionArn,
       signal: controller.signal,
-      broker: this.#broker,
+      broker: this.#tokens.broker,
       invokeLambda: this.#options.invokeLambda,
       ...(this.#options.functionTimeout && { functionTimeout: this.#options.functionTimeout }),
       timeScale: this.#options.scales.timeScale,
@@ -341,60 +294,13 @@ export class StepFunctionsEngine {
         // An execution of a machine no longer declared cannot run or be described: left out.
         if (!machine || this.#executions.has(entry.arn)) continue;
         const input = parseJson(entry.inputText, () => new InvalidExecutionInputError(entry.inputText));
-        this.#create(machine, entry.arn, entry.name, entry.inputText, input, new Date(entry.startDate));
+        this.#create(machine, { arn: entry.arn, name: entry.name, inputText: entry.inputText, input, startDate: new Date(entry.startDate) });
         continue;
       }
       const execution = this.#executions.get(entry.arn);
-      if (execution) restoreRecord(execution, entry, this.#tokens);
+      if (execution) restoreRecord(execution, entry, this.#tokens.owners);
     }
-    for (const [token, owner] of this.#tokens) {
-      const running = this.#executions.get(owner.executionArn)?.record.status === "RUNNING";
-      if (owner.closed || !running) {
-        owner.closed = true;
-        this.#broker.markClosed(token);
-      }
-    }
-  }
-
-  /** A token issued before a restart whose task the resumed run has not reached yet. */
-  #awaitingResume(token: string): boolean {
-    const owner = this.#tokens.get(token);
-    return owner !== undefined && !owner.closed && !this.#broker.isOpen(token);
-  }
-
-  /**
-   * Settles a token whose task the resumed run has not re-opened yet: the outcome is recorded, and
-   * the run replays it when it reaches the task. Returns false when the broker holds the token.
-   */
-  #settleBeforeResume(token: string, outcome: { ok: true; output: unknown } | { ok: false; error: string; cause: string }): boolean {
-    if (!this.#awaitingResume(token)) return false;
-    const owner = this.#tokens.get(token)!;
-    this.#executions.get(owner.executionArn)!.log.recordOutcome(owner.occ, outcome);
-    this.#closeToken(owner.executionArn, token);
-    this.#broker.markClosed(token);
-    return true;
-  }
-
-  #closeToken(executionArn: string, token: string): void {
-    if (this.#closing) return;
-    const owner = this.#tokens.get(token);
-    if (owner?.closed) return;
-    if (owner) owner.closed = true;
-    this.#store.append({ t: "tokenClosed", arn: executionArn, token });
-  }
-
-  #recordEnd(execution: StoredExecution): void {
-    const { record } = execution;
-    if (record.status === "RUNNING") return;
-    this.#store.append({
-      t: "end",
-      arn: record.executionArn,
-      status: record.status,
-      stopDate: record.stopDate!.toISOString(),
-      ...(record.output !== undefined && { output: record.output }),
-      ...(record.error !== undefined && { error: record.error }),
-      ...(record.cause !== undefined && { cause: record.cause }),
-    });
+    this.#tokens.closeRestored((arn) => this.#executions.get(arn)?.record.status === "RUNNING");
   }
 
   async #follow(execution: StoredExecution, events: AsyncIterable<EngineEvent>): Promise<void> {
@@ -416,7 +322,7 @@ export class StepFunctionsEngine {
       if (pending > 0) {
         execution.replayed.set(signature, pending - 1);
       } else {
-        this.#append(execution, entry);
+        appendEvent(this.#store, execution, entry);
         appended += 1;
       }
     }
@@ -425,24 +331,11 @@ export class StepFunctionsEngine {
     const outcome = executionOutcome(event);
     if (outcome) {
       Object.assign(execution.record, outcome);
-      this.#recordEnd(execution);
+      recordEnd(this.#store, execution);
       // Tokens of tasks the engine abandoned (e.g. a sibling branch of a failed Parallel).
-      this.#broker.cancelExecution(execution.record.executionArn, new ExecutionStoppedError());
+      this.#tokens.broker.cancelExecution(execution.record.executionArn, new ExecutionStoppedError());
     }
     this.#notify({ kind: "execution", executionArn: execution.record.executionArn });
-  }
-
-  #append(execution: StoredExecution, entry: HistoryEntry): void {
-    const id = execution.history.length + 1;
-    const link = entry[CHAIN];
-    const event = { ...entry, id, previousEventId: execution.chain.link(entry, id) } as HistoryEvent;
-    execution.history.push(event);
-    this.#store.append({
-      t: "event",
-      arn: execution.record.executionArn,
-      event: { ...event, timestamp: event.timestamp.toISOString() },
-      ...(link && { link }),
-    });
   }
 
   #find(arn: string): StoredExecution {
@@ -454,11 +347,5 @@ export class StepFunctionsEngine {
 
   #notify(change: StepFunctionsChange): void {
     for (const listener of this.#listeners) queueMicrotask(() => listener(change));
-  }
-}
-
-function assertIdempotentStart(existing: StoredExecution, inputText: string): void {
-  if (existing.record.status !== "RUNNING" || existing.inputText !== inputText) {
-    throw new ExecutionAlreadyExistsError(`Execution Already Exists: '${existing.record.executionArn}'`);
   }
 }

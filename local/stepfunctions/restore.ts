@@ -2,7 +2,7 @@
  * Reading the store back: how each record rebuilds an execution (record, history, task log) and
  * the index of task tokens, and how a resumed run recognises history events already recorded.
  */
-import type { ExecutionRecord } from "./engine.ts";
+import type { ExecutionRecord } from "./stored-execution.ts";
 import type { HistoryChain, HistoryEntry, HistoryEvent } from "./history.ts";
 import type { ExecutionLog } from "./replay.ts";
 import type { Occurrence, StoreRecord } from "./store.ts";
