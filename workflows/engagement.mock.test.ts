@@ -198,6 +198,14 @@ describe("engagement workflow, mock-config test cases", () => {
     expect(run.invocations.get("RecordFailure")?.[0]).toMatchObject({ Payload: { error: { Error: "Sandbox.Timedout" } } });
   });
 
+  it("HighValueFollowUpScheduleTimesOutOnce: the callback task's function timing out is retried (a new token, a second schedule item the dispatcher drops)", async () => {
+    const run = await runCase("HighValueFollowUpScheduleTimesOutOnce", highValue);
+
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.invocations.get("ScheduleFollowUp")).toHaveLength(2);
+    expect(run.path).toEqual(["Route", "HighValueEngagement", "ScheduleFollowUp", "Engaged"]);
+  });
+
   it("HighValueFollowUpTimesOut: a follow-up never sent ends on the failure path", async () => {
     const run = await runCase("HighValueFollowUpTimesOut", highValue);
 
@@ -235,6 +243,7 @@ describe("engagement workflow, mock-config test cases", () => {
       "Standard",
       "StandardEmailTimesOutOnce",
       "HighValueEmailTimesOutAlways",
+      "HighValueFollowUpScheduleTimesOutOnce",
     ];
 
     expect(Object.keys(config.StateMachines.Engagement?.TestCases ?? {}).sort()).toEqual(exercised.sort());
