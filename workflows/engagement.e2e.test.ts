@@ -38,10 +38,13 @@ let host: LambdaHost;
 /** Emits `<LogicalName>` with the result each time a task function returns. */
 const completed = new EventEmitter();
 /**
- * Executions whose next EngagementEmail invocation runs out of time: it runs with a 1 ms timeout,
- * so the host ends it as Lambda ends a timed-out function (before it can reach SES).
+ * Executions whose next EngagementEmail invocation runs out of time: it runs in an execution
+ * environment of its own whose DynamoDB endpoint never answers, so it hangs on its first request
+ * (before any claim or send) until the host ends it at its timeout, as Lambda ends a timed-out function.
  */
 const emailTimesOutOnce = new Set<string>();
+/** Accepts connections and never answers them. */
+const blackHole = createServer(() => undefined);
 /** Invocations the host ended at their timeout, by function. */
 const timedOut: string[] = [];
 // Imported once the environment is set, as Lambda would load them (their loggers read it).
@@ -57,6 +60,7 @@ beforeAll(async () => {
   const stripeRoute = stripe.gatewayRoute();
   stripeServer = createServer((req, res) => void stripeRoute(req, res, new URL(req.url ?? "/", "http://127.0.0.1")));
   await new Promise<void>((resolve) => stripeServer.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
   host = new LambdaHost(new URL("..", import.meta.url).pathname);
   const functions: Record<string, { handler: string; timeoutSeconds: number; memoryMb: number }> = stateMachines.engagement.functions;
   // Each task function runs in its own execution environment with this environment (set below,
@@ -67,8 +71,13 @@ beforeAll(async () => {
     invokeLambda: async (arn, payload) => {
       const name = arn.split(":").pop()!;
       const execution = (payload as { executionName?: string }).executionName ?? "";
-      const timeout = name === "EngagementEmail" && emailTimesOutOnce.delete(execution) ? { timeoutSeconds: 0.001 } : {};
-      const invocation = await host.invoke({ name, logicalName: name, ...functions[name]!, ...timeout, environment }, payload);
+      const stalled = name === "EngagementEmail" && emailTimesOutOnce.delete(execution);
+      const invocation = await host.invoke(
+        stalled
+          ? { name: `${name}-stalled`, logicalName: name, ...functions[name]!, timeoutSeconds: 1, environment: { ...environment, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}` } }
+          : { name, logicalName: name, ...functions[name]!, environment },
+        payload,
+      );
       if (!invocation.ok && invocation.timedOut) timedOut.push(name);
       if (!invocation.ok) throw invocation.error;
       completed.emit(name, invocation.result);
@@ -107,6 +116,8 @@ afterAll(async () => {
   await ses?.stop();
   await tables?.close();
   await new Promise<void>((resolve) => stripeServer?.close(() => resolve()));
+  blackHole.closeAllConnections();
+  await new Promise<void>((resolve) => blackHole.close(() => resolve()));
   await bus?.close();
 });
 
