@@ -22,76 +22,23 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { crossOriginReason, preReadBody } from "./gateway.ts";
 import { readBody } from "./aws-json.ts";
 import { LineFile } from "./jsonl-log.ts";
+import {
+  integer,
+  newBalanceTransaction,
+  newCoupon,
+  newPromotionCode,
+  parseForm,
+  StripeApiError,
+  type BalanceTransaction,
+  type Coupon,
+  type PromotionCode,
+  type StripeObject,
+} from "./stripe-objects.ts";
+
+export { parseForm, type BalanceTransaction, type Coupon, type PromotionCode } from "./stripe-objects.ts";
 
 /** The secret key functions use against the local Stripe (a test-mode key shape; it unlocks nothing real). */
 export const LOCAL_STRIPE_API_KEY = "sk_test_paybusLocal0000000000000000";
-
-/** A Stripe API error as the API answers it. */
-class StripeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: "invalid_request_error" | "idempotency_error" | "api_error",
-    message: string,
-    readonly param?: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-  body() {
-    return { error: { type: this.type, message: this.message, ...(this.code ? { code: this.code } : {}), ...(this.param ? { param: this.param } : {}) } };
-  }
-}
-
-export interface BalanceTransaction {
-  readonly id: string;
-  readonly object: "customer_balance_transaction";
-  readonly amount: number;
-  readonly created: number;
-  readonly credit_note: null;
-  readonly currency: string;
-  readonly customer: string;
-  readonly description: string | null;
-  readonly ending_balance: number;
-  readonly invoice: null;
-  readonly livemode: false;
-  readonly metadata: Record<string, string>;
-  readonly type: "adjustment";
-}
-
-export interface Coupon {
-  readonly id: string;
-  readonly object: "coupon";
-  readonly amount_off: number | null;
-  readonly currency: string | null;
-  readonly percent_off: number | null;
-  readonly duration: string;
-  readonly created: number;
-  readonly livemode: false;
-  readonly max_redemptions: number | null;
-  readonly metadata: Record<string, string>;
-  readonly name: string | null;
-  readonly redeem_by: number | null;
-  readonly times_redeemed: 0;
-  readonly valid: true;
-}
-
-export interface PromotionCode {
-  readonly id: string;
-  readonly object: "promotion_code";
-  readonly active: true;
-  readonly code: string;
-  /** API versions from 2025-09-30 (the SDK's): the coupon sits under `promotion`. */
-  readonly promotion: { readonly type: "coupon"; readonly coupon: string };
-  readonly created: number;
-  readonly customer: string | null;
-  readonly expires_at: number | null;
-  readonly livemode: false;
-  readonly max_redemptions: number | null;
-  readonly metadata: Record<string, string>;
-  readonly times_redeemed: 0;
-}
-
-type StripeObject = BalanceTransaction | Coupon | PromotionCode;
 
 /** One saved idempotent request: what it asked and what it got. */
 interface SavedRequest {
@@ -103,48 +50,6 @@ interface SavedRequest {
 
 /** One appended line: an object created and, in the same line, the idempotency record of its request (a kill cannot keep one without the other). */
 type LogLine = { readonly kind: "object"; readonly object: StripeObject; readonly saved?: SavedRequest } | ({ readonly kind: "idempotency" } & SavedRequest);
-
-const id = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`;
-const now = () => Math.floor(Date.now() / 1000);
-
-/** Stripe's form encoding (`metadata[key]=v`, `a[0]=x`) back into an object, one level deep as paybus uses it. */
-export function parseForm(body: string): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [name, value] of new URLSearchParams(body)) {
-    const nested = /^([^[]+)\[([^\]]*)\]$/.exec(name);
-    if (nested) {
-      const bag = (result[nested[1]!] ??= {}) as Record<string, string>;
-      bag[nested[2]!] = value;
-    } else result[name] = value;
-  }
-  return result;
-}
-
-function integer(params: Record<string, unknown>, name: string, required: boolean): number | undefined {
-  const raw = params[name];
-  if (raw === undefined) {
-    if (required) throw new StripeApiError(400, "invalid_request_error", `Missing required param: ${name}.`, name, "parameter_missing");
-    return undefined;
-  }
-  if (typeof raw !== "string" || !/^-?\d+$/.test(raw)) {
-    throw new StripeApiError(400, "invalid_request_error", `Invalid integer: ${String(raw)}`, name, "parameter_invalid_integer");
-  }
-  return Number(raw);
-}
-
-function currencyOf(params: Record<string, unknown>, required: boolean): string | undefined {
-  const raw = params.currency;
-  if (raw === undefined) {
-    if (required) throw new StripeApiError(400, "invalid_request_error", "Missing required param: currency.", "currency", "parameter_missing");
-    return undefined;
-  }
-  if (typeof raw !== "string" || !/^[a-zA-Z]{3}$/.test(raw)) {
-    throw new StripeApiError(400, "invalid_request_error", `Invalid currency: ${String(raw)}.`, "currency");
-  }
-  return raw.toLowerCase();
-}
-
-const metadataOf = (params: Record<string, unknown>) => (params.metadata ?? {}) as Record<string, string>;
 
 /** The local Stripe account: objects and idempotency records, optionally persisted as JSON lines. */
 export class LocalStripe {
@@ -270,85 +175,20 @@ export class LocalStripe {
   }
 
   private createBalanceTransaction(customer: string, params: Record<string, unknown>): BalanceTransaction {
-    if (!customer.startsWith("cus_")) throw new StripeApiError(404, "invalid_request_error", `No such customer: '${customer}'`, "id", "resource_missing");
-    const amount = integer(params, "amount", true)!;
-    const currency = currencyOf(params, true)!;
-    const ending = this.balanceOf(customer) + amount;
-    const object: BalanceTransaction = {
-      id: id("cbtxn"),
-      object: "customer_balance_transaction",
-      amount,
-      created: now(),
-      credit_note: null,
-      currency,
-      customer,
-      description: typeof params.description === "string" ? params.description : null,
-      ending_balance: ending,
-      invoice: null,
-      livemode: false,
-      metadata: metadataOf(params),
-      type: "adjustment",
-    };
+    const object = newBalanceTransaction(customer, params, this.balanceOf(customer));
     this.created(object);
     return object;
   }
 
   private createCoupon(params: Record<string, unknown>): Coupon {
-    const percent = params.percent_off === undefined ? undefined : Number(params.percent_off);
-    const amountOff = integer(params, "amount_off", false);
-    if ((percent === undefined) === (amountOff === undefined)) {
-      throw new StripeApiError(400, "invalid_request_error", "You must pass exactly one of amount_off or percent_off.", "percent_off");
-    }
-    if (percent !== undefined && !(percent > 0 && percent <= 100)) {
-      throw new StripeApiError(400, "invalid_request_error", "Invalid percent_off: must be greater than 0 and at most 100.", "percent_off");
-    }
-    const currency = currencyOf(params, amountOff !== undefined) ?? null;
-    const object: Coupon = {
-      id: typeof params.id === "string" ? params.id : id("coupon").slice(0, 15),
-      object: "coupon",
-      amount_off: amountOff ?? null,
-      currency,
-      percent_off: percent ?? null,
-      duration: typeof params.duration === "string" ? params.duration : "once",
-      created: now(),
-      livemode: false,
-      max_redemptions: integer(params, "max_redemptions", false) ?? null,
-      metadata: metadataOf(params),
-      name: typeof params.name === "string" ? params.name : null,
-      redeem_by: integer(params, "redeem_by", false) ?? null,
-      times_redeemed: 0,
-      valid: true,
-    };
+    const object = newCoupon(params);
     if (this.objects.has(object.id)) throw new StripeApiError(400, "invalid_request_error", "Coupon already exists.", "id", "resource_already_exists");
     this.created(object);
     return object;
   }
 
   private createPromotionCode(params: Record<string, unknown>): PromotionCode {
-    // API 2025-09-30 moved `coupon` under `promotion: { type: "coupon", coupon }`; accept both.
-    const promotion = params.promotion as Record<string, string> | undefined;
-    const couponId = typeof params.coupon === "string" ? params.coupon : promotion?.coupon;
-    if (couponId === undefined) throw new StripeApiError(400, "invalid_request_error", "Missing required param: promotion[coupon].", "promotion[coupon]", "parameter_missing");
-    const coupon = this.objects.get(couponId);
-    if (coupon?.object !== "coupon") throw new StripeApiError(400, "invalid_request_error", `No such coupon: '${couponId}'`, "coupon", "resource_missing");
-    const code = typeof params.code === "string" ? params.code : randomBytes(6).toString("hex").toUpperCase();
-    if (this.promotionCodes().some((p) => p.code.toLowerCase() === code.toLowerCase())) {
-      throw new StripeApiError(400, "invalid_request_error", "An active promotion code with `code` already exists.", "code", "resource_already_exists");
-    }
-    const object: PromotionCode = {
-      id: id("promo"),
-      object: "promotion_code",
-      active: true,
-      code,
-      promotion: { type: "coupon", coupon: coupon.id },
-      created: now(),
-      customer: typeof params.customer === "string" ? params.customer : null,
-      expires_at: integer(params, "expires_at", false) ?? null,
-      livemode: false,
-      max_redemptions: integer(params, "max_redemptions", false) ?? null,
-      metadata: metadataOf(params),
-      times_redeemed: 0,
-    };
+    const object = newPromotionCode(params, this.objects, this.promotionCodes());
     this.created(object);
     return object;
   }
