@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
+import { environmentsForCores } from "../local/lambda.ts";
 import { queueStatus, Runtime } from "../local/runtime.ts";
 import { latencySummary } from "./stats.ts";
 import { adminClient } from "../local/admin-client.ts";
@@ -120,7 +121,8 @@ function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
  */
 export async function startBenchRuntime(): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
-  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+  // Sized to the machine, as `paybus dev` runs it (environmentsForCores: 1 per function on 2 cores).
+  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environmentsForCores() });
   for (let c = 0; c < CUSTOMERS; c++) {
     await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
   }

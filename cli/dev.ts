@@ -5,6 +5,7 @@
  */
 import { startDashboard, type Dashboard } from "../dashboard/server.ts";
 import { adminRoute } from "../local/admin.ts";
+import { environmentsForCores } from "../local/lambda.ts";
 import { demoWaves, seedDemoCustomers } from "../local/demo.ts";
 import { followJournal } from "../local/live.ts";
 import { Runtime } from "../local/runtime.ts";
@@ -61,6 +62,7 @@ export async function startDev(options: DevOptions): Promise<Dev> {
     port: options.port,
     dataDir: options.dataDir,
     timeScale: options.timeScale ?? 1,
+    maxEnvironmentsPerFunction: environmentsForCores(),
     env: process.env.STRIPE_WEBHOOK_SECRETS || process.env.STRIPE_WEBHOOK_SECRET
       ? { STRIPE_WEBHOOK_SECRETS: (process.env.STRIPE_WEBHOOK_SECRETS ?? process.env.STRIPE_WEBHOOK_SECRET)! }
       : {},

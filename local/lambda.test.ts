@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { FunctionTimeoutError, LambdaHost, type LocalFunction } from "./lambda.ts";
+import { DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionTimeoutError, LambdaHost, type LocalFunction } from "./lambda.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const host = new LambdaHost(root);
@@ -182,5 +182,14 @@ describe("LambdaHost", () => {
     // The bundle is minified JavaScript: only its source map leads back to the handler's line.
     const throwLine = readFileSync(join(root, "test/support/handlers.ts"), "utf8").split("\n").findIndex((line) => line.includes('new Error("no such customer")')) + 1;
     expect(!failed.ok && failed.error.stack).toMatch(new RegExp(`test/support/handlers\\.ts:${throwLine}:\\d+`));
+  });
+
+  it("sizes the cap to the machine for throughput runs: one environment per core the runtime's thread leaves, at most the default", () => {
+    // Act
+    const caps = [1, 2, 3, 4, 16].map((cores) => environmentsForCores(cores));
+
+    // Assert
+    expect(caps).toEqual([1, 1, 2, 3, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION]);
+    expect(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION).toBe(3);
   });
 });

@@ -12,7 +12,8 @@ let sdk: Clients;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-memory-"));
-  runtime = await Runtime.start({ dataDir, inMemory: true, port: 0 });
+  // As `paybus backtest` starts it on a two-core machine (environmentsForCores).
+  runtime = await Runtime.start({ dataDir, inMemory: true, port: 0, maxEnvironmentsPerFunction: 1 });
   sdk = clientsFor(runtime.endpoints.dynamodb);
 });
 
@@ -33,5 +34,10 @@ describe("a runtime in memory (paybus run, backtests)", () => {
     expect(existsSync(join(dataDir, "dynamodb"))).toBe(false);
     expect(readdirSync(dataDir)).not.toContain("dynamodb");
     expect(readdirSync(dataDir)).not.toContain("sqs");
+  });
+
+  it("runs each function in at most the execution environments it was given, and each queue's mapping no more batches at once", () => {
+    // Assert
+    expect(runtime.lambda.maxEnvironmentsPerFunction).toBe(1);
   });
 });

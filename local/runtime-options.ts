@@ -31,6 +31,13 @@ export interface RuntimeOptions {
    * its runtimes longer ones, so that a busy machine does not make one side time out.
    */
   readonly functionTimeoutScale?: number;
+  /**
+   * At most this many execution environments per function (default 3,
+   * `DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION`); a queue's event source mapping runs no more batches
+   * at once. `environmentsForCores()` (local/lambda.ts) sizes it to the machine, for runs that
+   * want throughput.
+   */
+  readonly maxEnvironmentsPerFunction?: number;
   /** Prefix for physical resource names. */
   readonly prefix?: string;
   /**

@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
+import { environmentsForCores } from "../lambda.ts";
 import { countAwsCalls, phaseClock, stats, type Phase } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
 
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
     // work lost and redone (as in Lambda), so one brought on by a busy machine would change one
     // side's outcome. Five times the declared timeouts; a version that really hangs still times out.
     functionTimeoutScale: 5,
+    // Two runtimes share the machine's cores: environments beyond them only add compiling (lambda.ts).
+    maxEnvironmentsPerFunction: environmentsForCores(),
     ...(rules ? { rules: rules as never } : {}),
     // Nothing changes the promotions during a backtest: the loyalty consumer keeps them as long as
     // in AWS (30 s), not the scaled 0.3 s that made it read them again on nearly every batch.

@@ -24,7 +24,10 @@ export const lambdaService = defineService({
   name: "lambda",
   async start({ runtime, region, accountId, prefix, busName, timeScale, journal, options }) {
     const level = terminalLogLevel();
-    const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level), { timeoutScale: options.functionTimeoutScale ?? 1 });
+    const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level), {
+      timeoutScale: options.functionTimeoutScale ?? 1,
+      ...(options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction } : {}),
+    });
     const planned = localFunctions(runtime.plan, {
       prefix,
       region,
