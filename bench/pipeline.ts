@@ -3,9 +3,11 @@
  * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
  * is measured in the same run as the ceiling (every event costs one or more writes).
  *
- *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500]
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500] [--environments N]
  *
- * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does.
+ * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does, and runs each function in
+ * as many execution environments as `paybus dev` (`environmentsForCores()`; `--environments`
+ * overrides it, e.g. 3 for the cap tests run with).
  *
  * Wall-clock rates depend on what else the machine runs; CPU time per event does much less, so
  * each phase also reports it: the whole process (every thread: the runtime, the functions' worker
@@ -119,10 +121,10 @@ function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
  * A runtime on disk (as `paybus dev` keeps it) with the bench's customers' profiles and devices, so
  * that every synthetic event reaches its emails and pushes. `stop()` also removes its data.
  */
-export async function startBenchRuntime(): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
+export async function startBenchRuntime(environments = environmentsForCores()): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
-  // Sized to the machine, as `paybus dev` runs it (environmentsForCores: 1 per function on 2 cores).
-  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environmentsForCores() });
+  // Sized to the machine by default, as `paybus dev` runs it (environmentsForCores: 1 per function on 2 cores).
+  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environments });
   for (let c = 0; c < CUSTOMERS; c++) {
     await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
   }
@@ -160,7 +162,7 @@ function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<
   }
 }
 
-export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number } = {}): Promise<Record<string, unknown>> {
+export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number; environments?: number } = {}): Promise<Record<string, unknown>> {
   // An error a local engine lets escape (the SES emulator's proxy resets connections under heavy
   // load) would end the process; counted and reported instead, the run goes on (the request fails
   // and the consumer retries it, as with any failed call).
@@ -172,7 +174,8 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const seconds = options.seconds ?? 10;
   const burst = options.burst ?? 2000;
   const paced = options.paced ?? 500;
-  const bench = await startBenchRuntime();
+  const environments = options.environments ?? environmentsForCores();
+  const bench = await startBenchRuntime(environments);
   const { runtime } = bench;
   try {
     const ceiling = await dynamoCeiling(runtime, 3);
@@ -219,6 +222,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
 
     const result = {
       dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
+      environmentsPerFunction: environments,
       steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, cpuPerEventMs: steadyCpuPerEvent },
       burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent },
       ...(pacedResult ? { paced: pacedResult } : {}),
@@ -251,12 +255,13 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" } } });
+  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" }, environments: { type: "string" } } });
   await run({
     ...(values.rate ? { rate: Number(values.rate) } : {}),
     ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
     ...(values.burst ? { burst: Number(values.burst) } : {}),
     ...(values.paced ? { paced: Number(values.paced) } : {}),
+    ...(values.environments ? { environments: Number(values.environments) } : {}),
   });
   process.exit(0);
 }
