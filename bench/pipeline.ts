@@ -16,7 +16,7 @@
  * backlog, so no timeouts and retries inflate the figure (a burst on a busy machine has both).
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -106,6 +106,43 @@ export function cpuNow(): { process: number; main: number | undefined } {
   return { process: (usage.user + usage.system) / 1000, main };
 }
 
+/** CPU milliseconds of each thread of this process so far, by operating-system thread id (Linux; empty elsewhere). */
+export function threadCpu(): Map<number, number> {
+  const threads = new Map<number, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+      } catch {
+        // The thread ended while being read.
+      }
+    }
+  } catch {
+    // Not Linux.
+  }
+  return threads;
+}
+
+/**
+ * CPU milliseconds per event since `start` by kind of thread: the runtime's main thread, each
+ * function's execution environments (their cold starts included), the threads the process had
+ * before the runtime started (V8's compiler and GC helpers, libuv's pool, the TypeScript loader),
+ * and the rest (the DynamoDB engine's worker). An environment ended since `start` takes its CPU
+ * time with it (the bench reports timeouts, which end them).
+ */
+function cpuByThread(start: Map<number, number>, before: ReadonlySet<number>, runtime: Runtime, events: number): Record<string, number> {
+  const functions = new Map(runtime.lambda.threads().map((thread) => [thread.tid, thread.functionName.slice(runtime.prefix.length + 1)]));
+  const byKind: Record<string, number> = {};
+  for (const [tid, ms] of threadCpu()) {
+    const kind =
+      tid === process.pid ? "main thread" : functions.has(tid) ? `function ${functions.get(tid)}` : before.has(tid) ? "V8/libuv helper threads" : "engine threads (DynamoDB)";
+    byKind[kind] = (byKind[kind] ?? 0) + ms - (start.get(tid) ?? 0);
+  }
+  return Object.fromEntries(Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([kind, ms]) => [kind, Number((ms / Math.max(1, events)).toFixed(2))]));
+}
+
 /** CPU milliseconds per event since `start`, and the 1-minute load average now. */
 function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
   const end = cpuNow();
@@ -175,6 +212,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const burst = options.burst ?? 2000;
   const paced = options.paced ?? 500;
   const environments = options.environments ?? environmentsForCores();
+  const helperThreads = new Set(threadCpu().keys());
   const bench = await startBenchRuntime(environments);
   const { runtime } = bench;
   try {
@@ -203,12 +241,14 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     // Burst: everything at once; throughput = completed / time to drain.
     const burstSent = new Map<string, number>();
     const burstCpu = cpuNow();
+    const burstThreads = threadCpu();
     const burstStart = performance.now();
     send(runtime, Array.from({ length: burst }, syntheticEvent), burstSent);
     await runtime.waitForQuiet(600_000);
     const drainSeconds = (performance.now() - burstStart) / 1000;
     const completed = Object.values(completionLatencies(runtime, burstSent)).reduce((sum, values) => sum + values.length, 0);
     const burstCpuPerEvent = cpuPerEvent(burstCpu, burst);
+    const burstByThread = cpuByThread(burstThreads, helperThreads, runtime, burst);
 
     // Paced: at most 20 messages queued at any time, so the CPU per event has no retries in it.
     let pacedResult: Record<string, unknown> | undefined;
@@ -224,7 +264,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
       dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
       environmentsPerFunction: environments,
       steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, cpuPerEventMs: steadyCpuPerEvent },
-      burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent },
+      burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent, cpuPerEventByThreadMs: burstByThread },
       ...(pacedResult ? { paced: pacedResult } : {}),
       timeouts: runtime.journal.list("consumer.attempt").filter((attempt) => attempt.outcome === "timed-out").length,
       emails: runtime.journal.list("effect.email").length,
@@ -242,6 +282,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     process.stdout.write(`  steady: ${cpuText(steadyCpuPerEvent)}\n`);
     process.stdout.write(`burst of ${burst}: ${result.burst.eventsPerSecond} events/s end to end (drained in ${result.burst.drainSeconds} s); DLQ ${result.dlq}\n`);
     process.stdout.write(`  burst: ${cpuText(burstCpuPerEvent)}; consumer timeouts in the run: ${result.timeouts}\n`);
+    process.stdout.write(`  burst, CPU per event by thread: ${Object.entries(burstByThread).map(([kind, ms]) => `${kind} ${ms} ms`).join(", ")}\n`);
     if (pacedResult) {
       process.stdout.write(`paced ${paced} (at most 20 queued): ${pacedResult.eventsPerSecond} events/s, ${cpuText(pacedResult.cpuPerEventMs as ReturnType<typeof cpuPerEvent>)}\n`);
     }

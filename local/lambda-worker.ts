@@ -7,6 +7,7 @@
  * `process.env` here is exactly the function's environment (the plan's variables, its own
  * credentials); nothing is shared with the runtime or other functions.
  */
+import { readlinkSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
@@ -79,9 +80,25 @@ async function invoke(request: WorkerRequest): Promise<WorkerResponse> {
   }
 }
 
+/**
+ * This thread's id in the operating system (Linux: `/proc/thread-self`), so that the host can tell
+ * which thread's CPU time is this environment's (the pipeline bench's CPU per thread); undefined
+ * elsewhere.
+ */
+function osThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").pop()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // The init phase: the handler module is imported before the first invocation, and the host told.
 load().then(
-  () => port.postMessage({ init: "ok" } satisfies WorkerInit),
+  () => {
+    const tid = osThreadId();
+    port.postMessage({ init: "ok", ...(tid ? { tid } : {}) } satisfies WorkerInit);
+  },
   (thrown: unknown) => port.postMessage({ init: "failed", error: serialise(thrown) } satisfies WorkerInit),
 );
 

@@ -3,7 +3,7 @@
  * invocation at a time in each, with exactly the environment it is given, its own module state,
  * Lambda's timeout (which ends the environment) and a never-throwing result carrying its logs.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -191,5 +191,16 @@ describe("LambdaHost", () => {
     // Assert
     expect(caps).toEqual([1, 1, 2, 3, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION]);
     expect(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION).toBe(3);
+  });
+
+  it.skipIf(process.platform !== "linux")("names each live environment's operating-system thread, whose CPU time /proc shows", async () => {
+    // Act
+    await host.invoke(fn("threads", "describe"), {});
+    const threads = host.threads().filter((thread) => thread.functionName === "threads");
+
+    // Assert
+    expect(threads).toHaveLength(1);
+    expect(threads[0]!.tid).not.toBe(process.pid);
+    expect(existsSync(`/proc/self/task/${threads[0]!.tid}/stat`)).toBe(true);
   });
 });

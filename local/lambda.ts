@@ -73,7 +73,7 @@ export interface WorkerRequest {
 }
 
 /** The worker's first message: the handler module was imported (the init phase), or failed to. */
-export type WorkerInit = { readonly init: "ok" } | { readonly init: "failed"; readonly error: SerialisedError };
+export type WorkerInit = { readonly init: "ok"; readonly tid?: number } | { readonly init: "failed"; readonly error: SerialisedError };
 
 /** Output an invocation wrote, sent as it is written. */
 export interface WorkerLog {
@@ -112,15 +112,21 @@ class ExecutionEnvironment {
   /** Resolves when the init phase is over: undefined, or why it failed. */
   readonly initialised: Promise<SerialisedError | undefined>;
   private initDone: (error: SerialisedError | undefined) => void = () => undefined;
+  /** The worker's thread id in the operating system, once its init phase is over (Linux only). */
+  tid: number | undefined;
 
   constructor(
+    readonly functionName: string,
     private readonly worker: Worker,
     private readonly onEnd: (environment: ExecutionEnvironment) => void,
   ) {
     worker.unref();
     this.initialised = new Promise((resolve) => (this.initDone = resolve));
     worker.on("message", (message: WorkerResponse | WorkerInit | WorkerLog) => {
-      if ("init" in message) return this.initDone(message.init === "ok" ? undefined : message.error);
+      if ("init" in message) {
+        if (message.init === "ok") this.tid = message.tid;
+        return this.initDone(message.init === "ok" ? undefined : message.error);
+      }
       const current = this.current;
       if (!current || current.id !== message.id) return;
       if ("log" in message) return void current.logs.push(message.log);
@@ -274,6 +280,14 @@ export class LambdaHost {
   }
 
   /**
+   * The operating-system thread of each live execution environment whose init phase is over (Linux
+   * only; empty elsewhere), so that a benchmark can read each function's CPU time from `/proc`.
+   */
+  threads(): Array<{ functionName: string; tid: number }> {
+    return [...this.live].flatMap((environment) => (environment.tid === undefined ? [] : [{ functionName: environment.functionName, tid: environment.tid }]));
+  }
+
+  /**
    * Builds the bundles of `functions` now, in one esbuild run (their shared modules once), so that
    * first invocations need not; without it each function is built on its first invocation.
    */
@@ -356,7 +370,7 @@ export class LambdaHost {
       // Output outside an invocation (the init phase, a late timer) goes where invocation logs go.
       worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
       worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
-      const environment = new ExecutionEnvironment(worker, (ended) => this.ended(fn, pool, ended));
+      const environment = new ExecutionEnvironment(fn.name, worker, (ended) => this.ended(fn, pool, ended));
       this.live.add(environment);
       if (this.stopped) await environment.end(new FunctionEnvironmentError("the local runtime is stopping"));
       return environment;
