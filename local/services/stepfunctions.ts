@@ -50,12 +50,16 @@ function journalWorkflows(sfn: LocalStepFunctions, journal: Journal): void {
   const seen = new Map<string, string>(sfn.executions().map((execution) => [execution.executionArn, execution.status]));
   sfn.onChange((change) => {
     if (change.kind !== "execution") return;
-    const execution = sfn.execution(change.executionArn);
-    if (seen.get(execution.executionArn) === execution.status) return;
-    if (!seen.has(execution.executionArn)) {
-      journal.record({ kind: "workflow.started", executionArn: execution.executionArn, stateMachine: execution.stateMachineArn, name: execution.name });
+    const { executionArn } = change;
+    // Called at every state transition: the status alone, unless the journal has something to say
+    // (a copy of the whole record, input included, per transition was most of this listener's cost).
+    const status = sfn.executionStatus(executionArn);
+    if (seen.get(executionArn) === status) return;
+    if (!seen.has(executionArn)) {
+      const execution = sfn.execution(executionArn);
+      journal.record({ kind: "workflow.started", executionArn, stateMachine: execution.stateMachineArn, name: execution.name });
     }
-    seen.set(execution.executionArn, execution.status);
-    if (execution.status !== "RUNNING") journal.record({ kind: "workflow.finished", executionArn: execution.executionArn, status: execution.status });
+    seen.set(executionArn, status);
+    if (status !== "RUNNING") journal.record({ kind: "workflow.finished", executionArn, status });
   });
 }

@@ -156,6 +156,7 @@ describe("StartExecution name idempotency", () => {
     expect(again.executionArn).toBe(executionArn);
     expect(lambdas.callsTo(APPROVAL)).toHaveLength(invocationsBefore);
     expect(sfn.executions().filter((record) => record.executionArn === executionArn)).toHaveLength(1);
+    expect(sfn.executionStatus(executionArn)).toBe("RUNNING");
     expect(sfn.pendingTaskTokens().filter((open) => open.executionArn === executionArn)).toHaveLength(1);
   });
 

@@ -149,6 +149,14 @@ export class StepFunctionsEngine {
     return { record: structuredClone(execution.record), inputText: execution.inputText };
   }
 
+  /**
+   * The execution's status alone, without copying its record (input, output and path): what
+   * listeners called at every state transition need. `ExecutionDoesNotExist` if unknown.
+   */
+  executionStatus(arn: string): ExecutionStatus {
+    return this.#find(arn).record.status;
+  }
+
   /** The execution's history events, oldest first. */
   executionHistory(arn: string): HistoryEvent[] {
     return structuredClone(this.#find(arn).history);

@@ -92,6 +92,8 @@ export interface LocalStepFunctions {
   executions(status?: ExecutionStatus): ExecutionRecord[];
   /** One execution's record; throws `ExecutionDoesNotExist` for an unknown ARN. */
   execution(executionArn: string): ExecutionRecord;
+  /** One execution's status, without copying its record (cheap enough for every transition); throws like {@link execution}. */
+  executionStatus(executionArn: string): ExecutionStatus;
   /** Callback tasks waiting for `SendTaskSuccess`/`SendTaskFailure`, oldest first. */
   pendingTaskTokens(): PendingTaskToken[];
   /**
@@ -139,6 +141,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     resume: () => engine.resume(),
     executions: (status) => engine.executions(status),
     execution: (executionArn) => engine.describeExecution(executionArn).record,
+    executionStatus: (executionArn) => engine.executionStatus(executionArn),
     pendingTaskTokens: () => engine.pendingTaskTokens(),
     sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, toJson(output)),
     sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
