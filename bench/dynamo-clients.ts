@@ -5,28 +5,21 @@
  * measured beyond what one thread of clients can send.
  *
  * Arguments (argv in a child process, `workerData.argv` in a thread): `<endpoint> <table> <count>
- * <concurrency> <warm-up> <keys>`. Warms up, sends `"ready"`, waits for `"go"`, then sends
- * `{ ms, cpu }` (elapsed time and the CPU of its process, µs) once done.
+ * <concurrency> <warm-up>` (the writes are `dynamo-elsewhere.ts`'s `add`). Warms up, sends
+ * `"ready"`, waits for `"go"`, then sends `{ ms, cpu }` (elapsed time and the CPU of its process,
+ * µs) once done.
  */
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import { clientsFor } from "../test/support/dynamodb.ts";
+import { add as addCommand, throughputClient } from "./dynamo-elsewhere.ts";
 
 const channel = parentPort
   ? { send: (message: unknown, done?: () => void) => (parentPort!.postMessage(message), done?.()), once: (listener: () => void) => parentPort!.once("message", listener) }
   : { send: (message: unknown, done?: () => void) => process.send?.(message, undefined, undefined, () => done?.()), once: (listener: () => void) => process.once("message", listener) };
-const [endpoint = "", table = "", count = "0", concurrency = "16", warmUp = "0", keys = "16"] = parentPort ? (workerData as { argv: string[] }).argv : process.argv.slice(2);
-const clients = clientsFor(endpoint);
-const add = (i: number) =>
-  clients.documents.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: { pk: `customer#${i % Number(keys)}`, sk: "balance" },
-      UpdateExpression: "ADD points :n",
-      ExpressionAttributeValues: { ":n": 1 },
-    }),
-  );
+const [endpoint = "", table = "", count = "0", concurrency = "16", warmUp = "0"] = parentPort ? (workerData as { argv: string[] }).argv : process.argv.slice(2);
+// The same clients as the rest of the bench (`throughputClient`), one per process or thread.
+const client = throughputClient(endpoint);
+const add = (i: number) => client.send(addCommand(table, i));
 
 async function pool(total: number): Promise<void> {
   let next = 0;
@@ -43,7 +36,7 @@ channel.once(async () => {
   await pool(Number(count));
   const used = process.cpuUsage(cpu);
   channel.send({ ms: performance.now() - started, cpu: used.user + used.system }, () => {
-    clients.client.destroy();
+    client.destroy();
     if (!parentPort) process.exit(0);
   });
 });

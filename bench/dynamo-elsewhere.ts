@@ -8,8 +8,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { clientsFor } from "../test/support/dynamodb.ts";
+import { DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { adminClient } from "../local/admin-client.ts";
 
 export const CONCURRENCY = 32;
 export const UPDATES = 3000;
@@ -17,14 +17,46 @@ export const WARM_UP = 300;
 /** Balances updated round-robin: enough keys that per-item locks are not the bottleneck. */
 export const KEYS = 16;
 
+/**
+ * The bench's clients, as a user after throughput configures them: one plain `DynamoDBClient` per
+ * endpoint (shared by every request in flight), the SDK's default keep-alive HTTP agent, and
+ * `cacheMiddleware: true`, so the middleware stack is resolved once per command class rather than
+ * on every call (about a third of the SDK's CPU per call). Commands carry wire-typed attribute
+ * values (`{ N: "1" }`): no marshalling. Not a document client: lib-dynamodb's commands resolve
+ * to a handler bound to their first instance, so under `cacheMiddleware` every later call of a
+ * class would send the first call's input.
+ */
+export function throughputClient(endpoint: string): DynamoDBClient {
+  return adminClient(DynamoDBClient, endpoint, "us-east-1", { cacheMiddleware: true });
+}
+
+/** What {@link throughputClient} is, for the bench's output. */
+export const CLIENT_DESCRIPTION = "one plain DynamoDBClient per endpoint, cacheMiddleware: true, the SDK's default keep-alive agent, wire-typed values";
+
+/** A balance's key. */
+const balance = (i: number) => ({ pk: { S: `customer#${i % KEYS}` }, sk: { S: "balance" } });
+
 /** The measured write: one point added to one of {@link KEYS} balances. */
 export const add = (TableName: string, i: number) =>
-  new UpdateCommand({
+  new UpdateItemCommand({
     TableName,
-    Key: { pk: `customer#${i % KEYS}`, sk: "balance" },
+    Key: balance(i),
     UpdateExpression: "ADD points :n",
-    ExpressionAttributeValues: { ":n": 1 },
+    ExpressionAttributeValues: { ":n": { N: "1" } },
   });
+
+/**
+ * The points the balances of `TableName` hold, summed: a run of {@link add} must leave exactly as
+ * many as it sent (a client sending a stale input, or an endpoint losing a write, shows here).
+ */
+export async function pointsHeld(client: DynamoDBClient, TableName: string): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < KEYS; i++) {
+    const { Item } = await client.send(new GetItemCommand({ TableName, Key: balance(i), ConsistentRead: true }));
+    sum += Number(Item?.points?.N ?? 0);
+  }
+  return sum;
+}
 
 /** Runs `operation(0 … count-1)`, {@link CONCURRENCY} at a time. */
 export async function pool(count: number, operation: (i: number) => Promise<unknown>): Promise<void> {
@@ -78,21 +110,19 @@ export async function endpointCpuByOperation(): Promise<Record<string, number>> 
     return user + system;
   };
   const { endpoint, table } = await next();
-  const clients = clientsFor(endpoint);
-  const key = (i: number) => ({ pk: `customer#${i % KEYS}`, sk: "balance" });
+  const client = throughputClient(endpoint);
   const operations: Record<string, (i: number) => Promise<unknown>> = {
-    UpdateItem: (i) => clients.documents.send(add(table, i)),
-    PutItem: (i) => clients.documents.send(new PutCommand({ TableName: table, Item: { pk: `customer#${i % KEYS}`, sk: `ledger#${i}`, points: 1, kind: "accrual" }, ConditionExpression: "attribute_not_exists(pk)" })),
-    GetItem: (i) => clients.documents.send(new GetCommand({ TableName: table, Key: key(i) })),
-    TransactWriteItems: (i) =>
-      clients.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: table, Item: { pk: `customer#${i % KEYS}`, sk: `tx#${i}`, points: 1 }, ConditionExpression: "attribute_not_exists(pk)" } },
-            { Update: { TableName: table, Key: key(i), UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } } },
-          ],
+    UpdateItem: (i) => client.send(add(table, i)),
+    PutItem: (i) =>
+      client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: `customer#${i % KEYS}` }, sk: { S: `ledger#${i}` }, points: { N: "1" }, kind: { S: "accrual" } },
+          ConditionExpression: "attribute_not_exists(pk)",
         }),
       ),
+    GetItem: (i) => client.send(new GetItemCommand({ TableName: table, Key: balance(i) })),
+    TransactWriteItems: (i) => client.send(accrual(table, i, "tx")),
   };
   try {
     const figures: Record<string, number> = {};
@@ -105,10 +135,19 @@ export async function endpointCpuByOperation(): Promise<Record<string, number>> 
     }
     return figures;
   } finally {
-    clients.client.destroy();
+    client.destroy();
     child.kill();
   }
 }
+
+/** The loyalty accrual: a new ledger item (`<kind>#<i>`, `attribute_not_exists(pk)`) and its balance's `ADD`, in one transaction. */
+export const accrual = (TableName: string, i: number, kind: string) =>
+  new TransactWriteItemsCommand({
+    TransactItems: [
+      { Put: { TableName, Item: { pk: { S: `customer#${i % KEYS}` }, sk: { S: `${kind}#${i}` }, points: { N: "1" } }, ConditionExpression: "attribute_not_exists(pk)" } },
+      { Update: { TableName, Key: balance(i), UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": { N: "1" } } } },
+    ],
+  });
 
 export const CLIENT_PROCESSES = 2;
 
@@ -125,7 +164,7 @@ type ClientRunner = ChildProcess | Worker;
 export async function spreadClients(endpoint: string, table: string, where: "processes" | "threads" = "processes"): Promise<{ rate: number; hostCpuPerOperation: number; clientCpuPerOperation: number }> {
   const each = Math.round(UPDATES / CLIENT_PROCESSES);
   const script = new URL("./dynamo-clients.ts", import.meta.url);
-  const argv = [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP), String(KEYS)];
+  const argv = [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP)];
   const children: ClientRunner[] = Array.from({ length: CLIENT_PROCESSES }, () =>
     where === "threads"
       ? // A worker thread does not inherit tsx's loader: it registers it, then loads the script.

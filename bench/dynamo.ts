@@ -1,10 +1,12 @@
 /**
- * Local DynamoDB throughput, 32 requests in flight, real SDK clients over loopback: `UpdateItem`
+ * Local DynamoDB throughput, 32 requests in flight, real SDK clients over loopback (one plain
+ * `DynamoDBClient` per endpoint with `cacheMiddleware: true`, see `throughputClient`): `UpdateItem`
  * (`ADD`) into dynalite's own HTTP server (the engine the endpoint is built on, for comparison),
  * the same through the paybus endpoint on the clients' thread and in its own worker thread (the
  * default), in memory and with a data directory (LevelDB), `TransactWriteItems` (ledger `Put` +
- * balance `ADD`, the loyalty accrual), and the SDK's own cost against a server that answers `{}`
- * at once (the ceiling of clients on one thread). The SDK costs more CPU per request than the
+ * balance `ADD`, the loyalty accrual), the same `UpdateItem` through a document client without the
+ * middleware cache (the functions' kind of client), and the SDK's own cost against a server that
+ * answers `{}` at once (the ceiling of clients on one thread). The SDK costs more CPU per request than the
  * endpoint, so one thread of clients cannot saturate it: the last figures spread the clients over
  * two processes or two worker threads (16 in flight each) with the endpoint in a worker thread of
  * this one, and measure the endpoint's own CPU per request in a process of its own (UpdateItem,
@@ -21,12 +23,27 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../functions/common/tables.ts";
-import { add, CLIENT_PROCESSES, CONCURRENCY, endpointCpuByOperation, inChildProcess, KEYS, pool, spreadClients, UPDATES, WARM_UP } from "./dynamo-elsewhere.ts";
+import {
+  accrual,
+  add,
+  CLIENT_DESCRIPTION,
+  CLIENT_PROCESSES,
+  CONCURRENCY,
+  endpointCpuByOperation,
+  inChildProcess,
+  KEYS,
+  pointsHeld,
+  pool,
+  spreadClients,
+  throughputClient,
+  UPDATES,
+  WARM_UP,
+} from "./dynamo-elsewhere.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
-import { clientsFor, type Clients } from "../test/support/dynamodb.ts";
+import { clientsFor } from "../test/support/dynamodb.ts";
 
 const TRANSACTIONS = 1500;
 
@@ -40,32 +57,43 @@ export async function run(): Promise<Record<string, unknown>> {
   const persistent = await startLocalDynamo({ dataDir, ttlSweepIntervalMs: 0 });
   const raw = await startDynalite();
   const echo = await startEcho();
-  const sdk = { memory: clientsFor(memory.endpoint), sameThread: clientsFor(sameThread.endpoint), persistent: clientsFor(persistent.endpoint), raw: clientsFor(raw.endpoint), echo: clientsFor(echo.endpoint) };
+  const sdk = {
+    memory: throughputClient(memory.endpoint),
+    sameThread: throughputClient(sameThread.endpoint),
+    persistent: throughputClient(persistent.endpoint),
+    raw: throughputClient(raw.endpoint),
+    echo: throughputClient(echo.endpoint),
+  };
+  // The functions' kind of client, for comparison: a document client, no middleware cache.
+  const documents = clientsFor(memory.endpoint);
   try {
     const memoryTable = (await memory.createTables(onlyLoyalty, "bench")).loyalty;
     const sameThreadTable = (await sameThread.createTables(onlyLoyalty, "bench")).loyalty;
     const persistentTable = (await persistent.createTables(onlyLoyalty, "bench")).loyalty;
     const rawTable = await createRawTable(sdk.raw, "bench-loyalty");
-    const accrue = (i: number) =>
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: memoryTable, Item: { pk: `customer#${i % KEYS}`, sk: `ledger#${i}`, points: 1 }, ConditionExpression: "attribute_not_exists(pk)" } },
-          { Update: { TableName: memoryTable, Key: { pk: `customer#${i % KEYS}`, sk: "balance" }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } } },
-        ],
-      });
-
     const figures = {
       concurrency: CONCURRENCY,
       updates: UPDATES,
       transactions: TRANSACTIONS,
-      sdkCeilingUpdateItemPerSecond: await measure("sdkCeilingUpdateItemPerSecond", UPDATES, (i) => sdk.echo.documents.send(add("bench-loyalty", i))),
-      rawDynaliteUpdateItemPerSecond: await measure("rawDynaliteUpdateItemPerSecond", UPDATES, (i) => sdk.raw.documents.send(add(rawTable, i))),
-      frontSameThreadUpdateItemPerSecond: await measure("frontSameThreadUpdateItemPerSecond", UPDATES, (i) => sdk.sameThread.documents.send(add(sameThreadTable, i))),
-      frontUpdateItemPerSecond: await measure("frontUpdateItemPerSecond", UPDATES, (i) => sdk.memory.documents.send(add(memoryTable, i))),
-      frontPersistentUpdateItemPerSecond: await measure("frontPersistentUpdateItemPerSecond", UPDATES, (i) => sdk.persistent.documents.send(add(persistentTable, i))),
-      // Every call gets its own ledger entry, so every transaction commits.
-      frontTransactWriteItemsPerSecond: await measure("frontTransactWriteItemsPerSecond", TRANSACTIONS, (i) => sdk.memory.documents.send(accrue(i))),
+      clients: CLIENT_DESCRIPTION,
+      sdkCeilingUpdateItemPerSecond: await measure("sdkCeilingUpdateItemPerSecond", UPDATES, (i) => sdk.echo.send(add("bench-loyalty", i))),
+      rawDynaliteUpdateItemPerSecond: await measure("rawDynaliteUpdateItemPerSecond", UPDATES, (i) => sdk.raw.send(add(rawTable, i))),
+      frontSameThreadUpdateItemPerSecond: await measure("frontSameThreadUpdateItemPerSecond", UPDATES, (i) => sdk.sameThread.send(add(sameThreadTable, i))),
+      frontUpdateItemPerSecond: await measure("frontUpdateItemPerSecond", UPDATES, (i) => sdk.memory.send(add(memoryTable, i))),
+      frontPersistentUpdateItemPerSecond: await measure("frontPersistentUpdateItemPerSecond", UPDATES, (i) => sdk.persistent.send(add(persistentTable, i))),
     };
+    // Every ADD sent must be in the balances: a rate of lost or misdirected writes is no rate.
+    const held = await pointsHeld(sdk.memory, memoryTable);
+    if (held !== WARM_UP + UPDATES) throw new Error(`bench: the balances hold ${held} points after ${WARM_UP + UPDATES} ADDs`);
+    Object.assign(figures, {
+      documentClientUpdateItemPerSecond: await measure("documentClientUpdateItemPerSecond", UPDATES, (i) =>
+        documents.documents.send(
+          new UpdateCommand({ TableName: memoryTable, Key: { pk: `customer#${i % KEYS}`, sk: "balance" }, UpdateExpression: "ADD points :n", ExpressionAttributeValues: { ":n": 1 } }),
+        ),
+      ),
+      // Every call gets its own ledger entry, so every transaction commits.
+      frontTransactWriteItemsPerSecond: await measure("frontTransactWriteItemsPerSecond", TRANSACTIONS, (i) => sdk.memory.send(accrual(memoryTable, i, "ledger"))),
+    });
     // Clients in two processes, the endpoint in its worker thread here: what the endpoint serves
     // when one thread of clients is not the limit, and the CPU this process (the endpoint) spends.
     const spread = await spreadClients(memory.endpoint, memoryTable);
@@ -84,24 +112,26 @@ export async function run(): Promise<Record<string, unknown>> {
     // The endpoint in a process of its own: the rate with the SDK's work elsewhere, and the CPU
     // the endpoint itself spends per request.
     const separate = await inChildProcess("paybus", async (endpoint, table) => {
-      const clients = clientsFor(endpoint);
+      const client = throughputClient(endpoint);
       try {
-        return await measure("separateProcessUpdateItemPerSecond", UPDATES, (i) => clients.documents.send(add(table, i)));
+        return await measure("separateProcessUpdateItemPerSecond", UPDATES, (i) => client.send(add(table, i)));
       } finally {
-        clients.client.destroy();
+        client.destroy();
       }
     });
     Object.assign(figures, { separateProcessUpdateItemPerSecond: separate.rate, endpointCpuMicrosecondsPerUpdateItem: separate.cpuPerOperation });
     const byOperation = await endpointCpuByOperation();
     Object.assign(figures, { endpointCpuMicrosecondsPerOperation: byOperation });
-    const row = (key: keyof typeof figures & keyof typeof cpuPerOperation) => ({ "ops/s": figures[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
-    console.log("local dynamodb (%d concurrent, SDK clients on this process's main thread; load average %s):", CONCURRENCY, loadavg().map((l) => l.toFixed(1)).join(" "));
+    const rates = figures as unknown as Record<string, number>;
+    const row = (key: string) => ({ "ops/s": rates[key], "CPU µs/op (client + server)": cpuPerOperation[key] });
+    console.log("local dynamodb (%d concurrent, SDK clients on this process's main thread: %s; load average %s):", CONCURRENCY, CLIENT_DESCRIPTION, loadavg().map((l) => l.toFixed(1)).join(" "));
     console.table({
       "SDK ceiling (server answers {} at once, same thread)": row("sdkCeilingUpdateItemPerSecond"),
       "UpdateItem ADD, dynalite's own server (same thread)": row("rawDynaliteUpdateItemPerSecond"),
       "UpdateItem ADD, paybus endpoint (memory), same thread": row("frontSameThreadUpdateItemPerSecond"),
       "UpdateItem ADD, paybus endpoint (memory), worker thread": row("frontUpdateItemPerSecond"),
       "UpdateItem ADD, paybus endpoint (LevelDB), worker thread": row("frontPersistentUpdateItemPerSecond"),
+      "UpdateItem ADD, document client without middleware cache, worker thread": row("documentClientUpdateItemPerSecond"),
       "TransactWriteItems (Put + ADD), paybus endpoint, worker thread": row("frontTransactWriteItemsPerSecond"),
     });
     console.log(
@@ -134,7 +164,8 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     return { ...figures, cpuMicrosecondsPerOperation: { ...cpuPerOperation } };
   } finally {
-    for (const clients of Object.values(sdk)) clients.client.destroy();
+    for (const client of Object.values(sdk)) client.destroy();
+    documents.client.destroy();
     await memory.close();
     await sameThread.close();
     await persistent.close();
@@ -182,8 +213,8 @@ function startEcho(): Promise<Listening> {
   );
 }
 
-async function createRawTable(sdk: Clients, TableName: string): Promise<string> {
-  await sdk.client.send(
+async function createRawTable(client: DynamoDBClient, TableName: string): Promise<string> {
+  await client.send(
     new CreateTableCommand({
       TableName,
       BillingMode: "PAY_PER_REQUEST",
@@ -197,7 +228,7 @@ async function createRawTable(sdk: Clients, TableName: string): Promise<string> 
       ],
     }),
   );
-  while ((await sdk.client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus !== "ACTIVE") {
+  while ((await client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus !== "ACTIVE") {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return TableName;
