@@ -18,7 +18,7 @@ import type { JsonObject } from "./errors.ts";
 import { itemIdentity } from "./internals.ts";
 import type { ItemLocks, ModeGate } from "./item-locks.ts";
 import type { ReadWriteLock } from "./rw-lock.ts";
-import type { TableSchemas, WireItem } from "./schemas.ts";
+import type { TableDescription, TableSchemas, WireItem } from "./schemas.ts";
 import { resolveTableArns, restoreTableArns } from "./table-arn.ts";
 import { lockIdentity } from "./transactions.ts";
 
@@ -49,20 +49,31 @@ const MULTI_ITEM_READS = new Set(["Query", "Scan", "BatchGetItem"]);
 export function createDispatch(context: DispatchContext): Dispatch {
   const { engine, schemas, locks, gate, tableLock, handlers } = context;
 
-  const identityOf = async (tableName: unknown, keySource: unknown): Promise<string | undefined> => {
-    if (typeof tableName !== "string" || typeof keySource !== "object" || keySource === null) return undefined;
+  const identityIn = (table: TableDescription, keySource: object): string | undefined => {
     try {
-      const table = await schemas.get(tableName);
       return lockIdentity(table.TableName, itemIdentity(keySource as WireItem, table));
     } catch {
-      // No such table, or a key the engine will refuse: the engine answers that, nothing to lock.
+      // A key the engine will refuse: the engine answers that, nothing to lock.
       return undefined;
     }
   };
 
+  /** The item's lock identity; synchronous when the table's description is cached (every request but a table's first). */
+  const identityOf = (tableName: unknown, keySource: unknown): string | undefined | Promise<string | undefined> => {
+    if (typeof tableName !== "string" || typeof keySource !== "object" || keySource === null) return undefined;
+    const cached = schemas.cached(tableName);
+    if (cached) return identityIn(cached, keySource);
+    return schemas.get(tableName).then(
+      (table) => identityIn(table, keySource),
+      // No such table: the engine answers that, nothing to lock.
+      () => undefined,
+    );
+  };
+
   const singleItem = async (operation: "PutItem" | "UpdateItem" | "DeleteItem" | "GetItem", body: JsonObject): Promise<JsonObject> => {
     const checked = operation === "GetItem" ? engine.validate(operation, body) : undefined;
-    const identity = await identityOf(body.TableName, operation === "PutItem" ? body.Item : body.Key);
+    const found = identityOf(body.TableName, operation === "PutItem" ? body.Item : body.Key);
+    const identity = typeof found === "object" ? await found : found;
     const work = () => (operation === "GetItem" ? engine.run(operation, checked!) : context.singleWrite(operation, engine.validate(operation, body), body));
     return identity ? locks.with([identity], operation !== "GetItem", work) : work();
   };

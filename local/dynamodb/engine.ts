@@ -41,11 +41,18 @@ type LevelCallback = (error: Error | null, value?: unknown) => void;
 
 interface LevelDatabase {
   get(key: string, callback?: LevelCallback): unknown;
+  getMany(keys: readonly string[], options?: unknown): unknown;
   put(key: string, value: unknown, callback?: LevelCallback): unknown;
   del(key: string, callback?: LevelCallback): unknown;
   batch(operations: ReadonlyArray<{ type: "put" | "del"; key: string; value?: unknown }>, callback?: LevelCallback): unknown;
-  iterator(): AsyncIterable<[string, unknown]>;
+  iterator(options?: unknown): AsyncIterable<[string, unknown]>;
+  keys(options?: unknown): unknown;
+  values(options?: unknown): unknown;
+  clear(options?: unknown): unknown;
 }
+
+/** abstract-level's own `batch` (dynalite replaces the instance's with one taking a callback, and no options). */
+type LevelBatch = (operations: ReadonlyArray<{ type: "put" | "del"; key: string; value?: string }>, options: { readonly valueEncoding: "utf8" }) => Promise<void>;
 
 interface ActionValidation {
   readonly types: JsonObject;
@@ -241,11 +248,19 @@ function unlockItemWrites(store: DynaliteStore): void {
  * and written through on every put, delete and batch, so `get` (every item operation reads its item
  * first) costs a `JSON.parse` and a microtask instead of a store lookup answered on a later turn of
  * the event loop (dynalite's callback wrappers answer with `setImmediate`, and under load each turn
- * is long). Range reads (Query, Scan) stay the store's; it holds every write too.
+ * is long). Range reads (Query, Scan, a table's deletion) stay the store's.
  *
- * `durable` (LevelDB on disk): a write is acknowledged once LevelDB has it, as before. In memory,
- * memory-level applies a write synchronously when it is called, so the write is acknowledged at
- * once (on a microtask) rather than a loop turn later.
+ * `durable` (LevelDB on disk): a write goes to LevelDB and is acknowledged once LevelDB has it, as
+ * before. In memory, a write is acknowledged at once (on a microtask) and reaches memory-level
+ * later: it waits in `pending` (the last value per key) until something reads the store itself —
+ * an iterator (`iterator`, `keys`, `values`: every range read and stream), `getMany`, `clear`, a
+ * promise `get` — which first applies everything pending in one batch. memory-level applies a
+ * batch synchronously when it is called and its iterators read the tree as it was when they were
+ * created, so every such read sees every write acknowledged before it, as with writing through.
+ * What it saves: memory-level's tree is persistent (a put copies the path to the key, and the
+ * encoding, promise and lifecycle bookkeeping around it cost more than the tree), and a run of
+ * point writes to the same items (balances, counters) reaches the tree once per item and range
+ * read, not once per write.
  *
  * Local data sets are small; a production-sized table would not fit, and is not what this endpoint
  * is for.
@@ -254,37 +269,81 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
   const values = new Map<string, string>();
   for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
   const get = level.get.bind(level);
-  const put = level.put.bind(level);
-  const del = level.del.bind(level);
-  const batch = level.batch.bind(level);
-  const acknowledge = (write: (callback?: LevelCallback) => unknown, callback: LevelCallback | undefined): unknown => {
-    if (options.durable || !callback) return write(callback);
-    (write() as Promise<unknown>).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
-    soon(() => callback(null));
-    return undefined;
-  };
   level.get = (key, callback) => {
-    if (!callback) return get(key);
+    if (!callback) {
+      flush();
+      return get(key);
+    }
     const text = values.get(key);
     // Asynchronous like the store's own answer (callers are written for it); a missing key is `undefined`.
     soon(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
     return undefined;
   };
+  if (options.durable) {
+    const put = level.put.bind(level);
+    const del = level.del.bind(level);
+    const batch = level.batch.bind(level);
+    level.put = (key, value, callback) => {
+      values.set(key, JSON.stringify(value));
+      return put(key, value, callback);
+    };
+    level.del = (key, callback) => {
+      values.delete(key);
+      return del(key, callback);
+    };
+    level.batch = (operations, callback) => {
+      for (const operation of operations) {
+        if (operation.type === "put") values.set(operation.key, JSON.stringify(operation.value));
+        else values.delete(operation.key);
+      }
+      return batch(operations, callback);
+    };
+    return;
+  }
+
+  /** Key -> its last value's JSON text (`undefined`: deleted), not yet in memory-level. */
+  const pending = new Map<string, string | undefined>();
+  const levelBatch = (Object.getPrototypeOf(level) as { batch: LevelBatch }).batch.bind(level);
+  const flush = (): void => {
+    if (pending.size === 0) return;
+    const operations: { type: "put" | "del"; key: string; value?: string }[] = [];
+    for (const [key, text] of pending) operations.push(text === undefined ? { type: "del", key } : { type: "put", key, value: text });
+    pending.clear();
+    // The JSON text as is: what the store's `json` encoding would have made of the value.
+    levelBatch(operations, { valueEncoding: "utf8" }).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
+  };
+  const acknowledge = (callback: LevelCallback | undefined): unknown => {
+    if (!callback) return Promise.resolve();
+    soon(() => callback(null));
+    return undefined;
+  };
   level.put = (key, value, callback) => {
-    values.set(key, JSON.stringify(value));
-    return acknowledge((cb) => put(key, value, cb), callback);
+    const text = JSON.stringify(value);
+    values.set(key, text);
+    pending.set(key, text);
+    return acknowledge(callback);
   };
   level.del = (key, callback) => {
     values.delete(key);
-    return acknowledge((cb) => del(key, cb), callback);
+    pending.set(key, undefined);
+    return acknowledge(callback);
   };
   level.batch = (operations, callback) => {
     for (const operation of operations) {
-      if (operation.type === "put") values.set(operation.key, JSON.stringify(operation.value));
-      else values.delete(operation.key);
+      const text = operation.type === "put" ? JSON.stringify(operation.value) : undefined;
+      if (text === undefined) values.delete(operation.key);
+      else values.set(operation.key, text);
+      pending.set(operation.key, text);
     }
-    return acknowledge((cb) => batch(operations, cb), callback);
+    return acknowledge(callback);
   };
+  for (const read of ["iterator", "keys", "values", "getMany", "clear"] as const) {
+    const original = (level[read] as (...args: unknown[]) => unknown).bind(level);
+    (level as unknown as Record<string, unknown>)[read] = (...args: unknown[]) => {
+      flush();
+      return original(...args);
+    };
+  }
 }
 
 const settled = Promise.resolve();

@@ -31,11 +31,14 @@ export class ItemLocks {
    * Duplicate identities are locked once.
    */
   async with<T>(identities: readonly string[], exclusive: boolean, work: () => Promise<T>): Promise<T> {
-    const sorted = [...new Set(identities)].sort();
+    // One item (every single-item operation): nothing to sort; an item nobody holds is taken without
+    // waiting a turn.
+    const sorted = identities.length === 1 ? identities : [...new Set(identities)].sort();
     const held: string[] = [];
     try {
       for (const identity of sorted) {
-        await this.#acquire(identity, exclusive);
+        const waiting = this.#acquire(identity, exclusive);
+        if (waiting) await waiting;
         held.push(identity);
       }
       return await work();

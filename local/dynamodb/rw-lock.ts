@@ -10,6 +10,8 @@ interface Waiter {
   readonly grant: () => void;
 }
 
+const noop = (): void => undefined;
+
 /** Readers-writer lock; waiters are served in arrival order so writers are not starved by readers. */
 export class ReadWriteLock {
   #readers = 0;
@@ -27,10 +29,17 @@ export class ReadWriteLock {
   }
 
   async #run<T>(exclusive: boolean, work: () => Promise<T>): Promise<T> {
-    await new Promise<void>((grant) => {
-      this.#queue.push({ exclusive, grant });
-      this.#drain();
-    });
+    // Nobody waiting and the lock admits this holder: taken at once (every request takes the lock
+    // shared; a promise and a queue entry each cost more than the rest of the lock).
+    if (this.#queue.length === 0 && this.#admits({ exclusive, grant: noop })) {
+      if (exclusive) this.#writer = true;
+      else this.#readers++;
+    } else {
+      await new Promise<void>((grant) => {
+        this.#queue.push({ exclusive, grant });
+        this.#drain();
+      });
+    }
     try {
       return await work();
     } finally {

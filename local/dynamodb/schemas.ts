@@ -31,6 +31,11 @@ export class TableSchemas {
     return table;
   }
 
+  /** The table's description if it is cached (active and looked up before), without waiting a turn. */
+  cached(tableName: string): TableDescription | undefined {
+    return this.#cache.get(tableName);
+  }
+
   /** Drops a table after it was deleted or changed. */
   forget(tableName: string): void {
     this.#cache.delete(tableName);
