@@ -8,6 +8,7 @@
  * answers and error messages are dynalite's own. dynalite is pinned (4.0.0); these are its internals.
  */
 import { createRequire } from "node:module";
+import { checkTypes } from "./check-types.ts";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
 import "./expression-memo.ts";
 import "./key-memo.ts";
@@ -79,7 +80,6 @@ if (!db.updateIndexes.shortcut) {
   db.updateIndexes = shortcut;
 }
 const validations = require("dynalite/validations/index.js") as {
-  checkTypes(data: JsonObject, types: JsonObject): JsonObject;
   checkValidations(data: JsonObject, types: JsonObject, custom: ActionValidation["custom"], store: unknown): void;
 };
 
@@ -153,7 +153,7 @@ export async function startEngine(path?: string): Promise<Engine> {
     if (!entry) throw new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service");
     try {
       // checkTypes deletes unknown members from its argument: a shallow copy keeps the caller's.
-      const checked = validations.checkTypes({ ...body }, entry.validation.types);
+      const checked = checkTypes({ ...body }, entry.validation.types as Parameters<typeof checkTypes>[1]) as JsonObject;
       validations.checkValidations(checked, entry.validation.types, entry.validation.custom, store);
       return checked;
     } catch (error) {

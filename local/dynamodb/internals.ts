@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
 import "./expression-memo.ts";
+import { checkTypes } from "./check-types.ts";
 import "./key-memo.ts";
 import type { TableDescription, WireItem } from "./schemas.ts";
 
@@ -16,7 +17,6 @@ interface ActionValidation {
 }
 
 interface DynaliteValidations {
-  checkTypes(data: JsonObject, types: JsonObject): JsonObject;
   checkValidations(data: JsonObject, types: JsonObject, custom: ActionValidation["custom"], store: unknown): void;
 }
 
@@ -75,7 +75,7 @@ export async function checkItemRequest(
   let parsed: JsonObject;
   try {
     // checkTypes deletes unknown members from its argument: hand it a copy.
-    parsed = validations.checkTypes(structuredClone(request), types);
+    parsed = checkTypes(structuredClone(request), types as Parameters<typeof checkTypes>[1]) as JsonObject;
     validations.checkValidations(parsed, types, custom, VALIDATION_STORE);
   } catch (error) {
     throw asServiceError(error);
