@@ -268,6 +268,17 @@ function unlockItemWrites(store: DynaliteStore): void {
 async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<void> {
   const values = new Map<string, string>();
   for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
+  /** Key -> its last value's JSON text (`undefined`: deleted), not yet in memory-level (in memory only; empty on LevelDB). */
+  const pending = new Map<string, string | undefined>();
+  const levelBatch = (Object.getPrototypeOf(level) as { batch: LevelBatch }).batch.bind(level);
+  const flush = (): void => {
+    if (pending.size === 0) return;
+    const operations: { type: "put" | "del"; key: string; value?: string }[] = [];
+    for (const [key, text] of pending) operations.push(text === undefined ? { type: "del", key } : { type: "put", key, value: text });
+    pending.clear();
+    // The JSON text as is: what the store's `json` encoding would have made of the value.
+    levelBatch(operations, { valueEncoding: "utf8" }).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
+  };
   const get = level.get.bind(level);
   level.get = (key, callback) => {
     if (!callback) {
@@ -301,17 +312,6 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
     return;
   }
 
-  /** Key -> its last value's JSON text (`undefined`: deleted), not yet in memory-level. */
-  const pending = new Map<string, string | undefined>();
-  const levelBatch = (Object.getPrototypeOf(level) as { batch: LevelBatch }).batch.bind(level);
-  const flush = (): void => {
-    if (pending.size === 0) return;
-    const operations: { type: "put" | "del"; key: string; value?: string }[] = [];
-    for (const [key, text] of pending) operations.push(text === undefined ? { type: "del", key } : { type: "put", key, value: text });
-    pending.clear();
-    // The JSON text as is: what the store's `json` encoding would have made of the value.
-    levelBatch(operations, { valueEncoding: "utf8" }).catch((error: unknown) => console.error("local dynamodb: in-memory write failed:", error));
-  };
   const acknowledge = (callback: LevelCallback | undefined): unknown => {
     if (!callback) return Promise.resolve();
     soon(() => callback(null));
