@@ -25,7 +25,7 @@ import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
 import { environmentsForCores } from "../local/lambda.ts";
 import { queueStatus, Runtime } from "../local/runtime.ts";
-import { latencySummary } from "./stats.ts";
+import { type LatencySummary, latencySummary } from "./stats.ts";
 import { adminClient } from "../local/admin-client.ts";
 
 const CUSTOMERS = 200;
@@ -89,6 +89,32 @@ function completionLatencies(runtime: Runtime, sentAt: Map<string, number>): Rec
     (byQueue[attempt.queue] ??= []).push(Date.parse(attempt.at) - started);
   }
   return byQueue;
+}
+
+/**
+ * Where the PutEvents→done time of the given events went, per queue (first attempts that
+ * succeeded): the bus (matching, delivery to SQS: SentTimestamp − send), the queue (until the event
+ * source mapping received the batch), the environment (waiting for one, cold start), the handler
+ * (its invocation: its own work, its AWS calls, the hop to its worker thread) and the rest (what the
+ * mapping did around the invocation).
+ */
+function latencyParts(runtime: Runtime, sentAt: Map<string, number>): Record<string, Record<string, LatencySummary>> {
+  const parts: Record<string, Record<string, number[]>> = {};
+  for (const attempt of runtime.journal.list("consumer.attempt")) {
+    if (attempt.outcome !== "succeeded" || !attempt.eventId || attempt.receiveCount !== 1) continue;
+    const started = sentAt.get(attempt.eventId);
+    const { sentAt: queued, receivedAt, environmentMs, handlerMs } = attempt;
+    if (started === undefined || queued === undefined || receivedAt === undefined || environmentMs === undefined || handlerMs === undefined) continue;
+    const queue = (parts[attempt.queue] ??= { bus: [], queue: [], environment: [], handler: [], rest: [] });
+    queue.bus!.push(queued - started);
+    queue.queue!.push(receivedAt - queued);
+    queue.environment!.push(environmentMs);
+    queue.handler!.push(handlerMs);
+    queue.rest!.push(Date.parse(attempt.at) - receivedAt - environmentMs - handlerMs);
+  }
+  return Object.fromEntries(
+    Object.entries(parts).map(([queue, values]) => [queue, Object.fromEntries(Object.entries(values).map(([part, list]) => [part, latencySummary(list)]))]),
+  );
 }
 
 /** CPU milliseconds used so far: the process (all threads) and its main thread (Linux; undefined elsewhere). */
@@ -234,6 +260,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     }
     await runtime.waitForQuiet(300_000);
     const steadyCpuPerEvent = cpuPerEvent(steadyCpu, steady.size);
+    const steadyParts = latencyParts(runtime, steady);
     const steadyLatency = Object.fromEntries(
       Object.entries(completionLatencies(runtime, steady)).map(([queue, values]) => [queue, latencySummary(values)]),
     );
@@ -263,7 +290,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     const result = {
       dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
       environmentsPerFunction: environments,
-      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, cpuPerEventMs: steadyCpuPerEvent },
+      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, latencyPartsMs: steadyParts, cpuPerEventMs: steadyCpuPerEvent },
       burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent, cpuPerEventByThreadMs: burstByThread },
       ...(pacedResult ? { paced: pacedResult } : {}),
       timeouts: runtime.journal.list("consumer.attempt").filter((attempt) => attempt.outcome === "timed-out").length,
@@ -276,6 +303,8 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     process.stdout.write(`steady ${rate} events/s for ${seconds} s:\n`);
     for (const [queue, p] of Object.entries(steadyLatency)) {
       process.stdout.write(`  ${queue.padEnd(14)} PutEvents→consumer done  p50 ${p.p50} ms  p95 ${p.p95} ms  p99 ${p.p99} ms  (n=${p.n})\n`);
+      const parts = steadyParts[queue];
+      if (parts) process.stdout.write(`  ${"".padEnd(14)} parts p50/p95 ms: ${Object.entries(parts).map(([part, q]) => `${part} ${q.p50}/${q.p95}`).join(", ")}\n`);
     }
     const cpuText = (cpu: ReturnType<typeof cpuPerEvent>) =>
       `CPU per event ${cpu.processMs} ms (main thread ${cpu.mainThreadMs ?? "?"} ms), load average ${cpu.loadAverage}`;

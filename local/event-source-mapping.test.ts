@@ -97,3 +97,39 @@ describe("the event source mapping's concurrency", () => {
     expect(lambda.coldStarts).toBe(journal.list("consumer.attempt").length);
   });
 });
+
+describe("where an attempt's time went (journal)", () => {
+  it("records when SQS took the message, when the mapping received it, the environment wait and the handler's time", async () => {
+    const lambda = new LambdaHost(fileURLToPath(new URL("..", import.meta.url)), "us-east-1", "000000000000", () => undefined);
+    const sqs = await LocalSqs.start({ region: "us-east-1", timeScale: 0.01 });
+    const queue = sqs.createQueue("timed", { visibilityTimeoutSeconds: 30, retentionSeconds: 3600, maxReceiveCount: 5 });
+    const consumer = { batchSize: 10, batchingWindowSeconds: 0, maximumConcurrency: 1, timeoutSeconds: 30 } as ConsumerDeclaration;
+    const fn = { name: "timed", logicalName: "Timed", handler: "test/support/handlers.slowBatch", timeoutSeconds: 30, memoryMb: 128, environment: { PAYBUS_TEST_HANDLER_MS: "200" } };
+    const journal = new Journal();
+    const mapping = new EventSourceMapping({ sqs, queue, fn, consumer, lambda, journal, region: "us-east-1", retryAfterSeconds: 1 });
+    const before = Date.now();
+    try {
+      await sqs.send(queue.url, "a");
+      mapping.start();
+      await expect.poll(() => journal.list("consumer.attempt").length, { timeout: 30_000 }).toBe(1);
+    } finally {
+      await mapping.stop();
+      await lambda.stop();
+      await sqs.stop();
+    }
+
+    const [attempt] = journal.list("consumer.attempt");
+    expect(attempt?.outcome).toBe("succeeded");
+    const { sentAt, receivedAt, environmentMs, handlerMs } = attempt!;
+    // In order: sent (SQS's SentTimestamp), received by the mapping, attempt over (the entry's `at`).
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(receivedAt).toBeGreaterThanOrEqual(sentAt!);
+    expect(Date.parse(attempt!.at)).toBeGreaterThanOrEqual(receivedAt!);
+    // The first invocation started the function's environment (a cold start): that is environment time.
+    expect(environmentMs).toBeGreaterThan(0);
+    // The handler waits 200 ms (a timer: never earlier, later under load) and that is handler time, not environment time.
+    expect(handlerMs).toBeGreaterThanOrEqual(190);
+    // Both happened between the receive and the end of the attempt (1 ms for the entry's ms-rounded `at`).
+    expect(environmentMs! + handlerMs!).toBeLessThanOrEqual(Date.parse(attempt!.at) - receivedAt! + 1);
+  });
+});

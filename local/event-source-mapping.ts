@@ -191,8 +191,9 @@ export class EventSourceMapping {
     while (this.running) {
       try {
         const messages = await this.receiveBatch();
+        const receivedAt = Date.now();
         this.syncDlq();
-        if (messages.length > 0) await this.handle(messages);
+        if (messages.length > 0) await this.handle(messages, receivedAt);
       } catch (error) {
         // Lambda's poller backs off and keeps polling; so does this one.
         this.lastPollError = error instanceof Error ? error : new Error(String(error));
@@ -225,7 +226,7 @@ export class EventSourceMapping {
     return batch;
   }
 
-  private async handle(messages: Message[]): Promise<void> {
+  private async handle(messages: Message[], receivedAt: number): Promise<void> {
     const { queue, fn, lambda, journal, region, sqs } = this.options;
     this.inFlightBatches++;
     try {
@@ -255,6 +256,8 @@ export class EventSourceMapping {
         this.lastError.set(id, `${injected.name}: ${injected.message}`);
       }
       const succeeded = records.filter((record) => !failed.has(record.messageId));
+      const environmentMs = invocation.environmentMs;
+      const handlerMs = environmentMs === undefined ? undefined : invocation.durationMs - environmentMs;
       for (const record of records) {
         const ok = !failed.has(record.messageId);
         const outcome = ok ? "succeeded" : invocation.ok ? (problem ? "batch-failed" : "failed") : invocation.timedOut ? "timed-out" : "batch-failed";
@@ -272,6 +275,10 @@ export class EventSourceMapping {
           receiveCount: Number(record.attributes.ApproximateReceiveCount),
           outcome,
           error,
+          sentAt: Number(record.attributes.SentTimestamp),
+          receivedAt,
+          environmentMs,
+          handlerMs,
         });
       }
       const retried = records.filter((record) => failed.has(record.messageId));

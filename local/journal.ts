@@ -39,6 +39,17 @@ export type JournalEntry =
       receiveCount: number;
       outcome: "succeeded" | "failed" | "timed-out" | "batch-failed";
       error?: string | undefined;
+      /**
+       * Where the time went (epoch ms and ms; benchmarks break the PutEvents→done latency into
+       * parts with them): when SQS accepted the message (`SentTimestamp`), when the event source
+       * mapping received its batch, the wait for an execution environment (cold start included),
+       * and the invocation after it (the handler, its AWS calls, the hop to its worker thread).
+       * The entry's `at` is when the attempt ended.
+       */
+      sentAt?: number | undefined;
+      receivedAt?: number | undefined;
+      environmentMs?: number | undefined;
+      handlerMs?: number | undefined;
     }
   | { kind: "queue.dlq"; queue: string; messageId: string; eventId?: string | undefined; stripeEventId?: string | undefined; error?: string | undefined }
   | { kind: "queue.redrive"; queue: string; messageId: string }

@@ -37,6 +37,12 @@ export type Invocation = (
    * invocation, what it wrote before the timeout and Lambda's `Task timed out after …` line.
    */
   readonly logs: readonly string[];
+  /**
+   * Of `durationMs`, the milliseconds spent before the handler got the event: waiting for a free
+   * execution environment, starting one, and its init phase (a cold start). Absent when no
+   * environment was reached.
+   */
+  readonly environmentMs?: number;
 };
 
 export class FunctionTimeoutError extends Error {
@@ -420,6 +426,7 @@ export class LambdaHost {
       // Every invocation of an environment whose init failed fails with that error, as in Lambda.
       return { ok: false, error: deserialise(initError), timedOut: false, durationMs: performance.now() - started, logs: [] };
     }
+    const environmentMs = performance.now() - started;
     const awsRequestId = randomUUID();
     const timeoutSeconds = fn.timeoutSeconds * this.timeoutScale;
     const { response, logs } = environment.run(event, timeoutSeconds * 1000, awsRequestId);
@@ -438,13 +445,13 @@ export class LambdaHost {
       for (const chunk of logs) this.logSink(fn, chunk);
       // Lambda's own line closes the invocation's logs; the terminal tells of the timeout on its own (live.ts).
       const timedOutLogs = [...logs, `${new Date().toISOString()} ${awsRequestId} ${message}\n`];
-      return { ok: false, error, timedOut: true, durationMs: performance.now() - started, logs: timedOutLogs };
+      return { ok: false, error, timedOut: true, durationMs: performance.now() - started, logs: timedOutLogs, environmentMs };
     }
     const durationMs = performance.now() - started;
     for (const chunk of logs) this.logSink(fn, chunk);
     return answer.ok
-      ? { ok: true, result: answer.result, durationMs, logs }
-      : { ok: false, error: deserialise(answer.error), timedOut: false, durationMs, logs };
+      ? { ok: true, result: answer.result, durationMs, logs, environmentMs }
+      : { ok: false, error: deserialise(answer.error), timedOut: false, durationMs, logs, environmentMs };
   }
 
   /** Ends every execution environment; invocations in flight and waiting fail. */
