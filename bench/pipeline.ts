@@ -3,7 +3,11 @@
  * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
  * is measured in the same run as the ceiling (every event costs one or more writes).
  *
- *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500] [--environments N]
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500] [--environments N] [--warmup 40]
+ *
+ * The steady phase starts after `--warmup` paced events (each consumer's environments started) and
+ * breaks each consumer's PutEvents→done latency into its parts (bus, queue wait, environment,
+ * handler, rest) from the journal's `consumer.attempt` timings.
  *
  * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does, and runs each function in
  * as many execution environments as `paybus dev` (`environmentsForCores()`; `--environments`
@@ -225,7 +229,7 @@ function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<
   }
 }
 
-export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number; environments?: number } = {}): Promise<Record<string, unknown>> {
+export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number; environments?: number; warmup?: number } = {}): Promise<Record<string, unknown>> {
   // An error a local engine lets escape (the SES emulator's proxy resets connections under heavy
   // load) would end the process; counted and reported instead, the run goes on (the request fails
   // and the consumer retries it, as with any failed call).
@@ -237,6 +241,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const seconds = options.seconds ?? 10;
   const burst = options.burst ?? 2000;
   const paced = options.paced ?? 500;
+  const warmup = options.warmup ?? 40;
   const environments = options.environments ?? environmentsForCores();
   const helperThreads = new Set(threadCpu().keys());
   const bench = await startBenchRuntime(environments);
@@ -244,6 +249,12 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   try {
     const ceiling = await dynamoCeiling(runtime, 3);
     process.stdout.write(`DynamoDB engine ceiling: ${ceiling.toFixed(0)} UpdateItem/s (32 in flight)\n`);
+
+    // Warm-up: the latency promise is about a running pipeline, so each consumer's environments are
+    // started (cold starts, first-call SDK set-up, JIT) before the steady phase measures it; the
+    // steady phase reports any cold start it still pays.
+    if (warmup > 0) await sendPaced(runtime, warmup);
+    const coldStartsBefore = runtime.lambda.coldStarts;
 
     // Steady offered load: `rate` events/s (70% purchases, 30% paid invoices) in 100 ms ticks.
     const steady = new Map<string, number>();
@@ -261,6 +272,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     await runtime.waitForQuiet(300_000);
     const steadyCpuPerEvent = cpuPerEvent(steadyCpu, steady.size);
     const steadyParts = latencyParts(runtime, steady);
+    const steadyColdStarts = runtime.lambda.coldStarts - coldStartsBefore;
     const steadyLatency = Object.fromEntries(
       Object.entries(completionLatencies(runtime, steady)).map(([queue, values]) => [queue, latencySummary(values)]),
     );
@@ -290,7 +302,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     const result = {
       dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
       environmentsPerFunction: environments,
-      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, latencyPartsMs: steadyParts, cpuPerEventMs: steadyCpuPerEvent },
+      steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, latencyPartsMs: steadyParts, warmupEvents: warmup, coldStarts: steadyColdStarts, cpuPerEventMs: steadyCpuPerEvent },
       burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent, cpuPerEventByThreadMs: burstByThread },
       ...(pacedResult ? { paced: pacedResult } : {}),
       timeouts: runtime.journal.list("consumer.attempt").filter((attempt) => attempt.outcome === "timed-out").length,
@@ -300,7 +312,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
       dlqErrors: [...new Set(runtime.journal.list("queue.dlq").map((e) => e.error))].slice(0, 3),
       engineErrors: { count: escaped.length, samples: [...new Set(escaped)].slice(0, 3) },
     };
-    process.stdout.write(`steady ${rate} events/s for ${seconds} s:\n`);
+    process.stdout.write(`steady ${rate} events/s for ${seconds} s (after ${warmup} warm-up events; ${steadyColdStarts} cold starts during it):\n`);
     for (const [queue, p] of Object.entries(steadyLatency)) {
       process.stdout.write(`  ${queue.padEnd(14)} PutEvents→consumer done  p50 ${p.p50} ms  p95 ${p.p95} ms  p99 ${p.p99} ms  (n=${p.n})\n`);
       const parts = steadyParts[queue];
@@ -325,13 +337,14 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" }, environments: { type: "string" } } });
+  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" }, environments: { type: "string" }, warmup: { type: "string" } } });
   await run({
     ...(values.rate ? { rate: Number(values.rate) } : {}),
     ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
     ...(values.burst ? { burst: Number(values.burst) } : {}),
     ...(values.paced ? { paced: Number(values.paced) } : {}),
     ...(values.environments ? { environments: Number(values.environments) } : {}),
+    ...(values.warmup ? { warmup: Number(values.warmup) } : {}),
   });
   process.exit(0);
 }
