@@ -133,3 +133,49 @@ describe("where an attempt's time went (journal)", () => {
     expect(environmentMs! + handlerMs!).toBeLessThanOrEqual(Date.parse(attempt!.at) - receivedAt! + 1);
   });
 });
+
+describe("the event source mapping's deletes", () => {
+  it("frees the concurrency slot when the invocation ends: the next batch runs while the last one's delete is being made durable, and stop waits for it", async () => {
+    const lambda = new LambdaHost(fileURLToPath(new URL("..", import.meta.url)), "us-east-1", "000000000000", () => undefined);
+    const sqs = await LocalSqs.start({ region: "us-east-1", timeScale: 0.01 });
+    const queue = sqs.createQueue("deletes", { visibilityTimeoutSeconds: 30, retentionSeconds: 3600, maxReceiveCount: 5 });
+    // The first delete does not finish until the test lets it (a slow fsync, as on a busy disk).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const deleteBatch = sqs.engine.DeleteMessageBatch.bind(sqs.engine);
+    let deletes = 0;
+    sqs.engine.DeleteMessageBatch = async (input) => {
+      const answer = deleteBatch(input);
+      if (deletes++ === 0) await held;
+      return answer;
+    };
+    const consumer = { batchSize: 1, batchingWindowSeconds: 0, maximumConcurrency: 1, timeoutSeconds: 30 } as ConsumerDeclaration;
+    const fn = { name: "deletes", logicalName: "Deletes", handler: "test/support/handlers.slowBatch", timeoutSeconds: 30, memoryMb: 128, environment: { PAYBUS_TEST_HANDLER_MS: "0" } };
+    const journal = new Journal();
+    const mapping = new EventSourceMapping({ sqs, queue, fn, consumer, lambda, journal, region: "us-east-1", retryAfterSeconds: 1 });
+    let stopped: Promise<void> | undefined;
+    try {
+      for (const body of ["a", "b"]) await sqs.send(queue.url, body);
+      mapping.start();
+      // maximumConcurrency 1, batch size 1: the second message is handled while the first one's delete is held.
+      await expect.poll(() => journal.list("consumer.attempt").length, { timeout: 20_000 }).toBe(2);
+      expect(journal.list("consumer.attempt").map((attempt) => attempt.outcome)).toEqual(["succeeded", "succeeded"]);
+      expect(mapping.busy).toBe(true);
+      stopped = mapping.stop();
+      let stopDone = false;
+      void stopped.then(() => (stopDone = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stopDone).toBe(false);
+      release();
+      await stopped;
+      expect(mapping.busy).toBe(false);
+      // Both deletes were made: nothing is left to come back.
+      expect(sqs.depth(queue.physicalName)).toEqual({ ready: 0, inFlight: 0, delayed: 0 });
+    } finally {
+      release();
+      await (stopped ?? mapping.stop());
+      await lambda.stop();
+      await sqs.stop();
+    }
+  });
+});

@@ -152,6 +152,8 @@ export class EventSourceMapping {
   private stopping = new AbortController();
   private workers: Promise<void>[] = [];
   private inFlightBatches = 0;
+  /** Deletes and visibility changes of finished batches not yet durable. */
+  private readonly settling = new Set<Promise<void>>();
   private readonly lastError = new Map<string, string>();
   private readonly knownDlq = new Set<string>();
 
@@ -171,11 +173,12 @@ export class EventSourceMapping {
     this.running = false;
     this.stopping.abort();
     await Promise.all(this.workers);
+    await Promise.all(this.settling);
   }
 
-  /** True while a batch is being handled. */
+  /** True while a batch is being handled or its deletes are being made durable. */
   get busy(): boolean {
-    return this.inFlightBatches > 0;
+    return this.inFlightBatches > 0 || this.settling.size > 0;
   }
 
   /** The last error seen for a message, kept so DLQ listings can say why it is there. */
@@ -282,25 +285,46 @@ export class EventSourceMapping {
         });
       }
       const retried = records.filter((record) => failed.has(record.messageId));
-      for (let i = 0; i < succeeded.length; i += 10) {
-        await sqs.engine.DeleteMessageBatch({
+      // The invocation is over, so its concurrency slot is free: the next batch is received while
+      // these deletes are made durable (Lambda's poller deletes after the invocation, outside the
+      // function's concurrency). The engine applies them in memory before this returns, so the next
+      // receive cannot see these messages, and one fsync then covers both.
+      const settling = this.settle(succeeded, retried).catch((error: unknown) => {
+        // As on AWS, a message whose delete failed is received again after its visibility timeout.
+        this.lastPollError = error instanceof Error ? error : new Error(String(error));
+      });
+      this.settling.add(settling);
+      void settling.finally(() => this.settling.delete(settling));
+    } finally {
+      this.inFlightBatches--;
+    }
+  }
+
+  /** Deletes what succeeded; makes what failed visible again after the retry delay. */
+  private async settle(succeeded: readonly SQSRecord[], retried: readonly SQSRecord[]): Promise<void> {
+    const { sqs, queue } = this.options;
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < succeeded.length; i += 10) {
+      calls.push(
+        sqs.engine.DeleteMessageBatch({
           QueueUrl: queue.url,
           Entries: succeeded.slice(i, i + 10).map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-        });
-      }
-      for (let i = 0; i < retried.length; i += 10) {
-        await sqs.engine.ChangeMessageVisibilityBatch({
+        }),
+      );
+    }
+    for (let i = 0; i < retried.length; i += 10) {
+      calls.push(
+        sqs.engine.ChangeMessageVisibilityBatch({
           QueueUrl: queue.url,
           Entries: retried.slice(i, i + 10).map((record, index) => ({
             Id: String(index),
             ReceiptHandle: record.receiptHandle,
             VisibilityTimeout: this.options.retryAfterSeconds,
           })),
-        });
-      }
-    } finally {
-      this.inFlightBatches--;
+        }),
+      );
     }
+    await Promise.all(calls);
   }
 
   private chaosFor(record: SQSRecord): RecordChaos | undefined {
