@@ -6,13 +6,20 @@
  * engines behind the endpoint do, so calls per event × this figure is a floor for the pipeline's
  * CPU per event.
  *
- *   npx tsx bench/sdk-floor.ts [--calls 3000]
+ * Each operation is measured with the SDK's default client (the reference), with the SDK's
+ * `cacheMiddleware` option, and as `functions/common/clients.ts` builds its clients.
+ *
+ *   npx tsx bench/sdk-floor.ts [--calls 3000] [--rounds 3]
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { withoutSdkLogger } from "../functions/common/clients.ts";
+import { CachedDocumentClient } from "../functions/common/document-client.ts";
 
 const credentials = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" };
 
@@ -51,34 +58,87 @@ async function measure(calls: number, inFlight: number, send: () => Promise<unkn
   return { cpuMicrosPerCall: Math.round((used.user + used.system) / calls), callsPerSecond: Math.round(calls / seconds) };
 }
 
+/** How a row's client is built: the SDK's defaults (the reference), or as `functions/common/clients.ts` builds them. */
+type Setup = "defaults" | "cacheMiddleware" | "functions";
+
+const SETUPS: Record<Setup, string> = {
+  defaults: "SDK defaults",
+  cacheMiddleware: "cacheMiddleware",
+  // functions/common/clients.ts: the chain built once per command class, no logger middleware.
+  functions: "functions' clients",
+};
+
 /** Runs the measurement; returns the figures for `bench/results`. */
-export async function run(options: { calls?: number } = {}): Promise<Record<string, unknown>> {
+export async function run(options: { calls?: number; rounds?: number } = {}): Promise<Record<string, unknown>> {
   const calls = options.calls ?? 3000;
+  const rounds = options.rounds ?? 3;
   const child = spawn(process.execPath, ["-e", serverSource()], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const endpoint = await new Promise<string>((resolve) => child.once("message", (m) => resolve(String(m))));
-  const dynamodb = new DynamoDBClient({ endpoint, region: "us-east-1", credentials });
-  const sns = new SNSClient({ endpoint, region: "us-east-1", credentials });
-  const update = () =>
-    dynamodb.send(new UpdateItemCommand({ TableName: "t", Key: { pk: { S: "a" }, sk: { S: "b" } }, UpdateExpression: "ADD n :one", ExpressionAttributeValues: { ":one": { N: "1" } } }));
-  const publish = () => sns.send(new PublishCommand({ TargetArn: "arn:aws:sns:us-east-1:000000000000:endpoint/APNS/app/e", Message: "{\"default\":\"hi\"}", MessageStructure: "json" }));
-  const results: Record<string, unknown> = {};
+  const config = { endpoint, region: "us-east-1", credentials };
+  const built: { destroy(): void }[] = [];
+  const keep = <C extends { destroy(): void }>(client: C): C => (built.push(client), client);
+  const dynamodb = (setup: Setup) =>
+    keep(setup === "functions" ? withoutSdkLogger(new DynamoDBClient({ ...config, cacheMiddleware: true })) : new DynamoDBClient({ ...config, cacheMiddleware: setup === "cacheMiddleware" }));
+  const sns = (setup: Setup) =>
+    keep(setup === "functions" ? withoutSdkLogger(new SNSClient({ ...config, cacheMiddleware: true })) : new SNSClient({ ...config, cacheMiddleware: setup === "cacheMiddleware" }));
+  // lib-dynamodb refuses cacheMiddleware (its handlers are bound to the first command), so its
+  // cached row is the functions' CachedDocumentClient (functions/common/document-client.ts).
+  const documents = (setup: Setup) => {
+    const base = keep(new DynamoDBClient(config));
+    if (setup === "defaults") return DynamoDBDocumentClient.from(base);
+    return CachedDocumentClient.over(setup === "functions" ? withoutSdkLogger(base) : base);
+  };
+  const key = { pk: { S: "a" }, sk: { S: "b" } };
+  const operations = {
+    "dynamodb.UpdateItem": (setup: Setup) => {
+      const client = dynamodb(setup);
+      return () => client.send(new UpdateItemCommand({ TableName: "t", Key: key, UpdateExpression: "ADD n :one", ExpressionAttributeValues: { ":one": { N: "1" } } }));
+    },
+    "lib-dynamodb UpdateCommand": (setup: Setup) => {
+      const client = documents(setup);
+      return () => client.send(new UpdateCommand({ TableName: "t", Key: { pk: "a", sk: "b" }, UpdateExpression: "ADD n :one", ExpressionAttributeValues: { ":one": 1 } }));
+    },
+    "sns.Publish": (setup: Setup) => {
+      const client = sns(setup);
+      return () => client.send(new PublishCommand({ TargetArn: "arn:aws:sns:us-east-1:000000000000:endpoint/APNS/app/e", Message: "{\"default\":\"hi\"}", MessageStructure: "json" }));
+    },
+  } as const;
+  // Every row of every round is measured once per round, rows interleaved, so that a change of the
+  // machine's load moves all rows alike; the median of the rounds is reported.
+  const rows: { name: string; inFlight: number; send: () => Promise<unknown> }[] = [];
+  for (const [operation, make] of Object.entries(operations)) {
+    for (const setup of Object.keys(SETUPS) as Setup[]) {
+      if (operation === "lib-dynamodb UpdateCommand" && setup === "cacheMiddleware") continue; // refused by lib-dynamodb
+      const send = make(setup);
+      const label = operation === "lib-dynamodb UpdateCommand" && setup !== "defaults" ? `${SETUPS[setup]}: CachedDocumentClient` : SETUPS[setup];
+      for (const inFlight of [1, 32]) rows.push({ name: `${operation} (${label}), ${inFlight} in flight`, inFlight, send });
+    }
+  }
+  const samples = new Map<string, { cpuMicrosPerCall: number; callsPerSecond: number }[]>();
+  const results: Record<string, unknown> = { loadAverage: Number(loadavg()[0]!.toFixed(1)), rounds, calls };
   try {
-    for (const [name, send] of [["dynamodb.UpdateItem", update], ["sns.Publish", publish]] as const) {
-      for (const inFlight of [1, 32]) {
-        const figures = await measure(calls, inFlight, send);
-        results[`${name} ${inFlight} in flight`] = figures;
-        process.stdout.write(`${name}, ${inFlight} in flight: ${figures.cpuMicrosPerCall} µs of client CPU per call (${figures.callsPerSecond} calls/s)\n`);
+    for (let round = 0; round < rounds; round++) {
+      for (const row of rows) {
+        const figures = await measure(calls, row.inFlight, row.send);
+        samples.set(row.name, [...(samples.get(row.name) ?? []), figures]);
       }
     }
+    for (const row of rows) {
+      const measured = samples.get(row.name)!;
+      const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const figures = { cpuMicrosPerCall: median(measured.map((m) => m.cpuMicrosPerCall)), callsPerSecond: median(measured.map((m) => m.callsPerSecond)) };
+      results[row.name] = { ...figures, cpuMicrosPerCallByRound: measured.map((m) => m.cpuMicrosPerCall) };
+      process.stdout.write(`${row.name}: ${figures.cpuMicrosPerCall} µs of client CPU per call (${figures.callsPerSecond} calls/s; rounds ${measured.map((m) => m.cpuMicrosPerCall).join(", ")})\n`);
+    }
+    process.stdout.write(`load average ${loadavg()[0]!.toFixed(1)} (${results.loadAverage} at the start)\n`);
   } finally {
-    dynamodb.destroy();
-    sns.destroy();
+    for (const client of built) client.destroy();
     child.kill();
   }
   return results;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { calls: { type: "string" } } });
-  await run({ calls: values.calls ? Number(values.calls) : undefined });
+  const { values } = parseArgs({ options: { calls: { type: "string" }, rounds: { type: "string" } } });
+  await run({ ...(values.calls ? { calls: Number(values.calls) } : {}), ...(values.rounds ? { rounds: Number(values.rounds) } : {}) });
 }
