@@ -7,6 +7,8 @@
  *
  *   npx tsx bench/functions.ts [--events 500] [--warmup 100]
  *
+ * Each function's CPU per event is its worker threads' (named after the function on Linux).
+ *
  * Calls per event are exact counts (they do not depend on the machine's load, only on the code and
  * the events' mix); CPU per event depends much less on load than wall-clock rates do.
  */
@@ -66,13 +68,16 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
       const used = after - (threadsBefore.get(name) ?? 0);
       if (used > 0) threads[name] = per(used);
     }
-    const perFunction: Record<string, { total: number; operations: Record<string, number> }> = {};
+    // Each function's worker threads carry its logical name, cut to Linux's 15 bytes (local/lambda-worker.ts).
+    const cpuOf = (who: string) => threads[who.slice(0, 15)];
+    const perFunction: Record<string, { total: number; cpuMs?: number; operations: Record<string, number> }> = {};
     let total = 0;
     for (const [who, operations] of [...calls].sort(([a], [b]) => a.localeCompare(b))) {
       const sum = [...operations.values()].reduce((a, b) => a + b, 0);
       total += sum;
       perFunction[who] = {
         total: per(sum),
+        ...(cpuOf(who) === undefined ? {} : { cpuMs: cpuOf(who) }),
         operations: Object.fromEntries([...operations].sort(([, a], [, b]) => b - a).map(([operation, count]) => [operation, per(count)])),
       };
     }
@@ -96,8 +101,9 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
     process.stdout.write(`CPU per event: process ${result.cpuPerEventMs.process} ms, main thread ${result.cpuPerEventMs.mainThread ?? "?"} ms\n`);
     for (const [name, ms] of Object.entries(threads).sort(([, a], [, b]) => b - a)) process.stdout.write(`  thread ${name.padEnd(18)} ${ms} ms\n`);
     process.stdout.write(`AWS calls per event: ${result.awsCallsPerEvent}\n`);
-    for (const [who, { total: sum, operations }] of Object.entries(perFunction)) {
-      process.stdout.write(`  ${who.padEnd(32)} ${String(sum).padStart(6)}  ${Object.entries(operations).map(([op, n]) => `${op} ${n}`).join(", ")}\n`);
+    for (const [who, { total: sum, cpuMs, operations }] of Object.entries(perFunction)) {
+      const cpu = cpuMs === undefined ? "" : ` (${cpuMs} ms CPU)`;
+      process.stdout.write(`  ${who.padEnd(32)} ${String(sum).padStart(6)}${cpu}  ${Object.entries(operations).map(([op, n]) => `${op} ${n}`).join(", ")}\n`);
     }
     process.stdout.write(`effects in the run: ${result.emails} emails, ${result.pushes} pushes, DLQ ${result.dlq}\n`);
     return result;

@@ -7,7 +7,7 @@
  * `process.env` here is exactly the function's environment (the plan's variables, its own
  * credentials); nothing is shared with the runtime or other functions.
  */
-import { readlinkSync } from "node:fs";
+import { readlinkSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
@@ -18,6 +18,15 @@ process.setSourceMapsEnabled(true);
 
 const data = workerData as WorkerData;
 const port = parentPort!;
+
+// The thread takes the function's name (its logical name, at most 15 bytes on Linux), so that
+// per-thread CPU (`/proc/<pid>/task/*/stat`, `top -H`, bench/functions.ts) tells functions apart;
+// elsewhere, or if refused, the thread keeps its name.
+try {
+  writeFileSync("/proc/thread-self/comm", data.functionName.slice(data.functionName.lastIndexOf("-") + 1).slice(0, 15));
+} catch {
+  // Not Linux: nothing to name.
+}
 
 /** The invocation running now: the host sends the next one only once this one has answered. */
 let current: number | undefined;
