@@ -53,6 +53,7 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
       const operation = `${request.service}.${request.operation}`;
       perFunction.set(operation, (perFunction.get(operation) ?? 0) + 1);
     });
+    const coldStartsBefore = runtime.lambda.coldStarts;
     const threadsBefore = threadCpu();
     const cpuBefore = cpuNow();
     const started = performance.now();
@@ -60,6 +61,8 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
     const seconds = (performance.now() - started) / 1000;
     const cpuAfter = cpuNow();
     const threadsAfter = threadCpu();
+    // An environment started while measuring adds its init (~0.4 s of CPU) to its function's thread figures.
+    const coldStarts = runtime.lambda.coldStarts - coldStartsBefore;
     stop();
 
     const per = (value: number) => Number((value / events).toFixed(2));
@@ -90,6 +93,7 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
         mainThread: cpuAfter.main === undefined || cpuBefore.main === undefined ? undefined : per(cpuAfter.main - cpuBefore.main),
         byThreadName: threads,
       },
+      coldStartsWhileMeasuring: coldStarts,
       awsCallsPerEvent: per(total),
       awsCallsPerEventByFunction: perFunction,
       loadAverage: Number(loadavg()[0]!.toFixed(1)),
@@ -100,6 +104,7 @@ export async function run(options: { events?: number; warmup?: number } = {}): P
     process.stdout.write(`paced ${events} events (at most 20 queued) after ${warmup} to warm up: ${result.eventsPerSecond} events/s, load average ${result.loadAverage}\n`);
     process.stdout.write(`CPU per event: process ${result.cpuPerEventMs.process} ms, main thread ${result.cpuPerEventMs.mainThread ?? "?"} ms\n`);
     for (const [name, ms] of Object.entries(threads).sort(([, a], [, b]) => b - a)) process.stdout.write(`  thread ${name.padEnd(18)} ${ms} ms\n`);
+    process.stdout.write(`cold starts while measuring: ${coldStarts}\n`);
     process.stdout.write(`AWS calls per event: ${result.awsCallsPerEvent}\n`);
     for (const [who, { total: sum, cpuMs, operations }] of Object.entries(perFunction)) {
       const cpu = cpuMs === undefined ? "" : ` (${cpuMs} ms CPU)`;
