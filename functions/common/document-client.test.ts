@@ -134,6 +134,21 @@ describe("the functions' document client (dynamo())", () => {
     expect(items).toEqual(ids.map((id, i) => ({ pk: { S: id }, v: { S: id }, n: { N: String(i) } })));
   });
 
+  it("runs the middleware a command carries of its own, even once its class's chain is cached", async () => {
+    // Arrange
+    const client = dynamo();
+    await client.send(new GetCommand({ TableName: names.profiles, Key: { pk: "own-middleware" } }));
+    const seen: string[] = [];
+    const command = new GetCommand({ TableName: names.profiles, Key: { pk: "own-middleware" } });
+    command.middlewareStack.add((next) => async (args) => (seen.push("own middleware"), next(args)), { step: "initialize", name: "ownMiddleware", override: true });
+
+    // Act
+    await client.send(command);
+
+    // Assert
+    expect(seen).toEqual(["own middleware"]);
+  });
+
   it("builds a command class's middleware chain once, not on every call", async () => {
     // Arrange
     const client = dynamo();

@@ -16,7 +16,8 @@
  * command's input. The marshalling middleware reads the input from the call's arguments, and the
  * only state it takes from the first instance is its key map (which attributes hold native values),
  * the same for every instance of a class. Anything else (a low-level command, per-call options, a
- * lib-dynamodb release without these parts) goes through the library's own path, uncached.
+ * command with middleware of its own, a lib-dynamodb release without these parts) goes through the
+ * library's own path, uncached.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, DynamoDBDocumentClientCommand, type TranslateConfig } from "@aws-sdk/lib-dynamodb";
@@ -36,9 +37,11 @@ interface DocumentCommandParts {
 function documentParts(command: unknown): DocumentCommandParts | undefined {
   if (!(command instanceof DynamoDBDocumentClientCommand)) return undefined;
   const parts = command as unknown as Partial<DocumentCommandParts>;
-  return typeof parts.addMarshallingMiddleware === "function" && typeof parts.clientCommand?.resolveMiddleware === "function"
-    ? (parts as DocumentCommandParts)
-    : undefined;
+  if (typeof parts.addMarshallingMiddleware !== "function" || typeof parts.clientCommand?.resolveMiddleware !== "function") return undefined;
+  // A command that carries middleware of its own (a fresh one carries none) needs its own chain:
+  // the cached chain of its class would silently leave that middleware out.
+  if (command.middlewareStack.identify().length > 0) return undefined;
+  return parts as DocumentCommandParts;
 }
 
 /**
