@@ -9,7 +9,7 @@
  * Each operation is measured with the SDK's default client (the reference), with the SDK's
  * `cacheMiddleware` option, and as `functions/common/clients.ts` builds its clients.
  *
- *   npx tsx bench/sdk-floor.ts [--calls 3000] [--rounds 3]
+ *   npx tsx bench/sdk-floor.ts [--calls 2000] [--rounds 3]
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -70,7 +70,7 @@ const SETUPS: Record<Setup, string> = {
 
 /** Runs the measurement; returns the figures for `bench/results`. */
 export async function run(options: { calls?: number; rounds?: number } = {}): Promise<Record<string, unknown>> {
-  const calls = options.calls ?? 3000;
+  const calls = options.calls ?? 2000;
   const rounds = options.rounds ?? 3;
   const child = spawn(process.execPath, ["-e", serverSource()], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const endpoint = await new Promise<string>((resolve) => child.once("message", (m) => resolve(String(m))));

@@ -46,7 +46,9 @@ function documentParts(command: unknown): DocumentCommandParts | undefined {
 
 /**
  * `DynamoDBDocumentClient` with a middleware chain built once per command class (see the module's
- * comment). The base client must not have `cacheMiddleware` set: lib-dynamodb refuses it.
+ * comment). The base client must not have `cacheMiddleware` set: lib-dynamodb refuses it. As with
+ * the SDK's option, middleware added to the client after its first call of a class is not seen by
+ * that class's later calls: set the client up before using it.
  */
 export class CachedDocumentClient extends DynamoDBDocumentClient {
   readonly #handlers = new Map<unknown, ResolvedHandler>();
