@@ -12,10 +12,15 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { afterAll, expect } from "vitest";
 
-/** CPU seconds of this process's main thread, from /proc (clock ticks of 10 ms); undefined elsewhere. */
+/**
+ * CPU seconds of the thread the test file runs on (the "main thread" of the report: its process's
+ * main thread in a child process, its worker thread in vitest's threads pool), from /proc (clock
+ * ticks of 10 ms); undefined elsewhere. `/proc/thread-self` is the calling thread, and a sync read
+ * runs on the calling thread.
+ */
 export function mainThreadCpu(): number | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const stat = readFileSync("/proc/thread-self/stat", "utf8");
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
