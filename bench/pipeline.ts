@@ -162,7 +162,7 @@ export function threadCpu(): Map<number, number> {
  * and the rest (the DynamoDB engine's worker). An environment ended since `start` takes its CPU
  * time with it (the bench reports timeouts, which end them).
  */
-function cpuByThread(start: Map<number, number>, before: ReadonlySet<number>, runtime: Runtime, events: number): Record<string, number> {
+export function cpuByThread(start: Map<number, number>, before: ReadonlySet<number>, runtime: Runtime, events: number): Record<string, number> {
   const functions = new Map(runtime.lambda.threads().map((thread) => [thread.tid, thread.functionName.slice(runtime.prefix.length + 1)]));
   const byKind: Record<string, number> = {};
   for (const [tid, ms] of threadCpu()) {
