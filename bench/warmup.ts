@@ -34,11 +34,16 @@ export async function run(options: { paced?: number; bursts?: number; burst?: nu
       const seconds = (performance.now() - started) / 1000;
       const processMs = Number(((cpuNow().process - cpu.process) / burst).toFixed(2));
       const byThread = cpuByThread(threads, helperThreads, runtime, burst);
-      const result = { burst: b + 1, seconds: Number(seconds.toFixed(1)), processMs, byThread, loadAverage: Number(loadavg()[0]!.toFixed(1)) };
+      // The helper threads one by one, in creation order: V8's platform workers (its concurrent
+      // compiler and GC helpers, shared by every isolate) come first, libuv's pool after them.
+      const now = threadCpu();
+      const helpers = [...helperThreads].filter((tid) => tid !== process.pid).sort((a, b) => a - b);
+      const perHelper = helpers.map((tid) => Number((((now.get(tid) ?? 0) - (threads.get(tid) ?? 0)) / burst).toFixed(2)));
+      const result = { burst: b + 1, seconds: Number(seconds.toFixed(1)), processMs, byThread, perHelper, loadAverage: Number(loadavg()[0]!.toFixed(1)) };
       results.push(result);
       process.stdout.write(
         `burst ${b + 1}/${bursts} of ${burst}: ${processMs} ms CPU per event in ${result.seconds} s (load ${result.loadAverage}); ` +
-          `${Object.entries(byThread).map(([kind, ms]) => `${kind} ${ms}`).join(", ")}\n`,
+          `${Object.entries(byThread).map(([kind, ms]) => `${kind} ${ms}`).join(", ")}; helper threads one by one [${perHelper.join(" ")}]\n`,
       );
     }
     const timeouts = runtime.journal.list("consumer.attempt").filter((attempt) => attempt.outcome === "timed-out").length;
