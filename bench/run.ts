@@ -26,6 +26,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   bundles: () => import("./bundles.ts"),
   iam: () => import("./iam.ts"),
   "sdk-floor": () => import("./sdk-floor.ts"),
+  warmup: () => import("./warmup.ts"),
 };
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
