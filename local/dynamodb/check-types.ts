@@ -66,6 +66,10 @@ function childSpec(children: string): TypeSpec {
   return spec;
 }
 
+/** What DynamoDB (a Java service) answers when a scalar stands where a parameterised list or map belongs. */
+const PARAMETERIZED_SCALAR =
+  "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')";
+
 function typeError(msg: string): Error {
   const err = new Error(msg) as Error & { statusCode?: number; body?: unknown };
   err.statusCode = 400;
@@ -173,9 +177,7 @@ function checkType(val: unknown, spec: TypeSpec): unknown {
         case "boolean":
         case "number":
         case "string":
-          throw typeError(
-            "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')",
-          );
+          throw typeError(PARAMETERIZED_SCALAR);
         case "object":
           if (!Array.isArray(val)) throw typeError("Start of structure or map found where not expected");
       }
@@ -185,9 +187,7 @@ function checkType(val: unknown, spec: TypeSpec): unknown {
         case "boolean":
         case "number":
         case "string":
-          throw typeError(
-            "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')",
-          );
+          throw typeError(PARAMETERIZED_SCALAR);
         case "object":
           if (Array.isArray(val)) throw typeError("Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>");
       }
