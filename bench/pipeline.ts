@@ -221,7 +221,8 @@ export async function sendPaced(runtime: Runtime, count: number, sentAt = new Ma
   await runtime.waitForQuiet(600_000);
 }
 
-function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<string, number>): void {
+/** Puts `events` on the bus at once, noting each one's send time in `sentAt`; a refused event ends the bench. */
+export function send(runtime: Runtime, events: Array<Record<string, any>>, sentAt: Map<string, number>): void {
   const now = Date.now();
   for (const result of runtime.sendEnvelopes(events)) {
     if ("EventId" in result) sentAt.set(result.EventId, now);

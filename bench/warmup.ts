@@ -10,7 +10,7 @@ import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { environmentsForCores } from "../local/lambda.ts";
-import { cpuByThread, cpuNow, sendPaced, startBenchRuntime, syntheticEvent, threadCpu } from "./pipeline.ts";
+import { cpuByThread, cpuNow, send, sendPaced, startBenchRuntime, syntheticEvent, threadCpu } from "./pipeline.ts";
 
 /** Per burst: CPU per event of the whole process and by kind of thread, drain time, load average. */
 export async function run(options: { paced?: number; bursts?: number; burst?: number; environments?: number } = {}) {
@@ -27,9 +27,7 @@ export async function run(options: { paced?: number; bursts?: number; burst?: nu
       const cpu = cpuNow();
       const threads = threadCpu();
       const started = performance.now();
-      for (const result of runtime.sendEnvelopes(Array.from({ length: burst }, syntheticEvent))) {
-        if (!("EventId" in result)) throw new Error(`the bus refused a benchmark event: ${result.ErrorCode}`);
-      }
+      send(runtime, Array.from({ length: burst }, syntheticEvent), new Map());
       await runtime.waitForQuiet(600_000);
       const seconds = (performance.now() - started) / 1000;
       const processMs = Number(((cpuNow().process - cpu.process) / burst).toFixed(2));

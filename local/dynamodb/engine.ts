@@ -290,53 +290,36 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
     soon(() => callback(null, text === undefined ? undefined : JSON.parse(text)));
     return undefined;
   };
-  if (options.durable) {
-    const put = level.put.bind(level);
-    const del = level.del.bind(level);
-    const batch = level.batch.bind(level);
-    level.put = (key, value, callback) => {
-      values.set(key, JSON.stringify(value));
-      return put(key, value, callback);
-    };
-    level.del = (key, callback) => {
-      values.delete(key);
-      return del(key, callback);
-    };
-    level.batch = (operations, callback) => {
-      for (const operation of operations) {
-        if (operation.type === "put") values.set(operation.key, JSON.stringify(operation.value));
-        else values.delete(operation.key);
-      }
-      return batch(operations, callback);
-    };
-    return;
-  }
-
-  const acknowledge = (callback: LevelCallback | undefined): unknown => {
+  /** Keeps the mirror (and, in memory, the pending batch) up to date with one write. */
+  const record = (key: string, text: string | undefined): void => {
+    if (text === undefined) values.delete(key);
+    else values.set(key, text);
+    if (!options.durable) pending.set(key, text);
+  };
+  // On LevelDB a write is acknowledged once LevelDB has it; in memory at once, on a microtask.
+  const acknowledge = (write: (callback?: LevelCallback) => unknown, callback: LevelCallback | undefined): unknown => {
+    if (options.durable) return write(callback);
     if (!callback) return Promise.resolve();
     soon(() => callback(null));
     return undefined;
   };
+  const put = level.put.bind(level);
+  const del = level.del.bind(level);
+  const batch = level.batch.bind(level);
   level.put = (key, value, callback) => {
-    const text = JSON.stringify(value);
-    values.set(key, text);
-    pending.set(key, text);
-    return acknowledge(callback);
+    record(key, JSON.stringify(value));
+    return acknowledge((cb) => put(key, value, cb), callback);
   };
   level.del = (key, callback) => {
-    values.delete(key);
-    pending.set(key, undefined);
-    return acknowledge(callback);
+    record(key, undefined);
+    return acknowledge((cb) => del(key, cb), callback);
   };
   level.batch = (operations, callback) => {
-    for (const operation of operations) {
-      const text = operation.type === "put" ? JSON.stringify(operation.value) : undefined;
-      if (text === undefined) values.delete(operation.key);
-      else values.set(operation.key, text);
-      pending.set(operation.key, text);
-    }
-    return acknowledge(callback);
+    for (const operation of operations) record(operation.key, operation.type === "put" ? JSON.stringify(operation.value) : undefined);
+    return acknowledge((cb) => batch(operations, cb), callback);
   };
+  if (options.durable) return;
+
   for (const read of ["iterator", "keys", "values", "getMany", "clear"] as const) {
     const original = (level[read] as (...args: unknown[]) => unknown).bind(level);
     (level as unknown as Record<string, unknown>)[read] = (...args: unknown[]) => {

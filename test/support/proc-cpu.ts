@@ -7,33 +7,32 @@
 import { readFileSync } from "node:fs";
 
 /**
- * CPU seconds of the thread the test file runs on (the "main thread" of the report: its process's
- * main thread in a child process, its worker thread in vitest's threads pool), from /proc (clock
- * ticks of 10 ms); undefined elsewhere. `/proc/thread-self` is the calling thread, and a sync read
- * runs on the calling thread.
+ * The sum of two clock-tick fields (10 ms each) of a /proc `stat` file, in seconds, counting fields
+ * after the parenthesised command name (state is 0); undefined where there is no /proc.
  */
-export function mainThreadCpu(): number | undefined {
+function statSeconds(path: string, first: number): number | undefined {
   try {
-    const stat = readFileSync("/proc/thread-self/stat", "utf8");
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const stat = readFileSync(path, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return (Number(fields[first]) + Number(fields[first + 1])) / 100;
   } catch {
     return undefined;
   }
 }
 
 /**
+ * CPU seconds of the thread the test file runs on (the "main thread" of the report: its process's
+ * main thread in a child process, its worker thread in vitest's threads pool): utime + stime of
+ * `/proc/thread-self/stat`, the calling thread (a sync read runs on the calling thread).
+ */
+export function mainThreadCpu(): number | undefined {
+  return statSeconds("/proc/thread-self/stat", 11);
+}
+
+/**
  * CPU seconds of this process's child processes that have ended and been reaped (cutime + cstime of
- * /proc/self/stat: their descendants count once reaped in turn); undefined elsewhere.
+ * /proc/self/stat: their descendants count once reaped in turn).
  */
 export function endedChildrenCpu(): number | undefined {
-  try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    // Fields after the command name: cutime is field 16, cstime 17.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return undefined;
-  }
+  return statSeconds("/proc/self/stat", 13);
 }
