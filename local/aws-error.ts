@@ -14,7 +14,7 @@
  * {@link asAwsError} reads.
  */
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { AnswerSink } from "./answer-sink.ts";
 import type { InjectedFault } from "./faults.ts";
 
 /** An AWS error a local service answers; the client SDK turns it into a named exception (`err.name === code`). */
@@ -66,14 +66,14 @@ export function asAwsError(error: unknown, service = "service", internalCode = "
  * False when the answer already started: an unfinished one is cut (the client sees a broken answer,
  * never a wrong one), a finished one is left alone.
  */
-function writable(res: ServerResponse): boolean {
+function writable(res: AnswerSink): boolean {
   if (!res.headersSent) return true;
   if (!res.writableEnded) res.destroy();
   return false;
 }
 
 /** Writes an AWS JSON protocol error. */
-export function writeJsonError(res: ServerResponse, error: AwsServiceError, contentType = "application/x-amz-json-1.1"): void {
+export function writeJsonError(res: AnswerSink, error: AwsServiceError, contentType = "application/x-amz-json-1.1"): void {
   if (!writable(res)) return;
   const body = JSON.stringify({ __type: error.type, message: error.message });
   const requestId = randomUUID();
@@ -82,7 +82,7 @@ export function writeJsonError(res: ServerResponse, error: AwsServiceError, cont
 }
 
 /** Writes an AWS query protocol error (`<ErrorResponse>`). */
-export function writeQueryError(res: ServerResponse, error: Pick<AwsServiceError, "queryCode" | "message" | "status">): void {
+export function writeQueryError(res: AnswerSink, error: Pick<AwsServiceError, "queryCode" | "message" | "status">): void {
   if (!writable(res)) return;
   const requestId = randomUUID();
   const body =
@@ -94,7 +94,7 @@ export function writeQueryError(res: ServerResponse, error: Pick<AwsServiceError
 }
 
 /** Writes a REST JSON error (SES v2): the message in the body, the code in `x-amzn-errortype`. */
-export function writeRestError(res: ServerResponse, error: AwsServiceError): void {
+export function writeRestError(res: AnswerSink, error: AwsServiceError): void {
   if (!writable(res)) return;
   const body = JSON.stringify({ message: error.message });
   res.writeHead(error.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-amzn-requestid": randomUUID(), "x-amzn-errortype": error.code });

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { AnswerSink } from "./answer-sink.ts";
 import { asAwsError, AwsServiceError, writeJsonError } from "./aws-error.ts";
 import { guardLoopbackHost } from "./loopback.ts";
 
@@ -24,7 +25,7 @@ export async function readBody(req: IncomingMessage, limitBytes = 16 * 1024 * 10
   return Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, status: number, body: unknown, contentType: string): void {
+function send(res: AnswerSink, status: number, body: unknown, contentType: string): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomUUID() });
   res.end(text);
@@ -71,7 +72,7 @@ export async function handleAwsJson(
 
 /** Answers one AWS JSON `operation` whose request body was already read (by the gateway). */
 export async function answerAwsJson(
-  res: ServerResponse,
+  res: AnswerSink,
   operation: string,
   body: Buffer,
   operations: Operations,

@@ -3,13 +3,13 @@
  * local SES front and the local SNS need to answer the real SDK clients.
  */
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { AnswerSink } from "./answer-sink.ts";
 import { xmlEscape } from "./aws-error.ts";
 
 export { xmlEscape };
 
 /** Writes `<{action}Response><{action}Result>…</{action}Result></{action}Response>`. */
-export function sendQueryResult(res: ServerResponse, action: string, resultXml: string, namespace: string): void {
+export function sendQueryResult(res: AnswerSink, action: string, resultXml: string, namespace: string): void {
   const body =
     `<${action}Response xmlns="${namespace}"><${action}Result>${resultXml}</${action}Result>` +
     `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;

@@ -5,6 +5,11 @@
  * URLs the engines build point back at the gateway) to that engine's own loopback endpoint, or by
  * answering in process (EventBridge). The admin API, the dashboard and the webhook bridge are routes.
  *
+ * The functions' SDK clients reach the same pipeline without a socket: their worker threads hand
+ * each request over a message port ({@link Gateway.serveDetached}, `local/lambda-transport.ts`), and
+ * it goes through everything a request on the port does (classification, readiness, observers,
+ * local IAM, the services, timeouts) but HTTP parsing and socket writes.
+ *
  * It is also the runtime's front door, so it enforces what protects a developer's machine: every
  * request must name a loopback `Host` (DNS rebinding), browsers may only reach it from its own
  * origin, state-changing admin calls must be JSON, a failing route answers 500 for that request
@@ -12,66 +17,17 @@
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { writeJsonError, writeQueryError, writeRestError } from "./aws-error.ts";
+import type { AnswerSink } from "./answer-sink.ts";
 import { AwsServiceError, answerAwsJson, close, listen, readBody, type Operations } from "./aws-json.ts";
 import { accessKeyIdOf } from "./function-credentials.ts";
-import { isLoopbackHost, refuseForeignHost } from "./loopback.ts";
+import { relayAnswer, sendAwsError, sendJsonError, type RelayedAnswer, type ServedRequest, type ServeHandler } from "./gateway-answers.ts";
+import { classify, isFormRequest, restService, routingTable, type Classified, type Protocol, type RequestHead, type RoutingTable, type ServiceName, type ServiceRouting } from "./gateway-routing.ts";
+import { foreignHostRefusal, isLoopbackHost, refuseForeignHost } from "./loopback.ts";
 
-export { isLoopbackHost };
-
-/** The AWS services the local runtime emulates, by SigV4 signing name. */
-export type ServiceName = "events" | "sqs" | "dynamodb" | "states" | "ses" | "sns";
+export { isLoopbackHost, relayAnswer, sendAwsError, classify, routingTable };
+export type { AnswerSink, Classified, Protocol, RelayedAnswer, RequestHead, RoutingTable, ServedRequest, ServeHandler, ServiceName, ServiceRouting };
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
-
-/**
- * What the gateway routes one service's requests by, declared with the service (`local/services/`):
- * the JSON protocol's `X-Amz-Target` prefixes, the SigV4 signing names of the credential scope, the
- * query-protocol actions (for unsigned requests, which have no scope) and REST path prefixes.
- */
-export interface ServiceRouting {
-  readonly service: ServiceName;
-  readonly targetPrefixes?: readonly string[];
-  readonly signingNames?: readonly string[];
-  readonly queryActions?: readonly string[];
-  readonly restPaths?: readonly string[];
-}
-
-/** The routing of every service, indexed for classification. */
-export interface RoutingTable {
-  readonly targets: ReadonlyMap<string, ServiceName>;
-  readonly signing: ReadonlyMap<string, ServiceName>;
-  readonly actions: ReadonlyMap<string, ServiceName>;
-  readonly rest: ReadonlyArray<readonly [prefix: string, service: ServiceName]>;
-}
-
-/** Indexes the services' routing; two services claiming one prefix, name or action is a mistake, refused. */
-export function routingTable(routings: readonly ServiceRouting[]): RoutingTable {
-  const targets = new Map<string, ServiceName>();
-  const signing = new Map<string, ServiceName>();
-  const actions = new Map<string, ServiceName>();
-  const claim = (map: Map<string, ServiceName>, what: string, key: string, service: ServiceName) => {
-    const owner = map.get(key);
-    if (owner !== undefined && owner !== service) throw new Error(`the local services ${owner} and ${service} both claim the ${what} ${key}`);
-    map.set(key, service);
-  };
-  for (const routing of routings) {
-    for (const prefix of routing.targetPrefixes ?? []) claim(targets, "X-Amz-Target prefix", prefix, routing.service);
-    for (const name of routing.signingNames ?? []) claim(signing, "signing name", name, routing.service);
-    for (const action of routing.queryActions ?? []) claim(actions, "query action", action, routing.service);
-  }
-  const rest = routings.flatMap((routing) => (routing.restPaths ?? []).map((prefix) => [prefix, routing.service] as const));
-  return { targets, signing, actions, rest };
-}
-
-/** The wire protocol a request speaks, which decides the shape of the errors it can read. */
-export type Protocol = "json" | "query" | "rest";
-
-/** What the gateway decided a request is. */
-export type Classified =
-  | { kind: "aws"; service: ServiceName; protocol: Protocol }
-  | { kind: "aws-unknown"; protocol: Protocol; what: string }
-  | { kind: "local" };
 
 export class ForbiddenRequestError extends Error {
   override name = "ForbiddenRequestError";
@@ -82,7 +38,7 @@ export class ForbiddenRequestError extends Error {
  * browser. Browsers send `Sec-Fetch-Site` (`same-site` includes another port of the same host, which
  * is another origin) and `Origin` on every POST, form posts included; the CLI and SDKs send neither.
  */
-export function crossOriginReason(req: IncomingMessage): string | undefined {
+export function crossOriginReason(req: RequestHead): string | undefined {
   const site = req.headers["sec-fetch-site"];
   if (typeof site === "string" && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
   const origin = req.headers.origin;
@@ -102,63 +58,6 @@ export function crossOriginReason(req: IncomingMessage): string | undefined {
 /** True for `application/json` (with or without parameters such as `charset`). */
 export function isJsonContentType(value: string | undefined): boolean {
   return (value ?? "").split(";")[0]!.trim().toLowerCase() === "application/json";
-}
-
-function credentialScopeService(authorization: string | undefined): string | undefined {
-  // AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…
-  return authorization ? /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization)?.[1] : undefined;
-}
-
-/** The service whose REST API serves `path`, if any (SES v2's `/v2/email/…`). */
-function restService(table: RoutingTable, path: string): ServiceName | undefined {
-  return table.rest.find(([prefix]) => path.startsWith(prefix))?.[1];
-}
-
-/** Decides which service a request is for, from its headers, path and (form) body. */
-export function classify(req: IncomingMessage, url: URL, body: Buffer | undefined, table: RoutingTable): Classified {
-  const target = req.headers["x-amz-target"];
-  const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
-  const isForm = contentType.startsWith("application/x-www-form-urlencoded");
-  const restTarget = restService(table, url.pathname);
-  const rest = restTarget !== undefined;
-  const queryAction = url.searchParams.has("Action") || (isForm && req.method === "POST");
-  const protocol: Protocol = typeof target === "string" ? "json" : !rest && queryAction ? "query" : "rest";
-  if (typeof target === "string") {
-    const prefix = target.split(".")[0]!;
-    const service = table.targets.get(prefix);
-    return service ? { kind: "aws", service, protocol } : { kind: "aws-unknown", protocol, what: `X-Amz-Target ${target}` };
-  }
-  const scope = credentialScopeService(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
-  if (scope !== undefined) {
-    const service = table.signing.get(scope);
-    return service ? { kind: "aws", service, protocol } : { kind: "aws-unknown", protocol, what: `service "${scope}"` };
-  }
-  if (restTarget) return { kind: "aws", service: restTarget, protocol };
-  const action = url.searchParams.get("Action") ?? (isForm && body ? new URLSearchParams(body.toString("utf8")).get("Action") : null);
-  if (action !== null && (url.pathname === "/" || /^\/\d{12}\/[^/]+$/.test(url.pathname))) {
-    const service = table.actions.get(action);
-    if (service) return { kind: "aws", service, protocol: "query" };
-    return { kind: "aws-unknown", protocol: "query", what: `Action ${action}` };
-  }
-  return { kind: "local" };
-}
-
-/** Writes an error the client of `protocol` parses into a named exception. */
-export function sendAwsError(res: ServerResponse, protocol: Protocol, status: number, code: string, message: string): void {
-  const error = new AwsServiceError(code, message, status);
-  if (protocol === "query") writeQueryError(res, error);
-  else if (protocol === "json") writeJsonError(res, error);
-  else writeRestError(res, error);
-}
-
-function sendJsonError(res: ServerResponse, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ error: message });
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
 }
 
 /** Headers that describe one hop, not the request (RFC 9110 §7.6.1). */
@@ -183,12 +82,12 @@ export interface GatewayOptions {
    */
   readonly upstreamTimeoutMs?: number;
   /** Called with each request that failed inside the gateway (a bug), for the terminal. */
-  readonly onInternalError?: (error: Error, req: IncomingMessage) => void;
+  readonly onInternalError?: (error: Error, req: RequestHead) => void;
   /**
    * Checks an AWS request before it is served (local IAM, `local/iam/`): returns true when it
    * answered the request itself (a refusal), false to let it through.
    */
-  readonly authorize?: (request: AuthorizableRequest, res: ServerResponse) => boolean;
+  readonly authorize?: (request: AuthorizableRequest, res: AnswerSink) => boolean;
 }
 
 /** What {@link GatewayOptions.authorize} sees of an AWS request: the body is read, nothing is forwarded yet. */
@@ -200,60 +99,6 @@ export interface AuthorizableRequest {
   readonly url: URL;
   readonly body: Buffer;
   readonly authorization: string | undefined;
-}
-
-/**
- * An AWS request the gateway read and let through, handed to the handler of a service answered in
- * this process ({@link GatewayOptions.served}): the body is read, nothing is answered yet.
- */
-export interface ServedRequest {
-  readonly req: IncomingMessage;
-  readonly url: URL;
-  readonly body: Buffer;
-  readonly protocol: Protocol;
-  readonly service: ServiceName;
-  /** How long the service may take before the client gets an AWS-shaped timeout, as for a forwarded request. */
-  readonly timeoutMs: number;
-}
-
-/** Answers one {@link ServedRequest}; must answer every request (or let the error escape: a 500). */
-export type ServeHandler = (request: ServedRequest, res: ServerResponse) => Promise<void>;
-
-/** An answer a service computed away from the response (another thread): status, headers, body. */
-export interface RelayedAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly text: string;
-}
-
-/**
- * Writes the answer `work` resolves with, as {@link Gateway} writes a forwarded engine's: a
- * `RequestTimeout` (504) when it takes longer than the request's timeout, `ServiceUnavailable`
- * (502) when the engine fails, nothing when the client has gone.
- */
-export function relayAnswer(request: ServedRequest, res: ServerResponse, work: Promise<RelayedAnswer>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let settled = false;
-    const settle = (write: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (!res.headersSent && !res.destroyed) write();
-      resolve();
-    };
-    const timer = setTimeout(
-      () => settle(() => sendAwsError(res, request.protocol, 504, "RequestTimeout", `the local ${request.service} did not answer within ${Math.round(request.timeoutMs / 1000)} s (an operation it does not implement?)`)),
-      request.timeoutMs,
-    );
-    work.then(
-      (answer) =>
-        settle(() => {
-          res.writeHead(answer.status, answer.headers);
-          res.end(answer.text);
-        }),
-      (error: Error) => settle(() => sendAwsError(res, request.protocol, 502, "ServiceUnavailable", `the local ${request.service} could not be reached: ${error.message}`)),
-    );
-  });
 }
 
 /** One AWS API request the gateway serves, as {@link Gateway.observe} observers see it. */
@@ -269,7 +114,7 @@ export interface AwsRequest {
 
 export type AwsRequestObserver = (request: AwsRequest) => void;
 
-function describeRequest(service: ServiceName, req: IncomingMessage, url: URL, body: Buffer): AwsRequest {
+function describeRequest(service: ServiceName, req: RequestHead, url: URL, body: Buffer): AwsRequest {
   const target = req.headers["x-amz-target"];
   const accessKeyId = accessKeyIdOf(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
   if (typeof target === "string") {
@@ -282,7 +127,7 @@ function describeRequest(service: ServiceName, req: IncomingMessage, url: URL, b
     return { service, operation: target.slice(target.indexOf(".") + 1), input, accessKeyId };
   }
   const params = new URLSearchParams(url.search);
-  if (body.length > 0 && String(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+  if (body.length > 0 && isFormRequest(req)) {
     for (const [key, value] of new URLSearchParams(body.toString("utf8"))) params.append(key, value);
   }
   return { service, operation: params.get("Action") ?? `${req.method} ${url.pathname}`, input: Object.fromEntries(params), accessKeyId };
@@ -296,7 +141,6 @@ const GUARDED_PREFIXES = ["/_paybus/", "/dashboard"];
 /** Path prefixes that a page from another origin may not even read (or open streams on). */
 const READ_GUARDED_PREFIXES = ["/_paybus/", "/dashboard/api/"];
 
-/** The running gateway. */
 /** Bodies the gateway read before routing (form POSTs, to look for a query-protocol `Action`). */
 const preRead = new WeakMap<IncomingMessage, Buffer>();
 
@@ -305,6 +149,15 @@ export function preReadBody(req: IncomingMessage): Buffer | undefined {
   return preRead.get(req);
 }
 
+/**
+ * A request that did not arrive on the gateway's port (a function's SDK client handed it over a
+ * message port): its head as the SDK built it and its whole body.
+ */
+export interface DetachedRequest extends RequestHead {
+  readonly body: Buffer;
+}
+
+/** The running gateway. */
 export class Gateway {
   private server: Server | undefined;
   private readonly routes: Route[] = [];
@@ -366,6 +219,31 @@ export class Gateway {
     this.agent.destroy();
   }
 
+  /**
+   * Serves an AWS request that did not arrive on the port: a function's SDK call handed over by its
+   * worker thread (`local/lambda-transport.ts`). It takes the same path as one on the port — the
+   * loopback `Host` check, classification, readiness, observers, local IAM, the services and their
+   * timeouts — and answers in `res`; never throws (a failure inside is a 500 for this request only).
+   * Requests for the gateway's own routes (the admin API, the Stripe API…) are not taken here.
+   */
+  async serveDetached(request: DetachedRequest, res: AnswerSink): Promise<void> {
+    try {
+      const refusal = foreignHostRefusal(request.headers.host, request.headers, request.url);
+      if (refusal) {
+        res.writeHead(403, { ...refusal.headers, "content-length": Buffer.byteLength(refusal.body) });
+        return void res.end(refusal.body);
+      }
+      const url = new URL(request.url ?? "/", `http://${request.headers.host}`);
+      const decision = classify(request, url, request.body, this.table);
+      if (decision.kind === "local") return sendJsonError(res, 404, `only AWS API requests are served without a socket, not ${request.method ?? "GET"} ${url.pathname}`);
+      await this.serveAws(request, url, decision, request.body, res);
+    } catch (error) {
+      this.options.onInternalError?.(error as Error, request);
+      sendJsonError(res, 500, `internal error: ${(error as Error).message}`);
+    }
+  }
+
+  /** A request on the port: the gateway's own routes, or an AWS request for the shared pipeline. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // This server does not serve that name (a DNS-rebinding page would use its own).
     if (refuseForeignHost(req, res)) return;
@@ -376,9 +254,8 @@ export class Gateway {
     } catch {
       return sendJsonError(res, 400, "malformed request target");
     }
-    const isForm = String(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
     // Query-protocol requests name their action in the body; only those need reading before routing.
-    let body = isForm && req.method === "POST" ? await readBody(req) : undefined;
+    const body = isFormRequest(req) && req.method === "POST" ? await readBody(req) : undefined;
     const decision = classify(req, url, body, this.table);
     if (decision.kind === "local") {
       // A form POST that is no AWS action (the local Stripe API's) was read already: routes find it here.
@@ -389,32 +266,39 @@ export class Gateway {
     // A signed request to a path of the runtime's own (the device API's function URL, with IAM auth)
     // is that route's, not an AWS API call: AWS APIs live at "/", a queue URL or their REST prefixes.
     if (req.headers["x-amz-target"] === undefined && !AWS_PATHS.test(url.pathname) && !restService(this.table, url.pathname) && !body && (await this.local(req, res, url, false))) return;
+    await this.serveAws(req, url, decision, body ?? (() => readBody(req)), res);
+  }
 
+  /**
+   * The AWS request pipeline both entries share: refusals (cross-origin, unknown API, starting),
+   * then the body (read only now, when it comes from a socket), the observers, local IAM, and the
+   * service (answered in process, served by its handler, or forwarded to its engine).
+   */
+  private async serveAws(req: RequestHead, url: URL, decision: Exclude<Classified, { kind: "local" }>, body: Buffer | (() => Promise<Buffer>), res: AnswerSink): Promise<void> {
     const crossOrigin = crossOriginReason(req);
     if (crossOrigin) return sendAwsError(res, decision.protocol, 403, "AccessDeniedException", `cross-origin browser requests are refused (${crossOrigin})`);
     if (decision.kind === "aws-unknown") {
       return sendAwsError(res, decision.protocol, 400, decision.protocol === "query" ? "InvalidAction" : "UnknownOperationException", `the local runtime does not emulate ${decision.what}`);
     }
     if (this.options.ready && !this.options.ready()) return sendAwsError(res, decision.protocol, 503, "ServiceUnavailable", "the local runtime is starting");
-    const input = body ?? (await readBody(req));
-    body = input;
+    const input = typeof body === "function" ? await body() : body;
     if (this.observers.size > 0) {
       const request = describeRequest(decision.service, req, url, input);
       for (const observer of this.observers) observer(request);
     }
+    const target = req.headers["x-amz-target"];
     if (this.options.authorize) {
-      const target = req.headers["x-amz-target"];
       const authorization = req.headers.authorization;
       const request = { service: decision.service, protocol: decision.protocol, target: typeof target === "string" ? target : undefined, method: req.method ?? "GET", url, body: input, authorization };
       if (this.options.authorize(request, res)) return;
     }
     const local = this.options.inProcess?.()[decision.service];
     if (local) {
-      const target = String(req.headers["x-amz-target"] ?? "");
-      if (!target.startsWith(`${local.prefix}.`)) {
+      const operation = typeof target === "string" ? target : "";
+      if (!operation.startsWith(`${local.prefix}.`)) {
         return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local ${decision.service} speaks the JSON protocol only (X-Amz-Target ${local.prefix}.<Operation>)`);
       }
-      return answerAwsJson(res, target.slice(local.prefix.length + 1), input, local.operations, local.contentType, local.prefix);
+      return answerAwsJson(res, operation.slice(local.prefix.length + 1), input, local.operations, local.contentType, local.prefix);
     }
     const serve = this.options.served?.()[decision.service];
     if (serve) return serve({ req, url, body: input, protocol: decision.protocol, service: decision.service, timeoutMs: this.timeoutMs }, res);
@@ -446,7 +330,7 @@ export class Gateway {
   }
 
   /** Sends the request to the engine unchanged and streams its answer back, within the timeout. */
-  private forward(req: IncomingMessage, res: ServerResponse, upstream: string, body: Buffer, protocol: Protocol, service: ServiceName): Promise<void> {
+  private forward(req: RequestHead, res: AnswerSink, upstream: string, body: Buffer, protocol: Protocol, service: ServiceName): Promise<void> {
     const target = new URL(upstream);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;

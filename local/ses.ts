@@ -12,6 +12,8 @@
  * {@link LocalSes.answer} with their body read; the front port serves clients that call it directly.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AnswerSink } from "./answer-sink.ts";
+import type { RequestHead } from "./gateway-routing.ts";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { stages } from "../stacks/stages.ts";
@@ -233,7 +235,7 @@ export class LocalSes {
   }
 
   /** Answers one SES request whose body was read already (the gateway's); never throws, never leaves a request unanswered. */
-  async answer(req: IncomingMessage, url: URL, body: Buffer, res: ServerResponse): Promise<void> {
+  async answer(req: RequestHead, url: URL, body: Buffer, res: AnswerSink): Promise<void> {
     const v2 = url.pathname.startsWith("/v2/");
     try {
       const context: SesContext = { identities: this.identities, sentLast24Hours: () => this.sentSince(Date.now() - DAY_MS) };
@@ -283,7 +285,7 @@ export class LocalSes {
   }
 
   /** Sends with aws-ses-v2-local's own handler, in this process, and answers as {@link forward} relays its answer; returns the answer's text. */
-  private async sendHere(handler: UpstreamHandler, input: unknown, v2: boolean, res: ServerResponse, isSend: boolean): Promise<string> {
+  private async sendHere(handler: UpstreamHandler, input: unknown, v2: boolean, res: AnswerSink, isSend: boolean): Promise<string> {
     const { status, payload } = await runUpstreamHandler(handler, input);
     const text = typeof payload === "string" ? payload : JSON.stringify(payload);
     if (status >= 200 && status < 300) {
@@ -297,7 +299,7 @@ export class LocalSes {
   }
 
   /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped); returns the answer's text. */
-  private async forward(req: IncomingMessage, url: URL, body: Buffer, v2: boolean, res: ServerResponse, isSend = false): Promise<string> {
+  private async forward(req: RequestHead, url: URL, body: Buffer, v2: boolean, res: AnswerSink, isSend = false): Promise<string> {
     const answer = await fetch(`${this.upstreamUrl}${url.pathname}${url.search}`, {
       method: req.method ?? "POST",
       headers: {
@@ -319,7 +321,7 @@ export class LocalSes {
     throw upstreamRefusal(text, answer.status, v2);
   }
 
-  private fail(res: ServerResponse, v2: boolean, error: unknown): void {
+  private fail(res: AnswerSink, v2: boolean, error: unknown): void {
     // Only SES's own refusals keep their code; anything else is a bug of this front (500).
     const aws = error instanceof SesError ? error : asAwsError(new Error((error as Error)?.message ?? String(error)), "SES");
     if (v2) writeRestError(res, aws);

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AnswerSink } from "./answer-sink.ts";
 import { close, listen, readBody } from "./aws-json.ts";
 import { asAwsError, faultError, writeQueryError } from "./aws-error.ts";
 import { parseForm, sendQueryResult, xmlEscape } from "./aws-query.ts";
@@ -154,7 +155,7 @@ export class LocalSns {
   }
 
   /** Answers one query-protocol request whose body was read already (the gateway's); never throws. */
-  answer(body: Buffer, res: ServerResponse): void {
+  answer(body: Buffer, res: AnswerSink): void {
     try {
       this.handle(parseForm(body.toString("utf8")), res);
     } catch (error) {
@@ -163,7 +164,7 @@ export class LocalSns {
     }
   }
 
-  private handle(form: Map<string, string>, res: ServerResponse): void {
+  private handle(form: Map<string, string>, res: AnswerSink): void {
     const action = form.get("Action") ?? "";
     const fault = this.options.faults?.decide(action, Object.fromEntries(form));
     if (fault) return writeQueryError(res, faultError(fault));
@@ -220,7 +221,7 @@ export class LocalSns {
     }
   }
 
-  private publish(form: Map<string, string>, res: ServerResponse): void {
+  private publish(form: Map<string, string>, res: AnswerSink): void {
     const targetArn = form.get("TargetArn");
     if (targetArn === undefined) {
       // Topics and SMS are not emulated: no topic exists here, as none can be created.

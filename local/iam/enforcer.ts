@@ -10,7 +10,7 @@
  * (to catch a missing grant before deploy); they do not authenticate one.
  */
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { AnswerSink } from "../answer-sink.ts";
 import { xmlEscape } from "../aws-query.ts";
 import { accessKeyIdOf, ADMIN_CREDENTIALS } from "../function-credentials.ts";
 import { evaluate, type AuthorizationRequest, type ContextValue, type Decision, type Statement } from "./policy.ts";
@@ -224,7 +224,7 @@ function unrecognizedKey(request: AwsRequest): IamRefusal {
 }
 
 /** Writes `refusal` in the wire format of `request`'s protocol. */
-export function sendRefusal(res: ServerResponse, request: Pick<AwsRequest, "protocol" | "service">, refusal: IamRefusal): void {
+export function sendRefusal(res: AnswerSink, request: Pick<AwsRequest, "protocol" | "service">, refusal: IamRefusal): void {
   const requestId = randomUUID();
   if (request.protocol === "query") {
     const body =
@@ -248,7 +248,7 @@ export function sendRefusal(res: ServerResponse, request: Pick<AwsRequest, "prot
 
 
 /** The gateway's `authorize` hook for `iam`: refuses (and answers) what `iam` denies. */
-export function gatewayAuthorizer(iam: LocalIam): (request: AwsRequest & { readonly authorization: string | undefined }, res: ServerResponse) => boolean {
+export function gatewayAuthorizer(iam: LocalIam): (request: AwsRequest & { readonly authorization: string | undefined }, res: AnswerSink) => boolean {
   return (request, res) => {
     const refusal = iam.authorize(request);
     if (refusal) sendRefusal(res, request, refusal);
