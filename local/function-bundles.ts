@@ -9,11 +9,30 @@
 import { randomUUID, createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { build, type BuildOptions } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } from "./build-cache.ts";
 
 /** The worker's own runtime (local/lambda-worker.ts), built with the handlers. */
 export const WORKER_RUNTIME = "local/lambda-worker.ts";
+
+/** What the functions' SDK clients get for `@smithy/node-http-handler` in these bundles (see {@link portHandler}). */
+export const PORT_HANDLER = "local/lambda-port-handler.ts";
+
+/**
+ * Puts {@link PORT_HANDLER} in place of `@smithy/node-http-handler` for every importer but itself:
+ * every SDK client's runtime config takes its `NodeHttpHandler` from there, so a function's calls to
+ * the gateway go over its environment's message port (`local/lambda-transport.ts`) while the
+ * clients, their middleware and the handlers' code stay exactly what SST deploys.
+ */
+function portHandler(rootDir: string): Plugin {
+  const replacement = resolve(rootDir, PORT_HANDLER);
+  return {
+    name: "paybus-port-handler",
+    setup(build) {
+      build.onResolve({ filter: /^@smithy\/node-http-handler$/ }, (args) => (args.importer === replacement ? undefined : { path: replacement }));
+    },
+  };
+}
 
 interface Manifest {
   /** Built file (relative to the cache folder) per entry (relative to the project root). */
@@ -53,7 +72,7 @@ export async function bundleFunctions(rootDir: string, entries: readonly string[
   const all = [...new Set([WORKER_RUNTIME, ...entries])].sort();
   const cacheRoot = join(rootDir, "node_modules", ".cache", "paybus-functions");
   // The build options are part of the key: a change to them must not reuse bundles built without it.
-  const key = createHash("sha256").update(all.join("\n")).update(JSON.stringify(BUILD_OPTIONS)).digest("hex").slice(0, 16);
+  const key = createHash("sha256").update(all.join("\n")).update(JSON.stringify({ ...BUILD_OPTIONS, requestHandler: PORT_HANDLER })).digest("hex").slice(0, 16);
   const manifestFile = join(cacheRoot, `${key}.json`);
   const cached = readManifest<Manifest>(manifestFile);
   if (cached && !stale(rootDir, cacheRoot, cached, all)) {
@@ -69,6 +88,7 @@ export async function bundleFunctions(rootDir: string, entries: readonly string[
     outbase: rootDir,
     outdir,
     ...BUILD_OPTIONS,
+    plugins: [portHandler(rootDir)],
     metafile: true,
     logLevel: "silent",
   });

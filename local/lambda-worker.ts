@@ -11,7 +11,7 @@ import { readlinkSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
-import type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse } from "./lambda.ts";
+import type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse } from "./lambda-environment.ts";
 
 // Stack traces in the function's logs point at the TypeScript sources, not the bundle.
 process.setSourceMapsEnabled(true);

@@ -12,8 +12,21 @@
  */
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import { bundleFunctions, WORKER_RUNTIME } from "./function-bundles.ts";
+import {
+  deserialise,
+  ExecutionEnvironment,
+  FunctionEnvironmentError,
+  FunctionTimeoutError,
+  type SerialisedError,
+  type WorkerData,
+  type WorkerInit,
+  type WorkerLog,
+  type WorkerRequest,
+  type WorkerResponse,
+} from "./lambda-environment.ts";
+import { serveFunctionRequests, type FunctionTransport } from "./lambda-transport.ts";
 
 export interface LocalFunction {
   /** Function name, as it would be in AWS (`<prefix>-<plan logical name>`). */
@@ -45,137 +58,14 @@ export type Invocation = (
   readonly environmentMs?: number;
 };
 
-export class FunctionTimeoutError extends Error {
-  override name = "FunctionTimeoutError";
-}
-
-/** The function's execution environment ended (crashed, or the runtime stopped) during the invocation. */
-export class FunctionEnvironmentError extends Error {
-  override name = "Runtime.ExitError";
-}
-
-/** An error as it crosses the thread boundary. */
-export interface SerialisedError {
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string;
-}
-
-/** What a function's worker is started with. */
-export interface WorkerData {
-  readonly file: string;
-  readonly exportName: string;
-  readonly functionName: string;
-  readonly functionArn: string;
-  readonly memoryMb: number;
-}
-
-export interface WorkerRequest {
-  readonly id: number;
-  readonly event: unknown;
-  readonly awsRequestId: string;
-  /** The function timeout (for `getRemainingTimeInMillis`). */
-  readonly timeoutMs: number;
-}
-
-/** The worker's first message: the handler module was imported (the init phase), or failed to. */
-export type WorkerInit = { readonly init: "ok"; readonly tid?: number } | { readonly init: "failed"; readonly error: SerialisedError };
-
-/** Output an invocation wrote, sent as it is written. */
-export interface WorkerLog {
-  readonly id: number;
-  readonly log: string;
-}
-
-export type WorkerResponse = { readonly id: number } & (
-  | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: SerialisedError }
-);
+export { FunctionEnvironmentError, FunctionTimeoutError };
+export type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse };
 
 /** Where a function's output goes once the host has read it: the terminal, filtered by level. */
 export type LogSink = (fn: LocalFunction, chunk: string) => void;
 
 /** `functions/loyalty/handler.handler` → `functions/loyalty/handler.ts`. */
 const handlerFile = (handler: string) => `${handler.slice(0, handler.lastIndexOf("."))}.ts`;
-
-function deserialise(error: SerialisedError): Error {
-  const value = new Error(error.message);
-  value.name = error.name;
-  if (error.stack) value.stack = error.stack;
-  return value;
-}
-
-/**
- * One execution environment: a worker thread that imported the handler once and runs one invocation
- * at a time. It ends when its thread does: a crash, the end of a timed-out invocation, or the host
- * stopping; it is never used again after that.
- */
-class ExecutionEnvironment {
-  private ended: Error | undefined;
-  /** The invocation running now: its id, what it has written so far and how to answer it. */
-  private current: { id: number; logs: string[]; resolve: (response: WorkerResponse) => void } | undefined;
-  private nextId = 0;
-  /** Resolves when the init phase is over: undefined, or why it failed. */
-  readonly initialised: Promise<SerialisedError | undefined>;
-  private initDone: (error: SerialisedError | undefined) => void = () => undefined;
-  /** The worker's thread id in the operating system, once its init phase is over (Linux only). */
-  tid: number | undefined;
-
-  constructor(
-    readonly functionName: string,
-    private readonly worker: Worker,
-    private readonly onEnd: (environment: ExecutionEnvironment) => void,
-  ) {
-    worker.unref();
-    this.initialised = new Promise((resolve) => (this.initDone = resolve));
-    worker.on("message", (message: WorkerResponse | WorkerInit | WorkerLog) => {
-      if ("init" in message) {
-        if (message.init === "ok") this.tid = message.tid;
-        return this.initDone(message.init === "ok" ? undefined : message.error);
-      }
-      const current = this.current;
-      if (!current || current.id !== message.id) return;
-      if ("log" in message) return void current.logs.push(message.log);
-      this.current = undefined;
-      current.resolve(message);
-    });
-    worker.on("error", (error) => this.markEnded(Object.assign(new FunctionEnvironmentError(`the execution environment failed: ${error.message}`), { cause: error })));
-    worker.on("exit", (code) => this.markEnded(new FunctionEnvironmentError(`the execution environment exited (code ${code})`)));
-  }
-
-  get alive(): boolean {
-    return this.ended === undefined;
-  }
-
-  private markEnded(error: Error): void {
-    if (this.ended) return;
-    this.ended = error;
-    this.initDone({ name: error.name, message: error.message });
-    const current = this.current;
-    this.current = undefined;
-    current?.resolve({ id: current.id, ok: false, error: { name: error.name, message: error.message } });
-    this.onEnd(this);
-  }
-
-  /** Runs one invocation (the environment must be idle); resolves with its answer. */
-  run(event: unknown, timeoutMs: number, awsRequestId: string): { response: Promise<WorkerResponse>; logs: string[] } {
-    const id = ++this.nextId;
-    const logs: string[] = [];
-    if (this.ended) {
-      const error = this.ended;
-      return { response: Promise.resolve({ id, ok: false, error: { name: error.name, message: error.message } }), logs };
-    }
-    const response = new Promise<WorkerResponse>((resolve) => (this.current = { id, logs, resolve }));
-    this.worker.postMessage({ id, event, awsRequestId, timeoutMs } satisfies WorkerRequest);
-    return { response, logs };
-  }
-
-  /** Ends the environment: its thread stops wherever it is, and nothing more of it runs. */
-  async end(reason: Error): Promise<void> {
-    this.markEnded(reason);
-    await this.worker.terminate();
-  }
-}
 
 /** A function's execution environments: those idle, how many exist, and the invocations waiting for one. */
 interface EnvironmentPool {
@@ -207,6 +97,11 @@ export interface LambdaHostOptions {
   readonly growAfterMs?: number;
   /** Multiplies every function's timeout (default 1, as declared). */
   readonly timeoutScale?: number;
+  /**
+   * The gateway's entry for requests without a socket: with it, each environment's SDK calls to
+   * the gateway travel over a message port (`local/lambda-transport.ts`); without it, over HTTP.
+   */
+  readonly transport?: FunctionTransport;
 }
 
 /**
@@ -258,6 +153,7 @@ export class LambdaHost {
   private readonly maxEnvironments: number;
   private readonly growAfterMs: number;
   private readonly timeoutScale: number;
+  private readonly transport: FunctionTransport | undefined;
 
   constructor(
     private readonly rootDir: string,
@@ -269,6 +165,7 @@ export class LambdaHost {
     this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
     this.growAfterMs = Math.max(0, options.growAfterMs ?? DEFAULT_GROW_AFTER_MS);
     this.timeoutScale = options.timeoutScale ?? 1;
+    this.transport = options.transport;
   }
 
   functionArn(name: string): string {
@@ -357,15 +254,18 @@ export class LambdaHost {
     try {
       const file = handlerFile(fn.handler);
       const bundles = await this.bundles(file);
+      const channel = this.transport ? new MessageChannel() : undefined;
       const workerData: WorkerData = {
         file: bundles.get(file)!,
         exportName: fn.handler.slice(fn.handler.lastIndexOf(".") + 1),
         functionName: fn.name,
         functionArn: this.functionArn(fn.name),
         memoryMb: fn.memoryMb,
+        ...(channel ? { gateway: { port: channel.port2, authority: this.transport!.authority } } : {}),
       };
       const worker = new Worker(bundles.get(WORKER_RUNTIME)!, {
         workerData,
+        transferList: channel ? [channel.port2] : [],
         env: { ...fn.environment },
         // The parent's flags (vitest's or tsx's loader) are not the function's: the bundles are plain JavaScript.
         execArgv: [],
@@ -376,7 +276,13 @@ export class LambdaHost {
       // Output outside an invocation (the init phase, a late timer) goes where invocation logs go.
       worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
       worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.logSink(fn, chunk));
-      const environment = new ExecutionEnvironment(fn.name, worker, (ended) => this.ended(fn, pool, ended));
+      let requests;
+      if (channel) {
+        requests = serveFunctionRequests(channel.port1, this.transport!);
+        // Like the worker itself, the port does not keep the runtime's process alive.
+        channel.port1.unref();
+      }
+      const environment = new ExecutionEnvironment(fn.name, worker, (ended) => this.ended(fn, pool, ended), requests);
       this.live.add(environment);
       if (this.stopped) await environment.end(new FunctionEnvironmentError("the local runtime is stopping"));
       return environment;

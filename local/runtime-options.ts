@@ -38,6 +38,12 @@ export interface RuntimeOptions {
    * want throughput.
    */
   readonly maxEnvironmentsPerFunction?: number;
+  /**
+   * How the functions' SDK calls reach the gateway: `"port"` (default) over a message port of each
+   * execution environment, no socket (`local/lambda-transport.ts`); `"http"` over loopback HTTP, as
+   * any other client (to compare or diagnose; also `PAYBUS_FUNCTION_TRANSPORT=http`).
+   */
+  readonly functionTransport?: "port" | "http";
   /** Prefix for physical resource names. */
   readonly prefix?: string;
   /**

@@ -24,6 +24,7 @@ import type { AwsRequestObserver, Gateway, Route, ServiceName } from "./gateway.
 import { LocalIam } from "./iam/enforcer.ts";
 import { Journal } from "./journal.ts";
 import type { LambdaHost, LocalFunction } from "./lambda.ts";
+import type { FunctionTransport } from "./lambda-transport.ts";
 import { DataDirLock } from "./lock.ts";
 import { PROJECT_ROOT } from "./project-root.ts";
 import { isQuiet, waitForQuiet } from "./quiescence.ts";
@@ -201,6 +202,12 @@ export class Runtime {
   get busName(): string { return this.options.busName ?? `${this.prefix}-bus`; }
 
   get gatewayUrl(): string { return this.gateway?.url ?? ""; }
+
+  /** The gateway's entry for the functions' SDK calls without a socket (`local/lambda-transport.ts`). */
+  get gatewayTransport(): FunctionTransport {
+    const gateway = this.gateway!;
+    return { authority: new URL(gateway.url).host, serve: (request, res) => gateway.serveDetached(request, res) };
+  }
 
   /** The local function of a plan logical name (`WebhookBridge`, `LoyaltyConsumer`). */
   functionFor(logicalName: string): LocalFunction {

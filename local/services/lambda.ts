@@ -24,8 +24,11 @@ export const lambdaService = defineService({
   name: "lambda",
   async start({ runtime, region, accountId, prefix, busName, timeScale, journal, options }) {
     const level = terminalLogLevel();
+    const transport = options.functionTransport ?? (process.env.PAYBUS_FUNCTION_TRANSPORT === "http" ? "http" : "port");
     const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level), {
       timeoutScale: options.functionTimeoutScale ?? 1,
+      // The functions' SDK calls reach the gateway over their environments' ports, not loopback HTTP.
+      ...(transport === "port" ? { transport: runtime.gatewayTransport } : {}),
       ...(options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction } : {}),
     });
     const planned = localFunctions(runtime.plan, {
