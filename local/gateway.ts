@@ -8,23 +8,24 @@
  * The functions' SDK clients reach the same pipeline without a socket: their worker threads hand
  * each request over a message port ({@link Gateway.serveDetached}, `local/lambda-transport.ts`), and
  * it goes through everything a request on the port does (classification, readiness, observers,
- * local IAM, the services, timeouts) but HTTP parsing and socket writes.
+ * local IAM, the services, timeouts) except HTTP parsing and socket writes.
  *
  * It is also the runtime's front door, so it enforces what protects a developer's machine: every
  * request must name a loopback `Host` (DNS rebinding), browsers may only reach it from its own
  * origin, state-changing admin calls must be JSON, a failing route answers 500 for that request
  * only, and an engine that does not answer gets the client an AWS-shaped error, never a hang.
  */
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AnswerSink } from "./answer-sink.ts";
 import { AwsServiceError, answerAwsJson, close, listen, readBody, type Operations } from "./aws-json.ts";
 import { accessKeyIdOf } from "./function-credentials.ts";
+import { forward } from "./gateway-forward.ts";
 import { relayAnswer, sendAwsError, sendJsonError, type RelayedAnswer, type ServedRequest, type ServeHandler } from "./gateway-answers.ts";
 import { classify, isFormRequest, restService, routingTable, type Classified, type Protocol, type RequestHead, type RoutingTable, type ServiceName, type ServiceRouting } from "./gateway-routing.ts";
-import { foreignHostRefusal, isLoopbackHost, refuseForeignHost } from "./loopback.ts";
+import { crossOriginReason, foreignHostRefusal, isJsonContentType, isLoopbackHost, refuseForeignHost } from "./loopback.ts";
 
-export { isLoopbackHost, relayAnswer, sendAwsError, classify, routingTable };
+export { crossOriginReason, isJsonContentType, isLoopbackHost, relayAnswer, sendAwsError, classify, routingTable };
 export type { AnswerSink, Classified, Protocol, RelayedAnswer, RequestHead, RoutingTable, ServedRequest, ServeHandler, ServiceName, ServiceRouting };
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -32,36 +33,6 @@ export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Pro
 export class ForbiddenRequestError extends Error {
   override name = "ForbiddenRequestError";
 }
-
-/**
- * Why a browser request comes from another origin, or undefined when it is same-origin or not from a
- * browser. Browsers send `Sec-Fetch-Site` (`same-site` includes another port of the same host, which
- * is another origin) and `Origin` on every POST, form posts included; the CLI and SDKs send neither.
- */
-export function crossOriginReason(req: RequestHead): string | undefined {
-  const site = req.headers["sec-fetch-site"];
-  if (typeof site === "string" && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
-  const origin = req.headers.origin;
-  if (origin !== undefined) {
-    let host: string | undefined;
-    try {
-      const parsed = new URL(origin);
-      host = parsed.protocol === "http:" ? parsed.host : undefined;
-    } catch {
-      host = undefined;
-    }
-    if (host === undefined || host.toLowerCase() !== String(req.headers.host ?? "").toLowerCase()) return `Origin: ${origin}`;
-  }
-  return undefined;
-}
-
-/** True for `application/json` (with or without parameters such as `charset`). */
-export function isJsonContentType(value: string | undefined): boolean {
-  return (value ?? "").split(";")[0]!.trim().toLowerCase() === "application/json";
-}
-
-/** Headers that describe one hop, not the request (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "content-length"]);
 
 export interface GatewayOptions {
   readonly host: string;
@@ -304,7 +275,7 @@ export class Gateway {
     if (serve) return serve({ req, url, body: input, protocol: decision.protocol, service: decision.service, timeoutMs: this.timeoutMs }, res);
     const upstream = this.options.upstreams()[decision.service];
     if (!upstream) return sendAwsError(res, decision.protocol, 400, "UnknownOperationException", `the local runtime does not serve ${decision.service}`);
-    return this.forward(req, res, upstream, input, decision.protocol, decision.service);
+    return forward({ req, res, upstream, body: input, protocol: decision.protocol, service: decision.service, agent: this.agent, timeoutMs: this.timeoutMs });
   }
 
   /** Serves a request with the routes; answers 404 when none does, or returns false (`orNotFound` off). */
@@ -327,55 +298,6 @@ export class Gateway {
     if (!orNotFound) return false;
     sendJsonError(res, 404, `no route for ${method} ${url.pathname}`);
     return true;
-  }
-
-  /** Sends the request to the engine unchanged and streams its answer back, within the timeout. */
-  private forward(req: RequestHead, res: AnswerSink, upstream: string, body: Buffer, protocol: Protocol, service: ServiceName): Promise<void> {
-    const target = new URL(upstream);
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-    headers["content-length"] = String(body.length);
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const fail = (status: number, code: string, message: string) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outgoing.destroy();
-        sendAwsError(res, protocol, status, code, message);
-        resolve();
-      };
-      const outgoing = httpRequest(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: this.agent },
-        (answer) => {
-          if (settled) return answer.resume();
-          clearTimeout(timer);
-          const out: Record<string, string | string[]> = {};
-          for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-          if (answer.headers["content-length"] !== undefined) out["content-length"] = answer.headers["content-length"];
-          res.writeHead(answer.statusCode ?? 502, out);
-          answer.pipe(res);
-          answer.on("error", () => res.destroy());
-          answer.on("end", () => {
-            settled = true;
-            resolve();
-          });
-        },
-      );
-      const timer = setTimeout(
-        () => fail(504, "RequestTimeout", `the local ${service} did not answer within ${Math.round(this.timeoutMs / 1000)} s (an operation it does not implement?)`),
-        this.timeoutMs,
-      );
-      outgoing.on("error", (error) => fail(502, "ServiceUnavailable", `the local ${service} could not be reached: ${error.message}`));
-      // The client gave up (or the answer is complete): stop waiting for the engine on its behalf.
-      res.on("close", () => {
-        clearTimeout(timer);
-        if (!res.writableFinished) outgoing.destroy();
-        settled = true;
-        resolve();
-      });
-      outgoing.end(body);
-    });
   }
 }
 

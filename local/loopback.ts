@@ -1,8 +1,9 @@
 /**
  * Loopback-only serving: every local listener refuses requests whose `Host` is not a loopback name,
- * so a web page that rebinds its own DNS name to 127.0.0.1 cannot reach the runtime's engines.
+ * so a web page that rebinds its own DNS name to 127.0.0.1 cannot reach the runtime's engines; and
+ * the gateway's same-origin checks for requests that come from a browser.
  */
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 
 /**
  * True when a `Host` header names this machine: `localhost` (and `*.localhost`, which resolvers
@@ -65,4 +66,31 @@ export function guardLoopbackHost(server: Server): void {
     if (refuseForeignHost(req, res)) return;
     for (const listener of listeners) listener.call(server, req, res);
   });
+}
+
+/**
+ * Why a browser request comes from another origin, or undefined when it is same-origin or not from a
+ * browser. Browsers send `Sec-Fetch-Site` (`same-site` includes another port of the same host, which
+ * is another origin) and `Origin` on every POST, form posts included; the CLI and SDKs send neither.
+ */
+export function crossOriginReason(req: { readonly headers: IncomingHttpHeaders }): string | undefined {
+  const site = req.headers["sec-fetch-site"];
+  if (typeof site === "string" && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let host: string | undefined;
+    try {
+      const parsed = new URL(origin);
+      host = parsed.protocol === "http:" ? parsed.host : undefined;
+    } catch {
+      host = undefined;
+    }
+    if (host === undefined || host.toLowerCase() !== String(req.headers.host ?? "").toLowerCase()) return `Origin: ${origin}`;
+  }
+  return undefined;
+}
+
+/** True for `application/json` (with or without parameters such as `charset`). */
+export function isJsonContentType(value: string | undefined): boolean {
+  return (value ?? "").split(";")[0]!.trim().toLowerCase() === "application/json";
 }
