@@ -31,11 +31,12 @@ export class CollectedAnswer extends Writable implements AnswerSink {
   headersSent = false;
   /** Lower-case names, one string each. */
   readonly headers: Record<string, string> = {};
-  private readonly chunks: Buffer[] = [];
+  /** Strings as written (they cross to another thread cheaper than a Buffer: see {@link body}). */
+  private readonly chunks: Array<string | Buffer> = [];
   readonly done: Promise<{ readonly complete: boolean }>;
 
   constructor() {
-    super();
+    super({ decodeStrings: false });
     this.done = new Promise((resolve) => {
       this.once("finish", () => resolve({ complete: true }));
       this.once("close", () => resolve({ complete: this.writableFinished }));
@@ -50,7 +51,7 @@ export class CollectedAnswer extends Writable implements AnswerSink {
     return this;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // As with a ServerResponse, a write before writeHead sends the headers set so far.
     this.headersSent = true;
     this.chunks.push(chunk);
@@ -62,8 +63,14 @@ export class CollectedAnswer extends Writable implements AnswerSink {
     callback();
   }
 
-  /** The body written so far. */
-  get body(): Buffer {
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  /**
+   * The body written so far: the text when only text was written (every service's answer is JSON or
+   * XML), else the bytes in a Uint8Array of their own. Either is what a message port clones cheaply:
+   * a Buffer is a view that may share node's 8 KiB pool, and structured cloning copies all of it.
+   */
+  get body(): string | Uint8Array {
+    if (this.chunks.every((chunk) => typeof chunk === "string")) return this.chunks.join("");
+    const bytes = Buffer.concat(this.chunks.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk)));
+    return new Uint8Array(bytes);
   }
 }

@@ -87,6 +87,7 @@ export class NodeHttpHandler extends SocketHttpHandler {
       link.port.postMessage(message);
     });
     if ("reset" in answer) throw Object.assign(new Error(`socket hang up (${answer.reset})`), { code: "ECONNRESET" });
-    return { response: new HttpResponse({ statusCode: answer.status, reason: undefined, headers: answer.headers, body: answer.body }) };
+    const bytes = typeof answer.body === "string" ? Buffer.from(answer.body, "utf8") : answer.body;
+    return { response: new HttpResponse({ statusCode: answer.status, reason: undefined, headers: answer.headers, body: bytes }) };
   }
 }

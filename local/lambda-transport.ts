@@ -50,7 +50,7 @@ export interface PortCancel {
  * reason it was cut before it was complete (the client sees a reset connection, as over HTTP).
  */
 export type PortAnswer =
-  | { readonly id: number; readonly status: number; readonly headers: Record<string, string>; readonly body: Uint8Array }
+  | { readonly id: number; readonly status: number; readonly headers: Record<string, string>; readonly body: string | Uint8Array }
   | { readonly id: number; readonly reset: string };
 
 const EMPTY = Buffer.alloc(0);
