@@ -69,7 +69,9 @@ export class NodeHttpHandler extends SocketHttpHandler {
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
     headers.host ??= link.authority;
     const query = buildQueryString(request.query ?? {});
-    const body = request.body as string | Uint8Array | undefined | null;
+    let body = request.body as string | Uint8Array | undefined | null;
+    // Cloned for the port, a view would carry its whole ArrayBuffer (node's pool is 8 KiB): copy just its bytes.
+    if (body instanceof Uint8Array && body.byteLength !== body.buffer.byteLength) body = new Uint8Array(body);
     const message: PortRequest = { id, method: request.method, url: query ? `${request.path}?${query}` : request.path, headers, ...(body == null ? {} : { body }) };
     const answer = await new Promise<PortAnswer>((resolve, reject) => {
       const onAbort = () => {
