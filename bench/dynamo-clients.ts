@@ -6,12 +6,13 @@
  *
  * Arguments (argv in a child process, `workerData.argv` in a thread): `<endpoint> <table> <count>
  * <concurrency> <warm-up>` (the writes are `dynamo-elsewhere.ts`'s `add`). Warms up, sends
- * `"ready"`, waits for `"go"`, then sends `{ ms, cpu }` (elapsed time and the CPU of its process,
- * µs) once done.
+ * `"ready"`, waits for `"go"`, then sends `{ ms, cpu, threadCpu }` (elapsed time, the CPU of its
+ * process and of its own thread, µs) once done.
  */
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { add as addCommand, throughputClient } from "./dynamo-elsewhere.ts";
+import { threadCpuMicros } from "./dynamo-replay.ts";
 
 const channel = parentPort
   ? { send: (message: unknown, done?: () => void) => (parentPort!.postMessage(message), done?.()), once: (listener: () => void) => parentPort!.once("message", listener) }
@@ -33,9 +34,11 @@ await pool(Number(warmUp));
 channel.once(async () => {
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const threadCpu = threadCpuMicros();
   await pool(Number(count));
   const used = process.cpuUsage(cpu);
-  channel.send({ ms: performance.now() - started, cpu: used.user + used.system }, () => {
+  const threadUsed = threadCpu === undefined ? undefined : threadCpuMicros()! - threadCpu;
+  channel.send({ ms: performance.now() - started, cpu: used.user + used.system, threadCpu: threadUsed }, () => {
     client.destroy();
     if (!parentPort) process.exit(0);
   });

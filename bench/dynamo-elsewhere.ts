@@ -67,6 +67,36 @@ export async function pool(count: number, operation: (i: number) => Promise<unkn
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
+/** `bench/dynamo-server.ts` running in a child process. */
+export interface ChildEndpoint {
+  readonly endpoint: string;
+  /** The loyalty-shaped table it created (`paybus`; empty for `dynalite`). */
+  readonly table: string;
+  /** The child's CPU time so far (all its threads), µs. */
+  cpu(): Promise<number>;
+  close(): void;
+}
+
+/** Starts `bench/dynamo-server.ts` (`kind`, from `root`); resolves once it listens. */
+export async function startChildEndpoint(kind: "paybus" | "dynalite", root?: string): Promise<ChildEndpoint> {
+  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), [kind, ...(root ? [root] : [])], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  const { endpoint, table } = await next();
+  return {
+    endpoint,
+    table,
+    cpu: async () => {
+      child.send("cpu");
+      const { user, system } = (await next()).cpu as NodeJS.CpuUsage;
+      return user + system;
+    },
+    close: () => void child.kill(),
+  };
+}
+
 /**
  * Starts `bench/dynamo-server.ts` (`kind`, from `root`), runs `work` against it, and returns the
  * rate `work` measured and the child's CPU time per operation during it.
@@ -76,23 +106,14 @@ export async function inChildProcess(
   work: (endpoint: string, table: string) => Promise<number>,
   root?: string,
 ): Promise<{ rate: number; cpuPerOperation: number }> {
-  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), [kind, ...(root ? [root] : [])], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
+  const child = await startChildEndpoint(kind, root);
   try {
-    const { endpoint, table } = await next();
-    child.send("cpu");
-    const before = (await next()).cpu as NodeJS.CpuUsage;
-    const rate = await work(endpoint, table);
-    child.send("cpu");
-    const after = (await next()).cpu as NodeJS.CpuUsage;
+    const before = await child.cpu();
+    const rate = await work(child.endpoint, child.table);
     // The rate's warm-up ran inside `work` too: count its operations.
-    const cpu = after.user - before.user + after.system - before.system;
-    return { rate, cpuPerOperation: Math.round(cpu / (UPDATES + WARM_UP)) };
+    return { rate, cpuPerOperation: Math.round(((await child.cpu()) - before) / (UPDATES + WARM_UP)) };
   } finally {
-    child.kill();
+    child.close();
   }
 }
 
@@ -102,14 +123,8 @@ export async function inChildProcess(
  * with `attribute_not_exists(pk)`, `GetItem`, and the loyalty accrual's `TransactWriteItems`.
  */
 export async function endpointCpuByOperation(): Promise<Record<string, number>> {
-  const child = fork(fileURLToPath(new URL("./dynamo-server.ts", import.meta.url)), ["paybus"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-  const next = () => new Promise<any>((resolvePromise) => child.once("message", resolvePromise));
-  const cpu = async (): Promise<number> => {
-    child.send("cpu");
-    const { user, system } = (await next()).cpu as NodeJS.CpuUsage;
-    return user + system;
-  };
-  const { endpoint, table } = await next();
+  const child = await startChildEndpoint("paybus");
+  const { endpoint, table, cpu } = child;
   const client = throughputClient(endpoint);
   const operations: Record<string, (i: number) => Promise<unknown>> = {
     UpdateItem: (i) => client.send(add(table, i)),
@@ -136,7 +151,7 @@ export async function endpointCpuByOperation(): Promise<Record<string, number>> 
     return figures;
   } finally {
     client.destroy();
-    child.kill();
+    child.close();
   }
 }
 
@@ -154,14 +169,31 @@ export const CLIENT_PROCESSES = 2;
 /** A client process or thread, as {@link spreadClients} talks to it. */
 type ClientRunner = ChildProcess | Worker;
 
+/** What {@link spreadClients} measured; CPU figures are µs per operation. */
+export interface SpreadFigures {
+  readonly rate: number;
+  /** This process's CPU (every thread: with `"threads"`, the clients' too). */
+  readonly hostCpuPerOperation: number;
+  /** The clients' CPU: their processes', or with `"threads"` their own threads' (undefined without /proc). */
+  readonly clientCpuPerOperation: number | undefined;
+  /** The endpoint's, read by `endpointCpu` (undefined without it). */
+  readonly endpointCpuPerOperation: number | undefined;
+}
+
 /**
  * Runs `UpdateItem` from {@link CLIENT_PROCESSES} child processes (or, with `"threads"`, worker
  * threads of this process) at once (`bench/dynamo-clients.ts`, {@link CONCURRENCY} in flight in
- * all), after each warmed up: the total rate, this process's CPU per operation meanwhile (the
- * endpoint's worker thread, when the endpoint is here; with threads, the clients' too) and the
- * clients' processes'.
+ * all), after each warmed up ({@link WARM_UP} each): the total rate, this process's CPU per
+ * operation meanwhile (the endpoint's worker thread, when the endpoint is here; with threads, the
+ * clients' too), the clients' own, and the endpoint's by `endpointCpu` (its CPU so far, µs: its
+ * thread's or its process's), read before and after.
  */
-export async function spreadClients(endpoint: string, table: string, where: "processes" | "threads" = "processes"): Promise<{ rate: number; hostCpuPerOperation: number; clientCpuPerOperation: number }> {
+export async function spreadClients(
+  endpoint: string,
+  table: string,
+  where: "processes" | "threads" = "processes",
+  endpointCpu?: () => number | undefined | Promise<number | undefined>,
+): Promise<SpreadFigures> {
   const each = Math.round(UPDATES / CLIENT_PROCESSES);
   const script = new URL("./dynamo-clients.ts", import.meta.url);
   const argv = [endpoint, table, String(each), String(CONCURRENCY / CLIENT_PROCESSES), String(WARM_UP)];
@@ -179,20 +211,23 @@ export async function spreadClients(endpoint: string, table: string, where: "pro
     });
   try {
     await Promise.all(children.map(next));
+    const endpointBefore = await endpointCpu?.();
     const started = performance.now();
     const cpu = process.cpuUsage();
     const done = children.map(next);
     for (const child of children) (child instanceof Worker ? child.postMessage("go") : child.send("go"));
-    const reports = (await Promise.all(done)) as { ms: number; cpu: number }[];
-    // Threads report this process's CPU, already counted in `used`.
-    if (where === "threads") for (const report of reports) report.cpu = 0;
+    const reports = (await Promise.all(done)) as { ms: number; cpu: number; threadCpu?: number }[];
     const elapsed = performance.now() - started;
     const used = process.cpuUsage(cpu);
+    const endpointAfter = await endpointCpu?.();
     const total = each * CLIENT_PROCESSES;
+    // A thread's `cpu` is this whole process's (already in `used`): its own thread's is its share.
+    const clientCpu = where === "threads" ? (reports.every((report) => report.threadCpu !== undefined) ? reports.reduce((sum, report) => sum + report.threadCpu!, 0) : undefined) : reports.reduce((sum, report) => sum + report.cpu, 0);
     return {
       rate: Math.round(total / (elapsed / 1000)),
       hostCpuPerOperation: Math.round((used.user + used.system) / total),
-      clientCpuPerOperation: Math.round(reports.reduce((sum, report) => sum + report.cpu, 0) / total),
+      clientCpuPerOperation: clientCpu === undefined ? undefined : Math.round(clientCpu / total),
+      endpointCpuPerOperation: endpointBefore === undefined || endpointAfter === undefined ? undefined : Math.round((endpointAfter - endpointBefore) / total),
     };
   } finally {
     for (const child of children) void (child instanceof Worker ? child.terminate() : child.kill());

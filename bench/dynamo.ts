@@ -10,10 +10,14 @@
  * endpoint, so one thread of clients cannot saturate it: the last figures spread the clients over
  * two processes or two worker threads (16 in flight each) with the endpoint in a worker thread of
  * this one, and measure the endpoint's own CPU per request in a process of its own (UpdateItem,
- * then per operation: UpdateItem, PutItem, GetItem, TransactWriteItems).
+ * then per operation: UpdateItem, PutItem, GetItem, TransactWriteItems). Last, the endpoint's own
+ * figures (`dynamo-engine.ts`): its rate and CPU per request, in its worker thread and in a
+ * process of its own, from load generators that leave it the cores (SDK clients in two worker
+ * threads; the SDK's requests replayed), repeated `--runs=<n>` times (2 by default).
  *
- * Run with `npx tsx bench/dynamo.ts` (prints and writes `bench/results/dynamo.json`), or import
- * {@link run}.
+ * Run with `npx tsx bench/dynamo.ts [--runs=<n>] [--engine-only]` (prints and writes
+ * `bench/results/dynamo.json`), `npm run -s bench -- dynamo [--runs=<n>] [--engine-only]`, or
+ * import {@link run}. `--engine-only` measures the endpoint's own figures and nothing else.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -23,6 +27,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../functions/common/tables.ts";
@@ -42,6 +47,7 @@ import {
   UPDATES,
   WARM_UP,
 } from "./dynamo-elsewhere.ts";
+import { engineFigures, range, type EngineRow } from "./dynamo-engine.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
 import { clientsFor } from "../test/support/dynamodb.ts";
 
@@ -49,8 +55,44 @@ const TRANSACTIONS = 1500;
 
 const onlyLoyalty = { loyalty: tables.loyalty };
 
+/** `--runs=<n>` and `--engine-only` from the command line (`npm run bench -- dynamo --runs=3`). */
+function options(): { runs: number; engineOnly: boolean } {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: "string" }, "engine-only": { type: "boolean" } }, strict: false, allowPositionals: true });
+  const runs = Number(values.runs ?? 2);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench dynamo: --runs must be a positive integer, not ${String(values.runs)}`);
+  return { runs, engineOnly: values["engine-only"] === true };
+}
+
 /** Measures the rates; returns them (operations per second) with the parameters used. */
 export async function run(): Promise<Record<string, unknown>> {
+  const { runs, engineOnly } = options();
+  const general = engineOnly ? {} : await generalFigures();
+  console.log("the endpoint's own figures: UpdateItem ADD, %d in flight, %d run(s); CPU per request from /proc (the endpoint's thread or process, the callers' threads)", CONCURRENCY, runs);
+  const rows = await engineFigures(runs, (row) =>
+    console.log(
+      "  %s, %s: %d UpdateItem/s; CPU µs per request: endpoint %s, callers %s (load %s)",
+      row.placement,
+      row.generator,
+      row.updateItemPerSecond,
+      row.endpointCpuMicroseconds ?? "n/a",
+      row.callersCpuMicroseconds ?? "n/a",
+      row.loadAverage,
+    ),
+  );
+  const summary: Record<string, Record<string, string>> = {};
+  for (const row of rows) {
+    summary[`${row.placement}, ${row.generator}`] ??= {
+      "UpdateItem/s": range(rows, row.placement, row.generator, "updateItemPerSecond"),
+      "endpoint CPU µs/op": range(rows, row.placement, row.generator, "endpointCpuMicroseconds"),
+      "callers CPU µs/op": range(rows, row.placement, row.generator, "callersCpuMicroseconds"),
+    };
+  }
+  console.table(summary);
+  return { ...general, engine: { concurrency: CONCURRENCY, runs: rows satisfies EngineRow[] } };
+}
+
+/** The figures before the endpoint's own: one thread of SDK clients, spread clients, the endpoint's CPU by operation. */
+async function generalFigures(): Promise<Record<string, unknown>> {
   const dataDir = await mkdtemp(join(tmpdir(), "paybus-bench-dynamo-"));
   const memory = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
   const sameThread = await startLocalDynamo({ ttlSweepIntervalMs: 0, thread: "caller" });
@@ -98,12 +140,7 @@ export async function run(): Promise<Record<string, unknown>> {
     // when one thread of clients is not the limit, and the CPU this process (the endpoint) spends.
     const spread = await spreadClients(memory.endpoint, memoryTable);
     const spreadCeiling = await spreadClients(echo.endpoint, "bench-loyalty");
-    // Clients in two worker threads of this process, the endpoint in its own: three threads, two
-    // cores, no process of its own for anyone; the CPU figure is the whole process's.
-    const threads = await spreadClients(memory.endpoint, memoryTable, "threads");
     Object.assign(figures, {
-      threadClientsUpdateItemPerSecond: threads.rate,
-      threadClientsCpuMicrosecondsPerUpdateItem: threads.hostCpuPerOperation,
       spreadClientsUpdateItemPerSecond: spread.rate,
       spreadClientsEndpointCpuMicrosecondsPerUpdateItem: spread.hostCpuPerOperation,
       spreadClientsCpuMicrosecondsPerUpdateItem: spread.clientCpuPerOperation,
@@ -142,13 +179,6 @@ export async function run(): Promise<Record<string, unknown>> {
       spreadCeiling.rate,
       spread.hostCpuPerOperation,
       spread.clientCpuPerOperation,
-    );
-    console.log(
-      "clients in %d worker threads (%d in flight each), paybus endpoint (memory) in its worker thread, one process: %d UpdateItem/s, %d µs CPU per UpdateItem (all threads)",
-      CLIENT_PROCESSES,
-      CONCURRENCY / CLIENT_PROCESSES,
-      threads.rate,
-      threads.hostCpuPerOperation,
     );
     console.log(
       "paybus endpoint in its own process: %d UpdateItem/s; the endpoint's own CPU: %d µs per UpdateItem (a capacity of ~%d/s per core)",

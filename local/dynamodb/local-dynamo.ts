@@ -54,6 +54,12 @@ export interface LocalDynamo {
   /** URL for the AWS SDK's `endpoint` option (or `AWS_ENDPOINT_URL_DYNAMODB`). */
   readonly endpoint: string;
   /**
+   * The operating-system id of the endpoint's worker thread (Linux: `/proc/self/task/<id>`), so
+   * that a benchmark can tell the endpoint's CPU time from its callers'; undefined on the caller's
+   * thread (`thread: "caller"`) or where the system has no such id.
+   */
+  readonly osThreadId?: number;
+  /**
    * Answers one request of the JSON protocol handed over without HTTP (the gateway read it
    * already): `target` is its `X-Amz-Target`, `body` its text. Resolves with exactly what the
    * endpoint would have answered over HTTP (status, headers, body); never rejects for a request

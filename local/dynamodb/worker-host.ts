@@ -106,6 +106,7 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   const requests = new Map<number, { resolve(answer: WireAnswer): void; reject(error: Error): void }>();
   let nextRequest = 0;
 
+  let tid: number | undefined;
   const endpoint = await new Promise<string>((resolve, reject) => {
     const fail = (error: Error) => {
       failure = error;
@@ -118,6 +119,7 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
     worker.on("message", (message: WorkerMessage) => {
       switch (message.kind) {
         case "ready":
+          tid = message.tid;
           resolve(message.endpoint);
           break;
         case "failed":
@@ -151,6 +153,7 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   let closing: Promise<void> | undefined;
   return {
     endpoint,
+    osThreadId: tid,
     serve: (target, body) => {
       if (failure) return Promise.reject(failure);
       const id = nextRequest++;

@@ -33,7 +33,8 @@ export type HostCall =
   | { readonly kind: "request"; readonly id: number; readonly target: string | undefined; readonly body: string };
 
 export type WorkerMessage =
-  | { readonly kind: "ready"; readonly endpoint: string }
+  /** `tid`: the worker's operating-system thread id (Linux). */
+  | { readonly kind: "ready"; readonly endpoint: string; readonly tid?: number }
   | { readonly kind: "failed"; readonly error: SerialisedError }
   | { readonly kind: "result"; readonly id: number; readonly result: unknown }
   | { readonly kind: "error"; readonly id: number; readonly error: SerialisedError }
