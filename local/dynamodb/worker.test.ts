@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -33,6 +34,19 @@ describe("the endpoint's thread", () => {
 
     expect(listTablesWhileBlocked(dynamo.endpoint, 15_000)).toEqual({ TableNames: [names.loyalty] });
     expect(dynamo.stats().requests).toEqual(expect.objectContaining({ ListTables: 1 }));
+  });
+
+  it("is named DynamoDB and tells its operating-system id, so that its CPU time can be read apart (Linux)", async () => {
+    const dynamo = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+    started.push(dynamo);
+    const caller = await startLocalDynamo({ ttlSweepIntervalMs: 0, thread: "caller" });
+    started.push(caller);
+
+    expect(caller.osThreadId).toBeUndefined();
+    if (!existsSync("/proc/thread-self")) return;
+    expect(dynamo.osThreadId).toEqual(expect.any(Number));
+    expect(dynamo.osThreadId).not.toBe(process.pid);
+    expect(readFileSync(`/proc/self/task/${dynamo.osThreadId}/comm`, "utf8").trim()).toBe("DynamoDB");
   });
 
   it("is the caller's with thread: \"caller\": nothing answers while that thread is blocked", async () => {
