@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fuzzParameters, fuzzTimeout } from "../../test/fuzz/budget.ts";
-import { checkTypes } from "./check-types.ts";
+import { checkTypes, convertTypes } from "./check-types.ts";
 
 // The port must answer exactly as dynalite's own checkTypes: same converted request, same members
 // deleted from the input, same error (message, status, wire body), for every operation.
@@ -51,7 +51,10 @@ describe("checkTypes", () => {
     const request = fc.dictionary(members, value, { maxKeys: 5 }) as fc.Arbitrary<Record<string, unknown>>;
     fc.assert(
       fc.property(request, (data) => {
-        expect(outcome((input) => checkTypes(input, types as never), data)).toEqual(outcome((input) => original(input, types), data));
+        const dynalite = outcome((input) => original(input, types), data);
+        expect(outcome((input) => checkTypes(input, types as never), data)).toEqual(dynalite);
+        // convertTypes: the same result or error, its input left as it was.
+        expect(outcome((input) => convertTypes(input, types as never), data)).toEqual({ ...dynalite, input: data });
       }),
       fuzzParameters(100),
     );
@@ -74,7 +77,10 @@ describe("checkTypes", () => {
     );
     fc.assert(
       fc.property(request, (data) => {
-        expect(outcome((input) => checkTypes(input, types as never), data)).toEqual(outcome((input) => original(input, types), data));
+        const dynalite = outcome((input) => original(input, types), data);
+        expect(outcome((input) => checkTypes(input, types as never), data)).toEqual(dynalite);
+        // convertTypes: the same result or error, its input left as it was.
+        expect(outcome((input) => convertTypes(input, types as never), data)).toEqual({ ...dynalite, input: data });
       }),
       fuzzParameters(300),
     );

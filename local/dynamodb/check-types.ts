@@ -80,14 +80,40 @@ function typeError(msg: string): Error {
   return err;
 }
 
+/** Whether {@link structure} deletes what it does not convert from its input (dynalite's way). */
+let pruning = true;
+
 /**
  * Checks and converts `data` against `types` exactly as dynalite's `checkTypes` does: deletes
  * members `types` does not name (and null ones) from `data`, returns the converted members, throws
  * dynalite's `SerializationException` errors.
  */
 export function checkTypes(data: Data, types: Readonly<Record<string, TypeSpec>>): Data {
-  for (const key in data) {
-    if (!types[key] || data[key] == null) delete data[key];
+  return structure(data, types);
+}
+
+/**
+ * {@link checkTypes} without touching `data`: the same converted request or the same error. The
+ * result shares no object with `data` (every structure, list and map in it is new), so a caller
+ * that keeps the request needs no copy of it first (a deep copy of a transaction's items cost
+ * more than checking them).
+ */
+export function convertTypes(data: Data, types: Readonly<Record<string, TypeSpec>>): Data {
+  pruning = false;
+  try {
+    return structure(data, types);
+  } finally {
+    pruning = true;
+  }
+}
+
+function structure(data: Data, types: Readonly<Record<string, TypeSpec>>): Data {
+  // What is deleted is never read below (only the members `types` names are, and a null one
+  // converts to nothing either way): pruning changes the input, not the result.
+  if (pruning) {
+    for (const key in data) {
+      if (!types[key] || data[key] == null) delete data[key];
+    }
   }
   const newData: Data = {};
   for (const key of Object.keys(types)) {
@@ -213,7 +239,7 @@ function checkType(val: unknown, spec: TypeSpec): unknown {
         case "object":
           if (Array.isArray(val)) throw typeError("Unrecognized collection type class com.amazonaws.dynamodb.v20120810." + subtype);
       }
-      return checkTypes(val as Data, children as Record<string, TypeSpec>);
+      return structure(val as Data, children as Record<string, TypeSpec>);
     case "FieldStruct":
       switch (typeof val) {
         case "boolean":
@@ -223,7 +249,7 @@ function checkType(val: unknown, spec: TypeSpec): unknown {
         case "object":
           if (Array.isArray(val)) throw typeError("Unrecognized collection type class com.amazonaws.dynamodb.v20120810." + subtype);
       }
-      return checkTypes(val as Data, children as Record<string, TypeSpec>);
+      return structure(val as Data, children as Record<string, TypeSpec>);
     default:
       throw new Error("Unknown type: " + type);
   }

@@ -8,7 +8,7 @@
  * answers and error messages are dynalite's own. dynalite is pinned (4.0.0); these are its internals.
  */
 import { createRequire } from "node:module";
-import { checkTypes } from "./check-types.ts";
+import { convertTypes } from "./check-types.ts";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
 import "./expression-memo.ts";
 import "./key-memo.ts";
@@ -152,8 +152,8 @@ export async function startEngine(path?: string): Promise<Engine> {
     const entry = actions.get(operation);
     if (!entry) throw new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service");
     try {
-      // checkTypes deletes unknown members from its argument: a shallow copy keeps the caller's.
-      const checked = checkTypes({ ...body }, entry.validation.types as Parameters<typeof checkTypes>[1]) as JsonObject;
+      // convertTypes, not dynalite's checkTypes: the caller's body stays as it was.
+      const checked = convertTypes(body, entry.validation.types as Parameters<typeof convertTypes>[1]) as JsonObject;
       validations.checkValidations(checked, entry.validation.types, entry.validation.custom, store);
       return checked;
     } catch (error) {

@@ -20,16 +20,30 @@ describe("requestFingerprint", () => {
 });
 
 describe("IdempotencyTokens", () => {
+  const request = { ClientRequestToken: "t", TransactItems: [{ Put: { TableName: "t", Item: { n: { N: "1" } } } }] };
+  const other = { ClientRequestToken: "t", TransactItems: [{ Put: { TableName: "t", Item: { n: { N: "2" } } } }] };
+
   it("replays a token within the window, rejects it for another request, forgets it after", () => {
     // Arrange
     let now = 0;
     const tokens = new IdempotencyTokens(() => now, 1000);
-    tokens.remember("t", "request");
+    tokens.remember("t", request);
 
     // Act / Assert
-    expect(tokens.isReplay("t", "request")).toBe(true);
-    expect(() => tokens.isReplay("t", "other")).toThrow(expect.objectContaining({ code: "IdempotentParameterMismatchException" }));
+    expect(tokens.isReplay("t", structuredClone(request))).toBe(true);
+    expect(() => tokens.isReplay("t", other)).toThrow(expect.objectContaining({ code: "IdempotentParameterMismatchException" }));
     now = 1001;
-    expect(tokens.isReplay("t", "other")).toBe(false);
+    expect(tokens.isReplay("t", other)).toBe(false);
+  });
+
+  it("replays a retry written differently (member order, capacity reporting) and still rejects another request", () => {
+    // Arrange
+    const tokens = new IdempotencyTokens(() => 0);
+    tokens.remember("t", request);
+    const retry = { ReturnConsumedCapacity: "TOTAL", TransactItems: [{ Put: { Item: { n: { N: "1" } }, TableName: "t" } }], ClientRequestToken: "t" };
+
+    // Act / Assert
+    expect(tokens.isReplay("t", retry)).toBe(true);
+    expect(() => tokens.isReplay("t", { ...other, ReturnConsumedCapacity: "TOTAL" })).toThrow(expect.objectContaining({ code: "IdempotentParameterMismatchException" }));
   });
 });

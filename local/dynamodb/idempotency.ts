@@ -1,6 +1,7 @@
 /**
  * `ClientRequestToken` bookkeeping for `TransactWriteItems`: a token that committed a transaction
- * is remembered for ten minutes with a fingerprint of its request.
+ * is remembered for ten minutes with its request, to tell a retry (the same request) from a
+ * different request reusing the token.
  */
 import { IdempotentParameterMismatchError, type JsonObject } from "./errors.ts";
 
@@ -33,7 +34,8 @@ function canonicalJson(value: unknown): string {
 }
 
 interface Committed {
-  readonly fingerprint: string;
+  /** The request as JSON text, as it came (member order and all). */
+  readonly text: string;
   readonly at: number;
 }
 
@@ -51,20 +53,28 @@ export class IdempotencyTokens {
   ) {}
 
   /**
-   * Whether `token` already committed this very request (a replay).
+   * Whether `token` already committed this very request (a replay): the same text, or else the
+   * same {@link requestFingerprint} (member order, capacity reporting may differ).
    * @throws IdempotentParameterMismatchError when it committed a different request.
    */
-  isReplay(token: string, fingerprint: string): boolean {
+  isReplay(token: string, request: JsonObject): boolean {
     this.#prune();
     const committed = this.#committed.get(token);
     if (!committed) return false;
-    if (committed.fingerprint !== fingerprint) throw new IdempotentParameterMismatchError();
+    if (committed.text !== JSON.stringify(request) && requestFingerprint(JSON.parse(committed.text) as JsonObject) !== requestFingerprint(request)) {
+      throw new IdempotentParameterMismatchError();
+    }
     return true;
   }
 
-  /** Records that `token` committed the request with this fingerprint. */
-  remember(token: string, fingerprint: string): void {
-    this.#committed.set(token, { fingerprint, at: this.now() });
+  /**
+   * Records that `token` committed `request`. Its text is kept, not its fingerprint: every SDK
+   * transaction carries a token (the SDK fills one in) and is remembered, but few are ever
+   * retried, and serialising a request costs a fraction of fingerprinting it (sorting every
+   * object's members), which waits until a retry whose text differs.
+   */
+  remember(token: string, request: JsonObject): void {
+    this.#committed.set(token, { text: JSON.stringify(request), at: this.now() });
   }
 
   #prune(): void {

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module";
 import { DynamoServiceError, type JsonObject } from "./errors.ts";
 import "./expression-memo.ts";
-import { checkTypes } from "./check-types.ts";
+import { convertTypes } from "./check-types.ts";
 import "./key-memo.ts";
 import type { TableDescription, WireItem } from "./schemas.ts";
 
@@ -74,8 +74,8 @@ export async function checkItemRequest(
   const { types, custom } = actionValidations[operation];
   let parsed: JsonObject;
   try {
-    // checkTypes deletes unknown members from its argument: hand it a copy.
-    parsed = checkTypes(structuredClone(request), types as Parameters<typeof checkTypes>[1]) as JsonObject;
+    // convertTypes leaves the request as it was (the transaction reads it again, and fingerprints it).
+    parsed = convertTypes(request, types as Parameters<typeof convertTypes>[1]) as JsonObject;
     validations.checkValidations(parsed, types, custom, VALIDATION_STORE);
   } catch (error) {
     throw asServiceError(error);

@@ -23,7 +23,7 @@ import {
   type CancellationReason,
   type JsonObject,
 } from "./errors.ts";
-import { type IdempotencyTokens, requestFingerprint } from "./idempotency.ts";
+import type { IdempotencyTokens } from "./idempotency.ts";
 import { checkItemRequest, conditionHolds, itemIdentity, type CheckedRequest, type ItemOperation } from "./internals.ts";
 import { keyOf, type TableSchemas, type WireItem } from "./schemas.ts";
 import type { UndoLog } from "./undo-log.ts";
@@ -96,11 +96,10 @@ export async function transactWriteItems(body: JsonObject, context: TransactionC
   const identities = assertDistinctItems(writes);
 
   const token = body.ClientRequestToken as string | undefined;
-  const fingerprint = requestFingerprint(body);
   // Two requests with one token run one after the other, so the second sees the first's outcome.
   const locked = token === undefined ? identities : [...identities, `\u0001token\u0000${token}`];
   return context.locks.with(locked, true, async () => {
-    if (token !== undefined && context.tokens.isReplay(token, fingerprint)) {
+    if (token !== undefined && context.tokens.isReplay(token, body)) {
       context.counters.replayed++;
       return {};
     }
@@ -115,7 +114,7 @@ export async function transactWriteItems(body: JsonObject, context: TransactionC
     // One write is atomic by itself: only several can be seen half applied.
     const applied = writes.filter((write) => WRITE_KINDS[write.kind].applyAs).length;
     await (applied > 1 ? context.gate.with("commit", () => applyAll(writes, images, context)) : applyAll(writes, images, context));
-    if (token !== undefined) context.tokens.remember(token, fingerprint);
+    if (token !== undefined) context.tokens.remember(token, body);
     context.counters.committed++;
     return {};
   });
