@@ -132,7 +132,24 @@ export interface Engine {
   run(operation: string, checked: JsonObject): Promise<JsonObject>;
   /** `arn:aws:dynamodb:<region>:<account>:table/`: what table ARNs of this engine start with. */
   readonly tableArnPrefix: string;
+  /**
+   * On a data directory, holds back the writes the actions make to `items` (a table without
+   * secondary indexes and an item key each, the caller holding them exclusively) until
+   * {@link WriteCapture.commit} writes them to LevelDB as one batch — atomic across a kill, as
+   * LevelDB applies a batch whole or not at all — or {@link WriteCapture.discard} drops them.
+   * Meanwhile they are acknowledged at once and point reads see them. Undefined in memory, where
+   * nothing survives the process anyway.
+   */
+  readonly capture?: (items: readonly { readonly tableName: string; readonly itemKey: string }[]) => WriteCapture;
   close(): Promise<void>;
+}
+
+/** Writes held back by {@link Engine.capture}; exactly one of its methods is called, once. */
+export interface WriteCapture {
+  /** Writes what was held back in one LevelDB batch; resolves once LevelDB has it. */
+  commit(): Promise<void>;
+  /** Drops what was held back: the items read again as they were before the capture. */
+  discard(): void;
 }
 
 /**
@@ -143,7 +160,7 @@ export async function startEngine(path?: string): Promise<Engine> {
   // Table state changes are instant: the endpoint is for tests and local runs, not for rehearsing
   // CREATING/DELETING delays.
   const store = db.create({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await mirror(store.db, { durable: path !== undefined });
+  const capture = await mirror(store.db, { durable: path !== undefined });
   cacheActiveTables(store);
   unlockItemWrites(store);
   const { awsRegion, awsAccountId } = store.tableDb;
@@ -185,6 +202,8 @@ export async function startEngine(path?: string): Promise<Engine> {
       }
     },
     tableArnPrefix: `arn:aws:dynamodb:${awsRegion}:${awsAccountId}:table/`,
+    // dynalite keeps a table's items under `item-<table>~<item key>` in the one database.
+    ...(capture ? { capture: (items) => capture(items.map(({ tableName, itemKey }) => `item-${tableName}~${itemKey}`)) } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {
         // Waits for pending LevelDB operations, then closes it (the directory can be reopened after).
@@ -264,8 +283,12 @@ function unlockItemWrites(store: DynaliteStore): void {
  *
  * Local data sets are small; a production-sized table would not fit, and is not what this endpoint
  * is for.
+ *
+ * On LevelDB it also returns the means to hold back the writes to some keys (`Engine.capture`): a
+ * put or delete of a captured key updates the map and is acknowledged at once, and waits for the
+ * capture's commit (one batch) or discard (the map gets the held keys' earlier texts back).
  */
-async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<void> {
+async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<((keys: readonly string[]) => WriteCapture) | undefined> {
   const values = new Map<string, string>();
   for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
   /** Key -> its last value's JSON text (`undefined`: deleted), not yet in memory-level (in memory only; empty on LevelDB). */
@@ -306,19 +329,71 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
   const put = level.put.bind(level);
   const del = level.del.bind(level);
   const batch = level.batch.bind(level);
+  /** Captured key -> its capture (`Engine.capture`; LevelDB only). */
+  const captured = new Map<string, Held>();
+  /** Holds a write to a captured key back: true when it did. */
+  const hold = (key: string, text: string | undefined, callback: LevelCallback | undefined): boolean => {
+    const held = captured.get(key);
+    if (!held) return false;
+    if (!held.before.has(key)) held.before.set(key, values.get(key));
+    held.texts.set(key, text);
+    if (callback) soon(() => callback(null));
+    return true;
+  };
   level.put = (key, value, callback) => {
-    record(key, JSON.stringify(value));
+    const text = JSON.stringify(value);
+    // Held back before the map changes: the capture keeps what the map held before it.
+    const held = captured.size > 0 && hold(key, text, callback);
+    record(key, text);
+    if (held) return callback ? undefined : Promise.resolve();
     return acknowledge((cb) => put(key, value, cb), callback);
   };
   level.del = (key, callback) => {
+    const held = captured.size > 0 && hold(key, undefined, callback);
     record(key, undefined);
+    if (held) return callback ? undefined : Promise.resolve();
     return acknowledge((cb) => del(key, cb), callback);
   };
   level.batch = (operations, callback) => {
     for (const operation of operations) record(operation.key, operation.type === "put" ? JSON.stringify(operation.value) : undefined);
     return acknowledge((cb) => batch(operations, cb), callback);
   };
-  if (options.durable) return;
+  if (options.durable) {
+    return (keys) => {
+      const held: Held = { before: new Map(), texts: new Map() };
+      for (const key of keys) {
+        if (captured.has(key)) throw new Error(`local dynamodb: ${key} is captured twice`);
+        captured.set(key, held);
+      }
+      const release = () => {
+        for (const key of keys) captured.delete(key);
+      };
+      const restore = () => {
+        for (const [key, text] of held.before) {
+          if (text === undefined) values.delete(key);
+          else values.set(key, text);
+        }
+      };
+      return {
+        commit: () => {
+          release();
+          const operations: { type: "put" | "del"; key: string; value?: string }[] = [];
+          for (const [key, text] of held.texts) operations.push(text === undefined ? { type: "del", key } : { type: "put", key, value: text });
+          if (operations.length === 0) return Promise.resolve();
+          // The JSON text as the store's `json` encoding would have written the value. A batch
+          // LevelDB refused changed nothing there: nor may it in the map.
+          return levelBatch(operations, { valueEncoding: "utf8" }).catch((error: unknown) => {
+            restore();
+            throw error;
+          });
+        },
+        discard: () => {
+          release();
+          restore();
+        },
+      };
+    };
+  }
 
   for (const read of ["iterator", "keys", "values", "getMany", "clear"] as const) {
     const original = (level[read] as (...args: unknown[]) => unknown).bind(level);
@@ -327,6 +402,14 @@ async function mirror(level: LevelDatabase, options: { readonly durable: boolean
       return original(...args);
     };
   }
+  return undefined;
+}
+
+/** The writes one capture holds back, and what the map held for their keys before. */
+interface Held {
+  readonly before: Map<string, string | undefined>;
+  /** Key -> the JSON text of its last value (`undefined`: deleted). */
+  readonly texts: Map<string, string | undefined>;
 }
 
 const settled = Promise.resolve();

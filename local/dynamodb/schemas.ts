@@ -13,6 +13,9 @@ export interface TableDescription {
   readonly TableStatus: string;
   readonly KeySchema: readonly { readonly AttributeName: string; readonly KeyType: "HASH" | "RANGE" }[];
   readonly AttributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
+  /** Present when the table has such indexes (their entries are written alongside the items). */
+  readonly GlobalSecondaryIndexes?: readonly unknown[];
+  readonly LocalSecondaryIndexes?: readonly unknown[];
 }
 
 /** Looks tables up through `describe` (dynalite's `DescribeTable`) and caches active ones. */

@@ -10,9 +10,12 @@
  * condition evaluated (by dynalite's own evaluator) before anything is written. Only when all hold
  * are the writes applied; a write the engine still rejects (a data-dependent error such as `ADD` to
  * a string) makes the already-applied writes roll back to the images read, so the outcome is
- * all-or-nothing — also across a kill of the process, through the {@link UndoLog}.
+ * all-or-nothing — also across a kill of the process: on a data directory the writes reach LevelDB
+ * as one batch (`Engine.capture`), which LevelDB applies whole or not at all; where that cannot
+ * cover every write (a table with secondary indexes, whose entries dynalite writes apart), through
+ * the {@link UndoLog}.
  */
-import type { Engine } from "./engine.ts";
+import type { Engine, WriteCapture } from "./engine.ts";
 import type { ItemLocks, ModeGate } from "./item-locks.ts";
 import { Constraints, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE, memberPath, objectMember } from "./constraints.ts";
 import {
@@ -43,7 +46,7 @@ export interface TransactionCounters {
 
 /** What the transaction handlers need. */
 export interface TransactionContext {
-  readonly engine: Pick<Engine, "call" | "run">;
+  readonly engine: Pick<Engine, "call" | "run" | "capture">;
   readonly schemas: TableSchemas;
   readonly locks: ItemLocks;
   /** Passed in `commit` mode while writes are applied; multi-item reads pass it in `read` mode. */
@@ -228,11 +231,16 @@ function conditionReason(write: PlannedWrite, image: WireItem | undefined): Canc
   return { Code: "ConditionalCheckFailed", Message: "The conditional request failed", ...(returnImage ? { Item: image } : {}) };
 }
 
-/** Applies every write; if any fails, restores the images of those applied, then fails the request. */
+/**
+ * Applies every write; if any fails, undoes those applied, then fails the request. On a data
+ * directory the writes are held back and reach LevelDB in one batch once all are applied (nothing
+ * to undo on disk: a failure drops them); with secondary indexes involved, the images wait in the
+ * undo log while the writes are applied one by one, and a failure restores them.
+ */
 async function applyAll(writes: readonly PlannedWrite[], images: readonly (WireItem | undefined)[], context: TransactionContext): Promise<void> {
-  const record = context.undo?.begin(
-    writes.flatMap((write, i) => (WRITE_KINDS[write.kind].applyAs ? [{ TableName: write.checked.table.TableName, key: write.key, image: images[i] }] : [])),
-  );
+  const changed = writes.filter((write) => WRITE_KINDS[write.kind].applyAs);
+  const capture = captureWrites(changed, context);
+  const record = capture ? undefined : context.undo?.begin(writes.flatMap((write, i) => (WRITE_KINDS[write.kind].applyAs ? [{ TableName: write.checked.table.TableName, key: write.key, image: images[i] }] : [])));
   const outcomes = await Promise.allSettled(
     writes.map(({ kind, checked }) => {
       const operation = WRITE_KINDS[kind].applyAs;
@@ -241,20 +249,31 @@ async function applyAll(writes: readonly PlannedWrite[], images: readonly (WireI
     }),
   );
   if (outcomes.every((outcome) => outcome.status === "fulfilled")) {
-    context.undo?.end(record);
+    if (capture) await capture.commit();
+    else context.undo?.end(record);
     return;
   }
 
-  await Promise.all(
-    writes.map((write, i) =>
-      outcomes[i]?.status === "fulfilled" && WRITE_KINDS[write.kind].applyAs ? restore(context.engine, write, images[i]) : undefined,
-    ),
-  );
-  context.undo?.end(record);
+  if (capture) capture.discard();
+  else {
+    await Promise.all(
+      writes.map((write, i) =>
+        outcomes[i]?.status === "fulfilled" && WRITE_KINDS[write.kind].applyAs ? restore(context.engine, write, images[i]) : undefined,
+      ),
+    );
+    context.undo?.end(record);
+  }
   context.counters.rolledBack++;
   const reasons = outcomes.map((outcome) => (outcome.status === "fulfilled" ? NO_REASON : itemFailureReason(outcome.reason)));
   context.counters.cancelled++;
   throw new TransactionCanceledError(reasons);
+}
+
+/** The engine's capture of the writes' items, when it has one and it covers every write (no table with secondary indexes). */
+function captureWrites(writes: readonly PlannedWrite[], context: TransactionContext): WriteCapture | undefined {
+  const capture = context.engine.capture;
+  if (!capture || writes.some(({ checked: { table } }) => table.GlobalSecondaryIndexes?.length || table.LocalSecondaryIndexes?.length)) return undefined;
+  return capture(writes.map(({ checked: { table }, key }) => ({ tableName: table.TableName, itemKey: itemIdentity(key, table) })));
 }
 
 async function restore(engine: TransactionContext["engine"], write: PlannedWrite, image: WireItem | undefined): Promise<void> {
