@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,51 @@ async function partition(sdk: Clients, table: string, pk: string): Promise<Map<s
   return items;
 }
 
+describe("single-item writes on a data directory", () => {
+  it("are answered only once LevelDB has them", async () => {
+    // Arrange: LevelDB's writes (dynalite's store is level's Level) wait for the test's word.
+    const dynamo = await startLocalDynamo({ dataDir, ttlSweepIntervalMs: 0, thread: "caller" });
+    const sdk = clientsFor(dynamo.endpoint, { maxAttempts: 1 });
+    session = { dynamo, sdk };
+    const table = (await dynamo.createTables({ loyalty: tables.loyalty }, "ack")).loyalty;
+    const { Level } = createRequire(createRequire(import.meta.url).resolve("dynalite/db/index.js"))("level") as { Level: { prototype: Record<string, (...args: unknown[]) => Promise<void>> } };
+    const originals = { _put: Level.prototype._put!, _del: Level.prototype._del!, _batch: Level.prototype._batch! };
+    const writes: { method: string; count: number }[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const writing = new Promise<void>((resolve) => (reached = resolve));
+    for (const [method, original] of Object.entries(originals)) {
+      Level.prototype[method] = async function (this: unknown, ...args: unknown[]) {
+        writes.push({ method, count: Array.isArray(args[0]) ? args[0].length : 1 });
+        reached();
+        await released;
+        return original.apply(this, args);
+      };
+    }
+    try {
+      // Act
+      const answered: string[] = [];
+      const puts = ["A", "B", "C"].map((sk) =>
+        sdk.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: "PUTS" }, sk: { S: sk } } })).then(() => answered.push(sk)),
+      );
+      await writing;
+      // A few turns of the event loop: an answer given before LevelDB has the write would be out by now.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const answeredBeforeWrite = [...answered];
+      release();
+      await Promise.all(puts);
+
+      // Assert
+      expect(answeredBeforeWrite).toEqual([]);
+      expect(answered.sort()).toEqual(["A", "B", "C"]);
+      expect(writes.reduce((sum, write) => sum + write.count, 0)).toBe(3);
+    } finally {
+      Object.assign(Level.prototype, originals);
+    }
+  });
+});
+
 describe("write transactions on a data directory", () => {
   it("cancelled on an item's contents, leave nothing behind, before and after a restart", async () => {
     // Arrange: a balance whose points are a string, so that the transaction's ADD fails once its
@@ -90,16 +136,18 @@ describe("write transactions on a data directory", () => {
     expect([{ balance: 10, entry: undefined }, { balance: 15, entry: 5 }]).toContainEqual({ balance: items.get("BALANCE"), entry: items.get("ENTRY#000000") });
   }, 60_000);
 
-  it("interrupted by a kill, are all there or not at all: every balance is the sum of its ledger, every committed entry is kept", async () => {
-    // Arrange: a process accruing points, 16 transactions in flight, killed once 150 committed.
+  it("interrupted by a kill, are all there or not at all: every balance is the sum of its ledger, every committed entry and every answered put is kept", async () => {
+    // Arrange: a process accruing points, 16 transactions in flight and 8 puts, killed once 150 transactions committed.
     const committed = new Set<string>();
+    const put = new Set<string>();
     const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../test/support/dynamodb-crash-child.ts"), JSON.stringify({ dataDir })], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let killed = false;
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      const event = JSON.parse(line) as { committed?: string };
+      const event = JSON.parse(line) as { committed?: string; put?: string };
       if (event.committed) committed.add(event.committed);
+      if (event.put) put.add(event.put);
       if (!killed && committed.size >= 150) {
         killed = true;
         // Anywhere in the next few transactions' steps, not at one fixed phase.
@@ -121,5 +169,8 @@ describe("write transactions on a data directory", () => {
       expect(items.get("BALANCE") ?? 0, `CUSTOMER#${customer}'s balance`).toBe(entries.reduce((sum, [, points]) => sum + points, 0));
     }
     expect([...committed].filter((entry) => !ledger.has(entry))).toEqual([]);
+    const puts = await partition(sdk, table, "PUTS");
+    expect(put.size).toBeGreaterThan(0);
+    expect([...put].filter((sk) => !puts.has(sk))).toEqual([]);
   }, 60_000);
 });

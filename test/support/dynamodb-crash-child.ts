@@ -2,9 +2,10 @@
  * The process the DynamoDB durability test kills with SIGKILL: the local endpoint on a data
  * directory (in its worker thread, as the runtime runs it) and a flood of loyalty accruals from
  * real SDK clients, 16 in flight: each one `TransactWriteItems` of a new ledger entry and the `ADD`
- * of its points to the customer's balance. It prints `{"ready":…}` once the tables exist, then
- * one JSON line per committed transaction (`{"committed":"<entry>"}`), so the parent knows what
- * the endpoint had answered before the kill.
+ * of its points to the customer's balance, and, from 8 more callers, plain `PutItem`s of items of
+ * their own. It prints `{"ready":…}` once the tables exist, then one JSON line per committed
+ * transaction (`{"committed":"<entry>"}`) and per answered put (`{"put":"<sk>"}`), so the parent
+ * knows what the endpoint had answered before the kill.
  *
  * Usage: `node --import tsx test/support/dynamodb-crash-child.ts '{"dataDir":"…"}'`. With
  * `"trap":true` there is no flood: the endpoint runs on this thread, a balance of 10 points is
@@ -73,4 +74,12 @@ const accrue = async (): Promise<void> => {
     say({ committed: entry });
   }
 };
-await Promise.all(Array.from({ length: 16 }, accrue));
+let nextPut = 0;
+const putItems = async (): Promise<void> => {
+  for (;;) {
+    const sk = `ITEM#${String(nextPut++).padStart(6, "0")}`;
+    await client.send(new PutItemCommand({ TableName: loyalty, Item: { pk: { S: "PUTS" }, sk: { S: sk }, points: { N: "1" } } }));
+    say({ put: sk });
+  }
+};
+await Promise.all([...Array.from({ length: 16 }, accrue), ...Array.from({ length: 8 }, putItems)]);
