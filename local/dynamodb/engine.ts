@@ -127,6 +127,11 @@ export interface Engine {
    * nothing survives the process anyway.
    */
   readonly capture?: (items: readonly { readonly tableName: string; readonly itemKey: string }[]) => WriteCapture;
+  /**
+   * The item stored under `itemKey` (its `createKey`, see `internals.ts`) in `tableName`, read
+   * now: what a consistent `GetItem` of a validated key answers, without running one.
+   */
+  readItem(tableName: string, itemKey: string): JsonObject | undefined;
   close(): Promise<void>;
 }
 
@@ -139,7 +144,9 @@ export async function startEngine(path?: string): Promise<Engine> {
   // Table state changes are instant: the endpoint is for tests and local runs, not for rehearsing
   // CREATING/DELETING delays.
   const store = db.create({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const capture = await mirror(store.db, { durable: path !== undefined });
+  const { read, capture } = await mirror(store.db, { durable: path !== undefined });
+  // dynalite keeps a table's items under `item-<table>~<item key>` in the one database.
+  const itemLevelKey = (tableName: string, itemKey: string) => `item-${tableName}~${itemKey}`;
   cacheActiveTables(store);
   unlockItemWrites(store);
   const { awsRegion, awsAccountId } = store.tableDb;
@@ -181,8 +188,11 @@ export async function startEngine(path?: string): Promise<Engine> {
       }
     },
     tableArnPrefix: `arn:aws:dynamodb:${awsRegion}:${awsAccountId}:table/`,
-    // dynalite keeps a table's items under `item-<table>~<item key>` in the one database.
-    ...(capture ? { capture: (items) => capture(items.map(({ tableName, itemKey }) => `item-${tableName}~${itemKey}`)) } : {}),
+    ...(capture ? { capture: (items) => capture(items.map(({ tableName, itemKey }) => itemLevelKey(tableName, itemKey))) } : {}),
+    readItem: (tableName, itemKey) => {
+      const text = read(itemLevelKey(tableName, itemKey));
+      return text === undefined ? undefined : (JSON.parse(text) as JsonObject);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         // Waits for pending LevelDB operations, then closes it (the directory can be reopened after).

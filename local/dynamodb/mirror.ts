@@ -52,11 +52,12 @@ export interface WriteCapture {
  * Local data sets are small; a production-sized table would not fit, and is not what this endpoint
  * is for.
  *
- * On LevelDB it also returns the means to hold back the writes to some keys (`Engine.capture`): a
+ * It returns a synchronous read of the map (`read`) and, on LevelDB, the means to hold back the
+ * writes to some keys (`capture`, for `Engine.capture`): a
  * put or delete of a captured key updates the map and is acknowledged at once, and waits for the
  * capture's commit (one batch) or discard (the map gets the held keys' earlier texts back).
  */
-export async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<((keys: readonly string[]) => WriteCapture) | undefined> {
+export async function mirror(level: LevelDatabase, options: { readonly durable: boolean }): Promise<Mirror> {
   const values = new Map<string, string>();
   for await (const [key, value] of level.iterator()) values.set(key, JSON.stringify(value));
   /** Key -> its last value's JSON text (`undefined`: deleted), not yet in memory-level (in memory only; empty on LevelDB). */
@@ -157,8 +158,9 @@ export async function mirror(level: LevelDatabase, options: { readonly durable: 
     for (const operation of operations) record(operation.key, operation.type === "put" ? JSON.stringify(operation.value) : undefined);
     return acknowledge((cb) => batch(operations, cb), callback);
   };
+  const read = (key: string): string | undefined => values.get(key);
   if (options.durable) {
-    return (keys) => {
+    const capture = (keys: readonly string[]): WriteCapture => {
       const held: Held = { before: new Map(), texts: new Map() };
       for (const key of keys) {
         if (captured.has(key)) throw new Error(`local dynamodb: ${key} is captured twice`);
@@ -192,16 +194,25 @@ export async function mirror(level: LevelDatabase, options: { readonly durable: 
         },
       };
     };
+    return { read, capture };
   }
 
-  for (const read of ["iterator", "keys", "values", "getMany", "clear"] as const) {
-    const original = (level[read] as (...args: unknown[]) => unknown).bind(level);
-    (level as unknown as Record<string, unknown>)[read] = (...args: unknown[]) => {
+  for (const method of ["iterator", "keys", "values", "getMany", "clear"] as const) {
+    const original = (level[method] as (...args: unknown[]) => unknown).bind(level);
+    (level as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
       flush();
       return original(...args);
     };
   }
-  return undefined;
+  return { read };
+}
+
+/** What {@link mirror} gives the engine. */
+export interface Mirror {
+  /** The JSON text of the value under `key` now (undefined: none), as every read of the store sees it. */
+  read(key: string): string | undefined;
+  /** Holds the writes to `keys` back (LevelDB only), see `Engine.capture`. */
+  readonly capture?: (keys: readonly string[]) => WriteCapture;
 }
 
 /** The writes one capture holds back, and what the map held for their keys before. */

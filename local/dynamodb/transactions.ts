@@ -46,7 +46,7 @@ export interface TransactionCounters {
 
 /** What the transaction handlers need. */
 export interface TransactionContext {
-  readonly engine: Pick<Engine, "call" | "run" | "capture">;
+  readonly engine: Pick<Engine, "call" | "run" | "capture" | "readItem">;
   readonly schemas: TableSchemas;
   readonly locks: ItemLocks;
   /** Passed in `commit` mode while writes are applied; multi-item reads pass it in `read` mode. */
@@ -107,7 +107,8 @@ export async function transactWriteItems(body: JsonObject, context: TransactionC
       return {};
     }
 
-    const images = await Promise.all(writes.map((write) => readImage(context.engine, write.checked.table.TableName, write.key)));
+    // Read straight from the store: the items are locked, their keys validated, their tables known.
+    const images = writes.map(({ checked: { table }, key }) => context.engine.readItem(table.TableName, itemIdentity(key, table)) as WireItem | undefined);
     const reasons = writes.map((write, i) => conditionReason(write, images[i]));
     if (reasons.some((reason) => reason !== NO_REASON)) {
       context.counters.cancelled++;
@@ -218,11 +219,6 @@ function assertDistinctItems(items: readonly { readonly checked: CheckedRequest;
 /** How the front server names an item in its locks: table and engine key. */
 export function lockIdentity(tableName: string, engineKey: string): string {
   return `${tableName}\u0000${engineKey}`;
-}
-
-async function readImage(engine: TransactionContext["engine"], tableName: string, key: WireItem): Promise<WireItem | undefined> {
-  const { Item } = await engine.call("GetItem", { TableName: tableName, Key: key, ConsistentRead: true });
-  return Item as WireItem | undefined;
 }
 
 function conditionReason(write: PlannedWrite, image: WireItem | undefined): CancellationReason {
