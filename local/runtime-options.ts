@@ -8,9 +8,10 @@ export interface RuntimeOptions {
   /** Where balances (DynamoDB) and the bus archive are kept; in-memory DynamoDB when `null`. */
   readonly dataDir?: string | null;
   /**
-   * Keeps DynamoDB tables and SQS queues in memory even with a `dataDir` (which then holds only
-   * the archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes
-   * buy nothing.
+   * Keeps DynamoDB tables, SQS queues, the SES and SNS outboxes, Step Functions executions, Stripe
+   * objects and the bus's delivery log in memory even with a `dataDir` (which then holds only the
+   * archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes buy
+   * nothing.
    */
   readonly inMemory?: boolean;
   /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */

@@ -22,9 +22,12 @@ export interface ServiceContext {
   readonly busName: string;
   /** Scales queue visibility timeouts and retry delays (1 is AWS's timing). */
   readonly timeScale: number;
-  /** The data directory (what survives a restart: outboxes, executions, the archive); undefined without one. */
+  /** The data directory (the archive); undefined without one. */
   readonly dataDir: string | undefined;
-  /** The data directory for tables and queues: undefined with `inMemory` too (one-shot runs). */
+  /**
+   * The data directory for what survives a restart (tables, queues, outboxes, executions, the
+   * bus's deliveries): undefined with `inMemory` too (one-shot runs, which never restart).
+   */
   readonly durableDir: string | undefined;
   readonly journal: Journal;
   readonly options: RuntimeOptions;

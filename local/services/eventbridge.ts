@@ -20,7 +20,7 @@ export interface EventBridgeService {
 export const eventBridgeService = defineService({
   name: "eventbridge",
   routing: { service: "events", targetPrefixes: ["AWSEvents"], signingNames: ["events"] },
-  async start({ runtime, region, accountId, busName, timeScale, dataDir, journal, options, warn }) {
+  async start({ runtime, region, accountId, busName, timeScale, dataDir, durableDir, journal, options, warn }) {
     const archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${busName}.jsonl`));
     const bus = new LocalEventBus({
       name: busName,
@@ -33,8 +33,9 @@ export const eventBridgeService = defineService({
       retryTimeScale: timeScale,
       warn,
       // Deliveries not finished when the process stopped are resumed when ready (without a data
-      // directory the archive is scratch space and nothing is resumed).
-      ...(dataDir ? { deliveries: new DeliveryLog(join(dataDir, "archive", `${busName}.delivered.jsonl`)) } : {}),
+      // directory the archive is scratch space and nothing is resumed; in memory, the queues they
+      // would resume into are gone with the process: nothing to resume either).
+      ...(durableDir ? { deliveries: new DeliveryLog(join(durableDir, "archive", `${busName}.delivered.jsonl`)) } : {}),
     });
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
     await runtime.sqs.engine.durable();

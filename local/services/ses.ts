@@ -19,7 +19,7 @@ export const sesService = defineService({
       "SendEmail", "SendRawEmail", "SendTemplatedEmail", "VerifyDomainIdentity", "VerifyEmailAddress", "VerifyEmailIdentity",
     ],
   },
-  async start({ host, region, dataDir, journal, options, warn }) {
+  async start({ host, region, durableDir, journal, options, warn }) {
     const faults = serviceFaults();
     const identities = options.sesIdentities ?? declaredEmailIdentities();
     const ses = new LocalSes({
@@ -29,7 +29,8 @@ export const sesService = defineService({
       region,
       identities,
       sandbox: options.sesSandbox ?? process.env.PAYBUS_SES_SANDBOX === "true",
-      ...(dataDir ? { stateFile: join(dataDir, "ses", "outbox.jsonl") } : {}),
+      // In memory for one-shot runs (`inMemory`): nothing reads the outbox file after them.
+      ...(durableDir ? { stateFile: join(durableDir, "ses", "outbox.jsonl") } : {}),
     });
     for (const warning of identityWarnings(identities)) warn(warning);
     const emailFrom = options.env?.[EMAIL_FROM_ENV] ?? process.env[EMAIL_FROM_ENV];

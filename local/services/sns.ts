@@ -25,10 +25,10 @@ export const snsService = defineService({
       "Publish", "PublishBatch", "SetEndpointAttributes", "SetPlatformApplicationAttributes", "Subscribe", "Unsubscribe",
     ],
   },
-  async start({ host, region, accountId, prefix, dataDir, journal }) {
+  async start({ host, region, accountId, prefix, durableDir, journal }) {
     const faults = serviceFaults();
-    // Platform endpoints and the outbox survive a restart with the data directory.
-    const sns = new LocalSns({ region, accountId, journal, faults, host, ...(dataDir ? { stateDir: join(dataDir, "sns") } : {}) });
+    // Platform endpoints and the outbox survive a restart with the data directory (not in memory: one-shot runs).
+    const sns = new LocalSns({ region, accountId, journal, faults, host, ...(durableDir ? { stateDir: join(durableDir, "sns") } : {}) });
     await sns.start();
     try {
       const handle: SnsService = { engine: sns, pushApplications: await createPushApplications(sns.endpoint, region, prefix) };

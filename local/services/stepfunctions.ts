@@ -13,7 +13,7 @@ import { startLocalStepFunctions, type LocalStepFunctions } from "../stepfunctio
 export const stepFunctionsService = defineService({
   name: "stepfunctions",
   routing: { service: "states", targetPrefixes: ["AWSStepFunctions"], signingNames: ["states"] },
-  async start({ runtime, host, region, accountId, prefix, timeScale, dataDir, journal, options }) {
+  async start({ runtime, host, region, accountId, prefix, timeScale, durableDir, journal, options }) {
     const sfn = await startLocalStepFunctions({
       host,
       port: 0,
@@ -27,8 +27,9 @@ export const stepFunctionsService = defineService({
       })),
       invokeLambda: (arnOrName, payload) => runtime.invokeByArn(arnOrName, payload),
       functionTimeout: (arnOrName) => runtime.functions.get(functionNameOf(arnOrName))?.timeoutSeconds,
-      // Executions, their history and task tokens survive a restart (running ones resume when ready).
-      ...(dataDir ? { dataDir: join(dataDir, "stepfunctions") } : {}),
+      // Executions, their history and task tokens survive a restart (running ones resume when ready);
+      // in memory for one-shot runs, which never restart.
+      ...(durableDir ? { dataDir: join(durableDir, "stepfunctions") } : {}),
     });
     journalWorkflows(sfn, journal);
     return {

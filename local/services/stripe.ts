@@ -5,8 +5,9 @@ import { LocalStripe } from "../stripe.ts";
 
 export const stripeService = defineService({
   name: "stripe",
-  async start({ dataDir }) {
-    const stripe = new LocalStripe(dataDir ? join(dataDir, "stripe", "objects.jsonl") : undefined);
+  async start({ durableDir }) {
+    // Kept in memory for one-shot runs (`inMemory`), like the tables.
+    const stripe = new LocalStripe(durableDir ? join(durableDir, "stripe", "objects.jsonl") : undefined);
     // Objects are appended to their file as they are created: nothing to release.
     return { handle: stripe, routes: [stripe.gatewayRoute()], stop: async () => undefined };
   },
