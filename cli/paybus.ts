@@ -326,7 +326,7 @@ export async function main(argv: string[]): Promise<number> {
       (error as Error).name === "UsageError" ||
       KNOWN_ERRORS.has((error as Error).name) ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ||
-      ["BacktestInputError", "RulesFileError", "BacktestRunError", "ScaffoldError"].includes((error as Error).name);
+      ["BacktestInputError", "RulesFileError", "BacktestRunError", "BacktestTreeError", "ScaffoldError"].includes((error as Error).name);
     process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 2;
   }

@@ -89,13 +89,24 @@ function describeRequest(service: ServiceName, req: RequestHead, url: URL, body:
   const target = req.headers["x-amz-target"];
   const accessKeyId = accessKeyIdOf(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
   if (typeof target === "string") {
-    let input: Record<string, unknown> = {};
-    try {
-      input = JSON.parse(body.toString("utf8") || "{}") as Record<string, unknown>;
-    } catch {
-      // An unreadable body: the engine answers it.
-    }
-    return { service, operation: target.slice(target.indexOf(".") + 1), input, accessKeyId };
+    // Parsed when an observer reads it, once: one that counts calls by caller (backtests) parses nothing.
+    let input: Record<string, unknown> | undefined;
+    return {
+      service,
+      operation: target.slice(target.indexOf(".") + 1),
+      accessKeyId,
+      get input() {
+        if (input === undefined) {
+          try {
+            input = JSON.parse(body.toString("utf8") || "{}") as Record<string, unknown>;
+          } catch {
+            // An unreadable body: the engine answers it.
+            input = {};
+          }
+        }
+        return input;
+      },
+    };
   }
   const params = new URLSearchParams(url.search);
   if (body.length > 0 && isFormRequest(req)) {

@@ -10,14 +10,15 @@
  * `--rules` without `--base`: both sides then run the working tree); the candidate is the working
  * tree. Sources: see `input.ts`.
  */
-import { fork, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { fork } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { compareSides, formatComparison, type BacktestComparison } from "./compare.ts";
 import { BacktestInputError, readBacktestEvents } from "./input.ts";
+import { exportRef } from "./tree.ts";
 import type { BacktestJob, SideResult, WorkerMessage } from "./worker.ts";
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -66,7 +67,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
     const run = (name: "base" | "candidate", side: BacktestSide) =>
       runSide(
         {
-          root: side.ref ? exportRef(side.ref, join(work, `${name}-tree`)) : PROJECT_ROOT,
+          root: side.ref ? exportRef(PROJECT_ROOT, side.ref) : PROJECT_ROOT,
           rulesFile: side.rulesFile && resolve(side.rulesFile),
           eventsFile,
           output: join(work, `${name}.json`),
@@ -90,20 +91,6 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/**
- * Exports `ref` of the repository into `directory` (`git archive`, nothing checked out in the
- * repository itself) and shares the working tree's `node_modules` with it.
- */
-function exportRef(ref: string, directory: string): string {
-  const archive = spawnSync("git", ["-C", PROJECT_ROOT, "archive", "--format=tar", ref], { maxBuffer: 1 << 30 });
-  if (archive.status !== 0) throw new BacktestRunError(`git archive ${ref}: ${archive.stderr.toString().trim()}`);
-  spawnSync("mkdir", ["-p", directory]);
-  const tar = spawnSync("tar", ["-x", "-C", directory], { input: archive.stdout });
-  if (tar.status !== 0) throw new BacktestRunError(`extracting ${ref}: ${tar.stderr.toString().trim()}`);
-  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(directory, "node_modules"), "dir");
-  return directory;
 }
 
 function runSide(job: BacktestJob, jobFile: string, onProgress: (share: number) => void): Promise<SideResult> {

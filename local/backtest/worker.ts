@@ -79,6 +79,9 @@ export interface SideResult {
 /** Progress messages to the parent. */
 export type WorkerMessage = { readonly progress: number } | { readonly error: string };
 
+/** Profiles written at once while seeding. */
+const SEED_IN_FLIGHT = 16;
+
 /** How often the feed looks at the queues and sends what fits. */
 const FEED_TICK_MS = 25;
 /**
@@ -174,10 +177,15 @@ async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly 
     if (typeof customer === "string" && customer.startsWith("cus_")) customers.add(customer);
   }
   const devices = new Map<string, string>();
+  const profiles: Array<Parameters<typeof putProfile>[0]> = [];
   for (const customerId of [...customers].sort()) {
     const endpoint = runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${customerId}`);
     devices.set(endpoint, customerId);
-    await putProfile({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] }, runtime.profileTable);
+    profiles.push({ customerId, email: `${customerId.toLowerCase()}@example.com`, pushEndpoints: [endpoint] });
+  }
+  // Several writes in flight (each its own item): the endpoint's worker thread and this one overlap.
+  for (let i = 0; i < profiles.length; i += SEED_IN_FLIGHT) {
+    await Promise.all(profiles.slice(i, i + SEED_IN_FLIGHT).map((profile) => putProfile(profile, runtime.profileTable)));
   }
   return devices;
 }
