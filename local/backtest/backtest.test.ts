@@ -100,4 +100,21 @@ describe("paybus backtest of a narrowed rule", () => {
     expect(text).toMatch(/purchases credited differently \(\d+\)/);
     expect(report.comparison.identical).toBe(false);
   });
+
+  it("says where each side's time and CPU went: its phases from the process's start, its threads, and the run's own phases", () => {
+    // Act
+    const { base, candidate } = report.sides;
+
+    // Assert
+    for (const side of [base, candidate]) {
+      expect(Object.keys(side.phases ?? {})).toEqual(["boot", "start", "seed", "feed", "drain", "collect"]);
+      expect(side.phases!.boot.seconds).toBeGreaterThan(0);
+      expect(side.phases!.boot.cpuSeconds).toBeGreaterThan(0);
+      // Linux (/proc): the main thread and the consumers that ran, by logical name.
+      expect(side.cpuByThread?.["main thread"]).toBeGreaterThan(0);
+      expect(side.cpuByThread?.["function LoyaltyConsumer"]).toBeGreaterThan(0);
+    }
+    expect(report.phases.sides).toBeGreaterThan(0);
+    expect(report.phases.prepare + report.phases.sides + report.phases.compare).toBeLessThanOrEqual(report.seconds + 0.2);
+  });
 });

@@ -46,6 +46,12 @@ export interface BacktestReport {
   readonly labels: { readonly base: string; readonly candidate: string };
   readonly events: number;
   readonly seconds: number;
+  /**
+   * Where the run's wall time went in this process: reading the events and writing them for the
+   * sides, both sides (from the first one's start to the last one's end, the base's tree export
+   * included), and the comparison.
+   */
+  readonly phases: { readonly prepare: number; readonly sides: number; readonly compare: number };
   readonly sides: { readonly base: SideResult; readonly candidate: SideResult };
   readonly comparison: BacktestComparison;
 }
@@ -80,13 +86,21 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
           options.onProgress?.(progress.base, progress.candidate);
         },
       );
-    const [base, candidate] = await Promise.all([run("base", options.base), run("candidate", options.candidate)]);
+    const prepared = performance.now();
+    // The candidate (the working tree) first: it starts while the base's tree is exported.
+    const candidateRun = run("candidate", options.candidate);
+    const baseRun = run("base", options.base);
+    const [base, candidate] = await Promise.all([baseRun, candidateRun]);
+    const ran = performance.now();
+    const comparison = compareSides(base, candidate);
+    const seconds = (from: number, to: number) => Number(((to - from) / 1000).toFixed(1));
     return {
       labels: { base: options.base.label, candidate: options.candidate.label },
       events: events.length,
-      seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+      seconds: seconds(started, performance.now()),
+      phases: { prepare: seconds(started, prepared), sides: seconds(prepared, ran), compare: seconds(ran, performance.now()) },
       sides: { base, candidate },
-      comparison: compareSides(base, candidate),
+      comparison,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -94,7 +108,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
 }
 
 function runSide(job: BacktestJob, jobFile: string, onProgress: (share: number) => void): Promise<SideResult> {
-  writeFileSync(jobFile, JSON.stringify(job));
+  writeFileSync(jobFile, JSON.stringify({ ...job, forkedAt: Date.now() } satisfies BacktestJob));
   return new Promise((resolvePromise, reject) => {
     const child = fork(WORKER, [jobFile], {
       cwd: job.root,
@@ -165,20 +179,22 @@ export async function backtestCommand(argv: string[], output: NodeJS.WritableStr
 
 /** Where each side's time went (phases, records handled more than once), for `--json` and the text report. */
 function sideProfiles(report: BacktestReport) {
-  const profile = (side: SideResult) => ({ seconds: side.seconds, phases: side.phases, attempts: side.attempts, awsCalls: side.awsCalls, feedWindow: side.feedWindow });
-  return { base: profile(report.sides.base), candidate: profile(report.sides.candidate) };
+  const profile = (side: SideResult) => ({ seconds: side.seconds, phases: side.phases, cpuByThread: side.cpuByThread, attempts: side.attempts, awsCalls: side.awsCalls, feedWindow: side.feedWindow });
+  return { run: report.phases, base: profile(report.sides.base), candidate: profile(report.sides.candidate) };
 }
 
 function formatProfiles(profiles: ReturnType<typeof sideProfiles>): string {
-  const line = (name: string, { seconds, phases, attempts, awsCalls, feedWindow }: ReturnType<typeof sideProfiles>["base"]) => {
+  const line = (name: string, { seconds, phases, cpuByThread, attempts, awsCalls, feedWindow }: ReturnType<typeof sideProfiles>["base"]) => {
     if (!phases) return `${name}: ${seconds} s\n`;
     const parts = Object.entries(phases).map(([phase, time]) => `${phase} ${time.seconds} s (CPU ${time.cpuSeconds} s)`);
     const records = attempts ? `; ${attempts.records} records handled, ${attempts.redelivered} of them again` : "";
     const calls = awsCalls ? `; ${awsCalls.total} AWS calls` : "";
     const window = feedWindow ? `; feed window ${feedWindow.min}–${feedWindow.max} messages (mean ${feedWindow.mean})` : "";
-    return `${name}: ${seconds} s — ${parts.join(", ")}${records}${calls}${window}\n`;
+    const threads = cpuByThread ? `; CPU by thread ${Object.entries(cpuByThread).map(([kind, cpu]) => `${kind} ${cpu} s`).join(", ")}` : "";
+    return `${name}: ${seconds} s — ${parts.join(", ")}${records}${calls}${window}${threads}\n`;
   };
-  return line("base", profiles.base) + line("candidate", profiles.candidate);
+  const { prepare, sides, compare } = profiles.run;
+  return `run: prepare ${prepare} s, both sides ${sides} s, compare ${compare} s\n` + line("base", profiles.base) + line("candidate", profiles.candidate);
 }
 
 /** A one-line progress bar with an ETA, redrawn in place (only on a terminal). */

@@ -15,7 +15,7 @@ import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
 import { environmentsForCores } from "../lambda.ts";
-import { countAwsCalls, phaseClock, stats, type Phase } from "./metrics.ts";
+import { countAwsCalls, cpuByThread, phaseClock, stats, type Phase } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
 
 /** What the parent asks for. */
@@ -30,6 +30,8 @@ export interface BacktestJob {
   /** Temporary directory for the runtime's archive. */
   readonly dataDir: string;
   readonly timeoutMs: number;
+  /** When the parent started this process (epoch ms): the "boot" phase ends when its code runs. */
+  readonly forkedAt?: number | undefined;
 }
 
 /** What happened on one side, keyed so that two sides can be compared. */
@@ -71,6 +73,8 @@ export interface SideResult {
   readonly attempts?: { readonly records: number; readonly redelivered: number } | undefined;
   /** The feed's window (messages allowed outstanding) over the feed phase. */
   readonly feedWindow?: { readonly min: number; readonly max: number; readonly mean: number } | undefined;
+  /** CPU seconds of the side's process by kind of thread (main, each function, other), up to the end of the collect phase. */
+  readonly cpuByThread?: Record<string, number> | undefined;
   /** AWS calls through the gateway, in all and per function (plan logical name; "other" for the seeding). */
   readonly awsCalls?: { readonly total: number; readonly byFunction: Record<string, number> } | undefined;
   readonly seconds: number;
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as BacktestJob;
   const root = resolve(job.root);
   const started = performance.now();
-  const phases = phaseClock();
+  const phases = phaseClock(job.forkedAt);
   const events = JSON.parse(readFileSync(job.eventsFile, "utf8")) as Envelope[];
   const rules: RuleLike[] | undefined = job.rulesFile ? await loadRules(job.rulesFile, root) : undefined;
 
@@ -160,7 +164,8 @@ async function main(): Promise<void> {
 
     const result = await collect(runtime, events.length, devices, await loyaltySnapshot(runtime));
     phases.end("collect");
-    writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, phases: phases.done(), awsCalls: awsCalls?.counts(), feedWindow: windows.summary(), seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
+    const threads = cpuByThread(runtime);
+    writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, phases: phases.done(), cpuByThread: threads, awsCalls: awsCalls?.counts(), feedWindow: windows.summary(), seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
   } finally {
     await runtime.stop();
   }
