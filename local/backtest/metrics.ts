@@ -80,7 +80,7 @@ export async function countAwsCalls(runtime: Runtime, root: string) {
 
 
 /** CPU seconds of each thread of this process so far, by operating-system thread id (Linux; empty elsewhere). */
-function threadCpu(): Map<number, number> {
+export function threadCpu(): Map<number, number> {
   const threads = new Map<number, number>();
   let tids: string[];
   try {
@@ -103,12 +103,12 @@ function threadCpu(): Map<number, number> {
 
 /**
  * Where a side's CPU went, by kind of thread, in seconds: the runtime's main thread, each
- * function's execution environments still running (by plan logical name), and the other threads
- * (the DynamoDB endpoint's worker, V8's compiler and GC helpers, libuv's pool, the TypeScript
- * loader). Undefined where /proc is not there. Read before the runtime stops: an ended environment
- * takes its CPU time with it.
+ * function's execution environments still running (by plan logical name), the threads there were
+ * before the runtime started (`before`: V8's compiler and GC helpers, the TypeScript loader) and
+ * the others (the DynamoDB endpoint's worker, libuv's pool once used). Undefined where /proc is not
+ * there. Read before the runtime stops: an ended environment takes its CPU time with it.
  */
-export function cpuByThread(runtime: Runtime): Record<string, number> | undefined {
+export function cpuByThread(runtime: Runtime, before: ReadonlySet<number> = new Set()): Record<string, number> | undefined {
   const threads = threadCpu();
   if (threads.size === 0) return undefined;
   const functions = new Map(
@@ -116,7 +116,8 @@ export function cpuByThread(runtime: Runtime): Record<string, number> | undefine
   );
   const byKind: Record<string, number> = {};
   for (const [tid, seconds] of threads) {
-    const kind = tid === process.pid ? "main thread" : functions.has(tid) ? `function ${functions.get(tid)}` : "other threads";
+    const kind =
+      tid === process.pid ? "main thread" : functions.has(tid) ? `function ${functions.get(tid)}` : before.has(tid) ? "V8 and loader helper threads" : "engine and libuv threads";
     byKind[kind] = (byKind[kind] ?? 0) + seconds;
   }
   return Object.fromEntries(Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([kind, seconds]) => [kind, round(seconds)]));

@@ -15,7 +15,7 @@ import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
 import { environmentsForCores } from "../lambda.ts";
-import { countAwsCalls, cpuByThread, phaseClock, stats, type Phase } from "./metrics.ts";
+import { countAwsCalls, cpuByThread, phaseClock, stats, threadCpu, type Phase } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
 
 /** What the parent asks for. */
@@ -73,7 +73,7 @@ export interface SideResult {
   readonly attempts?: { readonly records: number; readonly redelivered: number } | undefined;
   /** The feed's window (messages allowed outstanding) over the feed phase. */
   readonly feedWindow?: { readonly min: number; readonly max: number; readonly mean: number } | undefined;
-  /** CPU seconds of the side's process by kind of thread (main, each function, other), up to the end of the collect phase. */
+  /** CPU seconds of the side's process by kind of thread (main, each function, engine, helpers; see `cpuByThread`), up to the end of the collect phase. */
   readonly cpuByThread?: Record<string, number> | undefined;
   /** AWS calls through the gateway, in all and per function (plan logical name; "other" for the seeding). */
   readonly awsCalls?: { readonly total: number; readonly byFunction: Record<string, number> } | undefined;
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   const root = resolve(job.root);
   const started = performance.now();
   const phases = phaseClock(job.forkedAt);
+  const helperThreads = new Set(threadCpu().keys());
   const events = JSON.parse(readFileSync(job.eventsFile, "utf8")) as Envelope[];
   const rules: RuleLike[] | undefined = job.rulesFile ? await loadRules(job.rulesFile, root) : undefined;
 
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
 
     const result = await collect(runtime, events.length, devices, await loyaltySnapshot(runtime));
     phases.end("collect");
-    const threads = cpuByThread(runtime);
+    const threads = cpuByThread(runtime, helperThreads);
     writeFileSync(job.output, JSON.stringify({ ...result, engineErrors, phases: phases.done(), cpuByThread: threads, awsCalls: awsCalls?.counts(), feedWindow: windows.summary(), seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
   } finally {
     await runtime.stop();
