@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { ruleList } from "../declarations/rules.ts";
 import { FIXTURE_DIR, fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { adminRoute } from "../local/admin.ts";
-import { PROJECT_ROOT, Runtime } from "../local/runtime.ts";
+import { PROJECT_ROOT } from "../local/runtime.ts";
+import { startTestRuntime } from "../test/support/runtime.ts";
 import { main, readEventFiles, UsageError } from "./paybus.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "paybus-cli-"));
@@ -57,7 +58,7 @@ describe("paybus CLI", () => {
 
   it("says another runtime holds the data directory or the port, instead of failing inside an engine", async () => {
     const dataDir = mkdtempSync(join(dir, "locked-"));
-    const first = await Runtime.start({ dataDir, port: 0 });
+    const first = await startTestRuntime({ dataDir, port: 0 });
     try {
       const port = new URL(first.gatewayUrl).port;
       const sameDir = await capture(["dev", "--port", "0", "--data-dir", dataDir]);
@@ -73,7 +74,7 @@ describe("paybus CLI", () => {
       await first.stop();
     }
     // Released on stop: the directory is free again.
-    const again = await Runtime.start({ dataDir, port: 0 });
+    const again = await startTestRuntime({ dataDir, port: 0 });
     await again.stop();
   }, 120_000);
 
@@ -90,7 +91,7 @@ describe("paybus CLI", () => {
   }, 180_000);
 
   it("prints where events stand in `status`, from the lifecycle projection the run report reads too", async () => {
-    const runtime = await Runtime.start({ dataDir: mkdtempSync(join(dir, "status-")), port: 0, inMemory: true });
+    const runtime = await startTestRuntime({ dataDir: mkdtempSync(join(dir, "status-")), port: 0, inMemory: true });
     try {
       runtime.addRoute(adminRoute(runtime));
       const event = JSON.parse(readFileSync(join(FIXTURE_DIR, "01-invoice-paid-usd-subscription-cycle.json"), "utf8"));

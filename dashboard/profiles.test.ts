@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { devicesRoute } from "../local/devices.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "../test/support/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { profileViews } from "./profiles.ts";
 import { StateReader } from "./state.ts";
@@ -65,7 +66,7 @@ describe("the state reader's profiles on a real runtime", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-dashboard-profiles-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "dprof" });
+    runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "dprof" });
     runtime.addRoute(devicesRoute(runtime));
     await seedDemoCustomers(runtime);
     reader = new StateReader(runtime, {});

@@ -12,7 +12,8 @@ import { PromotionStore } from "../functions/loyalty/promotions.ts";
 import { adminRoute } from "../local/admin.ts";
 import { localDynamoClient } from "../local/state.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "../test/support/runtime.ts";
 import type { DashboardState, EventDetail, EventRow, StreamMessages } from "./protocol.ts";
 import { startDashboard, type Dashboard } from "./server.ts";
 
@@ -85,7 +86,7 @@ describe("the dashboard server", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-dashboard-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
     await seedDemoCustomers(runtime);
     runtime.addRoute(adminRoute(runtime));
     dashboard = startDashboard(runtime, { tickMs: 50, idleRefreshMs: 500 });

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "../test/support/runtime.ts";
 import { startDashboard, type Dashboard } from "./server.ts";
 
 /** A new invoice (its own ids) that the notifications consumer has not seen. */
@@ -69,7 +70,7 @@ describe("the dashboard's live streams", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-streams-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
     dashboard = startDashboard(runtime, { tickMs: 20, idleRefreshMs: 200, maxStreams: 3, maxBufferedBytes: 1024 * 1024, slowReaderMs: 60_000 });
     runtime.addRoute(dashboard.route);
     base = runtime.gatewayUrl;

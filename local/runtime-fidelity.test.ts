@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
-import { Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
+import { startTestRuntime } from "../test/support/runtime.ts";
 import { ADMIN_CREDENTIALS } from "./function-credentials.ts";
 
 const credentials = ADMIN_CREDENTIALS;
@@ -20,7 +21,7 @@ const printed: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-fidelity-"));
-  runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, sesSandbox: true, warn: (line) => void printed.push(line) });
+  runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, sesSandbox: true, warn: (line) => void printed.push(line) });
 }, 60_000);
 
 afterAll(async () => {

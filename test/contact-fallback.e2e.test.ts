@@ -13,7 +13,8 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { getProfile } from "../functions/common/profiles.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 import { localDynamoClient } from "../local/state.ts";
 
 let runtime: Runtime;
@@ -59,7 +60,7 @@ async function rawItem(customerId: string): Promise<Record<string, unknown> | un
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-contact-"));
-  runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "contact" });
+  runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "contact" });
   base = Math.floor(Date.now() / 1000) - 100;
 });
 

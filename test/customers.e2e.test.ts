@@ -14,7 +14,8 @@ import { getProfile } from "../functions/common/profiles.ts";
 import { devicesRoute } from "../local/devices.ts";
 import { devices } from "../cli/devices.ts";
 import { buildReport } from "../local/report.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { adminClient } from "../local/admin-client.ts";
 
@@ -57,7 +58,7 @@ async function send(...envelopes: Record<string, any>[]) {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-customers-"));
-  runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "cust" });
+  runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "cust" });
   runtime.addRoute(devicesRoute(runtime));
   base = Math.floor(Date.now() / 1000) - 10;
 });

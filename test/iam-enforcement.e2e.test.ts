@@ -13,7 +13,8 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_CREDENTIALS, functionCredentials } from "../local/function-credentials.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 
 type AwsError = Error & { $metadata: { httpStatusCode?: number } };
 
@@ -36,7 +37,7 @@ const LOYALTY_CONSUMER = "paybus-LoyaltyConsumer";
 const NOTIFICATIONS_CONSUMER = "paybus-NotificationsConsumer";
 
 beforeAll(async () => {
-  runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, warn: () => {} });
+  runtime = await startTestRuntime({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, warn: () => {} });
 });
 
 afterAll(async () => {

@@ -24,7 +24,8 @@ import { DEVICES_PATH, devicesRoute } from "../local/devices.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
 import { accessKeyIdOf } from "../local/function-credentials.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 import { LOCAL_STRIPE_API_KEY } from "../local/stripe.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
@@ -117,7 +118,7 @@ describe("every function's grants are exactly the calls it makes", () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-iam-"));
     store = secretStore((operation, input, accessKeyId) => recorded?.record("secretsmanager", operation, input, accessKeyId));
     await new Promise<void>((resolve) => store.listen(0, "127.0.0.1", resolve));
-    runtime = await Runtime.start({
+    runtime = await startTestRuntime({
       dataDir,
       port: 0,
       timeScale: 0.01,

@@ -16,13 +16,14 @@ import { ADMIN_CREDENTIALS } from "../local/function-credentials.ts";
 import { Journal } from "../local/journal.ts";
 import { LambdaHost, type LocalFunction } from "../local/lambda.ts";
 import { PROJECT_ROOT } from "../local/project-root.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 
 let runtime: Runtime;
 let dir: string;
 
 beforeAll(async () => {
-  runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, warn: () => {} });
+  runtime = await startTestRuntime({ dataDir: null, port: 0, timeScale: 0.01, warn: () => {} });
   dir = mkdtempSync(join(tmpdir(), "paybus-timeout-e2e-"));
 });
 

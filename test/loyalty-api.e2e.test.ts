@@ -16,7 +16,8 @@ import { loadFixture } from "../fixtures/index.ts";
 import { localDynamoClient } from "../local/state.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { CONCURRENT_ENVIRONMENTS, startTestRuntime } from "./support/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { volume } from "./support/volume.ts";
 
@@ -105,7 +106,8 @@ describe("loyalty API", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-loyalty-api-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    // Concurrent redemptions and concurrent idempotent requests must run in overlapping invocations of the API.
+    runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: CONCURRENT_ENVIRONMENTS });
     runtime.addRoute(loyaltyApiRoute(runtime));
     await seedDemoCustomers(runtime);
     // 2 × 1,250 USD premium = 2,500 points, in two purchases (two lots).

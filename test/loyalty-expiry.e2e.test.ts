@@ -13,7 +13,8 @@ import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { CONCURRENT_ENVIRONMENTS, startTestRuntime } from "./support/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 
 const DAY = 86_400_000;
@@ -59,7 +60,8 @@ describe("points expiry", () => {
   let runtime: Runtime | undefined;
 
   const start = async (port = 0) => {
-    runtime = await Runtime.start({ dataDir, port, timeScale: 0.01, workflowTimeScale: 0.0001, env });
+    // Two expiry runs at once must be able to overlap.
+    runtime = await startTestRuntime({ dataDir, port, timeScale: 0.01, workflowTimeScale: 0.0001, env, maxEnvironmentsPerFunction: CONCURRENT_ENVIRONMENTS });
     runtime.addRoute(loyaltyApiRoute(runtime));
     return runtime;
   };

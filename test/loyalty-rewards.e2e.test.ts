@@ -15,7 +15,8 @@ import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
 import { adminRoute } from "../local/admin.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 
 const STRIPE_CUSTOMER = "cus_RewardsVip0001";
 const CUSTOMER = "C-rewards-1";
@@ -41,7 +42,7 @@ describe("a tier upgrade, redelivered and reordered", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-rewards-"));
-    runtime = await Runtime.start({
+    runtime = await startTestRuntime({
       dataDir,
       port: 0,
       timeScale: 0.01,

@@ -13,7 +13,8 @@ import { loadFixture } from "../fixtures/index.ts";
 import { LoyaltyLedger } from "../functions/loyalty/ledger.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS } from "../functions/loyalty/promotions.ts";
 import { PROMOTIONS_PATH, promotionsRoute } from "../local/promotions.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { localDynamoClient } from "../local/state.ts";
 
@@ -55,7 +56,7 @@ const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-promotions-"));
-  runtime = await Runtime.start({ dataDir, port: 0, timeScale: TIME_SCALE, workflowTimeScale: 0.0001, prefix: "promo" });
+  runtime = await startTestRuntime({ dataDir, port: 0, timeScale: TIME_SCALE, workflowTimeScale: 0.0001, prefix: "promo" });
   runtime.addRoute(promotionsRoute(runtime));
   ledger = new LoyaltyLedger(localDynamoClient(runtime), runtime.tableNames.loyalty);
 }, 120_000);

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture, redelivery } from "../fixtures/index.ts";
 import { demoEvents, seedDemoCustomers } from "../local/demo.ts";
 import { rateFaults } from "../local/faults.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 import { loyaltySnapshot } from "../local/state.ts";
 import { ADMIN_CREDENTIALS } from "../local/function-credentials.ts";
 
@@ -23,7 +24,7 @@ describe("the pipeline on the local runtime", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-e2e-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
     eventBridge = new EventBridgeClient({ endpoint: runtime.endpoints.eventBridge, region: "us-east-1", credentials });
     await seedDemoCustomers(runtime);
   });
@@ -197,12 +198,12 @@ describe("restarts", () => {
   it("keeps balances and the archive in the data directory", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "paybus-restart-"));
     try {
-      const first = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+      const first = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
       first.sendEnvelopes([loadFixture("05")]);
       await first.waitForQuiet(30_000);
       await first.stop();
 
-      const second = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+      const second = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
       try {
         const { customers } = await loyaltySnapshot(second);
         expect(customers).toEqual([expect.objectContaining({ customerId: "C-101034", points: 60 })]);

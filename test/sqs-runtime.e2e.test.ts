@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../fixtures/index.ts";
 import { dlqListing } from "../local/admin.ts";
-import { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 
 /** Listening TCP sockets of this process: `address:port` as the kernel reports them. */
 function listeners(): Array<{ family: "tcp" | "tcp6"; address: string; port: number }> {
@@ -47,7 +47,7 @@ afterAll(() => {
 
 describe("the runtime's SQS", () => {
   it("listens on loopback only, every listener of the process", async () => {
-    const runtime = await Runtime.start({ dataDir: null, port: 0 });
+    const runtime = await startTestRuntime({ dataDir: null, port: 0 });
     try {
       const open = listeners();
       const ports = Object.values(runtime.endpoints).map((endpoint) => Number(new URL(endpoint).port));
@@ -67,7 +67,7 @@ describe("the runtime's SQS", () => {
     poison.detail.id = "evt_restart_poison";
     poison.detail.type = "invoice.payment_succeeded";
 
-    const first = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    const first = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
     let before;
     try {
       first.sendEnvelopes([poison]);
@@ -76,7 +76,7 @@ describe("the runtime's SQS", () => {
     } finally {
       await first.stop();
     }
-    const second = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    const second = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
     let after;
     try {
       after = dlqListing(second).find((entry) => entry.queue === "notifications")!.messages;

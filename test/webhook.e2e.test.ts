@@ -11,7 +11,8 @@ import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { WEBHOOK_SOURCE } from "../declarations/rules.ts";
 import { PAYLOAD_TOO_LARGE } from "../local/function-url-event.ts";
 import { SECRET, sign, stripeEvent, webhookBody } from "./support/webhook.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 import { loyaltySnapshot } from "../local/state.ts";
 import { WEBHOOK_PATH, webhookRoute } from "../local/webhook.ts";
 
@@ -23,7 +24,7 @@ describe("the webhook bridge on the local runtime", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "paybus-webhook-"));
-    runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, env: { STRIPE_WEBHOOK_SECRETS: SECRET } });
+    runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, env: { STRIPE_WEBHOOK_SECRETS: SECRET } });
     runtime.addRoute(webhookRoute(runtime));
   });
 

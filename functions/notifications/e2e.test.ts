@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../../fixtures/index.ts";
 import { queues } from "../../declarations/rules.ts";
 import type { InjectedFault } from "../../local/faults.ts";
-import { Runtime } from "../../local/runtime.ts";
+import type { Runtime } from "../../local/runtime.ts";
+import { startTestRuntime } from "../../test/support/runtime.ts";
 import { putProfile } from "../common/profiles.ts";
 
 let runtime: Runtime;
@@ -15,7 +16,7 @@ let jennysPhone: string;
 
 beforeAll(async () => {
   // Visibility timeouts scaled to about a second, so retries and DLQ moves happen within the test.
-  runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "e2e" });
+  runtime = await startTestRuntime({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, prefix: "e2e" });
   jennysPhone = runtime.sns.createEndpoint(`${runtime.prefix}-app`, "token-jenny");
   await putProfile({ customerId: "cus_AbIItO38LiTlry", pushEndpoints: [jennysPhone] }, runtime.profileTable);
   await putProfile({ customerId: "cus_61BSXNh6V2pQ3q", locale: "ja-JP", pushEndpoints: [] }, runtime.profileTable);

@@ -15,6 +15,7 @@ import { localDynamoClient, loyaltySnapshot } from "../../local/state.ts";
 import { adminClient } from "../../local/admin-client.ts";
 import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
 import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
+import { CONCURRENT_ENVIRONMENTS, TEST_ENVIRONMENTS_PER_FUNCTION } from "../support/runtime.ts";
 
 const QUEUES: readonly QueueName[] = ["notifications", "loyalty"];
 /** Queues fed by the programme's own loyalty events (`paybus.loyalty`), not by Stripe. */
@@ -32,6 +33,7 @@ export function runtimeOptions(scenario: Scenario, dataDir: string | null) {
     timeScale: 0.01,
     workflowTimeScale: 1,
     env: { PAYBUS_LOYALTY_CONFIG: JSON.stringify(scenario.loyaltyConfig) },
+    maxEnvironmentsPerFunction: scenario.overlappingInvocations ? CONCURRENT_ENVIRONMENTS : TEST_ENVIRONMENTS_PER_FUNCTION,
   } as const;
 }
 

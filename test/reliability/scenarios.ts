@@ -583,7 +583,8 @@ const LOAD_RATES = {
  * downstream faults and bad input all at once; the final state must equal the oracle's exactly.
  */
 export async function load(events: number, seed = 41): Promise<ScenarioResult> {
-  const scenario = syntheticScenario({ seed, events, namespace: "l", badInputs: Math.max(12, Math.round(events / 500)) });
+  // Batches of one queue side by side too, on top of each batch's records: every race at once.
+  const scenario: Scenario = { ...syntheticScenario({ seed, events, namespace: "l", badInputs: Math.max(12, Math.round(events / 500)) }), overlappingInvocations: true };
   const plan = chaosPlan(scenario, seed, LOAD_RATES.chaos);
   const started = Date.now();
   return withRuntime(scenario, async (runtime, eventBridge) => {
