@@ -1,8 +1,7 @@
 /**
- * Issue 9's claims, demonstrated at small sizes on the local runtime: the scenarios run in this
- * process, three at a time, each on a runtime of its own (those that kill a runtime run it in a
- * child process), and each claim holds when its scenario found no mismatch with the independently
- * computed outcome. `npm run test:reliability` runs them with the 20,000-event load.
+ * Issue 9's claims, demonstrated at small sizes on the local runtime: each scenario runs in its own
+ * process (three at a time), and each claim holds when its scenario found no mismatch with the
+ * independently computed outcome. `npm run test:reliability` runs them with the 20,000-event load.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { queues } from "../../declarations/rules.ts";
@@ -15,7 +14,7 @@ const result = (name: ScenarioName) => results.get(name)!;
 
 beforeAll(async () => {
   const names = (Object.keys(SCENARIOS) as ScenarioName[]).filter((name) => !FULL_RUN_ONLY.has(name));
-  (await runScenarios(names, sizes, 3, { inProcess: true })).forEach((outcome, i) => results.set(names[i]!, outcome));
+  (await runScenarios(names, sizes, 3)).forEach((outcome, i) => results.set(names[i]!, outcome));
   // Three rounds of scenarios; at load average ~40 on 2 cores one round took over 300 s.
 }, 900_000);
 

@@ -1,7 +1,7 @@
 /**
- * Runs reliability scenarios, several side by side (most of a scenario's time is spent waiting for
- * retries, so they finish in a fraction of the time one after the other would take): each in a
- * process of its own for `npm run test:reliability`, in the test's own process for `npm test`.
+ * Runs reliability scenarios, each in its own process: a local runtime owns its process's
+ * environment (one runtime per process), and most of a scenario's time is spent waiting for
+ * retries, so several processes side by side finish in a fraction of the time one would take.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -74,39 +74,14 @@ function runInChild(name: ScenarioName, sizes: ScenarioSizes): Promise<ScenarioR
   });
 }
 
-/**
- * Runs one scenario in this process. A runtime no longer touches its process's environment (each
- * function runs in worker threads of its own with its plan environment), so scenarios can share a
- * process; this saves the ~2.5 s of CPU a child spends loading the runtime's modules. The result
- * goes through JSON as a child's would.
- */
-async function runHere(name: ScenarioName, sizes: ScenarioSizes): Promise<ScenarioResult> {
-  try {
-    return JSON.parse(JSON.stringify(await SCENARIOS[name](sizes))) as ScenarioResult;
-  } catch (error) {
-    throw new ScenarioFailedError(`scenario "${name}" threw: ${(error as Error).stack ?? String(error)}`);
-  }
-}
-
-/** Where {@link runScenarios} runs each scenario. */
-export interface RunOptions {
-  /**
-   * In this process (`npm test`: the modules are loaded already) rather than a child process each
-   * (the default: `npm run test:reliability`'s long runs, each with a process and heap of its own).
-   * The scenarios that kill a runtime still run it in a child process of their own.
-   */
-  readonly inProcess?: boolean;
-}
-
-/** Runs the named scenarios, `concurrency` at a time; results come in the order asked. */
-export async function runScenarios(names: readonly ScenarioName[], sizes: ScenarioSizes, concurrency: number, options: RunOptions = {}): Promise<ScenarioResult[]> {
+/** Runs the named scenarios, `concurrency` processes at a time; results come in the order asked. */
+export async function runScenarios(names: readonly ScenarioName[], sizes: ScenarioSizes, concurrency: number): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = new Array(names.length);
-  const run = options.inProcess ? runHere : runInChild;
   let next = 0;
   const worker = async () => {
     while (next < names.length) {
       const index = next++;
-      results[index] = await run(names[index]!, sizes);
+      results[index] = await runInChild(names[index]!, sizes);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
