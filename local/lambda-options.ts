@@ -52,7 +52,8 @@ export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 3;
  * a burst through three environments per function cost 39 ms of CPU per event against 29 ms through
  * one (a third of the process's CPU went to V8's compiler threads, and each isolate stayed cold
  * three times as long), and drained no faster, since the cores, not the environments, were the
- * limit. Tests keep the default, so that invocations of one function still run side by side there.
+ * limit. Tests start one per function as well (`test/support/runtime.ts`), and the default only
+ * where they assert what overlapping invocations of one function do.
  */
 export function environmentsForCores(cores: number = availableParallelism()): number {
   return Math.max(1, Math.min(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, cores - 1));
