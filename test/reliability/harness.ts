@@ -15,7 +15,7 @@ import { localDynamoClient, loyaltySnapshot } from "../../local/state.ts";
 import { adminClient } from "../../local/admin-client.ts";
 import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
 import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
-import { CONCURRENT_ENVIRONMENTS, TEST_ENVIRONMENTS_PER_FUNCTION } from "../support/runtime.ts";
+import { CONCURRENT_ENVIRONMENTS, TEST_ENVIRONMENTS_PER_FUNCTION } from "../support/environments.ts";
 
 const QUEUES: readonly QueueName[] = ["notifications", "loyalty"];
 /** Queues fed by the programme's own loyalty events (`paybus.loyalty`), not by Stripe. */

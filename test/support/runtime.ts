@@ -13,14 +13,10 @@
  * redemptions on one balance, two expiry runs at once) starts its runtime with
  * `maxEnvironmentsPerFunction: CONCURRENT_ENVIRONMENTS`, and says so.
  */
-import { DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION } from "../../local/lambda.ts";
 import { Runtime, type RuntimeOptions } from "../../local/runtime.ts";
+import { TEST_ENVIRONMENTS_PER_FUNCTION } from "./environments.ts";
 
-/** The cap tests run with unless they exercise overlapping invocations of one function. */
-export const TEST_ENVIRONMENTS_PER_FUNCTION = 1;
-
-/** The runtime's own default, for tests whose assertions need invocations of one function to overlap. */
-export const CONCURRENT_ENVIRONMENTS = DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION;
+export { CONCURRENT_ENVIRONMENTS, TEST_ENVIRONMENTS_PER_FUNCTION } from "./environments.ts";
 
 /** `Runtime.start` with {@link TEST_ENVIRONMENTS_PER_FUNCTION} unless `options` says otherwise. */
 export function startTestRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
