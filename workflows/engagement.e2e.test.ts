@@ -22,6 +22,7 @@ import { LOCAL_STRIPE_API_KEY, LocalStripe } from "../local/stripe.ts";
 import { startLocalStepFunctions, type ExecutionRecord, type LocalStepFunctions } from "../local/stepfunctions/index.ts";
 import { closedExecution, sfnClient } from "../test/support/stepfunctions.ts";
 import { loadDefinition, stateMachines } from "./index.ts";
+import { TEST_ENVIRONMENTS_PER_FUNCTION } from "../test/support/environments.ts";
 
 const EXECUTION_ARN = "arn:aws:states:us-east-1:000000000000:execution:engagement:";
 const HOURS_72 = 72 * 3600 * 1000;
@@ -61,7 +62,9 @@ beforeAll(async () => {
   stripeServer = createServer((req, res) => void stripeRoute(req, res, new URL(req.url ?? "/", "http://127.0.0.1")));
   await new Promise<void>((resolve) => stripeServer.listen(0, "127.0.0.1", resolve));
   await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
-  host = new LambdaHost(new URL("..", import.meta.url).pathname);
+  // One environment per function, as the suite's runtimes (test/support/runtime.ts): the Parallel
+  // branches' tasks are different functions, and no case asserts overlapping invocations of one.
+  host = new LambdaHost(new URL("..", import.meta.url).pathname, undefined, undefined, undefined, { maxEnvironmentsPerFunction: TEST_ENVIRONMENTS_PER_FUNCTION });
   const functions: Record<string, { handler: string; timeoutSeconds: number; memoryMb: number }> = stateMachines.engagement.functions;
   // Each task function runs in its own execution environment with this environment (set below,
   // once the engines' endpoints are known).
