@@ -12,7 +12,8 @@ import { loadFixture } from "../fixtures/index.ts";
 import { seedDemoCustomers } from "../local/demo.ts";
 import { accessKeyIdOf } from "../local/function-credentials.ts";
 import type { AwsRequest } from "../local/gateway.ts";
-import { Runtime } from "../local/runtime.ts";
+import type { Runtime } from "../local/runtime.ts";
+import { startTestRuntime } from "./support/runtime.ts";
 
 /** A function's access key (`functionCredentials`: an AWS session key's shape); the administrator's is `local`. */
 const isFunctionKey = (key: string | undefined) => key?.startsWith("ASIA") === true;
@@ -28,7 +29,7 @@ describe("the functions' transport in the runtime", () => {
   };
 
   beforeAll(async () => {
-    runtime = await Runtime.start({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
+    runtime = await startTestRuntime({ dataDir: null, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
     await seedDemoCustomers(runtime);
     subscribe("http.server.request.start", countHttp);
   });
