@@ -131,3 +131,31 @@ export function dynamoContactStore(table: ProfileTable, now: () => number = Date
 
 /** The stub's bookkeeping attributes, which a sync from `customer.*` events removes with the stub. */
 export const CONTACT_STUB_ATTRIBUTES = ["contactSource", "contactEventId", "contactAt"] as const;
+
+/** How many customers {@link rememberingContactStore} remembers by default (a few hundred KiB at most). */
+export const REMEMBERED_CONTACTS = 10_000;
+
+/**
+ * A {@link ContactStore} that skips the write for a customer it has seen with an item: the
+ * conditional create can only fail for them, so skipping it changes nothing in the table and saves
+ * one request per payment of a returning customer. Exact because paybus never deletes a profile
+ * item (a deleted customer keeps a tombstone, `functions/customers/sync.ts`); only an item deleted
+ * by hand is not seen by an execution environment that remembers its customer, until that
+ * environment ends. Remembered per execution environment (module scope), the oldest forgotten past
+ * `capacity`. Answers `exists` without the item: for consumers that do not read the profile next
+ * (the loyalty consumer); one that does (notifications) uses the plain store, whose failed write
+ * answers with the item.
+ */
+export function rememberingContactStore(store: ContactStore, capacity: number = REMEMBERED_CONTACTS): ContactStore {
+  const known = new Set<string>();
+  const remember = (customerId: string) => {
+    known.add(customerId);
+    if (known.size > capacity) known.delete(known.values().next().value!);
+  };
+  return async (stub) => {
+    if (known.has(stub.customerId)) return { outcome: "exists", item: undefined };
+    const written = await store(stub);
+    remember(stub.customerId);
+    return written;
+  };
+}

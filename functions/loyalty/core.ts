@@ -7,10 +7,10 @@ import { POINTS_COMMIT_DELAY_METRIC } from "../common/metrics.ts";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
-import { decodeStripeMessage } from "../../events/parse.ts";
+import { decodeStripeMessage, type DecodedMessage } from "../../events/parse.ts";
 import { contactOf, type ContactStore } from "../customers/contact.ts";
 import type { LoyaltyConfig } from "./config.ts";
-import { LOYALTY_EVENT_TYPES, RECORDED_SKIP_REASONS, toLoyaltyCommand, type Accrual, type SkipReason } from "./decode.ts";
+import { LOYALTY_EVENT_TYPES, RECORDED_SKIP_REASONS, toLoyaltyCommand, type Accrual, type LoyaltyEventType, type SkipReason } from "./decode.ts";
 import { startEngagement } from "./engagement.ts";
 import type { LoyaltyLedger, ReversalOutcome } from "./ledger.ts";
 import type { AwardRules } from "./points.ts";
@@ -62,13 +62,42 @@ export type LoyaltyResult =
  */
 export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Promise<LoyaltyResult> {
   const message = decodeStripeMessage(body, LOYALTY_EVENT_TYPES);
-  const contact = contactOf(message);
-  if (contact) {
-    // First, so that the engagement emails of this purchase find the address; the ids and the
-    // field only are logged, the address is personal data.
-    const written = await deps.contacts(contact);
-    if (written.outcome === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
+  // The contact stub is written beside the ledger's work, not before it: the two touch different
+  // tables and neither reads the other, and only the engagement workflow (its emails read the
+  // address) must wait for it — `accrue` awaits it before starting the workflow. One round trip
+  // less on every record's critical path.
+  const contact = writeContact(message, deps);
+  let result: LoyaltyResult;
+  try {
+    result = await decide(message, deps, contact);
+  } catch (error) {
+    // Awaited only so that nothing of this record runs on after its failure is reported.
+    await contact.done.catch(() => undefined);
+    throw error;
   }
+  // Every path waits for the stub: its failure fails the record, as when it was written first.
+  await contact.done;
+  return result;
+}
+
+/** The contact stub's write, started; `done` rejects with its error (already observed: never unhandled). */
+interface ContactWriting {
+  readonly done: Promise<void>;
+}
+
+function writeContact(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDeps): ContactWriting {
+  const contact = contactOf(message);
+  if (!contact) return { done: Promise.resolve() };
+  const done = deps.contacts(contact).then((written) => {
+    // The ids and the field only are logged, the address is personal data.
+    if (written.outcome === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
+  });
+  // Observed at once: a failure while the ledger's work is still running is not an unhandled rejection.
+  done.catch(() => undefined);
+  return { done };
+}
+
+async function decide(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDeps, contact: ContactWriting): Promise<LoyaltyResult> {
   const rules: AwardRules = deps.promotions
     ? { ...deps.config, promotions: await deps.promotions.windows(deps.config.promotions) }
     : deps.config;
@@ -95,11 +124,11 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
       return { kind: "reversal", purchaseId: command.purchaseId, ...outcome };
     }
     case "accrual":
-      return accrue(command, deps);
+      return accrue(command, deps, contact);
   }
 }
 
-async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResult> {
+async function accrue(accrual: Accrual, deps: LoyaltyDeps, contact: ContactWriting): Promise<LoyaltyResult> {
   const { ledger, logger } = deps;
   const awarded = await ledger.award(accrual);
   const purchase = awarded.purchase;
@@ -118,13 +147,20 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResul
       decidedBy: purchase.sourceEvent?.eventId,
     });
   }
-  // After the commit, and on every duplicate until recorded: the workflow, then the outbox of
-  // publish.ts. One write records both once done; a crash before it leaves both to the redelivery,
-  // which starts the same execution name (refused, so counted as started) and puts the same
+  // After the commit, and on every duplicate until recorded: the workflow (once the contact stub,
+  // whose address its emails read, is written) and the outbox of publish.ts, side by side — they
+  // are independent (different services, no order between them at any consumer), so one round
+  // trip instead of two. One write records both once done; a failure of either (both settle first,
+  // so nothing runs on after it) or a crash before that write leaves both to the redelivery, which
+  // starts the same execution name (refused, so counted as started) and puts the same
   // `detail.id`s (deduped by consumers) — exactly once per purchase either way.
   const started = purchase.engagementExecution;
-  const executionName = started ?? (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName;
-  const published = deps.publish ? await putPendingEvents(purchase, deps.publish) : undefined;
+  const [executionName, published] = await allSettledOrThrow(
+    started !== undefined
+      ? Promise.resolve(started)
+      : contact.done.then(async () => (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName),
+    deps.publish ? putPendingEvents(purchase, deps.publish) : Promise.resolve(undefined),
+  );
   await ledger.markDone(purchase.purchaseId, {
     engagementExecution: started === undefined ? executionName : undefined,
     publishedReversedPoints: published?.reversedPoints,
@@ -143,4 +179,12 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps): Promise<LoyaltyResul
     ...(awarded.outcome === "awarded" ? { creditedPoints: awarded.creditedPoints } : {}),
   });
   return result;
+}
+
+/** Both results once both settled; the first failure (in argument order) if either failed. */
+async function allSettledOrThrow<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === "rejected") throw first.reason;
+  if (second.status === "rejected") throw second.reason;
+  return [first.value, second.value];
 }

@@ -8,7 +8,7 @@ import { dynamo, eventBridge, sfn } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
-import { dynamoContactStore } from "../customers/contact.ts";
+import { dynamoContactStore, rememberingContactStore } from "../customers/contact.ts";
 import { loadLoyaltyConfig, lotExpirySeconds } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { engagementStateMachineArn } from "./engagement.ts";
@@ -32,7 +32,8 @@ function dependencies(): LoyaltyDeps {
     sfn: sfn(),
     stateMachineArn: engagementStateMachineArn(),
     logger,
-    contacts: dynamoContactStore({ client: dynamo(), tableName: tableName("profiles") }),
+    // Returning customers cost no stub write: remembered per execution environment (exact, see there).
+    contacts: rememberingContactStore(dynamoContactStore({ client: dynamo(), tableName: tableName("profiles") })),
     // One cache per execution environment: a window added through the API applies within the cache time.
     promotions: new CachedPromotions(new PromotionStore(dynamo(), tableName("promotions")), promotionsCacheSeconds()),
     metrics,

@@ -2,13 +2,14 @@
  * What one record costs the loyalty consumer in AWS requests, over real engines: a new purchase is
  * credited in one transaction without reading the balance first, a duplicate is answered by the
  * cancelled transaction itself, a promotion is decided from the balance its failed condition
- * returned, and one write records the workflow and the published events. Each request is also a
- * request to DynamoDB, Step Functions or EventBridge in AWS: a regression here is a cost.
+ * returned, the workflow and the events go out side by side and one write records both, and a
+ * returning customer costs no contact stub write. Each request is also a request to DynamoDB, Step
+ * Functions or EventBridge in AWS: a regression here is a cost.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
 import { createLogger } from "../common/logger.ts";
-import { dynamoContactStore } from "../customers/contact.ts";
+import { dynamoContactStore, rememberingContactStore, type ContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
 import { LoyaltyLedger } from "./ledger.ts";
@@ -59,13 +60,27 @@ function purchase(suffix: string, amount = 2000): string {
 
 /** What a credited purchase always costs around the award: the contact stub's conditional write first. */
 const CONTACT = "DynamoDB.UpdateItem";
-const AFTER_COMMIT = ["SFN.StartExecution", "EventBridge.PutEvents", "DynamoDB.UpdateItem"];
+/** The workflow and the events, sent side by side (in a canonical order: see {@link sideBySide}), then their record. */
+const AFTER_COMMIT = ["EventBridge.PutEvents", "SFN.StartExecution", "DynamoDB.UpdateItem"];
+
+/**
+ * The requests in the order sent, except that a StartExecution and a PutEvents sent one right
+ * after the other are listed PutEvents first: the consumer sends them side by side, so which one
+ * leaves first is not the code's decision. Counts and every other order stay as sent.
+ */
+function sideBySide(list: readonly string[]): string[] {
+  const out = [...list];
+  for (let i = 0; i + 1 < out.length; i++) {
+    if (out[i] === "SFN.StartExecution" && out[i + 1] === "EventBridge.PutEvents") [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
+  }
+  return out;
+}
 
 describe("AWS requests per loyalty record", () => {
   it("credits a new purchase with one transaction and records the workflow and the events in one write", async () => {
     const result = await processLoyaltyMessage(purchase("new"), deps());
 
-    expect(requests.list()).toEqual([CONTACT, "DynamoDB.TransactWriteItems", ...AFTER_COMMIT]);
+    expect(sideBySide(requests.list())).toEqual([CONTACT, "DynamoDB.TransactWriteItems", ...AFTER_COMMIT]);
     expect(result).toMatchObject({ kind: "awarded", points: 40, promotedTo: null });
     expect(await ledger.getPurchase(`${PI_03}_new`)).toMatchObject({ engagementExecution: `purchase-${PI_03}_new`, publishedAward: true });
   });
@@ -102,8 +117,39 @@ describe("AWS requests per loyalty record", () => {
 
     const result = await processLoyaltyMessage(second, deps());
 
-    expect(requests.list()).toEqual([CONTACT, "DynamoDB.TransactWriteItems", "DynamoDB.TransactWriteItems", ...AFTER_COMMIT]);
+    expect(sideBySide(requests.list())).toEqual([CONTACT, "DynamoDB.TransactWriteItems", "DynamoDB.TransactWriteItems", ...AFTER_COMMIT]);
     expect(result).toMatchObject({ kind: "awarded", points: 1200, promotedTo: "silver" });
     expect(await ledger.getBalance(`${CUSTOMER_03}-promote-first`)).toMatchObject({ points: 1240, lifetimePoints: 1240, tier: "silver", purchases: 2 });
+  });
+
+  it("puts the events while the contact stub is being written, and starts the workflow only once it is", async () => {
+    const store = dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const contacts: ContactStore = async (stub) => {
+      await held;
+      return store(stub);
+    };
+
+    const processing = processLoyaltyMessage(purchase("held"), { ...deps(), contacts });
+
+    // The award and the events do not wait for the stub; the workflow, whose emails read it, does.
+    await expect.poll(() => requests.list(), { timeout: 20_000 }).toEqual(["DynamoDB.TransactWriteItems", "EventBridge.PutEvents"]);
+    release();
+    const result = await processing;
+    expect(requests.list()).toEqual(["DynamoDB.TransactWriteItems", "EventBridge.PutEvents", CONTACT, "SFN.StartExecution", "DynamoDB.UpdateItem"]);
+    expect(result).toMatchObject({ kind: "awarded", points: 40, executionName: `purchase-${PI_03}_held` });
+  });
+
+  it("writes a returning customer's contact stub once per execution environment", async () => {
+    const contacts = rememberingContactStore(dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }));
+    const second = purchase("returning-second").replaceAll(`${CUSTOMER_03}-returning-second`, `${CUSTOMER_03}-returning-first`);
+    await processLoyaltyMessage(purchase("returning-first"), { ...deps(), contacts });
+    requests.clear();
+
+    const result = await processLoyaltyMessage(second, { ...deps(), contacts });
+
+    expect(sideBySide(requests.list())).toEqual(["DynamoDB.TransactWriteItems", ...AFTER_COMMIT]);
+    expect(result).toMatchObject({ kind: "awarded", points: 40 });
   });
 });
