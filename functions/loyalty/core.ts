@@ -3,6 +3,7 @@
  * purchase (settling the tier) and start the engagement workflow, apply a reversal, or record
  * why nothing happens. Every step is idempotent, so a redelivery at any point converges.
  */
+import { bothSettled } from "../common/settled.ts";
 import { POINTS_COMMIT_DELAY_METRIC } from "../common/metrics.ts";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -155,7 +156,7 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps, contact: ContactWriti
   // starts the same execution name (refused, so counted as started) and puts the same
   // `detail.id`s (deduped by consumers) — exactly once per purchase either way.
   const started = purchase.engagementExecution;
-  const [executionName, published] = await allSettledOrThrow(
+  const [executionName, published] = await bothSettled(
     started !== undefined
       ? Promise.resolve(started)
       : contact.done.then(async () => (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName),
@@ -179,12 +180,4 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps, contact: ContactWriti
     ...(awarded.outcome === "awarded" ? { creditedPoints: awarded.creditedPoints } : {}),
   });
   return result;
-}
-
-/** Both results once both settled; the first failure (in argument order) if either failed. */
-async function allSettledOrThrow<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === "rejected") throw first.reason;
-  if (second.status === "rejected") throw second.reason;
-  return [first.value, second.value];
 }

@@ -173,6 +173,36 @@ describe("a paid invoice", () => {
     ]);
   });
 
+  it("records the invoice's state while the contact stub is being written, and reads the profile only after", async () => {
+    // Arrange: a contact store held until the test lets it write.
+    const ids = freshIds();
+    await seedProfile(ids.customer, { pushEndpoints: [PHONE] });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const contacts: NotifyDependencies["contacts"] = async (stub) => {
+      await held;
+      return deps.contacts(stub);
+    };
+    const requests = recordRequests(engines.documents, engines.sesClient, engines.snsClient);
+
+    // Act
+    let outcome: NotifyOutcome;
+    try {
+      const notifying = notify(message("01", ids), { ...deps, contacts });
+      // Assert: the invoice's state does not wait for the stub; nothing else goes before it.
+      await expect.poll(() => requests.list(), { timeout: 20_000 }).toEqual(["DynamoDB.UpdateItem"]);
+      release();
+      outcome = await notifying;
+    } finally {
+      requests.stop();
+    }
+
+    // The stub's refused write brought the profile (its push endpoint), so nothing read it.
+    expect(outcome).toMatchObject({ kind: "attempted" });
+    expect(engines.sns.outbox.map((publish) => publish.targetArn)).toEqual([PHONE]);
+    expect(requests.list()).not.toContain("DynamoDB.GetItem");
+  });
+
   it("sends only the push when no email address is known", async () => {
     // Arrange
     const ids = freshIds();

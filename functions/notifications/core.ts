@@ -6,6 +6,7 @@
  * module sequences them around the three effects it is given: the {@link NotificationStore}, the
  * profile lookup and the {@link Channels}.
  */
+import { bothSettled } from "../common/settled.ts";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import { contactOf, type ContactStore } from "../customers/contact.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
@@ -125,8 +126,11 @@ interface KnownProfileItem {
   readonly item: Record<string, unknown> | undefined;
 }
 
-async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, known?: KnownProfileItem): Promise<NotifyOutcome> {
-  const freshness = await deps.store.recordInvoiceState(notice);
+async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, contact: Promise<KnownProfileItem | undefined>): Promise<NotifyOutcome> {
+  // The invoice's state and the contact stub are written side by side (different tables, neither
+  // reads the other): one round trip instead of two before the profile is known. Both settle
+  // before either's failure fails the record.
+  const [freshness, known] = await bothSettled(deps.store.recordInvoiceState(notice), contact);
   if (!freshness.current) {
     const { status, eventId } = freshness.latest;
     return skip(notice, `superseded by the invoice's later ${status} state (${eventId})`, deps);
@@ -171,12 +175,24 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, known?
 export async function notify(body: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
   const decoded = decodeStripeMessage(body, INVOICE_EVENT_TYPES);
   const contact = contactOf(decoded);
-  const written = contact ? await deps.contacts(contact) : undefined;
-  const known = contact && written?.outcome === "exists" ? { customerId: contact.customerId, item: written.item } : undefined;
-  const outcome: NotifyOutcome =
-    decoded.kind === "thin"
-      ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
-      : await decideAndDeliver(toNotice(decoded), deps, known);
+  const known: Promise<KnownProfileItem | undefined> = contact
+    ? deps.contacts(contact).then((written) => (written.outcome === "exists" ? { customerId: contact.customerId, item: written.item } : undefined))
+    : Promise.resolve(undefined);
+  // Observed at once: a failure while the invoice's state is being written is not an unhandled rejection.
+  known.catch(() => undefined);
+  let outcome: NotifyOutcome;
+  try {
+    outcome =
+      decoded.kind === "thin"
+        ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
+        : await decideAndDeliver(toNotice(decoded), deps, known);
+  } catch (error) {
+    // Awaited only so that nothing of this record runs on after its failure is reported.
+    await known.catch(() => undefined);
+    throw error;
+  }
+  // A thin event's contact is none; otherwise decideAndDeliver awaited it.
+  await known;
   deps.report(outcome);
   if (outcome.kind !== "attempted") return outcome;
   const failed = outcome.deliveries.filter((result): result is FailedDelivery => result.status === "failed");
