@@ -4,13 +4,17 @@
  * (p50/p95/p99), the same to the end of the record (tier settled, workflow started), and accruals
  * per second. The consumers run as the `loyalty` queue declares them (batch size, maximum
  * concurrency), through the consumer core with real SDK clients; a tenth of the messages are
- * duplicates (the charge event of a payment already seen). A second, single-consumer run shows
- * the latency without records queueing behind each other in the (serialising) local engine.
+ * duplicates (the charge event of a payment already seen). The consumer is wired as its handler
+ * wires it: the contact stubs remembered per environment, the domain events put on a local bus.
+ * A second, single-consumer run shows the latency without records queueing behind each other in
+ * the engine. Each run also gives the batch's own latency (dequeue → its last record done: how long
+ * the next batch waits in a single execution environment) and the process's CPU per message.
  *
  * Run with `npx tsx bench/loyalty.ts` (prints and writes `bench/results/loyalty.json`), or import
  * {@link run}.
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { queues } from "../declarations/rules.ts";
@@ -21,7 +25,8 @@ import type { Accrual } from "../functions/loyalty/decode.ts";
 import { LoyaltyLedger, type AwardOutcome } from "../functions/loyalty/ledger.ts";
 import { startLocalTables, startStartRecorder } from "../test/support/loyalty-engines.ts";
 import { createLogger } from "../functions/common/logger.ts";
-import { dynamoContactStore } from "../functions/customers/contact.ts";
+import { dynamoContactStore, rememberingContactStore } from "../functions/customers/contact.ts";
+import { startLocalBus } from "../test/support/loyalty-bus.ts";
 import { latencySummary } from "./stats.ts";
 
 const PURCHASES = 2000;
@@ -69,9 +74,10 @@ async function consume(
   ledger: TimedLedger,
   batchSize: number,
   consumers: number,
-): Promise<{ toCommit: number[]; toDone: number[] }> {
+): Promise<{ toCommit: number[]; toDone: number[]; batches: number[] }> {
   const toCommit: number[] = [];
   const toDone: number[] = [];
+  const batches: number[] = [];
   let next = 0;
   const consumer = async () => {
     while (next < messages.length) {
@@ -86,17 +92,18 @@ async function consume(
           if (result.kind === "awarded" && committed !== undefined) toCommit.push(committed - dequeuedAt);
         }),
       );
+      batches.push(performance.now() - dequeuedAt);
     }
   };
   await Promise.all(Array.from({ length: consumers }, consumer));
-  return { toCommit, toDone };
+  return { toCommit, toDone, batches };
 }
 
 /** Runs the benchmark; prints and returns latencies (ms) and throughput. */
 export async function run(): Promise<Record<string, unknown>> {
   process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
   const { batchSize, maximumConcurrency } = queues.loyalty.consumer;
-  const [tables, workflows] = await Promise.all([startLocalTables(["loyalty", "profiles"], "bench"), startStartRecorder()]);
+  const [tables, workflows, bus] = await Promise.all([startLocalTables(["loyalty", "profiles"], "bench"), startStartRecorder(), startLocalBus("paybus-bench")]);
   try {
     const ledger = new TimedLedger(tables.client, tables.tableNames.loyalty, { maxAttempts: 50 });
     const deps: LoyaltyDeps = {
@@ -105,7 +112,8 @@ export async function run(): Promise<Record<string, unknown>> {
       sfn: workflows.client,
       stateMachineArn: workflows.stateMachineArn,
       logger: createLogger("loyalty-bench"),
-      contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }),
+      contacts: rememberingContactStore(dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles })),
+      publish: { eventBridge: bus.client, eventBusName: bus.name, ledger },
     };
     await consume(
       Array.from({ length: WARM_UP }, (_, n) => message("warm", n, "pi")),
@@ -119,9 +127,12 @@ export async function run(): Promise<Record<string, unknown>> {
     // Duplicates arrive shortly after their payment, as Stripe's companion events do.
     for (let d = 0; d < DUPLICATES; d++) messages.splice(d * 10 + 5, 0, message("run", d * 10, "charge"));
     const started = performance.now();
-    const { toCommit, toDone } = await consume(messages, deps, ledger, batchSize, maximumConcurrency);
+    const cpuBefore = process.cpuUsage();
+    const { toCommit, toDone, batches } = await consume(messages, deps, ledger, batchSize, maximumConcurrency);
+    const cpu = process.cpuUsage(cpuBefore);
     const seconds = (performance.now() - started) / 1000;
 
+    const soloCpuBefore = process.cpuUsage();
     const solo = await consume(
       Array.from({ length: SOLO_PURCHASES }, (_, n) => message("solo", n, "pi")),
       deps,
@@ -129,6 +140,7 @@ export async function run(): Promise<Record<string, unknown>> {
       batchSize,
       1,
     );
+    const soloCpu = process.cpuUsage(soloCpuBefore);
 
     const balances = await Promise.all(Array.from({ length: CUSTOMERS }, (_, c) => ledger.getBalance(`C-run-${c}`)));
     const figures = {
@@ -139,7 +151,12 @@ export async function run(): Promise<Record<string, unknown>> {
       consumers: maximumConcurrency,
       dequeueToCommittedBalanceMs: summary(toCommit),
       dequeueToRecordDoneMs: summary(toDone),
+      dequeueToBatchDoneMs: summary(batches),
+      cpuPerMessageMs: Number(((cpu.user + cpu.system) / 1000 / messages.length).toFixed(2)),
       oneConsumerDequeueToCommittedBalanceMs: summary(solo.toCommit),
+      oneConsumerDequeueToRecordDoneMs: summary(solo.toDone),
+      oneConsumerDequeueToBatchDoneMs: summary(solo.batches),
+      oneConsumerCpuPerMessageMs: Number(((soloCpu.user + soloCpu.system) / 1000 / SOLO_PURCHASES).toFixed(2)),
       accrualsPerSecond: Math.round(PURCHASES / seconds),
       messagesPerSecond: Math.round(messages.length / seconds),
       creditedPurchases: balances.reduce((sum, balance) => sum + balance.purchases, 0),
@@ -152,12 +169,16 @@ export async function run(): Promise<Record<string, unknown>> {
     console.table({
       "dequeue → committed balance (ms)": figures.dequeueToCommittedBalanceMs,
       "dequeue → record done (ms)": figures.dequeueToRecordDoneMs,
+      "dequeue → batch done (ms)": figures.dequeueToBatchDoneMs,
       "one consumer: dequeue → committed (ms)": figures.oneConsumerDequeueToCommittedBalanceMs,
+      "one consumer: dequeue → record done (ms)": figures.oneConsumerDequeueToRecordDoneMs,
+      "one consumer: dequeue → batch done (ms)": figures.oneConsumerDequeueToBatchDoneMs,
     });
+    console.log(`CPU per message (whole process: consumer, engines, bus): ${figures.cpuPerMessageMs} ms, one consumer ${figures.oneConsumerCpuPerMessageMs} ms; load average ${loadavg()[0]!.toFixed(1)}`);
     console.log(`${figures.accrualsPerSecond} accruals/s (${figures.messagesPerSecond} messages/s); credited ${figures.creditedPurchases}, workflows ${figures.workflowsStarted}`);
     return figures;
   } finally {
-    await Promise.all([tables.close(), workflows.close()]);
+    await Promise.all([tables.close(), workflows.close(), bus.close()]);
   }
 }
 
