@@ -9,7 +9,8 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { classifyError, toRecordError } from "./errors.ts";
 
-export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
+/** Handles one record; `context` is the invocation's (Powertools passes it along). */
+export type RecordHandler = (record: SQSRecord, context?: Context) => Promise<unknown>;
 
 /** The message of the log line {@link sqsBatchHandler} writes for each failed record. */
 export const RECORD_FAILED = "record failed";
@@ -19,9 +20,9 @@ export function sqsBatchHandler(
   logger: Logger,
   handleRecord: RecordHandler,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const logged: RecordHandler = async (record) => {
+  const logged: RecordHandler = async (record, context) => {
     try {
-      return await handleRecord(record);
+      return await handleRecord(record, context);
     } catch (thrown) {
       // A bad value is reported as poison with a one-line reason, not as a multi-line dump.
       const error = toRecordError(thrown);

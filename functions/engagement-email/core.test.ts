@@ -6,6 +6,7 @@ import { Journal } from "../../local/journal.ts";
 import { LocalSes } from "../../local/ses.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
 import { RetryableError } from "../common/errors.ts";
+import { SEND_TIME_BUDGET_MS } from "../common/invocation.ts";
 import { putProfile } from "../common/profiles.ts";
 import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { emailClaimKey, sendEngagementEmail, type EmailDeps, type EngagementEmailRequest } from "./core.ts";
@@ -132,5 +133,22 @@ describe("sending an engagement email", () => {
       const { Item } = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: key, ConsistentRead: true }));
       expect(Item).toMatchObject({ status: "sending" });
     });
+  });
+
+  it("claims and sends nothing with too little of the invocation left to record the send; the retry sends once", async () => {
+    const key = emailClaimKey("exec-ending-invocation", "confirmation");
+    const sentToGrace = async () => (await ses.emails()).filter((e) => e.destination.to.includes("grace@example.com")).length;
+    const before = await sentToGrace();
+
+    const late = sendEngagementEmail(request("exec-ending-invocation"), deps(), { remainingMs: () => SEND_TIME_BUDGET_MS - 1 });
+    await expect(late).rejects.toMatchObject({ name: "InvocationEndingError" });
+    await expect(late).rejects.toBeInstanceOf(RetryableError);
+    expect(await sentToGrace()).toBe(before);
+    const { Item } = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: key, ConsistentRead: true }));
+    expect(Item).toBeUndefined();
+
+    const retry = await sendEngagementEmail(request("exec-ending-invocation"), deps(), { remainingMs: () => 15_000 });
+    expect(retry).toMatchObject({ sent: true });
+    expect(await sentToGrace()).toBe(before + 1);
   });
 });

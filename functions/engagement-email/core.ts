@@ -6,6 +6,7 @@
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
 import * as z from "zod";
 import { RetryableError } from "../common/errors.ts";
+import { assertTimeToSend, type InvocationBounds } from "../common/invocation.ts";
 import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { purchaseFacts } from "../../events/engagement-input.ts";
 import type { TaskTable } from "../common/task.ts";
@@ -43,11 +44,6 @@ export interface EmailDeps {
   readonly now?: () => number;
 }
 
-/** The running Lambda invocation: how long it may still run (`context.getRemainingTimeInMillis`). */
-export interface InvocationBounds {
-  remainingMs(): number;
-}
-
 /**
  * Another attempt holds a live claim on this email (or died holding it and its lease has not run
  * out yet). Retryable: the ASL retries it with backoff, the follow-up dispatcher on its next run.
@@ -79,6 +75,7 @@ export async function sendEngagementEmail(request: EngagementEmailRequest, deps:
   const now = deps.now ?? Date.now;
   const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now });
   const record = { purchaseId: request.purchaseId, customerId: request.customerId };
+  assertTimeToSend(invocation, `engagement email ${request.template} of ${request.executionName}`);
   // The invocation's own end when known (the lease then ends exactly when this attempt must be dead).
   const claim = await claims.claim(key, record, invocation && now() + Math.min(invocation.remainingMs(), deps.leaseSeconds * 1000));
   if (claim.kind === "done") return { sent: false, reason: "already-sent" };

@@ -1,4 +1,5 @@
 /** Lambda entry point of the `EngagementEmail` task (see workflows/index.ts). */
+import { invocationOf } from "../common/invocation.ts";
 import { createLogger } from "../common/logger.ts";
 import { taskHandler } from "../common/task.ts";
 import { ENGAGEMENT_EMAIL_TIMEOUT_SECONDS } from "../common/timeouts.ts";
@@ -9,8 +10,7 @@ const logger = createLogger("engagement-email");
 let deps: EmailDeps | undefined;
 
 export const handler = taskHandler(logger, engagementEmailRequest, async (request, context) => {
-  const invocation = context && { remainingMs: () => context.getRemainingTimeInMillis() };
-  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment(ENGAGEMENT_EMAIL_TIMEOUT_SECONDS)), invocation);
+  const outcome = await sendEngagementEmail(request, (deps ??= emailDepsFromEnvironment(ENGAGEMENT_EMAIL_TIMEOUT_SECONDS)), invocationOf(context));
   logger.info("engagement email", { template: request.template, executionName: request.executionName, ...outcome });
   return outcome;
 });

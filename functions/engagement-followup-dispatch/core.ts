@@ -9,6 +9,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { TaskTable } from "../common/task.ts";
 import { sendEngagementEmail, type EmailDeps } from "../engagement-email/core.ts";
 import { FOLLOWUP_PARTITION, followupSortKey, type ScheduledFollowup } from "../engagement-followup-schedule/core.ts";
+import type { InvocationBounds } from "../common/invocation.ts";
 
 export interface DispatchDeps {
   readonly table: TaskTable;
@@ -44,8 +45,8 @@ async function dueFollowups(table: TaskTable, nowSeconds: number, limit: number)
 }
 
 /** Sends one follow-up and completes its task; returns what became of it. */
-async function dispatchOne(followup: ScheduledFollowup, deps: DispatchDeps): Promise<"completed" | "expired"> {
-  const email = await sendEngagementEmail({ ...followup, template: "follow-up" }, deps.email);
+async function dispatchOne(followup: ScheduledFollowup, deps: DispatchDeps, invocation: InvocationBounds | undefined): Promise<"completed" | "expired"> {
+  const email = await sendEngagementEmail({ ...followup, template: "follow-up" }, deps.email, invocation);
   deps.logger.info("follow-up email", { executionName: followup.executionName, ...email });
   try {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: followup.taskToken, output: JSON.stringify({ email }) }));
@@ -59,13 +60,14 @@ async function dispatchOne(followup: ScheduledFollowup, deps: DispatchDeps): Pro
 
 /**
  * Dispatches every follow-up due at `nowSeconds` (up to `limit` per run). A follow-up that fails
- * stays stored and is tried again on the next run; the others go ahead.
+ * stays stored and is tried again on the next run; the others go ahead. With the run's `invocation`,
+ * no email starts once too little of it is left to record the send (those wait for the next run).
  */
-export async function dispatchDueFollowups(nowSeconds: number, deps: DispatchDeps, limit = 100): Promise<DispatchSummary> {
+export async function dispatchDueFollowups(nowSeconds: number, deps: DispatchDeps, limit = 100, invocation?: InvocationBounds): Promise<DispatchSummary> {
   const counts = { completed: 0, expired: 0, failed: 0 };
   for (const followup of await dueFollowups(deps.table, nowSeconds, limit)) {
     try {
-      counts[await dispatchOne(followup, deps)]++;
+      counts[await dispatchOne(followup, deps, invocation)]++;
       await deps.table.client.send(
         new DeleteCommand({
           TableName: deps.table.tableName,

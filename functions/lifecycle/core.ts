@@ -7,6 +7,7 @@ import { formatMoney } from "../../events/money.ts";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import type { KnownEventType } from "../../events/stripe-event.ts";
 import { classifyError } from "../common/errors.ts";
+import type { InvocationBounds } from "../common/invocation.ts";
 import { webLink } from "../common/text.ts";
 import type { CustomerProfile } from "../common/profiles.ts";
 import type { Channels } from "../notifications/channels.ts";
@@ -92,6 +93,7 @@ async function tell(
   fact: LifecycleFact,
   event: { readonly id: string; readonly created: number; readonly type: string },
   deps: LifecycleDependencies,
+  invocation: InvocationBounds | undefined,
 ): Promise<LifecycleOutcome> {
   const ref: FactRef = { partition: `${LIFECYCLE_PARTITION_PREFIX}${notice.name}#${fact.subject}`, key: fact.key, eventId: event.id };
   if (fact.unlessPaid && (await deps.invoicePaid(fact.unlessPaid))) {
@@ -125,6 +127,7 @@ async function tell(
     eventCreated: event.created,
     label: `${notice.name} ${fact.subject} ${fact.key}`,
     stripeEventId: event.id,
+    invocation,
   };
   const results = await Promise.all(deliveries.map((delivery) => deliverOnce(delivery, content, context)));
   return {
@@ -140,11 +143,12 @@ type FailedDelivery = Extract<DeliveryResult, { status: "failed" }>;
 /**
  * Handles one SQS message body: decode, decide, send what has not been sent, report.
  *
+ * @param invocation the running Lambda invocation, when known (see `notify`).
  * @throws EventContractError (poison) for a message no notice accepts or that is malformed.
  * @throws DeliveryFailedError (retryable) or DeliveryRejectedError (poison) when a send failed; the
  *   sends that succeeded are recorded and not repeated by the retry.
  */
-export async function notifyLifecycle(body: string, deps: LifecycleDependencies): Promise<LifecycleOutcome> {
+export async function notifyLifecycle(body: string, deps: LifecycleDependencies, invocation?: InvocationBounds): Promise<LifecycleOutcome> {
   const accepted = [...new Set(deps.notices.flatMap((notice) => notice.eventTypes as readonly KnownEventType[]))];
   const decoded = decodeStripeMessage(body, accepted);
   let outcome: LifecycleOutcome;
@@ -159,7 +163,7 @@ export async function notifyLifecycle(body: string, deps: LifecycleDependencies)
       outcome =
         "skip" in decision
           ? { kind: "skipped", eventId: decoded.event.id, notice: notice.name, reason: decision.skip }
-          : await tell(notice, decision.tell, decoded.event, deps);
+          : await tell(notice, decision.tell, decoded.event, deps, invocation);
     }
   }
   deps.report(outcome);

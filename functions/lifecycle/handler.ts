@@ -5,6 +5,7 @@
 import { METRICS_NAMESPACE, NOTIFICATION_DELAY_METRIC } from "../common/metrics.ts";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { sqsBatchHandler } from "../common/batch.ts";
+import { invocationOf } from "../common/invocation.ts";
 import { dynamo, ses, sns } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
 import { getProfile } from "../common/profiles.ts";
@@ -66,4 +67,4 @@ function dependencies(): LifecycleDependencies {
 }
 
 /** SQS batch handler with partial batch failures. */
-export const handler = sqsBatchHandler(logger, (record) => notifyLifecycle(record.body, dependencies()));
+export const handler = sqsBatchHandler(logger, (record, context) => notifyLifecycle(record.body, dependencies(), invocationOf(context)));

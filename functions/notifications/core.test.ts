@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EventContractError } from "../../events/errors.ts";
 import { fixtureText } from "../../fixtures/index.ts";
 import { classifyError } from "../common/errors.ts";
+import { SEND_TIME_BUDGET_MS } from "../common/invocation.ts";
 import { getProfile, putProfile, type CustomerProfileInput } from "../common/profiles.ts";
 import { awsChannels } from "./channels.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
@@ -450,6 +451,30 @@ describe("faults", () => {
     expect((whileLeased as Error).message).toContain("email: SendInProgressError");
     expect(afterLease).toMatchObject({ deliveries: [{ channel: "email", status: "sent" }] });
     expect(await engines.ses.emails()).toHaveLength(1);
+  });
+
+  it("starts no send with too little of the invocation left to record it, so its retry sends once", async () => {
+    // Arrange: an invocation about to time out (a slow batch ahead of this record)
+    const ids = freshIds();
+    await seedProfile(ids.customer, { pushEndpoints: [PHONE] });
+    const ending = { remainingMs: () => SEND_TIME_BUDGET_MS - 1 };
+    const fresh = { remainingMs: () => 20_000 };
+
+    // Act
+    const late = await notify(message("01", ids), deps, ending).catch((error: unknown) => error);
+    const sentBeforeRetry = { emails: (await engines.ses.emails()).length, pushes: engines.sns.outbox.length };
+    const claimBeforeRetry = await sendRecord(ids.invoice, "notice#paid#email");
+    const retry = await notify(message("01", ids), deps, fresh);
+
+    // Assert: nothing was claimed, so the retry does not wait for a lease
+    expect(late).toBeInstanceOf(DeliveryFailedError);
+    expect(classifyError(late)).toBe("retryable");
+    expect((late as Error).message).toContain("email: InvocationEndingError");
+    expect(sentBeforeRetry).toEqual({ emails: 0, pushes: 0 });
+    expect(claimBeforeRetry).toBeUndefined();
+    expect(retry).toMatchObject({ deliveries: [{ channel: "email", status: "sent" }, { channel: "push", status: "sent" }] });
+    expect(await engines.ses.emails()).toHaveLength(1);
+    expect(engines.sns.outbox).toHaveLength(1);
   });
 });
 

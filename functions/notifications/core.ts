@@ -10,6 +10,7 @@ import { bothSettled } from "../common/settled.ts";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import { contactOf, type ContactStore } from "../customers/contact.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
+import type { InvocationBounds } from "../common/invocation.ts";
 import { profileFromItem, type CustomerProfile } from "../common/profiles.ts";
 import { redactEmail } from "../common/redact.ts";
 import type { Channels } from "./channels.ts";
@@ -126,7 +127,12 @@ interface KnownProfileItem {
   readonly item: Record<string, unknown> | undefined;
 }
 
-async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, contact: Promise<KnownProfileItem | undefined>): Promise<NotifyOutcome> {
+async function decideAndDeliver(
+  notice: Notice,
+  deps: NotifyDependencies,
+  contact: Promise<KnownProfileItem | undefined>,
+  invocation: InvocationBounds | undefined,
+): Promise<NotifyOutcome> {
   // The invoice's state and the contact stub are written side by side (different tables, neither
   // reads the other): one round trip instead of two before the profile is known. Both settle
   // before either's failure fails the record.
@@ -159,6 +165,7 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, contac
     eventCreated: notice.eventCreated,
     label: `${notice.invoiceId} ${noticeKey(notice)}`,
     stripeEventId: notice.eventId,
+    invocation,
   };
   const results = await Promise.all(deliveries.map((delivery) => deliverOnce(delivery, content, context)));
   return { kind: "attempted", notice: reference(notice), locale, deliveries: results };
@@ -168,11 +175,13 @@ async function decideAndDeliver(notice: Notice, deps: NotifyDependencies, contac
  * Handles one SQS message body: decode, decide, send what has not been sent, report.
  *
  * @returns the outcome (also given to `deps.report`).
+ * @param invocation the running Lambda invocation, when known: a channel is sent only while
+ *   enough of it is left to record the send (otherwise that channel fails as retryable).
  * @throws EventContractError (poison) for a message that is not a valid invoice event.
  * @throws DeliveryFailedError (retryable) or DeliveryRejectedError (poison) when a send failed;
  *   the sends that succeeded are recorded and will not be repeated by the retry.
  */
-export async function notify(body: string, deps: NotifyDependencies): Promise<NotifyOutcome> {
+export async function notify(body: string, deps: NotifyDependencies, invocation?: InvocationBounds): Promise<NotifyOutcome> {
   const decoded = decodeStripeMessage(body, INVOICE_EVENT_TYPES);
   const contact = contactOf(decoded);
   const known: Promise<KnownProfileItem | undefined> = contact
@@ -185,7 +194,7 @@ export async function notify(body: string, deps: NotifyDependencies): Promise<No
     outcome =
       decoded.kind === "thin"
         ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
-        : await decideAndDeliver(toNotice(decoded), deps, known);
+        : await decideAndDeliver(toNotice(decoded), deps, known, invocation);
   } catch (error) {
     // Awaited only so that nothing of this record runs on after its failure is reported.
     await known.catch(() => undefined);

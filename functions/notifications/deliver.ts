@@ -8,6 +8,7 @@ import type { Delivery } from "./notice.ts";
 import type { Claim, FinalDelivery } from "./store.ts";
 import type { RenderedNotice } from "./templates.ts";
 import { RetryableError } from "../common/errors.ts";
+import { assertTimeToSend, type InvocationBounds } from "../common/invocation.ts";
 
 /** How one send went in this attempt. */
 export type DeliveryResult = { readonly channel: Delivery["channel"]; readonly target: Delivery["key"] } & (
@@ -41,11 +42,18 @@ export interface DeliverContext {
   readonly label: string;
   /** The Stripe event the notice answers, tagged on each email so the send names its cause. */
   readonly stripeEventId?: string | undefined;
+  /** The running invocation, when known: a send starts only with time left to record it. */
+  readonly invocation?: InvocationBounds | undefined;
 }
 
 /** Sends `content` on `delivery` unless an earlier attempt did. Never throws: failures are results. */
 export async function deliverOnce(delivery: Delivery, content: RenderedNotice, context: DeliverContext): Promise<DeliveryResult> {
   const target = { channel: delivery.channel, target: delivery.key };
+  try {
+    assertTimeToSend(context.invocation, `${delivery.channel} of ${context.label}`);
+  } catch (error) {
+    return { ...target, status: "failed", error };
+  }
   const claim = await context.claims.claim(delivery);
   if (claim.kind === "done") return { ...target, status: "duplicate", previously: claim.status };
   if (claim.kind === "busy") {

@@ -6,6 +6,7 @@ import { METRICS_NAMESPACE } from "../common/metrics.ts";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { dynamo, ses, sns } from "../common/clients.ts";
+import { invocationOf } from "../common/invocation.ts";
 import { createLogger } from "../common/logger.ts";
 import { getProfile } from "../common/profiles.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
@@ -44,4 +45,4 @@ function dependencies(): NotifyDependencies {
 }
 
 /** SQS batch handler with partial batch failures. */
-export const handler = sqsBatchHandler(logger, (record) => notify(record.body, dependencies()));
+export const handler = sqsBatchHandler(logger, (record, context) => notify(record.body, dependencies(), invocationOf(context)));
