@@ -30,9 +30,13 @@ export class InvocationEndingError extends RetryableError {
   override name = "InvocationEndingError";
 }
 
-/** The bounds of a Lambda invocation, or undefined when called without a context (tests, scripts). */
-export function invocationOf(context: Pick<Context, "getRemainingTimeInMillis"> | undefined): InvocationBounds | undefined {
-  return context && { remainingMs: () => context.getRemainingTimeInMillis() };
+/**
+ * The bounds of a Lambda invocation, or undefined when called without one (a test's or a script's
+ * partial context): then no send is held back.
+ */
+export function invocationOf(context: Partial<Pick<Context, "getRemainingTimeInMillis">> | undefined): InvocationBounds | undefined {
+  const remaining = context?.getRemainingTimeInMillis;
+  return typeof remaining === "function" ? { remainingMs: () => remaining.call(context) } : undefined;
 }
 
 /**

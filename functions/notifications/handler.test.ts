@@ -131,6 +131,25 @@ describe("notifications handler", () => {
     expect((await engines.ses.emails()).map((email) => email.body.text?.includes("(attempt 3)"))).toEqual([true]);
   });
 
+  it("returns a record reached at the end of its invocation for a retry, with nothing sent, which then sends once", async () => {
+    // Arrange: the invocation's context tells how long it may still run, as Lambda's does
+    const body = invoiceMessage("02", { invoice: { attempt_count: 4 }, detail: { created: 1786207400 } });
+    const ending = { ...context, getRemainingTimeInMillis: () => 1_000 } as Context;
+    const fresh = { ...context, getRemainingTimeInMillis: () => 20_000 } as Context;
+
+    // Act
+    const first = await handler(sqsEvent([body]), ending);
+    const sentByFirst = (await engines.ses.emails()).length + engines.sns.outbox.length;
+    const retry = await handler(sqsEvent([body], 2), fresh);
+
+    // Assert
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(sentByFirst).toBe(0);
+    expect(logLines()).toContainEqual(expect.objectContaining({ message: "record failed", errorClass: "retryable" }));
+    expect(retry.batchItemFailures).toEqual([]);
+    expect((await engines.ses.emails()).map((email) => email.body.text?.includes("(attempt 4)"))).toEqual([true]);
+  });
+
   it("logs why a record is poison, and logs sends and their delay without emails or names", async () => {
     // Arrange
     const invalid = invoiceMessage("01", { invoice: { id: "in_logs1", currency: "US Dollar" } });
