@@ -34,6 +34,11 @@ export class Archive {
     this.#lines.append(`${line}\n`);
   }
 
+  /** Closes the file (a later append opens it again). */
+  close(): void {
+    this.#lines.close();
+  }
+
   /** Archived events matching the filter, oldest first. A torn last line (hard kill) is skipped. */
   read(filter: ReplayFilter = {}): ArchivedEvent[] {
     if (!existsSync(this.file)) return [];

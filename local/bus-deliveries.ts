@@ -40,6 +40,11 @@ export class DeliveryLog {
     this.log.append({ id, rule });
   }
 
+  /** Closes the file (a later record opens it again). */
+  close(): void {
+    this.log.close();
+  }
+
   isFinished(id: string, rule: string): boolean {
     return this.done.has(`${id} ${rule}`);
   }

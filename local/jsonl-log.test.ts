@@ -12,7 +12,7 @@ const fileIn = () => {
   return join(dir, "log.jsonl");
 };
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const realAppend = fs.appendFileSync;
+const realWrite = fs.writeSync;
 
 describe("an append-only JSON Lines log", () => {
   it("keeps the first record appended after a restart that found a torn last line", () => {
@@ -23,6 +23,24 @@ describe("an append-only JSON Lines log", () => {
     new JsonLinesLog<{ n: number }>(file).append({ n: 2 });
 
     expect(new JsonLinesLog<{ n: number }>(file).read()).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("appends at the end whoever else wrote or emptied the file since its own last append, and after being closed", () => {
+    const file = fileIn();
+    const first = new JsonLinesLog<{ n: number }>(file);
+    const second = new JsonLinesLog<{ n: number }>(file);
+    first.append({ n: 1 });
+    second.append({ n: 2 });
+    first.append({ n: 3 });
+    expect(new JsonLinesLog<{ n: number }>(file).read()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+
+    second.clear();
+    first.append({ n: 4 });
+    first.close();
+    first.append({ n: 5 });
+    second.close();
+
+    expect(readFileSync(file, "utf8")).toBe('{"n":4}\n{"n":5}\n');
   });
 
   it("ends a torn last line once, and leaves a whole file, an empty one or a missing one alone", () => {
@@ -48,7 +66,7 @@ describe("an append-only JSON Lines log", () => {
 
 describe("a line file on a disk that fails a write part-way", () => {
   afterEach(() => {
-    fs.appendFileSync = realAppend;
+    fs.writeSync = realWrite;
     syncBuiltinESMExports();
   });
 
@@ -56,14 +74,14 @@ describe("a line file on a disk that fails a write part-way", () => {
     const file = fileIn();
     const log = new JsonLinesLog<{ n: number }>(file);
     log.append({ n: 1 });
-    // The next write stops part-way, as on a full disk (node's appendFileSync, patched at the fs edge).
-    fs.appendFileSync = ((path: string, data: string) => {
-      realAppend(path, data.slice(0, 4));
+    // The next write stops part-way, as on a full disk (node's writeSync, patched at the fs edge).
+    fs.writeSync = ((fd: number, data: Buffer, offset: number) => {
+      realWrite(fd, data, offset, 4);
       throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-    }) as typeof fs.appendFileSync;
+    }) as typeof fs.writeSync;
     syncBuiltinESMExports();
     expect(() => log.append({ n: 2 })).toThrow(/ENOSPC/);
-    fs.appendFileSync = realAppend;
+    fs.writeSync = realWrite;
     syncBuiltinESMExports();
 
     log.append({ n: 3 });

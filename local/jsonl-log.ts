@@ -1,13 +1,14 @@
 /**
  * An append-only JSON Lines file for local state that must survive a restart (the SES and SNS
- * outboxes, SNS endpoints, Step Functions executions). Each record is one `write(2)` that has
- * returned before the caller goes on, so a crash or `kill -9` of the process never loses a record
+ * outboxes, SNS endpoints, Step Functions executions). Each record is one `write(2)` (on a
+ * descriptor opened for appending and kept open: opening and closing the file for every record
+ * cost the runtime's main thread twice the write itself) that has returned before the caller goes on, so a crash or `kill -9` of the process never loses a record
  * already acknowledged (no `fsync`: a power cut may). A record torn by a kill mid-write is skipped;
  * the torn line is ended (when the file is opened again, or before the next append after a write
  * that failed part-way), so the record written after it starts a line of its own and is kept.
  * The bus archive and the local Stripe state append through {@link LineFile} too.
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import fs, { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /**
@@ -35,13 +36,25 @@ export function endTornLine(file: string): void {
   if (torn) appendFileSync(file, "\n");
 }
 
+/** Closes the descriptor of a {@link LineFile} nobody closed once it is garbage (a test's, typically). */
+const unclosed = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+});
+
 /**
- * Appends whole lines to one file (created with its directory), one `appendFileSync` each. A last
- * line torn by a kill is ended when the file is opened; one torn by a write that failed part-way
- * (a full disk) is ended before the next line goes in, or that append fails too.
+ * Appends whole lines to one file (created with its directory), one `write(2)` each on a
+ * descriptor opened at the first append (`O_APPEND`: every write lands at the end, whoever else
+ * appends, and a truncation by {@link JsonLinesLog.clear} is followed). A last line torn by a kill
+ * is ended when the file is opened; one torn by a write that failed part-way (a full disk) is
+ * ended before the next line goes in, or that append fails too.
  */
 export class LineFile {
   #torn = false;
+  #fd: number | undefined;
 
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -55,11 +68,31 @@ export class LineFile {
       this.#torn = false;
     }
     try {
-      appendFileSync(this.file, line);
+      const fd = this.#fd ?? this.#open();
+      const data = Buffer.from(line, "utf8");
+      // A regular file takes a small write whole; a short one (a full disk) goes on where it stopped, as appendFileSync did.
+      let written = 0;
+      while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written);
     } catch (error) {
       this.#torn = true;
       throw error;
     }
+  }
+
+  /** Closes the file (the next append opens it again). */
+  close(): void {
+    if (this.#fd === undefined) return;
+    unclosed.unregister(this);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    closeSync(fd);
+  }
+
+  #open(): number {
+    const fd = openSync(this.file, "a");
+    this.#fd = fd;
+    unclosed.register(this, fd, this);
+    return fd;
   }
 }
 
@@ -73,6 +106,11 @@ export class JsonLinesLog<T> {
 
   append(record: T): void {
     this.#lines?.append(`${JSON.stringify(record)}\n`);
+  }
+
+  /** Closes the file (a later append opens it again). */
+  close(): void {
+    this.#lines?.close();
   }
 
   /** Every record written so far, oldest first. */

@@ -372,5 +372,6 @@ export class LocalSes {
   async stop(): Promise<void> {
     await close(this.front);
     await close(this.upstream);
+    this.saved.close();
   }
 }

@@ -141,6 +141,7 @@ export class LocalSns {
 
   async stop(): Promise<void> {
     await close(this.server);
+    this.state.close();
   }
 
   /** Answers one query-protocol request; never throws, never leaves a request without an answer. */

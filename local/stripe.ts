@@ -95,6 +95,11 @@ export class LocalStripe {
     this.record({ kind: "object", object, ...(pending ? { saved: { ...pending, status: 200, body: object } } : {}) });
   }
 
+  /** Closes the state file (a later record opens it again). */
+  close(): void {
+    this.lines?.close();
+  }
+
   private record(line: LogLine): void {
     this.apply(line);
     this.lines?.append(`${JSON.stringify(line)}\n`);

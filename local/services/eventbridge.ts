@@ -22,6 +22,7 @@ export const eventBridgeService = defineService({
   routing: { service: "events", targetPrefixes: ["AWSEvents"], signingNames: ["events"] },
   async start({ runtime, region, accountId, busName, timeScale, dataDir, durableDir, journal, options, warn }) {
     const archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${busName}.jsonl`));
+    const deliveries = durableDir ? new DeliveryLog(join(durableDir, "archive", `${busName}.delivered.jsonl`)) : undefined;
     const bus = new LocalEventBus({
       name: busName,
       region,
@@ -35,7 +36,7 @@ export const eventBridgeService = defineService({
       // Deliveries not finished when the process stopped are resumed when ready (without a data
       // directory the archive is scratch space and nothing is resumed; in memory, the queues they
       // would resume into are gone with the process: nothing to resume either).
-      ...(durableDir ? { deliveries: new DeliveryLog(join(durableDir, "archive", `${busName}.delivered.jsonl`)) } : {}),
+      ...(deliveries ? { deliveries } : {}),
     });
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
     await runtime.sqs.engine.durable();
@@ -44,7 +45,10 @@ export const eventBridgeService = defineService({
       handle,
       api: { service: "events", inProcess: { prefix: "AWSEvents", operations: bus.operations() } },
       ready: () => void bus.resumeDeliveries(),
-      stop: async () => undefined,
+      stop: async () => {
+        archive.close();
+        deliveries?.close();
+      },
     };
   },
 });

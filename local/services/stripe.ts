@@ -8,7 +8,7 @@ export const stripeService = defineService({
   async start({ durableDir }) {
     // Kept in memory for one-shot runs (`inMemory`), like the tables.
     const stripe = new LocalStripe(durableDir ? join(durableDir, "stripe", "objects.jsonl") : undefined);
-    // Objects are appended to their file as they are created: nothing to release.
-    return { handle: stripe, routes: [stripe.gatewayRoute()], stop: async () => undefined };
+    // Objects are appended to their file as they are created: only the file is left to close.
+    return { handle: stripe, routes: [stripe.gatewayRoute()], stop: async () => stripe.close() };
   },
 });

@@ -38,4 +38,9 @@ export class SnsState {
   savePush(push: PushRecord): void {
     this.outbox.append(push);
   }
+
+  /** Closes the outbox (a later push opens it again). */
+  close(): void {
+    this.outbox.close();
+  }
 }

@@ -251,6 +251,7 @@ export class StepFunctionsEngine {
       this.#tokens.dispose();
     }
     this.#listeners.clear();
+    this.#store.close?.();
   }
 
   #create(machine: RegisteredStateMachine, start: Parameters<typeof createExecution>[2]): StoredExecution {

@@ -5,7 +5,7 @@
  * next start rebuilds executions, their history and task tokens, and resumes the running ones by
  * replaying the recorded task outcomes (see `engine.ts`).
  *
- * Written with `appendFileSync` and no `fsync`: it survives a crash or `kill -9` of the process
+ * Written with one `write(2)` per record and no `fsync`: it survives a crash or `kill -9` of the process
  * (the kernel holds the written pages), not a power cut, like the bus archive.
  */
 import { JsonLinesLog } from "../jsonl-log.ts";
@@ -44,6 +44,8 @@ export interface ExecutionStore {
   append(record: StoreRecord): void;
   /** Every record written so far, oldest first (a torn last line is skipped). */
   load(): StoreRecord[];
+  /** Releases the file, if any (a later append opens it again). */
+  close?(): void;
 }
 
 /** A store that keeps nothing: executions live as long as the process. */
@@ -52,5 +54,5 @@ export const memoryStore: ExecutionStore = { append: () => undefined, load: () =
 /** The JSON Lines store in `file` (created with its directory when missing). */
 export function fileStore(file: string): ExecutionStore {
   const log = new JsonLinesLog<StoreRecord>(file);
-  return { append: (record) => log.append(record), load: () => log.read() };
+  return { append: (record) => log.append(record), load: () => log.read(), close: () => log.close() };
 }
