@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { AnswerSink } from "../answer-sink.ts";
 import { xmlEscape } from "../aws-query.ts";
 import { accessKeyIdOf, ADMIN_CREDENTIALS } from "../function-credentials.ts";
-import { evaluate, type AuthorizationRequest, type ContextValue, type Decision, type Statement } from "./policy.ts";
+import { CompiledPolicy, type AuthorizationRequest, type ContextValue, type Decision, type Statement } from "./policy.ts";
 import { authorizationsOf, UnreadableRequestError, type AwsRequest, type RequestContext } from "./requests.ts";
 
 /** A caller the gateway knows by its access key: one local function and what the plan grants it. */
@@ -76,6 +76,8 @@ export class LocalIam {
   private readonly max: number;
   private readonly told = new Set<string>();
   private principals = new Map<string, Principal>();
+  /** Each principal's statements prepared for evaluation (built at its first request after {@link configure}). */
+  private policies = new Map<Principal, CompiledPolicy>();
   private context: RequestContext | undefined;
   /**
    * Decisions by access key, action, resource and context keys: a function makes the same few
@@ -94,6 +96,7 @@ export class LocalIam {
   /** Sets the principals (by access key id) and the account the requests are mapped in. */
   configure(principals: ReadonlyMap<string, Principal>, context: RequestContext): void {
     this.principals = new Map(principals);
+    this.policies = new Map();
     this.context = context;
     this.cache.clear();
   }
@@ -152,7 +155,9 @@ export class LocalIam {
       this.cacheHits++;
       return cached;
     }
-    const decision = evaluate(principal.statements, check);
+    let policy = this.policies.get(principal);
+    if (!policy) this.policies.set(principal, (policy = new CompiledPolicy(principal.statements)));
+    const decision = policy.evaluate(check);
     // Bounded: LeadingKeys make one entry per customer and table; a long run starts it over.
     if (this.cache.size >= 50_000) this.cache.clear();
     this.cache.set(key, decision);

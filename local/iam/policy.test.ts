@@ -3,7 +3,18 @@
  * logic", "Condition operators", "Single-valued vs. multivalued context keys", "Action", "Resource").
  */
 import { describe, expect, it } from "vitest";
-import { actionMatches, conditionHolds, evaluate, resourceMatches, UnsupportedPolicyError, validateStatements, type Statement } from "./policy.ts";
+import {
+  actionMatches,
+  CompiledPolicy,
+  conditionHolds,
+  evaluate as evaluateOnce,
+  resourceMatches,
+  UnsupportedPolicyError,
+  validateStatements,
+  type AuthorizationRequest,
+  type Decision,
+  type Statement,
+} from "./policy.ts";
 
 const TABLE = "arn:aws:dynamodb:us-east-1:000000000000:table/paybus-loyalty";
 const OTHER = "arn:aws:dynamodb:us-east-1:000000000000:table/paybus-profiles";
@@ -101,7 +112,20 @@ describe("conditions", () => {
   });
 });
 
-describe("evaluation", () => {
+// Every evaluation case holds for the plain evaluator and for the compiled one (which caches the
+// statements matching an action and resource, and evaluates conditions per request).
+const compiled = (statements: readonly Statement[], request: AuthorizationRequest): Decision => {
+  const policy = new CompiledPolicy(statements);
+  // Asked twice: the second answer comes from the cached statements and must not differ.
+  const first = policy.evaluate(request);
+  expect(policy.evaluate(request)).toEqual(first);
+  return first;
+};
+
+describe.each([
+  ["evaluate", evaluateOnce],
+  ["CompiledPolicy", compiled],
+])("evaluation (%s)", (_name, evaluate) => {
   const loyalty: Statement[] = [
     {
       actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -158,5 +182,31 @@ describe("evaluation", () => {
     const statements: Statement[] = [{ actions: ["states:SendTaskSuccess"], resources: ["arn:aws:states:us-east-1:000000000000:stateMachine:paybus-engagement"] }];
     expect(evaluate(statements, { action: "states:SendTaskSuccess", resource: undefined }).allowed).toBe(true);
     expect(evaluate(statements, { action: "states:SendTaskFailure", resource: undefined }).allowed).toBe(false);
+  });
+});
+
+describe("a compiled policy", () => {
+  const statements: Statement[] = [
+    { actions: ["dynamodb:GetItem"], resources: [TABLE], conditions: [{ test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["CUSTOMER#*"] }] },
+    { actions: ["states:SendTaskSuccess"], resources: ["arn:aws:states:us-east-1:000000000000:stateMachine:paybus-engagement"] },
+  ];
+
+  it("decides each request on its own context, whatever it decided before for the same action and resource", () => {
+    const policy = new CompiledPolicy(statements);
+    const get = (key: string) => policy.evaluate({ action: "dynamodb:GetItem", resource: TABLE, context: { "dynamodb:LeadingKeys": [key] } }).allowed;
+    expect([get("CUSTOMER#1"), get("ENGAGEMENT#1"), get("CUSTOMER#2"), get("ENGAGEMENT#2")]).toEqual([true, false, true, false]);
+    expect(policy.evaluate({ action: "dynamodb:GetItem", resource: OTHER, context: { "dynamodb:LeadingKeys": ["CUSTOMER#1"] } }).allowed).toBe(false);
+  });
+
+  it("tells a request with no resource from one with a resource, in either order", () => {
+    const policy = new CompiledPolicy(statements);
+    const other = "arn:aws:states:us-east-1:000000000000:stateMachine:paybus-other";
+    expect(policy.evaluate({ action: "states:SendTaskSuccess", resource: undefined }).allowed).toBe(true);
+    expect(policy.evaluate({ action: "states:SendTaskSuccess", resource: other }).allowed).toBe(false);
+    expect(policy.evaluate({ action: "states:SendTaskSuccess", resource: undefined }).allowed).toBe(true);
+  });
+
+  it("refuses at construction an operator it does not implement", () => {
+    expect(() => new CompiledPolicy([{ actions: ["x:Y"], resources: ["*"], conditions: [{ test: "NumericLessThan", variable: "k", values: ["1"] }] }])).toThrow(UnsupportedPolicyError);
   });
 });
