@@ -75,10 +75,10 @@ describe("a line file on a disk that fails a write part-way", () => {
     const log = new JsonLinesLog<{ n: number }>(file);
     log.append({ n: 1 });
     // The next write stops part-way, as on a full disk (node's writeSync, patched at the fs edge).
-    fs.writeSync = ((fd: number, data: Buffer, offset: number) => {
+    fs.writeSync = ((fd: number, data: Uint8Array, offset: number) => {
       realWrite(fd, data, offset, 4);
       throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-    }) as typeof fs.writeSync;
+    }) as unknown as typeof fs.writeSync;
     syncBuiltinESMExports();
     expect(() => log.append({ n: 2 })).toThrow(/ENOSPC/);
     fs.writeSync = realWrite;

@@ -11,8 +11,7 @@ export function isQuiet(runtime: Runtime): boolean {
     if (depth.ready + depth.inFlight + depth.delayed > 0) return false;
   }
   // An execution parked on a task token (the 72-hour follow-up) waits for the outside world.
-  const waiting = new Set(runtime.sfn.pendingTaskTokens().map((token) => token.executionArn));
-  return runtime.sfn.executions("RUNNING").every((execution) => waiting.has(execution.executionArn));
+  return runtime.sfn.onlyAwaitingTaskTokens();
 }
 
 /** Resolves once the pipeline has been quiet for `settleMs`; rejects after `timeoutMs`. */

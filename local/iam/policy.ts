@@ -202,12 +202,13 @@ export class CompiledPolicy {
     let byResource = this.#candidates.get(request.action);
     let candidates = byResource?.get(request.resource);
     if (!candidates) {
-      candidates = [];
+      const matching: number[] = [];
       for (const [index, statement] of this.#statements.entries()) {
         if (!statement.actions.some((pattern) => actionMatches(pattern, request.action))) continue;
         if (request.resource !== undefined && !statement.resources.some((pattern) => resourceMatches(pattern, request.resource!))) continue;
-        candidates.push(index);
+        matching.push(index);
       }
+      candidates = matching;
       // Bounded: resources such as push endpoints are ever new.
       if (++this.#cached > CANDIDATES_LIMIT) {
         this.#candidates.clear();

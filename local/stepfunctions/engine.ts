@@ -172,8 +172,21 @@ export class StepFunctionsEngine {
 
   /** Every execution, or those with `status`, oldest first (copies). */
   executions(status?: ExecutionStatus): ExecutionRecord[] {
-    const records = [...this.#executions.values()].map((execution) => execution.record);
-    return records.filter((record) => status === undefined || record.status === status).map((record) => structuredClone(record));
+    const records: ExecutionRecord[] = [];
+    for (const { record } of this.#executions.values()) if (status === undefined || record.status === status) records.push(structuredClone(record));
+    return records;
+  }
+
+  /**
+   * Whether every running execution waits for a task token (the outside world), without copying
+   * any record: what "is the pipeline quiet" asks every few milliseconds, however many executions
+   * the engine keeps.
+   */
+  onlyAwaitingTaskTokens(): boolean {
+    for (const { record } of this.#executions.values()) {
+      if (record.status === "RUNNING" && !this.#tokens.broker.awaits(record.executionArn)) return false;
+    }
+    return true;
   }
 
   /**
@@ -192,7 +205,7 @@ export class StepFunctionsEngine {
       appendEvent(this.#store, execution, abortedEntry(stopDate, error, cause));
       recordEnd(this.#store, execution);
       execution.abort();
-      this.#tokens.broker.cancelExecution(arn, new ExecutionStoppedError());
+      this.#tokens.broker.cancelExecution(arn, () => new ExecutionStoppedError());
       this.#notify({ kind: "execution", executionArn: arn });
     }
     return execution.record.stopDate!;
@@ -325,11 +338,11 @@ export class StepFunctionsEngine {
     if (entries.length === 0) return;
     let appended = 0;
     for (const entry of entries) {
-      // A resumed run goes again through what the history already holds.
-      const signature = entrySignature(entry);
-      const pending = execution.replayed.get(signature) ?? 0;
+      // A resumed run goes again through what the history already holds (a new execution has nothing to skip).
+      const signature = execution.replayed.size === 0 ? undefined : entrySignature(entry);
+      const pending = signature === undefined ? 0 : (execution.replayed.get(signature) ?? 0);
       if (pending > 0) {
-        execution.replayed.set(signature, pending - 1);
+        execution.replayed.set(signature!, pending - 1);
       } else {
         appendEvent(this.#store, execution, entry);
         appended += 1;
@@ -342,7 +355,7 @@ export class StepFunctionsEngine {
       Object.assign(execution.record, outcome);
       recordEnd(this.#store, execution);
       // Tokens of tasks the engine abandoned (e.g. a sibling branch of a failed Parallel).
-      this.#tokens.broker.cancelExecution(execution.record.executionArn, new ExecutionStoppedError());
+      this.#tokens.broker.cancelExecution(execution.record.executionArn, () => new ExecutionStoppedError());
     }
     this.#notify({ kind: "execution", executionArn: execution.record.executionArn });
   }

@@ -96,6 +96,8 @@ export interface LocalStepFunctions {
   executionStatus(executionArn: string): ExecutionStatus;
   /** Callback tasks waiting for `SendTaskSuccess`/`SendTaskFailure`, oldest first. */
   pendingTaskTokens(): PendingTaskToken[];
+  /** Whether every running execution (if any) waits for a task token; copies nothing. */
+  onlyAwaitingTaskTokens(): boolean;
   /**
    * Like the `SendTaskSuccess` API, with `output` as a value rather than JSON text. Throws
    * `InvalidTokenError`, `TaskDoesNotExistError` or `TaskTimedOutError` as the API would answer.
@@ -143,6 +145,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     execution: (executionArn) => engine.describeExecution(executionArn).record,
     executionStatus: (executionArn) => engine.executionStatus(executionArn),
     pendingTaskTokens: () => engine.pendingTaskTokens(),
+    onlyAwaitingTaskTokens: () => engine.onlyAwaitingTaskTokens(),
     sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, toJson(output)),
     sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
     onChange: (listener) => engine.onChange(listener),

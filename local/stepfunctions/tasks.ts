@@ -8,7 +8,7 @@ import type { RunOptions } from "aws-local-stepfunctions";
 import type { LocalWork, WaitRequest } from "./definition.ts";
 import { ExecutionStoppedError, StatesError, StatesRuntimeError } from "./errors.ts";
 import { toJson } from "./json.ts";
-import { abortable, sleep } from "./timers.ts";
+import { abortable, sleep, timeLimit } from "./timers.ts";
 import { generateTaskToken, type TaskTokenBroker } from "./tokens.ts";
 import type { ExecutionLog } from "./replay.ts";
 import type { Occurrence, TaskOutcome } from "./store.ts";
@@ -176,15 +176,18 @@ function deadlineOf(timeoutSeconds: number | undefined): number | undefined {
  */
 async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, context: TaskContext): Promise<T> {
   if (deadline === undefined) return work;
-  const timer = new AbortController();
-  const expired = sleep(deadline - Date.now(), AbortSignal.any([timer.signal, context.signal])).then(() => {
-    throw context.timeoutError();
+  const limit = timeLimit(deadline, context.signal);
+  const expired = limit.ended.then((end): Promise<never> => {
+    if (end === "reached") throw context.timeoutError();
+    if (end === "aborted") throw new ExecutionStoppedError();
+    // Cancelled: the work settled first, and the race is over.
+    return new Promise<never>(() => undefined);
   });
   expired.catch(() => undefined);
   try {
     return await Promise.race([work, expired]);
   } finally {
-    timer.abort();
+    limit.cancel();
   }
 }
 

@@ -58,12 +58,18 @@ describe("timeScale", () => {
     // Arrange
     const executionArn = await start("heartbeat", { payoutId: "po_1" });
     const { token, input } = await pendingToken(sfn, executionArn);
+    // The only running execution waits for the outside world (what quiescence checks); one that runs does not.
+    const onlyWaiting = sfn.onlyAwaitingTaskTokens();
+    const waiting = await start("wait", { followUpSeconds: 3600 });
+    const withARunningOne = sfn.onlyAwaitingTaskTokens();
 
     // Act
     const record = await closedExecution(sfn, executionArn);
 
     // Assert
     expect(input).toMatchObject({ MessageBody: { taskToken: token, payoutId: "po_1" } });
+    expect([onlyWaiting, withARunningOne]).toEqual([true, false]);
+    expect((await closedExecution(sfn, waiting)).status).toBe("SUCCEEDED");
     expect(record).toMatchObject({ status: "FAILED", error: "States.HeartbeatTimeout" });
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" }))).rejects.toBeInstanceOf(TaskTimedOut);
   });

@@ -27,6 +27,38 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
   } while (remaining > 0);
 }
 
+/** How a {@link timeLimit} ended. */
+export type TimeLimitEnd = "reached" | "aborted" | "cancelled";
+
+/**
+ * A timer for the epoch-ms instant `until` (chained below {@link MAX_TIMER_MS}, like {@link sleep}):
+ * `ended` resolves with `reached` when it runs out, `aborted` when `signal` aborts first, or
+ * `cancelled` after `cancel()`; the timer and the listener on `signal` go in every case. Cheaper than
+ * {@link sleep} on an AbortController of its own, which a task's deadline needed: aborting one makes
+ * a DOMException, with its stack, per task.
+ */
+export function timeLimit(until: number, signal: AbortSignal): { ended: Promise<TimeLimitEnd>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let settle!: (end: TimeLimitEnd) => void;
+  const ended = new Promise<TimeLimitEnd>((resolve) => (settle = resolve));
+  const end = (how: TimeLimitEnd) => {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+    settle(how);
+  };
+  const onAbort = () => end("aborted");
+  const arm = (remaining: number) => {
+    const step = Math.min(remaining, MAX_TIMER_MS);
+    timer = setTimeout(() => (remaining > step ? arm(remaining - step) : end("reached")), step);
+  };
+  if (signal.aborted) end("aborted");
+  else {
+    signal.addEventListener("abort", onAbort, { once: true });
+    arm(Math.max(0, until - Date.now()));
+  }
+  return { ended, cancel: () => end("cancelled") };
+}
+
 /**
  * Settles like `promise` unless `signal` aborts first; then rejects with
  * {@link ExecutionStoppedError} and runs `onAbort` (e.g. to clear a timer), so a stopped execution

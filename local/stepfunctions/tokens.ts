@@ -57,6 +57,8 @@ export function generateTaskToken(): string {
  */
 export class TaskTokenBroker {
   readonly #open = new Map<string, OpenTask>();
+  /** The open tasks of each execution: an execution's end looks up its own, not every open token. */
+  readonly #byExecution = new Map<string, Set<OpenTask>>();
   readonly #closed = new Set<string>();
   readonly #onChange: (executionArn: string) => void;
   readonly #hooks: TaskTokenHooks;
@@ -101,6 +103,9 @@ export class TaskTokenBroker {
       task.deadline = setTimeout(() => this.#close(task), Math.min(timeoutMs, MAX_TIMER_MS));
     }
     this.#open.set(pending.token, task);
+    let tasks = this.#byExecution.get(pending.executionArn);
+    if (!tasks) this.#byExecution.set(pending.executionArn, (tasks = new Set()));
+    tasks.add(task);
     this.#onChange(pending.executionArn);
     return task.outcome.promise;
   }
@@ -130,11 +135,16 @@ export class TaskTokenBroker {
     if (task) this.#close(task).reject(reason);
   }
 
-  /** Fails every open task of an execution (stopped or ended) with `reason`. */
-  cancelExecution(executionArn: string, reason: Error): void {
-    for (const task of [...this.#open.values()]) {
-      if (task.request.executionArn === executionArn) this.#close(task).reject(reason);
-    }
+  /** Fails every open task of an execution (stopped or ended) with `reason()` (made only if one is open). */
+  cancelExecution(executionArn: string, reason: () => Error): void {
+    const tasks = this.#byExecution.get(executionArn);
+    if (!tasks) return;
+    for (const task of [...tasks]) this.#close(task).reject(reason());
+  }
+
+  /** Whether a task of the execution awaits its token. */
+  awaits(executionArn: string): boolean {
+    return this.#byExecution.has(executionArn);
   }
 
   /**
@@ -147,6 +157,7 @@ export class TaskTokenBroker {
       clearTimeout(task.deadline);
     }
     this.#open.clear();
+    this.#byExecution.clear();
   }
 
   /** Tokens currently awaited, oldest first (copies). */
@@ -168,6 +179,9 @@ export class TaskTokenBroker {
     clearTimeout(task.heartbeat);
     clearTimeout(task.deadline);
     this.#open.delete(task.request.token);
+    const tasks = this.#byExecution.get(task.request.executionArn);
+    tasks?.delete(task);
+    if (tasks?.size === 0) this.#byExecution.delete(task.request.executionArn);
     this.#closed.add(task.request.token);
     this.#hooks.closed?.(task.request);
     this.#onChange(task.request.executionArn);
