@@ -54,29 +54,39 @@ export function validateEntry(
   busNames: ReadonlySet<string>,
   options: { partner?: boolean } = {},
 ): PutEventsResultEntry | undefined {
+  return judgeEntry(entry, busNames, options).problem;
+}
+
+/**
+ * {@link validateEntry}, with what its parse of `Detail` found that the bus journals (the Stripe
+ * event id): a detail of several kilobytes is parsed once per PutEvents entry, not twice.
+ */
+function judgeEntry(entry: PutEventsEntry, busNames: ReadonlySet<string>, options: { partner?: boolean }): { problem?: PutEventsResultEntry; detailId?: string } {
+  const problem = (error: PutEventsResultEntry) => ({ problem: error });
   for (const field of ["Source", "DetailType", "Detail"] as const) {
     if (typeof entry[field] !== "string" || entry[field] === "") {
-      return entryError("InvalidArgument", `Parameter ${field} is not valid. Reason: ${field} is a required argument.`);
+      return problem(entryError("InvalidArgument", `Parameter ${field} is not valid. Reason: ${field} is a required argument.`));
     }
   }
   const partnerSource = options.partner === true && entry.Source!.startsWith("aws.partner/");
   if (entry.Source!.startsWith("aws.") && !partnerSource) {
-    return entryError("NotAuthorizedForSourceException", "Not authorized for the source.");
+    return problem(entryError("NotAuthorizedForSourceException", "Not authorized for the source."));
   }
   const bus = busName(entry.EventBusName);
-  if (!busNames.has(bus)) return entryError("ResourceNotFoundException", `Event bus ${bus} does not exist.`);
+  if (!busNames.has(bus)) return problem(entryError("ResourceNotFoundException", `Event bus ${bus} does not exist.`));
   let detail: unknown;
   try {
     detail = JSON.parse(entry.Detail!);
   } catch {
-    return entryError("MalformedDetail", "Detail is malformed.");
+    return problem(entryError("MalformedDetail", "Detail is malformed."));
   }
   if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
-    return entryError("MalformedDetail", "Detail is malformed.");
+    return problem(entryError("MalformedDetail", "Detail is malformed."));
   }
   // Deeper than the matcher (like Jackson, 1,000 levels) reads: refused here rather than failing the whole call.
-  if (nestedTooDeep(entry.Detail!, 1)) return entryError("MalformedDetail", "Detail is malformed.");
-  return undefined;
+  if (nestedTooDeep(entry.Detail!, 1)) return problem(entryError("MalformedDetail", "Detail is malformed."));
+  const detailId = (detail as { id?: unknown }).id;
+  return typeof detailId === "string" ? { detailId } : {};
 }
 
 /** The bus an entry names (by name or ARN); no name means the default bus. */
@@ -195,9 +205,9 @@ export class LocalEventBus {
     }
     const busNames = new Set([this.options.name, DEFAULT_BUS]);
     // Every entry is judged before any is accepted, so nothing is half-done if judging fails.
-    const verdicts = entries.map((entry) => validateEntry(entry, busNames, options));
+    const verdicts = entries.map((entry) => judgeEntry(entry, busNames, options));
     const results = entries.map((entry, index): PutEventsResultEntry => {
-      const problem = verdicts[index];
+      const { problem, detailId } = verdicts[index]!;
       if (problem) {
         if ("ErrorCode" in problem) this.reject(index, entry, problem.ErrorCode, problem.ErrorMessage);
         if ("ErrorCode" in problem && problem.ErrorCode === "ResourceNotFoundException") {
@@ -206,13 +216,13 @@ export class LocalEventBus {
         }
         return problem;
       }
-      return this.accept(index, entry);
+      return this.accept(index, entry, detailId);
     });
     return { FailedEntryCount: results.filter((result) => "ErrorCode" in result).length, Entries: results };
   }
 
   /** Archives and routes one valid entry; the default bus keeps it (no rule of paybus's runs). */
-  private accept(index: number, entry: PutEventsEntry): PutEventsResultEntry {
+  private accept(index: number, entry: PutEventsEntry, stripeEventId: string | undefined): PutEventsResultEntry {
     const id = randomUUID();
     if (busName(entry.EventBusName) !== this.options.name) {
       this.options.journal.record({ kind: "bus.accepted", eventId: id, detailType: entry.DetailType ?? "", source: entry.Source ?? "", matchedRules: [], eventBus: DEFAULT_BUS });
@@ -228,7 +238,7 @@ export class LocalEventBus {
       // to decide) is refused here, not archived to fail again on every restart and replay.
       const matched = this.ruleSet.matchingRules(eventJson);
       this.options.archive.append(eventJson);
-      this.route(eventJson, id, entry, undefined, matched);
+      this.route(eventJson, id, entry, { stripeEventId }, undefined, matched);
     } catch (error) {
       if (error instanceof InvalidEventError) {
         // A deliberate, documented difference: AWS's own limits differ; refusing is the only answer
@@ -263,13 +273,16 @@ export class LocalEventBus {
     });
   }
 
-  private route(eventJson: string, id: string, entry: PutEventsEntry, replayName?: string, matched = this.ruleSet.matchingRules(eventJson)): string[] {
-    let stripeEventId: string | undefined;
-    try {
-      const detailId = (JSON.parse(entry.Detail ?? "{}") as { id?: unknown }).id;
-      if (typeof detailId === "string") stripeEventId = detailId;
-    } catch {
-      // validated earlier; nothing to add
+  /** `known` carries the Stripe event id when the caller parsed the detail already (PutEvents validated it). */
+  private route(eventJson: string, id: string, entry: PutEventsEntry, known: { stripeEventId: string | undefined } | undefined, replayName?: string, matched = this.ruleSet.matchingRules(eventJson)): string[] {
+    let stripeEventId = known?.stripeEventId;
+    if (!known) {
+      try {
+        const detailId = (JSON.parse(entry.Detail ?? "{}") as { id?: unknown }).id;
+        if (typeof detailId === "string") stripeEventId = detailId;
+      } catch {
+        // validated earlier; nothing to add
+      }
     }
     this.options.journal.record({
       kind: "bus.accepted",
@@ -380,7 +393,7 @@ export class LocalEventBus {
         region: this.options.region,
         replayName: name,
       });
-      this.route(replayed, id, entry, name, this.matchingArchived(replayed));
+      this.route(replayed, id, entry, undefined, name, this.matchingArchived(replayed));
     }
     return { replayName: name, events: archived.length };
   }

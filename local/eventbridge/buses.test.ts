@@ -27,6 +27,24 @@ afterAll(async () => {
 
 const entry = { Source: "paybus.stripe", DetailType: "invoice.paid", Detail: '{"id":"evt_default"}' };
 
+describe("the journal of accepted events", () => {
+  it("records each entry's Stripe event id (a string detail.id) with its envelope, and none for a detail without one", async () => {
+    const answer = await t.client.send(
+      new PutEventsCommand({
+        Entries: [
+          { ...entry, EventBusName: TEST_BUS_NAME, Detail: '{"id":"evt_journaled","object":"event"}' },
+          { ...entry, EventBusName: TEST_BUS_NAME, Detail: '{"id":42,"object":"event"}' },
+          { ...entry, EventBusName: TEST_BUS_NAME, Detail: '{"object":"event"}' },
+        ],
+      }),
+    );
+
+    const accepted = new Map(t.journal.list("bus.accepted").map((record) => [record.eventId, record]));
+    expect(answer.Entries!.map((e) => accepted.get(e.EventId!)?.stripeEventId)).toEqual(["evt_journaled", undefined, undefined]);
+    expect(JSON.parse(accepted.get(answer.Entries![0]!.EventId!)!.envelope!).detail).toEqual({ id: "evt_journaled", object: "event" });
+  });
+});
+
 describe("the default bus and buses that do not exist", () => {
   it("accepts an event without EventBusName on the default bus, where no paybus rule runs, and warns", async () => {
     const archived = t.archive.read().length;
