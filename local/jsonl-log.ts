@@ -1,9 +1,10 @@
 /**
  * An append-only JSON Lines file for local state that must survive a restart (the SES and SNS
- * outboxes, SNS endpoints, Step Functions executions). Each record is one `write(2)` (on a
- * descriptor opened for appending and kept open: opening and closing the file for every record
- * cost the runtime's main thread twice the write itself) that has returned before the caller goes on, so a crash or `kill -9` of the process never loses a record
- * already acknowledged (no `fsync`: a power cut may). A record torn by a kill mid-write is skipped;
+ * outboxes, SNS endpoints, Step Functions executions). Each record is one `write(2)` that has
+ * returned before the caller goes on, so a crash or `kill -9` of the process never loses a record
+ * already acknowledged (no `fsync`: a power cut may). The write goes to a descriptor opened for
+ * appending and kept open: opening and closing the file for every record cost the runtime's main
+ * thread twice the write itself. A record torn by a kill mid-write is skipped;
  * the torn line is ended (when the file is opened again, or before the next append after a write
  * that failed part-way), so the record written after it starts a line of its own and is kept.
  * The bus archive and the local Stripe state append through {@link LineFile} too.
