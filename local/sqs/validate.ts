@@ -126,7 +126,20 @@ export interface RedrivePolicy {
   readonly maxReceiveCount: number;
 }
 
+/** Valid policies by their text: every receive reads its queue's policy, and a queue has one. */
+const redrivePolicies = new Map<string, RedrivePolicy>();
+
 export function parseRedrivePolicy(raw: string): RedrivePolicy {
+  const known = redrivePolicies.get(raw);
+  if (known) return known;
+  const policy = Object.freeze(readRedrivePolicy(raw));
+  // Bounded: a process that keeps changing policies must not grow it without end.
+  if (redrivePolicies.size >= 1_000) redrivePolicies.clear();
+  redrivePolicies.set(raw, policy);
+  return policy;
+}
+
+function readRedrivePolicy(raw: string): RedrivePolicy {
   const bad = (reason: string) => invalidValue("RedrivePolicy", raw, reason);
   let parsed: unknown;
   try {
