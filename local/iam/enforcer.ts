@@ -115,14 +115,15 @@ export class LocalIam {
   authorize(request: AwsRequest & { readonly authorization: string | undefined }): IamRefusal | undefined {
     const accessKeyId = accessKeyIdOf(request.authorization);
     if (accessKeyId === undefined) return undefined;
-    const operation = operationOf(request);
+    // The operation's name alone is recorded for the administrator and unknown keys (a query
+    // request's is in its form body: read only for them, a function's request is mapped below).
     if (accessKeyId === ADMIN_CREDENTIALS.accessKeyId) {
-      this.record({ caller: "admin", accessKeyId, action: operation, resource: "*", allowed: true });
+      this.record({ caller: "admin", accessKeyId, action: operationOf(request), resource: "*", allowed: true });
       return undefined;
     }
     const principal = this.principals.get(accessKeyId);
     if (!principal || !this.context) {
-      this.record({ caller: "unknown", accessKeyId, action: operation, resource: "*", allowed: false });
+      this.record({ caller: "unknown", accessKeyId, action: operationOf(request), resource: "*", allowed: false });
       return this.enabled ? unrecognizedKey(request) : undefined;
     }
     let checks;
