@@ -58,9 +58,11 @@ export function configureIam(runtime: Runtime): void {
     pushApplications: runtime.pushApplications,
     emailFrom: runtime.options.env?.[EMAIL_FROM_ENV] ?? process.env[EMAIL_FROM_ENV],
     sesIdentities: runtime.ses.identities.identities,
+    // Asked for every SendTask* call: looked up by token, not by copying every open token (a long
+    // run parks thousands of 72-hour follow-ups).
     taskTokenStateMachine: (token: string) => {
-      const pending = runtime.sfn.pendingTaskTokens().find((candidate) => candidate.token === token);
-      return pending && stateMachineOfExecution(pending.executionArn);
+      const executionArn = runtime.sfn.taskTokenExecution(token);
+      return executionArn && stateMachineOfExecution(executionArn);
     },
   };
   runtime.iam.configure(localPrincipals(subject), localRequestContext(subject));

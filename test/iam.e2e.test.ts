@@ -327,6 +327,14 @@ describe("every function's grants are exactly the calls it makes", () => {
     expect([...runtime.functions.keys()].filter((name) => !judged.has(name))).toEqual([]);
   });
 
+  it("judges a callback on the state machine of its open task token's execution (on the action alone for a token no longer open)", () => {
+    const callbacks = runtime.iam.decisions.filter((decision) => decision.action.startsWith("states:SendTask") && decision.caller !== "admin");
+    const onOpenTokens = callbacks.filter((decision) => decision.resource !== "?");
+
+    expect(onOpenTokens.length).toBeGreaterThan(0);
+    expect([...new Set(onOpenTokens.map((decision) => decision.resource))]).toEqual([expect.stringMatching(/^arn:aws:states:[^:]+:\d{12}:stateMachine:[\w-]+-engagement$/)]);
+  });
+
   it("grants no action, resource or partition key the functions did not use, and every one they did", () => {
     expect(auditGrants(plan, recorded.uses)).toEqual([]);
   });

@@ -234,6 +234,11 @@ export class StepFunctionsEngine {
     this.#tokens.heartbeat(token);
   }
 
+  /** The execution whose callback task awaits `token` (undefined when none does), without copying the open tokens. */
+  taskTokenExecution(token: string): string | undefined {
+    return this.#tokens.broker.executionOf(token);
+  }
+
   /** Callback tasks awaiting their token, oldest first. */
   pendingTaskTokens(): PendingTaskToken[] {
     return this.#tokens.pending();

@@ -96,6 +96,8 @@ export interface LocalStepFunctions {
   executionStatus(executionArn: string): ExecutionStatus;
   /** Callback tasks waiting for `SendTaskSuccess`/`SendTaskFailure`, oldest first. */
   pendingTaskTokens(): PendingTaskToken[];
+  /** The execution whose callback task awaits `token`, if one does; copies nothing. */
+  taskTokenExecution(token: string): string | undefined;
   /** Whether every running execution (if any) waits for a task token; copies nothing. */
   onlyAwaitingTaskTokens(): boolean;
   /**
@@ -146,6 +148,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     executionStatus: (executionArn) => engine.executionStatus(executionArn),
     pendingTaskTokens: () => engine.pendingTaskTokens(),
     onlyAwaitingTaskTokens: () => engine.onlyAwaitingTaskTokens(),
+    taskTokenExecution: (token) => engine.taskTokenExecution(token),
     sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, toJson(output)),
     sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
     onChange: (listener) => engine.onChange(listener),

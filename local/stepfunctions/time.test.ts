@@ -62,6 +62,7 @@ describe("timeScale", () => {
     const onlyWaiting = sfn.onlyAwaitingTaskTokens();
     const waiting = await start("wait", { followUpSeconds: 3600 });
     const withARunningOne = sfn.onlyAwaitingTaskTokens();
+    const tokenExecution = sfn.taskTokenExecution(token);
 
     // Act
     const record = await closedExecution(sfn, executionArn);
@@ -69,6 +70,7 @@ describe("timeScale", () => {
     // Assert
     expect(input).toMatchObject({ MessageBody: { taskToken: token, payoutId: "po_1" } });
     expect([onlyWaiting, withARunningOne]).toEqual([true, false]);
+    expect([tokenExecution, sfn.taskTokenExecution(token), sfn.taskTokenExecution("AQnot-a-token")]).toEqual([executionArn, undefined, undefined]);
     expect((await closedExecution(sfn, waiting)).status).toBe("SUCCEEDED");
     expect(record).toMatchObject({ status: "FAILED", error: "States.HeartbeatTimeout" });
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" }))).rejects.toBeInstanceOf(TaskTimedOut);

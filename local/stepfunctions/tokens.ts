@@ -142,6 +142,11 @@ export class TaskTokenBroker {
     for (const task of [...tasks]) this.#close(task).reject(reason());
   }
 
+  /** The execution whose task awaits `token`; undefined when the token is not open. */
+  executionOf(token: string): string | undefined {
+    return this.#open.get(token)?.request.executionArn;
+  }
+
   /** Whether a task of the execution awaits its token. */
   awaits(executionArn: string): boolean {
     return this.#byExecution.has(executionArn);
