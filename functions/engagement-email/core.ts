@@ -6,7 +6,7 @@
 import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
 import * as z from "zod";
 import { RetryableError } from "../common/errors.ts";
-import { assertTimeToSend, type InvocationBounds } from "../common/invocation.ts";
+import type { InvocationBounds } from "../common/invocation.ts";
 import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { purchaseFacts } from "../../events/engagement-input.ts";
 import type { TaskTable } from "../common/task.ts";
@@ -73,9 +73,8 @@ export async function sendEngagementEmail(request: EngagementEmailRequest, deps:
   if (!profile.email) return { sent: false, reason: "no-email" };
   const key = emailClaimKey(request.executionName, request.template);
   const now = deps.now ?? Date.now;
-  const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now });
+  const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now, invocation });
   const record = { purchaseId: request.purchaseId, customerId: request.customerId };
-  assertTimeToSend(invocation, `engagement email ${request.template} of ${request.executionName}`);
   // The invocation's own end when known (the lease then ends exactly when this attempt must be dead).
   const claim = await claims.claim(key, record, invocation && now() + Math.min(invocation.remainingMs(), deps.leaseSeconds * 1000));
   if (claim.kind === "done") return { sent: false, reason: "already-sent" };

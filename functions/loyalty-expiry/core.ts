@@ -17,9 +17,10 @@ import * as z from "zod";
 import { getProfile, type ProfileTable } from "../common/profiles.ts";
 import { balanceKey } from "../loyalty/ledger.ts";
 import { dueBound, entryItems, entryKey, ENTRY_PREFIX, EXPIRY_PARTITION, ledgerEntry, lotRemaining, warningClaimKey, type LedgerEntry } from "../loyalty/entries.ts";
-import { dynamoLeasedClaims } from "../notifications/store.ts";
+import { dynamoLeasedClaims, type Claim } from "../notifications/store.ts";
 import { loyaltyEventId } from "../../events/loyalty-events.ts";
 import { drainOutbox, outboxItemOf, outboxPut, publishOutboxed, type OutboxDeps, type OutboxItem } from "../loyalty/outbox.ts";
+import { InvocationEndingError, type InvocationBounds } from "../common/invocation.ts";
 
 const indexItem = z.object({
   pk: z.literal(EXPIRY_PARTITION),
@@ -51,6 +52,8 @@ export interface ExpiryDeps {
   readonly wallClock?: () => number;
   /** Optimistic attempts per lot before leaving it to the next run. */
   readonly maxAttempts?: number;
+  /** The running invocation, when known: no warning starts without time left to record it. */
+  readonly invocation?: InvocationBounds | undefined;
 }
 
 export interface ExpirySummary {
@@ -257,9 +260,16 @@ async function warnLot(item: IndexItem, now: number, deps: ExpiryDeps): Promise<
   if (!lot || lot.expiredAt !== undefined || remaining === 0) return markWarned("nothing-left");
   const profile = item.stripeCustomerId ? await getProfile(item.stripeCustomerId, deps.email.profiles) : undefined;
   if (!profile?.email) return markWarned("no-recipient");
-  const claims = dynamoLeasedClaims({ client, tableName: TableName, leaseSeconds: deps.email.leaseSeconds, now: () => now });
+  const claims = dynamoLeasedClaims({ client, tableName: TableName, leaseSeconds: deps.email.leaseSeconds, now: () => now, invocation: deps.invocation });
   const key = warningClaimKey(item.customerId, item.lotKey);
-  const claim = await claims.claim(key, { customerId: item.customerId, lotKey: item.lotKey });
+  let claim: Claim;
+  try {
+    claim = await claims.claim(key, { customerId: item.customerId, lotKey: item.lotKey });
+  } catch (error) {
+    // Too little of this run is left to send and record the warning: the next run sends it.
+    if (error instanceof InvocationEndingError) return "deferred";
+    throw error;
+  }
   if (claim.kind === "done") return markWarned("sent");
   if (claim.kind === "busy") return "deferred";
   const day = new Date(item.expiresAt).toISOString().slice(0, 10);

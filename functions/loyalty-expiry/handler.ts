@@ -3,7 +3,7 @@
  * `time` is "now", so invoking it with a later `time` expires what is due by then (how tests and
  * the local runtime move through a year of expiry in seconds).
  */
-import type { ScheduledEvent } from "aws-lambda";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import { dynamo, eventBridge, ses } from "../common/clients.ts";
 import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { createLogger } from "../common/logger.ts";
@@ -13,6 +13,7 @@ import { loadLoyaltyConfig } from "../loyalty/config.ts";
 import { eventBusName } from "../loyalty/publish.ts";
 import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
 import { runExpiry, type ExpiryDeps } from "./core.ts";
+import { invocationOf } from "../common/invocation.ts";
 
 const logger = createLogger("loyalty-expiry");
 
@@ -35,9 +36,9 @@ function dependencies(): ExpiryDeps {
   };
 }
 
-export async function handler(event: Partial<Pick<ScheduledEvent, "time">>) {
+export async function handler(event: Partial<Pick<ScheduledEvent, "time">>, context?: Context) {
   const at = event.time ? Date.parse(event.time) : Date.now();
-  const summary = await runExpiry(Number.isNaN(at) ? Date.now() : at, dependencies());
+  const summary = await runExpiry(Number.isNaN(at) ? Date.now() : at, { ...dependencies(), invocation: invocationOf(context) });
   logger.info("points expiry ran", { ...summary });
   return summary;
 }

@@ -5,6 +5,7 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loyaltyEventId } from "../../events/loyalty-events.ts";
+import { SEND_TIME_BUDGET_MS } from "../common/invocation.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "../loyalty/config.ts";
 import { processMilestoneMessage, type MilestoneDeps } from "./core.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
@@ -84,5 +85,18 @@ describe("spending milestones", () => {
 
     expect(second).toEqual({ lifetimeSpendPoints: 100, added: true, emails: [] });
     expect(requests.list()).toEqual(Array.from({ length: 3 }, () => ["DynamoDB.TransactWriteItems", "DynamoDB.GetItem"]).flat());
+  });
+
+  it("claims no milestone with too little of the invocation left, and its retry completes it", async () => {
+    const config = parseLoyaltyConfig(JSON.stringify({ milestones: { thresholds: [50] } }));
+    const message = pointsAwarded("M-late", "pi_m_late", 60);
+
+    const late = processMilestoneMessage(message, { ...deps(config), invocation: { remainingMs: () => SEND_TIME_BUDGET_MS - 1 } });
+    await expect(late).rejects.toMatchObject({ name: "InvocationEndingError" });
+    const claimsAfterLate = requests.list().filter((operation) => operation === "DynamoDB.UpdateItem").length;
+    const retry = await processMilestoneMessage(message, { ...deps(config), invocation: { remainingMs: () => 20_000 } });
+
+    expect(claimsAfterLate).toBe(0);
+    expect(retry).toMatchObject({ lifetimeSpendPoints: 60, emails: [{ threshold: 50 }] });
   });
 });

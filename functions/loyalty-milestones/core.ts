@@ -22,6 +22,7 @@ import { PoisonRecordError, RetryableError } from "../common/errors.ts";
 import { getProfile, type ProfileTable } from "../common/profiles.ts";
 import type { LoyaltyConfig } from "../loyalty/config.ts";
 import { dynamoLeasedClaims } from "../notifications/store.ts";
+import type { InvocationBounds } from "../common/invocation.ts";
 
 export class InvalidPointsAwardedEventError extends PoisonRecordError {
   override name = "InvalidPointsAwardedEventError";
@@ -38,6 +39,8 @@ export class MilestoneEmailInProgressError extends RetryableError {
 }
 
 export interface MilestoneDeps {
+  /** The running invocation, when known: no email starts without time left to record it. */
+  readonly invocation?: InvocationBounds | undefined;
   readonly config: LoyaltyConfig;
   readonly table: { readonly client: DynamoDBDocumentClient; readonly tableName: string };
   readonly profiles: ProfileTable;
@@ -101,7 +104,7 @@ export async function processMilestoneMessage(body: string, deps: MilestoneDeps)
 
 async function sendMilestoneEmail(detail: LoyaltyEventDetail<"PointsAwarded">, threshold: number, deps: MilestoneDeps): Promise<"sent" | "already-sent" | "unreachable"> {
   const now = deps.now ?? Date.now;
-  const claims = dynamoLeasedClaims({ client: deps.table.client, tableName: deps.table.tableName, leaseSeconds: deps.leaseSeconds, now });
+  const claims = dynamoLeasedClaims({ client: deps.table.client, tableName: deps.table.tableName, leaseSeconds: deps.leaseSeconds, now, invocation: deps.invocation });
   const key = emailClaim(detail.customerId, threshold);
   const record = { customerId: detail.customerId, threshold, eventId: detail.id };
   const claim = await claims.claim(key, record);

@@ -11,12 +11,14 @@ import { LOYALTY_MILESTONES_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { DEFAULT_EMAIL_FROM } from "../engagement-email/config.ts";
 import { loadLoyaltyConfig, type LoyaltyConfig } from "../loyalty/config.ts";
 import { processMilestoneMessage } from "./core.ts";
+import { invocationOf } from "../common/invocation.ts";
 
 const logger = createLogger("loyalty-milestones");
 let config: LoyaltyConfig | undefined;
 
-export const handler = sqsBatchHandler(logger, async (record) => {
+export const handler = sqsBatchHandler(logger, async (record, context) => {
   const outcome = await processMilestoneMessage(record.body, {
+    invocation: invocationOf(context),
     config: (config ??= loadLoyaltyConfig()),
     table: { client: dynamo(), tableName: tableName("loyalty") },
     profiles: { client: dynamo(), tableName: tableName("profiles") },

@@ -19,6 +19,7 @@ import { PushEndpointGoneError, type Channels } from "../notifications/channels.
 import { dynamoLeasedClaims } from "../notifications/store.ts";
 import { ENGAGEMENT_COPY } from "../engagement-email/templates.ts";
 import type { PushContent } from "../notifications/templates.ts";
+import type { InvocationBounds } from "../common/invocation.ts";
 
 /** The message is not a valid TierChanged event: no retry can fix it. */
 export class InvalidTierChangedEventError extends PoisonRecordError {
@@ -26,6 +27,8 @@ export class InvalidTierChangedEventError extends PoisonRecordError {
 }
 
 export interface VipDeps {
+  /** The running invocation, when known: no push starts without time left to record it. */
+  readonly invocation?: InvocationBounds | undefined;
   readonly channels: Pick<Channels, "sendPush">;
   readonly profiles: ProfileTable;
   /** Where the send claims live (the loyalty table). */
@@ -71,7 +74,7 @@ export async function processVipMessage(body: string, deps: VipDeps): Promise<Vi
   const endpoints = [...new Set(profile.pushEndpoints)];
   if (endpoints.length === 0) return { kind: "skipped", reason: "no-devices" };
   const now = deps.now ?? Date.now;
-  const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now });
+  const claims = dynamoLeasedClaims({ client: deps.claims.client, tableName: deps.claims.tableName, leaseSeconds: deps.leaseSeconds, now, invocation: deps.invocation });
   const push = vipPush(detail, profile.locale);
   const results: { endpointArn: string; result: "sent" | "already-sent" | "endpoint-gone" }[] = [];
   for (const endpointArn of endpoints) {

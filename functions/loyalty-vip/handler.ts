@@ -9,11 +9,13 @@ import { tableName } from "../common/tables.ts";
 import { LOYALTY_VIP_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { awsChannels } from "../notifications/channels.ts";
 import { processVipMessage } from "./core.ts";
+import { invocationOf } from "../common/invocation.ts";
 
 const logger = createLogger("loyalty-vip");
 
-export const handler = sqsBatchHandler(logger, async (record) => {
+export const handler = sqsBatchHandler(logger, async (record, context) => {
   const outcome = await processVipMessage(record.body, {
+    invocation: invocationOf(context),
     // Only the push channel is used here: the promotion's email is the engagement workflow's.
     channels: awsChannels({ sns: sns(), ses: ses() }, ""),
     profiles: { client: dynamo(), tableName: tableName("profiles") },

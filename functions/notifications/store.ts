@@ -22,6 +22,7 @@ import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { noticeKey, stateVersion, type Delivery, type Notice } from "./notice.ts";
+import { assertTimeToSend, type InvocationBounds } from "../common/invocation.ts";
 
 /** The invoice state a notice was compared with. */
 export interface RecordedState {
@@ -122,6 +123,11 @@ export interface LeasedClaimsOptions {
   readonly leaseSeconds: number;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * The running invocation, when known: a claim is taken only with time left to send and record
+   * (else `InvocationEndingError`, nothing claimed; see `functions/common/invocation.ts`).
+   */
+  readonly invocation?: InvocationBounds | undefined;
 }
 
 /**
@@ -134,6 +140,7 @@ export function dynamoLeasedClaims(options: LeasedClaimsOptions): LeasedClaims {
   const { client, tableName: TableName, now } = options;
   return {
     async claim(key, attributes, leaseUntil) {
+      assertTimeToSend(options.invocation, `the send ${key.pk} ${key.sk}`);
       const token = randomUUID();
       const names: Record<string, string> = { "#status": "status" };
       const values: Record<string, unknown> = {
