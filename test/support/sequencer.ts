@@ -16,7 +16,7 @@ const COST_SIGNS: ReadonlyArray<readonly [RegExp, number]> = [
   // Other processes: a killed and restarted engine, the CLI, chromium.
   [/\b(?:spawn|spawnSync|execFile|execFileSync|execSync)\b|chromium/, 4],
   // The whole local runtime: engines, and each function's worker thread started cold.
-  [/\bRuntime\.start\(|\bstartDev\(|\bstartLocalTables\(/, 3],
+  [/\bRuntime\.start\(|\bstartTestRuntime\(|\bstartDev\(|\bstartLocalTables\(/, 3],
   // Local engines on their own.
   [/\bstartLocal[A-Z]\w*\(|\bLocalSqs\.start\(/, 2],
 ];
