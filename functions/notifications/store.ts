@@ -140,7 +140,8 @@ export function dynamoLeasedClaims(options: LeasedClaimsOptions): LeasedClaims {
   const { client, tableName: TableName, now } = options;
   return {
     async claim(key, attributes, leaseUntil) {
-      assertTimeToSend(options.invocation, `the send ${key.pk} ${key.sk}`);
+      // Named by its partition only: a push claim's sort key holds the device's endpoint.
+      assertTimeToSend(options.invocation, `a send under ${key.pk}`);
       const token = randomUUID();
       const names: Record<string, string> = { "#status": "status" };
       const values: Record<string, unknown> = {
