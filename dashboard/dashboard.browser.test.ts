@@ -319,6 +319,25 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     expect(await text(toast)).toMatch(/0 accepted, 1 rejected \(NotAuthorizedForSourceException/);
   });
 
+  it("keeps a tab's click when the live stream updates the page between its press and its release", async () => {
+    await openView("Events");
+    const flow = page.getByRole("tab", { name: "Flow", exact: true });
+    const box = (await flow.boundingBox())!;
+    await page.evaluate(() => {
+      const counter = window as unknown as { renders: number };
+      counter.renders = 0;
+      new (globalThis as any).MutationObserver(() => counter.renders++).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    // A new event reaches the stream while the button is held: the page renders it.
+    dev.runtime.sendEnvelopes([newInvoice("DASH-0002")]);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { renders: number }).renders), LIVE).toBeGreaterThan(0);
+    await page.mouse.up();
+
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/flow");
+  });
+
   it("made no request outside the runtime and raised no error", () => {
     expect(external).toEqual([]);
     expect(pageErrors).toEqual([]);

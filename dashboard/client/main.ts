@@ -30,29 +30,31 @@ function parseHash(): { view: View; param: string | undefined } {
   return { view, param };
 }
 
+/**
+ * Updates the tabs in place (selection, focus order, badge). They are built once: the live stream
+ * re-renders several times a second, and a tab replaced between a click's press and its release
+ * would lose the click (it would land on the tab list instead).
+ */
 function renderTabs(): void {
-  replace(
-    tabs,
-    views.map((view) => {
-      const badge = view.badge?.() ?? 0;
-      const selected = view === current;
-      return h(
-        "a",
-        {
-          href: `#/${view.id}`,
-          role: "tab",
-          id: `tab-${view.id}`,
-          "aria-selected": String(selected),
-          "aria-controls": "main",
-          tabindex: selected ? 0 : -1,
-          "data-key": `tab:${view.id}`,
-          class: "tab",
-        },
-        view.title,
-        badge ? h("span", { class: "tab-badge" }, String(badge)) : null,
-      );
-    }),
-  );
+  if (tabs.children.length !== views.length) {
+    replace(
+      tabs,
+      views.map((view) =>
+        h("a", { href: `#/${view.id}`, role: "tab", id: `tab-${view.id}`, "aria-controls": "main", "data-key": `tab:${view.id}`, class: "tab" }, view.title),
+      ),
+    );
+  }
+  views.forEach((view, index) => {
+    const tab = tabs.children[index] as HTMLElement;
+    const selected = view === current;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    const badge = view.badge?.() ?? 0;
+    let shown = tab.querySelector<HTMLElement>(".tab-badge");
+    if (!badge) return shown?.remove();
+    if (!shown) tab.append((shown = h("span", { class: "tab-badge" })));
+    if (shown.textContent !== String(badge)) shown.textContent = String(badge);
+  });
 }
 
 function show(): void {
