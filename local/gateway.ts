@@ -23,7 +23,7 @@ import { accessKeyIdOf } from "./function-credentials.ts";
 import { forward } from "./gateway-forward.ts";
 import { relayAnswer, sendAwsError, sendJsonError, type RelayedAnswer, type ServedRequest, type ServeHandler } from "./gateway-answers.ts";
 import { classify, isFormRequest, restService, routingTable, type Classified, type Protocol, type RequestHead, type RoutingTable, type ServiceName, type ServiceRouting } from "./gateway-routing.ts";
-import { crossOriginReason, foreignHostRefusal, isJsonContentType, isLoopbackHost, refuseForeignHost } from "./loopback.ts";
+import { crossOriginReason, isJsonContentType, isLoopbackHost, refuseForeignHost } from "./loopback.ts";
 
 export { crossOriginReason, isJsonContentType, isLoopbackHost, relayAnswer, sendAwsError, classify, routingTable };
 export type { AnswerSink, Classified, Protocol, RelayedAnswer, RequestHead, RoutingTable, ServedRequest, ServeHandler, ServiceName, ServiceRouting };
@@ -210,11 +210,7 @@ export class Gateway {
    */
   async serveDetached(request: DetachedRequest, res: AnswerSink): Promise<void> {
     try {
-      const refusal = foreignHostRefusal(request.headers.host, request.headers, request.url);
-      if (refusal) {
-        res.writeHead(403, { ...refusal.headers, "content-length": Buffer.byteLength(refusal.body) });
-        return void res.end(refusal.body);
-      }
+      if (refuseForeignHost(request, res)) return;
       const url = new URL(request.url ?? "/", `http://${request.headers.host}`);
       const decision = classify(request, url, request.body, this.table);
       if (decision.kind === "local") return sendJsonError(res, 404, `only AWS API requests are served without a socket, not ${request.method ?? "GET"} ${url.pathname}`);

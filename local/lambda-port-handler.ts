@@ -8,7 +8,7 @@
  * back. Anything else (another host, a streaming body, a configured request timeout, an
  * environment started without a port) goes through node's HTTP client as before.
  */
-import { workerData, type MessagePort } from "node:worker_threads";
+import { workerData } from "node:worker_threads";
 import { HttpResponse, buildQueryString } from "@smithy/core/protocols";
 import { NodeHttpHandler as SocketHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
 import type { PortAnswer, PortCancel, PortLink, PortRequest } from "./lambda-transport.ts";
@@ -20,18 +20,15 @@ type HttpHandlerOptions = NonNullable<Parameters<SocketHttpHandler["handle"]>[1]
 
 const link = (workerData as { gateway?: PortLink } | null | undefined)?.gateway;
 
-interface Pending {
-  readonly resolve: (answer: PortAnswer) => void;
-}
-
-const pending = new Map<number, Pending>();
+/** The calls waiting for their answer, by id. */
+const pending = new Map<number, (answer: PortAnswer) => void>();
 let nextId = 0;
 
 link?.port.on("message", (answer: PortAnswer) => {
-  const waiting = pending.get(answer.id);
-  if (!waiting) return;
+  const resolve = pending.get(answer.id);
+  if (!resolve) return;
   pending.delete(answer.id);
-  waiting.resolve(answer);
+  resolve(answer);
 });
 
 /** As `buildAbortError` of `@smithy/node-http-handler` (not exported): what an aborted call rejects with. */
@@ -79,11 +76,9 @@ export class NodeHttpHandler extends SocketHttpHandler {
         link.port.postMessage({ id, cancel: true } satisfies PortCancel);
         reject(abortError(abortSignal as AbortSignal));
       };
-      pending.set(id, {
-        resolve: (answer) => {
-          (abortSignal as AbortSignal | undefined)?.removeEventListener?.("abort", onAbort);
-          resolve(answer);
-        },
+      pending.set(id, (answer) => {
+        (abortSignal as AbortSignal | undefined)?.removeEventListener?.("abort", onAbort);
+        resolve(answer);
       });
       (abortSignal as AbortSignal | undefined)?.addEventListener?.("abort", onAbort, { once: true });
       link.port.postMessage(message);

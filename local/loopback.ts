@@ -50,7 +50,10 @@ export function foreignHostRefusal(
  * Answers 403 for a foreign `Host`, in the shape the caller reads (see {@link foreignHostRefusal});
  * returns true when it did.
  */
-export function refuseForeignHost(req: IncomingMessage, res: ServerResponse): boolean {
+export function refuseForeignHost(
+  req: { readonly headers: IncomingHttpHeaders; readonly url?: string | undefined },
+  res: { writeHead(status: number, headers: Record<string, string | number>): unknown; end(body: string): unknown },
+): boolean {
   const refusal = foreignHostRefusal(req.headers.host, req.headers, req.url);
   if (!refusal) return false;
   res.writeHead(403, { ...refusal.headers, "content-length": Buffer.byteLength(refusal.body), connection: "close" });
