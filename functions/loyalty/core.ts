@@ -3,7 +3,7 @@
  * purchase (settling the tier) and start the engagement workflow, apply a reversal, or record
  * why nothing happens. Every step is idempotent, so a redelivery at any point converges.
  */
-import { bothSettled } from "../common/settled.ts";
+import { bothSettled, withEarlyWrite } from "../common/settled.ts";
 import { POINTS_COMMIT_DELAY_METRIC } from "../common/metrics.ts";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -67,38 +67,21 @@ export async function processLoyaltyMessage(body: string, deps: LoyaltyDeps): Pr
   // tables and neither reads the other, and only the engagement workflow (its emails read the
   // address) must wait for it — `accrue` awaits it before starting the workflow. One round trip
   // less on every record's critical path.
-  const contact = writeContact(message, deps);
-  let result: LoyaltyResult;
-  try {
-    result = await decide(message, deps, contact);
-  } catch (error) {
-    // Awaited only so that nothing of this record runs on after its failure is reported.
-    await contact.done.catch(() => undefined);
-    throw error;
-  }
   // Every path waits for the stub: its failure fails the record, as when it was written first.
-  await contact.done;
-  return result;
+  return withEarlyWrite(writeContact(message, deps), (contact) => decide(message, deps, contact));
 }
 
-/** The contact stub's write, started; `done` rejects with its error (already observed: never unhandled). */
-interface ContactWriting {
-  readonly done: Promise<void>;
-}
-
-function writeContact(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDeps): ContactWriting {
+/** The contact stub's write, started; it resolves once the stub is written (or was there). */
+function writeContact(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDeps): Promise<void> {
   const contact = contactOf(message);
-  if (!contact) return { done: Promise.resolve() };
-  const done = deps.contacts(contact).then((written) => {
+  if (!contact) return Promise.resolve();
+  return deps.contacts(contact).then((written) => {
     // The ids and the field only are logged, the address is personal data.
     if (written.outcome === "stored") deps.logger.info("contact stub stored", { customerId: contact.customerId, source: contact.source, eventId: contact.eventId });
   });
-  // Observed at once: a failure while the ledger's work is still running is not an unhandled rejection.
-  done.catch(() => undefined);
-  return { done };
 }
 
-async function decide(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDeps, contact: ContactWriting): Promise<LoyaltyResult> {
+async function decide(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDeps, contact: Promise<void>): Promise<LoyaltyResult> {
   const rules: AwardRules = deps.promotions
     ? { ...deps.config, promotions: await deps.promotions.windows(deps.config.promotions) }
     : deps.config;
@@ -129,7 +112,7 @@ async function decide(message: DecodedMessage<LoyaltyEventType>, deps: LoyaltyDe
   }
 }
 
-async function accrue(accrual: Accrual, deps: LoyaltyDeps, contact: ContactWriting): Promise<LoyaltyResult> {
+async function accrue(accrual: Accrual, deps: LoyaltyDeps, contact: Promise<void>): Promise<LoyaltyResult> {
   const { ledger, logger } = deps;
   const awarded = await ledger.award(accrual);
   const purchase = awarded.purchase;
@@ -159,7 +142,7 @@ async function accrue(accrual: Accrual, deps: LoyaltyDeps, contact: ContactWriti
   const [executionName, published] = await bothSettled(
     started !== undefined
       ? Promise.resolve(started)
-      : contact.done.then(async () => (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName),
+      : contact.then(async () => (await startEngagement(deps.sfn, deps.stateMachineArn, purchase)).executionName),
     deps.publish ? putPendingEvents(purchase, deps.publish) : Promise.resolve(undefined),
   );
   await ledger.markDone(purchase.purchaseId, {

@@ -6,7 +6,7 @@
  * module sequences them around the three effects it is given: the {@link NotificationStore}, the
  * profile lookup and the {@link Channels}.
  */
-import { bothSettled } from "../common/settled.ts";
+import { bothSettled, withEarlyWrite } from "../common/settled.ts";
 import { decodeStripeMessage } from "../../events/parse.ts";
 import { contactOf, type ContactStore } from "../customers/contact.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "../common/errors.ts";
@@ -187,21 +187,12 @@ export async function notify(body: string, deps: NotifyDependencies, invocation?
   const known: Promise<KnownProfileItem | undefined> = contact
     ? deps.contacts(contact).then((written) => (written.outcome === "exists" ? { customerId: contact.customerId, item: written.item } : undefined))
     : Promise.resolve(undefined);
-  // Observed at once: a failure while the invoice's state is being written is not an unhandled rejection.
-  known.catch(() => undefined);
-  let outcome: NotifyOutcome;
-  try {
-    outcome =
-      decoded.kind === "thin"
-        ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
-        : await decideAndDeliver(toNotice(decoded), deps, known, invocation);
-  } catch (error) {
-    // Awaited only so that nothing of this record runs on after its failure is reported.
-    await known.catch(() => undefined);
-    throw error;
-  }
-  // A thin event's contact is none; otherwise decideAndDeliver awaited it.
-  await known;
+  // A thin event's contact is none; otherwise decideAndDeliver awaits it beside the invoice's state.
+  const outcome = await withEarlyWrite(known, async (contactWritten): Promise<NotifyOutcome> =>
+    decoded.kind === "thin"
+      ? { kind: "ignored", eventId: decoded.event.id, reason: `thin event ${decoded.event.type} carries no invoice` }
+      : decideAndDeliver(toNotice(decoded), deps, contactWritten, invocation),
+  );
   deps.report(outcome);
   if (outcome.kind !== "attempted") return outcome;
   const failed = outcome.deliveries.filter((result): result is FailedDelivery => result.status === "failed");
