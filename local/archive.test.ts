@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Archive } from "./archive.ts";
+import { busArchive } from "./services/eventbridge.ts";
 
 const dirs: string[] = [];
 function archiveFile(): string {
@@ -47,5 +48,34 @@ describe("the bus archive", () => {
     new Archive(file).append(event("evt_b", "2026-08-04T10:00:02Z"));
 
     expect(new Archive(file).read().map((a) => JSON.parse(a.event).detail.id)).toEqual(["evt_a", "evt_b"]);
+  });
+
+  it("kept in memory (backtests), reads back and filters as the file does, and writes nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "paybus-archive-"));
+    dirs.push(dir);
+    const archive = busArchive(dir, "bus", { archiveInMemory: true });
+    archive.append(event("evt_a", "2026-08-04T10:00:00Z"));
+    archive.append(event("evt_b", "2026-08-04T11:00:00Z"));
+    archive.append("{not json");
+
+    const ids = (filter: Parameters<Archive["read"]>[0]) => archive.read(filter).map((a) => JSON.parse(a.event).detail.id);
+
+    expect(ids({})).toEqual(["evt_a", "evt_b"]);
+    expect(ids({ start: new Date("2026-08-04T11:00:00Z") })).toEqual(["evt_b"]);
+    expect(ids({ stripeEventIds: ["evt_a"] })).toEqual(["evt_a"]);
+    expect(archive.read()[0]?.archivedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    archive.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("is the data directory's archive/<bus>.jsonl unless kept in memory", () => {
+    const dir = mkdtempSync(join(tmpdir(), "paybus-archive-"));
+    dirs.push(dir);
+    const archive = busArchive(dir, "bus", {});
+    archive.append(event("evt_a", "2026-08-04T10:00:00Z"));
+    archive.close();
+
+    expect(archive.file).toBe(join(dir, "archive", "bus.jsonl"));
+    expect(existsSync(join(dir, "archive", "bus.jsonl"))).toBe(true);
   });
 });

@@ -14,6 +14,13 @@ export interface RuntimeOptions {
    * nothing.
    */
   readonly inMemory?: boolean;
+  /**
+   * Keeps the bus archive in memory too (replay and `runtime.archive` work the same, for the
+   * process's life), so that nothing is written to the data directory but its lock: for backtests,
+   * which replay nothing of an earlier run and throw their archive away. `paybus run` keeps its
+   * archive on disk, where a later `paybus backtest --events` can read it.
+   */
+  readonly archiveInMemory?: boolean;
   /** Port of the gateway (EventBridge API, webhook bridge, admin API, dashboard); 0 = random. */
   readonly port?: number;
   readonly host?: string;

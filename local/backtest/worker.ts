@@ -27,7 +27,7 @@ export interface BacktestJob {
   /** JSON list of envelopes, oldest first. */
   readonly eventsFile: string;
   readonly output: string;
-  /** Temporary directory for the runtime's archive. */
+  /** Temporary data directory of the runtime (its lock). */
   readonly dataDir: string;
   readonly timeoutMs: number;
   /** When the parent started this process (epoch ms): the "boot" phase ends when its code runs. */
@@ -121,9 +121,11 @@ async function main(): Promise<void> {
     () => ({}),
   )) as Partial<typeof import("../../functions/loyalty/promotion-key.ts")>;
   const runtime = await Runtime.start({
-    // The archive goes to a temporary directory (not the tree's `.paybus/`); the tables stay in memory.
+    // Everything stays in memory, the bus archive too (nothing replays it); the temporary data
+    // directory (not the tree's `.paybus/`) holds only the runtime's lock.
     dataDir: job.dataDir,
     inMemory: true,
+    archiveInMemory: true,
     port: 0,
     timeScale: 0.01,
     workflowTimeScale: 0.0001,

@@ -10,6 +10,7 @@ import { DeliveryLog } from "../bus-deliveries.ts";
 import { LocalEventBus, type PutEventsEntry } from "../eventbridge.ts";
 import { PROJECT_ROOT } from "../project-root.ts";
 import { bindTarget } from "../runtime-bindings.ts";
+import type { RuntimeOptions } from "../runtime-options.ts";
 import { defineService } from "../service.ts";
 
 export interface EventBridgeService {
@@ -21,7 +22,7 @@ export const eventBridgeService = defineService({
   name: "eventbridge",
   routing: { service: "events", targetPrefixes: ["AWSEvents"], signingNames: ["events"] },
   async start({ runtime, region, accountId, busName, timeScale, dataDir, durableDir, journal, options, warn }) {
-    const archive = new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${busName}.jsonl`));
+    const archive = busArchive(dataDir, busName, options);
     const deliveries = durableDir ? new DeliveryLog(join(durableDir, "archive", `${busName}.delivered.jsonl`)) : undefined;
     const bus = new LocalEventBus({
       name: busName,
@@ -52,6 +53,15 @@ export const eventBridgeService = defineService({
     };
   },
 });
+
+/**
+ * The bus's archive: `archive/<bus>.jsonl` in the data directory (`.paybus/tmp/` without one), or in
+ * memory with `archiveInMemory`.
+ */
+export function busArchive(dataDir: string | undefined, busName: string, options: Pick<RuntimeOptions, "archiveInMemory">): Archive {
+  if (options.archiveInMemory) return Archive.inMemory();
+  return new Archive(join(dataDir ?? join(PROJECT_ROOT, ".paybus", "tmp"), "archive", `${busName}.jsonl`));
+}
 
 /** A PutEvents entry from an envelope as delivered to targets (the shape of the fixtures). */
 export function envelopeToEntry(envelope: Record<string, unknown>): PutEventsEntry {
