@@ -1,15 +1,9 @@
 /** The device API's refusals: each one a status and a message the app's developers can act on. */
+import { ApiRequestError } from "../common/function-url.ts";
 
 /** A request the API cannot accept as it is (HTTP 4xx). */
-export class DeviceRequestError extends Error {
+export class DeviceRequestError extends ApiRequestError {
   override name = "DeviceRequestError";
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409 | 422,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 export class UnknownPlatformError extends DeviceRequestError {

@@ -9,34 +9,20 @@
  * | `GET /devices?customerId=cus_…` | | 200 `{devices}` |
  * | `DELETE /devices` | `{customerId, token}` | 200 `{removed}` |
  */
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  IdempotencyValidationError,
-  makeIdempotent,
-} from "@aws-lambda-powertools/idempotency";
+import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { dynamo, dynamoClient, sns } from "../common/clients.ts";
+import { json, jsonBody, refuse, type FunctionUrlAnswer as Answer } from "../common/function-url.ts";
+import { idempotentApiHandler } from "../common/idempotent-api.ts";
 import { createLogger } from "../common/logger.ts";
 import { DeviceConfigError, loadDeviceConfig } from "./config.ts";
 import { listDevices, parseBody, registerDevice, registerRequest, removeDevice, removeRequest, type DeviceDependencies, type RegisterRequest } from "./core.ts";
 import { snsEndpointRegistry } from "./endpoints.ts";
-import { DeviceRequestError } from "./errors.ts";
 import { REGISTRATION_KEY_PREFIX } from "./idempotency-key.ts";
 import { dynamoDeviceStore } from "./store.ts";
 
 const logger = createLogger("devices");
-
-type Answer = APIGatewayProxyStructuredResultV2;
-
-const json = (statusCode: number, body: unknown): Answer => ({
-  statusCode,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
-
-const refuse = (statusCode: number, code: string, message: string): Answer => json(statusCode, { error: { code, message } });
 
 interface Built {
   readonly deps: DeviceDependencies;
@@ -70,15 +56,8 @@ function build(): Built {
   return built;
 }
 
-function bodyOf(event: APIGatewayProxyEventV2): unknown {
-  if (!event.body) return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new DeviceRequestError("the body is not valid JSON", 400, "InvalidRequest");
-  }
-}
+/** The JSON body, `{}` without one. */
+const bodyOf = (event: APIGatewayProxyEventV2): unknown => jsonBody(event) ?? {};
 
 async function route(event: APIGatewayProxyEventV2, context: Context | undefined): Promise<Answer> {
   const path = event.rawPath.replace(/\/+$/, "") || "/";
@@ -104,27 +83,14 @@ async function route(event: APIGatewayProxyEventV2, context: Context | undefined
 }
 
 /** The Lambda entry point (function URL, payload format 2.0). */
-export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<Answer> {
-  try {
-    const answer = await route(event, context);
-    logger.info("device request", { method: event.requestContext.http.method, status: answer.statusCode });
-    return answer;
-  } catch (error) {
-    if (error instanceof DeviceRequestError) {
-      logger.info("device request refused", { code: error.code, status: error.status });
-      return refuse(error.status, error.code, error.message);
-    }
-    if (error instanceof IdempotencyValidationError) {
-      return refuse(422, "IdempotencyKeyReused", "this Idempotency-Key was used for another registration: use a new key per request");
-    }
-    if (error instanceof IdempotencyAlreadyInProgressError) {
-      return refuse(409, "RequestInProgress", "a registration with this Idempotency-Key is in progress: retry shortly");
-    }
-    if (error instanceof DeviceConfigError) {
-      logger.error("device API misconfigured", { error: error.message });
-      return refuse(500, "Misconfigured", error.message);
-    }
-    logger.error("device request failed", { error });
-    return refuse(500, "InternalError", "the device could not be registered: retry later");
-  }
-}
+export const handler = idempotentApiHandler({
+  logger,
+  subject: "device",
+  route,
+  configError: DeviceConfigError,
+  messages: {
+    keyReused: "this Idempotency-Key was used for another registration: use a new key per request",
+    inProgress: "a registration with this Idempotency-Key is in progress: retry shortly",
+    failed: "the device could not be registered: retry later",
+  },
+});

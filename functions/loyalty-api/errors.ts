@@ -1,17 +1,9 @@
 /** The loyalty API's refusals: a status, a stable code and a message an integrator can act on. */
+import { ApiRequestError } from "../common/function-url.ts";
 
 /** A request the API cannot accept as it is (HTTP 4xx). */
-export class LoyaltyRequestError extends Error {
+export class LoyaltyRequestError extends ApiRequestError {
   override name = "LoyaltyRequestError";
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409 | 422,
-    readonly code: string,
-    /** Extra fields of the error body (`field`, `balance`). */
-    readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-  }
 }
 
 /** A field of the request is missing or invalid (400, with the field's path). */

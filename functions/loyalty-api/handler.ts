@@ -12,15 +12,12 @@
  * | `POST /customers/{id}/redemptions` + `Idempotency-Key` | `{points, reference?}` | 200 `{redemption}`; 409 `{error: {balance}}` |
  * | `POST /customers/{id}/adjustments` + `Idempotency-Key` | `{points, reason, actor}` | 200 `{adjustment}`; 409 when a debit exceeds the balance |
  */
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  IdempotencyValidationError,
-  makeIdempotent,
-} from "@aws-lambda-powertools/idempotency";
+import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { dynamo, dynamoClient, eventBridge } from "../common/clients.ts";
+import { json, jsonBody, refuse, type FunctionUrlAnswer as Answer } from "../common/function-url.ts";
+import { idempotentApiHandler } from "../common/idempotent-api.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { LoyaltyConfigError, loadLoyaltyConfig, lotExpirySeconds } from "../loyalty/config.ts";
@@ -38,19 +35,13 @@ import {
   type LoyaltyApiDependencies,
   type RedeemRequest,
 } from "./core.ts";
-import { LoyaltyRequestError } from "./errors.ts";
 import { ADJUSTMENT_KEY_PREFIX, REDEMPTION_KEY_PREFIX } from "./idempotency-key.ts";
 import { dynamoLoyaltyAccounts } from "./store.ts";
 
 const logger = createLogger("loyalty-api");
 
-type Answer = APIGatewayProxyStructuredResultV2;
 type Redemption = RedeemRequest & { customerId: string; idempotencyKey: string };
 type Adjustment = AdjustRequest & { customerId: string; idempotencyKey: string };
-
-const json = (statusCode: number, body: unknown): Answer => ({ statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const refuse = (statusCode: number, code: string, message: string, details: Record<string, unknown> = {}): Answer =>
-  json(statusCode, { error: { code, message, ...details } });
 
 interface Built {
   /** The client the persistence layer and store were built on (the shared one, until its endpoint changes). */
@@ -102,15 +93,8 @@ function build(): Built {
   return built;
 }
 
-function bodyOf(event: APIGatewayProxyEventV2): unknown {
-  if (!event.body) return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new LoyaltyRequestError("the body is not valid JSON", 400, "InvalidRequest");
-  }
-}
+/** The JSON body, `{}` without one. */
+const bodyOf = (event: APIGatewayProxyEventV2): unknown => jsonBody(event) ?? {};
 
 const ROUTE = /^(?:\/loyalty)?\/customers\/([^/]+)(?:\/(ledger|redemptions|adjustments))?\/?$/;
 
@@ -143,27 +127,14 @@ async function route(event: APIGatewayProxyEventV2, context: Context | undefined
 }
 
 /** The Lambda entry point (function URL, payload format 2.0). */
-export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<Answer> {
-  try {
-    const answer = await route(event, context);
-    logger.info("loyalty request", { method: event.requestContext.http.method, status: answer.statusCode });
-    return answer;
-  } catch (error) {
-    if (error instanceof LoyaltyRequestError) {
-      logger.info("loyalty request refused", { code: error.code, status: error.status });
-      return refuse(error.status, error.code, error.message, error.details);
-    }
-    if (error instanceof IdempotencyValidationError) {
-      return refuse(422, "IdempotencyKeyReused", "this Idempotency-Key was used for another request of this customer: use a new key per request");
-    }
-    if (error instanceof IdempotencyAlreadyInProgressError) {
-      return refuse(409, "RequestInProgress", "a request with this Idempotency-Key is in progress: retry shortly");
-    }
-    if (error instanceof LoyaltyConfigError) {
-      logger.error("loyalty API misconfigured", { error: error.message });
-      return refuse(500, "Misconfigured", error.message);
-    }
-    logger.error("loyalty request failed", { error });
-    return refuse(500, "InternalError", "the request could not be completed: retry later");
-  }
-}
+export const handler = idempotentApiHandler({
+  logger,
+  subject: "loyalty",
+  route,
+  configError: LoyaltyConfigError,
+  messages: {
+    keyReused: "this Idempotency-Key was used for another request of this customer: use a new key per request",
+    inProgress: "a request with this Idempotency-Key is in progress: retry shortly",
+    failed: "the request could not be completed: retry later",
+  },
+});

@@ -3,8 +3,9 @@
  * `paybus promotions` CLI sign with SigV4; IAM decides who may call). Wiring only: the routes are
  * in `core.ts`, the validation and storage in `functions/loyalty/promotions.ts`.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { dynamo } from "../common/clients.ts";
+import { InvalidJsonBodyError, json, jsonBody, refuse, type FunctionUrlAnswer } from "../common/function-url.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { PromotionStore } from "../loyalty/promotions.ts";
@@ -14,27 +15,20 @@ const logger = createLogger("promotions");
 
 let store: PromotionStore | undefined;
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
-
 /** The caller's access key id, which an `AWS_IAM` function URL puts in the request context. */
 function callerOf(event: APIGatewayProxyEventV2): string | undefined {
   return (event.requestContext as { authorizer?: { iam?: { accessKey?: string } } }).authorizer?.iam?.accessKey;
 }
 
 /** The Lambda entry point (function URL, payload format 2.0). */
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(event: APIGatewayProxyEventV2): Promise<FunctionUrlAnswer> {
   const method = event.requestContext.http.method;
   let body: unknown;
-  if (event.body) {
-    try {
-      body = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body);
-    } catch {
-      return json(400, { error: { code: "InvalidRequest", message: "the body is not valid JSON" } });
-    }
+  try {
+    body = jsonBody(event);
+  } catch (error) {
+    if (error instanceof InvalidJsonBodyError) return refuse(error.status, error.code, error.message);
+    throw error;
   }
   try {
     store ??= new PromotionStore(dynamo(), tableName("promotions"));
@@ -44,6 +38,6 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     return json(result.status, result.body);
   } catch (error) {
     logger.error("promotions request failed", { error });
-    return json(500, { error: { code: "InternalError", message: "the promotions could not be read or changed: retry later" } });
+    return refuse(500, "InternalError", "the promotions could not be read or changed: retry later");
   }
 }
