@@ -6,17 +6,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { refusal, signedCall, type SignedAnswer } from "./signed-call.ts";
+import { apiCaller } from "./signed-call.ts";
 
 export class DevicesUsageError extends Error {
   override name = "UsageError";
-}
-
-const call = (base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  signedCall(base, method, path, body, headers, () => new DevicesUsageError(`cannot reach the device API at ${base}: start a runtime with \`npm start\` or \`paybus dev\`, or pass --url`));
-
-function fail(answer: SignedAnswer): never {
-  throw new DevicesUsageError(refusal(answer));
 }
 
 /** Runs `paybus devices …`; returns the exit code. */
@@ -33,10 +26,11 @@ export async function devices(argv: string[], out: NodeJS.WritableStream = proce
     },
   });
   if (!values.customer) throw new DevicesUsageError(`devices ${action ?? ""} needs --customer cus_…`);
+  const { call, fail } = apiCaller(values.url, "device API", DevicesUsageError);
   switch (action) {
     case "add": {
       if (!values.platform || !values.token) throw new DevicesUsageError("devices add needs --platform (GCM, APNS, APNS_SANDBOX) and --token");
-      const answer = await call(values.url, "POST", "devices", { customerId: values.customer, platform: values.platform, token: values.token }, {
+      const answer = await call("POST", "devices", { customerId: values.customer, platform: values.platform, token: values.token }, {
         "idempotency-key": values["idempotency-key"] ?? randomUUID(),
       });
       if (answer.status !== 200) fail(answer);
@@ -44,7 +38,7 @@ export async function devices(argv: string[], out: NodeJS.WritableStream = proce
       return 0;
     }
     case "list": {
-      const answer = await call(values.url, "GET", `devices?customerId=${encodeURIComponent(values.customer)}`, undefined);
+      const answer = await call("GET", `devices?customerId=${encodeURIComponent(values.customer)}`, undefined);
       if (answer.status !== 200) fail(answer);
       out.write(`${values.customer}: ${answer.body.devices.length} device(s)\n`);
       for (const device of answer.body.devices) out.write(`  ${device.deviceId}  ${device.platform}  ${device.endpointArn}  since ${device.registeredAt}\n`);
@@ -52,7 +46,7 @@ export async function devices(argv: string[], out: NodeJS.WritableStream = proce
     }
     case "remove": {
       if (!values.token) throw new DevicesUsageError("devices remove needs --token");
-      const answer = await call(values.url, "DELETE", "devices", { customerId: values.customer, token: values.token });
+      const answer = await call("DELETE", "devices", { customerId: values.customer, token: values.token });
       if (answer.status !== 200) fail(answer);
       out.write(`removed device ${answer.body.removed.deviceId} (endpoint deleted)\n`);
       return 0;

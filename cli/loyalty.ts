@@ -5,14 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { refusal, signedCall, type SignedAnswer } from "./signed-call.ts";
+import { apiCaller } from "./signed-call.ts";
 
 export class LoyaltyUsageError extends Error {
   override name = "UsageError";
-}
-
-function fail(answer: SignedAnswer): never {
-  throw new LoyaltyUsageError(refusal(answer));
 }
 
 const integer = (name: string, value: string | undefined): number => {
@@ -39,8 +35,7 @@ export async function loyalty(argv: string[], out: NodeJS.WritableStream = proce
   });
   if (!values.customer) throw new LoyaltyUsageError(`loyalty ${action ?? ""} needs --customer <id>`);
   const base = `loyalty/customers/${encodeURIComponent(values.customer)}`;
-  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    signedCall(values.url, method, path, body, headers, () => new LoyaltyUsageError(`cannot reach the loyalty API at ${values.url}: start a runtime with \`npm start\` or \`paybus dev\`, or pass --url`));
+  const { call, fail } = apiCaller(values.url, "loyalty API", LoyaltyUsageError);
   switch (action) {
     case "balance": {
       const answer = await call("GET", base);

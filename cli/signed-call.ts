@@ -1,5 +1,5 @@
 /**
- * A SigV4-signed JSON request to an `AWS_IAM` function URL (the device and loyalty APIs): signed
+ * A SigV4-signed JSON request to an `AWS_IAM` function URL (the device, loyalty and promotions APIs): signed
  * with the local credentials against `paybus dev`, with the AWS credentials in the environment
  * against a deployed URL.
  */
@@ -44,4 +44,25 @@ export async function signedCall(
 export function refusal(answer: SignedAnswer): string {
   const message = answer.body?.error?.message ?? answer.body?.Message ?? JSON.stringify(answer.body);
   return `${answer.status}: ${message}`;
+}
+
+/** One API's calls from a command: signed, and failing as the command's usage error. */
+export interface ApiCaller {
+  readonly call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<SignedAnswer>;
+  /** Throws the refusal of `answer` as the command's usage error. */
+  readonly fail: (answer: SignedAnswer) => never;
+}
+
+/**
+ * Calls of the API (`name`, e.g. "device API") at `base`; an unreachable API or a refusal is thrown
+ * as `usage` (the command's usage error, which `paybus` prints without a stack).
+ */
+export function apiCaller(base: string, name: string, usage: new (message: string) => Error): ApiCaller {
+  const unreachable = () => new usage(`cannot reach the ${name} at ${base}: start a runtime with \`npm start\` or \`paybus dev\`, or pass --url`);
+  return {
+    call: (method, path, body, headers = {}) => signedCall(base, method, path, body, headers, unreachable),
+    fail: (answer) => {
+      throw new usage(refusal(answer));
+    },
+  };
 }
