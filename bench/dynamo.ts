@@ -19,14 +19,13 @@
  * `bench/results/dynamo.json`), `npm run -s bench -- dynamo [--runs=<n>] [--engine-only]`, or
  * import {@link run}. `--engine-only` measures the endpoint's own figures and nothing else.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -50,6 +49,7 @@ import {
 import { engineFigures, range, type EngineRow } from "./dynamo-engine.ts";
 import { startLocalDynamo } from "../local/dynamodb/index.ts";
 import { clientsFor } from "../test/support/dynamodb.ts";
+import { runStandalone } from "./standalone.ts";
 
 const TRANSACTIONS = 1500;
 
@@ -285,9 +285,4 @@ function measure(name: string, count: number, operation: (i: number) => Promise<
   return rate(count, operation);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const figures = await run();
-  const results = fileURLToPath(new URL("./results/", import.meta.url));
-  await mkdir(results, { recursive: true });
-  await writeFile(`${results}dynamo.json`, `${JSON.stringify({ ...figures, node: process.version, at: new Date().toISOString() }, null, 2)}\n`);
-}
+await runStandalone(import.meta.url, "dynamo", run);

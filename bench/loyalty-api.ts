@@ -12,17 +12,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadFixture } from "../fixtures/index.ts";
 import { LOYALTY_PATH, loyaltyApiRoute } from "../local/loyalty-api.ts";
 import { Runtime } from "../local/runtime.ts";
 import { signRequest } from "../local/sigv4.ts";
 import { latencySummary } from "./stats.ts";
+import { runStandalone } from "./standalone.ts";
 
 const SEQUENTIAL = 200;
 const CONCURRENT = 400;
@@ -100,9 +99,4 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const figures = await run();
-  const results = fileURLToPath(new URL("./results/", import.meta.url));
-  await mkdir(results, { recursive: true });
-  await writeFile(`${results}loyalty-api.json`, `${JSON.stringify({ ...figures, node: process.version, at: new Date().toISOString() }, null, 2)}\n`);
-}
+await runStandalone(import.meta.url, "loyalty-api", run);

@@ -13,10 +13,8 @@
  * Run with `npx tsx bench/loyalty.ts` (prints and writes `bench/results/loyalty.json`), or import
  * {@link run}.
  */
-import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { queues } from "../declarations/rules.ts";
 import { loadFixture } from "../fixtures/index.ts";
 import { parseLoyaltyConfig } from "../functions/loyalty/config.ts";
@@ -28,6 +26,7 @@ import { createLogger } from "../functions/common/logger.ts";
 import { dynamoContactStore, rememberingContactStore } from "../functions/customers/contact.ts";
 import { startLocalBus } from "../test/support/loyalty-bus.ts";
 import { latencySummary } from "./stats.ts";
+import { runStandalone } from "./standalone.ts";
 
 const PURCHASES = 2000;
 const CUSTOMERS = 200;
@@ -182,9 +181,4 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const figures = await run();
-  const results = fileURLToPath(new URL("./results/", import.meta.url));
-  await mkdir(results, { recursive: true });
-  await writeFile(`${results}loyalty.json`, `${JSON.stringify({ ...figures, node: process.version, at: new Date().toISOString() }, null, 2)}\n`);
-}
+await runStandalone(import.meta.url, "loyalty", run);

@@ -6,9 +6,7 @@
  * Run with `npx tsx bench/notifications.ts` (prints and writes `bench/results/notifications.json`),
  * or import {@link run}.
  */
-import { mkdir, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { awsChannels } from "../functions/notifications/channels.ts";
 import { notify, type NotifyDependencies } from "../functions/notifications/core.ts";
 import { dynamoNotificationStore } from "../functions/notifications/store.ts";
@@ -17,6 +15,7 @@ import { invoiceMessage } from "../test/support/invoice-events.ts";
 import { getProfile, putProfile } from "../functions/common/profiles.ts";
 import { dynamoContactStore } from "../functions/customers/contact.ts";
 import { latencySummary } from "./stats.ts";
+import { runStandalone } from "./standalone.ts";
 
 const NOTICES = 400;
 const CONCURRENCY = 10;
@@ -88,9 +87,4 @@ async function measure(
   return { perSecond: Math.round(messages.length / seconds), p50Ms: p50, p95Ms: p95 };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const figures = await run();
-  const results = fileURLToPath(new URL("./results/", import.meta.url));
-  await mkdir(results, { recursive: true });
-  await writeFile(`${results}notifications.json`, `${JSON.stringify({ ...figures, node: process.version, at: new Date().toISOString() }, null, 2)}\n`);
-}
+await runStandalone(import.meta.url, "notifications", run);

@@ -6,7 +6,7 @@
  * `syncedEventId`, `account` (Connect), and on a tombstone `deleted: true` and
  * `pendingEndpointDeletes` (SNS endpoints still to delete; emptied once they are gone).
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { unlessConditionFails } from "../common/conditional.ts";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RetryableError } from "../common/errors.ts";
 import type { ProfileTable } from "../common/profiles.ts";
@@ -30,15 +30,6 @@ function accountCondition(change: ProfileChange, values: Record<string, unknown>
   if (change.account === undefined) return "attribute_not_exists(account)";
   values[":account"] = change.account;
   return "(attribute_not_exists(account) OR account = :account)";
-}
-
-async function conditional<T>(operation: Promise<T>): Promise<T | "condition-failed"> {
-  try {
-    return await operation;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return "condition-failed";
-    throw error;
-  }
 }
 
 /** The profile changed between our read and our write (a device came or went): try again. */
@@ -89,7 +80,7 @@ export function dynamoProfileSyncStore(table: ProfileTable, now: () => number = 
       const condition =
         `attribute_not_exists(deleted) AND (attribute_not_exists(stripeVersion) OR stripeVersion <= :version) AND ` +
         accountCondition(change, values);
-      const written = await conditional(
+      const written = await unlessConditionFails(
         client.send(
           new UpdateCommand({
             TableName,
@@ -127,7 +118,7 @@ export function dynamoProfileSyncStore(table: ProfileTable, now: () => number = 
         `(attribute_not_exists(devicesRevision) AND :revision = :zero OR devicesRevision = :revision) AND ` +
         accountCondition(change, values);
       values[":zero"] = 0;
-      const written = await conditional(
+      const written = await unlessConditionFails(
         client.send(
           new UpdateCommand({
             TableName,

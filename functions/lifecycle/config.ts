@@ -3,17 +3,11 @@
  * functions/lifecycle/README.md).
  */
 import * as z from "zod";
-import { ConfigurationError, loadConfig as loadNotificationsConfig } from "../notifications/config.ts";
+import { ConfigurationError, loadConfig as loadNotificationsConfig, type NotificationsConfig } from "../notifications/config.ts";
 import type { LifecycleNotice } from "./notice.ts";
 
-export interface LifecycleConfig {
-  readonly notificationsTable: string;
-  readonly profilesTable: string;
-  readonly emailFrom: string;
-  readonly billingPortalUrl: string;
-  readonly defaultLocale: string;
-  readonly retentionSeconds: number;
-  readonly sendLeaseSeconds: number;
+/** The notifications' settings (the notices share their table, sender, portal, locale and lease) and the switches. */
+export interface LifecycleConfig extends NotificationsConfig {
   /** Names of the notices to send. */
   readonly enabled: ReadonlySet<string>;
 }

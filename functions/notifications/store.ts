@@ -19,7 +19,7 @@
  * that window is the only way to a duplicate, and it is as narrow as one request.
  */
 import { randomUUID } from "node:crypto";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { unlessConditionFails } from "../common/conditional.ts";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { noticeKey, stateVersion, type Delivery, type Notice } from "./notice.ts";
 import { assertTimeToSend, type InvocationBounds } from "../common/invocation.ts";
@@ -65,15 +65,6 @@ export interface DynamoNotificationStoreOptions {
 }
 
 const invoiceKey = (notice: Notice) => `invoice#${notice.invoiceId}`;
-
-async function unlessConditionFails<T>(operation: Promise<T>): Promise<T | "condition-failed"> {
-  try {
-    return await operation;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return "condition-failed";
-    throw error;
-  }
-}
 
 /**
  * One business fact told to a customer, as the send records know it: the partition it lives in
