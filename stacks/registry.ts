@@ -51,6 +51,21 @@ export class Registry {
     return secret;
   }
 
+  /**
+   * A Secrets Manager secret filled from the plan's `sst.Secret` (`planned.valueFrom`), recorded
+   * under its logical name; nothing when the plan has none. The function that needs it reads it at
+   * run time by its ARN, so the value never sits in the function's environment.
+   */
+  storeSecret(planned: { readonly logicalName: string; readonly valueFrom: SecretName } | undefined, description: string): void {
+    if (!planned) return;
+    const secret = new aws.secretsmanager.Secret(planned.logicalName, { description });
+    new aws.secretsmanager.SecretVersion(`${planned.logicalName}Value`, {
+      secretId: secret.id,
+      secretString: this.secret(planned.valueFrom).value,
+    });
+    this.add(planned.logicalName, { name: secret.name, arn: secret.arn });
+  }
+
   /** A template's value at deploy time. */
   resolve(template: Template): $util.Output<string> {
     return $util.all(template.map((part) => this.part(part))).apply((parts) => parts.join(""));

@@ -6,29 +6,12 @@
 import { renderDefinition } from "./plan.ts";
 import type { Registry } from "./registry.ts";
 
-/**
- * The Secrets Manager secret holding the Stripe API key the tier rewards use (`EngagementOffer`),
- * filled from the `StripeApiKey` SST secret (a restricted key with write access to Customers and,
- * for promotion codes, Coupons/Promotion codes is enough). The function reads it at runtime with its
- * ARN, so the key never sits in the function's environment.
- */
-function createStripeApiKeySecret(registry: Registry): void {
-  const planned = registry.plan.stripeApiKey;
-  if (!planned) return;
-  const secret = new aws.secretsmanager.Secret(planned.logicalName, {
-    description: "Stripe API key (sk_… or rk_…) with which paybus applies tier rewards in the customers' Stripe accounts.",
-  });
-  new aws.secretsmanager.SecretVersion(`${planned.logicalName}Value`, {
-    secretId: secret.id,
-    secretString: registry.secret(planned.valueFrom).value,
-  });
-  registry.add(planned.logicalName, { name: secret.name, arn: secret.arn });
-}
-
 /** Creates every workflow function, state machine and scheduled function of the plan. */
 export function createWorkflows(registry: Registry): void {
   const { plan } = registry;
-  createStripeApiKeySecret(registry);
+  // The Stripe API key of the tier rewards (`EngagementOffer`), from the `StripeApiKey` SST secret: a
+  // restricted key with write access to Customers and, for promotion codes, Coupons/Promotion codes is enough.
+  registry.storeSecret(plan.stripeApiKey, "Stripe API key (sk_… or rk_…) with which paybus applies tier rewards in the customers' Stripe accounts.");
   for (const machine of plan.stateMachines) {
     const functions = plan.functions.filter(
       (fn) => fn.trigger.kind === "stateMachine" && fn.trigger.stateMachine === machine.logicalName,
