@@ -11,28 +11,16 @@
  * (functions/loyalty/outbox.ts: redemptions and expiries whose PutEvents failed).
  */
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { SendEmailCommand, type SESClient } from "@aws-sdk/client-ses";
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
-import { getProfile, type ProfileTable } from "../common/profiles.ts";
+import type { SESClient } from "@aws-sdk/client-ses";
+import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { ProfileTable } from "../common/profiles.ts";
 import { balanceKey } from "../loyalty/ledger.ts";
-import { dueBound, entryItems, entryKey, ENTRY_PREFIX, EXPIRY_PARTITION, ledgerEntry, lotRemaining, warningClaimKey, type LedgerEntry } from "../loyalty/entries.ts";
-import { dynamoLeasedClaims, type Claim } from "../notifications/store.ts";
+import { dueBound, entryItems, entryKey, EXPIRY_PARTITION, warningClaimKey, type LedgerEntry } from "../loyalty/entries.ts";
 import { loyaltyEventId } from "../../events/loyalty-events.ts";
 import { drainOutbox, outboxItemOf, outboxPut, publishOutboxed, type OutboxDeps, type OutboxItem } from "../loyalty/outbox.ts";
-import { InvocationEndingError, type InvocationBounds } from "../common/invocation.ts";
-
-const indexItem = z.object({
-  pk: z.literal(EXPIRY_PARTITION),
-  sk: z.string(),
-  customerId: z.string(),
-  lotKey: z.string(),
-  expiresAt: z.number().int(),
-  points: z.number().int(),
-  stripeCustomerId: z.string().optional(),
-  warnedAt: z.number().int().optional(),
-});
-type IndexItem = z.infer<typeof indexItem>;
+import type { InvocationBounds } from "../common/invocation.ts";
+import { indexItem, readLot, type IndexItem } from "./lot.ts";
+import { warnLot } from "./warning.ts";
 
 export interface ExpiryDeps {
   readonly client: DynamoDBDocumentClient;
@@ -121,34 +109,6 @@ export async function runExpiry(now: number, deps: ExpiryDeps): Promise<ExpirySu
   return summary;
 }
 
-/** The lot, the balance and the credits after the lot, read together (each strongly consistent). */
-async function readLot(item: IndexItem, deps: ExpiryDeps) {
-  const { client, tableName: TableName } = deps;
-  const { Item: lotItem } = await client.send(new GetCommand({ TableName, Key: entryKey(item.customerId, item.lotKey), ConsistentRead: true }));
-  const lot = lotItem ? ledgerEntry.parse(lotItem) : undefined;
-  const { Item: balance } = await client.send(new GetCommand({ TableName, Key: balanceKey(item.customerId), ConsistentRead: true }));
-  let laterCredits = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :lot AND :end",
-        ExpressionAttributeValues: { ":pk": entryKey(item.customerId, "").pk, ":lot": item.lotKey, ":end": `${ENTRY_PREFIX}~` },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    start = page.LastEvaluatedKey;
-    for (const entry of page.Items ?? []) {
-      if (entry.sk !== item.lotKey && entry.lot === true && typeof entry.delta === "number" && entry.delta > 0) laterCredits += entry.delta;
-    }
-  } while (start);
-  const points = typeof balance?.points === "number" ? balance.points : 0;
-  const earned = typeof balance?.earned === "number" ? balance.earned : undefined;
-  return { lot, points, earned, remaining: lot ? lotRemaining(points, lot.delta, laterCredits) : 0 };
-}
-
 const outboxDeps = (deps: ExpiryDeps): OutboxDeps => ({ client: deps.client, tableName: deps.tableName, ...deps.events });
 
 /**
@@ -234,68 +194,3 @@ async function expireLot(item: IndexItem, now: number, deps: ExpiryDeps): Promis
   }
   return undefined;
 }
-
-type WarnOutcome = "sent" | "nothing-left" | "no-recipient" | "deferred";
-
-/** Sends the lot's warning once (a leased claim, as the engagement emails do), then marks the index item. */
-async function warnLot(item: IndexItem, now: number, deps: ExpiryDeps): Promise<WarnOutcome> {
-  const { client, tableName: TableName } = deps;
-  const markWarned = (outcome: WarnOutcome) =>
-    client
-      .send(
-        new UpdateCommand({
-          TableName,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: "SET warnedAt = :now, warning = :outcome",
-          // Never resurrect an index item a concurrent expiry removed.
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":now": now, ":outcome": outcome },
-        }),
-      )
-      .catch((error: Error) => {
-        if (error.name !== "ConditionalCheckFailedException") throw error;
-      })
-      .then(() => outcome);
-  const { lot, remaining } = await readLot(item, deps);
-  if (!lot || lot.expiredAt !== undefined || remaining === 0) return markWarned("nothing-left");
-  const profile = item.stripeCustomerId ? await getProfile(item.stripeCustomerId, deps.email.profiles) : undefined;
-  if (!profile?.email) return markWarned("no-recipient");
-  const claims = dynamoLeasedClaims({ client, tableName: TableName, leaseSeconds: deps.email.leaseSeconds, now: () => now, invocation: deps.invocation });
-  const key = warningClaimKey(item.customerId, item.lotKey);
-  let claim: Claim;
-  try {
-    claim = await claims.claim(key, { customerId: item.customerId, lotKey: item.lotKey });
-  } catch (error) {
-    // Too little of this run is left to send and record the warning: the next run sends it.
-    if (error instanceof InvocationEndingError) return "deferred";
-    throw error;
-  }
-  if (claim.kind === "done") return markWarned("sent");
-  if (claim.kind === "busy") return "deferred";
-  const day = new Date(item.expiresAt).toISOString().slice(0, 10);
-  let messageId: string;
-  try {
-    const { MessageId } = await deps.email.ses.send(
-      new SendEmailCommand({
-        Source: deps.email.from,
-        Destination: { ToAddresses: [profile.email] },
-        Message: {
-          Subject: { Data: `${remaining} of your points expire on ${day}`, Charset: "UTF-8" },
-          Body: {
-            Text: {
-              Data: `Hello${profile.name ? ` ${profile.name}` : ""},\n\n${remaining} of your reward points expire on ${day}. Redeem them before then to keep their value.\n`,
-              Charset: "UTF-8",
-            },
-          },
-        },
-      }),
-    );
-    messageId = MessageId ?? "";
-  } catch {
-    await claims.release(key, claim.token);
-    return "deferred";
-  }
-  await claims.complete(key, { customerId: item.customerId, lotKey: item.lotKey, status: "sent", messageId, sentAt: now, points: remaining });
-  return markWarned("sent");
-}
-

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { compareSides, formatComparison } from "./compare.ts";
-import type { SideResult } from "./worker.ts";
+import type { SideResult } from "./collect.ts";
 
 function side(overrides: Partial<SideResult> = {}): SideResult {
   return {

@@ -3,7 +3,7 @@
  * change). "Missing" is what base did and the candidate would not; "extra" what the candidate
  * would do and base did not.
  */
-import type { SideResult } from "./worker.ts";
+import type { SideResult } from "./collect.ts";
 
 export interface Totals {
   readonly events: number;

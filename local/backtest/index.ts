@@ -19,7 +19,8 @@ import { parseArgs } from "node:util";
 import { compareSides, formatComparison, type BacktestComparison } from "./compare.ts";
 import { BacktestInputError, readBacktestEvents } from "./input.ts";
 import { exportRef } from "./tree.ts";
-import type { BacktestJob, SideResult, WorkerMessage } from "./worker.ts";
+import type { SideResult } from "./collect.ts";
+import type { BacktestJob, WorkerMessage } from "./worker.ts";
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
