@@ -10,7 +10,7 @@ export interface RuntimeOptions {
   /**
    * Keeps DynamoDB tables, SQS queues, the SES and SNS outboxes, Step Functions executions, Stripe
    * objects and the bus's delivery log in memory even with a `dataDir` (which then holds only the
-   * archive): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes buy
+   * archive, and with {@link archiveInMemory} not even that): for one-shot runs (`paybus run`, backtests) that throw them away, disk writes buy
    * nothing.
    */
   readonly inMemory?: boolean;
