@@ -89,3 +89,27 @@ describe("a line file on a disk that fails a write part-way", () => {
     expect(new JsonLinesLog<{ n: number }>(file).read()).toEqual([{ n: 1 }, { n: 3 }]);
   });
 });
+
+describe("several records appended together", () => {
+  afterEach(() => {
+    fs.writeSync = realWrite;
+    syncBuiltinESMExports();
+  });
+
+  it("go in one write, in order, each on a line of its own", () => {
+    const file = fileIn();
+    const log = new JsonLinesLog<{ n: number }>(file);
+    let writes = 0;
+    fs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => {
+      writes++;
+      return (realWrite as (...a: unknown[]) => number)(...args);
+    }) as typeof fs.writeSync;
+    syncBuiltinESMExports();
+
+    log.append({ n: 1 }, { n: 2 }, { n: 3 });
+    log.append({ n: 4 });
+
+    expect(writes).toBe(2);
+    expect(readFileSync(file, "utf8")).toBe('{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n');
+  });
+});

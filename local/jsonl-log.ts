@@ -105,8 +105,13 @@ export class JsonLinesLog<T> {
     this.#lines = file ? new LineFile(file) : undefined;
   }
 
-  append(record: T): void {
-    this.#lines?.append(`${JSON.stringify(record)}\n`);
+  /**
+   * Appends `records` in order. Several go in one write: a kill may tear it, which drops the
+   * records from the torn one on, as separate writes cut by the same kill would.
+   */
+  append(...records: T[]): void {
+    if (!this.#lines || records.length === 0) return;
+    this.#lines.append(records.length === 1 ? `${JSON.stringify(records[0])}\n` : records.map((record) => `${JSON.stringify(record)}\n`).join(""));
   }
 
   /** Closes the file (a later append opens it again). */

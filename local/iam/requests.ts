@@ -56,7 +56,8 @@ const arn = (ctx: RequestContext, service: string, resource: string, sep = ":") 
 /** The IAM authorizations `request` needs; all must be allowed for the request to be. */
 export function authorizationsOf(request: AwsRequest, ctx: RequestContext): AuthorizationRequest[] {
   if (request.protocol === "json") {
-    const operation = (request.target ?? "").split(".").slice(1).join(".");
+    const target = request.target ?? "";
+    const operation = target.includes(".") ? target.slice(target.indexOf(".") + 1) : "";
     let input: Json;
     try {
       input = request.body.length === 0 ? {} : (JSON.parse(request.body.toString("utf8")) as Json);

@@ -28,6 +28,8 @@ import {
   appendEvent,
   assertIdempotentStart,
   createExecution,
+  endRecord,
+  eventRecord,
   recordEnd,
   type ExecutionRecord,
   type StoredExecution,
@@ -341,7 +343,8 @@ export class StepFunctionsEngine {
     const entries = historyEntries(event, execution.machine.states);
     // Engine bookkeeping without an AWS counterpart changes nothing visible.
     if (entries.length === 0) return;
-    let appended = 0;
+    // What this event adds to the store, appended at once (one write, before the engine moves on).
+    const records: StoreRecord[] = [];
     for (const entry of entries) {
       // A resumed run goes again through what the history already holds (a new execution has nothing to skip).
       const signature = execution.replayed.size === 0 ? undefined : entrySignature(entry);
@@ -349,16 +352,17 @@ export class StepFunctionsEngine {
       if (pending > 0) {
         execution.replayed.set(signature!, pending - 1);
       } else {
-        appendEvent(this.#store, execution, entry);
-        appended += 1;
+        records.push(eventRecord(execution, entry));
       }
     }
-    if (appended === 0) return;
+    if (records.length === 0) return;
     if (event.type === "StateEntered") execution.record.path.push(event.state.name);
     const outcome = executionOutcome(event);
+    if (outcome) Object.assign(execution.record, outcome);
+    const end = outcome && endRecord(execution);
+    if (end) records.push(end);
+    this.#store.append(...records);
     if (outcome) {
-      Object.assign(execution.record, outcome);
-      recordEnd(this.#store, execution);
       // Tokens of tasks the engine abandoned (e.g. a sibling branch of a failed Parallel).
       this.#tokens.broker.cancelExecution(execution.record.executionArn, () => new ExecutionStoppedError());
     }

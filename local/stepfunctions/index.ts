@@ -15,6 +15,7 @@ import { serveAwsJson, type Operations } from "../aws-json.ts";
 import { InvalidScaleError } from "./errors.ts";
 import { toJson } from "./json.ts";
 import { engineTimeoutError } from "./engine-timeout.ts";
+import { lightenJsonPathScalars } from "./jsonpath-scalars.ts";
 import { fileStore } from "./store.ts";
 import type { ExecutionStatus } from "./history.ts";
 import type { StateMachineDeclaration } from "./machines.ts";
@@ -123,6 +124,8 @@ const TARGET_PREFIX = "AWSStepFunctions";
  * `StateMachineAlreadyExistsError` or {@link InvalidScaleError} before listening.
  */
 export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  // Scalars out of jsonpath-plus without a stack trace each (see the module): once per process.
+  await lightenJsonPathScalars();
   const engine = new StepFunctionsEngine({
     stateMachines: options.stateMachines,
     invokeLambda: options.invokeLambda,

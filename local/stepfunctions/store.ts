@@ -41,7 +41,8 @@ export type StoreRecord =
 
 /** Where records go: a file, or nowhere (in-memory service). */
 export interface ExecutionStore {
-  append(record: StoreRecord): void;
+  /** Appends `records` in order, in one write when there are several (what one engine event records). */
+  append(...records: StoreRecord[]): void;
   /** Every record written so far, oldest first (a torn last line is skipped). */
   load(): StoreRecord[];
   /** Releases the file, if any (a later append opens it again). */
@@ -54,5 +55,5 @@ export const memoryStore: ExecutionStore = { append: () => undefined, load: () =
 /** The JSON Lines store in `file` (created with its directory when missing). */
 export function fileStore(file: string): ExecutionStore {
   const log = new JsonLinesLog<StoreRecord>(file);
-  return { append: (record) => log.append(record), load: () => log.read(), close: () => log.close() };
+  return { append: (...records) => log.append(...records), load: () => log.read(), close: () => log.close() };
 }

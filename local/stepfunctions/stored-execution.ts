@@ -6,7 +6,7 @@ import { ExecutionAlreadyExistsError } from "./errors.ts";
 import { CHAIN, HistoryChain, type ExecutionStatus, type HistoryEntry, type HistoryEvent } from "./history.ts";
 import type { RegisteredStateMachine } from "./machines.ts";
 import { ExecutionLog } from "./replay.ts";
-import type { ExecutionStore } from "./store.ts";
+import type { ExecutionStore, StoreRecord } from "./store.ts";
 
 /** An execution as recorded locally. */
 export interface ExecutionRecord {
@@ -65,23 +65,34 @@ export function createExecution(
 
 /** Numbers a history entry, links it to the event that led to it, and records it. */
 export function appendEvent(store: ExecutionStore, execution: StoredExecution, entry: HistoryEntry): void {
+  store.append(eventRecord(execution, entry));
+}
+
+/** Numbers a history entry, links it to the event that led to it, and returns its store record (for the caller to append). */
+export function eventRecord(execution: StoredExecution, entry: HistoryEntry): StoreRecord {
   const id = execution.history.length + 1;
   const link = entry[CHAIN];
   const event = { ...entry, id, previousEventId: execution.chain.link(entry, id) } as HistoryEvent;
   execution.history.push(event);
-  store.append({
+  return {
     t: "event",
     arn: execution.record.executionArn,
     event: { ...event, timestamp: event.timestamp.toISOString() },
     ...(link && { link }),
-  });
+  };
 }
 
 /** Records how a closed execution ended; nothing while it runs. */
 export function recordEnd(store: ExecutionStore, execution: StoredExecution): void {
+  const record = endRecord(execution);
+  if (record) store.append(record);
+}
+
+/** The store record of how a closed execution ended; undefined while it runs. */
+export function endRecord(execution: StoredExecution): StoreRecord | undefined {
   const { record } = execution;
-  if (record.status === "RUNNING") return;
-  store.append({
+  if (record.status === "RUNNING") return undefined;
+  return {
     t: "end",
     arn: record.executionArn,
     status: record.status,
@@ -89,7 +100,7 @@ export function recordEnd(store: ExecutionStore, execution: StoredExecution): vo
     ...(record.output !== undefined && { output: record.output }),
     ...(record.error !== undefined && { error: record.error }),
     ...(record.cause !== undefined && { cause: record.cause }),
-  });
+  };
 }
 
 /** AWS's name idempotency (Standard): only a running execution with the very same input may be started again. */
