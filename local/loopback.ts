@@ -12,6 +12,20 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
  */
 export function isLoopbackHost(host: string | undefined): boolean {
   if (!host) return false;
+  // Every request asks, and a runtime's clients name the same few hosts: each is judged once.
+  const known = judgedHosts.get(host);
+  if (known !== undefined) return known;
+  const loopback = judgeHost(host);
+  // Bounded: a stream of made-up names must not grow it without end.
+  if (judgedHosts.size >= 256) judgedHosts.clear();
+  judgedHosts.set(host, loopback);
+  return loopback;
+}
+
+/** `Host` values already judged by {@link isLoopbackHost}. */
+const judgedHosts = new Map<string, boolean>();
+
+function judgeHost(host: string): boolean {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(host.trim());
   if (!match) return false;
   const [, v6, name] = match;
