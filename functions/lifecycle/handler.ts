@@ -2,8 +2,9 @@
  * Lambda entry point of the lifecycle notices (queue `lifecycle`): wiring only. Each SQS record goes
  * to {@link notifyLifecycle}; failures are reported per record by the shared batch handler.
  */
-import { METRICS_NAMESPACE, NOTIFICATION_DELAY_METRIC } from "../common/metrics.ts";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { NOTIFICATION_DELAY_METRIC } from "../common/metrics.ts";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { createMetrics } from "../common/immediate-metrics.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { invocationOf } from "../common/invocation.ts";
 import { dynamo, ses, sns } from "../common/clients.ts";
@@ -18,7 +19,7 @@ import { lifecycleNotices } from "./notices/index.ts";
 
 const logger = createLogger("lifecycle");
 // Same service as the invoice notices: one NotificationDelay alarm per channel covers both.
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "notifications" });
+const metrics = createMetrics("notifications");
 
 /** Logs every outcome (ids only) and emits the same `NotificationDelay` metric as the invoice notices. */
 function report(outcome: LifecycleOutcome): void {

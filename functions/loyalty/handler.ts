@@ -2,8 +2,7 @@
  * Lambda entry point of the loyalty consumer (queue `loyalty`, rules `LoyaltyAccrual` and
  * `LoyaltyReversal`): SQS batch in, partial batch failures out; the logic is in `core.ts`.
  */
-import { METRICS_NAMESPACE } from "../common/metrics.ts";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import { createMetrics } from "../common/immediate-metrics.ts";
 import { dynamo, eventBridge, sfn } from "../common/clients.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
@@ -17,7 +16,7 @@ import { CachedPromotions, promotionsCacheSeconds, PromotionStore } from "./prom
 import { eventBusName } from "./publish.ts";
 
 const logger = createLogger("loyalty");
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "loyalty" });
+const metrics = createMetrics("loyalty");
 
 let deps: LoyaltyDeps | undefined;
 /** Built on first use, so that importing the module (tests, the local runtime) needs no environment. */

@@ -2,8 +2,7 @@
  * Lambda entry point of the notifications consumer (queue `notifications`): wiring only. Each SQS
  * record goes to {@link notify}; failures are reported per record by the shared batch handler.
  */
-import { METRICS_NAMESPACE } from "../common/metrics.ts";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import { createMetrics } from "../common/immediate-metrics.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { dynamo, ses, sns } from "../common/clients.ts";
 import { invocationOf } from "../common/invocation.ts";
@@ -17,7 +16,7 @@ import { dynamoNotificationStore } from "./store.ts";
 import { createReporter } from "./telemetry.ts";
 
 const logger = createLogger("notifications");
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "notifications" });
+const metrics = createMetrics("notifications");
 
 let built: NotifyDependencies | undefined;
 // Built on first use, once per execution environment: a bad environment then fails records (and
