@@ -12,9 +12,11 @@ import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
 import type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse } from "./lambda-environment.ts";
+import { mapStackTracesLazily } from "./lambda-stack-traces.ts";
 
-// Stack traces in the function's logs point at the TypeScript sources, not the bundle.
-process.setSourceMapsEnabled(true);
+// Stack traces in the function's logs point at the TypeScript sources, not the bundle: every file
+// of the bundles' folder (this module is its `local/lambda-worker.js`), each map read when first needed.
+mapStackTracesLazily(new URL("..", import.meta.url).href);
 
 const data = workerData as WorkerData;
 const port = parentPort!;

@@ -182,6 +182,15 @@ describe("LambdaHost", () => {
     // The bundle is minified JavaScript: only its source map leads back to the handler's line.
     const throwLine = readFileSync(join(root, "test/support/handlers.ts"), "utf8").split("\n").findIndex((line) => line.includes('new Error("no such customer")')) + 1;
     expect(!failed.ok && failed.error.stack).toMatch(new RegExp(`test/support/handlers\\.ts:${throwLine}:\\d+`));
+    // The worker's own frame too: it maps every file of the bundles' folder.
+    expect(!failed.ok && failed.error.stack).toMatch(/local\/lambda-worker\.ts:\d+:\d+/);
+  });
+
+  it("reads no source map while an environment loads: each bundle file's map only once a stack trace needs it", async () => {
+    // Node's own source-map support parses every module's map at load, i.e. at every cold start.
+    const described = await host.invoke(fn("h2", "describe"), {});
+
+    expect(described).toMatchObject({ ok: true, result: { sourceMapsEnabled: false } });
   });
 
   it("sizes the cap to the machine for throughput runs: one environment per core the runtime's thread leaves, at most the default", () => {

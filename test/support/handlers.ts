@@ -16,7 +16,9 @@ export async function describe(event: { log?: string; delayMs?: number }, contex
   invocations++;
   if (event.delayMs) await new Promise((resolve) => setTimeout(resolve, event.delayMs));
   if (event.log) console.log(JSON.stringify({ level: "WARN", message: event.log }));
-  return { env: { ...process.env }, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis(), invocations, environmentId };
+  // Whether node reads every module's source map as it loads (local/lambda-stack-traces.ts reads them lazily instead).
+  const sourceMapsEnabled = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled;
+  return { env: { ...process.env }, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis(), invocations, environmentId, sourceMapsEnabled };
 }
 
 /** Logs, waits `delayMs`, then appends `effect <name>` to the effects file: an effect that may come after the timeout. */
