@@ -1,6 +1,7 @@
 /** Handlers for the function host's tests (local/lambda.test.ts): each shows one thing a worker sees or does. */
 import { randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
+import * as nodeModule from "node:module";
 import type { Context } from "aws-lambda";
 
 let invocations = 0;
@@ -18,7 +19,9 @@ export async function describe(event: { log?: string; delayMs?: number }, contex
   if (event.log) console.log(JSON.stringify({ level: "WARN", message: event.log }));
   // Whether node reads every module's source map as it loads (local/lambda-stack-traces.ts reads them lazily instead).
   const sourceMapsEnabled = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled;
-  return { env: { ...process.env }, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis(), invocations, environmentId, sourceMapsEnabled };
+  // Where node keeps V8's compiled code of this environment's modules (Node 22.1+; undefined before).
+  const compileCacheDir = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
+  return { env: { ...process.env }, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis(), invocations, environmentId, sourceMapsEnabled, compileCacheDir };
 }
 
 /** Logs, waits `delayMs`, then appends `effect <name>` to the effects file: an effect that may come after the timeout. */
