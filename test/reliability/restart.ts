@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { childArgs } from "./child-bundle.ts";
 import type { Envelope } from "./scenario.ts";
 import { PROJECT_ROOT, Runtime } from "../../local/runtime.ts";
 import { loyaltySnapshot } from "../../local/state.ts";
@@ -38,7 +39,7 @@ interface ChildRun {
 
 /** Runs the child and kills it (SIGKILL) once `killAfter` records of its last wave were consumed. */
 async function runChildAndKill(args: { dataDir: string; seed: number; events: number; poison: number }, lastWave: number, killAfter: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(args)], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...childArgs(CHILD), JSON.stringify(args)], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const run: ChildRun = { accepted: [], waveStarts: [], poison: [], workflows: [], dlqBeforeKill: 0, consumedInLastWave: 0, finished: false };

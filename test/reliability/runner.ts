@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../../local/runtime.ts";
 import { badInput, consumerCrashes, downstream, duplicates, load, processCrash, reordering, type ScenarioResult } from "./scenarios.ts";
 import { restartWithoutReplay } from "./restart.ts";
+import { BUNDLE_ENV, bundleChildren, childArgs } from "./child-bundle.ts";
 
 /** How big each scenario runs: events for the synthetic ones. */
 export interface ScenarioSizes {
@@ -58,9 +59,10 @@ export class ScenarioFailedError extends Error {
 }
 
 /** Runs one scenario in a child process and resolves with its result. */
-function runInChild(name: ScenarioName, sizes: ScenarioSizes): Promise<ScenarioResult> {
+function runInChild(name: ScenarioName, sizes: ScenarioSizes, bundle: string): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify({ name, sizes })], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...process.env, [BUNDLE_ENV]: bundle };
+    const child = spawn(process.execPath, [...childArgs(CHILD, env), JSON.stringify({ name, sizes })], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -77,11 +79,12 @@ function runInChild(name: ScenarioName, sizes: ScenarioSizes): Promise<ScenarioR
 /** Runs the named scenarios, `concurrency` processes at a time; results come in the order asked. */
 export async function runScenarios(names: readonly ScenarioName[], sizes: ScenarioSizes, concurrency: number): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = new Array(names.length);
+  const bundle = await bundleChildren();
   let next = 0;
   const worker = async () => {
     while (next < names.length) {
       const index = next++;
-      results[index] = await runInChild(names[index]!, sizes);
+      results[index] = await runInChild(names[index]!, sizes, bundle);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));

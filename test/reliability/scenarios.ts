@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { childArgs } from "./child-bundle.ts";
 import { queues } from "../../declarations/rules.ts";
 import { anyOf, rateFaults } from "../../local/faults.ts";
 import type { ConsumerChaos } from "../../local/event-source-mapping.ts";
@@ -417,7 +418,7 @@ interface ChildRun {
 
 /** Runs the crash child and kills it hard (SIGKILL) once `killAfter` records of its last wave were consumed. */
 async function runChildAndKill(args: { dataDir: string; seed: number; events: number; moment: CrashMoment }, lastWave: number, killAfter: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", CRASH_CHILD, JSON.stringify(args)], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...childArgs(CRASH_CHILD), JSON.stringify(args)], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const run: ChildRun = { accepted: [], waveStarts: [], emails: [], pushes: [], consumed: 0, finished: false };
