@@ -13,7 +13,7 @@ import type { DlqMessage } from "../../local/sqs.ts";
 import type { Runtime } from "../../local/runtime.ts";
 import { localDynamoClient, loyaltySnapshot } from "../../local/state.ts";
 import { adminClient } from "../../local/admin-client.ts";
-import { expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
+import { engagementExecutionOf, expectedState, type ExpectedState, type OracleLoyaltyConfig } from "./oracle.ts";
 import type { BadInput, Envelope, ProfileSpec, Scenario } from "./scenario.ts";
 import { CONCURRENT_ENVIRONMENTS, TEST_ENVIRONMENTS_PER_FUNCTION } from "../support/environments.ts";
 
@@ -349,7 +349,9 @@ export function compare(expected: ExpectedState, observed: ObservedState, option
     };
     if (JSON.stringify(seen) !== JSON.stringify(want)) out.push(`purchase ${id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(seen)}`);
     if (((got.unrecoveredPoints as number | undefined) ?? 0) !== 0) out.push(`purchase ${id}: ${String(got.unrecoveredPoints)} points could not be recovered`);
-    if (want.status === "awarded" && !got.engagementExecution) out.push(`purchase ${id}: no engagement workflow recorded`);
+    if (want.status === "awarded" && got.engagementExecution !== engagementExecutionOf(id)) {
+      out.push(`purchase ${id}: engagement workflow recorded ${JSON.stringify(got.engagementExecution)}, expected ${engagementExecutionOf(id)}`);
+    }
   }
 
   const emails = [...(options.earlier?.emails ?? []), ...observed.emails];

@@ -51,6 +51,11 @@ export interface ExpectedNotice {
   readonly pushes: number;
 }
 
+/** The engagement execution a credited purchase starts: named after the purchase, so that a repeat cannot start a second one. */
+export function engagementExecutionOf(purchaseId: string): string {
+  return `purchase-${purchaseId.replace(/[^A-Za-z0-9_-]/g, "_")}`.slice(0, 80);
+}
+
 export interface ExpectedState {
   readonly balances: ReadonlyMap<string, ExpectedBalance>;
   readonly purchases: ReadonlyMap<string, ExpectedPurchase>;
@@ -223,7 +228,7 @@ class LoyaltyModel {
       balance.purchases += 1;
       balance.tier = tierOf(balance.lifetimePoints);
       balances.set(customerId, balance);
-      workflows.add(`purchase-${purchaseId.replace(/[^A-Za-z0-9_-]/g, "_")}`.slice(0, 80));
+      workflows.add(engagementExecutionOf(purchaseId));
       // The profile's address; without a profile, the one the payment events carried (the stub,
       // written by the accruing event itself before the workflow starts: the scenarios put an
       // address on every event of a purchase with a Stripe customer).

@@ -482,7 +482,11 @@ function ledgerInconsistencies(observed: ObservedState): string[] {
 /**
  * Process crash: the runtime, in a child process on a data directory, is killed hard in the middle
  * of a run and restarted; balances and the archive survive, and replaying the archived window
- * converges to the state of a clean run of the same events. With notices in flight (`everything`),
+ * converges to the state of a clean run of the same events: the one the oracle computes from them
+ * (every scenario's clean run is held to it). The scenario once replayed them on a second runtime
+ * too: ~7 s of CPU to compare balances and purchases the oracle comparison already covers, except
+ * the customer and points of purchases never credited, which the oracle leaves open; the engagement
+ * execution of each credited purchase is checked against the oracle's name for it (`compare`). With notices in flight (`everything`),
  * sends claimed but not recorded at the kill wait out their lease before the replay, and each may
  * go out twice: the window the notifications consumer documents, counted, not hidden.
  */
@@ -493,7 +497,6 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
   try {
     const child = await runChildAndKill({ dataDir, seed, events, moment }, lastWave, Math.max(5, Math.round(scenario.waves[lastWave]!.length * 0.1)));
     const checks: string[] = child.finished ? ["the process finished before it could be killed: nothing was demonstrated"] : [];
-    let waves: Envelope[][] = [];
     const recovered = await withRuntime(
       scenario,
       async (runtime) => {
@@ -514,7 +517,7 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         const log = { ...newSendLog(), sent: replay.events };
         await settle(runtime, log, () => false, SETTLE_TIMEOUT_MS);
         const observed = await observe(runtime);
-        waves = scenario.waves.map((_, k) => envelopes.slice(child.waveStarts[k] ?? envelopes.length, k === lastWave ? undefined : (child.waveStarts[k + 1] ?? envelopes.length)));
+        const waves = scenario.waves.map((_, k) => envelopes.slice(child.waveStarts[k] ?? envelopes.length, k === lastWave ? undefined : (child.waveStarts[k + 1] ?? envelopes.length)));
         const numbers = invoiceNumbers(waves);
         const expected = expectedState(waves, scenario.loyaltyConfig as OracleLoyaltyConfig, scenario.profiles);
         // The SNS outbox survives the kill (it is in the data directory): it holds the pushes sent
@@ -528,7 +531,6 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         const noticesOut = (state: Pick<ObservedState, "emails" | "pushes">) => state.pushes.length + state.emails.filter((email) => email.subject.split(/\s+/).some((word) => numbers.has(word))).length;
         const noticesExpected = expected.notices.reduce((sum, notice) => sum + notice.pushes + (notice.email ? 1 : 0), 0);
         return {
-          observed,
           numbers,
           figures: figures(runtime, log, observed, numbers, 0),
           balancesAtRestart: atRestart.balances.size,
@@ -539,18 +541,13 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
       },
       { dataDir, restart: true },
     );
-    const clean: Scenario = { ...scenario, name: "clean run", waves };
-    const cleanRun = await withRuntime(clean, async (runtime, eventBridge) => runAndJudge(runtime, eventBridge, clean));
-    checks.push(...cleanRun.mismatches.map((problem) => `clean run: ${problem}`));
-    const [crashed, reference] = [comparable(recovered.observed), comparable(cleanRun.observed)];
-    checks.push(...differences("recovered vs clean run", { ...crashed, emails: [], pushes: [], workflows: [] }, { ...reference, emails: [], pushes: [], workflows: [] }));
     const noticeEmailsBeforeKill = child.emails.filter((email) => email.subject.split(/\s+/).some((word) => recovered.numbers.has(word))).length;
     const after = recovered.figures;
     return {
       name: scenario.name,
       claim:
         moment === "loyalty"
-          ? "killed hard mid-run and restarted, the runtime keeps balances and the archive; replaying the archived window converges to a clean run's state, without repeating a notice"
+          ? "killed hard mid-run and restarted, the runtime keeps balances and the archive; replaying the archived window converges to a clean run's state (the oracle's), without repeating a notice"
           : "killed hard with notices, purchases and refunds in flight, it converges the same way once the dead process's send leases run out; a notice repeats only in the documented window",
       // Events in: what the bus accepted before the kill; effects out: before the kill and after the restart.
       figures: {
