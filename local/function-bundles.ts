@@ -59,7 +59,7 @@ const BUILD_OPTIONS = {
   minify: true,
   keepNames: true,
   // `node_modules/.cache/` is outside the project's `"type": "module"`: as `.js`, Node would read each
-  // chunk and compile it as CommonJS first to find out it is a module (~10% of a cold start).
+  // chunk and try it as CommonJS first to find out it is a module (~15 ms of a ~430 ms cold start).
   outExtension: { ".js": ".mjs" },
   // Stack traces point at the TypeScript sources. The maps leave the sources' text out: a stack
   // trace needs only the mappings, and each worker reads and parses the maps of every chunk it
