@@ -1,5 +1,6 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultInjector } from "../../local/dynamodb/faults.ts";
 import { Journal } from "../../local/journal.ts";
@@ -92,6 +93,39 @@ describe("sending an engagement email", () => {
     ["a profile without an email", "cus_no_email", "no-email"],
   ] as const)("skips %s without failing", async (_, customer, reason) => {
     expect(await sendEngagementEmail(request(`exec-${reason}`, customer), deps())).toEqual({ sent: false, reason });
+  });
+
+  it("claims the send while the profile is still being read (one round trip before the send, not two)", async () => {
+    // A real client whose GetItem requests wait for the test: the profile read is held in flight.
+    let letReadThrough!: () => void;
+    const held = new Promise<void>((resolve) => (letReadThrough = resolve));
+    const raw = new DynamoDBClient({ ...LOCAL_AWS, endpoint: tables.engine.endpoint });
+    raw.middlewareStack.add((next) => async (args) => (await held, next(args)), { step: "initialize", name: "holdReads" });
+    const heldProfiles = { client: DynamoDBDocumentClient.from(raw), tableName: tables.tableNames.profiles };
+    const key = emailClaimKey("exec-side-by-side", "confirmation");
+    const claimNow = async () => (await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: key, ConsistentRead: true }))).Item?.status;
+
+    const sending = sendEngagementEmail(request("exec-side-by-side"), { ...deps(), profiles: heldProfiles });
+
+    await expect.poll(claimNow, { timeout: 20_000 }).toBe("sending");
+    letReadThrough();
+    expect(await sending).toMatchObject({ sent: true });
+    expect(await claimNow()).toBe("sent");
+    raw.destroy();
+  });
+
+  it.each([
+    ["a customer without a profile", "cus_unknown", "no-profile"],
+    ["a profile without an email", "cus_no_email", "no-email"],
+  ] as const)("leaves no claim behind for %s, and a later attempt with an address sends", async (_, customer, reason) => {
+    const execution = `exec-unclaimed-${reason}`;
+    const key = emailClaimKey(execution, "confirmation");
+
+    expect(await sendEngagementEmail(request(execution, customer), deps())).toEqual({ sent: false, reason });
+
+    const { Item } = await tables.client.send(new GetCommand({ TableName: tables.tableNames.loyalty, Key: key, ConsistentRead: true }));
+    expect(Item).toBeUndefined();
+    expect(await sendEngagementEmail(request(execution, "cus_1"), deps())).toMatchObject({ sent: true });
   });
 
   describe("a claim left by an attempt that died before SES accepted", () => {
