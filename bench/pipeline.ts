@@ -3,7 +3,7 @@
  * latency p50/p95/p99 at a steady offered load, per consumer; the raw DynamoDB-engine update rate
  * is measured in the same run as the ceiling (every event costs one or more writes).
  *
- *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500] [--environments N] [--warmup 40]
+ *   npx tsx bench/pipeline.ts [--rate 100] [--seconds 10] [--burst 2000] [--paced 500] [--environments N] [--waiting-environments N] [--warmup 40]
  *
  * The steady phase starts after `--warmup` paced events (each consumer's environments started) and
  * breaks each consumer's PutEvents→done latency into its parts (bus, queue wait, environment,
@@ -11,7 +11,9 @@
  *
  * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does, and runs each function in
  * as many execution environments as `paybus dev` (`environmentsForCores()`; `--environments`
- * overrides it, e.g. 3 for the cap tests run with).
+ * overrides it, e.g. 3 for the cap tests run with), and lets a function that mostly waits on its
+ * calls grow to `waitingEnvironmentsForCores()` as `paybus dev` does (`--waiting-environments`
+ * overrides it; 1 keeps every function at its one environment, as before 2026-12-06 13:30).
  *
  * Wall-clock rates depend on what else the machine runs; CPU time per event does much less, so
  * each phase also reports it: the whole process (every thread: the runtime, the functions' worker
@@ -27,7 +29,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
-import { environmentsForCores } from "../local/lambda.ts";
+import { environmentsForCores, waitingEnvironmentsForCores } from "../local/lambda.ts";
 import { queueStatus, Runtime } from "../local/runtime.ts";
 import { type LatencySummary, latencySummary } from "./stats.ts";
 import { adminClient } from "../local/admin-client.ts";
@@ -188,10 +190,10 @@ function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
  * A runtime on disk (as `paybus dev` keeps it) with the bench's customers' profiles and devices, so
  * that every synthetic event reaches its emails and pushes. `stop()` also removes its data.
  */
-export async function startBenchRuntime(environments = environmentsForCores()): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
+export async function startBenchRuntime(environments = environmentsForCores(), waitingEnvironments = waitingEnvironmentsForCores()): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
   // Sized to the machine by default, as `paybus dev` runs it (environmentsForCores: 1 per function on 2 cores).
-  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environments });
+  const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environments, waitingEnvironmentsPerFunction: waitingEnvironments });
   for (let c = 0; c < CUSTOMERS; c++) {
     await putProfile({ customerId: `cus_bench${c}`, email: `customer${c}@example.com`, pushEndpoints: [runtime.sns.createEndpoint(`${runtime.prefix}-app`, `token-${c}`)] }, runtime.profileTable);
   }
@@ -230,7 +232,7 @@ export function send(runtime: Runtime, events: Array<Record<string, any>>, sentA
   }
 }
 
-export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number; environments?: number; warmup?: number } = {}): Promise<Record<string, unknown>> {
+export async function run(options: { rate?: number; seconds?: number; burst?: number; paced?: number; environments?: number; waitingEnvironments?: number; warmup?: number } = {}): Promise<Record<string, unknown>> {
   // An error a local engine lets escape (the SES emulator's proxy resets connections under heavy
   // load) would end the process; counted and reported instead, the run goes on (the request fails
   // and the consumer retries it, as with any failed call).
@@ -245,7 +247,8 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const warmup = options.warmup ?? 40;
   const environments = options.environments ?? environmentsForCores();
   const helperThreads = new Set(threadCpu().keys());
-  const bench = await startBenchRuntime(environments);
+  const waitingEnvironments = options.waitingEnvironments ?? waitingEnvironmentsForCores();
+  const bench = await startBenchRuntime(environments, waitingEnvironments);
   const { runtime } = bench;
   try {
     const ceiling = await dynamoCeiling(runtime, 3);
@@ -303,6 +306,8 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     const result = {
       dynamoCeilingUpdatesPerSecond: Math.round(ceiling),
       environmentsPerFunction: environments,
+      waitingEnvironmentsPerFunction: waitingEnvironments,
+      environmentsAfter: runtime.lambda.threads().reduce<Record<string, number>>((counts, { functionName }) => ({ ...counts, [functionName]: (counts[functionName] ?? 0) + 1 }), {}),
       steady: { offeredEventsPerSecond: rate, seconds, events: steady.size, latencyMs: steadyLatency, latencyPartsMs: steadyParts, warmupEvents: warmup, coldStarts: steadyColdStarts, cpuPerEventMs: steadyCpuPerEvent },
       burst: { events: burst, completed, drainSeconds: Number(drainSeconds.toFixed(2)), eventsPerSecond: Math.round(completed / drainSeconds), cpuPerEventMs: burstCpuPerEvent, cpuPerEventByThreadMs: burstByThread },
       ...(pacedResult ? { paced: pacedResult } : {}),
@@ -324,6 +329,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     process.stdout.write(`  steady: ${cpuText(steadyCpuPerEvent)}\n`);
     process.stdout.write(`burst of ${burst}: ${result.burst.eventsPerSecond} events/s end to end (drained in ${result.burst.drainSeconds} s); DLQ ${result.dlq}\n`);
     process.stdout.write(`  burst: ${cpuText(burstCpuPerEvent)}; consumer timeouts in the run: ${result.timeouts}\n`);
+    process.stdout.write(`  environments at the end: ${Object.entries(result.environmentsAfter).map(([name, n]) => `${name} ${n}`).join(", ")}\n`);
     process.stdout.write(`  burst, CPU per event by thread: ${Object.entries(burstByThread).map(([kind, ms]) => `${kind} ${ms} ms`).join(", ")}\n`);
     if (pacedResult) {
       process.stdout.write(`paced ${paced} (at most 20 queued): ${pacedResult.eventsPerSecond} events/s, ${cpuText(pacedResult.cpuPerEventMs as ReturnType<typeof cpuPerEvent>)}\n`);
@@ -338,13 +344,14 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" }, environments: { type: "string" }, warmup: { type: "string" } } });
+  const { values } = parseArgs({ options: { rate: { type: "string" }, seconds: { type: "string" }, burst: { type: "string" }, paced: { type: "string" }, environments: { type: "string" }, "waiting-environments": { type: "string" }, warmup: { type: "string" } } });
   await run({
     ...(values.rate ? { rate: Number(values.rate) } : {}),
     ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
     ...(values.burst ? { burst: Number(values.burst) } : {}),
     ...(values.paced ? { paced: Number(values.paced) } : {}),
     ...(values.environments ? { environments: Number(values.environments) } : {}),
+    ...(values["waiting-environments"] ? { waitingEnvironments: Number(values["waiting-environments"]) } : {}),
     ...(values.warmup ? { warmup: Number(values.warmup) } : {}),
   });
   process.exit(0);

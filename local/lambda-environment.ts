@@ -51,7 +51,11 @@ export interface WorkerLog {
   readonly log: string;
 }
 
-export type WorkerResponse = { readonly id: number } & (
+export type WorkerResponse = {
+  readonly id: number;
+  /** The share of the invocation's time the environment's thread was busy (event-loop utilisation, 0–1). */
+  readonly busy?: number;
+} & (
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: SerialisedError }
 );

@@ -18,6 +18,14 @@ export interface LambdaHostOptions {
    * waited this long (default {@link DEFAULT_GROW_AFTER_MS}); 0 starts one at once, as Lambda does.
    */
   readonly growAfterMs?: number;
+  /**
+   * A function whose environments mostly wait on their AWS calls (its thread busy for less than
+   * half of an invocation, on average; {@link MOSTLY_WAITING}) may grow to this many environments
+   * instead of `maxEnvironmentsPerFunction`, by the same `growAfterMs` rule (default: no higher cap).
+   * Such an environment's thread is mostly idle, so a second one adds throughput where a second
+   * environment for a CPU-bound function only adds a cold start (`waitingEnvironmentsForCores`).
+   */
+  readonly waitingEnvironmentsPerFunction?: number;
   /** Multiplies every function's timeout (default 1, as declared). */
   readonly timeoutScale?: number;
   /**
@@ -43,6 +51,22 @@ export const DEFAULT_GROW_AFTER_MS = 100;
  * Three keep up to 30 records of a consumer in flight (ten per batch, handled in parallel).
  */
 export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 3;
+
+/**
+ * Below this share of an invocation's time with its thread busy (the worker's event-loop
+ * utilisation, as it reports it with each answer), a function counts as mostly waiting on its calls.
+ */
+export const MOSTLY_WAITING = 0.5;
+
+/**
+ * The higher cap {@link LambdaHostOptions.waitingEnvironmentsPerFunction} for runs sized to the
+ * machine: one environment per core (at most {@link DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION}) for a
+ * function that mostly waits. On two cores the engagement email task (Step Functions invokes it once
+ * per execution; four calls in a row, its thread ~10% busy) paced a burst from its one environment.
+ */
+export function waitingEnvironmentsForCores(cores: number = availableParallelism()): number {
+  return Math.max(environmentsForCores(cores), Math.min(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, cores));
+}
 
 /**
  * The cap for a runtime that runs for throughput rather than to exercise concurrency (`paybus dev`,

@@ -77,6 +77,8 @@ function serialise(thrown: unknown): SerialisedError {
 async function invoke(request: WorkerRequest): Promise<WorkerResponse> {
   // The function's timeout runs from here, as in Lambda (the init phase is not part of it).
   const deadline = Date.now() + request.timeoutMs;
+  // How busy this thread is over the invocation: the host gives a function that mostly waits on its calls more environments.
+  const loop = performance.eventLoopUtilization();
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,
@@ -94,9 +96,9 @@ async function invoke(request: WorkerRequest): Promise<WorkerResponse> {
   try {
     const fn = await load();
     const result = await fn(request.event, context);
-    return { id: request.id, ok: true, result };
+    return { id: request.id, busy: performance.eventLoopUtilization(loop).utilization, ok: true, result };
   } catch (thrown) {
-    return { id: request.id, ok: false, error: serialise(thrown) };
+    return { id: request.id, busy: performance.eventLoopUtilization(loop).utilization, ok: false, error: serialise(thrown) };
   }
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionTimeoutError, LambdaHost, type LocalFunction } from "./lambda.ts";
+import { DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionTimeoutError, LambdaHost, waitingEnvironmentsForCores, type LocalFunction } from "./lambda.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const host = new LambdaHost(root);
@@ -130,6 +130,30 @@ describe("LambdaHost", () => {
     }
   });
 
+  it("grows a function that mostly waits on its calls past the cap, up to waitingEnvironmentsPerFunction, and not one that keeps its thread busy", async () => {
+    const sized = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { maxEnvironmentsPerFunction: 1, waitingEnvironmentsPerFunction: 2, growAfterMs: 50 });
+    try {
+      const waits = fn("waits", "describe");
+      const burns = fn("burns", "burn");
+      // A first invocation each tells the host how busy the function's thread is while it runs.
+      await sized.invoke(waits, { delayMs: 100 });
+      await sized.invoke(burns, { ms: 100 });
+      expect(sized.coldStarts).toBe(2);
+
+      // Act: two overlapping invocations of each, every one long enough for the other to wait growAfterMs.
+      const waited = await Promise.all([sized.invoke(waits, { delayMs: 600 }), sized.invoke(waits, { delayMs: 600 })]);
+      const afterWaits = sized.coldStarts;
+      const burned = await Promise.all([sized.invoke(burns, { ms: 600 }), sized.invoke(burns, { ms: 600 })]);
+
+      // Assert: the waiting function got a second environment; the busy one ran both in its one.
+      expect([...waited, ...burned].every((invocation) => invocation.ok)).toBe(true);
+      expect(afterWaits).toBe(3);
+      expect(sized.coldStarts).toBe(3);
+    } finally {
+      await sized.stop();
+    }
+  });
+
   it("multiplies every function's timeout by timeoutScale", async () => {
     const patient = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { timeoutScale: 4 });
     try {
@@ -211,6 +235,12 @@ describe("LambdaHost", () => {
     // Assert
     expect(caps).toEqual([1, 1, 2, 3, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION]);
     expect(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION).toBe(3);
+  });
+
+  it("sizes the cap of a function that mostly waits to one environment per core, at most the default", () => {
+    const caps = [1, 2, 3, 4, 16].map((cores) => waitingEnvironmentsForCores(cores));
+
+    expect(caps).toEqual([1, 2, 3, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION]);
   });
 
   it.skipIf(process.platform !== "linux")("names each live environment's operating-system thread, whose CPU time /proc shows", async () => {

@@ -25,7 +25,14 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from "./lambda-environment.ts";
-import { DEFAULT_GROW_AFTER_MS, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, type LambdaHostOptions } from "./lambda-options.ts";
+import {
+  DEFAULT_GROW_AFTER_MS,
+  DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION,
+  environmentsForCores,
+  MOSTLY_WAITING,
+  waitingEnvironmentsForCores,
+  type LambdaHostOptions,
+} from "./lambda-options.ts";
 import { serveFunctionRequests, type FunctionTransport } from "./lambda-transport.ts";
 
 export interface LocalFunction {
@@ -58,7 +65,7 @@ export type Invocation = (
   readonly environmentMs?: number;
 };
 
-export { DEFAULT_GROW_AFTER_MS, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionEnvironmentError, FunctionTimeoutError };
+export { DEFAULT_GROW_AFTER_MS, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, waitingEnvironmentsForCores, FunctionEnvironmentError, FunctionTimeoutError };
 export type { LambdaHostOptions };
 export type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse };
 
@@ -74,6 +81,8 @@ interface EnvironmentPool {
   /** Environments started or starting, busy or idle, not yet ended. */
   size: number;
   readonly waiting: Waiter[];
+  /** The share of recent invocations' time the function's thread was busy (a moving average; undefined before the first answer). */
+  busy?: number;
 }
 
 /** An invocation waiting for an environment; `grow` starts one for it after a while, if the cap allows. */
@@ -99,6 +108,7 @@ export class LambdaHost {
   private prepared: Promise<Map<string, string>> | undefined;
   private preparedFiles = new Set<string>();
   private readonly maxEnvironments: number;
+  private readonly waitingEnvironments: number;
   private readonly growAfterMs: number;
   private readonly timeoutScale: number;
   private readonly transport: FunctionTransport | undefined;
@@ -111,6 +121,7 @@ export class LambdaHost {
     options: LambdaHostOptions = {},
   ) {
     this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
+    this.waitingEnvironments = Math.max(this.maxEnvironments, options.waitingEnvironmentsPerFunction ?? 0);
     this.growAfterMs = Math.max(0, options.growAfterMs ?? DEFAULT_GROW_AFTER_MS);
     this.timeoutScale = options.timeoutScale ?? 1;
     this.transport = options.transport;
@@ -160,19 +171,25 @@ export class LambdaHost {
     return pool;
   }
 
+  /** How many environments `pool`'s function may have now: more while it mostly waits on its calls. */
+  private capOf(pool: EnvironmentPool): number {
+    return pool.busy !== undefined && pool.busy < MOSTLY_WAITING ? this.waitingEnvironments : this.maxEnvironments;
+  }
+
   /** An idle environment of `fn`, a new one, or the next one to be free (a new one if that takes a while). */
   private acquire(fn: LocalFunction): Promise<ExecutionEnvironment> {
     const pool = this.pool(fn);
     const idle = pool.idle.pop();
     if (idle) return Promise.resolve(idle);
-    if (pool.size === 0 || (pool.size < this.maxEnvironments && this.growAfterMs === 0)) return this.start(fn, pool);
+    if (pool.size === 0 || (pool.size < this.capOf(pool) && this.growAfterMs === 0)) return this.start(fn, pool);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
-      if (pool.size < this.maxEnvironments) {
+      if (pool.size < this.waitingEnvironments) {
         waiter.grow = setTimeout(() => {
           waiter.grow = undefined;
           const index = pool.waiting.indexOf(waiter);
-          if (index < 0 || pool.size >= this.maxEnvironments || this.stopped) return;
+          // The cap as it is now: the function may have turned out to mostly wait meanwhile.
+          if (index < 0 || pool.size >= this.capOf(pool) || this.stopped) return;
           pool.waiting.splice(index, 1);
           this.start(fn, pool).then(resolve, reject);
         }, this.growAfterMs);
@@ -302,6 +319,10 @@ export class LambdaHost {
       return { ok: false, error, timedOut: true, durationMs: performance.now() - started, logs: timedOutLogs, environmentMs };
     }
     const durationMs = performance.now() - started;
+    if (answer.busy !== undefined) {
+      const pool = this.pool(fn);
+      pool.busy = pool.busy === undefined ? answer.busy : 0.8 * pool.busy + 0.2 * answer.busy;
+    }
     for (const chunk of logs) this.logSink(fn, chunk);
     return answer.ok
       ? { ok: true, result: answer.result, durationMs, logs, environmentMs }

@@ -47,6 +47,12 @@ export interface RuntimeOptions {
    */
   readonly maxEnvironmentsPerFunction?: number;
   /**
+   * A higher cap for a function that mostly waits on its AWS calls (its thread busy under half of
+   * each invocation; `LambdaHostOptions.waitingEnvironmentsPerFunction`); default none.
+   * `waitingEnvironmentsForCores()` (local/lambda.ts) sizes it to the machine.
+   */
+  readonly waitingEnvironmentsPerFunction?: number;
+  /**
    * How the functions' SDK calls reach the gateway: `"port"` (default) over a message port of each
    * execution environment, no socket (`local/lambda-transport.ts`); `"http"` over loopback HTTP, as
    * any other client (to compare or diagnose; also `PAYBUS_FUNCTION_TRANSPORT=http`).

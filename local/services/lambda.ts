@@ -30,6 +30,7 @@ export const lambdaService = defineService({
       // The functions' SDK calls reach the gateway over their environments' ports, not loopback HTTP.
       ...(transport === "port" ? { transport: runtime.gatewayTransport } : {}),
       ...(options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction } : {}),
+      ...(options.waitingEnvironmentsPerFunction !== undefined ? { waitingEnvironmentsPerFunction: options.waitingEnvironmentsPerFunction } : {}),
     });
     const planned = localFunctions(runtime.plan, {
       prefix,

@@ -38,6 +38,14 @@ export async function spin(): Promise<never> {
   for (;;);
 }
 
+/** Keeps its thread busy for `ms` in synchronous code, then answers: a function that does not wait on anything. */
+export async function burn(event: { ms: number }): Promise<number> {
+  const end = performance.now() + event.ms;
+  let turns = 0;
+  while (performance.now() < end) turns++;
+  return turns;
+}
+
 /** Never answers within any timeout. */
 export async function hang(): Promise<never> {
   return new Promise(() => undefined);
