@@ -5,7 +5,7 @@
  */
 import { startDashboard, type Dashboard } from "../dashboard/server.ts";
 import { adminRoute } from "../local/admin.ts";
-import { environmentsForCores, waitingEnvironmentsForCores } from "../local/lambda.ts";
+import { environmentsForCores } from "../local/lambda.ts";
 import { demoWaves, seedDemoCustomers } from "../local/demo.ts";
 import { followJournal } from "../local/live.ts";
 import { Runtime } from "../local/runtime.ts";
@@ -63,7 +63,6 @@ export async function startDev(options: DevOptions): Promise<Dev> {
     dataDir: options.dataDir,
     timeScale: options.timeScale ?? 1,
     maxEnvironmentsPerFunction: environmentsForCores(),
-    waitingEnvironmentsPerFunction: waitingEnvironmentsForCores(),
     env: process.env.STRIPE_WEBHOOK_SECRETS || process.env.STRIPE_WEBHOOK_SECRET
       ? { STRIPE_WEBHOOK_SECRETS: (process.env.STRIPE_WEBHOOK_SECRETS ?? process.env.STRIPE_WEBHOOK_SECRET)! }
       : {},

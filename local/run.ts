@@ -2,7 +2,7 @@
  * `paybus run`: start a runtime, feed it events, wait until every queue and workflow is quiet,
  * and report what happened to each input.
  */
-import { environmentsForCores, waitingEnvironmentsForCores } from "./lambda.ts";
+import { environmentsForCores } from "./lambda.ts";
 import { formatNotificationDelay, formatPointsCommitDelay, notificationDelay, pointsCommitDelay } from "./points-delay.ts";
 import { buildReport, type RunReport, type SentInput } from "./report.ts";
 import { queueStatus, Runtime } from "./runtime.ts";
@@ -23,7 +23,7 @@ export async function runEvents(
   inputs: ReadonlyArray<{ file: string; events: Record<string, unknown>[] }>,
   options: RunOptions,
 ): Promise<RunReport> {
-  const runtime = await Runtime.start({ dataDir: options.dataDir, inMemory: options.inMemory ?? false, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environmentsForCores(), waitingEnvironmentsPerFunction: waitingEnvironmentsForCores() });
+  const runtime = await Runtime.start({ dataDir: options.dataDir, inMemory: options.inMemory ?? false, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environmentsForCores() });
   try {
     const sent: SentInput[] = [];
     for (const { file, events } of inputs) {
