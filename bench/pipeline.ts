@@ -11,9 +11,8 @@
  *
  * The runtime keeps its tables on disk (LevelDB), as `paybus dev` does, and runs each function in
  * as many execution environments as `paybus dev` (`environmentsForCores()`; `--environments`
- * overrides it, e.g. 3 for the cap tests run with), and lets a function that mostly waits on its
- * calls grow to `waitingEnvironmentsForCores()` as `paybus dev` does (`--waiting-environments`
- * overrides it; 1 keeps every function at its one environment, as before 2026-12-06 13:30).
+ * overrides it, e.g. 3 for the cap tests run with). `--waiting-environments N` lets a function that
+ * mostly waits on its calls (the engagement tasks) grow to N, past that cap (`paybus dev` does not).
  *
  * Wall-clock rates depend on what else the machine runs; CPU time per event does much less, so
  * each phase also reports it: the whole process (every thread: the runtime, the functions' worker
@@ -29,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadFixture } from "../fixtures/index.ts";
 import { putProfile } from "../functions/common/profiles.ts";
-import { environmentsForCores, waitingEnvironmentsForCores } from "../local/lambda.ts";
+import { environmentsForCores } from "../local/lambda.ts";
 import { queueStatus, Runtime } from "../local/runtime.ts";
 import { type LatencySummary, latencySummary } from "./stats.ts";
 import { adminClient } from "../local/admin-client.ts";
@@ -190,7 +189,7 @@ function cpuPerEvent(start: ReturnType<typeof cpuNow>, events: number) {
  * A runtime on disk (as `paybus dev` keeps it) with the bench's customers' profiles and devices, so
  * that every synthetic event reaches its emails and pushes. `stop()` also removes its data.
  */
-export async function startBenchRuntime(environments = environmentsForCores(), waitingEnvironments = waitingEnvironmentsForCores()): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
+export async function startBenchRuntime(environments = environmentsForCores(), waitingEnvironments = environments): Promise<{ runtime: Runtime; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "paybus-bench-"));
   // Sized to the machine by default, as `paybus dev` runs it (environmentsForCores: 1 per function on 2 cores).
   const runtime = await Runtime.start({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environments, waitingEnvironmentsPerFunction: waitingEnvironments });
@@ -247,7 +246,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
   const warmup = options.warmup ?? 40;
   const environments = options.environments ?? environmentsForCores();
   const helperThreads = new Set(threadCpu().keys());
-  const waitingEnvironments = options.waitingEnvironments ?? waitingEnvironmentsForCores();
+  const waitingEnvironments = options.waitingEnvironments ?? environments;
   const bench = await startBenchRuntime(environments, waitingEnvironments);
   const { runtime } = bench;
   try {

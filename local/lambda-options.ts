@@ -22,8 +22,10 @@ export interface LambdaHostOptions {
    * A function whose environments mostly wait on their AWS calls (its thread busy for less than
    * half of an invocation, on average; {@link MOSTLY_WAITING}) may grow to this many environments
    * instead of `maxEnvironmentsPerFunction`, by the same `growAfterMs` rule (default: no higher cap).
-   * Such an environment's thread is mostly idle, so a second one adds throughput where a second
-   * environment for a CPU-bound function only adds a cold start (`waitingEnvironmentsForCores`).
+   * Such an environment's thread is mostly idle, so a second one may add throughput where a second
+   * environment for a CPU-bound function only adds a cold start. Off by default everywhere (on a
+   * loaded two-core machine it cost CPU per event without a throughput gain the runs could resolve:
+   * docs/performance.md, session 8, burstwait); the pipeline bench's `--waiting-environments`.
    */
   readonly waitingEnvironmentsPerFunction?: number;
   /** Multiplies every function's timeout (default 1, as declared). */
@@ -57,16 +59,6 @@ export const DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION = 3;
  * utilisation, as it reports it with each answer), a function counts as mostly waiting on its calls.
  */
 export const MOSTLY_WAITING = 0.5;
-
-/**
- * The higher cap {@link LambdaHostOptions.waitingEnvironmentsPerFunction} for runs sized to the
- * machine: one environment per core (at most {@link DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION}) for a
- * function that mostly waits. On two cores the engagement email task (Step Functions invokes it once
- * per execution; four calls in a row, its thread ~10% busy) paced a burst from its one environment.
- */
-export function waitingEnvironmentsForCores(cores: number = availableParallelism()): number {
-  return Math.max(environmentsForCores(cores), Math.min(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, cores));
-}
 
 /**
  * The cap for a runtime that runs for throughput rather than to exercise concurrency (`paybus dev`,

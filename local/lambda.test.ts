@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionTimeoutError, LambdaHost, waitingEnvironmentsForCores, type LocalFunction } from "./lambda.ts";
+import { DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionTimeoutError, LambdaHost, type LocalFunction } from "./lambda.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const host = new LambdaHost(root);
@@ -235,12 +235,6 @@ describe("LambdaHost", () => {
     // Assert
     expect(caps).toEqual([1, 1, 2, 3, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION]);
     expect(DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION).toBe(3);
-  });
-
-  it("sizes the cap of a function that mostly waits to one environment per core, at most the default", () => {
-    const caps = [1, 2, 3, 4, 16].map((cores) => waitingEnvironmentsForCores(cores));
-
-    expect(caps).toEqual([1, 2, 3, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION]);
   });
 
   it.skipIf(process.platform !== "linux")("names each live environment's operating-system thread, whose CPU time /proc shows", async () => {

@@ -30,7 +30,6 @@ import {
   DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION,
   environmentsForCores,
   MOSTLY_WAITING,
-  waitingEnvironmentsForCores,
   type LambdaHostOptions,
 } from "./lambda-options.ts";
 import { serveFunctionRequests, type FunctionTransport } from "./lambda-transport.ts";
@@ -65,7 +64,7 @@ export type Invocation = (
   readonly environmentMs?: number;
 };
 
-export { DEFAULT_GROW_AFTER_MS, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, waitingEnvironmentsForCores, FunctionEnvironmentError, FunctionTimeoutError };
+export { DEFAULT_GROW_AFTER_MS, DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION, environmentsForCores, FunctionEnvironmentError, FunctionTimeoutError };
 export type { LambdaHostOptions };
 export type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse };
 

@@ -49,7 +49,6 @@ export interface RuntimeOptions {
   /**
    * A higher cap for a function that mostly waits on its AWS calls (its thread busy under half of
    * each invocation; `LambdaHostOptions.waitingEnvironmentsPerFunction`); default none.
-   * `waitingEnvironmentsForCores()` (local/lambda.ts) sizes it to the machine.
    */
   readonly waitingEnvironmentsPerFunction?: number;
   /**
