@@ -1,26 +1,46 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { splitByIsolation } from "./test/support/isolation.ts";
 import { CostFirstSequencer } from "./test/support/sequencer.ts";
+
+// PAYBUS_TEST_CPU=<file.tsv>: CPU and wall seconds per test file (test/support/cpu-report.ts). It
+// needs a process per file to attribute CPU to one file: forks, every file isolated.
+const costReport = Boolean(process.env.PAYBUS_TEST_CPU);
+// PAYBUS_TEST_ISOLATE=all: every file in a module graph of its own, to tell a failure caused by
+// sharing one (test/support/isolation.ts) from a real one.
+const isolateAll = costReport || process.env.PAYBUS_TEST_ISOLATE === "all";
+const { shared, isolated } = splitByIsolation(fileURLToPath(new URL(".", import.meta.url)));
 
 export default defineConfig({
   test: {
-    include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", ".sst/**"],
+    // Which files run is said per project below (every `*.test.ts` outside node_modules and dot
+    // folders such as .sst, in one project or the other).
     // Two files at a time on the 2-core machines the project targets: much of an end-to-end file's
     // time is spent waiting (SQS's one-second visibility floor, SDK retry backoff, processes it
     // started), which the other file fills. `--maxWorkers=1` runs one at a time.
     maxWorkers: 2,
-    // Each file in a worker thread of its own rather than a child process: the same isolation
-    // (a fresh module graph per file, ended with the thread) for ~20% less CPU per file, because a
-    // thread is cheaper to start and its modules come from vitest over a MessagePort instead of
-    // a child's IPC pipe (8 end-to-end files: 42 s of CPU instead of 53 s). The per-file report
-    // (PAYBUS_TEST_CPU, below) needs a process per file to attribute CPU to one file: it uses forks.
-    pool: process.env.PAYBUS_TEST_CPU ? "forks" : "threads",
-    // The long files first, so that none starts near the end (test/support/sequencer.ts).
+    // Each file in a worker thread rather than a child process: the same isolation (a fresh module
+    // graph per file, ended with the thread) for ~20% less CPU per file, because a thread is cheaper
+    // to start and its modules come from vitest over a MessagePort instead of a child's IPC pipe
+    // (8 end-to-end files: 42 s of CPU instead of 53 s).
+    pool: costReport ? "forks" : "threads",
+    // The long files first, so that none starts near the end (test/support/sequencer.ts), and the
+    // files sharing a module graph together at the end, so that each worker loads it once.
     sequence: { sequencer: CostFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // PAYBUS_TEST_CPU=<file.tsv>: CPU and wall seconds per test file (test/support/cpu-report.ts).
-    setupFiles: process.env.PAYBUS_TEST_CPU ? ["test/support/cpu-report.ts"] : [],
+    setupFiles: costReport ? ["test/support/cpu-report.ts"] : [],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    // Most unit files spend less CPU testing than loading their imports (the AWS SDK, zod, the
+    // engines): those that leave no state behind run one after another on one module graph per
+    // worker (`isolate: false`); the others, and every file that starts the runtime or another
+    // process, keep a fresh one each (test/support/isolation.ts says which and why).
+    // (A project's `include` replaces no root `include`: `extends` would concatenate the two.)
+    projects: isolateAll
+      ? [{ extends: true, test: { name: "isolated", include: [...shared, ...isolated] } }]
+      : [
+          { extends: true, test: { name: "shared", include: shared, isolate: false } },
+          { extends: true, test: { name: "isolated", include: isolated } },
+        ],
   },
 });

@@ -26,16 +26,29 @@ export function estimatedCost(source: string): number {
   return COST_SIGNS.reduce((cost, [sign, weight]) => (sign.test(source) ? cost + weight : cost), 0);
 }
 
-/** Vitest's order when it knows every file's duration; otherwise, the costliest files first. */
+/**
+ * Vitest's order when it knows every file's duration; otherwise, the costliest files first. Either
+ * way the files that share a module graph (`isolate: false`, test/support/isolation.ts) come last,
+ * together: vitest hands a worker's loaded graph to the next file only when that file shares it
+ * too, so a file with a graph of its own between two shared ones makes the second load it again.
+ */
 export class CostFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const ordered = await super.sort(files);
     const root = this.ctx.config.root;
     const measured = ordered.every((spec) => this.ctx.cache.getFileTestResults(`${spec.project.name}:${relative(root, spec.moduleId)}`)?.duration !== undefined);
-    if (measured) return ordered;
-    const cost = new Map(ordered.map((spec) => [spec, estimatedCost(readSource(spec.moduleId))]));
-    return [...ordered].sort((a, b) => cost.get(b)! - cost.get(a)!);
+    let byCost = ordered;
+    if (!measured) {
+      const cost = new Map(ordered.map((spec) => [spec, estimatedCost(readSource(spec.moduleId))]));
+      byCost = [...ordered].sort((a, b) => cost.get(b)! - cost.get(a)!);
+    }
+    return sharedLast(byCost);
   }
+}
+
+/** `specs` in their order, except that those of non-isolated projects move to the end. */
+export function sharedLast<T extends { project: { config: { isolate: boolean } } }>(specs: readonly T[]): T[] {
+  return [...specs.filter((spec) => spec.project.config.isolate !== false), ...specs.filter((spec) => spec.project.config.isolate === false)];
 }
 
 function readSource(file: string): string {
