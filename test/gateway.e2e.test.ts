@@ -32,16 +32,18 @@ import { adminClientConfig } from "../local/admin-client.ts";
 
 const run = promisify(execFile);
 
-function has(command: string, args: string[]): boolean {
+/** What `command args` prints, or undefined when it cannot run (each start of Python costs ~0.5 s of CPU: one per client). */
+function output(command: string, args: string[]): string | undefined {
   try {
-    execFileSync(command, args, { stdio: "ignore" });
-    return true;
+    return execFileSync(command, args, { stdio: ["ignore", "pipe", "ignore"] }).toString();
   } catch {
-    return false;
+    return undefined;
   }
 }
-const hasBoto3 = has("python3", ["-c", "import boto3"]);
-const hasAwsCli = has("aws", ["--version"]);
+const botocoreVersion = output("python3", ["-c", "import boto3, botocore; print(botocore.__version__)"])?.trim();
+const awsCliVersion = output("aws", ["--version"]);
+const hasBoto3 = botocoreVersion !== undefined;
+const hasAwsCli = awsCliVersion !== undefined;
 
 const atLeast = (version: string, minimum: number[]) => {
   const parts = version.split(".").map(Number);
@@ -49,11 +51,11 @@ const atLeast = (version: string, minimum: number[]) => {
   return true;
 };
 /** botocore reads AWS_ENDPOINT_URL from 1.31 on; older ones (Debian 12's 1.29) need endpoint_url. */
-const botocoreReadsEndpointUrl = hasBoto3 && atLeast(execFileSync("python3", ["-c", "import botocore; print(botocore.__version__)"]).toString().trim(), [1, 31]);
+const botocoreReadsEndpointUrl = botocoreVersion !== undefined && atLeast(botocoreVersion, [1, 31]);
 /** The AWS CLI reads it from 2.13 (v2) or 1.29 (v1, on botocore 1.31); Debian 12 ships 2.9. */
 const cliReadsEndpointUrl = (() => {
-  if (!hasAwsCli) return false;
-  const version = /aws-cli\/(\S+)/.exec(execFileSync("aws", ["--version"]).toString())?.[1] ?? "0";
+  if (awsCliVersion === undefined) return false;
+  const version = /aws-cli\/(\S+)/.exec(awsCliVersion)?.[1] ?? "0";
   return version.startsWith("1.") ? atLeast(version, [1, 29]) : atLeast(version, [2, 13]);
 })();
 if (!hasBoto3) console.warn("SKIPPED: the boto3 checks need python3 with boto3 (apt-get install -y python3-boto3).");
