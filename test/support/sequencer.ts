@@ -46,9 +46,15 @@ export class CostFirstSequencer extends BaseSequencer {
   }
 }
 
-/** `specs` in their order, except that those of non-isolated projects move to the end. */
-export function sharedLast<T extends { project: { config: { isolate: boolean } } }>(specs: readonly T[]): T[] {
-  return [...specs.filter((spec) => spec.project.config.isolate !== false), ...specs.filter((spec) => spec.project.config.isolate === false)];
+/**
+ * `specs` in their order, except that those of non-isolated projects move to the end, each
+ * project's files together (the projects in the order their first file came).
+ */
+export function sharedLast<T extends { project: { name: string; config: { isolate: boolean } } }>(specs: readonly T[]): T[] {
+  const isolated = specs.filter((spec) => spec.project.config.isolate !== false);
+  const shared = new Map<string, T[]>();
+  for (const spec of specs) if (spec.project.config.isolate === false) shared.set(spec.project.name, [...(shared.get(spec.project.name) ?? []), spec]);
+  return [...isolated, ...[...shared.values()].flat()];
 }
 
 function readSource(file: string): string {
