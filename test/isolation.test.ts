@@ -18,6 +18,8 @@ describe("isolationReason", () => {
     expect(reason("functions/common/profiles.test.ts")).toBe("sets process.env");
     expect(reason("test/runtime.e2e.test.ts")).toBe("starts the local runtime");
     expect(reason("local/stepfunctions/durable.test.ts")).toBe("starts processes");
+    expect(reason("cli/paybus.test.ts")).toBe("starts processes");
+    expect(reason("test/gateway.e2e.test.ts")).toBe("starts processes");
     expect(isolationReason(`const { handler } = await import("../functions/ingest/handler.ts");`)).toBe("imports a function's handler");
     expect(isolationReason(`vi.mock("./clients.ts");`)).toBe("mocks modules or globals");
     expect(isolationReason(`process.chdir(dir);`)).toBe("changes the working directory");
@@ -32,22 +34,27 @@ describe("isolationReason", () => {
 });
 
 describe("splitByIsolation", () => {
-  it("puts every test file in exactly one of the two projects", () => {
-    const { shared, isolated } = splitByIsolation(ROOT);
+  it("puts every test file in exactly one of the three projects", () => {
+    const { shared, runtime, isolated } = splitByIsolation(ROOT);
 
-    expect([...shared, ...isolated].sort()).toEqual(testFiles(ROOT));
-    expect(shared.filter((file) => isolated.includes(file))).toEqual([]);
+    expect([...shared, ...runtime, ...isolated].sort()).toEqual(testFiles(ROOT));
+    expect(new Set([...shared, ...runtime, ...isolated]).size).toBe(testFiles(ROOT).length);
     expect(shared).toContain("pattern/matching.test.ts");
-    expect(isolated).toContain("test/runtime.e2e.test.ts");
+    // The runtime files share a graph among themselves only; one that also starts a process (the
+    // gateway's real clients), or a reliability scenario, keeps its own.
+    expect(runtime).toContain("test/runtime.e2e.test.ts");
+    expect(isolated).toContain("test/gateway.e2e.test.ts");
+    expect(isolated).toContain("test/reliability/restart-demo.test.ts");
+    expect(isolated).toContain("functions/loyalty/core.test.ts");
     expect(testFiles(ROOT).some((file) => file.startsWith("node_modules/") || file.startsWith("."))).toBe(false);
   });
 });
 
 describe("sharedLast", () => {
-  it("moves the files of non-isolated projects to the end, keeping each group's order", () => {
-    const spec = (name: string, isolate: boolean) => ({ name, project: { config: { isolate } } });
-    const order = [spec("a", false), spec("long", true), spec("b", false), spec("short", true)];
+  it("moves the files of non-isolated projects to the end, each project's together, keeping the order within each", () => {
+    const spec = (name: string, project: string, isolate: boolean) => ({ name, project: { name: project, config: { isolate } } });
+    const order = [spec("e2e", "runtime", false), spec("a", "shared", false), spec("long", "isolated", true), spec("e2e2", "runtime", false), spec("b", "shared", false), spec("short", "isolated", true)];
 
-    expect(sharedLast(order).map((s) => s.name)).toEqual(["long", "short", "a", "b"]);
+    expect(sharedLast(order).map((s) => s.name)).toEqual(["long", "short", "e2e", "e2e2", "a", "b"]);
   });
 });
