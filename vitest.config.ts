@@ -9,7 +9,7 @@ const costReport = Boolean(process.env.PAYBUS_TEST_CPU);
 // PAYBUS_TEST_ISOLATE=all: every file in a module graph of its own, to tell a failure caused by
 // sharing one (test/support/isolation.ts) from a real one.
 const isolateAll = costReport || process.env.PAYBUS_TEST_ISOLATE === "all";
-const { shared, runtime, isolated } = splitByIsolation(fileURLToPath(new URL(".", import.meta.url)));
+const { unit, e2e, isolated } = splitByIsolation(fileURLToPath(new URL(".", import.meta.url)));
 
 export default defineConfig({
   test: {
@@ -31,19 +31,18 @@ export default defineConfig({
     hookTimeout: 60_000,
     setupFiles: costReport ? ["test/support/cpu-report.ts"] : [],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    // Most unit files spend less CPU testing than loading their imports (the AWS SDK, zod, the
-    // engines): those that leave no state behind run one after another on one module graph per
-    // worker (`isolate: false`), so do the files that start the local runtime (a graph of their
-    // own); the others, and every file that starts another process, keep a fresh one each
-    // (test/support/isolation.ts says which and why).
-    // (A project's `include` replaces no root `include`: `extends` would concatenate the two.)
+    // Loading a file's imports (the AWS SDK, zod, the engines, the runtime) often costs more CPU
+    // than its tests: files that leave no state behind run one after another on one module graph
+    // per worker (`isolate: false`): unit files together, and the files that start the runtime or
+    // other processes together (aws-ses-v2-local's per-process email store emptied before each,
+    // test/support/runtime-file.ts). The others keep a fresh graph each. test/support/isolation.ts
+    // says which file goes where, and why.
+    // (Each project names its files: with `extends`, a root `include` would be added to each.)
     projects: isolateAll
-      ? [{ extends: true, test: { name: "isolated", include: [...shared, ...runtime, ...isolated] } }]
+      ? [{ extends: true, test: { name: "isolated", include: [...unit, ...e2e, ...isolated] } }]
       : [
-          { extends: true, test: { name: "shared", include: shared, isolate: false } },
-          // The runtime's modules are ~2.5 s of CPU to load; its one per-process singleton, the email
-          // store, is emptied before each file (test/support/runtime-file.ts).
-          { extends: true, test: { name: "runtime", include: runtime, isolate: false, setupFiles: ["test/support/runtime-file.ts"] } },
+          { extends: true, test: { name: "unit", include: unit, isolate: false } },
+          { extends: true, test: { name: "e2e", include: e2e, isolate: false, setupFiles: ["test/support/runtime-file.ts"] } },
           { extends: true, test: { name: "isolated", include: isolated } },
         ],
   },

@@ -1,59 +1,65 @@
 /**
  * Which test files share a module graph (vitest `isolate: false`) and which keep their own: a file
- * that leaves state behind (the environment, mocks, a handler's clients, the runtime's singletons)
- * must never share, and the shared files run together, after the others.
+ * that leaves state behind (the environment, mocks, a handler's clients) must never share; files
+ * that start the runtime or processes share only among themselves; the shared files run together,
+ * after the others.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { isolationReason, splitByIsolation, testFiles } from "./support/isolation.ts";
+import { groupOf, isolationReasons, splitByIsolation, testFiles } from "./support/isolation.ts";
 import { sharedLast } from "./support/sequencer.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const reason = (file: string) => isolationReason(readFileSync(new URL(`../${file}`, import.meta.url), "utf8"));
+const source = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), "utf8");
+const group = (file: string) => groupOf(file, source(file));
 
-describe("isolationReason", () => {
-  it("keeps a fresh module graph for files that set the environment, mock, import a handler, start the runtime or processes", () => {
-    expect(reason("functions/loyalty/core.test.ts")).toBe("sets process.env");
-    expect(reason("functions/common/profiles.test.ts")).toBe("sets process.env");
-    expect(reason("test/runtime.e2e.test.ts")).toBe("starts the local runtime");
-    expect(reason("local/stepfunctions/durable.test.ts")).toBe("starts processes");
-    expect(reason("cli/paybus.test.ts")).toBe("starts processes");
-    expect(reason("test/gateway.e2e.test.ts")).toBe("starts processes");
-    expect(isolationReason(`const { handler } = await import("../functions/ingest/handler.ts");`)).toBe("imports a function's handler");
-    expect(isolationReason(`vi.mock("./clients.ts");`)).toBe("mocks modules or globals");
-    expect(isolationReason(`process.chdir(dir);`)).toBe("changes the working directory");
-    expect(isolationReason(`delete process.env.AWS_REGION;`)).toBe("sets process.env");
+describe("isolationReasons", () => {
+  it("names what a file leaves behind or starts", () => {
+    expect(isolationReasons(source("functions/loyalty/core.test.ts"))).toEqual(["sets process.env"]);
+    expect(isolationReasons(source("functions/common/profiles.test.ts"))).toContain("sets process.env");
+    expect(isolationReasons(source("test/runtime.e2e.test.ts"))).toEqual(["starts the local runtime"]);
+    expect(isolationReasons(source("local/stepfunctions/durable.test.ts"))).toEqual(["starts processes"]);
+    expect(isolationReasons(source("cli/paybus.test.ts"))).toContain("starts processes");
+    expect(isolationReasons(`const { handler } = await import("../functions/ingest/handler.ts");`)).toEqual(["imports a function's handler"]);
+    expect(isolationReasons(`vi.mock("./clients.ts");`)).toEqual(["mocks modules or globals"]);
+    expect(isolationReasons(`process.chdir(dir);`)).toEqual(["changes the working directory"]);
+    expect(isolationReasons(`delete process.env.AWS_REGION;`)).toEqual(["sets process.env"]);
   });
 
-  it("lets pure unit files share one, including those that only read the environment", () => {
-    expect(reason("pattern/matching.test.ts")).toBeUndefined();
-    expect(reason("events/money.test.ts")).toBeUndefined();
-    expect(isolationReason(`if (process.env.CI === "true") skip();`)).toBeUndefined();
+  it("finds nothing in pure unit files, including those that only read the environment", () => {
+    expect(isolationReasons(source("pattern/matching.test.ts"))).toEqual([]);
+    expect(isolationReasons(source("events/money.test.ts"))).toEqual([]);
+    expect(isolationReasons(`if (process.env.CI === "true") skip();`)).toEqual([]);
   });
 });
 
-describe("splitByIsolation", () => {
-  it("puts every test file in exactly one of the three projects", () => {
-    const { shared, runtime, isolated } = splitByIsolation(ROOT);
+describe("groupOf and splitByIsolation", () => {
+  it("share unit files; share runtime and process files among themselves; isolate any other sign and the reliability scenarios", () => {
+    expect(group("pattern/matching.test.ts")).toBe("unit");
+    expect(group("test/runtime.e2e.test.ts")).toBe("e2e");
+    expect(group("test/gateway.e2e.test.ts")).toBe("e2e");
+    expect(group("local/stepfunctions/durable.test.ts")).toBe("e2e");
+    expect(group("functions/loyalty/core.test.ts")).toBe("isolated");
+    expect(group("functions/notifications/handler.test.ts")).toBe("isolated");
+    expect(group("test/reliability/restart-demo.test.ts")).toBe("isolated");
+    expect(groupOf("test/x.e2e.test.ts", `await startTestRuntime(); process.env.PAYBUS_X = "1";`)).toBe("isolated");
+  });
 
-    expect([...shared, ...runtime, ...isolated].sort()).toEqual(testFiles(ROOT));
-    expect(new Set([...shared, ...runtime, ...isolated]).size).toBe(testFiles(ROOT).length);
-    expect(shared).toContain("pattern/matching.test.ts");
-    // The runtime files share a graph among themselves only; one that also starts a process (the
-    // gateway's real clients), or a reliability scenario, keeps its own.
-    expect(runtime).toContain("test/runtime.e2e.test.ts");
-    expect(isolated).toContain("test/gateway.e2e.test.ts");
-    expect(isolated).toContain("test/reliability/restart-demo.test.ts");
-    expect(isolated).toContain("functions/loyalty/core.test.ts");
-    expect(testFiles(ROOT).some((file) => file.startsWith("node_modules/") || file.startsWith("."))).toBe(false);
+  it("puts every test file in exactly one group", () => {
+    const { unit, e2e, isolated } = splitByIsolation(ROOT);
+    const all = [...unit, ...e2e, ...isolated];
+
+    expect([...all].sort()).toEqual(testFiles(ROOT));
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.some((file) => file.startsWith("node_modules/") || file.startsWith("."))).toBe(false);
   });
 });
 
 describe("sharedLast", () => {
   it("moves the files of non-isolated projects to the end, each project's together, keeping the order within each", () => {
     const spec = (name: string, project: string, isolate: boolean) => ({ name, project: { name: project, config: { isolate } } });
-    const order = [spec("e2e", "runtime", false), spec("a", "shared", false), spec("long", "isolated", true), spec("e2e2", "runtime", false), spec("b", "shared", false), spec("short", "isolated", true)];
+    const order = [spec("e2e", "e2e", false), spec("a", "unit", false), spec("long", "isolated", true), spec("e2e2", "e2e", false), spec("b", "unit", false), spec("short", "isolated", true)];
 
     expect(sharedLast(order).map((s) => s.name)).toEqual(["long", "short", "e2e", "e2e2", "a", "b"]);
   });

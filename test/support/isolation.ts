@@ -1,12 +1,15 @@
 /**
  * Which test files may share a module graph. Loading a file's imports (the AWS SDK, zod, the
- * engines) costs ~0.5–1 s of CPU, more than most unit files spend testing; vitest's `isolate: false`
- * loads them once per worker and runs file after file on them. That is only safe for a file that
- * leaves no state behind for the next one and reads none a previous one left: every file showing a
- * sign below keeps a fresh module graph (vitest's default) in a thread of its own.
+ * engines; the whole runtime is ~2.5 s of CPU) often costs more than the file's tests; vitest's
+ * `isolate: false` loads them once per worker and runs file after file on them. That is only safe
+ * for files that leave no state behind for the next one and read none a previous one left. Three
+ * groups (vitest projects, vitest.config.ts):
  *
- * Files that start the local runtime share a graph only with each other (its modules are ~2.5 s of
- * CPU to load), with aws-ses-v2-local's per-process email store emptied before each file.
+ * - `unit`: no sign below; one module graph per worker, shared.
+ * - `e2e`: files whose only signs are that they start the local runtime or other processes. They
+ *   share a graph among themselves, with the one per-process singleton the runtime keeps
+ *   (aws-ses-v2-local's email store) emptied before each file (test/support/runtime-file.ts).
+ * - `isolated`: any other sign, and the reliability scenarios (test/reliability/): a fresh graph each.
  *
  * The signs are read from the source, so a new file is classified as it is written. A file that
  * shares state in a way no sign catches fails only when another file runs before it in the same
@@ -16,8 +19,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 
-/** The reason given for files that start the local runtime (see {@link splitByIsolation}). */
-export const STARTS_RUNTIME = "starts the local runtime";
+const STARTS_RUNTIME = "starts the local runtime";
+const STARTS_PROCESSES = "starts processes";
 
 /** What makes a file unfit to share its module graph with unit files, and why. */
 export const ISOLATION_SIGNS: ReadonlyArray<readonly [RegExp, string]> = [
@@ -29,19 +32,24 @@ export const ISOLATION_SIGNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/process\.chdir\(/, "changes the working directory"],
   // A function's handler builds its SDK clients at import from the environment the test set up.
   [/(?:from\s+|import\(\s*)["'][^"']*\/handler\.ts["']/, "imports a function's handler"],
-  // Other processes: their CPU is the file's, and the crash tests kill what they started.
-  [/["']node:child_process["']|chromium/, "starts processes"],
-  // The whole runtime keeps one per-process singleton (aws-ses-v2-local's email store): these files
-  // share a module graph only with each other, the store emptied before each (test/support/runtime-file.ts).
+  [/["']node:child_process["']|chromium/, STARTS_PROCESSES],
   [/\bRuntime\.start\(|\bstartTestRuntime\(|\bstartDev\(|\brunScenarios\b/, STARTS_RUNTIME],
 ];
 
-/** Why a test file needs a module graph of its own, or undefined when it can share one. */
-export function isolationReason(source: string): string | undefined {
-  return ISOLATION_SIGNS.find(([sign]) => sign.test(source))?.[1];
+/** Why a test file cannot share a module graph with unit files (empty when it can). */
+export function isolationReasons(source: string): string[] {
+  return ISOLATION_SIGNS.filter(([sign]) => sign.test(source)).map(([, reason]) => reason);
 }
 
-/** Every `*.test.ts` under `root` (relative, with `/`), outside node_modules, `.sst` and `.git`. */
+/** The group (vitest project) a test file runs in, from its path and source. */
+export function groupOf(file: string, source: string): "unit" | "e2e" | "isolated" {
+  const reasons = isolationReasons(source);
+  if (reasons.length === 0) return "unit";
+  if (file.startsWith("test/reliability/")) return "isolated";
+  return reasons.every((reason) => reason === STARTS_RUNTIME || reason === STARTS_PROCESSES) ? "e2e" : "isolated";
+}
+
+/** Every `*.test.ts` under `root` (relative, with `/`), outside node_modules and dot folders (.sst, .git). */
 export function testFiles(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -56,18 +64,9 @@ export function testFiles(root: string): string[] {
   return found.sort();
 }
 
-/**
- * The test files under `root` in three groups: unit files that may share a module graph, files that
- * start the local runtime and nothing else needing isolation (they share one among themselves), and
- * the others, each with a fresh graph. The reliability suite (test/reliability/) runs scenarios in
- * processes of their own and stays isolated.
- */
-export function splitByIsolation(root: string): { shared: string[]; runtime: string[]; isolated: string[] } {
-  const groups = { shared: [] as string[], runtime: [] as string[], isolated: [] as string[] };
-  for (const file of testFiles(root)) {
-    const reason = isolationReason(readFileSync(join(root, file), "utf8"));
-    const group = reason === undefined ? "shared" : reason === STARTS_RUNTIME && !file.startsWith("test/reliability/") ? "runtime" : "isolated";
-    groups[group].push(file);
-  }
+/** The test files under `root` by group (see the module's comment). */
+export function splitByIsolation(root: string): Record<"unit" | "e2e" | "isolated", string[]> {
+  const groups = { unit: [] as string[], e2e: [] as string[], isolated: [] as string[] };
+  for (const file of testFiles(root)) groups[groupOf(file, readFileSync(join(root, file), "utf8"))].push(file);
   return groups;
 }
