@@ -16,7 +16,7 @@ const group = (file: string) => groupOf(file, source(file));
 
 describe("isolationReasons", () => {
   it("names what a file leaves behind or starts", () => {
-    expect(isolationReasons(source("functions/loyalty/core.test.ts"))).toEqual(["sets process.env"]);
+    expect(isolationReasons(source("functions/loyalty/disputes-renewals.test.ts"))).toEqual(["sets process.env"]);
     expect(isolationReasons(source("functions/common/profiles.test.ts"))).toContain("sets process.env");
     expect(isolationReasons(source("test/runtime.e2e.test.ts"))).toEqual(["starts the local runtime"]);
     expect(isolationReasons(source("local/stepfunctions/durable.test.ts"))).toEqual(["starts processes"]);
@@ -40,7 +40,8 @@ describe("groupOf and splitByIsolation", () => {
     expect(group("test/runtime.e2e.test.ts")).toBe("e2e");
     expect(group("test/gateway.e2e.test.ts")).toBe("e2e");
     expect(group("local/stepfunctions/durable.test.ts")).toBe("e2e");
-    expect(group("functions/loyalty/core.test.ts")).toBe("isolated");
+    expect(group("functions/loyalty/disputes-renewals.test.ts")).toBe("isolated");
+    expect(group("functions/loyalty/core.test.ts")).toBe("unit");
     expect(group("functions/notifications/handler.test.ts")).toBe("isolated");
     expect(group("test/reliability/restart-demo.test.ts")).toBe("isolated");
     expect(groupOf("test/x.e2e.test.ts", `await startTestRuntime(); process.env.PAYBUS_X = "1";`)).toBe("isolated");

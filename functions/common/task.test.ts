@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "./errors.ts";
-import { createLogger } from "./logger.ts";
+import { quietLogger } from "../../test/support/quiet-logger.ts";
 import { TaskInputError, taskHandler } from "./task.ts";
 
-process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
-const logger = createLogger("task-test");
+const logger = quietLogger("task-test");
 const input = z.object({ customerId: z.string().min(1) });
 
 /** A handler whose work fails with `error` (or returns the customer id). */

@@ -8,12 +8,11 @@ import { LocalSes } from "../../local/ses.ts";
 import { startLocalStepFunctions, type LocalStepFunctions } from "../../local/stepfunctions/index.ts";
 import { closedExecution } from "../../test/support/stepfunctions.ts";
 import { LOCAL_AWS, startLocalTables, type LocalTables } from "../../test/support/loyalty-engines.ts";
-import { createLogger } from "../common/logger.ts";
+import { quietLogger } from "../../test/support/quiet-logger.ts";
 import { putProfile } from "../common/profiles.ts";
 import { FOLLOWUP_PARTITION, followupRequest, scheduleFollowup } from "../engagement-followup-schedule/core.ts";
 import { dispatchDueFollowups, type DispatchDeps } from "./core.ts";
 
-process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 
 const DAY = 86_400;
 const T0 = 1_786_000_000;
@@ -72,7 +71,7 @@ function deps(via: LocalSes = ses): DispatchDeps {
     table,
     sfn: sfnClient,
     email: { ses: new SESClient({ ...LOCAL_AWS, endpoint: via.endpoint, maxAttempts: 1 }), profiles: { client: tables.client, tableName: tables.tableNames.profiles }, claims: table, from: "rewards@paybus.example", leaseSeconds: 60 },
-    logger: createLogger("dispatch-test"),
+    logger: quietLogger("dispatch-test"),
   };
 }
 

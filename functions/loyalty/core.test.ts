@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventContractError } from "../../events/errors.ts";
 import { fixtureText, loadFixture } from "../../fixtures/index.ts";
 import type { EngagementInput } from "../../events/engagement-input.ts";
-import { createLogger } from "../common/logger.ts";
+import { quietLogger } from "../../test/support/quiet-logger.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig, type LoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
@@ -15,7 +15,6 @@ import { LoyaltyLedger } from "./ledger.ts";
 import { startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "../../test/support/loyalty-engines.ts";
 import { volume } from "../../test/support/volume.ts";
 
-process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 
 const PI_03 = "pi_3ccMRk5kb18UZlUmIpq2HE8H";
 const CUSTOMER_03 = "C-100877";
@@ -33,7 +32,7 @@ afterAll(async () => {
 });
 
 function deps(config: LoyaltyConfig = parseLoyaltyConfig(undefined)): LoyaltyDeps {
-  return { config, ledger, sfn: workflows.client, stateMachineArn: workflows.stateMachineArn, logger: createLogger("loyalty-test"), contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }) };
+  return { config, ledger, sfn: workflows.client, stateMachineArn: workflows.stateMachineArn, logger: quietLogger("loyalty-test"), contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }) };
 }
 
 /** Executions started for a purchase, with their inputs. */

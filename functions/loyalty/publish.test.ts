@@ -7,7 +7,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureText, loadFixture } from "../../fixtures/index.ts";
 import { LOYALTY_SOURCE, loyaltyEventSchemas, type LoyaltyEventType } from "../../events/loyalty-events.ts";
-import { createLogger } from "../common/logger.ts";
+import { quietLogger } from "../../test/support/quiet-logger.ts";
 import { dynamoContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
@@ -15,7 +15,6 @@ import { LoyaltyLedger } from "./ledger.ts";
 import { LOCAL_AWS, startLocalTables, startStartRecorder, type LocalTables, type StartRecorder } from "../../test/support/loyalty-engines.ts";
 import { startLocalBus, type LocalBus } from "../../test/support/loyalty-bus.ts";
 
-process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 
 const PI_03 = "pi_3ccMRk5kb18UZlUmIpq2HE8H";
 const CUSTOMER_03 = "C-100877";
@@ -39,7 +38,7 @@ function deps(eventBridge: EventBridgeClient = bus.client): LoyaltyDeps {
     ledger,
     sfn: workflows.client,
     stateMachineArn: workflows.stateMachineArn,
-    logger: createLogger("loyalty-test"),
+    logger: quietLogger("loyalty-test"),
     publish: { eventBridge, eventBusName: bus.name, ledger },
     contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }),
   };

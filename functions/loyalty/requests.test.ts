@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixtureText } from "../../fixtures/index.ts";
-import { createLogger } from "../common/logger.ts";
+import { quietLogger } from "../../test/support/quiet-logger.ts";
 import { dynamoContactStore, rememberingContactStore, type ContactStore } from "../customers/contact.ts";
 import { parseLoyaltyConfig } from "./config.ts";
 import { processLoyaltyMessage, type LoyaltyDeps } from "./core.ts";
@@ -17,7 +17,6 @@ import { startLocalTables, startStartRecorder, type LocalTables, type StartRecor
 import { startLocalBus, type LocalBus } from "../../test/support/loyalty-bus.ts";
 import { recordRequests, type RequestLog } from "../../test/support/request-count.ts";
 
-process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 
 const PI_03 = "pi_3ccMRk5kb18UZlUmIpq2HE8H";
 const CUSTOMER_03 = "C-100877";
@@ -45,7 +44,7 @@ function deps(): LoyaltyDeps {
     ledger,
     sfn: workflows.client,
     stateMachineArn: workflows.stateMachineArn,
-    logger: createLogger("loyalty-test"),
+    logger: quietLogger("loyalty-test"),
     publish: { eventBridge: bus.client, eventBusName: bus.name, ledger },
     contacts: dynamoContactStore({ client: tables.client, tableName: tables.tableNames.profiles }),
   };
