@@ -5,6 +5,7 @@
  * after the others.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { groupOf, isolationReasons, splitByIsolation, testFiles } from "./support/isolation.ts";
@@ -63,5 +64,21 @@ describe("sharedLast", () => {
     const order = [spec("e2e", "e2e", false), spec("a", "unit", false), spec("long", "isolated", true), spec("e2e2", "e2e", false), spec("b", "unit", false), spec("short", "isolated", true)];
 
     expect(sharedLast(order).map((s) => s.name)).toEqual(["long", "short", "e2e", "e2e2", "a", "b"]);
+  });
+});
+
+describe("the e2e files' setup", () => {
+  it("empties the email store a runtime of an earlier file in the same worker filled", async () => {
+    const { LocalSes } = await import("../local/ses.ts");
+    const { emptyEmailStore } = await import("./support/runtime-file.ts");
+    const require = createRequire(import.meta.url);
+    const store = require("aws-ses-v2-local/dist/store.js") as { saveEmail(email: object): void };
+    store.saveEmail({ messageId: "earlier-file", from: "a@example.com", destination: { to: ["b@example.com"], cc: [], bcc: [] }, subject: "s", body: { text: "t" }, at: Math.floor(Date.now() / 1000) });
+    const ses = new LocalSes();
+    expect((await ses.emails()).map((email) => email.messageId)).toContain("earlier-file");
+
+    emptyEmailStore();
+
+    expect(await ses.emails()).toEqual([]);
   });
 });
