@@ -45,6 +45,9 @@ describe("groupOf and splitByIsolation", () => {
     expect(group("functions/loyalty/core.test.ts")).toBe("unit");
     expect(group("functions/notifications/handler.test.ts")).toBe("isolated");
     expect(group("test/reliability/restart-demo.test.ts")).toBe("isolated");
+    // Browser files apart: one failed only in the shared group (test/support/isolation.ts).
+    expect(group("dashboard/dashboard.browser.test.ts")).toBe("isolated");
+    expect(group("local/gateway.browser.test.ts")).toBe("isolated");
     expect(groupOf("test/x.e2e.test.ts", `await startTestRuntime(); process.env.PAYBUS_X = "1";`)).toBe("isolated");
   });
 
