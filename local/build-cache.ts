@@ -1,11 +1,13 @@
 /**
  * What the esbuild caches under `node_modules/.cache/` share (function bundles, the DynamoDB
- * worker): a build is reused while every file it read is unchanged, by size and modification time,
+ * worker, the reliability suite's children): a build is reused while every file it read is unchanged, by size and modification time,
  * and its files are written aside and renamed, because another process may be loading them.
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { threadId } from "node:worker_threads";
+import type { Metafile } from "esbuild";
 
 /** `size:mtimeMs` of a file, or undefined when it is gone. */
 export function fingerprint(file: string): string | undefined {
@@ -46,4 +48,61 @@ export function writeAtomically(file: string, contents: string | Uint8Array): vo
   const temporary = `${file}.${process.pid}.${threadId}.tmp`;
   writeFileSync(temporary, contents);
   renameSync(temporary, file);
+}
+
+/** What a cached build records: each entry's built file (relative to the cache folder) and its inputs' fingerprints. */
+export interface BuildManifest {
+  /** Built file (relative to the cache folder) per entry (project-relative). */
+  readonly outputs: Record<string, string>;
+  /** Every input file (project-relative) with `size:mtimeMs` when it was built. */
+  readonly inputs: Record<string, string>;
+}
+
+/** A usable build: where its manifest is, and each entry's built file (absolute). */
+export interface CachedBuild {
+  readonly manifestFile: string;
+  readonly outputs: Map<string, string>;
+}
+
+/** The built file of `entry` (project-relative) recorded in `manifestFile`, if the manifest and the file are there. */
+export function builtFile(manifestFile: string, entry: string): string | undefined {
+  const output = readManifest<BuildManifest>(manifestFile)?.outputs[entry];
+  const file = output === undefined ? undefined : join(dirname(manifestFile), output);
+  return file && existsSync(file) ? file : undefined;
+}
+
+/**
+ * Reuses the build of `entries` recorded in `<cacheRoot>/<key>.json` while each entry's file exists
+ * and every input is unchanged; otherwise runs `build` into a folder of its own (a process still
+ * running an older build keeps its files), records it, and removes this key's builds older than an
+ * hour. `key` must change with anything else that changes the output (entries, build options).
+ */
+export async function buildOrReuse(
+  rootDir: string,
+  cacheRoot: string,
+  key: string,
+  entries: readonly string[],
+  build: (outdir: string) => Promise<Metafile>,
+): Promise<CachedBuild> {
+  const manifestFile = join(cacheRoot, `${key}.json`);
+  const built = (outputs: Record<string, string>) => ({ manifestFile, outputs: new Map(entries.map((entry) => [entry, join(cacheRoot, outputs[entry]!)])) });
+  const cached = readManifest<BuildManifest>(manifestFile);
+  if (cached && entries.every((entry) => cached.outputs[entry] !== undefined && existsSync(join(cacheRoot, cached.outputs[entry]!))) && inputsUnchanged(rootDir, cached.inputs)) {
+    return built(cached.outputs);
+  }
+  const folder = `${key}-${randomUUID().slice(0, 8)}`;
+  const outdir = join(cacheRoot, folder);
+  mkdirSync(outdir, { recursive: true });
+  const metafile = await build(outdir);
+  const outputs: Record<string, string> = {};
+  for (const [output, meta] of Object.entries(metafile.outputs)) {
+    if (meta.entryPoint) outputs[relative(rootDir, resolve(rootDir, meta.entryPoint))] = relative(cacheRoot, resolve(rootDir, output));
+  }
+  writeAtomically(manifestFile, JSON.stringify({ outputs, inputs: fingerprintInputs(rootDir, Object.keys(metafile.inputs)) } satisfies BuildManifest));
+  for (const name of readdirSync(cacheRoot)) {
+    if (name.startsWith(`${key}-`) && name !== folder && Date.now() - statSync(join(cacheRoot, name)).mtimeMs > 3_600_000) {
+      rmSync(join(cacheRoot, name), { recursive: true, force: true });
+    }
+  }
+  return built(outputs);
 }

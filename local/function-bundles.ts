@@ -6,11 +6,10 @@
  * they were built from changes (size or modification time), so a second runtime, test file or
  * `paybus dev` restart reuses them.
  */
-import { randomUUID, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
 import { build, type BuildOptions, type Plugin } from "esbuild";
-import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } from "./build-cache.ts";
+import { buildOrReuse } from "./build-cache.ts";
 
 /** The worker's own runtime (local/lambda-worker.ts), built with the handlers. */
 export const WORKER_RUNTIME = "local/lambda-worker.ts";
@@ -32,20 +31,6 @@ function portHandler(rootDir: string): Plugin {
       build.onResolve({ filter: /^@smithy\/node-http-handler$/ }, (args) => (args.importer === replacement ? undefined : { path: replacement }));
     },
   };
-}
-
-interface Manifest {
-  /** Built file (relative to the cache folder) per entry (relative to the project root). */
-  readonly outputs: Record<string, string>;
-  /** Every input file (project-relative) with `size:mtimeMs` when it was built. */
-  readonly inputs: Record<string, string>;
-}
-
-
-/** Why the cached bundles cannot be used, or undefined when they can. */
-function stale(rootDir: string, cacheDir: string, manifest: Manifest, entries: readonly string[]): boolean {
-  if (entries.some((entry) => manifest.outputs[entry] === undefined || !existsSync(join(cacheDir, manifest.outputs[entry]!)))) return true;
-  return !inputsUnchanged(rootDir, manifest.inputs);
 }
 
 /** How every bundle is built (and part of the cache key). */
@@ -76,36 +61,18 @@ export async function bundleFunctions(rootDir: string, entries: readonly string[
   const cacheRoot = join(rootDir, "node_modules", ".cache", "paybus-functions");
   // The build options are part of the key: a change to them must not reuse bundles built without it.
   const key = createHash("sha256").update(all.join("\n")).update(JSON.stringify({ ...BUILD_OPTIONS, requestHandler: PORT_HANDLER })).digest("hex").slice(0, 16);
-  const manifestFile = join(cacheRoot, `${key}.json`);
-  const cached = readManifest<Manifest>(manifestFile);
-  if (cached && !stale(rootDir, cacheRoot, cached, all)) {
-    return new Map(all.map((entry) => [entry, join(cacheRoot, cached.outputs[entry]!)]));
-  }
-  // A folder per build: a process still running an older build keeps its files.
-  const folder = `${key}-${randomUUID().slice(0, 8)}`;
-  const outdir = join(cacheRoot, folder);
-  mkdirSync(outdir, { recursive: true });
-  const result = await build({
-    entryPoints: all.map((entry) => join(rootDir, entry)),
-    absWorkingDir: rootDir,
-    outbase: rootDir,
-    outdir,
-    ...BUILD_OPTIONS,
-    plugins: [portHandler(rootDir)],
-    metafile: true,
-    logLevel: "silent",
+  const { outputs } = await buildOrReuse(rootDir, cacheRoot, key, all, async (outdir) => {
+    const result = await build({
+      entryPoints: all.map((entry) => join(rootDir, entry)),
+      absWorkingDir: rootDir,
+      outbase: rootDir,
+      outdir,
+      ...BUILD_OPTIONS,
+      plugins: [portHandler(rootDir)],
+      metafile: true,
+      logLevel: "silent",
+    });
+    return result.metafile;
   });
-  const outputs: Record<string, string> = {};
-  for (const [output, meta] of Object.entries(result.metafile.outputs)) {
-    if (meta.entryPoint) outputs[relative(rootDir, resolve(rootDir, meta.entryPoint))] = relative(cacheRoot, resolve(rootDir, output));
-  }
-  const inputs = fingerprintInputs(rootDir, Object.keys(result.metafile.inputs));
-  writeAtomically(manifestFile, JSON.stringify({ outputs, inputs } satisfies Manifest));
-  // Builds of the same entries older than an hour are no longer anyone's.
-  for (const name of readdirSync(cacheRoot)) {
-    if (name.startsWith(`${key}-`) && name !== folder && Date.now() - statSync(join(cacheRoot, name)).mtimeMs > 3_600_000) {
-      rmSync(join(cacheRoot, name), { recursive: true, force: true });
-    }
-  }
-  return new Map(all.map((entry) => [entry, join(cacheRoot, outputs[entry]!)]));
+  return outputs;
 }

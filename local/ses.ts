@@ -105,6 +105,14 @@ interface Upstream {
 
 let upstreamModules: Upstream | undefined;
 
+/**
+ * Empties aws-ses-v2-local's store in this thread (emails and templates), as if no runtime of this
+ * thread had sent any: for test files that share a thread's modules (test/support/runtime-file.ts).
+ */
+export function emptyEmailStore(): void {
+  upstreamModulesOf().clearStore();
+}
+
 /** Loads aws-ses-v2-local's modules once, through one `require`, so the server and the handlers share its store. */
 function upstreamModulesOf(): Upstream {
   if (upstreamModules) return upstreamModules;

@@ -72,8 +72,7 @@ describe("sharedLast", () => {
 
 describe("the e2e files' setup", () => {
   it("empties the email store a runtime of an earlier file in the same worker filled", async () => {
-    const { LocalSes } = await import("../local/ses.ts");
-    const { emptyEmailStore } = await import("./support/runtime-file.ts");
+    const { LocalSes, emptyEmailStore } = await import("../local/ses.ts");
     const require = createRequire(import.meta.url);
     const store = require("aws-ses-v2-local/dist/store.js") as { saveEmail(email: object): void };
     store.saveEmail({ messageId: "earlier-file", from: "a@example.com", destination: { to: ["b@example.com"], cc: [], bcc: [] }, subject: "s", body: { text: "t" }, at: Math.floor(Date.now() / 1000) });

@@ -28,7 +28,7 @@ export class ImmediateMetrics extends Metrics {
   }
 }
 
-/** The metrics of one function (its `service` dimension), in paybus's namespace. */
+/** The metrics of one function (its `service` dimension), in paybus's namespace: every function's, made here. */
 export function createMetrics(serviceName: string): ImmediateMetrics {
   return new ImmediateMetrics({ namespace: METRICS_NAMESPACE, serviceName });
 }

@@ -2,9 +2,10 @@
  * The webhook bridge's Lambda, behind a function URL: verified Stripe webhooks in, the same events
  * the partner event source delivers out, on the bus the rules listen on.
  */
-import { METRICS_NAMESPACE, OVERSIZED_WEBHOOK_EVENTS_METRIC } from "../common/metrics.ts";
+import { OVERSIZED_WEBHOOK_EVENTS_METRIC } from "../common/metrics.ts";
+import { createMetrics } from "../common/immediate-metrics.ts";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { eventBridge } from "../common/clients.ts";
 import { createLogger } from "../common/logger.ts";
@@ -21,7 +22,7 @@ import {
 import { SecretUnavailableError, secretReader } from "./secrets.ts";
 
 const logger = createLogger("ingest");
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "ingest" });
+const metrics = createMetrics("ingest");
 
 /** A Lambda function URL handler. */
 export type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -12,12 +12,12 @@
  * (the function bundles' cache rules, `local/build-cache.ts`). The bundle's path reaches the
  * children in {@link BUNDLE_ENV}; without it (a child started by hand) they run through tsx.
  */
-import { randomUUID, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
-import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } from "../../local/build-cache.ts";
+import { buildOrReuse, builtFile } from "../../local/build-cache.ts";
 import { PROJECT_ROOT } from "../../local/project-root.ts";
 
 /** The entry points, project-relative: every process the suite starts. */
@@ -25,13 +25,6 @@ export const CHILD_ENTRIES = ["test/reliability/run-scenario.ts", "test/reliabil
 
 /** The environment variable naming the bundle's manifest for the children (and their children). */
 export const BUNDLE_ENV = "PAYBUS_RELIABILITY_BUNDLE";
-
-interface Manifest {
-  /** Built file (absolute) per entry (project-relative). */
-  readonly outputs: Record<string, string>;
-  /** Every project input (project-relative) with `size:mtimeMs` when it was built. */
-  readonly inputs: Record<string, string>;
-}
 
 /**
  * Gives each project module the `import.meta` of its source file: bundled, they would all see the
@@ -74,47 +67,32 @@ let building: Promise<string> | undefined;
  * path of its manifest, to pass to the children in {@link BUNDLE_ENV}.
  */
 export function bundleChildren(): Promise<string> {
-  return (building ??= buildOrReuse().catch((error: unknown) => {
+  return (building ??= buildChildren().catch((error: unknown) => {
     building = undefined;
     throw error;
   }));
 }
 
-async function buildOrReuse(): Promise<string> {
+async function buildChildren(): Promise<string> {
   const cacheRoot = join(PROJECT_ROOT, "node_modules", ".cache", "paybus-reliability");
   // The absolute paths written into the bundle belong to this checkout: the root is part of the key.
-  const key = createHash("sha256").update(PROJECT_ROOT).update(CHILD_ENTRIES.join("\n")).update(JSON.stringify(BUILD_OPTIONS)).update("import-meta-1").digest("hex").slice(0, 16);
-  const manifestFile = join(cacheRoot, `${key}.json`);
-  const cached = readManifest<Manifest>(manifestFile);
-  if (cached && CHILD_ENTRIES.every((entry) => cached.outputs[entry] && existsSync(cached.outputs[entry]!)) && inputsUnchanged(PROJECT_ROOT, cached.inputs)) return manifestFile;
-  // A folder per build: a child still running an older build keeps its files.
-  const folder = `${key}-${randomUUID().slice(0, 8)}`;
-  const outdir = join(cacheRoot, folder);
-  mkdirSync(outdir, { recursive: true });
+  const key = createHash("sha256").update(PROJECT_ROOT).update(CHILD_ENTRIES.join("\n")).update(JSON.stringify(BUILD_OPTIONS)).update("import-meta-2").digest("hex").slice(0, 16);
   // Loaded here only: the children import this module for childArgs and never build.
   const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: CHILD_ENTRIES.map((entry) => join(PROJECT_ROOT, entry)),
-    absWorkingDir: PROJECT_ROOT,
-    outbase: PROJECT_ROOT,
-    outdir,
-    ...BUILD_OPTIONS,
-    plugins: [sourceImportMeta()],
-    metafile: true,
-    logLevel: "silent",
+  const built = await buildOrReuse(PROJECT_ROOT, cacheRoot, key, CHILD_ENTRIES, async (outdir) => {
+    const result = await build({
+      entryPoints: CHILD_ENTRIES.map((entry) => join(PROJECT_ROOT, entry)),
+      absWorkingDir: PROJECT_ROOT,
+      outbase: PROJECT_ROOT,
+      outdir,
+      ...BUILD_OPTIONS,
+      plugins: [sourceImportMeta()],
+      metafile: true,
+      logLevel: "silent",
+    });
+    return result.metafile;
   });
-  const outputs: Record<string, string> = {};
-  for (const [output, meta] of Object.entries(result.metafile.outputs)) {
-    if (meta.entryPoint) outputs[relative(PROJECT_ROOT, resolve(PROJECT_ROOT, meta.entryPoint))] = resolve(PROJECT_ROOT, output);
-  }
-  writeAtomically(manifestFile, JSON.stringify({ outputs, inputs: fingerprintInputs(PROJECT_ROOT, Object.keys(result.metafile.inputs)) } satisfies Manifest));
-  // Builds older than an hour are no longer anyone's.
-  for (const name of readdirSync(cacheRoot)) {
-    if (name.startsWith(`${key}-`) && name !== folder && Date.now() - statSync(join(cacheRoot, name)).mtimeMs > 3_600_000) {
-      rmSync(join(cacheRoot, name), { recursive: true, force: true });
-    }
-  }
-  return manifestFile;
+  return built.manifestFile;
 }
 
 /**
@@ -125,6 +103,6 @@ async function buildOrReuse(): Promise<string> {
 export function childArgs(entry: string | URL, env: NodeJS.ProcessEnv = process.env): string[] {
   const file = entry instanceof URL || entry.startsWith("file:") ? fileURLToPath(entry) : entry;
   const manifestFile = env[BUNDLE_ENV];
-  const bundled = manifestFile ? readManifest<Manifest>(manifestFile)?.outputs[relative(PROJECT_ROOT, file)] : undefined;
-  return bundled && existsSync(bundled) ? [bundled] : ["--import", "tsx", file];
+  const bundled = manifestFile ? builtFile(manifestFile, relative(PROJECT_ROOT, file)) : undefined;
+  return bundled ? [bundled] : ["--import", "tsx", file];
 }
