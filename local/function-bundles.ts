@@ -40,6 +40,7 @@ const BUILD_OPTIONS = {
   format: "esm",
   platform: "node",
   target: "node20",
+  mainFields: ["module", "main"],
   // Minified as SST ships them (less to parse at each cold start); names kept for logs and errors.
   minify: true,
   keepNames: true,
