@@ -9,7 +9,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { SendEmailCommand } from "@aws-sdk/client-ses";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { dynamo, ses, sns } from "../functions/common/clients.ts";
+import { dynamo } from "../functions/common/clients/dynamodb.ts";
+import { ses } from "../functions/common/clients/ses.ts";
+import { sns } from "../functions/common/clients/sns.ts";
 
 /** This thread's CPU time in nanoseconds (Linux: the first field of its schedstat). */
 function threadCpuNs(): number {

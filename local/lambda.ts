@@ -150,13 +150,16 @@ export class LambdaHost {
 
   /**
    * Builds the bundles of `functions` now, in one esbuild run (their shared modules once), so that
-   * first invocations need not; without it each function is built on its first invocation.
+   * first invocations need not; without it each function is built on its first invocation. The
+   * promise settles when the build is over (a failed build is reported by the invocations that need it).
    */
-  prepare(functions: Iterable<LocalFunction>): void {
+  prepare(functions: Iterable<LocalFunction>): Promise<void> {
     this.preparedFiles = new Set([...functions].map((fn) => handlerFile(fn.handler)));
     this.prepared = bundleFunctions(this.rootDir, [...this.preparedFiles]);
-    // A failed build is reported by the invocations that need it.
-    this.prepared.catch(() => undefined);
+    return this.prepared.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private async bundles(file: string): Promise<Map<string, string>> {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { dynamo, dynamoClient, eventBridge, secretsManager, ses, sfn, sns } from "./clients.ts";
+import { dynamo, dynamoClient } from "./clients/dynamodb.ts";
+import { eventBridge } from "./clients/eventbridge.ts";
+import { secretsManager } from "./clients/secrets-manager.ts";
+import { ses } from "./clients/ses.ts";
+import { sfn } from "./clients/sfn.ts";
+import { sns } from "./clients/sns.ts";
 import { CachedDocumentClient } from "./document-client.ts";
 
 describe("the functions' AWS SDK clients", () => {

@@ -1,19 +1,21 @@
 /**
- * AWS SDK clients, built once per execution environment and only when first used. Endpoints,
- * region and credentials come from the standard environment variables (`AWS_ENDPOINT_URL_<SERVICE>`,
- * `AWS_REGION`, `AWS_ACCESS_KEY_ID`), which is how the local runtime points the very same handlers at
- * its gateway: each function runs in an environment of its own there too, so its clients never change.
+ * How the functions' AWS SDK clients are built: once per execution environment and only when first
+ * used. Endpoints, region and credentials come from the standard environment variables
+ * (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`), which is how the local runtime
+ * points the very same handlers at its gateway: each function runs in an environment of its own
+ * there too, so its clients never change.
+ *
+ * The clients themselves are in `clients/<service>.ts`, one module per service, and a function
+ * imports those it uses. Not one module for all: the local runtime bundles every function in one
+ * esbuild build with code splitting, which gives each function the code of every file it imports,
+ * whether or not it uses what it imports (chunks are assigned by file), so a module importing all
+ * six SDK clients made every function load and evaluate all six at each cold start (~100 KiB of
+ * minified SDK code more per function; docs/performance.md, session 9). SST builds each function
+ * on its own, where tree shaking already left the unused clients out.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { SESClient } from "@aws-sdk/client-ses";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SFNClient } from "@aws-sdk/client-sfn";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { CachedDocumentClient } from "./document-client.ts";
 
 /** A client built on first use and kept for the life of the execution environment. */
-function once<T>(create: () => T): () => T {
+export function once<T>(create: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= create());
 }
@@ -47,26 +49,6 @@ export function withoutSdkLogger<C extends { middlewareStack: { remove(name: str
  * resolved endpoint, the signing scope) is the same for every call of these clients, whose
  * endpoints come from the environment and whose tables are named, not addressed by ARN.
  */
-function cached(): { cacheMiddleware: true } {
+export function cached(): { cacheMiddleware: true } {
   return { cacheMiddleware: true };
 }
-
-/**
- * The document client the functions use (native JavaScript values in and out). It cannot take
- * `cacheMiddleware` (lib-dynamodb refuses it at construction, and with the option set later every
- * command of a class would send the first command's input: its handler is bound to that instance),
- * so it caches the same work its own way: see `CachedDocumentClient`.
- */
-export const dynamo = /* @__PURE__ */ once(() =>
-  CachedDocumentClient.over(withoutSdkLogger(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }),
-);
-/**
- * A plain DynamoDB client (marshalled attribute values), for libraries that send their own
- * low-level commands: Powertools' idempotency persistence layer.
- */
-export const dynamoClient = /* @__PURE__ */ once(() => withoutSdkLogger(new DynamoDBClient(cached())));
-export const ses = /* @__PURE__ */ once(() => withoutSdkLogger(new SESClient(cached())));
-export const sns = /* @__PURE__ */ once(() => withoutSdkLogger(new SNSClient(cached())));
-export const sfn = /* @__PURE__ */ once(() => withoutSdkLogger(new SFNClient(cached())));
-export const eventBridge = /* @__PURE__ */ once(() => withoutSdkLogger(new EventBridgeClient(cached())));
-export const secretsManager = /* @__PURE__ */ once(() => withoutSdkLogger(new SecretsManagerClient(cached())));

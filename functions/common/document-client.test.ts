@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { adminClient } from "../../local/admin-client.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../local/dynamodb/index.ts";
-import { dynamo, dynamoClient } from "./clients.ts";
+import { dynamo, dynamoClient } from "./clients/dynamodb.ts";
 import { tables } from "./tables.ts";
 
 let engine: LocalDynamo;

@@ -11,7 +11,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
 import * as z from "zod";
-import { dynamo } from "./clients.ts";
+import { dynamo } from "./clients/dynamodb.ts";
 import { PoisonRecordError } from "./errors.ts";
 import { tableName } from "./tables.ts";
 

@@ -10,7 +10,7 @@
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import Stripe from "stripe";
-import { secretsManager } from "./clients.ts";
+import { secretsManager } from "./clients/secrets-manager.ts";
 import { STRIPE_API_BASE_ENV, STRIPE_API_KEY_ENV, STRIPE_API_KEY_SECRET_ID_ENV } from "./environment.ts";
 import { RetryableError } from "./errors.ts";
 

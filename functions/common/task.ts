@@ -6,7 +6,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { z } from "zod";
-import { dynamo } from "./clients.ts";
+import { dynamo } from "./clients/dynamodb.ts";
 import { classifyError, PoisonRecordError, RetryableError } from "./errors.ts";
 import { tableName } from "./tables.ts";
 

@@ -4,7 +4,8 @@
  */
 import { DeleteEndpointCommand, NotFoundException } from "@aws-sdk/client-sns";
 import { sqsBatchHandler } from "../common/batch.ts";
-import { dynamo, sns } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { sns } from "../common/clients/sns.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { syncCustomer, type SyncDependencies } from "./core.ts";

@@ -12,7 +12,8 @@
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { dynamo, dynamoClient, sns } from "../common/clients.ts";
+import { dynamo, dynamoClient } from "../common/clients/dynamodb.ts";
+import { sns } from "../common/clients/sns.ts";
 import { json, jsonBody, refuse, type FunctionUrlAnswer as Answer } from "../common/function-url.ts";
 import { idempotentApiHandler } from "../common/idempotent-api.ts";
 import { createLogger } from "../common/logger.ts";

@@ -1,5 +1,6 @@
 /** Where engagement emails come from and go through, from the environment. */
-import { dynamo, ses } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { ses } from "../common/clients/ses.ts";
 import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { tableName } from "../common/tables.ts";
 import { loyaltyTable } from "../common/task.ts";

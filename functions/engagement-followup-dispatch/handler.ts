@@ -6,7 +6,7 @@
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { invocationOf } from "../common/invocation.ts";
 import { createLogger } from "../common/logger.ts";
-import { sfn } from "../common/clients.ts";
+import { sfn } from "../common/clients/sfn.ts";
 import { loyaltyTable } from "../common/task.ts";
 import { FOLLOWUP_DISPATCH_TIMEOUT_SECONDS } from "../common/timeouts.ts";
 import { emailDepsFromEnvironment } from "../engagement-email/config.ts";

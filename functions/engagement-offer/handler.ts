@@ -1,5 +1,5 @@
 /** Lambda entry point of the `EngagementOffer` task (see workflows/index.ts): the tier reward, in Stripe. */
-import { dynamo } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";
 import { stripeClient } from "../common/stripe.ts";

@@ -7,7 +7,7 @@ import { createMetrics } from "../common/immediate-metrics.ts";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { eventBridge } from "../common/clients.ts";
+import { eventBridge } from "../common/clients/eventbridge.ts";
 import { createLogger } from "../common/logger.ts";
 import { BridgeConfigError, loadBridgeSettings, type BridgeConfig, type BridgeSettings } from "./config.ts";
 import {

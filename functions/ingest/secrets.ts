@@ -5,7 +5,7 @@
  */
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { secretsManager } from "../common/clients.ts";
+import { secretsManager } from "../common/clients/secrets-manager.ts";
 import { parseSecretValue, type SecretSource } from "./config.ts";
 
 /**

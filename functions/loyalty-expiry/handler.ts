@@ -4,7 +4,9 @@
  * the local runtime move through a year of expiry in seconds).
  */
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { dynamo, eventBridge, ses } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { eventBridge } from "../common/clients/eventbridge.ts";
+import { ses } from "../common/clients/ses.ts";
 import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";

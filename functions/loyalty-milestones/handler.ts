@@ -2,7 +2,8 @@
  * Lambda entry point of the spending-milestone consumer (queue `loyaltyMilestones`, rule
  * `LoyaltySpendingMilestones`: `PointsAwarded` events from `paybus.loyalty`).
  */
-import { dynamo, ses } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { ses } from "../common/clients/ses.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { EMAIL_FROM_ENV } from "../common/environment.ts";
 import { createLogger } from "../common/logger.ts";

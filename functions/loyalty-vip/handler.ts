@@ -2,7 +2,9 @@
  * Lambda entry point of the VIP push consumer (queue `loyaltyVip`, rule `LoyaltyTierChangedVip`:
  * `TierChanged` events from `paybus.loyalty`): SQS batch in, partial batch failures out.
  */
-import { dynamo, ses, sns } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { ses } from "../common/clients/ses.ts";
+import { sns } from "../common/clients/sns.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";

@@ -3,7 +3,9 @@
  * `LoyaltyReversal`): SQS batch in, partial batch failures out; the logic is in `core.ts`.
  */
 import { createMetrics } from "../common/immediate-metrics.ts";
-import { dynamo, eventBridge, sfn } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { eventBridge } from "../common/clients/eventbridge.ts";
+import { sfn } from "../common/clients/sfn.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";

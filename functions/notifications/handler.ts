@@ -4,7 +4,9 @@
  */
 import { createMetrics } from "../common/immediate-metrics.ts";
 import { sqsBatchHandler } from "../common/batch.ts";
-import { dynamo, ses, sns } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
+import { ses } from "../common/clients/ses.ts";
+import { sns } from "../common/clients/sns.ts";
 import { invocationOf } from "../common/invocation.ts";
 import { createLogger } from "../common/logger.ts";
 import { getProfile } from "../common/profiles.ts";

@@ -4,7 +4,7 @@
  * in `core.ts`, the validation and storage in `functions/loyalty/promotions.ts`.
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { dynamo } from "../common/clients.ts";
+import { dynamo } from "../common/clients/dynamodb.ts";
 import { InvalidJsonBodyError, json, jsonBody, refuse, type FunctionUrlAnswer } from "../common/function-url.ts";
 import { createLogger } from "../common/logger.ts";
 import { tableName } from "../common/tables.ts";

@@ -1,0 +1,5 @@
+/** The functions' SNS client (see `../clients.ts` for how clients are built and why one module per service). */
+import { SNSClient } from "@aws-sdk/client-sns";
+import { cached, once, withoutSdkLogger } from "../clients.ts";
+
+export const sns = /* @__PURE__ */ once(() => withoutSdkLogger(new SNSClient(cached())));
