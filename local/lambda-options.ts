@@ -45,8 +45,8 @@ export interface LambdaHostOptions {
 export const DEFAULT_GROW_AFTER_MS = 100;
 
 /**
- * The default cap on a function's execution environments. Each costs a cold start (0.4 s of CPU
- * here: the bundle's modules compiled again in a new isolate) and some 35 MB, and a laptop has few
+ * The default cap on a function's execution environments. Each costs a cold start (0.2 s of CPU
+ * here, 0.3 s with its first calls: a thread, the bundle's modules compiled and run again in a new isolate) and some 35 MB, and a laptop has few
  * cores: with one environment per concurrent invocation up to the consumers' `maximumConcurrency`
  * (10), a burst started some hundred environments at once, and on a busy machine the cold starts
  * starved the running invocations into timeouts, each ending an environment and starting another.
