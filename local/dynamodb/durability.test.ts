@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tables } from "../../functions/common/tables.ts";
+import { testChildArgs } from "../../test/support/child-bundle.ts";
 import { clientsFor, type Clients } from "../../test/support/dynamodb.ts";
 import { startLocalDynamo, type LocalDynamo } from "./index.ts";
 
@@ -123,7 +124,7 @@ describe("write transactions on a data directory", () => {
   it("reach the disk in one write: a kill right after a transaction's first write leaves all of it or none", async () => {
     // Arrange: the child kills itself once LevelDB has the first write of an accrual of 5 points
     // to a balance of 10 (no later write reaches LevelDB).
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../test/support/dynamodb-crash-child.ts"), JSON.stringify({ dataDir, trap: true })], {
+    const child = spawn(process.execPath, [...(await testChildArgs(join(import.meta.dirname, "../../test/support/dynamodb-crash-child.ts"))), JSON.stringify({ dataDir, trap: true })], {
       stdio: ["ignore", "ignore", "inherit"],
     });
     expect(await new Promise((resolve) => child.once("close", (_code, signal) => resolve(signal)))).toBe("SIGKILL");
@@ -140,7 +141,7 @@ describe("write transactions on a data directory", () => {
     // Arrange: a process accruing points, 16 transactions in flight and 8 puts, killed once 150 transactions committed.
     const committed = new Set<string>();
     const put = new Set<string>();
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../test/support/dynamodb-crash-child.ts"), JSON.stringify({ dataDir })], {
+    const child = spawn(process.execPath, [...(await testChildArgs(join(import.meta.dirname, "../../test/support/dynamodb-crash-child.ts"))), JSON.stringify({ dataDir })], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let killed = false;

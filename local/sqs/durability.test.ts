@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
+import { testChildArgs } from "../../test/support/child-bundle.ts";
 import { LocalSqs } from "../sqs.ts";
 
 const dirs: string[] = [];
@@ -45,7 +46,7 @@ interface CrashRun {
  * still be in the pipe when the process is gone, and each one counts.
  */
 async function runCrashChild(options: { dataDir: string; inDoubtDelete?: boolean }, killWhen?: (run: CrashRun) => boolean, jitterMs = 0): Promise<CrashRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../test/support/sqs-crash-child.ts"), JSON.stringify(options)], {
+  const child = spawn(process.execPath, [...(await testChildArgs(join(import.meta.dirname, "../../test/support/sqs-crash-child.ts"))), JSON.stringify(options)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const run = { ready: undefined as CrashRun["ready"] | undefined, sent: new Set<string>(), received: new Set<string>(), deleting: new Set<string>(), deleted: new Set<string>() };
