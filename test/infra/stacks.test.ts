@@ -19,6 +19,7 @@ import { tables as declaredTables } from "../../functions/common/tables.ts";
 import { buildPlan } from "../../stacks/plan.ts";
 import type { StageConfig } from "../../stacks/stage-config.ts";
 import type { MockDeployment, RegisteredResource } from "../support/stacks/deployment.ts";
+import { prebuildHandlers, PREBUILT_ENV, type PrebuiltHandlers } from "../support/stacks/handler-bundles.ts";
 import { customStage, PARTNER_BUS, partnerStage } from "../support/stages.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,7 +33,7 @@ const scratch = mkdtempSync(join(tmpdir(), "paybus-stacks-"));
 // Inside .sst/platform, as SST places its own bundle, so `@pulumi/*` resolve from there.
 const harness = join(PLATFORM, `paybus-mock-deploy-${process.pid}.mjs`);
 
-async function mockDeploy(name: string, stage: StageConfig): Promise<Graph> {
+async function mockDeploy(name: string, stage: StageConfig, prebuilt: PrebuiltHandlers): Promise<Graph> {
   const out = join(scratch, `${name}.json`);
   // A failed run still writes what it registered and why; the first test reports its errors.
   await promisify(execFile)(process.execPath, [harness], {
@@ -43,6 +44,7 @@ async function mockDeploy(name: string, stage: StageConfig): Promise<Graph> {
       PAYBUS_MOCK_ROOT: ROOT,
       PAYBUS_MOCK_OUT: out,
       PAYBUS_MOCK_STAGE: JSON.stringify(stage),
+      [PREBUILT_ENV]: JSON.stringify(prebuilt),
       SST_SECRET_StripeWebhookSecrets: "whsec_mock",
       SST_SECRET_PushPlatformCredential: "mock-credential",
       SST_SECRET_StripeApiKey: "sk_test_mock",
@@ -115,6 +117,9 @@ let partner: Graph;
 
 beforeAll(async () => {
   if (!available) return;
+  // Every handler either stage deploys, bundled once for both by the esbuild the harness would use
+  // (SST's, in .sst/platform): test/support/stacks/handler-bundles.ts.
+  const handlers = prebuildHandlers(ROOT, [...buildPlan(customStage).functions, ...buildPlan(partnerStage).functions].map((fn) => fn.handler), PLATFORM);
   await build({
     entryPoints: [join(ROOT, "test", "support", "stacks", "mock-deploy.ts")],
     bundle: true,
@@ -127,7 +132,8 @@ beforeAll(async () => {
     external: ["@pulumi/*"],
     logLevel: "silent",
   });
-  [custom, partner] = await Promise.all([mockDeploy("custom", customStage), mockDeploy("partner", partnerStage)]);
+  const prebuilt = await handlers;
+  [custom, partner] = await Promise.all([mockDeploy("custom", customStage, prebuilt), mockDeploy("partner", partnerStage, prebuilt)]);
 });
 
 afterAll(() => {

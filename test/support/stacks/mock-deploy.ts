@@ -9,7 +9,9 @@
  * missing export fails the run.
  *
  * Environment: `PAYBUS_MOCK_STAGE` (a StageConfig as JSON), `PAYBUS_MOCK_OUT` (the output file;
- * build output goes beside it), `PAYBUS_MOCK_ROOT` (the repository root).
+ * build output goes beside it), `PAYBUS_MOCK_ROOT` (the repository root), and optionally
+ * `PAYBUS_MOCK_PREBUILT`: handlers already bundled with the same options (`handler-bundles.ts`),
+ * answered without building them again.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -19,10 +21,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { build } from "esbuild";
 import type { StageConfig } from "../../../stacks/stage-config.ts";
 import type { MockDeployment, RegisteredResource } from "./deployment.ts";
+import { HANDLER_BUILD_OPTIONS, PREBUILT_ENV, type PrebuiltHandlers } from "./handler-bundles.ts";
 
 const root = process.env.PAYBUS_MOCK_ROOT!;
 const stage = JSON.parse(process.env.PAYBUS_MOCK_STAGE!) as StageConfig;
 const out = process.env.PAYBUS_MOCK_OUT!;
+const prebuilt = JSON.parse(process.env[PREBUILT_ENV] ?? "{}") as PrebuiltHandlers;
 // Handler bundles and SST's zips, beside the output file: concurrent runs must not share them.
 const work = join(dirname(out), `${basename(out, ".json")}-work`);
 const REGION = "eu-west-1";
@@ -105,19 +109,19 @@ async function answer(method: string, params: Record<string, unknown>): Promise<
     case "Runtime.Build": {
       const functionId = String(params.functionID);
       const [file, exportName] = String(params.handler).split(/\.(?=[^./]+$)/) as [string, string];
-      const out = join(work, functionId);
-      mkdirSync(out, { recursive: true });
-      const result = await build({
-        entryPoints: [join(root, `${file}.ts`)],
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: "node22",
-        outfile: join(out, "index.mjs"),
-        metafile: true,
-        logLevel: "silent",
-      });
-      const exports = Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+      const ready = prebuilt[`${file}.ts`];
+      let out: string;
+      let exports: readonly string[];
+      if (ready) {
+        // The same bundle, built once for every stage: its folder holds it alone, as below.
+        out = dirname(ready.file);
+        exports = ready.exports;
+      } else {
+        out = join(work, functionId);
+        mkdirSync(out, { recursive: true });
+        const result = await build({ ...HANDLER_BUILD_OPTIONS, entryPoints: [join(root, `${file}.ts`)], outfile: join(out, "index.mjs"), metafile: true });
+        exports = Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+      }
       const missing = exports.includes(exportName) ? [] : [`${file}.ts does not export ${exportName}`];
       return { handler: `index.${exportName}`, out, errors: missing, sourcemaps: [] };
     }
