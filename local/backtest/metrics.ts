@@ -3,8 +3,7 @@
  * function makes, and the range of a series (the feed's window). Reported with the side's result.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { treeModuleUrl } from "./tree-modules.ts";
 import type { Runtime } from "../runtime.ts";
 
 /**
@@ -66,7 +65,7 @@ function round(value: number): number {
  */
 export async function countAwsCalls(runtime: Runtime, root: string) {
   if (typeof runtime.observeAwsRequests !== "function") return undefined;
-  const { functionCredentials } = (await import(pathToFileURL(join(root, "local/function-credentials.ts")).href)) as typeof import("../function-credentials.ts");
+  const { functionCredentials } = (await import(treeModuleUrl(root, "local/function-credentials.ts"))) as typeof import("../function-credentials.ts");
   const functionOf = new Map([...runtime.functions.values()].map((fn) => [functionCredentials(fn.name).accessKeyId, fn.logicalName]));
   const byFunction: Record<string, number> = {};
   runtime.observeAwsRequests((request) => {

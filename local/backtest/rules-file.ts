@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { treeModuleUrl } from "./tree-modules.ts";
 
 /** A rule as a file gives it. */
 export interface RuleLike {
@@ -41,8 +42,8 @@ export async function loadRules(file: string, root: string): Promise<RuleLike[]>
   }
   if (!Array.isArray(value) || value.length === 0) throw new RulesFileError(`${file}: expected a non-empty list of rules`);
   // Trees exported from refs older than the move of the declarations keep them in events/.
-  const declared = [join(root, "declarations/rules.ts"), join(root, "events/rules.ts")].find((candidate) => existsSync(candidate))!;
-  const { ruleList } = (await import(pathToFileURL(declared).href)) as { ruleList: readonly RuleLike[] };
+  const declared = ["declarations/rules.ts", "events/rules.ts"].find((candidate) => existsSync(join(root, candidate)))!;
+  const { ruleList } = (await import(treeModuleUrl(root, declared))) as { ruleList: readonly RuleLike[] };
   const known = new Map(ruleList.map((rule) => [rule.name, rule]));
   return value.map((rule: unknown, i: number) => {
     const candidate = rule as Partial<RuleLike>;

@@ -9,14 +9,14 @@
  * Started by `backtest.ts` with `fork`; progress goes to the parent over IPC.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 import { collect, type SideResult } from "./collect.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
 import { environmentsForCores } from "../lambda.ts";
 import { countAwsCalls, cpuByThread, phaseClock, stats, threadCpu } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
+import { treeModuleUrl, useBuiltModules } from "./tree-modules.ts";
 
 /** What the parent asks for. */
 export interface BacktestJob {
@@ -32,6 +32,8 @@ export interface BacktestJob {
   readonly timeoutMs: number;
   /** When the parent started this process (epoch ms): the "boot" phase ends when its code runs. */
   readonly forkedAt?: number | undefined;
+  /** The tree's modules built into this process's bundle, by tree-relative path (`tree-modules.ts`); none under tsx. */
+  readonly builtModules?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Progress messages to the parent. */
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
   process.on("unhandledRejection", recordEngineError);
   process.on("uncaughtException", recordEngineError);
   const job = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as BacktestJob;
+  if (job.builtModules) useBuiltModules(job.builtModules);
   const root = resolve(job.root);
   const started = performance.now();
   const phases = phaseClock(job.forkedAt);
@@ -69,9 +72,9 @@ async function main(): Promise<void> {
   const events = JSON.parse(readFileSync(job.eventsFile, "utf8")) as Envelope[];
   const rules: RuleLike[] | undefined = job.rulesFile ? await loadRules(job.rulesFile, root) : undefined;
 
-  const { Runtime, queueStatus } = (await import(pathToFileURL(join(root, "local/runtime.ts")).href)) as typeof import("../runtime.ts");
-  const { loyaltySnapshot } = (await import(pathToFileURL(join(root, "local/state.ts")).href)) as typeof import("../state.ts");
-  const { PROMOTIONS_CACHE_ENV, DEFAULT_PROMOTIONS_CACHE_SECONDS } = (await import(pathToFileURL(join(root, "functions/loyalty/promotion-key.ts")).href).catch(
+  const { Runtime, queueStatus } = (await import(treeModuleUrl(root, "local/runtime.ts"))) as typeof import("../runtime.ts");
+  const { loyaltySnapshot } = (await import(treeModuleUrl(root, "local/state.ts"))) as typeof import("../state.ts");
+  const { PROMOTIONS_CACHE_ENV, DEFAULT_PROMOTIONS_CACHE_SECONDS } = (await import(treeModuleUrl(root, "functions/loyalty/promotion-key.ts")).catch(
     () => ({}),
   )) as Partial<typeof import("../../functions/loyalty/promotion-key.ts")>;
   const runtime = await Runtime.start({
@@ -132,7 +135,7 @@ type AnyRuntime = import("../runtime.ts").Runtime;
 
 /** Customer ids a Stripe event names (`customer` on the object), each given a profile with a device. */
 async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly Envelope[]): Promise<Map<string, string>> {
-  const { putProfile } = (await import(pathToFileURL(join(root, "functions/common/profiles.ts")).href)) as typeof import("../../functions/common/profiles.ts");
+  const { putProfile } = (await import(treeModuleUrl(root, "functions/common/profiles.ts"))) as typeof import("../../functions/common/profiles.ts");
   const customers = new Set<string>();
   for (const event of events) {
     const customer = event.detail?.data?.object?.customer;
