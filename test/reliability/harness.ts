@@ -174,10 +174,11 @@ export interface WaveOptions {
 }
 
 /** Sends the scenario wave by wave (bad inputs interleaved with the first), settling after each. */
-export async function runWaves(runtime: Runtime, eventBridge: EventBridgeClient, scenario: Scenario, options: WaveOptions = {}): Promise<SendLog> {
+export async function runWaves(runtime: Runtime, eventBridge: EventBridgeClient, scenario: Scenario, options: WaveOptions = {}, since: Mark = FRESH): Promise<SendLog> {
   const log = newSendLog();
   const badInput = isBadInput(scenario.bad);
-  const keep = (message: DlqMessage) => badInput(message) || (options.keepInDlq?.(message) ?? false);
+  // An earlier scenario's poison on a shared runtime is its own: left where it is.
+  const keep = (message: DlqMessage) => since.dlq.has(message.messageId) || badInput(message) || (options.keepInDlq?.(message) ?? false);
   for (const [index, wave] of scenario.waves.entries()) {
     options.beforeWave?.(index);
     const bad = index === 0 ? scenario.bad : [];
@@ -202,6 +203,50 @@ export interface ObservedState {
   readonly workflows: ReadonlyArray<{ readonly name: string; readonly status: string }>;
 }
 
+/**
+ * Where a runtime stood when a scenario began on it: several scenarios of one process may take
+ * turns on one runtime (`runner.ts`'s groups; each runtime costs a cold start per function), and
+ * each is judged only on what happened after its mark, as if its runtime had been fresh.
+ */
+export interface Mark {
+  /** The journal's last entry before the scenario. */
+  readonly seq: number;
+  /** Pushes already in the SNS outbox. */
+  readonly outbox: number;
+  /** Names of the workflow executions already started. */
+  readonly executions: ReadonlySet<string>;
+  /** DLQ messages already parked (any queue), by message id. */
+  readonly dlq: ReadonlySet<string>;
+  /** Faults injected so far, per switch. */
+  readonly faults: Readonly<Record<keyof Figures["faultsInjected"], number>>;
+  /** Balances and purchases as stored, by customer and purchase id (JSON). */
+  readonly balances: ReadonlyMap<string, string>;
+  readonly purchases: ReadonlyMap<string, string>;
+}
+
+/** The mark of a runtime nothing has run on yet. */
+export const FRESH: Mark = { seq: 0, outbox: 0, executions: new Set(), dlq: new Set(), faults: { dynamodb: 0, ses: 0, sns: 0, consumers: 0 }, balances: new Map(), purchases: new Map() };
+
+/** Where `runtime` stands now (see {@link Mark}); the pipeline should be quiet. */
+export async function markOf(runtime: Runtime): Promise<Mark> {
+  const { customers, purchases } = await loyaltySnapshot(runtime);
+  const faults = runtime.faults;
+  return {
+    seq: runtime.journal.lastSeq,
+    outbox: runtime.sns.outbox.length,
+    executions: new Set(runtime.sfn.executions().map(({ name }) => name)),
+    dlq: new Set(QUEUES.flatMap((queue) => runtime.sqs.dlqMessages(queue).map((message) => message.messageId))),
+    faults: { dynamodb: faults.dynamodb.injected, ses: faults.ses.injected, sns: faults.sns.injected, consumers: faults.consumers.injected },
+    balances: new Map(customers.map((customer) => [customer.customerId, JSON.stringify(customer)])),
+    purchases: new Map(purchases.map((purchase) => [purchase.purchaseId, JSON.stringify(purchase)])),
+  };
+}
+
+/** DLQ messages of `queue` parked after `since`. */
+export function dlqSince(runtime: Runtime, queue: QueueName, since: Mark): DlqMessage[] {
+  return runtime.sqs.dlqMessages(queue).filter((message) => !since.dlq.has(message.messageId));
+}
+
 /** The notice a push is about, from the data (`invoiceId`, `type`, `attempt`) of the SNS message as published. */
 export function pushNotice(message: unknown): { invoiceId: string; key: string } {
   const gcm = JSON.parse((message as { GCM: string }).GCM) as { fcmV1Message: { message: { data: Record<string, string> } } };
@@ -209,15 +254,21 @@ export function pushNotice(message: unknown): { invoiceId: string; key: string }
   return { invoiceId: data.invoiceId ?? "?", key: data.type === "invoice.paid" ? "paid" : `failed#${data.attempt}` };
 }
 
-/** Reads the final state: ledger through the SDK, emails and pushes from the local services. */
-export async function observe(runtime: Runtime): Promise<ObservedState> {
-  const { customers, purchases } = await loyaltySnapshot(runtime);
+/**
+ * Reads the final state: ledger through the SDK, emails and pushes from the local services. After
+ * `since`: balances and purchases written since (new or changed, so that a stray change to an
+ * earlier scenario's customer shows as unexpected), emails, pushes and executions since.
+ */
+export async function observe(runtime: Runtime, since: Mark = FRESH): Promise<ObservedState> {
+  const snapshot = await loyaltySnapshot(runtime);
+  const customers = snapshot.customers.filter((customer) => since.balances.get(customer.customerId) !== JSON.stringify(customer));
+  const purchases = snapshot.purchases.filter((purchase) => since.purchases.get(purchase.purchaseId) !== JSON.stringify(purchase));
   return {
     balances: new Map(customers.map(({ customerId, points, lifetimePoints, tier, purchases: count }) => [customerId, { points, lifetimePoints, tier, purchases: count }])),
     purchases: new Map(purchases.map((purchase) => [purchase.purchaseId, purchase])),
-    emails: runtime.journal.list("effect.email").map(({ to, subject }) => ({ to, subject })),
-    pushes: runtime.sns.outbox.map((push) => ({ targetArn: push.targetArn, ...pushNotice(push.message) })),
-    workflows: runtime.sfn.executions().map(({ name, status }) => ({ name, status })),
+    emails: runtime.journal.list("effect.email", since.seq).map(({ to, subject }) => ({ to, subject })),
+    pushes: runtime.sns.outbox.slice(since.outbox).map((push) => ({ targetArn: push.targetArn, ...pushNotice(push.message) })),
+    workflows: runtime.sfn.executions().filter(({ name }) => !since.executions.has(name)).map(({ name, status }) => ({ name, status })),
   };
 }
 
@@ -384,10 +435,10 @@ export function compare(expected: ExpectedState, observed: ObservedState, option
 }
 
 /** Checks each bad input reached the outcome it was built for; returns the differences. */
-export function checkBadInputs(runtime: Runtime, log: SendLog): string[] {
+export function checkBadInputs(runtime: Runtime, log: SendLog, since: Mark = FRESH): string[] {
   const out: string[] = [];
-  const accepted = new Map(runtime.journal.list("bus.accepted").map((entry) => [entry.eventId, entry]));
-  const dlq = new Map(QUEUES.map((queue) => [queue, runtime.sqs.dlqMessages(queue)]));
+  const accepted = new Map(runtime.journal.list("bus.accepted", since.seq).map((entry) => [entry.eventId, entry]));
+  const dlq = new Map(QUEUES.map((queue) => [queue, dlqSince(runtime, queue, since)]));
   for (const { input, result } of log.bad) {
     const expect = input.expect;
     const what = `bad input "${input.label}"`;
@@ -419,9 +470,9 @@ export function checkBadInputs(runtime: Runtime, log: SendLog): string[] {
 }
 
 /** Nothing lost: every accepted good event that a rule routed was consumed (a success on record). */
-export function checkNothingLost(runtime: Runtime, log: SendLog): string[] {
-  const consumed = new Set(runtime.journal.list("consumer.attempt").flatMap((a) => (a.outcome === "succeeded" && a.eventId ? [a.eventId] : [])));
-  const routed = new Map(runtime.journal.list("bus.accepted").map((entry) => [entry.eventId, entry.matchedRules.length]));
+export function checkNothingLost(runtime: Runtime, log: SendLog, since: Mark = FRESH): string[] {
+  const consumed = new Set(runtime.journal.list("consumer.attempt", since.seq).flatMap((a) => (a.outcome === "succeeded" && a.eventId ? [a.eventId] : [])));
+  const routed = new Map(runtime.journal.list("bus.accepted", since.seq).map((entry) => [entry.eventId, entry.matchedRules.length]));
   const lost = log.goodEventIds.filter((id) => (routed.get(id) ?? 0) > 0 && !consumed.has(id));
   return [
     ...log.goodRejected.map((reason) => `good input rejected by the bus: ${reason}`),
@@ -459,12 +510,12 @@ export interface Figures {
  * of a Stripe event a consumer had already consumed (redeliveries, copies, replays), whose effects
  * the comparison with the oracle proves were not repeated.
  */
-export function figures(runtime: Runtime, log: SendLog, observed: ObservedState, numbers: ReadonlySet<string>, mismatches: number): Figures {
+export function figures(runtime: Runtime, log: SendLog, observed: ObservedState, numbers: ReadonlySet<string>, mismatches: number, since: Mark = FRESH): Figures {
   // Stripe events and their consumers: the loyalty events they cause (and those events' consumers) are not inputs.
-  const attempts = runtime.journal.list("consumer.attempt").filter((a) => !LOYALTY_EVENT_QUEUES.has(a.queue));
+  const attempts = runtime.journal.list("consumer.attempt", since.seq).filter((a) => !LOYALTY_EVENT_QUEUES.has(a.queue));
   const succeeded = attempts.filter((a) => a.outcome === "succeeded");
   const firsts = new Set(succeeded.map((a) => `${a.queue} ${a.stripeEventId ?? a.messageId}`));
-  const accepted = runtime.journal.list("bus.accepted").filter((entry) => !entry.replayName && entry.source !== LOYALTY_SOURCE);
+  const accepted = runtime.journal.list("bus.accepted", since.seq).filter((entry) => !entry.replayName && entry.source !== LOYALTY_SOURCE);
   const notificationEmails = observed.emails.filter((email) => email.subject.split(/\s+/).some((word) => numbers.has(word))).length;
   const purchases = [...observed.purchases.values()];
   return {
@@ -485,15 +536,15 @@ export function figures(runtime: Runtime, log: SendLog, observed: ObservedState,
       duplicatesSuppressed: succeeded.length - firsts.size,
     },
     dlq: {
-      entries: runtime.journal.list("queue.dlq").length,
+      entries: runtime.journal.list("queue.dlq", since.seq).length,
       redriven: log.redriven,
-      remaining: QUEUES.reduce((sum, queue) => sum + runtime.sqs.dlqMessages(queue).length, 0),
+      remaining: QUEUES.reduce((sum, queue) => sum + dlqSince(runtime, queue, since).length, 0),
     },
     faultsInjected: {
-      dynamodb: runtime.faults.dynamodb.injected,
-      ses: runtime.faults.ses.injected,
-      sns: runtime.faults.sns.injected,
-      consumers: runtime.faults.consumers.injected,
+      dynamodb: runtime.faults.dynamodb.injected - since.faults.dynamodb,
+      ses: runtime.faults.ses.injected - since.faults.ses,
+      sns: runtime.faults.sns.injected - since.faults.sns,
+      consumers: runtime.faults.consumers.injected - since.faults.consumers,
     },
     effectsOut: {
       notificationEmails,

@@ -1,12 +1,13 @@
 /**
- * Runs reliability scenarios, each in its own process: a local runtime owns its process's
- * environment (one runtime per process), and most of a scenario's time is spent waiting for
- * retries, so several processes side by side finish in a fraction of the time one would take.
+ * Runs reliability scenarios in child processes, several side by side: most of a scenario's time is
+ * spent waiting for retries, so processes side by side finish in a fraction of the time one would
+ * take. Scenarios whose runtimes are alike run one after another in one process, on one runtime
+ * ({@link PROCESS_GROUPS}); the others get a process each.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../../local/runtime.ts";
-import { badInput, consumerCrashes, downstream, duplicates, load, processCrash, reordering, type ScenarioResult } from "./scenarios.ts";
+import { badInput, consumerCrashes, downstream, duplicates, load, processCrash, reordering, withSharedRuntimes, type ScenarioResult } from "./scenarios.ts";
 import { restartWithoutReplay } from "./restart.ts";
 import { BUNDLE_ENV, bundleChildren, childArgs } from "./child-bundle.ts";
 
@@ -49,6 +50,33 @@ export type ScenarioName = keyof typeof SCENARIOS;
  */
 export const FULL_RUN_ONLY: ReadonlySet<ScenarioName> = new Set(["process crash with notices in flight"]);
 
+/**
+ * Scenarios that run in one process, in this order, sharing a runtime where their runtime options
+ * are the same (`withSharedRuntimes`): the fixture scenarios (the fixtures' loyalty programme, one
+ * environment per function), and the synthetic ones with one environment per function and no data
+ * directory. Each runtime costs ~1 s of CPU to start and ~0.4 s per function it runs (a cold
+ * start), several times what the events of these scenarios cost; each scenario is judged from
+ * where the previous one left the runtime (`Mark` in harness.ts), on ids of its own. The
+ * other scenarios need a runtime of their own: the load runs three environments per function, the
+ * crash scenarios a data directory. In `npm test`'s order, longest first (the file's wall time is
+ * that of its longest process).
+ */
+export const PROCESS_GROUPS: ReadonlyArray<readonly ScenarioName[]> = [
+  ["load"],
+  ["process crash"],
+  ["restart without replay"],
+  ["consumer crashes", "downstream faults"],
+  ["duplicates", "reordering", "bad input"],
+  ["process crash with notices in flight"],
+];
+
+/** `names` in the processes that run them: grouped and ordered by {@link PROCESS_GROUPS}, the rest alone. */
+export function processesFor(names: readonly ScenarioName[]): ScenarioName[][] {
+  const grouped = PROCESS_GROUPS.map((group) => group.filter((name) => names.includes(name))).filter((group) => group.length > 0);
+  const alone = names.filter((name) => !PROCESS_GROUPS.some((group) => group.includes(name))).map((name) => [name]);
+  return [...grouped, ...alone];
+}
+
 const CHILD = fileURLToPath(new URL("./run-scenario.ts", import.meta.url));
 /** Marks the line carrying the result, apart from anything else a process may print. */
 export const RESULT_MARKER = "RELIABILITY-RESULT ";
@@ -58,35 +86,36 @@ export class ScenarioFailedError extends Error {
   override name = "ScenarioFailedError";
 }
 
-/** Runs one scenario in a child process and resolves with its result. */
-function runInChild(name: ScenarioName, sizes: ScenarioSizes, bundle: string): Promise<ScenarioResult> {
+/** Runs scenarios one after another in one child process; resolves with their results, in order. */
+function runInChild(names: readonly ScenarioName[], sizes: ScenarioSizes, bundle: string): Promise<ScenarioResult[]> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, [BUNDLE_ENV]: bundle };
-    const child = spawn(process.execPath, [...childArgs(CHILD, env), JSON.stringify({ name, sizes })], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...childArgs(CHILD, env), JSON.stringify({ names, sizes })], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
     child.on("error", reject);
     child.on("close", (code) => {
-      const line = stdout.split("\n").find((text) => text.startsWith(RESULT_MARKER));
-      if (line) resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as ScenarioResult);
-      else reject(new ScenarioFailedError(`scenario "${name}" ended (exit ${code}) without a result:\n${stderr}`));
+      const results = stdout.split("\n").flatMap((text) => (text.startsWith(RESULT_MARKER) ? [JSON.parse(text.slice(RESULT_MARKER.length)) as ScenarioResult] : []));
+      if (results.length === names.length) resolve(results);
+      else reject(new ScenarioFailedError(`scenario "${names[results.length]}" ended (exit ${code}) without a result:\n${stderr}`));
     });
   });
 }
 
-/** Runs the named scenarios, `concurrency` processes at a time; results come in the order asked. */
+/** Runs the named scenarios, `concurrency` processes at a time ({@link processesFor}); results come in the order asked. */
 export async function runScenarios(names: readonly ScenarioName[], sizes: ScenarioSizes, concurrency: number): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = new Array(names.length);
+  const byName = new Map<ScenarioName, ScenarioResult>();
+  const processes = processesFor(names);
   const bundle = await bundleChildren();
   let next = 0;
   const worker = async () => {
-    while (next < names.length) {
-      const index = next++;
-      results[index] = await runInChild(names[index]!, sizes, bundle);
+    while (next < processes.length) {
+      const group = processes[next++]!;
+      (await runInChild(group, sizes, bundle)).forEach((result, i) => byName.set(group[i]!, result));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
-  return results;
+  await Promise.all(Array.from({ length: Math.min(concurrency, processes.length) }, worker));
+  return names.map((name) => byName.get(name)!);
 }

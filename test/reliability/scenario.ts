@@ -518,14 +518,17 @@ export const FIXTURE_LOYALTY_CONFIG = loyaltyConfigFor({
   end: Date.parse("2026-08-05T00:00:00Z") / 1000,
 });
 
-/** Every fixture, each delivered `copies` times (new envelope ids), shuffled with `seed`. */
-export function fixtureScenario(copies: number, seed: number): Scenario {
+/**
+ * Every fixture, each delivered `copies` times (new envelope ids), shuffled with `seed`; with `ns`,
+ * under ids carrying it ({@link renamedFixture}), so that several runs can share a runtime.
+ */
+export function fixtureScenario(copies: number, seed: number, ns?: string): Scenario {
   const random = new Random(seed);
   // The oracle models invoice notices and loyalty: fixtures 01–16. The customer-lifecycle fixtures
   // (17 and later) are covered end to end by test/customers.e2e.test.ts.
   const events = fixtureNames.filter((name) => name < "17").flatMap((name) =>
     Array.from({ length: copies }, () => {
-      const envelope = loadFixture(name);
+      const envelope = ns === undefined ? loadFixture(name) : renamedFixture(name, ns);
       envelope.id = random.uuid();
       return envelope;
     }),

@@ -25,7 +25,10 @@ import {
   expectationFor,
   figures,
   invoiceNumbers,
+  dlqSince,
+  FRESH,
   liveClaims,
+  markOf,
   newSendLog,
   observe,
   restoreEndpoints,
@@ -36,6 +39,7 @@ import {
   SETTLE_TIMEOUT_MS,
   stripeIdOf,
   type Figures,
+  type Mark,
   type ObservedState,
   type SendLog,
   type WaveOptions,
@@ -56,44 +60,89 @@ export interface ScenarioResult {
 }
 
 /**
+ * Runtimes that the scenarios of one process take turns on, one per set of runtime options, kept
+ * until the process's scenarios are done (`runner.ts` groups scenarios whose runtimes are alike).
+ * A runtime costs ~1 s of CPU to start and a cold start (~0.4 s) per function it runs; each
+ * scenario on a shared runtime is judged from its {@link Mark} on, with ids of its own.
+ */
+class RuntimeShare {
+  private readonly runtimes = new Map<string, Promise<Runtime>>();
+
+  take(options: ReturnType<typeof runtimeOptions>): Promise<Runtime> {
+    const key = JSON.stringify(options);
+    let runtime = this.runtimes.get(key);
+    if (!runtime) this.runtimes.set(key, (runtime = Runtime.start(options)));
+    return runtime;
+  }
+
+  async stop(): Promise<void> {
+    const started = await Promise.allSettled(this.runtimes.values());
+    for (const outcome of started) if (outcome.status === "fulfilled") await outcome.value.stop();
+  }
+}
+
+let share: RuntimeShare | undefined;
+
+/**
+ * Runs `scenarios` (in order) with runtimes shared between those whose runtime options are the
+ * same and that need no data directory; stops them at the end.
+ */
+export async function withSharedRuntimes<T>(scenarios: () => Promise<T>): Promise<T> {
+  share = new RuntimeShare();
+  try {
+    return await scenarios();
+  } finally {
+    const done = share;
+    share = undefined;
+    await done.stop();
+  }
+}
+
+/**
  * A runtime for one scenario with its profiles seeded (or, on a restart, their push endpoints
- * registered again), stopped afterwards.
+ * registered again), stopped afterwards; inside {@link withSharedRuntimes}, one shared with
+ * earlier scenarios, and `since` says where they left it.
  */
 async function withRuntime<T>(
   scenario: Scenario,
-  run: (runtime: Runtime, eventBridge: EventBridgeClient) => Promise<T>,
+  run: (runtime: Runtime, eventBridge: EventBridgeClient, since: Mark) => Promise<T>,
   options: { dataDir?: string | null; restart?: boolean } = {},
 ): Promise<T> {
-  const runtime = await Runtime.start(runtimeOptions(scenario, options.dataDir ?? null));
+  const shared = options.dataDir ? undefined : share;
+  const runtime = await (shared ? shared.take(runtimeOptions(scenario, null)) : Runtime.start(runtimeOptions(scenario, options.dataDir ?? null)));
   const eventBridge = eventBridgeClient(runtime);
   try {
     await (options.restart ? restoreEndpoints(runtime, scenario.profiles) : seedProfiles(runtime, scenario.profiles));
-    return await run(runtime, eventBridge);
+    return await run(runtime, eventBridge, shared ? await markOf(runtime) : FRESH);
   } finally {
     eventBridge.destroy();
-    await runtime.stop();
+    if (!shared) await runtime.stop();
   }
 }
 
 /** Runs the waves, then judges the final state against the oracle, the bad inputs and the journal. */
-async function runAndJudge(runtime: Runtime, eventBridge: EventBridgeClient, scenario: Scenario, options: WaveOptions & { afterWaves?: (log: SendLog) => Promise<void> } = {}) {
-  const log = await runWaves(runtime, eventBridge, scenario, options);
+async function runAndJudge(runtime: Runtime, eventBridge: EventBridgeClient, scenario: Scenario, since: Mark, options: WaveOptions & { afterWaves?: (log: SendLog) => Promise<void> } = {}) {
+  const log = await runWaves(runtime, eventBridge, scenario, options, since);
   await options.afterWaves?.(log);
-  const observed = await observe(runtime);
+  const observed = await observe(runtime, since);
   const numbers = invoiceNumbers(scenario.waves);
   const mismatches = [
     ...compare(expectationFor(scenario), observed, { numbers }),
-    ...checkBadInputs(runtime, log),
-    ...checkNothingLost(runtime, log),
+    ...checkBadInputs(runtime, log, since),
+    ...checkNothingLost(runtime, log, since),
   ];
   return { log, observed, numbers, mismatches };
 }
 
-/** The outcome with everything that differs between runs of the same facts taken out (ids, ARNs, times). */
-function comparable(observed: ObservedState) {
-  const sorted = <T>(items: T[]) => items.map((item) => JSON.stringify(item)).sort();
+/**
+ * The outcome with everything that differs between runs of the same facts taken out (ids, ARNs,
+ * times), and `ns` (the namespace a copy's ids carry) removed from every id.
+ */
+function comparable(observed: ObservedState, ns = "") {
+  const plain = (text: string) => (ns ? text.replaceAll(ns, "") : text);
+  const sorted = <T>(items: T[]) => items.map((item) => plain(JSON.stringify(item))).sort();
   return {
-    balances: [...observed.balances].sort(([a], [b]) => a.localeCompare(b)),
+    balances: [...observed.balances].map(([id, balance]) => [plain(id), balance] as const).sort(([a], [b]) => a.localeCompare(b)),
     purchases: sorted(
       [...observed.purchases.values()].map(({ purchaseId, status, customerId, points, reversedPoints, refundedAmount, chargedBack, engagementExecution }) => ({
         purchaseId,
@@ -121,25 +170,23 @@ function differences(label: string, a: ReturnType<typeof comparable>, b: ReturnT
 
 /** Duplicates: every fixture delivered 3 times (new envelope ids) ends as a single delivery does. */
 export async function duplicates(seed = 1): Promise<ScenarioResult> {
-  const once = fixtureScenario(1, seed);
-  const thrice = fixtureScenario(3, seed);
-  const single = await withRuntime(once, async (runtime, eventBridge) => (await runAndJudge(runtime, eventBridge, once)).observed);
-  return withRuntime(thrice, async (runtime, eventBridge) => {
-    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, thrice);
-    const all = [...mismatches, ...differences("3 deliveries vs 1", comparable(observed), comparable(single))];
+  // Ids of their own for each run (removed before the comparison), so that both may share a
+  // runtime: the single delivery's facts must not count as the copies' first delivery.
+  const [onceNs, thriceNs] = ["d1q", "d3q"];
+  const once = fixtureScenario(1, seed, onceNs);
+  const thrice = fixtureScenario(3, seed, thriceNs);
+  const single = await withRuntime(once, async (runtime, eventBridge, since) => (await runAndJudge(runtime, eventBridge, once, since)).observed);
+  return withRuntime(thrice, async (runtime, eventBridge, since) => {
+    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, thrice, since);
+    const all = [...mismatches, ...differences("3 deliveries vs 1", comparable(observed, thriceNs), comparable(single, onceNs))];
     return {
       name: "duplicates",
       claim: "every fixture delivered 3 times (new envelope ids) gives the outcome of a single delivery",
-      figures: figures(runtime, log, observed, numbers, all.length),
+      figures: figures(runtime, log, observed, numbers, all.length, since),
       mismatches: all,
       notes: { fixtures: once.waves[0]!.length, deliveries: thrice.waves[0]!.length },
     };
   });
-}
-
-/** `ns` appended to every id of a comparable outcome is removed, so that copies can be compared. */
-function withoutNamespace(value: ReturnType<typeof comparable>, ns: string): string {
-  return JSON.stringify(value).replaceAll(ns, "");
 }
 
 /** The part of an outcome that belongs to one namespace of a shared run. */
@@ -163,8 +210,8 @@ export async function reordering(seeds: readonly number[] = [1, 2, 3]): Promise<
   const random = new Random(seeds.reduce((a, b) => a * 31 + b, 7));
   const waves = [0, 1].map((w) => random.shuffle(copies.flatMap(({ scenario }) => [...scenario.waves[w]!])));
   const scenario: Scenario = { ...copies[0]!.scenario, name: "reordering", waves };
-  return withRuntime(scenario, async (runtime, eventBridge) => {
-    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario);
+  return withRuntime(scenario, async (runtime, eventBridge, since) => {
+    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, since);
     const documented: string[] = [];
     for (const { ns } of copies) {
       const mine = namespaced(observed, ns);
@@ -180,13 +227,13 @@ export async function reordering(seeds: readonly number[] = [1, 2, 3]): Promise<
       // Invoice 01's late failure is never told; invoice 02's failure and payment both are.
       if (JSON.stringify(pushes) !== JSON.stringify(expectedPushes)) documented.push(`${ns}: pushes ${JSON.stringify(pushes)}`);
     }
-    const [first, ...others] = copies.map(({ ns }) => withoutNamespace(comparable(namespaced(observed, ns)), ns));
+    const [first, ...others] = copies.map(({ ns }) => JSON.stringify(comparable(namespaced(observed, ns), ns)));
     const nondeterministic = others.flatMap((other, i) => (other === first ? [] : [`shuffle ${i + 2} ends differently from shuffle 1`]));
     const all = [...mismatches, ...documented, ...nondeterministic];
     return {
       name: "reordering",
       claim: "the same facts in different orders (reversals before purchases, a failure after the payment) reach the documented outcome, identically",
-      figures: figures(runtime, log, observed, numbers, all.length),
+      figures: figures(runtime, log, observed, numbers, all.length, since),
       mismatches: all,
       notes: { shuffles: copies.length, eventsPerShuffle: copies[0]!.scenario.waves.flat().length },
     };
@@ -246,31 +293,31 @@ export async function consumerCrashes(events = 300, seed = 11): Promise<Scenario
   const scenario = syntheticScenario({ seed, events, namespace: "c" });
   const plan = chaosPlan(scenario, seed, { throwOnce: 0.06, throwTwice: 0.03, timeout: 0.02, poison: 0.02 });
   const maxReceiveCount = queues.loyalty.maxReceiveCount;
-  return withRuntime(scenario, async (runtime, eventBridge) => {
+  return withRuntime(scenario, async (runtime, eventBridge, since) => {
     runtime.faults.consumers.set(plan.chaos);
     const checks: string[] = [];
     let parked = 0;
-    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, {
+    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, since, {
       keepInDlq: (message) => plan.poison.has(stripeIdOf(message.body) ?? ""),
       afterWaves: async (log) => {
-        const dlq = runtime.sqs.dlqMessages("loyalty");
+        const dlq = dlqSince(runtime, "loyalty", since);
         parked = dlq.length;
         const reasons = dlq.map((message) => runtime.mappings.get("loyalty")!.errorFor(message.messageId) ?? "");
         const ids = new Set(dlq.map((message) => stripeIdOf(message.body)));
         if (plan.poison.size === 0 || [...plan.poison].some((id) => !ids.has(id))) checks.push(`poison events missing from the DLQ: ${[...plan.poison].filter((id) => !ids.has(id)).join(", ") || "(none chosen)"}`);
         if (dlq.some((message) => !plan.poison.has(stripeIdOf(message.body) ?? ""))) checks.push("the DLQ holds records that were not poison");
         if (!reasons.every((reason) => reason.startsWith("InjectedRecordError"))) checks.push(`DLQ reasons: ${JSON.stringify([...new Set(reasons)])}`);
-        const attempts = runtime.journal.list("consumer.attempt").filter((a) => dlq.some((m) => m.messageId === a.messageId));
+        const attempts = runtime.journal.list("consumer.attempt", since.seq).filter((a) => dlq.some((m) => m.messageId === a.messageId));
         const perMessage = [...new Set(attempts.map((a) => a.messageId))].map((id) => attempts.filter((a) => a.messageId === id).map((a) => a.receiveCount).join(","));
         const full = Array.from({ length: maxReceiveCount }, (_, i) => i + 1).join(",");
         if (!perMessage.every((counts) => counts === full)) checks.push(`poison attempts per message: ${JSON.stringify([...new Set(perMessage)])}, expected ${full}`);
         // The fix: the consumer stops failing; the operator redrives the DLQ.
         runtime.faults.consumers.set(undefined);
-        log.redriven += (await runtime.redriveDlq("loyalty")).length;
+        log.redriven += (await runtime.redriveDlq("loyalty", dlq.map((message) => message.messageId))).length;
         await runtime.waitForQuiet(SETTLE_TIMEOUT_MS);
       },
     });
-    const attempts = runtime.journal.list("consumer.attempt");
+    const attempts = runtime.journal.list("consumer.attempt", since.seq);
     const failed = attempts.filter((a) => a.outcome !== "succeeded");
     // A copy of a notice handled at the same moment as another finds its send lease taken and is
     // retried: the notifications consumer's documented answer to concurrent duplicates.
@@ -291,7 +338,7 @@ export async function consumerCrashes(events = 300, seed = 11): Promise<Scenario
     return {
       name: "consumer crashes",
       claim: "only records that threw or whose invocation timed out are retried; poison reaches the DLQ after maxReceiveCount with its reason; the redrive after the fix completes it exactly once",
-      figures: figures(runtime, log, observed, numbers, all.length),
+      figures: figures(runtime, log, observed, numbers, all.length, since),
       mismatches: all,
       notes: {
         chosen: { throwOnce: plan.throwOnce.size, throwTwice: plan.throwTwice.size, timeout: plan.timeout.size, poison: plan.poison.size },
@@ -326,18 +373,18 @@ function faultsOff(runtime: Runtime): void {
 export async function downstream(events = 300, seed = 21): Promise<ScenarioResult> {
   const scenario = syntheticScenario({ seed, events, namespace: "d" });
   const rates = { ses: 0.3, sns: 0.3, dynamoThrottle: 0.05, conflicts: 0.2 };
-  return withRuntime(scenario, async (runtime, eventBridge) => {
-    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, {
+  return withRuntime(scenario, async (runtime, eventBridge, since) => {
+    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, since, {
       beforeWave: () => downstreamFaults(runtime, seed, rates),
       afterWaves: async () => faultsOff(runtime),
     });
-    const injected = runtime.faults;
-    const idle = (["ses", "sns", "dynamodb"] as const).filter((service) => injected[service].injected === 0);
+    const injected = figures(runtime, log, observed, numbers, 0, since).faultsInjected;
+    const idle = (["ses", "sns", "dynamodb"] as const).filter((service) => injected[service] === 0);
     const all = [...mismatches, ...idle.map((service) => `no ${service} fault was injected: the scenario proved nothing about it`)];
     return {
       name: "downstream faults",
       claim: "with SES throttling, SNS errors, DynamoDB throttling and transaction conflicts injected, everything completes: no double sends, exact balances",
-      figures: figures(runtime, log, observed, numbers, all.length),
+      figures: figures(runtime, log, observed, numbers, all.length, since),
       mismatches: all,
       notes: { rates },
     };
@@ -348,14 +395,14 @@ export async function downstream(events = 300, seed = 21): Promise<ScenarioResul
 export async function badInput(seed = 31): Promise<ScenarioResult> {
   const base = fixtureScenario(1, seed);
   const scenario: Scenario = { ...base, name: "bad input", bad: badInputs(12, new Random(seed), "b") };
-  const result = await withRuntime(scenario, async (runtime, eventBridge) => {
-    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario);
+  const result = await withRuntime(scenario, async (runtime, eventBridge, since) => {
+    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, since);
     const patterns = await invalidPatternChecks(eventBridge);
     const all = [...mismatches, ...patterns.mismatches];
     return {
       name: "bad input",
       claim: "malformed JSON, wrong types, detail-type mismatches, unknown types, oversized entries, untrusted sources and invalid patterns get clear errors, are all accounted for, and never stop the runtime",
-      figures: figures(runtime, log, observed, numbers, all.length),
+      figures: figures(runtime, log, observed, numbers, all.length, since),
       mismatches: all,
       notes: {
         inputs: log.bad.map(({ input, result }) => ({ label: input.label, expected: input.expect, bus: result })),
@@ -591,16 +638,16 @@ export async function load(events: number, seed = 41): Promise<ScenarioResult> {
   const scenario: Scenario = { ...syntheticScenario({ seed, events, namespace: "l", badInputs: Math.max(12, Math.round(events / 500)) }), overlappingInvocations: true };
   const plan = chaosPlan(scenario, seed, LOAD_RATES.chaos);
   const started = Date.now();
-  return withRuntime(scenario, async (runtime, eventBridge) => {
+  return withRuntime(scenario, async (runtime, eventBridge, since) => {
     runtime.faults.consumers.set(plan.chaos);
-    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, {
+    const { log, observed, numbers, mismatches } = await runAndJudge(runtime, eventBridge, scenario, since, {
       beforeWave: () => downstreamFaults(runtime, seed, LOAD_RATES.downstream),
       keepInDlq: (message) => plan.poison.has(stripeIdOf(message.body) ?? ""),
       settleTimeoutMs: 900_000,
       afterWaves: async (log) => {
         faultsOff(runtime);
         runtime.faults.consumers.set(undefined);
-        const poison = runtime.sqs.dlqMessages("loyalty").filter((message) => plan.poison.has(stripeIdOf(message.body) ?? ""));
+        const poison = dlqSince(runtime, "loyalty", since).filter((message) => plan.poison.has(stripeIdOf(message.body) ?? ""));
         log.redriven += (await runtime.redriveDlq("loyalty", poison.map((message) => message.messageId))).length;
         await runtime.waitForQuiet(300_000);
       },
@@ -609,7 +656,7 @@ export async function load(events: number, seed = 41): Promise<ScenarioResult> {
     return {
       name: "load",
       claim: `${events} events over many customers (a few hot) with all of the above at once end in exactly the state computed independently from the inputs`,
-      figures: figures(runtime, log, observed, numbers, mismatches.length),
+      figures: figures(runtime, log, observed, numbers, mismatches.length, since),
       mismatches,
       notes: {
         customers: expected.balances.size,
