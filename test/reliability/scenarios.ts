@@ -564,8 +564,13 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         const leaseLeft = Math.max(0, ...midSend.map((claim) => claim.leaseUntil)) - Date.now();
         if (leaseLeft > 0) await new Promise((resolve) => setTimeout(resolve, leaseLeft + 250));
         const times = envelopes.map((envelope) => Date.parse(envelope.time as string));
-        const replay = runtime.bus.replay({ start: new Date(Math.min(...times)), end: new Date(Math.max(...times) + 1000) }, "crash-recovery");
-        if (replay.events !== envelopes.length) checks.push(`the archived window replayed ${replay.events} of ${envelopes.length} events`);
+        const window = { start: new Date(Math.min(...times)), end: new Date(Math.max(...times) + 1000) };
+        // Read in the same turn as the replay: the restarted pipeline archives the loyalty events it
+        // emits meanwhile (during the lease wait above, messages the dead process left are consumed),
+        // dated by their purchase, so the window holds more than was read at the restart.
+        const archivedNow = runtime.archive.read(window).length;
+        const replay = runtime.bus.replay(window, "crash-recovery");
+        if (replay.events !== archivedNow || archivedNow < envelopes.length) checks.push(`the archived window replayed ${replay.events} of ${archivedNow} events (${envelopes.length} archived at the restart)`);
         const log = { ...newSendLog(), sent: replay.events };
         await settle(runtime, log, () => false, SETTLE_TIMEOUT_MS);
         const observed = await observe(runtime);
