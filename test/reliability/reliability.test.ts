@@ -1,7 +1,9 @@
 /**
- * Issue 9's claims, demonstrated at small sizes on the local runtime: each scenario runs in its own
- * process (three at a time), and each claim holds when its scenario found no mismatch with the
- * independently computed outcome. `npm run test:reliability` runs them with the 20,000-event load.
+ * Issue 9's claims, demonstrated at small sizes on the local runtime: the scenarios run in child
+ * processes (three at a time; those whose runtimes are alike one after another in one process, on
+ * one runtime: `PROCESS_GROUPS` in runner.ts), and each claim holds when its scenario found no
+ * mismatch with the independently computed outcome. `npm run test:reliability` runs them with the
+ * 20,000-event load.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { queues } from "../../declarations/rules.ts";
@@ -15,7 +17,8 @@ const result = (name: ScenarioName) => results.get(name)!;
 beforeAll(async () => {
   const names = (Object.keys(SCENARIOS) as ScenarioName[]).filter((name) => !FULL_RUN_ONLY.has(name));
   (await runScenarios(names, sizes, 3)).forEach((outcome, i) => results.set(names[i]!, outcome));
-  // Three rounds of scenarios; at load average ~40 on 2 cores one round took over 300 s.
+  // Two rounds of processes, the groups' scenarios one after another; at load average ~40 on 2
+  // cores one round took over 300 s.
 }, 900_000);
 
 describe("reliability", () => {
