@@ -10,14 +10,14 @@
  *
  * Built once and reused while no input changed, under `node_modules/.cache/<name>/` (the function
  * bundles' cache rules, `local/build-cache.ts`). Used by `paybus backtest` for its sides and by the
- * test suite for the processes it starts (test/support/child-bundle.ts).
+ * test suite for the processes it starts (test/support/child-bundle.ts, test/reliability/child-bundle.ts).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
-import { buildOrReuse } from "./build-cache.ts";
+import { buildOrReuse, type CachedBuild } from "./build-cache.ts";
 
 /**
  * Gives each project module the `import.meta` of its source file: bundled, they would all see the
@@ -56,14 +56,15 @@ export const PROCESS_BUILD_OPTIONS = {
 
 /**
  * Builds `entries` (relative to `root`) into `<root>/node_modules/.cache/<cacheName>/`, or reuses
- * the build made from the same inputs; resolves with each entry's built file (absolute).
+ * the build made from the same inputs; resolves with each entry's built file (absolute) and the
+ * build's manifest (for a process that passes the bundle on to its own children: `builtFile`).
  */
-export async function bundleProcesses(root: string, cacheName: string, entries: readonly string[]): Promise<Map<string, string>> {
+export async function bundleProcesses(root: string, cacheName: string, entries: readonly string[]): Promise<CachedBuild> {
   const cacheRoot = join(root, "node_modules", ".cache", cacheName);
   // The absolute paths written into the bundle belong to this checkout: the root is part of the key.
   const key = createHash("sha256").update(root).update(entries.join("\n")).update(JSON.stringify(PROCESS_BUILD_OPTIONS)).update("import-meta-2").digest("hex").slice(0, 16);
   const { build } = await import("esbuild");
-  const built = await buildOrReuse(root, cacheRoot, key, entries, async (outdir) => {
+  return buildOrReuse(root, cacheRoot, key, entries, async (outdir) => {
     const result = await build({
       entryPoints: entries.map((entry) => join(root, entry)),
       absWorkingDir: root,
@@ -76,5 +77,4 @@ export async function bundleProcesses(root: string, cacheName: string, entries: 
     });
     return result.metafile;
   });
-  return built.outputs;
 }

@@ -21,6 +21,7 @@ import { BacktestInputError, readBacktestEvents } from "./input.ts";
 import { exportRef } from "./tree.ts";
 import type { SideResult } from "./collect.ts";
 import type { BacktestJob, WorkerMessage } from "./worker.ts";
+import type { CachedBuild } from "../build-cache.ts";
 import { bundleProcesses } from "../process-bundle.ts";
 import { TREE_MODULES } from "./tree-modules.ts";
 
@@ -116,7 +117,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
  * loading than through tsx); a side on an exported ref, or loading a rules module, runs the
  * TypeScript through tsx (the ref's modules are the ref's; a rules module may be TypeScript).
  */
-let sideBundle: Promise<Map<string, string>> | undefined;
+let sideBundle: Promise<CachedBuild> | undefined;
 
 async function sideProcess(job: BacktestJob): Promise<{ worker: string; execArgv: string[]; builtModules?: Record<string, string> }> {
   if (job.root !== PROJECT_ROOT || (job.rulesFile !== undefined && !job.rulesFile.endsWith(".json"))) {
@@ -125,7 +126,7 @@ async function sideProcess(job: BacktestJob): Promise<{ worker: string; execArgv
   const entries = ["local/backtest/worker.ts", ...TREE_MODULES];
   // Both sides may ask at once: one build.
   sideBundle ??= bundleProcesses(PROJECT_ROOT, "paybus-backtest-side", entries).finally(() => (sideBundle = undefined));
-  const built = await sideBundle;
+  const built = (await sideBundle).outputs;
   return { worker: built.get(entries[0]!)!, execArgv: [], builtModules: Object.fromEntries(TREE_MODULES.map((path) => [path, built.get(path)!])) };
 }
 

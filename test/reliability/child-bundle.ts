@@ -1,23 +1,15 @@
 /**
- * The reliability suite's child processes (a scenario each, and the processes the crash and restart
- * scenarios kill) as one esbuild bundle of the project's TypeScript, the packages left to Node. A
- * child started with `node --import tsx` spent ~2.4 s of CPU loading before it did anything (the
- * loader hooks resolve and transform each of the ~200 project modules and every package module
- * passes through them); from the bundle it loads in ~1 s. The code is the same: esbuild is what
- * tsx transforms with, and `import.meta.url` (and `dirname`, `filename`) keep the value of the
- * source file they are written in, so paths resolved from them (the project root, the children's
- * own files, `createRequire` of packages) are those of the sources.
- *
- * Built once and reused while no input changed, under `node_modules/.cache/paybus-reliability/`
- * (the function bundles' cache rules, `local/build-cache.ts`). The bundle's path reaches the
- * children in {@link BUNDLE_ENV}; without it (a child started by hand) they run through tsx.
+ * The reliability suite's child processes (a scenario group each, and the processes the crash and
+ * restart scenarios kill) from one esbuild bundle (local/process-bundle.ts: the same code, loaded in
+ * ~1 s of CPU instead of ~2.4 s through `node --import tsx`), built once under
+ * `node_modules/.cache/paybus-reliability/` and reused while no input changed. The bundle's manifest
+ * reaches the children in {@link BUNDLE_ENV}, so that a scenario process starts the crash and restart
+ * children from it too; without it (a child started by hand) they run through tsx.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Plugin } from "esbuild";
-import { buildOrReuse, builtFile } from "../../local/build-cache.ts";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { builtFile } from "../../local/build-cache.ts";
+import { bundleProcesses } from "../../local/process-bundle.ts";
 import { PROJECT_ROOT } from "../../local/project-root.ts";
 
 /** The entry points, project-relative: every process the suite starts. */
@@ -26,40 +18,6 @@ export const CHILD_ENTRIES = ["test/reliability/run-scenario.ts", "test/reliabil
 /** The environment variable naming the bundle's manifest for the children (and their children). */
 export const BUNDLE_ENV = "PAYBUS_RELIABILITY_BUNDLE";
 
-/**
- * Gives each project module the `import.meta` of its source file: bundled, they would all see the
- * bundle's. Packages stay external, so only the project's files go through here.
- */
-function sourceImportMeta(): Plugin {
-  return {
-    name: "paybus-source-import-meta",
-    setup(builder) {
-      builder.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
-        const text = readFileSync(args.path, "utf8");
-        const meta = { url: pathToFileURL(args.path).href, dirname: dirname(args.path), filename: args.path };
-        // A pattern, not the words themselves: this file goes through here too.
-        const contents = text.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, key: keyof typeof meta) => JSON.stringify(meta[key]));
-        return { contents, loader: "ts" };
-      });
-    },
-  };
-}
-
-const BUILD_OPTIONS = {
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  // Node loads the packages itself, as under tsx (one copy of each: the runtime patches some, e.g. dynalite's parsers).
-  packages: "external",
-  // `node_modules/.cache/` is outside the project's `"type": "module"`.
-  outExtension: { ".js": ".mjs" },
-  // For `node --enable-source-maps` when reading a child's stack trace; not loaded otherwise.
-  sourcemap: "linked",
-  sourcesContent: false,
-} as const;
-
 let building: Promise<string> | undefined;
 
 /**
@@ -67,32 +25,13 @@ let building: Promise<string> | undefined;
  * path of its manifest, to pass to the children in {@link BUNDLE_ENV}.
  */
 export function bundleChildren(): Promise<string> {
-  return (building ??= buildChildren().catch((error: unknown) => {
-    building = undefined;
-    throw error;
-  }));
-}
-
-async function buildChildren(): Promise<string> {
-  const cacheRoot = join(PROJECT_ROOT, "node_modules", ".cache", "paybus-reliability");
-  // The absolute paths written into the bundle belong to this checkout: the root is part of the key.
-  const key = createHash("sha256").update(PROJECT_ROOT).update(CHILD_ENTRIES.join("\n")).update(JSON.stringify(BUILD_OPTIONS)).update("import-meta-2").digest("hex").slice(0, 16);
-  // Loaded here only: the children import this module for childArgs and never build.
-  const { build } = await import("esbuild");
-  const built = await buildOrReuse(PROJECT_ROOT, cacheRoot, key, CHILD_ENTRIES, async (outdir) => {
-    const result = await build({
-      entryPoints: CHILD_ENTRIES.map((entry) => join(PROJECT_ROOT, entry)),
-      absWorkingDir: PROJECT_ROOT,
-      outbase: PROJECT_ROOT,
-      outdir,
-      ...BUILD_OPTIONS,
-      plugins: [sourceImportMeta()],
-      metafile: true,
-      logLevel: "silent",
-    });
-    return result.metafile;
-  });
-  return built.manifestFile;
+  return (building ??= bundleProcesses(PROJECT_ROOT, "paybus-reliability", CHILD_ENTRIES).then(
+    (built) => built.manifestFile,
+    (error: unknown) => {
+      building = undefined;
+      throw error;
+    },
+  ));
 }
 
 /**

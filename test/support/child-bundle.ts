@@ -7,6 +7,7 @@
  */
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { CachedBuild } from "../../local/build-cache.ts";
 import { PROJECT_ROOT } from "../../local/project-root.ts";
 import { bundleProcesses } from "../../local/process-bundle.ts";
 
@@ -17,7 +18,7 @@ export const TEST_CHILD_ENTRIES = [
   "test/support/dynamodb-crash-child.ts",
 ] as const;
 
-let building: Promise<Map<string, string>> | undefined;
+let building: Promise<CachedBuild> | undefined;
 
 /**
  * The `node` arguments that start `entry` (its file URL or absolute path): its built file in the
@@ -31,5 +32,5 @@ export async function testChildArgs(entry: string | URL): Promise<string[]> {
     building = undefined;
     throw error;
   });
-  return [(await building).get(name)!];
+  return [(await building).outputs.get(name)!];
 }
