@@ -9,10 +9,10 @@
  * - A failing route, an engine that never answers and an engine that is gone fail their request only.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { CreateBackupCommand, DescribeContributorInsightsCommand, DynamoDBClient, GetItemCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
@@ -29,6 +29,7 @@ import { Gateway, relayAnswer } from "../local/gateway.ts";
 import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
 import { dynamodbService, snsService, sqsService } from "../local/services/index.ts";
 import { adminClientConfig } from "../local/admin-client.ts";
+import { AwsCliSession, pythonScriptInterpreter } from "./support/aws-cli.ts";
 
 const run = promisify(execFile);
 
@@ -43,7 +44,24 @@ function output(command: string, args: string[]): string | undefined {
 // The interpreter `python3` resolves to, run directly afterwards: a version manager's shim (pyenv's
 // here) costs ~0.4 s of CPU per start on top of Python's own.
 const [botocoreVersion, python3] = output("python3", ["-c", "import sys, boto3, botocore; print(botocore.__version__); print(sys.executable)"])?.trim().split("\n") ?? [];
-const awsCliVersion = output("aws", ["--version"]);
+/**
+ * The CLI's own Python script `aws` runs: the one on PATH when it is a script, else (a version
+ * manager's shim, pyenv's here) the `aws` beside the interpreter `python3` resolves to, which is the
+ * one the shim runs. Its commands then run in one interpreter (test/support/aws-cli.ts): each start
+ * of the CLI costs ~0.7 s of CPU (imports and the shim), and this file ran four.
+ */
+const awsScript = (() => {
+  const onPath = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "aws")).find((file) => existsSync(file));
+  if (onPath && pythonScriptInterpreter(onPath)) return onPath;
+  const besidePython = python3 && join(dirname(python3), "aws");
+  return besidePython && pythonScriptInterpreter(besidePython) ? besidePython : undefined;
+})();
+const awsCli = awsScript ? AwsCliSession.start(awsScript, process.env) : undefined;
+const awsCliVersion = awsCli
+  ? await awsCli.run(["--version"]).then((result) => (result.code === 0 ? result.stdout + result.stderr : undefined))
+  : output("aws", ["--version"]);
+/** Runs `aws <args>` with exactly `env`, and resolves with its stdout (rejects on a non-zero exit). */
+const aws = async (args: string[], env: Record<string, string>) => (awsCli ? awsCli.check(args, env) : (await run("aws", args, { env })).stdout);
 const hasBoto3 = botocoreVersion !== undefined;
 const hasAwsCli = awsCliVersion !== undefined;
 
@@ -123,6 +141,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await awsCli?.close();
   await dev?.stop();
   if (devDataDir) rmSync(devDataDir, { recursive: true, force: true });
 });
@@ -177,9 +196,9 @@ describe("one endpoint for every client", () => {
 
   it.skipIf(!hasAwsCli)("configures the AWS CLI with those variables alone (CLI >= 2.13), and with --endpoint-url", async () => {
     const { AWS_ENDPOINT_URL: _url, ...old } = env;
-    const rules = JSON.parse((await run("aws", ["events", "list-rules", "--output", "json", ...(cliReadsEndpointUrl ? [] : ["--endpoint-url", gateway])], { env: cliReadsEndpointUrl ? env : old })).stdout) as { Rules: Array<{ Name: string }> };
-    const tables = JSON.parse((await run("aws", ["dynamodb", "list-tables", "--output", "json", "--endpoint-url", gateway], { env: old })).stdout) as { TableNames: string[] };
-    const machines = JSON.parse((await run("aws", ["stepfunctions", "list-state-machines", "--output", "json", "--endpoint-url", gateway], { env: old })).stdout);
+    const rules = JSON.parse(await aws(["events", "list-rules", "--output", "json", ...(cliReadsEndpointUrl ? [] : ["--endpoint-url", gateway])], cliReadsEndpointUrl ? env : old)) as { Rules: Array<{ Name: string }> };
+    const tables = JSON.parse(await aws(["dynamodb", "list-tables", "--output", "json", "--endpoint-url", gateway], old)) as { TableNames: string[] };
+    const machines = JSON.parse(await aws(["stepfunctions", "list-state-machines", "--output", "json", "--endpoint-url", gateway], old));
 
     expect(rules.Rules.map((r) => r.Name)).toContain("LoyaltyAccrual");
     expect(tables.TableNames).toContain("paybus-loyalty");

@@ -35,11 +35,21 @@ export class AwsCliError extends Error {
 // Reads one JSON command line per line; runs the script as `__main__` (what `aws …` does); answers
 // one JSON line. stdout/stderr are text wrappers over bytes, so code writing to `.buffer` works.
 const SERVER = String.raw`
-import io, json, runpy, sys, traceback
+import io, json, os, runpy, sys, traceback
 script = sys.argv[1]
 real_out, real_err = sys.stdout, sys.stderr
+# What the CLI itself set in os.environ (awscli sets AWS_DATA_PATH once, on import).
+set_by_cli = {}
 for line in sys.stdin:
-    args = json.loads(line)
+    command = json.loads(line)
+    # A command with its own environment replaces the interpreter's (botocore reads os.environ
+    # when the script builds its session, i.e. on every run), plus what the CLI set unless the
+    # command's environment sets it.
+    if isinstance(command, dict):
+        os.environ.clear(); os.environ.update(set_by_cli); os.environ.update(command["env"]); args = command["args"]
+    else:
+        args = command
+    before_run = set(os.environ)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     sys.stdout, sys.stderr, sys.argv = out, err, [script, *args]
@@ -53,6 +63,7 @@ for line in sys.stdin:
         code = 255
     finally:
         sys.stdout, sys.stderr = real_out, real_err
+        set_by_cli.update({key: value for key, value in os.environ.items() if key not in before_run})
     out.flush(); err.flush()
     answer = {"code": code, "stdout": out.buffer.getvalue().decode("utf-8", "replace"), "stderr": err.buffer.getvalue().decode("utf-8", "replace")}
     real_out.write(json.dumps(answer) + "\n")
@@ -110,19 +121,22 @@ export class AwsCliSession {
     return new AwsCliSession(child, script);
   }
 
-  /** Runs `aws <args>`; resolves with its exit status and output whatever the status. */
-  async run(args: readonly string[]): Promise<CliResult> {
+  /**
+   * Runs `aws <args>`; resolves with its exit status and output whatever the status. With `env`, the
+   * command (and every later one without its own) runs with exactly that environment.
+   */
+  async run(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
     if (this.exited) throw this.exited;
     const line = new Promise<string>((resolve) => this.pending.push(resolve));
-    this.child.stdin!.write(`${JSON.stringify(args)}\n`);
+    this.child.stdin!.write(`${JSON.stringify(env ? { args, env } : args)}\n`);
     const answer = await line;
     if (!answer) throw this.exited ?? new Error(`no answer from ${this.script}`);
     return JSON.parse(answer) as CliResult;
   }
 
   /** Runs `aws <args>` and resolves with its stdout; rejects with an {@link AwsCliError} on a non-zero exit. */
-  async check(args: readonly string[]): Promise<string> {
-    const result = await this.run(args);
+  async check(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+    const result = await this.run(args, env);
     if (result.code !== 0) throw new AwsCliError(args, result);
     return result.stdout;
   }
