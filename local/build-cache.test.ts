@@ -16,7 +16,7 @@ function project() {
   writeFileSync(join(root, "dep.ts"), "export const n: number = 1;\n");
   let builds = 0;
   const run = () =>
-    buildOrReuse(root, join(root, "cache"), "k", ["entry.ts"], async (outdir) => {
+    buildOrReuse(root, "test", [], ["entry.ts"], async (outdir) => {
       builds++;
       const result = await build({ entryPoints: [join(root, "entry.ts")], absWorkingDir: root, outbase: root, outdir, bundle: true, format: "esm", platform: "node", metafile: true, logLevel: "silent" });
       return result.metafile;

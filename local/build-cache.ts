@@ -1,16 +1,16 @@
 /**
  * What the esbuild caches under `node_modules/.cache/` share (function bundles, the DynamoDB
- * worker, the reliability suite's children): a build is reused while every file it read is unchanged, by size and modification time,
+ * worker, the processes `local/process-bundle.ts` bundles, the stacks test's handlers): a build is reused while every file it read is unchanged, by size and modification time,
  * and its files are written aside and renamed, because another process may be loading them.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { threadId } from "node:worker_threads";
 import type { Metafile } from "esbuild";
 
 /** `size:mtimeMs` of a file, or undefined when it is gone. */
-export function fingerprint(file: string): string | undefined {
+function fingerprint(file: string): string | undefined {
   try {
     const stat = statSync(file);
     return `${stat.size}:${stat.mtimeMs}`;
@@ -20,7 +20,7 @@ export function fingerprint(file: string): string | undefined {
 }
 
 /** The fingerprint of every input of an esbuild metafile (project-relative paths). */
-export function fingerprintInputs(rootDir: string, inputs: Iterable<string>): Record<string, string> {
+function fingerprintInputs(rootDir: string, inputs: Iterable<string>): Record<string, string> {
   const prints: Record<string, string> = {};
   for (const input of inputs) {
     const print = fingerprint(join(rootDir, input));
@@ -30,12 +30,12 @@ export function fingerprintInputs(rootDir: string, inputs: Iterable<string>): Re
 }
 
 /** Whether every recorded input still has the fingerprint it was built with. */
-export function inputsUnchanged(rootDir: string, prints: Readonly<Record<string, string>>): boolean {
+function inputsUnchanged(rootDir: string, prints: Readonly<Record<string, string>>): boolean {
   return Object.entries(prints).every(([file, print]) => fingerprint(join(rootDir, file)) === print);
 }
 
 /** A JSON manifest, or undefined when it is missing or unreadable (then the build runs again). */
-export function readManifest<T>(file: string): T | undefined {
+function readManifest<T>(file: string): T | undefined {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as T;
   } catch {
@@ -51,7 +51,7 @@ export function writeAtomically(file: string, contents: string | Uint8Array): vo
 }
 
 /** What a cached build records: each entry's built file (relative to the cache folder) and its inputs' fingerprints. */
-export interface BuildManifest {
+interface BuildManifest {
   /** Built file (relative to the cache folder) per entry (project-relative). */
   readonly outputs: Record<string, string>;
   /** Every input file (project-relative) with `size:mtimeMs` when it was built. */
@@ -72,18 +72,22 @@ export function builtFile(manifestFile: string, entry: string): string | undefin
 }
 
 /**
- * Reuses the build of `entries` recorded in `<cacheRoot>/<key>.json` while each entry's file exists
- * and every input is unchanged; otherwise runs `build` into a folder of its own (a process still
- * running an older build keeps its files), records it, and removes this key's builds older than an
- * hour. `key` must change with anything else that changes the output (entries, build options).
+ * Reuses the build of `entries` (project-relative) recorded under
+ * `<rootDir>/node_modules/.cache/<cacheName>/` while each entry's file exists and every input is
+ * unchanged; otherwise runs `build` into a folder of its own (a process still running an older build
+ * keeps its files), records it, and removes that key's builds older than an hour. The key is the
+ * checkout (bundles hold its absolute paths), the entries and `keyParts`: give there anything else
+ * that changes the output (the build options, the esbuild version).
  */
 export async function buildOrReuse(
   rootDir: string,
-  cacheRoot: string,
-  key: string,
+  cacheName: string,
+  keyParts: readonly unknown[],
   entries: readonly string[],
   build: (outdir: string) => Promise<Metafile>,
 ): Promise<CachedBuild> {
+  const cacheRoot = join(rootDir, "node_modules", ".cache", cacheName);
+  const key = createHash("sha256").update(JSON.stringify([rootDir, entries, ...keyParts])).digest("hex").slice(0, 16);
   const manifestFile = join(cacheRoot, `${key}.json`);
   const built = (outputs: Record<string, string>) => ({ manifestFile, outputs: new Map(entries.map((entry) => [entry, join(cacheRoot, outputs[entry]!)])) });
   const cached = readManifest<BuildManifest>(manifestFile);

@@ -6,7 +6,6 @@
  * they were built from changes (size or modification time), so a second runtime, test file or
  * `paybus dev` restart reuses them.
  */
-import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { build, type BuildOptions, type Plugin } from "esbuild";
 import { buildOrReuse } from "./build-cache.ts";
@@ -59,10 +58,8 @@ const BUILD_OPTIONS = {
 /** Builds (or reuses) the bundles of `entries` (project-relative `.ts` files); returns each one's absolute path. */
 export async function bundleFunctions(rootDir: string, entries: readonly string[]): Promise<Map<string, string>> {
   const all = [...new Set([WORKER_RUNTIME, ...entries])].sort();
-  const cacheRoot = join(rootDir, "node_modules", ".cache", "paybus-functions");
   // The build options are part of the key: a change to them must not reuse bundles built without it.
-  const key = createHash("sha256").update(all.join("\n")).update(JSON.stringify({ ...BUILD_OPTIONS, requestHandler: PORT_HANDLER })).digest("hex").slice(0, 16);
-  const { outputs } = await buildOrReuse(rootDir, cacheRoot, key, all, async (outdir) => {
+  const { outputs } = await buildOrReuse(rootDir, "paybus-functions", [BUILD_OPTIONS, PORT_HANDLER], all, async (outdir) => {
     const result = await build({
       entryPoints: all.map((entry) => join(rootDir, entry)),
       absWorkingDir: rootDir,

@@ -12,7 +12,6 @@
  * bundles' cache rules, `local/build-cache.ts`). Used by `paybus backtest` for its sides and by the
  * test suite for the processes it starts (test/support/child-bundle.ts, test/reliability/child-bundle.ts).
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -60,11 +59,8 @@ export const PROCESS_BUILD_OPTIONS = {
  * build's manifest (for a process that passes the bundle on to its own children: `builtFile`).
  */
 export async function bundleProcesses(root: string, cacheName: string, entries: readonly string[]): Promise<CachedBuild> {
-  const cacheRoot = join(root, "node_modules", ".cache", cacheName);
-  // The absolute paths written into the bundle belong to this checkout: the root is part of the key.
-  const key = createHash("sha256").update(root).update(entries.join("\n")).update(JSON.stringify(PROCESS_BUILD_OPTIONS)).update("import-meta-2").digest("hex").slice(0, 16);
   const { build } = await import("esbuild");
-  return buildOrReuse(root, cacheRoot, key, entries, async (outdir) => {
+  return buildOrReuse(root, cacheName, [PROCESS_BUILD_OPTIONS, "import-meta-2"], entries, async (outdir) => {
     const result = await build({
       entryPoints: entries.map((entry) => join(root, entry)),
       absWorkingDir: root,

@@ -9,13 +9,11 @@
  * bundled with esbuild (npm packages stay external and load from `node_modules`), so the thread
  * needs no TypeScript loader and starts in tens of milliseconds.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, threadId, Worker } from "node:worker_threads";
 import { build } from "esbuild";
-import { fingerprintInputs, inputsUnchanged, readManifest, writeAtomically } from "../build-cache.ts";
+import { buildOrReuse } from "../build-cache.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { LocalDynamo, LocalDynamoOptions, LocalDynamoStats } from "./local-dynamo.ts";
 import type { WireAnswer } from "./wire.ts";
@@ -25,57 +23,29 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** How long `stats()` waits for the worker before giving up (it is busy only between turns). */
 const STATS_TIMEOUT_MS = 10_000;
 
+const WORKER = "local/dynamodb/worker.ts";
+const WORKER_BUILD_OPTIONS = {
+  bundle: true,
+  packages: "external",
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // `node_modules/.cache/` is outside the project's `"type": "module"`.
+  outExtension: { ".js": ".mjs" },
+} as const;
+
 let bundled: Promise<string> | undefined;
 
-/** What the last build read and wrote, so that another process can reuse it without building. */
-interface Manifest {
-  /** Project-relative input -> `size:mtimeMs` when it was built. */
-  readonly inputs: Record<string, string>;
-  /** The bundle's file name in the cache folder. */
-  readonly output: string;
-}
-
-
 /**
- * The worker's code as one ESM file under `node_modules/.cache/paybus-dynamodb/`, named by its
- * content, built at most once per process and reused across processes while none of the files it
- * was built from changed (a build costs more than starting the worker).
+ * The worker's code as one ESM file under `node_modules/.cache/paybus-dynamodb/`, built at most
+ * once per process and reused across processes while none of the files it was built from changed
+ * (a build costs more than starting the worker; `local/build-cache.ts`).
  */
 function workerBundle(): Promise<string> {
-  return (bundled ??= (async () => {
-    const dir = join(ROOT, "node_modules", ".cache", "paybus-dynamodb");
-    const manifestFile = join(dir, "manifest.json");
-    const cached = readManifest<Manifest>(manifestFile);
-    if (cached && existsSync(join(dir, cached.output)) && inputsUnchanged(ROOT, cached.inputs)) {
-      return join(dir, cached.output);
-    }
-    const result = await build({
-      entryPoints: [join(ROOT, "local/dynamodb/worker.ts")],
-      absWorkingDir: ROOT,
-      bundle: true,
-      packages: "external",
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
-    const code = result.outputFiles[0]!.contents;
-    const output = `worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`;
-    mkdirSync(dir, { recursive: true });
-    // Written aside and renamed: another process may be loading the same files.
-    writeAtomically(join(dir, output), code);
-    const inputs = fingerprintInputs(ROOT, Object.keys(result.metafile.inputs));
-    writeAtomically(manifestFile, JSON.stringify({ inputs, output } satisfies Manifest));
-    // Bundles of older sources, an hour old, are no longer anyone's (a process still running one has it loaded).
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith("worker-") || name === output) continue;
-      const modified = statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs;
-      if (modified && Date.now() - modified > 3_600_000) rmSync(join(dir, name), { force: true });
-    }
-    return join(dir, output);
-  })());
+  return (bundled ??= buildOrReuse(ROOT, "paybus-dynamodb", [WORKER_BUILD_OPTIONS], [WORKER], async (outdir) => {
+    const result = await build({ entryPoints: [join(ROOT, WORKER)], absWorkingDir: ROOT, outbase: ROOT, outdir, ...WORKER_BUILD_OPTIONS, metafile: true, logLevel: "silent" });
+    return result.metafile;
+  }).then((built) => built.outputs.get(WORKER)!));
 }
 
 /** Starts the endpoint in a worker thread; resolves once it listens. */

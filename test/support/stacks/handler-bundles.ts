@@ -11,10 +11,9 @@
  * ask for that is not here is built by the harness as before, so a wrong handler path or a missing
  * export still fails the deployment.
  */
-import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { buildOrReuse } from "../../../local/build-cache.ts";
 
 /** esbuild's options for a handler, as SST's own Node.js build would bundle it for Lambda. */
@@ -50,9 +49,7 @@ const EXPORTS_FILE = "exports.json";
 export async function prebuildHandlers(root: string, handlers: Iterable<string>, esbuildFrom: string): Promise<PrebuiltHandlers> {
   const sources = [...new Set([...handlers].map((handler) => `${handler.split(/\.(?=[^./]+$)/)[0]}.ts`))].sort();
   const { build, version } = createRequire(join(esbuildFrom, "noop.js"))("esbuild") as typeof import("esbuild");
-  const cacheRoot = join(root, "node_modules", ".cache", "paybus-stack-handlers");
-  const key = createHash("sha256").update(root).update(version).update(sources.join("\n")).update(JSON.stringify(HANDLER_BUILD_OPTIONS)).digest("hex").slice(0, 16);
-  const built = await buildOrReuse(root, cacheRoot, key, sources, async (outdir) => {
+  const built = await buildOrReuse(root, "paybus-stack-handlers", [version, HANDLER_BUILD_OPTIONS], sources, async (outdir) => {
     const result = await build({
       ...HANDLER_BUILD_OPTIONS,
       entryPoints: sources.map((source) => ({ in: join(root, source), out: `${folderOf(source)}/index` })),
@@ -69,11 +66,8 @@ export async function prebuildHandlers(root: string, handlers: Iterable<string>,
     writeFileSync(join(outdir, EXPORTS_FILE), JSON.stringify(exports));
     return result.metafile;
   });
-  const prebuilt: PrebuiltHandlers = {};
-  for (const source of sources) {
-    const file = built.outputs.get(source)!;
-    const exports = JSON.parse(readFileSync(join(resolve(dirname(file), ".."), EXPORTS_FILE), "utf8")) as Record<string, string[]>;
-    prebuilt[source] = { file, exports: exports[source] ?? [] };
-  }
-  return prebuilt;
+  // Every handler's folder is in the build's folder, beside the one exports file.
+  const buildDir = dirname(dirname(built.outputs.get(sources[0]!)!));
+  const exports = JSON.parse(readFileSync(join(buildDir, EXPORTS_FILE), "utf8")) as Record<string, string[]>;
+  return Object.fromEntries(sources.map((source) => [source, { file: built.outputs.get(source)!, exports: exports[source] ?? [] }]));
 }
