@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { pythonScriptInterpreter } from "./support/aws-cli.ts";
+import { AwsCliError, openAwsCli, pythonScriptInterpreter } from "./support/aws-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "paybus-aws-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,5 +31,18 @@ describe("pythonScriptInterpreter", () => {
     expect(pythonScriptInterpreter(script("binary", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])))).toBeUndefined();
     expect(pythonScriptInterpreter(script("bare", "import sys\n"))).toBeUndefined();
     expect(pythonScriptInterpreter(join(dir, "missing"))).toBeUndefined();
+  });
+});
+
+describe("openAwsCli with a CLI that is not a Python script", () => {
+  it("runs each command as a process of its own, with the environment given, and reports its status and output", async () => {
+    const shim = script("aws-shim", '#!/bin/sh\necho "args: $* region: $AWS_REGION"\necho "to stderr" >&2\nexit "${EXIT:-0}"\n');
+    const cli = openAwsCli(shim, { PATH: "/usr/bin:/bin", AWS_REGION: "eu-west-1" });
+
+    expect(await cli.check(["sqs", "list-queues"])).toBe("args: sqs list-queues region: eu-west-1\n");
+    expect(await cli.run(["x"], { PATH: "/usr/bin:/bin", AWS_REGION: "us-east-1", EXIT: "3" })).toEqual({ code: 3, stdout: "args: x region: us-east-1\n", stderr: "to stderr\n" });
+    await expect(cli.check(["y"], { PATH: "/usr/bin:/bin", EXIT: "2" })).rejects.toBeInstanceOf(AwsCliError);
+    await expect(openAwsCli(join(dir, "missing"), {}).run(["--version"])).rejects.toThrow(/ENOENT/);
+    await cli.close();
   });
 });

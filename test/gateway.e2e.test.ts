@@ -29,7 +29,7 @@ import { Gateway, relayAnswer } from "../local/gateway.ts";
 import { envelopeToEntry, PROJECT_ROOT } from "../local/runtime.ts";
 import { dynamodbService, snsService, sqsService } from "../local/services/index.ts";
 import { adminClientConfig } from "../local/admin-client.ts";
-import { AwsCliSession, pythonScriptInterpreter } from "./support/aws-cli.ts";
+import { openAwsCli, pythonScriptInterpreter } from "./support/aws-cli.ts";
 
 const run = promisify(execFile);
 
@@ -56,12 +56,13 @@ const awsScript = (() => {
   const besidePython = python3 && join(dirname(python3), "aws");
   return besidePython && pythonScriptInterpreter(besidePython) ? besidePython : undefined;
 })();
-const awsCli = awsScript ? AwsCliSession.start(awsScript, process.env) : undefined;
-const awsCliVersion = awsCli
-  ? await awsCli.run(["--version"]).then((result) => (result.code === 0 ? result.stdout + result.stderr : undefined))
-  : output("aws", ["--version"]);
+const awsCli = openAwsCli(awsScript ?? "aws", process.env);
+const awsCliVersion = await awsCli.run(["--version"]).then(
+  (result) => (result.code === 0 ? result.stdout + result.stderr : undefined),
+  () => undefined,
+);
 /** Runs `aws <args>` with exactly `env`, and resolves with its stdout (rejects on a non-zero exit). */
-const aws = async (args: string[], env: Record<string, string>) => (awsCli ? awsCli.check(args, env) : (await run("aws", args, { env })).stdout);
+const aws = (args: string[], env: Record<string, string>) => awsCli.check(args, env);
 const hasBoto3 = botocoreVersion !== undefined;
 const hasAwsCli = awsCliVersion !== undefined;
 
@@ -141,7 +142,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await awsCli?.close();
+  await awsCli.close();
   await dev?.stop();
   if (devDataDir) rmSync(devDataDir, { recursive: true, force: true });
 });

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { AwsCliSession, pythonScriptInterpreter } from "../../test/support/aws-cli.ts";
+import { openAwsCli } from "../../test/support/aws-cli.ts";
 import { LocalSqs } from "../sqs.ts";
 
 const run = promisify(execFile);
@@ -28,19 +28,15 @@ describe("query-protocol clients", () => {
   it.skipIf(!hasCli)("Debian's AWS CLI creates, sends, receives and deletes, and gets SQS's error codes", async () => {
     // The six commands in one interpreter (test/support/aws-cli.ts) when the CLI is a Python script,
     // as Debian's is: ~1 s of CPU importing it instead of ~6; a process per command otherwise.
-    const session = pythonScriptInterpreter(AWS_CLI) ? AwsCliSession.start(AWS_CLI, env) : undefined;
-    onTestFinished(() => session?.close());
-    const cli = async (args: string[]) => (session ? session.check(args) : (await run(AWS_CLI, args, { env })).stdout);
-    const aws = async (...args: string[]) => JSON.parse((await cli(["--endpoint-url", sqs.endpoint, "--output", "json", "sqs", ...args])) || "{}");
+    const cli = openAwsCli(AWS_CLI, env);
+    onTestFinished(() => cli.close());
+    const aws = async (...args: string[]) => JSON.parse((await cli.check(["--endpoint-url", sqs.endpoint, "--output", "json", "sqs", ...args])) || "{}");
     const { QueueUrl } = await aws("create-queue", "--queue-name", "cli-query", "--attributes", "VisibilityTimeout=20");
     const sent = await aws("send-message", "--queue-url", QueueUrl, "--message-body", "hello", "--message-attributes", '{"k":{"DataType":"String","StringValue":"v"}}');
     const { Messages } = await aws("receive-message", "--queue-url", QueueUrl, "--attribute-names", "All", "--message-attribute-names", "All");
     await aws("delete-message", "--queue-url", QueueUrl, "--receipt-handle", Messages[0].ReceiptHandle);
     const { Attributes } = await aws("get-queue-attributes", "--queue-url", QueueUrl, "--attribute-names", "All");
-    const missing = await cli(["--endpoint-url", sqs.endpoint, "sqs", "get-queue-url", "--queue-name", "nope"]).then(
-      () => "",
-      (error: { stderr?: string; result?: { stderr: string } }) => error.result?.stderr ?? error.stderr ?? "",
-    );
+    const missing = await cli.run(["--endpoint-url", sqs.endpoint, "sqs", "get-queue-url", "--queue-name", "nope"]).then((result) => (result.code === 0 ? "" : result.stderr));
 
     expect(QueueUrl).toBe(`${sqs.endpoint}/000000000000/cli-query`);
     expect(Messages).toEqual([

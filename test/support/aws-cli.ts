@@ -8,9 +8,10 @@
  * (botocore session, parser, config read from the environment) is built by the script on every
  * run, as in a new process.
  *
- * Only for a CLI whose `aws` is a Python script; {@link pythonScriptInterpreter} says whether it is.
+ * Only for a CLI whose `aws` is a Python script ({@link pythonScriptInterpreter} says whether it is);
+ * {@link openAwsCli} falls back to a process per command for any other.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync } from "node:fs";
 import { createInterface, type Interface } from "node:readline";
 
@@ -42,13 +43,10 @@ real_out, real_err = sys.stdout, sys.stderr
 set_by_cli = {}
 for line in sys.stdin:
     command = json.loads(line)
-    # A command with its own environment replaces the interpreter's (botocore reads os.environ
-    # when the script builds its session, i.e. on every run), plus what the CLI set unless the
-    # command's environment sets it.
-    if isinstance(command, dict):
-        os.environ.clear(); os.environ.update(set_by_cli); os.environ.update(command["env"]); args = command["args"]
-    else:
-        args = command
+    # The command's environment replaces the interpreter's (botocore reads os.environ when the
+    # script builds its session, i.e. on every run), plus what the CLI set unless the command's
+    # environment sets it.
+    os.environ.clear(); os.environ.update(set_by_cli); os.environ.update(command["env"]); args = command["args"]
     before_run = set(os.environ)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
@@ -93,8 +91,41 @@ export function pythonScriptInterpreter(script: string): string | undefined {
   return undefined;
 }
 
+/** Runs `aws` commands; `env` is a command's whole environment (default: the one the CLI was opened with). */
+export interface AwsCli {
+  /** Runs `aws <args>`; resolves with its exit status and output whatever the status. */
+  run(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
+  /** Runs `aws <args>` and resolves with its stdout; rejects with an {@link AwsCliError} on a non-zero exit. */
+  check(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string>;
+  /** Ends what runs the commands. */
+  close(): Promise<void>;
+}
+
+/**
+ * The CLI `script`: its commands in one interpreter ({@link AwsCliSession}) when it is a Python
+ * script, as Debian's and pip's are; else a process per command (a binary, a version manager's shim).
+ * A CLI that cannot start rejects each `run` with the spawn's error.
+ */
+export function openAwsCli(script: string, env: NodeJS.ProcessEnv): AwsCli {
+  if (pythonScriptInterpreter(script)) return AwsCliSession.start(script, env);
+  const run = (args: readonly string[], commandEnv = env) =>
+    new Promise<CliResult>((resolve, reject) =>
+      execFile(script, args, { env: commandEnv }, (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number") reject(error);
+        else resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
+      }),
+    );
+  return { run, check: (args, commandEnv) => checked(args, run(args, commandEnv)), close: async () => {} };
+}
+
+async function checked(args: readonly string[], result: Promise<CliResult>): Promise<string> {
+  const done = await result;
+  if (done.code !== 0) throw new AwsCliError(args, done);
+  return done.stdout;
+}
+
 /** One Python interpreter running `aws` commands one after another. */
-export class AwsCliSession {
+export class AwsCliSession implements AwsCli {
   private readonly answers: Interface;
   private readonly pending: Array<(line: string) => void> = [];
   private exited: Error | undefined;
@@ -102,6 +133,7 @@ export class AwsCliSession {
   private constructor(
     private readonly child: ChildProcess,
     private readonly script: string,
+    private readonly env: NodeJS.ProcessEnv,
   ) {
     this.answers = createInterface({ input: child.stdout! });
     this.answers.on("line", (line) => this.pending.shift()?.(line));
@@ -113,32 +145,25 @@ export class AwsCliSession {
     });
   }
 
-  /** Starts the interpreter for the CLI script `script` (a Python script), with `env` for every command. */
+  /** Starts the interpreter for the CLI script `script` (a Python script), with `env` for every command that gives none. */
   static start(script: string, env: NodeJS.ProcessEnv): AwsCliSession {
     const python = pythonScriptInterpreter(script);
     if (!python) throw new Error(`${script} is not a Python script`);
     const child = spawn(python, ["-c", SERVER, script], { env, stdio: ["pipe", "pipe", "pipe"] });
-    return new AwsCliSession(child, script);
+    return new AwsCliSession(child, script, env);
   }
 
-  /**
-   * Runs `aws <args>`; resolves with its exit status and output whatever the status. With `env`, the
-   * command (and every later one without its own) runs with exactly that environment.
-   */
-  async run(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
+  async run(args: readonly string[], env = this.env): Promise<CliResult> {
     if (this.exited) throw this.exited;
     const line = new Promise<string>((resolve) => this.pending.push(resolve));
-    this.child.stdin!.write(`${JSON.stringify(env ? { args, env } : args)}\n`);
+    this.child.stdin!.write(`${JSON.stringify({ args, env })}\n`);
     const answer = await line;
     if (!answer) throw this.exited ?? new Error(`no answer from ${this.script}`);
     return JSON.parse(answer) as CliResult;
   }
 
-  /** Runs `aws <args>` and resolves with its stdout; rejects with an {@link AwsCliError} on a non-zero exit. */
-  async check(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
-    const result = await this.run(args, env);
-    if (result.code !== 0) throw new AwsCliError(args, result);
-    return result.stdout;
+  check(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+    return checked(args, this.run(args, env));
   }
 
   /** Ends the interpreter (its stdin closes: the loop ends). */
