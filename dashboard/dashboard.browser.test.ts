@@ -186,6 +186,20 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
 
     await chooseEmail(/Bienvenue au niveau Argent/);
     await expect.poll(() => text(page.locator(".mail-head")), LIVE).toMatch(/payment_intent\.succeeded\s+via workflow purchase-pi_demo0600/);
+
+    // Another email chosen while the frame still loads the first one (held back 300 ms here): the
+    // frame ends on the one chosen last.
+    const held = "**/dashboard/api/emails/**";
+    await page.route(held, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.fallback();
+    });
+    const mailItem = (subject: string) => page.locator("button.mail-item", { hasText: subject });
+    await mailItem("Payment received for invoice F8C76741-0032").click();
+    await page.waitForTimeout(100);
+    await mailItem("Bienvenue au niveau Argent").click();
+    await expect.poll(() => frame.locator("body").innerText(), LIVE).toContain("Votre achat de 600,00");
+    await page.unroute(held);
     expect(await text(page.getByRole("table", { name: "Pushes, newest first" }))).toMatch(/Payment received[\s\S]*invoice\.paid/);
     await shot("outbox");
   });

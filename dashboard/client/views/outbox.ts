@@ -18,10 +18,15 @@ function causeOf(cause: Cause | undefined): Node {
   );
 }
 
+/** An email's rendered page. No allow-scripts, no allow-same-origin: it can neither run code nor reach the page. */
+function emailFrame(email: EmailView): HTMLIFrameElement {
+  return h("iframe", { class: "mail-frame", sandbox: "", referrerpolicy: "no-referrer", title: `Email: ${email.subject}`, src: `/dashboard/api/emails/${encodeURIComponent(email.messageId)}` });
+}
+
 export function outboxView(): View {
   let list: HTMLElement;
   let preview: HTMLElement;
-  let frame: HTMLIFrameElement;
+  let frameSlot: HTMLElement;
   let pushes: HTMLElement;
   let selected: string | undefined;
   let shownInFrame: string | undefined;
@@ -76,14 +81,13 @@ export function outboxView(): View {
           )
         : null,
     );
-    // The frame is reloaded only when another email is chosen, never by live updates.
+    // A new frame only when another email is chosen, never for live updates. A new frame, not a new
+    // `src`: Chromium (152 and later) may commit the first of two loads started moments apart and drop
+    // the second, so choosing an email right after the default one was shown could leave the default
+    // one in the frame. Removing a frame discards its load in flight.
     if (email?.messageId !== shownInFrame) {
       shownInFrame = email?.messageId;
-      frame.hidden = !email;
-      if (email) {
-        frame.src = `/dashboard/api/emails/${encodeURIComponent(email.messageId)}`;
-        frame.title = `Email: ${email.subject}`;
-      } else frame.removeAttribute("src");
+      replace(frameSlot, email ? emailFrame(email) : null);
     }
     replace(
       pushes,
@@ -107,15 +111,14 @@ export function outboxView(): View {
       fresh = changes();
       list = h("div", { class: "mail-list-wrap" });
       preview = h("div", {});
-      // No allow-scripts, no allow-same-origin: the email can neither run code nor reach the page.
-      frame = h("iframe", { class: "mail-frame", sandbox: "", referrerpolicy: "no-referrer", hidden: true });
+      frameSlot = h("div", { class: "mail-frame-slot" });
       pushes = h("div", { class: "table-wrap" });
       root.append(
         h(
           "section",
           { class: "view", "aria-labelledby": "view-title" },
           h("div", { class: "view-head" }, h("h1", { id: "view-title" }, "Outbox"), h("p", { class: "muted" }, "What customers received: emails (local SES) and pushes (local SNS), each with the event that caused it.")),
-          h("section", { class: "panel mail", "aria-labelledby": "emails-title" }, h("h2", { id: "emails-title" }, "Emails"), h("div", { class: "mail-layout" }, list, h("div", { class: "mail-preview" }, preview, frame))),
+          h("section", { class: "panel mail", "aria-labelledby": "emails-title" }, h("h2", { id: "emails-title" }, "Emails"), h("div", { class: "mail-layout" }, list, h("div", { class: "mail-preview" }, preview, frameSlot))),
           h("section", { class: "panel", "aria-labelledby": "pushes-title" }, h("h2", { id: "pushes-title" }, "Pushes"), pushes),
         ),
       );
