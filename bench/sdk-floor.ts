@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { withoutSdkLogger } from "../functions/common/clients.ts";
+import { prepared } from "../functions/common/clients.ts";
 import { CachedDocumentClient } from "../functions/common/document-client.ts";
 
 const credentials = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" };
@@ -78,15 +78,15 @@ export async function run(options: { calls?: number; rounds?: number } = {}): Pr
   const built: { destroy(): void }[] = [];
   const keep = <C extends { destroy(): void }>(client: C): C => (built.push(client), client);
   const dynamodb = (setup: Setup) =>
-    keep(setup === "functions" ? withoutSdkLogger(new DynamoDBClient({ ...config, cacheMiddleware: true })) : new DynamoDBClient({ ...config, cacheMiddleware: setup === "cacheMiddleware" }));
+    keep(setup === "functions" ? prepared(new DynamoDBClient({ ...config, cacheMiddleware: true })) : new DynamoDBClient({ ...config, cacheMiddleware: setup === "cacheMiddleware" }));
   const sns = (setup: Setup) =>
-    keep(setup === "functions" ? withoutSdkLogger(new SNSClient({ ...config, cacheMiddleware: true })) : new SNSClient({ ...config, cacheMiddleware: setup === "cacheMiddleware" }));
+    keep(setup === "functions" ? prepared(new SNSClient({ ...config, cacheMiddleware: true })) : new SNSClient({ ...config, cacheMiddleware: setup === "cacheMiddleware" }));
   // lib-dynamodb refuses cacheMiddleware (its handlers are bound to the first command), so its
   // cached row is the functions' CachedDocumentClient (functions/common/document-client.ts).
   const documents = (setup: Setup) => {
     const base = keep(new DynamoDBClient(config));
     if (setup === "defaults") return DynamoDBDocumentClient.from(base);
-    return CachedDocumentClient.over(setup === "functions" ? withoutSdkLogger(base) : base);
+    return CachedDocumentClient.over(setup === "functions" ? prepared(base) : base);
   };
   const key = { pk: { S: "a" }, sk: { S: "b" } };
   const operations = {

@@ -1,4 +1,6 @@
+import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
+import { withFastProperties } from "./clients.ts";
 import { dynamo, dynamoClient } from "./clients/dynamodb.ts";
 import { eventBridge } from "./clients/eventbridge.ts";
 import { secretsManager } from "./clients/secrets-manager.ts";
@@ -26,4 +28,25 @@ describe("the functions' AWS SDK clients", () => {
     expect(dynamo()).toBeInstanceOf(CachedDocumentClient);
     expect(dynamo().config.cacheMiddleware).not.toBe(true);
   });
+
+  it("hold their resolved configuration in V8's fast mode, which the SDK's per-call copies of it need", () => {
+    const clients = [dynamo(), dynamoClient(), ses(), sns(), sfn(), eventBridge(), secretsManager()];
+    // The SDK assembles each of them as a dictionary (see withFastProperties)...
+    expect(clients.every((client) => hasFastProperties(client.config))).toBe(true);
+    // ...and a plain object built the same way (a dozen Object.assign onto it) is one until made fast.
+    const assembled = {};
+    for (let i = 0; i < 48; i++) Object.assign(assembled, { [`setting${i}`]: i });
+    const before = { ...assembled };
+    expect(hasFastProperties(assembled)).toBe(false);
+    withFastProperties(assembled);
+    expect(hasFastProperties(assembled)).toBe(true);
+    expect(assembled).toStrictEqual(before);
+  });
 });
+
+/** V8's own answer (`%HasFastProperties`): the natives syntax, allowed for the functions compiled after the flag. */
+function hasFastProperties(object: object): boolean {
+  setFlagsFromString("--allow-natives-syntax");
+  return (new Function("object", "return %HasFastProperties(object)") as (object: object) => boolean)(object);
+}
+

@@ -1,6 +1,6 @@
 /** The functions' DynamoDB clients (see `../clients.ts` for how clients are built and why one module per service). */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { cached, once, withoutSdkLogger } from "../clients.ts";
+import { cached, once, prepared } from "../clients.ts";
 import { CachedDocumentClient } from "../document-client.ts";
 
 /**
@@ -10,10 +10,10 @@ import { CachedDocumentClient } from "../document-client.ts";
  * so it caches the same work its own way: see `CachedDocumentClient`.
  */
 export const dynamo = /* @__PURE__ */ once(() =>
-  CachedDocumentClient.over(withoutSdkLogger(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }),
+  CachedDocumentClient.over(prepared(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }),
 );
 /**
  * A plain DynamoDB client (marshalled attribute values), for libraries that send their own
  * low-level commands: Powertools' idempotency persistence layer.
  */
-export const dynamoClient = /* @__PURE__ */ once(() => withoutSdkLogger(new DynamoDBClient(cached())));
+export const dynamoClient = /* @__PURE__ */ once(() => prepared(new DynamoDBClient(cached())));

@@ -1,5 +1,5 @@
 /** The functions' EventBridge client (see `../clients.ts` for how clients are built and why one module per service). */
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { cached, once, withoutSdkLogger } from "../clients.ts";
+import { cached, once, prepared } from "../clients.ts";
 
-export const eventBridge = /* @__PURE__ */ once(() => withoutSdkLogger(new EventBridgeClient(cached())));
+export const eventBridge = /* @__PURE__ */ once(() => prepared(new EventBridgeClient(cached())));

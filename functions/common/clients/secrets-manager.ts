@@ -1,5 +1,5 @@
 /** The functions' Secrets Manager client (see `../clients.ts` for how clients are built and why one module per service). */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { cached, once, withoutSdkLogger } from "../clients.ts";
+import { cached, once, prepared } from "../clients.ts";
 
-export const secretsManager = /* @__PURE__ */ once(() => withoutSdkLogger(new SecretsManagerClient(cached())));
+export const secretsManager = /* @__PURE__ */ once(() => prepared(new SecretsManagerClient(cached())));

@@ -1,5 +1,5 @@
 /** The functions' SES client (see `../clients.ts` for how clients are built and why one module per service). */
 import { SESClient } from "@aws-sdk/client-ses";
-import { cached, once, withoutSdkLogger } from "../clients.ts";
+import { cached, once, prepared } from "../clients.ts";
 
-export const ses = /* @__PURE__ */ once(() => withoutSdkLogger(new SESClient(cached())));
+export const ses = /* @__PURE__ */ once(() => prepared(new SESClient(cached())));

@@ -1,5 +1,5 @@
 /** The functions' Step Functions client (see `../clients.ts` for how clients are built and why one module per service). */
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { cached, once, withoutSdkLogger } from "../clients.ts";
+import { cached, once, prepared } from "../clients.ts";
 
-export const sfn = /* @__PURE__ */ once(() => withoutSdkLogger(new SFNClient(cached())));
+export const sfn = /* @__PURE__ */ once(() => prepared(new SFNClient(cached())));

@@ -1,5 +1,5 @@
 /** The functions' SNS client (see `../clients.ts` for how clients are built and why one module per service). */
 import { SNSClient } from "@aws-sdk/client-sns";
-import { cached, once, withoutSdkLogger } from "../clients.ts";
+import { cached, once, prepared } from "../clients.ts";
 
-export const sns = /* @__PURE__ */ once(() => withoutSdkLogger(new SNSClient(cached())));
+export const sns = /* @__PURE__ */ once(() => prepared(new SNSClient(cached())));
