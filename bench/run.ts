@@ -26,6 +26,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   bundles: () => import("./bundles.ts"),
   iam: () => import("./iam.ts"),
   "sdk-floor": () => import("./sdk-floor.ts"),
+  "fast-config": () => import("./fast-config.ts"),
   warmup: () => import("./warmup.ts"),
 };
 
