@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { splitByIsolation } from "./test/support/isolation.ts";
 import { CostFirstSequencer } from "./test/support/sequencer.ts";
+import { TimelineReporter } from "./test/support/timeline-reporter.ts";
 
 // PAYBUS_TEST_CPU=<file.tsv>: CPU and wall seconds per test file (test/support/cpu-report.ts). It
 // needs a process per file to attribute CPU to one file: forks, every file isolated.
@@ -9,6 +10,8 @@ const costReport = Boolean(process.env.PAYBUS_TEST_CPU);
 // PAYBUS_TEST_ISOLATE=all: every file in a module graph of its own, to tell a failure caused by
 // sharing one (test/support/isolation.ts) from a real one.
 const isolateAll = costReport || process.env.PAYBUS_TEST_ISOLATE === "all";
+// PAYBUS_TEST_TIMELINE=<file.tsv>: when each file started and ended (test/support/timeline-reporter.ts).
+const timeline = process.env.PAYBUS_TEST_TIMELINE;
 const { unit, e2e, isolated } = splitByIsolation(fileURLToPath(new URL(".", import.meta.url)));
 
 export default defineConfig({
@@ -30,6 +33,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: costReport ? ["test/support/cpu-report.ts"] : [],
+    reporters: timeline ? ["default", new TimelineReporter(timeline)] : ["default"],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     // Loading a file's imports (the AWS SDK, zod, the engines, the runtime) often costs more CPU
     // than its tests: files that leave no state behind run one after another on one module graph
