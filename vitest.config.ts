@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { splitByIsolation } from "./test/support/isolation.ts";
 import { CostFirstSequencer } from "./test/support/sequencer.ts";
-import { TimelineReporter } from "./test/support/timeline-reporter.ts";
+import { TIMELINE_ENV, TimelineReporter } from "./test/support/timeline-reporter.ts";
 
 // PAYBUS_TEST_CPU=<file.tsv>: CPU and wall seconds per test file (test/support/cpu-report.ts). It
 // needs a process per file to attribute CPU to one file: forks, every file isolated.
@@ -11,7 +11,7 @@ const costReport = Boolean(process.env.PAYBUS_TEST_CPU);
 // sharing one (test/support/isolation.ts) from a real one.
 const isolateAll = costReport || process.env.PAYBUS_TEST_ISOLATE === "all";
 // PAYBUS_TEST_TIMELINE=<file.tsv>: when each file started and ended (test/support/timeline-reporter.ts).
-const timeline = process.env.PAYBUS_TEST_TIMELINE;
+const timeline = process.env[TIMELINE_ENV];
 const { unit, e2e, isolated } = splitByIsolation(fileURLToPath(new URL(".", import.meta.url)));
 
 export default defineConfig({

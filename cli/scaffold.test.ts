@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { scaffoldConsumer, ScaffoldError, type ScaffoldResult } from "./scaffold.ts";
+import { TIMELINE_ENV } from "../test/support/timeline-reporter.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const run = promisify(execFile);
@@ -34,9 +35,12 @@ function copyRepository(): string {
   return copy;
 }
 
-/** The environment without the per-file CPU report's switch (test/support/cpu-report.ts). */
-function withoutCpuReport(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { PAYBUS_TEST_CPU: _report, ...rest } = env;
+/**
+ * The environment without the suite's report switches: the per-file CPU report's
+ * (test/support/cpu-report.ts) and the timeline's (test/support/timeline-reporter.ts).
+ */
+function withoutSuiteReports(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { PAYBUS_TEST_CPU: _report, [TIMELINE_ENV]: _timeline, ...rest } = env;
   return rest;
 }
 
@@ -121,8 +125,9 @@ describe("paybus new consumer", () => {
     const vitest = await run(process.execPath, [join(ROOT, "node_modules/vitest/vitest.mjs"), "run", ...tests, "--maxWorkers=1"], {
       cwd: copy,
       // Without PAYBUS_TEST_CPU: when this file's cost is being measured, the nested run must
-      // neither append its own rows to the table nor run each of its files in a process of its own.
-      env: { ...withoutCpuReport(process.env), CI: "1", NO_COLOR: "1" },
+      // neither append its own rows to the table nor run each of its files in a process of its own;
+      // without the timeline's switch, it would replace the outer run's timeline with its own.
+      env: { ...withoutSuiteReports(process.env), CI: "1", NO_COLOR: "1" },
     }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout}\n${error.stderr}` }));
 
     expect(vitest.stdout).toMatch(/Test Files {2}4 passed \(4\)/);

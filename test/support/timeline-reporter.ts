@@ -10,6 +10,9 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { Reporter, TestModule } from "vitest/node";
 
+/** The environment variable naming the timeline's file; a run started inside a test must not inherit it. */
+export const TIMELINE_ENV = "PAYBUS_TEST_TIMELINE";
+
 /** Writes the timeline to `file` (replaced at the start of each run). */
 export class TimelineReporter implements Reporter {
   private readonly started = new Map<string, number>();
