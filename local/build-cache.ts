@@ -7,7 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { threadId } from "node:worker_threads";
-import type { Metafile } from "esbuild";
+import type { BuildOptions, Metafile } from "esbuild";
 
 /** `size:mtimeMs` of a file, or undefined when it is gone. */
 function fingerprint(file: string): string | undefined {
@@ -109,4 +109,18 @@ export async function buildOrReuse(
     }
   }
   return built(outputs);
+}
+
+/**
+ * {@link buildOrReuse} with the esbuild build every cache here makes: `entries` (project-relative)
+ * bundled from `rootDir` with `options`, which are part of the key; `keyParts` adds what else
+ * changes the output (a plugin's version, say: a plugin's code is not in the key).
+ */
+export async function bundleOrReuse(rootDir: string, cacheName: string, entries: readonly string[], options: BuildOptions, keyParts: readonly unknown[] = []): Promise<CachedBuild> {
+  // Loaded on first use: a process that only reuses builds never loads esbuild.
+  const { build } = await import("esbuild");
+  return buildOrReuse(rootDir, cacheName, [options, ...keyParts], entries, async (outdir) => {
+    const result = await build({ entryPoints: entries.map((entry) => join(rootDir, entry)), absWorkingDir: rootDir, outbase: rootDir, outdir, ...options, metafile: true, logLevel: "silent" });
+    return result.metafile;
+  });
 }

@@ -7,8 +7,8 @@
  * `paybus dev` restart reuses them.
  */
 import { join, resolve } from "node:path";
-import { build, type BuildOptions, type Plugin } from "esbuild";
-import { buildOrReuse } from "./build-cache.ts";
+import type { BuildOptions, Plugin } from "esbuild";
+import { bundleOrReuse } from "./build-cache.ts";
 
 /** The worker's own runtime (local/lambda-worker.ts), built with the handlers. */
 export const WORKER_RUNTIME = "local/lambda-worker.ts";
@@ -59,18 +59,6 @@ const BUILD_OPTIONS = {
 export async function bundleFunctions(rootDir: string, entries: readonly string[]): Promise<Map<string, string>> {
   const all = [...new Set([WORKER_RUNTIME, ...entries])].sort();
   // The build options are part of the key: a change to them must not reuse bundles built without it.
-  const { outputs } = await buildOrReuse(rootDir, "paybus-functions", [BUILD_OPTIONS, PORT_HANDLER], all, async (outdir) => {
-    const result = await build({
-      entryPoints: all.map((entry) => join(rootDir, entry)),
-      absWorkingDir: rootDir,
-      outbase: rootDir,
-      outdir,
-      ...BUILD_OPTIONS,
-      plugins: [portHandler(rootDir)],
-      metafile: true,
-      logLevel: "silent",
-    });
-    return result.metafile;
-  });
+  const { outputs } = await bundleOrReuse(rootDir, "paybus-functions", all, { ...BUILD_OPTIONS, plugins: [portHandler(rootDir)] }, [PORT_HANDLER]);
   return outputs;
 }

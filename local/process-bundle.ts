@@ -13,10 +13,10 @@
  * test suite for the processes it starts (test/support/child-bundle.ts, test/reliability/child-bundle.ts).
  */
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
-import { buildOrReuse, type CachedBuild } from "./build-cache.ts";
+import { bundleOrReuse, type CachedBuild } from "./build-cache.ts";
 
 /**
  * Gives each project module the `import.meta` of its source file: bundled, they would all see the
@@ -58,19 +58,6 @@ export const PROCESS_BUILD_OPTIONS = {
  * the build made from the same inputs; resolves with each entry's built file (absolute) and the
  * build's manifest (for a process that passes the bundle on to its own children: `builtFile`).
  */
-export async function bundleProcesses(root: string, cacheName: string, entries: readonly string[]): Promise<CachedBuild> {
-  const { build } = await import("esbuild");
-  return buildOrReuse(root, cacheName, [PROCESS_BUILD_OPTIONS, "import-meta-2"], entries, async (outdir) => {
-    const result = await build({
-      entryPoints: entries.map((entry) => join(root, entry)),
-      absWorkingDir: root,
-      outbase: root,
-      outdir,
-      ...PROCESS_BUILD_OPTIONS,
-      plugins: [sourceImportMeta()],
-      metafile: true,
-      logLevel: "silent",
-    });
-    return result.metafile;
-  });
+export function bundleProcesses(root: string, cacheName: string, entries: readonly string[]): Promise<CachedBuild> {
+  return bundleOrReuse(root, cacheName, entries, { ...PROCESS_BUILD_OPTIONS, plugins: [sourceImportMeta()] }, ["import-meta-2"]);
 }

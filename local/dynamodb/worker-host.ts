@@ -9,11 +9,9 @@
  * bundled with esbuild (npm packages stay external and load from `node_modules`), so the thread
  * needs no TypeScript loader and starts in tens of milliseconds.
  */
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, threadId, Worker } from "node:worker_threads";
-import { build } from "esbuild";
-import { buildOrReuse } from "../build-cache.ts";
+import { bundleOrReuse } from "../build-cache.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { LocalDynamo, LocalDynamoOptions, LocalDynamoStats } from "./local-dynamo.ts";
 import type { WireAnswer } from "./wire.ts";
@@ -42,10 +40,7 @@ let bundled: Promise<string> | undefined;
  * (a build costs more than starting the worker; `local/build-cache.ts`).
  */
 function workerBundle(): Promise<string> {
-  return (bundled ??= buildOrReuse(ROOT, "paybus-dynamodb", [WORKER_BUILD_OPTIONS], [WORKER], async (outdir) => {
-    const result = await build({ entryPoints: [join(ROOT, WORKER)], absWorkingDir: ROOT, outbase: ROOT, outdir, ...WORKER_BUILD_OPTIONS, metafile: true, logLevel: "silent" });
-    return result.metafile;
-  }).then((built) => built.outputs.get(WORKER)!));
+  return (bundled ??= bundleOrReuse(ROOT, "paybus-dynamodb", [WORKER], WORKER_BUILD_OPTIONS).then((built) => built.outputs.get(WORKER)!));
 }
 
 /** Starts the endpoint in a worker thread; resolves once it listens. */
