@@ -116,10 +116,10 @@ export async function buildOrReuse(
  * bundled from `rootDir` with `options`, which are part of the key; `keyParts` adds what else
  * changes the output (a plugin's version, say: a plugin's code is not in the key).
  */
-export async function bundleOrReuse(rootDir: string, cacheName: string, entries: readonly string[], options: BuildOptions, keyParts: readonly unknown[] = []): Promise<CachedBuild> {
-  // Loaded on first use: a process that only reuses builds never loads esbuild.
-  const { build } = await import("esbuild");
+export function bundleOrReuse(rootDir: string, cacheName: string, entries: readonly string[], options: BuildOptions, keyParts: readonly unknown[] = []): Promise<CachedBuild> {
   return buildOrReuse(rootDir, cacheName, [options, ...keyParts], entries, async (outdir) => {
+    // Loaded only to build: a process that reuses a build never loads esbuild.
+    const { build } = await import("esbuild");
     const result = await build({ entryPoints: entries.map((entry) => join(rootDir, entry)), absWorkingDir: rootDir, outbase: rootDir, outdir, ...options, metafile: true, logLevel: "silent" });
     return result.metafile;
   });
