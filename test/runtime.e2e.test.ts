@@ -165,7 +165,9 @@ describe("the pipeline on the local runtime", () => {
     const pushesForInvoice = runtime.sns.outbox.filter((push) => JSON.stringify(push.message).includes("OUTAGE-0001"));
     expect(pushesForInvoice).toHaveLength(1);
     expect(runtime.sqs.dlqMessages("notifications")).toEqual([]);
-  });
+    // Its own waits allow 60 + 30 s: the retries until the DLQ take ~15 s on an idle machine, past
+    // the default 30 s on a loaded one.
+  }, 120_000);
 
   it("replays archived events by Stripe id, marked with replay-name, without new effects", async () => {
     const emailsBefore = runtime.journal.list("effect.email").length;
