@@ -4,7 +4,7 @@ import { MAX_EMAIL_LENGTH, MAX_MINOR_UNITS, MAX_UNIX_SECONDS } from "./ranges.ts
 /**
  * The Stripe objects paybus reads, with only the fields it uses. Unknown fields are accepted (and
  * dropped), and fields that moved in API version 2025-03-31 ("basil") are optional so that both
- * layouts parse; the accessor functions below read whichever layout is present.
+ * layouts parse; the accessor functions (`invoice-subscription.ts`) read whichever layout is present.
  */
 
 const id = z.string().min(1);
@@ -206,11 +206,5 @@ export type Dispute = z.infer<typeof dispute>;
 export type InvoicePayment = z.infer<typeof invoicePayment>;
 export type Subscription = z.infer<typeof subscription>;
 
-/** The subscription an invoice bills and its metadata, in either API layout. */
-export function invoiceSubscription(inv: Pick<Invoice, "parent" | "subscription" | "subscription_details">): { id: string | null; metadata: Record<string, string> } {
-  const current = inv.parent?.subscription_details;
-  return {
-    id: current?.subscription ?? inv.subscription ?? null,
-    metadata: current?.metadata ?? inv.subscription_details?.metadata ?? {},
-  };
-}
+// Part of this module's API; defined apart so that its users need not build the schemas above.
+export { invoiceSubscription } from "./invoice-subscription.ts";

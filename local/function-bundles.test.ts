@@ -23,15 +23,18 @@ function loadedAtColdStart(file: string, seen = new Set<string>()): string {
   return loaded;
 }
 
+/** Every function's bundle, built together as a runtime builds them. */
+function bundleEveryFunction(): Promise<Map<string, string>> {
+  const every = readdirSync(new URL("../functions/", import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && readdirSync(new URL(`../functions/${entry.name}/`, import.meta.url)).includes("handler.ts"))
+    .map((entry) => `functions/${entry.name}/handler.ts`);
+  return bundleFunctions(root, every);
+}
+
 describe("the functions' local bundles", () => {
   it("give each function only the code it imports: the SDK's ES modules tree-shaken, and no other function's clients", async () => {
-    // Arrange: every function, bundled together as a runtime bundles them.
-    const every = readdirSync(new URL("../functions/", import.meta.url), { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && readdirSync(new URL(`../functions/${entry.name}/`, import.meta.url)).includes("handler.ts"))
-      .map((entry) => `functions/${entry.name}/handler.ts`);
-
-    // Act
-    const bundles = await bundleFunctions(root, every);
+    // Arrange + Act: every function, bundled together as a runtime bundles them.
+    const bundles = await bundleEveryFunction();
     const loyalty = loadedAtColdStart(bundles.get("functions/loyalty/handler.ts")!);
     const notifications = loadedAtColdStart(bundles.get("functions/notifications/handler.ts")!);
 
@@ -44,5 +47,19 @@ describe("the functions' local bundles", () => {
     // The DynamoDB client's dist-cjs index defines every command of the service; its ES modules
     // only those a function sends (none of the functions sends BatchExecuteStatement).
     expect(defined(loyalty, ["TransactWriteItemsCommand", "BatchExecuteStatementCommand"])).toEqual({ TransactWriteItemsCommand: true, BatchExecuteStatementCommand: false });
+  });
+
+  it("build the Stripe object schemas only in the functions that decode Stripe events", async () => {
+    // Arrange + Act: every function, bundled together as a runtime bundles them.
+    const bundles = await bundleEveryFunction();
+    const loads = (fn: string) => loadedAtColdStart(bundles.get(`functions/${fn}/handler.ts`)!);
+
+    // Assert: a message of the amount schema (`events/stripe-objects.ts`) survives minification. The
+    // functions that read loyalty events or task inputs reach the notifications store, whose notices
+    // read an invoice's subscription: that must not bring every Stripe object schema with it.
+    const stripeObjectSchemas = "expected an integer amount in minor units";
+    const builds = (fns: string[]) => Object.fromEntries(fns.map((fn) => [fn, loads(fn).includes(stripeObjectSchemas)]));
+    expect(builds(["loyalty", "notifications", "lifecycle"])).toEqual({ loyalty: true, notifications: true, lifecycle: true });
+    expect(builds(["loyalty-milestones", "loyalty-vip", "engagement-email"])).toEqual({ "loyalty-milestones": false, "loyalty-vip": false, "engagement-email": false });
   });
 });

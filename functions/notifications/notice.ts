@@ -8,7 +8,7 @@
  */
 import type { TypedStripeEvent } from "../../events/parse.ts";
 import type { Money } from "../../events/money.ts";
-import { invoiceSubscription } from "../../events/stripe-objects.ts";
+import { invoiceSubscription } from "../../events/invoice-subscription.ts";
 import * as z from "zod";
 import type { CustomerProfile } from "../common/profiles.ts";
 import { webLink } from "../common/text.ts";

@@ -1,4 +1,4 @@
-import { invoiceSubscription } from "../../../events/stripe-objects.ts";
+import { invoiceSubscription } from "../../../events/invoice-subscription.ts";
 import { defineNotice, nonEmpty } from "../notice.ts";
 
 /**
