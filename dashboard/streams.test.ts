@@ -115,13 +115,25 @@ describe("the dashboard's live streams", () => {
     const stuck = await stalled(base);
     await until(() => dashboard.streams === 2, "both streams to open");
 
-    // Traffic for both, more than the kernel's socket buffers hold: events the bus refuses (each one
-    // is a row on the stream) cost nothing downstream.
+    // Traffic for both, more than the kernel's socket buffers hold (~5 MB on loopback here): events
+    // the bus refuses (each one is a row on the stream) cost nothing downstream. Each row carries a
+    // 40 kB customer id, so that ~120 events fill the buffers: rows of ~400 bytes took 13,000, whose
+    // way through the bus, the journal and the dashboard cost ~3 s of CPU more than their bytes.
+    // ~400 kB per send (twice what 500 small rows made), well within what the reading client
+    // drains between two sends.
     let n = 0;
+    const refused = () => {
+      const envelope = invoice(n++);
+      envelope.detail.data.object.customer = `cus_${String(n).padStart(40_000, "0")}`;
+      return { ...envelope, source: "aws.not-stripe" };
+    };
+    // Within 100 sends (~40 MB, eight times what the buffers hold): long before `slowReaderMs` (60 s)
+    // would drop the stalled reader for staying backed up, which is not the rule under test.
     await until(
       () => dashboard.streams === 1,
       "the stalled reader to be dropped",
-      () => void runtime.sendEnvelopes(Array.from({ length: 500 }, () => ({ ...invoice(n++), source: "aws.not-stripe" }))),
+      () => void runtime.sendEnvelopes(Array.from({ length: 10 }, refused)),
+      100,
     );
     const before = reading.bytes();
     runtime.sendEnvelopes([invoice(n++)]);
