@@ -167,8 +167,15 @@ export function cpuByThread(start: Map<number, number>, before: ReadonlySet<numb
   const functions = new Map(runtime.lambda.threads().map((thread) => [thread.tid, thread.functionName.slice(runtime.prefix.length + 1)]));
   const byKind: Record<string, number> = {};
   for (const [tid, ms] of threadCpu()) {
+    // The engine's thread may be older than the runtime: one an earlier runtime's engine closed (local/dynamodb/worker-host.ts).
     const kind =
-      tid === process.pid ? "main thread" : functions.has(tid) ? `function ${functions.get(tid)}` : before.has(tid) ? "V8/libuv helper threads" : "engine threads (DynamoDB)";
+      tid === process.pid
+        ? "main thread"
+        : functions.has(tid)
+          ? `function ${functions.get(tid)}`
+          : tid !== runtime.dynamo.osThreadId && before.has(tid)
+            ? "V8/libuv helper threads"
+            : "engine threads (DynamoDB)";
     byKind[kind] = (byKind[kind] ?? 0) + ms - (start.get(tid) ?? 0);
   }
   return Object.fromEntries(Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([kind, ms]) => [kind, Number((ms / Math.max(1, events)).toFixed(2))]));

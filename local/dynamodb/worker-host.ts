@@ -43,6 +43,42 @@ function workerBundle(): Promise<string> {
   return (bundled ??= bundleOrReuse(ROOT, "paybus-dynamodb", [WORKER], WORKER_BUILD_OPTIONS).then((built) => built.outputs.get(WORKER)!));
 }
 
+/**
+ * Threads whose endpoint closed, kept for the next start in this process (at most
+ * {@link MAX_IDLE_THREADS}): a new thread spends ~0.15 s of CPU (and, on a busy machine, up to a
+ * second) loading the worker's modules and dynalite's, where starting an endpoint on a loaded
+ * thread takes ~10 ms. Runtimes and tests start one endpoint after another; a thread left idle does
+ * not keep the process alive.
+ */
+const idleThreads: Worker[] = [];
+const MAX_IDLE_THREADS = 1;
+
+async function takeThread(): Promise<Worker> {
+  const idle = idleThreads.pop();
+  if (idle) {
+    idle.ref();
+    return idle;
+  }
+  const worker = new Worker(await workerBundle(), { execArgv: [] });
+  // A thread that ends while idle leaves the pool; while it runs an endpoint, that endpoint's own listeners report it.
+  worker.on("exit", () => {
+    const index = idleThreads.indexOf(worker);
+    if (index >= 0) idleThreads.splice(index, 1);
+  });
+  worker.on("error", () => undefined);
+  return worker;
+}
+
+/** A thread whose endpoint closed cleanly: kept for the next start, or ended. */
+async function releaseThread(worker: Worker): Promise<void> {
+  if (idleThreads.length >= MAX_IDLE_THREADS) {
+    await worker.terminate();
+    return;
+  }
+  worker.unref();
+  idleThreads.push(worker);
+}
+
 /** Starts the endpoint in a worker thread; resolves once it listens. */
 export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thread" | "now">): Promise<LocalDynamo> {
   const { faults, ...rest } = options;
@@ -53,11 +89,12 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   Atomics.store(faultsActive, 0, 1);
   faults?.watch?.((active) => Atomics.store(faultsActive, 0, active ? 1 : 0));
   const setup: WorkerSetup = { options: rest, faults: faults !== undefined, faultsActive: faultsActive.buffer as SharedArrayBuffer, statsPort: stats.port2, statsSignal };
-  const worker = new Worker(await workerBundle(), { workerData: setup, transferList: [stats.port2], execArgv: [] });
+  const worker = await takeThread();
 
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextCall = 0;
   let failure: Error | undefined;
+  let closing: Promise<void> | undefined;
   const call = (message: WithoutId<Extract<HostCall, { kind: "createTables" | "sweep" | "close" }>>): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
     const id = nextCall++;
@@ -72,55 +109,77 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
   let nextRequest = 0;
 
   let tid: number | undefined;
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    const fail = (error: Error) => {
-      failure = error;
-      reject(error);
-      for (const { reject: rejectCall } of pending.values()) rejectCall(error);
-      pending.clear();
-      for (const { reject: rejectRequest } of requests.values()) rejectRequest(error);
-      requests.clear();
-    };
-    worker.on("message", (message: WorkerMessage) => {
-      switch (message.kind) {
-        case "ready":
-          tid = message.tid;
-          resolve(message.endpoint);
-          break;
-        case "failed":
-          fail(deserialiseError(message.error));
-          break;
-        case "result":
-        case "error": {
-          const waiter = pending.get(message.id);
-          pending.delete(message.id);
-          if (message.kind === "result") waiter?.resolve(message.result);
-          else waiter?.reject(deserialiseError(message.error));
-          break;
-        }
-        case "answer":
-          requests.get(message.id)?.resolve(message.answer);
-          requests.delete(message.id);
-          break;
-        case "decide":
-          answerFault(worker, faults, message);
-          break;
-      }
-    });
-    worker.on("error", (error) => {
-      console.error("local dynamodb: the endpoint's worker failed:", error);
-      fail(error);
-    });
-    worker.on("exit", (code) => fail(new Error(`local dynamodb: the endpoint's worker exited (code ${code})`)));
+  let started!: (endpoint: string) => void;
+  let refused!: (error: Error) => void;
+  const ready = new Promise<string>((resolve, reject) => {
+    started = resolve;
+    refused = reject;
   });
+  const fail = (error: Error) => {
+    failure = error;
+    refused(error);
+    for (const { reject: rejectCall } of pending.values()) rejectCall(error);
+    pending.clear();
+    for (const { reject: rejectRequest } of requests.values()) rejectRequest(error);
+    requests.clear();
+  };
+  const onMessage = (message: WorkerMessage) => {
+    switch (message.kind) {
+      case "ready":
+        tid = message.tid;
+        started(message.endpoint);
+        break;
+      case "failed":
+        fail(deserialiseError(message.error));
+        break;
+      case "result":
+      case "error": {
+        const waiter = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.kind === "result") waiter?.resolve(message.result);
+        else waiter?.reject(deserialiseError(message.error));
+        break;
+      }
+      case "answer":
+        requests.get(message.id)?.resolve(message.answer);
+        requests.delete(message.id);
+        break;
+      case "decide":
+        answerFault(worker, faults, message);
+        break;
+    }
+  };
+  const onError = (error: Error) => {
+    console.error("local dynamodb: the endpoint's worker failed:", error);
+    fail(error);
+  };
+  const onExit = (code: number) => fail(new Error(`local dynamodb: the endpoint's worker exited (code ${code})`));
+  worker.on("message", onMessage);
+  worker.on("error", onError);
+  worker.on("exit", onExit);
+  const detach = () => {
+    worker.off("message", onMessage);
+    worker.off("error", onError);
+    worker.off("exit", onExit);
+  };
+  worker.postMessage({ kind: "start", setup } satisfies HostCall, [stats.port2]);
+  let endpoint: string;
+  try {
+    endpoint = await ready;
+  } catch (error) {
+    detach();
+    stats.port1.close();
+    await worker.terminate();
+    throw error;
+  }
 
   const signal = new Int32Array(statsSignal);
-  let closing: Promise<void> | undefined;
   return {
     endpoint,
     osThreadId: tid,
     serve: (target, body) => {
       if (failure) return Promise.reject(failure);
+      if (closing) return Promise.reject(new Error("local dynamodb: the endpoint is closed"));
       const id = nextRequest++;
       return new Promise<WireAnswer>((resolve, reject) => {
         requests.set(id, { resolve, reject });
@@ -140,9 +199,14 @@ export async function startWorkerEndpoint(options: Omit<LocalDynamoOptions, "thr
     },
     close: () =>
       (closing ??= (async () => {
-        if (!failure) await call({ kind: "close" });
+        // Requests handed over before this are answered first: the worker takes messages in order.
+        let error: unknown;
+        if (!failure) await call({ kind: "close" }).catch((cause: unknown) => (error = cause));
+        detach();
         stats.port1.close();
-        await worker.terminate();
+        if (failure || error) await worker.terminate();
+        else await releaseThread(worker);
+        if (error) throw error;
       })()),
   };
 }

@@ -4,7 +4,7 @@ import type { InjectedFault } from "./faults.ts";
 import type { LocalDynamoOptions } from "./local-dynamo.ts";
 import type { WireAnswer } from "./wire.ts";
 
-/** `workerData`. */
+/** What an endpoint is started with (the `start` message). */
 export interface WorkerSetup {
   readonly options: Omit<LocalDynamoOptions, "faults" | "now" | "thread">;
   /** Whether to ask the host about faults before every request. */
@@ -25,6 +25,8 @@ export interface SerialisedError {
 }
 
 export type HostCall =
+  /** Starts an endpoint on the thread (its `statsPort` transferred); answered with `ready` or `failed`. */
+  | { readonly kind: "start"; readonly setup: WorkerSetup }
   | { readonly kind: "createTables"; readonly id: number; readonly declarations: Readonly<Record<string, TableDeclaration>>; readonly prefix: string }
   | { readonly kind: "sweep"; readonly id: number }
   | { readonly kind: "close"; readonly id: number }

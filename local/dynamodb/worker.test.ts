@@ -175,6 +175,22 @@ describe("the endpoint's thread", () => {
     await expect(startLocalDynamo({ ttlSweepIntervalMs: 0, port })).rejects.toMatchObject({ code: "EADDRINUSE" });
   });
 
+  it("runs the next endpoint on the thread of one that closed, with a store and counters of its own", async () => {
+    const first = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+    const { loyalty } = await first.createTables({ loyalty: tables.loyalty }, "first");
+    await first.serve("DynamoDB_20120810.PutItem", JSON.stringify({ TableName: loyalty, Item: { pk: { S: "c1" }, sk: { S: "balance" } } }));
+    await first.close();
+
+    const next = await startLocalDynamo({ ttlSweepIntervalMs: 0 });
+    started.push(next);
+
+    if (existsSync("/proc/thread-self")) expect(next.osThreadId).toBe(first.osThreadId);
+    expect(JSON.parse((await next.serve("DynamoDB_20120810.ListTables", "{}")).text)).toEqual({ TableNames: [] });
+    expect(next.stats().requests).toEqual({ ListTables: 1 });
+    // The closed one takes nothing more.
+    await expect(first.serve("DynamoDB_20120810.ListTables", "{}")).rejects.toThrow(/closed/);
+  });
+
   it("refuses a custom clock in a worker (a function cannot cross threads)", async () => {
     await expect(startLocalDynamo({ thread: "worker", now: () => 0 })).rejects.toThrow(/thread: "caller"/);
   });
