@@ -165,7 +165,7 @@ export class EventSourceMapping {
     this.stopping = new AbortController();
     // No more batches at once than the function may have environments (Lambda's pollers scale to a
     // function's reserved concurrency likewise): a batch received is a batch running.
-    const concurrency = Math.max(1, Math.min(this.options.consumer.maximumConcurrency, this.options.lambda.maxEnvironmentsPerFunction));
+    const concurrency = Math.max(1, Math.min(this.options.consumer.maximumConcurrency, this.options.lambda.maxEnvironmentsFor(this.options.fn.name)));
     this.workers = Array.from({ length: concurrency }, () => this.work());
   }
 

@@ -14,6 +14,11 @@ export interface LambdaHostOptions {
    */
   readonly maxEnvironmentsPerFunction?: number;
   /**
+   * Caps of particular functions, by function name, instead of `maxEnvironmentsPerFunction` (as a
+   * function's reserved concurrency caps it in AWS, whatever the account allows).
+   */
+  readonly maxEnvironmentsByFunction?: Readonly<Record<string, number>>;
+  /**
    * A function with an environment but none free starts another only for an invocation that has
    * waited this long (default {@link DEFAULT_GROW_AFTER_MS}); 0 starts one at once, as Lambda does.
    */

@@ -115,6 +115,23 @@ describe("LambdaHost", () => {
     }
   });
 
+  it("holds a function to a cap of its own (maxEnvironmentsByFunction), above or below the host's", async () => {
+    const capped = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { maxEnvironmentsPerFunction: 1, maxEnvironmentsByFunction: { wide: 2 }, growAfterMs: 0 });
+    try {
+      const wide = fn("wide", "describe");
+      const narrow = fn("narrow", "describe");
+      const overlapping = (f: LocalFunction) => Promise.all([capped.invoke(f, { delayMs: 200 }), capped.invoke(f, { delayMs: 200 })]);
+      const environments = (invocations: Awaited<ReturnType<typeof overlapping>>) => new Set(invocations.map((invocation) => invocation.ok && (invocation.result as { environmentId: string }).environmentId)).size;
+
+      expect(environments(await overlapping(wide))).toBe(2);
+      expect(environments(await overlapping(narrow))).toBe(1);
+      expect([capped.maxEnvironmentsFor("wide"), capped.maxEnvironmentsFor("narrow")]).toEqual([2, 1]);
+      expect(capped.coldStarts).toBe(3);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it("starts another environment for an invocation only once it has waited growAfterMs for a busy one (0: at once)", async () => {
     const patient = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { growAfterMs: 60_000 });
     const eager = new LambdaHost(root, "us-east-1", "000000000000", () => undefined, { growAfterMs: 0 });

@@ -107,6 +107,7 @@ export class LambdaHost {
   private prepared: Promise<Map<string, string>> | undefined;
   private preparedFiles = new Set<string>();
   private readonly maxEnvironments: number;
+  private readonly maxByFunction: ReadonlyMap<string, number>;
   private readonly waitingEnvironments: number;
   private readonly growAfterMs: number;
   private readonly timeoutScale: number;
@@ -120,7 +121,8 @@ export class LambdaHost {
     options: LambdaHostOptions = {},
   ) {
     this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
-    this.waitingEnvironments = Math.max(this.maxEnvironments, options.waitingEnvironmentsPerFunction ?? 0);
+    this.maxByFunction = new Map(Object.entries(options.maxEnvironmentsByFunction ?? {}).map(([name, cap]) => [name, Math.max(1, cap)]));
+    this.waitingEnvironments = options.waitingEnvironmentsPerFunction ?? 0;
     this.growAfterMs = Math.max(0, options.growAfterMs ?? DEFAULT_GROW_AFTER_MS);
     this.timeoutScale = options.timeoutScale ?? 1;
     this.transport = options.transport;
@@ -130,9 +132,19 @@ export class LambdaHost {
     return `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
   }
 
-  /** The most execution environments a function may have at once. */
+  /** The most execution environments a function may have at once, unless it has a cap of its own. */
   get maxEnvironmentsPerFunction(): number {
     return this.maxEnvironments;
+  }
+
+  /** The most execution environments the function named `name` may have at once. */
+  maxEnvironmentsFor(name: string): number {
+    return this.maxByFunction.get(name) ?? this.maxEnvironments;
+  }
+
+  /** The cap of a function while it mostly waits on its calls; a cap of its own holds either way. */
+  private waitingEnvironmentsFor(name: string): number {
+    return this.maxByFunction.get(name) ?? Math.max(this.maxEnvironments, this.waitingEnvironments);
   }
 
   /** How many execution environments were started so far (cold starts), all functions together. */
@@ -173,9 +185,9 @@ export class LambdaHost {
     return pool;
   }
 
-  /** How many environments `pool`'s function may have now: more while it mostly waits on its calls. */
-  private capOf(pool: EnvironmentPool): number {
-    return pool.busy !== undefined && pool.busy < MOSTLY_WAITING ? this.waitingEnvironments : this.maxEnvironments;
+  /** How many environments `fn` (whose pool is `pool`) may have now: more while it mostly waits on its calls. */
+  private capOf(fn: LocalFunction, pool: EnvironmentPool): number {
+    return pool.busy !== undefined && pool.busy < MOSTLY_WAITING ? this.waitingEnvironmentsFor(fn.name) : this.maxEnvironmentsFor(fn.name);
   }
 
   /** An idle environment of `fn`, a new one, or the next one to be free (a new one if that takes a while). */
@@ -183,15 +195,15 @@ export class LambdaHost {
     const pool = this.pool(fn);
     const idle = pool.idle.pop();
     if (idle) return Promise.resolve(idle);
-    if (pool.size === 0 || (pool.size < this.capOf(pool) && this.growAfterMs === 0)) return this.start(fn, pool);
+    if (pool.size === 0 || (pool.size < this.capOf(fn, pool) && this.growAfterMs === 0)) return this.start(fn, pool);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
-      if (pool.size < this.waitingEnvironments) {
+      if (pool.size < this.waitingEnvironmentsFor(fn.name)) {
         waiter.grow = setTimeout(() => {
           waiter.grow = undefined;
           const index = pool.waiting.indexOf(waiter);
           // The cap as it is now: the function may have turned out to mostly wait meanwhile.
-          if (index < 0 || pool.size >= this.capOf(pool) || this.stopped) return;
+          if (index < 0 || pool.size >= this.capOf(fn, pool) || this.stopped) return;
           pool.waiting.splice(index, 1);
           this.start(fn, pool).then(resolve, reject);
         }, this.growAfterMs);

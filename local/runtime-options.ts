@@ -47,6 +47,13 @@ export interface RuntimeOptions {
    */
   readonly maxEnvironmentsPerFunction?: number;
   /**
+   * Caps of particular functions, by the plan's logical name (`{ LoyaltyApi: 3 }`), instead of
+   * `maxEnvironmentsPerFunction`, as a function's reserved concurrency caps it in AWS; an unknown
+   * name is refused. Tests that assert what overlapping invocations of one function do give that
+   * function the default cap and keep one environment for the others (each is a cold start).
+   */
+  readonly maxEnvironmentsByFunction?: Readonly<Record<string, number>>;
+  /**
    * A higher cap for a function that mostly waits on its AWS calls (its thread busy under half of
    * each invocation; `LambdaHostOptions.waitingEnvironmentsPerFunction`); default none.
    */

@@ -88,6 +88,14 @@ describe("the runtime composes its services from one list", () => {
     expect(duplicate).toBeInstanceOf(DuplicateServiceError);
     expect((duplicate as Error).message).toBe('two local services are named "sqs"');
   });
+
+  it("refuses a cap of environments for a function the plan does not have (a typo would cap nothing)", async () => {
+    // Act
+    const refused = await Runtime.start({ dataDir: null, port: 0, maxEnvironmentsByFunction: { LoyaltyApi: 2, LoyalyConsumer: 2 } }).catch((error: Error) => error);
+
+    // Assert
+    expect((refused as Error).message).toMatch(/^maxEnvironmentsByFunction: no function LoyalyConsumer in the plan \(it has .*LoyaltyConsumer/);
+  });
 });
 
 describe("the gateway routes by what each service declares", () => {

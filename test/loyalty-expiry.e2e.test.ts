@@ -60,8 +60,8 @@ describe("points expiry", () => {
   let runtime: Runtime | undefined;
 
   const start = async (port = 0) => {
-    // Two expiry runs at once must be able to overlap.
-    runtime = await startTestRuntime({ dataDir, port, timeScale: 0.01, workflowTimeScale: 0.0001, env, maxEnvironmentsPerFunction: CONCURRENT_ENVIRONMENTS });
+    // Two expiry runs at once must be able to overlap; the other functions keep one environment each.
+    runtime = await startTestRuntime({ dataDir, port, timeScale: 0.01, workflowTimeScale: 0.0001, env, maxEnvironmentsByFunction: { LoyaltyExpiry: CONCURRENT_ENVIRONMENTS } });
     runtime.addRoute(loyaltyApiRoute(runtime));
     return runtime;
   };

@@ -7,7 +7,8 @@
 import { queues, type QueueName } from "../../declarations/rules.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../../functions/loyalty/promotion-key.ts";
 import { consumerFaults, EventSourceMapping } from "../event-source-mapping.ts";
-import { LOG_LEVELS, localFunctions, terminalLogLevel } from "../function-environment.ts";
+import type { InfraPlan } from "../../stacks/plan.ts";
+import { LOG_LEVELS, localFunctionName, localFunctions, terminalLogLevel } from "../function-environment.ts";
 import { LambdaHost, type LocalFunction } from "../lambda.ts";
 import { PROJECT_ROOT } from "../project-root.ts";
 import { defineService } from "../service.ts";
@@ -30,6 +31,7 @@ export const lambdaService = defineService({
       // The functions' SDK calls reach the gateway over their environments' ports, not loopback HTTP.
       ...(transport === "port" ? { transport: runtime.gatewayTransport } : {}),
       ...(options.maxEnvironmentsPerFunction !== undefined ? { maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction } : {}),
+      ...(options.maxEnvironmentsByFunction ? { maxEnvironmentsByFunction: capsByName(runtime.plan, prefix, options.maxEnvironmentsByFunction) } : {}),
       ...(options.waitingEnvironmentsPerFunction !== undefined ? { waitingEnvironmentsPerFunction: options.waitingEnvironmentsPerFunction } : {}),
     });
     const planned = localFunctions(runtime.plan, {
@@ -79,6 +81,14 @@ export const lambdaService = defineService({
     };
   },
 });
+
+/** Caps by plan logical name as caps by function name; a name the plan lacks is refused (a typo would cap nothing). */
+function capsByName(plan: InfraPlan, prefix: string, caps: Readonly<Record<string, number>>): Record<string, number> {
+  const known = new Set(plan.functions.map((fn) => fn.logicalName));
+  const unknown = Object.keys(caps).filter((logical) => !known.has(logical));
+  if (unknown.length > 0) throw new Error(`maxEnvironmentsByFunction: no function ${unknown.join(", ")} in the plan (it has ${[...known].join(", ")})`);
+  return Object.fromEntries(Object.entries(caps).map(([logical, cap]) => [localFunctionName(prefix, logical), cap]));
+}
 
 /**
  * Writes a function's output to the terminal, as `POWERTOOLS_LOG_LEVEL` of the runtime process asks

@@ -10,8 +10,10 @@
  * environment; consumers see batches one at a time, as with reserved concurrency 1.
  *
  * A test that asserts what happens when invocations of one function overlap (concurrent
- * redemptions on one balance, two expiry runs at once) starts its runtime with
- * `maxEnvironmentsPerFunction: CONCURRENT_ENVIRONMENTS`, and says so.
+ * redemptions on one balance, two expiry runs at once) gives that function the runtime's default
+ * cap, `maxEnvironmentsByFunction: { LoyaltyApi: CONCURRENT_ENVIRONMENTS }`, and says so; one that
+ * needs every function's invocations to overlap (the reliability suite's load run),
+ * `maxEnvironmentsPerFunction: CONCURRENT_ENVIRONMENTS`.
  */
 import { Runtime, type RuntimeOptions } from "../../local/runtime.ts";
 import { TEST_ENVIRONMENTS_PER_FUNCTION } from "./environments.ts";
