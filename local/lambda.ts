@@ -80,6 +80,10 @@ interface EnvironmentPool {
   /** Environments started or starting, busy or idle, not yet ended. */
   size: number;
   readonly waiting: Waiter[];
+  /** The most environments it may have at once ({@link LambdaHost.maxEnvironmentsFor}). */
+  readonly cap: number;
+  /** The most while it mostly waits on its calls: its own cap if it has one, else the host's waiting cap. */
+  readonly waitingCap: number;
   /** The share of recent invocations' time the function's thread was busy (a moving average; undefined before the first answer). */
   busy?: number;
 }
@@ -122,7 +126,7 @@ export class LambdaHost {
   ) {
     this.maxEnvironments = Math.max(1, options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS_PER_FUNCTION);
     this.maxByFunction = new Map(Object.entries(options.maxEnvironmentsByFunction ?? {}).map(([name, cap]) => [name, Math.max(1, cap)]));
-    this.waitingEnvironments = options.waitingEnvironmentsPerFunction ?? 0;
+    this.waitingEnvironments = Math.max(this.maxEnvironments, options.waitingEnvironmentsPerFunction ?? 0);
     this.growAfterMs = Math.max(0, options.growAfterMs ?? DEFAULT_GROW_AFTER_MS);
     this.timeoutScale = options.timeoutScale ?? 1;
     this.transport = options.transport;
@@ -140,11 +144,6 @@ export class LambdaHost {
   /** The most execution environments the function named `name` may have at once. */
   maxEnvironmentsFor(name: string): number {
     return this.maxByFunction.get(name) ?? this.maxEnvironments;
-  }
-
-  /** The cap of a function while it mostly waits on its calls; a cap of its own holds either way. */
-  private waitingEnvironmentsFor(name: string): number {
-    return this.maxByFunction.get(name) ?? Math.max(this.maxEnvironments, this.waitingEnvironments);
   }
 
   /** How many execution environments were started so far (cold starts), all functions together. */
@@ -181,13 +180,17 @@ export class LambdaHost {
 
   private pool(fn: LocalFunction): EnvironmentPool {
     let pool = this.pools.get(fn.name);
-    if (!pool) this.pools.set(fn.name, (pool = { idle: [], size: 0, waiting: [] }));
+    if (!pool) {
+      const own = this.maxByFunction.get(fn.name);
+      pool = { idle: [], size: 0, waiting: [], cap: own ?? this.maxEnvironments, waitingCap: own ?? this.waitingEnvironments };
+      this.pools.set(fn.name, pool);
+    }
     return pool;
   }
 
-  /** How many environments `fn` (whose pool is `pool`) may have now: more while it mostly waits on its calls. */
-  private capOf(fn: LocalFunction, pool: EnvironmentPool): number {
-    return pool.busy !== undefined && pool.busy < MOSTLY_WAITING ? this.waitingEnvironmentsFor(fn.name) : this.maxEnvironmentsFor(fn.name);
+  /** How many environments `pool`'s function may have now: more while it mostly waits on its calls. */
+  private capOf(pool: EnvironmentPool): number {
+    return pool.busy !== undefined && pool.busy < MOSTLY_WAITING ? pool.waitingCap : pool.cap;
   }
 
   /** An idle environment of `fn`, a new one, or the next one to be free (a new one if that takes a while). */
@@ -195,15 +198,15 @@ export class LambdaHost {
     const pool = this.pool(fn);
     const idle = pool.idle.pop();
     if (idle) return Promise.resolve(idle);
-    if (pool.size === 0 || (pool.size < this.capOf(fn, pool) && this.growAfterMs === 0)) return this.start(fn, pool);
+    if (pool.size === 0 || (pool.size < this.capOf(pool) && this.growAfterMs === 0)) return this.start(fn, pool);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
-      if (pool.size < this.waitingEnvironmentsFor(fn.name)) {
+      if (pool.size < pool.waitingCap) {
         waiter.grow = setTimeout(() => {
           waiter.grow = undefined;
           const index = pool.waiting.indexOf(waiter);
           // The cap as it is now: the function may have turned out to mostly wait meanwhile.
-          if (index < 0 || pool.size >= this.capOf(fn, pool) || this.stopped) return;
+          if (index < 0 || pool.size >= this.capOf(pool) || this.stopped) return;
           pool.waiting.splice(index, 1);
           this.start(fn, pool).then(resolve, reject);
         }, this.growAfterMs);
