@@ -12,10 +12,8 @@
 import { readlinkSync, writeFileSync } from "node:fs";
 import { parentPort, type MessagePort } from "node:worker_threads";
 import { startEndpoint } from "./endpoint.ts";
-import { DynamoServiceError } from "./errors.ts";
 import type { InjectedFault } from "./faults.ts";
 import type { LocalDynamo } from "./local-dynamo.ts";
-import { errorAnswer, wireAnswer } from "./wire.ts";
 import { serialiseError, type HostCall, type WorkerMessage, type WorkerSetup } from "./worker-protocol.ts";
 
 // The thread is named (Linux, at most 15 bytes), so that per-thread CPU (`top -H`,
@@ -104,11 +102,9 @@ port.on("message", (message: HostCall) => {
   const current = session;
   if (message.kind === "request") {
     const { id } = message;
-    // The host sends none once it closed its endpoint; answered anyway, as DynamoDB answers a request it cannot serve.
-    const answer = current
-      ? current.dynamo.serve(message.target, message.body)
-      : Promise.resolve(wireAnswer(errorAnswer(new DynamoServiceError("InternalFailure", "the local endpoint is closed", 500))));
-    void answer.then((wire) => post({ kind: "answer", id, answer: wire }));
+    // The host hands none over once it closes its endpoint (its `serve` refuses), and the worker takes
+    // messages in order: a request always finds the endpoint it was sent to.
+    void current!.dynamo.serve(message.target, message.body).then((answer) => post({ kind: "answer", id, answer }));
     return;
   }
   if (message.kind === "fault") {
