@@ -80,7 +80,9 @@ const SCRIPT_OPTIONS = {
   // `import()` on Node 20 ("A dynamic import callback was not specified").
   supported: { "dynamic-import": false },
   // The chunks' `import.meta.url` (their `require` for node's own modules) becomes the script's URL.
-  define: { "import.meta.url": "__paybusImportMetaUrl" },
+  // The key is spelled in pieces: a process bundle of this file would rewrite the words themselves
+  // (`sourceImportMeta` in local/process-bundle.ts).
+  define: { [["import", "meta", "url"].join(".")]: "__paybusImportMetaUrl" },
   banner: { js: 'var __paybusImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   // esbuild reads the ES modules' maps, so the script's map still leads to the TypeScript sources.
   sourcemap: "linked",
