@@ -101,7 +101,13 @@ const scripts = new Map<string, Promise<string>>();
 function scriptOf(moduleFile: string): Promise<string> {
   let script = scripts.get(moduleFile);
   if (!script) {
-    script = buildScript(moduleFile).catch(() => moduleFile);
+    script = buildScript(moduleFile).catch((error: unknown) => {
+      const messages = (error as { errors?: Array<{ text: string }> }).errors ?? [];
+      if (messages.length > 0 && messages.every((message) => message.text.startsWith("Top-level await"))) return moduleFile;
+      // Any other failure is the invocation's, and the next one tries again (as for the bundles).
+      scripts.delete(moduleFile);
+      throw error;
+    });
     scripts.set(moduleFile, script);
   }
   return script;
