@@ -5,6 +5,7 @@
  */
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import Stripe from "stripe";
 import * as z from "zod";
 import { engagementInput } from "../../events/engagement-input.ts";
 import { sqsBatchHandler } from "./batch.ts";
@@ -60,6 +61,21 @@ describe("classifyError", () => {
 
     expect(classifyError(garbled)).toBe("retryable");
     expect(toRecordError(garbled)).toBe(garbled);
+  });
+
+  it("classes Stripe's refusals of the request itself (4xx but 409 and 429) as poison, its passing faults as retryable", () => {
+    const raw = (statusCode: number | undefined, type: Stripe.RawErrorType) => ({ message: "refused", statusCode, type });
+
+    expect(classifyError(new Stripe.errors.StripeIdempotencyError(raw(400, "idempotency_error")))).toBe("poison");
+    expect(classifyError(new Stripe.errors.StripeInvalidRequestError(raw(400, "invalid_request_error")))).toBe("poison");
+    expect(classifyError(new Stripe.errors.StripeAuthenticationError(raw(401, "invalid_request_error")))).toBe("poison");
+    expect(classifyError(new Stripe.errors.StripePermissionError(raw(403, "invalid_request_error")))).toBe("poison");
+    expect(classifyError(new Stripe.errors.StripeIdempotencyError(raw(409, "idempotency_error")))).toBe("retryable");
+    expect(classifyError(new Stripe.errors.StripeRateLimitError(raw(429, "rate_limit_error")))).toBe("retryable");
+    expect(classifyError(new Stripe.errors.StripeAPIError(raw(500, "api_error")))).toBe("retryable");
+    expect(classifyError(new Stripe.errors.StripeConnectionError(raw(undefined, "api_error")))).toBe("retryable");
+    // Only Stripe's errors are read by their `statusCode`: another object carrying one stays unknown.
+    expect(classifyError(Object.assign(new Error("refused"), { statusCode: 400 }))).toBe("retryable");
   });
 
   it("still classes throttling and unknown faults as retryable", () => {

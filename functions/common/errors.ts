@@ -92,5 +92,21 @@ export function classifyError(error: unknown): ErrorClass {
   if (aws?.$retryable || (aws?.name && RETRYABLE_NAMES.has(aws.name))) return "retryable";
   const status = aws?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 400 && status < 500 && status !== 429) return "poison";
+  if (isStripeRefusal(error)) return "poison";
   return "retryable";
+}
+
+/**
+ * A Stripe API error refusing the request itself (`statusCode` 4xx: invalid parameters, a key
+ * reused with other parameters, authentication, permission), which the same request gets again:
+ * without this it counted as unknown, so a task's `RetryableError` had the ASL call Stripe four
+ * more times for the same refusal. 409 (a concurrent request with the same idempotency key) and
+ * 429 may pass (`classifyStripeError` makes them `RetryableError`). Matched by shape, as the
+ * Stripe SDK's classes (`type` is the class name) are not imported into every function's bundle.
+ */
+function isStripeRefusal(error: unknown): boolean {
+  const candidate = error as { type?: unknown; statusCode?: unknown };
+  if (!(error instanceof Error) || typeof candidate.type !== "string" || !candidate.type.startsWith("Stripe")) return false;
+  const status = candidate.statusCode;
+  return typeof status === "number" && status >= 400 && status < 500 && status !== 409 && status !== 429;
 }

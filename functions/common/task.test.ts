@@ -1,3 +1,4 @@
+import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { PoisonRecordError, RetryableError } from "./errors.ts";
@@ -34,6 +35,12 @@ describe("task handlers", () => {
 
     expect(error).toBeInstanceOf(RetryableError);
     expect(error).toMatchObject({ name: "RetryableError", message: "Rate exceeded", cause: throttled });
+  });
+
+  it("lets a Stripe refusal through under its own name, so that the ASL does not call Stripe again for it", async () => {
+    const refused = new Stripe.errors.StripeIdempotencyError({ message: "Keys for idempotent requests can only be used with the same parameters", statusCode: 400, type: "idempotency_error" });
+
+    await expect(handlerFailingWith(refused)({ customerId: "C-1" })).rejects.toBe(refused);
   });
 
   it("lets poison through under its own name, which only the failure path catches", async () => {
