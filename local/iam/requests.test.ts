@@ -3,7 +3,7 @@
  * calls, transactions, SES v1/v2, SNS, Step Functions, EventBridge) and SQS.
  */
 import { describe, expect, it } from "vitest";
-import { authorizationsOf, queryParams, UnreadableRequestError, type AwsRequest, type RequestContext } from "./requests.ts";
+import { authorizationsOf, UnreadableRequestError, type AwsRequest, type RequestContext } from "./requests.ts";
 
 const ctx: RequestContext = {
   region: "us-east-1",
@@ -157,29 +157,5 @@ describe("SNS, Step Functions, EventBridge, SQS", () => {
     const arn = "arn:aws:sqs:us-east-1:000000000000:paybus-loyalty";
     expect(authorizationsOf(json("sqs", "AmazonSQS.SendMessage", { QueueUrl: "http://127.0.0.1:4010/000000000000/paybus-loyalty", MessageBody: "x" }), ctx)).toEqual([{ action: "sqs:SendMessage", resource: arn }]);
     expect(query("sqs", { Action: "SendMessage", QueueUrl: "http://127.0.0.1:4010/000000000000/paybus-loyalty" })).toEqual([{ action: "sqs:SendMessage", resource: arn }]);
-  });
-});
-
-describe("query parameters", () => {
-  /** What the mapping read before it decoded only the names it needs: every parameter, the body's over the URL's. */
-  function everyParameter(search: string, body: string): Map<string, string> {
-    const params = new URLSearchParams(search);
-    for (const [key, value] of new URLSearchParams(body)) params.set(key, value);
-    return new Map([...params.keys()].map((key) => [key, params.get(key)!]));
-  }
-
-  it.each([
-    ["", "Action=SendEmail&Source=Billing+%3Cbilling%40example.com%3E&Message.Body.Html.Data=%3Cp%3Ea+%26+b%3C%2Fp%3E"],
-    ["?Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3At", "TargetArn=arn%3Aaws%3Asns%3A%3Aendpoint&Message=m"],
-    ["?Action=ListQueues&Action=Other", "QueueUrl=http%3A%2F%2Fh%2F000000000000%2Fq&QueueUrl=http%3A%2F%2Fh%2F000000000000%2Fr&Action=SendMessage"],
-    ["", "%41ction=Send%45mail&Sou%72ce=a%40b.c&Source&&=x&Bad=%zz%&TopicArn=%E2%82%AC+%e2%82%ac"],
-    ["?Source=url%40x.y", ""],
-  ])("decodes the names it reads as URLSearchParams did (URL %j, body %j)", (search, body) => {
-    const expected = everyParameter(search, body);
-    const actual = queryParams(search, body);
-
-    for (const name of ["Action", "Source", "QueueUrl", "TargetArn", "TopicArn", "EndpointArn", "PlatformApplicationArn", "SubscriptionArn"]) {
-      expect(actual.get(name), name).toBe(expected.get(name));
-    }
   });
 });

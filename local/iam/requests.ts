@@ -79,7 +79,8 @@ export function authorizationsOf(request: AwsRequest, ctx: RequestContext): Auth
     }
   }
   if (request.protocol === "query") {
-    const params = queryParams(request.url.search, request.body.toString("utf8"));
+    const params = new URLSearchParams(request.url.search);
+    for (const [key, value] of new URLSearchParams(request.body.toString("utf8"))) params.set(key, value);
     const action = params.get("Action") ?? "";
     if (request.service === "sns") return [sns(action, params, ctx)];
     if (request.service === "ses") return [sesSend(`ses:${action}`, params.get("Source") ?? undefined, ctx)];
@@ -99,41 +100,6 @@ export function authorizationsOf(request: AwsRequest, ctx: RequestContext): Auth
   // Any other SES v2 call (identities, templates): an account-level action no function is granted.
   const name = request.url.pathname.replace(/^\/v2\/email\//, "").split("/")[0] ?? "";
   return [{ action: `ses:${request.method}:${name}`, resource: "*" }];
-}
-
-/** The query parameters the mapping reads (see {@link queryParams}). */
-const QUERY_NAMES: ReadonlySet<string> = new Set(["Action", "Source", "QueueUrl", "TargetArn", "TopicArn", "EndpointArn", "PlatformApplicationArn", "SubscriptionArn"]);
-
-/**
- * The parameters in {@link QUERY_NAMES} of a query request: the URL's (the first of a repeated
- * name), then its form body's (the last of a repeated name wins over the URL), decoded as
- * `URLSearchParams` decodes them. Only those are decoded: an SES SendEmail form carries the whole
- * message, kilobytes of percent-encoded HTML and text that IAM does not read (decoding it all cost
- * ~45 µs per email here, and the SES front decodes it again to send it).
- */
-export function queryParams(search: string, body: string): Map<string, string> {
-  const found = new Map<string, string>();
-  scanForm(search.startsWith("?") ? search.slice(1) : search, (name, pair) => {
-    if (!found.has(name)) found.set(name, pair);
-  });
-  scanForm(body, (name, pair) => found.set(name, pair));
-  for (const [name, pair] of found) found.set(name, new URLSearchParams(pair).get(name) ?? "");
-  return found;
-}
-
-/** Calls `take` with each `name=value` piece of `form` whose (decoded) name is in {@link QUERY_NAMES}, in order. */
-function scanForm(form: string, take: (name: string, pair: string) => void): void {
-  let start = 0;
-  while (start < form.length) {
-    let end = form.indexOf("&", start);
-    if (end < 0) end = form.length;
-    const equals = form.indexOf("=", start);
-    let name = form.slice(start, equals >= 0 && equals < end ? equals : end);
-    // An escaped name (`%41ction`, `+`) is decoded as URLSearchParams would; the SDK escapes none of these.
-    if (name.includes("%") || name.includes("+")) name = new URLSearchParams(`${name}=`).keys().next().value ?? name;
-    if (QUERY_NAMES.has(name)) take(name, form.slice(start, end));
-    start = end + 1;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +232,7 @@ function queueArn(queueUrl: unknown, ctx: RequestContext): string {
   return match ? `arn:aws:sqs:${ctx.region}:${match[1]}:${match[2]}` : "*";
 }
 
-function sns(action: string, params: ReadonlyMap<string, string>, ctx: RequestContext): AuthorizationRequest {
+function sns(action: string, params: URLSearchParams, ctx: RequestContext): AuthorizationRequest {
   const resource =
     params.get("TargetArn") ?? params.get("TopicArn") ?? params.get("EndpointArn") ?? params.get("PlatformApplicationArn") ?? params.get("SubscriptionArn") ?? "*";
   void ctx;
