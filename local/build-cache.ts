@@ -4,10 +4,10 @@
  * and its files are written aside and renamed, because another process may be loading them.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { threadId } from "node:worker_threads";
 import type { BuildOptions, Metafile } from "esbuild";
-import { writeAtomically } from "./write-atomically.ts";
 
 /** `size:mtimeMs` of a file, or undefined when it is gone. */
 function fingerprint(file: string): string | undefined {
@@ -41,6 +41,13 @@ function readManifest<T>(file: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Writes to a temporary name and renames, so that a reader never sees half a file. */
+export function writeAtomically(file: string, contents: string | Uint8Array): void {
+  const temporary = `${file}.${process.pid}.${threadId}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
 }
 
 /** What a cached build records: each entry's built file (relative to the cache folder) and its inputs' fingerprints. */

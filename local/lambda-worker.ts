@@ -13,7 +13,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
 import type { SerialisedError, WorkerData, WorkerInit, WorkerLog, WorkerRequest, WorkerResponse } from "./lambda-environment.ts";
-import { type FunctionScript, runFunctionScript, SCRIPT_EXTENSION } from "./function-script.ts";
 import { mapStackTracesLazily } from "./lambda-stack-traces.ts";
 
 // Stack traces in the function's logs point at the TypeScript sources, not the bundle: every file
@@ -25,8 +24,7 @@ mapStackTracesLazily(new URL("..", import.meta.url).href);
 // runtime or test file: a cold start then compiles less (260–338 against 345–408 ms of CPU per
 // environment on Node 22, medians, `bench/cold-start.ts`). It lives in the build's folder (this module is
 // `<build>/local/lambda-worker.js`), so it goes with it (function-bundles.ts removes old builds);
-// node checks each entry against its file's content. Node 20 has no such cache for modules: there
-// the handler comes as a script with a V8 code cache of its own (`local/function-script.ts`).
+// node checks each entry against its file's content. Node 20 has no such cache: nothing happens.
 (nodeModule as { enableCompileCache?: (directory?: string) => unknown }).enableCompileCache?.(fileURLToPath(new URL("../v8-compile-cache/", import.meta.url)));
 
 const data = workerData as WorkerData;
@@ -62,16 +60,8 @@ for (const stream of [process.stdout, process.stderr]) {
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 let handler: Promise<Handler> | undefined;
 
-/** The handler's script on Node versions without a compile cache (`local/function-script.ts`). */
-let script: FunctionScript | undefined;
-
-function importHandlerModule(): Promise<Record<string, unknown>> {
-  if (!data.file.endsWith(SCRIPT_EXTENSION)) return import(pathToFileURL(data.file).href) as Promise<Record<string, unknown>>;
-  return Promise.resolve().then(() => (script = runFunctionScript(data.file)).exports);
-}
-
 function load(): Promise<Handler> {
-  handler ??= importHandlerModule().then((module) => {
+  handler ??= import(pathToFileURL(data.file).href).then((module: Record<string, unknown>) => {
     const fn = module[data.exportName];
     if (typeof fn !== "function") throw Object.assign(new Error(`${data.file} does not export a function named "${data.exportName}"`), { name: "Runtime.HandlerNotFound" });
     return fn as Handler;
@@ -138,9 +128,6 @@ port.on("message", (request: WorkerRequest) => {
   current = request.id;
   void invoke(request).then((response) => {
     current = undefined;
-    // Before the answer: a host may end the environment as soon as it has it (a test's, a stopping
-    // runtime's). Only the first invocation of an environment without a usable cache waits for it.
-    script?.keepCodeCache();
     try {
       port.postMessage(response);
     } catch (thrown) {

@@ -10,8 +10,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { writeAtomically } from "../build-cache.ts";
 import { PROJECT_ROOT } from "../project-root.ts";
-import { writeAtomically } from "../write-atomically.ts";
 
 /** The `name@version` of the installed package a module path belongs to (its nearest package.json). */
 function packageOf(modulePath: string): string {
