@@ -4,8 +4,8 @@
  * so it is poison, reported in one line.
  */
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { afterEach, describe, expect, it, vi } from "vitest";
 import Stripe from "stripe";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import { engagementInput } from "../../events/engagement-input.ts";
 import { sqsBatchHandler } from "./batch.ts";
