@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import { engagementInput } from "../../events/engagement-input.ts";
 import { sqsBatchHandler } from "./batch.ts";
-import { PoisonRecordError, classifyError, describeError, toRecordError } from "./errors.ts";
+import { PoisonRecordError, RetryableError, classifyError, describeError, toRecordError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
+import { classifyStripeError } from "./stripe.ts";
 
 function thrownBy(act: () => unknown): unknown {
   try {
@@ -76,6 +77,19 @@ describe("classifyError", () => {
     expect(classifyError(new Stripe.errors.StripeConnectionError(raw(undefined, "api_error")))).toBe("retryable");
     // Only Stripe's errors are read by their `statusCode`: another object carrying one stays unknown.
     expect(classifyError(Object.assign(new Error("refused"), { statusCode: 400 }))).toBe("retryable");
+  });
+
+  it("has the Stripe tasks retry what may pass and fail at once on a refusal (classifyStripeError)", () => {
+    const raw = (statusCode: number | undefined, type: Stripe.RawErrorType) => ({ message: "refused", statusCode, type });
+    const refused = new Stripe.errors.StripeInvalidRequestError(raw(400, "invalid_request_error"));
+
+    for (const passing of [new Stripe.errors.StripeAPIError(raw(502, "api_error")), new Stripe.errors.StripeRateLimitError(raw(429, "rate_limit_error")), new Stripe.errors.StripeIdempotencyError(raw(409, "idempotency_error")), new Stripe.errors.StripeConnectionError(raw(undefined, "api_error"))]) {
+      const classified = classifyStripeError(passing);
+      expect(classified).toBeInstanceOf(RetryableError);
+      expect((classified as RetryableError).cause).toBe(passing);
+    }
+    expect(classifyStripeError(refused)).toBe(refused);
+    expect(classifyError(classifyStripeError(refused))).toBe("poison");
   });
 
   it("still classes throttling and unknown faults as retryable", () => {

@@ -92,21 +92,23 @@ export function classifyError(error: unknown): ErrorClass {
   if (aws?.$retryable || (aws?.name && RETRYABLE_NAMES.has(aws.name))) return "retryable";
   const status = aws?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 400 && status < 500 && status !== 429) return "poison";
-  if (isStripeRefusal(error)) return "poison";
-  return "retryable";
+  return stripeErrorClass(error) ?? "retryable";
 }
 
 /**
- * A Stripe API error refusing the request itself (`statusCode` 4xx: invalid parameters, a key
- * reused with other parameters, authentication, permission), which the same request gets again:
- * without this it counted as unknown, so a task's `RetryableError` had the ASL call Stripe four
- * more times for the same refusal. 409 (a concurrent request with the same idempotency key) and
- * 429 may pass (`classifyStripeError` makes them `RetryableError`). Matched by shape, as the
- * Stripe SDK's classes (`type` is the class name) are not imported into every function's bundle.
+ * How a Stripe API error classes, or undefined for anything else (and for a Stripe error that is
+ * neither): retryable when it may pass (no answer, 429, 409 — a concurrent request with the same
+ * idempotency key — and Stripe's 5xx), poison when Stripe refused the request itself (any other
+ * 4xx: invalid parameters, a key reused with other parameters, authentication, permission), which
+ * the same request gets again. Without the poison side a task's `RetryableError` had the ASL call
+ * Stripe four more times for the same refusal. Matched by shape (`type` is the SDK's class name,
+ * `statusCode` Stripe's answer), so that this module does not bring the Stripe SDK into every
+ * function's bundle; `classifyStripeError` (`stripe.ts`) decides with it too.
  */
-function isStripeRefusal(error: unknown): boolean {
+export function stripeErrorClass(error: unknown): ErrorClass | undefined {
   const candidate = error as { type?: unknown; statusCode?: unknown };
-  if (!(error instanceof Error) || typeof candidate.type !== "string" || !candidate.type.startsWith("Stripe")) return false;
-  const status = candidate.statusCode;
-  return typeof status === "number" && status >= 400 && status < 500 && status !== 409 && status !== 429;
+  if (!(error instanceof Error) || typeof candidate.type !== "string" || !candidate.type.startsWith("Stripe")) return undefined;
+  const status = typeof candidate.statusCode === "number" ? candidate.statusCode : 0;
+  if (candidate.type === "StripeConnectionError" || candidate.type === "StripeRateLimitError" || status === 409 || status === 429 || status >= 500) return "retryable";
+  return status >= 400 ? "poison" : undefined;
 }

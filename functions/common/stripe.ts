@@ -12,7 +12,7 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import Stripe from "stripe";
 import { secretsManager } from "./clients/secrets-manager.ts";
 import { STRIPE_API_BASE_ENV, STRIPE_API_KEY_ENV, STRIPE_API_KEY_SECRET_ID_ENV } from "./environment.ts";
-import { RetryableError } from "./errors.ts";
+import { RetryableError, stripeErrorClass } from "./errors.ts";
 
 export { STRIPE_API_BASE_ENV, STRIPE_API_KEY_ENV, STRIPE_API_KEY_SECRET_ID_ENV };
 
@@ -69,15 +69,12 @@ export async function stripeClient(env: NodeJS.ProcessEnv = process.env): Promis
 /**
  * Stripe failures worth retrying (network, rate limit, Stripe's 5xx, a concurrent request with the
  * same idempotency key) as {@link RetryableError}; the rest (invalid request, authentication,
- * permission, idempotency misuse) as they are, which fail the task.
+ * permission, idempotency misuse) as they are, which `classifyError` counts as poison: both
+ * decided by `stripeErrorClass` (`errors.ts`).
  */
 export function classifyStripeError(error: unknown): unknown {
   if (!(error instanceof Stripe.errors.StripeError)) return error;
   const status = error.statusCode ?? 0;
-  const retryable =
-    error instanceof Stripe.errors.StripeConnectionError ||
-    error instanceof Stripe.errors.StripeRateLimitError ||
-    status === 409 ||
-    status >= 500;
+  const retryable = stripeErrorClass(error) === "retryable";
   return retryable ? new RetryableError(`Stripe: ${error.type} (${status || "no answer"})`, { cause: error }) : error;
 }
