@@ -1,7 +1,12 @@
 /** The local runtime's reading of the plan: each function's environment is the plan's, resolved locally, plus its own credentials. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { functionCredentials } from "./function-credentials.ts";
 import { localFunctions, localPlan, type LocalResources } from "./function-environment.ts";
+import { LambdaHost } from "./lambda.ts";
 
 const resources: LocalResources = {
   prefix: "pb",
@@ -66,5 +71,32 @@ describe("localFunctions", () => {
     expect(withSecrets.get("WebhookBridge")).not.toHaveProperty("PAYBUS_WEBHOOK_SECRET_ID");
     expect(withSecrets.get("LoyaltyConsumer")).not.toHaveProperty("STRIPE_WEBHOOK_SECRETS");
     expect(withSecrets.get("LoyaltyConsumer")).toMatchObject({ PAYBUS_X: "x" });
+  });
+});
+
+describe("a local function's AWS SDK", () => {
+  it("reads no shared config file, as in Lambda, where the developer's would apply", async () => {
+    // Arrange: a home whose ~/.aws/config sets max_attempts, as a developer's may.
+    const home = mkdtempSync(join(tmpdir(), "paybus-home-"));
+    mkdirSync(join(home, ".aws"));
+    writeFileSync(join(home, ".aws", "config"), "[default]\nmax_attempts = 7\n");
+    const planned = localFunctions(localPlan(), resources, {}).find((fn) => fn.logicalName === "EngagementCrm")!;
+    const withHome: Record<string, string> = { ...planned.environment, HOME: home };
+    const { AWS_CONFIG_FILE: _config, AWS_SHARED_CREDENTIALS_FILE: _credentials, ...unguarded } = withHome;
+    const host = new LambdaHost(fileURLToPath(new URL("..", import.meta.url)));
+    const fn = (name: string, environment: Record<string, string>) => ({ ...planned, name, handler: "test/support/transport-handlers.maxAttempts", environment });
+    try {
+      // Act
+      const local = await host.invoke(fn("guarded", withHome), {});
+      const control = await host.invoke(fn("unguarded", unguarded), {});
+
+      // Assert: not the home file's 7 (the SDK's default), where without the guard it is the file's.
+      expect(local).toMatchObject({ ok: true });
+      expect(local.ok && local.result).not.toBe(7);
+      expect(control).toMatchObject({ ok: true, result: 7 });
+    } finally {
+      await host.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

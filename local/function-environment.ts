@@ -18,6 +18,7 @@
  * - Powertools logs at WARN or more verbose (the runtime reads failure reasons from the logs), and
  *   EMF metrics are off unless `POWERTOOLS_METRICS_DISABLED=false`.
  */
+import { devNull } from "node:os";
 import { buildPlan, EMAIL_FROM_ENV, PUSH_APPLICATIONS_ENV, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";
 import type { StageConfig } from "../stacks/stage-config.ts";
 import type { TableName } from "../declarations/rules.ts";
@@ -140,6 +141,10 @@ export function functionEnvironment(fn: FunctionPlan, plan: InfraPlan, local: Lo
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     TZ: "UTC",
+    // Lambda has no shared AWS config or credentials files. Locally the SDK would read the
+    // developer's (`~/.aws/config`: retry mode, max attempts, …) and behave unlike in Lambda.
+    AWS_CONFIG_FILE: devNull,
+    AWS_SHARED_CREDENTIALS_FILE: devNull,
     // Where the SDK sends the function's calls: the gateway, for every service.
     AWS_ENDPOINT_URL_DYNAMODB: local.gateway,
     AWS_ENDPOINT_URL_SQS: local.gateway,

@@ -17,3 +17,13 @@ export async function getItem(event: { table: string }): Promise<unknown> {
     client.destroy();
   }
 }
+
+/** The attempts a client built from the environment makes: a shared config file's `max_attempts` if it reads one, else the SDK's 3. */
+export async function maxAttempts(): Promise<number> {
+  const client = new DynamoDBClient({});
+  try {
+    return await client.config.maxAttempts();
+  } finally {
+    client.destroy();
+  }
+}
