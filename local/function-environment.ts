@@ -16,7 +16,9 @@
  *   what a stage's `environment` sets in AWS), except variables that name resources, which a function
  *   gets only when the plan gives them to it;
  * - Powertools logs at WARN or more verbose (the runtime reads failure reasons from the logs), and
- *   EMF metrics are off unless `POWERTOOLS_METRICS_DISABLED=false`.
+ *   EMF metrics are off unless `POWERTOOLS_METRICS_DISABLED=false`;
+ * - `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` name the null device: Lambda has no such
+ *   files, and without them the SDK would read the developer's.
  */
 import { devNull } from "node:os";
 import { buildPlan, EMAIL_FROM_ENV, PUSH_APPLICATIONS_ENV, STRIPE_API_KEY_SECRET_ID_ENV, WEBHOOK_SECRET_ID_ENV, type FunctionPlan, type InfraPlan } from "../stacks/plan.ts";

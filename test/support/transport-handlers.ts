@@ -1,6 +1,7 @@
 /**
- * Handlers for the tests of the functions' transport to the gateway (local/lambda-transport.test.ts):
- * real SDK clients built as the functions build theirs, from the environment the host gives them.
+ * Handlers for the tests of the functions' transport to the gateway (local/lambda-transport.test.ts)
+ * and of what their SDK reads from their environment (local/function-environment.test.ts): real SDK
+ * clients built as the functions build theirs, from the environment the host gives them.
  */
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 
@@ -18,7 +19,7 @@ export async function getItem(event: { table: string }): Promise<unknown> {
   }
 }
 
-/** The attempts a client built from the environment makes: a shared config file's `max_attempts` if it reads one, else the SDK's 3. */
+/** The attempts a client built from the environment makes: a shared config file's `max_attempts` if it reads one, else the SDK's default. */
 export async function maxAttempts(): Promise<number> {
   const client = new DynamoDBClient({});
   try {
