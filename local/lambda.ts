@@ -182,7 +182,7 @@ export class LambdaHost {
     let pool = this.pools.get(fn.name);
     if (!pool) {
       const own = this.maxByFunction.get(fn.name);
-      pool = { idle: [], size: 0, waiting: [], cap: own ?? this.maxEnvironments, waitingCap: own ?? this.waitingEnvironments };
+      pool = { idle: [], size: 0, waiting: [], cap: this.maxEnvironmentsFor(fn.name), waitingCap: own ?? this.waitingEnvironments };
       this.pools.set(fn.name, pool);
     }
     return pool;
