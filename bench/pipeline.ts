@@ -37,7 +37,7 @@ const CUSTOMERS = 200;
 
 let sequence = 0;
 
-/** With fresh ids: 7 in 10 a one-time purchase (from fixture 03), else a paid invoice (fixture 01). */
+/** With fresh ids: 7 in 10 a one-time purchase (from fixture 03), else a paid invoice (fixture 01), for one of 200 customers. */
 export function syntheticEvent(): Record<string, any> {
   const n = ++sequence;
   const kind = n % 10 < 7 ? "purchase" : "invoice";
@@ -55,8 +55,11 @@ export function syntheticEvent(): Record<string, any> {
   } else {
     object.id = `in_bench${id}`;
     object.number = `BENCH-${id}`;
-    object.customer = `cus_bench${customer}`;
   }
+  // Each loyalty customer its own Stripe customer (whose profile the bench writes), as in
+  // production: with fixture 03's one customer for every purchase, each tier reward's balance
+  // credit reused a key Stripe had seen with other parameters and was refused.
+  object.customer = `cus_bench${customer}`;
   return event;
 }
 
