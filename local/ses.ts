@@ -95,13 +95,32 @@ interface UpstreamResponse {
   send(payload: unknown): UpstreamResponse;
 }
 
-/** aws-ses-v2-local's server, its store (one per process, shared by every server it starts) and its send handlers. */
+/**
+ * aws-ses-v2-local's server, its store (one per process, shared by every server it starts) and its
+ * send handlers. Each is required when first needed: the whole package costs ~0.45 s of CPU to load
+ * (express for its server, mailparser for raw and v2 sends, nodemailer), and most runtimes only ever
+ * send v1 `SendEmail`s, which need the store and that one handler. The server is there for the few
+ * requests this front passes on (v2 templates and account).
+ */
 interface Upstream {
   start(config: object): Promise<Server>;
   store(): { readonly emails: readonly SentEmail[] };
   clearStore(): void;
-  readonly sends: { readonly v1: ReadonlyMap<string, UpstreamHandler>; readonly v2: ReadonlyMap<string, UpstreamHandler> };
+  /** The handler of a send, by v1 `Action` or v2 path; undefined for anything else. */
+  send(v2: boolean, route: string): UpstreamHandler | undefined;
 }
+
+/** Its send handlers' modules (under `aws-ses-v2-local/dist/`), by v1 `Action` and v2 path: the routes its server gives them. */
+const SEND_HANDLERS = {
+  v1: new Map([
+    ["SendEmail", "v1/sendEmail"],
+    ["SendRawEmail", "v1/sendRawEmail"],
+  ]),
+  v2: new Map([
+    ["/v2/email/outbound-emails", "v2/sendEmail"],
+    ["/v2/email/outbound-bulk-emails", "v2/sendBulkEmail"],
+  ]),
+};
 
 let upstreamModules: Upstream | undefined;
 
@@ -113,27 +132,18 @@ export function emptyEmailStore(): void {
   upstreamModulesOf().clearStore();
 }
 
-/** Loads aws-ses-v2-local's modules once, through one `require`, so the server and the handlers share its store. */
+/** aws-ses-v2-local's modules, through one `require` (node's cache), so the server and the handlers share its store. */
 function upstreamModulesOf(): Upstream {
   if (upstreamModules) return upstreamModules;
   const require = createRequire(import.meta.url);
-  const main = require("aws-ses-v2-local") as { default: (config: object) => Promise<Server> };
-  const store = require("aws-ses-v2-local/dist/store.js") as { getStoreReadonly(): { emails: SentEmail[] }; clearStore(): void };
-  const handler = (path: string) => (require(`aws-ses-v2-local/dist/${path}.js`) as { default: UpstreamHandler }).default;
+  const store = () => require("aws-ses-v2-local/dist/store.js") as { getStoreReadonly(): { emails: SentEmail[] }; clearStore(): void };
   upstreamModules = {
-    start: main.default,
-    store: () => store.getStoreReadonly(),
-    clearStore: () => store.clearStore(),
-    sends: {
-      // Its routes: POST / by Action (v1), POST /v2/email/outbound-(bulk-)emails (v2).
-      v1: new Map([
-        ["SendEmail", handler("v1/sendEmail")],
-        ["SendRawEmail", handler("v1/sendRawEmail")],
-      ]),
-      v2: new Map([
-        ["/v2/email/outbound-emails", handler("v2/sendEmail")],
-        ["/v2/email/outbound-bulk-emails", handler("v2/sendBulkEmail")],
-      ]),
+    start: (config) => (require("aws-ses-v2-local") as { default: (config: object) => Promise<Server> }).default(config),
+    store: () => store().getStoreReadonly(),
+    clearStore: () => store().clearStore(),
+    send: (v2, route) => {
+      const path = (v2 ? SEND_HANDLERS.v2 : SEND_HANDLERS.v1).get(route);
+      return path === undefined ? undefined : (require(`aws-ses-v2-local/dist/${path}.js`) as { default: UpstreamHandler }).default;
     },
   };
   return upstreamModules;
@@ -194,9 +204,9 @@ function upstreamRefusal(text: string, status: number, v2: boolean): SesError {
 }
 
 export class LocalSes {
-  private upstream: Server | undefined;
+  /** aws-ses-v2-local's server, started by the first request passed on to it. */
+  private upstream: Promise<Server> | undefined;
   private front: Server | undefined;
-  private upstreamUrl = "";
   private readonly sent: number[] = [];
   readonly identities: SesIdentities;
   endpoint = "";
@@ -220,14 +230,25 @@ export class LocalSes {
   }
 
   async start(): Promise<string> {
-    const host = this.options.host ?? "127.0.0.1";
-    this.upstream = await upstreamModulesOf().start({ host, port: 0 });
-    // Its port is on loopback too: refuse a rebinding page there as well.
-    guardLoopbackHost(this.upstream);
-    this.upstreamUrl = `http://${host}:${(this.upstream.address() as AddressInfo).port}`;
     this.front = createServer((req, res) => void this.serve(req, res));
-    this.endpoint = await listen(this.front, host);
+    this.endpoint = await listen(this.front, this.host);
     return this.endpoint;
+  }
+
+  private get host(): string {
+    return this.options.host ?? "127.0.0.1";
+  }
+
+  /** The URL of aws-ses-v2-local's server, started on first use (it is only for requests passed on). */
+  private async upstreamUrl(): Promise<string> {
+    this.upstream ??= upstreamModulesOf()
+      .start({ host: this.host, port: 0 })
+      .then((server) => {
+        // Its port is on loopback too: refuse a rebinding page there as well.
+        guardLoopbackHost(server);
+        return server;
+      });
+    return `http://${this.host}:${((await this.upstream).address() as AddressInfo).port}`;
   }
 
   /** Answers one SES request (v1 or v2) arriving on the front port; never throws, never leaves a request unanswered. */
@@ -270,8 +291,8 @@ export class LocalSes {
         res.writeHead(answer.status, { "content-type": answer.contentType });
         return void res.end(answer.body);
       }
-      const sends = upstreamModulesOf().sends;
-      const send = v2 ? (req.method === "POST" ? sends.v2.get(url.pathname) : undefined) : url.pathname === "/" ? sends.v1.get(form?.get("Action") ?? "") : undefined;
+      const upstream = upstreamModulesOf();
+      const send = v2 ? (req.method === "POST" ? upstream.send(true, url.pathname) : undefined) : url.pathname === "/" ? upstream.send(false, form?.get("Action") ?? "") : undefined;
       const reply = send
         ? await this.sendHere(send, v2 ? input : Object.fromEntries(form!), v2, res, answer.email !== undefined)
         : await this.forward(req, url, body, v2, res, answer.email !== undefined);
@@ -308,7 +329,7 @@ export class LocalSes {
 
   /** Passes an accepted request to aws-ses-v2-local and relays its answer (its errors made AWS-shaped); returns the answer's text. */
   private async forward(req: RequestHead, url: URL, body: Buffer, v2: boolean, res: AnswerSink, isSend = false): Promise<string> {
-    const answer = await fetch(`${this.upstreamUrl}${url.pathname}${url.search}`, {
+    const answer = await fetch(`${await this.upstreamUrl()}${url.pathname}${url.search}`, {
       method: req.method ?? "POST",
       headers: {
         "content-type": req.headers["content-type"] ?? (v2 ? "application/json" : "application/x-www-form-urlencoded"),
@@ -379,7 +400,8 @@ export class LocalSes {
 
   async stop(): Promise<void> {
     await close(this.front);
-    await close(this.upstream);
+    // A server still starting is closed once started; one that failed to start has nothing to close.
+    await close(await this.upstream?.catch(() => undefined));
     this.saved.close();
   }
 }

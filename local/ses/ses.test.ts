@@ -2,7 +2,8 @@
  * The local SES against the real `@aws-sdk/client-ses` and `@aws-sdk/client-sesv2`, written from the
  * SES developer guide (verified identities, the sandbox, the mailbox simulator) and API references
  * (SendEmail, SendRawEmail, MessageTag, ListIdentities, GetIdentityVerificationAttributes,
- * GetSendQuota; SESv2 SendEmail, GetAccount, ListEmailIdentities), and SES's recorded error texts.
+ * GetSendQuota; SESv2 SendEmail, GetAccount, ListEmailIdentities, CreateEmailTemplate,
+ * GetEmailTemplate), and SES's recorded error texts.
  */
 import {
   GetIdentityVerificationAttributesCommand,
@@ -14,7 +15,16 @@ import {
   VerifyEmailIdentityCommand,
   CreateReceiptRuleSetCommand,
 } from "@aws-sdk/client-ses";
-import { CreateEmailIdentityCommand, GetAccountCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, SendEmailCommand as SendEmailV2Command, SESv2Client } from "@aws-sdk/client-sesv2";
+import {
+  CreateEmailIdentityCommand,
+  CreateEmailTemplateCommand,
+  GetAccountCommand,
+  GetEmailIdentityCommand,
+  GetEmailTemplateCommand,
+  ListEmailIdentitiesCommand,
+  SendEmailCommand as SendEmailV2Command,
+  SESv2Client,
+} from "@aws-sdk/client-sesv2";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,6 +209,29 @@ describe("SES v2 sends", () => {
 
     expect(recipient.message).toBe("Email address is not verified. The following identities failed the check in region US-EAST-1: jenny@customer.example");
     expect(tag).toMatchObject({ name: "BadRequestException", message: "Invalid tag value <ORD/1>: only alphanumeric ASCII characters, '_', and '-' are allowed." });
+  });
+});
+
+describe("SES v2 templates (passed on to aws-ses-v2-local's server, started by the first of them)", () => {
+  it("creates and gets a template, sends with it, and answers NotFoundException for an unknown one", async () => {
+    const TemplateName = `receipt-${Date.now()}`;
+    await production.v2.send(new CreateEmailTemplateCommand({ TemplateName, TemplateContent: { Subject: "Receipt {{number}}", Text: "Paid {{amount}}" } }));
+
+    const got = await production.v2.send(new GetEmailTemplateCommand({ TemplateName }));
+    const sent = await production.v2.send(
+      new SendEmailV2Command({
+        FromEmailAddress: "billing@shop.example.net",
+        Destination: { ToAddresses: ["templated@customer.example"] },
+        Content: { Template: { TemplateName, TemplateData: JSON.stringify({ number: "INV-7", amount: "$12.00" }) } },
+      }),
+    );
+    const unknown = await failure(production.v2.send(new GetEmailTemplateCommand({ TemplateName: `${TemplateName}-missing` })));
+
+    expect(got).toMatchObject({ TemplateName, TemplateContent: { Subject: "Receipt {{number}}", Text: "Paid {{amount}}" } });
+    expect(sent.MessageId).toBeTruthy();
+    const email = (await production.ses.emails()).find((e) => e.messageId === sent.MessageId);
+    expect(email).toMatchObject({ subject: "Receipt INV-7", body: { text: "Paid $12.00" } });
+    expect(unknown).toMatchObject({ name: "NotFoundException", status: 404 });
   });
 });
 
