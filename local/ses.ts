@@ -239,15 +239,21 @@ export class LocalSes {
     return this.options.host ?? "127.0.0.1";
   }
 
-  /** The URL of aws-ses-v2-local's server, started on first use (it is only for requests passed on). */
+  /** The URL of aws-ses-v2-local's server, started on first use (it is only for requests passed on); a failed start is tried again by the next request. */
   private async upstreamUrl(): Promise<string> {
     this.upstream ??= upstreamModulesOf()
       .start({ host: this.host, port: 0 })
-      .then((server) => {
-        // Its port is on loopback too: refuse a rebinding page there as well.
-        guardLoopbackHost(server);
-        return server;
-      });
+      .then(
+        (server) => {
+          // Its port is on loopback too: refuse a rebinding page there as well.
+          guardLoopbackHost(server);
+          return server;
+        },
+        (error: unknown) => {
+          this.upstream = undefined;
+          throw error;
+        },
+      );
     return `http://${this.host}:${((await this.upstream).address() as AddressInfo).port}`;
   }
 
