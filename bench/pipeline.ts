@@ -323,6 +323,9 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
       timeouts: runtime.journal.list("consumer.attempt").filter((attempt) => attempt.outcome === "timed-out").length,
       emails: runtime.journal.list("effect.email").length,
       pushes: runtime.journal.list("effect.push").length,
+      // Tier rewards granted (each a customer balance credit at the local Stripe): the bench's
+      // customers reach their tiers over the run, so this says the reward path ran, not a refusal.
+      stripeCredits: runtime.stripe.balanceTransactions().length,
       dlq: runtime.journal.list("queue.dlq").length,
       dlqErrors: [...new Set(runtime.journal.list("queue.dlq").map((e) => e.error))].slice(0, 3),
       engineErrors: { count: escaped.length, samples: [...new Set(escaped)].slice(0, 3) },
@@ -338,6 +341,7 @@ export async function run(options: { rate?: number; seconds?: number; burst?: nu
     process.stdout.write(`  steady: ${cpuText(steadyCpuPerEvent)}\n`);
     process.stdout.write(`burst of ${burst}: ${result.burst.eventsPerSecond} events/s end to end (drained in ${result.burst.drainSeconds} s); DLQ ${result.dlq}\n`);
     process.stdout.write(`  burst: ${cpuText(burstCpuPerEvent)}; consumer timeouts in the run: ${result.timeouts}\n`);
+    process.stdout.write(`  effects over the whole run: ${result.emails} emails, ${result.pushes} pushes, ${result.stripeCredits} Stripe balance credits (tier rewards)\n`);
     process.stdout.write(`  environments at the end: ${Object.entries(result.environmentsAfter).map(([name, n]) => `${name} ${n}`).join(", ")}\n`);
     process.stdout.write(`  burst, CPU per event by thread: ${Object.entries(burstByThread).map(([kind, ms]) => `${kind} ${ms} ms`).join(", ")}\n`);
     if (pacedResult) {
