@@ -206,6 +206,7 @@ function upstreamRefusal(text: string, status: number, v2: boolean): SesError {
 export class LocalSes {
   /** aws-ses-v2-local's server, started by the first request passed on to it. */
   private upstream: Promise<Server> | undefined;
+  private stopped = false;
   private front: Server | undefined;
   private readonly sent: number[] = [];
   readonly identities: SesIdentities;
@@ -241,6 +242,8 @@ export class LocalSes {
 
   /** The URL of aws-ses-v2-local's server, started on first use (it is only for requests passed on); a failed start is tried again by the next request. */
   private async upstreamUrl(): Promise<string> {
+    // A request still being answered as the runtime stops must not start a server nothing would close.
+    if (this.stopped) throw new Error("the local SES has stopped");
     this.upstream ??= upstreamModulesOf()
       .start({ host: this.host, port: 0 })
       .then(
@@ -405,6 +408,7 @@ export class LocalSes {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await close(this.front);
     // A server still starting is closed once started; one that failed to start has nothing to close.
     await close(await this.upstream?.catch(() => undefined));

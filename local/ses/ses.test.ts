@@ -30,6 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { causeTags } from "../../functions/common/send-tags.ts";
+import { CollectedAnswer } from "../answer-sink.ts";
 import { Journal } from "../journal.ts";
 import { declaredEmailIdentities, identityWarnings, LocalSes } from "../ses.ts";
 import { ADMIN_CREDENTIALS } from "../function-credentials.ts";
@@ -232,6 +233,18 @@ describe("SES v2 templates (passed on to aws-ses-v2-local's server, started by t
     const email = (await production.ses.emails()).find((e) => e.messageId === sent.MessageId);
     expect(email).toMatchObject({ subject: "Receipt INV-7", body: { text: "Paid $12.00" } });
     expect(unknown).toMatchObject({ name: "NotFoundException", status: 404 });
+  });
+  it("answers a template request that arrives as it stops with an error, and starts no server nothing would close", async () => {
+    const ses = new LocalSes({ identities: ["shop.example.net"] });
+    await ses.start();
+    await ses.stop();
+    const answer = new CollectedAnswer();
+
+    // Arrange / Act: the gateway hands a request over in process, so one can still arrive after stop.
+    await ses.answer({ method: "GET", url: "/v2/email/templates", headers: {} }, new URL("http://local/v2/email/templates"), Buffer.alloc(0), answer);
+
+    expect(answer.statusCode).toBe(500);
+    expect((ses as unknown as { upstream?: unknown }).upstream).toBeUndefined();
   });
 });
 
