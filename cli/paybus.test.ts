@@ -46,6 +46,18 @@ describe("paybus CLI", () => {
     expect(err).toContain("paybus run --events");
   });
 
+  it("dispatches `rules lint` and `rules test` to the rules commands, and refuses an unknown rules action", async () => {
+    const lint = await capture(["rules", "lint"]);
+    const tested = await capture(["rules", "test", "--pattern", '{"source":[{"prefix":"aws.partner/stripe.com"}]}', join(FIXTURE_DIR, "01-invoice-paid-usd-subscription-cycle.json")]);
+    const unknown = await capture(["rules", "frobnicate"]);
+
+    expect(lint.code).toBe(0);
+    expect(lint.out).toContain("Consumers: every routed event type is accepted by its queue's consumer");
+    expect(tested.code).toBe(0);
+    expect(tested.out).toMatch(/^match\s+\S*01-invoice-paid-usd-subscription-cycle\.json$/m);
+    expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('unknown rules action "frobnicate" (test, lint)') });
+  });
+
   it("refuses `run --events` on a directory without event files, with a reason and a non-zero exit", async () => {
     const empty = mkdtempSync(join(dir, "empty-"));
 

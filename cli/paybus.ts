@@ -21,7 +21,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { rulesLint, rulesTest } from "./rules.ts";
 
 // The SDK's notice that its 2027 releases need Node 22 would open every command on Node 20; the
 // README says so once instead.
@@ -266,7 +265,11 @@ async function workflows(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Runs the CLI; returns the exit code. */
+/**
+ * Runs the CLI; returns the exit code. A command's modules (the runtime, the rules and their
+ * schemas, the SDK) are imported when that command runs, so that `--help`, `status` or `dlq list`
+ * do not load what only `dev`, `run` or `rules` need.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -303,10 +306,12 @@ export async function main(argv: string[]): Promise<number> {
         const { backtestCommand } = await import("../local/backtest/index.ts");
         return await backtestCommand(rest);
       }
-      case "rules":
+      case "rules": {
+        const { rulesLint, rulesTest } = await import("./rules.ts");
         if (rest[0] === "test") return await rulesTest(rest.slice(1));
         if (rest[0] === "lint") return await rulesLint();
         throw new UsageError(`unknown rules action "${rest[0] ?? ""}" (test, lint)`);
+      }
       case "new": {
         const { newCommand } = await import("./scaffold.ts");
         return newCommand(rest, fileURLToPath(new URL("../", import.meta.url)));
