@@ -24,6 +24,11 @@ export interface DevOptions {
   readonly dispatchEverySeconds?: number;
   /** No live line per event, failure, DLQ arrival, send and workflow (`--quiet`); the banner stays. */
   readonly quiet?: boolean;
+  /**
+   * The user asked to stop (Ctrl-C) while this starts: the demo is cut short, and `startDev`
+   * resolves as soon as the runtime serves, so that the caller stops it cleanly.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A clock for workflow time: runs `1/scale` times faster than real time, and can jump ahead. */
@@ -83,7 +88,7 @@ export async function startDev(options: DevOptions): Promise<Dev> {
   }, Math.max(1000, LOYALTY_EXPIRY_EVERY_MS * (options.timeScale ?? 1)));
 
   printBanner(runtime, out);
-  if (options.demo) await playDemo(runtime, out);
+  if (options.demo) await playDemo(runtime, out, options.signal);
   // From here on, one line per significant thing (the demo printed its own summary).
   const unfollow = options.quiet ? () => undefined : followJournal(runtime.journal, out);
   if (!options.quiet) out.write("Live: one line per event, failure, DLQ arrival, send and finished workflow (--quiet silences them).\n");
@@ -145,7 +150,9 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
   );
 }
 
-async function playDemo(runtime: Runtime, out: NodeJS.WritableStream): Promise<void> {
+async function playDemo(runtime: Runtime, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return;
+  const stopped = new Promise<"stopped">((resolve) => signal?.addEventListener("abort", () => resolve("stopped"), { once: true }));
   await seedDemoCustomers(runtime);
   const earlierRuns = runtime.archive.read().length > 0;
   let sent = 0;
@@ -156,11 +163,18 @@ async function playDemo(runtime: Runtime, out: NodeJS.WritableStream): Promise<v
     rejected += results.filter((result) => "ErrorCode" in result).length;
     out.write(`demo: sent ${sent} events (${rejected} rejected by the bus); waiting for the pipeline…\n`);
     // A slow machine is no reason to stop the runtime: say so, show what is done, keep serving.
-    const settled = await runtime.waitForQuiet(60_000).then(
-      () => true,
-      () => false,
-    );
-    if (!settled) {
+    const settled = await Promise.race([
+      runtime.waitForQuiet(60_000).then(
+        () => "settled" as const,
+        () => "busy" as const,
+      ),
+      stopped,
+    ]);
+    if (settled === "stopped") {
+      out.write("demo: stopped before the pipeline settled\n");
+      return;
+    }
+    if (settled === "busy") {
       out.write("demo: the pipeline is still busy after 60 s (retries come back after the visibility timeout); `npm run paybus -- status` shows what is in flight\n");
       break;
     }

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,6 +89,37 @@ describe("paybus CLI", () => {
     const again = await startTestRuntime({ dataDir, port: 0 });
     await again.stop();
   }, 120_000);
+
+  it("stops cleanly on Ctrl-C while `dev --demo` is still playing the demo", async () => {
+    // `npm start` as the README runs it (bin/paybus.mjs), on a port and a data directory of its own.
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/paybus.mjs"), "dev", "--demo", "--port", "0", "--data-dir", mkdtempSync(join(dir, "dev-"))], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+    // Act: the interrupt comes as soon as the first wave is sent, before the pipeline settles.
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        const before = out;
+        out += chunk.toString();
+        if (!before.includes("waiting for the pipeline") && out.includes("waiting for the pipeline")) {
+          child.kill("SIGINT");
+          resolve();
+        }
+      }),
+    );
+    const code = await exited;
+
+    // Assert: node's default would end the process by the signal (code null) with nothing stopped.
+    expect({ code, err: err.replace(/^SES: .*\n/m, "") }).toEqual({ code: 0, err: "" });
+    expect(out).toContain("demo: stopped before the pipeline settled");
+    expect(out).toContain("stopping…");
+    expect(out).not.toContain("demo: 8 email(s)");
+  }, 60_000);
 
   it("prints parseable JSON on stdout with the README's own `run --json` command", async () => {
     const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");

@@ -113,6 +113,13 @@ async function dev(argv: string[]): Promise<number> {
       quiet: { type: "boolean", default: false },
     },
   });
+  // Ctrl-C (or SIGTERM) is heard from here on, so that a stop asked for while the runtime starts or
+  // the demo plays is a clean stop too, not node's default exit; a second one ends the process at once.
+  const stopAsked = new AbortController();
+  const stop = () => stopAsked.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const stopped = new Promise<void>((resolvePromise) => stopAsked.signal.addEventListener("abort", () => resolvePromise(), { once: true }));
   const { startDev } = await import("./dev.ts");
 
   const dev = await startDev({
@@ -122,6 +129,12 @@ async function dev(argv: string[]): Promise<number> {
     workflowTimeScale: values["workflow-time-scale"] === undefined ? undefined : Number(values["workflow-time-scale"]),
     demo: values.demo,
     quiet: values.quiet,
+    signal: stopAsked.signal,
+  }).catch((error: unknown) => {
+    // Nothing started: the signals go back to node's default.
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    throw error;
   });
   // A failure in a background task is that task's failure: journal it (the live terminal prints it)
   // and keep serving what was accepted, rather than let Node end the process.
@@ -129,11 +142,7 @@ async function dev(argv: string[]): Promise<number> {
     const error = reason instanceof Error ? reason : new Error(String(reason));
     dev.runtime.journal.record({ kind: "runtime.error", where: "a background task", error: `${error.name}: ${error.message}` });
   });
-  await new Promise<void>((resolvePromise) => {
-    const stop = () => resolvePromise();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  await stopped;
   process.stdout.write("\nstopping…\n");
   await dev.stop();
   return 0;
