@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { collect, type SideResult } from "./collect.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
+import { CustomerOrder } from "./order.ts";
 import { environmentsForCores } from "../lambda.ts";
 import { countAwsCalls, cpuByThread, phaseClock, stats, threadCpu } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
@@ -103,17 +104,22 @@ async function main(): Promise<void> {
     const devices = await seedProfiles(runtime, root, events);
     phases.end("seed");
     // Sends as fast as the runtime drains (feed.ts): the queues stay short, invocations far from their timeouts.
+    // Each customer's events one after another, in order (order.ts), so both sides see the same history.
     const feed = new FeedWindow({ targetMs: targetLatencyMs(runtime) });
-    const progress = trackProgress(runtime, events.length, feed);
+    const order = new CustomerOrder(events);
+    const progress = trackProgress(runtime, events.length, feed, order);
     const windows = stats();
-    for (let next = 0; next < events.length; ) {
+    while (!order.done) {
       const outstanding = backlog(queueStatus(runtime));
       feed.observe(performance.now(), progress.timedOut, outstanding);
       windows.add(feed.window);
-      const room = Math.min(feed.room(outstanding), events.length - next);
-      if (room > 0) {
-        progress.sent(events.slice(next, next + room), (chunk) => runtime.sendEnvelopes(chunk).length);
-        next += room;
+      const batch = order.take(feed.room(outstanding));
+      if (batch.length > 0) {
+        progress.sent(batch, (chunk) => {
+          const results = runtime.sendEnvelopes(chunk);
+          results.forEach((result, i) => "ErrorCode" in result && order.refused(chunk[i]!));
+          return results.length;
+        });
       }
       await sleep(FEED_TICK_MS);
     }
@@ -171,9 +177,9 @@ function backlog(queues: ReadonlyArray<{ ready: number; inFlight: number; delaye
 /**
  * Reports the share of work done: deliveries the bus owes (one per matched rule) against those
  * settled (a consumer succeeded, a workflow started, or the message went to a DLQ), scaled by the
- * share of events sent.
+ * share of events sent. Tells `order` the same, per event.
  */
-function trackProgress(runtime: AnyRuntime, total: number, feed: FeedWindow) {
+function trackProgress(runtime: AnyRuntime, total: number, feed: FeedWindow, order: CustomerOrder) {
   let sent = 0;
   /** When each Stripe event was sent, to measure how long its records took (the feed's signal). */
   const sentAt = new Map<string, number>();
@@ -188,10 +194,19 @@ function trackProgress(runtime: AnyRuntime, total: number, feed: FeedWindow) {
       const at = entry.stripeEventId === undefined || entry.receiveCount > 1 ? undefined : sentAt.get(entry.stripeEventId);
       if (at !== undefined) feed.handled(performance.now() - at);
     }
-    if (entry.kind === "bus.accepted") owed += entry.matchedRules.length;
-    else if (entry.kind === "consumer.attempt" && entry.outcome === "succeeded") settled++;
-    else if (entry.kind === "queue.dlq" || entry.kind === "target.dlq") settled++;
-    else if (entry.kind === "target.delivered" && entry.target.includes(":stateMachine:")) settled++;
+    if (entry.kind === "bus.accepted") {
+      owed += entry.matchedRules.length;
+      if (entry.stripeEventId !== undefined) order.note({ kind: "accepted", stripeEventId: entry.stripeEventId, eventId: entry.eventId, owed: entry.matchedRules.length });
+      return;
+    }
+    const settles =
+      (entry.kind === "consumer.attempt" && entry.outcome === "succeeded") ||
+      entry.kind === "queue.dlq" ||
+      entry.kind === "target.dlq" ||
+      (entry.kind === "target.delivered" && entry.target.includes(":stateMachine:"));
+    if (!settles) return;
+    settled++;
+    order.note({ kind: "settled", eventId: entry.eventId, stripeEventId: "stripeEventId" in entry ? entry.stripeEventId : undefined });
   });
   const report = () => {
     const share = total === 0 ? 1 : (sent / total) * (owed === 0 ? 1 : Math.min(1, settled / owed));
