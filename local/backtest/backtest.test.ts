@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ruleList } from "../../declarations/rules.ts";
-import { FIXTURE_DIR } from "../../fixtures/index.ts";
+import { fixtureNames, loadFixture } from "../../fixtures/index.ts";
 import { formatComparison } from "./compare.ts";
 import { backtest, type BacktestReport } from "./index.ts";
 import { syntheticEvents } from "./input.ts";
@@ -128,8 +128,19 @@ describe("paybus backtest of one version against itself", () => {
     // to the customers consumer, the trial's end after it to notifications), so in which order they
     // are handled decides the notice's address and language. Before each customer's events were
     // sent one after another (order.ts), this run reported differences every time.
-    same = await backtest({ events: FIXTURE_DIR, base: { label: "one" }, candidate: { label: "same" }, timeoutMs: 240_000 });
+    // Read from a bus archive as `paybus dev` writes it, with one of the programme's own events in
+    // it, which a backtest leaves out (each side publishes its own).
+    const own = { version: "0", id: "own-1", "detail-type": "PointsAwarded", source: "paybus.loyalty", account: "000000000000", time: "2026-08-03T23:39:24Z", region: "us-east-1", resources: [], detail: { id: "PointsAwarded:pi_own1", customerId: "C-100877", purchaseId: "pi_own1", points: 5000 } };
+    const archive = join(work, "archive.jsonl");
+    const lines = [...fixtureNames.map((name) => loadFixture(name)), own].map((event) => JSON.stringify({ archivedAt: "2026-08-04T00:00:00Z", event: JSON.stringify(event) }));
+    writeFileSync(archive, `${lines.join("\n")}\n`);
+    same = await backtest({ events: archive, base: { label: "one" }, candidate: { label: "same" }, timeoutMs: 240_000 });
   }, 300_000);
+
+  it("leaves the programme's own events out of the input", () => {
+    expect(same.events).toBe(fixtureNames.length);
+    expect(same.ownEventsLeftOut).toBe(1);
+  });
 
   it("reports no difference on the shipped fixtures", () => {
     expect(formatComparison(same.comparison, same.labels)).not.toMatch(/missing|extra/);

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import { compareSides, formatComparison, type BacktestComparison } from "./compare.ts";
 import { BacktestInputError, readBacktestEvents } from "./input.ts";
 import { exportRef } from "./tree.ts";
@@ -49,6 +50,8 @@ export interface BacktestOptions {
 export interface BacktestReport {
   readonly labels: { readonly base: string; readonly candidate: string };
   readonly events: number;
+  /** The programme's own events (`paybus.loyalty`) in the input, not replayed: each side publishes its own. */
+  readonly ownEventsLeftOut: number;
   readonly seconds: number;
   /**
    * Where the run's wall time went in this process: reading the events and writing them for the
@@ -70,7 +73,11 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
   const started = performance.now();
   const work = mkdtempSync(join(tmpdir(), "paybus-backtest-"));
   try {
-    const events = readBacktestEvents(options.events);
+    // The programme's own events (PointsAwarded, PointsRedeemed, … in a bus archive) are what a
+    // version derives from the Stripe events, or from API calls a backtest does not make: each side
+    // publishes its own, and the base's copies would reach the candidate's consumers twice.
+    const read = readBacktestEvents(options.events);
+    const events = read.filter((event) => event.source !== LOYALTY_SOURCE);
     const eventsFile = join(work, "events.json");
     writeFileSync(eventsFile, JSON.stringify(events));
     const progress = { base: 0, candidate: 0 };
@@ -101,6 +108,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestReport
     return {
       labels: { base: options.base.label, candidate: options.candidate.label },
       events: events.length,
+      ownEventsLeftOut: read.length - events.length,
       seconds: seconds(started, performance.now()),
       phases: { prepare: seconds(started, prepared), sides: seconds(prepared, ran), compare: seconds(ran, performance.now()) },
       sides: { base, candidate },
@@ -195,10 +203,14 @@ export async function backtestCommand(argv: string[], output: NodeJS.WritableStr
   bar?.done();
   output.write(
     values.json
-      ? `${JSON.stringify({ labels: report.labels, eventCount: report.events, seconds: report.seconds, ...report.comparison, profile: sideProfiles(report) }, null, 2)}\n`
-      : `${formatComparison(report.comparison, report.labels, Number(values.limit))}\n${report.events} events replayed through both versions in ${report.seconds} s\n${formatProfiles(sideProfiles(report))}`,
+      ? `${JSON.stringify({ labels: report.labels, eventCount: report.events, ownEventsLeftOut: report.ownEventsLeftOut, seconds: report.seconds, ...report.comparison, profile: sideProfiles(report) }, null, 2)}\n`
+      : `${formatComparison(report.comparison, report.labels, Number(values.limit))}\n${report.events} events replayed through both versions in ${report.seconds} s${leftOutNote(report.ownEventsLeftOut)}\n${formatProfiles(sideProfiles(report))}`,
   );
   return values["fail-on-diff"] && !report.comparison.identical ? 1 : 0;
+}
+
+function leftOutNote(count: number): string {
+  return count === 0 ? "" : ` (${count} of paybus's own events in the input, ${LOYALTY_SOURCE}, left out: each version publishes its own)`;
 }
 
 /** Where each side's time went (phases, records handled more than once), for `--json` and the text report. */
