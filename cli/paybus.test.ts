@@ -38,6 +38,19 @@ describe("paybus CLI", () => {
     expect(() => readEventFiles([join(dir, "missing.json")])).toThrow(/no such file or directory/);
   });
 
+  it("puts a bare Stripe event (as `stripe events retrieve` prints it) in its partner event source envelope, and leaves an envelope as it is", () => {
+    const envelope = loadFixture("03");
+    const bare = join(dir, "bare.json");
+    writeFileSync(bare, JSON.stringify(envelope.detail));
+
+    const [read] = readEventFiles([bare])[0]!.events;
+    const [asGiven] = readEventFiles([join(FIXTURE_DIR, fixtureNames.find((name) => name.startsWith("03"))!)])[0]!.events;
+
+    expect(read).toMatchObject({ "detail-type": "payment_intent.succeeded", source: "aws.partner/stripe.com/ed_test_local", detail: envelope.detail });
+    expect(read!.time).toBe(new Date(envelope.detail.created * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"));
+    expect(asGiven).toEqual(envelope);
+  });
+
   it("answers an unknown command with the usage and exit code 2", async () => {
     const { code, err } = await capture(["frobnicate"]);
 
@@ -48,13 +61,17 @@ describe("paybus CLI", () => {
 
   it("dispatches `rules lint` and `rules test` to the rules commands, and refuses an unknown rules action", async () => {
     const lint = await capture(["rules", "lint"]);
-    const tested = await capture(["rules", "test", "--pattern", '{"source":[{"prefix":"aws.partner/stripe.com"}]}', join(FIXTURE_DIR, "01-invoice-paid-usd-subscription-cycle.json")]);
+    const bare = join(dir, "bare-01.json");
+    writeFileSync(bare, JSON.stringify(loadFixture("01").detail));
+    const tested = await capture(["rules", "test", "--pattern", '{"source":[{"prefix":"aws.partner/stripe.com"}]}', join(FIXTURE_DIR, "01-invoice-paid-usd-subscription-cycle.json"), bare]);
     const unknown = await capture(["rules", "frobnicate"]);
 
     expect(lint.code).toBe(0);
     expect(lint.out).toContain("Consumers: every routed event type is accepted by its queue's consumer");
     expect(tested.code).toBe(0);
     expect(tested.out).toMatch(/^match\s+\S*01-invoice-paid-usd-subscription-cycle\.json$/m);
+    // A bare Stripe event is matched as the bus would see it, in its partner event source envelope.
+    expect(tested.out).toMatch(/^match\s+\S*bare-01\.json$/m);
     expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('unknown rules action "frobnicate" (test, lint)') });
   });
 

@@ -16,11 +16,13 @@
  *   paybus stripe credits|codes [--customer cus_…] [--json] [--url …]
  *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { isBareStripeEvent, partnerEnvelope } from "../events/partner-envelope.ts";
 
 // The SDK's notice that its 2027 releases need Node 22 would open every command on Node 20; the
 // README says so once instead.
@@ -61,7 +63,11 @@ Usage:
   paybus backtest --events <archive|dir|export|stripe-list.json|synthetic:N> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
 `;
 
-/** JSON files named on the command line, directories expanded (sorted), each parsed with a clear error. */
+/**
+ * JSON files named on the command line, directories expanded (sorted), each parsed with a clear
+ * error. A bare Stripe event (as `stripe events retrieve` prints it) is put in the envelope the
+ * Stripe partner event source gives it on EventBridge.
+ */
 export function readEventFiles(paths: readonly string[]): Array<{ file: string; events: Record<string, unknown>[] }> {
   if (paths.length === 0) throw new UsageError("no event files given");
   const files = paths.flatMap((path) => {
@@ -83,9 +89,9 @@ export function readEventFiles(paths: readonly string[]): Array<{ file: string; 
     }
     const events = Array.isArray(parsed) ? parsed : [parsed];
     for (const event of events) {
-      if (event === null || typeof event !== "object") throw new UsageError(`${file}: expected an EventBridge event object (or a list of them)`);
+      if (event === null || typeof event !== "object") throw new UsageError(`${file}: expected an EventBridge event or a Stripe event object (or a list of them)`);
     }
-    return { file, events: events as Record<string, unknown>[] };
+    return { file, events: (events as Record<string, unknown>[]).map((event) => (isBareStripeEvent(event) ? partnerEnvelope(event, randomUUID()) : event)) };
   });
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { PARTNER_SOURCE_PREFIX, queues, ruleList, WEBHOOK_SOURCE, type QueueDeclaration, type RuleDeclaration } from "../declarations/rules.ts";
 import { acceptedEventTypes } from "../declarations/consumers.ts";
+import { isBareStripeEvent, partnerEnvelope } from "../events/partner-envelope.ts";
 import { stripeEventTypes } from "../events/stripe-event-types.ts";
 import { compilePattern, InvalidEventError, InvalidEventPatternError, RuleSet } from "../pattern/index.ts";
 
@@ -24,6 +25,17 @@ function printError(line: string): void {
   process.stderr.write(`paybus rules: ${line}\n`);
 }
 
+/** A bare Stripe event's text as its partner event source envelope's; anything else as it is (the matcher says what is wrong with it). */
+function asEnvelope(json: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  return isBareStripeEvent(parsed) ? JSON.stringify(partnerEnvelope(parsed, "rules-test")) : json;
+}
+
 /** A pattern given inline (it starts like JSON) or as a file to read. */
 function readPattern(argument: string): string {
   return /^\s*[{[]/.test(argument) ? argument : readFileSync(argument, "utf8");
@@ -36,6 +48,7 @@ function verdict(matcher: { matches(json: string): boolean }, file: string): { l
   } catch (error) {
     return { line: `unreadable ${file}: ${(error as Error).message}`, ok: false };
   }
+  json = asEnvelope(json);
   try {
     return { line: `${matcher.matches(json) ? "match   " : "no-match"}   ${file}`, ok: true };
   } catch (error) {

@@ -55,7 +55,7 @@ describe("readBacktestEvents", () => {
     const [event] = readBacktestEvents(file("list.json", JSON.stringify({ object: "list", data: [stripe], has_more: false })));
 
     // Assert
-    expect(event).toMatchObject({ "detail-type": "payment_intent.succeeded", source: "aws.partner/stripe.com/ed_test_backtest", detail: stripe });
+    expect(event).toMatchObject({ "detail-type": "payment_intent.succeeded", source: "aws.partner/stripe.com/ed_test_local", detail: stripe });
     expect(event!.time).toBe(new Date(stripe.created * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"));
   });
 

@@ -12,6 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isBareStripeEvent, partnerEnvelope } from "../../events/partner-envelope.ts";
 import { fixtureText } from "../../fixtures/index.ts";
 import { mulberry32 } from "../random.ts";
 
@@ -24,7 +25,6 @@ export class BacktestInputError extends Error {
 }
 
 /** The destination id the envelopes of `stripe events list` output are given (test or live mode). */
-const PARTNER_SOURCE = { test: "aws.partner/stripe.com/ed_test_backtest", live: "aws.partner/stripe.com/ed_backtest" };
 
 /** Reads events from `source` (a path, or `synthetic:<count>[:<seed>]`), oldest first. */
 export function readBacktestEvents(source: string): Envelope[] {
@@ -89,20 +89,8 @@ function fromValue(value: unknown, where: string): Envelope[] {
 
 /** A Stripe event as the partner event source delivers it. */
 function fromStripeEvent(event: unknown, where: string): Envelope {
-  const stripe = event as Record<string, any>;
-  if (typeof stripe?.type !== "string" || typeof stripe.id !== "string") throw new BacktestInputError(`${where}: not a Stripe event (no id or type)`);
-  const source = stripe.livemode ? PARTNER_SOURCE.live : PARTNER_SOURCE.test;
-  return {
-    version: "0",
-    id: `backtest-${stripe.id}`,
-    "detail-type": stripe.type,
-    source,
-    account: "000000000000",
-    time: new Date((Number(stripe.created) || 0) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    region: "us-east-1",
-    resources: [`arn:aws:events:us-east-1::event-source/${source}`],
-    detail: stripe,
-  };
+  if (!isBareStripeEvent(event)) throw new BacktestInputError(`${where}: not a Stripe event (no id or type)`);
+  return partnerEnvelope(event, `backtest-${event.id}`);
 }
 
 /** Oldest first by Stripe's `created` (then the envelope's `time`); stable for equal times. */
