@@ -82,7 +82,7 @@ function fromValue(value: unknown, where: string): Envelope[] {
   const object = value as Record<string, any>;
   if (object.object === "list" && Array.isArray(object.data)) return object.data.map((event: unknown, i: number) => fromStripeEvent(event, `${where}.data[${i}]`));
   if (typeof object.event === "string" && typeof object.archivedAt === "string") return [JSON.parse(object.event) as Envelope];
-  if (object.object === "event" && typeof object.type === "string") return [fromStripeEvent(object, where)];
+  if (isBareStripeEvent(object)) return [fromStripeEvent(object, where)];
   if (typeof object["detail-type"] === "string" && typeof object.source === "string") return [object];
   throw new BacktestInputError(`${where}: neither an EventBridge envelope, a Stripe event, a list of them nor an archive line`);
 }

@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { collect, type SideResult } from "./collect.ts";
 import type { Envelope } from "./input.ts";
 import { FeedWindow } from "./feed.ts";
-import { CustomerOrder } from "./order.ts";
+import { CustomerOrder, customerOf } from "./order.ts";
 import { environmentsForCores } from "../lambda.ts";
 import { countAwsCalls, cpuByThread, phaseClock, stats, threadCpu } from "./metrics.ts";
 import { loadRules, type RuleLike } from "./rules-file.ts";
@@ -139,13 +139,13 @@ async function main(): Promise<void> {
 
 type AnyRuntime = import("../runtime.ts").Runtime;
 
-/** Customer ids a Stripe event names (`customer` on the object), each given a profile with a device. */
+/** The Stripe customers the events name (`customerOf`, as the feed orders them), each given a profile with a device. */
 async function seedProfiles(runtime: AnyRuntime, root: string, events: readonly Envelope[]): Promise<Map<string, string>> {
   const { putProfile } = (await import(treeModuleUrl(root, "functions/common/profiles.ts"))) as typeof import("../../functions/common/profiles.ts");
   const customers = new Set<string>();
   for (const event of events) {
-    const customer = event.detail?.data?.object?.customer;
-    if (typeof customer === "string" && customer.startsWith("cus_")) customers.add(customer);
+    const customer = customerOf(event);
+    if (customer?.startsWith("cus_")) customers.add(customer);
   }
   const devices = new Map<string, string>();
   const profiles: Array<Parameters<typeof putProfile>[0]> = [];
