@@ -144,7 +144,7 @@ function printBanner(runtime: Runtime, out: NodeJS.WritableStream): void {
       "",
       "Try, in another terminal: npm run paybus -- send fixtures/stripe-events/03-payment-intent-succeeded-usd.json",
       "                          npm run paybus -- status · npm run paybus -- dlq list · npm run paybus -- workflows send-now",
-      "Ctrl-C stops; balances, the archive, workflows and the outbox stay in the data directory.",
+      "Ctrl-C stops; balances, the archive, workflows, the outbox and the dashboard's history stay in the data directory.",
       "",
     ].join("\n"),
   );
@@ -155,6 +155,8 @@ async function playDemo(runtime: Runtime, out: NodeJS.WritableStream, signal?: A
   const stopped = new Promise<"stopped">((resolve) => signal?.addEventListener("abort", () => resolve("stopped"), { once: true }));
   await seedDemoCustomers(runtime);
   const earlierRuns = runtime.archive.read().length > 0;
+  // The journal of the data directory holds earlier runs too: the summary is this demo's.
+  const since = runtime.journal.lastSeq;
   let sent = 0;
   let rejected = 0;
   for (const wave of demoWaves()) {
@@ -179,8 +181,8 @@ async function playDemo(runtime: Runtime, out: NodeJS.WritableStream, signal?: A
       break;
     }
   }
-  const emails = runtime.journal.list("effect.email");
-  const pushes = runtime.journal.list("effect.push").filter((push) => push.status === "delivered");
+  const emails = runtime.journal.list("effect.email", since);
+  const pushes = runtime.journal.list("effect.push", since).filter((push) => push.status === "delivered");
   out.write(`\ndemo: ${emails.length} email(s), ${pushes.length} push(es)\n`);
   if (earlierRuns) {
     out.write("  (the data directory already holds an earlier run: each purchase and invoice counts once, so repeats change nothing;\n   delete .paybus/ or pass --data-dir <new dir> to start afresh)\n");
@@ -192,6 +194,6 @@ async function playDemo(runtime: Runtime, out: NodeJS.WritableStream, signal?: A
   for (const execution of runtime.sfn.executions()) {
     out.write(`  workflow ${execution.name}: ${execution.status} via ${execution.path.join(" → ")}\n`);
   }
-  const dlq = runtime.journal.list("queue.dlq").length;
+  const dlq = runtime.journal.list("queue.dlq", since).length;
   out.write(`  DLQ: ${dlq} message(s)${dlq ? " — see `npm run paybus -- dlq list`" : ""}\n\n`);
 }

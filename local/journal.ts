@@ -8,6 +8,7 @@
  * that no reader re-reads the archive file or reconstructs a cause.
  */
 import { EventEmitter } from "node:events";
+import { JsonLinesLog } from "./jsonl-log.ts";
 
 export type JournalEntry =
   | {
@@ -81,21 +82,63 @@ export type JournalEntry =
 
 export type Recorded = JournalEntry & { seq: number; at: string };
 
-/** An append-only, in-memory journal with a change feed. */
+/** The journal's file in a data directory. */
+export const JOURNAL_FILE = "journal.jsonl";
+
+/**
+ * An append-only journal with a change feed: in memory, and in a JSON Lines file when the runtime
+ * keeps its state in a data directory ({@link Journal.keepIn}), so that after a restart the views
+ * still show what the queues, tables and outboxes kept (the dashboard's events and their causes,
+ * `paybus status`'s counts).
+ */
 export class Journal {
   private readonly entries: Recorded[] = [];
   private readonly emitter = new EventEmitter();
   private seq = 0;
+  private file: JsonLinesLog<Recorded> | undefined;
+  private onWriteError: ((error: Error) => void) | undefined;
 
   constructor() {
     this.emitter.setMaxListeners(100);
   }
 
+  /**
+   * Loads the entries an earlier runtime wrote to `file` (the numbering goes on from them) and
+   * appends every new entry there, one `write(2)` each (`local/jsonl-log.ts`: a crash of the process
+   * loses none, a line torn by a kill is skipped). A failed write (a full disk) keeps the entry in
+   * memory and is reported through `onWriteError`, the first time: the journal records what
+   * happened, the work itself does not depend on it. Call before anything is recorded.
+   */
+  keepIn(file: string, onWriteError: (error: Error) => void): void {
+    if (this.entries.length > 0) throw new Error("the journal must be given its file before its first entry");
+    this.file = new JsonLinesLog<Recorded>(file);
+    this.onWriteError = onWriteError;
+    for (const entry of this.file.read()) {
+      this.entries.push(entry);
+      this.seq = entry.seq;
+    }
+  }
+
+  /** Closes the journal's file, if any (a later entry opens it again). */
+  close(): void {
+    this.file?.close();
+  }
+
   record(entry: JournalEntry): Recorded {
     const recorded = { ...entry, seq: ++this.seq, at: new Date().toISOString() } as Recorded;
     this.entries.push(recorded);
+    if (this.file) this.write(recorded);
     this.emitter.emit("entry", recorded);
     return recorded;
+  }
+
+  private write(recorded: Recorded): void {
+    try {
+      this.file!.append(recorded);
+    } catch (error) {
+      this.onWriteError?.(error as Error);
+      this.onWriteError = undefined;
+    }
   }
 
   /** Entries after `seq` (all when omitted), optionally of one kind. */

@@ -79,13 +79,22 @@ function outcomeOf(input: SentInput, lifecycles: Lifecycles): InputOutcome {
   return { ...base, status: "accepted", eventId: id, rules, deliveries: lifecycles.ruleDeliveries(id), attempts, dlq, result: rules.length === 0 ? "unmatched" : RESULT_BY_STATUS[status] };
 }
 
-/** Builds the report for the inputs of one run from the runtime's lifecycle projection and engines. */
-export async function buildReport(runtime: Runtime, inputs: readonly SentInput[], loyalty: unknown): Promise<RunReport> {
+/**
+ * Builds the report for the inputs of one run from the runtime's lifecycle projection and engines.
+ * The emails, pushes and workflows are those journaled after `sinceSeq` (the run's own, where the
+ * data directory's journal holds earlier runs); loyalty, profiles, devices and DLQs are the state
+ * after the run.
+ */
+export async function buildReport(runtime: Runtime, inputs: readonly SentInput[], loyalty: unknown, sinceSeq = 0): Promise<RunReport> {
   const lifecycles = lifecyclesOf(runtime);
   const outcomes = inputs.map((input) => outcomeOf(input, lifecycles));
-  const emails = lifecycles.emails().map(({ to, subject }) => ({ to, subject }));
-  const pushes = runtime.journal.list("effect.push").filter((p) => p.status === "delivered").map(({ targetArn, title }) => ({ targetArn, title }));
-  const workflows = runtime.sfn.executions().map((execution) => ({ name: execution.name, status: execution.status, path: execution.path }));
+  const emails = lifecycles.emails().filter((email) => email.seq > sinceSeq).map(({ to, subject }) => ({ to, subject }));
+  const pushes = runtime.journal.list("effect.push", sinceSeq).filter((p) => p.status === "delivered").map(({ targetArn, title }) => ({ targetArn, title }));
+  const started = new Set(runtime.journal.list("workflow.started", sinceSeq).map((entry) => entry.executionArn));
+  const workflows = runtime.sfn
+    .executions()
+    .filter((execution) => started.has(execution.executionArn))
+    .map((execution) => ({ name: execution.name, status: execution.status, path: execution.path }));
   const attempts = outcomes.flatMap((o) => o.attempts);
   const { profiles, devices } = await profilesSnapshot(runtime);
   return {

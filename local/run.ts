@@ -24,6 +24,8 @@ export async function runEvents(
   options: RunOptions,
 ): Promise<RunReport> {
   const runtime = await Runtime.start({ dataDir: options.dataDir, inMemory: options.inMemory ?? false, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environmentsForCores() });
+  // A data directory may hold earlier runs' journal: this run's effects are those recorded after it.
+  const since = runtime.journal.lastSeq;
   try {
     const sent: SentInput[] = [];
     for (const { file, events } of inputs) {
@@ -40,7 +42,7 @@ export async function runEvents(
       options.progress?.write(`sent ${sent.length} event(s)\r`);
     }
     options.progress?.write(`\nwaiting for the pipeline to settle…\n`);
-    const ticker = options.progress && setInterval(() => options.progress?.write(`${liveSummary(runtime)}\r`), 1000);
+    const ticker = options.progress && setInterval(() => options.progress?.write(`${liveSummary(runtime, since)}\r`), 1000);
     try {
       await runtime.waitForQuiet(options.timeoutMs ?? 120_000);
     } finally {
@@ -50,20 +52,20 @@ export async function runEvents(
       }
     }
     const loyalty = await loyaltySnapshot(runtime);
-    const report = await buildReport(runtime, sent, loyalty);
-    return { ...report, delays: { notification: notificationDelay(runtime.journal.list()), pointsCommit: pointsCommitDelay(loyalty.purchases) } };
+    const report = await buildReport(runtime, sent, loyalty, since);
+    return { ...report, delays: { notification: notificationDelay(runtime.journal.list(undefined, since)), pointsCommit: pointsCommitDelay(loyalty.purchases) } };
   } finally {
     await runtime.stop();
   }
 }
 
 /** One status line while a run settles: work left per queue, attempts so far, effects. */
-function liveSummary(runtime: Runtime): string {
+function liveSummary(runtime: Runtime, since: number): string {
   const queues = queueStatus(runtime)
     .map((q) => `${q.queue} ${q.ready + q.inFlight + q.delayed} left${q.dlq ? `, ${q.dlq} in DLQ` : ""}`)
     .join(" · ");
-  const attempts = runtime.journal.list("consumer.attempt").length;
-  const emails = runtime.journal.list("effect.email").length;
+  const attempts = runtime.journal.list("consumer.attempt", since).length;
+  const emails = runtime.journal.list("effect.email", since).length;
   return `  ${queues} · ${attempts} consumer attempts · ${emails} emails   `;
 }
 

@@ -22,7 +22,7 @@ import type { FaultSwitch, ServiceFaults } from "./faults.ts";
 import { localFunctionName, localPlan } from "./function-environment.ts";
 import type { AwsRequestObserver, Gateway, Route, ServiceName } from "./gateway.ts";
 import { LocalIam } from "./iam/enforcer.ts";
-import { Journal } from "./journal.ts";
+import { Journal, JOURNAL_FILE } from "./journal.ts";
 import type { LambdaHost, LocalFunction } from "./lambda.ts";
 import type { FunctionTransport } from "./lambda-transport.ts";
 import { DataDirLock } from "./lock.ts";
@@ -99,6 +99,9 @@ export class Runtime {
     const dataDir = this.dataDir;
     // Before any engine opens its files: a second runtime on the same directory says who holds it.
     if (dataDir) this.lock = DataDirLock.acquire(dataDir, { port: this.options.port || undefined });
+    if (dataDir && !this.options.inMemory) {
+      this.journal.keepIn(join(dataDir, JOURNAL_FILE), (error) => this.warn(`journal: an entry could not be written to ${JOURNAL_FILE} (${error.message}); the dashboard and \`paybus status\` will not show it after a restart`));
+    }
     const services = [...localServices, ...(this.options.services ?? [])] as LocalService[];
     const names = services.map((service) => service.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
@@ -313,6 +316,7 @@ export class Runtime {
     for (const service of started) await Promise.allSettled([service.stop()]);
     this.profiles?.client.destroy();
     await this.gateway?.stop();
+    this.journal.close();
     this.lock?.release();
   }
 }

@@ -13,6 +13,8 @@ import { rateFaults } from "../local/faults.ts";
 import type { Runtime } from "../local/runtime.ts";
 import { startTestRuntime } from "./support/runtime.ts";
 import { loyaltySnapshot } from "../local/state.ts";
+import { lifecyclesOf } from "../local/lifecycle.ts";
+import { buildReport } from "../local/report.ts";
 import { ADMIN_CREDENTIALS } from "../local/function-credentials.ts";
 
 const credentials = ADMIN_CREDENTIALS;
@@ -197,12 +199,15 @@ describe("the pipeline on the local runtime", () => {
 });
 
 describe("restarts", () => {
-  it("keeps balances and the archive in the data directory", async () => {
+  it("keeps balances, the archive and the journal in the data directory", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "paybus-restart-"));
     try {
       const first = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
-      first.sendEnvelopes([loadFixture("05")]);
+      const [accepted] = first.sendEnvelopes([loadFixture("05")]);
       await first.waitForQuiet(30_000);
+      const journaled = first.journal.list();
+      const firstEmails = lifecyclesOf(first).emails();
+      expect(firstEmails.length).toBeGreaterThan(0);
       await first.stop();
 
       const second = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, workflowTimeScale: 0.0001 });
@@ -212,6 +217,20 @@ describe("restarts", () => {
         // The Stripe event, and the loyalty event it caused (the archive keeps every event on the bus, as in AWS).
         const purchase = loadFixture("05");
         expect(second.archive.read().map((a) => JSON.parse(a.event).detail.id)).toEqual([purchase.detail.id, `PointsAwarded:${purchase.detail.data.object.payment_intent}`]);
+        // What the views read (the dashboard, `paybus status`): the event's whole lifecycle and each email's cause.
+        expect(second.journal.list().slice(0, journaled.length)).toEqual(journaled);
+        const lifecycles = lifecyclesOf(second);
+        expect(lifecycles.status((accepted as { EventId: string }).EventId)).toBe("done");
+        expect(lifecycles.emails()).toEqual(firstEmails);
+
+        // Numbering goes on; a report of this process's run has its own effects only.
+        const since = second.journal.lastSeq;
+        second.sendEnvelopes([loadFixture("01")]);
+        await second.waitForQuiet(30_000);
+        expect(second.journal.list(undefined, since)[0]!.seq).toBe(since + 1);
+        const report = await buildReport(second, [], null, since);
+        expect(report.emails).toEqual([expect.objectContaining({ subject: expect.stringMatching(/^Payment received for invoice/) })]);
+        expect(report.workflows).toEqual([]);
       } finally {
         await second.stop();
       }

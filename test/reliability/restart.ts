@@ -71,7 +71,7 @@ async function runChildAndKill(args: { dataDir: string; seed: number; events: nu
   return run;
 }
 
-/** The final state read from the durable stores alone (the journal of the new process is empty). */
+/** The final state read from the durable stores alone (the tables, outboxes and executions), not from the journal. */
 async function observeDurable(runtime: Runtime): Promise<ObservedState> {
   const { customers, purchases } = await loyaltySnapshot(runtime);
   return {

@@ -552,6 +552,9 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
     const recovered = await withRuntime(
       scenario,
       async (runtime) => {
+        // The journal kept in the data directory holds the killed child's entries: the emails and
+        // attempts judged here are the restarted process's (the child reported its own).
+        const restarted: Mark = { ...FRESH, seq: runtime.journal.lastSeq };
         const envelopes = runtime.archive.read().map((archived) => JSON.parse(archived.event) as Envelope);
         const archivedIds = new Set(envelopes.map((envelope) => envelope.id as string));
         const lost = child.accepted.filter((id) => !archivedIds.has(id));
@@ -573,7 +576,7 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         if (replay.events !== archivedNow || archivedNow < envelopes.length) checks.push(`the archived window replayed ${replay.events} of ${archivedNow} events (${envelopes.length} archived at the restart)`);
         const log = { ...newSendLog(), sent: replay.events };
         await settle(runtime, log, () => false, SETTLE_TIMEOUT_MS);
-        const observed = await observe(runtime);
+        const observed = await observe(runtime, restarted);
         const waves = scenario.waves.map((_, k) => envelopes.slice(child.waveStarts[k] ?? envelopes.length, k === lastWave ? undefined : (child.waveStarts[k + 1] ?? envelopes.length)));
         const numbers = invoiceNumbers(waves);
         const expected = expectedState(waves, scenario.loyaltyConfig as OracleLoyaltyConfig, scenario.profiles);
@@ -589,7 +592,7 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         const noticesExpected = expected.notices.reduce((sum, notice) => sum + notice.pushes + (notice.email ? 1 : 0), 0);
         return {
           numbers,
-          figures: figures(runtime, log, observed, numbers, 0),
+          figures: figures(runtime, log, observed, numbers, 0, restarted),
           balancesAtRestart: atRestart.balances.size,
           archived: envelopes.length,
           sendsClaimedAtKill: midSend.length,
