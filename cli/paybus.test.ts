@@ -2,11 +2,13 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { ruleList } from "../declarations/rules.ts";
 import { FIXTURE_DIR, fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { adminRoute } from "../local/admin.ts";
+import { runEvents } from "../local/run.ts";
 import { PROJECT_ROOT } from "../local/runtime.ts";
 import { startTestRuntime } from "../test/support/runtime.ts";
 import { main, readEventFiles, UsageError } from "./paybus.ts";
@@ -83,6 +85,19 @@ describe("paybus CLI", () => {
     expect(code).toBe(2);
     expect(out).toBe("");
     expect(err).toContain(`${empty}: no event files (*.json) in this directory`);
+  });
+
+  it("redraws `run`'s progress in place on a terminal only: a CI log gets whole lines", async () => {
+    const progressOf = async (isTTY: boolean) => {
+      const stream = Object.assign(new PassThrough(), { isTTY });
+      let text = "";
+      stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      await runEvents([{ file: "none.json", events: [] }], { dataDir: mkdtempSync(join(dir, "progress-")), inMemory: true, progress: stream });
+      return text;
+    };
+
+    expect(await progressOf(false)).toBe("sent 0 event(s)\nwaiting for the pipeline to settle…\n");
+    expect(await progressOf(true)).toMatch(/^sent 0 event\(s\)\r\nwaiting for the pipeline to settle…\n/);
   });
 
   it("says another runtime holds the data directory or the port, instead of failing inside an engine", async () => {

@@ -7,13 +7,15 @@ import { describe, expect, it } from "vitest";
 import { functionCredentials } from "./function-credentials.ts";
 import { localFunctions, localPlan, type LocalResources } from "./function-environment.ts";
 import { LambdaHost } from "./lambda.ts";
+import { tables } from "../functions/common/tables.ts";
 
 const resources: LocalResources = {
   prefix: "pb",
   region: "eu-west-1",
   accountId: "111122223333",
   busName: "pb-bus",
-  tableNames: { loyalty: "pb-loyalty", notifications: "pb-notifications", profiles: "pb-profiles", idempotency: "pb-idempotency", promotions: "pb-promotions" },
+  // Every declared table (a table added to functions/common/tables.ts is one more here).
+  tableNames: Object.fromEntries(Object.keys(tables).map((table) => [table, `pb-${table}`])) as LocalResources["tableNames"],
   pushApplications: { GCM: "arn:aws:sns:eu-west-1:111122223333:app/GCM/pb-app", APNS: "arn:aws:sns:eu-west-1:111122223333:app/APNS/pb-app" },
   gateway: "http://127.0.0.1:4999",
 };

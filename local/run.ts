@@ -26,6 +26,8 @@ export async function runEvents(
   const runtime = await Runtime.start({ dataDir: options.dataDir, inMemory: options.inMemory ?? false, port: 0, timeScale: options.timeScale ?? 0.01, workflowTimeScale: 0.0001, maxEnvironmentsPerFunction: environmentsForCores() });
   // A data directory may hold earlier runs' journal: this run's effects are those recorded after it.
   const since = runtime.journal.lastSeq;
+  // Lines redrawn in place (`\r`) only on a terminal: in a CI log or a file each would be kept.
+  const live = (options.progress as { isTTY?: boolean } | undefined)?.isTTY === true ? options.progress : undefined;
   try {
     const sent: SentInput[] = [];
     for (const { file, events } of inputs) {
@@ -39,16 +41,16 @@ export async function runEvents(
           detailType: typeof events[index]?.["detail-type"] === "string" ? (events[index]!["detail-type"] as string) : undefined,
         });
       });
-      options.progress?.write(`sent ${sent.length} event(s)\r`);
+      live?.write(`sent ${sent.length} event(s)\r`);
     }
-    options.progress?.write(`\nwaiting for the pipeline to settle…\n`);
-    const ticker = options.progress && setInterval(() => options.progress?.write(`${liveSummary(runtime, since)}\r`), 1000);
+    options.progress?.write(`${live ? "\n" : `sent ${sent.length} event(s)\n`}waiting for the pipeline to settle…\n`);
+    const ticker = live && setInterval(() => live.write(`${liveSummary(runtime, since)}\r`), 1000);
     try {
       await runtime.waitForQuiet(options.timeoutMs ?? 120_000);
     } finally {
       if (ticker) {
         clearInterval(ticker);
-        options.progress?.write("\r\x1b[K");
+        live.write("\r\x1b[K");
       }
     }
     const loyalty = await loyaltySnapshot(runtime);

@@ -54,9 +54,17 @@ export const tables = {
   },
 } as const satisfies Record<TableName, TableDeclaration>;
 
-/** The physical name of a table, from the function's environment. */
+/**
+ * The physical name of a table, from the function's environment. Only a table the function is
+ * granted (its declared `access.tables`) is in its environment, in AWS as locally, so a missing
+ * variable nearly always means a missing grant, and the error says so.
+ */
 export function tableName(table: TableName, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[tables[table].envVar];
-  if (!value) throw new Error(`${tables[table].envVar} is not set: the ${table} table's name is unknown`);
+  if (!value) {
+    throw new Error(
+      `${tables[table].envVar} is not set: the ${table} table's name is unknown. A function gets the name of the tables its declaration grants: add \`tables: { ${table}: { actions: [...] } }\` to its \`access\` (declarations/rules.ts or workflows/index.ts)`,
+    );
+  }
   return value;
 }
