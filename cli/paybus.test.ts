@@ -165,18 +165,21 @@ describe("paybus CLI", () => {
     expect(report.totals).toMatchObject({ inputs: fixtures, rejected: 0 });
   }, 180_000);
 
-  it("prints where events stand in `status`, from the lifecycle projection the run report reads too", async () => {
+  it("prints where events stand in `status`, from the lifecycle projection the run report reads too, and what `workflows send-now` sent", async () => {
     const runtime = await startTestRuntime({ dataDir: mkdtempSync(join(dir, "status-")), port: 0, inMemory: true });
     try {
-      runtime.addRoute(adminRoute(runtime));
+      runtime.addRoute(adminRoute(runtime, { sendFollowupsNow: () => runtime.runScheduled("FollowupDispatch") }));
       const event = JSON.parse(readFileSync(join(FIXTURE_DIR, "01-invoice-paid-usd-subscription-cycle.json"), "utf8"));
       runtime.sendEnvelopes([event, { ...event, source: "aws.events" }]);
       await runtime.waitForQuiet(60_000);
 
       const { code, out } = await capture(["status", "--url", runtime.gatewayUrl]);
+      const followups = await capture(["workflows", "send-now", "--url", runtime.gatewayUrl]);
 
       expect(code).toBe(0);
       expect(out).toMatch(/^ {2}events (?=.*\bdone=1\b)(?=.*\brejected=1\b).*$/m);
+      // The dispatcher's summary in words, as every other command answers (no follow-up is due here).
+      expect(followups).toEqual({ code: 0, out: "follow-ups: 0 sent, 0 dropped (their workflow no longer waits), 0 failed (left for the next run)\n", err: "" });
     } finally {
       await runtime.stop();
     }

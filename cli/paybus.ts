@@ -23,6 +23,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isBareStripeEvent, partnerEnvelope } from "../events/partner-envelope.ts";
+import type { DispatchSummary } from "../functions/engagement-followup-dispatch/core.ts";
 
 // The SDK's notice that its 2027 releases need Node 22 would open every command on Node 20; the
 // README says so once instead.
@@ -275,9 +276,13 @@ async function workflows(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== "send-now") throw new UsageError(`unknown workflows action "${action ?? ""}" (send-now)`);
   const { values } = parseArgs({ args: rest, options: { url: { type: "string", default: DEFAULT_URL } } });
-  const result = await admin(values.url, "/followups/send-now", {});
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return 0;
+  const { result } = (await admin(values.url, "/followups/send-now", {})) as { result: DispatchSummary | null };
+  if (!result) {
+    process.stdout.write("follow-ups: the dispatcher ran and said nothing\n");
+    return 0;
+  }
+  process.stdout.write(`follow-ups: ${result.completed} sent, ${result.expired} dropped (their workflow no longer waits), ${result.failed} failed (left for the next run)\n`);
+  return result.failed > 0 ? 1 : 0;
 }
 
 /**
