@@ -209,7 +209,7 @@ describe("the dashboard server", () => {
   it("fills in a replayed event from the archive", async () => {
     const purchase = loadFixture("03");
 
-    const replay = runtime.bus.replay({ stripeEventIds: [purchase.detail.id] });
+    const replay = runtime.replays.start({ stripeEventIds: [purchase.detail.id] });
     const row = await follow(() => [...rows.values()].find((r) => r.replayName === replay.replayName && r.amountText));
 
     expect(replay.events).toBe(1);

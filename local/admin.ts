@@ -69,7 +69,7 @@ export function adminRoute(runtime: Runtime, hooks: AdminHooks = {}) {
         }
         case "POST /replay": {
           const body = await jsonBody(req);
-          const result = runtime.bus.replay({
+          const result = runtime.replays.start({
             start: optionalDate(body.start, "start"),
             end: optionalDate(body.end, "end"),
             stripeEventIds: Array.isArray(body.stripeEventIds) ? body.stripeEventIds : undefined,

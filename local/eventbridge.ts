@@ -159,7 +159,6 @@ export class LocalEventBus {
   private readonly rulesByName = new Map<string, RuleDeclaration>();
   private readonly bindings = new Map<string, RuleTargetBinding>();
   private pendingDeliveries = 0;
-  private replays = 0;
   private readonly lastWarning = new Map<string, number>();
 
   constructor(private readonly options: LocalEventBusOptions) {
@@ -372,10 +371,12 @@ export class LocalEventBus {
 
   /**
    * Re-sends archived events to the rules (not to the archive), each with a new envelope id and
-   * `replay-name`, as an EventBridge archive replay does.
+   * `replay-name`, as an EventBridge archive replay does; only to `rules` when given (a replay's
+   * `FilterArns`). Replays are named and recorded by `eventbridge/replays.ts`.
    */
-  replay(filter: ReplayFilter, name = `replay-${++this.replays}`): { replayName: string; events: number } {
+  replay(filter: ReplayFilter, name: string, rules?: ReadonlySet<string>): { events: number; lastEventTime: Date | undefined } {
     const archived = this.options.archive.read(filter);
+    let lastEventTime: Date | undefined;
     for (const { event } of archived) {
       const original = JSON.parse(event) as { source: string; "detail-type": string; time: string; resources: string[] };
       const detailStart = event.indexOf(',"detail":');
@@ -393,9 +394,23 @@ export class LocalEventBus {
         region: this.options.region,
         replayName: name,
       });
-      this.route(replayed, id, entry, undefined, name, this.matchingArchived(replayed));
+      const matched = this.matchingArchived(replayed);
+      this.route(replayed, id, entry, undefined, name, rules ? matched.filter((rule) => rules.has(rule)) : matched);
+      const time = new Date(original.time);
+      if (!lastEventTime || time > lastEventTime) lastEventTime = time;
     }
-    return { replayName: name, events: archived.length };
+    return { events: archived.length, lastEventTime };
+  }
+
+  /** Whether a rule of this name is on the bus. */
+  hasRule(name: string): boolean {
+    return this.rulesByName.has(name);
+  }
+
+  /** How many events the archive holds, and their bytes (the envelopes as delivered). */
+  archiveSize(): { events: number; bytes: number } {
+    const archived = this.options.archive.read();
+    return { events: archived.length, bytes: archived.reduce((sum, { event }) => sum + Buffer.byteLength(event), 0) };
   }
 
   /** The EventBridge API operations this bus answers (awsJson1.1, `AWSEvents.*`). */

@@ -15,6 +15,7 @@ import type { ProfileTable } from "../functions/common/profiles.ts";
 import type { InfraPlan } from "../stacks/plan.ts";
 import type { scheduledFunctions } from "../workflows/index.ts";
 import type { Archive } from "./archive.ts";
+import type { Replays } from "./eventbridge/replays.ts";
 import type { LocalDynamo } from "./dynamodb/index.ts";
 import type { EventSourceMapping, SwitchableChaos } from "./event-source-mapping.ts";
 import type { LocalEventBus, PutEventsEntry } from "./eventbridge.ts";
@@ -195,6 +196,8 @@ export class Runtime {
   get stripe(): LocalStripe { return this.service(stripeService); }
   get bus(): LocalEventBus { return this.service(eventBridgeService).bus; }
   get archive(): Archive { return this.service(eventBridgeService).archive; }
+  /** The archive's replays: `runtime.replays.start(filter)` replays as `paybus replay` does. */
+  get replays(): Replays { return this.service(eventBridgeService).replays; }
 
   /** Records a warning for the user and prints it (stderr unless {@link RuntimeOptions.warn} says otherwise). */
   warn(message: string): void {

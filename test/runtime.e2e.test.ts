@@ -2,7 +2,17 @@
  * End to end through the embedded runtime: real AWS SDK clients against the local engines, the
  * unmodified handlers, the fixtures in, outcomes out.
  */
-import { EventBridgeClient, PutEventsCommand, TestEventPatternCommand } from "@aws-sdk/client-eventbridge";
+import {
+  CancelReplayCommand,
+  DescribeArchiveCommand,
+  DescribeReplayCommand,
+  EventBridgeClient,
+  ListArchivesCommand,
+  ListReplaysCommand,
+  PutEventsCommand,
+  StartReplayCommand,
+  TestEventPatternCommand,
+} from "@aws-sdk/client-eventbridge";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -175,7 +185,7 @@ describe("the pipeline on the local runtime", () => {
     const emailsBefore = runtime.journal.list("effect.email").length;
     const stripeId = loadFixture("01").detail.id as string;
 
-    const replay = runtime.bus.replay({ stripeEventIds: [stripeId] }, "replay-e2e");
+    const replay = runtime.replays.start({ stripeEventIds: [stripeId] }, { name: "replay-e2e" });
     await runtime.waitForQuiet(30_000);
 
     expect(replay.events).toBeGreaterThanOrEqual(2);
@@ -183,6 +193,45 @@ describe("the pipeline on the local runtime", () => {
     expect(replayed.map((e) => e.stripeEventId)).toEqual(Array(replay.events).fill(stripeId));
     expect(replayed.every((e) => e.matchedRules.includes("RecurringPaymentNotifications"))).toBe(true);
     expect(runtime.journal.list("effect.email")).toHaveLength(emailsBefore);
+  });
+
+  it("replays through EventBridge's archive and replay API, as the deploy guide's `aws events start-replay` does", async () => {
+    const busArn = "arn:aws:events:us-east-1:000000000000:event-bus/paybus-bus";
+    const ruleArn = (name: string) => `arn:aws:events:us-east-1:000000000000:rule/paybus-bus/${name}`;
+    const { Archives } = await eventBridge.send(new ListArchivesCommand({ EventSourceArn: busArn }));
+    expect(Archives).toEqual([expect.objectContaining({ ArchiveName: "paybus-events", EventSourceArn: busArn, State: "ENABLED", RetentionDays: 7, EventCount: runtime.archive.read().length })]);
+    const archive = await eventBridge.send(new DescribeArchiveCommand({ ArchiveName: "paybus-events" }));
+    const window = { EventStartTime: new Date(Date.now() - 365 * 86_400_000), EventEndTime: new Date(Date.now() + 86_400_000) };
+    const invoice = loadFixture("01");
+    const before = runtime.journal.lastSeq;
+
+    // Only to the notifications rule (FilterArns), though the archive's loyalty events match others.
+    const started = await eventBridge.send(new StartReplayCommand({ ReplayName: "fix-1", EventSourceArn: archive.ArchiveArn, ...window, Destination: { Arn: busArn, FilterArns: [ruleArn("RecurringPaymentNotifications")] } }));
+    await runtime.waitForQuiet(30_000);
+
+    expect(started).toMatchObject({ ReplayArn: "arn:aws:events:us-east-1:000000000000:replay/fix-1", State: "STARTING" });
+    const replayed = runtime.journal.list("bus.accepted", before).filter((entry) => entry.replayName === "fix-1");
+    expect(replayed.length).toBe(runtime.archive.read().filter(({ event }) => JSON.parse(event).time >= window.EventStartTime.toISOString()).length);
+    expect(new Set(replayed.flatMap((entry) => entry.matchedRules))).toEqual(new Set(["RecurringPaymentNotifications"]));
+    expect(replayed.some((entry) => entry.stripeEventId === invoice.detail.id)).toBe(true);
+    const described = await eventBridge.send(new DescribeReplayCommand({ ReplayName: "fix-1" }));
+    expect(described).toMatchObject({ ReplayName: "fix-1", State: "COMPLETED", EventSourceArn: archive.ArchiveArn, Destination: { Arn: busArn, FilterArns: [ruleArn("RecurringPaymentNotifications")] } });
+    expect(described.ReplayEndTime!.getTime()).toBeGreaterThanOrEqual(described.ReplayStartTime!.getTime());
+    // `paybus replay`'s replays (replay-e2e, above) are listed with the API's.
+    const { Replays } = await eventBridge.send(new ListReplaysCommand({}));
+    expect(Replays!.map((replay) => replay.ReplayName)).toEqual(expect.arrayContaining(["replay-e2e", "fix-1"]));
+
+    // What AWS refuses, refused the same way.
+    const refusal = (call: Promise<unknown>) => call.then(() => "accepted", (error: Error) => error.name);
+    expect(await refusal(eventBridge.send(new StartReplayCommand({ ReplayName: "fix-1", EventSourceArn: archive.ArchiveArn, ...window, Destination: { Arn: busArn } })))).toBe("ResourceAlreadyExistsException");
+    expect(await refusal(eventBridge.send(new StartReplayCommand({ ReplayName: "fix-2", EventSourceArn: `${archive.ArchiveArn}-nope`, ...window, Destination: { Arn: busArn } })))).toBe("ResourceNotFoundException");
+    expect(await refusal(eventBridge.send(new StartReplayCommand({ ReplayName: "fix-2", EventSourceArn: archive.ArchiveArn, EventStartTime: window.EventEndTime, EventEndTime: window.EventStartTime, Destination: { Arn: busArn } })))).toBe("ValidationException");
+    expect(await refusal(eventBridge.send(new StartReplayCommand({ ReplayName: "fix-2", EventSourceArn: archive.ArchiveArn, ...window, Destination: { Arn: busArn.replace("paybus-bus", "default") } })))).toBe("ValidationException");
+    expect(await refusal(eventBridge.send(new StartReplayCommand({ ReplayName: "fix-2", EventSourceArn: archive.ArchiveArn, ...window, Destination: { Arn: busArn, FilterArns: [ruleArn("NoSuchRule")] } })))).toBe("ResourceNotFoundException");
+    expect(await refusal(eventBridge.send(new StartReplayCommand({ ReplayName: "fix 2", EventSourceArn: archive.ArchiveArn, ...window, Destination: { Arn: busArn } })))).toBe("ValidationException");
+    expect(await refusal(eventBridge.send(new DescribeReplayCommand({ ReplayName: "fix-2" })))).toBe("ResourceNotFoundException");
+    expect(await refusal(eventBridge.send(new CancelReplayCommand({ ReplayName: "fix-1" })))).toBe("IllegalStatusException");
+    expect(await refusal(eventBridge.send(new DescribeArchiveCommand({ ArchiveName: "other" })))).toBe("ResourceNotFoundException");
   });
 
   it("archives every accepted event on disk, including events no rule matches", () => {

@@ -8,6 +8,7 @@ import { ruleList } from "../../declarations/rules.ts";
 import { Archive } from "../archive.ts";
 import { DeliveryLog } from "../bus-deliveries.ts";
 import { LocalEventBus, type PutEventsEntry } from "../eventbridge.ts";
+import { Replays } from "../eventbridge/replays.ts";
 import { PROJECT_ROOT } from "../project-root.ts";
 import { bindTarget } from "../runtime-bindings.ts";
 import type { RuntimeOptions } from "../runtime-options.ts";
@@ -16,12 +17,14 @@ import { defineService } from "../service.ts";
 export interface EventBridgeService {
   readonly bus: LocalEventBus;
   readonly archive: Archive;
+  /** The archive's replays (EventBridge's replay API, `paybus replay`, the dashboard). */
+  readonly replays: Replays;
 }
 
 export const eventBridgeService = defineService({
   name: "eventbridge",
   routing: { service: "events", targetPrefixes: ["AWSEvents"], signingNames: ["events"] },
-  async start({ runtime, region, accountId, busName, timeScale, dataDir, durableDir, journal, options, warn }) {
+  async start({ runtime, region, accountId, prefix, busName, timeScale, dataDir, durableDir, journal, options, warn }) {
     const archive = busArchive(dataDir, busName, options);
     const deliveries = durableDir ? new DeliveryLog(join(durableDir, "archive", `${busName}.delivered.jsonl`)) : undefined;
     const bus = new LocalEventBus({
@@ -41,10 +44,11 @@ export const eventBridgeService = defineService({
     });
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
     await runtime.sqs.engine.durable();
-    const handle: EventBridgeService = { bus, archive };
+    const replays = new Replays(bus, { region, accountId, archiveName: `${prefix}-events`, retentionDays: runtime.plan.bus.archive.retentionDays });
+    const handle: EventBridgeService = { bus, archive, replays };
     return {
       handle,
-      api: { service: "events", inProcess: { prefix: "AWSEvents", operations: bus.operations() } },
+      api: { service: "events", inProcess: { prefix: "AWSEvents", operations: { ...bus.operations(), ...replays.operations() } } },
       ready: () => void bus.resumeDeliveries(),
       stop: async () => {
         archive.close();

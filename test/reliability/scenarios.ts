@@ -572,7 +572,7 @@ export async function processCrash(events = 300, seed = 51, moment: CrashMoment 
         // emits meanwhile (during the lease wait above, messages the dead process left are consumed),
         // dated by their purchase, so the window holds more than was read at the restart.
         const archivedNow = runtime.archive.read(window).length;
-        const replay = runtime.bus.replay(window, "crash-recovery");
+        const replay = runtime.replays.start(window, { name: "crash-recovery" });
         if (replay.events !== archivedNow || archivedNow < envelopes.length) checks.push(`the archived window replayed ${replay.events} of ${archivedNow} events (${envelopes.length} archived at the restart)`);
         const log = { ...newSendLog(), sent: replay.events };
         await settle(runtime, log, () => false, SETTLE_TIMEOUT_MS);
