@@ -9,7 +9,7 @@
  * - A failing route, an engine that never answers and an engine that is gone fail their request only.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -204,6 +204,30 @@ describe("one endpoint for every client", () => {
     expect(rules.Rules.map((r) => r.Name)).toContain("LoyaltyAccrual");
     expect(tables.TableNames).toContain("paybus-loyalty");
     expect(machines.stateMachines[0].name).toBe("paybus-engagement");
+  }, 60_000);
+
+  it.skipIf(!hasAwsCli)("replays the archive with the deploy guide's own `aws events start-replay` command", async () => {
+    const { AWS_ENDPOINT_URL: _url, ...old } = env;
+    const cli = (args: string[]) => aws([...args, "--output", "json", "--endpoint-url", gateway], old);
+    const guide = readFileSync(join(PROJECT_ROOT, "docs/deploy.md"), "utf8");
+    const written = /`aws (events start-replay [^`]+)`/.exec(guide)?.[1];
+    expect(written).toBeDefined();
+    const archive = (JSON.parse(await cli(["events", "list-archives"])) as { Archives: Array<{ ArchiveName: string }> }).Archives[0]!;
+    const { ArchiveArn, EventSourceArn } = JSON.parse(await cli(["events", "describe-archive", "--archive-name", archive.ArchiveName])) as { ArchiveArn: string; EventSourceArn: string };
+
+    // The guide's placeholders filled in; its options and their spelling as written.
+    const times = ["2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"];
+    const args = written!
+      .replace("<archive ARN>", ArchiveArn)
+      .replace("<bus ARN>", EventSourceArn)
+      .split(/\s+/)
+      .map((word) => (word === "…" ? times.shift()! : word));
+    const started = JSON.parse(await cli(args)) as { ReplayArn: string; State: string };
+    const replayName = args[args.indexOf("--replay-name") + 1]!;
+    const described = JSON.parse(await cli(["events", "describe-replay", "--replay-name", replayName])) as { State: string; EventSourceArn: string };
+
+    expect(started).toMatchObject({ ReplayArn: expect.stringMatching(new RegExp(`:replay/${replayName}$`)), State: "STARTING" });
+    expect(described).toMatchObject({ State: "COMPLETED", EventSourceArn: ArchiveArn });
   }, 60_000);
 });
 
