@@ -139,6 +139,7 @@ describe("paybus new consumer", () => {
     expect(attempt("Refunds", ["charge.refunded"])).toThrow(/kebab-case/);
     expect(attempt("audit", [])).toThrow(/--events/);
     expect(attempt("audit", ["charge.captured"])).toThrow(/charge.captured: no event schema/);
+    expect(attempt("audit", ["invoice.payed"])).toThrow(/invoice.payed: not a Stripe event type/);
     expect(attempt("subscription-audit", ["invoice.paid"])).toThrow(/already exists/);
     expect(attempt("loyalty-x", ["invoice.paid", "invoice.paid"])).toThrow(ScaffoldError);
   });

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { queues, ruleList, stripeSources, defaultRetry, type RuleDeclaration } from "../declarations/rules.ts";
 import { isKnownEventType } from "../events/stripe-event.ts";
+import { stripeEventTypes } from "../events/stripe-event-types.ts";
 import { fixtureNames, loadFixture } from "../fixtures/index.ts";
 import { renderDeployGuide } from "../scripts/docs.ts";
 
@@ -69,6 +70,10 @@ function indexAfter(source: string, marker: string, file: string): number {
 function validate(request: ConsumerScaffold, root: string): void {
   if (!NAME.test(request.name)) throw new ScaffoldError(`consumer name "${request.name}" must be kebab-case (a-z, 0-9, single dashes)`);
   if (request.events.length === 0) throw new ScaffoldError("give the detail-types the consumer handles: --events <type…>");
+  const notStripe = request.events.filter((type) => !(stripeEventTypes as readonly string[]).includes(type));
+  if (notStripe.length > 0) {
+    throw new ScaffoldError(`${notStripe.join(", ")}: not a Stripe event type (events/stripe-event-types.ts lists them; \`paybus rules lint\` shows which no rule catches)`);
+  }
   const unknown = request.events.filter((type) => !isKnownEventType(type));
   if (unknown.length > 0) {
     throw new ScaffoldError(`${unknown.join(", ")}: no event schema in events/ (add the object schema to events/stripe-event.ts first)`);
