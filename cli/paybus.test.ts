@@ -53,6 +53,21 @@ describe("paybus CLI", () => {
     expect(asGiven).toEqual(envelope);
   });
 
+  it("reads `stripe events list` output oldest first, and refuses a file that holds no event with its reason", () => {
+    const list = join(dir, "list.json");
+    const [first, second] = [loadFixture("17").detail, loadFixture("18").detail];
+    // Stripe lists newest first.
+    writeFileSync(list, JSON.stringify({ object: "list", data: [second, first], has_more: false, url: "/v1/events" }));
+    const manifest = join(dir, "manifest-like.json");
+    writeFileSync(manifest, JSON.stringify({ generated_by: "a tool" }));
+
+    const events = readEventFiles([list])[0]!.events;
+
+    expect(events.map((event) => (event.detail as { id: string }).id)).toEqual([first.id, second.id]);
+    expect(events.every((event) => String(event.source).startsWith("aws.partner/stripe.com/"))).toBe(true);
+    expect(() => readEventFiles([manifest])).toThrow(/manifest-like\.json: neither an EventBridge envelope, a Stripe event, a list of them nor an archive line/);
+  });
+
   it("answers an unknown command with the usage and exit code 2", async () => {
     const { code, err } = await capture(["frobnicate"]);
 
@@ -84,7 +99,7 @@ describe("paybus CLI", () => {
 
     expect(code).toBe(2);
     expect(out).toBe("");
-    expect(err).toContain(`${empty}: no event files (*.json) in this directory`);
+    expect(err).toContain(`${empty}: no event files (*.json, *.jsonl) in this directory`);
   });
 
   it("redraws `run`'s progress in place on a terminal only: a CI log gets whole lines", async () => {

@@ -17,12 +17,12 @@
  *   paybus backtest --events <source> [--base <git ref>] [--base-rules <file>] [--rules <file>] [--json] [--fail-on-diff]
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { isBareStripeEvent, partnerEnvelope } from "../events/partner-envelope.ts";
+import { EventInputError, eventFiles, readEventsFile } from "../local/event-input.ts";
 import type { DispatchSummary } from "../functions/engagement-followup-dispatch/core.ts";
 
 // The SDK's notice that its 2027 releases need Node 22 would open every command on Node 20; the
@@ -65,35 +65,19 @@ Usage:
 `;
 
 /**
- * JSON files named on the command line, directories expanded (sorted), each parsed with a clear
- * error. A bare Stripe event (as `stripe events retrieve` prints it) is put in the envelope the
- * Stripe partner event source gives it on EventBridge.
+ * Event files named on the command line, directories expanded (`*.json`, `*.jsonl`, sorted), each
+ * read as `local/event-input.ts` reads what a team has at hand: envelopes, bare Stripe events,
+ * `stripe events list` output, bus archive lines. A Stripe event gets the envelope the Stripe
+ * partner event source gives it.
  */
 export function readEventFiles(paths: readonly string[]): Array<{ file: string; events: Record<string, unknown>[] }> {
   if (paths.length === 0) throw new UsageError("no event files given");
-  const files = paths.flatMap((path) => {
-    if (!existsSync(path)) throw new UsageError(`${path}: no such file or directory`);
-    if (!statSync(path).isDirectory()) return [path];
-    const inside = readdirSync(path)
-      .filter((name) => name.endsWith(".json") && name !== "manifest.json")
-      .sort()
-      .map((name) => join(path, name));
-    if (inside.length === 0) throw new UsageError(`${path}: no event files (*.json) in this directory`);
-    return inside;
-  });
-  return files.map((file) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, "utf8"));
-    } catch (error) {
-      throw new UsageError(`${file}: invalid JSON: ${(error as Error).message}`);
-    }
-    const events = Array.isArray(parsed) ? parsed : [parsed];
-    for (const event of events) {
-      if (event === null || typeof event !== "object") throw new UsageError(`${file}: expected an EventBridge event or a Stripe event object (or a list of them)`);
-    }
-    return { file, events: (events as Record<string, unknown>[]).map((event) => (isBareStripeEvent(event) ? partnerEnvelope(event, randomUUID()) : event)) };
-  });
+  try {
+    return paths.flatMap(eventFiles).map((file) => ({ file, events: readEventsFile(file, () => randomUUID()) }));
+  } catch (error) {
+    if (error instanceof EventInputError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function admin(url: string, path: string, body?: unknown): Promise<any> {
@@ -351,7 +335,7 @@ export async function main(argv: string[]): Promise<number> {
       (error as Error).name === "UsageError" ||
       KNOWN_ERRORS.has((error as Error).name) ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ||
-      ["BacktestInputError", "RulesFileError", "BacktestRunError", "BacktestTreeError", "ScaffoldError"].includes((error as Error).name);
+      ["EventInputError", "RulesFileError", "BacktestRunError", "BacktestTreeError", "ScaffoldError"].includes((error as Error).name);
     process.stderr.write(`paybus: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 2;
   }

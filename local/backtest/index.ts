@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LOYALTY_SOURCE } from "../../events/loyalty-events.ts";
 import { compareSides, formatComparison, type BacktestComparison } from "./compare.ts";
-import { BacktestInputError, readBacktestEvents } from "./input.ts";
+import { EventInputError, readBacktestEvents } from "./input.ts";
 import { exportRef } from "./tree.ts";
 import type { SideResult } from "./collect.ts";
 import type { BacktestJob, WorkerMessage } from "./worker.ts";
@@ -185,7 +185,7 @@ export async function backtestCommand(argv: string[], output: NodeJS.WritableStr
       limit: { type: "string", default: "20" },
     },
   });
-  if (!values.events) throw new BacktestInputError("backtest needs --events <archive file | directory | export | stripe events list JSON | synthetic:<count>>");
+  if (!values.events) throw new EventInputError("backtest needs --events <archive file | directory | export | stripe events list JSON | synthetic:<count>>");
   const rulesOnly = values.base === undefined && (values["base-rules"] !== undefined || values.rules !== undefined);
   const baseRef = rulesOnly ? undefined : (values.base ?? "HEAD");
   const describe = (tree: string, rules: string | undefined) => `${tree}${rules ? ` with rules from ${rules}` : ""}`;

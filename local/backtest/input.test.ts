@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURE_DIR, loadFixture } from "../../fixtures/index.ts";
-import { BacktestInputError, readBacktestEvents, syntheticEvents } from "./input.ts";
+import { EventInputError, readBacktestEvents, syntheticEvents } from "./input.ts";
 
 const work = mkdtempSync(join(tmpdir(), "paybus-backtest-input-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -60,7 +60,7 @@ describe("readBacktestEvents", () => {
   });
 
   it("refuses what is not events, naming the file", () => {
-    expect(() => readBacktestEvents(file("bad.json", JSON.stringify([{ hello: 1 }])))).toThrow(BacktestInputError);
+    expect(() => readBacktestEvents(file("bad.json", JSON.stringify([{ hello: 1 }])))).toThrow(EventInputError);
     expect(() => readBacktestEvents(join(work, "absent.json"))).toThrow(/no such file/);
   });
 

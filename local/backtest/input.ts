@@ -9,88 +9,23 @@
  *   envelope the Stripe partner event source puts around each event;
  * - `synthetic:<count>[:<seed>]`: a reproducible mix of purchases, invoices, refunds and failures
  *   for volume runs.
+ *
+ * Files are read by `../event-input.ts`, as `paybus send` and `run` read theirs.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { isBareStripeEvent, partnerEnvelope } from "../../events/partner-envelope.ts";
+import { EventInputError, eventFiles, readEventsFile, type Envelope } from "../event-input.ts";
 import { fixtureText } from "../../fixtures/index.ts";
 import { mulberry32 } from "../random.ts";
 
-/** An EventBridge envelope, as targets receive it. */
-export type Envelope = Record<string, any>;
+export { EventInputError, type Envelope };
 
-/** The input cannot be read as events: the message says which file and why. */
-export class BacktestInputError extends Error {
-  override name = "BacktestInputError";
-}
-
-/** The destination id the envelopes of `stripe events list` output are given (test or live mode). */
+/** A wrapped Stripe event's envelope id: the same on both sides of a backtest. */
+const envelopeId = (event: { id: string }) => `backtest-${event.id}`;
 
 /** Reads events from `source` (a path, or `synthetic:<count>[:<seed>]`), oldest first. */
 export function readBacktestEvents(source: string): Envelope[] {
   const synthetic = /^synthetic:(\d+)(?::(\d+))?$/.exec(source);
   if (synthetic) return syntheticEvents(Number(synthetic[1]), Number(synthetic[2] ?? 1));
-  if (!existsSync(source)) throw new BacktestInputError(`${source}: no such file or directory`);
-  const events = statSync(source).isDirectory()
-    ? readdirSync(source)
-        .filter((name) => (name.endsWith(".json") || name.endsWith(".jsonl")) && name !== "manifest.json")
-        .sort()
-        .flatMap((name) => readFile(join(source, name)))
-    : readFile(source);
-  return chronological(events);
-}
-
-function readFile(file: string): Envelope[] {
-  const text = readFileSync(file, "utf8");
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith("[") || (trimmed.startsWith("{") && !looksLikeJsonLines(text))) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new BacktestInputError(`${file}: invalid JSON: ${(error as Error).message}`);
-    }
-    return fromValue(parsed, file);
-  }
-  return text.split("\n").flatMap((line, index) => {
-    if (!line.trim()) return [];
-    try {
-      return fromValue(JSON.parse(line), `${file}:${index + 1}`);
-    } catch (error) {
-      // A torn last line (the runtime was killed while appending) is skipped, as the archive does.
-      if (error instanceof SyntaxError) return [];
-      throw error;
-    }
-  });
-}
-
-/** More than one line, each a JSON object by itself. */
-function looksLikeJsonLines(text: string): boolean {
-  const lines = text.split("\n").filter((line) => line.trim());
-  if (lines.length < 2) return false;
-  try {
-    JSON.parse(lines[0]!);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function fromValue(value: unknown, where: string): Envelope[] {
-  if (Array.isArray(value)) return value.flatMap((item, i) => fromValue(item, `${where}[${i}]`));
-  if (typeof value !== "object" || value === null) throw new BacktestInputError(`${where}: expected an event object`);
-  const object = value as Record<string, any>;
-  if (object.object === "list" && Array.isArray(object.data)) return object.data.map((event: unknown, i: number) => fromStripeEvent(event, `${where}.data[${i}]`));
-  if (typeof object.event === "string" && typeof object.archivedAt === "string") return [JSON.parse(object.event) as Envelope];
-  if (isBareStripeEvent(object)) return [fromStripeEvent(object, where)];
-  if (typeof object["detail-type"] === "string" && typeof object.source === "string") return [object];
-  throw new BacktestInputError(`${where}: neither an EventBridge envelope, a Stripe event, a list of them nor an archive line`);
-}
-
-/** A Stripe event as the partner event source delivers it. */
-function fromStripeEvent(event: unknown, where: string): Envelope {
-  if (!isBareStripeEvent(event)) throw new BacktestInputError(`${where}: not a Stripe event (no id or type)`);
-  return partnerEnvelope(event, `backtest-${event.id}`);
+  return chronological(eventFiles(source).flatMap((file) => readEventsFile(file, envelopeId)));
 }
 
 /** Oldest first by Stripe's `created` (then the envelope's `time`); stable for equal times. */
