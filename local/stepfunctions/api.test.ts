@@ -2,6 +2,7 @@
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
@@ -261,6 +262,19 @@ describe("execution and state machine queries", () => {
     expect(described).toMatchObject({ name: "callback", status: "ACTIVE", type: "STANDARD", roleArn: "arn:aws:iam::000000000000:role/paybus-workflows" });
     expect(JSON.parse(described.definition!)).toEqual(fixture("callback"));
     expect(listed.stateMachines!.map((machine) => machine.stateMachineArn)).toEqual([CALLBACK_ARN, CHOICE_ARN, WAIT_ARN]);
+  });
+
+  it("describes the state machine an execution ran, and answers an unknown execution with ExecutionDoesNotExist", async () => {
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: CHOICE_ARN, input: JSON.stringify({ kind: "a" }) }));
+
+    const described = await client.send(new DescribeStateMachineForExecutionCommand({ executionArn }));
+    const unknown = await client.send(new DescribeStateMachineForExecutionCommand({ executionArn: "arn:aws:states:us-east-1:000000000000:execution:choice:missing" })).catch((error: Error) => error);
+
+    const machine = await client.send(new DescribeStateMachineCommand({ stateMachineArn: CHOICE_ARN }));
+    const { $metadata: _, ...answer } = described;
+    expect(answer).toEqual({ stateMachineArn: CHOICE_ARN, name: "choice", roleArn: machine.roleArn, definition: machine.definition, updateDate: expect.any(Date) });
+    expect(JSON.parse(described.definition!)).toEqual(fixture("choice"));
+    expect(unknown).toBeInstanceOf(ExecutionDoesNotExist);
   });
 
   it.each([

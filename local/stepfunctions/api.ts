@@ -110,6 +110,20 @@ export const operations: Readonly<Record<string, Operation>> = {
       creationDate: epochSeconds(machine.creationDate),
     };
   },
+
+  // The definition an execution ran (the console's "Definition" tab of an execution). State
+  // machines are never updated locally, so it is the machine's one definition.
+  DescribeStateMachineForExecution: (engine, request) => {
+    const { record } = engine.describeExecution(requiredString(request, "executionArn"));
+    const machine = engine.stateMachine(record.stateMachineArn);
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      definition: machine.definitionText,
+      roleArn: machine.roleArn,
+      updateDate: epochSeconds(machine.creationDate),
+    };
+  },
 };
 
 function executionListItem(record: ExecutionRecord): JsonObject {
