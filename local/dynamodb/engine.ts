@@ -153,7 +153,9 @@ export async function startEngine(path?: string): Promise<Engine> {
 
   const validate = (operation: string, body: JsonObject): JsonObject => {
     const entry = actions.get(operation);
-    if (!entry) throw new DynamoServiceError("UnknownOperationException", "", 400, {}, "com.amazon.coral.service");
+    // AWS answers an operation it does not know with no message; one it has that is not served
+    // here (PartiQL, streams, backups) gets a message saying so, a deliberate difference.
+    if (!entry) throw new DynamoServiceError("UnknownOperationException", `the local DynamoDB does not implement ${operation} (no PartiQL, streams or backups: local/dynamodb/README.md)`, 400, {}, "com.amazon.coral.service");
     try {
       // convertTypes, not dynalite's checkTypes: the caller's body stays as it was.
       const checked = convertTypes(body, entry.validation.types as Parameters<typeof convertTypes>[1]) as JsonObject;
