@@ -41,6 +41,14 @@ describe("summarizeEnvelope", () => {
     expect(summary).toMatchObject(expected);
   });
 
+  it("reads a loyalty event's customers and, for points awarded, the purchase's amount", () => {
+    const detail = { id: "PointsAwarded:pi_1", customerId: "C-1", purchaseId: "pi_1", stripeCustomerId: "cus_1", points: 40, basePoints: 20, amount: 2000, currency: "usd", promotion: null };
+    const tier = { id: "TierChanged:C-1:silver", customerId: "C-1", previousTier: "member", newTier: "silver" };
+
+    expect(summarizeEnvelope({ source: "paybus.loyalty", "detail-type": "PointsAwarded", detail })).toEqual({ type: "PointsAwarded", stripeEventId: "PointsAwarded:pi_1", objectId: "pi_1", customer: "cus_1", appCustomer: "C-1", amount: { amount: 2000, currency: "usd" }, amountText: "$20.00" });
+    expect(summarizeEnvelope({ source: "paybus.loyalty", "detail-type": "TierChanged", detail: tier })).toEqual({ type: "TierChanged", stripeEventId: "TierChanged:C-1:silver", objectId: undefined, customer: undefined, appCustomer: "C-1" });
+  });
+
   it("reads the amount due of a failed invoice, not the (zero) amount paid", () => {
     const envelope = loadFixture("02");
     expect(envelope.detail.data.object.amount_paid).toBe(0);

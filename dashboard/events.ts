@@ -2,6 +2,7 @@
  * The Events view's read model: what an envelope says about itself, and a row per event from the
  * lifecycle projection (`local/lifecycle.ts`) with the envelope the journal recorded.
  */
+import { LOYALTY_SOURCE } from "../events/loyalty-events.ts";
 import { formatMoney, toDecimalString } from "../events/money.ts";
 import type { Recorded } from "../local/journal.ts";
 import type { BusAnswer, EventEntry, Lifecycles } from "../local/lifecycle.ts";
@@ -66,6 +67,7 @@ export function summarizeEnvelope(envelope: unknown): EventSummary {
   const root = record(envelope) ?? {};
   const detail = record(root.detail) ?? {};
   const type = text(root["detail-type"]) ?? text(detail.type) ?? "(no detail-type)";
+  if (root.source === LOYALTY_SOURCE) return loyaltySummary(type, detail);
   const object = record(record(detail.data)?.object) ?? {};
   const customerField = object.customer;
   const customer = text(customerField) ?? text(record(customerField)?.id);
@@ -77,6 +79,23 @@ export function summarizeEnvelope(envelope: unknown): EventSummary {
     objectId: text(object.id) ?? text(record(detail.related_object)?.id),
     customer,
     appCustomer: text(record(object.metadata)?.customer_id),
+    ...(amount !== undefined && currency ? { amount: { amount, currency }, amountText: moneyText(amount, currency) } : {}),
+  };
+}
+
+/**
+ * A paybus loyalty event (`events/loyalty-events.ts`): the programme's customer and their Stripe
+ * customer, and the purchase's amount where the event carries it (`PointsAwarded`).
+ */
+function loyaltySummary(type: string, detail: Record<string, unknown>): EventSummary {
+  const currency = text(detail.currency);
+  const amount = minorUnits(detail.amount);
+  return {
+    type,
+    stripeEventId: text(detail.id),
+    objectId: text(detail.purchaseId),
+    customer: text(detail.stripeCustomerId),
+    appCustomer: text(detail.customerId),
     ...(amount !== undefined && currency ? { amount: { amount, currency }, amountText: moneyText(amount, currency) } : {}),
   };
 }
