@@ -179,7 +179,7 @@ export function loyaltyView(): View {
       fresh = changes();
       freshPrograms = changes();
       region = h("div", { class: "table-wrap" });
-      programs = h("div", { class: "table-wrap" });
+      programs = h("div", { class: "table-wrap programs" });
       root.append(
         h(
           "section",
