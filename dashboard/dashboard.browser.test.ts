@@ -216,6 +216,16 @@ describe.skipIf(!hasChromium)("the dashboard in a browser", () => {
     await expect.poll(() => page.locator('.asl-graph g[data-id="TierUpgrade"]').getAttribute("class"), LIVE).toContain("visited");
     expect(await page.locator('.asl-graph g[data-id="HighValueEngagement"]').getAttribute("class")).not.toContain("visited");
     expect(await text(page.locator(".graph-caption"))).toContain("Route → TierUpgrade → ApplyPersonalisedOffer → UpdateCrmProfile → SendCongratulations");
+    // A transition inside the Parallel is on top of the group's filled box: the point halfway along
+    // the arrow shows the arrow.
+    const inner = page.locator('.asl-graph path[data-from="ApplyPersonalisedOffer"][data-to="SendCongratulations"]');
+    await inner.scrollIntoViewIfNeeded();
+    const onTop = await inner.evaluate((path: any) => {
+      const middle = path.getPointAtLength(path.getTotalLength() / 2);
+      const screen = middle.matrixTransform(path.getScreenCTM());
+      return document.elementFromPoint(screen.x, screen.y) === path;
+    });
+    expect(onTop).toBe(true);
     const waiting = page.locator(".token");
     // The demo's executions reach their callback task a moment after the path is drawn (a race under load).
     await expect.poll(() => waiting.count(), LIVE).toBe(2);

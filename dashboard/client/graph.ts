@@ -23,15 +23,18 @@ export function drawGraph(graph: Graph, options: { readonly className: string; r
   const edgeLayer = svg("g", { class: "edges" });
   const labelLayer = svg("g", { class: "edge-labels" });
   for (const edge of graph.edges) {
-    const path = svg("path", { d: edge.path, class: `edge edge-${edge.kind}`, "marker-end": `url(#${options.className}-arrow)` });
+    const path = svg("path", { d: edge.path, class: `edge edge-${edge.kind}`, "data-from": edge.from, "data-to": edge.to, "marker-end": `url(#${options.className}-arrow)` });
     const label = svg("text", { x: edge.labelX, y: edge.labelY, class: "edge-label", "text-anchor": "middle" }, edge.label ?? "");
     edgeLayer.append(path);
     labelLayer.append(label);
     edges.set(edge.id, { path, label });
   }
+  // Groups (Parallel, Map) under the edges, whose transitions inside a group would otherwise be
+  // hidden by its filled box; the states over the edges, which end at their borders.
+  const groupLayer = svg("g", { class: "groups" });
   const nodeLayer = svg("g", { class: "nodes" });
-  // Groups first, so that the states inside them are drawn on top.
-  for (const node of [...graph.nodes].sort((a, b) => Number(Boolean(b.group)) - Number(Boolean(a.group)))) {
+  // Larger boxes first: a group nested in another is drawn over the one holding it.
+  for (const node of [...graph.nodes].sort((a, b) => Number(Boolean(b.group)) * b.width * b.height - Number(Boolean(a.group)) * a.width * a.height)) {
     const stat = svg("text", { x: node.x + 10, y: node.y + node.height - 9, class: "node-stat" });
     const group = svg(
       "g",
@@ -46,7 +49,7 @@ export function drawGraph(graph: Graph, options: { readonly className: string; r
         : null,
       stat,
     );
-    nodeLayer.append(group);
+    (node.group ? groupLayer : nodeLayer).append(group);
     nodes.set(node.id, { group, stat });
   }
   const element = svg(
@@ -55,6 +58,7 @@ export function drawGraph(graph: Graph, options: { readonly className: string; r
     svg("title", { id: `${options.className}-title` }, options.title),
     svg("desc", { id: `${options.className}-desc` }, options.description),
     svg("defs", {}, svg("marker", { id: `${options.className}-arrow`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow-head" }))),
+    groupLayer,
     edgeLayer,
     nodeLayer,
     labelLayer,
