@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readDefinition } from "../workflows/index.ts";
 import { aslGraph, describeChoice, InvalidAslError, litEdges } from "./asl.ts";
-import type { GraphNode } from "./protocol.ts";
+import { labelCapacity, type GraphNode } from "./protocol.ts";
 
 const definition = readDefinition("engagement") as { States: Record<string, { Type: string; Branches?: Array<{ States: Record<string, unknown> }> }> };
 const graph = aslGraph(definition);
@@ -16,6 +16,13 @@ describe("aslGraph", () => {
     expect(graph.nodes.map((n) => n.id).sort()).toEqual([...topLevel, ...branchStates].sort());
     expect(node("TierUpgrade").group).toBe(true);
     for (const state of branchStates) expect(inside(node(state), node("TierUpgrade")), state).toBe(true);
+  });
+
+  it("makes each state's box wide enough for its whole name, as the page fits labels", () => {
+    const states = graph.nodes.filter((n) => !n.group);
+
+    expect(states.map((n) => n.label).filter((label) => label.length > 21)).toContain("ApplyPersonalisedOffer");
+    for (const state of states) expect(labelCapacity(state.width), state.label).toBeGreaterThanOrEqual(state.label.length);
   });
 
   it("ranks states top to bottom along the flow and keeps states of one rank apart", () => {

@@ -3,7 +3,7 @@
  * Parallel (and Map) states are drawn as groups holding their branches, each laid out the same way.
  * Pure: the definition in, coordinates out.
  */
-import type { Graph, GraphEdge, GraphNode } from "./protocol.ts";
+import { LABEL_FONT, type Graph, type GraphEdge, type GraphNode } from "./protocol.ts";
 
 type Json = Record<string, any>;
 
@@ -104,6 +104,11 @@ function shiftPath(path: string, dx: number, dy: number): string {
   return path.replace(/-?\d+(\.\d+)?/g, (number) => String(Number(number) + (index++ % 2 === 0 ? dx : dy)));
 }
 
+/** A state's box: wide enough for its whole name as the page fits labels ({@link LABEL_FONT}), never narrower than the others. */
+function stateWidth(name: string): number {
+  return Math.max(STATE_WIDTH, Math.ceil(LABEL_FONT.paddingPx + LABEL_FONT.charPx * (name.length + 1)));
+}
+
 /** Lays out one machine (or branch) at the origin. */
 function layout(machine: Json, scope: string): Box {
   const states: Json = machine.States ?? {};
@@ -133,7 +138,7 @@ function layout(machine: Json, scope: string): Box {
     const height = GROUP_HEADER + Math.max(...branches.map((b) => b.height)) + GROUP_PADDING;
     inner.set(name, { nodes, edges, width, height });
   }
-  const sizeOf = (name: string) => inner.get(name) ?? { width: STATE_WIDTH, height: STATE_HEIGHT };
+  const sizeOf = (name: string) => inner.get(name) ?? { width: stateWidth(name), height: STATE_HEIGHT };
 
   const rowWidths = rows.map((row) => row.reduce((sum, name) => sum + sizeOf(name).width, 0) + SIDE_GAP * (row.length - 1));
   const width = Math.max(...rowWidths);

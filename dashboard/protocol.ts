@@ -241,6 +241,12 @@ export interface DashboardState {
 }
 
 /** A node of a drawn graph; coordinates are the top-left corner, in SVG user units. */
+/** How the page fits a node's label: at most this many px a character at its font, plus padding. */
+export const LABEL_FONT = { charPx: 7.2, paddingPx: 16 } as const;
+
+/** The characters of a label that fit in a node `width` px wide ({@link LABEL_FONT}). */
+export const labelCapacity = (width: number): number => Math.floor((width - LABEL_FONT.paddingPx) / LABEL_FONT.charPx);
+
 export interface GraphNode {
   readonly id: string;
   readonly kind: string;

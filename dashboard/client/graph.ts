@@ -2,7 +2,7 @@
  * Draws a laid-out {@link Graph} (the flow view's routing graph, a state machine's ASL) as SVG,
  * and hands back the parts live updates change: each node's stat line, each edge and its label.
  */
-import type { Graph } from "../protocol.ts";
+import { labelCapacity, type Graph } from "../protocol.ts";
 import { svg } from "./dom.ts";
 
 export interface DrawnGraph {
@@ -13,7 +13,7 @@ export interface DrawnGraph {
 
 /** Trims a label to what fits in `width` at the dashboard's graph font (at most 7.2 px a character). */
 function fit(text: string, width: number): string {
-  const max = Math.floor((width - 16) / 7.2);
+  const max = labelCapacity(width);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
