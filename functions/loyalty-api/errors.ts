@@ -18,7 +18,9 @@ export class LoyaltyValidationError extends LoyaltyRequestError {
 export class UnknownLoyaltyCustomerError extends LoyaltyRequestError {
   override name = "UnknownLoyaltyCustomerError";
   constructor(customerId: string) {
-    super(`unknown customer ${customerId}: no points were ever credited to them`, 404, "UnknownCustomer");
+    // A Stripe customer id is the likeliest mix-up: a payment with `metadata.customer_id` credits that id.
+    const hint = customerId.startsWith("cus_") ? " (a payment whose metadata has customer_id credits that id, not the Stripe customer)" : "";
+    super(`unknown customer ${customerId}: no points were ever credited to them${hint}`, 404, "UnknownCustomer");
   }
 }
 
