@@ -21,7 +21,8 @@ const printed: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "paybus-fidelity-"));
-  runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, sesSandbox: true, warn: (line) => void printed.push(line) });
+  // A setting a deploy would refuse (a notice name misspelt); no event here reaches the function reading it.
+  runtime = await startTestRuntime({ dataDir, port: 0, timeScale: 0.01, sesSandbox: true, env: { PAYBUS_LIFECYCLE_NOTICES: '{"renewal-reminders":true}' }, warn: (line) => void printed.push(line) });
 }, 60_000);
 
 afterAll(async () => {
@@ -33,6 +34,10 @@ describe("the local runtime says what AWS would refuse", () => {
   it("warns at start that the declared example.com identity cannot be verified in AWS", () => {
     expect(printed.some((line) => line.startsWith('SES: "example.com" (stacks/stages.ts, stage "default")') && line.includes("docs/deploy.md"))).toBe(true);
     expect(runtime.warnings).toEqual(printed);
+  });
+
+  it("says at start which setting the functions would refuse, as a deploy does, rather than by every event's DLQ reason", () => {
+    expect(printed).toContainEqual(expect.stringMatching(/^settings: PAYBUS_LIFECYCLE_NOTICES names unknown notices: renewal-reminders \(known: .*renewal-reminder.*\) — the functions that read it will fail every event \(into a DLQ\) until it is fixed$/));
   });
 
   it("in the sandbox, refuses an unverified recipient and sends to the mailbox simulator", async () => {

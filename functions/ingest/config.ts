@@ -108,6 +108,17 @@ const environment = z.object({
 });
 
 /**
+ * Checks the bridge's own settings in `env` (live mode, thin events, entry size), as
+ * {@link loadBridgeSettings} reads them; the secrets and the bus name are the deployment's.
+ *
+ * @throws BridgeConfigError listing every problem by variable name.
+ */
+export function checkBridgeSettings(env: NodeJS.ProcessEnv): void {
+  const result = environment.pick({ [EXPECTED_LIVEMODE_ENV]: true, PAYBUS_FORWARD_THIN_EVENTS: true, PAYBUS_MAX_ENTRY_BYTES: true }).safeParse(env);
+  if (!result.success) throw new BridgeConfigError(`webhook bridge misconfigured: ${result.error.issues.map((issue) => issue.message).join("; ")}`);
+}
+
+/**
  * Reads the bridge's configuration from `env`.
  *
  * `PAYBUS_EXPECTED_LIVEMODE` and `PAYBUS_FORWARD_THIN_EVENTS` default to `"false"`: a deployment

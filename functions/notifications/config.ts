@@ -43,14 +43,19 @@ export class ConfigurationError extends Error {
   override name = "ConfigurationError";
 }
 
-/** Reads and validates the configuration from `env`. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
+/** The settings a stage gives the notifications (sender, portal, locale, retention), validated. */
+export function notificationSettings(env: NodeJS.ProcessEnv = process.env): z.infer<typeof environment> {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigurationError(`${issue?.path.join(".")}: ${issue?.message}`, { cause: parsed.error });
   }
-  const values = parsed.data;
+  return parsed.data;
+}
+
+/** Reads and validates the configuration from `env`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
+  const values = notificationSettings(env);
   return {
     notificationsTable: tableName("notifications", env),
     profilesTable: tableName("profiles", env),

@@ -5,6 +5,7 @@
  * names their tables, applications and queues).
  */
 import { queues, type QueueName } from "../../declarations/rules.ts";
+import { settingProblems } from "../../declarations/settings.ts";
 import { DEFAULT_PROMOTIONS_CACHE_SECONDS, PROMOTIONS_CACHE_ENV } from "../../functions/loyalty/promotion-key.ts";
 import { consumerFaults, EventSourceMapping } from "../event-source-mapping.ts";
 import type { InfraPlan } from "../../stacks/plan.ts";
@@ -23,7 +24,7 @@ export interface LambdaService {
 
 export const lambdaService = defineService({
   name: "lambda",
-  async start({ runtime, region, accountId, prefix, busName, timeScale, journal, options }) {
+  async start({ runtime, region, accountId, prefix, busName, timeScale, journal, options, warn }) {
     const level = terminalLogLevel();
     const transport = options.functionTransport ?? (process.env.PAYBUS_FUNCTION_TRANSPORT === "http" ? "http" : "port");
     const host = new LambdaHost(PROJECT_ROOT, region, accountId, (_fn, chunk) => forwardLog(chunk, level), {
@@ -49,6 +50,10 @@ export const lambdaService = defineService({
       },
     });
     const functions = new Map(planned.map((fn) => [fn.name, fn]));
+    // What a deploy refuses (declarations/settings.ts), said at start rather than by every event's DLQ reason.
+    for (const problem of settingProblems({ ...process.env, ...options.env })) {
+      warn(`settings: ${problem} — the functions that read it will fail every event (into a DLQ) until it is fixed`);
+    }
     host.prepare(planned);
     const faults = consumerFaults();
     const mappings = new Map<QueueName, EventSourceMapping>();

@@ -4,6 +4,7 @@
  * exactly the environment and grants its declared access gives it.
  */
 import type { Access } from "../../declarations/rules.ts";
+import { settingProblems } from "../../declarations/settings.ts";
 import { StageConfigError, type StageConfig } from "../stage-config.ts";
 import { accessRefs, environmentFor, statementsFor } from "./access.ts";
 import { DEVICE_API, EXPECTED_LIVEMODE_ENV, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LOYALTY_API, METRICS_NAMESPACE, PROMOTIONS_API, WEBHOOK_BRIDGE, WEBHOOK_RESERVED_CONCURRENCY } from "./constants.ts";
@@ -155,8 +156,8 @@ export function functionSpecs(decl: Declarations, stage: StageConfig): FunctionS
  * Each function with its environment (service name, metrics namespace, what its links tell it, the
  * stage's settings for its context) and one grant per linked resource.
  *
- * @throws StageConfigError when the stage sets a variable the deployment itself sets, or names a
- *   context no function has.
+ * @throws StageConfigError when the stage sets a variable the deployment itself sets, names a
+ *   context no function has, or gives a setting its functions would refuse (`declarations/settings.ts`).
  */
 export function planFunctions(
   specs: readonly FunctionSpec[],
@@ -164,10 +165,13 @@ export function planFunctions(
   stage: StageConfig,
 ): { functions: FunctionPlan[]; grants: GrantPlan[] } {
   const contexts = new Set(specs.map((spec) => spec.context));
-  for (const context of Object.keys(stage.environment ?? {})) {
+  for (const [context, settings] of Object.entries(stage.environment ?? {})) {
     if (!contexts.has(context)) {
       throw new StageConfigError(`environment names context "${context}", which has no function (${[...contexts].join(", ")})`);
     }
+    // The functions read their settings per event: a wrong one would send every event to a DLQ.
+    const problems = settingProblems(settings);
+    if (problems.length > 0) throw new StageConfigError(`environment.${context}: ${problems.join("; ")}`);
   }
 
   const grants = new Map<string, GrantPlan>();

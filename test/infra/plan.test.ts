@@ -370,6 +370,19 @@ describe("function environment", () => {
     ).toThrow(/is set by the deployment itself/);
     expect(() => buildPlan({ ...customStage, environment: { billing: { X: "1" } } })).toThrow(/context "billing"/);
   });
+
+  it("refuses, before any deploy, a setting its functions would refuse on every event", () => {
+    const withSettings = (context: string, settings: Record<string, string>) => () => buildPlan({ ...customStage, environment: { [context]: settings } });
+
+    expect(withSettings("loyalty", { PAYBUS_LOYALTY_CONFIG: '{"currencies":{"eur":{"points":"x"}}}' })).toThrow(/^environment\.loyalty: PAYBUS_LOYALTY_CONFIG\.currencies\.eur\.points: /);
+    expect(withSettings("loyalty", { PAYBUS_LOYALTY_CONFIG: "{" })).toThrow(/PAYBUS_LOYALTY_CONFIG is not valid JSON/);
+    expect(withSettings("notifications", { PAYBUS_BILLING_PORTAL_URL: "not a url" })).toThrow(/^environment\.notifications: PAYBUS_BILLING_PORTAL_URL: /);
+    expect(withSettings("notifications", { PAYBUS_LIFECYCLE_NOTICES: '{"renewal-reminders":true}' })).toThrow(/names unknown notices: renewal-reminders/);
+    expect(withSettings("workflows", { PAYBUS_TIER_REWARDS: "[]" })).toThrow(/^environment\.workflows: PAYBUS_TIER_REWARDS/);
+    expect(withSettings("ingest", { PAYBUS_MAX_ENTRY_BYTES: "2000000" })).toThrow(/^environment\.ingest: webhook bridge misconfigured: PAYBUS_MAX_ENTRY_BYTES cannot exceed/);
+    // Valid settings deploy as they are.
+    expect(withSettings("loyalty", { PAYBUS_LOYALTY_CONFIG: '{"premiumMultiplier":3}' })).not.toThrow();
+  });
 });
 
 describe("tables", () => {
