@@ -4,6 +4,7 @@
  * handles an event, so a malformed one would otherwise surface only as every event failing into a
  * DLQ: `validateStageConfig` refuses it before a deploy, and the local runtime says so when it starts.
  */
+import { EMAIL_FROM_ENV, EXPECTED_LIVEMODE_ENV } from "../functions/common/environment.ts";
 import { TIER_REWARDS_ENV, loadTierRewardsConfig } from "../functions/engagement-offer/rewards.ts";
 import { checkBridgeSettings } from "../functions/ingest/config.ts";
 import { enabledNotices } from "../functions/lifecycle/config.ts";
@@ -18,8 +19,8 @@ const checks: ReadonlyArray<readonly [readonly string[], (env: Settings) => unkn
   [[LOYALTY_CONFIG_ENV], (env) => parseLoyaltyConfig(env[LOYALTY_CONFIG_ENV])],
   [[TIER_REWARDS_ENV], (env) => loadTierRewardsConfig(env)],
   [["PAYBUS_LIFECYCLE_NOTICES"], (env) => enabledNotices(lifecycleNotices, env.PAYBUS_LIFECYCLE_NOTICES)],
-  [["PAYBUS_EMAIL_FROM", "PAYBUS_BILLING_PORTAL_URL", "PAYBUS_DEFAULT_LOCALE", "PAYBUS_NOTIFICATIONS_RETENTION_DAYS"], (env) => notificationSettings(env)],
-  [["PAYBUS_EXPECTED_LIVEMODE", "PAYBUS_FORWARD_THIN_EVENTS", "PAYBUS_MAX_ENTRY_BYTES"], (env) => checkBridgeSettings(env)],
+  [[EMAIL_FROM_ENV, "PAYBUS_BILLING_PORTAL_URL", "PAYBUS_DEFAULT_LOCALE", "PAYBUS_NOTIFICATIONS_RETENTION_DAYS"], (env) => notificationSettings(env)],
+  [[EXPECTED_LIVEMODE_ENV, "PAYBUS_FORWARD_THIN_EVENTS", "PAYBUS_MAX_ENTRY_BYTES"], (env) => checkBridgeSettings(env)],
 ];
 
 /** What is wrong with the settings `env` gives (those it sets; an unset one takes its default), one line each. */
