@@ -236,7 +236,8 @@ describe("the pipeline on the local runtime", () => {
 
   it("archives every accepted event on disk, including events no rule matches", () => {
     // From a source no rule trusts (rules match Stripe's sources only), whatever the rules route.
-    const unmatched = { ...redelivery("08"), source: "acme.billing" };
+    const unmatched = redelivery("08");
+    unmatched.source = "acme.billing";
 
     const [result] = runtime.sendEnvelopes([unmatched]);
 
