@@ -178,8 +178,18 @@ export class LocalEventBus {
     return this.pendingDeliveries > 0;
   }
 
+  /** The ARN of an EventBridge resource of this bus's account and region (`rule/<bus>/<name>`, `archive/<name>`, …). */
+  arnOf(resource: string): string {
+    return `arn:aws:events:${this.options.region}:${this.options.accountId}:${resource}`;
+  }
+
+  /** This bus's ARN. */
+  get arn(): string {
+    return this.busArn(this.options.name);
+  }
+
   ruleArn(name: string): string {
-    return `arn:aws:events:${this.options.region}:${this.options.accountId}:rule/${this.options.name}/${name}`;
+    return this.arnOf(`rule/${this.options.name}/${name}`);
   }
 
   /**
@@ -448,7 +458,7 @@ export class LocalEventBus {
   }
 
   private busArn(name: string): string {
-    return `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/${name}`;
+    return this.arnOf(`event-bus/${name}`);
   }
 
   private describeRule(rule: RuleDeclaration) {

@@ -56,7 +56,7 @@ export type {
   TargetPlan,
   TriggerPlan,
 } from "./plan/shapes.ts";
-export { pascalCase, resourceLogicalName, stateMachineArnEnvVar } from "./plan/names.ts";
+export { eventArchiveName, pascalCase, resourceLogicalName, stateMachineArnEnvVar } from "./plan/names.ts";
 export { accessRefs, DEVICE_REGISTER_ACTIONS, START_EXECUTION_ACTIONS, TABLE_ACTIONS, TASK_TOKEN_ACTIONS } from "./plan/access.ts";
 export { buildPlan } from "./plan/build.ts";
 export { queuePolicy, renderDefinition } from "./plan/deploy.ts";

@@ -7,7 +7,7 @@
  * exactly as declared, and SST's static `Bus.subscribe*` helpers would mis-parse a partner bus ARN.
  */
 import { createQueue } from "./consumers.ts";
-import { queuePolicy } from "./plan.ts";
+import { eventArchiveName, queuePolicy } from "./plan.ts";
 import { MissingResourceError, type Registry } from "./registry.ts";
 
 /** Creates (or references) the bus and its archive. */
@@ -17,7 +17,7 @@ export function createBus(registry: Registry): sst.aws.Bus {
     busPlan.existingName === undefined ? new sst.aws.Bus("EventBus") : sst.aws.Bus.get("EventBus", busPlan.existingName);
   registry.add("EventBus", { name: bus.name, arn: bus.arn });
   new aws.cloudwatch.EventArchive(busPlan.archive.logicalName, {
-    name: `${$app.name}-${$app.stage}-events`,
+    name: eventArchiveName(`${$app.name}-${$app.stage}`),
     description: "Every event on the paybus bus, kept for replay after a fix.",
     eventSourceArn: bus.arn,
     retentionDays: busPlan.archive.retentionDays,

@@ -12,11 +12,13 @@
  */
 import type { ReplayFilter } from "../archive.ts";
 import { AwsServiceError, type Operations } from "../aws-json.ts";
-import { stringMember } from "./request.ts";
+import { missingMember, stringMember, timestampMember, validation } from "./request.ts";
 
 /** The bus, as far as replays need it. */
 export interface ReplayableBus {
   readonly name: string;
+  readonly arn: string;
+  arnOf(resource: string): string;
   ruleArn(name: string): string;
   hasRule(name: string): boolean;
   /** Re-sends archived events matching `filter` (to `rules` only, when given) as replay `name`. */
@@ -26,9 +28,7 @@ export interface ReplayableBus {
 }
 
 export interface ReplaysOptions {
-  readonly region: string;
-  readonly accountId: string;
-  /** The archive's name (`<prefix>-events`, as the stacks name theirs `<app>-<stage>-events`). */
+  /** The archive's name (`eventArchiveName`, as the stacks name theirs). */
   readonly archiveName: string;
   /** The deployed stage's retention (days; 0 keeps events indefinitely). */
   readonly retentionDays: number;
@@ -61,11 +61,7 @@ export class Replays {
   ) {}
 
   get archiveArn(): string {
-    return `arn:aws:events:${this.options.region}:${this.options.accountId}:archive/${this.options.archiveName}`;
-  }
-
-  get busArn(): string {
-    return `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/${this.bus.name}`;
+    return this.bus.arnOf(`archive/${this.options.archiveName}`);
   }
 
   /**
@@ -103,7 +99,7 @@ export class Replays {
         const prefix = stringMember(input, "NamePrefix", false) ?? "";
         const source = stringMember(input, "EventSourceArn", false);
         const state = stringMember(input, "State", false);
-        const mine = this.options.archiveName.startsWith(prefix) && (source === undefined || source === this.busArn) && (state === undefined || state === "ENABLED");
+        const mine = this.options.archiveName.startsWith(prefix) && (source === undefined || source === this.bus.arn) && (state === undefined || state === "ENABLED");
         return { Archives: mine ? [this.archive()] : [] };
       },
       DescribeArchive: (input: Record<string, unknown>) => {
@@ -117,7 +113,7 @@ export class Replays {
           ...this.summary(record),
           ReplayArn: this.replayArn(record.name),
           Description: record.description,
-          Destination: { Arn: this.busArn, ...(record.filterArns ? { FilterArns: record.filterArns } : {}) },
+          Destination: { Arn: this.bus.arn, ...(record.filterArns ? { FilterArns: record.filterArns } : {}) },
         };
       },
       ListReplays: (input: Record<string, unknown>) => {
@@ -137,19 +133,17 @@ export class Replays {
   private startReplay(input: Record<string, unknown>) {
     const name = stringMember(input, "ReplayName", true)!;
     if (!REPLAY_NAME.test(name)) {
-      throw new AwsServiceError("ValidationException", `1 validation error detected: Value '${name}' at 'replayName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length between 1 and 64`);
+      throw validation(`Value '${name}' at 'replayName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length between 1 and 64`);
     }
     const sourceArn = stringMember(input, "EventSourceArn", true)!;
     if (sourceArn !== this.archiveArn) throw new AwsServiceError("ResourceNotFoundException", `Archive ${sourceArn.split("/").pop()} does not exist.`);
-    const start = timestamp(input, "EventStartTime");
-    const end = timestamp(input, "EventEndTime");
+    const start = timestampMember(input, "EventStartTime");
+    const end = timestampMember(input, "EventEndTime");
     if (start.getTime() >= end.getTime()) throw new AwsServiceError("ValidationException", "Parameter EventStartTime is not valid. Reason: EventStartTime must be before EventEndTime.");
     const destination = input.Destination as { Arn?: unknown; FilterArns?: unknown } | undefined;
-    if (destination === undefined || destination === null || typeof destination.Arn !== "string") {
-      throw new AwsServiceError("ValidationException", "1 validation error detected: Value null at 'destination.arn' failed to satisfy constraint: Member must not be null");
-    }
-    if (destination.Arn !== this.busArn) {
-      throw new AwsServiceError("ValidationException", `Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted (the archive's events came from ${this.busArn}).`);
+    if (destination === undefined || destination === null || typeof destination.Arn !== "string") throw missingMember("destination.arn");
+    if (destination.Arn !== this.bus.arn) {
+      throw new AwsServiceError("ValidationException", `Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted (the archive's events came from ${this.bus.arn}).`);
     }
     const filterArns = destination.FilterArns === undefined || destination.FilterArns === null ? undefined : (destination.FilterArns as unknown[]).map(String);
     for (const arn of filterArns ?? []) this.ruleNameOf(arn);
@@ -162,7 +156,7 @@ export class Replays {
     const { events, bytes } = this.bus.archiveSize();
     return {
       ArchiveName: this.options.archiveName,
-      EventSourceArn: this.busArn,
+      EventSourceArn: this.bus.arn,
       State: "ENABLED",
       RetentionDays: this.options.retentionDays,
       SizeBytes: bytes,
@@ -185,7 +179,7 @@ export class Replays {
   }
 
   private replayArn(name: string): string {
-    return `arn:aws:events:${this.options.region}:${this.options.accountId}:replay/${name}`;
+    return this.bus.arnOf(`replay/${name}`);
   }
 
   private archiveNamed(name: string): void {
@@ -204,15 +198,4 @@ export class Replays {
     if (arn !== this.bus.ruleArn(name) || !this.bus.hasRule(name)) throw new AwsServiceError("ResourceNotFoundException", `Rule ${name} does not exist on EventBus ${this.bus.name}.`);
     return name;
   }
-}
-
-/** A timestamp member (awsJson: epoch seconds, fractions allowed), required. */
-function timestamp(input: Record<string, unknown>, name: string): Date {
-  const value = input[name];
-  if (value === undefined || value === null) {
-    const member = name.charAt(0).toLowerCase() + name.slice(1);
-    throw new AwsServiceError("ValidationException", `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
-  }
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new AwsServiceError("SerializationException", `Cannot deserialize ${name}: expected a timestamp (epoch seconds)`);
-  return new Date(value * 1000);
 }

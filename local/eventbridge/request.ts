@@ -27,7 +27,7 @@ function wrongType(value: unknown): AwsServiceError {
 }
 
 /** AWS lists every constraint violation of a request in one message. */
-function validation(...problems: string[]): AwsServiceError {
+export function validation(...problems: string[]): AwsServiceError {
   const count = problems.length === 1 ? "1 validation error" : `${problems.length} validation errors`;
   return new AwsServiceError("ValidationException", `${count} detected: ${problems.join("; ")}`);
 }
@@ -108,12 +108,23 @@ export function parsePutEventsRequest(input: Record<string, unknown>): PutEvents
   return parsed;
 }
 
+/** A required member absent or null, as AWS words it (`path` as on the wire, camelCase: `destination.arn`). */
+export function missingMember(path: string): AwsServiceError {
+  return validation(`Value null at '${path}' failed to satisfy constraint: Member must not be null`);
+}
+
+const memberPath = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+
 /** The string members of a request other than PutEvents (e.g. TestEventPattern's), checked the same way. */
 export function stringMember(input: Record<string, unknown>, name: string, required: boolean): string | undefined {
   const value = optionalString(input[name]);
-  if (value === undefined && required) {
-    const member = name.charAt(0).toLowerCase() + name.slice(1);
-    throw validation(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
-  }
+  if (value === undefined && required) throw missingMember(memberPath(name));
   return value;
+}
+
+/** A required timestamp member (epoch seconds on the wire; an ISO-8601 string is read too), checked as `Time` is. */
+export function timestampMember(input: Record<string, unknown>, name: string): Date {
+  const value = optionalTime(input[name]);
+  if (value === undefined) throw missingMember(memberPath(name));
+  return new Date(typeof value === "number" ? value * 1000 : value);
 }

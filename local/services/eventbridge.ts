@@ -9,6 +9,7 @@ import { Archive } from "../archive.ts";
 import { DeliveryLog } from "../bus-deliveries.ts";
 import { LocalEventBus, type PutEventsEntry } from "../eventbridge.ts";
 import { Replays } from "../eventbridge/replays.ts";
+import { eventArchiveName } from "../../stacks/plan.ts";
 import { PROJECT_ROOT } from "../project-root.ts";
 import { bindTarget } from "../runtime-bindings.ts";
 import type { RuntimeOptions } from "../runtime-options.ts";
@@ -44,7 +45,7 @@ export const eventBridgeService = defineService({
     });
     // The queues (and the target DLQs the bus just created) are on disk before anything is accepted.
     await runtime.sqs.engine.durable();
-    const replays = new Replays(bus, { region, accountId, archiveName: `${prefix}-events`, retentionDays: runtime.plan.bus.archive.retentionDays });
+    const replays = new Replays(bus, { archiveName: eventArchiveName(prefix), retentionDays: runtime.plan.bus.archive.retentionDays });
     const handle: EventBridgeService = { bus, archive, replays };
     return {
       handle,

@@ -23,6 +23,8 @@ export const ROUTING_DLQ = "RoutingDlq";
 export const EMAIL_IDENTITY = "EmailIdentity";
 export const BUS = "EventBus";
 export const EVENT_ARCHIVE = "EventArchive";
+/** The archive's physical name, from the resources' name prefix (`<app>-<stage>` deployed, the runtime's prefix locally). */
+export const eventArchiveName = (prefix: string) => `${prefix}-events`;
 export const WEBHOOK_SECRET = "WebhookSecret";
 export const STRIPE_API_KEY_SECRET = "StripeApiKeySecret";
 
