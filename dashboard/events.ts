@@ -62,6 +62,11 @@ export function moneyText(amount: number, currency: string): string {
   }
 }
 
+/** A row's amount and its text, when the event says both what and in which currency. */
+function amountFields(amount: number | undefined, currency: string | undefined): Pick<EventSummary, "amount" | "amountText"> {
+  return amount !== undefined && currency ? { amount: { amount, currency }, amountText: moneyText(amount, currency) } : {};
+}
+
 /** What an EventBridge envelope carrying a Stripe event says, tolerating any shape. */
 export function summarizeEnvelope(envelope: unknown): EventSummary {
   const root = record(envelope) ?? {};
@@ -79,7 +84,7 @@ export function summarizeEnvelope(envelope: unknown): EventSummary {
     objectId: text(object.id) ?? text(record(detail.related_object)?.id),
     customer,
     appCustomer: text(record(object.metadata)?.customer_id),
-    ...(amount !== undefined && currency ? { amount: { amount, currency }, amountText: moneyText(amount, currency) } : {}),
+    ...amountFields(amount, currency),
   };
 }
 
@@ -96,7 +101,7 @@ function loyaltySummary(type: string, detail: Record<string, unknown>): EventSum
     objectId: text(detail.purchaseId),
     customer: text(detail.stripeCustomerId),
     appCustomer: text(detail.customerId),
-    ...(amount !== undefined && currency ? { amount: { amount, currency }, amountText: moneyText(amount, currency) } : {}),
+    ...amountFields(amount, currency),
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * A Stripe event as EventBridge's Stripe partner event source delivers it (the envelope around
  * what `stripe events retrieve`, the Dashboard or a webhook log shows), so that the local tools
- * accept both: `paybus send`, `run` and `rules test` wrap a bare Stripe event this way, and a
- * backtest wraps the events of `stripe events list`.
+ * accept both: `rules test` wraps a bare Stripe event this way, and `local/event-input.ts` (what
+ * `send`, `run` and `backtest` read) every Stripe event it finds, `stripe events list` output included.
  */
 import { PARTNER_SOURCE_PREFIX } from "./sources.ts";
 

@@ -33,8 +33,9 @@ export function drawGraph(graph: Graph, options: { readonly className: string; r
   // hidden by its filled box; the states over the edges, which end at their borders.
   const groupLayer = svg("g", { class: "groups" });
   const nodeLayer = svg("g", { class: "nodes" });
-  // Larger boxes first: a group nested in another is drawn over the one holding it.
-  for (const node of [...graph.nodes].sort((a, b) => Number(Boolean(b.group)) * b.width * b.height - Number(Boolean(a.group)) * a.width * a.height)) {
+  // Larger groups first: a group nested in another is drawn over the one holding it.
+  const groups = graph.nodes.filter((node) => node.group).sort((a, b) => b.width * b.height - a.width * a.height);
+  for (const node of [...groups, ...graph.nodes.filter((node) => !node.group)]) {
     const stat = svg("text", { x: node.x + 10, y: node.y + node.height - 9, class: "node-stat" });
     const group = svg(
       "g",

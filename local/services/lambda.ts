@@ -50,8 +50,9 @@ export const lambdaService = defineService({
       },
     });
     const functions = new Map(planned.map((fn) => [fn.name, fn]));
-    // What a deploy refuses (declarations/settings.ts), said at start rather than by every event's DLQ reason.
-    for (const problem of settingProblems({ ...process.env, ...options.env })) {
+    // What a deploy refuses (declarations/settings.ts), checked on the environments the functions
+    // were given, and said at start rather than by every event's DLQ reason.
+    for (const problem of new Set(planned.flatMap((fn) => settingProblems(fn.environment)))) {
       warn(`settings: ${problem} — the functions that read it will fail every event (into a DLQ) until it is fixed`);
     }
     host.prepare(planned);
